@@ -1,0 +1,77 @@
+# opsbase build. `make run` and `make test` are the two commands a new user needs;
+# both install missing Debian packages first (scripts/deps.sh).
+
+PKGS    := libmicrohttpd sqlite3 jansson libsodium liboath uuid
+CC      ?= cc
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wno-format-nonliteral -Wvla \
+           -Wno-missing-field-initializers
+CSTD    := -std=c11 -D_GNU_SOURCE
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+# Build flavours: the default build and an ASan+UBSan build in its own tree.
+ifeq ($(SAN),1)
+  B      := build-san
+  OPT    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+  LDSAN  := -fsanitize=address,undefined
+else ifeq ($(RELEASE),1)
+  B      := build-release
+  OPT    := -O2 -g -DNDEBUG
+  LDSAN  :=
+else
+  B      := build
+  OPT    := -O2 -g
+  LDSAN  :=
+endif
+
+CFLAGS  := $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) -Isrc
+LDFLAGS := $(LDSAN)
+
+SRCS     := $(shell find src -name '*.c' | sort)
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all run test unit e2e deps clean bench bench-smoke fmt docs
+
+all: $(B)/opsbase
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libopsbase.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/opsbase: $(B)/obj/src/main.o $(B)/libopsbase.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libopsbase.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/libopsbase.a $(LDFLAGS) $(PKG_LIBS) -lcmocka
+
+unit: $(UNIT_BINS)
+	@scripts/run-unit.sh $(UNIT_BINS)
+
+e2e: $(B)/opsbase
+	OPSBASE_BIN=$(CURDIR)/$(B)/opsbase /usr/bin/python3 -m pytest -q tests/e2e
+
+deps:
+	@scripts/deps.sh test
+
+run:
+	@scripts/deps.sh run
+	@$(MAKE) --no-print-directory all
+	@scripts/run.sh $(B)/opsbase
+
+test:
+	@scripts/deps.sh test
+	@scripts/test.sh
+
+clean:
+	rm -rf build build-san build-release
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

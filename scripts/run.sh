@@ -1,0 +1,27 @@
+#!/bin/sh
+# make run: a demo data directory on first start, then the server on :8080.
+set -e
+bin=${1:-build/opsbase}
+data=${OPSBASE_DATA:-./data}
+listen=${OPSBASE_LISTEN:-127.0.0.1:8080}
+if [ ! -f "$data/control.db" ]; then
+    "$bin" demo --data "$data"
+fi
+cat <<EOT
+
+  opsbase is starting on http://$listen  (data in $data)
+
+  demo sign-ins (tenant / e-mail / password):
+    acme    owner@acme.test     acme-owner-pass    (owner)
+    acme    agent1@acme.test    agent-pass-123     (agent)
+    acme    viewer@acme.test    viewer-pass-123    (viewer)
+    globex  owner@globex.test   globex-owner-pass  (owner)
+
+  try:
+    TOKEN=\$(curl -s -X POST http://$listen/api/v1/auth/login -H 'Content-Type: application/json' \\
+      -d '{"tenant":"acme","email":"owner@acme.test","password":"acme-owner-pass"}' | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')
+    curl -s -H "Authorization: Bearer \$TOKEN" 'http://$listen/api/v1/tickets?sort=-created_at'
+
+  stop with Ctrl-C
+EOT
+exec "$bin" serve --data "$data" --listen "$listen"

@@ -1,0 +1,33 @@
+#!/bin/sh
+# make test: unit and end-to-end tests, then the same under ASan + UBSan.
+# Prints one summary line per stage and a final one; exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+status=0
+summary=""
+
+stage() { # name, command...
+    name=$1
+    shift
+    echo "==> $name"
+    if "$@"; then
+        summary="$summary\n  $name: ok"
+    else
+        summary="$summary\n  $name: FAILED"
+        status=1
+    fi
+}
+
+stage "build" make -s -j"$jobs" all
+stage "unit tests" make -s -j"$jobs" unit
+stage "end-to-end tests" make -s e2e
+stage "build (ASan+UBSan)" make -s -j"$jobs" SAN=1 all
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+stage "unit tests (ASan+UBSan)" make -s -j"$jobs" SAN=1 unit
+stage "end-to-end tests (ASan+UBSan)" make -s SAN=1 e2e
+
+printf "\nsummary:$summary\n"
+if [ "$status" -eq 0 ]; then echo "make test: all stages passed"; else echo "make test: FAILED"; fi
+exit "$status"

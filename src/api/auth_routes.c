@@ -1,0 +1,124 @@
+/* auth_routes.c - POST /auth/login, POST /auth/logout, GET /auth/me. */
+#include <string.h>
+
+#include "api/api_int.h"
+#include "auth/session.h"
+#include "base/base.h"
+#include "schema/rowjson.h"
+#include "schema/sql.h"
+#include "base/banned.h"
+
+static int string_field(json_t *body, const char *key, size_t max, const char **out, ob_err *err)
+{
+    json_t *v = json_object_get(body, key);
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max) {
+        ob_err_set(err, OB_E_VALIDATION, NULL);
+        return ob_err_field_add(err, key, v ? "must be a non-empty string" : "is required");
+    }
+    *out = json_string_value(v);
+    return 0;
+}
+
+void ob_api_login(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
+{
+    ob_err err;
+    json_t *body;
+    if (ob_api_body(app, req, false, &body, &err) != 0) return ob_resp_error(resp, &err);
+    ob_login in = {0};
+    const char *key;
+    json_t *v;
+    int rc = 0;
+    json_object_foreach(body, key, v) {
+        if (strcmp(key, "tenant") && strcmp(key, "email") && strcmp(key, "password")) {
+            ob_err_set(&err, OB_E_UNKNOWN_FIELD, "unknown field \"%.60s\"", key);
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0) rc = string_field(body, "tenant", 100, &in.tenant, &err);
+    if (rc == 0) rc = string_field(body, "email", 255, &in.email, &err);
+    if (rc == 0) rc = string_field(body, "password", 256, &in.password, &err);
+    if (rc == 0) {
+        /* copies: the JSON is freed before the response is written */
+        in.tenant = ob_arena_strdup(ctx->arena, in.tenant);
+        in.email = ob_arena_strdup(ctx->arena, in.email);
+        in.password = ob_arena_strdup(ctx->arena, in.password);
+        rc = ob_session_login(ctx, &in, &err);
+    }
+    json_decref(body);
+    if (in.tenant_info) req->tenant = in.tenant_info->slug;
+    if (rc != 0) return ob_resp_error(resp, &err);
+    ob_jsonw w;
+    ob_jw_init(&w, &resp->body);
+    ob_jw_obj_open(&w);
+    ob_jw_kstr(&w, "token", in.token);
+    ob_jw_kstr(&w, "token_type", "Bearer");
+    ob_jw_kstr(&w, "expires_at", in.expires_at);
+    ob_jw_key(&w, "user");
+    ob_row_json_raw(&w, in.user);
+    ob_jw_obj_close(&w);
+    resp->status = 200;
+}
+
+void ob_api_logout(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
+{
+    (void)app;
+    (void)req;
+    ob_err err;
+    ob_conn *w;
+    if (ob_db_acquire(ctx->store, ctx->tenant->slug, ctx->tenant->id, OB_DB_WRITE, &w, &err) != 0)
+        return ob_resp_error(resp, &err);
+    ob_conn *r = ctx->db;
+    ctx->db = w;
+    int rc = ob_db_begin(w, &err);
+    if (rc == 0) rc = ob_session_logout(ctx, &err);
+    if (rc == 0) rc = ob_db_commit(w, &err);
+    ob_db_release(w);
+    ctx->db = r;
+    if (rc != 0) return ob_resp_error(resp, &err);
+    ob_jsonw jw;
+    ob_jw_init(&jw, &resp->body);
+    ob_jw_obj_open(&jw);
+    ob_jw_kstr(&jw, "status", "logged_out");
+    ob_jw_obj_close(&jw);
+    resp->status = 200;
+}
+
+void ob_api_me(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
+{
+    (void)app;
+    (void)req;
+    ob_err err;
+    ob_row *u;
+    if (ob_sql_load_internal(ctx, ob_registry_find("users"), ctx->who->user_id, &u, &err) != 0) return ob_resp_error(resp, &err);
+    ob_jsonw w;
+    ob_jw_init(&w, &resp->body);
+    ob_jw_obj_open(&w);
+    ob_jw_key(&w, "user");
+    ob_row_json_raw(&w, u);
+    ob_jw_key(&w, "tenant");
+    ob_jw_obj_open(&w);
+    ob_jw_kstr(&w, "id", ctx->tenant->id);
+    ob_jw_kstr(&w, "slug", ctx->tenant->slug);
+    ob_jw_kstr(&w, "name", ctx->tenant->name);
+    ob_jw_kstr(&w, "plan", ctx->tenant->plan_code);
+    ob_jw_obj_close(&w);
+    ob_jw_key(&w, "roles");
+    ob_jw_arr_open(&w);
+    for (int i = 0; i < ctx->who->nroles; i++) ob_jw_str(&w, ctx->who->roles[i]);
+    ob_jw_arr_close(&w);
+    ob_jw_key(&w, "permissions");
+    ob_jw_arr_open(&w);
+    if (ctx->who->is_owner) {
+        ob_stmt *st;
+        if (ob_db_prepare(ctx->db, "SELECT code FROM permissions ORDER BY code", &st, &err) == 0) {
+            while (ob_stmt_step(st, &err) == 1) ob_jw_str(&w, ob_stmt_col_text(st, 0, NULL));
+            ob_stmt_done(st);
+        }
+    } else {
+        for (int i = 0; i < ctx->who->nperms; i++) ob_jw_str(&w, ctx->who->perms[i]);
+    }
+    ob_jw_arr_close(&w);
+    ob_jw_obj_close(&w);
+    resp->status = 200;
+}

@@ -1,0 +1,80 @@
+/* audit.c - audit_logs rows. */
+#include <string.h>
+
+#include "audit/audit.h"
+#include "base/base.h"
+#include "schema/rowjson.h"
+#include "schema/sql.h"
+#include "base/banned.h"
+
+static const ob_table *audit_table(void)
+{
+    static const ob_table *t;
+    if (!t) t = ob_registry_find("audit_logs");
+    return t;
+}
+
+static ob_row *base_row(ob_ctx *ctx, const char *action, const char *etype, const char *eid, const char *user_id)
+{
+    ob_row *a = ob_row_new(ctx->arena, audit_table());
+    char id[OB_UUID_LEN];
+    ob_uuid7(id);
+    ob_row_set_text(ctx->arena, a, "id", id);
+    ob_row_set_text(ctx->arena, a, "created_at", ctx->now);
+    ob_row_set_text(ctx->arena, a, "user_id", user_id);
+    ob_row_set_text(ctx->arena, a, "action", action);
+    ob_row_set_text(ctx->arena, a, "entity_type", etype);
+    ob_row_set_text(ctx->arena, a, "entity_id", eid);
+    ob_row_set_text(ctx->arena, a, "ip_address", ctx->ip);
+    if (ctx->user_agent) {
+        size_t n = strlen(ctx->user_agent);
+        ob_row_set_text(ctx->arena, a, "user_agent", ob_arena_strndup(ctx->arena, ctx->user_agent, n > 1000 ? 1000 : n));
+    }
+    ob_row_set_text(ctx->arena, a, "request_id", ctx->request_id);
+    ob_row_set_text(ctx->arena, a, "session_id", ctx->who ? ctx->who->session_id : NULL);
+    return a;
+}
+
+static const char *row_image(ob_ctx *ctx, const ob_row *r)
+{
+    ob_sb sb;
+    ob_sb_init_arena(&sb, ctx->arena, 512);
+    ob_jsonw w;
+    ob_jw_init(&w, &sb);
+    ob_row_json_raw(&w, r);
+    return sb.buf;
+}
+
+int ob_audit_change(ob_ctx *ctx, const char *action, const ob_row *old, const ob_row *row, ob_err *err)
+{
+    const ob_row *any = row ? row : old;
+    const ob_table *t = any->t;
+    /* control tables are audited by the platform audit log, not a tenant's */
+    if ((t->res->flags & OB_RES_NO_AUDIT) || t->res->scope == OB_SCOPE_CONTROL) return 0;
+    const char *eid = ob_row_text(any, "id");
+    ob_row *a = base_row(ctx, action, t->name, eid, ctx->who ? ctx->who->user_id : NULL);
+    if (old) ob_row_set_text(ctx->arena, a, "old_values", row_image(ctx, old));
+    if (row) ob_row_set_text(ctx->arena, a, "new_values", row_image(ctx, row));
+    ob_sb ch;
+    ob_sb_init_arena(&ch, ctx->arena, 128);
+    ob_jsonw w;
+    ob_jw_init(&w, &ch);
+    ob_jw_arr_open(&w);
+    for (int i = 0; i < t->ncols; i++) {
+        const ob_column *c = t->cols[i];
+        if (c->flags & OB_IMPLICIT) continue;
+        bool changed = old && row ? !ob_row_col_equal(old, row, i) : (any->set[i] && any->v[i].t != OB_V_NULL);
+        if (changed) ob_jw_str(&w, c->name); /* secrets are named, never shown */
+    }
+    ob_jw_arr_close(&w);
+    ob_row_set_text(ctx->arena, a, "changed_fields", ch.buf);
+    return ob_sql_insert(ctx, a, err);
+}
+
+int ob_audit_event(ob_ctx *ctx, const char *action, const char *entity_type, const char *entity_id,
+                   const char *user_id, const char *metadata_json, ob_err *err)
+{
+    ob_row *a = base_row(ctx, action, entity_type, entity_id, user_id);
+    if (metadata_json) ob_row_set_text(ctx->arena, a, "metadata", metadata_json);
+    return ob_sql_insert(ctx, a, err);
+}

@@ -1,0 +1,250 @@
+/* session.c - login, token authentication, logout. */
+#include <stdio.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "auth/password.h"
+#include "auth/rbac.h"
+#include "auth/session.h"
+#include "base/base.h"
+#include "platform/tenants.h"
+#include "schema/sql.h"
+#include "base/banned.h"
+
+#define TOKEN_PREFIX "obt_"
+
+static int fail(ob_err *err)
+{
+    return ob_err_set(err, OB_E_BAD_CREDENTIALS, NULL);
+}
+
+static int find_tenant(ob_ctx *ctx, const char *slug, ob_tenant_info **out, ob_err *err)
+{
+    ob_conn *c;
+    if (ob_db_acquire(ctx->store, NULL, NULL, OB_DB_READ, &c, err) != 0) return -1;
+    int rc = ob_tenant_lookup(c, ctx->arena, slug, out, err);
+    ob_db_release(c);
+    return rc;
+}
+
+/* Load the user by email on ctx->db. 1 found, 0 not, -1 error. */
+static int user_by_email(ob_ctx *ctx, const char *email, ob_row **out, ob_err *err)
+{
+    const ob_table *ut = ob_registry_find("users");
+    ob_sb sql;
+    ob_sb_init_arena(&sql, ctx->arena, 256);
+    ob_sb_addf(&sql, "SELECT %s FROM users WHERE email = ? AND deleted_at IS NULL", ob_sql_cols(ut));
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, sql.buf, &st, err) != 0) return -1;
+    ob_stmt_bind_text(st, 1, ob_ascii_lower(ctx->arena, email), err);
+    int rc = ob_stmt_step(st, err);
+    if (rc == 1) {
+        *out = ob_row_new(ctx->arena, ut);
+        ob_row_load(ctx->arena, *out, st);
+    }
+    ob_stmt_done(st);
+    return rc;
+}
+
+static int exec_values(ob_ctx *ctx, const char *sql, const ob_value *v, int n, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, sql, &st, err) != 0) return -1;
+    for (int i = 0; i < n; i++) ob_stmt_bind(st, i + 1, &v[i], err);
+    int rc = ob_stmt_step(st, err);
+    ob_stmt_done(st);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Record the outcome in one write transaction: counters, lock, session, audit. */
+static int record(ob_ctx *ctx, ob_login *in, const char *user_id, bool ok, const char *reason, ob_err *err)
+{
+    ob_conn *c;
+    if (ob_db_acquire(ctx->store, in->tenant_info->slug, in->tenant_info->id, OB_DB_WRITE, &c, err) != 0) return -1;
+    ctx->db = c;
+    int rc = ob_db_begin(c, err);
+    if (rc == 0 && user_id && !ok) {
+        /* count the failure and lock at the limit, atomically with the read */
+        char until[OB_TS_LEN];
+        ob_ts_format(ctx->now_ms + OB_LOGIN_LOCK_MS, until);
+        ob_value v[] = {ob_v_int(OB_LOGIN_MAX_FAILURES - 1), ob_v_text(until), ob_v_text(user_id)};
+        rc = exec_values(ctx,
+                         "UPDATE users SET failed_login_attempts = failed_login_attempts + 1, locked_until = CASE "
+                         "WHEN failed_login_attempts >= ? THEN ? ELSE locked_until END WHERE id = ?",
+                         v, 3, err);
+    }
+    if (rc == 0 && ok) {
+        ob_value v[] = {ob_v_text(ctx->now), ob_v_text(user_id)};
+        rc = exec_values(ctx,
+                         "UPDATE users SET failed_login_attempts = 0, locked_until = NULL, last_login_at = ? "
+                         "WHERE id = ?",
+                         v, 2, err);
+        ob_sb tok;
+        ob_sb_init_arena(&tok, ctx->arena, 96);
+        ob_sb_addf(&tok, TOKEN_PREFIX "%s_", in->tenant_info->slug);
+        ob_random_b64url(&tok, 32);
+        in->token = tok.buf;
+        char hash[65], sid[OB_UUID_LEN];
+        ob_token_hash(tok.buf, tok.len, hash);
+        ob_uuid7(sid);
+        ob_ts_format(ctx->now_ms + OB_SESSION_TTL_MS, in->expires_at);
+        const char *ua = ctx->user_agent ? ob_arena_strndup(ctx->arena, ctx->user_agent, 1000) : NULL;
+        ob_value s[] = {ob_v_text(sid), ob_v_text(ctx->now), ob_v_text(user_id), ob_v_text(hash), ob_v_text(ctx->ip),
+                        ob_v_text(ua), ob_v_bool(false), ob_v_bool(true), ob_v_text(ctx->now),
+                        ob_v_text(in->expires_at)};
+        if (rc == 0)
+            rc = exec_values(ctx,
+                             "INSERT INTO user_sessions (id, created_at, user_id, session_token, ip_address, "
+                             "user_agent, is_trusted, is_active, last_activity_at, expires_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             s, 10, err);
+        static ob_principal who;
+        ob_principal *p = ob_arena_zalloc(ctx->arena, sizeof *p);
+        (void)who;
+        p->user_id = user_id;
+        p->session_id = ob_arena_strdup(ctx->arena, sid);
+        ctx->who = p;
+    }
+    if (rc == 0) {
+        const char *meta = reason ? ob_arena_printf(ctx->arena, "{\"reason\":\"%s\"}", reason) : NULL;
+        rc = ob_audit_event(ctx, ok ? "login" : "login_failed", "users", user_id, user_id, meta, err);
+    }
+    if (rc == 0) rc = ob_db_commit(c, err);
+    ob_db_release(c);
+    ctx->db = NULL;
+    return rc;
+}
+
+int ob_session_login(ob_ctx *ctx, ob_login *in, ob_err *err)
+{
+    if (find_tenant(ctx, in->tenant, &in->tenant_info, err) != 0) {
+        if (err->code != OB_E_NOT_FOUND) return -1;
+        ob_password_dummy_verify(in->password);
+        return fail(err);
+    }
+    ob_conn *c;
+    if (ob_db_acquire(ctx->store, in->tenant_info->slug, in->tenant_info->id, OB_DB_READ, &c, err) != 0) return -1;
+    ctx->db = c;
+    ob_row *u = NULL;
+    int found = user_by_email(ctx, in->email, &u, err);
+    ob_db_release(c);
+    ctx->db = NULL;
+    if (found < 0) return -1;
+    if (!found) {
+        ob_password_dummy_verify(in->password);
+        if (record(ctx, in, NULL, false, "unknown_user", err) != 0) return -1;
+        return fail(err);
+    }
+    /* verify before looking at the lock so every failure costs the same */
+    bool ok = ob_password_verify(ob_row_text(u, "password_hash"), in->password);
+    const char *locked = ob_row_text(u, "locked_until");
+    const char *uid = ob_row_text(u, "id");
+    const char *reason = NULL;
+    if (locked && strcmp(locked, ctx->now) > 0) reason = "locked";
+    else if (!ob_row_int(u, "is_active", 0) || strcmp(ob_row_text(u, "status"), "active") != 0) reason = "inactive";
+    else if (!ok) reason = "bad_password";
+    if (reason) {
+        /* a locked account does not count further failures */
+        if (record(ctx, in, strcmp(reason, "bad_password") == 0 ? uid : NULL, false, reason, err) != 0) return -1;
+        return fail(err);
+    }
+    if (record(ctx, in, uid, true, NULL, err) != 0) return -1;
+    in->user = u;
+    ob_row_set_text(ctx->arena, u, "last_login_at", ctx->now);
+    return 0;
+}
+
+int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
+{
+    static const char bearer[] = "Bearer ";
+    if (!authz) return ob_err_set(err, OB_E_UNAUTHENTICATED, "an Authorization: Bearer token is required");
+    if (strncasecmp(authz, bearer, sizeof bearer - 1) != 0)
+        return ob_err_set(err, OB_E_UNAUTHENTICATED, "the Authorization header must be a Bearer token");
+    const char *tok = authz + sizeof bearer - 1;
+    size_t n = strlen(tok);
+    if (n < sizeof TOKEN_PREFIX + 44 || n > 200 || strncmp(tok, TOKEN_PREFIX, sizeof TOKEN_PREFIX - 1) != 0)
+        return ob_err_set(err, OB_E_UNAUTHENTICATED, "the token is not valid");
+    const char *slug_start = tok + sizeof TOKEN_PREFIX - 1;
+    const char *us = strchr(slug_start, '_');
+    if (!us || us == slug_start) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the token is not valid");
+    char *slug = ob_arena_strndup(ctx->arena, slug_start, (size_t)(us - slug_start));
+    ob_tenant_info *ti;
+    if (find_tenant(ctx, slug, &ti, err) != 0) {
+        if (err->code == OB_E_NOT_FOUND) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the token is not valid");
+        return -1;
+    }
+    ctx->tenant = ti;
+    ob_conn *c;
+    if (ob_db_acquire(ctx->store, ti->slug, ti->id, OB_DB_READ, &c, err) != 0) {
+        if (err->code == OB_E_NOT_FOUND) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the token is not valid");
+        return -1;
+    }
+    ctx->db = c;
+    char hash[65];
+    ob_token_hash(tok, n, hash);
+    ob_stmt *st;
+    if (ob_db_prepare(c,
+                      "SELECT s.id, s.user_id, s.expires_at, s.last_activity_at, u.email, u.name, u.is_owner, "
+                      "u.is_active, u.status, u.customer_id, u.user_type, u.locked_until FROM user_sessions s JOIN "
+                      "users u ON u.id = s.user_id WHERE s.session_token = ? AND s.terminated_at IS NULL AND "
+                      "s.is_active AND u.deleted_at IS NULL",
+                      &st, err) != 0)
+        return -1;
+    ob_stmt_bind_text(st, 1, hash, err);
+    int rc = ob_stmt_step(st, err);
+    if (rc != 1) {
+        ob_stmt_done(st);
+        if (rc < 0) return -1;
+        return ob_err_set(err, OB_E_UNAUTHENTICATED, "the token is not valid or has been revoked");
+    }
+    ob_principal *p = ob_arena_zalloc(ctx->arena, sizeof *p);
+    p->session_id = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
+    p->user_id = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 1, NULL));
+    const char *expires = ob_stmt_col_text(st, 2, NULL);
+    const char *activity = ob_stmt_col_text(st, 3, NULL);
+    bool expired = !expires || strcmp(expires, ctx->now) <= 0;
+    char *last = ob_arena_strdup(ctx->arena, activity ? activity : "");
+    p->email = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 4, NULL));
+    p->name = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 5, NULL));
+    p->is_owner = ob_stmt_col_i64(st, 6) != 0;
+    bool active = ob_stmt_col_i64(st, 7) != 0 && strcmp(ob_stmt_col_text(st, 8, NULL), "active") == 0;
+    const char *cid = ob_stmt_col_text(st, 9, NULL);
+    const char *utype = ob_stmt_col_text(st, 10, NULL);
+    const char *locked = ob_stmt_col_text(st, 11, NULL);
+    bool is_locked = locked && strcmp(locked, ctx->now) > 0;
+    if (utype && strcmp(utype, "customer") == 0)
+        p->customer_id = cid ? ob_arena_strdup(ctx->arena, cid) : "00000000-0000-0000-0000-000000000000";
+    ob_stmt_done(st);
+    if (expired) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the session has expired");
+    if (!active || is_locked) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the account is not active");
+    if (ob_rbac_load(ctx, p->user_id, p, err) != 0) return -1;
+    ctx->who = p;
+    /* last activity, written at most once a minute per session */
+    int64_t last_ms;
+    if (ob_ts_parse(last, &last_ms) != 0 || ctx->now_ms - last_ms > 60000) {
+        ob_conn *w;
+        ob_err ignored;
+        if (ob_db_acquire(ctx->store, ti->slug, ti->id, OB_DB_WRITE, &w, &ignored) == 0) {
+            ob_stmt *u;
+            if (ob_db_prepare(w, "UPDATE user_sessions SET last_activity_at = ? WHERE id = ?", &u, &ignored) == 0) {
+                ob_stmt_bind_text(u, 1, ctx->now, &ignored);
+                ob_stmt_bind_text(u, 2, p->session_id, &ignored);
+                ob_stmt_step(u, &ignored);
+                ob_stmt_done(u);
+            }
+            ob_db_release(w);
+        }
+    }
+    return 0;
+}
+
+int ob_session_logout(ob_ctx *ctx, ob_err *err)
+{
+    ob_value v[] = {ob_v_text(ctx->now), ob_v_text(ctx->who->user_id), ob_v_bool(false), ob_v_text(ctx->who->session_id)};
+    if (exec_values(ctx,
+                    "UPDATE user_sessions SET terminated_at = ?, terminated_by = ?, is_active = ?, "
+                    "termination_reason = 'user_logout' WHERE id = ?",
+                    v, 4, err) != 0)
+        return -1;
+    return ob_audit_event(ctx, "logout", "users", ctx->who->user_id, ctx->who->user_id, NULL, err);
+}

@@ -1,0 +1,40 @@
+/* session.h - signing in, bearer tokens and sessions.
+ *
+ * A token is "obt_<tenant slug>_<43 random base64url chars>": the slug says
+ * which tenant database holds the session, the random part is 256 bits. Only
+ * a BLAKE2b hash of the whole token is stored (user_sessions.session_token),
+ * so a copy of the database cannot be used to sign in.
+ */
+#ifndef OB_SESSION_H
+#define OB_SESSION_H
+
+#include "schema/ctx.h"
+#include "schema/row.h"
+
+#define OB_SESSION_TTL_MS (12LL * 3600 * 1000)
+#define OB_LOGIN_MAX_FAILURES 5
+#define OB_LOGIN_LOCK_MS (15LL * 60 * 1000)
+
+typedef struct ob_login {
+    const char *tenant, *email, *password;     /* input */
+    const char *token;                          /* output (arena) */
+    char expires_at[OB_TS_LEN];
+    ob_row *user;
+    ob_tenant_info *tenant_info;
+} ob_login;
+
+/* Check credentials and open a session. ctx supplies arena, store, clock and
+ * request metadata; ctx->db is managed here. Every failure is
+ * OB_E_BAD_CREDENTIALS, whatever the cause, and is audited as login_failed. */
+int ob_session_login(ob_ctx *ctx, ob_login *in, ob_err *err);
+
+/* Resolve an Authorization header into ctx: tenant, principal (with roles and
+ * permissions) and a READ connection to the tenant in ctx->db (the caller
+ * releases it). OB_E_UNAUTHENTICATED on any problem. */
+int ob_session_authenticate(ob_ctx *ctx, const char *authorization, ob_err *err);
+
+/* End the session of ctx->who (ctx->db must be a WRITE connection in a
+ * transaction). */
+int ob_session_logout(ob_ctx *ctx, ob_err *err);
+
+#endif

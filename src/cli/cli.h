@@ -1,0 +1,60 @@
+/* cli.h - subcommands and their shared argument parsing.
+ *
+ * Each subcommand declares its options as a table; values come from the flag,
+ * then the OPSBASE_* environment variable, then the default. Unknown flags,
+ * missing values and surplus arguments print a usage line and make the
+ * command exit with status 2. Only main and cli/ may exit.
+ */
+#ifndef OB_CLI_H
+#define OB_CLI_H
+
+#include <stdbool.h>
+
+#include "db/db.h"
+
+#define OB_VERSION "0.1.0"
+#define OB_CLI_MAX_OPTS 16
+#define OB_CLI_MAX_POS 4
+
+typedef struct ob_opt {
+    const char *name;   /* "--listen" */
+    const char *env;    /* "OPSBASE_LISTEN" or NULL */
+    const char *dflt;   /* NULL: no default */
+    bool flag;          /* takes no value ("--yes") */
+    const char *help;
+} ob_opt;
+
+typedef struct ob_cmd_spec {
+    const char *usage;  /* "opsbase serve [options]" */
+    const char *about;
+    const ob_opt *opts;
+    int nopts;
+    int min_pos, max_pos;
+} ob_cmd_spec;
+
+typedef struct ob_args {
+    const char *val[OB_CLI_MAX_OPTS];
+    const char *pos[OB_CLI_MAX_POS];
+    int npos;
+} ob_args;
+
+/* Parse argv (after the subcommand name). Returns 0, 1 when --help was shown
+ * (exit 0), or 2 on a usage error (already printed). */
+int ob_cli_parse(const ob_cmd_spec *spec, int argc, char **argv, ob_args *out);
+const char *ob_cli_get(const ob_cmd_spec *spec, const ob_args *a, const char *name);
+/* Usage error after parsing (a bad value): prints and returns 2. */
+int ob_cli_usage_error(const ob_cmd_spec *spec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print an ob_err to stderr as "opsbase: message" and return 1. */
+int ob_cli_fail(const ob_err *err);
+/* Open the store for a command (create: make the data dir if missing). */
+int ob_cli_store(const char *data_dir, bool create, ob_store **out);
+
+int ob_cmd_serve(int argc, char **argv);
+int ob_cmd_migrate(int argc, char **argv);
+int ob_cmd_tenant(int argc, char **argv);
+int ob_cmd_user(int argc, char **argv);
+int ob_cmd_schema(int argc, char **argv);
+int ob_cmd_version(int argc, char **argv);
+int ob_cmd_demo(int argc, char **argv);
+
+#endif

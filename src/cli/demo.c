@@ -1,0 +1,156 @@
+/* demo.c - opsbase demo: the tenants and records `make run` starts with,
+ * created through the same generic create path the API uses. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "cli/cli.h"
+#include "platform/tenants.h"
+#include "schema/crud.h"
+#include "base/banned.h"
+
+static const ob_opt demo_opts[] = {{"--data", "OPSBASE_DATA", "./data", false, "data directory"}};
+static const ob_cmd_spec demo_spec = {"opsbase demo [--data DIR]",
+                                      "Create the demo tenants acme and globex with users, customers and tickets.",
+                                      demo_opts, 1, 0, 0};
+
+typedef struct demo_user {
+    const char *tenant, *email, *name, *role, *password;
+} demo_user;
+
+static const demo_user users[] = {
+    {"acme", "agent1@acme.test", "Asha Agent", "agent", "agent-pass-123"},
+    {"acme", "agent2@acme.test", "Bram Agent", "agent", "agent-pass-123"},
+    {"acme", "viewer@acme.test", "Vera Viewer", "viewer", "viewer-pass-123"},
+    {"globex", "agent@globex.test", "Gil Agent", "agent", "agent-pass-123"},
+};
+
+/* Create one record from JSON text; the new id goes to id_out if given. */
+static int make(ob_ctx *ctx, const char *table, const char *json, char id_out[37], ob_err *err)
+{
+    json_error_t je;
+    json_t *body = json_loads(json, 0, &je);
+    if (!body) return ob_err_set(err, OB_E_INTERNAL, "demo data: %s", je.text);
+    ob_row *row;
+    int rc = ob_crud_create(ctx, ob_registry_find(table), body, &row, err);
+    json_decref(body);
+    if (rc == 0 && id_out) snprintf(id_out, 37, "%s", ob_row_text(row, "id"));
+    return rc;
+}
+
+static int fill(ob_store *s, const char *slug, ob_err *err)
+{
+    ob_arena a;
+    ob_arena_init(&a, 0);
+    ob_conn *c;
+    ob_tenant_info *info;
+    int rc = ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, err);
+    if (rc == 0) {
+        rc = ob_tenant_lookup(c, &a, slug, &info, err);
+        ob_db_release(c);
+    }
+    if (rc == 0) rc = ob_db_acquire(s, slug, info->id, OB_DB_WRITE, &c, err);
+    if (rc != 0) {
+        ob_arena_release(&a);
+        return -1;
+    }
+    ob_ctx ctx;
+    ob_ctx_system(&ctx, &a, s, c, info);
+    char billing[37], tech[37], cus1[37], cus2[37], doc[37], tmp[37];
+    rc = ob_db_begin(c, err);
+    if (rc == 0)
+        rc = make(&ctx, "categories",
+                  "{\"name\":\"Billing\",\"description\":\"Invoices, payments and refunds\","
+                  "\"response_sla_minutes\":30,\"resolution_sla_minutes\":240,\"priority_level\":4}",
+                  billing, err);
+    if (rc == 0)
+        rc = make(&ctx, "categories",
+                  "{\"name\":\"Technical\",\"description\":\"Portal and integration problems\","
+                  "\"response_sla_minutes\":60,\"resolution_sla_minutes\":480}",
+                  tech, err);
+    if (rc == 0)
+        rc = make(&ctx, "customers",
+                  "{\"company_name\":\"Northwind Traders\",\"name\":\"Northwind\",\"email\":\"ops@northwind.test\","
+                  "\"phone\":\"9876543210\",\"customer_tier\":\"PREMIUM\",\"credit_limit\":\"25000.00\","
+                  "\"industry\":\"Retail\",\"city\":\"Mumbai\",\"country\":\"India\"}",
+                  cus1, err);
+    if (rc == 0)
+        rc = make(&ctx, "customers",
+                  "{\"company_name\":\"Blue Harbor Freight\",\"name\":\"Blue Harbor\",\"email\":\"desk@blueharbor.test\","
+                  "\"customer_tier\":\"standard\",\"credit_limit\":\"5000\",\"industry\":\"Logistics\"}",
+                  cus2, err);
+    if (rc == 0) {
+        char body[512];
+        snprintf(body, sizeof body,
+                 "{\"customer_id\":\"%s\",\"contact_type\":\"primary\",\"first_name\":\"Nadia\","
+                 "\"last_name\":\"Rao\",\"email\":\"nadia@northwind.test\",\"phone\":\"9123456780\",\"is_primary\":true}",
+                 cus1);
+        rc = make(&ctx, "customer_contacts", body, NULL, err);
+    }
+    if (rc == 0)
+        rc = make(&ctx, "documents",
+                  "{\"title\":\"How refunds work\",\"content\":\"Refunds are issued to the original payment method "
+                  "within five working days of approval.\",\"is_public\":true}",
+                  doc, err);
+    if (rc == 0) {
+        char body[256];
+        snprintf(body, sizeof body, "{\"document_id\":\"%s\",\"category_id\":\"%s\"}", doc, billing);
+        rc = make(&ctx, "document_categories", body, NULL, err);
+    }
+    if (rc == 0)
+        rc = make(&ctx, "documents",
+                  "{\"title\":\"Resetting an API key\",\"content\":\"Owners can rotate integration keys from "
+                  "settings; the old key stops working at once.\",\"is_public\":false}",
+                  tmp, err);
+    const char *tickets[][4] = {
+        {cus1, billing, "Invoice 1042 charged twice", "We were billed twice for invoice 1042 this month."},
+        {cus2, tech, "Tracking page shows no events", "Shipment tracking has not updated since Monday."},
+        {cus1, tech, "Cannot download the monthly report", "The export button returns an error."},
+    };
+    for (size_t i = 0; rc == 0 && i < OB_ARRAY_LEN(tickets); i++) {
+        char body[512];
+        snprintf(body, sizeof body, "{\"customer_id\":\"%s\",\"category_id\":\"%s\",\"title\":\"%s\",\"description\":\"%s\"}",
+                 tickets[i][0], tickets[i][1], tickets[i][2], tickets[i][3]);
+        rc = make(&ctx, "tickets", body, NULL, err);
+    }
+    if (rc == 0) rc = ob_db_commit(c, err);
+    ob_db_release(c);
+    ob_arena_release(&a);
+    return rc;
+}
+
+int ob_cmd_demo(int argc, char **argv)
+{
+    ob_args a;
+    int rc = ob_cli_parse(&demo_spec, argc, argv, &a);
+    if (rc) return rc == 1 ? 0 : rc;
+    ob_store *s;
+    if (ob_cli_store(a.val[0], true, &s)) return 1;
+    ob_err err;
+    if (ob_migrate_all(s, NULL, &err) != 0) {
+        ob_store_close(s);
+        return ob_cli_fail(&err);
+    }
+    if (ob_db_tenant_exists(s, "acme")) {
+        printf("demo data exists already in %s\n", a.val[0]);
+        ob_store_close(s);
+        return 0;
+    }
+    ob_tenant_new t1 = {.slug = "acme", .name = "Acme Logistics", .plan_code = "business",
+                        .owner_email = "owner@acme.test", .owner_password = "acme-owner-pass",
+                        .owner_name = "Olivia Owner", .ticket_limit = -1, .agent_limit = -1};
+    ob_tenant_new t2 = {.slug = "globex", .name = "Globex Retail", .plan_code = "starter",
+                        .owner_email = "owner@globex.test", .owner_password = "globex-owner-pass",
+                        .owner_name = "Gus Owner", .ticket_limit = -1, .agent_limit = -1};
+    rc = ob_tenant_create(s, &t1, &err) || ob_tenant_create(s, &t2, &err);
+    for (size_t i = 0; rc == 0 && i < OB_ARRAY_LEN(users); i++) {
+        char gen[32];
+        rc = ob_tenant_add_user(s, users[i].tenant, users[i].email, users[i].name, users[i].role, users[i].password,
+                                gen, &err);
+    }
+    if (rc == 0) rc = fill(s, "acme", &err) || fill(s, "globex", &err);
+    ob_store_close(s);
+    if (rc) return ob_cli_fail(&err);
+    printf("demo tenants created in %s\n", a.val[0]);
+    return 0;
+}

@@ -1,0 +1,40 @@
+/* misc.c - opsbase schema --json, opsbase version. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "cli/cli.h"
+#include "schema/registry.h"
+#include "schema/schema_json.h"
+#include "base/banned.h"
+
+static const ob_opt schema_opts[] = {{"--json", NULL, NULL, true, "print the registry as JSON"}};
+static const ob_cmd_spec schema_spec = {"opsbase schema --json",
+                                        "Print the live registry: every table, column, type and constraint.",
+                                        schema_opts, 1, 0, 0};
+
+int ob_cmd_schema(int argc, char **argv)
+{
+    ob_args a;
+    int rc = ob_cli_parse(&schema_spec, argc, argv, &a);
+    if (rc) return rc == 1 ? 0 : rc;
+    if (!a.val[0]) return ob_cli_usage_error(&schema_spec, "only --json output exists");
+    ob_sb sb;
+    ob_sb_init(&sb, 1 << 16);
+    ob_schema_json(&sb);
+    fwrite(sb.buf, 1, sb.len, stdout);
+    fputc('\n', stdout);
+    ob_sb_release(&sb);
+    return 0;
+}
+
+static const ob_cmd_spec version_spec = {"opsbase version", "Print the version and schema version.", NULL, 0, 0, 0};
+
+int ob_cmd_version(int argc, char **argv)
+{
+    ob_args a;
+    int rc = ob_cli_parse(&version_spec, argc, argv, &a);
+    if (rc) return rc == 1 ? 0 : rc;
+    printf("opsbase %s (schema version %d)\n", OB_VERSION, ob_registry_version());
+    return 0;
+}

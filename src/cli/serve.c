@@ -1,0 +1,106 @@
+/* serve.c - opsbase serve: migrate, then answer HTTP until SIGINT/SIGTERM. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "base/base.h"
+#include "cli/cli.h"
+#include "http/http.h"
+#include "platform/tenants.h"
+#include "schema/ddl.h"
+#include "base/banned.h"
+
+static const ob_opt opts[] = {
+    {"--data", "OPSBASE_DATA", "./data", false, "data directory"},
+    {"--db", "OPSBASE_DB", NULL, false, "postgres://USER@HOST:PORT/DB instead of the embedded database"},
+    {"--listen", "OPSBASE_LISTEN", "127.0.0.1:8080", false, "address to listen on, HOST:PORT"},
+    {"--threads", "OPSBASE_THREADS", "0", false, "worker threads (0: one per core, at least 2)"},
+    {"--body-limit", "OPSBASE_BODY_LIMIT", "1048576", false, "largest request body in bytes"},
+    {"--timeout", "OPSBASE_TIMEOUT", "30", false, "seconds before an idle or slow connection is closed"},
+    {"--log-level", "OPSBASE_LOG_LEVEL", "info", false, "debug, info, warn, error or off"},
+    {"--synchronous", "OPSBASE_SYNCHRONOUS", "full", false, "full, normal or off (durability of commits)"},
+};
+static const ob_cmd_spec spec = {"opsbase serve [--data DIR] [--listen HOST:PORT] [options]",
+                                 "Start the HTTP server on the data directory (created and migrated if needed).",
+                                 opts, (int)OB_ARRAY_LEN(opts), 0, 0};
+
+static int number(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    return ob_parse_i64(s, out) == 0 && *out >= lo && *out <= hi ? 0 : -1;
+}
+
+/* Refuse to run when the engine does not honour the configured durability. */
+static int check_synchronous(ob_store *s, const char *want, ob_err *err)
+{
+    ob_conn *c;
+    if (ob_db_acquire(s, NULL, NULL, OB_DB_WRITE, &c, err) != 0) return -1;
+    const char *got = ob_db_synchronous(c);
+    int rc = got && strcmp(got, want) == 0 ? 0 : -1;
+    if (rc) ob_err_set(err, OB_E_STORAGE, "synchronous is \"%s\" but the configuration says \"%s\"", got ? got : "?", want);
+    ob_db_release(c);
+    return rc;
+}
+
+int ob_cmd_serve(int argc, char **argv)
+{
+    ob_args a;
+    int rc = ob_cli_parse(&spec, argc, argv, &a);
+    if (rc) return rc == 1 ? 0 : rc;
+    int64_t threads, body, timeout;
+    ob_log_level level;
+    const char *sync = ob_cli_get(&spec, &a, "--synchronous");
+    if (number(ob_cli_get(&spec, &a, "--threads"), 0, 256, &threads) != 0)
+        return ob_cli_usage_error(&spec, "--threads must be 0 to 256");
+    if (number(ob_cli_get(&spec, &a, "--body-limit"), 1024, 1LL << 30, &body) != 0)
+        return ob_cli_usage_error(&spec, "--body-limit must be 1024 to 1073741824 bytes");
+    if (number(ob_cli_get(&spec, &a, "--timeout"), 1, 3600, &timeout) != 0)
+        return ob_cli_usage_error(&spec, "--timeout must be 1 to 3600 seconds");
+    if (ob_log_level_parse(ob_cli_get(&spec, &a, "--log-level"), &level) != 0)
+        return ob_cli_usage_error(&spec, "--log-level must be debug, info, warn, error or off");
+    if (strcmp(sync, "full") && strcmp(sync, "normal") && strcmp(sync, "off"))
+        return ob_cli_usage_error(&spec, "--synchronous must be full, normal or off");
+    ob_log_set_level(level);
+
+    ob_err err;
+    ob_store *store;
+    ob_store_opts so = {.data_dir = ob_cli_get(&spec, &a, "--data"), .url = ob_cli_get(&spec, &a, "--db"),
+                        .synchronous = sync, .create = true};
+    if (ob_store_open(&store, &so, &err) != 0) return ob_cli_fail(&err);
+    int ntenants = 0;
+    if (check_synchronous(store, sync, &err) != 0 || ob_migrate_all(store, &ntenants, &err) != 0) {
+        ob_store_close(store);
+        return ob_cli_fail(&err);
+    }
+
+    /* workers inherit a mask without these, so only this thread takes them */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    ob_app app;
+    ob_app_init(&app, store, OB_VERSION, &err);
+    ob_http_opts ho = {.listen = ob_cli_get(&spec, &a, "--listen"), .threads = (unsigned)threads,
+                       .max_body = (size_t)body, .conn_timeout_s = (unsigned)timeout};
+    ob_http *http;
+    if (ob_http_start(&http, &ho, ob_app_handle, &app, &err) != 0) {
+        ob_app_release(&app);
+        ob_store_close(store);
+        return ob_cli_fail(&err);
+    }
+    char url[128], count[16];
+    snprintf(url, sizeof url, "http://%s", ho.listen);
+    snprintf(count, sizeof count, "%d", ntenants);
+    ob_log(OB_LOG_INFO, "listening", "url", url, "tenants", count, "version", OB_VERSION, NULL);
+    int sig = 0;
+    sigwait(&set, &sig);
+    ob_log(OB_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
+    ob_http_stop(http);
+    ob_app_release(&app);
+    ob_store_close(store);
+    return 0;
+}

@@ -1,0 +1,139 @@
+/* db.h - the one storage interface. Nothing above src/db/ includes an engine
+ * header or speaks an engine's API.
+ *
+ * A store is opened once per process (ob_store_open) and knows where the
+ * control database and the tenant databases live. Code obtains a connection
+ * for the control database (tenant NULL) or one tenant with ob_db_acquire and
+ * gives it back with ob_db_release. A READ connection is private to the
+ * calling thread (cached per thread and tenant, LRU-bounded). A WRITE
+ * connection is the tenant's single writer: acquiring it takes the tenant's
+ * write lock, so writes to one tenant are serialized while writes to
+ * different tenants run in parallel. Acquire never creates a database: a
+ * missing tenant is OB_E_NOT_FOUND; ob_db_create_tenant creates one.
+ *
+ * SQL uses `?` placeholders only; every value is bound (ob_value). SQL text is
+ * built only from registry identifiers. Prepared statements are cached per
+ * connection by their text, so callers may prepare the same SQL every request.
+ * A statement obtained from ob_db_prepare belongs to the connection; call
+ * ob_stmt_done when finished with it (resets it for reuse).
+ *
+ * Errors from the engine are mapped: a unique violation is OB_E_CONFLICT with
+ * err->constraint naming "table.column[,column]"; a foreign key violation is
+ * OB_E_UNPROCESSABLE (constraint "foreign_key"); a check violation is
+ * OB_E_VALIDATION (constraint = the check's text); busy/locked, I/O errors and
+ * a full disk are OB_E_STORAGE.
+ */
+#ifndef OB_DB_H
+#define OB_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/err.h"
+
+typedef enum ob_db_engine { OB_DB_SQLITE, OB_DB_POSTGRES } ob_db_engine;
+typedef enum ob_db_mode { OB_DB_READ, OB_DB_WRITE } ob_db_mode;
+
+typedef enum ob_vtype { OB_V_NULL, OB_V_INT, OB_V_REAL, OB_V_TEXT, OB_V_BOOL, OB_V_DEC } ob_vtype;
+
+/* A bound value or a column value. Text is not owned and need not be
+ * NUL-terminated (n is its length). OB_V_DEC is an exact decimal: i minor units
+ * with `scale` fraction digits (sqlite stores the integer, postgres numeric). */
+typedef struct ob_value {
+    ob_vtype t;
+    int scale;
+    int64_t i;
+    double r;
+    const char *s;
+    size_t n;
+} ob_value;
+
+static inline ob_value ob_v_null(void) { ob_value v = {0}; v.t = OB_V_NULL; return v; }
+static inline ob_value ob_v_int(int64_t i) { ob_value v = {0}; v.t = OB_V_INT; v.i = i; return v; }
+static inline ob_value ob_v_bool(bool b) { ob_value v = {0}; v.t = OB_V_BOOL; v.i = b; return v; }
+static inline ob_value ob_v_real(double r) { ob_value v = {0}; v.t = OB_V_REAL; v.r = r; return v; }
+static inline ob_value ob_v_dec(int64_t minor, int scale) { ob_value v = {0}; v.t = OB_V_DEC; v.i = minor; v.scale = scale; return v; }
+ob_value ob_v_text(const char *s); /* NULL -> null value */
+static inline ob_value ob_v_textn(const char *s, size_t n) { ob_value v = {0}; v.t = OB_V_TEXT; v.s = s; v.n = n; return v; }
+
+typedef struct ob_store ob_store;
+typedef struct ob_conn ob_conn;
+typedef struct ob_stmt ob_stmt;
+
+typedef struct ob_store_opts {
+    const char *data_dir;     /* SQLite: DATA/control.db and DATA/tenants/<slug>.db */
+    const char *url;          /* postgres://... (NULL: embedded SQLite) */
+    const char *synchronous;  /* "full" (default), "normal", "off" */
+    int busy_timeout_ms;      /* default 5000 */
+    int max_open_tenants;     /* LRU bound on open tenant writers; default 256 */
+    int readers_per_thread;   /* LRU bound on each thread's read connections; default 32 */
+    bool create;              /* create the data directory and control db if missing */
+} ob_store_opts;
+
+int ob_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err);
+void ob_store_close(ob_store *s);
+ob_db_engine ob_store_engine(const ob_store *s);
+
+/* True when slug is a valid tenant slug: [a-z0-9][a-z0-9-]{0,62}, no "--" at
+ * the ends. Checked before any file or schema name is formed. */
+bool ob_db_slug_valid(const char *slug);
+
+/* Create an empty tenant database; OB_E_CONFLICT if it exists. */
+int ob_db_create_tenant(ob_store *s, const char *slug, ob_err *err);
+/* Remove a tenant database entirely (closes cached connections first). */
+int ob_db_drop_tenant(ob_store *s, const char *slug, ob_err *err);
+/* Whether a tenant database exists. */
+bool ob_db_tenant_exists(ob_store *s, const char *slug);
+
+/* Get a connection. tenant NULL means the control database. generation, if not
+ * NULL, identifies this incarnation of the tenant (its id): cached connections
+ * opened under another generation are reopened, so a deleted and recreated
+ * tenant never sees the old file. */
+int ob_db_acquire(ob_store *s, const char *tenant, const char *generation, ob_db_mode mode,
+                  ob_conn **out, ob_err *err);
+/* Give the connection back (rolls back an open transaction, unlocks a writer). */
+void ob_db_release(ob_conn *c);
+ob_db_engine ob_conn_engine(const ob_conn *c);
+
+/* Run SQL without parameters (DDL, pragmas); several statements allowed. */
+int ob_db_exec(ob_conn *c, const char *sql, ob_err *err);
+/* Transactions: a WRITE connection begins IMMEDIATE (takes the write lock at
+ * once); a READ connection begins a read snapshot. Commit returns 0 only when
+ * the engine reported the commit durable per the configured synchronous mode. */
+int ob_db_begin(ob_conn *c, ob_err *err);
+int ob_db_commit(ob_conn *c, ob_err *err);
+void ob_db_rollback(ob_conn *c);
+bool ob_db_in_txn(const ob_conn *c);
+
+int ob_db_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err);
+/* idx is 1-based. Values are copied by the engine where needed. */
+int ob_stmt_bind(ob_stmt *st, int idx, const ob_value *v, ob_err *err);
+int ob_stmt_bind_text(ob_stmt *st, int idx, const char *s, ob_err *err); /* NULL binds null */
+int ob_stmt_bind_i64(ob_stmt *st, int idx, int64_t v, ob_err *err);
+/* 1: a row is available; 0: done; -1: error (err filled). */
+int ob_stmt_step(ob_stmt *st, ob_err *err);
+int ob_stmt_ncols(ob_stmt *st);
+const char *ob_stmt_col_name(ob_stmt *st, int i);
+/* Column i (0-based) of the current row. A text pointer is valid until the
+ * next step or done. col_type reports what the engine holds (INT, REAL, TEXT
+ * or NULL); the schema layer knows the declared type. */
+ob_vtype ob_stmt_col_type(ob_stmt *st, int i);
+int64_t ob_stmt_col_i64(ob_stmt *st, int i);
+double ob_stmt_col_f64(ob_stmt *st, int i);
+const char *ob_stmt_col_text(ob_stmt *st, int i, size_t *n);
+/* Reset and clear bindings; the statement stays cached on its connection. */
+void ob_stmt_done(ob_stmt *st);
+
+/* Rows changed by the last INSERT/UPDATE/DELETE on this connection. */
+int64_t ob_db_changes(ob_conn *c);
+
+/* Configured synchronous mode as the engine reports it ("full", "normal",
+ * "off"); used to refuse starting when it differs from the configuration. */
+const char *ob_db_synchronous(ob_conn *c);
+/* Integrity check of one database ("ok" in *result when fine). */
+int ob_db_check(ob_conn *c, char *result, size_t n, ob_err *err);
+/* List tenant slugs present in storage, calling fn for each. */
+int ob_db_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void *ctx, ob_err *err);
+
+#endif

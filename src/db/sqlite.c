@@ -1,0 +1,400 @@
+/* sqlite.c - the store for embedded SQLite: the data directory layout
+ * (DATA/control.db, DATA/tenants/<slug>.db), tenant create/drop/list and the
+ * acquire/release entry points. Connections are in sqlite_conn.c, pooling in
+ * sqlite_pool.c, statements in sqlite_stmt.c. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db/sqlite_int.h"
+#include "base/banned.h"
+
+#define DEFAULT_BUSY_TIMEOUT_MS 5000
+#define DEFAULT_MAX_OPEN_TENANTS 256
+#define DEFAULT_READERS_PER_THREAD 32
+
+/* Distinguishes stores whose pointers may be reused: thread reader caches
+ * outlive a closed store until their thread ends. */
+static _Atomic uint64_t g_store_serial;
+
+bool ob_db_slug_valid(const char *slug)
+{
+    if (!slug)
+        return false;
+    size_t n = 0;
+    for (const char *p = slug; *p; p++, n++) {
+        char ch = *p;
+        bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+        if (!alnum && (ch != '-' || n == 0))
+            return false;
+        if (n >= 63)
+            return false;
+    }
+    return n > 0 && slug[n - 1] != '-';
+}
+
+ob_db_engine ob_store_engine(const ob_store *s)
+{
+    (void)s;
+    return OB_DB_SQLITE;
+}
+
+static int parse_sync(const char *v, int *level)
+{
+    static const char *const names[] = { "off", "normal", "full", "extra" };
+    if (!v || !*v) {
+        *level = 2;
+        return 0;
+    }
+    for (int i = 0; i < 4; i++)
+        if (strcasecmp(v, names[i]) == 0) {
+            *level = i;
+            return 0;
+        }
+    return -1;
+}
+
+/* mkdir -p; the last component gets `mode`, parents 0755 (less umask). */
+static int mkdir_p(const char *dir, mode_t mode)
+{
+    char buf[OB_SQLITE_PATH_MAX];
+    int len = snprintf(buf, sizeof buf, "%s", dir);
+    if (len <= 0 || (size_t)len >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, mode) != 0 && errno != EEXIST)
+        return -1;
+    struct stat sb;
+    if (stat(buf, &sb) != 0)
+        return -1;
+    if (!S_ISDIR(sb.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+/* Make a new or removed directory entry durable. */
+static void fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+static void tenants_dir(const ob_store *s, char *out, size_t n)
+{
+    snprintf(out, n, "%s/tenants", s->data_dir);
+}
+
+static void store_free(ob_store *s)
+{
+    ob_sqlite_writers_free(s);
+    while (s->epochs) {
+        ob_sqlite_epoch *e = s->epochs;
+        s->epochs = e->next;
+        free(e);
+    }
+    pthread_mutex_destroy(&s->mu);
+    free(s->data_dir);
+    free(s);
+}
+
+int ob_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err)
+{
+    *out = NULL;
+    if (opts->url)
+        return ob_sqlite_err(err, OB_E_INTERNAL, "postgres storage is not available in this build");
+    if (!opts->data_dir || !*opts->data_dir)
+        return ob_sqlite_err(err, OB_E_BAD_REQUEST, "no data directory given");
+    /* leave room for "/tenants/<63>.db-wal" */
+    if (strlen(opts->data_dir) > OB_SQLITE_PATH_MAX - 100)
+        return ob_sqlite_err(err, OB_E_BAD_REQUEST, "the data directory path is too long");
+    int level;
+    if (parse_sync(opts->synchronous, &level))
+        return ob_sqlite_err(err, OB_E_BAD_REQUEST, "unknown synchronous mode '%s'",
+                             opts->synchronous);
+
+    ob_store *s = ob_sqlite_xcalloc(1, sizeof *s);
+    s->serial = atomic_fetch_add(&g_store_serial, 1) + 1;
+    s->data_dir = ob_sqlite_xstrdup(opts->data_dir);
+    s->sync_level = level;
+    s->busy_timeout_ms = opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : DEFAULT_BUSY_TIMEOUT_MS;
+    s->max_open_tenants = opts->max_open_tenants > 0 ? opts->max_open_tenants
+                                                     : DEFAULT_MAX_OPEN_TENANTS;
+    s->readers_per_thread = opts->readers_per_thread > 0 ? opts->readers_per_thread
+                                                         : DEFAULT_READERS_PER_THREAD;
+    pthread_mutex_init(&s->mu, NULL);
+    atomic_init(&s->drop_seq, 0);
+
+    char path[OB_SQLITE_PATH_MAX], tdir[OB_SQLITE_PATH_MAX];
+    ob_sqlite_path(s, NULL, path, sizeof path);
+    tenants_dir(s, tdir, sizeof tdir);
+    if (opts->create && (mkdir_p(s->data_dir, 0700) || mkdir_p(tdir, 0700))) {
+        ob_sqlite_err(err, OB_E_STORAGE, "cannot create the data directory '%s': %s",
+                      s->data_dir, strerror(errno));
+        store_free(s);
+        return -1;
+    }
+    struct stat sb;
+    bool exists = stat(path, &sb) == 0;
+    if (!exists && !opts->create) {
+        ob_sqlite_err(err, OB_E_NOT_FOUND, "no data directory at '%s'; run `opsbase migrate`",
+                      s->data_dir);
+        store_free(s);
+        return -1;
+    }
+    /* An existing data directory from before tenants/ existed still works. */
+    if (exists && mkdir(tdir, 0700) != 0 && errno != EEXIST) {
+        ob_sqlite_err(err, OB_E_STORAGE, "cannot create '%s': %s", tdir, strerror(errno));
+        store_free(s);
+        return -1;
+    }
+    /* Create the file ourselves so it gets mode 0600 (SQLite would use 0644);
+     * its -wal and -shm files copy the mode. */
+    if (!exists) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+            ob_sqlite_err(err, OB_E_STORAGE, "cannot create '%s': %s", path, strerror(errno));
+            store_free(s);
+            return -1;
+        }
+        close(fd);
+    }
+    /* Open once: creates control.db when asked, and proves an existing file
+     * is a database we can put in WAL mode before anyone relies on it. */
+    ob_conn *c;
+    if (ob_sqlite_conn_open(s, NULL, NULL, OB_DB_WRITE, !exists, &c, err)) {
+        store_free(s);
+        return -1;
+    }
+    ob_sqlite_conn_close(c);
+    if (!exists)
+        fsync_dir(s->data_dir);
+    *out = s;
+    return 0;
+}
+
+void ob_store_close(ob_store *s)
+{
+    if (!s)
+        return;
+    /* Other threads' readers hold no pointer to s; they close at thread
+     * exit or when their LRU evicts them. */
+    ob_sqlite_readers_close(s, NULL);
+    store_free(s);
+}
+
+bool ob_db_tenant_exists(ob_store *s, const char *slug)
+{
+    char path[OB_SQLITE_PATH_MAX];
+    struct stat sb;
+    return ob_db_slug_valid(slug) && ob_sqlite_path(s, slug, path, sizeof path) == 0 &&
+           stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* Remove the WAL, shared-memory and rollback-journal files next to path. */
+static void unlink_aux(const char *path)
+{
+    static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
+    char aux[OB_SQLITE_PATH_MAX];
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
+        if (snprintf(aux, sizeof aux, "%s%s", path, suffixes[i]) < (int)sizeof aux)
+            unlink(aux);
+}
+
+/* Remove path and its companions. Only the main file's absence is an error
+ * the caller cares about (errno is kept from its unlink). */
+static int unlink_db_files(const char *path)
+{
+    int rc = unlink(path);
+    int e = errno;
+    unlink_aux(path);
+    errno = e;
+    return rc;
+}
+
+int ob_db_create_tenant(ob_store *s, const char *slug, ob_err *err)
+{
+    if (!ob_db_slug_valid(slug)) {
+        ob_sqlite_err(err, OB_E_VALIDATION, "the tenant slug is not valid");
+        if (err)
+            ob_err_field_add(err, "slug", "lower-case letters, digits and inner hyphens, 1-63");
+        return -1;
+    }
+    char path[OB_SQLITE_PATH_MAX], tdir[OB_SQLITE_PATH_MAX];
+    ob_sqlite_path(s, slug, path, sizeof path);
+    tenants_dir(s, tdir, sizeof tdir);
+
+    /* Under the tenant's write lock, so a concurrent drop of the same slug
+     * runs entirely before or after. */
+    ob_sqlite_writer *w;
+    if (ob_sqlite_writer_lock_closed(s, slug, &w, err))
+        return -1;
+    int ret = -1;
+    /* O_EXCL decides "exists" atomically, even between processes. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST) {
+            ob_sqlite_err(err, OB_E_CONFLICT, "tenant '%s' exists", slug);
+            if (err)
+                snprintf(err->field, sizeof err->field, "slug");
+        } else {
+            ob_sqlite_err(err, OB_E_STORAGE, "storage error: cannot create tenant '%s': %s", slug,
+                          strerror(errno));
+        }
+        goto out;
+    }
+    close(fd);
+    /* A -wal left by a crashed drop would be replayed into the new empty
+     * database and resurrect old rows: remove leftovers first. */
+    unlink_aux(path);
+
+    ob_conn *c;
+    if (ob_sqlite_conn_open(s, slug, NULL, OB_DB_WRITE, true, &c, err)) {
+        unlink_db_files(path);
+        goto out;
+    }
+    ob_sqlite_conn_close(c);
+    fsync_dir(tdir);
+    ret = 0;
+out:
+    ob_sqlite_writer_unlock(s, w);
+    return ret;
+}
+
+int ob_db_drop_tenant(ob_store *s, const char *slug, ob_err *err)
+{
+    if (!ob_db_slug_valid(slug))
+        return ob_sqlite_err(err, OB_E_NOT_FOUND, "no such tenant");
+    char path[OB_SQLITE_PATH_MAX], tdir[OB_SQLITE_PATH_MAX];
+    ob_sqlite_path(s, slug, path, sizeof path);
+    tenants_dir(s, tdir, sizeof tdir);
+
+    /* Waits for a writer in flight, then closes the writer connection. */
+    ob_sqlite_writer *w;
+    if (ob_sqlite_writer_lock_closed(s, slug, &w, err))
+        return -1;
+    ob_sqlite_readers_close(s, slug);
+    int ret = -1;
+    if (unlink_db_files(path) != 0) {
+        if (errno == ENOENT)
+            ob_sqlite_err(err, OB_E_NOT_FOUND, "no tenant '%s'", slug);
+        else
+            ob_sqlite_err(err, OB_E_STORAGE, "storage error: cannot remove tenant '%s': %s", slug,
+                          strerror(errno));
+        goto out;
+    }
+    fsync_dir(tdir);
+
+    /* After the unlink: readers cached by other threads compare this epoch
+     * on their next acquire and reopen (see sqlite_pool.c). */
+    pthread_mutex_lock(&s->mu);
+    ob_sqlite_epoch *e = s->epochs;
+    while (e && strcmp(e->slug, slug) != 0)
+        e = e->next;
+    if (!e) {
+        e = ob_sqlite_xcalloc(1, sizeof *e);
+        snprintf(e->slug, sizeof e->slug, "%s", slug);
+        e->next = s->epochs;
+        s->epochs = e;
+    }
+    e->epoch++;
+    atomic_fetch_add(&s->drop_seq, 1);
+    pthread_mutex_unlock(&s->mu);
+    ret = 0;
+out:
+    ob_sqlite_writer_unlock(s, w);
+    return ret;
+}
+
+int ob_db_acquire(ob_store *s, const char *tenant, const char *generation, ob_db_mode mode,
+                  ob_conn **out, ob_err *err)
+{
+    *out = NULL;
+    /* Validate before a path is formed: a request names the tenant. */
+    if (tenant && !ob_db_slug_valid(tenant))
+        return ob_sqlite_err(err, OB_E_NOT_FOUND, "no such tenant");
+    const char *slug = tenant ? tenant : "";
+    if (mode == OB_DB_WRITE)
+        return ob_sqlite_writer_acquire(s, slug, generation, out, err);
+    return ob_sqlite_reader_acquire(s, slug, generation, out, err);
+}
+
+void ob_db_release(ob_conn *c)
+{
+    if (!c)
+        return;
+    if (c->mode == OB_DB_WRITE)
+        ob_sqlite_writer_release(c);
+    else
+        ob_sqlite_reader_release(c);
+}
+
+static int cmp_slug(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+/* fn returns 0 to go on; anything else stops the walk and is returned. */
+int ob_db_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void *ctx, ob_err *err)
+{
+    char tdir[OB_SQLITE_PATH_MAX];
+    tenants_dir(s, tdir, sizeof tdir);
+    DIR *d = opendir(tdir);
+    if (!d) {
+        if (errno == ENOENT)
+            return 0;
+        return ob_sqlite_err(err, OB_E_STORAGE, "storage error: cannot list tenants: %s",
+                             strerror(errno));
+    }
+    typedef char slug_buf[OB_SQLITE_SLUG_MAX];
+    slug_buf *slugs = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (len < 4 || len - 3 >= OB_SQLITE_SLUG_MAX || strcmp(de->d_name + len - 3, ".db") != 0)
+            continue;
+        if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+            continue;
+        char slug[OB_SQLITE_SLUG_MAX];
+        memcpy(slug, de->d_name, len - 3);
+        slug[len - 3] = '\0';
+        if (!ob_db_slug_valid(slug))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            slug_buf *grown = realloc(slugs, cap * sizeof *slugs);
+            if (!grown)
+                abort();
+            slugs = grown;
+        }
+        memcpy(slugs[n++], slug, len - 2);
+    }
+    closedir(d);
+    if (n)
+        qsort(slugs, n, sizeof *slugs, cmp_slug);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = fn(slugs[i], ctx);
+    free(slugs);
+    return rc;
+}

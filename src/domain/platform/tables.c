@@ -1,0 +1,117 @@
+/* Platform tables of the control database (seed 001 public schema, merged
+ * with 002's organizations: a tenant is an organization). */
+#include "domain/domains.h"
+#include "base/banned.h"
+
+OB_ENUM(tenant_status, "tenant_status", "active", "suspended", "cancelled");
+OB_ENUM(subscription_status, "subscription_status", "trial", "active", "past_due", "cancelled", "expired");
+
+static const ob_column plan_cols[] = {
+    {"name", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED},
+    {"code", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_UNIQUE | OB_SORT},
+    {"description", OB_F_TEXT, .max = 10000},
+    {"price_monthly", OB_F_DECIMAL, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0},
+    {"price_yearly", OB_F_DECIMAL, .flags = OB_HAS_MIN, .min = 0},
+    {"max_users", OB_F_INT, .flags = OB_HAS_MIN, .min = 0, .doc = "null: unlimited"},
+    {"max_orders_per_month", OB_F_INT, .flags = OB_HAS_MIN, .min = 0},
+    {"max_channels", OB_F_INT, .flags = OB_HAS_MIN, .min = 0},
+    {"max_tickets_per_month", OB_F_INT, .flags = OB_HAS_MIN, .min = 0,
+     .doc = "support tickets a tenant may open per calendar month (002); null: unlimited"},
+    {"max_agents", OB_F_INT, .flags = OB_HAS_MIN, .min = 0,
+     .doc = "users that may hold the agent role (002); null: unlimited"},
+    {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
+    {"sort_order", OB_F_INT, .flags = OB_REQUIRED | OB_SORT, .dflt = "0"},
+    {"metadata", OB_F_JSON, .dflt = "{}"},
+};
+const ob_resource ob_res_plans = {
+    .table = "plans", .doc = "subscription plans offered by the platform",
+    OB_COLS(plan_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL, .flags = OB_RES_NO_API,
+};
+
+static const ob_column feature_cols[] = {
+    {"name", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED},
+    {"code", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_UNIQUE},
+    {"description", OB_F_TEXT, .max = 10000},
+    {"category", OB_F_TEXT, .max = 100},
+    {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
+};
+const ob_resource ob_res_features = {
+    .table = "features", .doc = "master list of platform features",
+    OB_COLS(feature_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL,
+    .flags = OB_RES_NO_API | OB_RES_APPEND_ONLY,
+};
+
+static const ob_column plan_feature_cols[] = {
+    {"plan_id", OB_F_REF, .ref = "plans", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED},
+    {"feature_id", OB_F_REF, .ref = "features", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED},
+    {"is_enabled", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
+    {"config", OB_F_JSON, .dflt = "{}"},
+};
+static const ob_index plan_feature_idx[] = {{"plan_id,feature_id", .unique = true}};
+const ob_resource ob_res_plan_features = {
+    .table = "plan_features", .doc = "features included in each plan",
+    OB_COLS(plan_feature_cols), OB_INDEXES(plan_feature_idx), .perm = "platform",
+    .scope = OB_SCOPE_CONTROL, .flags = OB_RES_NO_API | OB_RES_APPEND_ONLY,
+};
+
+static const ob_column tenant_cols[] = {
+    {"name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED},
+    {"slug", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_UNIQUE | OB_IMMUTABLE | OB_SORT},
+    {"domain", OB_F_TEXT, .max = 255},
+    {"schema_name", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_UNIQUE | OB_SERVER},
+    {"logo_url", OB_F_TEXT, .max = 500},
+    {"status", OB_F_ENUM, .enm = &tenant_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "active"},
+    {"settings", OB_F_JSON, .dflt = "{}"},
+    {"monthly_ticket_limit", OB_F_INT, .flags = OB_HAS_MIN, .min = 0,
+     .doc = "overrides the plan's max_tickets_per_month (002 organizations)"},
+    {"agent_limit", OB_F_INT, .flags = OB_HAS_MIN, .min = 0,
+     .doc = "overrides the plan's max_agents (002 organizations)"},
+};
+const ob_resource ob_res_tenants = {
+    .table = "tenants", .doc = "tenants (organizations); each has its own database",
+    OB_COLS(tenant_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL,
+    .flags = OB_RES_NO_API | OB_RES_SOFT_DELETE,
+};
+
+static const ob_column subscription_cols[] = {
+    {"tenant_id", OB_F_REF, .ref = "tenants", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED | OB_INDEXED},
+    {"plan_id", OB_F_REF, .ref = "plans", .flags = OB_REQUIRED},
+    {"status", OB_F_ENUM, .enm = &subscription_status, .flags = OB_REQUIRED, .dflt = "active"},
+    {"trial_ends_at", OB_F_TIMESTAMP},
+    {"current_period_start", OB_F_TIMESTAMP, .flags = OB_REQUIRED},
+    {"current_period_end", OB_F_TIMESTAMP, .flags = OB_REQUIRED},
+    {"cancelled_at", OB_F_TIMESTAMP},
+    {"payment_provider", OB_F_TEXT, .max = 50, .doc = "stripe, razorpay, manual"},
+    {"external_subscription_id", OB_F_TEXT, .max = 255},
+    {"metadata", OB_F_JSON, .dflt = "{}"},
+};
+const ob_resource ob_res_subscriptions = {
+    .table = "subscriptions", .doc = "a tenant's subscription to a plan",
+    OB_COLS(subscription_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL, .flags = OB_RES_NO_API,
+};
+
+static const ob_column tenant_feature_cols[] = {
+    {"tenant_id", OB_F_REF, .ref = "tenants", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED},
+    {"feature_id", OB_F_REF, .ref = "features", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED},
+    {"is_enabled", OB_F_BOOL, .flags = OB_REQUIRED},
+    {"config", OB_F_JSON, .dflt = "{}"},
+    {"override_reason", OB_F_TEXT, .max = 500},
+};
+static const ob_index tenant_feature_idx[] = {{"tenant_id,feature_id", .unique = true}};
+const ob_resource ob_res_tenant_features = {
+    .table = "tenant_features", .doc = "per-tenant feature overrides set by a super admin",
+    OB_COLS(tenant_feature_cols), OB_INDEXES(tenant_feature_idx), .perm = "platform",
+    .scope = OB_SCOPE_CONTROL, .flags = OB_RES_NO_API,
+};
+
+static const ob_column super_admin_cols[] = {
+    {"email", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_UNIQUE},
+    {"password_hash", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SECRET | OB_SERVER},
+    {"name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED},
+    {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
+    {"last_login_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
+};
+const ob_resource ob_res_super_admins = {
+    .table = "super_admins", .doc = "platform administrators (not tenant users)",
+    OB_COLS(super_admin_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL, .flags = OB_RES_NO_API,
+};

@@ -1,0 +1,119 @@
+/* The support desk: 002's categories, tickets, messages and knowledge base
+ * merged with 000's support_tickets and ticket_messages. */
+#include "domain/domains.h"
+#include "domain/support/support.h"
+#include "base/banned.h"
+
+OB_ENUM(ticket_status, "ticket_status", "open", "in_progress", "waiting_customer", "waiting_internal",
+        "resolved", "closed", "cancelled");
+OB_ENUM(ticket_priority, "ticket_priority", "low", "medium", "high", "urgent");
+OB_ENUM(ticket_criticality, "ticket_criticality", "low", "medium", "high", "critical");
+OB_ENUM(ticket_source, "ticket_source", "portal", "email", "phone", "chat");
+OB_ENUM(sender_type, "sender_type", "customer", "agent", "system");
+OB_ENUM(message_type, "message_type", "text", "html", "attachment");
+
+static const ob_column category_cols[] = {
+    {"name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
+    {"description", OB_F_TEXT, .max = 10000, .flags = OB_SEARCH},
+    {"parent_id", OB_F_REF, .ref = "categories", .on_delete = OB_DEL_SET_NULL,
+     .doc = "subcategory of (000 subcategory)"},
+    {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
+    {"response_sla_minutes", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX, .min = 1,
+     .max = 525600, .dflt = "60"},
+    {"resolution_sla_minutes", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX, .min = 1,
+     .max = 525600, .dflt = "480"},
+    {"priority_level", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX | OB_SORT, .min = 1,
+     .max = 5, .dflt = "3"},
+    {"image_url", OB_F_TEXT, .max = 500},
+    {"thumbnail_url", OB_F_TEXT, .max = 500},
+    {"icon_image_url", OB_F_TEXT, .max = 500},
+};
+const ob_resource ob_res_categories = {
+    .table = "categories", .doc = "ticket categories with their response and resolution SLA",
+    OB_COLS(category_cols), .perm = "categories", .default_sort = "name",
+};
+
+static const ob_column ticket_cols[] = {
+    {"ticket_number", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_UNIQUE | OB_SERVER | OB_SORT,
+     .doc = "TKT-000001, per tenant"},
+    {"customer_id", OB_F_REF, .ref = "customers", .flags = OB_REQUIRED | OB_INDEXED | OB_IMMUTABLE},
+    {"category_id", OB_F_REF, .ref = "categories", .on_delete = OB_DEL_SET_NULL, .flags = OB_INDEXED},
+    {"subcategory", OB_F_TEXT, .max = 50},
+    {"assigned_agent_id", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER,
+     .doc = "set by auto-assignment or the assign action"},
+    {"assigned_team", OB_F_TEXT, .max = 50},
+    {"assigned_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
+    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER},
+    {"title", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SEARCH | OB_SORT},
+    {"description", OB_F_TEXT, .max = 100000, .flags = OB_REQUIRED | OB_SEARCH},
+    {"status", OB_F_ENUM, .enm = &ticket_status, .flags = OB_REQUIRED | OB_SERVER | OB_SORT, .dflt = "open"},
+    {"priority", OB_F_ENUM, .enm = &ticket_priority, .flags = OB_REQUIRED | OB_SORT, .dflt = "medium"},
+    {"priority_level", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX | OB_SORT, .min = 1, .max = 5,
+     .doc = "1 (lowest) to 5; defaults to the category's priority_level"},
+    {"criticality", OB_F_ENUM, .enm = &ticket_criticality, .flags = OB_REQUIRED, .dflt = "low"},
+    {"source", OB_F_ENUM, .enm = &ticket_source, .flags = OB_REQUIRED, .dflt = "portal"},
+    {"response_due_at", OB_F_TIMESTAMP, .flags = OB_SERVER | OB_SORT,
+     .doc = "created_at + the category's response_sla_minutes"},
+    {"sla_due_date", OB_F_TIMESTAMP, .flags = OB_SERVER | OB_SORT,
+     .doc = "resolution due: created_at + the category's resolution_sla_minutes"},
+    {"first_response_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
+    {"resolved_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
+    {"closed_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
+    {"resolution_notes", OB_F_TEXT, .max = 100000},
+    {"customer_satisfaction", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 1, .max = 5},
+    {"satisfaction_feedback", OB_F_TEXT, .max = 1000},
+};
+static const ob_index ticket_idx[] = {
+    {"status"},
+    {"customer_id,status"},
+    {"assigned_agent_id", .where = "assigned_agent_id IS NOT NULL"},
+    {"created_at"},
+};
+static const ob_action ticket_actions[] = {
+    {"assign", "assign", ob_ticket_assign, "assign to an agent (agent_id) or to the least-loaded agent ({})"},
+};
+const ob_resource ob_res_tickets = {
+    .table = "tickets", .doc = "support tickets raised by or for customers",
+    OB_COLS(ticket_cols), OB_INDEXES(ticket_idx), .perm = "tickets", .customer_scope = "customer_id",
+    .fsm = &ob_ticket_fsm, .hooks = &ob_ticket_hooks, OB_ACTIONS(ticket_actions), .default_sort = "-created_at",
+};
+
+static const ob_column message_cols[] = {
+    {"ticket_id", OB_F_REF, .ref = "tickets", .on_delete = OB_DEL_CASCADE,
+     .flags = OB_REQUIRED | OB_IMMUTABLE},
+    {"sender_id", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER},
+    {"sender_type", OB_F_ENUM, .enm = &sender_type, .flags = OB_REQUIRED | OB_SERVER, .dflt = "agent"},
+    {"content", OB_F_TEXT, .max = 100000, .flags = OB_REQUIRED | OB_SEARCH},
+    {"message_type", OB_F_ENUM, .enm = &message_type, .flags = OB_REQUIRED, .dflt = "text"},
+    {"is_internal", OB_F_BOOL, .flags = OB_REQUIRED | OB_IMMUTABLE, .dflt = "false"},
+    {"is_auto_response", OB_F_BOOL, .flags = OB_REQUIRED | OB_IMMUTABLE, .dflt = "false"},
+    {"is_solution", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
+};
+static const ob_index message_idx[] = {{"ticket_id,created_at"}};
+const ob_resource ob_res_ticket_messages = {
+    .table = "ticket_messages", .doc = "conversation on a ticket: replies, internal notes, auto-responses",
+    OB_COLS(message_cols), OB_INDEXES(message_idx), .perm = "tickets",
+    .customer_scope = "ticket_id.customer_id", .hooks = &ob_message_hooks, .default_sort = "created_at",
+};
+
+static const ob_column document_cols[] = {
+    {"title", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SEARCH | OB_SORT},
+    {"content", OB_F_TEXT, .max = 1000000, .flags = OB_REQUIRED | OB_SEARCH},
+    {"is_public", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
+};
+const ob_resource ob_res_documents = {
+    .table = "documents", .doc = "knowledge-base articles",
+    OB_COLS(document_cols), .perm = "documents", .default_sort = "-created_at",
+};
+
+static const ob_column doc_cat_cols[] = {
+    {"document_id", OB_F_REF, .ref = "documents", .on_delete = OB_DEL_CASCADE,
+     .flags = OB_REQUIRED | OB_IMMUTABLE},
+    {"category_id", OB_F_REF, .ref = "categories", .on_delete = OB_DEL_CASCADE,
+     .flags = OB_REQUIRED | OB_IMMUTABLE | OB_INDEXED},
+};
+static const ob_index doc_cat_idx[] = {{"document_id,category_id", .unique = true}};
+const ob_resource ob_res_document_categories = {
+    .table = "document_categories", .doc = "links knowledge-base documents to categories",
+    OB_COLS(doc_cat_cols), OB_INDEXES(doc_cat_idx), .perm = "documents", .flags = OB_RES_APPEND_ONLY,
+};

@@ -1,0 +1,274 @@
+/* workflow.c - the support desk's rules: SLA due times from the category,
+ * auto-assignment to the least-loaded agent, agent load counters that follow
+ * every status and assignee change, first response, and the plan limit. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "domain/support/support.h"
+#include "schema/crud.h"
+#include "schema/sql.h"
+#include "base/banned.h"
+
+bool ob_ticket_status_active(const char *status)
+{
+    static const char *const active[] = {"open", "in_progress", "waiting_customer", "waiting_internal"};
+    for (size_t i = 0; status && i < OB_ARRAY_LEN(active); i++)
+        if (strcmp(status, active[i]) == 0) return true;
+    return false;
+}
+
+/* Start of the current calendar month (UTC) as a timestamp. */
+static void month_start(const ob_ctx *ctx, char out[OB_TS_LEN])
+{
+    char buf[OB_TS_LEN];
+    snprintf(buf, sizeof buf, "%.7s-01T00:00:00.000Z", ctx->now);
+    memcpy(out, buf, OB_TS_LEN);
+}
+
+static int count(ob_ctx *ctx, const char *sql, const char *arg, int64_t *n, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, sql, &st, err) != 0) return -1;
+    if (arg) ob_stmt_bind_text(st, 1, arg, err);
+    int rc = ob_stmt_step(st, err);
+    if (rc == 1) *n = ob_stmt_col_i64(st, 0);
+    ob_stmt_done(st);
+    return rc < 0 ? -1 : 0;
+}
+
+static int check_ticket_limit(ob_ctx *ctx, ob_err *err)
+{
+    if (!ctx->tenant || ctx->tenant->ticket_limit < 0) return 0;
+    char from[OB_TS_LEN];
+    int64_t n = 0;
+    month_start(ctx, from);
+    if (count(ctx, "SELECT COUNT(*) FROM tickets WHERE created_at >= ?", from, &n, err) != 0) return -1;
+    if (n >= ctx->tenant->ticket_limit)
+        return ob_err_set(err, OB_E_PLAN_LIMIT, "the plan allows %lld tickets a month and they have been used",
+                          (long long)ctx->tenant->ticket_limit);
+    return 0;
+}
+
+/* The active agent with the fewest open tickets; ties go to the one assigned
+ * least recently (never assigned first), then the oldest account. */
+static int pick_agent(ob_ctx *ctx, const char *exclude, char out[OB_UUID_LEN], bool *found, ob_err *err)
+{
+    ob_stmt *st;
+    *found = false;
+    if (ob_db_prepare(ctx->db,
+                      "SELECT u.id FROM users u JOIN user_roles ur ON ur.user_id = u.id AND ur.status = 'active' "
+                      "JOIN roles r ON r.id = ur.role_id AND r.code = 'agent' AND r.status = 'active' "
+                      "WHERE u.is_active AND u.status = 'active' AND u.deleted_at IS NULL "
+                      "AND (ur.expires_at IS NULL OR ur.expires_at > ?) AND u.id <> ? "
+                      "ORDER BY u.current_ticket_count ASC, u.last_assigned_at ASC NULLS FIRST, u.id ASC LIMIT 1",
+                      &st, err) != 0)
+        return -1;
+    ob_stmt_bind_text(st, 1, ctx->now, err);
+    ob_stmt_bind_text(st, 2, exclude ? exclude : "", err);
+    int rc = ob_stmt_step(st, err);
+    if (rc == 1) {
+        snprintf(out, OB_UUID_LEN, "%s", ob_stmt_col_text(st, 0, NULL));
+        *found = true;
+    }
+    ob_stmt_done(st);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Move an agent's load by delta; an increment is an assignment. */
+static int agent_load(ob_ctx *ctx, const char *agent_id, int delta, ob_err *err)
+{
+    const ob_table *ut = ob_registry_find("users");
+    ob_row *old;
+    if (ob_sql_load_internal(ctx, ut, agent_id, &old, err) != 0) {
+        /* a deleted agent has no load to keep */
+        return err->code == OB_E_NOT_FOUND ? 0 : -1;
+    }
+    ob_row *row = ob_row_copy(ctx->arena, old);
+    int64_t n = ob_row_int(old, "current_ticket_count", 0) + delta;
+    ob_row_set_int(row, "current_ticket_count", n < 0 ? 0 : n);
+    if (delta > 0) ob_row_set_text(ctx->arena, row, "last_assigned_at", ctx->now);
+    return ob_crud_save(ctx, old, row, delta > 0 ? "ticket_assigned" : "ticket_released", err);
+}
+
+static int ticket_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    if (check_ticket_limit(ctx, err) != 0) return -1;
+    int64_t seq;
+    if (ob_sql_seq_next(ctx, "tickets", &seq, err) != 0) return -1;
+    ob_row_set_text(ctx->arena, row, "ticket_number", ob_arena_printf(ctx->arena, "TKT-%06lld", (long long)seq));
+    ob_row_set_text(ctx->arena, row, "created_by", ctx->who ? ctx->who->user_id : NULL);
+    ob_row_set_text(ctx->arena, row, "status", "open");
+    int64_t resp = 60, resol = 480, level = 3;
+    const char *cat = ob_row_text(row, "category_id");
+    if (cat) {
+        ob_row *c;
+        if (ob_sql_load_internal(ctx, ob_registry_find("categories"), cat, &c, err) != 0) {
+            if (err->code != OB_E_NOT_FOUND) return -1;
+            ob_err_set(err, OB_E_UNPROCESSABLE, "\"category_id\" refers to a categories record that does not exist");
+            ob_err_field_add(err, "category_id", "refers to a record that does not exist");
+            err->code = OB_E_UNPROCESSABLE;
+            return -1;
+        }
+        resp = ob_row_int(c, "response_sla_minutes", resp);
+        resol = ob_row_int(c, "resolution_sla_minutes", resol);
+        level = ob_row_int(c, "priority_level", level);
+    }
+    if (ob_row_is_null(row, "priority_level")) ob_row_set_int(row, "priority_level", level);
+    char due[OB_TS_LEN];
+    ob_ts_format(ctx->now_ms + resp * 60000, due);
+    ob_row_set_text(ctx->arena, row, "response_due_at", due);
+    ob_ts_format(ctx->now_ms + resol * 60000, due);
+    ob_row_set_text(ctx->arena, row, "sla_due_date", due);
+    char agent[OB_UUID_LEN];
+    bool found;
+    if (pick_agent(ctx, NULL, agent, &found, err) != 0) return -1;
+    if (found) {
+        ob_row_set_text(ctx->arena, row, "assigned_agent_id", agent);
+        ob_row_set_text(ctx->arena, row, "assigned_at", ctx->now);
+    }
+    return 0;
+}
+
+static int ticket_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
+{
+    const char *agent = ob_row_text(row, "assigned_agent_id");
+    return agent ? agent_load(ctx, agent, +1, err) : 0;
+}
+
+/* Keep agent load right across status and assignee changes. */
+static int ticket_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    const char *oa = ob_ticket_status_active(ob_row_text(old, "status")) ? ob_row_text(old, "assigned_agent_id") : NULL;
+    const char *na = ob_ticket_status_active(ob_row_text(row, "status")) ? ob_row_text(row, "assigned_agent_id") : NULL;
+    if (oa && na && strcmp(oa, na) == 0) return 0;
+    if (oa && agent_load(ctx, oa, -1, err) != 0) return -1;
+    if (na && agent_load(ctx, na, +1, err) != 0) return -1;
+    return 0;
+}
+
+const ob_hooks ob_ticket_hooks = {
+    .before_create = ticket_before_create,
+    .after_create = ticket_after_create,
+    .before_update = ticket_before_update,
+};
+
+static int stamp_resolved(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)old;
+    (void)err;
+    ob_row_set_text(ctx->arena, row, "resolved_at", ctx->now);
+    return 0;
+}
+
+static int stamp_closed(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)old;
+    (void)err;
+    ob_row_set_text(ctx->arena, row, "closed_at", ctx->now);
+    return 0;
+}
+
+static int clear_resolved(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)ctx;
+    (void)old;
+    (void)err;
+    ob_row_set_null(row, "resolved_at");
+    return 0;
+}
+
+#define ACTIVE "open,in_progress,waiting_customer,waiting_internal"
+static const ob_transition ticket_transitions[] = {
+    /* event          from                                      to                  guard effect */
+    {"start",         "open",                                   "in_progress",      NULL, NULL},
+    {"wait_customer", "open,in_progress,waiting_internal",      "waiting_customer", NULL, NULL},
+    {"wait_internal", "open,in_progress,waiting_customer",      "waiting_internal", NULL, NULL},
+    {"resume",        "waiting_customer,waiting_internal",      "in_progress",      NULL, NULL},
+    {"resolve",       ACTIVE,                                   "resolved",         NULL, stamp_resolved},
+    {"close",         "resolved",                               "closed",           NULL, stamp_closed},
+    {"reopen",        "resolved",                               "open",             NULL, clear_resolved},
+    {"cancel",        ACTIVE,                                   "cancelled",        NULL, stamp_closed},
+};
+const ob_fsm ob_ticket_fsm = {"status", ticket_transitions, (int)OB_ARRAY_LEN(ticket_transitions), "edit"};
+
+/* POST /tickets/{id}/assign {"agent_id": ...} or {} to auto-assign. */
+int ob_ticket_assign(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    if (!ob_ticket_status_active(ob_row_text(old, "status")))
+        return ob_err_set(err, OB_E_BAD_STATE, "a ticket that is \"%s\" cannot be assigned", ob_row_text(old, "status"));
+    json_t *body = ctx->body;
+    const char *key;
+    json_t *val;
+    const char *agent_id = NULL;
+    if (body)
+        json_object_foreach(body, key, val) {
+            if (strcmp(key, "agent_id") != 0) {
+                ob_err_set(err, OB_E_UNKNOWN_FIELD, "unknown field \"%.60s\"", key);
+                snprintf(err->field, sizeof err->field, "%s", key);
+                return -1;
+            }
+            if (!json_is_string(val) || !ob_uuid_valid(json_string_value(val))) {
+                ob_err_set(err, OB_E_VALIDATION, NULL);
+                return ob_err_field_add(err, "agent_id", "must be a record id");
+            }
+            agent_id = ob_ascii_lower(ctx->arena, json_string_value(val));
+        }
+    char picked[OB_UUID_LEN];
+    if (agent_id) {
+        int64_t n = 0;
+        ob_stmt *st;
+        if (ob_db_prepare(ctx->db,
+                          "SELECT COUNT(*) FROM users u JOIN user_roles ur ON ur.user_id = u.id AND ur.status = "
+                          "'active' JOIN roles r ON r.id = ur.role_id AND r.code = 'agent' WHERE u.id = ? AND "
+                          "u.is_active AND u.status = 'active' AND u.deleted_at IS NULL",
+                          &st, err) != 0)
+            return -1;
+        ob_stmt_bind_text(st, 1, agent_id, err);
+        if (ob_stmt_step(st, err) == 1) n = ob_stmt_col_i64(st, 0);
+        ob_stmt_done(st);
+        if (n == 0) {
+            ob_err_set(err, OB_E_UNPROCESSABLE, "\"agent_id\" is not an active agent");
+            ob_err_field_add(err, "agent_id", "is not an active agent");
+            err->code = OB_E_UNPROCESSABLE;
+            return -1;
+        }
+    } else {
+        bool found;
+        if (pick_agent(ctx, ob_row_text(old, "assigned_agent_id"), picked, &found, err) != 0) return -1;
+        if (!found) return ob_err_set(err, OB_E_UNPROCESSABLE, "there is no other active agent to assign");
+        agent_id = picked;
+    }
+    ob_row_set_text(ctx->arena, row, "assigned_agent_id", agent_id);
+    ob_row_set_text(ctx->arena, row, "assigned_at", ctx->now);
+    return 0;
+}
+
+
+static int message_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    (void)err;
+    const ob_principal *p = ctx->who;
+    ob_row_set_text(ctx->arena, row, "sender_id", p ? p->user_id : NULL);
+    const char *type = (!p || p->is_system) ? "system" : p->customer_id ? "customer" : "agent";
+    ob_row_set_text(ctx->arena, row, "sender_type", type);
+    return 0;
+}
+
+static int message_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
+{
+    if (ob_row_int(row, "is_internal", 0) || ob_row_int(row, "is_auto_response", 0)) return 0;
+    if (strcmp(ob_row_text(row, "sender_type"), "agent") != 0) return 0;
+    ob_row *old;
+    if (ob_sql_load_internal(ctx, ob_registry_find("tickets"), ob_row_text(row, "ticket_id"), &old, err) != 0)
+        return -1;
+    if (!ob_row_is_null(old, "first_response_at")) return 0;
+    ob_row *t = ob_row_copy(ctx->arena, old);
+    ob_row_set_text(ctx->arena, t, "first_response_at", ctx->now);
+    return ob_crud_save(ctx, old, t, "first_response", err);
+}
+
+const ob_hooks ob_message_hooks = {
+    .before_create = message_before_create,
+    .after_create = message_after_create,
+};

@@ -1,0 +1,87 @@
+/* http.h - the request and response as the rest of the server sees them.
+ *
+ * server.c (libmicrohttpd) fills an ob_req, calls the application handler
+ * once the whole request is in, and sends the ob_resp it got back. Everything
+ * in ob_req and ob_resp lives in the request's arena, which the server
+ * creates when the request starts and releases after the response is sent.
+ * The handler never sees libmicrohttpd.
+ */
+#ifndef OB_HTTP_H
+#define OB_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/arena.h"
+#include "../base/err.h"
+#include "../base/strbuf.h"
+
+#define OB_MAX_QUERY_PARAMS 64
+#define OB_MAX_RESP_HEADERS 8
+
+typedef struct ob_kv {
+    const char *key;   /* percent-decoded, NUL-terminated */
+    const char *val;
+} ob_kv;
+
+typedef struct ob_req {
+    ob_arena *arena;
+    const char *method;      /* "GET", "POST", ... as sent */
+    const char *path;        /* percent-decoded path without the query */
+    const char *raw_path;    /* as sent, without the query */
+    ob_kv query[OB_MAX_QUERY_PARAMS];
+    int nquery;
+    bool query_bad;          /* bad escape, NUL or too many parameters */
+    const char *body;        /* NUL-terminated copy of the body (may be "") */
+    size_t body_len;
+    char request_id[40];     /* from a valid X-Request-Id or generated */
+    char ip[64];             /* peer address text */
+    /* Header lookup (case-insensitive); NULL when absent. */
+    const char *(*header)(const struct ob_req *r, const char *name);
+    void *server_ctx;        /* for header() */
+    int64_t start_us;
+    /* Filled by the application for the access log. */
+    const char *tenant;
+} ob_req;
+
+typedef struct ob_resp {
+    int status;
+    ob_sb body;              /* JSON text; arena-backed */
+    const char *content_type; /* default application/json */
+    ob_kv headers[OB_MAX_RESP_HEADERS];
+    int nheaders;
+} ob_resp;
+
+/* The application: called once per complete request. Must set resp->status
+ * and a JSON body. */
+typedef void (*ob_handler_fn)(ob_req *req, ob_resp *resp, void *app);
+
+typedef struct ob_http_opts {
+    const char *listen;        /* "HOST:PORT" */
+    unsigned threads;          /* worker threads; 0 = number of cores */
+    size_t max_body;           /* 413 past it; default 1 MiB */
+    size_t max_header;         /* bytes of request line + headers; default 16 KiB */
+    unsigned conn_timeout_s;   /* idle/slow connection timeout; default 30 */
+    unsigned max_conns;        /* default 1024 */
+    unsigned max_conns_per_ip; /* default 256 */
+} ob_http_opts;
+
+typedef struct ob_http ob_http;
+
+int ob_http_start(ob_http **out, const ob_http_opts *opts, ob_handler_fn fn, void *app, ob_err *err);
+/* Stop accepting, finish in-flight requests, free. */
+void ob_http_stop(ob_http *h);
+/* The port actually bound (useful with port 0). */
+int ob_http_port(const ob_http *h);
+
+/* Response helpers (resp.c). */
+void ob_resp_init(ob_resp *resp, ob_arena *a);
+void ob_resp_header(ob_resp *resp, const char *key, const char *val);
+/* Write the standard error body {"error":{"code","message","fields"...}} and
+ * the status from the error table. The only place an ob_err becomes JSON. */
+void ob_resp_error(ob_resp *resp, const ob_err *err);
+/* Shorthand: an error with just a code and message (NULL: default message). */
+void ob_resp_errorf(ob_resp *resp, ob_errcode code, const char *msg);
+
+#endif

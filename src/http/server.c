@@ -1,0 +1,586 @@
+/* server.c - libmicrohttpd under the ob_req/ob_resp contract of http.h.
+ *
+ * One request, as libmicrohttpd 0.9.75 drives it:
+ *   uri callback   request line read: allocate the request state in the
+ *                  connection's arena, keep the raw URL, start the clock;
+ *   first call     headers read: fill ob_req, decide on early answers (bad
+ *                  path, headers or declared body too large) and return;
+ *   middle calls   body chunks: accumulate up to max_body, discard past it;
+ *   last call      (*upload_data_size == 0): run the handler or the early
+ *                  answer and queue the response;
+ *   completed      response sent or connection gone: access log line, the
+ *                  arena is cleared for the connection's next request.
+ * 0.9.75 closes the connection after a response queued on the first call,
+ * which would kill keep-alive; so the first call answers only when the
+ * connection must close anyway (framing we refuse, a declared body over the
+ * limit). Requests libmicrohttpd refuses itself (bad request line, bad
+ * Content-Length, header block past its memory pool) never reach us and get
+ * its HTML answer (test_malformed_requests in tests/unit/test_http_server.c
+ * pins which ones).
+ *
+ * Each connection owns one arena (created when the connection opens, freed
+ * when it closes) and clears it between requests, so a keep-alive client
+ * costs no malloc per request in the common case.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "http/http.h"
+#include "http/query.h"
+#include "base/banned.h"
+
+#define DEFAULT_MAX_BODY ((size_t)1024 * 1024)
+#define DEFAULT_MAX_HEADER ((size_t)16 * 1024)
+#define DEFAULT_TIMEOUT_S 30u
+#define DEFAULT_MAX_CONNS 1024u
+#define DEFAULT_MAX_CONNS_PER_IP 256u
+#define REQUEST_ID_MAX 39 /* what fits in ob_req.request_id */
+#define LOG_PATH_MAX 2048 /* bytes of path in a log line: one client cannot write megabytes */
+
+struct ob_http {
+    struct MHD_Daemon *daemon;
+    struct sockaddr_in addr;
+    ob_handler_fn fn;
+    void *app;
+    size_t max_body;
+    size_t max_header;
+    unsigned stop_wait_s;
+    atomic_int inflight; /* requests between uri callback and completion */
+    int port;
+};
+
+/* Per TCP connection (MHD socket context). */
+typedef struct conn_ctx {
+    ob_arena arena;
+} conn_ctx;
+
+/* Per request, allocated from the connection's arena. */
+typedef struct req_state {
+    ob_http *h;
+    struct MHD_Connection *conn;
+    ob_arena *arena;
+    const char *raw_url;
+    ob_req req;
+    ob_sb body;
+    bool started;        /* the first access-handler call has happened */
+    bool discard;        /* body no longer kept (too large, or early answer) */
+    bool answer_now;     /* answer on the first call and close (see request_begin) */
+    ob_errcode early;    /* answer this error instead of calling the handler */
+    const char *early_msg;
+    int status;          /* status queued; 0 while none */
+} req_state;
+
+/* ---- request ---------------------------------------------------------- */
+
+static const char *req_header(const ob_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->server_ctx, MHD_HEADER_KIND, name);
+}
+
+static bool request_id_ok(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+        if (!ok || n >= REQUEST_ID_MAX)
+            return false;
+    }
+    return n > 0;
+}
+
+static void peer_ip(struct MHD_Connection *c, char *out, size_t outsz)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    out[0] = '\0';
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)outsz);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)outsz);
+}
+
+/* Header sizes as the client sent them: "Name: value\r\n" each. */
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    *(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
+/* Content-Length as a number; -1 when absent (chunked or no body). MHD has
+ * already refused malformed values, with its own HTML answer. */
+static long long content_length(struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!v || !*v)
+        return -1;
+    unsigned long long n = 0;
+    for (const char *p = v; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        if (n > (unsigned long long)INT64_MAX / 10)
+            return INT64_MAX;
+        n = n * 10 + (unsigned long long)(*p - '0');
+    }
+    return n > (unsigned long long)INT64_MAX ? INT64_MAX : (long long)n;
+}
+
+struct header_count {
+    const char *name;
+    int n;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    (void)value;
+    struct header_count *hc = cls;
+    if (strcasecmp(key, hc->name) == 0)
+        hc->n++;
+    return MHD_YES;
+}
+
+static int header_count(struct MHD_Connection *c, const char *name)
+{
+    struct header_count hc = { name, 0 };
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &hc);
+    return hc.n;
+}
+
+/* Message framing libmicrohttpd 0.9.75 accepts but we must not: it frames by
+ * the first of several Content-Length headers, ignores Content-Length next to
+ * Transfer-Encoding, and reads a body of unknown coding until the client
+ * closes. A front proxy may frame such a request differently (request
+ * smuggling), so refuse it. NULL when the framing is sound. */
+static const char *framing_problem(struct MHD_Connection *c)
+{
+    int ncl = header_count(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    int nte = header_count(c, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (ncl > 1)
+        return "the request has several Content-Length headers";
+    if (nte > 1)
+        return "the request has several Transfer-Encoding headers";
+    if (nte == 1 && ncl == 1)
+        return "the request has both Content-Length and Transfer-Encoding";
+    const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (te && strcasecmp(te, "chunked") != 0)
+        return "only the chunked transfer coding is supported";
+    return NULL;
+}
+
+static void set_early(req_state *st, ob_errcode code, const char *msg)
+{
+    if (st->early == OB_E_OK) {
+        st->early = code;
+        st->early_msg = msg;
+    }
+    st->discard = true;
+}
+
+/* First access-handler call: the headers are in. */
+static void request_begin(req_state *st, const char *method)
+{
+    ob_http *h = st->h;
+    ob_req *r = &st->req;
+    r->arena = st->arena;
+    r->method = method; /* MHD keeps it until the request completes */
+    r->header = req_header;
+    r->server_ctx = st->conn;
+    r->body = "";
+    peer_ip(st->conn, r->ip, sizeof r->ip);
+
+    const char *rid = req_header(r, "X-Request-Id");
+    if (rid && request_id_ok(rid))
+        snprintf(r->request_id, sizeof r->request_id, "%s", rid);
+    else
+        ob_uuid7(r->request_id);
+
+    /* Checks in order of precedence: set_early keeps the first problem.
+     * Framing and a declared body over the limit are answered at once and
+     * the connection closed: libmicrohttpd 0.9.75 refuses a response queued
+     * while body data is still coming (it drops the connection without an
+     * answer), and reading a body we refuse, or one we cannot frame, would
+     * only waste time or desynchronise the connection. */
+    long long cl = content_length(st->conn);
+    const char *framing = framing_problem(st->conn);
+    if (framing)
+        set_early(st, OB_E_BAD_REQUEST, framing);
+    else if (cl > 0 && (unsigned long long)cl > h->max_body)
+        set_early(st, OB_E_TOO_LARGE, NULL);
+    st->answer_now = st->early != OB_E_OK;
+
+    /* The target is parsed even when refused: the access log wants raw_path. */
+    if (ob_http_parse_target(r, st->arena, st->raw_url) != 0)
+        set_early(st, OB_E_BAD_REQUEST, "the request path is malformed");
+
+    size_t url_len = strlen(st->raw_url);
+    size_t hdr_len = strlen(method) + url_len + 12; /* " HTTP/1.1\r\n" */
+    MHD_get_connection_values(st->conn, MHD_HEADER_KIND, add_header_size, &hdr_len);
+    if (url_len > h->max_header)
+        set_early(st, OB_E_URI_TOO_LONG, NULL);
+    else if (hdr_len > h->max_header)
+        set_early(st, OB_E_HEADERS_TOO_LARGE, NULL);
+    ob_sb_init_arena(&st->body, st->arena, (cl > 0 && !st->discard) ? (size_t)cl + 1 : 0);
+}
+
+static void request_body(req_state *st, const char *data, size_t n)
+{
+    if (st->discard)
+        return;
+    if (n > st->h->max_body - st->body.len) {
+        set_early(st, OB_E_TOO_LARGE, NULL);
+        return;
+    }
+    ob_sb_add(&st->body, data, n);
+}
+
+/* ---- response --------------------------------------------------------- */
+
+static bool has_header(const ob_resp *resp, const char *name)
+{
+    for (int i = 0; i < resp->nheaders; i++)
+        if (strcasecmp(resp->headers[i].key, name) == 0)
+            return true;
+    return false;
+}
+
+static enum MHD_Result queue(req_state *st, ob_resp *resp)
+{
+    struct MHD_Response *mr =
+        MHD_create_response_from_buffer(resp->body.len, resp->body.buf, MHD_RESPMEM_PERSISTENT);
+    if (!mr)
+        return MHD_NO;
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            resp->content_type ? resp->content_type : "application/json");
+    MHD_add_response_header(mr, "X-Request-Id", st->req.request_id);
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    if (!has_header(resp, "Cache-Control"))
+        MHD_add_response_header(mr, "Cache-Control", "no-store");
+    if (st->answer_now)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+    for (int i = 0; i < resp->nheaders; i++) {
+        if (MHD_add_response_header(mr, resp->headers[i].key, resp->headers[i].val) != MHD_YES)
+            ob_log(OB_LOG_ERROR, "response header refused", "header", resp->headers[i].key,
+                   "request_id", st->req.request_id, NULL);
+    }
+    enum MHD_Result ret = MHD_queue_response(st->conn, (unsigned)resp->status, mr);
+    MHD_destroy_response(mr);
+    if (ret == MHD_YES)
+        st->status = resp->status;
+    return ret;
+}
+
+/* A handler must leave a status and a body (204 and 304 have none). */
+static bool resp_usable(const ob_resp *resp)
+{
+    if (resp->status < 100 || resp->status > 599)
+        return false;
+    return resp->body.len > 0 || resp->status == 204 || resp->status == 304;
+}
+
+static enum MHD_Result request_finish(req_state *st)
+{
+    ob_resp resp;
+    ob_resp_init(&resp, st->arena);
+    if (st->early != OB_E_OK) {
+        ob_resp_errorf(&resp, st->early, st->early_msg);
+    } else {
+        st->req.body = st->body.buf;
+        st->req.body_len = st->body.len;
+        st->h->fn(&st->req, &resp, st->h->app);
+        if (!resp_usable(&resp)) {
+            ob_log(OB_LOG_ERROR, "handler left no response", "request_id", st->req.request_id,
+                   "path", st->req.raw_path, NULL);
+            ob_resp_init(&resp, st->arena);
+            ob_resp_errorf(&resp, OB_E_INTERNAL, NULL);
+        }
+    }
+    return queue(st, &resp);
+}
+
+/* ---- libmicrohttpd callbacks ------------------------------------------ */
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    ob_http *h = cls;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_ctx *cc = ci ? ci->socket_context : NULL;
+    if (!cc)
+        return NULL; /* on_request refuses the request */
+    req_state *st = ob_arena_zalloc(&cc->arena, sizeof *st);
+    st->h = h;
+    st->conn = c;
+    st->arena = &cc->arena;
+    st->raw_url = ob_arena_strdup(&cc->arena, uri);
+    st->req.start_us = ob_mono_us();
+    atomic_fetch_add(&h->inflight, 1);
+    return st;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void)cls;
+    (void)c;
+    (void)url;
+    (void)version;
+    req_state *st = *con_cls;
+    if (!st)
+        return MHD_NO;
+    if (!st->started) {
+        st->started = true;
+        request_begin(st, method);
+        return st->answer_now ? request_finish(st) : MHD_YES;
+    }
+    if (*upload_size > 0) {
+        if (st->status == 0)
+            request_body(st, upload, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (st->status != 0)
+        return MHD_YES;
+    return request_finish(st);
+}
+
+static const char *termination_str(enum MHD_RequestTerminationCode toe)
+{
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK: return NULL;
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: return "timeout";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN: return "shutdown";
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT: return "client_abort";
+    case MHD_REQUEST_TERMINATED_READ_ERROR: return "read_error";
+    default: return "error";
+    }
+}
+
+static void access_log(req_state *st, enum MHD_RequestTerminationCode toe)
+{
+    if (ob_log_get_level() > OB_LOG_INFO)
+        return;
+    const ob_req *r = &st->req;
+    ob_sb sb;
+    ob_sb_init_arena(&sb, st->arena, 256);
+    ob_sb_adds(&sb, "\"request_id\":\"");
+    ob_json_escape(&sb, r->request_id, strlen(r->request_id));
+    ob_sb_adds(&sb, "\",\"tenant\":");
+    if (r->tenant) {
+        ob_sb_addc(&sb, '"');
+        ob_json_escape(&sb, r->tenant, strlen(r->tenant));
+        ob_sb_addc(&sb, '"');
+    } else {
+        ob_sb_adds(&sb, "null");
+    }
+    ob_sb_adds(&sb, ",\"method\":");
+    if (r->method) {
+        ob_sb_addc(&sb, '"');
+        ob_json_escape(&sb, r->method, strlen(r->method));
+        ob_sb_addc(&sb, '"');
+    } else {
+        ob_sb_adds(&sb, "null");
+    }
+    const char *path = r->raw_path ? r->raw_path : st->raw_url;
+    size_t plen = strlen(path);
+    ob_sb_adds(&sb, ",\"path\":\"");
+    ob_json_escape(&sb, path, plen < LOG_PATH_MAX ? plen : LOG_PATH_MAX);
+    ob_sb_adds(&sb, "\",\"status\":");
+    if (st->status)
+        ob_sb_add_i64(&sb, st->status);
+    else
+        ob_sb_adds(&sb, "null");
+    ob_sb_addf(&sb, ",\"duration_ms\":%.3f", (double)(ob_mono_us() - r->start_us) / 1000.0);
+    ob_sb_adds(&sb, ",\"ip\":\"");
+    ob_json_escape(&sb, r->ip, strlen(r->ip));
+    ob_sb_addc(&sb, '"');
+    const char *term = termination_str(toe);
+    if (term)
+        ob_sb_addf(&sb, ",\"termination\":\"%s\"", term);
+    ob_log_raw(OB_LOG_INFO, sb.buf);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    ob_http *h = cls;
+    (void)c;
+    req_state *st = *con_cls;
+    if (!st)
+        return;
+    *con_cls = NULL;
+    if (!st->started) { /* libmicrohttpd answered (or the client left) */
+        peer_ip(st->conn, st->req.ip, sizeof st->req.ip);
+        ob_uuid7(st->req.request_id);
+    }
+    access_log(st, toe);
+    ob_arena_clear(st->arena); /* st lived in it */
+    atomic_fetch_sub(&h->inflight, 1);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    (void)c;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        conn_ctx *cc = malloc(sizeof *cc);
+        if (!cc)
+            abort(); /* as every allocation in opsbase */
+        ob_arena_init(&cc->arena, 0);
+        *socket_context = cc;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn_ctx *cc = *socket_context;
+        if (cc) {
+            ob_arena_release(&cc->arena);
+            free(cc);
+            *socket_context = NULL;
+        }
+    }
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    ob_log(OB_LOG_WARN, "libmicrohttpd", "detail", msg, NULL);
+}
+
+/* ---- daemon ----------------------------------------------------------- */
+
+/* "HOST:PORT" with HOST an IPv4 address or "localhost", PORT 0..65535. */
+static int parse_listen(const char *s, struct sockaddr_in *sa, ob_err *err)
+{
+    if (!s || !*s)
+        return ob_err_set(err, OB_E_BAD_REQUEST, "listen address is empty");
+    const char *colon = strrchr(s, ':');
+    if (!colon)
+        return ob_err_set(err, OB_E_BAD_REQUEST, "listen address \"%s\" is not HOST:PORT", s);
+    char host[INET_ADDRSTRLEN + 8];
+    size_t hlen = (size_t)(colon - s);
+    if (hlen == 0 || hlen >= sizeof host)
+        return ob_err_set(err, OB_E_BAD_REQUEST, "listen address \"%s\" has no valid host", s);
+    memcpy(host, s, hlen);
+    host[hlen] = '\0';
+    const char *port = colon + 1;
+    size_t plen = strlen(port);
+    unsigned long p = 0;
+    bool digits = plen > 0 && plen <= 5;
+    for (size_t i = 0; digits && i < plen; i++) {
+        digits = port[i] >= '0' && port[i] <= '9';
+        p = p * 10 + (unsigned long)(port[i] - '0');
+    }
+    if (!digits || p > 65535)
+        return ob_err_set(err, OB_E_BAD_REQUEST, "listen port \"%s\" is not a number from 0 to 65535", port);
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)p);
+    const char *ip = strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
+    if (inet_pton(AF_INET, ip, &sa->sin_addr) != 1)
+        return ob_err_set(err, OB_E_BAD_REQUEST, "listen host \"%s\" is not an IPv4 address or localhost",
+                          host);
+    return 0;
+}
+
+static unsigned pool_size(unsigned threads)
+{
+    if (threads)
+        return threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 2 ? 2u : (unsigned)n;
+}
+
+int ob_http_start(ob_http **out, const ob_http_opts *opts, ob_handler_fn fn, void *app, ob_err *err)
+{
+    *out = NULL;
+    if (!opts || !fn)
+        return ob_err_set(err, OB_E_INTERNAL, "http server needs options and a handler");
+    ob_http *h = calloc(1, sizeof *h);
+    if (!h)
+        abort();
+    if (parse_listen(opts->listen, &h->addr, err) != 0) {
+        free(h);
+        return -1;
+    }
+    h->fn = fn;
+    h->app = app;
+    h->max_body = opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
+    h->max_header = opts->max_header ? opts->max_header : DEFAULT_MAX_HEADER;
+    unsigned timeout = opts->conn_timeout_s ? opts->conn_timeout_s : DEFAULT_TIMEOUT_S;
+    h->stop_wait_s = timeout;
+    atomic_init(&h->inflight, 0);
+
+    /* MHD keeps the request line, headers and read buffer in one pool per
+     * connection. max_header + 16 KiB (32 KiB by default, MHD's own default)
+     * lets header blocks up to about twice max_header reach request_begin and
+     * get our JSON 431; past the pool MHD answers with its own HTML. Not
+     * larger: 0.9.75 zeroes the whole pool between requests, so its size is
+     * paid on every request (48 KiB measured at 13% of CPU in memset). */
+    size_t mem = h->max_header + 16 * 1024;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    errno = 0;
+    h->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, h,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, /* first, or MHD warns */
+        MHD_OPTION_THREAD_POOL_SIZE, pool_size(opts->threads),
+        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&h->addr,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+        MHD_OPTION_CONNECTION_LIMIT, opts->max_conns ? opts->max_conns : DEFAULT_MAX_CONNS,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        opts->max_conns_per_ip ? opts->max_conns_per_ip : DEFAULT_MAX_CONNS_PER_IP,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+        MHD_OPTION_END);
+    if (!h->daemon) {
+        int e = errno;
+        free(h);
+        return ob_err_set(err, OB_E_UNAVAILABLE, "cannot listen on \"%s\"%s%s", opts->listen,
+                          e ? ": " : "", e ? strerror(e) : "");
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = di ? di->port : ntohs(h->addr.sin_port);
+    *out = h;
+    return 0;
+}
+
+int ob_http_port(const ob_http *h)
+{
+    return h ? h->port : -1;
+}
+
+void ob_http_stop(ob_http *h)
+{
+    if (!h)
+        return;
+    /* Stop accepting, let requests already started finish, then close. */
+    MHD_socket ls = MHD_quiesce_daemon(h->daemon);
+    struct timespec tick = { 0, 5 * 1000 * 1000 };
+    int64_t deadline = ob_mono_us() + (int64_t)h->stop_wait_s * 1000000;
+    while (atomic_load(&h->inflight) > 0 && ob_mono_us() < deadline)
+        nanosleep(&tick, NULL);
+    MHD_stop_daemon(h->daemon);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
+    free(h);
+}

@@ -1,0 +1,47 @@
+/* main.c - the command table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "base/banned.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *about;
+} command;
+
+static const command commands[] = {
+    {"serve", ob_cmd_serve, "start the HTTP server"},
+    {"migrate", ob_cmd_migrate, "apply schema migrations to every database"},
+    {"tenant", ob_cmd_tenant, "create, list or delete tenants"},
+    {"user", ob_cmd_user, "create users"},
+    {"schema", ob_cmd_schema, "print the registry (--json)"},
+    {"demo", ob_cmd_demo, "create the demo tenants and data"},
+    {"version", ob_cmd_version, "print the version"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: opsbase COMMAND [options]   (opsbase COMMAND --help for each)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].about);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) return ob_cmd_version(0, NULL);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "opsbase: unknown command \"%s\"\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,466 @@
+/* tenants.c - provisioning and looking up tenants. */
+#include <stdio.h>
+#include <string.h>
+
+#include "auth/password.h"
+#include "auth/rbac.h"
+#include "base/base.h"
+#include "platform/tenants.h"
+#include "schema/crud.h"
+#include "schema/ddl.h"
+#include "schema/sql.h"
+#include "schema/validate.h"
+#include "base/banned.h"
+
+typedef struct plan_seed {
+    const char *code, *name, *price, *description;
+    int64_t max_users, max_orders, max_channels, max_tickets, max_agents; /* -1: unlimited */
+    int tier;                                                            /* features up to this tier */
+} plan_seed;
+
+static const plan_seed plans[] = {
+    {"free", "Free", "0", "Support desk for small teams", 3, 100, 1, 50, 3, 0},
+    {"starter", "Starter", "999", "2 users, 500 orders, 1 channel", 2, 500, 1, 500, 2, 0},
+    {"professional", "Professional", "2499", "5 users, 2000 orders, 3 channels", 5, 2000, 3, 2000, 5, 1},
+    {"business", "Business", "4999", "15 users, 10000 orders, 5 channels", 15, 10000, 5, 10000, 15, 2},
+    {"enterprise", "Enterprise", "0", "Custom pricing, unlimited", -1, -1, -1, -1, -1, 3},
+};
+
+typedef struct feature_seed {
+    const char *name, *code, *category, *description;
+    int tier; /* the lowest plan tier that includes it */
+} feature_seed;
+
+static const feature_seed features[] = {
+    {"Order Management", "orders_management", "orders", "Basic order management capabilities", 0},
+    {"Multi-Channel", "multi_channel", "channels", "Connect multiple sales channels", 1},
+    {"Inventory Sync", "inventory_sync", "inventory", "Auto-sync inventory across channels", 1},
+    {"Shipment Management", "shipment_management", "shipments", "Create and track shipments", 0},
+    {"NDR Management", "ndr_management", "ndr", "NDR inbox and follow-ups", 1},
+    {"NDR Automation", "ndr_automation", "ndr", "Automated NDR workflows", 2},
+    {"Finance Reports", "finance_reports", "finance", "P&L and expense tracking", 1},
+    {"Advanced Analytics", "advanced_analytics", "analytics", "Detailed analytics dashboards", 2},
+    {"API Access", "api_access", "integrations", "API key generation", 2},
+    {"Custom Couriers", "custom_couriers", "shipments", "Add custom courier integrations", 2},
+    {"Bulk Operations", "bulk_operations", "orders", "Bulk order/shipment actions", 2},
+    {"Export Data", "export_data", "analytics", "Export data to CSV/Excel", 1},
+    {"White Label", "white_label", "branding", "Custom branding", 3},
+    {"Support Desk", "support_desk", "support", "Tickets with SLA and auto-assignment", 0},
+    {"Knowledge Base", "knowledge_base", "support", "Searchable knowledge-base articles", 0},
+};
+
+void ob_ctx_system(ob_ctx *ctx, ob_arena *a, ob_store *s, ob_conn *c, const ob_tenant_info *t)
+{
+    static const ob_principal system = {.is_system = true, .name = "system"};
+    memset(ctx, 0, sizeof *ctx);
+    ctx->arena = a;
+    ctx->store = s;
+    ctx->db = c;
+    ctx->tenant = t;
+    ctx->who = &system;
+    ctx->ip = NULL;
+    ctx->request_id = NULL;
+    ob_ctx_stamp(ctx);
+}
+
+static int run(ob_conn *c, const char *sql, const ob_value *vals, int n, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(c, sql, &st, err) != 0) return -1;
+    for (int i = 0; i < n; i++)
+        if (ob_stmt_bind(st, i + 1, &vals[i], err) != 0) {
+            ob_stmt_done(st);
+            return -1;
+        }
+    int rc = ob_stmt_step(st, err);
+    ob_stmt_done(st);
+    return rc < 0 ? -1 : 0;
+}
+
+static ob_value opt_int(int64_t v)
+{
+    return v < 0 ? ob_v_null() : ob_v_int(v);
+}
+
+int ob_platform_seed(ob_conn *c, ob_err *err)
+{
+    char now[OB_TS_LEN];
+    ob_ts_format(ob_now_ms(), now);
+    if (ob_db_begin(c, err) != 0) return -1;
+    for (size_t i = 0; i < OB_ARRAY_LEN(plans); i++) {
+        const plan_seed *p = &plans[i];
+        char id[OB_UUID_LEN];
+        int64_t price = 0;
+        ob_uuid7(id);
+        ob_parse_decimal(p->price, 2, &price);
+        ob_value v[] = {ob_v_text(id), ob_v_text(now), ob_v_text(now), ob_v_text(p->name), ob_v_text(p->code),
+                        ob_v_text(p->description), ob_v_dec(price, 2), opt_int(p->max_users), opt_int(p->max_orders),
+                        opt_int(p->max_channels), opt_int(p->max_tickets), opt_int(p->max_agents), ob_v_bool(true),
+                        ob_v_int((int64_t)i)};
+        if (run(c,
+                "INSERT INTO plans (id, created_at, updated_at, version, name, code, description, price_monthly, "
+                "max_users, max_orders_per_month, max_channels, max_tickets_per_month, max_agents, is_active, "
+                "sort_order, metadata) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}') "
+                "ON CONFLICT (code) DO NOTHING",
+                v, (int)OB_ARRAY_LEN(v), err) != 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < OB_ARRAY_LEN(features); i++) {
+        const feature_seed *f = &features[i];
+        char id[OB_UUID_LEN];
+        ob_uuid7(id);
+        ob_value v[] = {ob_v_text(id), ob_v_text(now), ob_v_text(f->name), ob_v_text(f->code),
+                        ob_v_text(f->description), ob_v_text(f->category), ob_v_bool(true)};
+        if (run(c,
+                "INSERT INTO features (id, created_at, name, code, description, category, is_active) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING",
+                v, (int)OB_ARRAY_LEN(v), err) != 0)
+            goto fail;
+        for (size_t k = 0; k < OB_ARRAY_LEN(plans); k++) {
+            if (plans[k].tier < f->tier) continue;
+            char pid[OB_UUID_LEN];
+            ob_uuid7(pid);
+            ob_value pv[] = {ob_v_text(pid), ob_v_text(now), ob_v_bool(true), ob_v_text(plans[k].code),
+                             ob_v_text(f->code)};
+            if (run(c,
+                    "INSERT INTO plan_features (id, created_at, plan_id, feature_id, is_enabled, config) "
+                    "SELECT ?, ?, p.id, f.id, ?, '{}' FROM plans p, features f WHERE p.code = ? AND f.code = ? "
+                    "ON CONFLICT (plan_id, feature_id) DO NOTHING",
+                    pv, (int)OB_ARRAY_LEN(pv), err) != 0)
+                goto fail;
+        }
+    }
+    return ob_db_commit(c, err);
+fail:
+    ob_db_rollback(c);
+    return -1;
+}
+
+static int seed_masking(ob_ctx *ctx, ob_err *err)
+{
+    static const char *const rules[][5] = {
+        {"customer_phone", "phone", "##****####", "Mask middle 4 digits of phone", "[\"operator\",\"viewer\",\"ndr_agent\"]"},
+        {"customer_email", "email", "##**@***.***", "Mask email keeping first 2 chars", "[\"operator\",\"viewer\"]"},
+        {"full_address", "address", "******", "Mask address line 2 and beyond", "[\"viewer\"]"},
+        {"bank_account", "sensitive", "************####", "Show only last 4 digits",
+         "[\"operator\",\"viewer\",\"manager\",\"ndr_agent\"]"},
+        {"aadhaar_pan", "sensitive", "*****#####", "Mask first 5 characters",
+         "[\"operator\",\"viewer\",\"manager\",\"ndr_agent\"]"},
+    };
+    for (size_t i = 0; i < OB_ARRAY_LEN(rules); i++) {
+        char id[OB_UUID_LEN];
+        ob_uuid7(id);
+        ob_value v[] = {ob_v_text(id), ob_v_text(ctx->now), ob_v_text(ctx->now), ob_v_text(rules[i][0]),
+                        ob_v_text(rules[i][1]), ob_v_text(rules[i][2]), ob_v_text(rules[i][3]), ob_v_bool(true),
+                        ob_v_text(rules[i][4])};
+        if (run(ctx->db,
+                "INSERT INTO data_masking_rules (id, created_at, updated_at, version, field_name, field_type, "
+                "mask_pattern, description, is_active, applies_to_roles, exempt_roles) "
+                "VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, '[]') ON CONFLICT (field_name) DO NOTHING",
+                v, (int)OB_ARRAY_LEN(v), err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int ob_tenant_lookup(ob_conn *c, ob_arena *a, const char *slug, ob_tenant_info **out, ob_err *err)
+{
+    if (!slug || !ob_db_slug_valid(slug)) return ob_err_set(err, OB_E_NOT_FOUND, "no such tenant");
+    ob_stmt *st;
+    if (ob_db_prepare(c,
+                      "SELECT t.id, t.slug, t.name, p.code, COALESCE(t.monthly_ticket_limit, p.max_tickets_per_month, "
+                      "-1), COALESCE(t.agent_limit, p.max_agents, -1) FROM tenants t LEFT JOIN subscriptions s ON "
+                      "s.tenant_id = t.id AND s.status IN ('active', 'trial') LEFT JOIN plans p ON p.id = s.plan_id "
+                      "WHERE t.slug = ? AND t.deleted_at IS NULL AND t.status = 'active' "
+                      "ORDER BY s.created_at DESC LIMIT 1",
+                      &st, err) != 0)
+        return -1;
+    ob_stmt_bind_text(st, 1, slug, err);
+    int rc = ob_stmt_step(st, err);
+    if (rc == 1) {
+        ob_tenant_info *t = ob_arena_zalloc(a, sizeof *t);
+        t->id = ob_arena_strdup(a, ob_stmt_col_text(st, 0, NULL));
+        t->slug = ob_arena_strdup(a, ob_stmt_col_text(st, 1, NULL));
+        t->name = ob_arena_strdup(a, ob_stmt_col_text(st, 2, NULL));
+        const char *plan = ob_stmt_col_text(st, 3, NULL);
+        t->plan_code = plan ? ob_arena_strdup(a, plan) : NULL;
+        t->ticket_limit = ob_stmt_col_i64(st, 4);
+        t->agent_limit = ob_stmt_col_i64(st, 5);
+        *out = t;
+    }
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    if (rc == 0) return ob_err_set(err, OB_E_NOT_FOUND, "no such tenant");
+    return 0;
+}
+
+static int insert_user(ob_ctx *ctx, const char *email, const char *name, const char *password, bool owner,
+                       const char *role, ob_err *err)
+{
+    char hash[OB_PASSWORD_HASH_MAX];
+    if (ob_password_check(password, err) != 0) return -1;
+    if (ob_password_hash(password, hash, err) != 0) return -1;
+    const ob_table *ut = ob_registry_find("users"), *urt = ob_registry_find("user_roles");
+    ob_row *u = ob_row_new(ctx->arena, ut);
+    json_t *body = json_pack("{s:s, s:s}", "email", email, "name", name);
+    int rc = ob_validate_body(ctx, ut, body, u, true, err);
+    json_decref(body);
+    if (rc != 0) return -1;
+    ob_row_set_text(ctx->arena, u, "password_hash", hash);
+    ob_row_set_bool(u, "is_owner", owner);
+    if (strcmp(role, "customer") == 0) ob_row_set_text(ctx->arena, u, "user_type", "customer");
+    if (ob_crud_insert_row(ctx, u, err) != 0) return -1;
+    char role_id[37];
+    if (ob_rbac_role_id(ctx, role, role_id, err) != 0) return -1;
+    ob_row *ur = ob_row_new(ctx->arena, urt);
+    ob_row_set_text(ctx->arena, ur, "user_id", ob_row_text(u, "id"));
+    ob_row_set_text(ctx->arena, ur, "role_id", role_id);
+    ob_row_set_text(ctx->arena, ur, "assigned_at", ctx->now);
+    ob_row_set_text(ctx->arena, ur, "status", "active");
+    return ob_crud_insert_row(ctx, ur, err);
+}
+
+static const char *default_name(ob_arena *a, const char *email)
+{
+    const char *at = strchr(email, '@');
+    return ob_arena_strndup(a, email, at ? (size_t)(at - email) : strlen(email));
+}
+
+static int provision(ob_store *s, ob_arena *a, ob_tenant_info *info, ob_tenant_new *t, ob_err *err)
+{
+    ob_conn *c;
+    if (ob_db_acquire(s, t->slug, info->id, OB_DB_WRITE, &c, err) != 0) return -1;
+    int rc = ob_migrate(c, OB_SCOPE_TENANT, NULL, err);
+    ob_ctx ctx;
+    ob_ctx_system(&ctx, a, s, c, info);
+    if (rc == 0) rc = ob_db_begin(c, err);
+    if (rc == 0) rc = ob_rbac_sync(&ctx, err);
+    if (rc == 0) rc = seed_masking(&ctx, err);
+    if (rc == 0)
+        rc = insert_user(&ctx, t->owner_email, t->owner_name ? t->owner_name : default_name(a, t->owner_email),
+                         t->owner_password, true, "owner", err);
+    if (rc == 0) rc = ob_db_commit(c, err);
+    ob_db_release(c);
+    return rc;
+}
+
+int ob_tenant_create(ob_store *s, ob_tenant_new *t, ob_err *err)
+{
+    if (!ob_db_slug_valid(t->slug))
+        return ob_err_set(err, OB_E_VALIDATION, "tenant slug \"%.60s\" must be lower-case letters, digits and dashes",
+                          t->slug);
+    if (!t->owner_password) {
+        ob_password_generate(t->generated_password);
+        t->owner_password = t->generated_password;
+    }
+    if (ob_password_check(t->owner_password, err) != 0) return -1;
+    ob_arena a;
+    ob_arena_init(&a, 0);
+    ob_conn *c;
+    int rc = ob_db_acquire(s, NULL, NULL, OB_DB_WRITE, &c, err);
+    if (rc != 0) goto out;
+    ob_ctx ctx;
+    ob_ctx_system(&ctx, &a, s, c, NULL);
+    rc = ob_db_begin(c, err);
+    ob_stmt *st = NULL;
+    char plan_id[40] = {0};
+    if (rc == 0) rc = ob_db_prepare(c, "SELECT id FROM plans WHERE code = ? AND is_active", &st, err);
+    if (rc == 0) {
+        ob_stmt_bind_text(st, 1, t->plan_code, err);
+        int found = ob_stmt_step(st, err);
+        if (found == 1) snprintf(plan_id, sizeof plan_id, "%s", ob_stmt_col_text(st, 0, NULL));
+        ob_stmt_done(st);
+        if (found < 0) rc = -1;
+        else if (found == 0) rc = ob_err_set(err, OB_E_VALIDATION, "no plan \"%.60s\"", t->plan_code);
+    }
+    ob_tenant_info info = {0};
+    if (rc == 0) {
+        const ob_table *tt = ob_registry_find("tenants");
+        ob_row *row = ob_row_new(&a, tt);
+        json_t *body = json_pack("{s:s, s:s}", "name", t->name ? t->name : t->slug, "slug", t->slug);
+        if (t->ticket_limit >= 0) json_object_set_new(body, "monthly_ticket_limit", json_integer(t->ticket_limit));
+        if (t->agent_limit >= 0) json_object_set_new(body, "agent_limit", json_integer(t->agent_limit));
+        rc = ob_validate_body(&ctx, tt, body, row, true, err);
+        json_decref(body);
+        char *schema = ob_arena_printf(&a, "tenant_%s", t->slug);
+        for (char *p = schema; *p; p++)
+            if (*p == '-') *p = '_';
+        if (rc == 0) {
+            ob_row_set_text(&a, row, "schema_name", schema);
+            rc = ob_crud_insert_row(&ctx, row, err);
+        }
+        if (rc != 0 && err->code == OB_E_CONFLICT)
+            ob_err_set(err, OB_E_CONFLICT, "a tenant \"%.60s\" exists already", t->slug);
+        if (rc == 0) {
+            info.id = ob_row_text(row, "id");
+            info.slug = t->slug;
+            info.name = ob_row_text(row, "name");
+            info.plan_code = t->plan_code;
+            info.ticket_limit = t->ticket_limit;
+            info.agent_limit = t->agent_limit;
+            ob_row *sub = ob_row_new(&a, ob_registry_find("subscriptions"));
+            char end[OB_TS_LEN];
+            ob_ts_format(ctx.now_ms + 30LL * 86400 * 1000, end);
+            ob_row_set_text(&a, sub, "tenant_id", info.id);
+            ob_row_set_text(&a, sub, "plan_id", plan_id);
+            ob_row_set_text(&a, sub, "status", "active");
+            ob_row_set_text(&a, sub, "current_period_start", ctx.now);
+            ob_row_set_text(&a, sub, "current_period_end", end);
+            ob_row_set_text(&a, sub, "payment_provider", "manual");
+            ob_row_set_text(&a, sub, "metadata", "{}");
+            rc = ob_crud_insert_row(&ctx, sub, err);
+        }
+    }
+    bool created = false;
+    if (rc == 0) {
+        if (ob_db_tenant_exists(s, t->slug)) {
+            rc = ob_err_set(err, OB_E_CONFLICT, "a database for tenant \"%.60s\" exists already", t->slug);
+        } else {
+            rc = ob_db_create_tenant(s, t->slug, err);
+            created = rc == 0;
+        }
+    }
+    if (rc == 0) rc = provision(s, &a, &info, t, err);
+    if (rc == 0) rc = ob_db_commit(c, err);
+    if (rc != 0) {
+        ob_db_rollback(c);
+        if (created) {
+            ob_err ignored;
+            ob_db_drop_tenant(s, t->slug, &ignored);
+        }
+    }
+    ob_db_release(c);
+out:
+    ob_arena_release(&a);
+    return rc;
+}
+
+int ob_tenant_delete(ob_store *s, const char *slug, ob_err *err)
+{
+    if (!ob_db_slug_valid(slug)) return ob_err_set(err, OB_E_NOT_FOUND, "no tenant \"%.60s\"", slug);
+    ob_conn *c;
+    if (ob_db_acquire(s, NULL, NULL, OB_DB_WRITE, &c, err) != 0) return -1;
+    int rc = ob_db_begin(c, err);
+    ob_value v = ob_v_text(slug);
+    if (rc == 0) rc = run(c, "DELETE FROM tenants WHERE slug = ?", &v, 1, err);
+    int64_t n = rc == 0 ? ob_db_changes(c) : 0;
+    if (rc == 0) rc = ob_db_commit(c, err);
+    else ob_db_rollback(c);
+    ob_db_release(c);
+    if (rc != 0) return -1;
+    bool exists = ob_db_tenant_exists(s, slug);
+    if (n == 0 && !exists) return ob_err_set(err, OB_E_NOT_FOUND, "no tenant \"%.60s\"", slug);
+    return exists ? ob_db_drop_tenant(s, slug, err) : 0;
+}
+
+int ob_tenant_each(ob_conn *c, int (*fn)(const char *, const char *, const char *, void *), void *arg, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(c,
+                      "SELECT t.slug, COALESCE(p.code, '-'), t.status, t.id FROM tenants t LEFT JOIN subscriptions s "
+                      "ON s.tenant_id = t.id LEFT JOIN plans p ON p.id = s.plan_id WHERE t.deleted_at IS NULL "
+                      "ORDER BY t.slug",
+                      &st, err) != 0)
+        return -1;
+    int rc;
+    while ((rc = ob_stmt_step(st, err)) == 1)
+        if (fn(ob_stmt_col_text(st, 0, NULL), ob_stmt_col_text(st, 1, NULL), ob_stmt_col_text(st, 2, NULL), arg) != 0)
+            break;
+    ob_stmt_done(st);
+    return rc < 0 ? -1 : 0;
+}
+
+typedef struct slug_list {
+    ob_arena *a;
+    char **slugs;
+    int n, cap;
+} slug_list;
+
+static int collect_slug(const char *slug, const char *plan, const char *status, void *arg)
+{
+    (void)plan;
+    (void)status;
+    slug_list *l = arg;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        char **ns = ob_arena_alloc(l->a, sizeof(char *) * (size_t)l->cap);
+        if (l->n) memcpy(ns, l->slugs, sizeof(char *) * (size_t)l->n);
+        l->slugs = ns;
+    }
+    l->slugs[l->n++] = ob_arena_strdup(l->a, slug);
+    return 0;
+}
+
+int ob_migrate_all(ob_store *s, int *ntenants, ob_err *err)
+{
+    ob_arena a;
+    ob_arena_init(&a, 0);
+    ob_conn *c;
+    slug_list l = {.a = &a};
+    int rc = ob_db_acquire(s, NULL, NULL, OB_DB_WRITE, &c, err);
+    if (rc != 0) goto out;
+    rc = ob_migrate(c, OB_SCOPE_CONTROL, NULL, err);
+    if (rc == 0) rc = ob_platform_seed(c, err);
+    if (rc == 0) rc = ob_tenant_each(c, collect_slug, &l, err);
+    ob_db_release(c);
+    for (int i = 0; rc == 0 && i < l.n; i++) {
+        ob_tenant_info *info;
+        if (ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, err) != 0) {
+            rc = -1;
+            break;
+        }
+        rc = ob_tenant_lookup(c, &a, l.slugs[i], &info, err);
+        ob_db_release(c);
+        if (rc != 0) {
+            if (err->code == OB_E_NOT_FOUND) { /* suspended tenants are migrated too */
+                info = ob_arena_zalloc(&a, sizeof *info);
+                info->slug = l.slugs[i];
+                rc = 0;
+            } else {
+                break;
+            }
+        }
+        if ((rc = ob_db_acquire(s, l.slugs[i], info->id, OB_DB_WRITE, &c, err)) != 0) break;
+        rc = ob_migrate(c, OB_SCOPE_TENANT, NULL, err);
+        ob_ctx ctx;
+        ob_ctx_system(&ctx, &a, s, c, info);
+        if (rc == 0) rc = ob_db_begin(c, err);
+        if (rc == 0) rc = ob_rbac_sync(&ctx, err);
+        if (rc == 0) rc = ob_db_commit(c, err);
+        ob_db_release(c);
+    }
+    if (ntenants) *ntenants = l.n;
+out:
+    ob_arena_release(&a);
+    return rc;
+}
+
+int ob_tenant_add_user(ob_store *s, const char *slug, const char *email, const char *name, const char *role,
+                       const char *password, char generated[32], ob_err *err)
+{
+    if (!role || !*role) return ob_err_set(err, OB_E_VALIDATION, "a role is required");
+    if (!password) {
+        ob_password_generate(generated);
+        password = generated;
+    }
+    ob_arena a;
+    ob_arena_init(&a, 0);
+    ob_conn *c;
+    ob_tenant_info *info = NULL;
+    int rc = ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, err);
+    if (rc == 0) {
+        rc = ob_tenant_lookup(c, &a, slug, &info, err);
+        ob_db_release(c);
+    }
+    if (rc == 0) rc = ob_db_acquire(s, slug, info->id, OB_DB_WRITE, &c, err);
+    if (rc == 0) {
+        ob_ctx ctx;
+        ob_ctx_system(&ctx, &a, s, c, info);
+        rc = ob_db_begin(c, err);
+        if (rc == 0) rc = insert_user(&ctx, email, name ? name : default_name(&a, email), password, false, role, err);
+        if (rc == 0) rc = ob_db_commit(c, err);
+        ob_db_release(c);
+    }
+    ob_arena_release(&a);
+    return rc;
+}

@@ -1,0 +1,48 @@
+/* tenants.h - the platform: tenants, plans and features in the control
+ * database, and provisioning a tenant's own database. */
+#ifndef OB_TENANTS_H
+#define OB_TENANTS_H
+
+#include <stdint.h>
+
+#include "db/db.h"
+#include "schema/ctx.h"
+
+typedef struct ob_tenant_new {
+    const char *slug;
+    const char *name;            /* default: the slug */
+    const char *plan_code;
+    const char *owner_email;
+    const char *owner_password;  /* NULL: generated into generated_password */
+    const char *owner_name;
+    int64_t ticket_limit;        /* -1: the plan's */
+    int64_t agent_limit;         /* -1: the plan's */
+    char generated_password[32];
+} ob_tenant_new;
+
+/* Seed plans and features into the control database (idempotent). Runs after
+ * migrating it, inside its own transaction. */
+int ob_platform_seed(ob_conn *control, ob_err *err);
+/* Create the tenant: control rows, its database (migrated and seeded) and the
+ * owner. All or nothing. */
+int ob_tenant_create(ob_store *s, ob_tenant_new *t, ob_err *err);
+/* Remove the tenant's database and control rows. */
+int ob_tenant_delete(ob_store *s, const char *slug, ob_err *err);
+/* Look up an active tenant by slug on a control connection; OB_E_NOT_FOUND
+ * when there is none. The result lives in the arena. */
+int ob_tenant_lookup(ob_conn *control, ob_arena *a, const char *slug, ob_tenant_info **out, ob_err *err);
+/* Call fn for each tenant row: slug, plan, status. */
+int ob_tenant_each(ob_conn *control, int (*fn)(const char *slug, const char *plan, const char *status, void *arg),
+                   void *arg, ob_err *err);
+/* Migrate the control database and every tenant database; prints nothing.
+ * *ntenants receives the number of tenants migrated. */
+int ob_migrate_all(ob_store *s, int *ntenants, ob_err *err);
+/* Add a user with a role to a tenant (the CLI's user create). A NULL
+ * password is generated into generated[32]. The agent role obeys the plan's
+ * agent limit (OB_E_PLAN_LIMIT). */
+int ob_tenant_add_user(ob_store *s, const char *slug, const char *email, const char *name, const char *role,
+                       const char *password, char generated[32], ob_err *err);
+/* A system context on a connection (CLI and provisioning). */
+void ob_ctx_system(ob_ctx *ctx, ob_arena *a, ob_store *s, ob_conn *c, const ob_tenant_info *t);
+
+#endif

@@ -1,0 +1,188 @@
+/* crud.c - generic create, read, update, delete and actions. */
+#include <stdio.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "base/base.h"
+#include "schema/crud.h"
+#include "schema/sql.h"
+#include "schema/validate.h"
+#include "base/banned.h"
+
+int ob_crud_get(ob_ctx *ctx, const ob_table *t, const char *id, ob_row **out, ob_err *err)
+{
+    return ob_sql_load(ctx, t, id, out, err);
+}
+
+/* A customer user's new rows belong to their customer. */
+static void apply_customer_scope(ob_ctx *ctx, ob_row *row)
+{
+    const char *cid = ctx->who ? ctx->who->customer_id : NULL;
+    const char *scope = row->t->res->customer_scope;
+    if (!cid || ctx->who->is_system || !scope || strchr(scope, '.') || strcmp(scope, "id") == 0) return;
+    ob_row_set_text(ctx->arena, row, scope, cid);
+}
+
+int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    const ob_table *t = row->t;
+    const ob_hooks *h = t->res->hooks;
+    if (!row->set[t->id_col] || row->v[t->id_col].t == OB_V_NULL) {
+        char id[OB_UUID_LEN];
+        ob_uuid7(id);
+        ob_row_set_text(ctx->arena, row, "id", id);
+    }
+    ob_row_set_text(ctx->arena, row, "created_at", ctx->now);
+    if (t->updated_col >= 0) ob_row_set_text(ctx->arena, row, "updated_at", ctx->now);
+    if (t->version_col >= 0) ob_row_set_int(row, "version", 1);
+    if (h && h->before_create && h->before_create(ctx, row, err) != 0) return -1;
+    if (ob_validate_row(ctx, row, err) != 0) return -1;
+    if (ob_sql_insert(ctx, row, err) != 0) return -1;
+    if (ob_audit_change(ctx, "create", NULL, row, err) != 0) return -1;
+    if (h && h->after_create && h->after_create(ctx, row, err) != 0) return -1;
+    return 0;
+}
+
+int ob_crud_create(ob_ctx *ctx, const ob_table *t, json_t *body, ob_row **out, ob_err *err)
+{
+    if (t->res->flags & OB_RES_READONLY) return ob_err_set(err, OB_E_METHOD, "\"%s\" is read-only", t->name);
+    ob_row *row = ob_row_new(ctx->arena, t);
+    if (ob_validate_body(ctx, t, body, row, true, err) != 0) return -1;
+    apply_customer_scope(ctx, row);
+    if (ob_crud_insert_row(ctx, row, err) != 0) return -1;
+    *out = row;
+    return 0;
+}
+
+static bool row_changed(const ob_row *old, const ob_row *row)
+{
+    for (int i = 0; i < row->t->ncols; i++)
+        if (!ob_row_col_equal(old, row, i)) return true;
+    return false;
+}
+
+int ob_crud_save(ob_ctx *ctx, const ob_row *old, ob_row *row, const char *action, ob_err *err)
+{
+    const ob_table *t = row->t;
+    const ob_hooks *h = t->res->hooks;
+    if (h && h->before_update && h->before_update(ctx, old, row, err) != 0) return -1;
+    if (!row_changed(old, row)) return 0;
+    int64_t old_version = t->version_col >= 0 ? old->v[t->version_col].i : 0;
+    if (t->updated_col >= 0) ob_row_set_text(ctx->arena, row, "updated_at", ctx->now);
+    if (t->version_col >= 0) ob_row_set_int(row, "version", old_version + 1);
+    if (ob_validate_row(ctx, row, err) != 0) return -1;
+    if (ob_sql_update(ctx, row, old_version, err) != 0) return -1;
+    if (ob_audit_change(ctx, action, old, row, err) != 0) return -1;
+    if (h && h->after_update && h->after_update(ctx, old, row, err) != 0) return -1;
+    return 0;
+}
+
+static int check_if_match(const ob_table *t, const ob_row *old, int64_t if_match, ob_err *err)
+{
+    if (if_match < 0 || t->version_col < 0) return 0;
+    if (old->v[t->version_col].i != if_match)
+        return ob_err_set(err, OB_E_VERSION, "the record is at version %lld, not %lld",
+                          (long long)old->v[t->version_col].i, (long long)if_match);
+    return 0;
+}
+
+int ob_crud_update(ob_ctx *ctx, const ob_table *t, const char *id, json_t *body, int64_t if_match, ob_row **out,
+                   ob_err *err)
+{
+    if (t->res->flags & (OB_RES_READONLY | OB_RES_APPEND_ONLY))
+        return ob_err_set(err, OB_E_METHOD, "records of \"%s\" cannot be changed", t->name);
+    ob_row *old;
+    if (ob_sql_load(ctx, t, id, &old, err) != 0) return -1;
+    if (check_if_match(t, old, if_match, err) != 0) return -1;
+    ob_row *row = ob_row_copy(ctx->arena, old);
+    if (ob_validate_body(ctx, t, body, row, false, err) != 0) return -1;
+    if (ob_crud_save(ctx, old, row, "update", err) != 0) return -1;
+    *out = row;
+    return 0;
+}
+
+int ob_crud_delete(ob_ctx *ctx, const ob_table *t, const char *id, int64_t if_match, ob_err *err)
+{
+    if (t->res->flags & OB_RES_READONLY) return ob_err_set(err, OB_E_METHOD, "\"%s\" is read-only", t->name);
+    const ob_hooks *h = t->res->hooks;
+    ob_row *old;
+    if (ob_sql_load(ctx, t, id, &old, err) != 0) return -1;
+    if (check_if_match(t, old, if_match, err) != 0) return -1;
+    if (h && h->before_delete && h->before_delete(ctx, old, err) != 0) return -1;
+    if (t->deleted_col >= 0) {
+        ob_row *row = ob_row_copy(ctx->arena, old);
+        ob_row_set_text(ctx->arena, row, "deleted_at", ctx->now);
+        int64_t old_version = t->version_col >= 0 ? old->v[t->version_col].i : 0;
+        if (t->updated_col >= 0) ob_row_set_text(ctx->arena, row, "updated_at", ctx->now);
+        if (t->version_col >= 0) ob_row_set_int(row, "version", old_version + 1);
+        if (ob_sql_update(ctx, row, old_version, err) != 0) return -1;
+    } else if (ob_sql_delete(ctx, t, ob_row_text(old, "id"), err) != 0) {
+        return -1;
+    }
+    return ob_audit_change(ctx, "delete", old, NULL, err);
+}
+
+static const ob_action *find_action(const ob_table *t, const char *verb)
+{
+    for (int i = 0; i < t->res->nactions; i++)
+        if (strcmp(t->res->actions[i].verb, verb) == 0) return &t->res->actions[i];
+    return NULL;
+}
+
+static bool fsm_has_event(const ob_fsm *f, const char *verb)
+{
+    for (int i = 0; f && i < f->n; i++)
+        if (strcmp(f->rows[i].event, verb) == 0) return true;
+    return false;
+}
+
+const char *ob_crud_action_perm(const ob_table *t, const char *verb)
+{
+    const ob_action *a = find_action(t, verb);
+    if (a) return a->perm;
+    if (fsm_has_event(t->res->fsm, verb)) return t->res->fsm->perm ? t->res->fsm->perm : "edit";
+    return NULL;
+}
+
+/* Whether state is in the comma list `from` ("*" matches any). */
+static bool state_in(const char *from, const char *state)
+{
+    if (strcmp(from, "*") == 0) return true;
+    size_t n = strlen(state);
+    for (const char *p = from; p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, state, n) == 0) return true;
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+int ob_crud_action(ob_ctx *ctx, const ob_table *t, const char *id, const char *verb, json_t *body, ob_row **out,
+                   ob_err *err)
+{
+    const ob_action *act = find_action(t, verb);
+    const ob_fsm *f = t->res->fsm;
+    if (!act && !fsm_has_event(f, verb)) return ob_err_set(err, OB_E_NO_ROUTE, "\"%s\" has no action \"%.40s\"", t->name, verb);
+    ob_row *old;
+    if (ob_sql_load(ctx, t, id, &old, err) != 0) return -1;
+    ob_row *row = ob_row_copy(ctx->arena, old);
+    ctx->body = body;
+    if (act) {
+        if (act->run(ctx, old, row, err) != 0) return -1;
+    } else {
+        if (body && json_object_size(body) > 0 && ob_validate_body(ctx, t, body, row, false, err) != 0) return -1;
+        const char *state = old->v[t->state_col].s;
+        const ob_transition *tr = NULL;
+        for (int i = 0; i < f->n && !tr; i++)
+            if (strcmp(f->rows[i].event, verb) == 0 && state_in(f->rows[i].from, state)) tr = &f->rows[i];
+        if (!tr)
+            return ob_err_set(err, OB_E_BAD_STATE, "cannot %s a %s record that is \"%s\"", verb, t->name, state);
+        ob_row_set_text(ctx->arena, row, f->column, tr->to);
+        if (tr->guard && tr->guard(ctx, row, err) != 0) return -1;
+        if (tr->effect && tr->effect(ctx, old, row, err) != 0) return -1;
+    }
+    if (ob_crud_save(ctx, old, row, verb, err) != 0) return -1;
+    *out = row;
+    return 0;
+}

@@ -1,0 +1,66 @@
+/* ctx.h - what one unit of work knows: who, where, when.
+ *
+ * An ob_ctx is built per request by the API layer (or by a CLI command acting
+ * as the system) and passed explicitly, arena first in spirit: everything
+ * allocated for the work comes from ctx->arena. ctx->db is the tenant
+ * connection; it is a WRITE connection inside write operations.
+ */
+#ifndef OB_CTX_H
+#define OB_CTX_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/clock.h"
+#include "db/db.h"
+
+typedef struct ob_principal {
+    const char *user_id;      /* NULL for the system (CLI) */
+    const char *email;
+    const char *name;
+    const char *session_id;
+    const char *customer_id;  /* set for customer users: rows are scoped to it */
+    bool is_owner;
+    bool is_system;           /* CLI / internal: every permission, no scoping */
+    const char **roles;       /* role codes */
+    int nroles;
+    const char **perms;       /* sorted permission codes */
+    int nperms;
+} ob_principal;
+
+/* Plan limits of the tenant, resolved at request start (-1: unlimited). */
+typedef struct ob_tenant_info {
+    const char *id;
+    const char *slug;
+    const char *name;
+    const char *plan_code;
+    int64_t ticket_limit;
+    int64_t agent_limit;
+} ob_tenant_info;
+
+typedef struct ob_ctx {
+    ob_arena *arena;
+    ob_store *store;
+    ob_conn *db;
+    const ob_tenant_info *tenant;
+    const ob_principal *who;
+    const char *ip;
+    const char *user_agent;
+    const char *request_id;
+    int64_t now_ms;
+    char now[OB_TS_LEN];      /* ob_ts_format(now_ms): one clock reading per request */
+    json_t *body;             /* action body (may be NULL) */
+    int mask_state;           /* 0: not loaded, 1: loaded (mask_bits valid) */
+    unsigned mask_bits;       /* bit k set: mask kind k is masked for this principal */
+} ob_ctx;
+
+/* Fill now/now_ms from the clock. */
+void ob_ctx_stamp(ob_ctx *ctx);
+/* Whether the principal holds a permission code (owner and system hold all). */
+bool ob_ctx_can(const ob_ctx *ctx, const char *perm);
+/* Whether the principal holds a role code. */
+bool ob_ctx_has_role(const ob_ctx *ctx, const char *role);
+
+#endif

@@ -1,0 +1,318 @@
+/* ddl.c - CREATE TABLE / INDEX and full-text index from the registry. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "schema/ddl.h"
+#include "base/banned.h"
+
+static int since_of(int s)
+{
+    return s > 0 ? s : 1;
+}
+
+static const char *sql_type(ob_db_engine e, const ob_column *c)
+{
+    bool pg = e == OB_DB_POSTGRES;
+    switch (c->type) {
+    case OB_F_INT: return pg ? "BIGINT" : "INTEGER";
+    case OB_F_DECIMAL: return pg ? "NUMERIC" : "INTEGER"; /* sqlite: minor units */
+    case OB_F_REAL: return pg ? "DOUBLE PRECISION" : "REAL";
+    case OB_F_BOOL: return pg ? "BOOLEAN" : "INTEGER";
+    case OB_F_TIMESTAMP: return "TEXT";
+    case OB_F_JSON: return pg ? "JSONB" : "TEXT";
+    default: return "TEXT";
+    }
+}
+
+static void add_literal(ob_sb *out, const char *s)
+{
+    ob_sb_addc(out, '\'');
+    for (; *s; s++) {
+        if (*s == '\'') ob_sb_addc(out, '\'');
+        ob_sb_addc(out, *s);
+    }
+    ob_sb_addc(out, '\'');
+}
+
+static void add_default(ob_sb *out, ob_db_engine e, const ob_column *c)
+{
+    if (!c->dflt || strcmp(c->dflt, "now") == 0 || strcmp(c->dflt, "today") == 0) return;
+    ob_sb_adds(out, " DEFAULT ");
+    switch (c->type) {
+    case OB_F_INT:
+        ob_sb_adds(out, c->dflt);
+        break;
+    case OB_F_BOOL:
+        if (e == OB_DB_POSTGRES) ob_sb_adds(out, c->dflt);
+        else ob_sb_adds(out, strcmp(c->dflt, "true") == 0 ? "1" : "0");
+        break;
+    case OB_F_DECIMAL: {
+        int64_t minor = 0;
+        if (ob_parse_decimal(c->dflt, ob_col_scale(c), &minor) != 0) minor = 0;
+        if (e == OB_DB_POSTGRES) {
+            char buf[40];
+            ob_format_decimal(minor, ob_col_scale(c), buf, sizeof buf);
+            ob_sb_adds(out, buf);
+        } else {
+            ob_sb_add_i64(out, minor);
+        }
+        break;
+    }
+    default:
+        add_literal(out, c->dflt);
+    }
+}
+
+static void add_checks(ob_sb *out, ob_db_engine e, const ob_column *c)
+{
+    const char *n = c->name;
+    if (c->type == OB_F_TEXT && c->max > 0)
+        ob_sb_addf(out, " CHECK (%s(\"%s\") <= %lld)", e == OB_DB_POSTGRES ? "char_length" : "length", n,
+                   (long long)c->max);
+    if (c->type == OB_F_ENUM) {
+        ob_sb_addf(out, " CHECK (\"%s\" IN (", n);
+        for (int k = 0; k < c->enm->n; k++) {
+            if (k) ob_sb_addc(out, ',');
+            add_literal(out, c->enm->values[k]);
+        }
+        ob_sb_adds(out, "))");
+    }
+    if (c->type == OB_F_INT || c->type == OB_F_DECIMAL) {
+        bool dec_pg = c->type == OB_F_DECIMAL && e == OB_DB_POSTGRES;
+        char buf[40];
+        if (c->flags & OB_HAS_MIN) {
+            if (dec_pg) ob_format_decimal(c->min, ob_col_scale(c), buf, sizeof buf);
+            else snprintf(buf, sizeof buf, "%lld", (long long)c->min);
+            ob_sb_addf(out, " CHECK (\"%s\" %s %s)", n, (c->flags & OB_MIN_EXCL) ? ">" : ">=", buf);
+        }
+        if (c->flags & OB_HAS_MAX) {
+            if (dec_pg) ob_format_decimal(c->max, ob_col_scale(c), buf, sizeof buf);
+            else snprintf(buf, sizeof buf, "%lld", (long long)c->max);
+            ob_sb_addf(out, " CHECK (\"%s\" <= %s)", n, buf);
+        }
+    }
+    if (c->type == OB_F_BOOL && e == OB_DB_SQLITE) ob_sb_addf(out, " CHECK (\"%s\" IN (0,1))", n);
+    /* json_valid(NULL) is 0 before SQLite 3.45, so null is allowed explicitly */
+    if (c->type == OB_F_JSON && e == OB_DB_SQLITE) ob_sb_addf(out, " CHECK (\"%s\" IS NULL OR json_valid(\"%s\"))", n, n);
+}
+
+static const char *on_delete_sql(ob_on_delete d)
+{
+    switch (d) {
+    case OB_DEL_CASCADE: return " ON DELETE CASCADE";
+    case OB_DEL_SET_NULL: return " ON DELETE SET NULL";
+    default: return "";
+    }
+}
+
+static void column_def(ob_sb *out, ob_db_engine e, const ob_column *c)
+{
+    ob_sb_addf(out, "\"%s\" %s", c->name, sql_type(e, c));
+    if (c->type == OB_F_ID) {
+        ob_sb_adds(out, " PRIMARY KEY NOT NULL");
+        return;
+    }
+    if (c->flags & OB_REQUIRED) ob_sb_adds(out, " NOT NULL");
+    add_default(out, e, c);
+    if (c->flags & OB_UNIQUE) ob_sb_adds(out, " UNIQUE");
+    if (c->type == OB_F_REF) ob_sb_addf(out, " REFERENCES \"%s\"(\"id\")%s", c->ref, on_delete_sql(c->on_delete));
+    add_checks(out, e, c);
+}
+
+static const char *cmp_sql(ob_cmp op)
+{
+    switch (op) {
+    case OB_CMP_EQ: return "=";
+    case OB_CMP_NE: return "<>";
+    case OB_CMP_LT: return "<";
+    case OB_CMP_LTE: return "<=";
+    case OB_CMP_GT: return ">";
+    default: return ">=";
+    }
+}
+
+/* Index name: ix_<table>_<cols with _>; the columns list is registry text. */
+static void index_def(ob_sb *out, const ob_table *t, const ob_index *ix)
+{
+    ob_sb_addf(out, "CREATE %sINDEX IF NOT EXISTS \"ix_%s_", ix->unique ? "UNIQUE " : "", t->name);
+    for (const char *p = ix->cols; *p; p++)
+        ob_sb_addc(out, (*p == ',') ? '_' : (*p == '-') ? 'd' : *p);
+    if (ix->where) ob_sb_adds(out, "_p");
+    ob_sb_addf(out, "\" ON \"%s\" (", t->name);
+    const char *p = ix->cols;
+    bool first = true;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        bool desc = *p == '-';
+        if (!first) ob_sb_addc(out, ',');
+        ob_sb_addc(out, '"');
+        ob_sb_add(out, p + desc, n - desc);
+        ob_sb_addc(out, '"');
+        if (desc) ob_sb_adds(out, " DESC");
+        first = false;
+        p += n + (end ? 1 : 0);
+    }
+    ob_sb_addc(out, ')');
+    if (ix->where) ob_sb_addf(out, " WHERE %s", ix->where);
+    ob_sb_adds(out, ";\n");
+}
+
+static void column_index(ob_sb *out, const ob_table *t, const ob_column *c)
+{
+    ob_sb_addf(out, "CREATE INDEX IF NOT EXISTS \"ix_%s_%s\" ON \"%s\" (\"%s\");\n", t->name, c->name, t->name,
+               c->name);
+}
+
+static bool wants_index(const ob_table *t, const ob_column *c)
+{
+    if (c->flags & OB_UNIQUE) return false; /* the unique constraint indexes it */
+    if (c->flags & OB_INDEXED) return true;
+    /* references are indexed so deletes and joins do not scan */
+    if (c->type == OB_F_REF) return true;
+    /* sortable columns get an index so keyset pages stay cheap at any depth */
+    return (c->flags & OB_SORT) && c->type != OB_F_ID && t->res->default_sort != NULL;
+}
+
+static void fts_def(ob_sb *out, const ob_table *t, int v)
+{
+    const char *n = t->name;
+    ob_sb cols, newv, oldv;
+    ob_sb_init(&cols, 64);
+    ob_sb_init(&newv, 64);
+    ob_sb_init(&oldv, 64);
+    for (int i = 0; i < t->ncols; i++) {
+        const ob_column *c = t->cols[i];
+        if (!(c->flags & OB_SEARCH) || since_of(c->since) > v) continue;
+        ob_sb_addf(&cols, ", \"%s\"", c->name);
+        ob_sb_addf(&newv, ", new.\"%s\"", c->name);
+        ob_sb_addf(&oldv, ", old.\"%s\"", c->name);
+    }
+    ob_sb_addf(out,
+               "CREATE VIRTUAL TABLE IF NOT EXISTS \"%s_fts\" USING fts5(%s, content='%s', content_rowid='rowid', "
+               "tokenize='unicode61 remove_diacritics 2');\n",
+               n, cols.buf + 2, n);
+    ob_sb_addf(out,
+               "CREATE TRIGGER IF NOT EXISTS \"%s_fts_ai\" AFTER INSERT ON \"%s\" BEGIN "
+               "INSERT INTO \"%s_fts\"(rowid%s) VALUES (new.rowid%s); END;\n",
+               n, n, n, cols.buf, newv.buf);
+    ob_sb_addf(out,
+               "CREATE TRIGGER IF NOT EXISTS \"%s_fts_ad\" AFTER DELETE ON \"%s\" BEGIN "
+               "INSERT INTO \"%s_fts\"(\"%s_fts\", rowid%s) VALUES ('delete', old.rowid%s); END;\n",
+               n, n, n, n, cols.buf, oldv.buf);
+    ob_sb_addf(out,
+               "CREATE TRIGGER IF NOT EXISTS \"%s_fts_au\" AFTER UPDATE ON \"%s\" BEGIN "
+               "INSERT INTO \"%s_fts\"(\"%s_fts\", rowid%s) VALUES ('delete', old.rowid%s); "
+               "INSERT INTO \"%s_fts\"(rowid%s) VALUES (new.rowid%s); END;\n",
+               n, n, n, n, cols.buf, oldv.buf, n, cols.buf, newv.buf);
+    ob_sb_release(&cols);
+    ob_sb_release(&newv);
+    ob_sb_release(&oldv);
+}
+
+void ob_ddl_create_table(ob_sb *out, ob_db_engine e, const ob_table *t, int v)
+{
+    ob_sb_addf(out, "CREATE TABLE IF NOT EXISTS \"%s\" (\n", t->name);
+    bool first = true;
+    for (int i = 0; i < t->ncols; i++) {
+        const ob_column *c = t->cols[i];
+        if (since_of(c->since) > v) continue;
+        ob_sb_adds(out, first ? "  " : ",\n  ");
+        column_def(out, e, c);
+        first = false;
+    }
+    for (int i = 0; i < t->res->nchecks; i++) {
+        const ob_check *ck = &t->res->checks[i];
+        ob_sb_addf(out, ",\n  CONSTRAINT \"%s\" CHECK (\"%s\" IS NULL OR \"%s\" IS NULL OR \"%s\" %s \"%s\")",
+                   ck->name, ck->left, ck->right, ck->left, cmp_sql(ck->op), ck->right);
+    }
+    ob_sb_adds(out, "\n);\n");
+    for (int i = 0; i < t->ncols; i++) {
+        const ob_column *c = t->cols[i];
+        if (since_of(c->since) <= v && wants_index(t, c)) column_index(out, t, c);
+    }
+    for (int i = 0; i < t->res->nindexes; i++)
+        if (since_of(t->res->indexes[i].since) <= v) index_def(out, t, &t->res->indexes[i]);
+    if (t->nsearch > 0 && e == OB_DB_SQLITE) fts_def(out, t, v);
+}
+
+static void add_column_ddl(ob_sb *out, ob_db_engine e, const ob_table *t, const ob_column *c)
+{
+    ob_sb_addf(out, "ALTER TABLE \"%s\" ADD COLUMN ", t->name);
+    column_def(out, e, c);
+    ob_sb_adds(out, ";\n");
+    if (wants_index(t, c)) column_index(out, t, c);
+}
+
+int ob_schema_version(ob_conn *c, ob_err *err)
+{
+    if (ob_db_exec(c,
+                   "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                   "applied_at TEXT NOT NULL, description TEXT NOT NULL)",
+                   err) != 0)
+        return -1;
+    ob_stmt *st;
+    if (ob_db_prepare(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &st, err) != 0) return -1;
+    int rc = ob_stmt_step(st, err);
+    int v = rc == 1 ? (int)ob_stmt_col_i64(st, 0) : -1;
+    ob_stmt_done(st);
+    return v;
+}
+
+static int apply_version(ob_conn *c, ob_scope scope, int v, ob_err *err)
+{
+    ob_db_engine e = ob_conn_engine(c);
+    ob_sb sql;
+    ob_sb_init(&sql, 8192);
+    for (int i = 0; i < ob_registry_count(); i++) {
+        const ob_table *t = ob_registry_at(i);
+        if (t->res->scope != scope) continue;
+        int born = since_of(t->res->since);
+        if (born == v) {
+            ob_ddl_create_table(&sql, e, t, v);
+        } else if (born < v) {
+            for (int j = 0; j < t->ncols; j++)
+                if (since_of(t->cols[j]->since) == v && t->cols[j]->since > 0) add_column_ddl(&sql, e, t, t->cols[j]);
+            for (int j = 0; j < t->res->nindexes; j++)
+                if (t->res->indexes[j].since == v) index_def(&sql, t, &t->res->indexes[j]);
+        }
+    }
+    int rc = ob_db_begin(c, err);
+    if (rc == 0 && sql.len) rc = ob_db_exec(c, sql.buf, err);
+    ob_sb_release(&sql);
+    if (rc == 0) {
+        ob_stmt *st;
+        char now[OB_TS_LEN];
+        ob_ts_format(ob_now_ms(), now);
+        rc = ob_db_prepare(c, "INSERT INTO schema_migrations (version, applied_at, description) VALUES (?, ?, ?)", &st,
+                           err);
+        if (rc == 0) {
+            ob_stmt_bind_i64(st, 1, v, err);
+            ob_stmt_bind_text(st, 2, now, err);
+            ob_stmt_bind_text(st, 3, "registry schema", err);
+            rc = ob_stmt_step(st, err) < 0 ? -1 : 0;
+            ob_stmt_done(st);
+        }
+    }
+    if (rc == 0) return ob_db_commit(c, err);
+    ob_db_rollback(c);
+    return -1;
+}
+
+int ob_migrate(ob_conn *c, ob_scope scope, int *applied, ob_err *err)
+{
+    int have = ob_schema_version(c, err);
+    int want = ob_registry_version();
+    if (applied) *applied = 0;
+    if (have < 0) return -1;
+    if (have > want)
+        return ob_err_set(err, OB_E_UNAVAILABLE,
+                          "the database is at schema version %d but this binary knows only up to %d: upgrade opsbase",
+                          have, want);
+    for (int v = have + 1; v <= want; v++) {
+        if (apply_version(c, scope, v, err) != 0) return -1;
+        if (applied) (*applied)++;
+    }
+    return 0;
+}

@@ -1,0 +1,25 @@
+/* ddl.h - DDL rendered from the registry, and versioned migrations.
+ *
+ * Schema version N contains every table, column and index whose `since` is
+ * <= N (0 counts as 1). Migrating a database from version a to b creates the
+ * tables born in each version, adds the columns and indexes added in it, and
+ * records the version in schema_migrations, one transaction per version.
+ */
+#ifndef OB_DDL_H
+#define OB_DDL_H
+
+#include "base/strbuf.h"
+#include "db/db.h"
+#include "schema/registry.h"
+
+/* CREATE TABLE (+ indexes, full-text index and its triggers) for t at version v. */
+void ob_ddl_create_table(ob_sb *out, ob_db_engine e, const ob_table *t, int v);
+
+/* The schema version recorded in a database (0 when none). */
+int ob_schema_version(ob_conn *c, ob_err *err);
+/* Migrate the control database (scope CONTROL) or a tenant database (TENANT)
+ * to the registry's version. Refuses (OB_E_UNAVAILABLE) a database that is
+ * newer than this binary. *applied receives how many versions were applied. */
+int ob_migrate(ob_conn *c, ob_scope scope, int *applied, ob_err *err);
+
+#endif

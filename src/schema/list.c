@@ -1,0 +1,192 @@
+/* list.c - running a parsed list query. */
+#include <string.h>
+
+#include "base/base.h"
+#include "schema/list.h"
+#include "schema/rowjson.h"
+#include "schema/sql.h"
+#include "base/banned.h"
+
+typedef struct params {
+    ob_value *v;
+    int n, cap;
+    ob_arena *a;
+} params;
+
+static void push(params *p, ob_value v)
+{
+    if (p->n == p->cap) {
+        int cap = p->cap ? p->cap * 2 : 16;
+        ob_value *nv = ob_arena_alloc(p->a, sizeof(ob_value) * (size_t)cap);
+        if (p->n) memcpy(nv, p->v, sizeof(ob_value) * (size_t)p->n);
+        p->v = nv;
+        p->cap = cap;
+    }
+    p->v[p->n++] = v;
+}
+
+static const char *op_sql(ob_fop op)
+{
+    switch (op) {
+    case OB_OP_NE: return "<>";
+    case OB_OP_GT: return ">";
+    case OB_OP_GTE: return ">=";
+    case OB_OP_LT: return "<";
+    case OB_OP_LTE: return "<=";
+    default: return "=";
+    }
+}
+
+/* '*' is the wildcard; % and _ are literal. */
+static const char *like_pattern(ob_arena *a, const char *s)
+{
+    ob_sb sb;
+    ob_sb_init_arena(&sb, a, strlen(s) + 8);
+    for (; *s; s++) {
+        if (*s == '%' || *s == '_' || *s == '\\') ob_sb_addc(&sb, '\\');
+        ob_sb_addc(&sb, *s == '*' ? '%' : *s);
+    }
+    return sb.buf;
+}
+
+static void add_filter(ob_sb *sql, params *p, const ob_table *t, const ob_filter *f, ob_db_engine e)
+{
+    const char *name = t->cols[f->col]->name;
+    switch (f->op) {
+    case OB_OP_NULL:
+        ob_sb_addf(sql, " AND \"%s\" IS %sNULL", name, f->is_null ? "" : "NOT ");
+        break;
+    case OB_OP_IN:
+        ob_sb_addf(sql, " AND \"%s\" IN (", name);
+        for (int i = 0; i < f->nvals; i++) {
+            ob_sb_adds(sql, i ? ",?" : "?");
+            push(p, f->vals[i]);
+        }
+        ob_sb_addc(sql, ')');
+        break;
+    case OB_OP_LIKE:
+        ob_sb_addf(sql, " AND \"%s\" %s ? ESCAPE '\\'", name, e == OB_DB_POSTGRES ? "ILIKE" : "LIKE");
+        push(p, ob_v_text(like_pattern(p->a, f->vals[0].s)));
+        break;
+    case OB_OP_NE: /* null counts as different */
+        ob_sb_addf(sql, " AND (\"%s\" <> ? OR \"%s\" IS NULL)", name, name);
+        push(p, f->vals[0]);
+        break;
+    default:
+        ob_sb_addf(sql, " AND \"%s\" %s ?", name, op_sql(f->op));
+        push(p, f->vals[0]);
+    }
+}
+
+/* Rows strictly after the cursor in ORDER BY c ASC NULLS FIRST / DESC NULLS LAST. */
+static void add_keyset(ob_sb *sql, params *p, const ob_table *t, const ob_listq *q)
+{
+    ob_sb_adds(sql, " AND (");
+    for (int k = 0; k < q->nsort; k++) {
+        if (k) ob_sb_adds(sql, " OR ");
+        ob_sb_addc(sql, '(');
+        for (int j = 0; j < k; j++) {
+            const char *n = t->cols[q->sort[j]]->name;
+            if (q->after[j].t == OB_V_NULL) {
+                ob_sb_addf(sql, "\"%s\" IS NULL AND ", n);
+            } else {
+                ob_sb_addf(sql, "\"%s\" = ? AND ", n);
+                push(p, q->after[j]);
+            }
+        }
+        const char *n = t->cols[q->sort[k]]->name;
+        bool null = q->after[k].t == OB_V_NULL;
+        if (!q->desc[k]) {
+            if (null) {
+                ob_sb_addf(sql, "\"%s\" IS NOT NULL", n);
+            } else {
+                ob_sb_addf(sql, "\"%s\" > ?", n);
+                push(p, q->after[k]);
+            }
+        } else {
+            if (null) {
+                ob_sb_adds(sql, "0 = 1");
+            } else {
+                ob_sb_addf(sql, "(\"%s\" < ? OR \"%s\" IS NULL)", n, n);
+                push(p, q->after[k]);
+            }
+        }
+        ob_sb_addc(sql, ')');
+    }
+    ob_sb_addc(sql, ')');
+}
+
+/* Words become quoted FTS5 strings joined by AND; operators are not passed through. */
+static const char *fts_query(ob_arena *a, const char *q)
+{
+    ob_sb sb;
+    ob_sb_init_arena(&sb, a, strlen(q) + 16);
+    const char *p = q;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+        if (!*p) break;
+        if (sb.len) ob_sb_addc(&sb, ' ');
+        ob_sb_addc(&sb, '"');
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            if (*p == '"') ob_sb_addc(&sb, '"');
+            ob_sb_addc(&sb, *p++);
+        }
+        ob_sb_addc(&sb, '"');
+    }
+    return sb.len ? sb.buf : NULL;
+}
+
+int ob_list_run(ob_ctx *ctx, const ob_table *t, const ob_listq *q, ob_jsonw *w, ob_err *err)
+{
+    ob_db_engine e = ob_conn_engine(ctx->db);
+    params p = {.a = ctx->arena};
+    ob_sb sql;
+    ob_sb_init_arena(&sql, ctx->arena, 512);
+    ob_sb_addf(&sql, "SELECT %s FROM \"%s\" WHERE 1 = 1", ob_sql_cols(t), t->name);
+    if (t->deleted_col >= 0) ob_sb_adds(&sql, " AND \"deleted_at\" IS NULL");
+    const char *scope_param = NULL;
+    if (ob_sql_scope(ctx, t, &sql, &scope_param)) push(&p, ob_v_text(scope_param));
+    for (int i = 0; i < q->nf; i++) add_filter(&sql, &p, t, &q->f[i], e);
+    const char *fq = q->q ? fts_query(ctx->arena, q->q) : NULL;
+    if (fq) {
+        ob_sb_addf(&sql, " AND \"%s\".rowid IN (SELECT rowid FROM \"%s_fts\" WHERE \"%s_fts\" MATCH ?)", t->name, t->name,
+                   t->name);
+        push(&p, ob_v_text(fq));
+    }
+    if (q->after) add_keyset(&sql, &p, t, q);
+    ob_sb_adds(&sql, " ORDER BY ");
+    for (int i = 0; i < q->nsort; i++)
+        ob_sb_addf(&sql, "%s\"%s\" %s", i ? ", " : "", t->cols[q->sort[i]]->name,
+                   q->desc[i] ? "DESC NULLS LAST" : "ASC NULLS FIRST");
+    ob_sb_adds(&sql, " LIMIT ?");
+    push(&p, ob_v_int(q->limit + 1));
+
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, sql.buf, &st, err) != 0) return -1;
+    for (int i = 0; i < p.n; i++)
+        if (ob_stmt_bind(st, i + 1, &p.v[i], err) != 0) {
+            ob_stmt_done(st);
+            return -1;
+        }
+    ob_jw_obj_open(w);
+    ob_jw_key(w, "data");
+    ob_jw_arr_open(w);
+    ob_row *row = ob_row_new(ctx->arena, t);
+    int n = 0, rc;
+    const char *next = NULL;
+    while ((rc = ob_stmt_step(st, err)) == 1) {
+        if (n == q->limit) {
+            next = ob_listq_cursor(ctx->arena, q, row);
+            break;
+        }
+        ob_row_load(ctx->arena, row, st);
+        ob_row_json(ctx, w, row);
+        n++;
+    }
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    ob_jw_arr_close(w);
+    ob_jw_kstr(w, "next_cursor", next);
+    ob_jw_obj_close(w);
+    return 0;
+}

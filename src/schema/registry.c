@@ -1,0 +1,159 @@
+/* registry.c - runtime views of the declared resources. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "domain/domains.h"
+#include "schema/registry.h"
+#include "base/banned.h"
+
+static const ob_resource *const declared[] = {
+#define OB_RESOURCE(sym) &sym,
+#include "domain/resources.def"
+#undef OB_RESOURCE
+};
+#define NRES ((int)OB_ARRAY_LEN(declared))
+
+static const ob_column col_id = {"id", OB_F_ID, .max = 36, .flags = OB_REQUIRED | OB_SERVER | OB_IMPLICIT | OB_SORT,
+                                 .doc = "UUIDv7, time ordered"};
+static const ob_column col_created = {"created_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED | OB_SERVER | OB_IMPLICIT | OB_SORT};
+static const ob_column col_updated = {"updated_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED | OB_SERVER | OB_IMPLICIT | OB_SORT};
+static const ob_column col_version = {"version", OB_F_INT, .flags = OB_REQUIRED | OB_SERVER | OB_IMPLICIT,
+                                      .doc = "starts at 1, +1 per change; the ETag"};
+static const ob_column col_deleted = {"deleted_at", OB_F_TIMESTAMP, .flags = OB_SERVER | OB_IMPLICIT,
+                                      .doc = "soft delete: set by DELETE"};
+
+static ob_table tables[NRES];
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int schema_version;
+
+static void die(const char *table, const char *col, const char *why)
+{
+    fprintf(stderr, "opsbase: registry: table \"%s\" column \"%s\": %s\n", table, col ? col : "-", why);
+    abort();
+}
+
+static int find_decl(const char *name)
+{
+    for (int i = 0; i < NRES; i++)
+        if (strcmp(declared[i]->table, name) == 0) return i;
+    return -1;
+}
+
+static void check_column(const ob_resource *r, const ob_column *c)
+{
+    if (c->type == OB_F_REF) {
+        int j = c->ref ? find_decl(c->ref) : -1;
+        if (j < 0) die(r->table, c->name, "reference to an unknown table");
+        if (declared[j]->scope != r->scope) die(r->table, c->name, "reference across databases");
+    }
+    if (c->type == OB_F_ENUM && !c->enm) die(r->table, c->name, "enum without values");
+    if (c->type == OB_F_ENUM && c->dflt) {
+        bool ok = false;
+        for (int k = 0; k < c->enm->n; k++) ok |= strcmp(c->enm->values[k], c->dflt) == 0;
+        if (!ok) die(r->table, c->name, "default is not one of the enum values");
+    }
+    if (c->type == OB_F_TEXT && c->max <= 0) die(r->table, c->name, "text without a max length");
+    if ((c->flags & OB_SEARCH) && c->type != OB_F_TEXT) die(r->table, c->name, "only text is searchable");
+}
+
+static void build(void)
+{
+    for (int i = 0; i < NRES; i++) {
+        const ob_resource *r = declared[i];
+        ob_table *t = &tables[i];
+        bool append = r->flags & OB_RES_APPEND_ONLY;
+        bool soft = r->flags & OB_RES_SOFT_DELETE;
+        int n = 2 + (append ? 0 : 2) + (soft ? 1 : 0) + r->ncols;
+        const ob_column **cols = calloc((size_t)n, sizeof *cols);
+        if (!cols) abort();
+        int k = 0;
+        t->res = r;
+        t->name = r->table;
+        t->updated_col = t->version_col = t->deleted_col = t->state_col = -1;
+        t->id_col = k;
+        cols[k++] = &col_id;
+        t->created_col = k;
+        cols[k++] = &col_created;
+        if (!append) {
+            t->updated_col = k;
+            cols[k++] = &col_updated;
+            t->version_col = k;
+            cols[k++] = &col_version;
+        }
+        if (soft) {
+            t->deleted_col = k;
+            cols[k++] = &col_deleted;
+        }
+        for (int j = 0; j < r->ncols; j++) {
+            const ob_column *c = &r->cols[j];
+            for (int m = 0; m < k; m++)
+                if (strcmp(cols[m]->name, c->name) == 0) die(r->table, c->name, "declared twice");
+            check_column(r, c);
+            if (c->flags & OB_SEARCH) t->nsearch++;
+            if (r->fsm && strcmp(r->fsm->column, c->name) == 0) t->state_col = k;
+            cols[k++] = c;
+            if (c->since > schema_version) schema_version = c->since;
+        }
+        if (r->fsm && t->state_col < 0) die(r->table, r->fsm->column, "state machine column not declared");
+        t->cols = cols;
+        t->ncols = k;
+        if (r->since > schema_version) schema_version = r->since;
+        for (int j = 0; j < r->nindexes; j++)
+            if (r->indexes[j].since > schema_version) schema_version = r->indexes[j].since;
+    }
+    if (schema_version < 1) schema_version = 1;
+    for (int i = 0; i < NRES; i++)
+        for (int j = 0; j < tables[i].res->nchecks; j++) {
+            const ob_check *ck = &tables[i].res->checks[j];
+            if (ob_table_col(&tables[i], ck->left) < 0 || ob_table_col(&tables[i], ck->right) < 0)
+                die(tables[i].name, ck->name, "check names an unknown column");
+        }
+}
+
+void ob_registry_init(void)
+{
+    pthread_once(&once, build);
+}
+
+int ob_registry_count(void)
+{
+    ob_registry_init();
+    return NRES;
+}
+
+const ob_table *ob_registry_at(int i)
+{
+    ob_registry_init();
+    return (i >= 0 && i < NRES) ? &tables[i] : NULL;
+}
+
+const ob_table *ob_registry_find(const char *name)
+{
+    ob_registry_init();
+    if (!name) return NULL;
+    for (int i = 0; i < NRES; i++)
+        if (strcmp(tables[i].name, name) == 0) return &tables[i];
+    return NULL;
+}
+
+int ob_table_col(const ob_table *t, const char *name)
+{
+    if (!name) return -1;
+    for (int i = 0; i < t->ncols; i++)
+        if (strcmp(t->cols[i]->name, name) == 0) return i;
+    return -1;
+}
+
+int ob_registry_version(void)
+{
+    ob_registry_init();
+    return schema_version;
+}
+
+int ob_col_scale(const ob_column *c)
+{
+    return c->scale > 0 ? c->scale : 2;
+}

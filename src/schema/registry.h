@@ -1,0 +1,207 @@
+/* registry.h - every table is declared once, here in types and in
+ * src/domain/<area>/ as data. DDL, validation, JSON in and out, routes,
+ * filters, sorting, search, masking, permissions and the OpenAPI document are
+ * all derived from these declarations; nothing else lists a table's columns.
+ *
+ * Every table gets implicit columns the engine adds in front of the declared
+ * ones: id (UUIDv7 text primary key), created_at, updated_at, version, and
+ * deleted_at when the table soft-deletes. A declaration is static const data
+ * and is never modified; ob_registry_init() builds the runtime ob_table views.
+ */
+#ifndef OB_REGISTRY_H
+#define OB_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/err.h"
+
+typedef struct ob_ctx ob_ctx;
+typedef struct ob_row ob_row;
+
+typedef enum ob_ftype {
+    OB_F_TEXT,      /* .max = max length in characters */
+    OB_F_INT,       /* 64-bit integer; .min/.max with OB_HAS_MIN/OB_HAS_MAX */
+    OB_F_DECIMAL,   /* exact decimal, .scale fraction digits (money: 2); JSON string "12.50" */
+    OB_F_REAL,      /* binary float for measurements that are not money (coordinates) */
+    OB_F_BOOL,
+    OB_F_TIMESTAMP, /* RFC 3339 UTC with milliseconds */
+    OB_F_DATE,      /* YYYY-MM-DD */
+    OB_F_JSON,      /* any JSON value, stored as text */
+    OB_F_ENUM,      /* one of .enm values, stored lower case */
+    OB_F_REF,       /* id of a row in .ref (same database) */
+    OB_F_ID,        /* the primary key (implicit) */
+} ob_ftype;
+
+/* Column flags. */
+enum {
+    OB_REQUIRED  = 1u << 0,  /* NOT NULL; must be given on create unless it has a default */
+    OB_UNIQUE    = 1u << 1,
+    OB_INDEXED   = 1u << 2,
+    OB_SEARCH    = 1u << 3,  /* part of the table's full-text index (q=) */
+    OB_SORT      = 1u << 4,  /* allowed in sort= */
+    OB_SERVER    = 1u << 5,  /* set by the server only; clients may not write it */
+    OB_IMMUTABLE = 1u << 6,  /* settable on create, not by PATCH */
+    OB_SECRET    = 1u << 7,  /* never serialized, never filterable */
+    OB_MASKED    = 1u << 8,  /* masked by role per the tenant's masking rules (.mask) */
+    OB_HAS_MIN   = 1u << 9,
+    OB_HAS_MAX   = 1u << 10,
+    OB_MIN_EXCL  = 1u << 11, /* value must be > min rather than >= min */
+    OB_NOFILTER  = 1u << 12, /* not usable in filters */
+    OB_IMPLICIT  = 1u << 13, /* added by the engine (id, created_at, ...) */
+    OB_LOWER     = 1u << 14, /* text lower-cased on input (emails, codes) */
+};
+
+typedef enum ob_on_delete { OB_DEL_RESTRICT, OB_DEL_CASCADE, OB_DEL_SET_NULL } ob_on_delete;
+
+/* Mask kinds: the field_type of a data_masking_rules row. */
+typedef enum ob_mask_kind { OB_MASK_NONE, OB_MASK_PHONE, OB_MASK_EMAIL, OB_MASK_ADDRESS, OB_MASK_SENSITIVE } ob_mask_kind;
+
+typedef struct ob_enum {
+    const char *name;             /* type name for docs/OpenAPI, e.g. "ticket_status" */
+    const char *const *values;    /* canonical lower snake_case */
+    int n;
+} ob_enum;
+#define OB_ENUM(var, tname, ...)                                                              \
+    static const char *const var##_values[] = {__VA_ARGS__};                                  \
+    static const ob_enum var = {tname, var##_values, (int)(sizeof(var##_values) / sizeof(char *))}
+
+typedef struct ob_column {
+    const char *name;
+    ob_ftype type;
+    int64_t max;                 /* TEXT: max characters; INT/DECIMAL(minor units): max value */
+    int64_t min;
+    unsigned flags;
+    const char *dflt;            /* default as text: "0", "open", "true", "now", "{}" */
+    int scale;                   /* DECIMAL: fraction digits (0 means 2) */
+    const ob_enum *enm;
+    const char *ref;             /* REF: referenced table */
+    ob_on_delete on_delete;
+    ob_mask_kind mask;
+    const char *doc;
+    int since;                   /* schema version that added it (0 = with its table) */
+} ob_column;
+
+typedef struct ob_index {
+    const char *cols;            /* "customer_id,status"; a leading '-' sorts descending */
+    const char *where;           /* partial index predicate from registry identifiers, or NULL */
+    bool unique;
+    int since;
+} ob_index;
+
+typedef enum ob_cmp { OB_CMP_EQ, OB_CMP_NE, OB_CMP_LT, OB_CMP_LTE, OB_CMP_GT, OB_CMP_GTE } ob_cmp;
+
+/* A check between two columns of a row (both non-null): left op right. */
+typedef struct ob_check {
+    const char *name;
+    const char *left;
+    ob_cmp op;
+    const char *right;
+} ob_check;
+
+/* State machine: the engine runs an event in one write transaction: it locks
+ * the row, checks the current state is in `from` (comma list, "*" = any),
+ * runs guard then effect, sets the state column and audits the change. */
+typedef struct ob_transition {
+    const char *event;
+    const char *from;
+    const char *to;
+    int (*guard)(ob_ctx *ctx, const ob_row *row, ob_err *err);
+    int (*effect)(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
+} ob_transition;
+
+typedef struct ob_fsm {
+    const char *column;          /* the state column (declared OB_SERVER) */
+    const ob_transition *rows;
+    int n;
+    const char *perm;            /* permission verb for events, e.g. "edit" */
+} ob_fsm;
+
+/* Domain hooks, all optional, all run inside the write transaction. A hook
+ * that fails makes the whole request fail and roll back. `row` is the full
+ * row being written (hooks may set server-set fields); `old` the stored row. */
+typedef struct ob_hooks {
+    int (*before_create)(ob_ctx *ctx, ob_row *row, ob_err *err);
+    int (*after_create)(ob_ctx *ctx, const ob_row *row, ob_err *err);
+    int (*before_update)(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
+    int (*after_update)(ob_ctx *ctx, const ob_row *old, const ob_row *row, ob_err *err);
+    int (*before_delete)(ob_ctx *ctx, const ob_row *old, ob_err *err);
+} ob_hooks;
+
+/* A named action on one row, POST /api/v1/<table>/<id>/<verb>: the engine
+ * loads and locks the row, calls run() with a copy to change, then saves the
+ * change and audits it under the verb. */
+typedef struct ob_action {
+    const char *verb;
+    const char *perm;            /* permission verb, e.g. "edit" -> "<module>.edit" */
+    int (*run)(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
+    const char *doc;
+} ob_action;
+
+typedef enum ob_scope { OB_SCOPE_TENANT, OB_SCOPE_CONTROL } ob_scope;
+
+/* Resource flags. */
+enum {
+    OB_RES_READONLY    = 1u << 0, /* API is read-only (logs) */
+    OB_RES_SOFT_DELETE = 1u << 1, /* has deleted_at; DELETE sets it */
+    OB_RES_NO_API      = 1u << 2, /* no generic routes (internal tables) */
+    OB_RES_APPEND_ONLY = 1u << 3, /* no updated_at/version (events, logs) */
+    OB_RES_NO_AUDIT    = 1u << 4, /* writes are not audited (the audit log itself) */
+};
+
+typedef struct ob_resource {
+    const char *table;
+    const char *doc;
+    const ob_column *cols;
+    int ncols;
+    const char *perm;            /* permission module: "<perm>.view/.create/.edit/.delete" */
+    const char *perm_view;       /* overrides of the derived codes, or NULL */
+    const char *perm_create;
+    const char *perm_edit;
+    const char *perm_delete;
+    ob_scope scope;
+    unsigned flags;
+    const ob_index *indexes;
+    int nindexes;
+    const ob_check *checks;
+    int nchecks;
+    const char *customer_scope;  /* column tying a row to a customer, for customer users */
+    const ob_fsm *fsm;
+    const ob_hooks *hooks;
+    const ob_action *actions;
+    int nactions;
+    const char *default_sort;    /* e.g. "-created_at"; NULL: "id" */
+    int since;
+} ob_resource;
+
+#define OB_COLS(arr) .cols = (arr), .ncols = (int)(sizeof(arr) / sizeof((arr)[0]))
+#define OB_INDEXES(arr) .indexes = (arr), .nindexes = (int)(sizeof(arr) / sizeof((arr)[0]))
+#define OB_ACTIONS(arr) .actions = (arr), .nactions = (int)(sizeof(arr) / sizeof((arr)[0]))
+#define OB_CHECKS(arr) .checks = (arr), .nchecks = (int)(sizeof(arr) / sizeof((arr)[0]))
+
+/* Runtime view of a resource: implicit columns followed by declared ones. */
+typedef struct ob_table {
+    const ob_resource *res;
+    const char *name;
+    const ob_column *const *cols; /* all columns, implicit first */
+    int ncols;
+    int id_col, created_col, updated_col, version_col, deleted_col; /* -1 when absent */
+    int nsearch;                  /* searchable columns */
+    int state_col;                /* fsm column or -1 */
+} ob_table;
+
+/* Build the runtime tables from the area declarations; idempotent. Aborts on
+ * an inconsistent declaration (a ref to an unknown table, a bad default). */
+void ob_registry_init(void);
+int ob_registry_count(void);
+const ob_table *ob_registry_at(int i);
+const ob_table *ob_registry_find(const char *name);
+int ob_table_col(const ob_table *t, const char *name); /* index or -1 */
+/* The current schema version: the highest `since` anywhere. */
+int ob_registry_version(void);
+
+/* Scale of a DECIMAL column (2 when 0). */
+int ob_col_scale(const ob_column *c);
+
+#endif

@@ -1,0 +1,115 @@
+/* schema_json.c - {"version":N,"tables":[{"name":...,"columns":[...]}]}. */
+#include "base/base.h"
+#include "schema/registry.h"
+#include "schema/schema_json.h"
+#include "base/banned.h"
+
+const char *ob_ftype_name(int type)
+{
+    static const char *const names[] = {"text", "integer", "decimal", "real", "boolean", "timestamp",
+                                        "date", "json", "enum", "reference", "id"};
+    return type >= 0 && type < (int)OB_ARRAY_LEN(names) ? names[type] : "unknown";
+}
+
+static void flag(ob_jsonw *w, const char *key, unsigned flags, unsigned bit)
+{
+    if (flags & bit) ob_jw_kbool(w, key, true);
+}
+
+static const char *on_delete(ob_on_delete d)
+{
+    return d == OB_DEL_CASCADE ? "cascade" : d == OB_DEL_SET_NULL ? "set_null" : "restrict";
+}
+
+static void column(ob_jsonw *w, const ob_column *c)
+{
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "name", c->name);
+    ob_jw_kstr(w, "type", ob_ftype_name(c->type));
+    if (c->type == OB_F_TEXT) ob_jw_ki64(w, "max_length", c->max);
+    if (c->type == OB_F_DECIMAL) ob_jw_ki64(w, "scale", ob_col_scale(c));
+    if ((c->type == OB_F_INT || c->type == OB_F_DECIMAL) && (c->flags & OB_HAS_MIN)) {
+        ob_jw_ki64(w, "min", c->min);
+        if (c->flags & OB_MIN_EXCL) ob_jw_kbool(w, "min_exclusive", true);
+    }
+    if ((c->type == OB_F_INT || c->type == OB_F_DECIMAL) && (c->flags & OB_HAS_MAX)) ob_jw_ki64(w, "max", c->max);
+    if (c->type == OB_F_ENUM) {
+        ob_jw_key(w, "values");
+        ob_jw_arr_open(w);
+        for (int k = 0; k < c->enm->n; k++) ob_jw_str(w, c->enm->values[k]);
+        ob_jw_arr_close(w);
+    }
+    if (c->type == OB_F_REF) {
+        ob_jw_kstr(w, "references", c->ref);
+        ob_jw_kstr(w, "on_delete", on_delete(c->on_delete));
+    }
+    ob_jw_kbool(w, "nullable", !(c->flags & OB_REQUIRED));
+    if (c->dflt) ob_jw_kstr(w, "default", c->dflt);
+    flag(w, "unique", c->flags, OB_UNIQUE);
+    flag(w, "indexed", c->flags, OB_INDEXED);
+    flag(w, "searchable", c->flags, OB_SEARCH);
+    flag(w, "sortable", c->flags, OB_SORT);
+    flag(w, "server_set", c->flags, OB_SERVER);
+    flag(w, "immutable", c->flags, OB_IMMUTABLE);
+    flag(w, "secret", c->flags, OB_SECRET);
+    flag(w, "masked", c->flags, OB_MASKED);
+    flag(w, "implicit", c->flags, OB_IMPLICIT);
+    if (c->doc) ob_jw_kstr(w, "doc", c->doc);
+    ob_jw_obj_close(w);
+}
+
+void ob_schema_json(ob_sb *out)
+{
+    ob_jsonw w;
+    ob_jw_init(&w, out);
+    ob_jw_obj_open(&w);
+    ob_jw_ki64(&w, "version", ob_registry_version());
+    ob_jw_key(&w, "tables");
+    ob_jw_arr_open(&w);
+    for (int i = 0; i < ob_registry_count(); i++) {
+        const ob_table *t = ob_registry_at(i);
+        const ob_resource *r = t->res;
+        ob_jw_obj_open(&w);
+        ob_jw_kstr(&w, "name", t->name);
+        ob_jw_kstr(&w, "database", r->scope == OB_SCOPE_CONTROL ? "control" : "tenant");
+        if (r->doc) ob_jw_kstr(&w, "doc", r->doc);
+        ob_jw_kstr(&w, "permission_module", r->perm);
+        ob_jw_kbool(&w, "api", !(r->flags & OB_RES_NO_API));
+        ob_jw_kbool(&w, "read_only", (r->flags & OB_RES_READONLY) != 0);
+        ob_jw_kbool(&w, "soft_delete", (r->flags & OB_RES_SOFT_DELETE) != 0);
+        if (r->customer_scope) ob_jw_kstr(&w, "customer_scope", r->customer_scope);
+        ob_jw_key(&w, "columns");
+        ob_jw_arr_open(&w);
+        for (int k = 0; k < t->ncols; k++) column(&w, t->cols[k]);
+        ob_jw_arr_close(&w);
+        ob_jw_key(&w, "indexes");
+        ob_jw_arr_open(&w);
+        for (int k = 0; k < r->nindexes; k++) {
+            ob_jw_obj_open(&w);
+            ob_jw_kstr(&w, "columns", r->indexes[k].cols);
+            ob_jw_kbool(&w, "unique", r->indexes[k].unique);
+            if (r->indexes[k].where) ob_jw_kstr(&w, "where", r->indexes[k].where);
+            ob_jw_obj_close(&w);
+        }
+        ob_jw_arr_close(&w);
+        if (r->fsm) {
+            ob_jw_key(&w, "state_machine");
+            ob_jw_obj_open(&w);
+            ob_jw_kstr(&w, "column", r->fsm->column);
+            ob_jw_key(&w, "transitions");
+            ob_jw_arr_open(&w);
+            for (int k = 0; k < r->fsm->n; k++) {
+                ob_jw_obj_open(&w);
+                ob_jw_kstr(&w, "event", r->fsm->rows[k].event);
+                ob_jw_kstr(&w, "from", r->fsm->rows[k].from);
+                ob_jw_kstr(&w, "to", r->fsm->rows[k].to);
+                ob_jw_obj_close(&w);
+            }
+            ob_jw_arr_close(&w);
+            ob_jw_obj_close(&w);
+        }
+        ob_jw_obj_close(&w);
+    }
+    ob_jw_arr_close(&w);
+    ob_jw_obj_close(&w);
+}

@@ -1,0 +1,228 @@
+/* sql.c - generated statements of the generic engine. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "schema/sql.h"
+#include "base/banned.h"
+
+typedef struct table_sql {
+    char *cols, *by_id, *insert, *update;
+} table_sql;
+
+static table_sql *cache;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static char *build_select_cols(const ob_table *t)
+{
+    ob_sb sb;
+    ob_sb_init(&sb, 256);
+    for (int i = 0; i < t->ncols; i++) ob_sb_addf(&sb, "%s\"%s\"", i ? "," : "", t->cols[i]->name);
+    return ob_sb_detach(&sb, NULL);
+}
+
+static void build(void)
+{
+    int n = ob_registry_count();
+    cache = calloc((size_t)n, sizeof *cache);
+    if (!cache) abort();
+    for (int i = 0; i < n; i++) {
+        const ob_table *t = ob_registry_at(i);
+        table_sql *c = &cache[i];
+        ob_sb sb;
+        c->cols = build_select_cols(t);
+        ob_sb_init(&sb, 256);
+        ob_sb_addf(&sb, "SELECT %s FROM \"%s\" WHERE \"id\" = ?", c->cols, t->name);
+        c->by_id = ob_sb_detach(&sb, NULL);
+        ob_sb_addf(&sb, "INSERT INTO \"%s\" (%s) VALUES (", t->name, c->cols);
+        for (int k = 0; k < t->ncols; k++) ob_sb_adds(&sb, k ? ",?" : "?");
+        ob_sb_addc(&sb, ')');
+        c->insert = ob_sb_detach(&sb, NULL);
+        ob_sb_addf(&sb, "UPDATE \"%s\" SET ", t->name);
+        bool first = true;
+        for (int k = 0; k < t->ncols; k++) {
+            if (k == t->id_col) continue;
+            ob_sb_addf(&sb, "%s\"%s\" = ?", first ? "" : ", ", t->cols[k]->name);
+            first = false;
+        }
+        ob_sb_adds(&sb, " WHERE \"id\" = ?");
+        if (t->version_col >= 0) ob_sb_adds(&sb, " AND \"version\" = ?");
+        c->update = ob_sb_detach(&sb, NULL);
+    }
+}
+
+static table_sql *sql_of(const ob_table *t)
+{
+    pthread_once(&once, build);
+    for (int i = 0; i < ob_registry_count(); i++)
+        if (ob_registry_at(i) == t) return &cache[i];
+    abort();
+}
+
+const char *ob_sql_cols(const ob_table *t)
+{
+    return sql_of(t)->cols;
+}
+
+const char *ob_sql_select_by_id(const ob_table *t)
+{
+    return sql_of(t)->by_id;
+}
+
+int ob_sql_bind_value(ob_stmt *st, int idx, const ob_value *v, ob_err *err)
+{
+    return ob_stmt_bind(st, idx, v, err);
+}
+
+int ob_sql_scope(const ob_ctx *ctx, const ob_table *t, ob_sb *sql, const char **param)
+{
+    const char *cid = ctx->who ? ctx->who->customer_id : NULL;
+    if (!cid || ctx->who->is_system) return 0;
+    const char *scope = t->res->customer_scope;
+    *param = cid;
+    if (!scope) {
+        /* a customer user reaches only tables tied to a customer */
+        ob_sb_adds(sql, " AND 0 = 1 AND ? IS NULL");
+        return 1;
+    }
+    const char *dot = strchr(scope, '.');
+    if (!dot) {
+        ob_sb_addf(sql, " AND \"%s\".\"%s\" = ?", t->name, scope);
+        return 1;
+    }
+    /* "ref_col.col": the row's ref_col points at a row whose col is the customer */
+    int rc = ob_table_col(t, ob_arena_strndup(ctx->arena, scope, (size_t)(dot - scope)));
+    const char *ref = rc >= 0 ? t->cols[rc]->ref : NULL;
+    if (!ref) abort();
+    ob_sb_addf(sql, " AND \"%s\".\"%.*s\" IN (SELECT \"id\" FROM \"%s\" WHERE \"%s\" = ?)", t->name,
+               (int)(dot - scope), scope, ref, dot + 1);
+    return 1;
+}
+
+int ob_sql_exists(ob_ctx *ctx, const ob_table *t, const char *id, ob_err *err)
+{
+    ob_sb sql;
+    ob_sb_init_arena(&sql, ctx->arena, 128);
+    ob_sb_addf(&sql, "SELECT 1 FROM \"%s\" WHERE \"id\" = ?", t->name);
+    if (t->deleted_col >= 0) ob_sb_adds(&sql, " AND \"deleted_at\" IS NULL");
+    const char *scope_param = NULL;
+    int np = t->res->customer_scope ? ob_sql_scope(ctx, t, &sql, &scope_param) : 0;
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, sql.buf, &st, err) != 0) return -1;
+    ob_stmt_bind_text(st, 1, id, err);
+    if (np) ob_stmt_bind_text(st, 2, scope_param, err);
+    int rc = ob_stmt_step(st, err);
+    ob_stmt_done(st);
+    return rc;
+}
+
+static int load(ob_ctx *ctx, const ob_table *t, const char *id, bool scoped, ob_row **out, ob_err *err)
+{
+    if (!id || !ob_uuid_valid(id)) return ob_err_set(err, OB_E_NOT_FOUND, NULL);
+    ob_sb sql;
+    ob_sb_init_arena(&sql, ctx->arena, 256);
+    ob_sb_adds(&sql, ob_sql_select_by_id(t));
+    if (t->deleted_col >= 0) ob_sb_adds(&sql, " AND \"deleted_at\" IS NULL");
+    const char *scope_param = NULL;
+    int np = scoped ? ob_sql_scope(ctx, t, &sql, &scope_param) : 0;
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, sql.buf, &st, err) != 0) return -1;
+    char lower[OB_UUID_LEN];
+    for (int i = 0; i < 37; i++) lower[i] = (char)((id[i] >= 'A' && id[i] <= 'F') ? id[i] + 32 : id[i]);
+    ob_stmt_bind_text(st, 1, lower, err);
+    if (np) ob_stmt_bind_text(st, 2, scope_param, err);
+    int rc = ob_stmt_step(st, err);
+    if (rc == 1) {
+        *out = ob_row_new(ctx->arena, t);
+        ob_row_load(ctx->arena, *out, st);
+    }
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    if (rc == 0) return ob_err_set(err, OB_E_NOT_FOUND, "no such %s record", t->name);
+    return 0;
+}
+
+int ob_sql_load(ob_ctx *ctx, const ob_table *t, const char *id, ob_row **out, ob_err *err)
+{
+    return load(ctx, t, id, true, out, err);
+}
+
+int ob_sql_load_internal(ob_ctx *ctx, const ob_table *t, const char *id, ob_row **out, ob_err *err)
+{
+    return load(ctx, t, id, false, out, err);
+}
+
+int ob_sql_seq_next(ob_ctx *ctx, const char *name, int64_t *out, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db,
+                      "INSERT INTO sequences (id, created_at, name, value) VALUES (?, ?, ?, 1) "
+                      "ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value",
+                      &st, err) != 0)
+        return -1;
+    char id[OB_UUID_LEN];
+    ob_uuid7(id);
+    ob_stmt_bind_text(st, 1, id, err);
+    ob_stmt_bind_text(st, 2, ctx->now, err);
+    ob_stmt_bind_text(st, 3, name, err);
+    int rc = ob_stmt_step(st, err);
+    if (rc == 1) *out = ob_stmt_col_i64(st, 0);
+    ob_stmt_done(st);
+    if (rc == 0) return ob_err_set(err, OB_E_INTERNAL, "sequence \"%s\" returned nothing", name);
+    return rc < 0 ? -1 : 0;
+}
+
+int ob_sql_insert(ob_ctx *ctx, const ob_row *row, ob_err *err)
+{
+    const ob_table *t = row->t;
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, sql_of(t)->insert, &st, err) != 0) return -1;
+    for (int i = 0; i < t->ncols; i++) {
+        ob_value nv = ob_v_null();
+        if (ob_stmt_bind(st, i + 1, row->set[i] ? &row->v[i] : &nv, err) != 0) {
+            ob_stmt_done(st);
+            return -1;
+        }
+    }
+    int rc = ob_stmt_step(st, err);
+    ob_stmt_done(st);
+    if (rc < 0 && !err->resource[0]) snprintf(err->resource, sizeof err->resource, "%s", t->name);
+    return rc < 0 ? -1 : 0;
+}
+
+int ob_sql_update(ob_ctx *ctx, const ob_row *row, int64_t old_version, ob_err *err)
+{
+    const ob_table *t = row->t;
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, sql_of(t)->update, &st, err) != 0) return -1;
+    int idx = 1;
+    ob_value nv = ob_v_null();
+    for (int i = 0; i < t->ncols; i++) {
+        if (i == t->id_col) continue;
+        ob_stmt_bind(st, idx++, row->set[i] ? &row->v[i] : &nv, err);
+    }
+    ob_stmt_bind(st, idx++, &row->v[t->id_col], err);
+    if (t->version_col >= 0) ob_stmt_bind_i64(st, idx++, old_version, err);
+    int rc = ob_stmt_step(st, err);
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    if (ob_db_changes(ctx->db) != 1) return ob_err_set(err, OB_E_VERSION, NULL);
+    return 0;
+}
+
+int ob_sql_delete(ob_ctx *ctx, const ob_table *t, const char *id, ob_err *err)
+{
+    ob_sb sql;
+    ob_sb_init_arena(&sql, ctx->arena, 64);
+    ob_sb_addf(&sql, "DELETE FROM \"%s\" WHERE \"id\" = ?", t->name);
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, sql.buf, &st, err) != 0) return -1;
+    ob_stmt_bind_text(st, 1, id, err);
+    int rc = ob_stmt_step(st, err);
+    ob_stmt_done(st);
+    if (rc < 0 && err->code == OB_E_UNPROCESSABLE) {
+        ob_err_set(err, OB_E_IN_USE, "the %s record is referenced by other records", t->name);
+    }
+    return rc < 0 ? -1 : 0;
+}

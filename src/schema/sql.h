@@ -1,0 +1,44 @@
+/* sql.h - the SQL the generic engine runs, built only from registry
+ * identifiers; every value is bound. Texts that depend only on the table are
+ * built once and kept for the life of the process. */
+#ifndef OB_SQL_H
+#define OB_SQL_H
+
+#include "schema/ctx.h"
+#include "schema/row.h"
+
+/* "id","created_at",... for t (all columns, declaration order). */
+const char *ob_sql_cols(const ob_table *t);
+/* SELECT <cols> FROM t WHERE id = ? */
+const char *ob_sql_select_by_id(const ob_table *t);
+
+/* Bind a row value for column i of its table at idx. */
+int ob_sql_bind_value(ob_stmt *st, int idx, const ob_value *v, ob_err *err);
+
+/* 1 when a live row with this id exists in t (soft-deleted rows do not
+ * count), 0 when not, -1 on error. A customer user sees only their own rows
+ * of customer-scoped tables; other tables are checked tenant-wide. */
+int ob_sql_exists(ob_ctx *ctx, const ob_table *t, const char *id, ob_err *err);
+/* Load a live row by id; 0 found, -1 with OB_E_NOT_FOUND or another error.
+ * Applies the principal's customer scope. */
+int ob_sql_load(ob_ctx *ctx, const ob_table *t, const char *id, ob_row **out, ob_err *err);
+/* The same without customer scoping, for workflows that must read rows the
+ * principal cannot (an agent's counters when a customer opens a ticket). */
+int ob_sql_load_internal(ob_ctx *ctx, const ob_table *t, const char *id, ob_row **out, ob_err *err);
+/* Next value of a named per-tenant counter (1, 2, ...). */
+int ob_sql_seq_next(ob_ctx *ctx, const char *name, int64_t *out, ob_err *err);
+/* INSERT the full row. */
+int ob_sql_insert(ob_ctx *ctx, const ob_row *row, ob_err *err);
+/* UPDATE every column of row where id and the old version match; version and
+ * updated_at of row must already be the new ones. OB_E_VERSION when the stored
+ * version moved. */
+int ob_sql_update(ob_ctx *ctx, const ob_row *row, int64_t old_version, ob_err *err);
+/* DELETE by id (hard delete). */
+int ob_sql_delete(ob_ctx *ctx, const ob_table *t, const char *id, ob_err *err);
+
+/* Customer scoping: append " AND <scope>" for customer users, binding into
+ * the caller's parameter list. Returns the number of parameters appended (0
+ * or 1); *param receives the bound customer id. */
+int ob_sql_scope(const ob_ctx *ctx, const ob_table *t, ob_sb *sql, const char **param);
+
+#endif

@@ -1,0 +1,240 @@
+"""Shared helpers for the opsbase end-to-end tests.
+
+Nothing here starts processes on its own; conftest.py owns the server and the
+data directory. These helpers wrap the command line, the HTTP client and the
+assertions every test repeats (error shape, unique values, record lookups).
+"""
+import datetime
+import json
+import random
+import re
+import string
+import subprocess
+import uuid
+
+import httpx
+
+TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+DATE_RE = re.compile(r"^\d{4}-\d\d-\d\d$")
+
+OWNER_PASSWORD = "Owner-pass-123!"
+USER_PASSWORD = "User-pass-123!"
+
+# An id that is well formed (UUIDv7 layout) but never issued by the server.
+MISSING_ID = "01900000-0000-7000-8000-000000000000"
+
+HTTP_TIMEOUT = 15.0
+CLI_TIMEOUT = 60.0
+
+
+def uniq(prefix="x"):
+    """A value no other test (or earlier run) uses."""
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+def word(n=12):
+    """A unique purely alphabetic word, so full-text tokenizers keep it whole."""
+    return "".join(random.choice(string.ascii_lowercase) for _ in range(n))
+
+
+def slug():
+    """A tenant slug: lower-case letters and digits, starting with a letter."""
+    return "t" + uuid.uuid4().hex[:11]
+
+
+def parse_ts(value):
+    assert isinstance(value, str) and TS_RE.match(value), f"not a ms UTC timestamp: {value!r}"
+    return datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc)
+
+
+def fmt_ts(dt):
+    dt = dt.astimezone(datetime.timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def as_obj(value):
+    """Audit old_values/new_values/changed_fields may be JSON or JSON text."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def show(resp):
+    return f"{resp.request.method} {resp.request.url} -> {resp.status_code} {resp.text[:800]}"
+
+
+def assert_json(resp):
+    ctype = resp.headers.get("content-type", "")
+    assert ctype.split(";")[0].strip().lower() == "application/json", (
+        f"Content-Type {ctype!r}: {show(resp)}")
+    try:
+        return resp.json()
+    except ValueError as exc:  # pragma: no cover - reported as a failure
+        raise AssertionError(f"body is not JSON: {show(resp)}") from exc
+
+
+def ok(resp, status=200):
+    """Assert a success status and return the JSON body."""
+    assert resp.status_code == status, show(resp)
+    return assert_json(resp)
+
+
+def expect_error(resp, status, code, field=None):
+    """Assert the documented error shape; return the error object."""
+    assert resp.status_code == status, f"expected {status} {code}: {show(resp)}"
+    body = assert_json(resp)
+    assert isinstance(body, dict) and isinstance(body.get("error"), dict), show(resp)
+    e = body["error"]
+    assert e.get("code") == code, f"expected code {code}: {show(resp)}"
+    assert isinstance(e.get("message"), str) and e["message"], show(resp)
+    if field is not None:
+        fields = e.get("fields") or {}
+        assert e.get("field") == field or field in fields, (
+            f"error does not name field {field!r}: {show(resp)}")
+    return e
+
+
+def error_fields(e):
+    """Every field an error names, from `field` and `fields`."""
+    names = set((e.get("fields") or {}).keys())
+    if e.get("field"):
+        names.add(e["field"])
+    return names
+
+
+class ApiClient(httpx.Client):
+    """An httpx client bound to one logged-in user."""
+
+    token = None
+    user = None
+    tenant = None
+
+
+def login_raw(base_url, tenant, email, password):
+    with httpx.Client(base_url=base_url, timeout=HTTP_TIMEOUT) as c:
+        return c.post("/api/v1/auth/login",
+                      json={"tenant": tenant, "email": email, "password": password})
+
+
+def page(client, table, params=None):
+    r = client.get(f"/api/v1/{table}", params=params or {})
+    body = ok(r)
+    assert set(body.keys()) >= {"data", "next_cursor"}, show(r)
+    return body
+
+
+def list_all(client, table, params=None, limit=200, max_pages=100):
+    """Every row of a listing, following next_cursor."""
+    params = dict(params or {})
+    params["limit"] = str(limit)
+    rows = []
+    for _ in range(max_pages):
+        body = page(client, table, params)
+        rows.extend(body["data"])
+        if not body["next_cursor"]:
+            return rows
+        params["cursor"] = body["next_cursor"]
+    raise AssertionError(f"listing {table} did not end after {max_pages} pages")
+
+
+def rows_where(client, table, **filters):
+    return list_all(client, table, {k: str(v) for k, v in filters.items()})
+
+
+def get(client, table, rid):
+    return ok(client.get(f"/api/v1/{table}/{rid}"))
+
+
+def create(client, table, body, status=201, headers=None):
+    return ok(client.post(f"/api/v1/{table}", json=body, headers=headers or {}), status)
+
+
+def create_customer(client, **fields):
+    body = {"customer_code": uniq("C-"), "company_name": "Cust " + uniq()}
+    body.update(fields)
+    return create(client, "customers", body)
+
+
+def create_category(client, **fields):
+    body = {"name": "Cat " + uniq()}
+    body.update(fields)
+    return create(client, "categories", body)
+
+
+def create_ticket(client, customer_id, **fields):
+    body = {"title": "Ticket " + uniq(), "description": "Something is broken",
+            "customer_id": customer_id}
+    body.update(fields)
+    return create(client, "tickets", body)
+
+
+def create_document(client, **fields):
+    body = {"title": "Doc " + uniq(), "content": "Knowledge base article body"}
+    body.update(fields)
+    return create(client, "documents", body)
+
+
+def user_id_by_email(client, email):
+    rows = rows_where(client, "users", email=email)
+    assert len(rows) == 1, f"users?email={email} gave {len(rows)} rows"
+    return rows[0]["id"]
+
+
+def find_role_id(client, name):
+    """The id of the role called `name`; the column naming it may be name, code or role_name."""
+    for row in list_all(client, "roles"):
+        for key in ("name", "code", "role_name", "slug", "role_code"):
+            v = row.get(key)
+            if isinstance(v, str) and v.lower() == name.lower():
+                return row["id"]
+    raise AssertionError(f"no role named {name!r}")
+
+
+def ticket_count(client, user_id):
+    return get(client, "users", user_id)["current_ticket_count"]
+
+
+def audit_rows(client, **filters):
+    return rows_where(client, "audit_logs", **filters)
+
+
+class Cli:
+    """Runs the opsbase binary against the session's data directory."""
+
+    def __init__(self, binary, data_dir):
+        self.binary = str(binary)
+        self.data = str(data_dir)
+
+    def run(self, *args, check=True, data=True, timeout=CLI_TIMEOUT):
+        argv = [self.binary, *[str(a) for a in args]]
+        if data:
+            argv += ["--data", self.data]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+        if check and r.returncode != 0:
+            raise AssertionError(
+                f"{' '.join(argv)} exited {r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}")
+        return r
+
+    def tenant_create(self, slug_, plan="business", owner_email=None,
+                      owner_password=OWNER_PASSWORD, extra=(), check=True):
+        owner_email = owner_email or f"owner@{slug_}.test"
+        return self.run("tenant", "create", slug_, "--plan", plan, "--owner-email", owner_email,
+                        "--owner-password", owner_password, *extra, check=check)
+
+    def user_create(self, tenant, email, role, password=USER_PASSWORD, check=True):
+        return self.run("user", "create", "--tenant", tenant, "--email", email, "--role", role,
+                        "--password", password, check=check)
+
+
+def tail(path, lines=40):
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError as exc:
+        return f"(cannot read {path}: {exc})"
+    return "\n".join(text.splitlines()[-lines:])

@@ -1,0 +1,178 @@
+"""The command line: help, usage errors, schema, version, tenants."""
+import json
+import re
+
+import pytest
+
+import helpers as h
+
+TABLES = ("customers", "customer_contacts", "tickets", "ticket_messages", "categories",
+          "documents", "document_categories", "users", "roles", "user_roles", "audit_logs")
+TYPES = {"text", "int", "integer", "decimal", "real", "bool", "boolean", "timestamp", "date",
+         "json", "enum", "ref", "id", "uuid"}
+
+
+def _cols(table):
+    return {c["name"]: c for c in table["columns"]}
+
+
+@pytest.fixture(scope="module")
+def schema(bare_cli):
+    r = bare_cli.run("schema", "--json")
+    doc = json.loads(r.stdout)
+    return doc
+
+
+def _tenant_lines(cli):
+    out = cli.run("tenant", "list").stdout
+    return {re.split(r"[\s,|]+", ln.strip())[0]: ln for ln in out.splitlines() if ln.strip()}
+
+
+def test_help(bare_cli):
+    r = bare_cli.run("--help", data=False)
+    assert r.returncode == 0
+    text = r.stdout + r.stderr
+    for word in ("serve", "tenant", "user", "schema", "version"):
+        assert word in text, word
+
+
+def test_subcommand_help(bare_cli):
+    r = bare_cli.run("serve", "--help", data=False)
+    assert r.returncode == 0
+    assert "--listen" in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ("--no-such-flag",),
+    ("tenant", "list", "--no-such-flag"),
+    ("serve", "--threads", "many"),
+    ("serve", "--listen", "not-an-address"),
+    ("no-such-command",),
+])
+def test_unknown_flag_or_bad_value_exits_2(bare_cli, argv):
+    r = bare_cli.run(*argv, check=False, data=False, timeout=20)
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert "usage" in r.stderr.lower(), r.stderr
+
+
+def test_version(bare_cli):
+    r = bare_cli.run("version", data=False)
+    assert r.returncode == 0
+    assert re.search(r"\d+\.\d+", r.stdout), r.stdout
+
+
+def test_schema_json(schema):
+    assert isinstance(schema["version"], int) and schema["version"] >= 1
+    tables = {t["name"]: t for t in schema["tables"]}
+    for name in TABLES:
+        assert name in tables, name
+    for t in tables.values():
+        assert t["columns"], t["name"]
+        for c in t["columns"]:
+            assert isinstance(c["name"], str) and c["name"]
+            assert isinstance(c["type"], str) and c["type"].lower() in TYPES, (t["name"], c)
+
+
+def test_schema_typed_columns(schema):
+    tables = {t["name"]: t for t in schema["tables"]}
+    cust = _cols(tables["customers"])
+    for implicit in ("id", "created_at", "updated_at", "version"):
+        assert implicit in cust, implicit
+    assert cust["customer_code"]["type"].lower() == "text"
+    assert cust["credit_limit"]["type"].lower() == "decimal"
+    assert cust["customer_tier"]["type"].lower() == "enum"
+    assert cust["payment_terms"]["type"].lower() in ("int", "integer")
+    assert cust["created_at"]["type"].lower() == "timestamp"
+    tk = _cols(tables["tickets"])
+    for name in ("title", "description", "customer_id", "status", "assigned_agent_id",
+                 "response_due_at", "sla_due_date", "first_response_at", "resolved_at"):
+        assert name in tk, name
+    assert tk["customer_id"]["type"].lower() == "ref"
+    assert tk["resolved_at"]["type"].lower() == "timestamp"
+    msg = _cols(tables["ticket_messages"])
+    assert msg["is_internal"]["type"].lower() in ("bool", "boolean")
+    cat = _cols(tables["categories"])
+    assert cat["response_sla_minutes"]["type"].lower() in ("int", "integer")
+    users = _cols(tables["users"])
+    assert "current_ticket_count" in users and "last_assigned_at" in users
+    assert "audit_logs" in tables and "request_id" in _cols(tables["audit_logs"])
+
+
+def test_tenant_list(cli):
+    lines = _tenant_lines(cli)
+    for slug_, plan in (("acme", "business"), ("globex", "business"), ("tiny", "free")):
+        assert slug_ in lines, lines
+        assert plan in lines[slug_], lines[slug_]
+
+
+def test_tenant_create_duplicate_fails(cli):
+    r = cli.tenant_create("acme", owner_email="again@acme.test", check=False)
+    assert r.returncode != 0
+    assert "acme" in _tenant_lines(cli)
+
+
+def test_tenant_create_bad_slug(cli):
+    for bad in ("../evil", "has space", "a/b"):
+        r = cli.tenant_create(bad, owner_email="x@bad.test", check=False)
+        assert r.returncode != 0, bad
+    assert not any(k.startswith("..") for k in _tenant_lines(cli))
+
+
+def test_tenant_create_unknown_plan(cli):
+    s = h.slug()
+    r = cli.tenant_create(s, plan="platinum-deluxe", check=False)
+    assert r.returncode != 0
+    assert s not in _tenant_lines(cli)
+
+
+def test_user_create_unknown_role(cli, acme_owner):
+    email = h.uniq("badrole") + "@acme.test"
+    r = cli.user_create("acme", email, "emperor", check=False)
+    assert r.returncode != 0
+    assert h.rows_where(acme_owner, "users", email=email) == []
+
+
+def test_user_create_unknown_tenant(cli):
+    r = cli.user_create(h.slug(), "x@nowhere.test", "agent", check=False)
+    assert r.returncode != 0
+
+
+def test_tenant_create_generates_password(cli, server):
+    s = h.slug()
+    r = cli.run("tenant", "create", s, "--plan", "starter", "--owner-email", f"owner@{s}.test")
+    # The generated password is printed once; it must let the owner log in.
+    candidates = [w for w in re.findall(r"\S{12,}", r.stdout) if "@" not in w and s not in w]
+    assert candidates, r.stdout
+    assert any(h.login_raw(server.url, s, f"owner@{s}.test", c).status_code == 200
+               for c in candidates[-4:]), r.stdout
+
+
+def test_tenant_delete(cli, server, login):
+    s = h.slug()
+    cli.tenant_create(s, plan="starter")
+    c = login(s, f"owner@{s}.test", h.OWNER_PASSWORD)
+    h.ok(c.get("/api/v1/auth/me"))
+    assert s in _tenant_lines(cli)
+
+    cli.run("tenant", "delete", s, "--yes")
+    assert s not in _tenant_lines(cli)
+    h.expect_error(h.login_raw(server.url, s, f"owner@{s}.test", h.OWNER_PASSWORD),
+                   401, "invalid_credentials")
+    # A session of the deleted tenant is dead too.
+    h.expect_error(c.get("/api/v1/auth/me"), 401, "unauthenticated")
+    # Other tenants are untouched.
+    h.ok(h.login_raw(server.url, "globex", "owner@globex.test", h.OWNER_PASSWORD))
+
+
+def test_tenant_delete_unknown(cli):
+    r = cli.run("tenant", "delete", h.slug(), "--yes", check=False)
+    assert r.returncode != 0
+
+
+def test_tenant_delete_without_yes_needs_confirmation(cli):
+    s = h.slug()
+    cli.tenant_create(s, plan="starter")
+    # stdin is empty: the slug is never typed, so nothing is deleted.
+    r = cli.run("tenant", "delete", s, check=False, timeout=20)
+    assert r.returncode != 0
+    assert s in _tenant_lines(cli)
