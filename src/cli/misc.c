@@ -8,10 +8,14 @@
 #include "schema/schema_json.h"
 #include "base/banned.h"
 
-static const ob_opt schema_opts[] = {{"--json", NULL, NULL, true, "print the registry as JSON"}};
+static const ob_opt schema_opts[] = {
+    {"--json", NULL, NULL, true, "print the registry as JSON"},
+    {"--data", "OPSBASE_DATA", "./data", false, "data directory (the registry is compiled in; accepted for symmetry)"},
+    {"--db", "OPSBASE_DB", NULL, false, "database URL (accepted for symmetry)"},
+};
 static const ob_cmd_spec schema_spec = {"opsbase schema --json",
                                         "Print the live registry: every table, column, type and constraint.",
-                                        schema_opts, 1, 0, 0};
+                                        schema_opts, 3, 0, 0};
 
 int ob_cmd_schema(int argc, char **argv)
 {
@@ -28,7 +32,12 @@ int ob_cmd_schema(int argc, char **argv)
     return 0;
 }
 
-static const ob_cmd_spec version_spec = {"opsbase version", "Print the version and schema version.", NULL, 0, 0, 0};
+static const ob_opt version_opts[] = {
+    {"--data", "OPSBASE_DATA", "./data", false, "data directory (accepted for symmetry)"},
+    {"--db", "OPSBASE_DB", NULL, false, "database URL (accepted for symmetry)"},
+};
+static const ob_cmd_spec version_spec = {"opsbase version", "Print the version and schema version.", version_opts, 2,
+                                         0, 0};
 
 int ob_cmd_version(int argc, char **argv)
 {

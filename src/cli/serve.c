@@ -59,6 +59,11 @@ int ob_cmd_serve(int argc, char **argv)
         return ob_cli_usage_error(&spec, "--timeout must be 1 to 3600 seconds");
     if (ob_log_level_parse(ob_cli_get(&spec, &a, "--log-level"), &level) != 0)
         return ob_cli_usage_error(&spec, "--log-level must be debug, info, warn, error or off");
+    const char *listen = ob_cli_get(&spec, &a, "--listen");
+    const char *colon = strrchr(listen, ':');
+    int64_t port;
+    if (!colon || colon == listen || number(colon + 1, 0, 65535, &port) != 0)
+        return ob_cli_usage_error(&spec, "--listen must be HOST:PORT, e.g. 127.0.0.1:8080");
     if (strcmp(sync, "full") && strcmp(sync, "normal") && strcmp(sync, "off"))
         return ob_cli_usage_error(&spec, "--synchronous must be full, normal or off");
     ob_log_set_level(level);

@@ -183,6 +183,8 @@ static const char *framing_problem(struct MHD_Connection *c)
     return NULL;
 }
 
+#define DRAIN_FACTOR 16
+
 static void set_early(req_state *st, ob_errcode code, const char *msg)
 {
     if (st->early == OB_E_OK) {
@@ -223,6 +225,11 @@ static void request_begin(req_state *st, const char *method)
     else if (cl > 0 && (unsigned long long)cl > h->max_body)
         set_early(st, OB_E_TOO_LARGE, NULL);
     st->answer_now = st->early != OB_E_OK;
+    /* A body up to DRAIN_FACTOR times the limit is read and dropped, and the
+     * 413 sent after it: clients that send the whole body before reading
+     * (most do) would otherwise see a reset connection instead of the answer. */
+    if (st->early == OB_E_TOO_LARGE && (unsigned long long)cl <= (unsigned long long)h->max_body * DRAIN_FACTOR)
+        st->answer_now = false;
 
     /* The target is parsed even when refused: the access log wants raw_path. */
     if (ob_http_parse_target(r, st->arena, st->raw_url) != 0)

@@ -238,3 +238,51 @@ def tail(path, lines=40):
     except OSError as exc:
         return f"(cannot read {path}: {exc})"
     return "\n".join(text.splitlines()[-lines:])
+
+
+def raw_request(base_url, method, path, headers, body, timeout=HTTP_TIMEOUT):
+    """One HTTP/1.1 request over a plain socket. Write errors are ignored (a server
+    may answer and close before reading everything); the response is then read.
+    Returns (status, lower-cased headers, body bytes)."""
+    import socket
+    import urllib.parse
+
+    u = urllib.parse.urlsplit(base_url)
+    hdrs = {"Host": u.netloc, "Connection": "close"}
+    hdrs.update(headers)
+    if "Content-Length" not in hdrs:
+        hdrs["Content-Length"] = str(len(body))
+    head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs.items())
+    with socket.create_connection((u.hostname, u.port), timeout=timeout) as s:
+        try:
+            s.sendall(head.encode() + b"\r\n")
+            for i in range(0, len(body), 65536):
+                s.sendall(body[i:i + 65536])
+        except OSError:
+            pass
+        data = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+                if b"\r\n\r\n" in data:
+                    top, rest = data.split(b"\r\n\r\n", 1)
+                    m = re.search(rb"(?im)^content-length:\s*(\d+)", top)
+                    if m and len(rest) >= int(m.group(1)):
+                        break
+        except OSError as exc:
+            if b"\r\n\r\n" not in data:
+                raise AssertionError(f"no response to {method} {path}: {exc}") from exc
+    assert b"\r\n\r\n" in data, f"no complete response to {method} {path}: {data[:200]!r}"
+    top, rest = data.split(b"\r\n\r\n", 1)
+    lines = top.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    out = {}
+    for ln in lines[1:]:
+        k, _, v = ln.partition(":")
+        out[k.strip().lower()] = v.strip()
+    if "content-length" in out:
+        rest = rest[:int(out["content-length"])]
+    return status, out, rest

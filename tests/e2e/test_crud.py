@@ -324,3 +324,11 @@ def test_contacts_reference_to_missing_customer(acme_owner):
         "customer_id": h.MISSING_ID, "first_name": "A", "last_name": last}),
         422, "unprocessable")
     assert h.rows_where(acme_owner, "customer_contacts", last_name=last) == []
+
+
+def test_delete_referenced_record_is_in_use(acme_owner):
+    cust = h.create_customer(acme_owner)
+    t = h.create_ticket(acme_owner, cust["id"])
+    h.expect_error(acme_owner.delete(f"/api/v1/customers/{cust['id']}"), 409, "in_use")
+    assert h.get(acme_owner, "customers", cust["id"]) == cust
+    assert h.get(acme_owner, "tickets", t["id"])["customer_id"] == cust["id"]

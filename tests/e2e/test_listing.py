@@ -256,3 +256,11 @@ def test_q_search_tickets(acme_owner):
     assert _ids(h.list_all(acme_owner, "tickets", {"q": w})) == [t["id"]]
     got = h.list_all(acme_owner, "tickets", {"q": w, "status": "open"})
     assert _ids(got) == [t["id"]]
+
+
+def test_default_limit_is_50(acme_owner):
+    w = h.word()
+    made = [h.create_document(acme_owner, title=f"Bulk {w} {i}") for i in range(51)]
+    body = h.page(acme_owner, "documents", {"title.like": f"bulk {w} *"})
+    assert len(body["data"]) == 50 and body["next_cursor"]
+    assert len(h.rows_where(acme_owner, "documents", **{"title.like": f"bulk {w} *"})) == len(made)

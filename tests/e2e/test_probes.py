@@ -61,3 +61,23 @@ def test_every_response_is_json(anon, acme_owner, acme_viewer):
     ]
     for r in responses:
         h.assert_json(r)
+
+
+def test_keep_alive_holds(server):
+    """Several requests on one connection each get their answer (the server does
+    not close after the first)."""
+    import socket
+    import urllib.parse
+
+    u = urllib.parse.urlsplit(server.url)
+    req = f"GET /healthz HTTP/1.1\r\nHost: {u.netloc}\r\n\r\n".encode()
+    with socket.create_connection((u.hostname, u.port), timeout=5) as s:
+        for _ in range(3):
+            s.sendall(req)
+            data = b""
+            while b"\r\n\r\n" not in data or not data.rstrip().endswith(b"}"):
+                chunk = s.recv(4096)
+                assert chunk, "connection closed after a keep-alive request"
+                data += chunk
+            assert data.startswith(b"HTTP/1.1 200"), data[:100]
+            assert b"connection: close" not in data.lower()

@@ -73,6 +73,11 @@ def test_secrets_never_serialized(acme_owner):
     rows = h.list_all(acme_owner, "users")
     assert rows
     for r in rows:
-        for key in r:
-            assert "password" not in key, key
-            assert key not in ("mfa_secret", "token_hash"), key
+        for key in ("password", "password_hash", "mfa_secret", "session_token", "token_hash"):
+            assert key not in r, key
+    text = acme_owner.get("/api/v1/users", params={"limit": "200"}).text
+    assert "$argon2" not in text
+    sessions = acme_owner.get("/api/v1/user_sessions", params={"limit": "50"})
+    if sessions.status_code == 200:
+        for r in sessions.json()["data"]:
+            assert "session_token" not in r and "token" not in r

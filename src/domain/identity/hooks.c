@@ -80,7 +80,7 @@ static int user_role_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
     ob_stmt_done(st);
     if (rc < 0) return -1;
     if (n >= ctx->tenant->agent_limit)
-        return ob_err_set(err, OB_E_PLAN_LIMIT, "the plan allows %lld agents and they are all taken",
+        return ob_err_set(err, OB_E_PLAN_LIMIT, "agent limit reached: the plan allows %lld agents",
                           (long long)ctx->tenant->agent_limit);
     return 0;
 }

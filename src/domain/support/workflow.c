@@ -45,7 +45,7 @@ static int check_ticket_limit(ob_ctx *ctx, ob_err *err)
     month_start(ctx, from);
     if (count(ctx, "SELECT COUNT(*) FROM tickets WHERE created_at >= ?", from, &n, err) != 0) return -1;
     if (n >= ctx->tenant->ticket_limit)
-        return ob_err_set(err, OB_E_PLAN_LIMIT, "the plan allows %lld tickets a month and they have been used",
+        return ob_err_set(err, OB_E_PLAN_LIMIT, "monthly ticket limit reached: the plan allows %lld tickets a month",
                           (long long)ctx->tenant->ticket_limit);
     return 0;
 }

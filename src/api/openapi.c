@@ -1,0 +1,1098 @@
+/* openapi.c - the OpenAPI 3.1 document, written straight from the registry.
+ *
+ * Streaming: each part is written into the output with the JSON writer as it
+ * is derived; there is no intermediate tree. What a client may send follows
+ * the engine's own rules, and each helper names the rule it mirrors:
+ * validate.c (writable, required and nullable fields), listq.c (filters,
+ * sort, q, limit), api/resource.c and crud.c (methods, headers, events,
+ * actions, permissions) and resp.c (the error body). Everything comes out in
+ * the registry's order, so the output is the same on every call.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/openapi.h"
+#include "base/base.h"
+#include "schema/list.h"
+#include "schema/registry.h"
+#include "base/banned.h"
+
+#define SCHEMAS "#/components/schemas/"
+#define PARAMS "#/components/parameters/"
+#define RESPONSES "#/components/responses/"
+#define HEADERS "#/components/headers/"
+
+/* Longest q= listq.c accepts. */
+#define Q_MAX_LEN 500
+
+/* The writer and a scratch buffer for composed text (patterns, notes). */
+typedef struct oa {
+    ob_jsonw w;
+    ob_sb tmp;
+} oa;
+
+/* How a column is being described: in a record the server sends, in a
+ * create or update body, or as a query filter value. */
+typedef enum col_mode { MODE_RECORD, MODE_CREATE, MODE_UPDATE, MODE_PARAM } col_mode;
+
+/* ---- registry rules ---------------------------------------------------- */
+
+static bool has_api(const ob_table *t)
+{
+    return !(t->res->flags & OB_RES_NO_API);
+}
+
+/* The methods resource.c routes: read-only tables answer GET only;
+ * append-only tables have no version to update, so no PATCH. */
+static bool can_post(const ob_table *t)
+{
+    return !(t->res->flags & OB_RES_READONLY);
+}
+
+static bool can_patch(const ob_table *t)
+{
+    return !(t->res->flags & (OB_RES_READONLY | OB_RES_APPEND_ONLY));
+}
+
+static bool can_delete(const ob_table *t)
+{
+    return !(t->res->flags & OB_RES_READONLY);
+}
+
+static bool visible(const ob_column *c)
+{
+    return !(c->flags & OB_SECRET);
+}
+
+/* validate.c: secret and server-set fields are refused in any body; immutable
+ * ones after create. */
+static bool writable(const ob_column *c, col_mode m)
+{
+    if (c->flags & (OB_SECRET | OB_SERVER)) return false;
+    return m != MODE_UPDATE || !(c->flags & OB_IMMUTABLE);
+}
+
+/* validate_row() requires these unless a default fills them. */
+static bool required_on_create(const ob_column *c)
+{
+    return (c->flags & OB_REQUIRED) && !(c->flags & OB_SERVER) && !c->dflt;
+}
+
+/* Names listq.c reads as list parameters, never as filters. */
+static bool list_param_name(const char *name)
+{
+    return !strcmp(name, "limit") || !strcmp(name, "sort") || !strcmp(name, "cursor") || !strcmp(name, "q");
+}
+
+/* listq.c: secret, no-filter and JSON columns are not filterable. */
+static bool filterable(const ob_column *c)
+{
+    return !(c->flags & (OB_SECRET | OB_NOFILTER)) && c->type != OB_F_JSON && !list_param_name(c->name);
+}
+
+static bool sortable(const ob_column *c)
+{
+    return (c->flags & OB_SORT) && visible(c);
+}
+
+/* A table's update schema exists when PATCH does or events take a body. */
+static bool has_update_schema(const ob_table *t)
+{
+    return can_patch(t) || (t->res->fsm && t->res->fsm->n > 0);
+}
+
+/* The permission code a route checks: the table's override of view, create,
+ * edit or delete, else "<module>.<verb>" (the API layer's rule; events and
+ * actions name their verb, so an "edit" event honours perm_edit too). */
+static const char *perm_code(oa *o, const ob_table *t, const char *verb)
+{
+    const ob_resource *r = t->res;
+    if (!strcmp(verb, "view") && r->perm_view) return r->perm_view;
+    if (!strcmp(verb, "create") && r->perm_create) return r->perm_create;
+    if (!strcmp(verb, "edit") && r->perm_edit) return r->perm_edit;
+    if (!strcmp(verb, "delete") && r->perm_delete) return r->perm_delete;
+    ob_sb_reset(&o->tmp);
+    ob_sb_addf(&o->tmp, "%s.%s", r->perm ? r->perm : t->name, verb);
+    return o->tmp.buf;
+}
+
+/* Only tables with a version send ETag and check If-Match (crud.c). */
+static bool versioned(const ob_table *t)
+{
+    return t->version_col >= 0;
+}
+
+/* ---- small writers ----------------------------------------------------- */
+
+static void kref(ob_jsonw *w, const char *prefix, const char *name)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s%s", prefix, name);
+    ob_jw_kstr(w, "$ref", buf);
+}
+
+/* {"$ref": prefix name} as a value. */
+static void ref_obj(ob_jsonw *w, const char *prefix, const char *name)
+{
+    ob_jw_obj_open(w);
+    kref(w, prefix, name);
+    ob_jw_obj_close(w);
+}
+
+static void kref_obj(ob_jsonw *w, const char *key, const char *prefix, const char *name)
+{
+    ob_jw_key(w, key);
+    ref_obj(w, prefix, name);
+}
+
+/* "type": T, or [T, "null"] for a nullable value. */
+static void type_kw(ob_jsonw *w, const char *type, bool nullable)
+{
+    ob_jw_key(w, "type");
+    if (!nullable) {
+        ob_jw_str(w, type);
+        return;
+    }
+    ob_jw_arr_open(w);
+    ob_jw_str(w, type);
+    ob_jw_str(w, "null");
+    ob_jw_arr_close(w);
+}
+
+/* key: {"type": type, ["format"], ["description"]}; type NULL omits it. */
+static void kprop(ob_jsonw *w, const char *key, const char *type, const char *format, const char *desc)
+{
+    ob_jw_key(w, key);
+    ob_jw_obj_open(w);
+    if (type) ob_jw_kstr(w, "type", type);
+    if (format) ob_jw_kstr(w, "format", format);
+    if (desc) ob_jw_kstr(w, "description", desc);
+    ob_jw_obj_close(w);
+}
+
+/* key: ["a", "b", ...] from a NULL-terminated list. */
+static void kstrs(ob_jsonw *w, const char *key, ...)
+{
+    va_list ap;
+    va_start(ap, key);
+    ob_jw_key(w, key);
+    ob_jw_arr_open(w);
+    for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *)) ob_jw_str(w, s);
+    ob_jw_arr_close(w);
+    va_end(ap);
+}
+
+/* Open name: {"type": "object", ["description"], "properties": { */
+static void object_open(ob_jsonw *w, const char *name, const char *desc)
+{
+    if (name) ob_jw_key(w, name);
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "object");
+    if (desc) ob_jw_kstr(w, "description", desc);
+    ob_jw_key(w, "properties");
+    ob_jw_obj_open(w);
+}
+
+/* "content": {"application/json": {"schema": {"$ref": ...}}} */
+static void json_content_ref(ob_jsonw *w, const char *schema)
+{
+    ob_jw_key(w, "content");
+    ob_jw_obj_open(w);
+    ob_jw_key(w, "application/json");
+    ob_jw_obj_open(w);
+    kref_obj(w, "schema", SCHEMAS, schema);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+}
+
+/* ---- column schemas ---------------------------------------------------- */
+
+static const char *schema_type(ob_ftype t)
+{
+    switch (t) {
+    case OB_F_INT: return "integer";
+    case OB_F_REAL: return "number";
+    case OB_F_BOOL: return "boolean";
+    case OB_F_JSON: return NULL;
+    default: return "string";
+    }
+}
+
+/* Decimals travel as strings: the server writes exactly `scale` fraction
+ * digits; input may have fewer (validate.c also takes a JSON number). Bounds
+ * are in minor units in the declaration and cannot be JSON Schema keywords
+ * on a string, so they go into extensions as decimal text. */
+static void decimal_kw(oa *o, const ob_column *c, col_mode m)
+{
+    int scale = ob_col_scale(c);
+    char num[48];
+    ob_sb_reset(&o->tmp);
+    if (m == MODE_RECORD)
+        ob_sb_addf(&o->tmp, "^-?[0-9]+\\.[0-9]{%d}$", scale);
+    else
+        ob_sb_addf(&o->tmp, "^-?[0-9]+(\\.[0-9]{1,%d})?$", scale);
+    ob_jw_kstr(&o->w, "pattern", o->tmp.buf);
+    if (m == MODE_PARAM) return;
+    if (c->flags & OB_HAS_MIN) {
+        ob_format_decimal(c->min, scale, num, sizeof num);
+        ob_jw_kstr(&o->w, (c->flags & OB_MIN_EXCL) ? "x-exclusiveMinimum" : "x-minimum", num);
+    }
+    if (c->flags & OB_HAS_MAX) {
+        ob_format_decimal(c->max, scale, num, sizeof num);
+        ob_jw_kstr(&o->w, "x-maximum", num);
+    }
+}
+
+/* A declared default as a typed JSON value; "now" and "today" are not
+ * literals and are described instead. */
+static void default_kw(ob_jsonw *w, const ob_column *c)
+{
+    const char *d = c->dflt;
+    if (!strcmp(d, "now") || !strcmp(d, "today")) return;
+    int64_t x;
+    switch (c->type) {
+    case OB_F_INT:
+        if (ob_parse_i64(d, &x) != 0) return;
+        ob_jw_key(w, "default");
+        ob_jw_i64(w, x);
+        return;
+    case OB_F_BOOL:
+        ob_jw_kbool(w, "default", !strcmp(d, "true"));
+        return;
+    case OB_F_DECIMAL: {
+        char num[48];
+        if (ob_parse_decimal(d, ob_col_scale(c), &x) != 0) return;
+        ob_format_decimal(x, ob_col_scale(c), num, sizeof num);
+        ob_jw_kstr(w, "default", num);
+        return;
+    }
+    case OB_F_JSON: /* the declaration's own JSON text ("{}", "[]") */
+        ob_jw_key(w, "default");
+        ob_jw_raw(w, d, strlen(d));
+        return;
+    case OB_F_REAL:
+        return; /* no real column has a default; text would be the wrong type */
+    default:
+        ob_jw_kstr(w, "default", d);
+    }
+}
+
+/* The column's doc followed by what the flags add for a reader. */
+static void col_description(oa *o, const ob_column *c, col_mode m)
+{
+    ob_sb *s = &o->tmp;
+    ob_sb_reset(s);
+    if (c->doc) ob_sb_adds(s, c->doc);
+#define NOTE(text) (ob_sb_adds(s, s->len ? "; " : ""), ob_sb_adds(s, (text)))
+    if (c->type == OB_F_REF && c->ref && m != MODE_PARAM) {
+        NOTE("id of a ");
+        ob_sb_adds(s, c->ref);
+        ob_sb_adds(s, " record");
+    }
+    if (m == MODE_CREATE && c->dflt && !strcmp(c->dflt, "now")) NOTE("defaults to the time of the request");
+    if (m == MODE_CREATE && c->dflt && !strcmp(c->dflt, "today")) NOTE("defaults to the date of the request");
+    if (m == MODE_CREATE && (c->flags & OB_IMMUTABLE)) NOTE("cannot be changed after create");
+    if (m == MODE_RECORD && (c->flags & OB_SERVER)) NOTE("set by the server");
+    if (c->type == OB_F_ENUM && m != MODE_RECORD) NOTE("accepted in any case, stored lower case");
+    if ((c->flags & OB_LOWER) && m != MODE_RECORD) NOTE("stored lower case");
+    if (c->flags & OB_MASKED) {
+        if (m == MODE_PARAM)
+            NOTE("refused for roles that see this field masked");
+        else if (m == MODE_RECORD)
+            NOTE("masked for roles the tenant's masking rules name");
+    }
+#undef NOTE
+    if (s->len) ob_jw_kstr(&o->w, "description", s->buf);
+}
+
+/* The JSON Schema of one column value. Nullable columns (not OB_REQUIRED)
+ * take [T, "null"]: the record writes null for them and a body may clear
+ * them. A filter value is never null (field.null= exists for that). */
+static void col_schema(oa *o, const ob_column *c, col_mode m)
+{
+    ob_jsonw *w = &o->w;
+    bool nullable = !(c->flags & OB_REQUIRED) && m != MODE_PARAM;
+    const char *type = schema_type(c->type);
+    ob_jw_obj_open(w);
+    if (type) type_kw(w, type, nullable);
+    else if (c->flags & OB_REQUIRED) { /* any JSON value but null */
+        ob_jw_key(w, "not");
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "type", "null");
+        ob_jw_obj_close(w);
+    }
+    switch (c->type) {
+    case OB_F_TEXT: /* bounds describe values, not filters (a.gt=x is fine) */
+        if ((c->flags & OB_REQUIRED) && m != MODE_PARAM) ob_jw_ki64(w, "minLength", 1);
+        if (c->max > 0 && m != MODE_PARAM) ob_jw_ki64(w, "maxLength", c->max);
+        break;
+    case OB_F_INT:
+        ob_jw_kstr(w, "format", "int64");
+        if (m == MODE_PARAM) break;
+        if (c->flags & OB_HAS_MIN) ob_jw_ki64(w, (c->flags & OB_MIN_EXCL) ? "exclusiveMinimum" : "minimum", c->min);
+        if (c->flags & OB_HAS_MAX) ob_jw_ki64(w, "maximum", c->max);
+        break;
+    case OB_F_DECIMAL:
+        decimal_kw(o, c, m);
+        break;
+    case OB_F_REAL:
+        ob_jw_kstr(w, "format", "double");
+        break;
+    case OB_F_TIMESTAMP:
+        ob_jw_kstr(w, "format", "date-time");
+        break;
+    case OB_F_DATE:
+        ob_jw_kstr(w, "format", "date");
+        break;
+    case OB_F_ENUM:
+        if (c->enm->name) ob_jw_kstr(w, "title", c->enm->name);
+        ob_jw_key(w, "enum");
+        ob_jw_arr_open(w);
+        for (int k = 0; k < c->enm->n; k++) ob_jw_str(w, c->enm->values[k]);
+        if (nullable) ob_jw_null(w);
+        ob_jw_arr_close(w);
+        break;
+    case OB_F_REF:
+        ob_jw_kstr(w, "format", "uuid");
+        if (c->ref) ob_jw_kstr(w, "x-references", c->ref);
+        break;
+    case OB_F_ID:
+        ob_jw_kstr(w, "format", "uuid");
+        break;
+    default:
+        break;
+    }
+    if (m == MODE_RECORD && (c->flags & OB_SERVER)) ob_jw_kbool(w, "readOnly", true);
+    if (m == MODE_CREATE && c->dflt) default_kw(w, c);
+    col_description(o, c, m);
+    ob_jw_obj_close(w);
+}
+
+/* ---- component schemas ------------------------------------------------- */
+
+/* Whether a column is a property of the record (as rowjson.c writes it:
+ * every non-secret column) or of a create or update body. */
+static bool in_schema(const ob_column *c, col_mode m)
+{
+    return m == MODE_RECORD ? visible(c) : writable(c, m);
+}
+
+/* The record lists every property as required: the server always writes
+ * each one (null when unset). A create body requires what validation does. */
+static bool in_required(const ob_column *c, col_mode m)
+{
+    return m == MODE_RECORD ? visible(c) : m == MODE_CREATE && writable(c, m) && required_on_create(c);
+}
+
+/* "<t>", "<t>_create" or "<t>_update". Bodies refuse any other field
+ * (unknown_field, readonly_field), hence additionalProperties false; an
+ * update body has no required list. */
+static void table_schema(oa *o, const ob_table *t, col_mode m)
+{
+    static const char *const suffix[] = {[MODE_RECORD] = "", [MODE_CREATE] = "_create", [MODE_UPDATE] = "_update"};
+    static const char *const desc[] = {[MODE_CREATE] = "fields a client may give on create",
+                                       [MODE_UPDATE] = "fields a client may change; all optional"};
+    ob_jsonw *w = &o->w;
+    char name[160];
+    snprintf(name, sizeof name, "%s%s", t->name, suffix[m]);
+    object_open(w, name, m == MODE_RECORD ? t->res->doc : desc[m]);
+    for (int i = 0; i < t->ncols; i++) {
+        if (!in_schema(t->cols[i], m)) continue;
+        ob_jw_key(w, t->cols[i]->name);
+        col_schema(o, t->cols[i], m);
+    }
+    ob_jw_obj_close(w);
+    if (m != MODE_UPDATE) {
+        ob_jw_key(w, "required");
+        ob_jw_arr_open(w);
+        for (int i = 0; i < t->ncols; i++)
+            if (in_required(t->cols[i], m)) ob_jw_str(w, t->cols[i]->name);
+        ob_jw_arr_close(w);
+    }
+    if (m != MODE_RECORD) ob_jw_kbool(w, "additionalProperties", false);
+    ob_jw_obj_close(w);
+}
+
+/* "<t>_list": {"data": [record], "next_cursor": string|null} */
+static void list_schema(oa *o, const ob_table *t)
+{
+    ob_jsonw *w = &o->w;
+    char name[160];
+    snprintf(name, sizeof name, "%s_list", t->name);
+    object_open(w, name, NULL);
+    ob_jw_key(w, "data");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "array");
+    kref_obj(w, "items", SCHEMAS, t->name);
+    ob_jw_obj_close(w);
+    ob_jw_key(w, "next_cursor");
+    ob_jw_obj_open(w);
+    type_kw(w, "string", true);
+    ob_jw_kstr(w, "description", "pass as cursor= with the same filters and sort for the next page; null on the last");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "data", "next_cursor", NULL);
+    ob_jw_obj_close(w);
+}
+
+/* The error body resp.c writes; code lists every wire code but "ok", which
+ * resp.c never sends. */
+static void error_schema(ob_jsonw *w)
+{
+    object_open(w, "error", "every error; status and code come from one table");
+    object_open(w, "error", NULL);
+    ob_jw_key(w, "code");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "string");
+    ob_jw_key(w, "enum");
+    ob_jw_arr_open(w);
+    for (int c = OB_E_OK + 1; c < OB_E__COUNT; c++) ob_jw_str(w, ob_err_code_str((ob_errcode)c));
+    ob_jw_arr_close(w);
+    ob_jw_obj_close(w);
+    kprop(w, "message", "string", NULL, NULL);
+    kprop(w, "field", "string", NULL, "the field the error is about, when there is one");
+    kprop(w, "constraint", "string", NULL, "the violated constraint, on some 4xx");
+    ob_jw_key(w, "fields");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "object");
+    ob_jw_kstr(w, "description", "each failed field and its problem");
+    kprop(w, "additionalProperties", "string", NULL, NULL);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "code", "message", NULL);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "error", NULL);
+    ob_jw_obj_close(w);
+}
+
+static void deleted_schema(ob_jsonw *w)
+{
+    object_open(w, "deleted", "the answer to DELETE");
+    kprop(w, "id", "string", "uuid", NULL);
+    ob_jw_key(w, "deleted");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "boolean");
+    ob_jw_kbool(w, "const", true);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "id", "deleted", NULL);
+    ob_jw_obj_close(w);
+}
+
+/* "user": the users record when that table is served, else any object. */
+static void kuser(ob_jsonw *w)
+{
+    const ob_table *u = ob_registry_find("users");
+    if (u && has_api(u))
+        kref_obj(w, "user", SCHEMAS, "users");
+    else
+        kprop(w, "user", "object", NULL, NULL);
+}
+
+/* A login body field: a non-empty string of at most max characters. */
+static void login_field(ob_jsonw *w, const char *name, int64_t max, const char *format, const char *desc)
+{
+    ob_jw_key(w, name);
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "string");
+    ob_jw_ki64(w, "minLength", 1);
+    ob_jw_ki64(w, "maxLength", max);
+    if (format) ob_jw_kstr(w, "format", format);
+    if (desc) ob_jw_kstr(w, "description", desc);
+    ob_jw_obj_close(w);
+}
+
+static void string_array(ob_jsonw *w, const char *key, const char *desc)
+{
+    ob_jw_key(w, key);
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "array");
+    kprop(w, "items", "string", NULL, NULL);
+    ob_jw_kstr(w, "description", desc);
+    ob_jw_obj_close(w);
+}
+
+/* Bodies of the auth routes (auth_routes.c) and of the probes. */
+static void auth_schemas(ob_jsonw *w)
+{
+    object_open(w, "auth_login", NULL);
+    login_field(w, "tenant", 100, NULL, "the tenant's slug");
+    login_field(w, "email", 255, "email", NULL);
+    login_field(w, "password", 256, "password", NULL);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "tenant", "email", "password", NULL);
+    ob_jw_kbool(w, "additionalProperties", false);
+    ob_jw_obj_close(w);
+
+    object_open(w, "auth_session", NULL);
+    kprop(w, "token", "string", NULL, "shown once; send as Authorization: Bearer <token>");
+    ob_jw_key(w, "token_type");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "string");
+    ob_jw_kstr(w, "const", "Bearer");
+    ob_jw_obj_close(w);
+    kprop(w, "expires_at", "string", "date-time", NULL);
+    kuser(w);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "token", "token_type", "expires_at", "user", NULL);
+    ob_jw_obj_close(w);
+
+    object_open(w, "auth_me", NULL);
+    kuser(w);
+    object_open(w, "tenant", NULL);
+    kprop(w, "id", "string", "uuid", NULL);
+    kprop(w, "slug", "string", NULL, NULL);
+    kprop(w, "name", "string", NULL, NULL);
+    ob_jw_key(w, "plan");
+    ob_jw_obj_open(w);
+    type_kw(w, "string", true);
+    ob_jw_kstr(w, "description", "the plan's code");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    string_array(w, "roles", "role codes");
+    string_array(w, "permissions", "effective permission codes");
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "user", "tenant", "roles", "permissions", NULL);
+    ob_jw_obj_close(w);
+
+    ob_jw_key(w, "openapi");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "object");
+    ob_jw_kstr(w, "description", "an OpenAPI 3.1 document");
+    kstrs(w, "required", "openapi", "info", "paths", NULL);
+    ob_jw_obj_close(w);
+
+    object_open(w, "status", "{\"status\": word} of the probes and logout");
+    kprop(w, "status", "string", NULL, NULL);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "status", NULL);
+    ob_jw_obj_close(w);
+}
+
+static void schemas(oa *o)
+{
+    ob_jsonw *w = &o->w;
+    ob_jw_key(w, "schemas");
+    ob_jw_obj_open(w);
+    error_schema(w);
+    deleted_schema(w);
+    auth_schemas(w);
+    for (int i = 0; i < ob_registry_count(); i++) {
+        const ob_table *t = ob_registry_at(i);
+        if (!has_api(t)) continue;
+        table_schema(o, t, MODE_RECORD);
+        if (can_post(t)) table_schema(o, t, MODE_CREATE);
+        if (has_update_schema(t)) table_schema(o, t, MODE_UPDATE);
+        list_schema(o, t);
+    }
+    ob_jw_obj_close(w);
+}
+
+/* ---- shared responses, parameters, headers ----------------------------- */
+
+/* One response per HTTP status of the error table, each listing its codes. */
+static void error_responses(oa *o)
+{
+    ob_jsonw *w = &o->w;
+    ob_jw_key(w, "responses");
+    ob_jw_obj_open(w);
+    for (int c = OB_E_OK + 1; c < OB_E__COUNT; c++) {
+        int status = ob_err_http_status((ob_errcode)c);
+        bool first = true;
+        for (int p = OB_E_OK + 1; p < c; p++) first &= ob_err_http_status((ob_errcode)p) != status;
+        if (!first) continue;
+        ob_sb_reset(&o->tmp);
+        for (int k = c; k < OB_E__COUNT; k++) {
+            if (ob_err_http_status((ob_errcode)k) != status) continue;
+            ob_sb_addf(&o->tmp, "%s%s: %s", o->tmp.len ? "; " : "", ob_err_code_str((ob_errcode)k),
+                       ob_err_default_msg((ob_errcode)k));
+        }
+        char name[32];
+        snprintf(name, sizeof name, "error_%d", status);
+        ob_jw_key(w, name);
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "description", o->tmp.buf);
+        json_content_ref(w, "error");
+        ob_jw_obj_close(w);
+    }
+    ob_jw_key(w, "error");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "description", "any other error of the error table (rate limits, server errors)");
+    json_content_ref(w, "error");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+}
+
+/* name: {"name", "in", "description", "required", "schema": { ... left open */
+static void param_open(ob_jsonw *w, const char *key, const char *name, const char *in, const char *desc,
+                       const char *type)
+{
+    if (key) ob_jw_key(w, key);
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "name", name);
+    ob_jw_kstr(w, "in", in);
+    if (desc) ob_jw_kstr(w, "description", desc);
+    ob_jw_kbool(w, "required", !strcmp(in, "path"));
+    ob_jw_key(w, "schema");
+    ob_jw_obj_open(w);
+    if (type) ob_jw_kstr(w, "type", type);
+}
+
+static void param_close(ob_jsonw *w)
+{
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+}
+
+static void shared_parameters(ob_jsonw *w)
+{
+    ob_jw_key(w, "parameters");
+    ob_jw_obj_open(w);
+    param_open(w, "id", "id", "path", "the record's id", "string");
+    ob_jw_kstr(w, "format", "uuid");
+    param_close(w);
+    param_open(w, "if_match", "If-Match", "header",
+               "the version from ETag (\"3\", W/\"3\" or 3; * for any): 412 version_mismatch when the record "
+               "has changed since, 400 when it is not a version",
+               "string");
+    param_close(w);
+    param_open(w, "idempotency_key", "Idempotency-Key", "header",
+               "the same key with the same body replays the first response (header Idempotent-Replayed: true); "
+               "with another body it is 409 idempotency_conflict",
+               "string");
+    ob_jw_ki64(w, "minLength", 1);
+    ob_jw_ki64(w, "maxLength", 200);
+    ob_jw_kstr(w, "pattern", "^[\\x21-\\x7e]+$");
+    param_close(w);
+    param_open(w, "limit", "limit", "query", "rows per page", "integer");
+    ob_jw_ki64(w, "minimum", 1);
+    ob_jw_ki64(w, "maximum", OB_LIST_MAX_LIMIT);
+    ob_jw_ki64(w, "default", OB_LIST_DEFAULT_LIMIT);
+    param_close(w);
+    param_open(w, "cursor", "cursor", "query", "next_cursor of the previous page; only with the same filters and sort",
+               "string");
+    param_close(w);
+    param_open(w, "q", "q", "query", "full-text search over the table's searchable fields", "string");
+    ob_jw_ki64(w, "maxLength", Q_MAX_LEN);
+    param_close(w);
+    ob_jw_obj_close(w);
+}
+
+static void kheader(ob_jsonw *w, const char *name, const char *desc)
+{
+    ob_jw_key(w, name);
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "description", desc);
+    kprop(w, "schema", "string", NULL, NULL);
+    ob_jw_obj_close(w);
+}
+
+static void components(oa *o)
+{
+    ob_jsonw *w = &o->w;
+    ob_jw_key(w, "components");
+    ob_jw_obj_open(w);
+    schemas(o);
+    error_responses(o);
+    shared_parameters(w);
+    ob_jw_key(w, "headers");
+    ob_jw_obj_open(w);
+    kheader(w, "ETag", "\"<version>\" of the record; send it back in If-Match");
+    kheader(w, "Location", "path of the new record, /api/v1/<table>/<id>");
+    kheader(w, "Idempotent-Replayed", "\"true\" when this replays the first response to the Idempotency-Key");
+    ob_jw_obj_close(w);
+    ob_jw_key(w, "securitySchemes");
+    ob_jw_obj_open(w);
+    ob_jw_key(w, "bearer");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "http");
+    ob_jw_kstr(w, "scheme", "bearer");
+    ob_jw_kstr(w, "description", "the token from POST /api/v1/auth/login");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+}
+
+/* ---- operations -------------------------------------------------------- */
+
+/* Error statuses by operation kind (0 ends a list). Every request can be a
+ * 400 (malformed request), 401 and 403; bodies add 413, 415 and 422. */
+static const int errs_none[] = {0};
+static const int errs_list[] = {400, 401, 403, 0};
+static const int errs_get[] = {400, 401, 403, 404, 0};
+static const int errs_create[] = {400, 401, 403, 409, 413, 415, 422, 0};
+static const int errs_patch[] = {400, 401, 403, 404, 409, 412, 413, 415, 422, 0};
+static const int errs_delete[] = {400, 401, 403, 404, 409, 412, 0};
+static const int errs_delete_unversioned[] = {400, 401, 403, 404, 409, 0};
+static const int errs_verb[] = {400, 401, 403, 404, 409, 413, 415, 422, 0};
+static const int errs_login[] = {400, 401, 413, 415, 0};
+static const int errs_session[] = {401, 0};
+static const int errs_ready[] = {503, 0};
+
+/* Response headers of a success response. */
+enum { H_ETAG = 1, H_LOCATION = 2, H_REPLAYED = 4 };
+
+/* A request body of any JSON object (actions read their own). */
+#define BODY_ANY_OBJECT ""
+
+/* Open method: {operationId, tags, summary, security, [x-permission]; the
+ * caller adds parameters and a description, then calls op_end(). */
+static void op_begin(ob_jsonw *w, const char *method, const char *op_id, const char *tag, const char *summary,
+                     bool bearer, const char *perm)
+{
+    ob_jw_key(w, method);
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "operationId", op_id);
+    kstrs(w, "tags", tag, NULL);
+    ob_jw_kstr(w, "summary", summary);
+    ob_jw_key(w, "security");
+    ob_jw_arr_open(w);
+    if (bearer) {
+        ob_jw_obj_open(w);
+        ob_jw_key(w, "bearer");
+        ob_jw_arr_open(w);
+        ob_jw_arr_close(w);
+        ob_jw_obj_close(w);
+    }
+    ob_jw_arr_close(w);
+    if (perm) ob_jw_kstr(w, "x-permission", perm);
+}
+
+/* "parameters": [$ref of each named shared parameter] (NULL-terminated). */
+static void shared_params(ob_jsonw *w, ...)
+{
+    va_list ap;
+    va_start(ap, w);
+    ob_jw_key(w, "parameters");
+    ob_jw_arr_open(w);
+    for (const char *p = va_arg(ap, const char *); p; p = va_arg(ap, const char *)) ref_obj(w, PARAMS, p);
+    ob_jw_arr_close(w);
+    va_end(ap);
+}
+
+static void request_body(ob_jsonw *w, const char *schema, bool required, const char *desc)
+{
+    ob_jw_key(w, "requestBody");
+    ob_jw_obj_open(w);
+    ob_jw_kbool(w, "required", required);
+    if (desc) ob_jw_kstr(w, "description", desc);
+    if (strcmp(schema, BODY_ANY_OBJECT) != 0) {
+        json_content_ref(w, schema);
+    } else {
+        ob_jw_key(w, "content");
+        ob_jw_obj_open(w);
+        ob_jw_key(w, "application/json");
+        ob_jw_obj_open(w);
+        kprop(w, "schema", "object", NULL, NULL);
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+    }
+    ob_jw_obj_close(w);
+}
+
+/* The responses (success with its headers and schema, then each error
+ * status and the default), and the end of the operation. */
+static void op_end(ob_jsonw *w, const char *status, const char *desc, const char *schema, unsigned headers,
+                   const int *errs)
+{
+    ob_jw_key(w, "responses");
+    ob_jw_obj_open(w);
+    ob_jw_key(w, status);
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "description", desc);
+    if (headers) {
+        ob_jw_key(w, "headers");
+        ob_jw_obj_open(w);
+        if (headers & H_ETAG) kref_obj(w, "ETag", HEADERS, "ETag");
+        if (headers & H_LOCATION) kref_obj(w, "Location", HEADERS, "Location");
+        if (headers & H_REPLAYED) kref_obj(w, "Idempotent-Replayed", HEADERS, "Idempotent-Replayed");
+        ob_jw_obj_close(w);
+    }
+    json_content_ref(w, schema);
+    ob_jw_obj_close(w);
+    for (int i = 0; errs[i]; i++) {
+        char code[16], name[32];
+        snprintf(code, sizeof code, "%d", errs[i]);
+        snprintf(name, sizeof name, "error_%d", errs[i]);
+        kref_obj(w, code, RESPONSES, name);
+    }
+    kref_obj(w, "default", RESPONSES, "error");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+}
+
+/* A list filter: `col=v` for equality and `col.OP=v` for the others, which
+ * OpenAPI cannot name one by one; x-operators lists them. */
+static void filter_param(oa *o, const ob_column *c)
+{
+    ob_jsonw *w = &o->w;
+    static const char *const ops[] = {"eq", "ne", "gt", "gte", "lt", "lte", "like", "in", "null"};
+    bool text = c->type == OB_F_TEXT;
+    ob_sb_reset(&o->tmp);
+    ob_sb_addf(&o->tmp, "filter: %s=v is equality; %s.OP=v with OP one of x-operators", c->name, c->name);
+    ob_sb_adds(&o->tmp, text ? " (like: * as wildcard, any case; in: a comma list; null: true or false)"
+                             : " (in: a comma list; null: true or false)");
+    if (c->flags & OB_MASKED) ob_sb_adds(&o->tmp, "; refused for roles that see this field masked");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "name", c->name);
+    ob_jw_kstr(w, "in", "query");
+    ob_jw_kstr(w, "description", o->tmp.buf);
+    ob_jw_kbool(w, "required", false);
+    ob_jw_key(w, "x-operators");
+    ob_jw_arr_open(w);
+    for (size_t i = 0; i < OB_ARRAY_LEN(ops); i++)
+        if (text || strcmp(ops[i], "like") != 0) ob_jw_str(w, ops[i]);
+    ob_jw_arr_close(w);
+    ob_jw_key(w, "schema");
+    col_schema(o, c, MODE_PARAM);
+    ob_jw_obj_close(w);
+}
+
+/* sort=: a comma list of sortable fields, '-' for descending, at most
+ * OB_LIST_MAX_SORT; the pattern names exactly the fields listq.c takes. */
+static void sort_param(oa *o, const ob_table *t)
+{
+    ob_jsonw *w = &o->w;
+    ob_sb alt;
+    ob_sb_init(&alt, 128);
+    for (int i = 0; i < t->ncols; i++)
+        if (sortable(t->cols[i])) ob_sb_addf(&alt, "%s%s", alt.len ? "|" : "", t->cols[i]->name);
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "name", "sort");
+    ob_jw_kstr(w, "in", "query");
+    ob_jw_kstr(w, "description", "comma list of sortable fields, - for descending; id always breaks ties");
+    ob_jw_kbool(w, "required", false);
+    ob_jw_key(w, "schema");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "string");
+    ob_sb_reset(&o->tmp);
+    ob_sb_addf(&o->tmp, "^-?(%s)(,-?(%s)){0,%d}$", alt.buf, alt.buf, OB_LIST_MAX_SORT - 1);
+    ob_jw_kstr(w, "pattern", o->tmp.buf);
+    ob_jw_kstr(w, "default", t->res->default_sort ? t->res->default_sort : "id");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_sb_release(&alt);
+}
+
+/* operationId "<t>_<what>" into buf. */
+static const char *op_id(char *buf, size_t n, const ob_table *t, const char *what)
+{
+    snprintf(buf, n, "%s_%s", t->name, what);
+    return buf;
+}
+
+/* GET and POST /api/v1/<t> */
+static void collection_path(oa *o, const ob_table *t)
+{
+    ob_jsonw *w = &o->w;
+    char id[200], schema[200];
+    snprintf(schema, sizeof schema, "/api/v1/%s", t->name);
+    ob_jw_key(w, schema);
+    ob_jw_obj_open(w);
+
+    op_begin(w, "get", op_id(id, sizeof id, t, "list"), t->name, "list records", true, perm_code(o, t, "view"));
+    ob_jw_key(w, "parameters");
+    ob_jw_arr_open(w);
+    ref_obj(w, PARAMS, "limit");
+    ref_obj(w, PARAMS, "cursor");
+    sort_param(o, t);
+    if (t->nsearch > 0) ref_obj(w, PARAMS, "q");
+    for (int i = 0; i < t->ncols; i++)
+        if (filterable(t->cols[i])) filter_param(o, t->cols[i]);
+    ob_jw_arr_close(w);
+    op_end(w, "200", "a page of records", op_id(schema, sizeof schema, t, "list"), 0, errs_list);
+
+    if (can_post(t)) {
+        op_begin(w, "post", op_id(id, sizeof id, t, "create"), t->name, "create a record", true,
+                 perm_code(o, t, "create"));
+        shared_params(w, "idempotency_key", NULL);
+        request_body(w, op_id(schema, sizeof schema, t, "create"), true, NULL);
+        op_end(w, "201", "the created record", t->name, (versioned(t) ? H_ETAG : 0) | H_LOCATION | H_REPLAYED,
+               errs_create);
+    }
+    ob_jw_obj_close(w);
+}
+
+/* GET, PATCH and DELETE /api/v1/<t>/{id} */
+static void record_path(oa *o, const ob_table *t)
+{
+    ob_jsonw *w = &o->w;
+    char id[200], schema[200];
+    unsigned etag = versioned(t) ? H_ETAG : 0;
+    snprintf(schema, sizeof schema, "/api/v1/%s/{id}", t->name);
+    ob_jw_key(w, schema);
+    ob_jw_obj_open(w);
+    shared_params(w, "id", NULL);
+
+    op_begin(w, "get", op_id(id, sizeof id, t, "get"), t->name, "get a record", true, perm_code(o, t, "view"));
+    op_end(w, "200", "the record", t->name, etag, errs_get);
+
+    if (can_patch(t)) {
+        op_begin(w, "patch", op_id(id, sizeof id, t, "update"), t->name, "change fields of a record", true,
+                 perm_code(o, t, "edit"));
+        shared_params(w, "if_match", NULL);
+        request_body(w, op_id(schema, sizeof schema, t, "update"), true, NULL);
+        op_end(w, "200", "the changed record", t->name, etag, errs_patch);
+    }
+    if (can_delete(t)) {
+        op_begin(w, "delete", op_id(id, sizeof id, t, "delete"), t->name, "delete a record", true,
+                 perm_code(o, t, "delete"));
+        ob_jw_kstr(w, "description", t->deleted_col >= 0 ? "soft delete: sets deleted_at"
+                                                          : "removes the record; 409 in_use while others refer to it");
+        /* unversioned tables read If-Match but can never fail it */
+        if (versioned(t)) shared_params(w, "if_match", NULL);
+        op_end(w, "200", "the record is deleted", "deleted", 0, versioned(t) ? errs_delete : errs_delete_unversioned);
+    }
+    ob_jw_obj_close(w);
+}
+
+static const ob_action *find_action(const ob_table *t, const char *verb)
+{
+    for (int i = 0; i < t->res->nactions; i++)
+        if (!strcmp(t->res->actions[i].verb, verb)) return &t->res->actions[i];
+    return NULL;
+}
+
+/* POST /api/v1/<t>/{id}/<verb>: a state-machine event or an action. An
+ * event's body may set other writable fields (validated as an update). */
+static void verb_path(oa *o, const ob_table *t, const char *verb, const ob_action *act)
+{
+    ob_jsonw *w = &o->w;
+    const ob_fsm *f = t->res->fsm;
+    char id[200], buf[200];
+    snprintf(buf, sizeof buf, "/api/v1/%s/{id}/%s", t->name, verb);
+    ob_jw_key(w, buf);
+    ob_jw_obj_open(w);
+    shared_params(w, "id", NULL);
+    const char *pverb = act ? act->perm : f->perm;
+    snprintf(buf, sizeof buf, "%s %s", act ? "action" : "event", verb);
+    op_begin(w, "post", op_id(id, sizeof id, t, verb), t->name, buf, true, perm_code(o, t, pverb ? pverb : "edit"));
+    ob_sb_reset(&o->tmp);
+    if (act && act->doc) ob_sb_adds(&o->tmp, act->doc);
+    for (int i = 0; !act && i < f->n; i++) {
+        if (strcmp(f->rows[i].event, verb) != 0) continue;
+        const char *from = f->rows[i].from;
+        ob_sb_addf(&o->tmp, "%s%s from ", o->tmp.len ? "; " : "", f->column);
+        if (!strcmp(from, "*")) ob_sb_adds(&o->tmp, "any");
+        for (; *from && strcmp(from, "*") != 0; from++) { /* "a,b" reads as "a, b" */
+            if (*from == ',') ob_sb_adds(&o->tmp, ", ");
+            else ob_sb_addc(&o->tmp, *from);
+        }
+        ob_sb_addf(&o->tmp, " to %s", f->rows[i].to);
+    }
+    if (!act) ob_sb_adds(&o->tmp, "; from any other state 422 invalid_transition");
+    if (o->tmp.len) ob_jw_kstr(w, "description", o->tmp.buf);
+    shared_params(w, "idempotency_key", NULL);
+    if (act)
+        request_body(w, BODY_ANY_OBJECT, false, "read by the action");
+    else
+        request_body(w, op_id(buf, sizeof buf, t, "update"), false, "other writable fields to set with the event");
+    op_end(w, "200", "the changed record", t->name, (versioned(t) ? H_ETAG : 0) | H_REPLAYED, errs_verb);
+    ob_jw_obj_close(w);
+}
+
+static void table_paths(oa *o, const ob_table *t)
+{
+    collection_path(o, t);
+    record_path(o, t);
+    /* one route per distinct verb; crud.c prefers an action to an event */
+    const ob_fsm *f = t->res->fsm;
+    for (int i = 0; f && i < f->n; i++) {
+        bool seen = find_action(t, f->rows[i].event) != NULL;
+        for (int j = 0; j < i; j++) seen |= !strcmp(f->rows[j].event, f->rows[i].event);
+        if (!seen) verb_path(o, t, f->rows[i].event, NULL);
+    }
+    for (int i = 0; i < t->res->nactions; i++)
+        if (find_action(t, t->res->actions[i].verb) == &t->res->actions[i])
+            verb_path(o, t, t->res->actions[i].verb, &t->res->actions[i]);
+}
+
+/* A route outside the registry: its path item with one operation. */
+static void fixed_path(ob_jsonw *w, const char *path, const char *method, const char *op_id, const char *tag,
+                       const char *summary, bool bearer)
+{
+    ob_jw_key(w, path);
+    ob_jw_obj_open(w);
+    op_begin(w, method, op_id, tag, summary, bearer, NULL);
+}
+
+static void fixed_paths(ob_jsonw *w)
+{
+    fixed_path(w, "/healthz", "get", "healthz", "system", "liveness probe", false);
+    op_end(w, "200", "{\"status\":\"ok\"}", "status", 0, errs_none);
+    ob_jw_obj_close(w);
+    fixed_path(w, "/readyz", "get", "readyz", "system", "readiness probe", false);
+    op_end(w, "200", "{\"status\":\"ready\"}; 503 when storage is not usable", "status", 0, errs_ready);
+    ob_jw_obj_close(w);
+    fixed_path(w, "/api/openapi.json", "get", "openapi", "system", "this document", false);
+    op_end(w, "200", "the OpenAPI document", "openapi", 0, errs_none);
+    ob_jw_obj_close(w);
+
+    fixed_path(w, "/api/v1/auth/login", "post", "auth_login", "auth", "sign in", false);
+    ob_jw_kstr(w, "description",
+               "after 5 failed logins the account is locked for 15 minutes; every failure is the same 401");
+    request_body(w, "auth_login", true, NULL);
+    op_end(w, "200", "a new session", "auth_session", 0, errs_login);
+    ob_jw_obj_close(w);
+    fixed_path(w, "/api/v1/auth/logout", "post", "auth_logout", "auth", "end this token's session", true);
+    op_end(w, "200", "{\"status\":\"logged_out\"}; the token stops working", "status", 0, errs_session);
+    ob_jw_obj_close(w);
+    fixed_path(w, "/api/v1/auth/me", "get", "auth_me", "auth", "the signed-in user and what they may do", true);
+    op_end(w, "200", "the current user, tenant, roles and permissions", "auth_me", 0, errs_session);
+    ob_jw_obj_close(w);
+}
+
+static void paths(oa *o)
+{
+    ob_jsonw *w = &o->w;
+    ob_jw_key(w, "paths");
+    ob_jw_obj_open(w);
+    fixed_paths(w);
+    for (int i = 0; i < ob_registry_count(); i++) {
+        const ob_table *t = ob_registry_at(i);
+        if (has_api(t)) table_paths(o, t);
+    }
+    ob_jw_obj_close(w);
+}
+
+static void tag(ob_jsonw *w, const char *name, const char *desc)
+{
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "name", name);
+    if (desc) ob_jw_kstr(w, "description", desc);
+    ob_jw_obj_close(w);
+}
+
+void ob_openapi_write(ob_sb *out, const char *version)
+{
+    oa o;
+    ob_jsonw *w = &o.w;
+    ob_jw_init(w, out);
+    ob_sb_init(&o.tmp, 256);
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "openapi", "3.1.0");
+    ob_jw_kstr(w, "jsonSchemaDialect", "https://spec.openapis.org/oas/3.1/dialect/base");
+    ob_jw_key(w, "info");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "title", "opsbase");
+    ob_jw_kstr(w, "version", version ? version : "0");
+    ob_jw_kstr(w, "description",
+               "Multi-tenant operations backend. Generated at run time from the resource registry: every "
+               "table, field, filter, state-machine event and error code here is the server's own.");
+    ob_jw_ki64(w, "x-schema-version", ob_registry_version());
+    ob_jw_obj_close(w);
+    ob_jw_key(w, "tags");
+    ob_jw_arr_open(w);
+    tag(w, "system", "probes and this document (no auth)");
+    tag(w, "auth", "sessions and bearer tokens");
+    for (int i = 0; i < ob_registry_count(); i++)
+        if (has_api(ob_registry_at(i))) tag(w, ob_registry_at(i)->name, ob_registry_at(i)->res->doc);
+    ob_jw_arr_close(w);
+    paths(&o);
+    components(&o);
+    ob_jw_obj_close(w);
+    ob_sb_release(&o.tmp);
+}
