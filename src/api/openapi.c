@@ -76,7 +76,7 @@ static bool writable(const ob_column *c, col_mode m)
 /* validate_row() requires these unless a default fills them. */
 static bool required_on_create(const ob_column *c)
 {
-    return (c->flags & OB_REQUIRED) && !(c->flags & OB_SERVER) && !c->dflt;
+    return (c->flags & OB_REQUIRED) && !(c->flags & (OB_SERVER | OB_GENERATED)) && !c->dflt;
 }
 
 /* Names listq.c reads as list parameters, never as filters. */

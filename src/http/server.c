@@ -228,7 +228,9 @@ static void request_begin(req_state *st, const char *method)
     /* A body up to DRAIN_FACTOR times the limit is read and dropped, and the
      * 413 sent after it: clients that send the whole body before reading
      * (most do) would otherwise see a reset connection instead of the answer. */
-    if (st->early == OB_E_TOO_LARGE && (unsigned long long)cl <= (unsigned long long)h->max_body * DRAIN_FACTOR)
+    /* With Expect: 100-continue nothing has been sent yet: answer at once. */
+    if (st->early == OB_E_TOO_LARGE && (unsigned long long)cl <= (unsigned long long)h->max_body * DRAIN_FACTOR &&
+        !MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT))
         st->answer_now = false;
 
     /* The target is parsed even when refused: the access log wants raw_path. */
@@ -549,7 +551,6 @@ int ob_http_start(ob_http **out, const ob_http_opts *opts, ob_handler_fn fn, voi
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, /* first, or MHD warns */
         MHD_OPTION_THREAD_POOL_SIZE, pool_size(opts->threads),
         MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&h->addr,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
         MHD_OPTION_CONNECTION_TIMEOUT, timeout,
         MHD_OPTION_CONNECTION_LIMIT, opts->max_conns ? opts->max_conns : DEFAULT_MAX_CONNS,

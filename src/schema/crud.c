@@ -101,6 +101,34 @@ int ob_crud_update(ob_ctx *ctx, const ob_table *t, const char *id, json_t *body,
     return 0;
 }
 
+/* Refuse when a live row of any table references id through a RESTRICT key. */
+static int check_restrict(ob_ctx *ctx, const ob_table *t, const char *id, ob_err *err)
+{
+    for (int i = 0; i < ob_registry_count(); i++) {
+        const ob_table *child = ob_registry_at(i);
+        if (child->res->scope != t->res->scope) continue;
+        for (int k = 0; k < child->ncols; k++) {
+            const ob_column *c = child->cols[k];
+            if (c->type != OB_F_REF || c->on_delete != OB_DEL_RESTRICT || strcmp(c->ref, t->name) != 0) continue;
+            ob_sb sql;
+            ob_sb_init_arena(&sql, ctx->arena, 128);
+            ob_sb_addf(&sql, "SELECT 1 FROM \"%s\" WHERE \"%s\" = ?%s LIMIT 1", child->name, c->name,
+                       child->deleted_col >= 0 ? " AND \"deleted_at\" IS NULL" : "");
+            ob_stmt *st;
+            if (ob_db_prepare(ctx->db, sql.buf, &st, err) != 0) return -1;
+            ob_stmt_bind_text(st, 1, id, err);
+            int rc = ob_stmt_step(st, err);
+            ob_stmt_done(st);
+            if (rc < 0) return -1;
+            if (rc == 1) {
+                ob_err_set(err, OB_E_IN_USE, "the %s record is referenced by %s.%s", t->name, child->name, c->name);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 int ob_crud_delete(ob_ctx *ctx, const ob_table *t, const char *id, int64_t if_match, ob_err *err)
 {
     if (t->res->flags & OB_RES_READONLY) return ob_err_set(err, OB_E_METHOD, "\"%s\" is read-only", t->name);
@@ -110,6 +138,8 @@ int ob_crud_delete(ob_ctx *ctx, const ob_table *t, const char *id, int64_t if_ma
     if (check_if_match(t, old, if_match, err) != 0) return -1;
     if (h && h->before_delete && h->before_delete(ctx, old, err) != 0) return -1;
     if (t->deleted_col >= 0) {
+        /* a soft delete keeps the row, so the database cannot enforce RESTRICT: do it here */
+        if (check_restrict(ctx, t, ob_row_text(old, "id"), err) != 0) return -1;
         ob_row *row = ob_row_copy(ctx->arena, old);
         ob_row_set_text(ctx->arena, row, "deleted_at", ctx->now);
         int64_t old_version = t->version_col >= 0 ? old->v[t->version_col].i : 0;

@@ -51,6 +51,7 @@ enum {
     OB_NOFILTER  = 1u << 12, /* not usable in filters */
     OB_IMPLICIT  = 1u << 13, /* added by the engine (id, created_at, ...) */
     OB_LOWER     = 1u << 14, /* text lower-cased on input (emails, codes) */
+    OB_GENERATED = 1u << 15, /* NOT NULL, but a hook fills it when the client leaves it out */
 };
 
 typedef enum ob_on_delete { OB_DEL_RESTRICT, OB_DEL_CASCADE, OB_DEL_SET_NULL } ob_on_delete;

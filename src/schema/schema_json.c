@@ -54,6 +54,7 @@ static void column(ob_jsonw *w, const ob_column *c)
     flag(w, "secret", c->flags, OB_SECRET);
     flag(w, "masked", c->flags, OB_MASKED);
     flag(w, "implicit", c->flags, OB_IMPLICIT);
+    flag(w, "generated", c->flags, OB_GENERATED);
     if (c->doc) ob_jw_kstr(w, "doc", c->doc);
     ob_jw_obj_close(w);
 }

@@ -75,6 +75,12 @@ def test_request_id_is_echoed(acme_owner):
     assert r.headers.get("x-request-id") == rid
     r = acme_owner.get("/api/v1/customers", params={"limit": "1"})
     assert r.headers.get("x-request-id"), "the server should mint a request id"
+    # An id that is too long or has odd characters is replaced, not reflected.
+    for bad in ("x" * 200, "has space", "semi;colon"):
+        r = acme_owner.get("/api/v1/customers", params={"limit": "1"},
+                           headers={"X-Request-Id": bad})
+        h.ok(r)
+        assert r.headers.get("x-request-id") not in (None, "", bad)
 
 
 def test_login_and_failed_login_are_audited(server, cli, acme_owner):

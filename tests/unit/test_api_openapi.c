@@ -317,7 +317,7 @@ static bool keep_update(const ob_column *c)
 
 static bool keep_required_create(const ob_column *c)
 {
-    return keep_create(c) && (c->flags & OB_REQUIRED) && !c->dflt;
+    return keep_create(c) && (c->flags & OB_REQUIRED) && !(c->flags & OB_GENERATED) && !c->dflt;
 }
 
 static bool keep_filter(const ob_column *c)

@@ -10,7 +10,7 @@ OB_ENUM(approval_status, "approval_status", "pending", "approved", "rejected");
 OB_ENUM(contact_type, "contact_type", "primary", "billing", "shipping", "technical", "emergency");
 
 static const ob_column customer_cols[] = {
-    {"customer_code", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_UNIQUE | OB_SORT | OB_SEARCH,
+    {"customer_code", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
      .doc = "generated (CUS-000001) when not given"},
     {"user_id", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_UNIQUE,
      .doc = "the portal login of this customer, if any"},

@@ -48,7 +48,7 @@ static const ob_column ticket_cols[] = {
     {"description", OB_F_TEXT, .max = 100000, .flags = OB_REQUIRED | OB_SEARCH},
     {"status", OB_F_ENUM, .enm = &ticket_status, .flags = OB_REQUIRED | OB_SERVER | OB_SORT, .dflt = "open"},
     {"priority", OB_F_ENUM, .enm = &ticket_priority, .flags = OB_REQUIRED | OB_SORT, .dflt = "medium"},
-    {"priority_level", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX | OB_SORT, .min = 1, .max = 5,
+    {"priority_level", OB_F_INT, .flags = OB_REQUIRED | OB_GENERATED | OB_HAS_MIN | OB_HAS_MAX | OB_SORT, .min = 1, .max = 5,
      .doc = "1 (lowest) to 5; defaults to the category's priority_level"},
     {"criticality", OB_F_ENUM, .enm = &ticket_criticality, .flags = OB_REQUIRED, .dflt = "low"},
     {"source", OB_F_ENUM, .enm = &ticket_source, .flags = OB_REQUIRED, .dflt = "portal"},
