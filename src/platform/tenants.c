@@ -5,6 +5,7 @@
 #include "auth/password.h"
 #include "auth/rbac.h"
 #include "base/base.h"
+#include "domain/seeds.h"
 #include "platform/tenants.h"
 #include "schema/crud.h"
 #include "schema/ddl.h"
@@ -130,6 +131,15 @@ int ob_platform_seed(ob_conn *c, ob_err *err)
                 goto fail;
         }
     }
+    {
+        ob_arena a;
+        ob_arena_init(&a, 0);
+        ob_ctx ctx;
+        ob_ctx_system(&ctx, &a, NULL, c, NULL);
+        int rc = ob_seeds_run(&ctx, OB_SCOPE_CONTROL, err);
+        ob_arena_release(&a);
+        if (rc != 0) goto fail;
+    }
     return ob_db_commit(c, err);
 fail:
     ob_db_rollback(c);
@@ -236,6 +246,7 @@ static int provision(ob_store *s, ob_arena *a, ob_tenant_info *info, ob_tenant_n
     if (rc == 0) rc = ob_db_begin(c, err);
     if (rc == 0) rc = ob_rbac_sync(&ctx, err);
     if (rc == 0) rc = seed_masking(&ctx, err);
+    if (rc == 0) rc = ob_seeds_run(&ctx, OB_SCOPE_TENANT, err);
     if (rc == 0)
         rc = insert_user(&ctx, t->owner_email, t->owner_name ? t->owner_name : default_name(a, t->owner_email),
                          t->owner_password, true, "owner", err);
@@ -426,7 +437,10 @@ int ob_migrate_all(ob_store *s, int *ntenants, ob_err *err)
         ob_ctx_system(&ctx, &a, s, c, info);
         if (rc == 0) rc = ob_db_begin(c, err);
         if (rc == 0) rc = ob_rbac_sync(&ctx, err);
+        if (rc == 0) rc = seed_masking(&ctx, err);
+        if (rc == 0) rc = ob_seeds_run(&ctx, OB_SCOPE_TENANT, err);
         if (rc == 0) rc = ob_db_commit(c, err);
+        else ob_db_rollback(c);
         ob_db_release(c);
     }
     if (ntenants) *ntenants = l.n;

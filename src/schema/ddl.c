@@ -113,6 +113,10 @@ static void column_def(ob_sb *out, ob_db_engine e, const ob_column *c)
         ob_sb_adds(out, " PRIMARY KEY NOT NULL");
         return;
     }
+    if (c->gen) { /* the expression is registry text, identical on both engines */
+        ob_sb_addf(out, " GENERATED ALWAYS AS (%s) STORED", c->gen);
+        return;
+    }
     if (c->flags & OB_REQUIRED) ob_sb_adds(out, " NOT NULL");
     add_default(out, e, c);
     if (c->flags & OB_UNIQUE) ob_sb_adds(out, " UNIQUE");

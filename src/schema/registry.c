@@ -57,6 +57,7 @@ static void check_column(const ob_resource *r, const ob_column *c)
     }
     if (c->type == OB_F_TEXT && c->max <= 0) die(r->table, c->name, "text without a max length");
     if ((c->flags & OB_SEARCH) && c->type != OB_F_TEXT) die(r->table, c->name, "only text is searchable");
+    if (c->gen && !(c->flags & OB_SERVER)) die(r->table, c->name, "a generated column must be server-set");
 }
 
 static void build(void)
@@ -94,6 +95,7 @@ static void build(void)
             check_column(r, c);
             if (c->flags & OB_SEARCH) t->nsearch++;
             if (r->fsm && strcmp(r->fsm->column, c->name) == 0) t->state_col = k;
+            if (c->gen) t->ngen++;
             cols[k++] = c;
             if (c->since > schema_version) schema_version = c->since;
         }

@@ -82,6 +82,8 @@ typedef struct ob_column {
     ob_mask_kind mask;
     const char *doc;
     int since;                   /* schema version that added it (0 = with its table) */
+    const char *gen;             /* generated column: SQL expression over this row's columns
+                                  * (registry identifiers only); stored, read-only */
 } ob_column;
 
 typedef struct ob_index {
@@ -190,6 +192,7 @@ typedef struct ob_table {
     int id_col, created_col, updated_col, version_col, deleted_col; /* -1 when absent */
     int nsearch;                  /* searchable columns */
     int state_col;                /* fsm column or -1 */
+    int ngen;                     /* generated columns (rows are re-read after writes) */
 } ob_table;
 
 /* Build the runtime tables from the area declarations; idempotent. Aborts on

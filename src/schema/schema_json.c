@@ -54,7 +54,8 @@ static void column(ob_jsonw *w, const ob_column *c)
     flag(w, "secret", c->flags, OB_SECRET);
     flag(w, "masked", c->flags, OB_MASKED);
     flag(w, "implicit", c->flags, OB_IMPLICIT);
-    flag(w, "generated", c->flags, OB_GENERATED);
+    flag(w, "server_default", c->flags, OB_GENERATED);
+    if (c->gen) ob_jw_kstr(w, "generated_as", c->gen);
     if (c->doc) ob_jw_kstr(w, "doc", c->doc);
     ob_jw_obj_close(w);
 }

@@ -35,14 +35,26 @@ static void build(void)
         ob_sb_init(&sb, 256);
         ob_sb_addf(&sb, "SELECT %s FROM \"%s\" WHERE \"id\" = ?", c->cols, t->name);
         c->by_id = ob_sb_detach(&sb, NULL);
-        ob_sb_addf(&sb, "INSERT INTO \"%s\" (%s) VALUES (", t->name, c->cols);
-        for (int k = 0; k < t->ncols; k++) ob_sb_adds(&sb, k ? ",?" : "?");
+        ob_sb_addf(&sb, "INSERT INTO \"%s\" (", t->name);
+        bool first_ins = true;
+        for (int k = 0; k < t->ncols; k++) {
+            if (t->cols[k]->gen) continue;
+            ob_sb_addf(&sb, "%s\"%s\"", first_ins ? "" : ",", t->cols[k]->name);
+            first_ins = false;
+        }
+        ob_sb_adds(&sb, ") VALUES (");
+        first_ins = true;
+        for (int k = 0; k < t->ncols; k++) {
+            if (t->cols[k]->gen) continue;
+            ob_sb_adds(&sb, first_ins ? "?" : ",?");
+            first_ins = false;
+        }
         ob_sb_addc(&sb, ')');
         c->insert = ob_sb_detach(&sb, NULL);
         ob_sb_addf(&sb, "UPDATE \"%s\" SET ", t->name);
         bool first = true;
         for (int k = 0; k < t->ncols; k++) {
-            if (k == t->id_col) continue;
+            if (k == t->id_col || t->cols[k]->gen) continue;
             ob_sb_addf(&sb, "%s\"%s\" = ?", first ? "" : ", ", t->cols[k]->name);
             first = false;
         }
@@ -173,14 +185,37 @@ int ob_sql_seq_next(ob_ctx *ctx, const char *name, int64_t *out, ob_err *err)
     return rc < 0 ? -1 : 0;
 }
 
+/* Generated columns are computed by the engine: read them back into the row. */
+static int reload_generated(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    const ob_table *t = row->t;
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, ob_sql_select_by_id(t), &st, err) != 0) return -1;
+    ob_stmt_bind(st, 1, &row->v[t->id_col], err);
+    int rc = ob_stmt_step(st, err);
+    if (rc == 1) {
+        ob_row *fresh = ob_row_new(ctx->arena, t);
+        ob_row_load(ctx->arena, fresh, st);
+        for (int i = 0; i < t->ncols; i++)
+            if (t->cols[i]->gen) {
+                row->v[i] = fresh->v[i];
+                row->set[i] = true;
+            }
+    }
+    ob_stmt_done(st);
+    return rc < 0 ? -1 : 0;
+}
+
 int ob_sql_insert(ob_ctx *ctx, const ob_row *row, ob_err *err)
 {
     const ob_table *t = row->t;
     ob_stmt *st;
     if (ob_db_prepare(ctx->db, sql_of(t)->insert, &st, err) != 0) return -1;
+    int idx = 1;
     for (int i = 0; i < t->ncols; i++) {
         ob_value nv = ob_v_null();
-        if (ob_stmt_bind(st, i + 1, row->set[i] ? &row->v[i] : &nv, err) != 0) {
+        if (t->cols[i]->gen) continue;
+        if (ob_stmt_bind(st, idx++, row->set[i] ? &row->v[i] : &nv, err) != 0) {
             ob_stmt_done(st);
             return -1;
         }
@@ -188,6 +223,7 @@ int ob_sql_insert(ob_ctx *ctx, const ob_row *row, ob_err *err)
     int rc = ob_stmt_step(st, err);
     ob_stmt_done(st);
     if (rc < 0 && !err->resource[0]) snprintf(err->resource, sizeof err->resource, "%s", t->name);
+    if (rc >= 0 && t->ngen) return reload_generated(ctx, (ob_row *)row, err);
     return rc < 0 ? -1 : 0;
 }
 
@@ -199,7 +235,7 @@ int ob_sql_update(ob_ctx *ctx, const ob_row *row, int64_t old_version, ob_err *e
     int idx = 1;
     ob_value nv = ob_v_null();
     for (int i = 0; i < t->ncols; i++) {
-        if (i == t->id_col) continue;
+        if (i == t->id_col || t->cols[i]->gen) continue;
         ob_stmt_bind(st, idx++, row->set[i] ? &row->v[i] : &nv, err);
     }
     ob_stmt_bind(st, idx++, &row->v[t->id_col], err);
@@ -208,7 +244,7 @@ int ob_sql_update(ob_ctx *ctx, const ob_row *row, int64_t old_version, ob_err *e
     ob_stmt_done(st);
     if (rc < 0) return -1;
     if (ob_db_changes(ctx->db) != 1) return ob_err_set(err, OB_E_VERSION, NULL);
-    return 0;
+    return t->ngen ? reload_generated(ctx, (ob_row *)row, err) : 0;
 }
 
 int ob_sql_delete(ob_ctx *ctx, const ob_table *t, const char *id, ob_err *err)

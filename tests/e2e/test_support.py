@@ -303,6 +303,23 @@ def test_first_response(acme_owner, acme_agent):
     assert len(msgs) == 4
 
 
+def test_customer_message_is_not_a_first_response(cli, login, acme_owner, acme_agent):
+    cust = h.create_customer(acme_owner)
+    email = h.uniq("portal") + "@acme.test"
+    cli.user_create("acme", email, "customer")
+    uid = h.user_id_by_email(acme_owner, email)
+    h.ok(acme_owner.patch(f"/api/v1/users/{uid}", json={"customer_id": cust["id"]}))
+    portal = login("acme", email)
+    t = h.create_ticket(acme_owner, cust["id"])
+
+    m = h.create(portal, "ticket_messages", {"ticket_id": t["id"], "content": "Any news?"})
+    assert m["sender_id"] == uid
+    assert m["sender_type"] == "customer"
+    assert h.get(acme_owner, "tickets", t["id"])["first_response_at"] is None
+    h.create(acme_agent, "ticket_messages", {"ticket_id": t["id"], "content": "Yes, fixed"})
+    h.parse_ts(h.get(acme_owner, "tickets", t["id"])["first_response_at"])
+
+
 def test_message_server_fields_refused(acme_owner, acme_agent):
     cust = h.create_customer(acme_owner)
     t = h.create_ticket(acme_owner, cust["id"])

@@ -71,3 +71,37 @@ def test_canary_never_reaches_other_tenant(acme_owner, globex_owner):
         assert canary not in t
     # And globex itself does see it.
     assert canary in globex_owner.get(f"/api/v1/customers/{g['id']}").text
+
+
+def _customer_user(cli, login, owner, customer_id):
+    """A portal user (role customer) tied to customer_id; returns its client."""
+    email = h.uniq("portal") + "@acme.test"
+    cli.user_create("acme", email, "customer")
+    uid = h.user_id_by_email(owner, email)
+    h.ok(owner.patch(f"/api/v1/users/{uid}", json={"customer_id": customer_id}))
+    return login("acme", email)
+
+
+def test_customer_user_sees_only_own_rows(cli, login, acme_owner):
+    """docs/DESIGN.md 3: a customer user sees only rows that belong to its customer."""
+    mine, other = h.create_customer(acme_owner), h.create_customer(acme_owner)
+    t_mine = h.create_ticket(acme_owner, mine["id"])
+    t_other = h.create_ticket(acme_owner, other["id"])
+    portal = _customer_user(cli, login, acme_owner, mine["id"])
+
+    assert [t["id"] for t in h.list_all(portal, "tickets")] == [t_mine["id"]]
+    assert [c["id"] for c in h.list_all(portal, "customers")] == [mine["id"]]
+    h.expect_error(portal.get(f"/api/v1/tickets/{t_other['id']}"), 404, "not_found")
+    h.expect_error(portal.get(f"/api/v1/customers/{other['id']}"), 404, "not_found")
+    # Filters cannot widen the scope.
+    assert h.list_all(portal, "tickets", {"customer_id": other["id"]}) == []
+    # Writing to another customer's ticket is refused and writes nothing.
+    r = portal.post("/api/v1/ticket_messages", json={"ticket_id": t_other["id"], "content": "x"})
+    assert r.status_code in (403, 404, 422), h.show(r)
+    assert h.rows_where(acme_owner, "ticket_messages", ticket_id=t_other["id"]) == []
+    # A ticket the portal user opens belongs to its customer.
+    title = "Portal " + h.uniq()
+    r = portal.post("/api/v1/tickets", json={"title": title, "description": "help",
+                                              "customer_id": other["id"]})
+    assert r.status_code in (403, 404, 422), h.show(r)
+    assert h.rows_where(acme_owner, "tickets", title=title) == []
