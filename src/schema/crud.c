@@ -20,7 +20,9 @@ static void apply_customer_scope(ob_ctx *ctx, ob_row *row)
     const char *cid = ctx->who ? ctx->who->customer_id : NULL;
     const char *scope = row->t->res->customer_scope;
     if (!cid || ctx->who->is_system || !scope || strchr(scope, '.') || strcmp(scope, "id") == 0) return;
-    ob_row_set_text(ctx->arena, row, scope, cid);
+    /* a different customer given explicitly is left for the scoped reference
+     * check to refuse, rather than silently replaced */
+    if (ob_row_is_null(row, scope)) ob_row_set_text(ctx->arena, row, scope, cid);
 }
 
 int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)

@@ -93,7 +93,7 @@ static void policy_refused(const char *pw, const char *problem)
     ob_err err;
     ob_err_clear(&err);
     int rc = ob_password_check(pw, &err);
-    if (rc == 0) print_error("password \"%.40s\" (%zu chars) accepted\n", pw, strlen(pw));
+    if (rc == 0) print_error("password \"%.40s\" (%zu bytes) accepted\n", pw, strlen(pw));
     assert_int_equal(rc, -1);
     assert_int_equal(err.code, OB_E_VALIDATION);
     assert_int_equal(err.nfields, 1);
@@ -136,6 +136,21 @@ static void test_policy(void **state)
     assert_int_equal(ob_password_check("correct horse battery staple", &err), 0);
 }
 
+/* The policy speaks of characters ("at least 10 characters"): a password of
+ * five two-byte characters is five characters long, and one character
+ * repeated is weak whatever its encoding. */
+static void test_policy_counts_characters(void **state)
+{
+    (void)state;
+    ob_err err;
+    assert_int_equal(ob_password_check("\xC3\xA9t\xC3\xA9 \xC3\xA0 l\xE2\x80\x99\xC3\xA9t\xC3\xA9!", &err),
+                     0); /* "été à l'été!": 12 characters */
+    policy_refused("\xC3\xA9\xC3\xA0\xC3\xA8\xC3\xB9\xC3\xA7", "is too short"); /* "éàèùç": 5 characters */
+    policy_refused("\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+                   "\xC3\xA9\xC3\xA9\xC3\xA9",
+                   "is too weak"); /* "é" twelve times */
+}
+
 static void test_generate(void **state)
 {
     (void)state;
@@ -163,7 +178,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_salted),  cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_policy),    cmocka_unit_test(test_generate),
+        cmocka_unit_test(test_policy),    cmocka_unit_test(test_policy_counts_characters),
+        cmocka_unit_test(test_generate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -692,6 +692,48 @@ static void test_references(void **state)
     check_agent_counts(f);
 }
 
+/* Auto-assignment skips an agent whose agent role has expired
+ * (user_roles.expires_at in the past); naming that agent in the assign
+ * action must be refused the same way. */
+static void test_assign_expired_role(void **state)
+{
+    fx *f = *state;
+    ob_err err;
+    char role_row[OB_UUID_LEN];
+    {
+        ob_conn *c;
+        ob_stmt *st;
+        assert_int_equal(ob_db_acquire(f->store, f->slug, f->info->id, OB_DB_READ, &c, &err), 0);
+        assert_int_equal(ob_db_prepare(c,
+                                       "SELECT ur.id FROM user_roles ur JOIN roles r ON r.id = ur.role_id "
+                                       "WHERE ur.user_id = ? AND r.code = 'agent'",
+                                       &st, &err),
+                         0);
+        assert_int_equal(ob_stmt_bind_text(st, 1, f->agent[1], &err), 0);
+        assert_int_equal(ob_stmt_step(st, &err), 1);
+        snprintf(role_row, sizeof role_row, "%s", ob_stmt_col_text(st, 0, NULL));
+        ob_stmt_done(st);
+        ob_db_release(c);
+    }
+    must(do_update(f, "user_roles", role_row, json_pack("{s:s}", "expires_at", "2020-01-01T00:00:00Z"), &err), &err,
+         "expire the role");
+
+    ticket t;
+    new_ticket(f, &t);
+    assert_string_equal(t.agent, f->agent[0]);
+    new_ticket(f, &t); /* agent 1 would be next, but the role has expired */
+    assert_string_equal(t.agent, f->agent[0]);
+    assert_int_equal(do_action(f, t.id, "assign", json_object(), NULL, &err), -1);
+    assert_int_equal(err.code, OB_E_UNPROCESSABLE);
+
+    int rc = do_action(f, t.id, "assign", json_pack("{s:s}", "agent_id", f->agent[1]), NULL, &err);
+    if (rc == 0) print_error("a ticket was assigned to an agent whose role expired\n");
+    assert_int_equal(rc, -1);
+    assert_int_equal(err.code, OB_E_UNPROCESSABLE);
+    assert_string_equal(ob_row_text(load(f, "tickets", t.id), "assigned_agent_id"), f->agent[0]);
+    assert_int_equal(agent_count(f, 1), 0);
+}
+
 /* docs/api.md: current_ticket_count counts the agent's tickets in an active
  * status. Deleting an active ticket must give its agent the load back. */
 static void test_delete_releases_agent(void **state)
@@ -749,6 +791,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resolve_reopen_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_assign, setup, teardown),
         cmocka_unit_test_setup_teardown(test_references, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_assign_expired_role, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_releases_agent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan_limits, setup, teardown),
     };
