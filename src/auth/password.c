@@ -51,7 +51,12 @@ void ob_password_dummy_verify(const char *pw)
 
 int ob_password_check(const char *pw, ob_err *err)
 {
-    size_t n = strlen(pw);
+    size_t bytes = strlen(pw);
+    if (!ob_utf8_valid(pw, bytes)) {
+        ob_err_set(err, OB_E_VALIDATION, "the password must be valid UTF-8");
+        return ob_err_field_add(err, "password", "is not valid UTF-8");
+    }
+    size_t n = ob_utf8_len(pw, bytes); /* the policy counts characters, not bytes */
     if (n < OB_PASSWORD_MIN_LEN) {
         ob_err_set(err, OB_E_VALIDATION, "the password must have at least %d characters", OB_PASSWORD_MIN_LEN);
         return ob_err_field_add(err, "password", "is too short");
@@ -60,8 +65,11 @@ int ob_password_check(const char *pw, ob_err *err)
         ob_err_set(err, OB_E_VALIDATION, "the password is too long");
         return ob_err_field_add(err, "password", "is too long");
     }
+    /* all one character: every code point equals the first one */
+    size_t first = 1;
+    while (first < bytes && (pw[first] & 0xC0) == 0x80) first++;
     bool same = true;
-    for (size_t i = 1; i < n; i++) same &= pw[i] == pw[0];
+    for (size_t i = first; i < bytes; i += first) same &= i + first <= bytes && memcmp(pw + i, pw, first) == 0;
     if (same) {
         ob_err_set(err, OB_E_VALIDATION, "the password is too weak");
         return ob_err_field_add(err, "password", "is too weak");

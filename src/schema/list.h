@@ -16,6 +16,7 @@
 #define OB_LIST_MAX_IN 100
 #define OB_LIST_DEFAULT_LIMIT 50
 #define OB_LIST_MAX_LIMIT 200
+#define OB_LIST_MAX_CURSOR 16384 /* as long as a request line may be */
 
 typedef enum ob_fop { OB_OP_EQ, OB_OP_NE, OB_OP_GT, OB_OP_GTE, OB_OP_LT, OB_OP_LTE, OB_OP_LIKE, OB_OP_IN, OB_OP_NULL } ob_fop;
 
@@ -39,8 +40,10 @@ typedef struct ob_listq {
     ob_value *after;                 /* cursor: values of the sort columns, or NULL */
 } ob_listq;
 
-/* Parse the query parameters of a list request. ctx may be NULL (then
- * masking is not consulted). Errors are OB_E_BAD_QUERY naming the parameter. */
+/* Parse the query parameters of a list request. ctx is required: its arena
+ * holds the parsed values, and its principal decides which fields are
+ * masked (and so not usable in filters or sorts). Errors are OB_E_BAD_QUERY
+ * naming the parameter. */
 int ob_listq_parse(ob_ctx *ctx, const ob_table *t, const ob_kv *params, int n, ob_listq *q, ob_err *err);
 /* Encode the cursor that continues after row r. */
 const char *ob_listq_cursor(ob_arena *a, const ob_listq *q, const ob_row *r);

@@ -76,7 +76,8 @@ static int parse_value(ob_arena *a, const ob_column *c, const char *s, ob_value 
         *v = ob_v_text(ob_ascii_lower(a, s));
         return 0;
     default:
-        if (strlen(s) > 1000) return -1;
+        /* a value may be as long as the column allows, in UTF-8 bytes */
+        if (strlen(s) > (size_t)(c->max > 0 ? c->max * 4 : 4000)) return -1;
         *v = ob_v_text((c->flags & OB_LOWER) ? ob_ascii_lower(a, s) : ob_arena_strdup(a, s));
         return 0;
     }
@@ -192,7 +193,7 @@ static int parse_cursor(ob_arena *a, const ob_table *t, const char *text, ob_lis
 {
     ob_sb raw;
     ob_sb_init_arena(&raw, a, 128);
-    if (strlen(text) > 4096 || ob_b64url_decode(&raw, text, strlen(text)) != 0) return bad(err, "cursor", "is not valid");
+    if (strlen(text) > OB_LIST_MAX_CURSOR || ob_b64url_decode(&raw, text, strlen(text)) != 0) return bad(err, "cursor", "is not valid");
     json_t *j = json_loadb(raw.buf, raw.len, JSON_REJECT_DUPLICATES, NULL);
     json_t *s = json_object_get(j, "s"), *v = json_object_get(j, "v");
     int rc = 0;

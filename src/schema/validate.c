@@ -23,6 +23,7 @@ static int text_value(ob_arena *a, const ob_column *c, json_t *j, ob_value *v, c
     if (!json_is_string(j)) return *problem = "must be a string", -1;
     const char *s = json_string_value(j);
     size_t n = json_string_length(j);
+    if (strlen(s) != n) return *problem = "must not contain NUL characters", -1;
     if (c->type == OB_F_TEXT) {
         if (c->max > 0 && (int64_t)ob_utf8_len(s, n) > c->max) return *problem = "is too long", -1;
         if ((c->flags & OB_REQUIRED) && n == 0) return *problem = "must not be empty", -1;

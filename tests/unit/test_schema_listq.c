@@ -636,37 +636,6 @@ static void test_cursor_roundtrip_escaped_text(void **state)
     roundtrip(f, "customers", "name,company_name,city,customer_code", r, &back);
 }
 
-/* list.h: "ctx may be NULL (then masking is not consulted)". Run in a child
- * so that a crash fails this test only. */
-static void test_parse_without_ctx(void **state)
-{
-    (void)state;
-    const ob_table *t = ob_fx_table("tickets");
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        /* cmocka catches these signals to fail a test and go on with the
-         * next one: in the child that would run the rest of the suite */
-        signal(SIGSEGV, SIG_DFL);
-        signal(SIGBUS, SIG_DFL);
-        signal(SIGILL, SIG_DFL);
-        signal(SIGFPE, SIG_DFL);
-        int dn = open("/dev/null", O_WRONLY);
-        if (dn >= 0) dup2(dn, 2);
-        ob_kv kv[] = {{"status", "open"}, {"limit", "5"}};
-        ob_listq q;
-        ob_err err;
-        int rc = ob_listq_parse(NULL, t, kv, 2, &q, &err);
-        _exit(rc == 0 && q.nf == 1 && q.limit == 5 ? 0 : 1);
-    }
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        print_error("ob_listq_parse(NULL, ...) crashed (wait status %#x)\n", (unsigned)status);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
-}
 
 int main(void)
 {
@@ -686,7 +655,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cursor_garbage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cursor_roundtrip_long_utf8_title, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cursor_roundtrip_escaped_text, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_parse_without_ctx, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

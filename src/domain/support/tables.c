@@ -11,10 +11,13 @@ OB_ENUM(ticket_criticality, "ticket_criticality", "low", "medium", "high", "crit
 OB_ENUM(ticket_source, "ticket_source", "portal", "email", "phone", "chat");
 OB_ENUM(sender_type, "sender_type", "customer", "agent", "system");
 OB_ENUM(message_type, "message_type", "text", "html", "attachment");
+OB_ENUM(category_type, "category_type", "support", "product");
 
 static const ob_column category_cols[] = {
     {"name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
     {"description", OB_F_TEXT, .max = 10000, .flags = OB_SEARCH},
+    {"category_type", OB_F_ENUM, .enm = &category_type, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "support",
+     .doc = "support: ticket categories (002, 000 ticket_categories); product: catalogue categories (003)"},
     {"parent_id", OB_F_REF, .ref = "categories", .on_delete = OB_DEL_SET_NULL,
      .doc = "subcategory of (000 subcategory)"},
     {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
@@ -29,7 +32,7 @@ static const ob_column category_cols[] = {
     {"icon_image_url", OB_F_TEXT, .max = 500},
 };
 const ob_resource ob_res_categories = {
-    .table = "categories", .doc = "ticket categories with their response and resolution SLA",
+    .table = "categories", .doc = "categories of tickets (with response and resolution SLA) and of products",
     OB_COLS(category_cols), .perm = "categories", .default_sort = "name",
 };
 

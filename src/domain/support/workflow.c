@@ -106,6 +106,7 @@ static int ticket_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
         if (ob_sql_load_internal(ctx, ob_registry_find("categories"), cat, &c, err) != 0) {
             if (err->code != OB_E_NOT_FOUND) return -1;
             ob_err_set(err, OB_E_UNPROCESSABLE, "\"category_id\" refers to a categories record that does not exist");
+            snprintf(err->field, sizeof err->field, "category_id");
             ob_err_field_add(err, "category_id", "refers to a record that does not exist");
             err->code = OB_E_UNPROCESSABLE;
             return -1;
@@ -147,10 +148,19 @@ static int ticket_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_
     return 0;
 }
 
+/* A deleted ticket no longer weighs on its agent. */
+static int ticket_before_delete(ob_ctx *ctx, const ob_row *old, ob_err *err)
+{
+    const char *agent = ob_row_text(old, "assigned_agent_id");
+    if (!agent || !ob_ticket_status_active(ob_row_text(old, "status"))) return 0;
+    return agent_load(ctx, agent, -1, err);
+}
+
 const ob_hooks ob_ticket_hooks = {
     .before_create = ticket_before_create,
     .after_create = ticket_after_create,
     .before_update = ticket_before_update,
+    .before_delete = ticket_before_delete,
 };
 
 static int stamp_resolved(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
@@ -220,11 +230,13 @@ int ob_ticket_assign(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
         ob_stmt *st;
         if (ob_db_prepare(ctx->db,
                           "SELECT COUNT(*) FROM users u JOIN user_roles ur ON ur.user_id = u.id AND ur.status = "
-                          "'active' JOIN roles r ON r.id = ur.role_id AND r.code = 'agent' WHERE u.id = ? AND "
-                          "u.is_active AND u.status = 'active' AND u.deleted_at IS NULL",
+                          "'active' JOIN roles r ON r.id = ur.role_id AND r.code = 'agent' AND r.status = 'active' "
+                          "WHERE u.id = ? AND u.is_active AND u.status = 'active' AND u.deleted_at IS NULL "
+                          "AND (ur.expires_at IS NULL OR ur.expires_at > ?)",
                           &st, err) != 0)
             return -1;
         ob_stmt_bind_text(st, 1, agent_id, err);
+        ob_stmt_bind_text(st, 2, ctx->now, err);
         if (ob_stmt_step(st, err) == 1) n = ob_stmt_col_i64(st, 0);
         ob_stmt_done(st);
         if (n == 0) {
