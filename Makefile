@@ -64,7 +64,8 @@ deps:
 
 run:
 	@scripts/deps.sh run
-	@$(MAKE) --no-print-directory all
+	@echo "opsbase: building"
+	@$(MAKE) -s --no-print-directory all
 	@scripts/run.sh $(B)/opsbase
 
 test:
