@@ -1,5 +1,4 @@
 /* fuzz_app.c - see fuzz_app.h. */
-#define _GNU_SOURCE
 #include "fuzz_app.h"
 
 #include <ftw.h>

@@ -48,7 +48,7 @@ const ob_resource ob_res_users = {
 };
 
 static const ob_column role_cols[] = {
-    {"name", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED},
+    {"name", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_UNIQUE, .doc = "unique per tenant (004)"},
     {"code", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_UNIQUE | OB_LOWER | OB_IMMUTABLE | OB_SORT},
     {"description", OB_F_TEXT, .max = 10000},
     {"is_system", OB_F_BOOL, .flags = OB_REQUIRED | OB_SERVER, .dflt = "false"},
@@ -69,9 +69,10 @@ static const ob_column permission_cols[] = {
     {"resource", OB_F_TEXT, .max = 100},
     {"action", OB_F_TEXT, .max = 100},
 };
+static const ob_index permission_idx[] = {{"resource,action", .unique = true}};
 const ob_resource ob_res_permissions = {
     .table = "permissions", .doc = "permission codes the server checks (read-only: defined by the code)",
-    OB_COLS(permission_cols), .perm = "team", .flags = OB_RES_READONLY, .default_sort = "code",
+    OB_COLS(permission_cols), OB_INDEXES(permission_idx), .perm = "team", .flags = OB_RES_READONLY, .default_sort = "code",
 };
 
 static const ob_column role_permission_cols[] = {

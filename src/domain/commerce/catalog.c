@@ -1,0 +1,64 @@
+/* catalog.c - one product catalogue: 001's products and variants, 004's
+ * products (sku, unit_cost -> cost_price, selling_price) and 003's gold-shop
+ * item master (inventory_items: images), plus 003's polymorphic images and
+ * category templates. */
+#include "domain/domains.h"
+#include "domain/commerce/commerce.h"
+#include "base/banned.h"
+
+OB_ENUM(image_entity, "image_entity", "product", "product_variant", "category", "customer", "user", "warehouse",
+        "supplier");
+
+static const ob_column image_cols[] = {
+    {"entity_type", OB_F_ENUM, .enm = &image_entity, .flags = OB_REQUIRED | OB_IMMUTABLE,
+     .doc = "what the image belongs to; 003's 'inventory_item' is 'product' (one catalogue)"},
+    {"entity_id", OB_F_TEXT, .max = 36, .flags = OB_REQUIRED | OB_IMMUTABLE | OB_LOWER,
+     .doc = "id of the row in the table named by entity_type (polymorphic, so not a foreign key)"},
+    {"file_path", OB_F_TEXT, .max = 500, .flags = OB_REQUIRED},
+    {"file_name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SEARCH | OB_SORT},
+    {"file_size", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .doc = "bytes"},
+    {"mime_type", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_LOWER},
+    {"width", OB_F_INT, .flags = OB_HAS_MIN, .min = 0, .doc = "pixels"},
+    {"height", OB_F_INT, .flags = OB_HAS_MIN, .min = 0, .doc = "pixels"},
+    {"alt_text", OB_F_TEXT, .max = 255, .flags = OB_SEARCH},
+    {"is_primary", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
+    {"sort_order", OB_F_INT, .flags = OB_REQUIRED | OB_SORT, .dflt = "0"},
+    {"thumbnail_path", OB_F_TEXT, .max = 500},
+    {"compressed_path", OB_F_TEXT, .max = 500},
+};
+static const ob_index image_idx[] = {{"entity_type,entity_id"}, {"entity_id,is_primary"}};
+const ob_resource ob_res_images = {
+    .table = "images", .doc = "images of products, categories, customers and users (003)",
+    OB_COLS(image_cols), OB_INDEXES(image_idx), .perm = "images", .default_sort = "sort_order",
+};
+
+static const ob_column product_cols[] = {
+    {"sku", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_UNIQUE | OB_SORT | OB_SEARCH,
+     .doc = "stock-keeping unit, unique in the tenant (004: unique per organization)"},
+    {"name", OB_F_TEXT, .max = 500, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
+    {"description", OB_F_TEXT, .max = 100000, .flags = OB_SEARCH},
+    {"category", OB_F_TEXT, .max = 255, .doc = "free-text category as a sales channel sends it (001)"},
+    {"category_id", OB_F_REF, .ref = "categories", .on_delete = OB_DEL_SET_NULL,
+     .doc = "product category of the catalogue (003's categories of inventory items)"},
+    {"brand", OB_F_TEXT, .max = 255, .flags = OB_SEARCH},
+    {"weight_grams", OB_F_INT, .flags = OB_HAS_MIN, .min = 0},
+    {"dimensions", OB_F_JSON, .doc = "{\"length\": 10, \"width\": 5, \"height\": 3, \"unit\": \"cm\"}"},
+    {"hsn_code", OB_F_TEXT, .max = 50, .doc = "Harmonized System code for GST"},
+    {"cost_price", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0,
+     .doc = "what one unit costs the business (001 cost_price, 004 unit_cost)"},
+    {"selling_price", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0},
+    {"mrp", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0, .doc = "maximum retail price"},
+    {"tax_rate", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 10000,
+     .doc = "percent, 0.00 to 100.00"},
+    {"images", OB_F_JSON, .dflt = "[]", .doc = "image URLs as a sales channel sends them (001)"},
+    {"primary_image_id", OB_F_REF, .ref = "images", .doc = "the main image (003 inventory_items)"},
+    {"gallery_images", OB_F_JSON, .doc = "array of image ids (003 inventory_items)"},
+    {"attributes", OB_F_JSON, .dflt = "{}", .doc = "{\"color\": \"Red\", \"material\": \"Cotton\"}"},
+    {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
+};
+static const ob_index product_idx[] = {{"is_active"}};
+const ob_resource ob_res_products = {
+    .table = "products", .doc = "the product catalogue (001 products, 004 products, 003 inventory items)",
+    OB_COLS(product_cols), OB_INDEXES(product_idx), .perm = "inventory", .flags = OB_RES_SOFT_DELETE,
+    .default_sort = "name",
+};

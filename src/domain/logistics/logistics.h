@@ -1,0 +1,39 @@
+/* logistics.h - hooks and seed rows of the logistics area: service requests
+ * and queues of the air-cargo portal (000), flights (000), shipments merged
+ * from 000, 001 and 004 with their items and tracking, NDR cases (001) and
+ * couriers (001). Table declarations live in the area's other .c files and
+ * are listed in resources.def. */
+#ifndef OB_DOMAIN_LOGISTICS_H
+#define OB_DOMAIN_LOGISTICS_H
+
+#include "schema/ctx.h"
+#include "schema/registry.h"
+
+/* service_requests: request_number (SR-000001) when not given; created_by
+ * is the signed-in user. */
+extern const ob_hooks ob_service_request_hooks;
+/* request_documents: uploaded_by is the signed-in user. */
+extern const ob_hooks ob_request_document_hooks;
+/* queue_numbers: queue_number (Q-000001) when not given; the service_center
+ * and service_type texts follow service_center_id / service_type_id when the
+ * client leaves them out. */
+extern const ob_hooks ob_queue_number_hooks;
+/* shipments: shipment_number (SHP-000001) and shipment_type when not given,
+ * and the columns each shipment type needs (see shipments.c). */
+extern const ob_hooks ob_shipment_hooks;
+/* tracking_events: event_code from the courier status (001) or
+ * "location_update" for a position report (004) when not given. */
+extern const ob_hooks ob_tracking_event_hooks;
+/* ndr_records: ndr_number (NDR-000001) and order_id from the shipment. */
+extern const ob_hooks ob_ndr_record_hooks;
+/* ndr_actions: performed_by is the signed-in user. */
+extern const ob_hooks ob_ndr_action_hooks;
+/* ndr_remarks: created_by is the signed-in user. */
+extern const ob_hooks ob_ndr_remark_hooks;
+
+/* Seed rows (listed in domain/seeds.def): 000's three service types in each
+ * tenant, 001's five courier types in the control database. */
+int ob_seed_logistics(ob_ctx *ctx, ob_err *err);
+int ob_seed_couriers(ob_ctx *ctx, ob_err *err);
+
+#endif

@@ -1,0 +1,153 @@
+/* Services of the air-cargo portal (000): the service catalogue, service
+ * centres, service requests with their documents, and the queue at the
+ * counters. 000 names service_centers and request_documents without defining
+ * them; they are designed here as its ERD and a portal user need them. */
+#include "domain/domains.h"
+#include "domain/logistics/logistics.h"
+#include "base/banned.h"
+
+OB_ENUM(service_status, "service_status", "active", "inactive");
+OB_ENUM(request_priority, "request_priority", "low", "medium", "high", "urgent");
+OB_ENUM(request_status, "service_request_status", "draft", "submitted", "in_review", "approved", "in_progress",
+        "completed", "cancelled", "rejected");
+OB_ENUM(request_document_status, "request_document_status", "pending", "uploaded", "verified", "rejected");
+OB_ENUM(queue_status, "queue_status", "waiting", "called", "serving", "completed", "no_show", "cancelled");
+
+/* NUMBER(p,s) limits as minor units: NUMBER(10,2) -> 99999999.99. */
+#define MAX_NUM_10_2 INT64_C(9999999999)
+#define MAX_NUM_15_2 INT64_C(999999999999999)
+
+static const ob_column service_type_cols[] = {
+    {"service_code", OB_F_TEXT, .max = 20, .flags = OB_REQUIRED | OB_UNIQUE | OB_SORT,
+     .doc = "AIR_FREIGHT, CUSTOMS, WAREHOUSE, ..."},
+    {"service_name", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
+    {"service_description", OB_F_TEXT, .max = 500, .flags = OB_SEARCH},
+    {"service_category", OB_F_TEXT, .max = 50, .flags = OB_INDEXED, .doc = "FREIGHT, CUSTOMS, WAREHOUSE, ..."},
+    {"base_price", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MAX, .max = MAX_NUM_10_2},
+    {"currency", OB_F_TEXT, .max = 3, .dflt = "USD", .doc = "ISO 4217"},
+    {"sla_hours", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 999, .dflt = "24"},
+    {"requires_approval", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false",
+     .doc = "requests of this type go through in_review/approved before work starts"},
+    {"status", OB_F_ENUM, .enm = &service_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "active"},
+};
+const ob_resource ob_res_service_types = {
+    .table = "service_types", .doc = "the catalogue of services customers can request (000)",
+    OB_COLS(service_type_cols), .perm = "services", .default_sort = "service_code",
+};
+
+static const ob_column service_center_cols[] = {
+    {"code", OB_F_TEXT, .max = 20, .flags = OB_REQUIRED | OB_UNIQUE | OB_SORT, .doc = "short code shown on tickets"},
+    {"name", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH,
+     .doc = "the name 000's queue_numbers.service_center holds"},
+    {"airport_code", OB_F_TEXT, .max = 3, .flags = OB_INDEXED, .doc = "IATA code of the airport served"},
+    {"address_line1", OB_F_TEXT, .max = 200},
+    {"address_line2", OB_F_TEXT, .max = 200},
+    {"city", OB_F_TEXT, .max = 100, .flags = OB_SORT | OB_SEARCH},
+    {"state", OB_F_TEXT, .max = 100},
+    {"postal_code", OB_F_TEXT, .max = 20},
+    {"country", OB_F_TEXT, .max = 2, .doc = "ISO 3166-1 alpha-2"},
+    {"phone", OB_F_TEXT, .max = 20},
+    {"email", OB_F_TEXT, .max = 255, .flags = OB_LOWER},
+    {"timezone", OB_F_TEXT, .max = 50, .doc = "IANA name, e.g. Asia/Kolkata"},
+    {"opening_hours", OB_F_JSON, .doc = "e.g. {\"mon\": [\"08:00\", \"18:00\"]}"},
+    {"counters", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 999,
+     .doc = "service counters open to the queue"},
+    {"manager_id", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
+    {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
+};
+const ob_resource ob_res_service_centers = {
+    .table = "service_centers", .doc = "counters and offices where customers are served (000 queue)",
+    OB_COLS(service_center_cols), .perm = "services", .default_sort = "code",
+};
+
+static const ob_column service_request_cols[] = {
+    {"request_number", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
+     .doc = "generated (SR-000001) when not given"},
+    {"customer_id", OB_F_REF, .ref = "customers", .flags = OB_REQUIRED | OB_IMMUTABLE},
+    {"service_type_id", OB_F_REF, .ref = "service_types", .flags = OB_REQUIRED},
+    {"request_title", OB_F_TEXT, .max = 200, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
+    {"request_description", OB_F_TEXT, .max = 100000, .flags = OB_SEARCH},
+    {"priority", OB_F_ENUM, .enm = &request_priority, .flags = OB_REQUIRED | OB_SORT, .dflt = "medium"},
+    {"status", OB_F_ENUM, .enm = &request_status, .flags = OB_REQUIRED, .dflt = "submitted",
+     .doc = "draft: being written; submitted: sent by the customer; in_review: checked by staff (types that "
+            "require approval); approved: may start; in_progress: being worked; completed: done; cancelled: "
+            "withdrawn; rejected: refused in review"},
+    {"estimated_cost", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MAX, .max = MAX_NUM_15_2},
+    {"actual_cost", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MAX, .max = MAX_NUM_15_2},
+    {"currency", OB_F_TEXT, .max = 3, .dflt = "USD", .doc = "ISO 4217"},
+    {"requested_date", OB_F_DATE, .flags = OB_SORT},
+    {"expected_completion_date", OB_F_DATE, .flags = OB_SORT, .doc = "not before requested_date"},
+    {"actual_completion_date", OB_F_DATE},
+    {"assigned_to", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
+    {"created_by", OB_F_REF, .ref = "users", .flags = OB_REQUIRED | OB_SERVER, .doc = "the user who created it"},
+    {"approved_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
+    {"approved_at", OB_F_TIMESTAMP},
+    {"completed_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
+    {"completed_at", OB_F_TIMESTAMP},
+};
+static const ob_index service_request_idx[] = {{"status"}, {"customer_id,status"}};
+static const ob_check service_request_checks[] = {
+    {"chk_service_request_dates", "expected_completion_date", OB_CMP_GTE, "requested_date"},
+};
+const ob_resource ob_res_service_requests = {
+    .table = "service_requests", .doc = "services a customer asked for (000)",
+    OB_COLS(service_request_cols), OB_INDEXES(service_request_idx), OB_CHECKS(service_request_checks),
+    .perm = "services", .customer_scope = "customer_id", .hooks = &ob_service_request_hooks,
+    .default_sort = "-created_at",
+};
+
+static const ob_column request_document_cols[] = {
+    {"service_request_id", OB_F_REF, .ref = "service_requests", .on_delete = OB_DEL_CASCADE,
+     .flags = OB_REQUIRED | OB_IMMUTABLE},
+    {"document_name", OB_F_TEXT, .max = 200, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
+    {"document_type", OB_F_TEXT, .max = 50, .flags = OB_INDEXED,
+     .doc = "commercial_invoice, packing_list, certificate_of_origin, ..."},
+    {"is_required", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false",
+     .doc = "the request cannot proceed without it"},
+    {"status", OB_F_ENUM, .enm = &request_document_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "pending",
+     .doc = "pending: expected, no file yet; uploaded: file given; verified: checked by staff; rejected: not "
+            "acceptable (see rejection_reason)"},
+    {"file_name", OB_F_TEXT, .max = 255},
+    {"file_path", OB_F_TEXT, .max = 1000},
+    {"file_size", OB_F_INT, .flags = OB_HAS_MIN, .min = 0, .doc = "bytes"},
+    {"mime_type", OB_F_TEXT, .max = 100},
+    {"file_hash", OB_F_TEXT, .max = 64, .doc = "SHA-256, hex"},
+    {"uploaded_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER},
+    {"verified_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
+    {"verified_at", OB_F_TIMESTAMP},
+    {"rejection_reason", OB_F_TEXT, .max = 500},
+    {"notes", OB_F_TEXT, .max = 2000},
+};
+const ob_resource ob_res_request_documents = {
+    .table = "request_documents", .doc = "documents a service request needs or has (000 ERD)",
+    OB_COLS(request_document_cols), .perm = "services", .customer_scope = "service_request_id.customer_id",
+    .hooks = &ob_request_document_hooks, .default_sort = "created_at",
+};
+
+static const ob_column queue_number_cols[] = {
+    {"queue_number", OB_F_TEXT, .max = 20, .flags = OB_REQUIRED | OB_GENERATED | OB_SORT,
+     .doc = "generated (Q-000001) when not given"},
+    {"customer_id", OB_F_REF, .ref = "customers", .flags = OB_REQUIRED | OB_IMMUTABLE},
+    {"service_center_id", OB_F_REF, .ref = "service_centers"},
+    {"service_center", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_GENERATED,
+     .doc = "the centre's name; taken from service_center_id when not given"},
+    {"service_type_id", OB_F_REF, .ref = "service_types", .on_delete = OB_DEL_SET_NULL},
+    {"service_type", OB_F_TEXT, .max = 50, .doc = "taken from service_type_id (its service_code) when not given"},
+    {"queue_date", OB_F_DATE, .flags = OB_REQUIRED | OB_SORT, .dflt = "today"},
+    {"estimated_wait_minutes", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 9999},
+    {"actual_wait_minutes", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 9999},
+    {"status", OB_F_ENUM, .enm = &queue_status, .flags = OB_REQUIRED, .dflt = "waiting",
+     .doc = "waiting: in the queue; called: called to a counter; serving: being served; completed: done; "
+            "no_show: did not come when called; cancelled: left the queue"},
+    {"called_at", OB_F_TIMESTAMP},
+    {"served_at", OB_F_TIMESTAMP},
+    {"completed_at", OB_F_TIMESTAMP},
+    {"served_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
+    {"notes", OB_F_TEXT, .max = 500},
+};
+static const ob_index queue_number_idx[] = {{"queue_date,service_center"}, {"queue_date,service_center_id"}, {"status"}};
+const ob_resource ob_res_queue_numbers = {
+    .table = "queue_numbers", .doc = "queue tickets of customers at service centres (000)",
+    OB_COLS(queue_number_cols), OB_INDEXES(queue_number_idx), .perm = "services", .customer_scope = "customer_id",
+    .hooks = &ob_queue_number_hooks, .default_sort = "-created_at",
+};
