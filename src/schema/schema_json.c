@@ -94,6 +94,20 @@ void ob_schema_json(ob_sb *out)
             ob_jw_obj_close(&w);
         }
         ob_jw_arr_close(&w);
+        if (r->nchecks) {
+            static const char *const ops[] = {"=", "<>", "<", "<=", ">", ">="};
+            ob_jw_key(&w, "checks");
+            ob_jw_arr_open(&w);
+            for (int k = 0; k < r->nchecks; k++) {
+                ob_jw_obj_open(&w);
+                ob_jw_kstr(&w, "name", r->checks[k].name);
+                ob_jw_kstr(&w, "left", r->checks[k].left);
+                ob_jw_kstr(&w, "op", ops[r->checks[k].op]);
+                ob_jw_kstr(&w, "right", r->checks[k].right);
+                ob_jw_obj_close(&w);
+            }
+            ob_jw_arr_close(&w);
+        }
         if (r->fsm) {
             ob_jw_key(&w, "state_machine");
             ob_jw_obj_open(&w);

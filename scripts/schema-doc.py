@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Writes docs/schema.md from `opsbase schema --json` (the live registry), so the
+document cannot drift from the code. Usage: schema-doc.py OPSBASE_BIN [--stdout]"""
+import json, os, subprocess, sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def type_text(c):
+    t = c["type"]
+    if t == "text":
+        return f"text({c['max_length']})"
+    if t == "decimal":
+        return f"decimal(scale {c['scale']})"
+    if t == "enum":
+        return "enum: " + ", ".join(c["values"])
+    if t == "reference":
+        return f"→ {c['references']} (on delete {c['on_delete'].replace('_', ' ')})"
+    return t
+
+
+def constraints(c):
+    out = []
+    if not c["nullable"]:
+        out.append("not null")
+    if c.get("unique"):
+        out.append("unique")
+    if "min" in c:
+        out.append(("> " if c.get("min_exclusive") else ">= ") + str(c["min"]))
+    if "max" in c:
+        out.append("<= " + str(c["max"]))
+    if "default" in c:
+        out.append(f"default `{c['default']}`")
+    if "generated_as" in c:
+        out.append(f"generated as `{c['generated_as']}`")
+    for flag, word in (("indexed", "indexed"), ("searchable", "full-text"), ("sortable", "sortable"),
+                       ("server_set", "server-set"), ("immutable", "immutable"), ("secret", "secret"),
+                       ("masked", "masked"), ("server_default", "filled by the server when absent")):
+        if c.get(flag):
+            out.append(word)
+    return ", ".join(out)
+
+
+def render(schema):
+    lines = ["# Schema", "",
+             f"Generated from the registry by `scripts/schema-doc.py` (schema version {schema['version']}).",
+             "Every table also has the columns the engine adds (shown first). Money and other exact",
+             "quantities are decimals, timestamps RFC 3339 UTC with milliseconds.", ""]
+    for db in ("control", "tenant"):
+        lines += [f"## {'Control database (platform)' if db == 'control' else 'Tenant databases'}", ""]
+        for t in schema["tables"]:
+            if t["database"] != db:
+                continue
+            flags = [w for k, w in (("read_only", "read-only API"), ("soft_delete", "soft delete")) if t.get(k)]
+            if not t.get("api"):
+                flags.append("no API")
+            head = f"### {t['name']}"
+            lines += [head, "", (t.get("doc") or "") + (f" ({'; '.join(flags)})" if flags else ""), ""]
+            if t.get("customer_scope"):
+                lines += [f"Customer users see rows through `{t['customer_scope']}`.", ""]
+            lines += ["| column | type | constraints | notes |", "|---|---|---|---|"]
+            for c in t["columns"]:
+                doc = (c.get("doc") or "").replace("|", "\\|")
+                typ = type_text(c).replace("|", "\\|")
+                lines.append(f"| {c['name']} | {typ} | {constraints(c)} | {doc} |")
+            if t.get("indexes"):
+                lines += ["", "Indexes: " + "; ".join(
+                    ("unique " if i["unique"] else "") + f"({i['columns']})" + (f" where {i['where']}" if i.get("where") else "")
+                    for i in t["indexes"])]
+            if t.get("checks"):
+                lines += ["", "Checks: " + "; ".join(f"{k['name']}: {k['left']} {k['op']} {k['right']}"
+                                                     for k in t["checks"])]
+            if t.get("state_machine"):
+                sm = t["state_machine"]
+                lines += ["", f"State machine on `{sm['column']}`: " + "; ".join(
+                    f"{tr['event']}: {tr['from']} → {tr['to']}" for tr in sm["transitions"])]
+            lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    bin_ = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("--") else os.path.join(ROOT, "build", "opsbase")
+    schema = json.loads(subprocess.check_output([bin_, "schema", "--json"], text=True))
+    text = render(schema)
+    if "--stdout" in sys.argv:
+        sys.stdout.write(text)
+    else:
+        with open(os.path.join(ROOT, "docs", "schema.md"), "w", encoding="utf-8") as fh:
+            fh.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
