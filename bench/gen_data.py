@@ -148,6 +148,9 @@ def main():
     rnd = random.Random(a.seed)
     now_ms = int(time.time() * 1000) - 60000
     db = sqlite3.connect(a.db, isolation_level=None)
+    # Bulk load without a journal (nothing else has the file open), then put
+    # the file back in WAL mode, as the server expects it.
+    db.execute("PRAGMA journal_mode = OFF")
     db.execute("PRAGMA synchronous = OFF")
     db.execute("PRAGMA cache_size = -262144")
     db.execute("PRAGMA foreign_keys = ON")
@@ -156,7 +159,7 @@ def main():
     if a.tickets:
         gen_tickets(db, a.tickets, ids, now_ms, rnd)
     db.execute("COMMIT")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.execute("PRAGMA journal_mode = WAL")
     db.close()
 
 

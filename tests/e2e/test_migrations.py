@@ -1,0 +1,64 @@
+"""Versioned migrations: `opsbase migrate` brings every database to the binary's
+schema version, is idempotent, and nothing runs on a database newer than the
+binary. These tests use their own data directories (SQLite files)."""
+import json
+import sqlite3
+import subprocess
+
+import helpers as h
+
+
+def run(opsbase_bin, *args, timeout=60):
+    return subprocess.run([str(opsbase_bin), *args], capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def schema_version(opsbase_bin):
+    return json.loads(run(opsbase_bin, "schema", "--json").stdout)["version"]
+
+
+def db_version(path):
+    with sqlite3.connect(path) as c:
+        return c.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
+
+
+def provision(opsbase_bin, data):
+    r = run(opsbase_bin, "tenant", "create", "mig", "--plan", "starter", "--owner-email", "o@mig.test",
+            "--owner-password", h.OWNER_PASSWORD, "--data", str(data))
+    assert r.returncode == 0, r.stderr
+
+
+def test_migrate_records_the_version_and_is_idempotent(opsbase_bin, tmp_path):
+    data = tmp_path / "data"
+    provision(opsbase_bin, data)
+    want = schema_version(opsbase_bin)
+    assert db_version(data / "control.db") == want
+    assert db_version(data / "tenants" / "mig.db") == want
+    for _ in range(2):
+        r = run(opsbase_bin, "migrate", "--data", str(data))
+        assert r.returncode == 0, r.stderr
+        assert f"schema version {want}" in r.stdout
+    with sqlite3.connect(data / "control.db") as c:
+        assert c.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == want
+
+
+def test_a_newer_control_database_is_refused(opsbase_bin, tmp_path):
+    data = tmp_path / "data"
+    provision(opsbase_bin, data)
+    with sqlite3.connect(data / "control.db") as c:
+        c.execute("INSERT INTO schema_migrations VALUES (999, '2030-01-01T00:00:00.000Z', 'from the future')")
+    r = run(opsbase_bin, "serve", "--data", str(data), "--listen", "127.0.0.1:0", timeout=20)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert "999" in r.stderr and "upgrade opsbase" in r.stderr
+    r = run(opsbase_bin, "migrate", "--data", str(data))
+    assert r.returncode == 1 and "upgrade opsbase" in r.stderr
+
+
+def test_a_newer_tenant_database_is_refused(opsbase_bin, tmp_path):
+    data = tmp_path / "data"
+    provision(opsbase_bin, data)
+    with sqlite3.connect(data / "tenants" / "mig.db") as c:
+        c.execute("INSERT INTO schema_migrations VALUES (999, '2030-01-01T00:00:00.000Z', 'from the future')")
+    r = run(opsbase_bin, "serve", "--data", str(data), "--listen", "127.0.0.1:0", timeout=20)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert "upgrade opsbase" in r.stderr
