@@ -4,6 +4,7 @@
 
 #include "audit/audit.h"
 #include "auth/password.h"
+#include "auth/pcache.h"
 #include "auth/rbac.h"
 #include "auth/session.h"
 #include "base/base.h"
@@ -72,6 +73,7 @@ static int record(ob_ctx *ctx, ob_login *in, const char *user_id, bool ok, const
                          "UPDATE users SET failed_login_attempts = failed_login_attempts + 1, locked_until = CASE "
                          "WHEN failed_login_attempts >= ? THEN ? ELSE locked_until END WHERE id = ?",
                          v, 3, err);
+        ob_registry_auth_changed(); /* a lock ends the user's sessions at once */
     }
     if (rc == 0 && ok) {
         ob_value v[] = {ob_v_text(ctx->now), ob_v_text(user_id)};
@@ -168,7 +170,40 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     const char *us = strchr(slug_start, '_');
     if (!us || us == slug_start) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the token is not valid");
     char *slug = ob_arena_strndup(ctx->arena, slug_start, (size_t)(us - slug_start));
+    char hash[65];
+    ob_token_hash(tok, n, hash);
     ob_tenant_info *ti;
+    ob_principal *cached;
+    if (ob_pcache_get(hash, ctx->arena, ctx->now_ms, &ti, &cached)) {
+        /* One primary-key read confirms the session still exists in this
+         * tenant's database: a tenant deleted (or recreated) and a session
+         * ended by another process stop at once, not after the TTL. */
+        ob_conn *rc_conn;
+        if (ob_db_tenant_exists(ctx->store, ti->slug) &&
+            ob_db_acquire(ctx->store, ti->slug, ti->id, OB_DB_READ, &rc_conn, err) == 0) {
+            ob_stmt *st;
+            int live = -1;
+            if (ob_db_prepare(rc_conn,
+                              "SELECT 1 FROM user_sessions WHERE id = ? AND user_id = ? AND session_token = ? AND "
+                              "terminated_at IS NULL",
+                              &st, err) == 0) {
+                ob_stmt_bind_text(st, 1, cached->session_id, err);
+                ob_stmt_bind_text(st, 2, cached->user_id, err);
+                ob_stmt_bind_text(st, 3, hash, err);
+                live = ob_stmt_step(st, err);
+                ob_stmt_done(st);
+            }
+            if (live == 1) {
+                ctx->tenant = ti;
+                ctx->who = cached;
+                ctx->db = rc_conn;
+                return 0;
+            }
+            ob_db_release(rc_conn);
+        }
+        ob_pcache_drop(hash);
+    }
+    uint64_t epoch = ob_registry_auth_epoch(); /* before reading: a write meanwhile makes the entry stale */
     if (find_tenant(ctx, slug, &ti, err) != 0) {
         if (err->code == OB_E_NOT_FOUND) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the token is not valid");
         return -1;
@@ -180,8 +215,6 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
         return -1;
     }
     ctx->db = c;
-    char hash[65];
-    ob_token_hash(tok, n, hash);
     ob_stmt *st;
     if (ob_db_prepare(c,
                       "SELECT s.id, s.user_id, s.expires_at, s.last_activity_at, u.email, u.name, u.is_owner, "
@@ -200,9 +233,9 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     ob_principal *p = ob_arena_zalloc(ctx->arena, sizeof *p);
     p->session_id = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
     p->user_id = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 1, NULL));
-    const char *expires = ob_stmt_col_text(st, 2, NULL);
+    const char *expires = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 2, NULL) ? ob_stmt_col_text(st, 2, NULL) : "");
     const char *activity = ob_stmt_col_text(st, 3, NULL);
-    bool expired = !expires || strcmp(expires, ctx->now) <= 0;
+    bool expired = !*expires || strcmp(expires, ctx->now) <= 0;
     char *last = ob_arena_strdup(ctx->arena, activity ? activity : "");
     p->email = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 4, NULL));
     p->name = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 5, NULL));
@@ -219,6 +252,8 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     if (!active || is_locked) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the account is not active");
     if (ob_rbac_load(ctx, p->user_id, p, err) != 0) return -1;
     ctx->who = p;
+    int64_t expires_ms;
+    if (ob_ts_parse(expires, &expires_ms) == 0) ob_pcache_put(hash, ti, p, expires_ms, ctx->now_ms, epoch);
     /* last activity, written at most once a minute per session */
     int64_t last_ms;
     if (ob_ts_parse(last, &last_ms) != 0 || ctx->now_ms - last_ms > 60000) {
@@ -246,5 +281,6 @@ int ob_session_logout(ob_ctx *ctx, ob_err *err)
                     "termination_reason = 'user_logout' WHERE id = ?",
                     v, 4, err) != 0)
         return -1;
+    ob_registry_auth_changed(); /* the cached principal of this token must go */
     return ob_audit_event(ctx, "logout", "users", ctx->who->user_id, ctx->who->user_id, NULL, err);
 }

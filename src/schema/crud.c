@@ -40,6 +40,7 @@ int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
     if (h && h->before_create && h->before_create(ctx, row, err) != 0) return -1;
     if (ob_validate_row(ctx, row, err) != 0) return -1;
     if (ob_sql_insert(ctx, row, err) != 0) return -1;
+    if (t->res->flags & OB_RES_AUTH) ob_registry_auth_changed();
     if (ob_audit_change(ctx, "create", NULL, row, err) != 0) return -1;
     if (h && h->after_create && h->after_create(ctx, row, err) != 0) return -1;
     return 0;
@@ -74,6 +75,7 @@ int ob_crud_save(ob_ctx *ctx, const ob_row *old, ob_row *row, const char *action
     if (t->version_col >= 0) ob_row_set_int(row, "version", old_version + 1);
     if (ob_validate_row(ctx, row, err) != 0) return -1;
     if (ob_sql_update(ctx, row, old_version, err) != 0) return -1;
+    if (t->res->flags & OB_RES_AUTH) ob_registry_auth_changed();
     if (ob_audit_change(ctx, action, old, row, err) != 0) return -1;
     if (h && h->after_update && h->after_update(ctx, old, row, err) != 0) return -1;
     return 0;
@@ -151,6 +153,7 @@ int ob_crud_delete(ob_ctx *ctx, const ob_table *t, const char *id, int64_t if_ma
     } else if (ob_sql_delete(ctx, t, ob_row_text(old, "id"), err) != 0) {
         return -1;
     }
+    if (t->res->flags & OB_RES_AUTH) ob_registry_auth_changed();
     return ob_audit_change(ctx, "delete", old, NULL, err);
 }
 

@@ -155,6 +155,18 @@ int ob_registry_version(void)
     return schema_version;
 }
 
+static _Atomic uint64_t auth_epoch = 1;
+
+uint64_t ob_registry_auth_epoch(void)
+{
+    return auth_epoch;
+}
+
+void ob_registry_auth_changed(void)
+{
+    auth_epoch++;
+}
+
 int ob_col_scale(const ob_column *c)
 {
     return c->scale > 0 ? c->scale : 2;

@@ -151,6 +151,7 @@ enum {
     OB_RES_NO_API      = 1u << 2, /* no generic routes (internal tables) */
     OB_RES_APPEND_ONLY = 1u << 3, /* no updated_at/version (events, logs) */
     OB_RES_NO_AUDIT    = 1u << 4, /* writes are not audited (the audit log itself) */
+    OB_RES_AUTH        = 1u << 5, /* writes change who may do what: cached principals are dropped */
 };
 
 typedef struct ob_resource {
@@ -204,6 +205,11 @@ const ob_table *ob_registry_find(const char *name);
 int ob_table_col(const ob_table *t, const char *name); /* index or -1 */
 /* The current schema version: the highest `since` anywhere. */
 int ob_registry_version(void);
+
+/* A counter bumped by every write to an OB_RES_AUTH table (and by sign-in
+ * and sign-out): caches of principals compare it to know they are stale. */
+uint64_t ob_registry_auth_epoch(void);
+void ob_registry_auth_changed(void);
 
 /* Scale of a DECIMAL column (2 when 0). */
 int ob_col_scale(const ob_column *c);

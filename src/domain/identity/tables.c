@@ -44,7 +44,7 @@ static const ob_index user_idx[] = {{"user_type,status"}};
 const ob_resource ob_res_users = {
     .table = "users", .doc = "people who sign in: staff, agents and customer users",
     OB_COLS(user_cols), OB_INDEXES(user_idx), .perm = "team", .perm_create = "team.invite",
-    .flags = OB_RES_SOFT_DELETE, .hooks = &ob_user_hooks, .default_sort = "-created_at",
+    .flags = OB_RES_SOFT_DELETE | OB_RES_AUTH, .hooks = &ob_user_hooks, .default_sort = "-created_at",
 };
 
 static const ob_column role_cols[] = {
@@ -58,7 +58,7 @@ static const ob_column role_cols[] = {
 const ob_resource ob_res_roles = {
     .table = "roles", .doc = "roles grouping permissions; system roles cannot be deleted",
     OB_COLS(role_cols), .perm = "team", .perm_create = "team.roles", .perm_edit = "team.roles",
-    .perm_delete = "team.roles", .hooks = &ob_role_hooks,
+    .perm_delete = "team.roles", .hooks = &ob_role_hooks, .flags = OB_RES_AUTH,
 };
 
 static const ob_column permission_cols[] = {
@@ -72,7 +72,8 @@ static const ob_column permission_cols[] = {
 static const ob_index permission_idx[] = {{"resource,action", .unique = true}};
 const ob_resource ob_res_permissions = {
     .table = "permissions", .doc = "permission codes the server checks (read-only: defined by the code)",
-    OB_COLS(permission_cols), OB_INDEXES(permission_idx), .perm = "team", .flags = OB_RES_READONLY, .default_sort = "code",
+    OB_COLS(permission_cols), OB_INDEXES(permission_idx), .perm = "team", .flags = OB_RES_READONLY | OB_RES_AUTH,
+    .default_sort = "code",
 };
 
 static const ob_column role_permission_cols[] = {
@@ -84,7 +85,7 @@ const ob_resource ob_res_role_permissions = {
     .table = "role_permissions", .doc = "which permissions a role grants",
     OB_COLS(role_permission_cols), OB_INDEXES(role_permission_idx), .perm = "team",
     .perm_create = "team.roles", .perm_edit = "team.roles", .perm_delete = "team.roles",
-    .flags = OB_RES_APPEND_ONLY,
+    .flags = OB_RES_APPEND_ONLY | OB_RES_AUTH,
 };
 
 static const ob_column user_role_cols[] = {
@@ -100,7 +101,7 @@ const ob_resource ob_res_user_roles = {
     .table = "user_roles", .doc = "roles held by users",
     OB_COLS(user_role_cols), OB_INDEXES(user_role_idx), .perm = "team",
     .perm_create = "team.roles", .perm_edit = "team.roles", .perm_delete = "team.roles",
-    .hooks = &ob_user_role_hooks,
+    .hooks = &ob_user_role_hooks, .flags = OB_RES_AUTH,
 };
 
 static const ob_column session_cols[] = {
@@ -125,7 +126,8 @@ static const ob_column session_cols[] = {
 };
 const ob_resource ob_res_user_sessions = {
     .table = "user_sessions", .doc = "sign-in sessions (bearer tokens stored as hashes)",
-    OB_COLS(session_cols), .perm = "sessions", .flags = OB_RES_READONLY | OB_RES_APPEND_ONLY | OB_RES_NO_AUDIT,
+    OB_COLS(session_cols), .perm = "sessions",
+    .flags = OB_RES_READONLY | OB_RES_APPEND_ONLY | OB_RES_NO_AUDIT | OB_RES_AUTH,
     .default_sort = "-created_at",
 };
 
