@@ -11,7 +11,7 @@ creation order, RFC 3339 timestamps with milliseconds, CUS-/TKT- numbers and
 their counters in `sequences`, SLA due times, assigned agents and their
 `current_ticket_count`). The server is not running while this writes.
 
-usage: gen_data.py DB --customers N [--tickets N] [--seed S]
+usage: gen_data.py DB... --customers N [--tickets N] [--seed S]
 """
 import argparse
 import os
@@ -138,16 +138,22 @@ def gen_tickets(db, n, customer_ids, now_ms, rnd):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("db")
+    ap.add_argument("db", nargs="+")
     ap.add_argument("--customers", type=int, required=True)
     ap.add_argument("--tickets", type=int, default=0)
     ap.add_argument("--seed", type=int, default=5)
     a = ap.parse_args()
-    if not os.path.exists(a.db):
-        sys.exit("gen_data: %s does not exist (create the tenant first)" % a.db)
-    rnd = random.Random(a.seed)
+    for path in a.db:
+        if not os.path.exists(path):
+            sys.exit("gen_data: %s does not exist (create the tenant first)" % path)
+    for i, path in enumerate(a.db):
+        fill(path, a, a.seed + i)
+
+
+def fill(path, a, seed):
+    rnd = random.Random(seed)
     now_ms = int(time.time() * 1000) - 60000
-    db = sqlite3.connect(a.db, isolation_level=None)
+    db = sqlite3.connect(path, isolation_level=None)
     # Bulk load without a journal (nothing else has the file open), then put
     # the file back in WAL mode, as the server expects it.
     db.execute("PRAGMA journal_mode = OFF")

@@ -4,9 +4,9 @@
 #   deps.sh test  - plus what the tests need
 set -e
 mode=${1:-run}
-pkgs="pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev liboath-dev uuid-dev"
+pkgs="pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev liboath-dev uuid-dev libpq-dev"
 if [ "$mode" = test ]; then
-    pkgs="$pkgs libcmocka-dev python3 python3-pytest python3-httpx curl"
+    pkgs="$pkgs libcmocka-dev python3 python3-pytest python3-httpx curl postgresql"
 fi
 missing=""
 for p in $pkgs; do

@@ -69,7 +69,7 @@ static bool visible(const ob_column *c)
  * ones after create. */
 static bool writable(const ob_column *c, col_mode m)
 {
-    if (c->flags & (OB_SECRET | OB_SERVER)) return false;
+    if (c->flags & OB_SERVER) return false; /* a secret that is not server-set is write-only */
     return m != MODE_UPDATE || !(c->flags & OB_IMMUTABLE);
 }
 
@@ -315,6 +315,7 @@ static void col_schema(oa *o, const ob_column *c, col_mode m)
     bool nullable = !(c->flags & OB_REQUIRED) && m != MODE_PARAM;
     const char *type = schema_type(c->type);
     ob_jw_obj_open(w);
+    if (c->flags & OB_SECRET) ob_jw_kbool(w, "writeOnly", true);
     if (type) type_kw(w, type, nullable);
     else if (c->flags & OB_REQUIRED) { /* any JSON value but null */
         ob_jw_key(w, "not");

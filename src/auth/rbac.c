@@ -59,34 +59,40 @@ static bool is_one_of(const char *s, const char *const *list)
     return false;
 }
 
-/* The grant rules of the seed roles. */
+/* The grant rules of the seed roles. A code is "<module>.<verb>"; "view"
+ * and "track" are the reading verbs. */
 static bool grants(const char *role, const char *code)
 {
-    static const char *const operational[] = {"customers", "tickets", "orders", "shipments", "ndr", "inventory", NULL};
-    static const char *const private_views[] = {"audit.view", "sessions.view", NULL};
+    /* modules whose records day-to-day operators create and edit */
+    static const char *const operational[] = {"customers", "tickets", "orders",    "shipments", "ndr",   "inventory",
+                                              "services",  "couriers", "purchasing", "crm",       "images", NULL};
+    /* reading these is for administrators and analysts */
+    static const char *const private_views[] = {"audit.view", "sessions.view", "security.view", NULL};
+    static const char *const quiet_modules[] = {"finance", "settings", "security", "payments", NULL};
+    static const char *const agent_codes[] = {"customers.view", "categories.view", "documents.view", "team.view",
+                                              NULL};
+    static const char *const customer_codes[] = {
+        "tickets.view",  "tickets.create",  "customers.view", "documents.view", "categories.view",
+        "services.view", "services.create", "shipments.view", "shipments.track", "flights.view",
+        "payments.view", "crm.view",        "crm.create",     NULL};
     char module[64];
     const char *dot = strchr(code, '.');
     size_t n = dot ? (size_t)(dot - code) : strlen(code);
     if (n >= sizeof module) return false;
     memcpy(module, code, n);
     module[n] = 0;
+    bool reads = ends_with(code, ".view") || ends_with(code, ".track");
     if (strcmp(module, "platform") == 0) return false;
     if (!strcmp(role, "owner") || !strcmp(role, "admin")) return true;
     if (!strcmp(role, "manager"))
         return strcmp(code, "team.delete") && strcmp(code, "team.roles") && strcmp(code, "settings.edit");
     if (!strcmp(role, "operator"))
-        return (ends_with(code, ".view") && !is_one_of(code, private_views) && strcmp(module, "finance") &&
-                strcmp(module, "settings")) ||
+        return (reads && !is_one_of(code, private_views) && !is_one_of(module, quiet_modules)) ||
                (is_one_of(module, operational) && !ends_with(code, ".delete") && !ends_with(code, ".export"));
-    if (!strcmp(role, "viewer")) return ends_with(code, ".view") && !is_one_of(code, private_views);
-    if (!strcmp(role, "analyst")) return ends_with(code, ".view") || ends_with(code, ".export");
-    if (!strcmp(role, "agent"))
-        return has_prefix(code, "tickets.") ? !ends_with(code, ".delete")
-                                            : is_one_of(code, (const char *const[]){"customers.view", "categories.view",
-                                                                                    "documents.view", "team.view", NULL});
-    if (!strcmp(role, "customer"))
-        return is_one_of(code, (const char *const[]){"tickets.view", "tickets.create", "customers.view",
-                                                     "documents.view", "categories.view", NULL});
+    if (!strcmp(role, "viewer")) return reads && !is_one_of(code, private_views);
+    if (!strcmp(role, "analyst")) return reads || ends_with(code, ".export");
+    if (!strcmp(role, "agent")) return has_prefix(code, "tickets.") ? !ends_with(code, ".delete") : is_one_of(code, agent_codes);
+    if (!strcmp(role, "customer")) return is_one_of(code, customer_codes);
     return false;
 }
 

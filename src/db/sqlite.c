@@ -23,28 +23,6 @@
  * outlive a closed store until their thread ends. */
 static _Atomic uint64_t g_store_serial;
 
-bool ob_db_slug_valid(const char *slug)
-{
-    if (!slug)
-        return false;
-    size_t n = 0;
-    for (const char *p = slug; *p; p++, n++) {
-        char ch = *p;
-        bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
-        if (!alnum && (ch != '-' || n == 0))
-            return false;
-        if (n >= 63)
-            return false;
-    }
-    return n > 0 && slug[n - 1] != '-';
-}
-
-ob_db_engine ob_store_engine(const ob_store *s)
-{
-    (void)s;
-    return OB_DB_SQLITE;
-}
-
 static int parse_sync(const char *v, int *level)
 {
     static const char *const names[] = { "off", "normal", "full", "extra" };
@@ -117,11 +95,9 @@ static void store_free(ob_store *s)
     free(s);
 }
 
-int ob_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err)
+static int sqlite_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err)
 {
     *out = NULL;
-    if (opts->url)
-        return ob_sqlite_err(err, OB_E_INTERNAL, "postgres storage is not available in this build");
     if (!opts->data_dir || !*opts->data_dir)
         return ob_sqlite_err(err, OB_E_BAD_REQUEST, "no data directory given");
     /* leave room for "/tenants/<63>.db-wal" */
@@ -133,6 +109,7 @@ int ob_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err)
                              opts->synchronous);
 
     ob_store *s = ob_sqlite_xcalloc(1, sizeof *s);
+    s->ops = &ob_sqlite_ops;
     s->serial = atomic_fetch_add(&g_store_serial, 1) + 1;
     s->data_dir = ob_sqlite_xstrdup(opts->data_dir);
     s->sync_level = level;
@@ -192,7 +169,7 @@ int ob_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err)
     return 0;
 }
 
-void ob_store_close(ob_store *s)
+static void sqlite_store_close(ob_store *s)
 {
     if (!s)
         return;
@@ -202,7 +179,7 @@ void ob_store_close(ob_store *s)
     store_free(s);
 }
 
-bool ob_db_tenant_exists(ob_store *s, const char *slug)
+static bool sqlite_tenant_exists(ob_store *s, const char *slug)
 {
     char path[OB_SQLITE_PATH_MAX];
     struct stat sb;
@@ -231,7 +208,7 @@ static int unlink_db_files(const char *path)
     return rc;
 }
 
-int ob_db_create_tenant(ob_store *s, const char *slug, ob_err *err)
+static int sqlite_create_tenant(ob_store *s, const char *slug, ob_err *err)
 {
     if (!ob_db_slug_valid(slug)) {
         ob_sqlite_err(err, OB_E_VALIDATION, "the tenant slug is not valid");
@@ -280,7 +257,7 @@ out:
     return ret;
 }
 
-int ob_db_drop_tenant(ob_store *s, const char *slug, ob_err *err)
+static int sqlite_drop_tenant(ob_store *s, const char *slug, ob_err *err)
 {
     if (!ob_db_slug_valid(slug))
         return ob_sqlite_err(err, OB_E_NOT_FOUND, "no such tenant");
@@ -325,7 +302,7 @@ out:
     return ret;
 }
 
-int ob_db_acquire(ob_store *s, const char *tenant, const char *generation, ob_db_mode mode,
+static int sqlite_acquire(ob_store *s, const char *tenant, const char *generation, ob_db_mode mode,
                   ob_conn **out, ob_err *err)
 {
     *out = NULL;
@@ -338,7 +315,7 @@ int ob_db_acquire(ob_store *s, const char *tenant, const char *generation, ob_db
     return ob_sqlite_reader_acquire(s, slug, generation, out, err);
 }
 
-void ob_db_release(ob_conn *c)
+static void sqlite_release(ob_conn *c)
 {
     if (!c)
         return;
@@ -354,7 +331,7 @@ static int cmp_slug(const void *a, const void *b)
 }
 
 /* fn returns 0 to go on; anything else stops the walk and is returned. */
-int ob_db_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void *ctx, ob_err *err)
+static int sqlite_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void *ctx, ob_err *err)
 {
     char tdir[OB_SQLITE_PATH_MAX];
     tenants_dir(s, tdir, sizeof tdir);
@@ -398,3 +375,33 @@ int ob_db_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void 
     free(slugs);
     return rc;
 }
+
+const ob_db_ops ob_sqlite_ops = {
+    .engine = OB_DB_SQLITE,
+    .store_open = sqlite_store_open,
+    .store_close = sqlite_store_close,
+    .create_tenant = sqlite_create_tenant,
+    .drop_tenant = sqlite_drop_tenant,
+    .tenant_exists = sqlite_tenant_exists,
+    .acquire = sqlite_acquire,
+    .each_tenant = sqlite_each_tenant,
+    .release = sqlite_release,
+    .exec = ob_sqlite_exec,
+    .begin = ob_sqlite_begin,
+    .commit = ob_sqlite_commit,
+    .rollback = ob_sqlite_rollback,
+    .in_txn = ob_sqlite_in_txn,
+    .prepare = ob_sqlite_prepare,
+    .changes = ob_sqlite_changes,
+    .synchronous = ob_sqlite_synchronous,
+    .check = ob_sqlite_check,
+    .bind = ob_sqlite_stmt_bind,
+    .step = ob_sqlite_stmt_step,
+    .ncols = ob_sqlite_stmt_ncols,
+    .col_name = ob_sqlite_stmt_col_name,
+    .col_type = ob_sqlite_stmt_col_type,
+    .col_i64 = ob_sqlite_stmt_col_i64,
+    .col_f64 = ob_sqlite_stmt_col_f64,
+    .col_text = ob_sqlite_stmt_col_text,
+    .done = ob_sqlite_stmt_done,
+};

@@ -284,6 +284,7 @@ int ob_sqlite_conn_open(ob_store *s, const char *slug, const char *generation,
     }
 
     ob_conn *c = ob_sqlite_xcalloc(1, sizeof *c);
+    c->ops = &ob_sqlite_ops;
     c->db = db;
     c->mode = mode;
     c->store_serial = s->serial;
@@ -313,13 +314,7 @@ void ob_sqlite_conn_quiesce(ob_conn *c)
     c->in_txn = false;
 }
 
-ob_db_engine ob_conn_engine(const ob_conn *c)
-{
-    (void)c;
-    return OB_DB_SQLITE;
-}
-
-int ob_db_exec(ob_conn *c, const char *sql, ob_err *err)
+int ob_sqlite_exec(ob_conn *c, const char *sql, ob_err *err)
 {
     int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : ob_sqlite_fail(err, c->db, rc);
@@ -332,7 +327,7 @@ static int run_cached(ob_conn *c, const char *sql, ob_err *err, int *sqlite_rc)
 {
     ob_stmt *st;
     *sqlite_rc = SQLITE_OK;
-    if (ob_db_prepare(c, sql, &st, err))
+    if (ob_sqlite_prepare(c, sql, &st, err))
         return -1;
     int rc = sqlite3_step(st->st);
     int ret = 0;
@@ -340,11 +335,11 @@ static int run_cached(ob_conn *c, const char *sql, ob_err *err, int *sqlite_rc)
         *sqlite_rc = rc;
         ret = ob_sqlite_fail(err, c->db, rc);
     }
-    ob_stmt_done(st);
+    ob_sqlite_stmt_done(st);
     return ret;
 }
 
-int ob_db_begin(ob_conn *c, ob_err *err)
+int ob_sqlite_begin(ob_conn *c, ob_err *err)
 {
     if (c->in_txn || !sqlite3_get_autocommit(c->db))
         return ob_sqlite_err(err, OB_E_INTERNAL, "a transaction is already open");
@@ -357,7 +352,7 @@ int ob_db_begin(ob_conn *c, ob_err *err)
     return 0;
 }
 
-int ob_db_commit(ob_conn *c, ob_err *err)
+int ob_sqlite_commit(ob_conn *c, ob_err *err)
 {
     if (sqlite3_get_autocommit(c->db)) {
         bool was = c->in_txn;
@@ -375,32 +370,32 @@ int ob_db_commit(ob_conn *c, ob_err *err)
     /* A failed COMMIT may leave the transaction open (busy, deferred
      * constraint): end it so the connection is clean. A deferred constraint
      * keeps its mapped error; anything else means it is not durable. */
-    ob_db_rollback(c);
+    ob_sqlite_rollback(c);
     if (err && rc != SQLITE_OK && (rc & 0xff) != SQLITE_CONSTRAINT && err->code != OB_E_STORAGE)
         ob_sqlite_err(err, OB_E_STORAGE, "storage error: commit failed: %s", sqlite3_errstr(rc));
     return -1;
 }
 
-void ob_db_rollback(ob_conn *c)
+void ob_sqlite_rollback(ob_conn *c)
 {
     if (!sqlite3_get_autocommit(c->db))
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
     c->in_txn = false;
 }
 
-bool ob_db_in_txn(const ob_conn *c)
+bool ob_sqlite_in_txn(const ob_conn *c)
 {
     /* True also when the engine already rolled back on its own, so the caller
      * still ends the transaction and learns from commit that it failed. */
     return c->in_txn || !sqlite3_get_autocommit(c->db);
 }
 
-int64_t ob_db_changes(ob_conn *c)
+int64_t ob_sqlite_changes(ob_conn *c)
 {
     return (int64_t)sqlite3_changes64(c->db);
 }
 
-const char *ob_db_synchronous(ob_conn *c)
+const char *ob_sqlite_synchronous(ob_conn *c)
 {
     static const char *const names[] = { "off", "normal", "full", "extra" };
     sqlite3_stmt *st = NULL;
@@ -415,7 +410,7 @@ const char *ob_db_synchronous(ob_conn *c)
     return res;
 }
 
-int ob_db_check(ob_conn *c, char *result, size_t n, ob_err *err)
+int ob_sqlite_check(ob_conn *c, char *result, size_t n, ob_err *err)
 {
     if (n)
         result[0] = '\0';

@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "db/db.h"
+#include "db/db_int.h"
 
 #define OB_SQLITE_SLUG_MAX 64      /* 63 characters + NUL */
 #define OB_SQLITE_STMT_BUCKETS 512 /* power of two */
@@ -29,6 +29,7 @@
 #define OB_SQLITE_PATH_MAX 4096
 
 struct ob_stmt {
+    const ob_db_ops *ops; /* first: db.c dispatches on it */
     sqlite3_stmt *st;
     ob_conn *conn;
     char *sql;          /* key of the cache (malloc) */
@@ -42,6 +43,7 @@ struct ob_stmt {
 typedef struct ob_sqlite_writer ob_sqlite_writer;
 
 struct ob_conn {
+    const ob_db_ops *ops; /* first: db.c dispatches on it */
     sqlite3 *db;
     ob_db_mode mode;
     ob_store *store;          /* set while acquired, NULL while idle in a cache */
@@ -84,6 +86,7 @@ typedef struct ob_sqlite_epoch {
 #define OB_SQLITE_WRITER_BUCKETS 256
 
 struct ob_store {
+    const ob_db_ops *ops; /* first: db.c dispatches on it */
     uint64_t serial;
     char *data_dir;
     int sync_level;           /* 0 off, 1 normal, 2 full, 3 extra */
@@ -142,7 +145,27 @@ void ob_sqlite_writer_unlock(ob_store *s, ob_sqlite_writer *w);
 /* Close and free every writer slot (store close). */
 void ob_sqlite_writers_free(ob_store *s);
 
-/* --- sqlite_stmt.c --- */
+/* --- sqlite_conn.c: the db.h connection calls (see db.h) --- */
+int ob_sqlite_exec(ob_conn *c, const char *sql, ob_err *err);
+int ob_sqlite_begin(ob_conn *c, ob_err *err);
+int ob_sqlite_commit(ob_conn *c, ob_err *err);
+void ob_sqlite_rollback(ob_conn *c);
+bool ob_sqlite_in_txn(const ob_conn *c);
+int64_t ob_sqlite_changes(ob_conn *c);
+const char *ob_sqlite_synchronous(ob_conn *c);
+int ob_sqlite_check(ob_conn *c, char *result, size_t n, ob_err *err);
+
+/* --- sqlite_stmt.c: the db.h statement calls (see db.h) --- */
+int ob_sqlite_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err);
+int ob_sqlite_stmt_bind(ob_stmt *st, int idx, const ob_value *v, ob_err *err);
+int ob_sqlite_stmt_step(ob_stmt *st, ob_err *err);
+int ob_sqlite_stmt_ncols(ob_stmt *st);
+const char *ob_sqlite_stmt_col_name(ob_stmt *st, int i);
+ob_vtype ob_sqlite_stmt_col_type(ob_stmt *st, int i);
+int64_t ob_sqlite_stmt_col_i64(ob_stmt *st, int i);
+double ob_sqlite_stmt_col_f64(ob_stmt *st, int i);
+const char *ob_sqlite_stmt_col_text(ob_stmt *st, int i, size_t *n);
+void ob_sqlite_stmt_done(ob_stmt *st);
 /* Reset busy cached statements and free one-off ones. */
 void ob_sqlite_stmts_reset(ob_conn *c);
 /* Finalize and free every statement of the connection. */

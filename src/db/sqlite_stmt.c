@@ -13,11 +13,6 @@
 #include "db/sqlite_int.h"
 #include "base/banned.h"
 
-ob_value ob_v_text(const char *s)
-{
-    return s ? ob_v_textn(s, strlen(s)) : ob_v_null();
-}
-
 static uint64_t fnv1a(const char *s)
 {
     uint64_t h = 14695981039346656037ULL;
@@ -101,7 +96,7 @@ static bool sql_rest_empty(const char *s)
     return true;
 }
 
-int ob_db_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err)
+int ob_sqlite_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err)
 {
     *out = NULL;
     uint64_t h = fnv1a(sql);
@@ -137,6 +132,7 @@ int ob_db_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err)
     }
 
     ob_stmt *p = ob_sqlite_xcalloc(1, sizeof *p);
+    p->ops = &ob_sqlite_ops;
     p->st = st;
     p->conn = c;
     p->busy = true;
@@ -158,7 +154,7 @@ int ob_db_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err)
     return 0;
 }
 
-void ob_stmt_done(ob_stmt *st)
+void ob_sqlite_stmt_done(ob_stmt *st)
 {
     if (!st)
         return;
@@ -194,7 +190,7 @@ void ob_sqlite_stmts_free(ob_conn *c)
         cache_remove(c, c->lru_head);
 }
 
-int ob_stmt_bind(ob_stmt *st, int idx, const ob_value *v, ob_err *err)
+int ob_sqlite_stmt_bind(ob_stmt *st, int idx, const ob_value *v, ob_err *err)
 {
     int rc;
     switch (v->t) {
@@ -226,19 +222,7 @@ int ob_stmt_bind(ob_stmt *st, int idx, const ob_value *v, ob_err *err)
     return rc == SQLITE_OK ? 0 : ob_sqlite_fail(err, st->conn->db, rc);
 }
 
-int ob_stmt_bind_text(ob_stmt *st, int idx, const char *s, ob_err *err)
-{
-    ob_value v = ob_v_text(s);
-    return ob_stmt_bind(st, idx, &v, err);
-}
-
-int ob_stmt_bind_i64(ob_stmt *st, int idx, int64_t v, ob_err *err)
-{
-    int rc = sqlite3_bind_int64(st->st, idx, v);
-    return rc == SQLITE_OK ? 0 : ob_sqlite_fail(err, st->conn->db, rc);
-}
-
-int ob_stmt_step(ob_stmt *st, ob_err *err)
+int ob_sqlite_stmt_step(ob_stmt *st, ob_err *err)
 {
     int rc = sqlite3_step(st->st);
     if (rc == SQLITE_ROW)
@@ -248,17 +232,17 @@ int ob_stmt_step(ob_stmt *st, ob_err *err)
     return ob_sqlite_fail(err, st->conn->db, rc);
 }
 
-int ob_stmt_ncols(ob_stmt *st)
+int ob_sqlite_stmt_ncols(ob_stmt *st)
 {
     return sqlite3_column_count(st->st);
 }
 
-const char *ob_stmt_col_name(ob_stmt *st, int i)
+const char *ob_sqlite_stmt_col_name(ob_stmt *st, int i)
 {
     return sqlite3_column_name(st->st, i);
 }
 
-ob_vtype ob_stmt_col_type(ob_stmt *st, int i)
+ob_vtype ob_sqlite_stmt_col_type(ob_stmt *st, int i)
 {
     switch (sqlite3_column_type(st->st, i)) {
     case SQLITE_INTEGER:
@@ -272,17 +256,17 @@ ob_vtype ob_stmt_col_type(ob_stmt *st, int i)
     }
 }
 
-int64_t ob_stmt_col_i64(ob_stmt *st, int i)
+int64_t ob_sqlite_stmt_col_i64(ob_stmt *st, int i)
 {
     return sqlite3_column_int64(st->st, i);
 }
 
-double ob_stmt_col_f64(ob_stmt *st, int i)
+double ob_sqlite_stmt_col_f64(ob_stmt *st, int i)
 {
     return sqlite3_column_double(st->st, i);
 }
 
-const char *ob_stmt_col_text(ob_stmt *st, int i, size_t *n)
+const char *ob_sqlite_stmt_col_text(ob_stmt *st, int i, size_t *n)
 {
     /* text first, then bytes: the documented safe order */
     const char *t = (const char *)sqlite3_column_text(st->st, i);

@@ -120,7 +120,9 @@ static void column_def(ob_sb *out, ob_db_engine e, const ob_column *c)
     if (c->flags & OB_REQUIRED) ob_sb_adds(out, " NOT NULL");
     add_default(out, e, c);
     if (c->flags & OB_UNIQUE) ob_sb_adds(out, " UNIQUE");
-    if (c->type == OB_F_REF) ob_sb_addf(out, " REFERENCES \"%s\"(\"id\")%s", c->ref, on_delete_sql(c->on_delete));
+    /* PostgreSQL wants the referenced table to exist: its keys come after all tables (fk_defs) */
+    if (c->type == OB_F_REF && e == OB_DB_SQLITE)
+        ob_sb_addf(out, " REFERENCES \"%s\"(\"id\")%s", c->ref, on_delete_sql(c->on_delete));
     add_checks(out, e, c);
 }
 
@@ -215,6 +217,23 @@ static void fts_def(ob_sb *out, const ob_table *t, int v)
     ob_sb_release(&oldv);
 }
 
+/* PostgreSQL full text: an expression GIN index over the searchable columns of
+ * version v. list.c searches with the same expression (its fts_vector) so the
+ * index is used; 'simple' lower-cases without stemming, like FTS5's unicode61. */
+static void pg_fts_def(ob_sb *out, const ob_table *t, int v)
+{
+    ob_sb_addf(out, "DROP INDEX IF EXISTS \"ix_%s_fts\";\nCREATE INDEX \"ix_%s_fts\" ON \"%s\" USING GIN (to_tsvector('simple', ",
+               t->name, t->name, t->name);
+    bool first = true;
+    for (int i = 0; i < t->ncols; i++) {
+        const ob_column *c = t->cols[i];
+        if (!(c->flags & OB_SEARCH) || since_of(c->since) > v) continue;
+        ob_sb_addf(out, "%scoalesce(\"%s\", '')", first ? "" : " || ' ' || ", c->name);
+        first = false;
+    }
+    ob_sb_adds(out, "));\n");
+}
+
 void ob_ddl_create_table(ob_sb *out, ob_db_engine e, const ob_table *t, int v)
 {
     ob_sb_addf(out, "CREATE TABLE IF NOT EXISTS \"%s\" (\n", t->name);
@@ -239,6 +258,19 @@ void ob_ddl_create_table(ob_sb *out, ob_db_engine e, const ob_table *t, int v)
     for (int i = 0; i < t->res->nindexes; i++)
         if (since_of(t->res->indexes[i].since) <= v) index_def(out, t, &t->res->indexes[i]);
     if (t->nsearch > 0 && e == OB_DB_SQLITE) fts_def(out, t, v);
+    if (t->nsearch > 0 && e == OB_DB_POSTGRES) pg_fts_def(out, t, v);
+}
+
+/* PostgreSQL: the foreign keys of the columns that version v added, once every table exists. */
+static void fk_defs(ob_sb *out, const ob_table *t, int v)
+{
+    for (int i = 0; i < t->ncols; i++) {
+        const ob_column *c = t->cols[i];
+        int born = since_of(t->res->since), added = since_of(c->since);
+        if (c->type != OB_F_REF || c->gen || (added > born ? added : born) != v) continue;
+        ob_sb_addf(out, "ALTER TABLE \"%s\" ADD CONSTRAINT \"fk_%s_%s\" FOREIGN KEY (\"%s\") REFERENCES \"%s\"(\"id\")%s;\n",
+                   t->name, t->name, c->name, c->name, c->ref, on_delete_sql(c->on_delete));
+    }
 }
 
 static void add_column_ddl(ob_sb *out, ob_db_engine e, const ob_table *t, const ob_column *c)
@@ -276,11 +308,20 @@ static int apply_version(ob_conn *c, ob_scope scope, int v, ob_err *err)
         if (born == v) {
             ob_ddl_create_table(&sql, e, t, v);
         } else if (born < v) {
+            bool search_added = false;
             for (int j = 0; j < t->ncols; j++)
-                if (since_of(t->cols[j]->since) == v && t->cols[j]->since > 0) add_column_ddl(&sql, e, t, t->cols[j]);
+                if (since_of(t->cols[j]->since) == v && t->cols[j]->since > 0) {
+                    add_column_ddl(&sql, e, t, t->cols[j]);
+                    search_added = search_added || (t->cols[j]->flags & OB_SEARCH);
+                }
+            if (search_added && e == OB_DB_POSTGRES) pg_fts_def(&sql, t, v);
             for (int j = 0; j < t->res->nindexes; j++)
                 if (t->res->indexes[j].since == v) index_def(&sql, t, &t->res->indexes[j]);
         }
+    }
+    for (int i = 0; e == OB_DB_POSTGRES && i < ob_registry_count(); i++) {
+        const ob_table *t = ob_registry_at(i);
+        if (t->res->scope == scope && since_of(t->res->since) <= v) fk_defs(&sql, t, v);
     }
     int rc = ob_db_begin(c, err);
     if (rc == 0 && sql.len) rc = ob_db_exec(c, sql.buf, err);

@@ -136,6 +136,20 @@ static const char *fts_query(ob_arena *a, const char *q)
     return sb.len ? sb.buf : NULL;
 }
 
+/* PostgreSQL: the searchable columns as one tsvector, the same expression as
+ * ddl.c's GIN index (pg_fts_def) so the index serves the query. */
+static void fts_vector(ob_sb *sql, const ob_table *t)
+{
+    ob_sb_adds(sql, "to_tsvector('simple', ");
+    bool first = true;
+    for (int i = 0; i < t->ncols; i++) {
+        if (!(t->cols[i]->flags & OB_SEARCH)) continue;
+        ob_sb_addf(sql, "%scoalesce(\"%s\", '')", first ? "" : " || ' ' || ", t->cols[i]->name);
+        first = false;
+    }
+    ob_sb_addc(sql, ')');
+}
+
 int ob_list_run(ob_ctx *ctx, const ob_table *t, const ob_listq *q, ob_jsonw *w, ob_err *err)
 {
     ob_db_engine e = ob_conn_engine(ctx->db);
@@ -148,7 +162,13 @@ int ob_list_run(ob_ctx *ctx, const ob_table *t, const ob_listq *q, ob_jsonw *w, 
     if (ob_sql_scope(ctx, t, &sql, &scope_param)) push(&p, ob_v_text(scope_param));
     for (int i = 0; i < q->nf; i++) add_filter(&sql, &p, t, &q->f[i], e);
     const char *fq = q->q ? fts_query(ctx->arena, q->q) : NULL;
-    if (fq) {
+    if (fq && e == OB_DB_POSTGRES) {
+        /* every word must occur, like the quoted FTS5 terms */
+        ob_sb_adds(&sql, " AND ");
+        fts_vector(&sql, t);
+        ob_sb_adds(&sql, " @@ plainto_tsquery('simple', ?)");
+        push(&p, ob_v_text(q->q));
+    } else if (fq) {
         ob_sb_addf(&sql, " AND \"%s\".rowid IN (SELECT rowid FROM \"%s_fts\" WHERE \"%s_fts\" MATCH ?)", t->name, t->name,
                    t->name);
         push(&p, ob_v_text(fq));

@@ -43,7 +43,7 @@ enum {
     OB_SORT      = 1u << 4,  /* allowed in sort= */
     OB_SERVER    = 1u << 5,  /* set by the server only; clients may not write it */
     OB_IMMUTABLE = 1u << 6,  /* settable on create, not by PATCH */
-    OB_SECRET    = 1u << 7,  /* never serialized, never filterable */
+    OB_SECRET    = 1u << 7,  /* never serialized, never filterable; write-only unless also OB_SERVER */
     OB_MASKED    = 1u << 8,  /* masked by role per the tenant's masking rules (.mask) */
     OB_HAS_MIN   = 1u << 9,
     OB_HAS_MAX   = 1u << 10,
@@ -152,6 +152,7 @@ enum {
     OB_RES_APPEND_ONLY = 1u << 3, /* no updated_at/version (events, logs) */
     OB_RES_NO_AUDIT    = 1u << 4, /* writes are not audited (the audit log itself) */
     OB_RES_AUTH        = 1u << 5, /* writes change who may do what: cached principals are dropped */
+    OB_RES_SHARED      = 1u << 6, /* reference data customer users may read in full (no customer scope) */
 };
 
 typedef struct ob_resource {

@@ -170,7 +170,7 @@ int ob_validate_body(ob_ctx *ctx, const ob_table *t, json_t *body, ob_row *row, 
     /* Structural problems first: they name one field and stop. */
     json_object_foreach(body, key, val) {
         int i = ob_table_col(t, key);
-        if (i < 0 || (t->cols[i]->flags & OB_SECRET)) {
+        if (i < 0 || (t->cols[i]->flags & (OB_SECRET | OB_SERVER)) == (OB_SECRET | OB_SERVER)) {
             ob_err_set(err, OB_E_UNKNOWN_FIELD, "unknown field \"%.60s\"", key);
             snprintf(err->field, sizeof err->field, "%s", key);
             return -1;

@@ -10,11 +10,22 @@ are made with the command line before the server starts:
 Tests that need their own state (a fresh agent pool, a user to lock out) make
 their own tenants and users through the `cli` and `new_tenant` fixtures; the
 server caches nothing about tenants, so they are usable at once.
+
+OPSBASE_TEST_DB=postgres runs the same session on PostgreSQL: a throw-away
+PostgreSQL server (`PgServer` below: initdb and pg_ctl into a directory under
+/tmp, 127.0.0.1 on a free port) is started for the session, OPSBASE_DB points
+every `opsbase` command at its database, `serve` gets `--db URL`, and the
+server is stopped and removed at the end, also when tests fail.
 """
+import atexit
+import glob
 import os
+import pwd
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +40,9 @@ STOP_TIMEOUT = 10.0
 
 # Where the running server writes stderr, for failure reports.
 _STATE = {"stderr": None}
+
+# "sqlite" (default) or "postgres"
+ENGINE = os.environ.get("OPSBASE_TEST_DB", "sqlite").strip().lower() or "sqlite"
 
 ACME_USERS = {
     "agent1": "agent",
@@ -64,12 +78,194 @@ def _stop(proc):
 
 
 class Server:
-    def __init__(self, url, data, cli, stderr_path, proc):
+    def __init__(self, url, data, cli, stderr_path, proc, db_url=None):
         self.url = url
         self.data = data
         self.cli = cli
         self.stderr_path = stderr_path
         self.proc = proc
+        self.db_url = db_url                      # postgres://... or None (SQLite files in data)
+        self.engine = "postgres" if db_url else "sqlite"
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+PG_USER = "opsbase-test"
+PG_START_TIMEOUT = 60
+
+
+def _pg_bindir():
+    d = os.environ.get("OPSBASE_PG_BINDIR")
+    if d:
+        return d
+    ctl = shutil.which("pg_ctl")
+    if ctl and os.path.exists(os.path.join(os.path.dirname(os.path.realpath(ctl)), "initdb")):
+        return os.path.dirname(os.path.realpath(ctl))
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                   key=lambda p: int(p.split("/")[-3]) if p.split("/")[-3].isdigit() else 0)
+    return os.path.dirname(found[-1]) if found else None
+
+
+def _pg_available():
+    d = _pg_bindir()
+    return bool(d) and os.path.exists(os.path.join(d, "initdb"))
+
+
+def _pg_run_as():
+    """(user, group) for subprocess when running as root, else (None, None)."""
+    if os.geteuid() != 0:
+        return None, None
+    try:
+        pw = pwd.getpwnam(PG_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                        PG_USER], check=True, capture_output=True)
+        pw = pwd.getpwnam(PG_USER)
+    return pw.pw_uid, pw.pw_gid
+
+
+class PgServer:
+    def __init__(self, dbname="opsbase"):
+        self.bin = _pg_bindir()
+        self.dbname = dbname
+        self.port = None
+        self.dir = None
+        self.uid, self.gid = _pg_run_as()
+
+    @property
+    def data(self):
+        return os.path.join(self.dir, "data")
+
+    @property
+    def log(self):
+        return os.path.join(self.dir, "server.log")
+
+    @property
+    def url(self):
+        return f"postgres://postgres@127.0.0.1:{self.port}/{self.dbname}"
+
+    def _run(self, *argv, check=True, timeout=PG_START_TIMEOUT):
+        kw = {}
+        if self.uid is not None:
+            kw = {"user": self.uid, "group": self.gid, "extra_groups": []}
+        r = subprocess.run([os.path.join(self.bin, argv[0]), *argv[1:]], capture_output=True,
+                           text=True, timeout=timeout, stdin=subprocess.DEVNULL, cwd=self.dir, **kw)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} exited {r.returncode}\n{r.stdout}\n{r.stderr}\n"
+                               f"--- server log ---\n{self.log_tail()}")
+        return r
+
+    def log_tail(self, lines=30):
+        try:
+            with open(self.log, encoding="utf-8", errors="replace") as f:
+                return "\n".join(f.read().splitlines()[-lines:])
+        except OSError:
+            return "(no server log)"
+
+    def init(self):
+        # Under /tmp rather than pytest's base directory, which is private to
+        # the user running pytest and would be closed to the server's user.
+        self.dir = tempfile.mkdtemp(prefix="opsbase-pg-")
+        if self.uid is not None:
+            os.chown(self.dir, self.uid, self.gid)
+        self._run("initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                  "--locale=C", "--no-sync")
+        self.port = _free_port()
+        return self
+
+    def start(self):
+        # fsync off: a test cluster is thrown away, and syncing only slows it.
+        opts = (f"-h 127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
+                f"-c full_page_writes=off -c max_connections=200")
+        self._run("pg_ctl", "-D", self.data, "-l", self.log, "-o", opts, "-w", "-t",
+                  str(PG_START_TIMEOUT), "start")
+        return self
+
+    def create_db(self, name=None):
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                  name or self.dbname)
+
+    def psql(self, sql, db=None):
+        r = self._run("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d",
+                      db or self.dbname, "-v", "ON_ERROR_STOP=1", "-At", "-c", sql)
+        return r.stdout
+
+    def stop(self):
+        if self.dir and os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            self._run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "-t", "30", "stop",
+                      check=False)
+
+    def destroy(self):
+        if not self.dir:
+            return
+        self.stop()
+        # a server that would not stop must not keep the directory alive
+        pidfile = os.path.join(self.data, "postmaster.pid")
+        if os.path.exists(pidfile):
+            try:
+                with open(pidfile) as f:
+                    os.kill(int(f.readline()), 9)
+                time.sleep(0.5)
+            except (OSError, ValueError):
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = None
+
+
+@pytest.fixture(scope="session")
+def database():
+    """The session's PostgreSQL URL (OPSBASE_TEST_DB=postgres), else None (SQLite)."""
+    if ENGINE == "sqlite":
+        yield None
+        return
+    if ENGINE != "postgres":
+        pytest.fail(f"OPSBASE_TEST_DB must be sqlite or postgres, not {ENGINE!r}", pytrace=False)
+    if not _pg_available():
+        pytest.fail("OPSBASE_TEST_DB=postgres but no PostgreSQL server binaries were found "
+                    "(Debian package postgresql, or set OPSBASE_PG_BINDIR)", pytrace=False)
+    pg = PgServer()
+    atexit.register(pg.destroy)  # also when the session dies before teardown
+    try:
+        pg.init().start()
+        pg.create_db()
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        pg.destroy()
+        pytest.fail(f"cannot start PostgreSQL for the tests: {exc}", pytrace=False)
+    os.environ["OPSBASE_DB"] = pg.url
+    try:
+        yield pg.url
+    finally:
+        os.environ.pop("OPSBASE_DB", None)
+        pg.destroy()
+
+
+@pytest.fixture
+def pg_factory():
+    """pg_factory() -> a private, started PostgreSQL server with an `opsbase`
+    database (a PgServer), removed after the test; for tests that stop and
+    start the server. Skips when no PostgreSQL binaries are installed."""
+    if not _pg_available():
+        pytest.skip("no PostgreSQL server binaries installed (Debian package postgresql)")
+    made = []
+
+    def _make():
+        pg = PgServer()
+        made.append(pg)
+        pg.init().start()
+        pg.create_db()
+        return pg
+
+    yield _make
+    for pg in made:
+        pg.destroy()
+
+
+@pytest.fixture(autouse=True)
+def _engine_of_sqlite_file_tests(request, monkeypatch):
+    """test_migrations.py builds its own data directories and edits their SQLite
+    files directly, so on a PostgreSQL run it still runs, against SQLite."""
+    if ENGINE == "postgres" and request.module.__name__.endswith("test_migrations"):
+        monkeypatch.delenv("OPSBASE_DB", raising=False)
 
 
 @pytest.fixture(scope="session")
@@ -82,13 +278,13 @@ def opsbase_bin():
 
 
 @pytest.fixture(scope="session")
-def bare_cli(opsbase_bin, tmp_path_factory):
+def bare_cli(opsbase_bin, tmp_path_factory, database):
     """The CLI on an empty data directory of its own, for commands that need no server."""
     return h.Cli(opsbase_bin, tmp_path_factory.mktemp("bare") / "data")
 
 
 @pytest.fixture(scope="session")
-def server(opsbase_bin, tmp_path_factory):
+def server(opsbase_bin, tmp_path_factory, database):
     base = tmp_path_factory.mktemp("opsbase")
     data = base / "data"
     data.mkdir()
@@ -115,7 +311,8 @@ def server(opsbase_bin, tmp_path_factory):
     stdout_path = base / "server.stdout"
     with open(stderr_path, "wb") as err, open(stdout_path, "wb") as out:
         proc = subprocess.Popen(
-            [str(opsbase_bin), "serve", "--data", str(data), "--listen", f"127.0.0.1:{port}"],
+            [str(opsbase_bin), "serve", "--data", str(data), "--listen", f"127.0.0.1:{port}",
+             *(("--db", database) if database else ())],
             stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
     _STATE["stderr"] = stderr_path
     try:
@@ -133,7 +330,7 @@ def server(opsbase_bin, tmp_path_factory):
                 pytest.fail(f"opsbase serve did not answer /healthz within {STARTUP_TIMEOUT}s\n"
                             f"--- stderr tail ---\n{h.tail(stderr_path)}", pytrace=False)
             time.sleep(0.05)
-        yield Server(url, data, cli, stderr_path, proc)
+        yield Server(url, data, cli, stderr_path, proc, database)
     finally:
         _stop(proc)
 

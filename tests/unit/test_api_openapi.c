@@ -305,14 +305,15 @@ static bool keep_visible(const ob_column *c)
     return !(c->flags & OB_SECRET);
 }
 
+/* Write-only secrets (OB_SECRET without OB_SERVER) are in bodies, never in records. */
 static bool keep_create(const ob_column *c)
 {
-    return !(c->flags & (OB_SECRET | OB_SERVER));
+    return !(c->flags & OB_SERVER);
 }
 
 static bool keep_update(const ob_column *c)
 {
-    return !(c->flags & (OB_SECRET | OB_SERVER | OB_IMMUTABLE));
+    return !(c->flags & (OB_SERVER | OB_IMMUTABLE));
 }
 
 static bool keep_required_create(const ob_column *c)
@@ -465,7 +466,7 @@ static void test_no_secrets(void **state)
         const ob_table *t = ob_registry_at(i);
         for (int k = 0; k < t->ncols; k++) {
             const ob_column *c = t->cols[k];
-            if (!(c->flags & OB_SECRET)) continue;
+            if ((c->flags & (OB_SECRET | OB_SERVER)) != (OB_SECRET | OB_SERVER)) continue;
             /* only meaningful for names no visible API column shares */
             bool shared = false;
             for (int j = 0; j < ob_registry_count(); j++) {

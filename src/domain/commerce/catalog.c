@@ -44,10 +44,11 @@ static const ob_column product_cols[] = {
     {"weight_grams", OB_F_INT, .flags = OB_HAS_MIN, .min = 0},
     {"dimensions", OB_F_JSON, .doc = "{\"length\": 10, \"width\": 5, \"height\": 3, \"unit\": \"cm\"}"},
     {"hsn_code", OB_F_TEXT, .max = 50, .doc = "Harmonized System code for GST"},
-    {"cost_price", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0,
+    {"cost_price", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = OB_MONEY_MAX,
      .doc = "what one unit costs the business (001 cost_price, 004 unit_cost)"},
-    {"selling_price", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0},
-    {"mrp", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0, .doc = "maximum retail price"},
+    {"selling_price", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = OB_MONEY_MAX},
+    {"mrp", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = OB_MONEY_MAX,
+     .doc = "maximum retail price"},
     {"tax_rate", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 10000,
      .doc = "percent, 0.00 to 100.00"},
     {"images", OB_F_JSON, .dflt = "[]", .doc = "image URLs as a sales channel sends them (001)"},
@@ -61,4 +62,36 @@ const ob_resource ob_res_products = {
     .table = "products", .doc = "the product catalogue (001 products, 004 products, 003 inventory items)",
     OB_COLS(product_cols), OB_INDEXES(product_idx), .perm = "inventory", .flags = OB_RES_SOFT_DELETE,
     .default_sort = "name",
+};
+
+static const ob_column variant_cols[] = {
+    {"product_id", OB_F_REF, .ref = "products", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED | OB_IMMUTABLE},
+    {"sku", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_UNIQUE | OB_SORT | OB_SEARCH},
+    {"name", OB_F_TEXT, .max = 500, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
+    {"attributes", OB_F_JSON, .flags = OB_REQUIRED, .doc = "{\"color\": \"Red\", \"size\": \"M\"}"},
+    {"cost_price", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = OB_MONEY_MAX},
+    {"selling_price", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = OB_MONEY_MAX},
+    {"mrp", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = OB_MONEY_MAX},
+    {"weight_grams", OB_F_INT, .flags = OB_HAS_MIN, .min = 0},
+    {"images", OB_F_JSON, .dflt = "[]"},
+    {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
+};
+const ob_resource ob_res_product_variants = {
+    .table = "product_variants", .doc = "variants of a product (size, colour, ...) (001)",
+    OB_COLS(variant_cols), .perm = "inventory", .default_sort = "sku",
+};
+
+static const ob_column template_cols[] = {
+    {"category_id", OB_F_REF, .ref = "categories", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED},
+    {"name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
+    {"description", OB_F_TEXT, .max = 10000},
+    {"attributes", OB_F_JSON, .flags = OB_REQUIRED, .dflt = "[]",
+     .doc = "attribute definitions products of the category carry, e.g. [{\"name\": \"purity\", \"type\": "
+            "\"enum\", \"values\": [\"22K\", \"18K\"], \"required\": true}]"},
+    {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
+};
+static const ob_index template_idx[] = {{"category_id,name", .unique = true}};
+const ob_resource ob_res_category_templates = {
+    .table = "category_templates", .doc = "attribute templates of product categories (003, named only)",
+    OB_COLS(template_cols), OB_INDEXES(template_idx), .perm = "inventory", .default_sort = "name",
 };

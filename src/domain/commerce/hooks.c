@@ -1,13 +1,14 @@
-/* hooks.c - commerce: readable numbers when none are given. */
+/* hooks.c - commerce: numbers, who-did-it stamps, the append-only ledger and
+ * purchase order totals. */
 #include "base/base.h"
 #include "domain/commerce/commerce.h"
+#include "schema/crud.h"
 #include "schema/ctx.h"
 #include "schema/row.h"
 #include "schema/sql.h"
 #include "base/banned.h"
 
-/* Fill col with PREFIX-000001 from the per-tenant counter seq when absent. */
-static int fill_number(ob_ctx *ctx, ob_row *row, const char *col, const char *seq, const char *prefix, ob_err *err)
+int ob_commerce_number(ob_ctx *ctx, ob_row *row, const char *col, const char *seq, const char *prefix, ob_err *err)
 {
     if (!ob_row_is_null(row, col)) return 0;
     int64_t n;
@@ -16,9 +17,88 @@ static int fill_number(ob_ctx *ctx, ob_row *row, const char *col, const char *se
     return 0;
 }
 
-static int order_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+static const char *who(const ob_ctx *ctx)
 {
-    return fill_number(ctx, row, "order_number", "orders", "ORD", err);
+    return ctx->who ? ctx->who->user_id : NULL;
 }
 
-const ob_hooks ob_order_hooks = {.before_create = order_before_create};
+static int ledger_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    (void)err;
+    ob_row_set_text(ctx->arena, row, "created_by", who(ctx));
+    return 0;
+}
+
+/* A ledger that loses entries no longer explains the stock it led to. */
+static int ledger_before_delete(ob_ctx *ctx, const ob_row *old, ob_err *err)
+{
+    (void)ctx;
+    (void)old;
+    return ob_err_set(err, OB_E_METHOD, "stock ledger entries cannot be deleted: post a correcting entry");
+}
+
+const ob_hooks ob_ledger_hooks = {.before_create = ledger_before_create, .before_delete = ledger_before_delete};
+
+static int suggestion_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)err;
+    const char *was = ob_row_text(old, "status"), *now = ob_row_text(row, "status");
+    if (strcmp(was, now) == 0 || strcmp(was, "pending") != 0) return 0;
+    ob_row_set_text(ctx->arena, row, "reviewed_by", who(ctx));
+    ob_row_set_text(ctx->arena, row, "reviewed_at", ctx->now);
+    return 0;
+}
+
+const ob_hooks ob_suggestion_hooks = {.before_update = suggestion_before_update};
+
+static int po_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    ob_row_set_text(ctx->arena, row, "created_by", who(ctx));
+    return ob_commerce_number(ctx, row, "po_number", "purchase_orders", "PO", err);
+}
+
+const ob_hooks ob_po_hooks = {.before_create = po_before_create};
+
+/* quantity_ordered x unit_price in minor units; the column limits (10^6 x
+ * DECIMAL(12,2)) keep it inside int64. */
+static int64_t line_total(const ob_row *item)
+{
+    return ob_row_int(item, "quantity_ordered", 0) * ob_row_int(item, "unit_price", 0);
+}
+
+/* Add delta (minor units) to the purchase order's total_amount. */
+static int po_add_total(ob_ctx *ctx, const char *po_id, int64_t delta, ob_err *err)
+{
+    if (delta == 0) return 0;
+    ob_row *old;
+    if (ob_sql_load_internal(ctx, ob_registry_find("purchase_orders"), po_id, &old, err) != 0) return -1;
+    int64_t total;
+    if (__builtin_add_overflow(ob_row_int(old, "total_amount", 0), delta, &total)) {
+        ob_err_set(err, OB_E_VALIDATION, "the purchase order total would be too large");
+        return ob_err_field_add(err, "unit_price", "makes the order total too large");
+    }
+    ob_row *po = ob_row_copy(ctx->arena, old);
+    ob_row_set_int(po, "total_amount", total);
+    return ob_crud_save(ctx, old, po, "recalculate", err);
+}
+
+static int item_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
+{
+    return po_add_total(ctx, ob_row_text(row, "purchase_order_id"), line_total(row), err);
+}
+
+static int item_after_update(ob_ctx *ctx, const ob_row *old, const ob_row *row, ob_err *err)
+{
+    return po_add_total(ctx, ob_row_text(row, "purchase_order_id"), line_total(row) - line_total(old), err);
+}
+
+static int item_before_delete(ob_ctx *ctx, const ob_row *old, ob_err *err)
+{
+    return po_add_total(ctx, ob_row_text(old, "purchase_order_id"), -line_total(old), err);
+}
+
+const ob_hooks ob_po_item_hooks = {
+    .after_create = item_after_create,
+    .after_update = item_after_update,
+    .before_delete = item_before_delete,
+};

@@ -27,9 +27,16 @@ static const ob_column channel_cols[] = {
     {"webhook_secret", OB_F_TEXT, .max = 255, .flags = OB_SECRET | OB_SERVER,
      .doc = "verifies the channel's webhooks; set by the connect action, never shown"},
 };
+static const ob_action channel_actions[] = {
+    {"connect", "connect", ob_channel_connect,
+     "store credentials ({\"credentials\": {...}, \"webhook_secret\": \"...\"}) and mark the channel active"},
+    {"disconnect", "disconnect", ob_channel_disconnect, "remove the credentials and mark the channel disconnected"},
+};
 const ob_resource ob_res_sales_channels = {
     .table = "sales_channels", .doc = "the tenant's connected sales channels (001)",
-    OB_COLS(channel_cols), .perm = "channels", .default_sort = "name",
+    OB_COLS(channel_cols), .perm = "channels", .perm_create = "channels.connect",
+    .perm_edit = "channels.configure", .perm_delete = "channels.disconnect", OB_ACTIONS(channel_actions),
+    .default_sort = "name",
 };
 
 static const ob_column order_cols[] = {
@@ -54,11 +61,16 @@ static const ob_column order_cols[] = {
     {"shipping_address", OB_F_JSON, .flags = OB_REQUIRED | OB_MASKED, .mask = OB_MASK_ADDRESS,
      .doc = "{\"name\", \"phone\", \"line1\", \"line2\", \"city\", \"state\", \"postal_code\", \"country\"}"},
     {"billing_address", OB_F_JSON, .flags = OB_MASKED, .mask = OB_MASK_ADDRESS},
-    {"subtotal", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0},
-    {"discount_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0, .dflt = "0"},
-    {"tax_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0, .dflt = "0"},
-    {"shipping_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0, .dflt = "0"},
-    {"total_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN | OB_SORT, .min = 0},
+    {"subtotal", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX, .min = 0,
+     .max = OB_MONEY_MAX},
+    {"discount_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = OB_MONEY_MAX,
+     .dflt = "0"},
+    {"tax_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = OB_MONEY_MAX,
+     .dflt = "0"},
+    {"shipping_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = OB_MONEY_MAX,
+     .dflt = "0"},
+    {"total_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX | OB_SORT, .min = 0,
+     .max = OB_MONEY_MAX},
     {"currency", OB_F_TEXT, .max = 3, .flags = OB_REQUIRED, .dflt = "INR", .doc = "ISO 4217"},
     {"payment_method", OB_F_ENUM, .enm = &payment_method},
     {"payment_gateway", OB_F_TEXT, .max = 50},
@@ -79,8 +91,79 @@ static const ob_index order_idx[] = {
     {"-order_date"},
     {"customer_phone"},
 };
+static const ob_action order_actions[] = {
+    {"cancel", "cancel", ob_order_cancel, "cancel an order that has not shipped"},
+};
 const ob_resource ob_res_orders = {
     .table = "orders", .doc = "unified orders from every sales channel (001)",
     OB_COLS(order_cols), OB_INDEXES(order_idx), .perm = "orders", .customer_scope = "customer_id",
-    .hooks = &ob_order_hooks, .default_sort = "-order_date",
+    .fsm = &ob_order_fsm, .hooks = &ob_order_hooks, OB_ACTIONS(order_actions), .default_sort = "-order_date",
+};
+
+OB_ENUM(sync_status, "channel_sync_status", "synced", "pending", "error");
+
+static const ob_column channel_product_cols[] = {
+    {"product_id", OB_F_REF, .ref = "products", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED},
+    {"variant_id", OB_F_REF, .ref = "product_variants", .on_delete = OB_DEL_CASCADE},
+    {"channel_id", OB_F_REF, .ref = "sales_channels", .on_delete = OB_DEL_CASCADE,
+     .flags = OB_REQUIRED | OB_IMMUTABLE},
+    {"external_product_id", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED},
+    {"external_variant_id", OB_F_TEXT, .max = 255},
+    {"external_sku", OB_F_TEXT, .max = 255, .flags = OB_SEARCH},
+    {"sync_status", OB_F_ENUM, .enm = &sync_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "synced",
+     .doc = "synced: the channel has our data; pending: changed here, not yet pushed; error: the last push failed"},
+    {"last_synced_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
+    {"metadata", OB_F_JSON, .dflt = "{}"},
+};
+static const ob_index channel_product_idx[] = {
+    {"channel_id,external_product_id,external_variant_id", .unique = true},
+};
+const ob_resource ob_res_channel_products = {
+    .table = "channel_products", .doc = "our products as listed on each sales channel (001)",
+    OB_COLS(channel_product_cols), OB_INDEXES(channel_product_idx), .perm = "channels",
+    .perm_create = "channels.configure", .perm_edit = "channels.configure", .perm_delete = "channels.configure",
+};
+
+static const ob_column order_item_cols[] = {
+    {"order_id", OB_F_REF, .ref = "orders", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED | OB_IMMUTABLE},
+    {"product_id", OB_F_REF, .ref = "products", .doc = "null when the channel's product is not mapped"},
+    {"variant_id", OB_F_REF, .ref = "product_variants"},
+    {"external_product_id", OB_F_TEXT, .max = 255},
+    {"external_variant_id", OB_F_TEXT, .max = 255},
+    {"sku", OB_F_TEXT, .max = 100, .flags = OB_INDEXED},
+    {"name", OB_F_TEXT, .max = 500, .flags = OB_REQUIRED | OB_SEARCH},
+    {"quantity", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_MIN_EXCL | OB_HAS_MAX, .min = 0, .max = 1000000},
+    {"unit_price", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX, .min = 0,
+     .max = OB_MONEY_MAX},
+    {"discount_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = OB_MONEY_MAX,
+     .dflt = "0"},
+    {"tax_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = OB_MONEY_MAX,
+     .dflt = "0"},
+    {"total_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX, .min = 0,
+     .max = OB_MONEY_MAX},
+    {"fulfilled_quantity", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0"},
+    {"metadata", OB_F_JSON, .dflt = "{}"},
+};
+static const ob_check order_item_checks[] = {
+    {"order_item_fulfilled_le_quantity", "fulfilled_quantity", OB_CMP_LTE, "quantity"},
+};
+const ob_resource ob_res_order_items = {
+    .table = "order_items", .doc = "lines of an order (001)",
+    OB_COLS(order_item_cols), OB_CHECKS(order_item_checks), .perm = "orders",
+    .customer_scope = "order_id.customer_id", .default_sort = "created_at",
+};
+
+static const ob_column history_cols[] = {
+    {"order_id", OB_F_REF, .ref = "orders", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED},
+    {"status", OB_F_ENUM, .enm = &order_status, .flags = OB_REQUIRED, .doc = "the status the order entered"},
+    {"notes", OB_F_TEXT, .max = 100000},
+    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .doc = "who changed it"},
+};
+static const ob_index history_idx[] = {{"order_id,created_at"}};
+const ob_resource ob_res_order_status_history = {
+    .table = "order_status_history",
+    .doc = "every status an order entered, written by the server on each change (001)",
+    OB_COLS(history_cols), OB_INDEXES(history_idx), .perm = "orders",
+    .flags = OB_RES_APPEND_ONLY | OB_RES_READONLY, .customer_scope = "order_id.customer_id",
+    .default_sort = "created_at",
 };

@@ -24,3 +24,90 @@ const ob_resource ob_res_warehouses = {
     .table = "warehouses", .doc = "warehouse locations and capacity (004)",
     OB_COLS(warehouse_cols), .perm = "inventory", .default_sort = "name",
 };
+
+static const ob_column inventory_cols[] = {
+    {"product_id", OB_F_REF, .ref = "products", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED | OB_IMMUTABLE},
+    {"variant_id", OB_F_REF, .ref = "product_variants", .on_delete = OB_DEL_CASCADE, .flags = OB_IMMUTABLE,
+     .doc = "the variant stocked, when the product has variants (001)"},
+    {"warehouse_id", OB_F_REF, .ref = "warehouses", .flags = OB_IMMUTABLE,
+     .doc = "the warehouse holding the stock (004); null for stock known only by location text (001)"},
+    {"warehouse_location", OB_F_TEXT, .max = 255, .flags = OB_IMMUTABLE,
+     .doc = "free-text location or bin (001)"},
+    {"quantity_on_hand", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0",
+     .doc = "units physically present"},
+    {"quantity_reserved", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0",
+     .doc = "units promised to open orders (001 reserved_quantity)"},
+    {"quantity_available", OB_F_INT, .flags = OB_SERVER | OB_SORT,
+     .gen = "\"quantity_on_hand\" - \"quantity_reserved\"",
+     .doc = "on hand minus reserved (004 generated column; 001 available_quantity)"},
+    {"incoming_quantity", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0",
+     .doc = "units on open purchase orders or inbound transfers (001)"},
+    {"reorder_point", OB_F_INT, .flags = OB_HAS_MIN, .min = 0, .doc = "reorder when available falls to this"},
+    {"reorder_quantity", OB_F_INT, .flags = OB_HAS_MIN, .min = 0},
+    {"last_counted_at", OB_F_TIMESTAMP},
+};
+static const ob_index inventory_idx[] = {
+    {"product_id,variant_id,warehouse_location", .unique = true},
+    {"product_id,warehouse_location", .unique = true, .where = "variant_id IS NULL"},
+    {"warehouse_id,product_id", .unique = true, .where = "variant_id IS NULL"},
+    {"warehouse_id,product_id,variant_id", .unique = true},
+    {"warehouse_id,product_id"},
+};
+const ob_resource ob_res_inventory = {
+    .table = "inventory", .doc = "stock levels per product or variant, per warehouse or location (001 + 004)",
+    OB_COLS(inventory_cols), OB_INDEXES(inventory_idx), .perm = "inventory",
+};
+
+OB_ENUM(txn_type, "inventory_transaction_type", "purchase", "sale", "return", "adjustment", "transfer", "sync");
+OB_ENUM(txn_ref_type, "inventory_reference_type", "order", "purchase_order", "adjustment", "return_order",
+        "shipment");
+
+static const ob_column txn_cols[] = {
+    {"inventory_id", OB_F_REF, .ref = "inventory", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED},
+    {"transaction_type", OB_F_ENUM, .enm = &txn_type, .flags = OB_REQUIRED | OB_INDEXED,
+     .doc = "purchase: received from a supplier; sale: sold; return: came back from a buyer; adjustment: "
+            "counted or corrected by hand; transfer: moved between warehouses; sync: set from a sales channel "
+            "(001 movement_type)"},
+    {"quantity", OB_F_INT, .flags = OB_REQUIRED, .doc = "signed: positive into stock, negative out of it"},
+    {"reference_type", OB_F_ENUM, .enm = &txn_ref_type, .doc = "what caused it (with reference_id)"},
+    {"reference_id", OB_F_TEXT, .max = 36, .flags = OB_LOWER | OB_INDEXED,
+     .doc = "id of the order, purchase order, shipment ... named by reference_type"},
+    {"notes", OB_F_TEXT, .max = 100000},
+    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER,
+     .doc = "the user who posted it"},
+};
+static const ob_index txn_idx[] = {{"inventory_id,created_at"}};
+const ob_resource ob_res_inventory_transactions = {
+    .table = "inventory_transactions",
+    .doc = "the stock ledger: every movement in or out (001 stock_movements + 004 inventory_transactions); "
+           "entries are never changed or deleted, a mistake is corrected by another entry",
+    OB_COLS(txn_cols), OB_INDEXES(txn_idx), .perm = "inventory", .perm_create = "inventory.adjust",
+    .flags = OB_RES_APPEND_ONLY, .hooks = &ob_ledger_hooks, .default_sort = "-created_at",
+};
+
+OB_ENUM(suggestion_status, "reorder_suggestion_status", "pending", "approved", "rejected", "ordered");
+
+static const ob_column suggestion_cols[] = {
+    {"product_id", OB_F_REF, .ref = "products", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED | OB_IMMUTABLE,
+     .doc = "the item to reorder (003 inventory_item_id: inventory items are products)"},
+    {"warehouse_id", OB_F_REF, .ref = "warehouses", .on_delete = OB_DEL_CASCADE,
+     .doc = "the warehouse to restock, if the suggestion is for one"},
+    {"suggested_quantity", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_MIN_EXCL, .min = 0},
+    {"reason", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED},
+    {"confidence_score", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 100,
+     .doc = "0.00 to 1.00"},
+    {"estimated_cost", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = OB_MONEY_MAX},
+    {"supplier_id", OB_F_REF, .ref = "suppliers", .on_delete = OB_DEL_SET_NULL, .doc = "the supplier to order from"},
+    {"supplier_info", OB_F_JSON, .doc = "supplier details as the suggestion engine saw them (003)"},
+    {"status", OB_F_ENUM, .enm = &suggestion_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "pending",
+     .doc = "pending: awaiting review; approved: accepted, not yet ordered; rejected: declined; ordered: a "
+            "purchase order was raised (purchase_order_id)"},
+    {"purchase_order_id", OB_F_REF, .ref = "purchase_orders", .on_delete = OB_DEL_SET_NULL},
+    {"reviewed_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER,
+     .doc = "who moved it out of pending"},
+    {"reviewed_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
+};
+const ob_resource ob_res_reorder_suggestions = {
+    .table = "reorder_suggestions", .doc = "suggested reorders of low stock (003)",
+    OB_COLS(suggestion_cols), .perm = "inventory", .hooks = &ob_suggestion_hooks, .default_sort = "-created_at",
+};

@@ -106,7 +106,7 @@ const ob_resource ob_res_user_roles = {
 
 static const ob_column session_cols[] = {
     {"user_id", OB_F_REF, .ref = "users", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED | OB_INDEXED},
-    {"session_token", OB_F_TEXT, .max = 500, .flags = OB_REQUIRED | OB_UNIQUE | OB_SECRET,
+    {"session_token", OB_F_TEXT, .max = 500, .flags = OB_REQUIRED | OB_UNIQUE | OB_SECRET | OB_SERVER,
      .doc = "BLAKE2b hash of the bearer token; the token itself is never stored"},
     {"ip_address", OB_F_TEXT, .max = 64},
     {"user_agent", OB_F_TEXT, .max = 1000},

@@ -22,7 +22,7 @@ static const ob_column airline_cols[] = {
 };
 const ob_resource ob_res_airlines = {
     .table = "airlines", .doc = "airlines whose flights carry the cargo (000)",
-    OB_COLS(airline_cols), .perm = "flights", .default_sort = "iata_code",
+    OB_COLS(airline_cols), .perm = "flights", .flags = OB_RES_SHARED, .default_sort = "iata_code",
 };
 
 static const ob_column route_cols[] = {
@@ -45,7 +45,7 @@ static const ob_check route_checks[] = {
 const ob_resource ob_res_routes = {
     .table = "routes", .doc = "origin-destination pairs an airline flies, with their frequency (000 ERD)",
     OB_COLS(route_cols), OB_INDEXES(route_idx), OB_CHECKS(route_checks), .perm = "flights",
-    .default_sort = "origin_airport",
+    .flags = OB_RES_SHARED, .default_sort = "origin_airport",
 };
 
 static const ob_column flight_schedule_cols[] = {
@@ -82,5 +82,5 @@ static const ob_check flight_schedule_checks[] = {
 const ob_resource ob_res_flight_schedules = {
     .table = "flight_schedules", .doc = "dated flights with their cargo capacity (000)",
     OB_COLS(flight_schedule_cols), OB_INDEXES(flight_schedule_idx), OB_CHECKS(flight_schedule_checks),
-    .perm = "flights", .default_sort = "-departure_time",
+    .perm = "flights", .flags = OB_RES_SHARED, .default_sort = "-departure_time",
 };

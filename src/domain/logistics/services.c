@@ -32,7 +32,7 @@ static const ob_column service_type_cols[] = {
 };
 const ob_resource ob_res_service_types = {
     .table = "service_types", .doc = "the catalogue of services customers can request (000)",
-    OB_COLS(service_type_cols), .perm = "services", .default_sort = "service_code",
+    OB_COLS(service_type_cols), .perm = "services", .flags = OB_RES_SHARED, .default_sort = "service_code",
 };
 
 static const ob_column service_center_cols[] = {
@@ -57,7 +57,7 @@ static const ob_column service_center_cols[] = {
 };
 const ob_resource ob_res_service_centers = {
     .table = "service_centers", .doc = "counters and offices where customers are served (000 queue)",
-    OB_COLS(service_center_cols), .perm = "services", .default_sort = "code",
+    OB_COLS(service_center_cols), .perm = "services", .flags = OB_RES_SHARED, .default_sort = "code",
 };
 
 static const ob_column service_request_cols[] = {
@@ -145,7 +145,11 @@ static const ob_column queue_number_cols[] = {
     {"served_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
     {"notes", OB_F_TEXT, .max = 500},
 };
-static const ob_index queue_number_idx[] = {{"queue_date,service_center"}, {"queue_date,service_center_id"}, {"status"}};
+static const ob_index queue_number_idx[] = {
+    {"queue_date,service_center"},
+    {"queue_date,service_center_id"},
+    {"status"},
+};
 const ob_resource ob_res_queue_numbers = {
     .table = "queue_numbers", .doc = "queue tickets of customers at service centres (000)",
     OB_COLS(queue_number_cols), OB_INDEXES(queue_number_idx), .perm = "services", .customer_scope = "customer_id",

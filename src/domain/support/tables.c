@@ -33,7 +33,7 @@ static const ob_column category_cols[] = {
 };
 const ob_resource ob_res_categories = {
     .table = "categories", .doc = "categories of tickets (with response and resolution SLA) and of products",
-    OB_COLS(category_cols), .perm = "categories", .default_sort = "name",
+    OB_COLS(category_cols), .perm = "categories", .flags = OB_RES_SHARED, .default_sort = "name",
 };
 
 static const ob_column ticket_cols[] = {

@@ -1,0 +1,215 @@
+/* db.c - db.h for callers: picks the engine at ob_store_open and forwards
+ * every call through the engine's ob_db_ops table (db_int.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "db/db_int.h"
+#include "base/banned.h"
+
+/* Every engine struct starts with its ops pointer. */
+#define OPS(p) (*(const ob_db_ops *const *)(const void *)(p))
+
+int ob_db_err(ob_err *err, ob_errcode code, const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return ob_err_set(err, code, "%s", buf);
+}
+
+ob_value ob_v_text(const char *s)
+{
+    return s ? ob_v_textn(s, strlen(s)) : ob_v_null();
+}
+
+bool ob_db_slug_valid(const char *slug)
+{
+    if (!slug)
+        return false;
+    size_t n = 0;
+    for (const char *p = slug; *p; p++, n++) {
+        char ch = *p;
+        bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+        if (!alnum && (ch != '-' || n == 0))
+            return false;
+        if (n >= 63)
+            return false;
+    }
+    return n > 0 && slug[n - 1] != '-';
+}
+
+static bool is_pg_url(const char *url)
+{
+    return strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0;
+}
+
+int ob_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err)
+{
+    *out = NULL;
+    if (!opts->url || !*opts->url)
+        return ob_sqlite_ops.store_open(out, opts, err);
+    if (!is_pg_url(opts->url))
+        return ob_db_err(err, OB_E_BAD_REQUEST,
+                         "the database URL must start with postgres:// or postgresql://");
+    return ob_pg_ops.store_open(out, opts, err);
+}
+
+void ob_store_close(ob_store *s)
+{
+    if (s)
+        OPS(s)->store_close(s);
+}
+
+ob_db_engine ob_store_engine(const ob_store *s)
+{
+    return OPS(s)->engine;
+}
+
+int ob_db_create_tenant(ob_store *s, const char *slug, ob_err *err)
+{
+    return OPS(s)->create_tenant(s, slug, err);
+}
+
+int ob_db_drop_tenant(ob_store *s, const char *slug, ob_err *err)
+{
+    return OPS(s)->drop_tenant(s, slug, err);
+}
+
+bool ob_db_tenant_exists(ob_store *s, const char *slug)
+{
+    return OPS(s)->tenant_exists(s, slug);
+}
+
+int ob_db_acquire(ob_store *s, const char *tenant, const char *generation, ob_db_mode mode,
+                  ob_conn **out, ob_err *err)
+{
+    *out = NULL;
+    /* Validate before a path or schema name is formed: a request names the tenant. */
+    if (tenant && !ob_db_slug_valid(tenant))
+        return ob_db_err(err, OB_E_NOT_FOUND, "no such tenant");
+    return OPS(s)->acquire(s, tenant, generation, mode, out, err);
+}
+
+int ob_db_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void *ctx, ob_err *err)
+{
+    return OPS(s)->each_tenant(s, fn, ctx, err);
+}
+
+void ob_db_release(ob_conn *c)
+{
+    if (c)
+        OPS(c)->release(c);
+}
+
+ob_db_engine ob_conn_engine(const ob_conn *c)
+{
+    return OPS(c)->engine;
+}
+
+int ob_db_exec(ob_conn *c, const char *sql, ob_err *err)
+{
+    return OPS(c)->exec(c, sql, err);
+}
+
+int ob_db_begin(ob_conn *c, ob_err *err)
+{
+    return OPS(c)->begin(c, err);
+}
+
+int ob_db_commit(ob_conn *c, ob_err *err)
+{
+    return OPS(c)->commit(c, err);
+}
+
+void ob_db_rollback(ob_conn *c)
+{
+    OPS(c)->rollback(c);
+}
+
+bool ob_db_in_txn(const ob_conn *c)
+{
+    return OPS(c)->in_txn(c);
+}
+
+int ob_db_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err)
+{
+    return OPS(c)->prepare(c, sql, out, err);
+}
+
+int64_t ob_db_changes(ob_conn *c)
+{
+    return OPS(c)->changes(c);
+}
+
+const char *ob_db_synchronous(ob_conn *c)
+{
+    return OPS(c)->synchronous(c);
+}
+
+int ob_db_check(ob_conn *c, char *result, size_t n, ob_err *err)
+{
+    return OPS(c)->check(c, result, n, err);
+}
+
+int ob_stmt_bind(ob_stmt *st, int idx, const ob_value *v, ob_err *err)
+{
+    return OPS(st)->bind(st, idx, v, err);
+}
+
+int ob_stmt_bind_text(ob_stmt *st, int idx, const char *s, ob_err *err)
+{
+    ob_value v = ob_v_text(s);
+    return OPS(st)->bind(st, idx, &v, err);
+}
+
+int ob_stmt_bind_i64(ob_stmt *st, int idx, int64_t v, ob_err *err)
+{
+    ob_value iv = ob_v_int(v);
+    return OPS(st)->bind(st, idx, &iv, err);
+}
+
+int ob_stmt_step(ob_stmt *st, ob_err *err)
+{
+    return OPS(st)->step(st, err);
+}
+
+int ob_stmt_ncols(ob_stmt *st)
+{
+    return OPS(st)->ncols(st);
+}
+
+const char *ob_stmt_col_name(ob_stmt *st, int i)
+{
+    return OPS(st)->col_name(st, i);
+}
+
+ob_vtype ob_stmt_col_type(ob_stmt *st, int i)
+{
+    return OPS(st)->col_type(st, i);
+}
+
+int64_t ob_stmt_col_i64(ob_stmt *st, int i)
+{
+    return OPS(st)->col_i64(st, i);
+}
+
+double ob_stmt_col_f64(ob_stmt *st, int i)
+{
+    return OPS(st)->col_f64(st, i);
+}
+
+const char *ob_stmt_col_text(ob_stmt *st, int i, size_t *n)
+{
+    return OPS(st)->col_text(st, i, n);
+}
+
+void ob_stmt_done(ob_stmt *st)
+{
+    if (st)
+        OPS(st)->done(st);
+}

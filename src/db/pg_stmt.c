@@ -1,0 +1,480 @@
+/* pg_stmt.c - prepared statements on PostgreSQL: `?` to $n, the
+ * per-connection cache of server-side statements, text-format binding, and
+ * column access with the same meaning as SQLite's.
+ *
+ * Parameters are sent as text with no declared type, so the server infers
+ * each one from its context (a boolean column takes "1", a timestamptz
+ * column takes "2024-01-02T03:04:05.678Z", jsonb takes JSON text). Where the
+ * context says nothing (`? IS NULL`), the server refuses to guess and the
+ * parameter is declared text.
+ *
+ * Statements are cached by their SQL text only: the server re-analyzes a
+ * prepared statement when search_path changed since its last use, so one
+ * cached statement serves every tenant schema.
+ *
+ * Columns: integers are INT; booleans are INT 0/1 (SQLite stores them so);
+ * floats REAL; numeric is TEXT (the schema layer parses decimals); timestamptz
+ * is TEXT rewritten to RFC 3339 UTC with milliseconds, exactly what opsbase
+ * stores on SQLite; everything else is TEXT. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "db/pg_int.h"
+#include "base/banned.h"
+
+/* Type OIDs from the server's catalog (pg_type.dat); stable across versions. */
+#define OID_BOOL 16
+#define OID_INT8 20
+#define OID_INT2 21
+#define OID_INT4 23
+#define OID_TEXT 25
+#define OID_OID 26
+#define OID_FLOAT4 700
+#define OID_FLOAT8 701
+#define OID_TIMESTAMPTZ 1184
+
+char *ob_pg_rewrite_params(const char *sql, int *nparams)
+{
+    size_t len = strlen(sql);
+    /* each '?' becomes at most "$99999" */
+    char *out = ob_pg_xcalloc(1, len * 6 + 1);
+    char *o = out;
+    int n = 0;
+    char quote = 0;
+    for (const char *p = sql; *p; p++) {
+        if (quote) {
+            if (*p == quote)
+                quote = 0; /* a doubled quote reopens at once: same result */
+            *o++ = *p;
+        } else if (*p == '\'' || *p == '"') {
+            quote = *p;
+            *o++ = *p;
+        } else if (*p == '?') {
+            o += snprintf(o, 8, "$%d", ++n);
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    *nparams = n;
+    return out;
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static void lru_unlink(ob_conn *c, ob_stmt *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        c->lru_head = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    else
+        c->lru_tail = p->prev;
+    p->prev = p->next = NULL;
+}
+
+static void lru_push(ob_conn *c, ob_stmt *p)
+{
+    p->prev = NULL;
+    p->next = c->lru_head;
+    if (c->lru_head)
+        c->lru_head->prev = p;
+    c->lru_head = p;
+    if (!c->lru_tail)
+        c->lru_tail = p;
+}
+
+static void clear_run(ob_stmt *st)
+{
+    PQclear(st->res);
+    st->res = NULL;
+    st->row = -1;
+    st->nrows = 0;
+}
+
+static void clear_binds(ob_stmt *st)
+{
+    for (int i = 0; i < st->nparams; i++) {
+        free(st->vals[i]);
+        st->vals[i] = NULL;
+    }
+}
+
+static void stmt_free(ob_stmt *st)
+{
+    clear_run(st);
+    clear_binds(st);
+    PQclear(st->desc);
+    free(st->vals);
+    free(st->tsbuf);
+    free(st->sql);
+    free(st);
+}
+
+static void cache_remove(ob_conn *c, ob_stmt *p, bool deallocate)
+{
+    ob_stmt **pp = &c->buckets[p->hash & (OB_PG_STMT_BUCKETS - 1)];
+    while (*pp != p)
+        pp = &(*pp)->hnext;
+    *pp = p->hnext;
+    lru_unlink(c, p);
+    c->nstmts--;
+    if (deallocate && !c->broken) {
+        char sql[32];
+        snprintf(sql, sizeof sql, "DEALLOCATE %s", p->name);
+        PQclear(PQexec(c->pg, sql));
+    }
+    stmt_free(p);
+}
+
+static void cache_evict_one(ob_conn *c)
+{
+    for (ob_stmt *p = c->lru_tail; p; p = p->prev)
+        if (!p->busy && !p->oneoffs) {
+            cache_remove(c, p, true);
+            return;
+        }
+}
+
+/* "could not determine data type of parameter $3" -> 3, else 0 */
+static int indeterminate_param(const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *d = msg ? strrchr(msg, '$') : NULL;
+    if (!state || strcmp(state, "42P18") != 0 || !d)
+        return 0;
+    return (int)strtol(d + 1, NULL, 10);
+}
+
+static int server_prepare(ob_conn *c, const char *name, const char *sql, int nparams, ob_err *err)
+{
+    Oid *types = nparams ? ob_pg_xcalloc((size_t)nparams, sizeof *types) : NULL;
+    int rc = -1;
+    for (int attempt = 0; attempt <= nparams; attempt++) {
+        PGresult *res = PQprepare(c->pg, name, sql, nparams, types);
+        if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+            PQclear(res);
+            rc = 0;
+            break;
+        }
+        int k = indeterminate_param(res);
+        if (k < 1 || k > nparams || types[k - 1] == OID_TEXT) {
+            ob_pg_fail(c, res, err);
+            PQclear(res);
+            break;
+        }
+        types[k - 1] = OID_TEXT;
+        PQclear(res);
+    }
+    free(types);
+    return rc;
+}
+
+static ob_stmt *stmt_new(ob_conn *c, int nparams)
+{
+    ob_stmt *p = ob_pg_xcalloc(1, sizeof *p);
+    p->ops = &ob_pg_ops;
+    p->conn = c;
+    p->nparams = nparams;
+    p->vals = nparams ? ob_pg_xcalloc((size_t)nparams, sizeof *p->vals) : NULL;
+    p->row = -1;
+    p->busy = true;
+    return p;
+}
+
+int ob_pg_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err)
+{
+    *out = NULL;
+    uint64_t h = fnv1a(sql);
+    ob_stmt **bucket = &c->buckets[h & (OB_PG_STMT_BUCKETS - 1)];
+    ob_stmt *hit = NULL;
+    for (ob_stmt *p = *bucket; p; p = p->hnext)
+        if (p->hash == h && strcmp(p->sql, sql) == 0) {
+            hit = p;
+            break;
+        }
+    if (hit && !hit->busy) {
+        hit->busy = true;
+        lru_unlink(c, hit);
+        lru_push(c, hit);
+        *out = hit;
+        return 0;
+    }
+    if (hit) {
+        /* Busy (a nested loop over the same query): a second handle on the
+         * same server statement; results are held client-side, so both can
+         * run. */
+        ob_stmt *p = stmt_new(c, hit->nparams);
+        memcpy(p->name, hit->name, sizeof p->name);
+        p->parent = hit;
+        hit->oneoffs++;
+        *out = p;
+        return 0;
+    }
+    if (c->nstmts >= OB_PG_STMT_CAP)
+        cache_evict_one(c);
+
+    int nparams;
+    char *text = ob_pg_rewrite_params(sql, &nparams);
+    char name[16];
+    snprintf(name, sizeof name, "s%u", ++c->next_name);
+    int rc = server_prepare(c, name, text, nparams, err);
+    free(text);
+    if (rc)
+        return -1;
+    ob_stmt *p = stmt_new(c, nparams);
+    memcpy(p->name, name, sizeof p->name);
+    p->cached = true;
+    p->sql = ob_pg_xstrdup(sql);
+    p->hash = h;
+    p->hnext = *bucket;
+    *bucket = p;
+    lru_push(c, p);
+    c->nstmts++;
+    *out = p;
+    return 0;
+}
+
+void ob_pg_stmt_done(ob_stmt *st)
+{
+    if (!st)
+        return;
+    if (!st->cached) {
+        st->parent->oneoffs--;
+        stmt_free(st);
+        return;
+    }
+    clear_run(st);
+    clear_binds(st);
+    st->busy = false;
+}
+
+void ob_pg_stmts_reset(ob_conn *c)
+{
+    for (ob_stmt *p = c->lru_head; p; p = p->next)
+        if (p->busy) {
+            clear_run(p);
+            clear_binds(p);
+            p->busy = false;
+        }
+}
+
+void ob_pg_stmts_free(ob_conn *c)
+{
+    while (c->lru_head)
+        cache_remove(c, c->lru_head, false);
+}
+
+static char *fmt_i64(int64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%lld", (long long)v);
+    return ob_pg_xstrdup(buf);
+}
+
+int ob_pg_stmt_bind(ob_stmt *st, int idx, const ob_value *v, ob_err *err)
+{
+    if (idx < 1 || idx > st->nparams)
+        return ob_db_err(err, OB_E_INTERNAL, "database error: parameter %d out of range", idx);
+    char *s = NULL;
+    char buf[48];
+    switch (v->t) {
+    case OB_V_NULL:
+        break;
+    case OB_V_INT:
+        s = fmt_i64(v->i);
+        break;
+    case OB_V_BOOL:
+        /* "1"/"0" read as boolean, integer and text alike */
+        s = ob_pg_xstrdup(v->i ? "1" : "0");
+        break;
+    case OB_V_REAL:
+        snprintf(buf, sizeof buf, "%.17g", v->r);
+        s = ob_pg_xstrdup(buf);
+        break;
+    case OB_V_DEC:
+        ob_format_decimal(v->i, v->scale, buf, sizeof buf);
+        s = ob_pg_xstrdup(buf);
+        break;
+    case OB_V_TEXT:
+        if (!v->s)
+            break;
+        s = malloc(v->n + 1);
+        if (!s)
+            abort();
+        memcpy(s, v->s, v->n);
+        s[v->n] = '\0';
+        break;
+    default:
+        return ob_db_err(err, OB_E_INTERNAL, "database error: unknown value type %d", (int)v->t);
+    }
+    free(st->vals[idx - 1]);
+    st->vals[idx - 1] = s;
+    return 0;
+}
+
+int ob_pg_stmt_step(ob_stmt *st, ob_err *err)
+{
+    if (st->res) {
+        if (st->row + 1 < st->nrows) {
+            st->row++;
+            return 1;
+        }
+        st->row = st->nrows;
+        return 0;
+    }
+    ob_conn *c = st->conn;
+    if (c->broken)
+        return ob_db_err(err, OB_E_STORAGE, "storage error: the database connection was lost");
+    PGresult *res = PQexecPrepared(c->pg, st->name, st->nparams, (const char *const *)st->vals, NULL,
+                                   NULL, 0);
+    ExecStatusType rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
+        ob_pg_fail(c, res, err);
+        PQclear(res);
+        return -1;
+    }
+    const char *n = PQcmdTuples(res);
+    if (n && *n)
+        c->changes = strtoll(n, NULL, 10);
+    st->res = res;
+    st->nrows = rs == PGRES_TUPLES_OK ? PQntuples(res) : 0;
+    st->row = 0;
+    if (st->nrows > 0)
+        return 1;
+    return 0;
+}
+
+/* The result that describes the columns: the last run, or a describe. */
+static const PGresult *shape(ob_stmt *st)
+{
+    if (st->res)
+        return st->res;
+    if (!st->desc && !st->conn->broken) {
+        PGresult *d = PQdescribePrepared(st->conn->pg, st->name);
+        if (d && PQresultStatus(d) == PGRES_COMMAND_OK)
+            st->desc = d;
+        else
+            PQclear(d);
+    }
+    return st->desc;
+}
+
+int ob_pg_stmt_ncols(ob_stmt *st)
+{
+    const PGresult *r = shape(st);
+    return r ? PQnfields(r) : 0;
+}
+
+const char *ob_pg_stmt_col_name(ob_stmt *st, int i)
+{
+    const PGresult *r = shape(st);
+    return r ? PQfname(r, i) : NULL;
+}
+
+static bool on_row(const ob_stmt *st, int i)
+{
+    return st->res && st->row >= 0 && st->row < st->nrows && i >= 0 && i < PQnfields(st->res);
+}
+
+ob_vtype ob_pg_stmt_col_type(ob_stmt *st, int i)
+{
+    if (!on_row(st, i) || PQgetisnull(st->res, st->row, i))
+        return OB_V_NULL;
+    switch (PQftype(st->res, i)) {
+    case OID_BOOL:
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+    case OID_OID:
+        return OB_V_INT;
+    case OID_FLOAT4:
+    case OID_FLOAT8:
+        return OB_V_REAL;
+    default:
+        return OB_V_TEXT;
+    }
+}
+
+int64_t ob_pg_stmt_col_i64(ob_stmt *st, int i)
+{
+    if (!on_row(st, i) || PQgetisnull(st->res, st->row, i))
+        return 0;
+    const char *v = PQgetvalue(st->res, st->row, i);
+    if (PQftype(st->res, i) == OID_BOOL)
+        return v[0] == 't';
+    return strtoll(v, NULL, 10);
+}
+
+double ob_pg_stmt_col_f64(ob_stmt *st, int i)
+{
+    if (!on_row(st, i) || PQgetisnull(st->res, st->row, i))
+        return 0;
+    const char *v = PQgetvalue(st->res, st->row, i);
+    if (PQftype(st->res, i) == OID_BOOL)
+        return v[0] == 't';
+    return strtod(v, NULL);
+}
+
+/* "2024-01-02 03:04:05.1+00" (ISO style, UTC) -> "2024-01-02T03:04:05.100Z".
+ * Anything unexpected (a year past 9999, an offset) is returned unchanged. */
+static const char *rfc3339(ob_stmt *st, int i, const char *v, size_t *n)
+{
+    size_t len = strlen(v);
+    if (len < 22 || v[10] != ' ' || v[19] == '\0' || strcmp(v + len - 3, "+00") != 0) {
+        if (n)
+            *n = len;
+        return v;
+    }
+    if (!st->tsbuf || st->ntsbuf < PQnfields(st->res)) {
+        free(st->tsbuf);
+        st->ntsbuf = PQnfields(st->res);
+        st->tsbuf = ob_pg_xcalloc((size_t)st->ntsbuf, sizeof *st->tsbuf);
+    }
+    char *o = st->tsbuf[i];
+    memcpy(o, v, 19);
+    o[10] = 'T';
+    char ms[4] = "000";
+    if (v[19] == '.')
+        for (int k = 0; k < 3 && v[20 + k] >= '0' && v[20 + k] <= '9'; k++)
+            ms[k] = v[20 + k];
+    snprintf(o + 19, 32 - 19, ".%sZ", ms);
+    if (n)
+        *n = 24;
+    return o;
+}
+
+const char *ob_pg_stmt_col_text(ob_stmt *st, int i, size_t *n)
+{
+    if (!on_row(st, i) || PQgetisnull(st->res, st->row, i)) {
+        if (n)
+            *n = 0;
+        return NULL;
+    }
+    const char *v = PQgetvalue(st->res, st->row, i);
+    switch (PQftype(st->res, i)) {
+    case OID_BOOL:
+        if (n)
+            *n = 1;
+        return v[0] == 't' ? "1" : "0";
+    case OID_TIMESTAMPTZ:
+        return rfc3339(st, i, v, n);
+    default:
+        if (n)
+            *n = (size_t)PQgetlength(st->res, st->row, i);
+        return v;
+    }
+}

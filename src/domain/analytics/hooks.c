@@ -1,0 +1,150 @@
+/* hooks.c - analytics, reports and automation: rows are tied to their
+ * author, events to their catalogued type, KPI rates follow their values. */
+#include <ctype.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "domain/analytics/analytics.h"
+#include "domain/security/rules.h"
+#include "schema/ctx.h"
+#include "schema/row.h"
+#include "schema/sql.h"
+#include "base/banned.h"
+
+/* Fill event_name and event_category from the catalogued type when absent. */
+static void event_defaults(ob_ctx *ctx, ob_row *row, const char *name, const char *category)
+{
+    if (ob_row_is_null(row, "event_name") && name) ob_row_set_text(ctx->arena, row, "event_name", name);
+    if (ob_row_is_null(row, "event_category") && category)
+        ob_row_set_text(ctx->arena, row, "event_category", category);
+}
+
+/* Find an event type by code; 1 found (row filled), 0 not, -1 error. */
+static int event_type_by_code(ob_ctx *ctx, ob_row *row, const char *code, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, "SELECT id, name, category FROM event_types WHERE code = ?", &st, err) != 0) return -1;
+    ob_stmt_bind_text(st, 1, code, err);
+    int rc = ob_stmt_step(st, err);
+    if (rc == 1) {
+        ob_row_set_text(ctx->arena, row, "event_type_id", ob_stmt_col_text(st, 0, NULL));
+        event_defaults(ctx, row, ob_stmt_col_text(st, 1, NULL), ob_stmt_col_text(st, 2, NULL));
+    }
+    ob_stmt_done(st);
+    return rc;
+}
+
+static int event_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    const char *type_id = ob_row_text(row, "event_type_id");
+    const char *code = ob_row_text(row, "event_type");
+    if (type_id) {
+        ob_row *et;
+        if (ob_sql_load_internal(ctx, ob_registry_find("event_types"), type_id, &et, err) != 0) {
+            if (err->code != OB_E_NOT_FOUND) return -1;
+            /* reported here, as the reference check would, before the
+             * event_type it should have given is found missing */
+            ob_err_set(err, OB_E_UNPROCESSABLE, "\"event_type_id\" refers to a event_types record that does not exist");
+            ob_err_field_add(err, "event_type_id", "refers to a record that does not exist");
+            err->code = OB_E_UNPROCESSABLE;
+            return -1;
+        }
+        const char *et_code = ob_row_text(et, "code");
+        if (code && strcmp(code, et_code) != 0)
+            return ob_rule_field_error(err, "event_type", "does not match the type of event_type_id");
+        ob_row_set_text(ctx->arena, row, "event_type", et_code);
+        code = et_code;
+        event_defaults(ctx, row, ob_row_text(et, "name"), ob_row_text(et, "category"));
+    } else if (code && event_type_by_code(ctx, row, code, err) < 0) {
+        return -1;
+    }
+    /* an uncatalogued type (004 logs any event_type) names its own events */
+    if (code && ob_row_is_null(row, "event_name")) ob_row_set_text(ctx->arena, row, "event_name", code);
+    return 0;
+}
+
+const ob_hooks ob_analytics_event_hooks = {.before_create = event_before_create};
+
+/* achievement_rate = current / target * 100, rounded half away from zero to
+ * the column's 2 decimals; both values are in minor units of scale 2. */
+static void kpi_rate(ob_row *row)
+{
+    const ob_value *cur = ob_row_get(row, "current_value"), *tgt = ob_row_get(row, "target_value");
+    int64_t rate = 0;
+    if (cur->t == OB_V_DEC && tgt->t == OB_V_DEC && tgt->i != 0) {
+        __int128 num = (__int128)cur->i * 10000, den = tgt->i;
+        bool neg = (num < 0) != (den < 0);
+        if (num < 0) num = -num;
+        if (den < 0) den = -den;
+        __int128 q = (num + den / 2) / den;
+        if (q > INT64_MAX) q = INT64_MAX;
+        rate = neg ? -(int64_t)q : (int64_t)q;
+    }
+    ob_row_set_int(row, "achievement_rate", rate);
+}
+
+static int kpi_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    kpi_rate(row);
+    return ob_rule_stamp_user(ctx, row, "created_by", true, err);
+}
+
+static int kpi_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)ctx;
+    (void)old;
+    (void)err;
+    kpi_rate(row);
+    return 0;
+}
+
+const ob_hooks ob_kpi_target_hooks = {.before_create = kpi_before_create, .before_update = kpi_before_update};
+
+static int widget_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    return ob_rule_stamp_user(ctx, row, "user_id", true, err);
+}
+
+const ob_hooks ob_dashboard_widget_hooks = {.before_create = widget_before_create};
+
+static const char *const report_formats[] = {"pdf", "excel", "csv", NULL};
+
+/* HH:MM or HH:MM:SS, 24-hour clock (a SQL TIME). */
+static bool time_of_day(const char *s)
+{
+    size_t n = strlen(s);
+    if (n != 5 && n != 8) return false;
+    for (size_t i = 0; i < n; i++)
+        if ((i % 3 == 2) ? s[i] != ':' : !isdigit((unsigned char)s[i])) return false;
+    int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+    int sec = n == 8 ? (s[6] - '0') * 10 + (s[7] - '0') : 0;
+    return h < 24 && m < 60 && sec < 60;
+}
+
+static int report_check(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    const char *t = ob_row_text(row, "schedule_time");
+    if (t && !time_of_day(t)) return ob_rule_field_error(err, "schedule_time", "must be a time of day (HH:MM or HH:MM:SS)");
+    return ob_rule_json_codes(ctx, row, "export_formats", report_formats, err);
+}
+
+static int report_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    if (report_check(ctx, row, err) != 0) return -1;
+    return ob_rule_stamp_user(ctx, row, "created_by", true, err);
+}
+
+static int report_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)old;
+    return report_check(ctx, row, err);
+}
+
+const ob_hooks ob_custom_report_hooks = {.before_create = report_before_create, .before_update = report_before_update};
+
+static int rule_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    return ob_rule_stamp_user(ctx, row, "created_by", true, err);
+}
+
+const ob_hooks ob_automation_rule_hooks = {.before_create = rule_before_create};

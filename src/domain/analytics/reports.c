@@ -1,0 +1,63 @@
+/* Reports and automation (003): custom and scheduled reports, automation
+ * rules and the log of their runs. */
+#include "domain/domains.h"
+#include "domain/analytics/analytics.h"
+#include "base/banned.h"
+
+OB_ENUM(report_type, "report_type", "sales", "inventory", "customer", "financial");
+OB_ENUM(schedule_frequency, "report_schedule_frequency", "daily", "weekly", "monthly");
+OB_ENUM(rule_type, "automation_rule_type", "reorder", "price_update", "communication", "alert");
+OB_ENUM(execution_status, "automation_execution_status", "success", "failed", "partial");
+
+static const ob_column report_cols[] = {
+    {"name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
+    {"description", OB_F_TEXT, .max = 10000, .flags = OB_SEARCH},
+    {"report_type", OB_F_ENUM, .enm = &report_type, .flags = OB_REQUIRED},
+    {"report_config", OB_F_JSON, .flags = OB_REQUIRED, .doc = "chart configuration, filters, ..."},
+    {"is_scheduled", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
+    {"schedule_frequency", OB_F_ENUM, .enm = &schedule_frequency},
+    {"schedule_time", OB_F_TEXT, .max = 8, .doc = "time of day, HH:MM or HH:MM:SS"},
+    {"schedule_days", OB_F_JSON, .doc = "weekdays of a weekly report"},
+    {"export_formats", OB_F_JSON, .doc = "array of pdf, excel, csv"},
+    {"email_recipients", OB_F_JSON, .doc = "array of e-mail addresses"},
+    {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
+    {"created_by", OB_F_REF, .ref = "users", .flags = OB_REQUIRED | OB_SERVER},
+};
+static const ob_index report_idx[] = {{"is_scheduled,is_active"}};
+const ob_resource ob_res_custom_reports = {
+    .table = "custom_reports", .doc = "saved report definitions, optionally scheduled and mailed",
+    OB_COLS(report_cols), OB_INDEXES(report_idx), .perm = "reports", .hooks = &ob_custom_report_hooks,
+    .default_sort = "name",
+};
+
+static const ob_column rule_cols[] = {
+    {"rule_name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
+    {"rule_type", OB_F_ENUM, .enm = &rule_type, .flags = OB_REQUIRED},
+    {"trigger_conditions", OB_F_JSON, .flags = OB_REQUIRED},
+    {"actions", OB_F_JSON, .flags = OB_REQUIRED, .doc = "what the rule does when it triggers"},
+    {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
+    {"last_executed", OB_F_TIMESTAMP, .flags = OB_SERVER},
+    {"execution_count", OB_F_INT, .flags = OB_REQUIRED | OB_SERVER | OB_HAS_MIN, .min = 0, .dflt = "0"},
+    {"created_by", OB_F_REF, .ref = "users", .flags = OB_REQUIRED | OB_SERVER},
+};
+static const ob_index rule_idx[] = {{"rule_type,is_active"}};
+const ob_resource ob_res_automation_rules = {
+    .table = "automation_rules", .doc = "automation rules: trigger conditions and the actions they run",
+    OB_COLS(rule_cols), OB_INDEXES(rule_idx), .perm = "automation", .hooks = &ob_automation_rule_hooks,
+    .default_sort = "rule_name",
+};
+
+static const ob_column rule_log_cols[] = {
+    {"rule_id", OB_F_REF, .ref = "automation_rules", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED},
+    {"execution_status", OB_F_ENUM, .enm = &execution_status, .flags = OB_REQUIRED,
+     .doc = "success: every action ran; partial: some failed; failed: none ran"},
+    {"execution_details", OB_F_JSON},
+    {"error_message", OB_F_TEXT, .max = 100000},
+    {"executed_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED | OB_SORT, .dflt = "now"},
+};
+static const ob_index rule_log_idx[] = {{"execution_status,executed_at"}};
+const ob_resource ob_res_automation_logs = {
+    .table = "automation_logs", .doc = "runs of automation rules, written by the server (read-only)",
+    OB_COLS(rule_log_cols), OB_INDEXES(rule_log_idx), .perm = "automation",
+    .flags = OB_RES_READONLY | OB_RES_APPEND_ONLY, .default_sort = "-executed_at",
+};

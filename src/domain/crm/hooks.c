@@ -1,0 +1,74 @@
+/* hooks.c - customer relationships: fill the NOT NULL columns a client may
+ * leave out (the uploader, the author, the file name) and stamp who recorded
+ * tags and points. */
+#include <string.h>
+
+#include "base/base.h"
+#include "domain/crm/crm.h"
+#include "schema/ctx.h"
+#include "schema/row.h"
+#include "base/banned.h"
+
+/* Set col to the signed-in user unless the client gave it; the system (CLI)
+ * has no user, so a missing value is then reported by validation. */
+static void default_to_caller(ob_ctx *ctx, ob_row *row, const char *col)
+{
+    if (ob_row_is_null(row, col) && ctx->who && ctx->who->user_id)
+        ob_row_set_text(ctx->arena, row, col, ctx->who->user_id);
+}
+
+/* Server-set author columns: always the caller. */
+static void stamp_caller(ob_ctx *ctx, ob_row *row, const char *col)
+{
+    ob_row_set_text(ctx->arena, row, col, ctx->who ? ctx->who->user_id : NULL);
+}
+
+/* The file name is what follows the last '/' or '\' of the path (the whole
+ * path when it has none; nothing when the path ends in a separator). */
+static void default_file_name(ob_ctx *ctx, ob_row *row)
+{
+    const char *path = ob_row_text(row, "file_path");
+    if (!ob_row_is_null(row, "file_name") || !path) return;
+    const char *base = path;
+    for (const char *p = path; *p; p++)
+        if (*p == '/' || *p == '\\') base = p + 1;
+    if (*base) ob_row_set_text(ctx->arena, row, "file_name", base);
+}
+
+static int document_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    (void)err;
+    default_file_name(ctx, row);
+    default_to_caller(ctx, row, "uploaded_by");
+    return 0;
+}
+
+const ob_hooks ob_customer_document_hooks = {.before_create = document_before_create};
+
+static int assignment_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    (void)err;
+    stamp_caller(ctx, row, "assigned_by");
+    ob_row_set_text(ctx->arena, row, "assigned_at", ctx->now);
+    return 0;
+}
+
+const ob_hooks ob_tag_assignment_hooks = {.before_create = assignment_before_create};
+
+static int communication_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    (void)err;
+    default_to_caller(ctx, row, "created_by");
+    return 0;
+}
+
+const ob_hooks ob_communication_hooks = {.before_create = communication_before_create};
+
+static int points_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    (void)err;
+    stamp_caller(ctx, row, "created_by");
+    return 0;
+}
+
+const ob_hooks ob_loyalty_point_hooks = {.before_create = points_before_create};

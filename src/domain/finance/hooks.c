@@ -1,0 +1,129 @@
+/* hooks.c - finance: what the declarations alone cannot say. Invoice numbers
+ * when none is given, the company's currency as the default, invoice line
+ * totals, one-sided ledger lines and a single company profile. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "domain/finance/finance.h"
+#include "schema/ctx.h"
+#include "schema/row.h"
+#include "schema/sql.h"
+#include "base/banned.h"
+
+/* The currency of new money rows when the company has not set one. */
+#define FALLBACK_CURRENCY "USD"
+
+/* Who entered the row: the signed-in user (none for the system). */
+static void stamp_creator(ob_ctx *ctx, ob_row *row)
+{
+    if (ctx->who && ctx->who->user_id) ob_row_set_text(ctx->arena, row, "created_by", ctx->who->user_id);
+}
+
+/* Fill a missing currency from company_settings, so invoices and ledger
+ * lines default to the tenant's own currency rather than a fixed one. */
+static int default_currency(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    if (!ob_row_is_null(row, "currency")) return 0;
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, "SELECT currency FROM company_settings ORDER BY created_at LIMIT 1", &st, err) != 0)
+        return -1;
+    int rc = ob_stmt_step(st, err);
+    const char *cur = rc == 1 ? ob_stmt_col_text(st, 0, NULL) : NULL;
+    ob_row_set_text(ctx->arena, row, "currency", cur && *cur ? cur : FALLBACK_CURRENCY);
+    ob_stmt_done(st);
+    return rc < 0 ? -1 : 0;
+}
+
+static int expense_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    (void)err;
+    stamp_creator(ctx, row);
+    return 0;
+}
+
+const ob_hooks ob_expense_hooks = {.before_create = expense_before_create};
+
+static int invoice_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    stamp_creator(ctx, row);
+    if (default_currency(ctx, row, err) != 0) return -1;
+    if (!ob_row_is_null(row, "invoice_number")) return 0;
+    int64_t seq;
+    if (ob_sql_seq_next(ctx, "invoices", &seq, err) != 0) return -1;
+    ob_row_set_text(ctx->arena, row, "invoice_number", ob_arena_printf(ctx->arena, "INV-%06lld", (long long)seq));
+    return 0;
+}
+
+const ob_hooks ob_invoice_hooks = {.before_create = invoice_before_create};
+
+/* A field-level validation error from a hook. */
+static int field_error(ob_err *err, const char *field, const char *problem)
+{
+    ob_err_set(err, OB_E_VALIDATION, NULL);
+    ob_err_field_add(err, field, problem);
+    return -1;
+}
+
+/* line_total = quantity x unit_price + making_charges - discount_amount +
+ * tax_amount. quantity has 3 fraction digits and unit_price 2, so their
+ * product has 5 and is rounded half up to 2. Missing required values are left
+ * for validation to report. */
+static int compute_line_total(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    (void)ctx;
+    if (ob_row_is_null(row, "quantity") || ob_row_is_null(row, "unit_price")) return 0;
+    int64_t qty = ob_row_int(row, "quantity", 0), price = ob_row_int(row, "unit_price", 0), product, total;
+    if (__builtin_mul_overflow(qty, price, &product) || __builtin_add_overflow(product, 500, &product))
+        return field_error(err, "quantity", "times unit_price is too large");
+    total = product / 1000;
+    if (__builtin_add_overflow(total, ob_row_int(row, "making_charges", 0), &total) ||
+        __builtin_sub_overflow(total, ob_row_int(row, "discount_amount", 0), &total) ||
+        __builtin_add_overflow(total, ob_row_int(row, "tax_amount", 0), &total))
+        return field_error(err, "unit_price", "gives a line total that is too large");
+    if (total < 0) return field_error(err, "discount_amount", "is larger than the line amount");
+    ob_row_set_int(row, "line_total", total);
+    return 0;
+}
+
+static int item_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    return compute_line_total(ctx, row, err);
+}
+
+static int item_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)old;
+    return compute_line_total(ctx, row, err);
+}
+
+const ob_hooks ob_invoice_item_hooks = {.before_create = item_before_create, .before_update = item_before_update};
+
+/* A ledger line moves money on one side only: exactly one of debit and
+ * credit is above zero. */
+static int entry_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    int64_t debit = ob_row_int(row, "debit", 0), credit = ob_row_int(row, "credit", 0);
+    if ((debit > 0) == (credit > 0))
+        return field_error(err, "debit", debit > 0 ? "and credit cannot both be set: use two lines"
+                                                    : "or credit must be greater than 0");
+    stamp_creator(ctx, row);
+    return default_currency(ctx, row, err);
+}
+
+const ob_hooks ob_accounting_entry_hooks = {.before_create = entry_before_create};
+
+static int company_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    (void)row;
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, "SELECT 1 FROM company_settings LIMIT 1", &st, err) != 0) return -1;
+    int rc = ob_stmt_step(st, err);
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    if (rc == 1)
+        return ob_err_set(err, OB_E_CONFLICT, "the company settings exist already: change them with PATCH");
+    return 0;
+}
+
+const ob_hooks ob_company_settings_hooks = {.before_create = company_before_create};

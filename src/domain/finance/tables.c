@@ -1,0 +1,271 @@
+/* The finance area: 000's payments (merged with the payments 003 names),
+ * the payment methods and gateway transactions 000 names, 001's expenses and
+ * revenue records (P&L), and 003's invoices, invoice items, accounting
+ * entries and company settings. */
+#include "domain/domains.h"
+#include "domain/finance/finance.h"
+#include "base/banned.h"
+
+OB_ENUM(payment_status, "payment_status", "pending", "processing", "completed", "failed", "cancelled", "refunded");
+OB_ENUM(payment_method_type, "payment_method_type", "card", "bank_account", "upi", "wallet", "cash", "cheque",
+        "other");
+OB_ENUM(payment_txn_type, "payment_transaction_type", "authorize", "capture", "charge", "refund", "void",
+        "chargeback");
+OB_ENUM(payment_txn_status, "payment_transaction_status", "pending", "succeeded", "failed");
+OB_ENUM(expense_category, "expense_category", "shipping", "platform_fee", "packaging", "returns", "marketing",
+        "operations", "software", "other");
+OB_ENUM(invoice_status, "invoice_status", "draft", "issued", "partially_paid", "paid", "overdue", "cancelled");
+OB_ENUM(account_type, "account_type", "asset", "liability", "equity", "revenue", "expense");
+
+static const ob_column payment_method_cols[] = {
+    {"customer_id", OB_F_REF, .ref = "customers", .on_delete = OB_DEL_CASCADE, .flags = OB_IMMUTABLE,
+     .doc = "the customer who owns the instrument; null: the tenant's own"},
+    {"method_type", OB_F_ENUM, .enm = &payment_method_type, .flags = OB_REQUIRED | OB_INDEXED},
+    {"label", OB_F_TEXT, .max = 100, .doc = "a name the owner gives it, e.g. \"company card\""},
+    {"provider", OB_F_TEXT, .max = 100, .doc = "card network, bank or wallet provider"},
+    {"holder_name", OB_F_TEXT, .max = 200},
+    {"card_number", OB_F_TEXT, .max = 19, .flags = OB_MASKED, .mask = OB_MASK_SENSITIVE,
+     .doc = "as the gateway allows it to be kept (normally already truncated); shown as its last 4 by role"},
+    {"card_expiry_month", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 1, .max = 12},
+    {"card_expiry_year", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 2000, .max = 2199},
+    {"bank_name", OB_F_TEXT, .max = 200},
+    {"account_number", OB_F_TEXT, .max = 34, .flags = OB_MASKED, .mask = OB_MASK_SENSITIVE,
+     .doc = "bank account number or IBAN; shown as its last 4 by role"},
+    {"routing_code", OB_F_TEXT, .max = 20, .doc = "IFSC, sort code, routing or SWIFT code"},
+    {"upi_id", OB_F_TEXT, .max = 100, .flags = OB_MASKED, .mask = OB_MASK_SENSITIVE},
+    {"gateway_token", OB_F_TEXT, .max = 255, .flags = OB_SECRET | OB_SERVER,
+     .doc = "the gateway's token for a saved instrument; written by the gateway integration, never shown"},
+    {"is_default", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false",
+     .doc = "at most one default per customer"},
+    {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
+};
+static const ob_index payment_method_idx[] = {
+    {"customer_id", .where = "is_default", .unique = true},
+};
+const ob_resource ob_res_payment_methods = {
+    .table = "payment_methods", .doc = "payment instruments of customers and of the tenant (000)",
+    OB_COLS(payment_method_cols), OB_INDEXES(payment_method_idx), .perm = "payments",
+    .customer_scope = "customer_id",
+};
+
+static const ob_column invoice_cols[] = {
+    {"invoice_number", OB_F_TEXT, .max = 50,
+     .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
+     .doc = "generated (INV-000001) when not given"},
+    {"customer_id", OB_F_REF, .ref = "customers", .flags = OB_REQUIRED | OB_INDEXED | OB_IMMUTABLE},
+    {"status", OB_F_ENUM, .enm = &invoice_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "draft",
+     .doc = "draft: being prepared; issued: sent, unpaid; partially_paid; paid; overdue: past due_date "
+            "and unpaid; cancelled"},
+    {"invoice_date", OB_F_DATE, .flags = OB_REQUIRED | OB_SORT, .dflt = "today"},
+    {"due_date", OB_F_DATE, .flags = OB_SORT},
+    {"currency", OB_F_TEXT, .max = 3, .flags = OB_REQUIRED | OB_GENERATED,
+     .doc = "ISO 4217; the company settings' currency when not given"},
+    {"subtotal", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN | OB_SORT, .min = 0, .dflt = "0",
+     .doc = "sum of the lines before discount and tax"},
+    {"discount_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0"},
+    {"tax_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0"},
+    {"total_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_SERVER | OB_SORT,
+     .gen = "\"subtotal\" - \"discount_amount\" + \"tax_amount\"", .doc = "subtotal - discount_amount + tax_amount"},
+    {"gold_rate_per_gram", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0,
+     .doc = "the gold rate the invoice was priced at (003)"},
+    {"notes", OB_F_TEXT, .max = 100000, .flags = OB_SEARCH},
+    {"terms", OB_F_TEXT, .max = 10000},
+    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER},
+};
+static const ob_index invoice_idx[] = {{"customer_id,status"}};
+static const ob_check invoice_checks[] = {
+    {"due_after_invoice_date", "due_date", OB_CMP_GTE, "invoice_date"},
+    {"discount_within_subtotal", "discount_amount", OB_CMP_LTE, "subtotal"},
+};
+const ob_resource ob_res_invoices = {
+    .table = "invoices", .doc = "invoices issued to customers (003)",
+    OB_COLS(invoice_cols), OB_INDEXES(invoice_idx), OB_CHECKS(invoice_checks), .perm = "finance",
+    .customer_scope = "customer_id", .hooks = &ob_invoice_hooks, .default_sort = "-created_at",
+};
+
+static const ob_column invoice_item_cols[] = {
+    {"invoice_id", OB_F_REF, .ref = "invoices", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED | OB_IMMUTABLE},
+    {"sort_order", OB_F_INT, .flags = OB_REQUIRED | OB_SORT, .dflt = "0"},
+    {"product_id", OB_F_REF, .ref = "products", .on_delete = OB_DEL_SET_NULL,
+     .doc = "the catalogue item sold (003 inventory item), if any"},
+    {"description", OB_F_TEXT, .max = 500, .flags = OB_REQUIRED | OB_SEARCH},
+    {"sku", OB_F_TEXT, .max = 100},
+    {"metal_type", OB_F_TEXT, .max = 50, .doc = "gold, silver, platinum... (003)"},
+    {"purity", OB_F_TEXT, .max = 20, .doc = "e.g. 22K, 916"},
+    {"gross_weight", OB_F_DECIMAL, .scale = 3, .flags = OB_HAS_MIN, .min = 0, .doc = "grams"},
+    {"net_weight", OB_F_DECIMAL, .scale = 3, .flags = OB_HAS_MIN, .min = 0, .doc = "grams"},
+    {"rate_per_gram", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0},
+    {"quantity", OB_F_DECIMAL, .scale = 3, .flags = OB_REQUIRED | OB_HAS_MIN | OB_MIN_EXCL, .min = 0, .dflt = "1"},
+    {"unit_price", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0},
+    {"making_charges", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0"},
+    {"discount_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0"},
+    {"tax_rate", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 10000,
+     .doc = "percent, 0 to 100"},
+    {"tax_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0"},
+    {"line_total", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_SERVER | OB_HAS_MIN, .min = 0,
+     .doc = "quantity x unit_price (rounded half up to the cent) + making_charges - discount_amount + tax_amount"},
+};
+static const ob_index invoice_item_idx[] = {{"invoice_id,sort_order"}};
+static const ob_check invoice_item_checks[] = {
+    {"net_within_gross_weight", "net_weight", OB_CMP_LTE, "gross_weight"},
+};
+const ob_resource ob_res_invoice_items = {
+    .table = "invoice_items", .doc = "lines of an invoice (003)",
+    OB_COLS(invoice_item_cols), OB_INDEXES(invoice_item_idx), OB_CHECKS(invoice_item_checks), .perm = "finance",
+    .customer_scope = "invoice_id.customer_id", .hooks = &ob_invoice_item_hooks, .default_sort = "sort_order",
+};
+
+static const ob_column payment_cols[] = {
+    {"customer_id", OB_F_REF, .ref = "customers", .flags = OB_REQUIRED | OB_INDEXED | OB_IMMUTABLE},
+    {"service_request_id", OB_F_REF, .ref = "service_requests", .doc = "the service request paid for (000)"},
+    {"invoice_id", OB_F_REF, .ref = "invoices", .doc = "the invoice paid (003)"},
+    {"invoice_number", OB_F_TEXT, .max = 50, .flags = OB_SEARCH,
+     .doc = "invoice number as the payer or an external system (Odoo) gives it"},
+    {"payment_method_id", OB_F_REF, .ref = "payment_methods", .on_delete = OB_DEL_SET_NULL},
+    {"amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN | OB_MIN_EXCL | OB_SORT, .min = 0,
+     .doc = "greater than 0 (000 chk_payment_amount)"},
+    {"currency", OB_F_TEXT, .max = 3, .flags = OB_REQUIRED, .dflt = "USD", .doc = "ISO 4217"},
+    {"payment_method", OB_F_TEXT, .max = 30, .doc = "kind of payment as given: card, bank_transfer, cash, upi..."},
+    {"payment_status", OB_F_ENUM, .enm = &payment_status, .flags = OB_REQUIRED | OB_INDEXED | OB_SORT,
+     .dflt = "pending",
+     .doc = "pending: not yet attempted; processing: at the gateway; completed: money received; failed; "
+            "cancelled: withdrawn before completion; refunded: returned after completion"},
+    {"payment_gateway", OB_F_TEXT, .max = 50},
+    {"transaction_id", OB_F_TEXT, .max = 100, .flags = OB_INDEXED, .doc = "the gateway's transaction id"},
+    {"gateway_response", OB_F_TEXT, .max = 100000},
+    {"payment_date", OB_F_TIMESTAMP, .flags = OB_SORT},
+    {"due_date", OB_F_DATE, .flags = OB_SORT},
+    {"description", OB_F_TEXT, .max = 500, .flags = OB_SEARCH},
+};
+static const ob_index payment_idx[] = {{"customer_id,payment_status"}};
+const ob_resource ob_res_payments = {
+    .table = "payments", .doc = "money received from customers (000, 003)",
+    OB_COLS(payment_cols), OB_INDEXES(payment_idx), .perm = "payments", .customer_scope = "customer_id",
+    .default_sort = "-created_at",
+};
+
+static const ob_column payment_txn_cols[] = {
+    {"payment_id", OB_F_REF, .ref = "payments", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED},
+    {"transaction_type", OB_F_ENUM, .enm = &payment_txn_type, .flags = OB_REQUIRED | OB_INDEXED},
+    {"status", OB_F_ENUM, .enm = &payment_txn_status, .flags = OB_REQUIRED, .dflt = "pending"},
+    {"amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN | OB_MIN_EXCL, .min = 0},
+    {"currency", OB_F_TEXT, .max = 3, .flags = OB_REQUIRED, .dflt = "USD"},
+    {"payment_gateway", OB_F_TEXT, .max = 50},
+    {"gateway_transaction_id", OB_F_TEXT, .max = 100, .flags = OB_INDEXED},
+    {"gateway_response", OB_F_TEXT, .max = 100000},
+    {"error_code", OB_F_TEXT, .max = 50},
+    {"error_message", OB_F_TEXT, .max = 1000},
+    {"processed_at", OB_F_TIMESTAMP, .flags = OB_SORT},
+};
+static const ob_index payment_txn_idx[] = {{"payment_id,created_at"}};
+const ob_resource ob_res_payment_transactions = {
+    .table = "payment_transactions", .doc = "gateway attempts, captures and refunds of a payment (000); never changed",
+    OB_COLS(payment_txn_cols), OB_INDEXES(payment_txn_idx), .perm = "payments",
+    .flags = OB_RES_APPEND_ONLY, .customer_scope = "payment_id.customer_id", .default_sort = "-created_at",
+};
+
+static const ob_column expense_cols[] = {
+    {"category", OB_F_ENUM, .enm = &expense_category, .flags = OB_REQUIRED | OB_INDEXED},
+    {"subcategory", OB_F_TEXT, .max = 100},
+    {"description", OB_F_TEXT, .max = 100000, .flags = OB_SEARCH},
+    {"amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN | OB_SORT, .min = 0},
+    {"currency", OB_F_TEXT, .max = 3, .flags = OB_REQUIRED, .dflt = "INR", .doc = "ISO 4217"},
+    {"expense_date", OB_F_DATE, .flags = OB_REQUIRED | OB_INDEXED | OB_SORT},
+    {"channel_id", OB_F_REF, .ref = "sales_channels"},
+    {"order_id", OB_F_REF, .ref = "orders"},
+    {"shipment_id", OB_F_REF, .ref = "shipments"},
+    {"receipt_url", OB_F_TEXT, .max = 500},
+    {"tags", OB_F_JSON, .dflt = "[]"},
+    {"metadata", OB_F_JSON, .dflt = "{}"},
+    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER},
+};
+const ob_resource ob_res_expenses = {
+    .table = "expenses", .doc = "business expenses (001)",
+    OB_COLS(expense_cols), .perm = "finance", .hooks = &ob_expense_hooks, .default_sort = "-expense_date",
+};
+
+static const ob_column revenue_cols[] = {
+    {"order_id", OB_F_REF, .ref = "orders", .flags = OB_REQUIRED},
+    {"channel_id", OB_F_REF, .ref = "sales_channels", .flags = OB_REQUIRED},
+    {"gross_revenue", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_SORT},
+    {"platform_fee", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED, .dflt = "0"},
+    {"payment_gateway_fee", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED, .dflt = "0"},
+    {"shipping_cost", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED, .dflt = "0"},
+    {"product_cost", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED, .dflt = "0"},
+    {"other_costs", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED, .dflt = "0"},
+    {"net_revenue", OB_F_DECIMAL, .scale = 2, .flags = OB_SERVER | OB_SORT,
+     .gen = "\"gross_revenue\" - \"platform_fee\" - \"payment_gateway_fee\" - \"shipping_cost\" - \"product_cost\" - "
+            "\"other_costs\"",
+     .doc = "gross_revenue minus every fee and cost"},
+    {"revenue_date", OB_F_DATE, .flags = OB_REQUIRED | OB_INDEXED | OB_SORT},
+    {"metadata", OB_F_JSON, .dflt = "{}"},
+};
+const ob_resource ob_res_revenue_records = {
+    .table = "revenue_records", .doc = "revenue of an order for P&L (001); never changed",
+    OB_COLS(revenue_cols), .perm = "finance", .flags = OB_RES_APPEND_ONLY, .default_sort = "-revenue_date",
+};
+
+static const ob_column entry_cols[] = {
+    {"journal_number", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_INDEXED | OB_SORT,
+     .doc = "groups the lines of one journal entry; its debits and credits balance"},
+    {"entry_date", OB_F_DATE, .flags = OB_REQUIRED | OB_SORT, .dflt = "today"},
+    {"account_code", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_SORT},
+    {"account_name", OB_F_TEXT, .max = 200, .flags = OB_SEARCH},
+    {"account_type", OB_F_ENUM, .enm = &account_type},
+    {"debit", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0"},
+    {"credit", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0"},
+    {"currency", OB_F_TEXT, .max = 3, .flags = OB_REQUIRED | OB_GENERATED,
+     .doc = "ISO 4217; the company settings' currency when not given"},
+    {"description", OB_F_TEXT, .max = 1000, .flags = OB_SEARCH},
+    {"invoice_id", OB_F_REF, .ref = "invoices"},
+    {"payment_id", OB_F_REF, .ref = "payments"},
+    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER},
+};
+static const ob_index entry_idx[] = {{"account_code,entry_date"}};
+const ob_resource ob_res_accounting_entries = {
+    .table = "accounting_entries",
+    .doc = "double-entry ledger lines (003): each line debits or credits one account; corrections are new lines",
+    OB_COLS(entry_cols), OB_INDEXES(entry_idx), .perm = "finance", .flags = OB_RES_APPEND_ONLY,
+    .hooks = &ob_accounting_entry_hooks, .default_sort = "-created_at",
+};
+
+static const ob_column company_cols[] = {
+    {"company_name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED},
+    {"legal_name", OB_F_TEXT, .max = 255},
+    {"registration_number", OB_F_TEXT, .max = 100},
+    {"tax_number", OB_F_TEXT, .max = 50, .flags = OB_MASKED, .mask = OB_MASK_SENSITIVE,
+     .doc = "GSTIN / VAT number"},
+    {"pan_number", OB_F_TEXT, .max = 20, .flags = OB_MASKED, .mask = OB_MASK_SENSITIVE,
+     .doc = "income-tax id (PAN)"},
+    {"email", OB_F_TEXT, .max = 255, .flags = OB_LOWER},
+    {"phone", OB_F_TEXT, .max = 20},
+    {"website", OB_F_TEXT, .max = 255},
+    {"address_line1", OB_F_TEXT, .max = 200},
+    {"address_line2", OB_F_TEXT, .max = 200},
+    {"city", OB_F_TEXT, .max = 100},
+    {"state", OB_F_TEXT, .max = 100},
+    {"postal_code", OB_F_TEXT, .max = 20},
+    {"country", OB_F_TEXT, .max = 100},
+    {"logo_url", OB_F_TEXT, .max = 500},
+    {"currency", OB_F_TEXT, .max = 3, .flags = OB_REQUIRED, .dflt = "USD",
+     .doc = "ISO 4217; the default of new invoices and ledger lines"},
+    {"timezone", OB_F_TEXT, .max = 64, .flags = OB_REQUIRED, .dflt = "UTC"},
+    {"fiscal_year_start_month", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX, .min = 1, .max = 12,
+     .dflt = "1"},
+    {"default_tax_rate", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 10000,
+     .doc = "percent, 0 to 100"},
+    {"invoice_terms", OB_F_TEXT, .max = 10000},
+    {"invoice_footer", OB_F_TEXT, .max = 2000},
+    {"gold_rate_24k_per_gram", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0},
+    {"gold_rate_22k_per_gram", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0},
+    {"gold_rate_18k_per_gram", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0},
+    {"silver_rate_per_gram", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0},
+    {"gold_rate_source", OB_F_TEXT, .max = 100, .doc = "where the rates come from (manual, a market feed)"},
+    {"gold_rate_updated_at", OB_F_TIMESTAMP},
+    {"auto_update_gold_rate", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
+    {"settings", OB_F_JSON, .dflt = "{}"},
+};
+const ob_resource ob_res_company_settings = {
+    .table = "company_settings", .doc = "the tenant's company profile, one row (003)",
+    OB_COLS(company_cols), .perm = "settings", .hooks = &ob_company_settings_hooks,
+};

@@ -1,0 +1,212 @@
+/* hooks.c - what the logistics constraints need at write time: readable
+ * numbers when none is given, the signed-in user in NOT NULL "by" columns,
+ * texts kept from their references, and the columns each shipment type
+ * requires in the merged shipments table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "domain/logistics/logistics.h"
+#include "schema/ctx.h"
+#include "schema/row.h"
+#include "schema/sql.h"
+#include "base/banned.h"
+
+/* A reference the hook needs is missing: the same 422 validation gives. */
+static int missing_ref(ob_err *err, const char *col, const char *table)
+{
+    ob_err_set(err, OB_E_UNPROCESSABLE, "\"%s\" refers to a %s record that does not exist", col, table);
+    snprintf(err->field, sizeof err->field, "%s", col);
+    ob_err_field_add(err, col, "refers to a record that does not exist");
+    err->code = OB_E_UNPROCESSABLE;
+    return -1;
+}
+
+/* Load the row a reference column points at; 1 when loaded, 0 when the
+ * column is null, -1 on error (a missing row is reported on the column).
+ * Scoped reads keep a customer user to its own rows. */
+static int load_ref(ob_ctx *ctx, const ob_row *row, const char *col, bool scoped, ob_row **out, ob_err *err)
+{
+    const char *id = ob_row_text(row, col);
+    if (!id) return 0;
+    const ob_column *c = row->t->cols[ob_table_col(row->t, col)];
+    const ob_table *t = ob_registry_find(c->ref);
+    int rc = scoped ? ob_sql_load(ctx, t, id, out, err) : ob_sql_load_internal(ctx, t, id, out, err);
+    if (rc == 0) return 1;
+    if (err->code != OB_E_NOT_FOUND) return -1;
+    return missing_ref(err, col, c->ref);
+}
+
+/* PREFIX-000001 from the tenant's counter named after the table. */
+static int fill_number(ob_ctx *ctx, ob_row *row, const char *col, const char *prefix, ob_err *err)
+{
+    if (!ob_row_is_null(row, col)) return 0;
+    int64_t seq;
+    if (ob_sql_seq_next(ctx, row->t->name, &seq, err) != 0) return -1;
+    ob_row_set_text(ctx->arena, row, col, ob_arena_printf(ctx->arena, "%s-%06lld", prefix, (long long)seq));
+    return 0;
+}
+
+/* A server-set "by" column: the signed-in user; required ones refuse a
+ * writer without a user (the command line acting as the system). */
+static int fill_user(ob_ctx *ctx, ob_row *row, const char *col, bool required, ob_err *err)
+{
+    const char *uid = ctx->who ? ctx->who->user_id : NULL;
+    if (!uid && required) {
+        ob_err_set(err, OB_E_UNPROCESSABLE, "\"%s\" needs a signed-in user", col);
+        snprintf(err->field, sizeof err->field, "%s", col);
+        return -1;
+    }
+    ob_row_set_text(ctx->arena, row, col, uid);
+    return 0;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static int service_request_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    if (fill_number(ctx, row, "request_number", "SR", err) != 0) return -1;
+    return fill_user(ctx, row, "created_by", true, err);
+}
+
+const ob_hooks ob_service_request_hooks = {.before_create = service_request_before_create};
+
+static int request_document_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    return fill_user(ctx, row, "uploaded_by", false, err);
+}
+
+const ob_hooks ob_request_document_hooks = {.before_create = request_document_before_create};
+
+/* Copy `from` of the row `ref_col` points at into `text_col`, when the
+ * client did not give the text (or changed the reference but not the text). */
+static int follow_ref_text(ob_ctx *ctx, const ob_row *old, ob_row *row, const char *ref_col, const char *text_col,
+                           const char *from, ob_err *err)
+{
+    if (old && same_text(ob_row_text(old, ref_col), ob_row_text(row, ref_col))) return 0;
+    if (old ? !same_text(ob_row_text(old, text_col), ob_row_text(row, text_col)) : !ob_row_is_null(row, text_col))
+        return 0;
+    ob_row *ref;
+    int rc = load_ref(ctx, row, ref_col, false, &ref, err);
+    if (rc <= 0) return rc;
+    ob_row_set_text(ctx->arena, row, text_col, ob_row_text(ref, from));
+    return 0;
+}
+
+static int queue_number_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    if (fill_number(ctx, row, "queue_number", "Q", err) != 0) return -1;
+    if (follow_ref_text(ctx, NULL, row, "service_center_id", "service_center", "name", err) != 0) return -1;
+    return follow_ref_text(ctx, NULL, row, "service_type_id", "service_type", "service_code", err);
+}
+
+static int queue_number_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    if (follow_ref_text(ctx, old, row, "service_center_id", "service_center", "name", err) != 0) return -1;
+    return follow_ref_text(ctx, old, row, "service_type_id", "service_type", "service_code", err);
+}
+
+const ob_hooks ob_queue_number_hooks = {
+    .before_create = queue_number_before_create,
+    .before_update = queue_number_before_update,
+};
+
+static const char *infer_shipment_type(const ob_row *row)
+{
+    if (!ob_row_is_null(row, "order_id") || !ob_row_is_null(row, "courier_config_id")) return "courier";
+    bool from = !ob_row_is_null(row, "origin_warehouse_id"), to = !ob_row_is_null(row, "destination_warehouse_id");
+    if (from && to) return "transfer";
+    if (to) return "inbound";
+    if (from) return "outbound";
+    return "air_cargo";
+}
+
+/* The NOT NULL columns of each source document, for rows of its kind. */
+static int check_shipment_needs(const ob_row *row, ob_err *err)
+{
+    static const char *const needs[][2] = {
+        {"air_cargo", "customer_id"},        {"courier", "order_id"},
+        {"courier", "courier_config_id"},    {"courier", "delivery_address"},
+        {"inbound", "destination_warehouse_id"}, {"outbound", "origin_warehouse_id"},
+        {"transfer", "origin_warehouse_id"}, {"transfer", "destination_warehouse_id"},
+    };
+    const char *type = ob_row_text(row, "shipment_type");
+    if (!type) return 0; /* validation reports it */
+    ob_err_clear(err);
+    for (size_t i = 0; i < OB_ARRAY_LEN(needs); i++)
+        if (strcmp(type, needs[i][0]) == 0 && ob_row_is_null(row, needs[i][1]))
+            ob_err_field_add(err, needs[i][1], "is required for this shipment_type");
+    return err->nfields > 0 ? -1 : 0;
+}
+
+static int shipment_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    if (fill_number(ctx, row, "shipment_number", "SHP", err) != 0) return -1;
+    if (ob_row_is_null(row, "shipment_type"))
+        ob_row_set_text(ctx->arena, row, "shipment_type", infer_shipment_type(row));
+    return check_shipment_needs(row, err);
+}
+
+static int shipment_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)ctx;
+    (void)old;
+    return check_shipment_needs(row, err);
+}
+
+const ob_hooks ob_shipment_hooks = {
+    .before_create = shipment_before_create,
+    .before_update = shipment_before_update,
+};
+
+/* The first n characters of UTF-8 text s. */
+static const char *utf8_prefix(ob_arena *a, const char *s, int n)
+{
+    size_t i = 0;
+    for (int chars = 0; s[i]; i++) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && chars++ == n) break;
+    }
+    return ob_arena_strndup(a, s, i);
+}
+
+static int tracking_event_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    (void)err;
+    if (!ob_row_is_null(row, "event_code")) return 0;
+    const char *status = ob_row_text(row, "status");
+    const char *code = status && *status ? utf8_prefix(ctx->arena, status, 50) : "location_update";
+    ob_row_set_text(ctx->arena, row, "event_code", code);
+    return 0;
+}
+
+const ob_hooks ob_tracking_event_hooks = {.before_create = tracking_event_before_create};
+
+static int ndr_record_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    if (fill_number(ctx, row, "ndr_number", "NDR", err) != 0) return -1;
+    if (!ob_row_is_null(row, "order_id")) return 0;
+    ob_row *shipment;
+    int rc = load_ref(ctx, row, "shipment_id", true, &shipment, err);
+    if (rc <= 0) return rc;
+    ob_row_set_text(ctx->arena, row, "order_id", ob_row_text(shipment, "order_id"));
+    return 0;
+}
+
+const ob_hooks ob_ndr_record_hooks = {.before_create = ndr_record_before_create};
+
+static int ndr_action_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    return fill_user(ctx, row, "performed_by", true, err);
+}
+
+const ob_hooks ob_ndr_action_hooks = {.before_create = ndr_action_before_create};
+
+static int ndr_remark_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    return fill_user(ctx, row, "created_by", true, err);
+}
+
+const ob_hooks ob_ndr_remark_hooks = {.before_create = ndr_remark_before_create};

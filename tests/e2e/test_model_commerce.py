@@ -1,0 +1,792 @@
+"""The commerce model (issue 4): catalogue, stock, sales channels, orders and
+purchasing, merged from seeds 001, 003 and 004.
+
+For every table: a valid row is created, read back equal, updated (unless the
+table is append-only) and audited. For every carried constraint the violating
+write is refused with the documented status and a field-level error, and a
+read-back shows nothing was written. Every foreign key refuses a missing id
+with 422.
+"""
+import json
+import sqlite3
+import subprocess
+
+import pytest
+
+import helpers as h
+
+API = "/api/v1"
+
+
+# --- factories ---------------------------------------------------------------
+
+def mk_product(c, **f):
+    body = {"sku": h.uniq("SKU-"), "name": "Product " + h.uniq()}
+    body.update(f)
+    return h.create(c, "products", body)
+
+
+def mk_variant(c, product_id, **f):
+    body = {"product_id": product_id, "sku": h.uniq("VAR-"), "name": "Variant " + h.uniq(),
+            "attributes": {"size": "M"}}
+    body.update(f)
+    return h.create(c, "product_variants", body)
+
+
+def mk_image(c, **f):
+    body = {"entity_type": "product", "entity_id": h.MISSING_ID, "file_path": "/img/" + h.uniq(),
+            "file_name": h.uniq("f") + ".png", "file_size": 1024, "mime_type": "image/png"}
+    body.update(f)
+    return h.create(c, "images", body)
+
+
+def mk_warehouse(c, **f):
+    body = {"name": "WH " + h.uniq()}
+    body.update(f)
+    return h.create(c, "warehouses", body)
+
+
+def mk_supplier(c, **f):
+    body = {"name": "Supplier " + h.uniq()}
+    body.update(f)
+    return h.create(c, "suppliers", body)
+
+
+def mk_po(c, **f):
+    body = {"supplier_id": f.pop("supplier_id", None) or mk_supplier(c)["id"]}
+    body.update(f)
+    return h.create(c, "purchase_orders", body)
+
+
+def mk_inventory(c, **f):
+    body = {"product_id": f.pop("product_id", None) or mk_product(c)["id"]}
+    body.update(f)
+    return h.create(c, "inventory", body)
+
+
+def mk_channel(c, **f):
+    body = {"channel_type_code": "shopify", "name": "Shop " + h.uniq()}
+    body.update(f)
+    return h.create(c, "sales_channels", body)
+
+
+def order_body(channel_id, **f):
+    body = {"channel_id": channel_id, "external_order_id": h.uniq("EXT-"),
+            "customer_name": "Buyer " + h.uniq(), "customer_phone": "9876543210",
+            "customer_email": "buyer@example.test",
+            "shipping_address": {"name": "Buyer", "line1": "123 Main St", "city": "Mumbai",
+                                 "postal_code": "400001", "country": "IN"},
+            "subtotal": "100.00", "total_amount": "118.00", "tax_amount": "18.00"}
+    body.update(f)
+    return body
+
+
+def mk_order(c, channel_id=None, **f):
+    return h.create(c, "orders", order_body(channel_id or mk_channel(c)["id"], **f))
+
+
+def mk_category(c):
+    return h.create_category(c)
+
+
+def refused(c, table, body, status, err_code, field, **where):
+    """POST is refused naming `field`, and no row matching `where` exists after."""
+    before = h.rows_where(c, table, **where) if where else None
+    e = h.expect_error(c.post(f"{API}/{table}", json=body), status, err_code, field)
+    if where:
+        assert h.rows_where(c, table, **where) == before, f"{table} row written despite refusal"
+    return e
+
+
+def refused_patch(c, table, row, body, status, code, field):
+    e = h.expect_error(c.patch(f"{API}/{table}/{row['id']}", json=body), status, code, field)
+    assert h.get(c, table, row["id"]) == row, f"{table} row changed despite refusal"
+    return e
+
+
+def me(c):
+    return h.ok(c.get(f"{API}/auth/me"))["user"]["id"]
+
+
+@pytest.fixture(scope="module")
+def owner(acme_owner):
+    return acme_owner
+
+
+@pytest.fixture(scope="module")
+def channel(owner):
+    return mk_channel(owner)
+
+
+@pytest.fixture(scope="module")
+def product(owner):
+    return mk_product(owner)
+
+
+# --- create, read back, update, audit: every API table -----------------------
+
+def _cases(c):
+    """(table, created row, patch body) for every API table of the area."""
+    prod = mk_product(c)
+    wh = mk_warehouse(c)
+    sup = mk_supplier(c)
+    po = mk_po(c, supplier_id=sup["id"])
+    ch = mk_channel(c)
+    order = mk_order(c, ch["id"])
+    inv = mk_inventory(c, product_id=prod["id"], warehouse_id=wh["id"], quantity_on_hand=5)
+    return [
+        ("images", mk_image(c, entity_id=prod["id"]), {"alt_text": "front"}),
+        ("products", prod, {"brand": "Acme"}),
+        ("product_variants", mk_variant(c, prod["id"]), {"mrp": "99.00"}),
+        ("category_templates", h.create(c, "category_templates", {
+            "category_id": mk_category(c)["id"], "name": "Gold " + h.uniq(),
+            "attributes": [{"name": "purity", "type": "enum", "values": ["22K", "18K"]}]}),
+         {"description": "gold items"}),
+        ("warehouses", wh, {"city": "Pune"}),
+        ("suppliers", sup, {"rating": "4.50"}),
+        ("purchase_orders", po, {"notes": "urgent"}),
+        ("purchase_order_items", h.create(c, "purchase_order_items", {
+            "purchase_order_id": mk_po(c, supplier_id=sup["id"])["id"], "product_id": prod["id"], "quantity_ordered": 2,
+            "unit_price": "10.00"}), {"quantity_ordered": 3}),
+        ("inventory", inv, {"reorder_point": 2}),
+        ("inventory_transactions", h.create(c, "inventory_transactions", {
+            "inventory_id": inv["id"], "transaction_type": "adjustment", "quantity": -1}), None),
+        ("reorder_suggestions", h.create(c, "reorder_suggestions", {
+            "product_id": prod["id"], "suggested_quantity": 10, "reason": "low stock"}),
+         {"reason": "below reorder point"}),
+        ("sales_channels", ch, {"webhook_url": "https://example.test/hook"}),
+        ("channel_products", h.create(c, "channel_products", {
+            "product_id": prod["id"], "channel_id": ch["id"], "external_product_id": h.uniq("P")}),
+         {"external_sku": "EXT-SKU"}),
+        ("orders", order, {"notes": "gift wrap"}),
+        ("order_items", h.create(c, "order_items", {
+            "order_id": order["id"], "product_id": prod["id"], "name": "Line", "quantity": 2,
+            "unit_price": "50.00", "total_amount": "100.00"}), {"fulfilled_quantity": 1}),
+    ]
+
+
+def test_every_table_round_trips_and_is_audited(owner):
+    uid = me(owner)
+    for table, row, patch in _cases(owner):
+        assert h.get(owner, table, row["id"]) == row, table
+        audit = h.audit_rows(owner, entity_type=table, entity_id=row["id"])
+        assert "create" in [a["action"] for a in audit], (table, audit)
+        assert all(a["user_id"] == uid for a in audit if a["action"] == "create"), table
+        if patch is None:
+            h.expect_error(owner.patch(f"{API}/{table}/{row['id']}", json={"notes": "x"}),
+                           405, "method_not_allowed")
+            assert h.get(owner, table, row["id"]) == row
+            continue
+        upd = h.ok(owner.patch(f"{API}/{table}/{row['id']}", json=patch))
+        for k, v in patch.items():
+            assert upd[k] == v, (table, k, upd[k])
+        assert upd["version"] == row["version"] + 1, table
+        assert h.get(owner, table, row["id"]) == upd, table
+        audit = h.audit_rows(owner, entity_type=table, entity_id=row["id"], action="update")
+        assert len(audit) == 1, (table, audit)
+        assert all(k in h.as_obj(audit[0]["new_values"]) for k in patch), table
+
+
+def test_new_tables_are_in_the_schema(opsbase_bin):
+    out = subprocess.run([str(opsbase_bin), "schema", "--json"], capture_output=True, text=True,
+                         check=True).stdout
+    tables = {t["name"]: t for t in json.loads(out)["tables"]}
+    for name in ("channel_types", "plan_channels"):
+        assert tables[name]["database"] == "control", name
+    for name in ("products", "warehouses", "orders", "inventory", "inventory_transactions",
+                 "purchase_orders", "images", "reorder_suggestions", "category_templates"):
+        assert tables[name]["database"] == "tenant", name
+    avail = [c for c in tables["inventory"]["columns"] if c["name"] == "quantity_available"][0]
+    assert avail["server_set"]
+
+
+def test_channel_types_are_seeded_in_the_control_database(server):
+    db = sqlite3.connect(f"file:{server.data / 'control.db'}?mode=ro", uri=True)
+    try:
+        rows = dict(db.execute("SELECT code, config_schema FROM channel_types").fetchall())
+    finally:
+        db.close()
+    assert set(rows) == {"shopify", "amazon", "flipkart", "meesho", "woocommerce"}
+    assert json.loads(rows["shopify"])["required"] == ["shop_domain", "access_token"]
+    assert json.loads(rows["amazon"])["properties"]["region"]["enum"] == ["IN", "US", "EU"]
+    assert rows["flipkart"] is None
+
+
+# --- products, variants, images, category templates --------------------------
+
+def test_product_sku_is_unique(owner):
+    sku = h.uniq("DUP-")
+    first = mk_product(owner, sku=sku)
+    refused(owner, "products", {"sku": sku, "name": "Second"}, 409, "conflict", None)
+    assert [r["id"] for r in h.rows_where(owner, "products", sku=sku)] == [first["id"]]
+
+
+@pytest.mark.parametrize("field,value", [
+    ("tax_rate", "100.01"), ("tax_rate", "-1"), ("cost_price", "-0.01"),
+    ("selling_price", "10000000000.00"), ("mrp", "1.001"), ("weight_grams", -1),
+])
+def test_product_ranges(owner, field, value):
+    sku = h.uniq("RNG-")
+    refused(owner, "products", {"sku": sku, "name": "X", field: value}, 400, "validation_failed",
+            field, sku=sku)
+
+
+def test_product_required(owner):
+    name = "Nameless " + h.uniq()
+    e = refused(owner, "products", {"name": name}, 400, "validation_failed", "sku", name=name)
+    sku = h.uniq("NN-")
+    refused(owner, "products", {"sku": sku}, 400, "validation_failed", "name", sku=sku)
+    assert "sku" in h.error_fields(e)
+
+
+@pytest.mark.parametrize("field", ["primary_image_id", "category_id"])
+def test_product_missing_reference(owner, field):
+    sku = h.uniq("REF-")
+    refused(owner, "products", {"sku": sku, "name": "X", field: h.MISSING_ID}, 422, "unprocessable",
+            field, sku=sku)
+
+
+def test_product_images_and_soft_delete(owner):
+    p = mk_product(owner)
+    img = mk_image(owner, entity_id=p["id"], is_primary=True)
+    upd = h.ok(owner.patch(f"{API}/products/{p['id']}",
+                           json={"primary_image_id": img["id"], "gallery_images": [img["id"]]}))
+    assert upd["primary_image_id"] == img["id"] and upd["gallery_images"] == [img["id"]]
+    # the primary image is referenced (RESTRICT): it cannot be deleted under the product
+    r = owner.delete(f"{API}/images/{img['id']}")
+    assert r.status_code == 409, h.show(r)
+    assert h.get(owner, "images", img["id"]) == img
+    h.ok(owner.delete(f"{API}/products/{p['id']}"))
+    h.expect_error(owner.get(f"{API}/products/{p['id']}"), 404, "not_found")
+
+
+def test_variant_constraints(owner, product):
+    v = mk_variant(owner, product["id"])
+    refused(owner, "product_variants", {"product_id": product["id"], "sku": v["sku"], "name": "Dup",
+                                        "attributes": {}}, 409, "conflict", None)
+    sku = h.uniq("VX-")
+    refused(owner, "product_variants", {"product_id": h.MISSING_ID, "sku": sku, "name": "X",
+                                        "attributes": {}}, 422, "unprocessable", "product_id", sku=sku)
+    refused(owner, "product_variants", {"product_id": product["id"], "sku": sku, "name": "X"},
+            400, "validation_failed", "attributes", sku=sku)
+    refused(owner, "product_variants", {"product_id": product["id"], "sku": sku, "name": "X",
+                                        "attributes": {}, "cost_price": "-1"},
+            400, "validation_failed", "cost_price", sku=sku)
+    refused_patch(owner, "product_variants", v, {"product_id": mk_product(owner)["id"]},
+                  400, "readonly_field", "product_id")
+
+
+@pytest.mark.parametrize("field,value,code", [
+    ("entity_type", "inventory_item", "validation_failed"),
+    ("file_size", -1, "validation_failed"),
+    ("width", -5, "validation_failed"),
+    ("file_path", None, "validation_failed"),
+    ("entity_id", "x" * 37, "validation_failed"),
+])
+def test_image_constraints(owner, field, value, code):
+    name = h.uniq("img") + ".png"
+    body = {"entity_type": "product", "entity_id": h.MISSING_ID, "file_path": "/p",
+            "file_name": name, "file_size": 1, "mime_type": "image/png", field: value}
+    refused(owner, "images", body, 400, code, field, file_name=name)
+
+
+def test_category_templates(owner):
+    cat = mk_category(owner)
+    name = "Tpl " + h.uniq()
+    h.create(owner, "category_templates", {"category_id": cat["id"], "name": name})
+    refused(owner, "category_templates", {"category_id": cat["id"], "name": name}, 409, "conflict",
+            None)
+    assert len(h.rows_where(owner, "category_templates", name=name)) == 1
+    other = "Tpl " + h.uniq()
+    refused(owner, "category_templates", {"category_id": h.MISSING_ID, "name": other}, 422,
+            "unprocessable", "category_id", name=other)
+
+
+# --- warehouses, inventory and the ledger -------------------------------------
+
+def test_warehouse_constraints(owner):
+    code = h.uniq("W").lower()
+    mk_warehouse(owner, code=code)
+    refused(owner, "warehouses", {"name": "Dup", "code": code}, 409, "conflict", None)
+    assert len(h.rows_where(owner, "warehouses", code=code)) == 1
+    name = "WH " + h.uniq()
+    refused(owner, "warehouses", {"name": name, "manager_id": h.MISSING_ID}, 422, "unprocessable",
+            "manager_id", name=name)
+    refused(owner, "warehouses", {"name": name, "capacity": -1}, 400, "validation_failed",
+            "capacity", name=name)
+    mgr = me(owner)
+    w = mk_warehouse(owner, manager_id=mgr, latitude=19.07, longitude=72.87)
+    assert w["manager_id"] == mgr and w["latitude"] == 19.07
+
+
+def test_inventory_available_is_generated(owner):
+    inv = mk_inventory(owner, warehouse_id=mk_warehouse(owner)["id"], quantity_on_hand=10,
+                       quantity_reserved=3)
+    assert inv["quantity_available"] == 7
+    assert inv["incoming_quantity"] == 0
+    upd = h.ok(owner.patch(f"{API}/inventory/{inv['id']}", json={"quantity_on_hand": 4}))
+    assert upd["quantity_available"] == 1
+    assert h.get(owner, "inventory", inv["id"])["quantity_available"] == 1
+    refused_patch(owner, "inventory", upd, {"quantity_available": 5}, 400, "readonly_field",
+                  "quantity_available")
+    refused_patch(owner, "inventory", upd, {"quantity_on_hand": -1}, 400, "validation_failed",
+                  "quantity_on_hand")
+    refused_patch(owner, "inventory", upd, {"warehouse_id": mk_warehouse(owner)["id"]}, 400,
+                  "readonly_field", "warehouse_id")
+
+
+def test_inventory_unique_per_warehouse_and_product(owner):
+    p = mk_product(owner)
+    w = mk_warehouse(owner)
+    first = mk_inventory(owner, product_id=p["id"], warehouse_id=w["id"])
+    refused(owner, "inventory", {"product_id": p["id"], "warehouse_id": w["id"]}, 409, "conflict",
+            None)
+    assert [r["id"] for r in h.rows_where(owner, "inventory", product_id=p["id"])] == [first["id"]]
+    # a variant of the product is its own stock-keeping unit in the same warehouse
+    v = mk_variant(owner, p["id"])
+    mk_inventory(owner, product_id=p["id"], variant_id=v["id"], warehouse_id=w["id"])
+    refused(owner, "inventory", {"product_id": p["id"], "variant_id": v["id"], "warehouse_id": w["id"]},
+            409, "conflict", None)
+    assert len(h.rows_where(owner, "inventory", product_id=p["id"])) == 2
+
+
+def test_inventory_unique_per_location(owner):
+    p = mk_product(owner)
+    mk_inventory(owner, product_id=p["id"], warehouse_location="A-01")
+    refused(owner, "inventory", {"product_id": p["id"], "warehouse_location": "A-01"}, 409,
+            "conflict", None)
+    mk_inventory(owner, product_id=p["id"], warehouse_location="A-02")
+    assert len(h.rows_where(owner, "inventory", product_id=p["id"])) == 2
+
+
+@pytest.mark.parametrize("field", ["product_id", "variant_id", "warehouse_id"])
+def test_inventory_missing_reference(owner, field):
+    p = mk_product(owner)
+    body = {"product_id": p["id"], field: h.MISSING_ID}
+    refused(owner, "inventory", body, 422, "unprocessable", field, product_id=p["id"])
+
+
+@pytest.mark.parametrize("field,value", [
+    ("quantity_reserved", -1), ("incoming_quantity", -1), ("reorder_point", -1), ("quantity_on_hand", "3"),
+])
+def test_inventory_ranges(owner, field, value):
+    p = mk_product(owner)
+    refused(owner, "inventory", {"product_id": p["id"], field: value}, 400, "validation_failed", field,
+            product_id=p["id"])
+
+
+def test_ledger_is_append_only(owner):
+    inv = mk_inventory(owner)
+    t = h.create(owner, "inventory_transactions", {
+        "inventory_id": inv["id"], "transaction_type": "PURCHASE", "quantity": 12,
+        "reference_type": "purchase_order", "reference_id": h.MISSING_ID, "notes": "received"})
+    assert t["transaction_type"] == "purchase"
+    assert t["created_by"] == me(owner)
+    assert "updated_at" not in t and "version" not in t
+    h.expect_error(owner.patch(f"{API}/inventory_transactions/{t['id']}", json={"quantity": 1}),
+                   405, "method_not_allowed")
+    h.expect_error(owner.delete(f"{API}/inventory_transactions/{t['id']}"), 405, "method_not_allowed")
+    assert h.get(owner, "inventory_transactions", t["id"]) == t
+    assert [a["action"] for a in h.audit_rows(owner, entity_type="inventory_transactions",
+                                              entity_id=t["id"])] == ["create"]
+
+
+@pytest.mark.parametrize("body,status,code,field", [
+    ({"transaction_type": "theft", "quantity": 1}, 400, "validation_failed", "transaction_type"),
+    ({"transaction_type": "sale"}, 400, "validation_failed", "quantity"),
+    ({"quantity": 1}, 400, "validation_failed", "transaction_type"),
+    ({"transaction_type": "sale", "quantity": 1, "reference_type": "invoice"}, 400,
+     "validation_failed", "reference_type"),
+    ({"transaction_type": "sale", "quantity": 1, "created_by": h.MISSING_ID}, 400, "readonly_field",
+     "created_by"),
+])
+def test_ledger_constraints(owner, body, status, code, field):
+    inv = mk_inventory(owner)
+    refused(owner, "inventory_transactions", dict(body, inventory_id=inv["id"]), status, code, field,
+            inventory_id=inv["id"])
+
+
+def test_ledger_missing_inventory(owner):
+    before = len(h.list_all(owner, "inventory_transactions"))
+    refused(owner, "inventory_transactions", {"inventory_id": h.MISSING_ID, "transaction_type": "sale",
+                                              "quantity": -1}, 422, "unprocessable", "inventory_id")
+    assert len(h.list_all(owner, "inventory_transactions")) == before
+
+
+def test_ledger_permissions(owner, login):
+    """Posting an entry is inventory.adjust (operators); viewers only read."""
+    inv = mk_inventory(owner)
+    viewer = login("acme", "viewer@acme.test")
+    h.expect_error(viewer.post(f"{API}/inventory_transactions", json={
+        "inventory_id": inv["id"], "transaction_type": "sale", "quantity": -1}), 403, "forbidden")
+    operator = login("acme", "operator@acme.test")
+    t = h.create(operator, "inventory_transactions", {
+        "inventory_id": inv["id"], "transaction_type": "sale", "quantity": -1})
+    assert t["created_by"] == me(operator)
+    assert [r["id"] for r in h.rows_where(viewer, "inventory_transactions", inventory_id=inv["id"])] == [t["id"]]
+
+
+def test_reorder_suggestions(owner, product):
+    s = h.create(owner, "reorder_suggestions", {
+        "product_id": product["id"], "suggested_quantity": 5, "reason": "below reorder point",
+        "confidence_score": "0.85", "estimated_cost": "1200.50", "supplier_info": {"name": "X"}})
+    assert s["status"] == "pending" and s["reviewed_by"] is None
+    upd = h.ok(owner.patch(f"{API}/reorder_suggestions/{s['id']}", json={"status": "approved"}))
+    assert upd["reviewed_by"] == me(owner) and h.TS_RE.match(upd["reviewed_at"])
+    refused_patch(owner, "reorder_suggestions", upd, {"reviewed_by": me(owner)}, 400,
+                  "readonly_field", "reviewed_by")
+
+
+@pytest.mark.parametrize("field,value,status,code", [
+    ("confidence_score", "1.01", 400, "validation_failed"),
+    ("confidence_score", "-0.01", 400, "validation_failed"),
+    ("suggested_quantity", 0, 400, "validation_failed"),
+    ("status", "maybe", 400, "validation_failed"),
+    ("reason", None, 400, "validation_failed"),
+    ("product_id", h.MISSING_ID, 422, "unprocessable"),
+    ("warehouse_id", h.MISSING_ID, 422, "unprocessable"),
+    ("supplier_id", h.MISSING_ID, 422, "unprocessable"),
+    ("purchase_order_id", h.MISSING_ID, 422, "unprocessable"),
+])
+def test_reorder_suggestion_constraints(owner, product, field, value, status, code):
+    reason = "r " + h.uniq()
+    body = {"product_id": product["id"], "suggested_quantity": 5, "reason": reason, field: value}
+    refused(owner, "reorder_suggestions", body, status, code, field, product_id=product["id"],
+            suggested_quantity=5)
+
+
+# --- purchasing --------------------------------------------------------------
+
+@pytest.mark.parametrize("field,value", [("rating", "5.01"), ("rating", "-1"), ("status", "gone"),
+                                         ("name", "")])
+def test_supplier_constraints(owner, field, value):
+    code = h.uniq("S")
+    refused(owner, "suppliers", {"name": "S", "code": code, field: value}, 400, "validation_failed",
+            field, code=code)
+
+
+def test_supplier_code_unique(owner):
+    code = h.uniq("S")
+    mk_supplier(owner, code=code, rating="5.00")
+    refused(owner, "suppliers", {"name": "Other", "code": code}, 409, "conflict", None)
+    assert len(h.rows_where(owner, "suppliers", code=code)) == 1
+
+
+def test_purchase_order_number_and_constraints(owner):
+    sup = mk_supplier(owner)
+    po = mk_po(owner, supplier_id=sup["id"])
+    assert po["po_number"].startswith("PO-") and len(po["po_number"]) == 9
+    assert po["status"] == "draft" and po["total_amount"] == "0.00"
+    assert po["created_by"] == me(owner)
+    refused(owner, "purchase_orders", {"supplier_id": sup["id"], "po_number": po["po_number"]}, 409,
+            "conflict", None)
+    assert len(h.rows_where(owner, "purchase_orders", po_number=po["po_number"])) == 1
+    num = h.uniq("PO-X")
+    refused(owner, "purchase_orders", {"supplier_id": h.MISSING_ID, "po_number": num}, 422,
+            "unprocessable", "supplier_id", po_number=num)
+    refused(owner, "purchase_orders", {"supplier_id": sup["id"], "warehouse_id": h.MISSING_ID,
+                                       "po_number": num}, 422, "unprocessable", "warehouse_id",
+            po_number=num)
+    refused(owner, "purchase_orders", {"supplier_id": sup["id"], "po_number": num,
+                                       "order_date": "2025-03-10", "expected_date": "2025-03-09"},
+            400, "validation_failed", "expected_date", po_number=num)
+    refused(owner, "purchase_orders", {"supplier_id": sup["id"], "po_number": num,
+                                       "total_amount": "5.00"}, 400, "readonly_field",
+            "total_amount", po_number=num)
+    refused(owner, "purchase_orders", {"po_number": num}, 400, "validation_failed", "supplier_id",
+            po_number=num)
+    ok = h.create(owner, "purchase_orders", {"supplier_id": sup["id"], "po_number": num,
+                                             "order_date": "2025-03-10", "expected_date": "2025-03-10"})
+    refused_patch(owner, "purchase_orders", ok, {"expected_date": "2025-03-01"}, 400,
+                  "validation_failed", "expected_date")
+
+
+def test_purchase_order_total_follows_items(owner, product):
+    po = mk_po(owner)
+    a = h.create(owner, "purchase_order_items", {"purchase_order_id": po["id"], "product_id": product["id"],
+                                                 "quantity_ordered": 3, "unit_price": "12.50"})
+    assert a["line_total"] == "37.50" and a["quantity_received"] == 0
+    b = h.create(owner, "purchase_order_items", {"purchase_order_id": po["id"], "product_id": product["id"],
+                                                 "quantity_ordered": 1, "unit_price": "0.99"})
+    assert h.get(owner, "purchase_orders", po["id"])["total_amount"] == "38.49"
+    h.ok(owner.patch(f"{API}/purchase_order_items/{a['id']}", json={"quantity_ordered": 4}))
+    assert h.get(owner, "purchase_orders", po["id"])["total_amount"] == "50.99"
+    h.ok(owner.delete(f"{API}/purchase_order_items/{b['id']}"))
+    assert h.get(owner, "purchase_orders", po["id"])["total_amount"] == "50.00"
+    acts = [r["action"] for r in h.audit_rows(owner, entity_type="purchase_orders", entity_id=po["id"])]
+    assert acts.count("recalculate") == 4
+
+
+@pytest.mark.parametrize("field,value,status,code", [
+    ("quantity_ordered", 0, 400, "validation_failed"),
+    ("quantity_ordered", 1000001, 400, "validation_failed"),
+    ("unit_price", "-1", 400, "validation_failed"),
+    ("line_total", "1.00", 400, "readonly_field"),
+    ("quantity_received", 1, 400, "readonly_field"),
+    ("purchase_order_id", h.MISSING_ID, 422, "unprocessable"),
+    ("product_id", h.MISSING_ID, 422, "unprocessable"),
+])
+def test_purchase_order_item_constraints(owner, product, field, value, status, code):
+    po = mk_po(owner)
+    body = {"purchase_order_id": po["id"], "product_id": product["id"], "quantity_ordered": 1,
+            "unit_price": "1.00", field: value}
+    refused(owner, "purchase_order_items", body, status, code, field, purchase_order_id=po["id"])
+    assert h.get(owner, "purchase_orders", po["id"])["total_amount"] == "0.00"
+
+
+# --- sales channels and channel products --------------------------------------
+
+def _stored_channel(server, cid):
+    db = sqlite3.connect(f"file:{server.data / 'tenants' / 'acme.db'}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT credentials, webhook_secret, status FROM sales_channels WHERE id = ?",
+                          (cid,)).fetchone()
+    finally:
+        db.close()
+
+
+def test_channel_credentials_are_write_only(owner, server):
+    ch = mk_channel(owner, channel_type_code="SHOPIFY")
+    assert ch["channel_type_code"] == "shopify"
+    assert "credentials" not in ch and "webhook_secret" not in ch
+    name = "Shop " + h.uniq()
+    refused(owner, "sales_channels", {"channel_type_code": "shopify", "name": name,
+                                      "credentials": {"access_token": "t"}}, 400, "unknown_field",
+            "credentials", name=name)
+    refused_patch(owner, "sales_channels", ch, {"webhook_secret": "s"}, 400, "unknown_field",
+                  "webhook_secret")
+    conn = h.ok(owner.post(f"{API}/sales_channels/{ch['id']}/connect", json={
+        "credentials": {"shop_domain": "x.myshopify.com", "access_token": "shpat_secret"},
+        "webhook_secret": "whsec"}))
+    assert conn["status"] == "active" and "credentials" not in conn
+    assert "shpat_secret" not in str(h.get(owner, "sales_channels", ch["id"]))
+    creds, secret, status = _stored_channel(server, ch["id"])
+    assert "shpat_secret" in creds and secret == "whsec" and status == "active"
+    audit = h.audit_rows(owner, entity_type="sales_channels", entity_id=ch["id"], action="connect")
+    assert len(audit) == 1 and "shpat_secret" not in str(audit[0])
+    off = h.ok(owner.post(f"{API}/sales_channels/{ch['id']}/disconnect", json={}))
+    assert off["status"] == "disconnected"
+    assert _stored_channel(server, ch["id"]) == ("{}", None, "disconnected")
+
+
+@pytest.mark.parametrize("body,status,code,field", [
+    ({}, 400, "validation_failed", "credentials"),
+    ({"credentials": "token"}, 400, "validation_failed", "credentials"),
+    ({"credentials": {}}, 400, "validation_failed", "credentials"),
+    ({"credentials": {"a": "b"}, "webhook_secret": 5}, 400, "validation_failed", "webhook_secret"),
+    ({"credentials": {"a": "b"}, "status": "active"}, 400, "unknown_field", "status"),
+])
+def test_channel_connect_refusals(owner, server, body, status, code, field):
+    ch = mk_channel(owner)
+    h.expect_error(owner.post(f"{API}/sales_channels/{ch['id']}/connect", json=body), status, code,
+                   field)
+    assert h.get(owner, "sales_channels", ch["id"]) == ch
+    assert _stored_channel(server, ch["id"]) == ("{}", None, "active")
+
+
+@pytest.mark.parametrize("field,value", [("status", "broken"), ("channel_type_code", None),
+                                         ("name", "x" * 256), ("last_sync_at", "2025-01-01T00:00:00Z")])
+def test_channel_constraints(owner, field, value):
+    name = "Shop " + h.uniq()
+    body = {"channel_type_code": "amazon", "name": name, field: value}
+    code = "readonly_field" if field == "last_sync_at" else "validation_failed"
+    before = len(h.list_all(owner, "sales_channels"))
+    refused(owner, "sales_channels", body, 400, code, field)
+    assert len(h.list_all(owner, "sales_channels")) == before
+
+
+def test_channel_products(owner, channel, product):
+    ext = h.uniq("EP")
+    v = mk_variant(owner, product["id"])
+    cp = h.create(owner, "channel_products", {"product_id": product["id"], "variant_id": v["id"],
+                                              "channel_id": channel["id"], "external_product_id": ext,
+                                              "external_variant_id": "V1"})
+    assert cp["sync_status"] == "synced" and cp["metadata"] == {}
+    refused(owner, "channel_products", {"product_id": product["id"], "channel_id": channel["id"],
+                                        "external_product_id": ext, "external_variant_id": "V1"},
+            409, "conflict", None)
+    assert [r["id"] for r in h.rows_where(owner, "channel_products", external_product_id=ext)] == [cp["id"]]
+    for field in ("product_id", "variant_id", "channel_id"):
+        e2 = h.uniq("EP")
+        body = {"product_id": product["id"], "channel_id": channel["id"], "external_product_id": e2,
+                field: h.MISSING_ID}
+        refused(owner, "channel_products", body, 422, "unprocessable", field, external_product_id=e2)
+    e3 = h.uniq("EP")
+    refused(owner, "channel_products", {"product_id": product["id"], "channel_id": channel["id"],
+                                        "external_product_id": e3, "sync_status": "lost"},
+            400, "validation_failed", "sync_status", external_product_id=e3)
+
+
+# --- orders -------------------------------------------------------------------
+
+def _history(c, order_id):
+    return [r["status"] for r in sorted(h.rows_where(c, "order_status_history", order_id=order_id),
+                                        key=lambda r: r["created_at"] + r["id"])]
+
+
+def test_order_defaults_and_number(owner, channel):
+    o = mk_order(owner, channel["id"])
+    assert o["order_number"].startswith("ORD-")
+    assert (o["status"], o["payment_status"], o["fulfillment_status"]) == ("pending", "pending", "unfulfilled")
+    assert o["currency"] == "INR" and o["shipping_amount"] == "0.00" and o["tax_amount"] == "18.00"
+    assert h.TS_RE.match(o["order_date"]) and o["tags"] == [] and o["metadata"] == {}
+    assert _history(owner, o["id"]) == ["pending"]
+    given = mk_order(owner, channel["id"], order_number="SHOP-1001-" + h.uniq())
+    assert given["order_number"].startswith("SHOP-1001-")
+
+
+def test_order_uniques(owner, channel):
+    o = mk_order(owner, channel["id"])
+    refused(owner, "orders", order_body(channel["id"], order_number=o["order_number"]), 409, "conflict",
+            None)
+    assert len(h.rows_where(owner, "orders", order_number=o["order_number"])) == 1
+    refused(owner, "orders", order_body(channel["id"], external_order_id=o["external_order_id"]), 409,
+            "conflict", None)
+    assert len(h.rows_where(owner, "orders", external_order_id=o["external_order_id"])) == 1
+    # the same external id on another channel is another order
+    other = mk_order(owner, mk_channel(owner)["id"], external_order_id=o["external_order_id"])
+    assert other["external_order_id"] == o["external_order_id"]
+
+
+@pytest.mark.parametrize("field,value,status,code", [
+    ("channel_id", h.MISSING_ID, 422, "unprocessable"),
+    ("customer_id", h.MISSING_ID, 422, "unprocessable"),
+    ("status", "shipped", 400, "readonly_field"),
+    ("confirmed_at", "2025-01-01T00:00:00Z", 400, "readonly_field"),
+    ("subtotal", "-1.00", 400, "validation_failed"),
+    ("total_amount", None, 400, "validation_failed"),
+    ("discount_amount", "-0.01", 400, "validation_failed"),
+    ("total_amount", "10000000000.00", 400, "validation_failed"),
+    ("payment_status", "maybe", 400, "validation_failed"),
+    ("fulfillment_status", "half", 400, "validation_failed"),
+    ("payment_method", "cash", 400, "validation_failed"),
+    ("shipping_address", None, 400, "validation_failed"),
+    ("customer_name", None, 400, "validation_failed"),
+    ("external_order_id", None, 400, "validation_failed"),
+    ("currency", "RUPEE", 400, "validation_failed"),
+    ("customer_phone", "9" * 21, 400, "validation_failed"),
+])
+def test_order_constraints(owner, channel, field, value, status, code):
+    body = order_body(channel["id"])
+    body[field] = value
+    marker = body["customer_name"] if field != "customer_name" else None
+    ext = body["external_order_id"] if field != "external_order_id" else None
+    e = h.expect_error(owner.post(f"{API}/orders", json=body), status, code, field)
+    assert field in h.error_fields(e)
+    if marker:
+        assert h.rows_where(owner, "orders", customer_name=marker) == []
+    if ext:
+        assert h.rows_where(owner, "orders", external_order_id=ext) == []
+
+
+def test_order_required_fields_all_named(owner):
+    e = h.expect_error(owner.post(f"{API}/orders", json={}), 400, "validation_failed")
+    for f in ("channel_id", "external_order_id", "customer_name", "shipping_address", "subtotal",
+              "total_amount"):
+        assert f in h.error_fields(e), f
+
+
+def test_order_lifecycle_writes_history(owner, channel):
+    o = mk_order(owner, channel["id"])
+    url = f"{API}/orders/{o['id']}"
+    c = h.ok(owner.post(url + "/confirm", json={}))
+    assert c["status"] == "confirmed" and h.TS_RE.match(c["confirmed_at"])
+    h.expect_error(owner.post(url + "/deliver", json={}), 422, "invalid_transition")
+    s = h.ok(owner.post(url + "/ship", json={}))
+    assert s["status"] == "shipped" and h.TS_RE.match(s["shipped_at"])
+    h.expect_error(owner.post(url + "/cancel", json={}), 422, "invalid_transition")
+    assert h.get(owner, "orders", o["id"]) == s
+    d = h.ok(owner.post(url + "/deliver", json={}))
+    assert d["status"] == "delivered" and h.TS_RE.match(d["delivered_at"])
+    r = h.ok(owner.post(url + "/return", json={}))
+    assert r["status"] == "returned"
+    assert _history(owner, o["id"]) == ["pending", "confirmed", "shipped", "delivered", "returned"]
+    uid = me(owner)
+    assert all(x["created_by"] == uid for x in h.rows_where(owner, "order_status_history", order_id=o["id"]))
+    acts = [a["action"] for a in h.audit_rows(owner, entity_type="orders", entity_id=o["id"])]
+    for verb in ("create", "confirm", "ship", "deliver", "return"):
+        assert verb in acts, (verb, acts)
+
+
+def test_order_cancel(owner, channel):
+    o = mk_order(owner, channel["id"])
+    url = f"{API}/orders/{o['id']}"
+    h.expect_error(owner.post(url + "/cancel", json={"reason": "x"}), 400, "unknown_field", "reason")
+    assert h.get(owner, "orders", o["id"]) == o
+    c = h.ok(owner.post(url + "/cancel", json={}))
+    assert c["status"] == "cancelled" and h.TS_RE.match(c["cancelled_at"])
+    h.expect_error(owner.post(url + "/confirm", json={}), 422, "invalid_transition")
+    h.expect_error(owner.post(url + "/cancel", json={}), 422, "invalid_transition")
+    assert _history(owner, o["id"]) == ["pending", "cancelled"]
+
+
+def test_order_status_history_is_read_only(owner, channel):
+    o = mk_order(owner, channel["id"])
+    (row,) = h.rows_where(owner, "order_status_history", order_id=o["id"])
+    h.expect_error(owner.post(f"{API}/order_status_history", json={"order_id": o["id"], "status": "shipped"}),
+                   405, "method_not_allowed")
+    h.expect_error(owner.patch(f"{API}/order_status_history/{row['id']}", json={"notes": "x"}),
+                   405, "method_not_allowed")
+    h.expect_error(owner.delete(f"{API}/order_status_history/{row['id']}"), 405, "method_not_allowed")
+    assert h.rows_where(owner, "order_status_history", order_id=o["id"]) == [row]
+    assert h.audit_rows(owner, entity_type="order_status_history", entity_id=row["id"])[0]["action"] == "create"
+
+
+def test_order_contact_fields_are_masked_for_viewers(owner, acme_viewer, channel):
+    o = mk_order(owner, channel["id"], customer_phone="9876543210", customer_email="buyer@example.test")
+    assert o["customer_phone"] == "9876543210"
+    seen = h.get(acme_viewer, "orders", o["id"])
+    assert seen["customer_phone"] == "98****3210"
+    assert seen["customer_email"] == "bu**@***.***"
+    assert seen["shipping_address"] == "******"
+
+
+def test_order_with_customer(owner, channel):
+    cust = h.create_customer(owner)
+    o = mk_order(owner, channel["id"], customer_id=cust["id"])
+    assert [r["id"] for r in h.rows_where(owner, "orders", customer_id=cust["id"])] == [o["id"]]
+    h.expect_error(owner.delete(f"{API}/customers/{cust['id']}"), 409, "in_use")
+
+
+def test_order_items(owner, channel, product):
+    o = mk_order(owner, channel["id"])
+    item = h.create(owner, "order_items", {"order_id": o["id"], "product_id": product["id"], "sku": product["sku"],
+                                           "name": "Line", "quantity": 3, "unit_price": "10.00",
+                                           "total_amount": "30.00"})
+    assert item["fulfilled_quantity"] == 0 and item["discount_amount"] == "0.00"
+    refused_patch(owner, "order_items", item, {"fulfilled_quantity": 4}, 400, "validation_failed",
+                  "fulfilled_quantity")
+    refused_patch(owner, "order_items", item, {"order_id": mk_order(owner, channel["id"])["id"]}, 400,
+                  "readonly_field", "order_id")
+    h.ok(owner.patch(f"{API}/order_items/{item['id']}", json={"fulfilled_quantity": 3}))
+
+
+@pytest.mark.parametrize("field,value,status,code", [
+    ("quantity", 0, 400, "validation_failed"),
+    ("fulfilled_quantity", 5, 400, "validation_failed"),
+    ("fulfilled_quantity", -1, 400, "validation_failed"),
+    ("unit_price", "-1", 400, "validation_failed"),
+    ("total_amount", None, 400, "validation_failed"),
+    ("name", None, 400, "validation_failed"),
+    ("order_id", h.MISSING_ID, 422, "unprocessable"),
+    ("product_id", h.MISSING_ID, 422, "unprocessable"),
+    ("variant_id", h.MISSING_ID, 422, "unprocessable"),
+])
+def test_order_item_constraints(owner, channel, product, field, value, status, code):
+    o = mk_order(owner, channel["id"])
+    body = {"order_id": o["id"], "product_id": product["id"], "name": "Line", "quantity": 2,
+            "unit_price": "1.00", "total_amount": "2.00", field: value}
+    e = h.expect_error(owner.post(f"{API}/order_items", json=body), status, code, field)
+    assert field in h.error_fields(e)
+    assert h.rows_where(owner, "order_items", order_id=o["id"]) == []
+
+
+def test_delete_referenced_catalogue_rows_is_refused(owner, channel):
+    p = mk_product(owner)
+    o = mk_order(owner, channel["id"])
+    h.create(owner, "order_items", {"order_id": o["id"], "product_id": p["id"], "name": "L", "quantity": 1,
+                                    "unit_price": "1.00", "total_amount": "1.00"})
+    h.expect_error(owner.delete(f"{API}/products/{p['id']}"), 409, "in_use")
+    assert h.get(owner, "products", p["id"]) == p
+    h.expect_error(owner.delete(f"{API}/sales_channels/{channel['id']}"), 409, "in_use")
+    assert h.get(owner, "sales_channels", channel["id"])["id"] == channel["id"]
