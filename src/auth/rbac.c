@@ -6,6 +6,7 @@
 #include "auth/rbac.h"
 #include "base/base.h"
 #include "schema/registry.h"
+#include "schema/sql.h"
 #include "base/banned.h"
 
 typedef struct seed_role {
@@ -96,14 +97,12 @@ static bool grants(const char *role, const char *code)
     return false;
 }
 
+/* Run sql with string values (NULL binds null). */
 static int exec_bound(ob_ctx *ctx, const char *sql, const char *const *vals, int n, ob_err *err)
 {
-    ob_stmt *st;
-    if (ob_db_prepare(ctx->db, sql, &st, err) != 0) return -1;
-    for (int i = 0; i < n; i++) ob_stmt_bind_text(st, i + 1, vals[i], err);
-    int rc = ob_stmt_step(st, err);
-    ob_stmt_done(st);
-    return rc < 0 ? -1 : 0;
+    ob_value v[12];
+    for (int i = 0; i < n && i < 12; i++) v[i] = ob_v_text(vals[i]);
+    return ob_sql_run(ctx->db, sql, v, n < 12 ? n : 12, err);
 }
 
 static int add_perm(ob_ctx *ctx, const char *code, const char *module, const char *name, const char *desc,

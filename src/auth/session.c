@@ -47,15 +47,6 @@ static int user_by_email(ob_ctx *ctx, const char *email, ob_row **out, ob_err *e
     return rc;
 }
 
-static int exec_values(ob_ctx *ctx, const char *sql, const ob_value *v, int n, ob_err *err)
-{
-    ob_stmt *st;
-    if (ob_db_prepare(ctx->db, sql, &st, err) != 0) return -1;
-    for (int i = 0; i < n; i++) ob_stmt_bind(st, i + 1, &v[i], err);
-    int rc = ob_stmt_step(st, err);
-    ob_stmt_done(st);
-    return rc < 0 ? -1 : 0;
-}
 
 /* Record the outcome in one write transaction: counters, lock, session, audit. */
 static int record(ob_ctx *ctx, ob_login *in, const char *user_id, bool ok, const char *reason, ob_err *err)
@@ -69,7 +60,7 @@ static int record(ob_ctx *ctx, ob_login *in, const char *user_id, bool ok, const
         char until[OB_TS_LEN];
         ob_ts_format(ctx->now_ms + OB_LOGIN_LOCK_MS, until);
         ob_value v[] = {ob_v_int(OB_LOGIN_MAX_FAILURES - 1), ob_v_text(until), ob_v_text(user_id)};
-        rc = exec_values(ctx,
+        rc = ob_sql_run(ctx->db,
                          "UPDATE users SET failed_login_attempts = failed_login_attempts + 1, locked_until = CASE "
                          "WHEN failed_login_attempts >= ? THEN ? ELSE locked_until END WHERE id = ?",
                          v, 3, err);
@@ -77,7 +68,7 @@ static int record(ob_ctx *ctx, ob_login *in, const char *user_id, bool ok, const
     }
     if (rc == 0 && ok) {
         ob_value v[] = {ob_v_text(ctx->now), ob_v_text(user_id)};
-        rc = exec_values(ctx,
+        rc = ob_sql_run(ctx->db,
                          "UPDATE users SET failed_login_attempts = 0, locked_until = NULL, last_login_at = ? "
                          "WHERE id = ?",
                          v, 2, err);
@@ -95,7 +86,7 @@ static int record(ob_ctx *ctx, ob_login *in, const char *user_id, bool ok, const
                         ob_v_text(ua), ob_v_bool(false), ob_v_bool(true), ob_v_text(ctx->now),
                         ob_v_text(in->expires_at)};
         if (rc == 0)
-            rc = exec_values(ctx,
+            rc = ob_sql_run(ctx->db,
                              "INSERT INTO user_sessions (id, created_at, user_id, session_token, ip_address, "
                              "user_agent, is_trusted, is_active, last_activity_at, expires_at) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -276,7 +267,7 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
 int ob_session_logout(ob_ctx *ctx, ob_err *err)
 {
     ob_value v[] = {ob_v_text(ctx->now), ob_v_text(ctx->who->user_id), ob_v_bool(false), ob_v_text(ctx->who->session_id)};
-    if (exec_values(ctx,
+    if (ob_sql_run(ctx->db,
                     "UPDATE user_sessions SET terminated_at = ?, terminated_by = ?, is_active = ?, "
                     "termination_reason = 'user_logout' WHERE id = ?",
                     v, 4, err) != 0)

@@ -64,19 +64,6 @@ void ob_ctx_system(ob_ctx *ctx, ob_arena *a, ob_store *s, ob_conn *c, const ob_t
     ob_ctx_stamp(ctx);
 }
 
-static int run(ob_conn *c, const char *sql, const ob_value *vals, int n, ob_err *err)
-{
-    ob_stmt *st;
-    if (ob_db_prepare(c, sql, &st, err) != 0) return -1;
-    for (int i = 0; i < n; i++)
-        if (ob_stmt_bind(st, i + 1, &vals[i], err) != 0) {
-            ob_stmt_done(st);
-            return -1;
-        }
-    int rc = ob_stmt_step(st, err);
-    ob_stmt_done(st);
-    return rc < 0 ? -1 : 0;
-}
 
 static ob_value opt_int(int64_t v)
 {
@@ -98,7 +85,7 @@ int ob_platform_seed(ob_conn *c, ob_err *err)
                         ob_v_text(p->description), ob_v_dec(price, 2), opt_int(p->max_users), opt_int(p->max_orders),
                         opt_int(p->max_channels), opt_int(p->max_tickets), opt_int(p->max_agents), ob_v_bool(true),
                         ob_v_int((int64_t)i)};
-        if (run(c,
+        if (ob_sql_run(c,
                 "INSERT INTO plans (id, created_at, updated_at, version, name, code, description, price_monthly, "
                 "max_users, max_orders_per_month, max_channels, max_tickets_per_month, max_agents, is_active, "
                 "sort_order, metadata) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}') "
@@ -112,7 +99,7 @@ int ob_platform_seed(ob_conn *c, ob_err *err)
         ob_uuid7(id);
         ob_value v[] = {ob_v_text(id), ob_v_text(now), ob_v_text(f->name), ob_v_text(f->code),
                         ob_v_text(f->description), ob_v_text(f->category), ob_v_bool(true)};
-        if (run(c,
+        if (ob_sql_run(c,
                 "INSERT INTO features (id, created_at, name, code, description, category, is_active) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING",
                 v, (int)OB_ARRAY_LEN(v), err) != 0)
@@ -123,7 +110,7 @@ int ob_platform_seed(ob_conn *c, ob_err *err)
             ob_uuid7(pid);
             ob_value pv[] = {ob_v_text(pid), ob_v_text(now), ob_v_bool(true), ob_v_text(plans[k].code),
                              ob_v_text(f->code)};
-            if (run(c,
+            if (ob_sql_run(c,
                     "INSERT INTO plan_features (id, created_at, plan_id, feature_id, is_enabled, config) "
                     "SELECT ?, ?, p.id, f.id, ?, '{}' FROM plans p, features f WHERE p.code = ? AND f.code = ? "
                     "ON CONFLICT (plan_id, feature_id) DO NOTHING",
@@ -163,7 +150,7 @@ static int seed_masking(ob_ctx *ctx, ob_err *err)
         ob_value v[] = {ob_v_text(id), ob_v_text(ctx->now), ob_v_text(ctx->now), ob_v_text(rules[i][0]),
                         ob_v_text(rules[i][1]), ob_v_text(rules[i][2]), ob_v_text(rules[i][3]), ob_v_bool(true),
                         ob_v_text(rules[i][4])};
-        if (run(ctx->db,
+        if (ob_sql_run(ctx->db,
                 "INSERT INTO data_masking_rules (id, created_at, updated_at, version, field_name, field_type, "
                 "mask_pattern, description, is_active, applies_to_roles, exempt_roles) "
                 "VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, '[]') ON CONFLICT (field_name) DO NOTHING",
@@ -353,7 +340,7 @@ int ob_tenant_delete(ob_store *s, const char *slug, ob_err *err)
     if (ob_db_acquire(s, NULL, NULL, OB_DB_WRITE, &c, err) != 0) return -1;
     int rc = ob_db_begin(c, err);
     ob_value v = ob_v_text(slug);
-    if (rc == 0) rc = run(c, "DELETE FROM tenants WHERE slug = ?", &v, 1, err);
+    if (rc == 0) rc = ob_sql_run(c, "DELETE FROM tenants WHERE slug = ?", &v, 1, err);
     int64_t n = rc == 0 ? ob_db_changes(c) : 0;
     if (rc == 0) rc = ob_db_commit(c, err);
     else ob_db_rollback(c);

@@ -111,6 +111,8 @@ static int check_restrict(ob_ctx *ctx, const ob_table *t, const char *id, ob_err
     for (int i = 0; i < ob_registry_count(); i++) {
         const ob_table *child = ob_registry_at(i);
         if (child->res->scope != t->res->scope) continue;
+        /* history (logs, ledgers) may point at a soft-deleted row: it still exists */
+        if (child->res->flags & (OB_RES_APPEND_ONLY | OB_RES_READONLY)) continue;
         for (int k = 0; k < child->ncols; k++) {
             const ob_column *c = child->cols[k];
             if (c->type != OB_F_REF || c->on_delete != OB_DEL_RESTRICT || strcmp(c->ref, t->name) != 0) continue;

@@ -166,6 +166,20 @@ int ob_sql_load_internal(ob_ctx *ctx, const ob_table *t, const char *id, ob_row 
     return load(ctx, t, id, false, out, err);
 }
 
+int ob_sql_run(ob_conn *c, const char *sql, const ob_value *vals, int n, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(c, sql, &st, err) != 0) return -1;
+    for (int i = 0; i < n; i++)
+        if (ob_stmt_bind(st, i + 1, &vals[i], err) != 0) {
+            ob_stmt_done(st);
+            return -1;
+        }
+    int rc = ob_stmt_step(st, err);
+    ob_stmt_done(st);
+    return rc < 0 ? -1 : 0;
+}
+
 int ob_sql_seq_next(ob_ctx *ctx, const char *name, int64_t *out, ob_err *err)
 {
     ob_stmt *st;

@@ -25,6 +25,9 @@ int ob_sql_load(ob_ctx *ctx, const ob_table *t, const char *id, ob_row **out, ob
 /* The same without customer scoping, for workflows that must read rows the
  * principal cannot (an agent's counters when a customer opens a ticket). */
 int ob_sql_load_internal(ob_ctx *ctx, const ob_table *t, const char *id, ob_row **out, ob_err *err);
+/* Run one statement with n bound values, stepping it once (INSERT, UPDATE,
+ * DELETE); rows it returns are ignored. */
+int ob_sql_run(ob_conn *c, const char *sql, const ob_value *vals, int n, ob_err *err);
 /* Next value of a named per-tenant counter (1, 2, ...). */
 int ob_sql_seq_next(ob_ctx *ctx, const char *name, int64_t *out, ob_err *err);
 /* INSERT the full row. */

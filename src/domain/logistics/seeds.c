@@ -3,21 +3,9 @@
  * on every provisioning and migration, so they insert only what is missing. */
 #include "base/base.h"
 #include "domain/logistics/logistics.h"
+#include "schema/sql.h"
 #include "base/banned.h"
 
-static int exec(ob_conn *c, const char *sql, const ob_value *vals, int n, ob_err *err)
-{
-    ob_stmt *st;
-    if (ob_db_prepare(c, sql, &st, err) != 0) return -1;
-    for (int i = 0; i < n; i++)
-        if (ob_stmt_bind(st, i + 1, &vals[i], err) != 0) {
-            ob_stmt_done(st);
-            return -1;
-        }
-    int rc = ob_stmt_step(st, err);
-    ob_stmt_done(st);
-    return rc < 0 ? -1 : 0;
-}
 
 int ob_seed_logistics(ob_ctx *ctx, ob_err *err)
 {
@@ -38,7 +26,7 @@ int ob_seed_logistics(ob_ctx *ctx, ob_err *err)
                         ob_v_text(services[i].category), ob_v_dec(0, 2), ob_v_text("USD"),
                         ob_v_int(services[i].sla_hours), ob_v_bool(services[i].requires_approval),
                         ob_v_text("active")};
-        if (exec(ctx->db,
+        if (ob_sql_run(ctx->db,
                  "INSERT INTO service_types (id, created_at, updated_at, version, service_code, service_name, "
                  "service_description, service_category, base_price, currency, sla_hours, requires_approval, status) "
                  "VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (service_code) DO NOTHING",
@@ -68,7 +56,7 @@ int ob_seed_couriers(ob_ctx *ctx, ob_err *err)
         ob_uuid7(id);
         ob_value v[] = {ob_v_text(id), ob_v_text(ctx->now), ob_v_text(couriers[i].name), ob_v_text(couriers[i].code),
                         ob_v_bool(true), ob_v_bool(couriers[i].is_default), ob_v_text(couriers[i].config_schema)};
-        if (exec(ctx->db,
+        if (ob_sql_run(ctx->db,
                  "INSERT INTO courier_types (id, created_at, name, code, is_active, is_default, config_schema) "
                  "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING",
                  v, (int)OB_ARRAY_LEN(v), err) != 0)
