@@ -24,7 +24,7 @@ static int open_store(const char *data, const char *url, bool create, ob_store *
 static int prepare(ob_store *s)
 {
     ob_err err;
-    if (ob_migrate_all(s, NULL, &err) != 0) return ob_cli_fail(&err);
+    if (ob_migrate_all(s, false, NULL, &err) != 0) return ob_cli_fail(&err);
     return 0;
 }
 
@@ -42,7 +42,7 @@ int ob_cmd_migrate(int argc, char **argv)
     if (open_store(a.val[0], a.val[1], true, &s)) return 1;
     ob_err err;
     int n = 0;
-    rc = ob_migrate_all(s, &n, &err) != 0 ? ob_cli_fail(&err) : 0;
+    rc = ob_migrate_all(s, true, &n, &err) != 0 ? ob_cli_fail(&err) : 0;
     if (rc == 0) printf("migrated the control database and %d tenant(s) to schema version %d\n", n, ob_registry_version());
     ob_store_close(s);
     return rc;

@@ -127,7 +127,7 @@ int ob_cmd_demo(int argc, char **argv)
     ob_store *s;
     if (ob_cli_store(a.val[0], true, &s)) return 1;
     ob_err err;
-    if (ob_migrate_all(s, NULL, &err) != 0) {
+    if (ob_migrate_all(s, false, NULL, &err) != 0) {
         ob_store_close(s);
         return ob_cli_fail(&err);
     }

@@ -389,7 +389,7 @@ static int collect_slug(const char *slug, const char *plan, const char *status, 
     return 0;
 }
 
-int ob_migrate_all(ob_store *s, int *ntenants, ob_err *err)
+int ob_migrate_all(ob_store *s, bool sync, int *ntenants, ob_err *err)
 {
     ob_arena a;
     ob_arena_init(&a, 0);
@@ -397,8 +397,9 @@ int ob_migrate_all(ob_store *s, int *ntenants, ob_err *err)
     slug_list l = {.a = &a};
     int rc = ob_db_acquire(s, NULL, NULL, OB_DB_WRITE, &c, err);
     if (rc != 0) goto out;
-    rc = ob_migrate(c, OB_SCOPE_CONTROL, NULL, err);
-    if (rc == 0) rc = ob_platform_seed(c, err);
+    int applied = 0;
+    rc = ob_migrate(c, OB_SCOPE_CONTROL, &applied, err);
+    if (rc == 0 && (sync || applied)) rc = ob_platform_seed(c, err);
     if (rc == 0) rc = ob_tenant_each(c, collect_slug, &l, err);
     ob_db_release(c);
     for (int i = 0; rc == 0 && i < l.n; i++) {
@@ -419,7 +420,12 @@ int ob_migrate_all(ob_store *s, int *ntenants, ob_err *err)
             }
         }
         if ((rc = ob_db_acquire(s, l.slugs[i], info->id, OB_DB_WRITE, &c, err)) != 0) break;
-        rc = ob_migrate(c, OB_SCOPE_TENANT, NULL, err);
+        applied = 0;
+        rc = ob_migrate(c, OB_SCOPE_TENANT, &applied, err);
+        if (rc != 0 || (!sync && !applied)) {
+            ob_db_release(c);
+            continue;
+        }
         ob_ctx ctx;
         ob_ctx_system(&ctx, &a, s, c, info);
         if (rc == 0) rc = ob_db_begin(c, err);

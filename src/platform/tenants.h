@@ -35,8 +35,11 @@ int ob_tenant_lookup(ob_conn *control, ob_arena *a, const char *slug, ob_tenant_
 int ob_tenant_each(ob_conn *control, int (*fn)(const char *slug, const char *plan, const char *status, void *arg),
                    void *arg, ob_err *err);
 /* Migrate the control database and every tenant database; prints nothing.
- * *ntenants receives the number of tenants migrated. */
-int ob_migrate_all(ob_store *s, int *ntenants, ob_err *err);
+ * *ntenants receives the number of tenants. With sync, the seed roles,
+ * permission codes and seed rows are brought up to date in every database
+ * (`opsbase migrate`); without it only where a migration ran, so that a
+ * server starts in milliseconds however many tenants it has. */
+int ob_migrate_all(ob_store *s, bool sync, int *ntenants, ob_err *err);
 /* Add a user with a role to a tenant (the CLI's user create). A NULL
  * password is generated into generated[32]. The agent role obeys the plan's
  * agent limit (OB_E_PLAN_LIMIT). */
