@@ -65,7 +65,7 @@ struct ob_stmt {
     int oneoffs;          /* one-off handles using this statement's name */
     ob_stmt *parent;      /* one-off: the cached statement it uses */
     ob_stmt *hnext;       /* bucket chain */
-    ob_stmt *prev, *next; /* LRU, most recent first */
+    ob_stmt *prev, *next; /* LRU, most recent first (one-off: the oneoff list) */
 };
 
 typedef struct ob_pg_lock ob_pg_lock;
@@ -86,6 +86,7 @@ struct ob_conn {
 
     ob_stmt *buckets[OB_PG_STMT_BUCKETS];
     ob_stmt *lru_head, *lru_tail;
+    ob_stmt *oneoff;      /* one-off handles not yet done */
     int nstmts;
     unsigned next_name;
 

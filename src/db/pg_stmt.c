@@ -221,6 +221,10 @@ int ob_pg_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err)
         memcpy(p->name, hit->name, sizeof p->name);
         p->parent = hit;
         hit->oneoffs++;
+        p->next = c->oneoff;
+        if (c->oneoff)
+            c->oneoff->prev = p;
+        c->oneoff = p;
         *out = p;
         return 0;
     }
@@ -248,13 +252,24 @@ int ob_pg_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err)
     return 0;
 }
 
+static void oneoff_free(ob_conn *c, ob_stmt *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        c->oneoff = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    p->parent->oneoffs--;
+    stmt_free(p);
+}
+
 void ob_pg_stmt_done(ob_stmt *st)
 {
     if (!st)
         return;
     if (!st->cached) {
-        st->parent->oneoffs--;
-        stmt_free(st);
+        oneoff_free(st->conn, st);
         return;
     }
     clear_run(st);
@@ -270,10 +285,14 @@ void ob_pg_stmts_reset(ob_conn *c)
             clear_binds(p);
             p->busy = false;
         }
+    while (c->oneoff)
+        oneoff_free(c, c->oneoff);
 }
 
 void ob_pg_stmts_free(ob_conn *c)
 {
+    while (c->oneoff)
+        oneoff_free(c, c->oneoff);
     while (c->lru_head)
         cache_remove(c, c->lru_head, false);
 }

@@ -19,7 +19,9 @@ static const char *sql_type(ob_db_engine e, const ob_column *c)
     case OB_F_DECIMAL: return pg ? "NUMERIC" : "INTEGER"; /* sqlite: minor units */
     case OB_F_REAL: return pg ? "DOUBLE PRECISION" : "REAL";
     case OB_F_BOOL: return pg ? "BOOLEAN" : "INTEGER";
-    case OB_F_TIMESTAMP: return "TEXT";
+    /* PostgreSQL reads timestamps back in opsbase's RFC 3339 form (db/pg_stmt.c) */
+    case OB_F_TIMESTAMP: return pg ? "TIMESTAMPTZ" : "TEXT";
+    case OB_F_DATE: return pg ? "DATE" : "TEXT";
     case OB_F_JSON: return pg ? "JSONB" : "TEXT";
     default: return "TEXT";
     }

@@ -96,7 +96,7 @@ int ob_sql_scope(const ob_ctx *ctx, const ob_table *t, ob_sb *sql, const char **
     if (!scope && (t->res->flags & OB_RES_SHARED)) return 0;
     if (!scope) {
         /* a customer user reaches only tables tied to a customer */
-        ob_sb_adds(sql, " AND 0 = 1 AND ? IS NULL");
+        ob_sb_adds(sql, " AND 0 = 1 AND CAST(? AS TEXT) IS NULL");
         return 1;
     }
     const char *dot = strchr(scope, '.');

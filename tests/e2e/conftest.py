@@ -268,6 +268,19 @@ def _engine_of_sqlite_file_tests(request, monkeypatch):
         monkeypatch.delenv("OPSBASE_DB", raising=False)
 
 
+@pytest.fixture
+def sqlite_files():
+    """For tests that open the embedded database files to look at what the API
+    cannot show (control tables, write-only secrets, read-only log tables)."""
+    if ENGINE == "postgres":
+        pytest.skip("inspects the embedded SQLite files directly; the PostgreSQL pass has no such files")
+
+
+def skip_on_postgres(why):
+    if ENGINE == "postgres":
+        pytest.skip(why)
+
+
 @pytest.fixture(scope="session")
 def opsbase_bin():
     b = _binary()

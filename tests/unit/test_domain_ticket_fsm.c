@@ -267,7 +267,7 @@ static int group_setup(void **state)
         return -1;
     }
     int n = 0;
-    if (ob_migrate_all(f->store, &n, &err) != 0) {
+    if (ob_migrate_all(f->store, false, &n, &err) != 0) {
         print_error("migrate: %s\n", err.message);
         return -1;
     }
