@@ -34,7 +34,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all run test unit e2e deps clean bench bench-smoke fmt docs
+.PHONY: all run test unit e2e deps clean bench bench-smoke fmt docs fuzz reliability
 
 all: $(B)/opsbase
 
@@ -58,6 +58,17 @@ unit: $(UNIT_BINS)
 
 e2e: $(B)/opsbase
 	OPSBASE_BIN=$(CURDIR)/$(B)/opsbase /usr/bin/python3 -m pytest -q tests/e2e
+
+# Fuzzing with libFuzzer (clang): FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 600
+fuzz:
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# Bad input, authorization matrix, races, slow clients, valgrind (default build:
+# valgrind and ASan do not mix).
+reliability: $(B)/opsbase
+	OPSBASE_BIN=$(CURDIR)/$(B)/opsbase /usr/bin/python3 -m pytest -q tests/reliability
+	tests/reliability/valgrind.sh $(CURDIR)/$(B)/opsbase
 
 deps:
 	@scripts/deps.sh test

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 status=0
 summary=""
+passed=0
+failed=0
 
 stage() { # name, command...
     name=$1
@@ -13,8 +15,10 @@ stage() { # name, command...
     echo "==> $name"
     if "$@"; then
         summary="$summary\n  $name: ok"
+        passed=$((passed + 1))
     else
         summary="$summary\n  $name: FAILED"
+        failed=$((failed + 1))
         status=1
     fi
 }
@@ -22,12 +26,16 @@ stage() { # name, command...
 stage "build" make -s -j"$jobs" all
 stage "unit tests" make -s -j"$jobs" unit
 stage "end-to-end tests" make -s e2e
+stage "end-to-end tests (PostgreSQL)" env OPSBASE_TEST_DB=postgres make -s e2e
 stage "build (ASan+UBSan)" make -s -j"$jobs" SAN=1 all
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 stage "unit tests (ASan+UBSan)" make -s -j"$jobs" SAN=1 unit
 stage "end-to-end tests (ASan+UBSan)" make -s SAN=1 e2e
+stage "end-to-end tests (PostgreSQL, ASan+UBSan)" env OPSBASE_TEST_DB=postgres make -s SAN=1 e2e
+stage "reliability tests + valgrind" make -s reliability
+stage "fuzzing (60 s per target)" tests/fuzz/run.sh 60
 
 printf "\nsummary:$summary\n"
-if [ "$status" -eq 0 ]; then echo "make test: all stages passed"; else echo "make test: FAILED"; fi
+echo "stages: $passed passed, $failed failed"
 exit "$status"

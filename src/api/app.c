@@ -125,6 +125,7 @@ static void api_v1(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, const c
             return ob_api_login(app, req, resp, ctx);
         }
         bool logout = n == 2 && strcmp(seg[1], "logout") == 0, me = n == 2 && strcmp(seg[1], "me") == 0;
+        /* only /auth/login, /auth/logout and /auth/me exist */
         if (!logout && !me) return ob_resp_errorf(resp, OB_E_NO_ROUTE, NULL);
         if (logout && strcmp(m, "POST") != 0) return method_not_allowed(resp, "POST");
         if (me && strcmp(m, "GET") != 0) return method_not_allowed(resp, "GET");
@@ -135,7 +136,7 @@ static void api_v1(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, const c
         if (!t || t->res->scope != OB_SCOPE_TENANT || (t->res->flags & OB_RES_NO_API))
             return ob_resp_errorf(resp, OB_E_NO_ROUTE, NULL);
     }
-    if (n < 1) return ob_resp_errorf(resp, OB_E_NO_ROUTE, NULL);
+    if (n < 1 || (!t && n != 2)) return ob_resp_errorf(resp, OB_E_NO_ROUTE, NULL);
     /* the gate: who is asking, for which tenant */
     if (ob_session_authenticate(ctx, req->header(req, "Authorization"), &err) != 0) {
         if (ctx->db) ob_db_release(ctx->db);

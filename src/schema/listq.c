@@ -241,6 +241,10 @@ int ob_listq_parse(ob_ctx *ctx, const ob_table *t, const ob_kv *params, int n, o
             cursor = v;
         } else if (strcmp(k, "q") == 0) {
             if (t->nsearch == 0) return bad(err, k, "is not available: this table has no searchable fields");
+            /* a search over a field masked for this role would reveal it, one guess at a time */
+            for (int c = 0; c < t->ncols; c++)
+                if ((t->cols[c]->flags & OB_SEARCH) && ob_col_masked(ctx, t->cols[c]))
+                    return bad(err, k, "is not available to your role: it would search masked fields");
             if (strlen(v) > 500) return bad(err, k, "is too long");
             q->q = v;
         } else {

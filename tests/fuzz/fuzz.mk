@@ -4,7 +4,8 @@
 # into each target together with the target's own files.
 
 FZCC     ?= clang
-PKGS     := libmicrohttpd sqlite3 jansson libsodium liboath uuid
+# the same libraries as the main build (PKGS of the top-level Makefile)
+PKGS     := $(shell sed -n "s/^PKGS *:= *//p" Makefile)
 FB       := build/fuzz
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all
 FZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer $(SAN) \

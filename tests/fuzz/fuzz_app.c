@@ -216,7 +216,7 @@ void fz_app_init(void)
     atexit(cleanup);
     ob_err err;
     ob_store_opts so = { .data_dir = data_dir, .synchronous = "off", .create = true };
-    if (ob_store_open(&store, &so, &err) != 0 || ob_migrate_all(store, NULL, &err) != 0) {
+    if (ob_store_open(&store, &so, &err) != 0 || ob_migrate_all(store, true, NULL, &err) != 0) {
         fprintf(stderr, "fuzz set-up: %s\n", err.message);
         abort();
     }

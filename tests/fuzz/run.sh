@@ -19,6 +19,11 @@ if ! command -v "${FZCC:-clang}" >/dev/null 2>&1; then
 fi
 make -s -f tests/fuzz/fuzz.mk -j"$jobs" all || { echo "fuzz: build failed" >&2; exit 1; }
 mkdir -p "$out/artifacts" "$out/logs"
+# the in-process targets make a data directory each; a crashing run cannot
+# remove its own, so they all live here and go at the end
+export TMPDIR="$PWD/$out/tmp"
+rm -rf "$TMPDIR"
+mkdir -p "$TMPDIR"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -52,5 +57,6 @@ for t in $targets; do
     fi
 done
 for p in $pids; do wait "$p" || status=1; done
+rm -rf "$TMPDIR"
 [ "$status" -eq 0 ] && echo "fuzz: all targets clean" || echo "fuzz: FAILED"
 exit "$status"
