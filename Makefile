@@ -34,7 +34,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all run test unit e2e deps clean bench bench-smoke fmt docs fuzz reliability
+.PHONY: all run test unit e2e deps clean bench bench-smoke fmt docs fuzz reliability crash crash-long
 
 all: $(B)/opsbase
 
@@ -69,6 +69,13 @@ fuzz:
 reliability: $(B)/opsbase
 	OPSBASE_BIN=$(CURDIR)/$(B)/opsbase /usr/bin/python3 -m pytest -q tests/reliability
 	tests/reliability/valgrind.sh $(CURDIR)/$(B)/opsbase
+
+# Crash safety (SIGKILL under concurrent writers) and fault injection.
+crash: $(B)/opsbase
+	OPSBASE_BIN=$(CURDIR)/$(B)/opsbase /usr/bin/python3 -m pytest -q tests/crash
+
+crash-long: $(B)/opsbase
+	OPSBASE_CRASH_KILLS=100 OPSBASE_BIN=$(CURDIR)/$(B)/opsbase /usr/bin/python3 -m pytest -q tests/crash/test_crash.py
 
 deps:
 	@scripts/deps.sh test

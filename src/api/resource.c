@@ -178,7 +178,16 @@ static void run_write(ob_req *req, ob_resp *resp, ob_ctx *ctx, write_req *w)
     }
     if (rc == 0 && !replay) rc = perform(ctx, resp, w, &err);
     if (rc == 0 && !replay && key) rc = idem_store(ctx, req, key, hash, resp, &err);
-    if (rc == 0 && !replay) rc = ob_db_commit(writer, &err);
+    if (rc == 0 && !replay) {
+        rc = ob_db_commit(writer, &err);
+        /* An I/O error at COMMIT leaves the outcome unknown: the engine may have
+         * written the transaction before the sync failed, and recovery after a
+         * crash would then keep it. Say so, so that clients retry with the key. */
+        if (rc != 0 && err.code == OB_E_STORAGE)
+            snprintf(err.message, sizeof err.message,
+                     "the write could not be confirmed and may or may not have been saved: retry with the same "
+                     "Idempotency-Key");
+    }
     if (rc != 0 || replay) ob_db_rollback(writer);
     ob_db_release(writer);
     ctx->db = reader;
