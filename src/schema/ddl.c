@@ -22,7 +22,9 @@ static const char *sql_type(ob_db_engine e, const ob_column *c)
     /* PostgreSQL reads timestamps back in opsbase's RFC 3339 form (db/pg_stmt.c) */
     case OB_F_TIMESTAMP: return pg ? "TIMESTAMPTZ" : "TEXT";
     case OB_F_DATE: return pg ? "DATE" : "TEXT";
-    case OB_F_JSON: return pg ? "JSONB" : "TEXT";
+    /* json, not jsonb: it keeps the stored text, so both engines return the same
+     * bytes (jsonb reorders keys and respaces); opsbase never queries inside JSON */
+    case OB_F_JSON: return pg ? "JSON" : "TEXT";
     default: return "TEXT";
     }
 }
