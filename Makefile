@@ -59,6 +59,14 @@ unit: $(UNIT_BINS)
 e2e: $(B)/opsbase
 	OPSBASE_BIN=$(CURDIR)/$(B)/opsbase /usr/bin/python3 -m pytest -q tests/e2e
 
+# Benchmarks: a release build measured against the ceiling and a peer (bench/README.md).
+bench:
+	@$(MAKE) --no-print-directory RELEASE=1 all
+	@bench/run.sh build-release/opsbase
+
+bench-smoke: $(B)/opsbase
+	@bench/smoke.sh $(B)/opsbase
+
 # Fuzzing with libFuzzer (clang): FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 600
 fuzz:

@@ -91,41 +91,86 @@ patch_sample() {
     sample "$DATA/tenants/bench.db" "SELECT id, version FROM customers ORDER BY random() LIMIT 20000" "$OUT/patch.txt"
 }
 
+# settle URL: after a run, wait (at most 120 s) until the server answers a
+# cheap request at once again, so requests a slow case left queued do not
+# spill into the next case's figures.
+settle() {
+    local i t
+    for i in $(seq 1 240); do
+        t=$(curl -s -o /dev/null -m 5 -w '%{time_total}' "$1" 2>/dev/null || echo 9)
+        if $PY -c 'import sys; sys.exit(0 if float(sys.argv[1]) * 1000 < float(sys.argv[2]) else 1)' "$t" \
+            "${SETTLE_MS:-50}"; then return 0; fi
+        sleep 0.5
+    done
+    log "the server at $1 did not settle in 120 s"
+}
+
+# record NAME VARIANT RUN "BENCH ..." : one line of $RESULTS from a summary
+# line. Non-2xx answers and connect/read/write errors fail the run (FAILED=1,
+# except for the peer); timeouts are figures of a slow case, reported as such
+# (the smoke run fails on them too).
+record() {
+    local name=$1 variant=$2 r=$3 line=$4 f
+    if [ -z "$line" ]; then
+        log "$name/$variant run $r: no result"
+        FAILED=1
+        return
+    fi
+    f=$(printf '%s' "$line" | $PY -c '
+import sys
+kv = dict(x.split("=") for x in sys.stdin.read().split()[1:])
+sock = sum(int(kv[k]) for k in ("connect", "read", "write"))
+print("\t".join([kv["rps"], kv["p50_us"], kv["p99_us"], kv["non2xx"], str(sock + int(kv["timeout"])),
+                 kv["requests"], str(sock), kv["timeout"]]))')
+    printf '%s\t%s\t%s\t%s\n' "$name" "$variant" "$r" "$(printf '%s' "$f" | cut -f1-6)" >>"$RESULTS"
+    local non2xx sock req timeout
+    non2xx=$(printf '%s' "$f" | cut -f4)
+    req=$(printf '%s' "$f" | cut -f6)
+    sock=$(printf '%s' "$f" | cut -f7)
+    timeout=$(printf '%s' "$f" | cut -f8)
+    log "$name/$variant run $r: $(printf '%s' "$line" | cut -d' ' -f2,4,6) requests=$req"
+    if [ "$non2xx" != 0 ] || [ "$sock" != 0 ] || [ "$timeout" != 0 ] || [ "$req" = 0 ]; then
+        log "$name/$variant run $r: $non2xx non-2xx, $sock socket errors, $timeout timeouts, $req requests"
+        case $name in
+            peer_*) ;;
+            *) if [ "$non2xx" != 0 ] || [ "$sock" != 0 ] || [ "$SMOKE" = 1 ]; then FAILED=1; fi ;;
+        esac
+    fi
+}
+
 # bench CASE VARIANT pinned|unpinned URL [VAR=value ...]: $RUNS wrk runs of
 # $DURATION seconds each; environment assignments choose the Lua mode.
+# SETTLE (default /healthz) is the cheap path waited on after each run.
 bench() {
     local name=$1 variant=$2 pin=$3 url=$4
     shift 4
-    local threads=1 r out line
+    local threads=1 r out base
     [ "$pin" = pinned ] || threads=2
+    base=$(printf '%s' "$url" | sed 's|^\(http://[^/]*\).*|\1|')
     for r in $(seq 1 "$RUNS"); do
         # a case that needs fresh input per run names a function in BEFORE_RUN
         if [ -n "${BEFORE_RUN:-}" ]; then "$BEFORE_RUN"; fi
         # shellcheck disable=SC2046
         out=$(env BENCH_THREADS=$threads "$@" $(pin_prefix "$pin" "$LOAD_CPU") "$WRK" -t"$threads" -c"$CONNS" \
-            -d"${DURATION}s" --timeout 10s --latency -s "$BENCH_DIR/wrk/bench.lua" "$url" 2>>"$LOGDIR/wrk.err")
+            -d"${DURATION}s" --timeout "${WRK_TIMEOUT:-30}s" --latency -s "$BENCH_DIR/wrk/bench.lua" "$url" \
+            2>>"$LOGDIR/wrk.err")
         printf '%s\n' "$out" >>"$LOGDIR/wrk.log"
-        line=$(printf '%s\n' "$out" | grep '^BENCH ' | tail -1)
-        if [ -z "$line" ]; then
-            log "$name/$variant run $r: wrk printed no result"
-            FAILED=1
-            continue
-        fi
-        printf '%s\t%s\t%s\t%s\n' "$name" "$variant" "$r" "$(printf '%s' "$line" | $PY -c '
-import sys
-kv = dict(x.split("=") for x in sys.stdin.read().split()[1:])
-sock = sum(int(kv[k]) for k in ("connect", "read", "write", "timeout"))
-print("\t".join([kv["rps"], kv["p50_us"], kv["p99_us"], kv["non2xx"], str(sock), kv["requests"]]))')" >>"$RESULTS"
-        local non2xx sock req
-        non2xx=$(printf '%s' "$line" | sed 's/.*non2xx=\([0-9]*\).*/\1/')
-        sock=$(printf '%s' "$line" | $PY -c 'import sys; kv=dict(x.split("=") for x in sys.stdin.read().split()[1:]); print(sum(int(kv[k]) for k in ("connect","read","write","timeout")))')
-        req=$(printf '%s' "$line" | sed 's/.*requests=\([0-9]*\).*/\1/')
-        log "$name/$variant run $r: $(printf '%s' "$line" | cut -d' ' -f2,4,6)"
-        if [ "$non2xx" != 0 ] || [ "$sock" != 0 ] || [ "$req" = 0 ]; then
-            log "$name/$variant run $r: $non2xx non-2xx responses, $sock socket errors, $req requests"
-            # the peer's failures are reported, not ours to fail on
-            case $name in peer_*) ;; *) FAILED=1 ;; esac
-        fi
+        record "$name" "$variant" "$r" "$(printf '%s\n' "$out" | grep '^BENCH ' | tail -1)"
+        settle "$base${SETTLE:-/healthz}"
+    done
+}
+
+# probe CASE PORT PATH TOKEN: $RUNS latency probes (bench/latency.py) of one
+# client; after a probe whose single request outlasted the budget, the
+# remaining runs are skipped (one sample is all such a case can give).
+probe() {
+    local name=$1 port=$2 path=$3 token=$4 r line
+    for r in $(seq 1 "$RUNS"); do
+        # shellcheck disable=SC2046
+        line=$($(pin_prefix pinned "$LOAD_CPU") $PY "$BENCH_DIR/latency.py" 127.0.0.1 "$port" "$path" "$token" 200 "${PROBE_BUDGET:-5}" \
+            | grep '^BENCH ' | tail -1)
+        record "$name" pinned "$r" "$line"
+        if [ "$(printf '%s' "$line" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')" = 1 ]; then break; fi
     done
 }
 

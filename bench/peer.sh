@@ -120,7 +120,7 @@ peer_bench() {
     sample "$PEER_WORK/directus.db" "SELECT id FROM customers ORDER BY random() LIMIT 10000" "$OUT/peer_ids.txt"
     sample "$PEER_WORK/directus.db" "SELECT id, 1 FROM customers ORDER BY random() LIMIT 20000" "$OUT/peer_patch.txt"
     printf '%s\n' "$PEER_TOKEN" >"$OUT/peer_token.txt"
-    local U=http://127.0.0.1:$PEER_PORT
+    local U=http://127.0.0.1:$PEER_PORT SETTLE=/server/ping SETTLE_MS=300
     bench peer_get unpinned unpinned "$U/" BENCH_MODE=get BENCH_PREFIX=/items/customers \
         BENCH_FILE="$OUT/peer_ids.txt" BENCH_TOKEN="$PEER_TOKEN"
     bench peer_list unpinned unpinned "$U/items/customers?filter%5Bstatus%5D%5B_eq%5D=active&sort=-created_at&limit=50" \

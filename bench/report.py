@@ -215,7 +215,7 @@ def main():
             cells.append("-" if not r else "%s / %s" % (fmt_ms(med([x["p50"] for x in r])),
                                                        fmt_ms(med([x["p99"] for x in r]))))
         rows.append("| %s | %s |" % (n, " | ".join(cells)))
-    s.append("## Scaling (pinned, 4 connections)\n\n" + "\n".join(rows) + "\n")
+    s.append("## Scaling (pinned, one client, keep-alive: up to 200 requests or 5 s per run)\n\n" + "\n".join(rows) + "\n")
     rows = ["| tenants written | creates/s median (min-max) | p99 ms | / one tenant |", "|---|---|---|---|"]
     one = rps(runs, "write_tenants_1")
     for n in (1, 2, 8):

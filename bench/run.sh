@@ -64,6 +64,7 @@ sample "$DATA/tenants/bench.db" "SELECT id FROM customers ORDER BY random() LIMI
 
 
 # --- ceiling -------------------------------------------------------------------
+SETTLE=/fixed
 for pin in pinned unpinned; do
     log "ceiling, $pin"
     start_ceiling "$PORT" "$pin" --db "$WORK/ceiling.db" --synchronous full
@@ -78,6 +79,7 @@ done
 start_ceiling "$PORT" pinned --db "$WORK/ceiling.db" --synchronous normal
 bench ceiling_insert_normal pinned pinned "http://127.0.0.1:$PORT/" BENCH_MODE=create BENCH_FILE="$OUT/none.txt"
 stop_pid "$SRV_PID"
+SETTLE=/healthz
 
 # --- opsbase -------------------------------------------------------------------
 for pin in pinned unpinned; do
@@ -118,18 +120,16 @@ log "scaling"
 reset_data
 start_opsbase "$DATA" "$PORT" pinned
 U=http://127.0.0.1:$PORT
-SAVED_CONNS=$CONNS
-CONNS=4 # latency, not saturation: a few clients
+# latency, not saturation: one client, keep-alive, up to 200 requests or 5 s
 for t in s10k bench s1m; do
     [ -f "$DATA/tenants/$t.db" ] || continue
     case $t in s10k) rows=10k ;; bench) rows=100k ;; s1m) rows=1M ;; esac
     tok=$(login "$PORT" "$t" "owner@$t.test")
     [ -n "$tok" ] || die "login to $t failed"
-    bench "scale_list_$rows" pinned pinned "$U/api/v1/customers?$LIST_Q" BENCH_TOKEN="$tok"
-    bench "scale_list_nofilter_$rows" pinned pinned "$U/api/v1/customers?sort=-created_at&limit=50" BENCH_TOKEN="$tok"
-    bench "scale_search_$rows" pinned pinned "$U/api/v1/customers?$SEARCH_Q" BENCH_TOKEN="$tok"
+    probe "scale_list_$rows" "$PORT" "/api/v1/customers?$LIST_Q" "$tok"
+    probe "scale_list_nofilter_$rows" "$PORT" "/api/v1/customers?sort=-created_at&limit=50" "$tok"
+    probe "scale_search_$rows" "$PORT" "/api/v1/customers?$SEARCH_Q" "$tok"
 done
-CONNS=$SAVED_CONNS
 for n in 1 2 8; do
     [ -f "$DATA/tenants/w$n.db" ] || continue
     tenants_file "$PORT" 1 "$n" 'w%d' 0 "$OUT/w$n.txt"
@@ -148,21 +148,22 @@ for r in $(seq 1 "$RUNS"); do
 done
 start_opsbase "$DATA" "$PORT" unpinned
 # open each tenant: a login and one request per tenant
-open_tenants() { # FIRST LAST
-    local i t tok
-    for i in $(seq "$1" "$2"); do
-        t=$(printf 'm%03d' "$i")
+open_tenants() { # SLUG...
+    local t tok
+    for t in "$@"; do
         tok=$(login "$PORT" "$t" "owner@$t.test")
-        curl -s -o /dev/null -H "Authorization: Bearer $tok" "http://127.0.0.1:$PORT/api/v1/customers?limit=1"
+        [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" \
+            "http://127.0.0.1:$PORT/api/v1/customers?limit=1")" = 200 ] || die "tenant $t did not answer"
     done
 }
-open_tenants 1 "$MIX_N"
+MANY=($(cd "$DATA/tenants" && ls m*.db | sed 's/\.db$//' | sort))
+open_tenants "${MANY[@]:0:$MIX_N}"
 sleep 1
 metric "rss_${MIX_N}_tenants" 1 "$(rss_kb "$SRV_PID")" kB
-if [ -f "$DATA/tenants/m1000.db" ]; then
-    open_tenants 101 1000
+if [ "${#MANY[@]}" -gt "$MIX_N" ]; then
+    open_tenants "${MANY[@]:$MIX_N}"
     sleep 1
-    metric rss_1000_tenants 1 "$(rss_kb "$SRV_PID")" kB
+    metric "rss_${#MANY[@]}_tenants" 1 "$(rss_kb "$SRV_PID")" kB
 fi
 stop_pid "$SRV_PID"
 # cold start: a token made on a running server, then exec-to-first-200

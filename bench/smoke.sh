@@ -42,11 +42,13 @@ echo none >"$OUT/none.txt"
 start_ceiling "$PORT" unpinned --db "$WORK/ceiling.db" --synchronous normal
 U=http://127.0.0.1:$PORT
 DURATION=1
+SETTLE=/fixed
 bench ceiling_fixed unpinned unpinned "$U/fixed"
 bench ceiling_get unpinned unpinned "$U/" BENCH_MODE=get BENCH_FILE="$OUT/ids.txt"
 bench ceiling_list unpinned unpinned "$U/api/v1/customers?status=active"
 bench ceiling_insert unpinned unpinned "$U/" BENCH_MODE=create BENCH_FILE="$OUT/none.txt"
 DURATION=${BENCH_DURATION:-2}
+SETTLE=/healthz
 stop_pid "$SRV_PID"
 
 start_opsbase "$DATA" "$PORT" unpinned

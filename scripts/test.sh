@@ -28,6 +28,7 @@ stage "unit tests" make -s -j"$jobs" unit
 stage "end-to-end tests" make -s e2e
 stage "end-to-end tests (PostgreSQL)" env OPSBASE_TEST_DB=postgres make -s e2e
 stage "crash safety and fault injection" make -s crash
+stage "benchmark smoke run" make -s bench-smoke
 stage "build (ASan+UBSan)" make -s -j"$jobs" SAN=1 all
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

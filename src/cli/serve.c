@@ -16,7 +16,7 @@ static const ob_opt opts[] = {
     {"--data", "OPSBASE_DATA", "./data", false, "data directory"},
     {"--db", "OPSBASE_DB", NULL, false, "postgres://USER@HOST:PORT/DB instead of the embedded database"},
     {"--listen", "OPSBASE_LISTEN", "127.0.0.1:8080", false, "address to listen on, HOST:PORT"},
-    {"--threads", "OPSBASE_THREADS", "0", false, "worker threads (0: one per core, at least 2)"},
+    {"--threads", "OPSBASE_THREADS", "0", false, "worker threads (0: two per core, at least 4)"},
     {"--body-limit", "OPSBASE_BODY_LIMIT", "1048576", false, "largest request body in bytes"},
     {"--timeout", "OPSBASE_TIMEOUT", "30", false, "seconds before an idle or slow connection is closed"},
     {"--log-level", "OPSBASE_LOG_LEVEL", "info", false, "debug, info, warn, error or off"},

@@ -80,6 +80,12 @@ int ob_db_drop_tenant(ob_store *s, const char *slug, ob_err *err)
     return OPS(s)->drop_tenant(s, slug, err);
 }
 
+int ob_db_peek_version(ob_store *s, const char *slug, int *version, ob_err *err)
+{
+    *version = -1;
+    return OPS(s)->peek_version ? OPS(s)->peek_version(s, slug, version, err) : 0;
+}
+
 bool ob_db_tenant_exists(ob_store *s, const char *slug)
 {
     return OPS(s)->tenant_exists(s, slug);

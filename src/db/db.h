@@ -66,8 +66,8 @@ typedef struct ob_store_opts {
     const char *url;          /* postgres://... (NULL: embedded SQLite) */
     const char *synchronous;  /* "full" (default), "normal", "off" */
     int busy_timeout_ms;      /* default 5000 */
-    int max_open_tenants;     /* LRU bound on open tenant writers; default 256 */
-    int readers_per_thread;   /* LRU bound on each thread's read connections; default 32 */
+    int max_open_tenants;     /* LRU bound on open tenant writers; default 32 */
+    int readers_per_thread;   /* LRU bound on each thread's read connections; default 8 */
     bool create;              /* create the data directory and control db if missing */
 } ob_store_opts;
 
@@ -85,6 +85,10 @@ int ob_db_create_tenant(ob_store *s, const char *slug, ob_err *err);
 int ob_db_drop_tenant(ob_store *s, const char *slug, ob_err *err);
 /* Whether a tenant database exists. */
 bool ob_db_tenant_exists(ob_store *s, const char *slug);
+/* The schema version a tenant database was last migrated to, read without a
+ * full open (SQLite: the user_version stamp), so a server with many tenants
+ * starts fast. -1 in *version when the engine cannot tell cheaply. */
+int ob_db_peek_version(ob_store *s, const char *slug, int *version, ob_err *err);
 
 /* Get a connection. tenant NULL means the control database. generation, if not
  * NULL, identifies this incarnation of the tenant (its id): cached connections

@@ -18,6 +18,8 @@ typedef struct ob_db_ops {
     int (*create_tenant)(ob_store *s, const char *slug, ob_err *err);
     int (*drop_tenant)(ob_store *s, const char *slug, ob_err *err);
     bool (*tenant_exists)(ob_store *s, const char *slug);
+    /* Optional: the schema version stamp of a tenant without a full open. */
+    int (*peek_version)(ob_store *s, const char *slug, int *version, ob_err *err);
     int (*acquire)(ob_store *s, const char *tenant, const char *generation, ob_db_mode mode,
                    ob_conn **out, ob_err *err);
     int (*each_tenant)(ob_store *s, int (*fn)(const char *slug, void *ctx), void *ctx, ob_err *err);

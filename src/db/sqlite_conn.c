@@ -13,7 +13,7 @@
 /* Page cache per connection, in KiB (negative pragma value). Threads each keep
  * up to readers_per_thread readers, so this stays small; the OS page cache
  * does the heavy lifting. */
-#define OB_SQLITE_CACHE_KIB 2048
+#define OB_SQLITE_CACHE_KIB 1024
 
 int ob_sqlite_err(ob_err *err, ob_errcode code, const char *fmt, ...)
 {

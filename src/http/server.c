@@ -513,8 +513,9 @@ static unsigned pool_size(unsigned threads)
 {
     if (threads)
         return threads;
+    /* two per core: a worker waiting on a commit's fsync leaves its core to another */
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 2 ? 2u : (unsigned)n;
+    return n < 2 ? 4u : (unsigned)(2 * n);
 }
 
 int ob_http_start(ob_http **out, const ob_http_opts *opts, ob_handler_fn fn, void *app, ob_err *err)

@@ -404,6 +404,17 @@ int ob_migrate_all(ob_store *s, bool sync, int *ntenants, ob_err *err)
     ob_db_release(c);
     for (int i = 0; rc == 0 && i < l.n; i++) {
         ob_tenant_info *info;
+        int stamped;
+        if (!sync && ob_db_peek_version(s, l.slugs[i], &stamped, err) == 0 && stamped >= 0) {
+            if (stamped == ob_registry_version()) continue; /* current: nothing to open */
+            if (stamped > ob_registry_version()) {
+                rc = ob_err_set(err, OB_E_UNAVAILABLE,
+                                "tenant \"%s\" is at schema version %d but this binary knows only up to %d: "
+                                "upgrade opsbase",
+                                l.slugs[i], stamped, ob_registry_version());
+                break;
+            }
+        }
         if (ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, err) != 0) {
             rc = -1;
             break;

@@ -169,10 +169,19 @@ static void index_def(ob_sb *out, const ob_table *t, const ob_index *ix)
     ob_sb_adds(out, ";\n");
 }
 
+/* Single-column indexes carry the columns lists sort by after them, so that a
+ * page of a list is read in index order and never sorted: a sortable column is
+ * (col, id), the keyset order; a filtering column of a table listed newest
+ * first is (col, created_at, id), so "status=open, newest first" is one range. */
 static void column_index(ob_sb *out, const ob_table *t, const ob_column *c)
 {
-    ob_sb_addf(out, "CREATE INDEX IF NOT EXISTS \"ix_%s_%s\" ON \"%s\" (\"%s\");\n", t->name, c->name, t->name,
-               c->name);
+    const char *ds = t->res->default_sort;
+    bool by_created = ds && (strcmp(ds, "-created_at") == 0 || strcmp(ds, "created_at") == 0);
+    const char *tail = "";
+    if ((c->flags & OB_SORT) && c->type != OB_F_ID) tail = ", \"id\"";
+    else if (by_created && strcmp(c->name, "created_at") != 0) tail = ", \"created_at\", \"id\"";
+    ob_sb_addf(out, "CREATE INDEX IF NOT EXISTS \"ix_%s_%s\" ON \"%s\" (\"%s\"%s);\n", t->name, c->name, t->name,
+               c->name, tail);
 }
 
 static bool wants_index(const ob_table *t, const ob_column *c)
@@ -362,6 +371,11 @@ int ob_migrate(ob_conn *c, ob_scope scope, int *applied, ob_err *err)
     for (int v = have + 1; v <= want; v++) {
         if (apply_version(c, scope, v, err) != 0) return -1;
         if (applied) (*applied)++;
+    }
+    if (ob_conn_engine(c) == OB_DB_SQLITE) { /* the stamp ob_db_peek_version reads */
+        char sql[48];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", want);
+        return ob_db_exec(c, sql, err);
     }
     return 0;
 }

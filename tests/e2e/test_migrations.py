@@ -29,11 +29,16 @@ def provision(opsbase_bin, data):
 
 
 def test_migrate_records_the_version_and_is_idempotent(opsbase_bin, tmp_path):
+    """schema_migrations gets one row per version and the file carries the same
+    stamp (PRAGMA user_version), which lets a server start without opening
+    every tenant fully."""
     data = tmp_path / "data"
     provision(opsbase_bin, data)
     want = schema_version(opsbase_bin)
     assert db_version(data / "control.db") == want
     assert db_version(data / "tenants" / "mig.db") == want
+    with sqlite3.connect(data / "tenants" / "mig.db") as c:
+        assert c.execute("PRAGMA user_version").fetchone()[0] == want
     for _ in range(2):
         r = run(opsbase_bin, "migrate", "--data", str(data))
         assert r.returncode == 0, r.stderr
@@ -59,6 +64,7 @@ def test_a_newer_tenant_database_is_refused(opsbase_bin, tmp_path):
     provision(opsbase_bin, data)
     with sqlite3.connect(data / "tenants" / "mig.db") as c:
         c.execute("INSERT INTO schema_migrations VALUES (999, '2030-01-01T00:00:00.000Z', 'from the future')")
+        c.execute("PRAGMA user_version = 999")  # a newer binary stamps both
     r = run(opsbase_bin, "serve", "--data", str(data), "--listen", "127.0.0.1:0", timeout=20)
     assert r.returncode == 1, (r.returncode, r.stderr)
     assert "upgrade opsbase" in r.stderr

@@ -67,7 +67,7 @@ static const ob_column ticket_cols[] = {
     {"satisfaction_feedback", OB_F_TEXT, .max = 1000},
 };
 static const ob_index ticket_idx[] = {
-    {"status"},
+    {"status,created_at,id"}, /* the seeds' status index, ordered for "newest first" pages */
     {"customer_id,status"},
     {"assigned_agent_id", .where = "assigned_agent_id IS NOT NULL"},
     {"created_at"},
