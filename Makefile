@@ -34,7 +34,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all run test unit e2e deps clean bench bench-smoke fmt docs fuzz reliability crash crash-long
+.PHONY: all run test test-long unit e2e deps clean bench bench-smoke fmt docs fuzz reliability crash crash-long
 
 all: $(B)/opsbase
 
@@ -97,6 +97,14 @@ run:
 test:
 	@scripts/deps.sh test
 	@scripts/test.sh
+
+# The long versions of the reliability checks: an hour of fuzzing per target and
+# 100 SIGKILLs under load; record the figures in docs/reliability.md.
+test-long:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=3600
+	@$(MAKE) --no-print-directory crash-long
 
 clean:
 	rm -rf build build-san build-release
