@@ -8,6 +8,8 @@
 #ifndef OB_DB_INT_H
 #define OB_DB_INT_H
 
+#include <stdint.h>
+
 #include "db/db.h"
 
 typedef struct ob_db_ops {
@@ -49,6 +51,17 @@ typedef struct ob_db_ops {
 /* The engines' tables (sqlite.c, pg.c). */
 extern const ob_db_ops ob_sqlite_ops;
 extern const ob_db_ops ob_pg_ops;
+
+/* FNV-1a of a statement's text: the key of both engines' statement caches. */
+static inline uint64_t ob_db_sql_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
 
 /* ob_err_set that tolerates a NULL err, for both engines. Returns -1. */
 int ob_db_err(ob_err *err, ob_errcode code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "db/pg_int.h"
+#include "db/dlist.h"
 #include "base/banned.h"
 
 #define DEFAULT_BUSY_TIMEOUT_MS 5000
@@ -31,27 +32,13 @@ static bool cache_key_ok;
 
 static void cache_unlink(conn_cache *cc, ob_conn *c)
 {
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        cc->head = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    else
-        cc->tail = c->prev;
-    c->prev = c->next = NULL;
+    OB_DLIST_UNLINK(cc->head, cc->tail, c);
     cc->n--;
 }
 
 static void cache_push(conn_cache *cc, ob_conn *c)
 {
-    c->prev = NULL;
-    c->next = cc->head;
-    if (cc->head)
-        cc->head->prev = c;
-    cc->head = c;
-    if (!cc->tail)
-        cc->tail = c;
+    OB_DLIST_PUSH(cc->head, cc->tail, c);
     cc->n++;
 }
 

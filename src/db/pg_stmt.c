@@ -22,6 +22,7 @@
 
 #include "base/base.h"
 #include "db/pg_int.h"
+#include "db/dlist.h"
 #include "base/banned.h"
 
 /* Type OIDs from the server's catalog (pg_type.dat); stable across versions. */
@@ -62,38 +63,15 @@ char *ob_pg_rewrite_params(const char *sql, int *nparams)
     return out;
 }
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 14695981039346656037ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 static void lru_unlink(ob_conn *c, ob_stmt *p)
 {
-    if (p->prev)
-        p->prev->next = p->next;
-    else
-        c->lru_head = p->next;
-    if (p->next)
-        p->next->prev = p->prev;
-    else
-        c->lru_tail = p->prev;
-    p->prev = p->next = NULL;
+    OB_DLIST_UNLINK(c->lru_head, c->lru_tail, p);
 }
 
 static void lru_push(ob_conn *c, ob_stmt *p)
 {
-    p->prev = NULL;
-    p->next = c->lru_head;
-    if (c->lru_head)
-        c->lru_head->prev = p;
-    c->lru_head = p;
-    if (!c->lru_tail)
-        c->lru_tail = p;
+    OB_DLIST_PUSH(c->lru_head, c->lru_tail, p);
 }
 
 static void clear_run(ob_stmt *st)
@@ -198,7 +176,7 @@ static ob_stmt *stmt_new(ob_conn *c, int nparams)
 int ob_pg_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err)
 {
     *out = NULL;
-    uint64_t h = fnv1a(sql);
+    uint64_t h = ob_db_sql_hash(sql);
     ob_stmt **bucket = &c->buckets[h & (OB_PG_STMT_BUCKETS - 1)];
     ob_stmt *hit = NULL;
     for (ob_stmt *p = *bucket; p; p = p->hnext)

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "db/sqlite_int.h"
+#include "db/dlist.h"
 #include "base/banned.h"
 
 /* ---------------------------------------------------------------- readers */
@@ -46,27 +47,13 @@ static bool cache_key_ok;
 
 static void cache_unlink(reader_cache *rc, ob_conn *c)
 {
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        rc->head = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    else
-        rc->tail = c->prev;
-    c->prev = c->next = NULL;
+    OB_DLIST_UNLINK(rc->head, rc->tail, c);
     rc->n--;
 }
 
 static void cache_push(reader_cache *rc, ob_conn *c)
 {
-    c->prev = NULL;
-    c->next = rc->head;
-    if (rc->head)
-        rc->head->prev = c;
-    rc->head = c;
-    if (!rc->tail)
-        rc->tail = c;
+    OB_DLIST_PUSH(rc->head, rc->tail, c);
     rc->n++;
 }
 

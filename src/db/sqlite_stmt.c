@@ -11,40 +11,18 @@
 #include <string.h>
 
 #include "db/sqlite_int.h"
+#include "db/dlist.h"
 #include "base/banned.h"
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 14695981039346656037ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 static void lru_unlink(ob_conn *c, ob_stmt *p)
 {
-    if (p->prev)
-        p->prev->next = p->next;
-    else
-        c->lru_head = p->next;
-    if (p->next)
-        p->next->prev = p->prev;
-    else
-        c->lru_tail = p->prev;
-    p->prev = p->next = NULL;
+    OB_DLIST_UNLINK(c->lru_head, c->lru_tail, p);
 }
 
 static void lru_push(ob_conn *c, ob_stmt *p)
 {
-    p->prev = NULL;
-    p->next = c->lru_head;
-    if (c->lru_head)
-        c->lru_head->prev = p;
-    c->lru_head = p;
-    if (!c->lru_tail)
-        c->lru_tail = p;
+    OB_DLIST_PUSH(c->lru_head, c->lru_tail, p);
 }
 
 static void oneoff_unlink(ob_conn *c, ob_stmt *p)
@@ -99,7 +77,7 @@ static bool sql_rest_empty(const char *s)
 int ob_sqlite_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err)
 {
     *out = NULL;
-    uint64_t h = fnv1a(sql);
+    uint64_t h = ob_db_sql_hash(sql);
     ob_stmt **bucket = &c->buckets[h & (OB_SQLITE_STMT_BUCKETS - 1)];
     ob_stmt *hit = NULL;
     for (ob_stmt *p = *bucket; p; p = p->hnext)
