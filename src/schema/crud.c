@@ -25,6 +25,15 @@ static void apply_customer_scope(ob_ctx *ctx, ob_row *row)
     if (ob_row_is_null(row, scope)) ob_row_set_text(ctx->arena, row, scope, cid);
 }
 
+/* Customer users write only customer data: rows tied to a customer by the
+ * table's customer_scope. Shared reference data and internal tables are
+ * staff's, whatever permission a role was given by mistake. */
+static int confined_write(ob_ctx *ctx, const ob_table *t, ob_err *err)
+{
+    if (!ob_ctx_confined(ctx) || t->res->customer_scope) return 0;
+    return ob_err_set(err, OB_E_FORBIDDEN, "customer users cannot change %s records", t->name);
+}
+
 int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     const ob_table *t = row->t;
@@ -49,6 +58,7 @@ int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
 int ob_crud_create(ob_ctx *ctx, const ob_table *t, json_t *body, ob_row **out, ob_err *err)
 {
     if (t->res->flags & OB_RES_READONLY) return ob_err_set(err, OB_E_METHOD, "\"%s\" is read-only", t->name);
+    if (confined_write(ctx, t, err) != 0) return -1;
     ob_row *row = ob_row_new(ctx->arena, t);
     if (ob_validate_body(ctx, t, body, row, true, err) != 0) return -1;
     apply_customer_scope(ctx, row);
@@ -95,6 +105,7 @@ int ob_crud_update(ob_ctx *ctx, const ob_table *t, const char *id, json_t *body,
 {
     if (t->res->flags & (OB_RES_READONLY | OB_RES_APPEND_ONLY))
         return ob_err_set(err, OB_E_METHOD, "records of \"%s\" cannot be changed", t->name);
+    if (confined_write(ctx, t, err) != 0) return -1;
     ob_row *old;
     if (ob_sql_load(ctx, t, id, &old, err) != 0) return -1;
     if (check_if_match(t, old, if_match, err) != 0) return -1;
@@ -138,6 +149,7 @@ static int check_restrict(ob_ctx *ctx, const ob_table *t, const char *id, ob_err
 int ob_crud_delete(ob_ctx *ctx, const ob_table *t, const char *id, int64_t if_match, ob_err *err)
 {
     if (t->res->flags & OB_RES_READONLY) return ob_err_set(err, OB_E_METHOD, "\"%s\" is read-only", t->name);
+    if (confined_write(ctx, t, err) != 0) return -1;
     const ob_hooks *h = t->res->hooks;
     ob_row *old;
     if (ob_sql_load(ctx, t, id, &old, err) != 0) return -1;
@@ -201,6 +213,7 @@ int ob_crud_action(ob_ctx *ctx, const ob_table *t, const char *id, const char *v
     const ob_action *act = find_action(t, verb);
     const ob_fsm *f = t->res->fsm;
     if (!act && !fsm_has_event(f, verb)) return ob_err_set(err, OB_E_NO_ROUTE, "\"%s\" has no action \"%.40s\"", t->name, verb);
+    if (confined_write(ctx, t, err) != 0) return -1;
     ob_row *old;
     if (ob_sql_load(ctx, t, id, &old, err) != 0) return -1;
     ob_row *row = ob_row_copy(ctx->arena, old);

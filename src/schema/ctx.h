@@ -63,4 +63,11 @@ bool ob_ctx_can(const ob_ctx *ctx, const char *perm);
 /* Whether the principal holds a role code. */
 bool ob_ctx_has_role(const ob_ctx *ctx, const char *role);
 
+/* Whether the principal is a customer-portal user, confined to its customer's
+ * rows, its audience's columns and the customer row rules. */
+static inline bool ob_ctx_confined(const ob_ctx *ctx)
+{
+    return ctx->who && !ctx->who->is_system && ctx->who->customer_id;
+}
+
 #endif

@@ -158,8 +158,9 @@ int ob_list_run(ob_ctx *ctx, const ob_table *t, const ob_listq *q, ob_jsonw *w, 
     ob_sb_init_arena(&sql, ctx->arena, 512);
     ob_sb_addf(&sql, "SELECT %s FROM \"%s\" WHERE 1 = 1", ob_sql_cols(t), t->name);
     if (t->deleted_col >= 0) ob_sb_adds(&sql, " AND \"deleted_at\" IS NULL");
-    const char *scope_param = NULL;
-    if (ob_sql_scope(ctx, t, &sql, &scope_param)) push(&p, ob_v_text(scope_param));
+    ob_value scope[OB_SQL_SCOPE_MAX];
+    int nscope = ob_sql_scope(ctx, t, &sql, scope);
+    for (int i = 0; i < nscope; i++) push(&p, scope[i]);
     for (int i = 0; i < q->nf; i++) add_filter(&sql, &p, t, &q->f[i], e);
     const char *fq = q->q ? fts_query(ctx->arena, q->q) : NULL;
     if (fq && e == OB_DB_POSTGRES) {

@@ -100,7 +100,8 @@ static int parse_filter(ob_ctx *ctx, ob_arena *a, const ob_table *t, const char 
     name[nlen] = 0;
     int col = ob_table_col(t, name);
     if (col < 0 || !filterable(t->cols[col])) return bad(err, key, "is not a filterable field of this table");
-    if (ctx && ob_col_masked(ctx, t->cols[col])) return bad(err, key, "names a field that is masked for your role");
+    if (ctx && ob_col_withheld(ctx, t->cols[col]))
+        return bad(err, key, "names a field that is hidden or masked for your role");
     f->col = col;
     f->op = OB_OP_EQ;
     if (dot) {
@@ -162,7 +163,7 @@ static int parse_sort(ob_ctx *ctx, const ob_table *t, const char *spec, ob_listq
         name[n - desc] = 0;
         int col = ob_table_col(t, name);
         if (col < 0 || !(t->cols[col]->flags & OB_SORT)) return bad(err, "sort", "names a field that is not sortable");
-        if (ctx && ob_col_masked(ctx, t->cols[col])) return bad(err, "sort", "names a masked field");
+        if (ctx && ob_col_withheld(ctx, t->cols[col])) return bad(err, "sort", "names a hidden or masked field");
         for (int i = 0; i < q->nsort; i++)
             if (q->sort[i] == col) return bad(err, "sort", "names a field twice");
         if (q->nsort >= OB_LIST_MAX_SORT) return bad(err, "sort", "has too many fields");
@@ -241,10 +242,11 @@ int ob_listq_parse(ob_ctx *ctx, const ob_table *t, const ob_kv *params, int n, o
             cursor = v;
         } else if (strcmp(k, "q") == 0) {
             if (t->nsearch == 0) return bad(err, k, "is not available: this table has no searchable fields");
-            /* a search over a field masked for this role would reveal it, one guess at a time */
+            /* a search over a field hidden or masked for this role would reveal
+             * it, one guess at a time */
             for (int c = 0; c < t->ncols; c++)
-                if ((t->cols[c]->flags & OB_SEARCH) && ob_col_masked(ctx, t->cols[c]))
-                    return bad(err, k, "is not available to your role: it would search masked fields");
+                if ((t->cols[c]->flags & OB_SEARCH) && ob_col_withheld(ctx, t->cols[c]))
+                    return bad(err, k, "is not available to your role: it would search hidden or masked fields");
             if (strlen(v) > 500) return bad(err, k, "is too long");
             q->q = v;
         } else {

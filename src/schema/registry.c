@@ -58,6 +58,33 @@ static void check_column(const ob_resource *r, const ob_column *c)
     if (c->type == OB_F_TEXT && c->max <= 0) die(r->table, c->name, "text without a max length");
     if ((c->flags & OB_SEARCH) && c->type != OB_F_TEXT) die(r->table, c->name, "only text is searchable");
     if (c->gen && !(c->flags & OB_SERVER)) die(r->table, c->name, "a generated column must be server-set");
+    if ((c->flags & OB_CUSTOMER_WRITE) && (c->flags & (OB_SERVER | OB_STAFF)))
+        die(r->table, c->name, "customer-writable and server-set or staff-only at once");
+    if (c->image_of) {
+        bool named = false;
+        for (int j = 0; j < r->ncols; j++) named |= strcmp(r->cols[j].name, c->image_of) == 0;
+        if (c->type != OB_F_JSON || !named) die(r->table, c->name, "row image: a JSON column naming a column of its row");
+    }
+}
+
+static void check_row_rule(const ob_resource *r, const ob_row_rule *rr)
+{
+    const ob_column *c = NULL;
+    for (int j = 0; j < r->ncols; j++)
+        if (strcmp(r->cols[j].name, rr->col) == 0) c = &r->cols[j];
+    if (!c) die(r->table, rr->col, "customer row rule names an unknown column");
+    if (!(c->flags & OB_REQUIRED)) die(r->table, rr->col, "customer row rule on a nullable column");
+    bool ok = false;
+    int64_t x;
+    switch (c->type) {
+    case OB_F_BOOL: ok = !strcmp(rr->equals, "true") || !strcmp(rr->equals, "false"); break;
+    case OB_F_INT: ok = ob_parse_i64(rr->equals, &x) == 0; break;
+    case OB_F_ENUM:
+        for (int k = 0; k < c->enm->n; k++) ok |= strcmp(c->enm->values[k], rr->equals) == 0;
+        break;
+    default: break;
+    }
+    if (!ok) die(r->table, rr->col, "customer row rule value does not fit the column (bool, int or enum)");
 }
 
 static void build(void)
@@ -100,6 +127,8 @@ static void build(void)
             if (c->since > schema_version) schema_version = c->since;
         }
         if (r->fsm && t->state_col < 0) die(r->table, r->fsm->column, "state machine column not declared");
+        for (int j = 0; j < r->ncustomer_rows; j++) check_row_rule(r, &r->customer_rows[j]);
+        if (r->ncustomer_rows > OB_ROW_RULES_MAX) die(r->table, NULL, "too many customer row rules");
         t->cols = cols;
         t->ncols = k;
         if (r->since > schema_version) schema_version = r->since;

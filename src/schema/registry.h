@@ -52,6 +52,11 @@ enum {
     OB_IMPLICIT  = 1u << 13, /* added by the engine (id, created_at, ...) */
     OB_LOWER     = 1u << 14, /* text lower-cased on input (emails, codes) */
     OB_GENERATED = 1u << 15, /* NOT NULL, but a hook fills it when the client leaves it out */
+    /* Audiences. Customer-portal users (ob_ctx_confined) read every column but
+     * OB_STAFF ones and write only OB_CUSTOMER_WRITE ones: writing fails closed,
+     * so a new workflow field is never customer-writable by accident. */
+    OB_STAFF     = 1u << 16, /* staff only: absent for customer users, refused in their filters, sort and q= */
+    OB_CUSTOMER_WRITE = 1u << 17, /* customer users may set it (on the rows their permissions let them write) */
 };
 
 typedef enum ob_on_delete { OB_DEL_RESTRICT, OB_DEL_CASCADE, OB_DEL_SET_NULL } ob_on_delete;
@@ -84,6 +89,9 @@ typedef struct ob_column {
     int since;                   /* schema version that added it (0 = with its table) */
     const char *gen;             /* generated column: SQL expression over this row's columns
                                   * (registry identifiers only); stored, read-only */
+    const char *image_of;        /* JSON column holding a row image (audit old/new values): the column
+                                  * of this row naming the imaged table. Readers see the image through
+                                  * the imaged table's own secret, masking and audience declarations. */
 } ob_column;
 
 typedef struct ob_index {
@@ -144,6 +152,16 @@ typedef struct ob_action {
 
 typedef enum ob_scope { OB_SCOPE_TENANT, OB_SCOPE_CONTROL } ob_scope;
 
+/* A row rule for customer users: only rows whose column equals the value
+ * ("false", "true", an enum value, an integer) exist for them, on every path
+ * that reads through the customer scope (list, get, search, cursors,
+ * references, and so anything counted from those). Checked at start-up. */
+typedef struct ob_row_rule {
+    const char *col;
+    const char *equals;
+} ob_row_rule;
+#define OB_ROW_RULES_MAX 4
+
 /* Resource flags. */
 enum {
     OB_RES_READONLY    = 1u << 0, /* API is read-only (logs) */
@@ -172,6 +190,8 @@ typedef struct ob_resource {
     const ob_check *checks;
     int nchecks;
     const char *customer_scope;  /* column tying a row to a customer, for customer users */
+    const ob_row_rule *customer_rows; /* rules every row must also meet for customer users */
+    int ncustomer_rows;
     const ob_fsm *fsm;
     const ob_hooks *hooks;
     const ob_action *actions;
@@ -180,9 +200,15 @@ typedef struct ob_resource {
     int since;
 } ob_resource;
 
+/* Configuration tables: any change to them, create and delete included, needs
+ * the module's edit permission (a role that may not edit the masking rules
+ * must not be able to delete and re-create them either). */
+#define OB_CONFIG_PERMS(module) \
+    .perm = module, .perm_create = module ".edit", .perm_edit = module ".edit", .perm_delete = module ".edit"
 #define OB_COLS(arr) .cols = (arr), .ncols = (int)(sizeof(arr) / sizeof((arr)[0]))
 #define OB_INDEXES(arr) .indexes = (arr), .nindexes = (int)(sizeof(arr) / sizeof((arr)[0]))
 #define OB_ACTIONS(arr) .actions = (arr), .nactions = (int)(sizeof(arr) / sizeof((arr)[0]))
+#define OB_CUSTOMER_ROWS(arr) .customer_rows = (arr), .ncustomer_rows = (int)(sizeof(arr) / sizeof((arr)[0]))
 #define OB_CHECKS(arr) .checks = (arr), .nchecks = (int)(sizeof(arr) / sizeof((arr)[0]))
 
 /* Runtime view of a resource: implicit columns followed by declared ones. */

@@ -1,5 +1,6 @@
 /* rowjson.c - row serialization and masking. */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/base.h"
@@ -80,6 +81,51 @@ const char *ob_mask_text(ob_arena *a, ob_mask_kind k, const char *s)
     }
 }
 
+bool ob_col_hidden(const ob_ctx *ctx, const ob_column *c)
+{
+    if (c->flags & OB_SECRET) return true;
+    return ctx && (c->flags & OB_STAFF) && ob_ctx_confined(ctx);
+}
+
+bool ob_col_withheld(ob_ctx *ctx, const ob_column *c)
+{
+    return ob_col_hidden(ctx, c) || (ctx && ob_col_masked(ctx, c));
+}
+
+/* A stored row image (JSON object of one row of table `of`) as this reader
+ * may see it: the imaged table's hidden columns dropped, its masked columns
+ * masked. An image of an unknown table, or one that does not parse, is shown
+ * as null rather than risk showing what its declaration would withhold. */
+static void write_image(ob_ctx *ctx, ob_jsonw *w, const char *of, const char *text, size_t n)
+{
+    const ob_table *t = of ? ob_registry_find(of) : NULL;
+    json_t *obj = t ? json_loadb(text, n, 0, NULL) : NULL;
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        ob_jw_null(w);
+        return;
+    }
+    const char *key;
+    json_t *val;
+    void *tmp;
+    json_object_foreach_safe(obj, tmp, key, val) {
+        int i = ob_table_col(t, key);
+        if (i < 0) continue; /* a column dropped since: nothing declares how to show it */
+        const ob_column *c = t->cols[i];
+        if (ob_col_hidden(ctx, c)) json_object_del(obj, key);
+        else if (json_is_string(val) && ob_col_masked(ctx, c))
+            json_object_set_new(obj, key, json_string(ob_mask_text(ctx->arena, c->mask, json_string_value(val))));
+    }
+    char *dump = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(obj);
+    if (!dump) {
+        ob_jw_null(w);
+        return;
+    }
+    ob_jw_raw(w, dump, strlen(dump));
+    free(dump);
+}
+
 static void write_value(ob_jsonw *w, const ob_column *c, const ob_value *v, const char *masked)
 {
     if (v->t == OB_V_NULL) {
@@ -120,12 +166,17 @@ static void row_json(ob_ctx *ctx, ob_jsonw *w, const ob_row *r)
     ob_jw_obj_open(w);
     for (int i = 0; i < t->ncols; i++) {
         const ob_column *c = t->cols[i];
-        if (c->flags & OB_SECRET) continue;
+        if (ob_col_hidden(ctx, c)) continue;
         ob_value nv = ob_v_null();
         const ob_value *v = r->set[i] ? &r->v[i] : &nv;
+        ob_jw_key(w, c->name);
+        if (ctx && c->image_of && v->t == OB_V_TEXT) {
+            int of = ob_table_col(t, c->image_of);
+            write_image(ctx, w, of >= 0 && r->set[of] && r->v[of].t == OB_V_TEXT ? r->v[of].s : NULL, v->s, v->n);
+            continue;
+        }
         const char *masked = NULL;
         if (ctx && v->t == OB_V_TEXT && ob_col_masked(ctx, c)) masked = ob_mask_text(ctx->arena, c->mask, v->s);
-        ob_jw_key(w, c->name);
         write_value(w, c, v, masked);
     }
     ob_jw_obj_close(w);

@@ -6,11 +6,18 @@
 #include "schema/ctx.h"
 #include "schema/row.h"
 
-/* Write the row as an object. Secret columns are left out; masked columns are
- * masked when the tenant's masking rules apply to the principal's roles. */
+/* Write the row as an object as the principal may see it: hidden columns
+ * (ob_col_hidden) left out, masked columns masked when the tenant's masking
+ * rules apply to the principal's roles, row images (ob_column.image_of) shown
+ * through the imaged table's declarations the same way. */
 void ob_row_json(ob_ctx *ctx, ob_jsonw *w, const ob_row *r);
 /* The same without masking (audit values); secret columns still left out. */
 void ob_row_json_raw(ob_jsonw *w, const ob_row *r);
+/* Whether column c is absent for the principal: secret, or staff-only and the
+ * principal a customer user. ctx NULL: only secrets. */
+bool ob_col_hidden(const ob_ctx *ctx, const ob_column *c);
+/* Hidden or masked: what filters, sorts and searches must not reveal. */
+bool ob_col_withheld(ob_ctx *ctx, const ob_column *c);
 /* Whether column c is masked for the principal (loads rules once per ctx). */
 bool ob_col_masked(ob_ctx *ctx, const ob_column *c);
 /* Mask text of kind k into out (arena). */

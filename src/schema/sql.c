@@ -87,30 +87,70 @@ int ob_sql_bind_value(ob_stmt *st, int idx, const ob_value *v, ob_err *err)
     return ob_stmt_bind(st, idx, v, err);
 }
 
-int ob_sql_scope(const ob_ctx *ctx, const ob_table *t, ob_sb *sql, const char **param)
+/* A row rule's value, typed as its column (checked by the registry). */
+static ob_value rule_value(const ob_table *t, const ob_row_rule *rr)
 {
-    const char *cid = ctx->who ? ctx->who->customer_id : NULL;
-    if (!cid || ctx->who->is_system) return 0;
+    const ob_column *c = t->cols[ob_table_col(t, rr->col)];
+    if (c->type == OB_F_BOOL) return ob_v_bool(strcmp(rr->equals, "true") == 0);
+    if (c->type == OB_F_INT) {
+        int64_t x = 0;
+        ob_parse_i64(rr->equals, &x);
+        return ob_v_int(x);
+    }
+    return ob_v_text(rr->equals);
+}
+
+bool ob_sql_scoped(const ob_ctx *ctx, const ob_table *t)
+{
+    return ob_ctx_confined(ctx) && (t->res->customer_scope || t->res->ncustomer_rows || !(t->res->flags & OB_RES_SHARED));
+}
+
+int ob_sql_scope(const ob_ctx *ctx, const ob_table *t, ob_sb *sql, ob_value *params)
+{
+    if (!ob_ctx_confined(ctx)) return 0;
     const char *scope = t->res->customer_scope;
-    *param = cid;
-    if (!scope && (t->res->flags & OB_RES_SHARED)) return 0;
+    int n = 0;
+    for (int i = 0; i < t->res->ncustomer_rows; i++) {
+        const ob_row_rule *rr = &t->res->customer_rows[i];
+        ob_sb_addf(sql, " AND \"%s\".\"%s\" = ?", t->name, rr->col);
+        params[n++] = rule_value(t, rr);
+    }
+    if (!scope && (t->res->flags & OB_RES_SHARED)) return n;
     if (!scope) {
         /* a customer user reaches only tables tied to a customer */
-        ob_sb_adds(sql, " AND 0 = 1 AND CAST(? AS TEXT) IS NULL");
-        return 1;
+        ob_sb_adds(sql, " AND 0 = 1");
+        return n;
     }
+    params[n++] = ob_v_text(ctx->who->customer_id);
     const char *dot = strchr(scope, '.');
     if (!dot) {
         ob_sb_addf(sql, " AND \"%s\".\"%s\" = ?", t->name, scope);
-        return 1;
+        return n;
     }
     /* "ref_col.col": the row's ref_col points at a row whose col is the customer */
     int rc = ob_table_col(t, ob_arena_strndup(ctx->arena, scope, (size_t)(dot - scope)));
     const char *ref = rc >= 0 ? t->cols[rc]->ref : NULL;
     if (!ref) abort();
-    ob_sb_addf(sql, " AND \"%s\".\"%.*s\" IN (SELECT \"id\" FROM \"%s\" WHERE \"%s\" = ?)", t->name,
+    ob_sb_addf(sql, " AND \"%s\".\"%.*s\" IN (SELECT \"id\" FROM \"%s\" WHERE \"%s\" = ?", t->name,
                (int)(dot - scope), scope, ref, dot + 1);
-    return 1;
+    /* the parent's own rules hold too: a message of a ticket the customer
+     * cannot see is not theirs to see */
+    const ob_table *pt = ob_registry_find(ref);
+    for (int i = 0; pt && i < pt->res->ncustomer_rows; i++) {
+        const ob_row_rule *rr = &pt->res->customer_rows[i];
+        ob_sb_addf(sql, " AND \"%s\" = ?", rr->col);
+        params[n++] = rule_value(pt, rr);
+    }
+    ob_sb_addc(sql, ')');
+    return n;
+}
+
+/* Bind the scope's parameters from position first on. */
+static int bind_scope(ob_stmt *st, int first, const ob_value *params, int n, ob_err *err)
+{
+    for (int i = 0; i < n; i++)
+        if (ob_stmt_bind(st, first + i, &params[i], err) != 0) return -1;
+    return 0;
 }
 
 int ob_sql_exists(ob_ctx *ctx, const ob_table *t, const char *id, ob_err *err)
@@ -119,12 +159,16 @@ int ob_sql_exists(ob_ctx *ctx, const ob_table *t, const char *id, ob_err *err)
     ob_sb_init_arena(&sql, ctx->arena, 128);
     ob_sb_addf(&sql, "SELECT 1 FROM \"%s\" WHERE \"id\" = ?", t->name);
     if (t->deleted_col >= 0) ob_sb_adds(&sql, " AND \"deleted_at\" IS NULL");
-    const char *scope_param = NULL;
-    int np = t->res->customer_scope ? ob_sql_scope(ctx, t, &sql, &scope_param) : 0;
+    ob_value params[OB_SQL_SCOPE_MAX];
+    /* references to tables that are not customer data (categories, users)
+     * are checked tenant-wide; customer data and rule-bound rows in scope */
+    int np = t->res->customer_scope || t->res->ncustomer_rows ? ob_sql_scope(ctx, t, &sql, params) : 0;
     ob_stmt *st;
     if (ob_db_prepare(ctx->db, sql.buf, &st, err) != 0) return -1;
-    ob_stmt_bind_text(st, 1, id, err);
-    if (np) ob_stmt_bind_text(st, 2, scope_param, err);
+    if (ob_stmt_bind_text(st, 1, id, err) != 0 || bind_scope(st, 2, params, np, err) != 0) {
+        ob_stmt_done(st);
+        return -1;
+    }
     int rc = ob_stmt_step(st, err);
     ob_stmt_done(st);
     return rc;
@@ -137,14 +181,16 @@ static int load(ob_ctx *ctx, const ob_table *t, const char *id, bool scoped, ob_
     ob_sb_init_arena(&sql, ctx->arena, 256);
     ob_sb_adds(&sql, ob_sql_select_by_id(t));
     if (t->deleted_col >= 0) ob_sb_adds(&sql, " AND \"deleted_at\" IS NULL");
-    const char *scope_param = NULL;
-    int np = scoped ? ob_sql_scope(ctx, t, &sql, &scope_param) : 0;
+    ob_value params[OB_SQL_SCOPE_MAX];
+    int np = scoped ? ob_sql_scope(ctx, t, &sql, params) : 0;
     ob_stmt *st;
     if (ob_db_prepare(ctx->db, sql.buf, &st, err) != 0) return -1;
     char lower[OB_UUID_LEN];
     for (int i = 0; i < 37; i++) lower[i] = (char)((id[i] >= 'A' && id[i] <= 'F') ? id[i] + 32 : id[i]);
-    ob_stmt_bind_text(st, 1, lower, err);
-    if (np) ob_stmt_bind_text(st, 2, scope_param, err);
+    if (ob_stmt_bind_text(st, 1, lower, err) != 0 || bind_scope(st, 2, params, np, err) != 0) {
+        ob_stmt_done(st);
+        return -1;
+    }
     int rc = ob_stmt_step(st, err);
     if (rc == 1) {
         *out = ob_row_new(ctx->arena, t);

@@ -39,9 +39,13 @@ int ob_sql_update(ob_ctx *ctx, const ob_row *row, int64_t old_version, ob_err *e
 /* DELETE by id (hard delete). */
 int ob_sql_delete(ob_ctx *ctx, const ob_table *t, const char *id, ob_err *err);
 
-/* Customer scoping: append " AND <scope>" for customer users, binding into
- * the caller's parameter list. Returns the number of parameters appended (0
- * or 1); *param receives the bound customer id. */
-int ob_sql_scope(const ob_ctx *ctx, const ob_table *t, ob_sb *sql, const char **param);
+/* Customer scoping: for customer users append " AND ..." confining t to the
+ * principal's customer (customer_scope) and to the rows the customer row rules
+ * allow, its own and, for "parent.col" scopes, the parent's. The values to
+ * bind, in order, go to params (room for OB_SQL_SCOPE_MAX); returns how many. */
+#define OB_SQL_SCOPE_MAX (2 * OB_ROW_RULES_MAX + 1)
+int ob_sql_scope(const ob_ctx *ctx, const ob_table *t, ob_sb *sql, ob_value *params);
+/* Whether reads of t are narrowed for this principal. */
+bool ob_sql_scoped(const ob_ctx *ctx, const ob_table *t);
 
 #endif

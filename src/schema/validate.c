@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "schema/rowjson.h"
 #include "schema/sql.h"
 #include "schema/validate.h"
 #include "base/banned.h"
@@ -162,6 +163,16 @@ static void default_value(ob_ctx *ctx, const ob_column *c, ob_value *v)
     }
 }
 
+/* Whether c is the column of t's customer_scope ("customer_id", or the
+ * "ticket_id" of "ticket_id.customer_id"). */
+static bool scope_column(const ob_table *t, const ob_column *c)
+{
+    const char *scope = t->res->customer_scope;
+    if (!scope) return false;
+    size_t n = strcspn(scope, ".");
+    return strlen(c->name) == n && strncmp(c->name, scope, n) == 0;
+}
+
 int ob_validate_body(ob_ctx *ctx, const ob_table *t, json_t *body, ob_row *row, bool create, ob_err *err)
 {
     const char *key;
@@ -176,8 +187,21 @@ int ob_validate_body(ob_ctx *ctx, const ob_table *t, json_t *body, ob_row *row, 
             return -1;
         }
         const ob_column *c = t->cols[i];
+        if (ob_col_hidden(ctx, c)) { /* staff-only: as absent as an unknown field */
+            ob_err_set(err, OB_E_UNKNOWN_FIELD, "unknown field \"%.60s\"", key);
+            snprintf(err->field, sizeof err->field, "%s", key);
+            return -1;
+        }
         if ((c->flags & OB_SERVER) || (!create && (c->flags & OB_IMMUTABLE))) {
             ob_err_set(err, OB_E_READONLY_FIELD, "field \"%s\" cannot be written", key);
+            snprintf(err->field, sizeof err->field, "%s", key);
+            return -1;
+        }
+        /* customer users write only what is declared theirs to write (fails
+         * closed), and the column tying the row to them, which the scoped
+         * reference check confines to their own */
+        if (ob_ctx_confined(ctx) && !(c->flags & OB_CUSTOMER_WRITE) && !scope_column(t, c)) {
+            ob_err_set(err, OB_E_READONLY_FIELD, "field \"%s\" cannot be written by customer users", key);
             snprintf(err->field, sizeof err->field, "%s", key);
             return -1;
         }

@@ -82,8 +82,8 @@ static const ob_column order_cols[] = {
     {"delivered_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
     {"cancelled_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
     {"notes", OB_F_TEXT, .max = 100000},
-    {"tags", OB_F_JSON, .dflt = "[]"},
-    {"metadata", OB_F_JSON, .dflt = "{}"},
+    {"tags", OB_F_JSON, .flags = OB_STAFF, .dflt = "[]"},
+    {"metadata", OB_F_JSON, .flags = OB_STAFF, .dflt = "{}"},
 };
 static const ob_index order_idx[] = {
     {"channel_id,external_order_id", .unique = true},
@@ -142,7 +142,7 @@ static const ob_column order_item_cols[] = {
     {"total_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX, .min = 0,
      .max = OB_MONEY_MAX},
     {"fulfilled_quantity", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0"},
-    {"metadata", OB_F_JSON, .dflt = "{}"},
+    {"metadata", OB_F_JSON, .flags = OB_STAFF, .dflt = "{}"},
 };
 static const ob_check order_item_checks[] = {
     {"order_item_fulfilled_le_quantity", "fulfilled_quantity", OB_CMP_LTE, "quantity"},
@@ -157,7 +157,7 @@ static const ob_column history_cols[] = {
     {"order_id", OB_F_REF, .ref = "orders", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED},
     {"status", OB_F_ENUM, .enm = &order_status, .flags = OB_REQUIRED, .doc = "the status the order entered"},
     {"notes", OB_F_TEXT, .max = 100000},
-    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .doc = "who changed it"},
+    {"created_by", OB_F_REF, .flags = OB_STAFF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .doc = "who changed it"},
 };
 static const ob_index history_idx[] = {{"order_id,created_at"}};
 const ob_resource ob_res_order_status_history = {

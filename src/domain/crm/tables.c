@@ -34,13 +34,13 @@ static const ob_column document_cols[] = {
      .dflt = "2555", .doc = "kept this many days after upload (2555: 7 years)"},
     {"expiry_date", OB_F_DATE, .flags = OB_SORT, .doc = "when the document itself (an id card) expires"},
     {"ocr_processed", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
-    {"ocr_content", OB_F_TEXT, .max = 1000000, .flags = OB_SEARCH, .doc = "text recognised in the file"},
-    {"ocr_confidence", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 100,
+    {"ocr_content", OB_F_TEXT, .max = 1000000, .flags = OB_STAFF | OB_SEARCH, .doc = "text recognised in the file"},
+    {"ocr_confidence", OB_F_DECIMAL, .scale = 2, .flags = OB_STAFF | OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 100,
      .doc = "0.00 to 1.00"},
     {"is_verified", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
-    {"verified_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
+    {"verified_by", OB_F_REF, .flags = OB_STAFF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
     {"verified_at", OB_F_TIMESTAMP},
-    {"uploaded_by", OB_F_REF, .ref = "users", .flags = OB_REQUIRED | OB_GENERATED | OB_IMMUTABLE,
+    {"uploaded_by", OB_F_REF, .ref = "users", .flags = OB_STAFF | OB_REQUIRED | OB_GENERATED | OB_IMMUTABLE,
      .doc = "the signed-in user when not given"},
 };
 const ob_resource ob_res_customer_documents = {
@@ -80,7 +80,7 @@ static const ob_column tag_assignment_cols[] = {
      .flags = OB_REQUIRED | OB_IMMUTABLE},
     {"tag_id", OB_F_REF, .ref = "customer_tags", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED | OB_IMMUTABLE},
     {"assigned_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED | OB_SERVER, .dflt = "now"},
-    {"assigned_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER},
+    {"assigned_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER},
 };
 static const ob_index tag_assignment_idx[] = {{"customer_id,tag_id", .unique = true}};
 const ob_resource ob_res_customer_tag_assignments = {
@@ -102,7 +102,7 @@ static const ob_column communication_cols[] = {
     {"follow_up_date", OB_F_TIMESTAMP, .flags = OB_SORT},
     {"status", OB_F_ENUM, .enm = &communication_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "completed",
      .doc = "scheduled: planned; completed: took place; cancelled: will not take place"},
-    {"created_by", OB_F_REF, .ref = "users", .flags = OB_REQUIRED | OB_GENERATED | OB_IMMUTABLE,
+    {"created_by", OB_F_REF, .ref = "users", .flags = OB_STAFF | OB_REQUIRED | OB_GENERATED | OB_IMMUTABLE,
      .doc = "the signed-in user when not given"},
 };
 static const ob_index communication_idx[] = {
@@ -161,7 +161,7 @@ static const ob_column loyalty_point_cols[] = {
     {"reference_id", OB_F_TEXT, .max = 36, .doc = "id of the record named by reference_type (an invoice)"},
     {"description", OB_F_TEXT, .max = 10000},
     {"expiry_date", OB_F_DATE, .flags = OB_SORT},
-    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER},
+    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER},
 };
 static const ob_index loyalty_point_idx[] = {{"expiry_date,transaction_type"}};
 const ob_resource ob_res_customer_loyalty_points = {

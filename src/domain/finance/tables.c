@@ -70,7 +70,7 @@ static const ob_column invoice_cols[] = {
      .doc = "the gold rate the invoice was priced at (003)"},
     {"notes", OB_F_TEXT, .max = 100000, .flags = OB_SEARCH},
     {"terms", OB_F_TEXT, .max = 10000},
-    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER},
+    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER},
 };
 static const ob_index invoice_idx[] = {{"customer_id,status"}};
 static const ob_check invoice_checks[] = {
@@ -132,7 +132,7 @@ static const ob_column payment_cols[] = {
             "cancelled: withdrawn before completion; refunded: returned after completion"},
     {"payment_gateway", OB_F_TEXT, .max = 50},
     {"transaction_id", OB_F_TEXT, .max = 100, .flags = OB_INDEXED, .doc = "the gateway's transaction id"},
-    {"gateway_response", OB_F_TEXT, .max = 100000},
+    {"gateway_response", OB_F_TEXT, .flags = OB_STAFF, .max = 100000},
     {"payment_date", OB_F_TIMESTAMP, .flags = OB_SORT},
     {"due_date", OB_F_DATE, .flags = OB_SORT},
     {"description", OB_F_TEXT, .max = 500, .flags = OB_SEARCH},
@@ -152,7 +152,7 @@ static const ob_column payment_txn_cols[] = {
     {"currency", OB_F_TEXT, .max = 3, .flags = OB_REQUIRED, .dflt = "USD"},
     {"payment_gateway", OB_F_TEXT, .max = 50},
     {"gateway_transaction_id", OB_F_TEXT, .max = 100, .flags = OB_INDEXED},
-    {"gateway_response", OB_F_TEXT, .max = 100000},
+    {"gateway_response", OB_F_TEXT, .flags = OB_STAFF, .max = 100000},
     {"error_code", OB_F_TEXT, .max = 50},
     {"error_message", OB_F_TEXT, .max = 1000},
     {"processed_at", OB_F_TIMESTAMP, .flags = OB_SORT},
@@ -267,5 +267,5 @@ static const ob_column company_cols[] = {
 };
 const ob_resource ob_res_company_settings = {
     .table = "company_settings", .doc = "the tenant's company profile, one row (003)",
-    OB_COLS(company_cols), .perm = "settings", .hooks = &ob_company_settings_hooks,
+    OB_COLS(company_cols), OB_CONFIG_PERMS("settings"), .hooks = &ob_company_settings_hooks,
 };

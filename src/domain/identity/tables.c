@@ -142,7 +142,7 @@ static const ob_column masking_cols[] = {
 };
 const ob_resource ob_res_data_masking_rules = {
     .table = "data_masking_rules", .doc = "which roles see which kinds of fields masked",
-    OB_COLS(masking_cols), .perm = "settings",
+    OB_COLS(masking_cols), OB_CONFIG_PERMS("settings"),
 };
 
 static const ob_column idem_cols[] = {

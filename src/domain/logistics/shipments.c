@@ -42,7 +42,7 @@ static const ob_column shipment_cols[] = {
     {"customer_id", OB_F_REF, .ref = "customers"},
     {"service_request_id", OB_F_REF, .ref = "service_requests"},
     {"order_id", OB_F_REF, .ref = "orders"},
-    {"courier_config_id", OB_F_REF, .ref = "courier_configs"},
+    {"courier_config_id", OB_F_REF, .flags = OB_STAFF, .ref = "courier_configs"},
     {"origin_warehouse_id", OB_F_REF, .ref = "warehouses"},
     {"destination_warehouse_id", OB_F_REF, .ref = "warehouses", .doc = "not the origin warehouse"},
     {"flight_schedule_id", OB_F_REF, .ref = "flight_schedules", .on_delete = OB_DEL_SET_NULL,
@@ -83,9 +83,9 @@ static const ob_column shipment_cols[] = {
     {"rto_delivered_at", OB_F_TIMESTAMP},
     {"shipping_charges", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MAX, .max = MAX_NUM_12_2},
     {"cod_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MAX, .max = MAX_NUM_12_2, .doc = "cash on delivery"},
-    {"external_shipment_id", OB_F_TEXT, .max = 255, .flags = OB_INDEXED},
-    {"external_order_id", OB_F_TEXT, .max = 255},
-    {"metadata", OB_F_JSON, .dflt = "{}"},
+    {"external_shipment_id", OB_F_TEXT, .max = 255, .flags = OB_STAFF | OB_INDEXED},
+    {"external_order_id", OB_F_TEXT, .flags = OB_STAFF, .max = 255},
+    {"metadata", OB_F_JSON, .flags = OB_STAFF, .dflt = "{}"},
 };
 /* status, created_at and the references are indexed as sortable/ref columns */
 static const ob_index shipment_idx[] = {
@@ -136,10 +136,10 @@ static const ob_column tracking_event_cols[] = {
      .doc = "when it happened (000 event_datetime, 001 event_time, 004 timestamp)"},
     {"milestone_flag", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false", .doc = "a milestone shown to the customer"},
     {"notification_sent", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
-    {"source_system", OB_F_TEXT, .max = 50, .doc = "airline, courier or integration that reported it"},
-    {"external_event_id", OB_F_TEXT, .max = 100},
+    {"source_system", OB_F_TEXT, .flags = OB_STAFF, .max = 50, .doc = "airline, courier or integration that reported it"},
+    {"external_event_id", OB_F_TEXT, .flags = OB_STAFF, .max = 100},
     {"additional_info", OB_F_TEXT, .max = 100000},
-    {"raw_data", OB_F_JSON, .doc = "the courier's payload as received (001)"},
+    {"raw_data", OB_F_JSON, .flags = OB_STAFF, .doc = "the courier's payload as received (001)"},
 };
 /* event_datetime (sortable), event_code and shipment_id have their own indexes */
 static const ob_index tracking_event_idx[] = {

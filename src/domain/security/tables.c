@@ -43,7 +43,7 @@ static const ob_column settings_cols[] = {
 const ob_resource ob_res_security_settings = {
     .table = "security_settings",
     .doc = "the tenant's security configuration: one row, made when the tenant is provisioned",
-    OB_COLS(settings_cols), .perm = "settings", .hooks = &ob_security_settings_hooks,
+    OB_COLS(settings_cols), OB_CONFIG_PERMS("settings"), .hooks = &ob_security_settings_hooks,
 };
 
 static const ob_column role_settings_cols[] = {
@@ -64,7 +64,7 @@ static const ob_column role_settings_cols[] = {
 };
 const ob_resource ob_res_role_security_settings = {
     .table = "role_security_settings", .doc = "per-role overrides of the tenant's security settings",
-    OB_COLS(role_settings_cols), .perm = "settings", .hooks = &ob_role_security_hooks,
+    OB_COLS(role_settings_cols), OB_CONFIG_PERMS("settings"), .hooks = &ob_role_security_hooks,
 };
 
 static const ob_column export_cols[] = {

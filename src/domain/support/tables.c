@@ -40,21 +40,21 @@ static const ob_column ticket_cols[] = {
     {"ticket_number", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_UNIQUE | OB_SERVER | OB_SORT,
      .doc = "TKT-000001, per tenant"},
     {"customer_id", OB_F_REF, .ref = "customers", .flags = OB_REQUIRED | OB_INDEXED | OB_IMMUTABLE},
-    {"category_id", OB_F_REF, .ref = "categories", .on_delete = OB_DEL_SET_NULL, .flags = OB_INDEXED},
-    {"subcategory", OB_F_TEXT, .max = 50},
-    {"assigned_agent_id", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER,
+    {"category_id", OB_F_REF, .ref = "categories", .on_delete = OB_DEL_SET_NULL, .flags = OB_CUSTOMER_WRITE | OB_INDEXED},
+    {"subcategory", OB_F_TEXT, .flags = OB_CUSTOMER_WRITE, .max = 50},
+    {"assigned_agent_id", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER,
      .doc = "set by auto-assignment or the assign action"},
-    {"assigned_team", OB_F_TEXT, .max = 50},
-    {"assigned_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
-    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER},
-    {"title", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SEARCH | OB_SORT},
-    {"description", OB_F_TEXT, .max = 100000, .flags = OB_REQUIRED | OB_SEARCH},
+    {"assigned_team", OB_F_TEXT, .flags = OB_STAFF, .max = 50},
+    {"assigned_at", OB_F_TIMESTAMP, .flags = OB_STAFF | OB_SERVER},
+    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER},
+    {"title", OB_F_TEXT, .max = 255, .flags = OB_CUSTOMER_WRITE | OB_REQUIRED | OB_SEARCH | OB_SORT},
+    {"description", OB_F_TEXT, .max = 100000, .flags = OB_CUSTOMER_WRITE | OB_REQUIRED | OB_SEARCH},
     {"status", OB_F_ENUM, .enm = &ticket_status, .flags = OB_REQUIRED | OB_SERVER | OB_SORT, .dflt = "open"},
-    {"priority", OB_F_ENUM, .enm = &ticket_priority, .flags = OB_REQUIRED | OB_SORT, .dflt = "medium"},
+    {"priority", OB_F_ENUM, .enm = &ticket_priority, .flags = OB_CUSTOMER_WRITE | OB_REQUIRED | OB_SORT, .dflt = "medium"},
     {"priority_level", OB_F_INT, .flags = OB_REQUIRED | OB_GENERATED | OB_HAS_MIN | OB_HAS_MAX | OB_SORT, .min = 1, .max = 5,
      .doc = "1 (lowest) to 5; defaults to the category's priority_level"},
-    {"criticality", OB_F_ENUM, .enm = &ticket_criticality, .flags = OB_REQUIRED, .dflt = "low"},
-    {"source", OB_F_ENUM, .enm = &ticket_source, .flags = OB_REQUIRED, .dflt = "portal"},
+    {"criticality", OB_F_ENUM, .enm = &ticket_criticality, .flags = OB_STAFF | OB_REQUIRED, .dflt = "low"},
+    {"source", OB_F_ENUM, .enm = &ticket_source, .flags = OB_CUSTOMER_WRITE | OB_REQUIRED, .dflt = "portal"},
     {"response_due_at", OB_F_TIMESTAMP, .flags = OB_SERVER | OB_SORT,
      .doc = "created_at + the category's response_sla_minutes"},
     {"sla_due_date", OB_F_TIMESTAMP, .flags = OB_SERVER | OB_SORT,
@@ -63,8 +63,8 @@ static const ob_column ticket_cols[] = {
     {"resolved_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
     {"closed_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
     {"resolution_notes", OB_F_TEXT, .max = 100000},
-    {"customer_satisfaction", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 1, .max = 5},
-    {"satisfaction_feedback", OB_F_TEXT, .max = 1000},
+    {"customer_satisfaction", OB_F_INT, .flags = OB_CUSTOMER_WRITE | OB_HAS_MIN | OB_HAS_MAX, .min = 1, .max = 5},
+    {"satisfaction_feedback", OB_F_TEXT, .flags = OB_CUSTOMER_WRITE, .max = 1000},
 };
 static const ob_index ticket_idx[] = {
     {"status,created_at,id"}, /* the seeds' status index, ordered for "newest first" pages */
@@ -86,17 +86,19 @@ static const ob_column message_cols[] = {
      .flags = OB_REQUIRED | OB_IMMUTABLE},
     {"sender_id", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER},
     {"sender_type", OB_F_ENUM, .enm = &sender_type, .flags = OB_REQUIRED | OB_SERVER, .dflt = "agent"},
-    {"content", OB_F_TEXT, .max = 100000, .flags = OB_REQUIRED | OB_SEARCH},
-    {"message_type", OB_F_ENUM, .enm = &message_type, .flags = OB_REQUIRED, .dflt = "text"},
-    {"is_internal", OB_F_BOOL, .flags = OB_REQUIRED | OB_IMMUTABLE, .dflt = "false"},
+    {"content", OB_F_TEXT, .max = 100000, .flags = OB_CUSTOMER_WRITE | OB_REQUIRED | OB_SEARCH},
+    {"message_type", OB_F_ENUM, .enm = &message_type, .flags = OB_CUSTOMER_WRITE | OB_REQUIRED, .dflt = "text"},
+    {"is_internal", OB_F_BOOL, .flags = OB_STAFF | OB_REQUIRED | OB_IMMUTABLE, .dflt = "false"},
     {"is_auto_response", OB_F_BOOL, .flags = OB_REQUIRED | OB_IMMUTABLE, .dflt = "false"},
     {"is_solution", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
 };
 static const ob_index message_idx[] = {{"ticket_id,created_at"}};
+/* internal notes are staff's: for customer users they do not exist */
+static const ob_row_rule message_customer_rows[] = {{"is_internal", "false"}};
 const ob_resource ob_res_ticket_messages = {
     .table = "ticket_messages", .doc = "conversation on a ticket: replies, internal notes, auto-responses",
     OB_COLS(message_cols), OB_INDEXES(message_idx), .perm = "tickets",
-    .customer_scope = "ticket_id.customer_id", .hooks = &ob_message_hooks, .default_sort = "created_at",
+    .customer_scope = "ticket_id.customer_id", OB_CUSTOMER_ROWS(message_customer_rows), .hooks = &ob_message_hooks, .default_sort = "created_at",
 };
 
 static const ob_column document_cols[] = {
@@ -104,9 +106,12 @@ static const ob_column document_cols[] = {
     {"content", OB_F_TEXT, .max = 1000000, .flags = OB_REQUIRED | OB_SEARCH},
     {"is_public", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
 };
+/* customers read the published articles of the knowledge base */
+static const ob_row_rule document_customer_rows[] = {{"is_public", "true"}};
 const ob_resource ob_res_documents = {
     .table = "documents", .doc = "knowledge-base articles",
-    OB_COLS(document_cols), .perm = "documents", .default_sort = "-created_at",
+    OB_COLS(document_cols), .perm = "documents", .flags = OB_RES_SHARED, OB_CUSTOMER_ROWS(document_customer_rows),
+    .default_sort = "-created_at",
 };
 
 static const ob_column doc_cat_cols[] = {
