@@ -55,6 +55,9 @@ static void column(ob_jsonw *w, const ob_column *c)
     flag(w, "masked", c->flags, OB_MASKED);
     flag(w, "implicit", c->flags, OB_IMPLICIT);
     flag(w, "server_default", c->flags, OB_GENERATED);
+    flag(w, "staff_only", c->flags, OB_STAFF);
+    flag(w, "customer_writable", c->flags, OB_CUSTOMER_WRITE);
+    if (c->image_of) ob_jw_kstr(w, "row_image_of", c->image_of);
     if (c->gen) ob_jw_kstr(w, "generated_as", c->gen);
     if (c->doc) ob_jw_kstr(w, "doc", c->doc);
     ob_jw_obj_close(w);
@@ -80,6 +83,17 @@ void ob_schema_json(ob_sb *out)
         ob_jw_kbool(&w, "read_only", (r->flags & OB_RES_READONLY) != 0);
         ob_jw_kbool(&w, "soft_delete", (r->flags & OB_RES_SOFT_DELETE) != 0);
         if (r->customer_scope) ob_jw_kstr(&w, "customer_scope", r->customer_scope);
+        if (r->ncustomer_rows) {
+            ob_jw_key(&w, "customer_rows");
+            ob_jw_arr_open(&w);
+            for (int k = 0; k < r->ncustomer_rows; k++) {
+                ob_jw_obj_open(&w);
+                ob_jw_kstr(&w, "column", r->customer_rows[k].col);
+                ob_jw_kstr(&w, "equals", r->customer_rows[k].equals);
+                ob_jw_obj_close(&w);
+            }
+            ob_jw_arr_close(&w);
+        }
         ob_jw_key(&w, "columns");
         ob_jw_arr_open(&w);
         for (int k = 0; k < t->ncols; k++) column(&w, t->cols[k]);

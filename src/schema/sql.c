@@ -100,11 +100,6 @@ static ob_value rule_value(const ob_table *t, const ob_row_rule *rr)
     return ob_v_text(rr->equals);
 }
 
-bool ob_sql_scoped(const ob_ctx *ctx, const ob_table *t)
-{
-    return ob_ctx_confined(ctx) && (t->res->customer_scope || t->res->ncustomer_rows || !(t->res->flags & OB_RES_SHARED));
-}
-
 int ob_sql_scope(const ob_ctx *ctx, const ob_table *t, ob_sb *sql, ob_value *params)
 {
     if (!ob_ctx_confined(ctx)) return 0;

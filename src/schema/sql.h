@@ -45,7 +45,6 @@ int ob_sql_delete(ob_ctx *ctx, const ob_table *t, const char *id, ob_err *err);
  * bind, in order, go to params (room for OB_SQL_SCOPE_MAX); returns how many. */
 #define OB_SQL_SCOPE_MAX (2 * OB_ROW_RULES_MAX + 1)
 int ob_sql_scope(const ob_ctx *ctx, const ob_table *t, ob_sb *sql, ob_value *params);
-/* Whether reads of t are narrowed for this principal. */
-bool ob_sql_scoped(const ob_ctx *ctx, const ob_table *t);
+
 
 #endif
