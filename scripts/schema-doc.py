@@ -31,11 +31,14 @@ def constraints(c):
         out.append("<= " + str(c["max"]))
     if "default" in c:
         out.append(f"default `{c['default']}`")
+    if "row_image_of" in c:
+        out.append(f"row image of the table named in `{c['row_image_of']}`")
     if "generated_as" in c:
         out.append(f"generated as `{c['generated_as']}`")
     for flag, word in (("indexed", "indexed"), ("searchable", "full-text"), ("sortable", "sortable"),
                        ("server_set", "server-set"), ("immutable", "immutable"), ("secret", "secret"),
-                       ("masked", "masked"), ("server_default", "filled by the server when absent")):
+                       ("masked", "masked"), ("server_default", "filled by the server when absent"),
+                       ("staff_only", "staff only"), ("customer_writable", "customer-writable")):
         if c.get(flag):
             out.append(word)
     return ", ".join(out)
@@ -58,6 +61,9 @@ def render(schema):
             lines += [head, "", (t.get("doc") or "") + (f" ({'; '.join(flags)})" if flags else ""), ""]
             if t.get("customer_scope"):
                 lines += [f"Customer users see rows through `{t['customer_scope']}`.", ""]
+            if t.get("customer_rows"):
+                lines += ["Customer users see only rows where " + " and ".join(
+                    f"`{r['column']}` = {r['equals']}" for r in t["customer_rows"]) + ".", ""]
             lines += ["| column | type | constraints | notes |", "|---|---|---|---|"]
             for c in t["columns"]:
                 doc = (c.get("doc") or "").replace("|", "\\|")
