@@ -1,4 +1,6 @@
 /* schema_json.c - {"version":N,"tables":[{"name":...,"columns":[...]}]}. */
+#include <stdio.h>
+
 #include "base/base.h"
 #include "schema/registry.h"
 #include "schema/schema_json.h"
@@ -79,6 +81,20 @@ void ob_schema_json(ob_sb *out)
         ob_jw_kstr(&w, "database", r->scope == OB_SCOPE_CONTROL ? "control" : "tenant");
         if (r->doc) ob_jw_kstr(&w, "doc", r->doc);
         ob_jw_kstr(&w, "permission_module", r->perm);
+        {
+            /* the codes the gate checks, overrides applied, so clients and
+             * tests need not restate them */
+            static const char *const verbs[] = {"view", "create", "edit", "delete"};
+            const char *over[] = {r->perm_view, r->perm_create, r->perm_edit, r->perm_delete};
+            char code[128];
+            ob_jw_key(&w, "permissions");
+            ob_jw_obj_open(&w);
+            for (int v = 0; v < 4; v++) {
+                if (!over[v]) snprintf(code, sizeof code, "%s.%s", r->perm, verbs[v]);
+                ob_jw_kstr(&w, verbs[v], over[v] ? over[v] : code);
+            }
+            ob_jw_obj_close(&w);
+        }
         ob_jw_kbool(&w, "api", !(r->flags & OB_RES_NO_API));
         ob_jw_kbool(&w, "read_only", (r->flags & OB_RES_READONLY) != 0);
         ob_jw_kbool(&w, "soft_delete", (r->flags & OB_RES_SOFT_DELETE) != 0);

@@ -35,16 +35,9 @@ import rel
 ROLES = ["admin", "manager", "operator", "agent", "analyst", "viewer", "customer"]
 CANARY_A, CANARY_B = "CANARYA", "CANARYB"
 
-# Permission codes that differ from "<module>.<verb>" (src/domain/*/tables.c).
-PERM_OVERRIDES = {
-    "users": {"create": "team.invite"},
-    "roles": {"create": "team.roles", "edit": "team.roles", "delete": "team.roles"},
-    "role_permissions": {"create": "team.roles", "edit": "team.roles", "delete": "team.roles"},
-    "user_roles": {"create": "team.roles", "edit": "team.roles", "delete": "team.roles"},
-}
 # action (not state machine event) -> its permission verb
 ACTION_PERMS = {("tickets", "assign"): "assign"}
-# Tables whose codes are written down above; others get the generic checks only.
+# Tables whose behaviour is written down here; others get the generic checks only.
 KNOWN = {"users", "roles", "permissions", "role_permissions", "user_roles", "user_sessions",
          "data_masking_rules", "audit_logs", "customers", "customer_contacts", "categories", "tickets",
          "ticket_messages", "documents", "document_categories"}
@@ -78,7 +71,8 @@ def grants(role, code):
 
 
 def perm_code(table, meta, verb):
-    return PERM_OVERRIDES.get(table, {}).get(verb) or f"{meta['permission_module']}.{verb}"
+    """The code the gate checks, as the registry declares it (`schema --json`)."""
+    return meta["permissions"].get(verb) or f"{meta['permission_module']}.{verb}"
 
 
 class P:
