@@ -23,6 +23,7 @@ stage() { # name, command...
     fi
 }
 
+stage "layer check (includes follow each README's May call)" /usr/bin/python3 scripts/check-layers.py
 stage "build" make -s -j"$jobs" all
 stage "unit tests" make -s -j"$jobs" unit
 stage "end-to-end tests" make -s e2e

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "domain/domains.h"
 #include "base/banned.h"
 
 typedef struct command {
@@ -30,6 +31,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    ob_domain_register();
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -8,4 +8,8 @@
 #include "resources.def"
 #undef OB_RESOURCE
 
+/* Declare every area's tables and the audit writer to the engine and build
+ * the registry; call once at start-up, before any other registry call. */
+void ob_domain_register(void);
+
 #endif

@@ -15,15 +15,11 @@
 
 #include "../base/arena.h"
 #include "../base/err.h"
+#include "../base/kv.h"
 #include "../base/strbuf.h"
 
 #define OB_MAX_QUERY_PARAMS 64
 #define OB_MAX_RESP_HEADERS 8
-
-typedef struct ob_kv {
-    const char *key;   /* percent-decoded, NUL-terminated */
-    const char *val;
-} ob_kv;
 
 typedef struct ob_req {
     ob_arena *arena;

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "audit/audit.h"
 #include "base/base.h"
 #include "schema/crud.h"
 #include "schema/sql.h"
@@ -50,7 +49,7 @@ int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
     if (ob_validate_row(ctx, row, err) != 0) return -1;
     if (ob_sql_insert(ctx, row, err) != 0) return -1;
     if (t->res->flags & OB_RES_AUTH) ob_registry_auth_changed();
-    if (ob_audit_change(ctx, "create", NULL, row, err) != 0) return -1;
+    if (ob_registry_record_change(ctx, "create", NULL, row, err) != 0) return -1;
     if (h && h->after_create && h->after_create(ctx, row, err) != 0) return -1;
     return 0;
 }
@@ -86,7 +85,7 @@ int ob_crud_save(ob_ctx *ctx, const ob_row *old, ob_row *row, const char *action
     if (ob_validate_row(ctx, row, err) != 0) return -1;
     if (ob_sql_update(ctx, row, old_version, err) != 0) return -1;
     if (t->res->flags & OB_RES_AUTH) ob_registry_auth_changed();
-    if (ob_audit_change(ctx, action, old, row, err) != 0) return -1;
+    if (ob_registry_record_change(ctx, action, old, row, err) != 0) return -1;
     if (h && h->after_update && h->after_update(ctx, old, row, err) != 0) return -1;
     return 0;
 }
@@ -168,7 +167,7 @@ int ob_crud_delete(ob_ctx *ctx, const ob_table *t, const char *id, int64_t if_ma
         return -1;
     }
     if (t->res->flags & OB_RES_AUTH) ob_registry_auth_changed();
-    return ob_audit_change(ctx, "delete", old, NULL, err);
+    return ob_registry_record_change(ctx, "delete", old, NULL, err);
 }
 
 static const ob_action *find_action(const ob_table *t, const char *verb)

@@ -7,7 +7,7 @@
 #define OB_LIST_H
 
 #include "base/jsonw.h"
-#include "http/http.h"
+#include "base/kv.h"
 #include "schema/ctx.h"
 #include "schema/row.h"
 

@@ -5,16 +5,14 @@
 #include <string.h>
 
 #include "base/base.h"
-#include "domain/domains.h"
 #include "schema/registry.h"
 #include "base/banned.h"
 
-static const ob_resource *const declared[] = {
-#define OB_RESOURCE(sym) &sym,
-#include "domain/resources.def"
-#undef OB_RESOURCE
-};
-#define NRES ((int)OB_ARRAY_LEN(declared))
+/* Given by ob_registry_use before the first use: the engine knows no table
+ * and no audit writer of its own, so it can run over fixture tables too. */
+static const ob_resource *const *declared;
+static int NRES;
+static ob_change_writer change_writer;
 
 static const ob_column col_id = {"id", OB_F_ID, .max = 36, .flags = OB_REQUIRED | OB_SERVER | OB_IMPLICIT | OB_SORT,
                                  .doc = "UUIDv7, time ordered"};
@@ -25,7 +23,7 @@ static const ob_column col_version = {"version", OB_F_INT, .flags = OB_REQUIRED 
 static const ob_column col_deleted = {"deleted_at", OB_F_TIMESTAMP, .flags = OB_SERVER | OB_IMPLICIT,
                                       .doc = "soft delete: set by DELETE"};
 
-static ob_table tables[NRES];
+static ob_table *tables;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int schema_version;
 
@@ -89,6 +87,12 @@ static void check_row_rule(const ob_resource *r, const ob_row_rule *rr)
 
 static void build(void)
 {
+    if (!declared) {
+        fprintf(stderr, "opsbase: registry: used before any table was declared (ob_registry_use)\n");
+        abort();
+    }
+    tables = calloc((size_t)NRES, sizeof *tables);
+    if (!tables) abort();
     for (int i = 0; i < NRES; i++) {
         const ob_resource *r = declared[i];
         ob_table *t = &tables[i];
@@ -142,6 +146,20 @@ static void build(void)
             if (ob_table_col(&tables[i], ck->left) < 0 || ob_table_col(&tables[i], ck->right) < 0)
                 die(tables[i].name, ck->name, "check names an unknown column");
         }
+}
+
+void ob_registry_use(const ob_resource *const *list, int n, ob_change_writer audit)
+{
+    /* the first declaration wins: the built tables point into it */
+    if (declared) return;
+    declared = list;
+    NRES = n;
+    change_writer = audit;
+}
+
+int ob_registry_record_change(ob_ctx *ctx, const char *action, const ob_row *old, const ob_row *row, ob_err *err)
+{
+    return change_writer ? change_writer(ctx, action, old, row, err) : 0;
 }
 
 void ob_registry_init(void)

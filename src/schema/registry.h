@@ -223,8 +223,18 @@ typedef struct ob_table {
     int ngen;                     /* generated columns (rows are re-read after writes) */
 } ob_table;
 
-/* Build the runtime tables from the area declarations; idempotent. Aborts on
- * an inconsistent declaration (a ref to an unknown table, a bad default). */
+/* Writes the record of a change (the audit row) inside the change's
+ * transaction; old or row is NULL for a create or a delete. */
+typedef int (*ob_change_writer)(ob_ctx *ctx, const char *action, const ob_row *old, const ob_row *row,
+                                ob_err *err);
+/* Give the engine its tables and change writer, once, before any other call
+ * (the domain does: ob_domain_register). The list must outlive the process. */
+void ob_registry_use(const ob_resource *const *list, int n, ob_change_writer audit);
+/* Run the change writer (no-op when none was given). */
+int ob_registry_record_change(ob_ctx *ctx, const char *action, const ob_row *old, const ob_row *row, ob_err *err);
+/* Build the runtime tables from the declarations given; idempotent. Aborts on
+ * an inconsistent declaration (a ref to an unknown table, a bad default) and
+ * when nothing was declared. */
 void ob_registry_init(void);
 int ob_registry_count(void);
 const ob_table *ob_registry_at(int i);

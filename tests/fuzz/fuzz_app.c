@@ -12,6 +12,7 @@
 #include "api/app.h"
 #include "base/base.h"
 #include "base/log.h"
+#include "domain/domains.h"
 #include "http/http.h"
 #include "http/query.h"
 #include "platform/tenants.h"
@@ -209,6 +210,7 @@ void fz_app_init(void)
     ob_log_set_level(OB_LOG_OFF);
     const char *tmp = getenv("TMPDIR");
     snprintf(data_dir, sizeof data_dir, "%s/opsbase-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    ob_domain_register();
     if (!mkdtemp(data_dir)) {
         perror("mkdtemp");
         abort();

@@ -15,6 +15,7 @@
 #include "http/http.h"
 #include "http/query.h"
 #include "platform/tenants.h"
+#include "domain/domains.h"
 #include "schema/list.h"
 #include "schema/registry.h"
 
@@ -28,7 +29,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    ob_registry_init();
+    ob_domain_register();
     for (int i = 0; i < ob_registry_count() && ntables < 128; i++) {
         const ob_table *t = ob_registry_at(i);
         if (t->res->scope == OB_SCOPE_TENANT && !(t->res->flags & OB_RES_NO_API))

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/openapi.h"
+#include "domain/domains.h"
 #include "base/base.h"
 #include "schema/registry.h"
 
@@ -24,6 +25,7 @@ static const char *const http_methods[] = {"get", "put", "post", "delete", "opti
 static int setup(void **state)
 {
     (void)state;
+    ob_domain_register();
     ob_sb sb;
     ob_sb_init(&sb, 0);
     ob_openapi_write(&sb, "test-1");

@@ -15,6 +15,7 @@
 #include "base/base.h"
 #include "domain/support/support.h"
 #include "platform/tenants.h"
+#include "domain/domains.h"
 #include "schema/crud.h"
 #include "schema/sql.h"
 #include "fixture.h"
@@ -258,7 +259,7 @@ static int group_setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
     if (!f) return -1;
-    ob_registry_init();
+    ob_domain_register();
     ob_fx_tmpdir(f->dir, sizeof f->dir, "ob_fsm");
     ob_store_opts o = {.data_dir = f->dir, .synchronous = "normal", .create = true};
     ob_err err;

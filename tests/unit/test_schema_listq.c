@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "domain/domains.h"
 #include "schema/list.h"
 #include "fixture.h"
 #include "base/banned.h"
@@ -639,7 +640,7 @@ static void test_cursor_roundtrip_escaped_text(void **state)
 
 int main(void)
 {
-    ob_registry_init();
+    ob_domain_register();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_operators, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typed_values, setup, teardown),

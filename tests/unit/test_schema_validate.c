@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "domain/domains.h"
 #include "schema/validate.h"
 #include "fixture.h"
 #include "base/banned.h"
@@ -594,7 +595,7 @@ static void test_row_checks(void **state)
 
 int main(void)
 {
-    ob_registry_init();
+    ob_domain_register();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_with_nul, setup, teardown),

@@ -1,0 +1,18 @@
+/* register.c - hands the engine the declared tables of every area and the
+ * audit writer, at start-up, before anything reads the registry. */
+#include "audit/audit.h"
+#include "base/base.h"
+#include "domain/domains.h"
+#include "base/banned.h"
+
+static const ob_resource *const declared[] = {
+#define OB_RESOURCE(sym) &sym,
+#include "domain/resources.def"
+#undef OB_RESOURCE
+};
+
+void ob_domain_register(void)
+{
+    ob_registry_use(declared, (int)OB_ARRAY_LEN(declared), ob_audit_change);
+    ob_registry_init();
+}
