@@ -76,6 +76,12 @@ def render(schema):
             if t.get("checks"):
                 lines += ["", "Checks: " + "; ".join(f"{k['name']}: {k['left']} {k['op']} {k['right']}"
                                                      for k in t["checks"])]
+            if t.get("ledger"):
+                lg = t["ledger"]
+                moves = "; ".join((f"{m['when']}: " if m.get("when") else "") +
+                                  f"{m['balance']} {'+' if m['sign'] > 0 else '-'}= {lg['amount']}" for m in lg["moves"])
+                lines += ["", f"Ledger: each entry moves the `{lg['parent']}` row's balances ({moves}) within the "
+                              f"bounds {', '.join(lg['bounds'])}; otherwise 409 {lg['refusal']}."]
             if t.get("state_machine"):
                 sm = t["state_machine"]
                 lines += ["", f"State machine on `{sm['column']}`: " + "; ".join(

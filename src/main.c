@@ -19,6 +19,7 @@ static const command commands[] = {
     {"user", ob_cmd_user, "create users"},
     {"schema", ob_cmd_schema, "print the registry (--json)"},
     {"demo", ob_cmd_demo, "create the demo tenants and data"},
+    {"check-ledgers", ob_cmd_check_ledgers, "verify every ledger balance against its entries"},
     {"version", ob_cmd_version, "print the version"},
 };
 

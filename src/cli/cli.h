@@ -56,5 +56,6 @@ int ob_cmd_user(int argc, char **argv);
 int ob_cmd_schema(int argc, char **argv);
 int ob_cmd_version(int argc, char **argv);
 int ob_cmd_demo(int argc, char **argv);
+int ob_cmd_check_ledgers(int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "base/base.h"
 #include "schema/crud.h"
+#include "schema/ledger.h"
 #include "schema/sql.h"
 #include "schema/validate.h"
 #include "base/banned.h"
@@ -48,6 +49,7 @@ int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
     if (h && h->before_create && h->before_create(ctx, row, err) != 0) return -1;
     if (ob_validate_row(ctx, row, err) != 0) return -1;
     if (ob_sql_insert(ctx, row, err) != 0) return -1;
+    if (t->res->ledger && ob_ledger_post(ctx, row, err) != 0) return -1;
     if (t->res->flags & OB_RES_AUTH) ob_registry_auth_changed();
     if (ob_registry_record_change(ctx, "create", NULL, row, err) != 0) return -1;
     if (h && h->after_create && h->after_create(ctx, row, err) != 0) return -1;

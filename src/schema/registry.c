@@ -85,6 +85,46 @@ static void check_row_rule(const ob_resource *r, const ob_row_rule *rr)
     if (!ok) die(r->table, rr->col, "customer row rule value does not fit the column (bool, int or enum)");
 }
 
+static const ob_column *decl_col(const ob_resource *r, const char *name)
+{
+    for (int j = 0; name && j < r->ncols; j++)
+        if (strcmp(r->cols[j].name, name) == 0) return &r->cols[j];
+    return NULL;
+}
+
+static void check_ledger(const ob_resource *r)
+{
+    const ob_ledger *l = r->ledger;
+    const ob_column *pc = decl_col(r, l->parent), *kc = decl_col(r, l->kind), *ac = decl_col(r, l->amount);
+    if (!pc || pc->type != OB_F_REF || !(pc->flags & OB_REQUIRED)) die(r->table, l->parent, "ledger parent: a required reference");
+    if (l->kind && (!kc || kc->type != OB_F_ENUM || !(kc->flags & OB_REQUIRED)))
+        die(r->table, l->kind, "ledger kind: a required enum");
+    if (!ac || (ac->type != OB_F_INT && ac->type != OB_F_DECIMAL) || !(ac->flags & OB_REQUIRED))
+        die(r->table, l->amount, "ledger amount: a required int or decimal");
+    if (!(r->flags & OB_RES_APPEND_ONLY)) die(r->table, NULL, "ledger entries must be append-only");
+    if (l->refusal == OB_E_OK) die(r->table, NULL, "ledger without a refusal code");
+    const ob_resource *parent = declared[find_decl(pc->ref)];
+    for (int i = 0; i < l->nmoves; i++) {
+        const ob_ledger_move *m = &l->moves[i];
+        const ob_column *b = decl_col(parent, m->balance);
+        if (!b || b->type != ac->type || ob_col_scale(b) != ob_col_scale(ac) || !(b->flags & OB_SERVER) ||
+            !(b->flags & OB_REQUIRED) || !b->dflt)
+            die(r->table, m->balance, "ledger balance: a required, server-set parent column with a default, "
+                                      "of the amount's type and scale");
+        if (m->sign != 1 && m->sign != -1) die(r->table, m->balance, "ledger move sign must be +1 or -1");
+        bool ok = !m->when;
+        for (int k = 0; kc && m->when && k < kc->enm->n; k++) ok |= strcmp(kc->enm->values[k], m->when) == 0;
+        if (!ok || (m->when && !kc)) die(r->table, m->balance, "ledger move names an unknown kind");
+    }
+    if (l->nmoves > OB_LEDGER_MAX_BALANCES) die(r->table, NULL, "too many ledger moves");
+    for (int i = 0; i < l->nbounds; i++) {
+        const ob_ledger_bound *b = &l->bounds[i];
+        if (!decl_col(parent, b->left) || (b->right && !decl_col(parent, b->right)) ||
+            (b->op != OB_CMP_GTE && b->op != OB_CMP_LTE))
+            die(r->table, b->left, "ledger bound: parent columns compared with >= or <=");
+    }
+}
+
 static void build(void)
 {
     if (!declared) {
@@ -132,6 +172,7 @@ static void build(void)
         }
         if (r->fsm && t->state_col < 0) die(r->table, r->fsm->column, "state machine column not declared");
         for (int j = 0; j < r->ncustomer_rows; j++) check_row_rule(r, &r->customer_rows[j]);
+        if (r->ledger) check_ledger(r);
         if (r->ncustomer_rows > OB_ROW_RULES_MAX) die(r->table, NULL, "too many customer row rules");
         t->cols = cols;
         t->ncols = k;

@@ -150,6 +150,40 @@ typedef struct ob_action {
     const char *doc;
 } ob_action;
 
+/* Bounded ledgers. The entries of a ledger table move balance columns of the
+ * parent row their `parent` column references, in the entry's own write
+ * transaction, by one conditional UPDATE that holds the declared bounds: the
+ * row count decides, so two writers racing for the last unit cannot both win,
+ * on either engine. Balances are server-set on the parent and start at their
+ * default; entries are append-only; `opsbase check-ledgers` verifies that
+ * every balance equals its default plus the sum of its entries. */
+typedef struct ob_ledger_move {
+    const char *when;            /* the entry's kind column value, or NULL: every entry */
+    const char *balance;         /* parent column moved: balance += sign * amount */
+    int sign;                    /* +1 or -1 */
+} ob_ledger_move;
+
+typedef struct ob_ledger_bound {
+    const char *left;            /* parent column, after the move */
+    ob_cmp op;                   /* OB_CMP_GTE or OB_CMP_LTE */
+    const char *right;           /* parent column after the move, or NULL: `constant` */
+    int64_t constant;            /* in the column's units (minor units for decimals) */
+} ob_ledger_bound;
+
+typedef struct ob_ledger {
+    const char *parent;          /* entry column referencing the parent row */
+    const char *kind;            /* entry column choosing the moves, or NULL */
+    const char *amount;          /* entry column holding the amount (int or decimal) */
+    const ob_ledger_move *moves;
+    int nmoves;
+    const ob_ledger_bound *bounds;
+    int nbounds;
+    ob_errcode refusal;          /* the error when a bound would break (409) */
+} ob_ledger;
+#define OB_LEDGER_MOVES(arr) .moves = (arr), .nmoves = (int)(sizeof(arr) / sizeof((arr)[0]))
+#define OB_LEDGER_BOUNDS(arr) .bounds = (arr), .nbounds = (int)(sizeof(arr) / sizeof((arr)[0]))
+#define OB_LEDGER_MAX_BALANCES 8
+
 typedef enum ob_scope { OB_SCOPE_TENANT, OB_SCOPE_CONTROL } ob_scope;
 
 /* A row rule for customer users: only rows whose column equals the value
@@ -193,6 +227,7 @@ typedef struct ob_resource {
     const ob_row_rule *customer_rows; /* rules every row must also meet for customer users */
     int ncustomer_rows;
     const ob_fsm *fsm;
+    const ob_ledger *ledger;     /* this table's rows are entries of a bounded ledger */
     const ob_hooks *hooks;
     const ob_action *actions;
     int nactions;

@@ -99,6 +99,37 @@ void ob_schema_json(ob_sb *out)
         ob_jw_kbool(&w, "read_only", (r->flags & OB_RES_READONLY) != 0);
         ob_jw_kbool(&w, "soft_delete", (r->flags & OB_RES_SOFT_DELETE) != 0);
         if (r->customer_scope) ob_jw_kstr(&w, "customer_scope", r->customer_scope);
+        if (r->ledger) {
+            static const char *const cmp[] = {"=", "<>", "<", "<=", ">", ">="};
+            const ob_ledger *l = r->ledger;
+            ob_jw_key(&w, "ledger");
+            ob_jw_obj_open(&w);
+            ob_jw_kstr(&w, "parent", l->parent);
+            if (l->kind) ob_jw_kstr(&w, "kind", l->kind);
+            ob_jw_kstr(&w, "amount", l->amount);
+            ob_jw_key(&w, "moves");
+            ob_jw_arr_open(&w);
+            for (int k = 0; k < l->nmoves; k++) {
+                ob_jw_obj_open(&w);
+                if (l->moves[k].when) ob_jw_kstr(&w, "when", l->moves[k].when);
+                ob_jw_kstr(&w, "balance", l->moves[k].balance);
+                ob_jw_ki64(&w, "sign", l->moves[k].sign);
+                ob_jw_obj_close(&w);
+            }
+            ob_jw_arr_close(&w);
+            ob_jw_key(&w, "bounds");
+            ob_jw_arr_open(&w);
+            for (int k = 0; k < l->nbounds; k++) {
+                const ob_ledger_bound *b = &l->bounds[k];
+                char text[160];
+                if (b->right) snprintf(text, sizeof text, "%s %s %s", b->left, cmp[b->op], b->right);
+                else snprintf(text, sizeof text, "%s %s %lld", b->left, cmp[b->op], (long long)b->constant);
+                ob_jw_str(&w, text);
+            }
+            ob_jw_arr_close(&w);
+            ob_jw_kstr(&w, "refusal", ob_err_code_str(l->refusal));
+            ob_jw_obj_close(&w);
+        }
         if (r->ncustomer_rows) {
             ob_jw_key(&w, "customer_rows");
             ob_jw_arr_open(&w);

@@ -59,9 +59,17 @@ def mk_po(c, **f):
 
 
 def mk_inventory(c, **f):
+    """An inventory row; stock on hand comes from a ledger entry, as it must."""
+    on_hand, reserved = f.pop("quantity_on_hand", 0), f.pop("quantity_reserved", None)
     body = {"product_id": f.pop("product_id", None) or mk_product(c)["id"]}
     body.update(f)
-    return h.create(c, "inventory", body)
+    inv = h.create(c, "inventory", body)
+    if on_hand:
+        h.create(c, "inventory_transactions", {"inventory_id": inv["id"], "transaction_type": "adjustment",
+                                               "quantity": on_hand})
+    if reserved is not None:
+        h.ok(c.patch(f"{API}/inventory/{inv['id']}", json={"quantity_reserved": reserved}))
+    return h.get(c, "inventory", inv["id"]) if on_hand or reserved is not None else inv
 
 
 def mk_channel(c, **f):
@@ -150,7 +158,8 @@ def _cases(c):
             "unit_price": "10.00"}), {"quantity_ordered": 3}),
         ("inventory", inv, {"reorder_point": 2}),
         ("inventory_transactions", h.create(c, "inventory_transactions", {
-            "inventory_id": inv["id"], "transaction_type": "adjustment", "quantity": -1}), None),
+            "inventory_id": mk_inventory(c, quantity_on_hand=5)["id"], "transaction_type": "adjustment",
+            "quantity": -1}), None),
         ("reorder_suggestions", h.create(c, "reorder_suggestions", {
             "product_id": prod["id"], "suggested_quantity": 10, "reason": "low stock"}),
          {"reason": "below reorder point"}),
@@ -324,12 +333,13 @@ def test_inventory_available_is_generated(owner):
                        quantity_reserved=3)
     assert inv["quantity_available"] == 7
     assert inv["incoming_quantity"] == 0
-    upd = h.ok(owner.patch(f"{API}/inventory/{inv['id']}", json={"quantity_on_hand": 4}))
-    assert upd["quantity_available"] == 1
-    assert h.get(owner, "inventory", inv["id"])["quantity_available"] == 1
+    h.create(owner, "inventory_transactions", {"inventory_id": inv["id"], "transaction_type": "sale",
+                                               "quantity": -6})
+    upd = h.get(owner, "inventory", inv["id"])
+    assert upd["quantity_on_hand"] == 4 and upd["quantity_available"] == 1
     refused_patch(owner, "inventory", upd, {"quantity_available": 5}, 400, "readonly_field",
                   "quantity_available")
-    refused_patch(owner, "inventory", upd, {"quantity_on_hand": -1}, 400, "validation_failed",
+    refused_patch(owner, "inventory", upd, {"quantity_on_hand": 40}, 400, "readonly_field",
                   "quantity_on_hand")
     refused_patch(owner, "inventory", upd, {"warehouse_id": mk_warehouse(owner)["id"]}, 400,
                   "readonly_field", "warehouse_id")
@@ -367,7 +377,7 @@ def test_inventory_missing_reference(owner, field):
 
 
 @pytest.mark.parametrize("field,value", [
-    ("quantity_reserved", -1), ("incoming_quantity", -1), ("reorder_point", -1), ("quantity_on_hand", "3"),
+    ("quantity_reserved", -1), ("incoming_quantity", -1), ("reorder_point", -1), ("reorder_quantity", "3"),
 ])
 def test_inventory_ranges(owner, field, value):
     p = mk_product(owner)
@@ -415,7 +425,7 @@ def test_ledger_missing_inventory(owner):
 
 def test_ledger_permissions(owner, login):
     """Posting an entry is inventory.adjust (operators); viewers only read."""
-    inv = mk_inventory(owner)
+    inv = mk_inventory(owner, quantity_on_hand=5)
     viewer = login("acme", "viewer@acme.test")
     h.expect_error(viewer.post(f"{API}/inventory_transactions", json={
         "inventory_id": inv["id"], "transaction_type": "sale", "quantity": -1}), 403, "forbidden")
@@ -423,7 +433,9 @@ def test_ledger_permissions(owner, login):
     t = h.create(operator, "inventory_transactions", {
         "inventory_id": inv["id"], "transaction_type": "sale", "quantity": -1})
     assert t["created_by"] == me(operator)
-    assert [r["id"] for r in h.rows_where(viewer, "inventory_transactions", inventory_id=inv["id"])] == [t["id"]]
+    # the stock came in by the first entry; the viewer reads both
+    seen = [r["id"] for r in h.rows_where(viewer, "inventory_transactions", inventory_id=inv["id"])]
+    assert len(seen) == 2 and t["id"] in seen
 
 
 def test_reorder_suggestions(owner, product):

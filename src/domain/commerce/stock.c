@@ -33,8 +33,8 @@ static const ob_column inventory_cols[] = {
      .doc = "the warehouse holding the stock (004); null for stock known only by location text (001)"},
     {"warehouse_location", OB_F_TEXT, .max = 255, .flags = OB_IMMUTABLE,
      .doc = "free-text location or bin (001)"},
-    {"quantity_on_hand", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0",
-     .doc = "units physically present"},
+    {"quantity_on_hand", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_SERVER, .min = 0, .dflt = "0",
+     .doc = "units physically present: moved only by inventory_transactions entries"},
     {"quantity_reserved", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0",
      .doc = "units promised to open orders (001 reserved_quantity)"},
     {"quantity_available", OB_F_INT, .flags = OB_SERVER | OB_SORT,
@@ -53,9 +53,12 @@ static const ob_index inventory_idx[] = {
     {"warehouse_id,product_id,variant_id", .unique = true},
     {"warehouse_id,product_id"},
 };
+static const ob_check inventory_checks[] = {
+    {"chk_inventory_reserved_on_hand", "quantity_reserved", OB_CMP_LTE, "quantity_on_hand"},
+};
 const ob_resource ob_res_inventory = {
     .table = "inventory", .doc = "stock levels per product or variant, per warehouse or location (001 + 004)",
-    OB_COLS(inventory_cols), OB_INDEXES(inventory_idx), .perm = "inventory",
+    OB_COLS(inventory_cols), OB_INDEXES(inventory_idx), OB_CHECKS(inventory_checks), .perm = "inventory",
 };
 
 OB_ENUM(txn_type, "inventory_transaction_type", "purchase", "sale", "return", "adjustment", "transfer", "sync");
@@ -77,12 +80,23 @@ static const ob_column txn_cols[] = {
      .doc = "the user who posted it"},
 };
 static const ob_index txn_idx[] = {{"inventory_id,created_at"}};
+/* Every entry moves the stock on hand by its signed quantity; none may take
+ * it below zero or below what is reserved. */
+static const ob_ledger_move txn_moves[] = {{NULL, "quantity_on_hand", +1}};
+static const ob_ledger_bound txn_bounds[] = {
+    {"quantity_on_hand", OB_CMP_GTE, NULL, 0},
+    {"quantity_reserved", OB_CMP_LTE, "quantity_on_hand"},
+};
+static const ob_ledger txn_ledger = {
+    .parent = "inventory_id", .amount = "quantity", OB_LEDGER_MOVES(txn_moves), OB_LEDGER_BOUNDS(txn_bounds),
+    .refusal = OB_E_INSUFFICIENT_STOCK,
+};
 const ob_resource ob_res_inventory_transactions = {
     .table = "inventory_transactions",
     .doc = "the stock ledger: every movement in or out (001 stock_movements + 004 inventory_transactions); "
            "entries are never changed or deleted, a mistake is corrected by another entry",
     OB_COLS(txn_cols), OB_INDEXES(txn_idx), .perm = "inventory", .perm_create = "inventory.adjust",
-    .flags = OB_RES_APPEND_ONLY, .hooks = &ob_ledger_hooks, .default_sort = "-created_at",
+    .flags = OB_RES_APPEND_ONLY, .ledger = &txn_ledger, .hooks = &ob_ledger_hooks, .default_sort = "-created_at",
 };
 
 OB_ENUM(suggestion_status, "reorder_suggestion_status", "pending", "approved", "rejected", "ordered");
