@@ -18,6 +18,7 @@
 #include "../base/strbuf.h"
 
 #define OB_MAX_QUERY_PARAMS 64
+#define OB_MAX_PATH_SEGS 16
 #define OB_MAX_RESP_HEADERS 8
 
 typedef struct ob_kv {
@@ -28,8 +29,17 @@ typedef struct ob_kv {
 typedef struct ob_req {
     ob_arena *arena;
     const char *method;      /* "GET", "POST", ... as sent */
-    const char *path;        /* percent-decoded path without the query */
+    /* Percent-decoded path without the query, except that an encoded '/'
+     * stays "%2F": decoding never adds a separator the client did not send.
+     * For exact matches and logs; route on seg. */
+    const char *path;
     const char *raw_path;    /* as sent, without the query */
+    /* The path split at the '/' the client sent, each segment decoded on its
+     * own, so "%2F" is data inside a segment, never a separator: "/a/b%2Fc"
+     * is {"a", "b/c"}. "/" is one empty segment; nseg is -1 when there are
+     * more than OB_MAX_PATH_SEGS (no route has that many). */
+    const char *seg[OB_MAX_PATH_SEGS];
+    int nseg;
     ob_kv query[OB_MAX_QUERY_PARAMS];
     int nquery;
     bool query_bad;          /* bad escape, NUL or too many parameters */

@@ -82,6 +82,11 @@ static void echo_handler(ob_req *req, ob_resp *resp, void *app)
     ob_jw_kstr(&w, "method", req->method);
     ob_jw_kstr(&w, "path", req->path);
     ob_jw_kstr(&w, "raw_path", req->raw_path);
+    ob_jw_key(&w, "seg");
+    ob_jw_arr_open(&w);
+    for (int i = 0; i < req->nseg; i++)
+        ob_jw_str(&w, req->seg[i]);
+    ob_jw_arr_close(&w);
     ob_jw_key(&w, "query");
     ob_jw_arr_open(&w);
     for (int i = 0; i < req->nquery; i++) {
@@ -591,8 +596,11 @@ static void test_path_decoding(void **state)
     (void)state;
     client *c = cl_open();
     json_t *j = get_json(c, "/a%20b/c+d%2Fe?x=1", 200);
-    assert_string_equal(jstr(j, "path", NULL), "/a b/c+d/e");
+    assert_string_equal(jstr(j, "path", NULL), "/a b/c+d%2Fe"); /* %2F never separates */
     assert_string_equal(jstr(j, "raw_path", NULL), "/a%20b/c+d%2Fe");
+    json_t *seg = json_object_get(j, "seg");
+    assert_int_equal(json_array_size(seg), 2);
+    assert_string_equal(json_string_value(json_array_get(seg, 1)), "c+d/e");
     json_decref(j);
 
     int calls = atomic_load(&g_calls);
