@@ -136,6 +136,50 @@ def _wait_slots_free(url, timeout=5.0):
         time.sleep(0.1)
 
 
+# ---- 12: whitespace between a header name and its colon ----------------------
+
+@pytest.mark.parametrize("line", [
+    b"Host : t",                   # space before the colon
+    b"X-Request-Id\t: abc",        # tab before the colon
+    b"X Request-Id: abc",          # space inside the name
+])
+def test_whitespace_before_header_colon_is_400(server, line):
+    """libmicrohttpd kept the whitespace in the name and served the request, so
+    a proxy and opsbase could disagree about which headers a request has."""
+    host = b"" if line.startswith(b"Host") else b"Host: t\r\n"
+    rs = _exchange(server.url, b"GET /healthz HTTP/1.1\r\n" + host + line + b"\r\n\r\n")
+    assert len(rs) == 1, rs
+    status, hdrs, body = rs[0]
+    assert status == 400, rs
+    assert hdrs["content-type"].startswith("application/json")
+    assert _error_code(body) == "bad_request"
+    assert hdrs.get("connection", "").lower() == "close"
+
+
+def test_whitespace_before_content_length_colon_cannot_smuggle(server):
+    """'Content-Length : N' was not a Content-Length to opsbase: the body was
+    read as a second request on the same connection. Now: one 400, then close."""
+    smuggled = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+    raw = (b"POST /healthz HTTP/1.1\r\nHost: t\r\nContent-Length : " + str(len(smuggled)).encode()
+           + b"\r\n\r\n" + smuggled)
+    rs = _exchange(server.url, raw)
+    assert [r[0] for r in rs] == [400], rs
+    assert _error_code(rs[0][2]) == "bad_request"
+    # Same with a Transfer-Encoding the proxy would honour.
+    raw = (b"POST /healthz HTTP/1.1\r\nHost: t\r\nTransfer-Encoding : chunked\r\n\r\n"
+           b"0\r\n\r\n" + smuggled)
+    rs = _exchange(server.url, raw)
+    assert [r[0] for r in rs] == [400], rs
+    assert _healthy(server.url)
+
+
+def test_header_names_without_whitespace_still_work(server):
+    rs = _exchange(server.url, b"GET /healthz HTTP/1.1\r\nHost:t\r\nX-Request-Id:hard-12\r\n"
+                               b"Connection: close\r\n\r\n")
+    assert rs[0][0] == 200, rs
+    assert rs[0][1]["x-request-id"] == "hard-12"
+
+
 # ---- 15: an encoded '/' in the path ------------------------------------------------
 
 def _get(server, path, token=None):
