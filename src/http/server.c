@@ -5,7 +5,8 @@
  *                  connection's arena, keep the raw URL, start the clock;
  *   first call     headers read: fill ob_req, decide on early answers (bad
  *                  path, headers or declared body too large) and return;
- *   middle calls   body chunks: accumulate up to max_body, discard past it;
+ *   middle calls   body chunks: accumulate up to max_body, discard past it,
+ *                  and past DRAIN_FACTOR times max_body answer and close;
  *   last call      (*upload_data_size == 0): run the handler or the early
  *                  answer and queue the response;
  *   completed      response sent or connection gone: access log line, the
@@ -78,6 +79,8 @@ typedef struct req_state {
     bool answer_now;     /* answer on the first call and close (see request_begin) */
     ob_errcode early;    /* answer this error instead of calling the handler */
     const char *early_msg;
+    unsigned long long received; /* body bytes seen, kept or not */
+    const char *closed_why; /* for the access log when we dropped the connection */
     int status;          /* status queued; 0 while none */
 } req_state;
 
@@ -284,6 +287,7 @@ static void request_begin(req_state *st, const char *method)
 
 static void request_body(req_state *st, const char *data, size_t n)
 {
+    st->received += n;
     if (st->discard)
         return;
     if (n > st->h->max_body - st->body.len) {
@@ -291,6 +295,14 @@ static void request_body(req_state *st, const char *data, size_t n)
         return;
     }
     ob_sb_add(&st->body, data, n);
+}
+
+/* A body we refuse is read and dropped so the client can read the answer,
+ * but only up to this: a chunked body has no declared size to refuse at
+ * once, and would otherwise be read for as long as the client sends. */
+static bool drain_exhausted(const req_state *st)
+{
+    return st->discard && st->received > (unsigned long long)st->h->max_body * DRAIN_FACTOR;
 }
 
 /* ---- response --------------------------------------------------------- */
@@ -327,6 +339,33 @@ static enum MHD_Result queue(req_state *st, ob_resp *resp)
     if (ret == MHD_YES)
         st->status = resp->status;
     return ret;
+}
+
+/* Past the drain limit: answer and drop the connection. libmicrohttpd 0.9.75
+ * takes a response only before the body or after all of it (queued in
+ * between, it drops the connection without a word), so the answer is written
+ * to the socket here, where nothing else of this request has been sent, and
+ * MHD_NO makes it close the connection. Best effort: a client still sending
+ * may see the connection reset before it reads the answer. */
+static enum MHD_Result refuse_rest_of_body(req_state *st)
+{
+    ob_resp resp;
+    ob_resp_init(&resp, st->arena);
+    ob_resp_errorf(&resp, st->early != OB_E_OK ? st->early : OB_E_TOO_LARGE, st->early_msg);
+    const char *reason = MHD_get_reason_phrase_for((unsigned)resp.status);
+    ob_sb out;
+    ob_sb_init_arena(&out, st->arena, 512 + resp.body.len);
+    ob_sb_addf(&out,
+               "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: application/json\r\n"
+               "X-Request-Id: %s\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n"
+               "Content-Length: %zu\r\n\r\n",
+               resp.status, reason && *reason ? reason : "Error", st->req.request_id, resp.body.len);
+    ob_sb_add(&out, resp.body.buf, resp.body.len);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(st->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci && send(ci->connect_fd, out.buf, out.len, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)out.len)
+        st->status = resp.status;
+    st->closed_why = "body_past_drain_limit";
+    return MHD_NO;
 }
 
 /* A handler must leave a status and a body (204 and 304 have none). */
@@ -399,7 +438,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (st->status == 0)
             request_body(st, upload, *upload_size);
         *upload_size = 0;
-        return MHD_YES;
+        return drain_exhausted(st) ? refuse_rest_of_body(st) : MHD_YES;
     }
     if (st->status != 0)
         return MHD_YES;
@@ -456,7 +495,7 @@ static void access_log(req_state *st, enum MHD_RequestTerminationCode toe)
     ob_sb_adds(&sb, ",\"ip\":\"");
     ob_json_escape(&sb, r->ip, strlen(r->ip));
     ob_sb_addc(&sb, '"');
-    const char *term = termination_str(toe);
+    const char *term = st->closed_why ? st->closed_why : termination_str(toe);
     if (term)
         ob_sb_addf(&sb, ",\"termination\":\"%s\"", term);
     ob_log_raw(OB_LOG_INFO, sb.buf);

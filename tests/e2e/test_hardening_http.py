@@ -2,10 +2,9 @@
 
 Raw sockets throughout: ordinary clients normalise exactly what these tests
 send (whitespace before a header colon, an encoded '/', a body that never
-ends). The tests of the request-head deadline and the per-address cap run
-against a second `opsbase serve` of their own (the `strict` fixture) with a
-one-second head deadline, a small per-address cap and a small body limit, so
-they finish in seconds; it answers only /healthz, so it needs no tenants.
+ends). Some run against a second `opsbase serve` of their own (the `strict`
+fixture) with a small body limit, so they finish in seconds; it answers only
+/healthz, so it needs no tenants.
 """
 import json
 import signal
@@ -19,11 +18,8 @@ import pytest
 
 import helpers as h
 
-HEAD_TIMEOUT_S = 1          # the strict server's --header-timeout
-PER_IP = 4                  # its --max-conns-per-ip
-BODY_LIMIT = 1024           # its --body-limit
+BODY_LIMIT = 1024           # the strict server's --body-limit
 DRAIN_FACTOR = 16           # a refused body is read up to this many times the limit
-OTHER_ADDRESS = "127.0.0.2"  # another client address on the loopback interface
 
 
 def _addr(url):
@@ -98,8 +94,7 @@ def strict(opsbase_bin, tmp_path_factory):
     with open(err_path, "wb") as err:
         proc = subprocess.Popen(
             [str(opsbase_bin), "serve", "--data", str(base / "data"), "--listen", f"127.0.0.1:{port}",
-             "--header-timeout", str(HEAD_TIMEOUT_S), "--timeout", "30",
-             "--max-conns-per-ip", str(PER_IP), "--body-limit", str(BODY_LIMIT)],
+             "--body-limit", str(BODY_LIMIT)],
             stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 20
@@ -178,6 +173,70 @@ def test_header_names_without_whitespace_still_work(server):
                                b"Connection: close\r\n\r\n")
     assert rs[0][0] == 200, rs
     assert rs[0][1]["x-request-id"] == "hard-12"
+
+
+# ---- 14: chunked bodies over the limit -----------------------------------------
+
+def _stream_chunked(url, limit_bytes, seconds=10):
+    """POST a chunked body that never ends; returns (bytes sent, seconds until the
+    server stopped the upload, everything it sent back)."""
+    chunk = b"%x\r\n%s\r\n" % (65536, b"z" * 65536)
+    with _connect(url) as s:
+        s.sendall(b"POST /healthz HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n")
+        s.settimeout(2)
+        sent, t0 = 0, time.monotonic()
+        while sent < limit_bytes and time.monotonic() - t0 < seconds:
+            try:
+                s.sendall(chunk)
+            except socket.timeout:
+                continue  # the server stopped reading; the close follows
+            except OSError:
+                break
+            sent += 65536
+        took = time.monotonic() - t0
+        try:
+            data = _read_all(s, timeout=5)
+        except socket.timeout:
+            data = None  # still open: the server is waiting for more body
+    return sent, took, data
+
+
+def test_oversized_chunked_body_is_cut_at_the_drain_limit(strict):
+    """A chunked body past the limit was read and dropped for as long as the
+    client sent it. Now the server reads at most 16 times the limit, answers
+    413 and closes, as it does for a declared Content-Length."""
+    _wait_slots_free(strict)
+    sent, took, data = _stream_chunked(strict, 64 * 1024 * 1024)
+    assert data is not None, "the connection is still open"
+    assert sent < 32 * 1024 * 1024, f"the server read {sent} bytes of a {BODY_LIMIT}-byte limit"
+    rs = _responses(data)
+    assert [r[0] for r in rs] == [413], rs
+    assert _error_code(rs[0][2]) == "payload_too_large"
+    assert rs[0][1].get("connection", "").lower() == "close"
+    assert _healthy(strict)
+
+
+def test_oversized_chunked_body_default_limit(server):
+    """The same on the session server's default 1 MiB limit: cut after 16 MiB."""
+    sent, took, data = _stream_chunked(server.url, 96 * 1024 * 1024)
+    assert data is not None, "the connection is still open"
+    assert sent < 64 * 1024 * 1024, sent
+    rs = _responses(data)
+    assert [r[0] for r in rs] == [413], rs
+    assert _healthy(server.url)
+
+
+def test_chunked_body_within_drain_limit_keeps_the_connection(strict):
+    """Below the drain limit the body is still read to its end, so the 413
+    arrives on a connection that stays usable."""
+    _wait_slots_free(strict)
+    body = b"y" * (BODY_LIMIT * 4)
+    raw = (b"POST /healthz HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+           + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n"
+           + b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    rs = _exchange(strict, raw)
+    assert [r[0] for r in rs] == [413, 200], rs
 
 
 # ---- 15: an encoded '/' in the path ------------------------------------------------

@@ -553,6 +553,43 @@ static void test_ambiguous_framing(void **state)
     assert_int_equal(atomic_load(&g_calls), calls);
 }
 
+/* A chunked body has no size to refuse at once; past DRAIN_FACTOR (16) times
+ * the limit the server stops reading, answers 413 and closes, instead of
+ * reading for as long as the client sends. */
+static void test_chunked_body_past_drain_limit_is_cut(void **state)
+{
+    (void)state;
+    int calls = atomic_load(&g_calls);
+    client *c = cl_open();
+    assert_int_equal(cl_sends(c, "POST /big HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"), 0);
+    char chunk[1024];
+    memset(chunk, 'z', sizeof chunk);
+    size_t sent = 0;
+    for (int i = 0; i < 4096; i++) { /* up to 4 MiB, 4096 times the limit */
+        if (cl_sends(c, "400\r\n") != 0 || cl_send(c, chunk, sizeof chunk) != 0 || cl_sends(c, "\r\n") != 0)
+            break;
+        sent += sizeof chunk;
+    }
+    assert_true(sent < (size_t)4096 * 1024); /* the server stopped reading */
+    reply r;
+    assert_int_equal(cl_read(c, &r), 0);
+    assert_int_equal(r.status, 413);
+    char v[64];
+    assert_string_equal(reply_header(&r, "Connection", v, sizeof v), "close");
+    json_t *j = reply_json(&r);
+    assert_error_code(j, "payload_too_large");
+    json_decref(j);
+    reply_free(&r);
+    assert_true(cl_closed(c));
+    cl_close(c);
+    assert_int_equal(atomic_load(&g_calls), calls);
+
+    c = cl_open();
+    j = get_json(c, "/after-drain", 200);
+    json_decref(j);
+    cl_close(c);
+}
+
 /* libmicrohttpd 0.9.75 keeps whitespace before the colon in the field name
  * ("Content-Length ") and served such requests; RFC 9112 section 5.1 wants a
  * 400, and the connection closed since its framing is in doubt. */
@@ -1045,6 +1082,7 @@ int main(void)
         cmocka_unit_test(test_body_too_large_chunked),
         cmocka_unit_test(test_body_too_large_declared),
         cmocka_unit_test(test_body_too_large_expect_continue),
+        cmocka_unit_test(test_chunked_body_past_drain_limit_is_cut),
         cmocka_unit_test(test_whitespace_before_header_colon),
         cmocka_unit_test(test_ambiguous_framing),
         cmocka_unit_test(test_query_parsing),
