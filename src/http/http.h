@@ -72,9 +72,13 @@ typedef struct ob_http_opts {
     unsigned threads;          /* worker threads; 0 = number of cores */
     size_t max_body;           /* 413 past it; default 1 MiB */
     size_t max_header;         /* bytes of request line + headers; default 16 KiB */
-    unsigned conn_timeout_s;   /* idle/slow connection timeout; default 30 */
+    unsigned conn_timeout_s;   /* idle timeout, and the most a kept-alive connection
+                                  waits for its next request line; default 30 */
+    unsigned header_timeout_s; /* deadline for a whole request head (request line
+                                  and headers), from the connection's opening or,
+                                  when kept alive, from the request line; default 10 */
     unsigned max_conns;        /* default 1024 */
-    unsigned max_conns_per_ip; /* default 256 */
+    unsigned max_conns_per_ip; /* connections from one address; default 256 */
 } ob_http_opts;
 
 typedef struct ob_http ob_http;

@@ -19,6 +19,11 @@
  * its HTML answer (test_malformed_requests in tests/unit/test_http_server.c
  * pins which ones).
  *
+ * Slow request heads: libmicrohttpd's timeout is an idle timeout, reset by
+ * every byte. A watchdog thread gives each request head (request line and
+ * headers) a deadline and shuts the socket of a connection that misses it
+ * (see watchdog_main); the per-address connection cap is libmicrohttpd's.
+ *
  * Each connection owns one arena (created when the connection opens, freed
  * when it closes) and clears it between requests, so a keep-alive client
  * costs no malloc per request in the common case.
@@ -27,6 +32,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -44,10 +50,24 @@
 #define DEFAULT_MAX_BODY ((size_t)1024 * 1024)
 #define DEFAULT_MAX_HEADER ((size_t)16 * 1024)
 #define DEFAULT_TIMEOUT_S 30u
+#define DEFAULT_HEADER_TIMEOUT_S 10u
+#define WATCHDOG_TICK_MS 100 /* how late a head deadline may be enforced */
 #define DEFAULT_MAX_CONNS 1024u
 #define DEFAULT_MAX_CONNS_PER_IP 256u
 #define REQUEST_ID_MAX 39 /* what fits in ob_req.request_id */
 #define LOG_PATH_MAX 2048 /* bytes of path in a log line: one client cannot write megabytes */
+
+/* Per TCP connection (MHD socket context). */
+typedef struct conn_ctx {
+    ob_arena arena;
+    struct conn_ctx *prev, *next; /* ob_http.conns, under conns_lock */
+    int fd;
+    bool served;                  /* a request on it has completed */
+    /* When the request head now awaited must be in (monotonic us); 0 while
+     * no head is awaited (reading a body, running the handler, sending). */
+    _Atomic int64_t head_deadline_us;
+    atomic_bool cut;              /* the watchdog shut it at the deadline */
+} conn_ctx;
 
 struct ob_http {
     struct MHD_Daemon *daemon;
@@ -56,19 +76,23 @@ struct ob_http {
     void *app;
     size_t max_body;
     size_t max_header;
+    int64_t idle_us;
+    int64_t head_us;
     unsigned stop_wait_s;
     atomic_int inflight; /* requests between uri callback and completion */
     int port;
+    /* Every open connection, for the head-deadline watchdog. */
+    pthread_mutex_t conns_lock;
+    conn_ctx *conns;
+    pthread_t watchdog;
+    bool watchdog_running;
+    atomic_bool stopping;
 };
-
-/* Per TCP connection (MHD socket context). */
-typedef struct conn_ctx {
-    ob_arena arena;
-} conn_ctx;
 
 /* Per request, allocated from the connection's arena. */
 typedef struct req_state {
     ob_http *h;
+    conn_ctx *cc;
     struct MHD_Connection *conn;
     ob_arena *arena;
     const char *raw_url;
@@ -411,7 +435,13 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
         return NULL; /* on_request refuses the request */
     req_state *st = ob_arena_zalloc(&cc->arena, sizeof *st);
     st->h = h;
+    st->cc = cc;
     st->conn = c;
+    /* The head of a first request is due head_us after the connection
+     * opened (set in on_connection); on a kept-alive connection, head_us
+     * after its request line, which itself had idle_us (on_completed). */
+    if (cc->served)
+        atomic_store(&cc->head_deadline_us, ob_mono_us() + h->head_us);
     st->arena = &cc->arena;
     st->raw_url = ob_arena_strdup(&cc->arena, uri);
     st->req.start_us = ob_mono_us();
@@ -431,6 +461,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_NO;
     if (!st->started) {
         st->started = true;
+        atomic_store(&st->cc->head_deadline_us, 0); /* the head is in */
         request_begin(st, method);
         return st->answer_now ? request_finish(st) : MHD_YES;
     }
@@ -496,6 +527,8 @@ static void access_log(req_state *st, enum MHD_RequestTerminationCode toe)
     ob_json_escape(&sb, r->ip, strlen(r->ip));
     ob_sb_addc(&sb, '"');
     const char *term = st->closed_why ? st->closed_why : termination_str(toe);
+    if (st->cc && atomic_load(&st->cc->cut))
+        term = "header_timeout";
     if (term)
         ob_sb_addf(&sb, ",\"termination\":\"%s\"", term);
     ob_log_raw(OB_LOG_INFO, sb.buf);
@@ -515,29 +548,81 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         ob_uuid7(st->req.request_id);
     }
     access_log(st, toe);
+    /* Waiting for the next request: the idle timeout, but as a deadline, so
+     * trickling a request line byte by byte does not extend it. */
+    st->cc->served = true;
+    atomic_store(&st->cc->head_deadline_us, ob_mono_us() + h->idle_us);
     ob_arena_clear(st->arena); /* st lived in it */
     atomic_fetch_sub(&h->inflight, 1);
 }
 
+/* libmicrohttpd calls this with CLOSED before it closes the socket, so an
+ * fd on the list (changed under conns_lock) is always still this
+ * connection's. */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
-    (void)cls;
-    (void)c;
+    ob_http *h = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        conn_ctx *cc = malloc(sizeof *cc);
+        conn_ctx *cc = calloc(1, sizeof *cc);
         if (!cc)
             abort(); /* as every allocation in opsbase */
         ob_arena_init(&cc->arena, 0);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        cc->fd = ci ? ci->connect_fd : -1;
+        atomic_init(&cc->head_deadline_us, ob_mono_us() + h->head_us);
+        atomic_init(&cc->cut, false);
+        pthread_mutex_lock(&h->conns_lock);
+        cc->next = h->conns;
+        if (h->conns)
+            h->conns->prev = cc;
+        h->conns = cc;
+        pthread_mutex_unlock(&h->conns_lock);
         *socket_context = cc;
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         conn_ctx *cc = *socket_context;
         if (cc) {
+            pthread_mutex_lock(&h->conns_lock);
+            if (cc->prev)
+                cc->prev->next = cc->next;
+            else
+                h->conns = cc->next;
+            if (cc->next)
+                cc->next->prev = cc->prev;
+            pthread_mutex_unlock(&h->conns_lock);
             ob_arena_release(&cc->arena);
             free(cc);
             *socket_context = NULL;
         }
     }
+}
+
+/* libmicrohttpd 0.9.75 has only an idle timeout, which every byte resets: a
+ * client sending its request head one byte at a time holds a connection as
+ * long as it likes. This thread enforces a deadline for the whole head and
+ * shuts down the socket of a connection that misses it; libmicrohttpd then
+ * sees the end of input and closes the connection itself. */
+static void *watchdog_main(void *arg)
+{
+    ob_http *h = arg;
+    struct timespec tick = { 0, WATCHDOG_TICK_MS * 1000 * 1000 };
+    while (!atomic_load(&h->stopping)) {
+        nanosleep(&tick, NULL);
+        int64_t now = ob_mono_us();
+        pthread_mutex_lock(&h->conns_lock);
+        for (conn_ctx *cc = h->conns; cc; cc = cc->next) {
+            int64_t d = atomic_load(&cc->head_deadline_us);
+            if (d == 0 || now < d || cc->fd < 0)
+                continue;
+            /* Not if the head came in (or a new deadline was set) meanwhile. */
+            if (!atomic_compare_exchange_strong(&cc->head_deadline_us, &d, 0))
+                continue;
+            atomic_store(&cc->cut, true);
+            shutdown(cc->fd, SHUT_RDWR);
+        }
+        pthread_mutex_unlock(&h->conns_lock);
+    }
+    return NULL;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -613,8 +698,13 @@ int ob_http_start(ob_http **out, const ob_http_opts *opts, ob_handler_fn fn, voi
     h->max_body = opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
     h->max_header = opts->max_header ? opts->max_header : DEFAULT_MAX_HEADER;
     unsigned timeout = opts->conn_timeout_s ? opts->conn_timeout_s : DEFAULT_TIMEOUT_S;
+    unsigned head_timeout = opts->header_timeout_s ? opts->header_timeout_s : DEFAULT_HEADER_TIMEOUT_S;
+    h->idle_us = (int64_t)timeout * 1000000;
+    h->head_us = (int64_t)head_timeout * 1000000;
     h->stop_wait_s = timeout;
     atomic_init(&h->inflight, 0);
+    atomic_init(&h->stopping, false);
+    pthread_mutex_init(&h->conns_lock, NULL);
 
     /* MHD keeps the request line, headers and read buffer in one pool per
      * connection. max_header + 16 KiB (32 KiB by default, MHD's own default)
@@ -641,12 +731,20 @@ int ob_http_start(ob_http **out, const ob_http_opts *opts, ob_handler_fn fn, voi
         MHD_OPTION_END);
     if (!h->daemon) {
         int e = errno;
+        pthread_mutex_destroy(&h->conns_lock);
         free(h);
         return ob_err_set(err, OB_E_UNAVAILABLE, "cannot listen on \"%s\"%s%s", opts->listen,
                           e ? ": " : "", e ? strerror(e) : "");
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
     h->port = di ? di->port : ntohs(h->addr.sin_port);
+    if (pthread_create(&h->watchdog, NULL, watchdog_main, h) != 0) {
+        MHD_stop_daemon(h->daemon);
+        pthread_mutex_destroy(&h->conns_lock);
+        free(h);
+        return ob_err_set(err, OB_E_INTERNAL, "cannot start the connection watchdog");
+    }
+    h->watchdog_running = true;
     *out = h;
     return 0;
 }
@@ -666,7 +764,12 @@ void ob_http_stop(ob_http *h)
     int64_t deadline = ob_mono_us() + (int64_t)h->stop_wait_s * 1000000;
     while (atomic_load(&h->inflight) > 0 && ob_mono_us() < deadline)
         nanosleep(&tick, NULL);
+    /* The watchdog keeps cutting slow heads while requests finish. */
     MHD_stop_daemon(h->daemon);
+    atomic_store(&h->stopping, true);
+    if (h->watchdog_running)
+        pthread_join(h->watchdog, NULL);
+    pthread_mutex_destroy(&h->conns_lock);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
     free(h);

@@ -2,11 +2,13 @@
 
 Raw sockets throughout: ordinary clients normalise exactly what these tests
 send (whitespace before a header colon, an encoded '/', a body that never
-ends). Some run against a second `opsbase serve` of their own (the `strict`
-fixture) with a small body limit, so they finish in seconds; it answers only
-/healthz, so it needs no tenants.
+ends). The tests of the request-head deadline and the per-address cap run
+against a second `opsbase serve` of their own (the `strict` fixture) with a
+one-second head deadline, a small per-address cap and a small body limit, so
+they finish in seconds; it answers only /healthz, so it needs no tenants.
 """
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -18,8 +20,11 @@ import pytest
 
 import helpers as h
 
-BODY_LIMIT = 1024           # the strict server's --body-limit
+HEAD_TIMEOUT_S = 1          # the strict server's --header-timeout
+PER_IP = 4                  # its --max-conns-per-ip
+BODY_LIMIT = 1024           # its --body-limit
 DRAIN_FACTOR = 16           # a refused body is read up to this many times the limit
+OTHER_ADDRESS = "127.0.0.2"  # another client address on the loopback interface
 
 
 def _addr(url):
@@ -94,7 +99,9 @@ def strict(opsbase_bin, tmp_path_factory):
     with open(err_path, "wb") as err:
         proc = subprocess.Popen(
             [str(opsbase_bin), "serve", "--data", str(base / "data"), "--listen", f"127.0.0.1:{port}",
-             "--body-limit", str(BODY_LIMIT)],
+             "--timeout", "30", "--max-conns-per-ip", str(PER_IP), "--body-limit", str(BODY_LIMIT)],
+            # the head deadline through its environment variable, the rest as flags
+            env={**os.environ, "OPSBASE_HEADER_TIMEOUT": str(HEAD_TIMEOUT_S)},
             stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 20
@@ -173,6 +180,94 @@ def test_header_names_without_whitespace_still_work(server):
                                b"Connection: close\r\n\r\n")
     assert rs[0][0] == 200, rs
     assert rs[0][1]["x-request-id"] == "hard-12"
+
+
+# ---- 13: slow request heads and one address taking every connection ----------
+
+def test_slow_headers_are_cut_at_the_header_deadline(strict):
+    """The idle timeout (30 s here) was the only limit, and every header line
+    reset it: a client sending a line now and then held its connection for as
+    long as it liked. Now the whole head must arrive within --header-timeout."""
+    _wait_slots_free(strict)
+    with _connect(strict) as s:
+        t0 = time.monotonic()
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
+        s.settimeout(0.2)
+        got, closed_at = b"", None
+        while time.monotonic() - t0 < 10:
+            try:
+                s.sendall(b"X-Slow: 1\r\n")
+                chunk = s.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:      # reset, or the write after the close failed
+                closed_at = time.monotonic()
+                break
+            if not chunk:
+                closed_at = time.monotonic()
+                break
+            got += chunk
+    assert closed_at is not None, "the slow connection was never closed"
+    took = closed_at - t0
+    assert HEAD_TIMEOUT_S * 0.8 <= took < HEAD_TIMEOUT_S + 3, took
+    assert got == b"", got  # dropped, not answered: the request never completed
+    assert _healthy(strict)
+
+
+def test_a_complete_head_within_the_deadline_is_served(strict):
+    """The deadline is for the head only: a prompt head is served, and a kept-
+    alive connection serves further requests well after the first deadline."""
+    _wait_slots_free(strict)
+    with _connect(strict) as s:
+        for _ in range(2):
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            s.settimeout(5)
+            data = b""
+            while b"\r\n\r\n" not in data or not data.endswith(b"}"):
+                chunk = s.recv(4096)
+                assert chunk, "closed"
+                data += chunk
+            assert data.startswith(b"HTTP/1.1 200"), data
+            time.sleep(HEAD_TIMEOUT_S + 0.5)
+
+
+def test_one_address_cannot_take_every_connection(strict):
+    """Slow connections from one address used every slot the server had
+    (the cap was fixed at 256 and not configurable). Past --max-conns-per-ip
+    that address is refused at once, while another address is still served."""
+    _wait_slots_free(strict)
+    held = []
+    try:
+        for _ in range(PER_IP):
+            s = _connect(strict)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")  # a head never finished
+            held.append(s)
+        time.sleep(0.1)
+        with _connect(strict) as extra:
+            extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            t0 = time.monotonic()
+            assert _read_all(extra, timeout=HEAD_TIMEOUT_S + 3) == b""
+            assert time.monotonic() - t0 < HEAD_TIMEOUT_S * 0.8  # refused, not timed out
+        t0 = time.monotonic()
+        assert _healthy(strict, source=OTHER_ADDRESS)
+        assert time.monotonic() - t0 < 1.0
+    finally:
+        for s in held:
+            s.close()
+    _wait_slots_free(strict)  # the slots come back
+
+
+@pytest.mark.parametrize("argv", [
+    ("--header-timeout", "0"),
+    ("--header-timeout", "soon"),
+    ("--max-conns", "0"),
+    ("--max-conns-per-ip", "0"),
+    ("--max-conns", "10", "--max-conns-per-ip", "11"),
+])
+def test_connection_limit_flags_are_checked(bare_cli, argv):
+    r = bare_cli.run("serve", "--listen", "127.0.0.1:0", *argv, check=False, timeout=20)
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert "usage" in r.stderr.lower(), r.stderr
 
 
 # ---- 14: chunked bodies over the limit -----------------------------------------

@@ -1045,6 +1045,68 @@ static void test_timeout_and_per_ip_limit(void **state)
     g_port = saved_port;
 }
 
+/* Send one byte every 200 ms until the server closes; microseconds taken,
+ * or -1 if still open after max_ms. */
+static int64_t trickle_until_closed(client *c, const char *text, int max_ms)
+{
+    int64_t t0 = ob_mono_us();
+    struct timeval tv = { 0, 1000 };
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    for (size_t i = 0; ob_mono_us() - t0 < (int64_t)max_ms * 1000; i++) {
+        char b[256];
+        ssize_t k = recv(c->fd, b, sizeof b, 0);
+        if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            return ob_mono_us() - t0;
+        if (cl_send(c, &text[i % strlen(text)], 1) != 0)
+            return ob_mono_us() - t0;
+        sleep_ms(200);
+    }
+    return -1;
+}
+
+/* The idle timeout alone was reset by every byte: a head sent a byte at a
+ * time held its connection forever. The whole head now has a deadline, on a
+ * fresh connection header_timeout_s from the opening, on a kept-alive one
+ * conn_timeout_s for its request line. */
+static void test_slow_head_is_cut_at_deadline(void **state)
+{
+    (void)state;
+    ob_http_opts o = { .conn_timeout_s = 30, .header_timeout_s = 1 };
+    ob_http *h = start_server(MAX_BODY, &o);
+    int saved_port = g_port;
+    g_port = ob_http_port(h);
+
+    client *c = cl_open();
+    assert_int_equal(cl_sends(c, "GET /slow-head HTTP/1.1\r\n"), 0);
+    int64_t took = trickle_until_closed(c, "X-A: b\r\n", 6000);
+    cl_close(c);
+    assert_true(took >= 800 * 1000 && took < 3 * 1000000);
+
+    /* A prompt head on a kept-alive connection is not cut by the first
+     * request's deadline. */
+    c = cl_open();
+    json_t *j = get_json(c, "/one", 200);
+    json_decref(j);
+    sleep_ms(1300);
+    j = get_json(c, "/two", 200);
+    json_decref(j);
+    cl_close(c);
+    ob_http_stop(h);
+
+    /* Kept alive: the next request line trickled byte by byte. */
+    o = (ob_http_opts){ .conn_timeout_s = 1, .header_timeout_s = 30 };
+    h = start_server(MAX_BODY, &o);
+    g_port = ob_http_port(h);
+    c = cl_open();
+    j = get_json(c, "/first", 200);
+    json_decref(j);
+    took = trickle_until_closed(c, "GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 6000);
+    cl_close(c);
+    assert_true(took > 0 && took < 3 * 1000000);
+    ob_http_stop(h);
+    g_port = saved_port;
+}
+
 static void test_start_errors(void **state)
 {
     (void)state;
@@ -1095,6 +1157,7 @@ int main(void)
         cmocka_unit_test(test_access_log),
         cmocka_unit_test(test_graceful_stop),
         cmocka_unit_test(test_timeout_and_per_ip_limit),
+        cmocka_unit_test(test_slow_head_is_cut_at_deadline),
         cmocka_unit_test(test_start_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
