@@ -92,19 +92,16 @@ static void readyz(ob_app *app, ob_resp *resp)
     else simple(resp, 200, "status", "ready");
 }
 
-/* Split /api/v1/a/b/c into up to 4 segments; -1 when there are more or one is empty. */
-static int split(ob_arena *a, const char *path, const char **seg, int max)
+/* The segments after /api/v1 (the server split and decoded them one by one,
+ * so an encoded '/' never separates); -1 when more than max or one is empty
+ * (a doubled or trailing '/'). */
+static int api_v1_segs(const ob_req *req, const char **seg, int max)
 {
-    int n = 0;
-    const char *p = path;
-    while (*p) {
-        if (*p != '/') return -1;
-        p++;
-        const char *end = strchr(p, '/');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len == 0 || n == max) return -1;
-        seg[n++] = ob_arena_strndup(a, p, len);
-        p += len;
+    int n = req->nseg - 2;
+    if (n > max) return -1;
+    for (int i = 0; i < n; i++) {
+        if (!req->seg[i + 2][0]) return -1;
+        seg[i] = req->seg[i + 2];
     }
     return n;
 }
@@ -186,10 +183,9 @@ void ob_app_handle(ob_req *req, ob_resp *resp, void *arg)
         resp->status = 200;
         return;
     }
-    static const char prefix[] = "/api/v1";
-    if (strncmp(path, prefix, sizeof prefix - 1) == 0 && (path[sizeof prefix - 1] == '/')) {
-        const char *seg[4];
-        int n = split(req->arena, path + sizeof prefix - 1, seg, 3);
+    if (req->nseg >= 3 && strcmp(req->seg[0], "api") == 0 && strcmp(req->seg[1], "v1") == 0) {
+        const char *seg[3];
+        int n = api_v1_segs(req, seg, 3);
         if (n < 1) return ob_resp_errorf(resp, OB_E_NO_ROUTE, NULL);
         return api_v1(app, req, resp, &ctx, seg, n);
     }

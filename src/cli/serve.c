@@ -19,6 +19,11 @@ static const ob_opt opts[] = {
     {"--threads", "OPSBASE_THREADS", "0", false, "worker threads (0: two per core, at least 4)"},
     {"--body-limit", "OPSBASE_BODY_LIMIT", "1048576", false, "largest request body in bytes"},
     {"--timeout", "OPSBASE_TIMEOUT", "30", false, "seconds before an idle or slow connection is closed"},
+    {"--header-timeout", "OPSBASE_HEADER_TIMEOUT", "10", false,
+     "seconds in which a whole request head (request line and headers) must arrive"},
+    {"--max-conns", "OPSBASE_MAX_CONNS", "1024", false, "most connections open at once"},
+    {"--max-conns-per-ip", "OPSBASE_MAX_CONNS_PER_IP", "256", false,
+     "most connections open at once from one client address"},
     {"--log-level", "OPSBASE_LOG_LEVEL", "info", false, "debug, info, warn, error or off"},
     {"--synchronous", "OPSBASE_SYNCHRONOUS", "full", false, "full, normal or off (durability of commits)"},
 };
@@ -48,7 +53,7 @@ int ob_cmd_serve(int argc, char **argv)
     ob_args a;
     int rc = ob_cli_parse(&spec, argc, argv, &a);
     if (rc) return rc == 1 ? 0 : rc;
-    int64_t threads, body, timeout;
+    int64_t threads, body, timeout, head_timeout, max_conns, per_ip;
     ob_log_level level;
     const char *sync = ob_cli_get(&spec, &a, "--synchronous");
     if (number(ob_cli_get(&spec, &a, "--threads"), 0, 256, &threads) != 0)
@@ -57,6 +62,12 @@ int ob_cmd_serve(int argc, char **argv)
         return ob_cli_usage_error(&spec, "--body-limit must be 1024 to 1073741824 bytes");
     if (number(ob_cli_get(&spec, &a, "--timeout"), 1, 3600, &timeout) != 0)
         return ob_cli_usage_error(&spec, "--timeout must be 1 to 3600 seconds");
+    if (number(ob_cli_get(&spec, &a, "--header-timeout"), 1, 3600, &head_timeout) != 0)
+        return ob_cli_usage_error(&spec, "--header-timeout must be 1 to 3600 seconds");
+    if (number(ob_cli_get(&spec, &a, "--max-conns"), 1, 65536, &max_conns) != 0)
+        return ob_cli_usage_error(&spec, "--max-conns must be 1 to 65536");
+    if (number(ob_cli_get(&spec, &a, "--max-conns-per-ip"), 1, max_conns, &per_ip) != 0)
+        return ob_cli_usage_error(&spec, "--max-conns-per-ip must be 1 to --max-conns");
     if (ob_log_level_parse(ob_cli_get(&spec, &a, "--log-level"), &level) != 0)
         return ob_cli_usage_error(&spec, "--log-level must be debug, info, warn, error or off");
     const char *listen = ob_cli_get(&spec, &a, "--listen");
@@ -90,7 +101,9 @@ int ob_cmd_serve(int argc, char **argv)
     ob_app app;
     ob_app_init(&app, store, OB_VERSION, &err);
     ob_http_opts ho = {.listen = ob_cli_get(&spec, &a, "--listen"), .threads = (unsigned)threads,
-                       .max_body = (size_t)body, .conn_timeout_s = (unsigned)timeout};
+                       .max_body = (size_t)body, .conn_timeout_s = (unsigned)timeout,
+                       .header_timeout_s = (unsigned)head_timeout, .max_conns = (unsigned)max_conns,
+                       .max_conns_per_ip = (unsigned)per_ip};
     ob_http *http;
     if (ob_http_start(&http, &ho, ob_app_handle, &app, &err) != 0) {
         ob_app_release(&app);

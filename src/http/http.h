@@ -19,13 +19,23 @@
 #include "../base/strbuf.h"
 
 #define OB_MAX_QUERY_PARAMS 64
+#define OB_MAX_PATH_SEGS 16
 #define OB_MAX_RESP_HEADERS 8
 
 typedef struct ob_req {
     ob_arena *arena;
     const char *method;      /* "GET", "POST", ... as sent */
-    const char *path;        /* percent-decoded path without the query */
+    /* Percent-decoded path without the query, except that an encoded '/'
+     * stays "%2F": decoding never adds a separator the client did not send.
+     * For exact matches and logs; route on seg. */
+    const char *path;
     const char *raw_path;    /* as sent, without the query */
+    /* The path split at the '/' the client sent, each segment decoded on its
+     * own, so "%2F" is data inside a segment, never a separator: "/a/b%2Fc"
+     * is {"a", "b/c"}. "/" is one empty segment; nseg is -1 when there are
+     * more than OB_MAX_PATH_SEGS (no route has that many). */
+    const char *seg[OB_MAX_PATH_SEGS];
+    int nseg;
     ob_kv query[OB_MAX_QUERY_PARAMS];
     int nquery;
     bool query_bad;          /* bad escape, NUL or too many parameters */
@@ -58,9 +68,13 @@ typedef struct ob_http_opts {
     unsigned threads;          /* worker threads; 0 = number of cores */
     size_t max_body;           /* 413 past it; default 1 MiB */
     size_t max_header;         /* bytes of request line + headers; default 16 KiB */
-    unsigned conn_timeout_s;   /* idle/slow connection timeout; default 30 */
+    unsigned conn_timeout_s;   /* idle timeout, and the most a kept-alive connection
+                                  waits for its next request line; default 30 */
+    unsigned header_timeout_s; /* deadline for a whole request head (request line
+                                  and headers), from the connection's opening or,
+                                  when kept alive, from the request line; default 10 */
     unsigned max_conns;        /* default 1024 */
-    unsigned max_conns_per_ip; /* default 256 */
+    unsigned max_conns_per_ip; /* connections from one address; default 256 */
 } ob_http_opts;
 
 typedef struct ob_http ob_http;

@@ -12,10 +12,12 @@
 #include "../base/arena.h"
 #include "http.h"
 
-/* Split url ("/path?query") into req->raw_path, req->path (percent-decoded,
- * '+' kept) and req->query. Returns -1 when the target cannot be used (the
- * path does not start with '/', has a bad escape or encodes a NUL, or the
- * target contains a space or control byte): the request is a 400.
+/* Split url ("/path?query") into req->raw_path, req->seg (the path split at
+ * '/', then each segment percent-decoded, '+' kept), req->path (decoded, but
+ * an encoded '/' kept as "%2F") and req->query. Returns -1 when the target
+ * cannot be used (the path does not start with '/', has a bad escape or
+ * encodes a NUL, or the target contains a space or control byte): the
+ * request is a 400.
  * Query problems only set req->query_bad; the handler decides. */
 int ob_http_parse_target(ob_req *req, ob_arena *a, const char *url);
 

@@ -5,7 +5,8 @@
  *                  connection's arena, keep the raw URL, start the clock;
  *   first call     headers read: fill ob_req, decide on early answers (bad
  *                  path, headers or declared body too large) and return;
- *   middle calls   body chunks: accumulate up to max_body, discard past it;
+ *   middle calls   body chunks: accumulate up to max_body, discard past it,
+ *                  and past DRAIN_FACTOR times max_body answer and close;
  *   last call      (*upload_data_size == 0): run the handler or the early
  *                  answer and queue the response;
  *   completed      response sent or connection gone: access log line, the
@@ -18,6 +19,11 @@
  * its HTML answer (test_malformed_requests in tests/unit/test_http_server.c
  * pins which ones).
  *
+ * Slow request heads: libmicrohttpd's timeout is an idle timeout, reset by
+ * every byte. A watchdog thread gives each request head (request line and
+ * headers) a deadline and shuts the socket of a connection that misses it
+ * (see watchdog_main); the per-address connection cap is libmicrohttpd's.
+ *
  * Each connection owns one arena (created when the connection opens, freed
  * when it closes) and clears it between requests, so a keep-alive client
  * costs no malloc per request in the common case.
@@ -26,6 +32,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,10 +50,24 @@
 #define DEFAULT_MAX_BODY ((size_t)1024 * 1024)
 #define DEFAULT_MAX_HEADER ((size_t)16 * 1024)
 #define DEFAULT_TIMEOUT_S 30u
+#define DEFAULT_HEADER_TIMEOUT_S 10u
+#define WATCHDOG_TICK_MS 100 /* how late a head deadline may be enforced */
 #define DEFAULT_MAX_CONNS 1024u
 #define DEFAULT_MAX_CONNS_PER_IP 256u
 #define REQUEST_ID_MAX 39 /* what fits in ob_req.request_id */
 #define LOG_PATH_MAX 2048 /* bytes of path in a log line: one client cannot write megabytes */
+
+/* Per TCP connection (MHD socket context). */
+typedef struct conn_ctx {
+    ob_arena arena;
+    struct conn_ctx *prev, *next; /* ob_http.conns, under conns_lock */
+    int fd;
+    bool served;                  /* a request on it has completed */
+    /* When the request head now awaited must be in (monotonic us); 0 while
+     * no head is awaited (reading a body, running the handler, sending). */
+    _Atomic int64_t head_deadline_us;
+    atomic_bool cut;              /* the watchdog shut it at the deadline */
+} conn_ctx;
 
 struct ob_http {
     struct MHD_Daemon *daemon;
@@ -55,19 +76,23 @@ struct ob_http {
     void *app;
     size_t max_body;
     size_t max_header;
+    int64_t idle_us;
+    int64_t head_us;
     unsigned stop_wait_s;
     atomic_int inflight; /* requests between uri callback and completion */
     int port;
+    /* Every open connection, for the head-deadline watchdog. */
+    pthread_mutex_t conns_lock;
+    conn_ctx *conns;
+    pthread_t watchdog;
+    bool watchdog_running;
+    atomic_bool stopping;
 };
-
-/* Per TCP connection (MHD socket context). */
-typedef struct conn_ctx {
-    ob_arena arena;
-} conn_ctx;
 
 /* Per request, allocated from the connection's arena. */
 typedef struct req_state {
     ob_http *h;
+    conn_ctx *cc;
     struct MHD_Connection *conn;
     ob_arena *arena;
     const char *raw_url;
@@ -78,6 +103,8 @@ typedef struct req_state {
     bool answer_now;     /* answer on the first call and close (see request_begin) */
     ob_errcode early;    /* answer this error instead of calling the handler */
     const char *early_msg;
+    unsigned long long received; /* body bytes seen, kept or not */
+    const char *closed_why; /* for the access log when we dropped the connection */
     int status;          /* status queued; 0 while none */
 } req_state;
 
@@ -162,6 +189,39 @@ static int header_count(struct MHD_Connection *c, const char *name)
     return hc.n;
 }
 
+/* RFC 9110 section 5.6.2: a field name is a token of these characters. */
+static bool token_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static enum MHD_Result check_name(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    (void)value;
+    bool *bad = cls;
+    const unsigned char *p = (const unsigned char *)key;
+    if (!*p)
+        *bad = true;
+    for (; *p && !*bad; p++)
+        *bad = !token_char(*p);
+    return *bad ? MHD_NO : MHD_YES;
+}
+
+/* True when a field name of this kind is not a token. libmicrohttpd 0.9.75
+ * keeps whitespace before the colon as part of the name ("Content-Length "),
+ * so such a header is silently not the one its name resembles, while a
+ * front proxy may read it as that header and frame the request differently.
+ * RFC 9112 section 5.1 requires a 400. (Its strict modes do not help: only
+ * level -1, documented as the most tolerant, refuses such names.) */
+static bool bad_field_name(struct MHD_Connection *c, enum MHD_ValueKind kind)
+{
+    bool bad = false;
+    MHD_get_connection_values(c, kind, check_name, &bad);
+    return bad;
+}
+
 /* Message framing libmicrohttpd 0.9.75 accepts but we must not: it frames by
  * the first of several Content-Length headers, ignores Content-Length next to
  * Transfer-Encoding, and reads a body of unknown coding until the client
@@ -169,6 +229,8 @@ static int header_count(struct MHD_Connection *c, const char *name)
  * smuggling), so refuse it. NULL when the framing is sound. */
 static const char *framing_problem(struct MHD_Connection *c)
 {
+    if (bad_field_name(c, MHD_HEADER_KIND))
+        return "a header name contains whitespace or a character a name cannot have";
     int ncl = header_count(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
     int nte = header_count(c, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     if (ncl > 1)
@@ -249,6 +311,7 @@ static void request_begin(req_state *st, const char *method)
 
 static void request_body(req_state *st, const char *data, size_t n)
 {
+    st->received += n;
     if (st->discard)
         return;
     if (n > st->h->max_body - st->body.len) {
@@ -256,6 +319,14 @@ static void request_body(req_state *st, const char *data, size_t n)
         return;
     }
     ob_sb_add(&st->body, data, n);
+}
+
+/* A body we refuse is read and dropped so the client can read the answer,
+ * but only up to this: a chunked body has no declared size to refuse at
+ * once, and would otherwise be read for as long as the client sends. */
+static bool drain_exhausted(const req_state *st)
+{
+    return st->discard && st->received > (unsigned long long)st->h->max_body * DRAIN_FACTOR;
 }
 
 /* ---- response --------------------------------------------------------- */
@@ -294,6 +365,33 @@ static enum MHD_Result queue(req_state *st, ob_resp *resp)
     return ret;
 }
 
+/* Past the drain limit: answer and drop the connection. libmicrohttpd 0.9.75
+ * takes a response only before the body or after all of it (queued in
+ * between, it drops the connection without a word), so the answer is written
+ * to the socket here, where nothing else of this request has been sent, and
+ * MHD_NO makes it close the connection. Best effort: a client still sending
+ * may see the connection reset before it reads the answer. */
+static enum MHD_Result refuse_rest_of_body(req_state *st)
+{
+    ob_resp resp;
+    ob_resp_init(&resp, st->arena);
+    ob_resp_errorf(&resp, st->early != OB_E_OK ? st->early : OB_E_TOO_LARGE, st->early_msg);
+    const char *reason = MHD_get_reason_phrase_for((unsigned)resp.status);
+    ob_sb out;
+    ob_sb_init_arena(&out, st->arena, 512 + resp.body.len);
+    ob_sb_addf(&out,
+               "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: application/json\r\n"
+               "X-Request-Id: %s\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n"
+               "Content-Length: %zu\r\n\r\n",
+               resp.status, reason && *reason ? reason : "Error", st->req.request_id, resp.body.len);
+    ob_sb_add(&out, resp.body.buf, resp.body.len);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(st->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci && send(ci->connect_fd, out.buf, out.len, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)out.len)
+        st->status = resp.status;
+    st->closed_why = "body_past_drain_limit";
+    return MHD_NO;
+}
+
 /* A handler must leave a status and a body (204 and 304 have none). */
 static bool resp_usable(const ob_resp *resp)
 {
@@ -306,6 +404,10 @@ static enum MHD_Result request_finish(req_state *st)
 {
     ob_resp resp;
     ob_resp_init(&resp, st->arena);
+    /* Trailer names are checked like header names, though they cannot
+     * change the framing of a body already read. */
+    if (st->early == OB_E_OK && bad_field_name(st->conn, MHD_FOOTER_KIND))
+        set_early(st, OB_E_BAD_REQUEST, "a trailer name contains whitespace or a character a name cannot have");
     if (st->early != OB_E_OK) {
         ob_resp_errorf(&resp, st->early, st->early_msg);
     } else {
@@ -333,7 +435,13 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
         return NULL; /* on_request refuses the request */
     req_state *st = ob_arena_zalloc(&cc->arena, sizeof *st);
     st->h = h;
+    st->cc = cc;
     st->conn = c;
+    /* The head of a first request is due head_us after the connection
+     * opened (set in on_connection); on a kept-alive connection, head_us
+     * after its request line, which itself had idle_us (on_completed). */
+    if (cc->served)
+        atomic_store(&cc->head_deadline_us, ob_mono_us() + h->head_us);
     st->arena = &cc->arena;
     st->raw_url = ob_arena_strdup(&cc->arena, uri);
     st->req.start_us = ob_mono_us();
@@ -353,6 +461,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_NO;
     if (!st->started) {
         st->started = true;
+        atomic_store(&st->cc->head_deadline_us, 0); /* the head is in */
         request_begin(st, method);
         return st->answer_now ? request_finish(st) : MHD_YES;
     }
@@ -360,7 +469,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (st->status == 0)
             request_body(st, upload, *upload_size);
         *upload_size = 0;
-        return MHD_YES;
+        return drain_exhausted(st) ? refuse_rest_of_body(st) : MHD_YES;
     }
     if (st->status != 0)
         return MHD_YES;
@@ -417,7 +526,9 @@ static void access_log(req_state *st, enum MHD_RequestTerminationCode toe)
     ob_sb_adds(&sb, ",\"ip\":\"");
     ob_json_escape(&sb, r->ip, strlen(r->ip));
     ob_sb_addc(&sb, '"');
-    const char *term = termination_str(toe);
+    const char *term = st->closed_why ? st->closed_why : termination_str(toe);
+    if (st->cc && atomic_load(&st->cc->cut))
+        term = "header_timeout";
     if (term)
         ob_sb_addf(&sb, ",\"termination\":\"%s\"", term);
     ob_log_raw(OB_LOG_INFO, sb.buf);
@@ -437,29 +548,81 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         ob_uuid7(st->req.request_id);
     }
     access_log(st, toe);
+    /* Waiting for the next request: the idle timeout, but as a deadline, so
+     * trickling a request line byte by byte does not extend it. */
+    st->cc->served = true;
+    atomic_store(&st->cc->head_deadline_us, ob_mono_us() + h->idle_us);
     ob_arena_clear(st->arena); /* st lived in it */
     atomic_fetch_sub(&h->inflight, 1);
 }
 
+/* libmicrohttpd calls this with CLOSED before it closes the socket, so an
+ * fd on the list (changed under conns_lock) is always still this
+ * connection's. */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
-    (void)cls;
-    (void)c;
+    ob_http *h = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        conn_ctx *cc = malloc(sizeof *cc);
+        conn_ctx *cc = calloc(1, sizeof *cc);
         if (!cc)
             abort(); /* as every allocation in opsbase */
         ob_arena_init(&cc->arena, 0);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        cc->fd = ci ? ci->connect_fd : -1;
+        atomic_init(&cc->head_deadline_us, ob_mono_us() + h->head_us);
+        atomic_init(&cc->cut, false);
+        pthread_mutex_lock(&h->conns_lock);
+        cc->next = h->conns;
+        if (h->conns)
+            h->conns->prev = cc;
+        h->conns = cc;
+        pthread_mutex_unlock(&h->conns_lock);
         *socket_context = cc;
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         conn_ctx *cc = *socket_context;
         if (cc) {
+            pthread_mutex_lock(&h->conns_lock);
+            if (cc->prev)
+                cc->prev->next = cc->next;
+            else
+                h->conns = cc->next;
+            if (cc->next)
+                cc->next->prev = cc->prev;
+            pthread_mutex_unlock(&h->conns_lock);
             ob_arena_release(&cc->arena);
             free(cc);
             *socket_context = NULL;
         }
     }
+}
+
+/* libmicrohttpd 0.9.75 has only an idle timeout, which every byte resets: a
+ * client sending its request head one byte at a time holds a connection as
+ * long as it likes. This thread enforces a deadline for the whole head and
+ * shuts down the socket of a connection that misses it; libmicrohttpd then
+ * sees the end of input and closes the connection itself. */
+static void *watchdog_main(void *arg)
+{
+    ob_http *h = arg;
+    struct timespec tick = { 0, WATCHDOG_TICK_MS * 1000 * 1000 };
+    while (!atomic_load(&h->stopping)) {
+        nanosleep(&tick, NULL);
+        int64_t now = ob_mono_us();
+        pthread_mutex_lock(&h->conns_lock);
+        for (conn_ctx *cc = h->conns; cc; cc = cc->next) {
+            int64_t d = atomic_load(&cc->head_deadline_us);
+            if (d == 0 || now < d || cc->fd < 0)
+                continue;
+            /* Not if the head came in (or a new deadline was set) meanwhile. */
+            if (!atomic_compare_exchange_strong(&cc->head_deadline_us, &d, 0))
+                continue;
+            atomic_store(&cc->cut, true);
+            shutdown(cc->fd, SHUT_RDWR);
+        }
+        pthread_mutex_unlock(&h->conns_lock);
+    }
+    return NULL;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -535,8 +698,13 @@ int ob_http_start(ob_http **out, const ob_http_opts *opts, ob_handler_fn fn, voi
     h->max_body = opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
     h->max_header = opts->max_header ? opts->max_header : DEFAULT_MAX_HEADER;
     unsigned timeout = opts->conn_timeout_s ? opts->conn_timeout_s : DEFAULT_TIMEOUT_S;
+    unsigned head_timeout = opts->header_timeout_s ? opts->header_timeout_s : DEFAULT_HEADER_TIMEOUT_S;
+    h->idle_us = (int64_t)timeout * 1000000;
+    h->head_us = (int64_t)head_timeout * 1000000;
     h->stop_wait_s = timeout;
     atomic_init(&h->inflight, 0);
+    atomic_init(&h->stopping, false);
+    pthread_mutex_init(&h->conns_lock, NULL);
 
     /* MHD keeps the request line, headers and read buffer in one pool per
      * connection. max_header + 16 KiB (32 KiB by default, MHD's own default)
@@ -563,12 +731,20 @@ int ob_http_start(ob_http **out, const ob_http_opts *opts, ob_handler_fn fn, voi
         MHD_OPTION_END);
     if (!h->daemon) {
         int e = errno;
+        pthread_mutex_destroy(&h->conns_lock);
         free(h);
         return ob_err_set(err, OB_E_UNAVAILABLE, "cannot listen on \"%s\"%s%s", opts->listen,
                           e ? ": " : "", e ? strerror(e) : "");
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
     h->port = di ? di->port : ntohs(h->addr.sin_port);
+    if (pthread_create(&h->watchdog, NULL, watchdog_main, h) != 0) {
+        MHD_stop_daemon(h->daemon);
+        pthread_mutex_destroy(&h->conns_lock);
+        free(h);
+        return ob_err_set(err, OB_E_INTERNAL, "cannot start the connection watchdog");
+    }
+    h->watchdog_running = true;
     *out = h;
     return 0;
 }
@@ -588,7 +764,12 @@ void ob_http_stop(ob_http *h)
     int64_t deadline = ob_mono_us() + (int64_t)h->stop_wait_s * 1000000;
     while (atomic_load(&h->inflight) > 0 && ob_mono_us() < deadline)
         nanosleep(&tick, NULL);
+    /* The watchdog keeps cutting slow heads while requests finish. */
     MHD_stop_daemon(h->daemon);
+    atomic_store(&h->stopping, true);
+    if (h->watchdog_running)
+        pthread_join(h->watchdog, NULL);
+    pthread_mutex_destroy(&h->conns_lock);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
     free(h);

@@ -146,10 +146,17 @@ static void test_target(void **state)
     assert_int_equal(r.nquery, 2);
     assert_kv(&r, 1, "q", "a b");
 
-    /* In the path '+' is a plus, and %2F decodes (the router sees it). */
+    assert_int_equal(r.nseg, 3);
+    assert_string_equal(r.seg[0], "api");
+    assert_string_equal(r.seg[2], "tickets");
+
+    /* In the path '+' is a plus; %2F is data inside its segment. */
     assert_int_equal(ob_http_parse_target(&r, &g_arena, "/a+b/%C3%A9%2Fx"), 0);
-    assert_string_equal(r.path, "/a+b/\xc3\xa9/x");
+    assert_string_equal(r.path, "/a+b/\xc3\xa9%2Fx");
     assert_string_equal(r.raw_path, "/a+b/%C3%A9%2Fx");
+    assert_int_equal(r.nseg, 2);
+    assert_string_equal(r.seg[0], "a+b");
+    assert_string_equal(r.seg[1], "\xc3\xa9/x");
     assert_int_equal(r.nquery, 0);
     assert_false(r.query_bad);
 
@@ -165,6 +172,57 @@ static void test_target(void **state)
     assert_int_equal(ob_http_parse_target(&r, &g_arena, "/y"), 0);
     assert_false(r.query_bad);
     assert_int_equal(r.nquery, 0);
+}
+
+/* Decoding before splitting made "%2F" a separator: /api/v1%2Ftickets
+ * reached the tickets routes. */
+static void test_encoded_slash_is_not_a_separator(void **state)
+{
+    (void)state;
+    ob_req r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(ob_http_parse_target(&r, &g_arena, "/api/v1%2Ftickets"), 0);
+    assert_int_equal(r.nseg, 2);
+    assert_string_equal(r.seg[0], "api");
+    assert_string_equal(r.seg[1], "v1/tickets");
+    assert_string_equal(r.path, "/api/v1%2Ftickets");
+
+    assert_int_equal(ob_http_parse_target(&r, &g_arena, "/api/v1/tickets%2fx?a=1"), 0);
+    assert_int_equal(r.nseg, 3);
+    assert_string_equal(r.seg[2], "tickets/x");
+    assert_string_equal(r.path, "/api/v1/tickets%2Fx");
+    assert_int_equal(r.nquery, 1);
+
+    /* Other escapes decode inside their segment; "%252F" is the text "%2F". */
+    assert_int_equal(ob_http_parse_target(&r, &g_arena, "/%61pi/%252F/x%20y"), 0);
+    assert_int_equal(r.nseg, 3);
+    assert_string_equal(r.seg[0], "api");
+    assert_string_equal(r.seg[1], "%2F");
+    assert_string_equal(r.seg[2], "x y");
+
+    /* Empty segments are kept for the router to refuse. */
+    assert_int_equal(ob_http_parse_target(&r, &g_arena, "/"), 0);
+    assert_int_equal(r.nseg, 1);
+    assert_string_equal(r.seg[0], "");
+    assert_int_equal(ob_http_parse_target(&r, &g_arena, "/a//b/"), 0);
+    assert_int_equal(r.nseg, 4);
+    assert_string_equal(r.seg[1], "");
+    assert_string_equal(r.seg[3], "");
+
+    /* More segments than any route has, escaped or not. */
+    ob_sb sb;
+    ob_sb_init(&sb, 0);
+    for (int i = 0; i < OB_MAX_PATH_SEGS; i++)
+        ob_sb_adds(&sb, "/s");
+    assert_int_equal(ob_http_parse_target(&r, &g_arena, sb.buf), 0);
+    assert_int_equal(r.nseg, OB_MAX_PATH_SEGS);
+    ob_sb_adds(&sb, "/s");
+    assert_int_equal(ob_http_parse_target(&r, &g_arena, sb.buf), 0);
+    assert_int_equal(r.nseg, -1);
+    ob_sb_adds(&sb, "/%41");
+    assert_int_equal(ob_http_parse_target(&r, &g_arena, sb.buf), 0);
+    assert_int_equal(r.nseg, -1);
+    ob_sb_release(&sb);
 }
 
 static void test_target_bad(void **state)
@@ -190,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_query_bad),
         cmocka_unit_test(test_query_too_many),
         cmocka_unit_test(test_target),
+        cmocka_unit_test(test_encoded_slash_is_not_a_separator),
         cmocka_unit_test(test_target_bad),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

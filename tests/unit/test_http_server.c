@@ -82,6 +82,11 @@ static void echo_handler(ob_req *req, ob_resp *resp, void *app)
     ob_jw_kstr(&w, "method", req->method);
     ob_jw_kstr(&w, "path", req->path);
     ob_jw_kstr(&w, "raw_path", req->raw_path);
+    ob_jw_key(&w, "seg");
+    ob_jw_arr_open(&w);
+    for (int i = 0; i < req->nseg; i++)
+        ob_jw_str(&w, req->seg[i]);
+    ob_jw_arr_close(&w);
     ob_jw_key(&w, "query");
     ob_jw_arr_open(&w);
     for (int i = 0; i < req->nquery; i++) {
@@ -548,6 +553,92 @@ static void test_ambiguous_framing(void **state)
     assert_int_equal(atomic_load(&g_calls), calls);
 }
 
+/* A chunked body has no size to refuse at once; past DRAIN_FACTOR (16) times
+ * the limit the server stops reading, answers 413 and closes, instead of
+ * reading for as long as the client sends. */
+static void test_chunked_body_past_drain_limit_is_cut(void **state)
+{
+    (void)state;
+    int calls = atomic_load(&g_calls);
+    client *c = cl_open();
+    assert_int_equal(cl_sends(c, "POST /big HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"), 0);
+    char chunk[1024];
+    memset(chunk, 'z', sizeof chunk);
+    size_t sent = 0;
+    for (int i = 0; i < 4096; i++) { /* up to 4 MiB, 4096 times the limit */
+        if (cl_sends(c, "400\r\n") != 0 || cl_send(c, chunk, sizeof chunk) != 0 || cl_sends(c, "\r\n") != 0)
+            break;
+        sent += sizeof chunk;
+    }
+    assert_true(sent < (size_t)4096 * 1024); /* the server stopped reading */
+    reply r;
+    assert_int_equal(cl_read(c, &r), 0);
+    assert_int_equal(r.status, 413);
+    char v[64];
+    assert_string_equal(reply_header(&r, "Connection", v, sizeof v), "close");
+    json_t *j = reply_json(&r);
+    assert_error_code(j, "payload_too_large");
+    json_decref(j);
+    reply_free(&r);
+    assert_true(cl_closed(c));
+    cl_close(c);
+    assert_int_equal(atomic_load(&g_calls), calls);
+
+    c = cl_open();
+    j = get_json(c, "/after-drain", 200);
+    json_decref(j);
+    cl_close(c);
+}
+
+/* libmicrohttpd 0.9.75 keeps whitespace before the colon in the field name
+ * ("Content-Length ") and served such requests; RFC 9112 section 5.1 wants a
+ * 400, and the connection closed since its framing is in doubt. */
+static void test_whitespace_before_header_colon(void **state)
+{
+    (void)state;
+    int calls = atomic_load(&g_calls);
+    const char *reqs[] = {
+        "GET /w HTTP/1.1\r\nHost : t\r\n\r\n",
+        "GET /w HTTP/1.1\r\nHost: t\r\nX-Test\t: v\r\n\r\n",
+        "GET /w HTTP/1.1\r\nHost: t\r\nX Test: v\r\n\r\n",
+        "GET /w HTTP/1.1\r\nHost: t\r\nX-(Test): v\r\n\r\n",
+        /* without the check the body was read as a second request */
+        "POST /w HTTP/1.1\r\nHost: t\r\nContent-Length : 30\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n",
+    };
+    for (size_t i = 0; i < OB_ARRAY_LEN(reqs); i++) {
+        client *c = cl_open();
+        assert_int_equal(cl_sends(c, reqs[i]), 0);
+        reply r;
+        assert_int_equal(cl_read(c, &r), 0);
+        assert_int_equal(r.status, 400);
+        json_t *j = reply_json(&r);
+        assert_error_code(j, "bad_request");
+        json_decref(j);
+        reply_free(&r);
+        assert_true(cl_closed(c));
+        cl_close(c);
+    }
+    assert_int_equal(atomic_load(&g_calls), calls);
+
+    /* A trailer name is held to the same rule; the body was read to its end,
+     * so the connection stays. */
+    client *c = cl_open();
+    assert_int_equal(cl_sends(c, "POST /w HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                 "1\r\na\r\n0\r\nX-Trailer : v\r\n\r\n"),
+                     0);
+    reply r;
+    assert_int_equal(cl_read(c, &r), 0);
+    assert_int_equal(r.status, 400);
+    json_t *j = reply_json(&r);
+    assert_error_code(j, "bad_request");
+    json_decref(j);
+    reply_free(&r);
+    j = get_json(c, "/after-trailer", 200);
+    json_decref(j);
+    cl_close(c);
+    assert_int_equal(atomic_load(&g_calls), calls + 1);
+}
+
 static void test_query_parsing(void **state)
 {
     (void)state;
@@ -591,8 +682,11 @@ static void test_path_decoding(void **state)
     (void)state;
     client *c = cl_open();
     json_t *j = get_json(c, "/a%20b/c+d%2Fe?x=1", 200);
-    assert_string_equal(jstr(j, "path", NULL), "/a b/c+d/e");
+    assert_string_equal(jstr(j, "path", NULL), "/a b/c+d%2Fe"); /* %2F never separates */
     assert_string_equal(jstr(j, "raw_path", NULL), "/a%20b/c+d%2Fe");
+    json_t *seg = json_object_get(j, "seg");
+    assert_int_equal(json_array_size(seg), 2);
+    assert_string_equal(json_string_value(json_array_get(seg, 1)), "c+d/e");
     json_decref(j);
 
     int calls = atomic_load(&g_calls);
@@ -951,6 +1045,68 @@ static void test_timeout_and_per_ip_limit(void **state)
     g_port = saved_port;
 }
 
+/* Send one byte every 200 ms until the server closes; microseconds taken,
+ * or -1 if still open after max_ms. */
+static int64_t trickle_until_closed(client *c, const char *text, int max_ms)
+{
+    int64_t t0 = ob_mono_us();
+    struct timeval tv = { 0, 1000 };
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    for (size_t i = 0; ob_mono_us() - t0 < (int64_t)max_ms * 1000; i++) {
+        char b[256];
+        ssize_t k = recv(c->fd, b, sizeof b, 0);
+        if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            return ob_mono_us() - t0;
+        if (cl_send(c, &text[i % strlen(text)], 1) != 0)
+            return ob_mono_us() - t0;
+        sleep_ms(200);
+    }
+    return -1;
+}
+
+/* The idle timeout alone was reset by every byte: a head sent a byte at a
+ * time held its connection forever. The whole head now has a deadline, on a
+ * fresh connection header_timeout_s from the opening, on a kept-alive one
+ * conn_timeout_s for its request line. */
+static void test_slow_head_is_cut_at_deadline(void **state)
+{
+    (void)state;
+    ob_http_opts o = { .conn_timeout_s = 30, .header_timeout_s = 1 };
+    ob_http *h = start_server(MAX_BODY, &o);
+    int saved_port = g_port;
+    g_port = ob_http_port(h);
+
+    client *c = cl_open();
+    assert_int_equal(cl_sends(c, "GET /slow-head HTTP/1.1\r\n"), 0);
+    int64_t took = trickle_until_closed(c, "X-A: b\r\n", 6000);
+    cl_close(c);
+    assert_true(took >= 800 * 1000 && took < 3 * 1000000);
+
+    /* A prompt head on a kept-alive connection is not cut by the first
+     * request's deadline. */
+    c = cl_open();
+    json_t *j = get_json(c, "/one", 200);
+    json_decref(j);
+    sleep_ms(1300);
+    j = get_json(c, "/two", 200);
+    json_decref(j);
+    cl_close(c);
+    ob_http_stop(h);
+
+    /* Kept alive: the next request line trickled byte by byte. */
+    o = (ob_http_opts){ .conn_timeout_s = 1, .header_timeout_s = 30 };
+    h = start_server(MAX_BODY, &o);
+    g_port = ob_http_port(h);
+    c = cl_open();
+    j = get_json(c, "/first", 200);
+    json_decref(j);
+    took = trickle_until_closed(c, "GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 6000);
+    cl_close(c);
+    assert_true(took > 0 && took < 3 * 1000000);
+    ob_http_stop(h);
+    g_port = saved_port;
+}
+
 static void test_start_errors(void **state)
 {
     (void)state;
@@ -988,6 +1144,8 @@ int main(void)
         cmocka_unit_test(test_body_too_large_chunked),
         cmocka_unit_test(test_body_too_large_declared),
         cmocka_unit_test(test_body_too_large_expect_continue),
+        cmocka_unit_test(test_chunked_body_past_drain_limit_is_cut),
+        cmocka_unit_test(test_whitespace_before_header_colon),
         cmocka_unit_test(test_ambiguous_framing),
         cmocka_unit_test(test_query_parsing),
         cmocka_unit_test(test_path_decoding),
@@ -999,6 +1157,7 @@ int main(void)
         cmocka_unit_test(test_access_log),
         cmocka_unit_test(test_graceful_stop),
         cmocka_unit_test(test_timeout_and_per_ip_limit),
+        cmocka_unit_test(test_slow_head_is_cut_at_deadline),
         cmocka_unit_test(test_start_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
