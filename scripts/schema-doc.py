@@ -31,6 +31,9 @@ def constraints(c):
         out.append("<= " + str(c["max"]))
     if "default" in c:
         out.append(f"default `{c['default']}`")
+    if "stamp" in c:
+        who = "the acting user" if c["stamp"] == "actor" else "the time"
+        out.append(f"stamped with {who} " + (f"on entering {c['stamp_on'].replace(',', ', ')}" if c.get("stamp_on") else "on create"))
     if "row_image_of" in c:
         out.append(f"row image of the table named in `{c['row_image_of']}`")
     if "generated_as" in c:
@@ -85,7 +88,9 @@ def render(schema):
             if t.get("state_machine"):
                 sm = t["state_machine"]
                 lines += ["", f"State machine on `{sm['column']}`: " + "; ".join(
-                    f"{tr['event']}: {tr['from']} → {tr['to']}" for tr in sm["transitions"])]
+                    f"{tr['event']}: {tr['from']} → {tr['to']} ({tr['permission']}"
+                    + (f"; takes {tr['fields'].replace(',', ', ')}" if tr.get("fields") else "") + ")"
+                    for tr in sm["transitions"])]
             lines.append("")
     return "\n".join(lines) + "\n"
 

@@ -135,6 +135,11 @@ static int add_table_perms(ob_ctx *ctx, ob_err *err)
             const char *code = ob_arena_printf(ctx->arena, "%s.%s", r->perm, r->actions[a].perm);
             if (add_perm(ctx, code, r->perm, code, NULL, err) != 0) return -1;
         }
+        for (int e = 0; r->fsm && e < r->fsm->n; e++) {
+            if (!r->fsm->rows[e].perm) continue;
+            const char *code = ob_arena_printf(ctx->arena, "%s.%s", r->perm, r->fsm->rows[e].perm);
+            if (add_perm(ctx, code, r->perm, code, NULL, err) != 0) return -1;
+        }
     }
     return 0;
 }

@@ -25,6 +25,48 @@ static void apply_customer_scope(ob_ctx *ctx, ob_row *row)
     if (ob_row_is_null(row, scope)) ob_row_set_text(ctx->arena, row, scope, cid);
 }
 
+/* Whether state is in the comma list `from` ("*" matches any). */
+static bool state_in(const char *from, const char *state)
+{
+    if (strcmp(from, "*") == 0) return true;
+    size_t n = strlen(state);
+    for (const char *p = from; p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, state, n) == 0) return true;
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+/* Write the declared stamps: create stamps when old is NULL, state stamps
+ * when the row enters a state they name. A required actor stamp refuses a
+ * writer without a user (the command line acting as the system). */
+static int apply_stamps(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    const ob_table *t = row->t;
+    const char *state = NULL;
+    bool entered = false;
+    if (t->state_col >= 0 && row->set[t->state_col] && row->v[t->state_col].t == OB_V_TEXT) {
+        state = row->v[t->state_col].s;
+        entered = !old || old->v[t->state_col].t != OB_V_TEXT || strcmp(old->v[t->state_col].s, state) != 0;
+    }
+    for (int i = 0; i < t->ncols; i++) {
+        const ob_column *c = t->cols[i];
+        if (c->stamp == OB_STAMP_NONE) continue;
+        if (c->stamp_on ? !(entered && state_in(c->stamp_on, state)) : old != NULL) continue;
+        const char *v = c->stamp == OB_STAMP_NOW ? ctx->now : ctx->who ? ctx->who->user_id : NULL;
+        if (!v && (c->flags & OB_REQUIRED)) {
+            ob_err_set(err, OB_E_UNPROCESSABLE, "\"%s\" needs a signed-in user", c->name);
+            snprintf(err->field, sizeof err->field, "%s", c->name);
+            return -1;
+        }
+        if (v) ob_row_set_text(ctx->arena, row, c->name, v);
+        else ob_row_set_null(row, c->name);
+    }
+    return 0;
+}
+
 /* Customer users write only customer data: rows tied to a customer by the
  * table's customer_scope. Shared reference data and internal tables are
  * staff's, whatever permission a role was given by mistake. */
@@ -46,6 +88,7 @@ int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
     ob_row_set_text(ctx->arena, row, "created_at", ctx->now);
     if (t->updated_col >= 0) ob_row_set_text(ctx->arena, row, "updated_at", ctx->now);
     if (t->version_col >= 0) ob_row_set_int(row, "version", 1);
+    if (apply_stamps(ctx, NULL, row, err) != 0) return -1;
     if (h && h->before_create && h->before_create(ctx, row, err) != 0) return -1;
     if (ob_validate_row(ctx, row, err) != 0) return -1;
     if (ob_sql_insert(ctx, row, err) != 0) return -1;
@@ -79,6 +122,7 @@ int ob_crud_save(ob_ctx *ctx, const ob_row *old, ob_row *row, const char *action
 {
     const ob_table *t = row->t;
     const ob_hooks *h = t->res->hooks;
+    if (apply_stamps(ctx, old, row, err) != 0) return -1;
     if (h && h->before_update && h->before_update(ctx, old, row, err) != 0) return -1;
     if (!row_changed(old, row)) return 0;
     int64_t old_version = t->version_col >= 0 ? old->v[t->version_col].i : 0;
@@ -190,22 +234,17 @@ const char *ob_crud_action_perm(const ob_table *t, const char *verb)
 {
     const ob_action *a = find_action(t, verb);
     if (a) return a->perm;
-    if (fsm_has_event(t->res->fsm, verb)) return t->res->fsm->perm ? t->res->fsm->perm : "edit";
+    const ob_fsm *f = t->res->fsm;
+    for (int i = 0; f && i < f->n; i++)
+        if (strcmp(f->rows[i].event, verb) == 0)
+            return f->rows[i].perm ? f->rows[i].perm : f->perm ? f->perm : "edit";
     return NULL;
 }
 
-/* Whether state is in the comma list `from` ("*" matches any). */
-static bool state_in(const char *from, const char *state)
+/* Whether name is in the comma list (NULL: empty). */
+static bool in_list(const char *list, const char *name)
 {
-    if (strcmp(from, "*") == 0) return true;
-    size_t n = strlen(state);
-    for (const char *p = from; p;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len == n && strncmp(p, state, n) == 0) return true;
-        p = end ? end + 1 : NULL;
-    }
-    return false;
+    return list && state_in(list, name);
 }
 
 int ob_crud_action(ob_ctx *ctx, const ob_table *t, const char *id, const char *verb, json_t *body, ob_row **out,
@@ -222,13 +261,23 @@ int ob_crud_action(ob_ctx *ctx, const ob_table *t, const char *id, const char *v
     if (act) {
         if (act->run(ctx, old, row, err) != 0) return -1;
     } else {
-        if (body && json_object_size(body) > 0 && ob_validate_body(ctx, t, body, row, false, err) != 0) return -1;
         const char *state = old->v[t->state_col].s;
         const ob_transition *tr = NULL;
         for (int i = 0; i < f->n && !tr; i++)
             if (strcmp(f->rows[i].event, verb) == 0 && state_in(f->rows[i].from, state)) tr = &f->rows[i];
         if (!tr)
             return ob_err_set(err, OB_E_BAD_STATE, "cannot %s a %s record that is \"%s\"", verb, t->name, state);
+        /* an event takes only the fields it declares */
+        const char *key;
+        json_t *val;
+        if (body)
+            json_object_foreach(body, key, val) {
+                if (in_list(tr->fields, key)) continue;
+                ob_err_set(err, OB_E_UNKNOWN_FIELD, "the %s event takes no field \"%.60s\"", verb, key);
+                snprintf(err->field, sizeof err->field, "%.60s", key);
+                return -1;
+            }
+        if (body && json_object_size(body) > 0 && ob_validate_body(ctx, t, body, row, false, err) != 0) return -1;
         ob_row_set_text(ctx->arena, row, f->column, tr->to);
         if (tr->guard && tr->guard(ctx, row, err) != 0) return -1;
         if (tr->effect && tr->effect(ctx, old, row, err) != 0) return -1;

@@ -58,6 +58,15 @@ static void check_column(const ob_resource *r, const ob_column *c)
     if (c->gen && !(c->flags & OB_SERVER)) die(r->table, c->name, "a generated column must be server-set");
     if ((c->flags & OB_CUSTOMER_WRITE) && (c->flags & (OB_SERVER | OB_STAFF)))
         die(r->table, c->name, "customer-writable and server-set or staff-only at once");
+    if (c->stamp != OB_STAMP_NONE) {
+        if (!(c->flags & OB_SERVER)) die(r->table, c->name, "a stamped column must be server-set");
+        if (c->stamp == OB_STAMP_NOW && c->type != OB_F_TIMESTAMP) die(r->table, c->name, "a time stamp needs a timestamp");
+        if (c->stamp == OB_STAMP_ACTOR && !(c->type == OB_F_REF && !strcmp(c->ref, "users")) && c->type != OB_F_TEXT)
+            die(r->table, c->name, "an actor stamp needs a reference to users or text");
+        if (c->stamp_on && !r->fsm) die(r->table, c->name, "a stamp on a state needs a state machine");
+    } else if (c->stamp_on) {
+        die(r->table, c->name, "stamp_on without a stamp");
+    }
     if (c->image_of) {
         bool named = false;
         for (int j = 0; j < r->ncols; j++) named |= strcmp(r->cols[j].name, c->image_of) == 0;
@@ -90,6 +99,45 @@ static const ob_column *decl_col(const ob_resource *r, const char *name)
     for (int j = 0; name && j < r->ncols; j++)
         if (strcmp(r->cols[j].name, name) == 0) return &r->cols[j];
     return NULL;
+}
+
+/* Whether each item of a comma list is one of the enum's values. */
+static bool enum_list(const ob_enum *e, const char *list)
+{
+    for (const char *p = list; p && *p;) {
+        size_t n = strcspn(p, ",");
+        bool ok = false;
+        for (int k = 0; k < e->n; k++) ok |= strlen(e->values[k]) == n && !strncmp(e->values[k], p, n);
+        if (!ok) return false;
+        p += n;
+        if (*p) p++;
+    }
+    return true;
+}
+
+/* States, stamps and event fields are checked against the declaration. */
+static void check_fsm(const ob_resource *r, const ob_table *t)
+{
+    const ob_column *sc = t->cols[t->state_col];
+    if (sc->type != OB_F_ENUM) die(r->table, sc->name, "a state machine column must be an enum");
+    for (int i = 0; i < r->fsm->n; i++) {
+        const ob_transition *tr = &r->fsm->rows[i];
+        if ((strcmp(tr->from, "*") && !enum_list(sc->enm, tr->from)) || !enum_list(sc->enm, tr->to))
+            die(r->table, tr->event, "transition names a state its column's enum does not have");
+        for (const char *p = tr->fields; p && *p;) {
+            size_t n = strcspn(p, ",");
+            bool ok = false;
+            for (int j = 0; j < r->ncols; j++)
+                ok |= strlen(r->cols[j].name) == n && !strncmp(r->cols[j].name, p, n) &&
+                      !(r->cols[j].flags & OB_SERVER);
+            if (!ok) die(r->table, tr->event, "event field is not a client-writable column");
+            p += n;
+            if (*p) p++;
+        }
+    }
+    for (int j = 0; j < r->ncols; j++)
+        if (r->cols[j].stamp_on && !enum_list(sc->enm, r->cols[j].stamp_on))
+            die(r->table, r->cols[j].name, "stamp_on names a state the enum does not have");
 }
 
 static void check_ledger(const ob_resource *r)
@@ -176,6 +224,7 @@ static void build(void)
         if (r->ncustomer_rows > OB_ROW_RULES_MAX) die(r->table, NULL, "too many customer row rules");
         t->cols = cols;
         t->ncols = k;
+        if (r->fsm) check_fsm(r, t);
         if (r->since > schema_version) schema_version = r->since;
         for (int j = 0; j < r->nindexes; j++)
             if (r->indexes[j].since > schema_version) schema_version = r->indexes[j].since;

@@ -73,6 +73,13 @@ typedef struct ob_enum {
     static const char *const var##_values[] = {__VA_ARGS__};                                  \
     static const ob_enum var = {tname, var##_values, (int)(sizeof(var##_values) / sizeof(char *))}
 
+/* Values the engine writes into a server-set column (ob_column.stamp). */
+typedef enum ob_stamp {
+    OB_STAMP_NONE,
+    OB_STAMP_ACTOR,   /* the acting user's id (NULL for the system) */
+    OB_STAMP_NOW,     /* the request's clock reading */
+} ob_stamp;
+
 typedef struct ob_column {
     const char *name;
     ob_ftype type;
@@ -89,6 +96,9 @@ typedef struct ob_column {
     int since;                   /* schema version that added it (0 = with its table) */
     const char *gen;             /* generated column: SQL expression over this row's columns
                                   * (registry identifiers only); stored, read-only */
+    ob_stamp stamp;              /* written by the engine: on create, or see stamp_on */
+    const char *stamp_on;        /* state values (comma list) entering which the stamp is written;
+                                  * NULL: on create */
     const char *image_of;        /* JSON column holding a row image (audit old/new values): the column
                                   * of this row naming the imaged table. Readers see the image through
                                   * the imaged table's own secret, masking and audience declarations. */
@@ -113,13 +123,18 @@ typedef struct ob_check {
 
 /* State machine: the engine runs an event in one write transaction: it locks
  * the row, checks the current state is in `from` (comma list, "*" = any),
- * runs guard then effect, sets the state column and audits the change. */
+ * takes the declared fields from the body, sets the state column, writes the
+ * columns stamped on entering the new state, runs guard then effect, and
+ * audits the change. */
 typedef struct ob_transition {
     const char *event;
     const char *from;
     const char *to;
     int (*guard)(ob_ctx *ctx, const ob_row *row, ob_err *err);
     int (*effect)(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
+    const char *perm;            /* permission verb of this event; NULL: the machine's */
+    const char *fields;          /* comma list of columns the event's body may set, validated like a
+                                  * PATCH; NULL: the event takes no fields */
 } ob_transition;
 
 typedef struct ob_fsm {

@@ -60,6 +60,10 @@ static void column(ob_jsonw *w, const ob_column *c)
     flag(w, "staff_only", c->flags, OB_STAFF);
     flag(w, "customer_writable", c->flags, OB_CUSTOMER_WRITE);
     if (c->image_of) ob_jw_kstr(w, "row_image_of", c->image_of);
+    if (c->stamp != OB_STAMP_NONE) {
+        ob_jw_kstr(w, "stamp", c->stamp == OB_STAMP_NOW ? "now" : "actor");
+        if (c->stamp_on) ob_jw_kstr(w, "stamp_on", c->stamp_on);
+    }
     if (c->gen) ob_jw_kstr(w, "generated_as", c->gen);
     if (c->doc) ob_jw_kstr(w, "doc", c->doc);
     ob_jw_obj_close(w);
@@ -180,6 +184,11 @@ void ob_schema_json(ob_sb *out)
                 ob_jw_kstr(&w, "event", r->fsm->rows[k].event);
                 ob_jw_kstr(&w, "from", r->fsm->rows[k].from);
                 ob_jw_kstr(&w, "to", r->fsm->rows[k].to);
+                const char *pv = r->fsm->rows[k].perm ? r->fsm->rows[k].perm : r->fsm->perm ? r->fsm->perm : "edit";
+                char code[128];
+                snprintf(code, sizeof code, "%s.%s", r->perm, pv);
+                ob_jw_kstr(&w, "permission", code);
+                if (r->fsm->rows[k].fields) ob_jw_kstr(&w, "fields", r->fsm->rows[k].fields);
                 ob_jw_obj_close(&w);
             }
             ob_jw_arr_close(&w);

@@ -18,7 +18,6 @@ extern const ob_hooks ob_order_hooks;
 /* Orders: confirm, process, ship, deliver, return (permission orders.edit). */
 extern const ob_fsm ob_order_fsm;
 /* The cancel action (orders.cancel): from pending, confirmed or processing. */
-int ob_order_cancel(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
 
 /* Sales channels: connect stores {"credentials": {...}, "webhook_secret": ...}
  * (both write-only) and marks the channel active; disconnect removes them. */

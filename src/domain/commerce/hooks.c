@@ -22,13 +22,6 @@ static const char *who(const ob_ctx *ctx)
     return ctx->who ? ctx->who->user_id : NULL;
 }
 
-static int ledger_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
-{
-    (void)err;
-    ob_row_set_text(ctx->arena, row, "created_by", who(ctx));
-    return 0;
-}
-
 /* A ledger that loses entries no longer explains the stock it led to. */
 static int ledger_before_delete(ob_ctx *ctx, const ob_row *old, ob_err *err)
 {
@@ -37,7 +30,7 @@ static int ledger_before_delete(ob_ctx *ctx, const ob_row *old, ob_err *err)
     return ob_err_set(err, OB_E_METHOD, "stock ledger entries cannot be deleted: post a correcting entry");
 }
 
-const ob_hooks ob_ledger_hooks = {.before_create = ledger_before_create, .before_delete = ledger_before_delete};
+const ob_hooks ob_ledger_hooks = {.before_delete = ledger_before_delete};
 
 static int suggestion_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
@@ -53,7 +46,6 @@ const ob_hooks ob_suggestion_hooks = {.before_update = suggestion_before_update}
 
 static int po_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    ob_row_set_text(ctx->arena, row, "created_by", who(ctx));
     return ob_commerce_number(ctx, row, "po_number", "purchase_orders", "PO", err);
 }
 

@@ -41,7 +41,7 @@ static const ob_column po_cols[] = {
     {"total_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_SERVER | OB_SORT, .dflt = "0",
      .doc = "sum of the items' line totals, kept by the server"},
     {"notes", OB_F_TEXT, .max = 100000},
-    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER},
+    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER, .stamp = OB_STAMP_ACTOR},
 };
 static const ob_check po_checks[] = {{"po_expected_after_order", "expected_date", OB_CMP_GTE, "order_date"}};
 const ob_resource ob_res_purchase_orders = {

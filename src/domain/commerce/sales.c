@@ -77,10 +77,10 @@ static const ob_column order_cols[] = {
     {"payment_reference", OB_F_TEXT, .max = 255},
     {"order_date", OB_F_TIMESTAMP, .flags = OB_REQUIRED | OB_SORT, .dflt = "now",
      .doc = "when the buyer placed it (on the channel); now when not given"},
-    {"confirmed_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
-    {"shipped_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
-    {"delivered_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
-    {"cancelled_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
+    {"confirmed_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .stamp = OB_STAMP_NOW, .stamp_on = "confirmed"},
+    {"shipped_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .stamp = OB_STAMP_NOW, .stamp_on = "shipped"},
+    {"delivered_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .stamp = OB_STAMP_NOW, .stamp_on = "delivered"},
+    {"cancelled_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .stamp = OB_STAMP_NOW, .stamp_on = "cancelled"},
     {"notes", OB_F_TEXT, .max = 100000},
     {"tags", OB_F_JSON, .flags = OB_STAFF, .dflt = "[]"},
     {"metadata", OB_F_JSON, .flags = OB_STAFF, .dflt = "{}"},
@@ -91,13 +91,10 @@ static const ob_index order_idx[] = {
     {"-order_date"},
     {"customer_phone"},
 };
-static const ob_action order_actions[] = {
-    {"cancel", "cancel", ob_order_cancel, "cancel an order that has not shipped"},
-};
 const ob_resource ob_res_orders = {
     .table = "orders", .doc = "unified orders from every sales channel (001)",
     OB_COLS(order_cols), OB_INDEXES(order_idx), .perm = "orders", .customer_scope = "customer_id",
-    .fsm = &ob_order_fsm, .hooks = &ob_order_hooks, OB_ACTIONS(order_actions), .default_sort = "-order_date",
+    .fsm = &ob_order_fsm, .hooks = &ob_order_hooks, .default_sort = "-order_date",
 };
 
 OB_ENUM(sync_status, "channel_sync_status", "synced", "pending", "error");
@@ -157,7 +154,8 @@ static const ob_column history_cols[] = {
     {"order_id", OB_F_REF, .ref = "orders", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED},
     {"status", OB_F_ENUM, .enm = &order_status, .flags = OB_REQUIRED, .doc = "the status the order entered"},
     {"notes", OB_F_TEXT, .max = 100000},
-    {"created_by", OB_F_REF, .flags = OB_STAFF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .doc = "who changed it"},
+    {"created_by", OB_F_REF, .flags = OB_STAFF | OB_SERVER, .ref = "users", .on_delete = OB_DEL_SET_NULL, .stamp = OB_STAMP_ACTOR,
+     .doc = "who changed it"},
 };
 static const ob_index history_idx[] = {{"order_id,created_at"}};
 const ob_resource ob_res_order_status_history = {

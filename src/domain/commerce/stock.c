@@ -76,7 +76,7 @@ static const ob_column txn_cols[] = {
     {"reference_id", OB_F_TEXT, .max = 36, .flags = OB_LOWER | OB_INDEXED,
      .doc = "id of the order, purchase order, shipment ... named by reference_type"},
     {"notes", OB_F_TEXT, .max = 100000},
-    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER,
+    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER, .stamp = OB_STAMP_ACTOR,
      .doc = "the user who posted it"},
 };
 static const ob_index txn_idx[] = {{"inventory_id,created_at"}};

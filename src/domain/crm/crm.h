@@ -8,10 +8,8 @@
 /* Fills file_name from file_path and uploaded_by from the caller when absent. */
 extern const ob_hooks ob_customer_document_hooks;
 /* Records who gave the tag. */
-extern const ob_hooks ob_tag_assignment_hooks;
 /* Fills created_by from the caller when absent. */
 extern const ob_hooks ob_communication_hooks;
 /* Records who entered the points. */
-extern const ob_hooks ob_loyalty_point_hooks;
 
 #endif

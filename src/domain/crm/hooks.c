@@ -17,12 +17,6 @@ static void default_to_caller(ob_ctx *ctx, ob_row *row, const char *col)
         ob_row_set_text(ctx->arena, row, col, ctx->who->user_id);
 }
 
-/* Server-set author columns: always the caller. */
-static void stamp_caller(ob_ctx *ctx, ob_row *row, const char *col)
-{
-    ob_row_set_text(ctx->arena, row, col, ctx->who ? ctx->who->user_id : NULL);
-}
-
 /* The file name is what follows the last '/' or '\' of the path (the whole
  * path when it has none; nothing when the path ends in a separator). */
 static void default_file_name(ob_ctx *ctx, ob_row *row)
@@ -45,16 +39,6 @@ static int document_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 
 const ob_hooks ob_customer_document_hooks = {.before_create = document_before_create};
 
-static int assignment_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
-{
-    (void)err;
-    stamp_caller(ctx, row, "assigned_by");
-    ob_row_set_text(ctx->arena, row, "assigned_at", ctx->now);
-    return 0;
-}
-
-const ob_hooks ob_tag_assignment_hooks = {.before_create = assignment_before_create};
-
 static int communication_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     (void)err;
@@ -64,11 +48,4 @@ static int communication_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 
 const ob_hooks ob_communication_hooks = {.before_create = communication_before_create};
 
-static int points_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
-{
-    (void)err;
-    stamp_caller(ctx, row, "created_by");
-    return 0;
-}
 
-const ob_hooks ob_loyalty_point_hooks = {.before_create = points_before_create};

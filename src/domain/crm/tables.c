@@ -79,14 +79,14 @@ static const ob_column tag_assignment_cols[] = {
     {"customer_id", OB_F_REF, .ref = "customers", .on_delete = OB_DEL_CASCADE,
      .flags = OB_REQUIRED | OB_IMMUTABLE},
     {"tag_id", OB_F_REF, .ref = "customer_tags", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED | OB_IMMUTABLE},
-    {"assigned_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED | OB_SERVER, .dflt = "now"},
-    {"assigned_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER},
+    {"assigned_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED | OB_SERVER, .stamp = OB_STAMP_NOW},
+    {"assigned_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER, .stamp = OB_STAMP_ACTOR},
 };
 static const ob_index tag_assignment_idx[] = {{"customer_id,tag_id", .unique = true}};
 const ob_resource ob_res_customer_tag_assignments = {
     .table = "customer_tag_assignments", .doc = "tags given to customers (003)",
     OB_COLS(tag_assignment_cols), OB_INDEXES(tag_assignment_idx), .perm = "crm", .flags = OB_RES_APPEND_ONLY,
-    .customer_scope = "customer_id", .hooks = &ob_tag_assignment_hooks,
+    .customer_scope = "customer_id",
 };
 
 static const ob_column communication_cols[] = {
@@ -161,11 +161,11 @@ static const ob_column loyalty_point_cols[] = {
     {"reference_id", OB_F_TEXT, .max = 36, .doc = "id of the record named by reference_type (an invoice)"},
     {"description", OB_F_TEXT, .max = 10000},
     {"expiry_date", OB_F_DATE, .flags = OB_SORT},
-    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER},
+    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER, .stamp = OB_STAMP_ACTOR},
 };
 static const ob_index loyalty_point_idx[] = {{"expiry_date,transaction_type"}};
 const ob_resource ob_res_customer_loyalty_points = {
     .table = "customer_loyalty_points", .doc = "ledger of loyalty points earned, redeemed and expired (003); never changed",
     OB_COLS(loyalty_point_cols), OB_INDEXES(loyalty_point_idx), .perm = "crm", .flags = OB_RES_APPEND_ONLY,
-    .customer_scope = "customer_id", .hooks = &ob_loyalty_point_hooks, .default_sort = "-created_at",
+    .customer_scope = "customer_id", .default_sort = "-created_at",
 };

@@ -47,20 +47,6 @@ static int fill_number(ob_ctx *ctx, ob_row *row, const char *col, const char *pr
     return 0;
 }
 
-/* A server-set "by" column: the signed-in user; required ones refuse a
- * writer without a user (the command line acting as the system). */
-static int fill_user(ob_ctx *ctx, ob_row *row, const char *col, bool required, ob_err *err)
-{
-    const char *uid = ctx->who ? ctx->who->user_id : NULL;
-    if (!uid && required) {
-        ob_err_set(err, OB_E_UNPROCESSABLE, "\"%s\" needs a signed-in user", col);
-        snprintf(err->field, sizeof err->field, "%s", col);
-        return -1;
-    }
-    ob_row_set_text(ctx->arena, row, col, uid);
-    return 0;
-}
-
 static bool same_text(const char *a, const char *b)
 {
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
@@ -68,18 +54,10 @@ static bool same_text(const char *a, const char *b)
 
 static int service_request_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    if (fill_number(ctx, row, "request_number", "SR", err) != 0) return -1;
-    return fill_user(ctx, row, "created_by", true, err);
+    return fill_number(ctx, row, "request_number", "SR", err);
 }
 
 const ob_hooks ob_service_request_hooks = {.before_create = service_request_before_create};
-
-static int request_document_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
-{
-    return fill_user(ctx, row, "uploaded_by", false, err);
-}
-
-const ob_hooks ob_request_document_hooks = {.before_create = request_document_before_create};
 
 /* Copy `from` of the row `ref_col` points at into `text_col`, when the
  * client did not give the text (or changed the reference but not the text). */
@@ -197,16 +175,4 @@ static int ndr_record_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 
 const ob_hooks ob_ndr_record_hooks = {.before_create = ndr_record_before_create};
 
-static int ndr_action_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
-{
-    return fill_user(ctx, row, "performed_by", true, err);
-}
 
-const ob_hooks ob_ndr_action_hooks = {.before_create = ndr_action_before_create};
-
-static int ndr_remark_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
-{
-    return fill_user(ctx, row, "created_by", true, err);
-}
-
-const ob_hooks ob_ndr_remark_hooks = {.before_create = ndr_remark_before_create};

@@ -13,7 +13,6 @@
  * is the signed-in user. */
 extern const ob_hooks ob_service_request_hooks;
 /* request_documents: uploaded_by is the signed-in user. */
-extern const ob_hooks ob_request_document_hooks;
 /* queue_numbers: queue_number (Q-000001) when not given; the service_center
  * and service_type texts follow service_center_id / service_type_id when the
  * client leaves them out. */
@@ -27,9 +26,7 @@ extern const ob_hooks ob_tracking_event_hooks;
 /* ndr_records: ndr_number (NDR-000001) and order_id from the shipment. */
 extern const ob_hooks ob_ndr_record_hooks;
 /* ndr_actions: performed_by is the signed-in user. */
-extern const ob_hooks ob_ndr_action_hooks;
 /* ndr_remarks: created_by is the signed-in user. */
-extern const ob_hooks ob_ndr_remark_hooks;
 
 /* Seed rows (listed in domain/seeds.def): 000's three service types in each
  * tenant, 001's five courier types in the control database. */

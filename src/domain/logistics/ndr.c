@@ -60,24 +60,24 @@ static const ob_column ndr_action_cols[] = {
     {"reattempt_date", OB_F_DATE},
     {"new_address", OB_F_JSON, .flags = OB_MASKED, .mask = OB_MASK_ADDRESS},
     {"new_phone", OB_F_TEXT, .max = 20, .flags = OB_MASKED, .mask = OB_MASK_PHONE},
-    {"performed_by", OB_F_REF, .ref = "users", .flags = OB_REQUIRED | OB_SERVER, .doc = "the signed-in user"},
+    {"performed_by", OB_F_REF, .ref = "users", .flags = OB_REQUIRED | OB_SERVER, .stamp = OB_STAMP_ACTOR, .doc = "the signed-in user"},
     {"performed_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED | OB_SORT, .dflt = "now"},
     {"metadata", OB_F_JSON, .dflt = "{}"},
 };
 const ob_resource ob_res_ndr_actions = {
     .table = "ndr_actions", .doc = "calls, messages and reattempt requests made on an NDR case (001)",
     OB_COLS(ndr_action_cols), .perm = "ndr", .perm_create = "ndr.action", .perm_edit = "ndr.action",
-    .hooks = &ob_ndr_action_hooks, .default_sort = "performed_at",
+    .default_sort = "performed_at",
 };
 
 static const ob_column ndr_remark_cols[] = {
     {"ndr_id", OB_F_REF, .ref = "ndr_records", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED},
     {"remark", OB_F_TEXT, .max = 100000, .flags = OB_REQUIRED | OB_SEARCH},
     {"is_internal", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
-    {"created_by", OB_F_REF, .ref = "users", .flags = OB_REQUIRED | OB_SERVER, .doc = "the signed-in user"},
+    {"created_by", OB_F_REF, .ref = "users", .flags = OB_REQUIRED | OB_SERVER, .stamp = OB_STAMP_ACTOR, .doc = "the signed-in user"},
 };
 const ob_resource ob_res_ndr_remarks = {
     .table = "ndr_remarks", .doc = "remarks on an NDR case (001)",
-    OB_COLS(ndr_remark_cols), .perm = "ndr", .flags = OB_RES_APPEND_ONLY, .hooks = &ob_ndr_remark_hooks,
+    OB_COLS(ndr_remark_cols), .perm = "ndr", .flags = OB_RES_APPEND_ONLY,
     .default_sort = "created_at",
 };

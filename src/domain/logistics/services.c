@@ -79,7 +79,8 @@ static const ob_column service_request_cols[] = {
     {"expected_completion_date", OB_F_DATE, .flags = OB_CUSTOMER_WRITE | OB_SORT, .doc = "not before requested_date"},
     {"actual_completion_date", OB_F_DATE},
     {"assigned_to", OB_F_REF, .flags = OB_STAFF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
-    {"created_by", OB_F_REF, .ref = "users", .flags = OB_STAFF | OB_REQUIRED | OB_SERVER, .doc = "the user who created it"},
+    {"created_by", OB_F_REF, .ref = "users", .flags = OB_STAFF | OB_REQUIRED | OB_SERVER, .stamp = OB_STAMP_ACTOR,
+     .doc = "the user who created it"},
     {"approved_by", OB_F_REF, .flags = OB_STAFF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
     {"approved_at", OB_F_TIMESTAMP},
     {"completed_by", OB_F_REF, .flags = OB_STAFF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
@@ -112,7 +113,7 @@ static const ob_column request_document_cols[] = {
     {"file_size", OB_F_INT, .flags = OB_CUSTOMER_WRITE | OB_HAS_MIN, .min = 0, .doc = "bytes"},
     {"mime_type", OB_F_TEXT, .flags = OB_CUSTOMER_WRITE, .max = 100},
     {"file_hash", OB_F_TEXT, .flags = OB_CUSTOMER_WRITE, .max = 64, .doc = "SHA-256, hex"},
-    {"uploaded_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER},
+    {"uploaded_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER, .stamp = OB_STAMP_ACTOR},
     {"verified_by", OB_F_REF, .flags = OB_STAFF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
     {"verified_at", OB_F_TIMESTAMP},
     {"rejection_reason", OB_F_TEXT, .max = 500},
@@ -121,7 +122,7 @@ static const ob_column request_document_cols[] = {
 const ob_resource ob_res_request_documents = {
     .table = "request_documents", .doc = "documents a service request needs or has (000 ERD)",
     OB_COLS(request_document_cols), .perm = "services", .customer_scope = "service_request_id.customer_id",
-    .hooks = &ob_request_document_hooks, .default_sort = "created_at",
+    .default_sort = "created_at",
 };
 
 static const ob_column queue_number_cols[] = {
