@@ -79,6 +79,10 @@ def render(schema):
             if t.get("checks"):
                 lines += ["", "Checks: " + "; ".join(f"{k['name']}: {k['left']} {k['op']} {k['right']}"
                                                      for k in t["checks"])]
+            for a in t.get("actions", []):
+                fields = ", ".join(f"`{c['name']}` ({type_text(c)}" + (", required" if not c["nullable"] else "") + ")"
+                                   for c in a["input"]) or "no fields"
+                lines += ["", f"Action `{a['verb']}` ({a['permission']}): {a.get('doc', '')}; takes {fields}."]
             if t.get("ledger"):
                 lg = t["ledger"]
                 moves = "; ".join((f"{m['when']}: " if m.get("when") else "") +

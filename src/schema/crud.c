@@ -257,8 +257,24 @@ int ob_crud_action(ob_ctx *ctx, const ob_table *t, const char *id, const char *v
     ob_row *old;
     if (ob_sql_load(ctx, t, id, &old, err) != 0) return -1;
     ob_row *row = ob_row_copy(ctx->arena, old);
-    ctx->body = body;
+    ctx->input = NULL;
     if (act) {
+        const ob_table *it = t->inputs ? t->inputs[act - t->res->actions] : NULL;
+        if (it) {
+            ob_row *in = ob_row_new(ctx->arena, it);
+            json_t *empty = body ? NULL : json_object();
+            int rc = ob_validate_body(ctx, it, body ? body : empty, in, true, err);
+            if (rc == 0) rc = ob_validate_row(ctx, in, err);
+            json_decref(empty);
+            if (rc != 0) return -1;
+            ctx->input = in;
+        } else if (body && json_object_size(body) > 0) {
+            /* an action that declares no input takes no fields */
+            const char *key = json_object_iter_key(json_object_iter(body));
+            ob_err_set(err, OB_E_UNKNOWN_FIELD, "the %s action takes no field \"%.60s\"", verb, key);
+            snprintf(err->field, sizeof err->field, "%.60s", key);
+            return -1;
+        }
         if (act->run(ctx, old, row, err) != 0) return -1;
     } else {
         const char *state = old->v[t->state_col].s;

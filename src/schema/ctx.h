@@ -51,7 +51,7 @@ typedef struct ob_ctx {
     const char *request_id;
     int64_t now_ms;
     char now[OB_TS_LEN];      /* ob_ts_format(now_ms): one clock reading per request */
-    json_t *body;             /* action body (may be NULL) */
+    const struct ob_row *input; /* an action's declared input, validated (NULL when it declares none) */
     int mask_state;           /* 0: not loaded, 1: loaded (mask_bits valid) */
     unsigned mask_bits;       /* bit k set: mask kind k is masked for this principal */
 } ob_ctx;

@@ -101,6 +101,48 @@ static const ob_column *decl_col(const ob_resource *r, const char *name)
     return NULL;
 }
 
+/* Each action's declared input as a table of its own (no implicit columns),
+ * so the validator that reads request bodies reads action bodies too. */
+static const ob_table *const *build_inputs(const ob_resource *r)
+{
+    const ob_table **inputs = calloc((size_t)r->nactions, sizeof *inputs);
+    if (!inputs) abort();
+    for (int a = 0; a < r->nactions; a++) {
+        const ob_action *act = &r->actions[a];
+        if (!act->input) continue;
+        ob_table *it = calloc(1, sizeof *it);
+        ob_resource *ir = calloc(1, sizeof *ir);
+        const ob_column **cols = calloc((size_t)act->ninput, sizeof *cols);
+        if (!it || !ir || !cols) abort();
+        size_t n = strlen(r->table) + strlen(act->verb) + 2;
+        char *name = malloc(n);
+        if (!name) abort();
+        snprintf(name, n, "%s.%s", r->table, act->verb);
+        /* a resource of its own: none of the table's checks, scope or hooks apply */
+        ir->table = name;
+        ir->doc = act->doc;
+        ir->cols = act->input;
+        ir->ncols = act->ninput;
+        ir->perm = r->perm;
+        ir->scope = r->scope;
+        ir->flags = OB_RES_NO_API;
+        it->res = ir;
+        it->name = name;
+        it->id_col = it->created_col = it->updated_col = it->version_col = it->deleted_col = it->state_col = -1;
+        for (int j = 0; j < act->ninput; j++) {
+            const ob_column *c = &act->input[j];
+            check_column(r, c);
+            if (c->flags & (OB_SERVER | OB_SEARCH | OB_UNIQUE | OB_INDEXED) || c->gen || c->stamp)
+                die(name, c->name, "an action input is a plain field (no server, search, unique or index flags)");
+            cols[j] = c;
+        }
+        it->cols = cols;
+        it->ncols = act->ninput;
+        inputs[a] = it;
+    }
+    return inputs;
+}
+
 /* Whether each item of a comma list is one of the enum's values. */
 static bool enum_list(const ob_enum *e, const char *list)
 {
@@ -224,6 +266,7 @@ static void build(void)
         if (r->ncustomer_rows > OB_ROW_RULES_MAX) die(r->table, NULL, "too many customer row rules");
         t->cols = cols;
         t->ncols = k;
+        if (r->nactions) t->inputs = build_inputs(r);
         if (r->fsm) check_fsm(r, t);
         if (r->since > schema_version) schema_version = r->since;
         for (int j = 0; j < r->nindexes; j++)

@@ -28,7 +28,7 @@ typedef enum ob_ftype {
     OB_F_BOOL,
     OB_F_TIMESTAMP, /* RFC 3339 UTC with milliseconds */
     OB_F_DATE,      /* YYYY-MM-DD */
-    OB_F_JSON,      /* any JSON value, stored as text */
+    OB_F_JSON,      /* any JSON value, stored as text; with OB_HAS_MIN: an object of at least .min members */
     OB_F_ENUM,      /* one of .enm values, stored lower case */
     OB_F_REF,       /* id of a row in .ref (same database) */
     OB_F_ID,        /* the primary key (implicit) */
@@ -163,7 +163,12 @@ typedef struct ob_action {
     const char *perm;            /* permission verb, e.g. "edit" -> "<module>.edit" */
     int (*run)(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
     const char *doc;
+    const ob_column *input;      /* the body's fields, validated like a create (types, required,
+                                  * defaults, references) into ctx->input before run(); a body
+                                  * naming anything else is 400. NULL: the action takes no body. */
+    int ninput;
 } ob_action;
+#define OB_INPUT(arr) .input = (arr), .ninput = (int)(sizeof(arr) / sizeof((arr)[0]))
 
 /* Bounded ledgers. The entries of a ledger table move balance columns of the
  * parent row their `parent` column references, in the entry's own write
@@ -262,7 +267,8 @@ typedef struct ob_resource {
 #define OB_CHECKS(arr) .checks = (arr), .nchecks = (int)(sizeof(arr) / sizeof((arr)[0]))
 
 /* Runtime view of a resource: implicit columns followed by declared ones. */
-typedef struct ob_table {
+typedef struct ob_table ob_table;
+struct ob_table {
     const ob_resource *res;
     const char *name;
     const ob_column *const *cols; /* all columns, implicit first */
@@ -271,7 +277,8 @@ typedef struct ob_table {
     int nsearch;                  /* searchable columns */
     int state_col;                /* fsm column or -1 */
     int ngen;                     /* generated columns (rows are re-read after writes) */
-} ob_table;
+    const ob_table *const *inputs; /* per action (res->actions): its input as a table, or NULL */
+};
 
 /* Writes the record of a change (the audit row) inside the change's
  * transaction; old or row is NULL for a create or a delete. */

@@ -103,6 +103,25 @@ void ob_schema_json(ob_sb *out)
         ob_jw_kbool(&w, "read_only", (r->flags & OB_RES_READONLY) != 0);
         ob_jw_kbool(&w, "soft_delete", (r->flags & OB_RES_SOFT_DELETE) != 0);
         if (r->customer_scope) ob_jw_kstr(&w, "customer_scope", r->customer_scope);
+        if (r->nactions) {
+            ob_jw_key(&w, "actions");
+            ob_jw_arr_open(&w);
+            for (int k = 0; k < r->nactions; k++) {
+                const ob_action *a = &r->actions[k];
+                char code[128];
+                snprintf(code, sizeof code, "%s.%s", r->perm, a->perm);
+                ob_jw_obj_open(&w);
+                ob_jw_kstr(&w, "verb", a->verb);
+                ob_jw_kstr(&w, "permission", code);
+                if (a->doc) ob_jw_kstr(&w, "doc", a->doc);
+                ob_jw_key(&w, "input");
+                ob_jw_arr_open(&w);
+                for (int j = 0; j < a->ninput; j++) column(&w, &a->input[j]);
+                ob_jw_arr_close(&w);
+                ob_jw_obj_close(&w);
+            }
+            ob_jw_arr_close(&w);
+        }
         if (r->ledger) {
             static const char *const cmp[] = {"=", "<>", "<", "<=", ">", ">="};
             const ob_ledger *l = r->ledger;

@@ -118,6 +118,8 @@ int ob_value_from_json(ob_arena *a, const ob_column *c, json_t *j, ob_value *v, 
         *v = ob_v_bool(json_is_true(j));
         return 0;
     case OB_F_JSON: {
+        if ((c->flags & OB_HAS_MIN) && (!json_is_object(j) || (int64_t)json_object_size(j) < c->min))
+            return *problem = c->min > 0 ? "must be a non-empty object" : "must be an object", -1;
         char *dump = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
         if (!dump) return *problem = "cannot be stored", -1;
         size_t n = strlen(dump);

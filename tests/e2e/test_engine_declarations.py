@@ -84,3 +84,18 @@ def test_columns_are_stamped_by_declaration(acme_owner, login):
     assert s["confirmed_at"] == c["confirmed_at"] and h.TS_RE.match(s["shipped_at"])
     (first, *rest) = h.rows_where(acme_owner, "order_status_history", order_id=o["id"])
     assert all(r["created_by"] == owner_id for r in [first, *rest])
+
+
+def test_action_input_is_declared_and_validated(acme_owner):
+    cust = h.create_customer(acme_owner)
+    t = h.create_ticket(acme_owner, cust["id"])
+    url = f"{API}/tickets/{t['id']}/assign"
+    h.expect_error(acme_owner.post(url, json={"agent": "x"}), 400, "unknown_field", "agent")
+    h.expect_error(acme_owner.post(url, json={"agent_id": "not-an-id"}), 400, "validation_failed", "agent_id")
+    h.expect_error(acme_owner.post(url, json={"agent_id": h.MISSING_ID}), 422, "unprocessable", "agent_id")
+    assert h.get(acme_owner, "tickets", t["id"]) == t
+    # an action that declares no input takes no fields
+    ch = h.create(acme_owner, "sales_channels", {"channel_type_code": "shopify", "name": "Shop " + h.uniq()})
+    h.expect_error(acme_owner.post(f"{API}/sales_channels/{ch['id']}/disconnect", json={"now": True}),
+                   400, "unknown_field", "now")
+    assert h.get(acme_owner, "sales_channels", ch["id"]) == ch

@@ -27,9 +27,14 @@ static const ob_column channel_cols[] = {
     {"webhook_secret", OB_F_TEXT, .max = 255, .flags = OB_SECRET | OB_SERVER,
      .doc = "verifies the channel's webhooks; set by the connect action, never shown"},
 };
+static const ob_column channel_connect_input[] = {
+    {"credentials", OB_F_JSON, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 1,
+     .doc = "the channel's API credentials, an object; stored, never shown"},
+    {"webhook_secret", OB_F_TEXT, .max = 255, .doc = "the secret inbound webhooks are signed with"},
+};
 static const ob_action channel_actions[] = {
-    {"connect", "connect", ob_channel_connect,
-     "store credentials ({\"credentials\": {...}, \"webhook_secret\": \"...\"}) and mark the channel active"},
+    {"connect", "connect", ob_channel_connect, "store credentials and mark the channel active",
+     OB_INPUT(channel_connect_input)},
     {"disconnect", "disconnect", ob_channel_disconnect, "remove the credentials and mark the channel disconnected"},
 };
 const ob_resource ob_res_sales_channels = {

@@ -72,8 +72,12 @@ static const ob_index ticket_idx[] = {
     {"assigned_agent_id", .where = "assigned_agent_id IS NOT NULL"},
     {"created_at"},
 };
+static const ob_column ticket_assign_input[] = {
+    {"agent_id", OB_F_REF, .ref = "users", .doc = "the agent to assign; absent: the least-loaded active agent"},
+};
 static const ob_action ticket_actions[] = {
-    {"assign", "assign", ob_ticket_assign, "assign to an agent (agent_id) or to the least-loaded agent ({})"},
+    {"assign", "assign", ob_ticket_assign, "assign to an agent (agent_id) or to the least-loaded agent ({})",
+     OB_INPUT(ticket_assign_input)},
 };
 const ob_resource ob_res_tickets = {
     .table = "tickets", .doc = "support tickets raised by or for customers",

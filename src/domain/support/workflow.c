@@ -208,23 +208,7 @@ int ob_ticket_assign(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
     if (!ob_ticket_status_active(ob_row_text(old, "status")))
         return ob_err_set(err, OB_E_BAD_STATE, "a ticket that is \"%s\" cannot be assigned", ob_row_text(old, "status"));
-    json_t *body = ctx->body;
-    const char *key;
-    json_t *val;
-    const char *agent_id = NULL;
-    if (body)
-        json_object_foreach(body, key, val) {
-            if (strcmp(key, "agent_id") != 0) {
-                ob_err_set(err, OB_E_UNKNOWN_FIELD, "unknown field \"%.60s\"", key);
-                snprintf(err->field, sizeof err->field, "%s", key);
-                return -1;
-            }
-            if (!json_is_string(val) || !ob_uuid_valid(json_string_value(val))) {
-                ob_err_set(err, OB_E_VALIDATION, NULL);
-                return ob_err_field_add(err, "agent_id", "must be a record id");
-            }
-            agent_id = ob_ascii_lower(ctx->arena, json_string_value(val));
-        }
+    const char *agent_id = ob_row_text(ctx->input, "agent_id"); /* validated: an existing user or absent */
     char picked[OB_UUID_LEN];
     if (agent_id) {
         int64_t n = 0;
