@@ -20,6 +20,8 @@ static const command commands[] = {
     {"schema", ob_cmd_schema, "print the registry (--json)"},
     {"demo", ob_cmd_demo, "create the demo tenants and data"},
     {"check-ledgers", ob_cmd_check_ledgers, "verify every ledger balance against its entries"},
+    {"worker", ob_cmd_worker, "run background job workers without HTTP"},
+    {"job", ob_cmd_job, "enqueue a background job"},
     {"version", ob_cmd_version, "print the version"},
 };
 

@@ -57,5 +57,18 @@ int ob_cmd_schema(int argc, char **argv);
 int ob_cmd_version(int argc, char **argv);
 int ob_cmd_demo(int argc, char **argv);
 int ob_cmd_check_ledgers(int argc, char **argv);
+int ob_cmd_worker(int argc, char **argv);
+int ob_cmd_job(int argc, char **argv);
+
+/* The job worker options serve and worker share, and their parsing. */
+#define OB_CLI_JOB_OPTS                                                                                   \
+    {"--workers", "OPSBASE_WORKERS", "1", false, "background job worker threads (0: none in this process)"}, \
+    {"--job-poll-ms", "OPSBASE_JOB_POLL_MS", "1000", false, "how often workers look for due jobs"},        \
+    {"--job-lease", "OPSBASE_JOB_LEASE", "300", false,                                                     \
+     "seconds a claimed job is a worker's before another may run it again"},                               \
+    {"--job-backoff-ms", "OPSBASE_JOB_BACKOFF_MS", "1000", false, "first retry delay of a failed job (doubles)"}
+struct ob_jobs_opts;
+/* Returns 0, or 2 after printing a usage error. */
+int ob_cli_job_opts(const ob_cmd_spec *spec, const ob_args *a, struct ob_jobs_opts *out);
 
 #endif

@@ -8,6 +8,7 @@
 #include "base/base.h"
 #include "cli/cli.h"
 #include "http/http.h"
+#include "jobs/jobs.h"
 #include "platform/tenants.h"
 #include "schema/ddl.h"
 #include "base/banned.h"
@@ -26,6 +27,7 @@ static const ob_opt opts[] = {
      "most connections open at once from one client address"},
     {"--log-level", "OPSBASE_LOG_LEVEL", "info", false, "debug, info, warn, error or off"},
     {"--synchronous", "OPSBASE_SYNCHRONOUS", "full", false, "full, normal or off (durability of commits)"},
+    OB_CLI_JOB_OPTS,
 };
 static const ob_cmd_spec spec = {"opsbase serve [--data DIR] [--listen HOST:PORT] [options]",
                                  "Start the HTTP server on the data directory (created and migrated if needed).",
@@ -77,6 +79,8 @@ int ob_cmd_serve(int argc, char **argv)
         return ob_cli_usage_error(&spec, "--listen must be HOST:PORT, e.g. 127.0.0.1:8080");
     if (strcmp(sync, "full") && strcmp(sync, "normal") && strcmp(sync, "off"))
         return ob_cli_usage_error(&spec, "--synchronous must be full, normal or off");
+    ob_jobs_opts jo;
+    if ((rc = ob_cli_job_opts(&spec, &a, &jo)) != 0) return rc;
     ob_log_set_level(level);
 
     ob_err err;
@@ -110,6 +114,13 @@ int ob_cmd_serve(int argc, char **argv)
         ob_store_close(store);
         return ob_cli_fail(&err);
     }
+    ob_jobs *jobs = NULL;
+    if (jo.workers > 0 && ob_jobs_start(&jobs, store, &jo, &err) != 0) {
+        ob_http_stop(http);
+        ob_app_release(&app);
+        ob_store_close(store);
+        return ob_cli_fail(&err);
+    }
     char url[128], count[16];
     snprintf(url, sizeof url, "http://%s", ho.listen);
     snprintf(count, sizeof count, "%d", ntenants);
@@ -118,6 +129,7 @@ int ob_cmd_serve(int argc, char **argv)
     sigwait(&set, &sig);
     ob_log(OB_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     ob_http_stop(http);
+    ob_jobs_stop(jobs); /* after HTTP: no new request enqueues; running jobs finish */
     ob_app_release(&app);
     ob_store_close(store);
     return 0;

@@ -3,6 +3,7 @@
 #include "audit/audit.h"
 #include "base/base.h"
 #include "domain/domains.h"
+#include "domain/work/work.h"
 #include "base/banned.h"
 
 static const ob_resource *const declared[] = {
@@ -15,4 +16,5 @@ void ob_domain_register(void)
 {
     ob_registry_use(declared, (int)OB_ARRAY_LEN(declared), ob_audit_change);
     ob_registry_init();
+    ob_work_register();
 }

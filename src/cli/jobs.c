@@ -1,0 +1,125 @@
+/* jobs.c - opsbase worker (job workers without HTTP) and opsbase job enqueue. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "cli/cli.h"
+#include "jobs/jobs.h"
+#include "platform/tenants.h"
+#include "base/banned.h"
+
+int ob_cli_job_opts(const ob_cmd_spec *spec, const ob_args *a, ob_jobs_opts *out)
+{
+    int64_t workers, poll, lease, backoff;
+    if (ob_parse_i64(ob_cli_get(spec, a, "--workers"), &workers) != 0 || workers < 0 || workers > 64)
+        return ob_cli_usage_error(spec, "--workers must be 0 to 64");
+    if (ob_parse_i64(ob_cli_get(spec, a, "--job-poll-ms"), &poll) != 0 || poll < 10 || poll > 600000)
+        return ob_cli_usage_error(spec, "--job-poll-ms must be 10 to 600000");
+    if (ob_parse_i64(ob_cli_get(spec, a, "--job-lease"), &lease) != 0 || lease < 1 || lease > 86400)
+        return ob_cli_usage_error(spec, "--job-lease must be 1 to 86400 seconds");
+    if (ob_parse_i64(ob_cli_get(spec, a, "--job-backoff-ms"), &backoff) != 0 || backoff < 1 || backoff > 3600000)
+        return ob_cli_usage_error(spec, "--job-backoff-ms must be 1 to 3600000");
+    *out = (ob_jobs_opts){.workers = (int)workers, .poll_ms = (int)poll, .lease_s = (int)lease,
+                          .backoff_ms = (int)backoff};
+    return 0;
+}
+
+static const ob_opt worker_opts[] = {
+    {"--data", "OPSBASE_DATA", "./data", false, "data directory"},
+    {"--db", "OPSBASE_DB", NULL, false, "postgres://USER@HOST:PORT/DB instead of the embedded database"},
+    OB_CLI_JOB_OPTS,
+};
+static const ob_cmd_spec worker_spec = {
+    "opsbase worker [--data DIR] [--workers N] [options]",
+    "Run background job workers without serving HTTP, until SIGINT or SIGTERM.", worker_opts,
+    (int)OB_ARRAY_LEN(worker_opts), 0, 0};
+
+int ob_cmd_worker(int argc, char **argv)
+{
+    ob_args a;
+    int rc = ob_cli_parse(&worker_spec, argc, argv, &a);
+    if (rc) return rc == 1 ? 0 : rc;
+    ob_jobs_opts jo;
+    if ((rc = ob_cli_job_opts(&worker_spec, &a, &jo)) != 0) return rc;
+    if (jo.workers == 0) return ob_cli_usage_error(&worker_spec, "--workers must be at least 1 here");
+    ob_err err;
+    ob_store *store;
+    ob_store_opts so = {.data_dir = a.val[0], .url = a.val[1]};
+    if (ob_store_open(&store, &so, &err) != 0) return ob_cli_fail(&err);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    ob_jobs *jobs;
+    if (ob_jobs_start(&jobs, store, &jo, &err) != 0) {
+        ob_store_close(store);
+        return ob_cli_fail(&err);
+    }
+    ob_log(OB_LOG_INFO, "workers started", NULL);
+    int sig = 0;
+    sigwait(&set, &sig);
+    ob_jobs_stop(jobs);
+    ob_store_close(store);
+    return 0;
+}
+
+static const ob_opt job_opts[] = {
+    {"--data", "OPSBASE_DATA", "./data", false, "data directory"},
+    {"--db", "OPSBASE_DB", NULL, false, "postgres://USER@HOST:PORT/DB instead of the embedded database"},
+    {"--tenant", NULL, NULL, false, "the tenant"},
+    {"--kind", NULL, NULL, false, "the kind of job (ledgers.check, system.sleep, system.fail)"},
+    {"--payload", NULL, "{}", false, "the job's input, a JSON object"},
+    {"--max-attempts", NULL, "8", false, "runs before the job is dead"},
+};
+static const ob_cmd_spec job_spec = {
+    "opsbase job enqueue --tenant T --kind K [--payload JSON] [--max-attempts N]",
+    "Put a job in a tenant's queue; the workers of a running server or worker run it.", job_opts,
+    (int)OB_ARRAY_LEN(job_opts), 1, 1};
+
+int ob_cmd_job(int argc, char **argv)
+{
+    ob_args a;
+    int rc = ob_cli_parse(&job_spec, argc, argv, &a);
+    if (rc) return rc == 1 ? 0 : rc;
+    if (strcmp(a.pos[0], "enqueue") != 0) return ob_cli_usage_error(&job_spec, "the only job command is enqueue");
+    const char *slug = ob_cli_get(&job_spec, &a, "--tenant"), *kind = ob_cli_get(&job_spec, &a, "--kind");
+    if (!slug || !kind) return ob_cli_usage_error(&job_spec, "--tenant and --kind are required");
+    int64_t max;
+    if (ob_parse_i64(ob_cli_get(&job_spec, &a, "--max-attempts"), &max) != 0 || max < 1 || max > 100)
+        return ob_cli_usage_error(&job_spec, "--max-attempts must be 1 to 100");
+    const char *payload = ob_cli_get(&job_spec, &a, "--payload");
+    json_error_t jerr;
+    json_t *pj = json_loads(payload, 0, &jerr);
+    bool obj = json_is_object(pj);
+    json_decref(pj);
+    if (!obj) return ob_cli_usage_error(&job_spec, "--payload must be a JSON object");
+    ob_err err;
+    ob_store *store;
+    ob_store_opts so = {.data_dir = a.val[0], .url = a.val[1]};
+    if (ob_store_open(&store, &so, &err) != 0) return ob_cli_fail(&err);
+    ob_arena ar;
+    ob_arena_init(&ar, 0);
+    ob_tenant_info *ti = NULL;
+    ob_conn *c;
+    rc = ob_db_acquire(store, NULL, NULL, OB_DB_READ, &c, &err);
+    if (rc == 0) {
+        rc = ob_tenant_lookup(c, &ar, slug, &ti, &err);
+        ob_db_release(c);
+    }
+    if (rc == 0 && (rc = ob_db_acquire(store, ti->slug, ti->id, OB_DB_WRITE, &c, &err)) == 0) {
+        ob_ctx ctx;
+        ob_ctx_system(&ctx, &ar, store, c, ti);
+        rc = ob_db_begin(c, &err);
+        if (rc == 0) rc = ob_job_enqueue(&ctx, kind, payload, (int)max, &err);
+        if (rc == 0) rc = ob_db_commit(c, &err);
+        else ob_db_rollback(c);
+        ob_db_release(c);
+    }
+    ob_arena_release(&ar);
+    ob_store_close(store);
+    if (rc != 0) return ob_cli_fail(&err);
+    printf("enqueued a %s job for %s\n", kind, slug);
+    return 0;
+}

@@ -1,0 +1,65 @@
+/* kinds.c - the kinds of background job the workers know. */
+#include <jansson.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "base/base.h"
+#include "domain/work/work.h"
+#include "schema/ledger.h"
+#include "base/banned.h"
+
+/* Verify every ledger of the tenant (what `opsbase check-ledgers` does), as a
+ * job a schedule or an operator can run; reports {"mismatches": N}. */
+static int ledgers_check(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err)
+{
+    (void)job;
+    int64_t total = 0;
+    for (int i = 0; i < ob_registry_count(); i++) {
+        const ob_table *t = ob_registry_at(i);
+        if (!t->res->ledger || t->res->scope != OB_SCOPE_TENANT) continue;
+        int64_t n = 0;
+        if (ob_ledger_check(ctx, t, NULL, NULL, &n, err) != 0) return -1;
+        total += n;
+    }
+    ob_sb_addf(result, "{\"mismatches\":%lld}", (long long)total);
+    if (total) return ob_err_set(err, OB_E_CONFLICT, "%lld ledger balance(s) differ from their entries", (long long)total);
+    return 0;
+}
+
+/* Wait {"ms": N} (at most 10 minutes), then succeed: a drill for the queue
+ * itself (a worker killed in the middle, leases, shutdown). */
+static int system_sleep(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err)
+{
+    (void)ctx;
+    const char *p = ob_row_text(job, "payload");
+    json_t *j = json_loads(p ? p : "{}", 0, NULL);
+    json_t *ms = json_object_get(j, "ms");
+    json_int_t n = json_is_integer(ms) ? json_integer_value(ms) : 0;
+    json_decref(j);
+    if (n < 0 || n > 600000) return ob_err_set(err, OB_E_UNPROCESSABLE, "ms must be 0 to 600000");
+    struct timespec ts = {.tv_sec = (time_t)(n / 1000), .tv_nsec = (long)(n % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0) continue;
+    ob_sb_addf(result, "{\"slept_ms\":%lld}", (long long)n);
+    return 0;
+}
+
+/* Always fails: a drill for retries, back-off and dead jobs (and the alerts
+ * an operator keys on them). */
+static int system_fail(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err)
+{
+    (void)ctx;
+    (void)job;
+    (void)result;
+    return ob_err_set(err, OB_E_UNPROCESSABLE, "this job fails by design");
+}
+
+static const ob_job_kind job_kinds[] = {
+    {"ledgers.check", false, ledgers_check, "verify every ledger balance against its entries"},
+    {"system.sleep", false, system_sleep, "wait payload.ms milliseconds (a drill)"},
+    {"system.fail", false, system_fail, "fail every time (a drill for retries and dead jobs)"},
+};
+
+void ob_work_register(void)
+{
+    ob_jobs_use(job_kinds, (int)OB_ARRAY_LEN(job_kinds));
+}

@@ -1,0 +1,63 @@
+/* jobs.h - the durable job queue of each tenant (table `jobs`).
+ *
+ * A job is enqueued in the transaction of the change that causes it, so it
+ * exists exactly when the change does (a transactional outbox). Workers claim
+ * due jobs with a lease, run them, and record the outcome: done, or queued
+ * again after an exponential back-off with jitter, or dead after
+ * max_attempts. A worker that dies mid-job leaves the job running with an
+ * expired lease; the next worker runs it again (at least once), and a job's
+ * database effects commit with its completion, guarded by the attempt it was
+ * claimed under, so a run that lost its lease changes nothing.
+ */
+#ifndef OB_JOBS_H
+#define OB_JOBS_H
+
+#include <stdbool.h>
+
+#include "base/strbuf.h"
+#include "schema/ctx.h"
+#include "schema/row.h"
+
+/* A kind of job. run() reports into result (a JSON value, or left empty).
+ * With writes, it runs on the tenant's writer inside the transaction that
+ * records the job done, so its changes and the completion commit together;
+ * without, on a reader, before that transaction (long waits belong here). */
+typedef struct ob_job_kind {
+    const char *name;
+    bool writes;
+    int (*run)(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
+    const char *doc;
+} ob_job_kind;
+
+/* The kinds the workers know (given once at start-up by the domain). */
+void ob_jobs_use(const ob_job_kind *kinds, int n);
+const ob_job_kind *ob_jobs_kind(const char *name);
+
+/* Enqueue a job in ctx's write transaction; payload_json NULL means {}.
+ * Unknown kinds are refused (422), so a typo cannot leave a job no worker
+ * takes. Wakes this process's workers. */
+int ob_job_enqueue(ob_ctx *ctx, const char *kind, const char *payload_json, int max_attempts, ob_err *err);
+
+/* Worker settings; zero fields take the defaults. */
+typedef struct ob_jobs_opts {
+    int workers;        /* threads (default 1) */
+    int poll_ms;        /* how often due jobs are looked for without a wake-up (default 1000) */
+    int lease_s;        /* how long a claim lasts before another worker may run the job (300) */
+    int backoff_ms;     /* first retry delay, doubled per attempt with jitter, capped at 1 h (1000) */
+} ob_jobs_opts;
+
+typedef struct ob_jobs ob_jobs;
+/* Start worker threads on the store; they sweep every tenant. */
+int ob_jobs_start(ob_jobs **out, ob_store *store, const ob_jobs_opts *o, ob_err *err);
+/* Stop them, letting running jobs finish. NULL is a no-op. */
+void ob_jobs_stop(ob_jobs *j);
+
+/* Run every due job of one tenant once (tests and `opsbase worker --once`);
+ * *ran receives how many ran. */
+int ob_jobs_run_due(ob_store *store, const char *slug, const ob_jobs_opts *o, int *ran, ob_err *err);
+
+/* The back-off before attempt n+1 after n failures, in ms: base * 2^(n-1),
+ * capped at an hour, with up to a quarter of it added at random. */
+int64_t ob_jobs_backoff_ms(int base_ms, int failures, uint32_t random);
+
+#endif

@@ -1,0 +1,138 @@
+/* worker.c - the worker threads: sweep every tenant for due jobs, then sleep
+ * until the poll interval passes or a job is enqueued in this process. Jobs
+ * enqueued by another process (a second server on the same data) are found
+ * by the next sweep. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/base.h"
+#include "jobs/jobs_int.h"
+#include "platform/tenants.h"
+#include "base/banned.h"
+
+static pthread_mutex_t wake_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake_cv = PTHREAD_COND_INITIALIZER;
+static uint64_t wake_seq;
+
+void ob_jobs_wake(void)
+{
+    pthread_mutex_lock(&wake_mu);
+    wake_seq++;
+    pthread_cond_broadcast(&wake_cv);
+    pthread_mutex_unlock(&wake_mu);
+}
+
+struct ob_jobs {
+    ob_store *store;
+    ob_jobs_opts o;
+    pthread_t *threads;
+    int nthreads;
+    _Atomic bool stop;
+};
+
+typedef struct slug_list {
+    ob_arena *a;
+    const char **v;
+    int n, cap;
+} slug_list;
+
+static int collect(const char *slug, const char *plan, const char *status, void *arg)
+{
+    (void)plan;
+    slug_list *l = arg;
+    if (strcmp(status, "active") != 0) return 0;
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 64;
+        const char **v = ob_arena_alloc(l->a, sizeof *v * (size_t)cap);
+        if (l->n) memcpy(v, l->v, sizeof *v * (size_t)l->n);
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = ob_arena_strdup(l->a, slug);
+    return 0;
+}
+
+/* One pass over every tenant; returns how many jobs ran. */
+static int sweep(ob_jobs *j)
+{
+    ob_arena a;
+    ob_arena_init(&a, 0);
+    slug_list l = {.a = &a};
+    ob_err err;
+    ob_conn *c;
+    int total = 0;
+    if (ob_db_acquire(j->store, NULL, NULL, OB_DB_READ, &c, &err) == 0) {
+        if (ob_tenant_each(c, collect, &l, &err) != 0) ob_log(OB_LOG_WARN, "jobs: cannot list tenants", "error", err.message, NULL);
+        ob_db_release(c);
+    }
+    for (int i = 0; i < l.n && !j->stop; i++) {
+        int ran = 0;
+        if (ob_jobs_run_due(j->store, l.v[i], &j->o, &ran, &err) != 0)
+            ob_log(OB_LOG_WARN, "jobs: sweep failed", "tenant", l.v[i], "error", err.message, NULL);
+        total += ran;
+    }
+    ob_arena_release(&a);
+    return total;
+}
+
+static void *worker_main(void *arg)
+{
+    ob_jobs *j = arg;
+    while (!j->stop) {
+        pthread_mutex_lock(&wake_mu);
+        uint64_t seen = wake_seq;
+        pthread_mutex_unlock(&wake_mu);
+        int ran = sweep(j);
+        if (ran > 0) continue; /* there may be more: sweep again at once */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        int64_t ns = until.tv_nsec + (int64_t)j->o.poll_ms * 1000000;
+        until.tv_sec += (time_t)(ns / 1000000000);
+        until.tv_nsec = (long)(ns % 1000000000);
+        pthread_mutex_lock(&wake_mu);
+        while (!j->stop && wake_seq == seen)
+            if (pthread_cond_timedwait(&wake_cv, &wake_mu, &until) == ETIMEDOUT) break;
+        pthread_mutex_unlock(&wake_mu);
+    }
+    return NULL;
+}
+
+int ob_jobs_start(ob_jobs **out, ob_store *store, const ob_jobs_opts *o, ob_err *err)
+{
+    ob_jobs *j = calloc(1, sizeof *j);
+    if (!j) return ob_err_set(err, OB_E_INTERNAL, "out of memory");
+    j->store = store;
+    j->o = *o;
+    if (j->o.workers <= 0) j->o.workers = 1;
+    if (j->o.poll_ms <= 0) j->o.poll_ms = 1000;
+    if (j->o.lease_s <= 0) j->o.lease_s = 300;
+    if (j->o.backoff_ms <= 0) j->o.backoff_ms = 1000;
+    j->threads = calloc((size_t)j->o.workers, sizeof *j->threads);
+    if (!j->threads) {
+        free(j);
+        return ob_err_set(err, OB_E_INTERNAL, "out of memory");
+    }
+    for (int i = 0; i < j->o.workers; i++) {
+        if (pthread_create(&j->threads[i], NULL, worker_main, j) != 0) {
+            j->o.workers = i;
+            ob_jobs_stop(j);
+            return ob_err_set(err, OB_E_INTERNAL, "cannot start a job worker");
+        }
+        j->nthreads++;
+    }
+    *out = j;
+    return 0;
+}
+
+void ob_jobs_stop(ob_jobs *j)
+{
+    if (!j) return;
+    j->stop = true;
+    ob_jobs_wake();
+    for (int i = 0; i < j->nthreads; i++) pthread_join(j->threads[i], NULL);
+    free(j->threads);
+    free(j);
+}
