@@ -7,6 +7,7 @@
 #include "auth/pcache.h"
 #include "auth/rbac.h"
 #include "auth/session.h"
+#include "auth/throttle.h"
 #include "base/base.h"
 #include "platform/tenants.h"
 #include "schema/sql.h"
@@ -56,22 +57,16 @@ static int record(ob_ctx *ctx, ob_login *in, const char *user_id, bool ok, const
     ctx->db = c;
     int rc = ob_db_begin(c, err);
     if (rc == 0 && user_id && !ok) {
-        /* count the failure and lock at the limit, atomically with the read */
-        char until[OB_TS_LEN];
-        ob_ts_format(ctx->now_ms + OB_LOGIN_LOCK_MS, until);
-        ob_value v[] = {ob_v_int(OB_LOGIN_MAX_FAILURES - 1), ob_v_text(until), ob_v_text(user_id)};
-        rc = ob_sql_run(ctx->db,
-                         "UPDATE users SET failed_login_attempts = failed_login_attempts + 1, locked_until = CASE "
-                         "WHEN failed_login_attempts >= ? THEN ? ELSE locked_until END WHERE id = ?",
-                         v, 3, err);
-        ob_registry_auth_changed(); /* a lock ends the user's sessions at once */
+        /* kept for administrators to read; it locks nothing (throttle.h) */
+        ob_value v[] = {ob_v_text(user_id)};
+        rc = ob_sql_run(ctx->db, "UPDATE users SET failed_login_attempts = failed_login_attempts + 1 WHERE id = ?",
+                        v, 1, err);
     }
     if (rc == 0 && ok) {
         ob_value v[] = {ob_v_text(ctx->now), ob_v_text(user_id)};
-        rc = ob_sql_run(ctx->db,
-                         "UPDATE users SET failed_login_attempts = 0, locked_until = NULL, last_login_at = ? "
-                         "WHERE id = ?",
-                         v, 2, err);
+        rc = ob_sql_run(ctx->db, "UPDATE users SET failed_login_attempts = 0, last_login_at = ? WHERE id = ?", v, 2,
+                        err);
+        if (rc == 0) rc = ob_throttle_success(ctx, in->email, ctx->ip, err);
         ob_sb tok;
         ob_sb_init_arena(&tok, ctx->arena, 96);
         ob_sb_addf(&tok, TOKEN_PREFIX "%s_", in->tenant_info->slug);
@@ -108,6 +103,32 @@ static int record(ob_ctx *ctx, ob_login *in, const char *user_id, bool ok, const
     return rc;
 }
 
+/* Claim this attempt (throttle.h) in a write transaction of its own, before
+ * the password is looked at: parallel guesses queue on the tenant's write
+ * lock, so no more than the limit are ever checked. A refusal is audited. */
+static int claim(ob_ctx *ctx, ob_login *in, ob_err *err)
+{
+    ob_conn *c;
+    if (ob_db_acquire(ctx->store, in->tenant_info->slug, in->tenant_info->id, OB_DB_WRITE, &c, err) != 0) return -1;
+    ctx->db = c;
+    int64_t retry = 0;
+    int rc = ob_db_begin(c, err);
+    if (rc == 0) rc = ob_throttle_claim(ctx, in->email, ctx->ip, &retry, err);
+    if (rc == 0 && retry > 0)
+        rc = ob_audit_event(ctx, "login_failed", "users", NULL, NULL, "{\"reason\":\"rate_limited\"}", err);
+    if (rc == 0) rc = ob_db_commit(c, err);
+    else ob_db_rollback(c);
+    ob_db_release(c);
+    ctx->db = NULL;
+    if (rc != 0) return -1;
+    if (retry > 0) {
+        in->retry_after_s = (retry + 999) / 1000;
+        return ob_err_set(err, OB_E_RATE_LIMITED, "too many sign-in attempts: try again in %lld s",
+                          (long long)in->retry_after_s);
+    }
+    return 0;
+}
+
 int ob_session_login(ob_ctx *ctx, ob_login *in, ob_err *err)
 {
     if (find_tenant(ctx, in->tenant, &in->tenant_info, err) != 0) {
@@ -115,6 +136,7 @@ int ob_session_login(ob_ctx *ctx, ob_login *in, ob_err *err)
         ob_password_dummy_verify(in->password);
         return fail(err);
     }
+    if (claim(ctx, in, err) != 0) return -1;
     ob_conn *c;
     if (ob_db_acquire(ctx->store, in->tenant_info->slug, in->tenant_info->id, OB_DB_READ, &c, err) != 0) return -1;
     ctx->db = c;

@@ -131,6 +131,25 @@ const ob_resource ob_res_user_sessions = {
     .default_sort = "-created_at",
 };
 
+/* Sign-in throttling (schema version 2): one row per throttled key, an
+ * account ("account:<email>") or a client address ("address:<ip>"). The
+ * counter is claimed in a write transaction before a password is checked, so
+ * parallel guesses cannot pass the limit; see src/auth/throttle.c. */
+static const ob_column throttle_cols[] = {
+    {"throttle_key", OB_F_TEXT, .max = 300, .flags = OB_REQUIRED | OB_UNIQUE},
+    {"failures", OB_F_INT, .flags = OB_REQUIRED, .dflt = "0",
+     .doc = "attempts claimed and not given back by a success in the current window"},
+    {"window_started_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED},
+    {"blocked_until", OB_F_TIMESTAMP},
+    {"strikes", OB_F_INT, .flags = OB_REQUIRED, .dflt = "0", .doc = "blocks in a row: each doubles the next delay"},
+    {"last_attempt_at", OB_F_TIMESTAMP},
+};
+const ob_resource ob_res_login_throttles = {
+    .table = "login_throttles", .doc = "sign-in attempt counters per account and per client address",
+    OB_COLS(throttle_cols), .perm = "settings", .since = 2,
+    .flags = OB_RES_NO_API | OB_RES_APPEND_ONLY | OB_RES_NO_AUDIT,
+};
+
 static const ob_column masking_cols[] = {
     {"field_name", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_UNIQUE},
     {"field_type", OB_F_ENUM, .enm = &mask_field_type, .flags = OB_REQUIRED},
