@@ -169,6 +169,18 @@ int ob_session_login(ob_ctx *ctx, ob_login *in, ob_err *err)
     return 0;
 }
 
+bool ob_principal_confined(const ob_principal *p, bool customer_type)
+{
+    if (p->is_owner || p->is_system) return false;
+    bool staff = false;
+    for (int i = 0; i < p->nroles; i++) {
+        /* the customer role confines whatever else is held: fail closed */
+        if (strcmp(p->roles[i], "customer") == 0) return true;
+        staff = true;
+    }
+    return !staff || customer_type;
+}
+
 int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
 {
     static const char bearer[] = "Bearer ";
@@ -258,12 +270,15 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     const char *utype = ob_stmt_col_text(st, 10, NULL);
     const char *locked = ob_stmt_col_text(st, 11, NULL);
     bool is_locked = locked && strcmp(locked, ctx->now) > 0;
-    if (utype && strcmp(utype, "customer") == 0)
-        p->customer_id = cid ? ob_arena_strdup(ctx->arena, cid) : "00000000-0000-0000-0000-000000000000";
+    bool customer_type = utype && strcmp(utype, "customer") == 0;
+    cid = cid ? ob_arena_strdup(ctx->arena, cid) : NULL;
     ob_stmt_done(st);
     if (expired) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the session has expired");
     if (!active || is_locked) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the account is not active");
     if (ob_rbac_load(ctx, p->user_id, p, err) != 0) return -1;
+    if (ob_principal_confined(p, customer_type))
+        /* confined without a customer: a customer id no row has, so nothing matches */
+        p->customer_id = cid ? cid : "00000000-0000-0000-0000-000000000000";
     ctx->who = p;
     int64_t expires_ms;
     if (ob_ts_parse(expires, &expires_ms) == 0) ob_pcache_put(hash, ti, p, expires_ms, ctx->now_ms, epoch);

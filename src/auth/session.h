@@ -35,6 +35,13 @@ int ob_session_login(ob_ctx *ctx, ob_login *in, ob_err *err);
  * releases it). OB_E_UNAUTHENTICATED on any problem. */
 int ob_session_authenticate(ob_ctx *ctx, const char *authorization, ob_err *err);
 
+/* Whether a principal (roles loaded) is confined to its customer's rows.
+ * Confinement follows what is granted, not users.user_type, and fails
+ * closed: the customer role confines whatever else is held, and so does
+ * holding no other role; user_type "customer" confines too. The owner and
+ * the system are never confined. */
+bool ob_principal_confined(const ob_principal *p, bool customer_type);
+
 /* End the session of ctx->who (ctx->db must be a WRITE connection in a
  * transaction). */
 int ob_session_logout(ob_ctx *ctx, ob_err *err);
