@@ -178,6 +178,8 @@ typedef struct ob_resource {
     int nactions;
     const char *default_sort;    /* e.g. "-created_at"; NULL: "id" */
     int since;
+    const char *delete_action;   /* DELETE runs this action instead of removing the row
+                                  * (history that must stay: sessions end, not vanish) */
 } ob_resource;
 
 #define OB_COLS(arr) .cols = (arr), .ncols = (int)(sizeof(arr) / sizeof((arr)[0]))
