@@ -132,7 +132,8 @@ static const ob_column session_cols[] = {
     {"terminated_at", OB_F_TIMESTAMP},
     {"terminated_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
     {"termination_reason", OB_F_TEXT, .max = 100,
-     .doc = "user_logout, admin_force_logout, session_expired, max_sessions_exceeded, role_changed, security_violation"},
+     .doc = "user_logout, admin_force_logout, session_expired, max_sessions_exceeded, role_changed, "
+            "security_violation, deactivated, locked, password_changed, user_deleted"},
 };
 static const ob_action session_actions[] = {
     {"terminate", "end", ob_session_terminate, "end the session now (DELETE does the same); the row is kept"},
