@@ -152,6 +152,8 @@ def test_only_the_owner_changes_the_owners_roles_credentials_and_sessions(env):
                    403, "forbidden")
     h.expect_error(owner.post("/api/v1/user_roles", json={"user_id": ids["adm"], "role_id": owner_role}),
                    403, "forbidden")
+    # nor end the owner's sessions through the roles
+    h.expect_error(adm.patch(f"/api/v1/roles/{owner_role}", json={"status": "inactive"}), 422, "unprocessable")
     h.ok(owner.get("/api/v1/auth/me"))
     h.ok(h.login_raw(env.url, s, f"owner@{s}.test", h.OWNER_PASSWORD))
     assert len(h.rows_where(owner, "user_roles", user_id=oid)) == 1
@@ -363,6 +365,16 @@ def test_role_removal_ends_sessions(env):
     h.ok(owner.delete(f"/api/v1/user_roles/{grant['id']}"))
     _refused(c)
     assert [x["termination_reason"] for x in _sessions(owner, ids["u"])] == ["role_changed"]
+    # a custom role switched off ends its holders' sessions too, not the owner's
+    code = h.uniq("r")
+    role = h.create(owner, "roles", {"name": "Role " + code, "code": code})
+    h.create(owner, "user_roles", {"user_id": ids["u"], "role_id": role["id"]})
+    h.create(owner, "user_roles", {"user_id": ids["owner"], "role_id": role["id"]})
+    d = env.login(s, f"u@{s}.test")
+    h.ok(d.get("/api/v1/auth/me"))
+    h.ok(owner.patch(f"/api/v1/roles/{role['id']}", json={"status": "inactive"}))
+    _refused(d)
+    h.ok(owner.get("/api/v1/auth/me"))
 
 
 def test_admin_ends_another_users_sessions(env):

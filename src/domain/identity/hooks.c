@@ -321,16 +321,18 @@ const ob_hooks ob_user_hooks = {
 
 /* ---------------------------------------------------------------- roles */
 
-/* Holders of a role that stops granting anything lose their sessions. */
+/* Holders of a role that stops granting anything lose their sessions. The
+ * owner's access does not come from roles, so the owner's sessions stay. */
 static int end_holders(ob_ctx *ctx, const char *role_id, ob_err *err)
 {
     ob_value v[] = {ob_v_text(ctx->now), ob_v_text(is_system(ctx) ? NULL : ctx->who->user_id), ob_v_bool(false),
-                    ob_v_text(role_id)};
+                    ob_v_text(role_id), ob_v_bool(true)};
     if (ob_sql_run(ctx->db,
                    "UPDATE user_sessions SET terminated_at = ?, terminated_by = ?, is_active = ?, "
                    "termination_reason = 'role_changed' WHERE terminated_at IS NULL AND user_id IN "
-                   "(SELECT user_id FROM user_roles WHERE role_id = ?)",
-                   v, 4, err) != 0)
+                   "(SELECT user_id FROM user_roles WHERE role_id = ?) AND user_id NOT IN "
+                   "(SELECT id FROM users WHERE is_owner = ?)",
+                   v, 5, err) != 0)
         return -1;
     ob_registry_auth_changed();
     return 0;
@@ -346,6 +348,8 @@ static int role_before_delete(ob_ctx *ctx, const ob_row *old, ob_err *err)
 static int role_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
     bool was = ob_streq(ob_row_text(old, "status"), "active"), is = ob_streq(ob_row_text(row, "status"), "active");
+    if (was && !is && ob_streq(ob_row_text(old, "code"), "owner"))
+        return ob_err_set(err, OB_E_UNPROCESSABLE, "the owner role cannot be deactivated");
     if (was && !is) return end_holders(ctx, ob_row_text(old, "id"), err);
     if (!was && is && ob_streq(ob_row_text(row, "code"), "agent") && ctx->tenant && ctx->tenant->agent_limit >= 0) {
         /* every holder becomes an agent again at once */
