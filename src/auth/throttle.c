@@ -122,13 +122,17 @@ static int record_violation(ob_ctx *ctx, const key_state *k, ob_err *err)
     const char *meta = ob_arena_printf(ctx->arena, "{\"scope\":\"%s\",\"strikes\":%lld,\"retry_after_ms\":%lld}",
                                        k->scope, (long long)k->strikes, (long long)k->retry_ms);
     const char *ua = ctx->user_agent ? ob_arena_strndup(ctx->arena, ctx->user_agent, 1000) : NULL;
-    ob_value v[] = {ob_v_text(id), ob_v_text(ctx->now), ob_v_text("rate_limit_exceeded"), ob_v_text(desc),
+    /* an account block names the user when the account exists */
+    bool account = strcmp(k->scope, "account") == 0;
+    ob_value v[] = {ob_v_text(id), ob_v_text(ctx->now), ob_v_text(account ? strchr(k->key, ':') + 1 : ""),
+                    ob_v_text("rate_limit_exceeded"), ob_v_text(desc),
                     ob_v_text(k->strikes > 1 ? "high" : "medium"), ob_v_text(ctx->ip), ob_v_text(ua),
                     ob_v_text("/api/v1/auth/login"), ob_v_bool(true), ob_v_text(meta)};
     return ob_sql_run(ctx->db,
-                      "INSERT INTO security_violations (id, created_at, violation_type, description, severity, "
-                      "ip_address, user_agent, request_path, blocked, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      v, 10, err);
+                      "INSERT INTO security_violations (id, created_at, user_id, violation_type, description, "
+                      "severity, ip_address, user_agent, request_path, blocked, metadata) VALUES (?, ?, "
+                      "(SELECT id FROM users WHERE email = ? AND deleted_at IS NULL), ?, ?, ?, ?, ?, ?, ?, ?)",
+                      v, 11, err);
 }
 
 static int keys_of(ob_ctx *ctx, const char *account, const char *address, key_state ks[2])

@@ -237,6 +237,7 @@ def test_bad_passwords_from_anyone_do_not_lock_the_account_or_end_its_sessions(e
     assert 0 < int(r.headers["Retry-After"]) <= DELAY_S
     v = h.rows_where(owner, "security_violations", violation_type="rate_limit_exceeded")
     assert len(v) == 1 and email in v[0]["description"] and v[0]["blocked"] is True
+    assert v[0]["user_id"] == ids["victim"]
     h.ok(victim.get("/api/v1/auth/me"))
     time.sleep(int(r.headers["Retry-After"]) + 0.2)
     h.ok(h.login_raw(env.url, s, email, h.USER_PASSWORD))
@@ -266,7 +267,7 @@ def test_sign_in_throttle_per_client_address(env):
     h.expect_error(r, 429, "rate_limited")
     assert int(r.headers["Retry-After"]) > 0
     v = h.rows_where(owner, "security_violations", violation_type="rate_limit_exceeded")
-    assert len(v) == 1 and "address" in v[0]["description"]
+    assert len(v) == 1 and "address" in v[0]["description"] and v[0]["user_id"] is None
 
 
 def test_lock_is_an_explicit_admin_action(env):
