@@ -147,11 +147,27 @@ static int keys_of(ob_ctx *ctx, const char *account, const char *address, key_st
     return n;
 }
 
+/* Rows idle for longer than a window and a longest block hold nothing a
+ * claim would still use. Guesses at made-up e-mails would otherwise grow the
+ * table without end; one claim in 32 sweeps. */
+static int prune(ob_ctx *ctx, ob_err *err)
+{
+    if (ctx->now_ms % 32 != 0) return 0;
+    char before[OB_TS_LEN];
+    ob_ts_format(ctx->now_ms - cfg.window_ms - cfg.max_delay_ms, before);
+    ob_value v[] = {ob_v_text(before), ob_v_text(ctx->now)};
+    return ob_sql_run(ctx->db,
+                      "DELETE FROM login_throttles WHERE last_attempt_at < ? AND (blocked_until IS NULL OR "
+                      "blocked_until < ?)",
+                      v, 2, err);
+}
+
 int ob_throttle_claim(ob_ctx *ctx, const char *account, const char *address, int64_t *retry_ms, ob_err *err)
 {
     key_state ks[2];
     int n = keys_of(ctx, account, address, ks);
     *retry_ms = 0;
+    if (prune(ctx, err) != 0) return -1;
     for (int i = 0; i < n; i++) {
         if (load(ctx, &ks[i], err) != 0) return -1;
         decide(ctx, &ks[i]);

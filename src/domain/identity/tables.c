@@ -158,9 +158,10 @@ static const ob_column throttle_cols[] = {
     {"strikes", OB_F_INT, .flags = OB_REQUIRED, .dflt = "0", .doc = "blocks in a row: each doubles the next delay"},
     {"last_attempt_at", OB_F_TIMESTAMP},
 };
+static const ob_index throttle_idx[] = {{"last_attempt_at"}};
 const ob_resource ob_res_login_throttles = {
     .table = "login_throttles", .doc = "sign-in attempt counters per account and per client address",
-    OB_COLS(throttle_cols), .perm = "settings", .since = 2,
+    OB_COLS(throttle_cols), OB_INDEXES(throttle_idx), .perm = "settings", .since = 2,
     .flags = OB_RES_NO_API | OB_RES_APPEND_ONLY | OB_RES_NO_AUDIT,
 };
 
