@@ -47,7 +47,12 @@ void ob_api_login(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
     }
     json_decref(body);
     if (in.tenant_info) req->tenant = in.tenant_info->slug;
-    if (rc != 0) return ob_resp_error(resp, &err);
+    if (rc != 0) {
+        ob_resp_error(resp, &err);
+        if (err.code == OB_E_RATE_LIMITED)
+            ob_resp_header(resp, "Retry-After", ob_arena_printf(ctx->arena, "%lld", (long long)in.retry_after_s));
+        return;
+    }
     ob_jsonw w;
     ob_jw_init(&w, &resp->body);
     ob_jw_obj_open(&w);

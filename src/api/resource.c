@@ -249,21 +249,29 @@ void ob_api_resource(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, const
     } else if (!strcmp(m, "PATCH") && !ro && !append) {
         if (!allowed(ctx, resp, perm_code(ctx, t, "edit"))) return;
         w.op = OP_UPDATE;
+    } else if (!strcmp(m, "DELETE") && t->res->delete_action) {
+        /* the table keeps its rows: DELETE is the declared action that ends one */
+        if (!allowed(ctx, resp, perm_code(ctx, t, ob_crud_action_perm(t, t->res->delete_action)))) return;
+        w.op = OP_ACTION;
+        w.verb = t->res->delete_action;
     } else if (!strcmp(m, "DELETE") && !ro) {
         if (!allowed(ctx, resp, perm_code(ctx, t, "delete"))) return;
         w.op = OP_DELETE;
     } else {
         ob_resp_errorf(resp, OB_E_METHOD, NULL);
-        ob_resp_header(resp, "Allow", ro ? "GET" : append ? "GET, DELETE" : "GET, PATCH, DELETE");
+        ob_resp_header(resp, "Allow", t->res->delete_action ? "GET, DELETE"
+                                      : ro                  ? "GET"
+                                      : append              ? "GET, DELETE"
+                                                            : "GET, PATCH, DELETE");
         return;
     }
     if (w.op == OP_UPDATE || w.op == OP_DELETE) {
         w.if_match = parse_if_match(req->header(req, "If-Match"));
         if (w.if_match == -2) return ob_resp_errorf(resp, OB_E_BAD_REQUEST, "the If-Match header is not a version");
     }
-    if (w.op != OP_DELETE && ob_api_body(app, req, w.op == OP_ACTION, &w.body, &err) != 0)
-        return ob_resp_error(resp, &err);
-    if (w.op == OP_DELETE && req->body_len > 0) return ob_resp_errorf(resp, OB_E_BAD_REQUEST, "DELETE takes no body");
+    bool del = !strcmp(m, "DELETE");
+    if (!del && ob_api_body(app, req, w.op == OP_ACTION, &w.body, &err) != 0) return ob_resp_error(resp, &err);
+    if (del && req->body_len > 0) return ob_resp_errorf(resp, OB_E_BAD_REQUEST, "DELETE takes no body");
     run_write(req, resp, ctx, &w);
     json_decref(w.body);
 }

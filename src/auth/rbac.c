@@ -85,8 +85,11 @@ static bool grants(const char *role, const char *code)
     bool reads = ends_with(code, ".view") || ends_with(code, ".track");
     if (strcmp(module, "platform") == 0) return false;
     if (!strcmp(role, "owner") || !strcmp(role, "admin")) return true;
-    if (!strcmp(role, "manager"))
-        return strcmp(code, "team.delete") && strcmp(code, "team.roles") && strcmp(code, "settings.edit");
+    /* locks, credentials, other people's sessions and ownership stay with administrators */
+    static const char *const admin_only[] = {"team.delete",       "team.roles",   "settings.edit",
+                                             "team.lock",         "team.end_sessions", "team.set_password",
+                                             "team.transfer_ownership", "sessions.end", NULL};
+    if (!strcmp(role, "manager")) return !is_one_of(code, admin_only);
     if (!strcmp(role, "operator"))
         return (reads && !is_one_of(code, private_views) && !is_one_of(module, quiet_modules)) ||
                (is_one_of(module, operational) && !ends_with(code, ".delete") && !ends_with(code, ".export"));

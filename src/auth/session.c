@@ -7,6 +7,7 @@
 #include "auth/pcache.h"
 #include "auth/rbac.h"
 #include "auth/session.h"
+#include "auth/throttle.h"
 #include "base/base.h"
 #include "platform/tenants.h"
 #include "schema/sql.h"
@@ -56,22 +57,16 @@ static int record(ob_ctx *ctx, ob_login *in, const char *user_id, bool ok, const
     ctx->db = c;
     int rc = ob_db_begin(c, err);
     if (rc == 0 && user_id && !ok) {
-        /* count the failure and lock at the limit, atomically with the read */
-        char until[OB_TS_LEN];
-        ob_ts_format(ctx->now_ms + OB_LOGIN_LOCK_MS, until);
-        ob_value v[] = {ob_v_int(OB_LOGIN_MAX_FAILURES - 1), ob_v_text(until), ob_v_text(user_id)};
-        rc = ob_sql_run(ctx->db,
-                         "UPDATE users SET failed_login_attempts = failed_login_attempts + 1, locked_until = CASE "
-                         "WHEN failed_login_attempts >= ? THEN ? ELSE locked_until END WHERE id = ?",
-                         v, 3, err);
-        ob_registry_auth_changed(); /* a lock ends the user's sessions at once */
+        /* kept for administrators to read; it locks nothing (throttle.h) */
+        ob_value v[] = {ob_v_text(user_id)};
+        rc = ob_sql_run(ctx->db, "UPDATE users SET failed_login_attempts = failed_login_attempts + 1 WHERE id = ?",
+                        v, 1, err);
     }
     if (rc == 0 && ok) {
         ob_value v[] = {ob_v_text(ctx->now), ob_v_text(user_id)};
-        rc = ob_sql_run(ctx->db,
-                         "UPDATE users SET failed_login_attempts = 0, locked_until = NULL, last_login_at = ? "
-                         "WHERE id = ?",
-                         v, 2, err);
+        rc = ob_sql_run(ctx->db, "UPDATE users SET failed_login_attempts = 0, last_login_at = ? WHERE id = ?", v, 2,
+                        err);
+        if (rc == 0) rc = ob_throttle_success(ctx, in->email, ctx->ip, err);
         ob_sb tok;
         ob_sb_init_arena(&tok, ctx->arena, 96);
         ob_sb_addf(&tok, TOKEN_PREFIX "%s_", in->tenant_info->slug);
@@ -108,6 +103,32 @@ static int record(ob_ctx *ctx, ob_login *in, const char *user_id, bool ok, const
     return rc;
 }
 
+/* Claim this attempt (throttle.h) in a write transaction of its own, before
+ * the password is looked at: parallel guesses queue on the tenant's write
+ * lock, so no more than the limit are ever checked. A refusal is audited. */
+static int claim(ob_ctx *ctx, ob_login *in, ob_err *err)
+{
+    ob_conn *c;
+    if (ob_db_acquire(ctx->store, in->tenant_info->slug, in->tenant_info->id, OB_DB_WRITE, &c, err) != 0) return -1;
+    ctx->db = c;
+    int64_t retry = 0;
+    int rc = ob_db_begin(c, err);
+    if (rc == 0) rc = ob_throttle_claim(ctx, in->email, ctx->ip, &retry, err);
+    if (rc == 0 && retry > 0)
+        rc = ob_audit_event(ctx, "login_failed", "users", NULL, NULL, "{\"reason\":\"rate_limited\"}", err);
+    if (rc == 0) rc = ob_db_commit(c, err);
+    else ob_db_rollback(c);
+    ob_db_release(c);
+    ctx->db = NULL;
+    if (rc != 0) return -1;
+    if (retry > 0) {
+        in->retry_after_s = (retry + 999) / 1000;
+        return ob_err_set(err, OB_E_RATE_LIMITED, "too many sign-in attempts: try again in %lld s",
+                          (long long)in->retry_after_s);
+    }
+    return 0;
+}
+
 int ob_session_login(ob_ctx *ctx, ob_login *in, ob_err *err)
 {
     if (find_tenant(ctx, in->tenant, &in->tenant_info, err) != 0) {
@@ -115,6 +136,7 @@ int ob_session_login(ob_ctx *ctx, ob_login *in, ob_err *err)
         ob_password_dummy_verify(in->password);
         return fail(err);
     }
+    if (claim(ctx, in, err) != 0) return -1;
     ob_conn *c;
     if (ob_db_acquire(ctx->store, in->tenant_info->slug, in->tenant_info->id, OB_DB_READ, &c, err) != 0) return -1;
     ctx->db = c;
@@ -145,6 +167,18 @@ int ob_session_login(ob_ctx *ctx, ob_login *in, ob_err *err)
     in->user = u;
     ob_row_set_text(ctx->arena, u, "last_login_at", ctx->now);
     return 0;
+}
+
+bool ob_principal_confined(const ob_principal *p, bool customer_type)
+{
+    if (p->is_owner || p->is_system) return false;
+    bool staff = false;
+    for (int i = 0; i < p->nroles; i++) {
+        /* the customer role confines whatever else is held: fail closed */
+        if (strcmp(p->roles[i], "customer") == 0) return true;
+        staff = true;
+    }
+    return !staff || customer_type;
 }
 
 int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
@@ -236,12 +270,15 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     const char *utype = ob_stmt_col_text(st, 10, NULL);
     const char *locked = ob_stmt_col_text(st, 11, NULL);
     bool is_locked = locked && strcmp(locked, ctx->now) > 0;
-    if (utype && strcmp(utype, "customer") == 0)
-        p->customer_id = cid ? ob_arena_strdup(ctx->arena, cid) : "00000000-0000-0000-0000-000000000000";
+    bool customer_type = utype && strcmp(utype, "customer") == 0;
+    cid = cid ? ob_arena_strdup(ctx->arena, cid) : NULL;
     ob_stmt_done(st);
     if (expired) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the session has expired");
     if (!active || is_locked) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the account is not active");
     if (ob_rbac_load(ctx, p->user_id, p, err) != 0) return -1;
+    if (ob_principal_confined(p, customer_type))
+        /* confined without a customer: a customer id no row has, so nothing matches */
+        p->customer_id = cid ? cid : "00000000-0000-0000-0000-000000000000";
     ctx->who = p;
     int64_t expires_ms;
     if (ob_ts_parse(expires, &expires_ms) == 0) ob_pcache_put(hash, ti, p, expires_ms, ctx->now_ms, epoch);

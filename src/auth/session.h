@@ -12,8 +12,6 @@
 #include "schema/row.h"
 
 #define OB_SESSION_TTL_MS (12LL * 3600 * 1000)
-#define OB_LOGIN_MAX_FAILURES 5
-#define OB_LOGIN_LOCK_MS (15LL * 60 * 1000)
 
 typedef struct ob_login {
     const char *tenant, *email, *password;     /* input */
@@ -21,17 +19,28 @@ typedef struct ob_login {
     char expires_at[OB_TS_LEN];
     ob_row *user;
     ob_tenant_info *tenant_info;
+    int64_t retry_after_s;                      /* output with OB_E_RATE_LIMITED */
 } ob_login;
 
 /* Check credentials and open a session. ctx supplies arena, store, clock and
- * request metadata; ctx->db is managed here. Every failure is
- * OB_E_BAD_CREDENTIALS, whatever the cause, and is audited as login_failed. */
+ * request metadata; ctx->db is managed here. The attempt is first claimed
+ * from the sign-in throttle (throttle.h): when the account or the client
+ * address is blocked the answer is OB_E_RATE_LIMITED with retry_after_s set,
+ * before any password is checked. Every other failure is
+ * OB_E_BAD_CREDENTIALS, whatever the cause. Both are audited as login_failed. */
 int ob_session_login(ob_ctx *ctx, ob_login *in, ob_err *err);
 
 /* Resolve an Authorization header into ctx: tenant, principal (with roles and
  * permissions) and a READ connection to the tenant in ctx->db (the caller
  * releases it). OB_E_UNAUTHENTICATED on any problem. */
 int ob_session_authenticate(ob_ctx *ctx, const char *authorization, ob_err *err);
+
+/* Whether a principal (roles loaded) is confined to its customer's rows.
+ * Confinement follows what is granted, not users.user_type, and fails
+ * closed: the customer role confines whatever else is held, and so does
+ * holding no other role; user_type "customer" confines too. The owner and
+ * the system are never confined. */
+bool ob_principal_confined(const ob_principal *p, bool customer_type);
 
 /* End the session of ctx->who (ctx->db must be a WRITE connection in a
  * transaction). */

@@ -13,7 +13,7 @@
 #include "db/db.h"
 
 #define OB_VERSION "0.1.0"
-#define OB_CLI_MAX_OPTS 16
+#define OB_CLI_MAX_OPTS 32
 #define OB_CLI_MAX_POS 4
 
 typedef struct ob_opt {

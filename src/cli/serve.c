@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "auth/throttle.h"
 #include "base/base.h"
 #include "cli/cli.h"
 #include "http/http.h"
@@ -28,6 +29,12 @@ static const ob_opt opts[] = {
     {"--log-level", "OPSBASE_LOG_LEVEL", "info", false, "debug, info, warn, error or off"},
     {"--synchronous", "OPSBASE_SYNCHRONOUS", "full", false, "full, normal or off (durability of commits)"},
     OB_CLI_JOB_OPTS,
+    {"--login-max-failures", "OPSBASE_LOGIN_MAX_FAILURES", "5", false, "failed sign-ins per account per window"},
+    {"--login-address-max-failures", "OPSBASE_LOGIN_ADDRESS_MAX_FAILURES", "50", false,
+     "failed sign-ins per client address per window"},
+    {"--login-window", "OPSBASE_LOGIN_WINDOW", "900", false, "seconds over which failed sign-ins are counted"},
+    {"--login-delay", "OPSBASE_LOGIN_DELAY", "60", false, "seconds of the first sign-in block (doubles each time)"},
+    {"--login-max-delay", "OPSBASE_LOGIN_MAX_DELAY", "3600", false, "seconds of the longest sign-in block"},
 };
 static const ob_cmd_spec spec = {"opsbase serve [--data DIR] [--listen HOST:PORT] [options]",
                                  "Start the HTTP server on the data directory (created and migrated if needed).",
@@ -81,6 +88,22 @@ int ob_cmd_serve(int argc, char **argv)
         return ob_cli_usage_error(&spec, "--synchronous must be full, normal or off");
     ob_jobs_opts jo;
     if ((rc = ob_cli_job_opts(&spec, &a, &jo)) != 0) return rc;
+    ob_throttle_cfg tc;
+    int64_t window, delay, max_delay;
+    if (number(ob_cli_get(&spec, &a, "--login-max-failures"), 1, 1000000, &tc.account_max) != 0)
+        return ob_cli_usage_error(&spec, "--login-max-failures must be 1 to 1000000");
+    if (number(ob_cli_get(&spec, &a, "--login-address-max-failures"), 1, 1000000, &tc.address_max) != 0)
+        return ob_cli_usage_error(&spec, "--login-address-max-failures must be 1 to 1000000");
+    if (number(ob_cli_get(&spec, &a, "--login-window"), 1, 86400 * 30, &window) != 0)
+        return ob_cli_usage_error(&spec, "--login-window must be 1 to 2592000 seconds");
+    if (number(ob_cli_get(&spec, &a, "--login-delay"), 1, 86400, &delay) != 0)
+        return ob_cli_usage_error(&spec, "--login-delay must be 1 to 86400 seconds");
+    if (number(ob_cli_get(&spec, &a, "--login-max-delay"), delay, 86400 * 30, &max_delay) != 0)
+        return ob_cli_usage_error(&spec, "--login-max-delay must be --login-delay to 2592000 seconds");
+    tc.window_ms = window * 1000;
+    tc.delay_ms = delay * 1000;
+    tc.max_delay_ms = max_delay * 1000;
+    ob_throttle_configure(&tc);
     ob_log_set_level(level);
 
     ob_err err;

@@ -253,6 +253,8 @@ typedef struct ob_resource {
     int nactions;
     const char *default_sort;    /* e.g. "-created_at"; NULL: "id" */
     int since;
+    const char *delete_action;   /* DELETE runs this action instead of removing the row
+                                  * (history that must stay: sessions end, not vanish) */
 } ob_resource;
 
 /* Configuration tables: any change to them, create and delete included, needs

@@ -1,4 +1,4 @@
-"""Login, logout, lockout, bearer tokens and /auth/me."""
+"""Login, logout, sign-in throttling, bearer tokens and /auth/me."""
 import httpx
 
 import helpers as h
@@ -38,15 +38,22 @@ def test_failed_logins_are_indistinguishable(server):
     assert errors[0] == errors[1] == errors[2], errors
 
 
-def test_lockout_after_five_failures(server, cli):
+def test_five_failures_throttle_sign_in_without_locking(server, cli, login):
+    """Five wrong passwords throttle further sign-ins to the account (429 with
+    Retry-After, even with the right password) but lock nothing: the user's
+    live session keeps working and the account stays active."""
     email = h.uniq("lock") + "@acme.test"
     cli.user_create("acme", email, "viewer")
+    victim = login("acme", email)
     for _ in range(5):
         r = h.login_raw(server.url, "acme", email, "Wrong-pass-999!")
         h.expect_error(r, 401, "invalid_credentials")
     r = h.login_raw(server.url, "acme", email, h.USER_PASSWORD)
-    h.expect_error(r, 401, "invalid_credentials")
+    h.expect_error(r, 429, "rate_limited")
+    assert int(r.headers["Retry-After"]) > 0, h.show(r)
     assert "token" not in r.json()
+    me = h.ok(victim.get("/api/v1/auth/me"))
+    assert me["user"]["status"] == "active" and me["user"]["locked_until"] is None
 
 
 def test_four_failures_do_not_lock(server, cli):

@@ -1,5 +1,6 @@
-"""Races: one side effect per Idempotency-Key, one winner per If-Match, and an
-exactly balanced agent pool under concurrent ticket creation."""
+"""Races: one side effect per Idempotency-Key, one winner per If-Match, an
+exactly balanced agent pool under concurrent ticket creation, and no more
+checked sign-in guesses than the throttle allows."""
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -77,3 +78,29 @@ def test_ticket_creation_balances_five_agents(server, new_tenant):
     assert sorted(per_agent.get(i, 0) for i in ids) == [10] * 5, per_agent
     for i in ids:
         assert h.ticket_count(owner, i) == 10
+
+
+def test_parallel_wrong_passwords_pass_no_more_than_the_limit(server, new_tenant):
+    """Sign-in attempts are claimed in a write transaction before the password
+    is checked: of many parallel wrong guesses at one account, exactly the
+    limit (5 by default) are checked and answered 401; the rest are 429 with
+    Retry-After, and the account is neither locked nor its session ended."""
+    slug, owner, agents = new_tenant(agents=1)
+    email = agents[0]
+    with httpx.Client(base_url=server.url, timeout=60) as cl:
+        r = cl.post("/api/v1/auth/login", json={"tenant": slug, "email": email, "password": h.USER_PASSWORD})
+        assert r.status_code == 200, h.show(r)
+        live = {"Authorization": f"Bearer {r.json()['token']}"}
+
+    def guess(i):
+        with httpx.Client(base_url=server.url, timeout=60) as cl:
+            return cl.post("/api/v1/auth/login",
+                           json={"tenant": slug, "email": email, "password": f"Wrong-guess-{i:03d}!"})
+
+    rs = _parallel(20, guess)
+    codes = [r.status_code for r in rs]
+    assert codes.count(401) == 5 and codes.count(429) == 15, codes
+    assert all(int(r.headers["Retry-After"]) > 0 for r in rs if r.status_code == 429)
+    uid = h.user_id_by_email(owner, email)
+    assert h.get(owner, "users", uid)["failed_login_attempts"] == 5
+    assert httpx.get(server.url + "/api/v1/auth/me", headers=live, timeout=10).status_code == 200

@@ -41,10 +41,23 @@ static const ob_column user_cols[] = {
     {"updated_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER},
 };
 static const ob_index user_idx[] = {{"user_type,status"}};
+static const ob_column set_password_input[] = {
+    {"password", OB_F_TEXT, .max = 1024, .flags = OB_REQUIRED, .doc = "the new password (the password policy applies)"},
+};
+static const ob_action user_actions[] = {
+    {"lock", "lock", ob_user_lock, "lock the account until unlocked: no sign-in, and its sessions end"},
+    {"unlock", "lock", ob_user_unlock, "lift a lock and the account's sign-in throttle"},
+    {"end_sessions", "end_sessions", ob_user_end_sessions, "end every live session of the user"},
+    {"set_password", "set_password", ob_user_set_password, "set a new password; the user's sessions end",
+     OB_INPUT(set_password_input)},
+    {"transfer_ownership", "transfer_ownership", ob_user_transfer_ownership,
+     "by the tenant owner: make this user the owner (the previous owner keeps the admin role)"},
+};
 const ob_resource ob_res_users = {
     .table = "users", .doc = "people who sign in: staff, agents and customer users",
     OB_COLS(user_cols), OB_INDEXES(user_idx), .perm = "team", .perm_create = "team.invite",
-    .flags = OB_RES_SOFT_DELETE | OB_RES_AUTH, .hooks = &ob_user_hooks, .default_sort = "-created_at",
+    .flags = OB_RES_SOFT_DELETE | OB_RES_AUTH, .hooks = &ob_user_hooks, OB_ACTIONS(user_actions),
+    .default_sort = "-created_at",
 };
 
 static const ob_column role_cols[] = {
@@ -122,13 +135,37 @@ static const ob_column session_cols[] = {
     {"terminated_at", OB_F_TIMESTAMP},
     {"terminated_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
     {"termination_reason", OB_F_TEXT, .max = 100,
-     .doc = "user_logout, admin_force_logout, session_expired, max_sessions_exceeded, role_changed, security_violation"},
+     .doc = "user_logout, admin_force_logout, session_expired, max_sessions_exceeded, role_changed, "
+            "security_violation, deactivated, locked, password_changed, user_deleted"},
+};
+static const ob_action session_actions[] = {
+    {"terminate", "end", ob_session_terminate, "end the session now (DELETE does the same); the row is kept"},
 };
 const ob_resource ob_res_user_sessions = {
     .table = "user_sessions", .doc = "sign-in sessions (bearer tokens stored as hashes)",
-    OB_COLS(session_cols), .perm = "sessions",
+    OB_COLS(session_cols), .perm = "sessions", OB_ACTIONS(session_actions), .delete_action = "terminate",
     .flags = OB_RES_READONLY | OB_RES_APPEND_ONLY | OB_RES_NO_AUDIT | OB_RES_AUTH,
     .default_sort = "-created_at",
+};
+
+/* Sign-in throttling (schema version 2): one row per throttled key, an
+ * account ("account:<email>") or a client address ("address:<ip>"). The
+ * counter is claimed in a write transaction before a password is checked, so
+ * parallel guesses cannot pass the limit; see src/auth/throttle.c. */
+static const ob_column throttle_cols[] = {
+    {"throttle_key", OB_F_TEXT, .max = 300, .flags = OB_REQUIRED | OB_UNIQUE},
+    {"failures", OB_F_INT, .flags = OB_REQUIRED, .dflt = "0",
+     .doc = "attempts claimed and not given back by a success in the current window"},
+    {"window_started_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED},
+    {"blocked_until", OB_F_TIMESTAMP},
+    {"strikes", OB_F_INT, .flags = OB_REQUIRED, .dflt = "0", .doc = "blocks in a row: each doubles the next delay"},
+    {"last_attempt_at", OB_F_TIMESTAMP},
+};
+static const ob_index throttle_idx[] = {{"last_attempt_at"}};
+const ob_resource ob_res_login_throttles = {
+    .table = "login_throttles", .doc = "sign-in attempt counters per account and per client address",
+    OB_COLS(throttle_cols), OB_INDEXES(throttle_idx), .perm = "settings", .since = 2,
+    .flags = OB_RES_NO_API | OB_RES_APPEND_ONLY | OB_RES_NO_AUDIT,
 };
 
 static const ob_column masking_cols[] = {

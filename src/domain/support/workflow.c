@@ -26,25 +26,27 @@ static void month_start(const ob_ctx *ctx, char out[OB_TS_LEN])
     memcpy(out, buf, OB_TS_LEN);
 }
 
-static int count(ob_ctx *ctx, const char *sql, const char *arg, int64_t *n, ob_err *err)
-{
-    ob_stmt *st;
-    if (ob_db_prepare(ctx->db, sql, &st, err) != 0) return -1;
-    if (arg) ob_stmt_bind_text(st, 1, arg, err);
-    int rc = ob_stmt_step(st, err);
-    if (rc == 1) *n = ob_stmt_col_i64(st, 0);
-    ob_stmt_done(st);
-    return rc < 0 ? -1 : 0;
-}
-
+/* The monthly limit counts tickets created in the month, not tickets that
+ * remain: a per-month counter in sequences, taken in the creating
+ * transaction (a refused or failed creation rolls it back), so deleting a
+ * ticket gives no slot back. */
 static int check_ticket_limit(ob_ctx *ctx, ob_err *err)
 {
     if (!ctx->tenant || ctx->tenant->ticket_limit < 0) return 0;
-    char from[OB_TS_LEN];
-    int64_t n = 0;
+    char from[OB_TS_LEN], id[OB_UUID_LEN];
     month_start(ctx, from);
-    if (count(ctx, "SELECT COUNT(*) FROM tickets WHERE created_at >= ?", from, &n, err) != 0) return -1;
-    if (n >= ctx->tenant->ticket_limit)
+    const char *name = ob_arena_printf(ctx->arena, "tickets_created:%.7s", from);
+    /* a month that began before the counter existed starts from the tickets it still has */
+    ob_uuid7(id);
+    ob_value v[] = {ob_v_text(id), ob_v_text(ctx->now), ob_v_text(name), ob_v_text(from)};
+    if (ob_sql_run(ctx->db,
+                   "INSERT INTO sequences (id, created_at, name, value) SELECT ?, ?, ?, COUNT(*) FROM tickets "
+                   "WHERE created_at >= ? ON CONFLICT (name) DO NOTHING",
+                   v, 4, err) != 0)
+        return -1;
+    int64_t n;
+    if (ob_sql_seq_next(ctx, name, &n, err) != 0) return -1;
+    if (n > ctx->tenant->ticket_limit)
         return ob_err_set(err, OB_E_PLAN_LIMIT, "monthly ticket limit reached: the plan allows %lld tickets a month",
                           (long long)ctx->tenant->ticket_limit);
     return 0;
