@@ -15,6 +15,7 @@
 #include "api/openapi.h"
 #include "base/base.h"
 #include "schema/list.h"
+#include "schema/methods.h"
 #include "schema/registry.h"
 #include "base/banned.h"
 
@@ -43,21 +44,20 @@ static bool has_api(const ob_table *t)
     return !(t->res->flags & OB_RES_NO_API);
 }
 
-/* The methods resource.c routes: read-only tables answer GET only;
- * append-only tables have no version to update, so no PATCH. */
+/* The methods resource.c routes, from the one rule in schema/methods.h. */
 static bool can_post(const ob_table *t)
 {
-    return !(t->res->flags & OB_RES_READONLY);
+    return ob_methods(t, OB_ROUTE_COLLECTION) & OB_M_POST;
 }
 
 static bool can_patch(const ob_table *t)
 {
-    return !(t->res->flags & (OB_RES_READONLY | OB_RES_APPEND_ONLY));
+    return ob_methods(t, OB_ROUTE_RECORD) & OB_M_PATCH;
 }
 
 static bool can_delete(const ob_table *t)
 {
-    return !(t->res->flags & OB_RES_READONLY);
+    return ob_methods(t, OB_ROUTE_RECORD) & OB_M_DELETE;
 }
 
 static bool visible(const ob_column *c)

@@ -9,6 +9,7 @@
 #include "base/base.h"
 #include "schema/crud.h"
 #include "schema/list.h"
+#include "schema/methods.h"
 #include "schema/rowjson.h"
 #include "schema/sql.h"
 #include "base/banned.h"
@@ -212,50 +213,41 @@ static void list(ob_req *req, ob_resp *resp, ob_ctx *ctx, const ob_table *t)
     resp->status = 200;
 }
 
+/* A 405 whose Allow names exactly what the route answers (schema/methods.h). */
+static void not_allowed(ob_resp *resp, unsigned methods)
+{
+    ob_resp_errorf(resp, OB_E_METHOD, NULL);
+    ob_resp_header(resp, "Allow", ob_methods_allow(methods));
+}
+
 void ob_api_resource(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, const ob_table *t, const char *id,
                      const char *verb)
 {
     ob_err err;
-    const char *m = req->method;
-    bool ro = t->res->flags & OB_RES_READONLY, append = t->res->flags & OB_RES_APPEND_ONLY;
+    ob_route route = !id ? OB_ROUTE_COLLECTION : verb ? OB_ROUTE_VERB : OB_ROUTE_RECORD;
+    if (route == OB_ROUTE_VERB && !ob_crud_action_perm(t, verb)) return ob_resp_errorf(resp, OB_E_NO_ROUTE, NULL);
+    unsigned methods = ob_methods(t, route), m = ob_method_bit(req->method) & methods;
+    if (!m) return not_allowed(resp, methods);
     write_req w = {.t = t, .id = id, .verb = verb, .if_match = -1};
-    if (!id) {
-        if (!strcmp(m, "GET")) {
-            if (allowed(ctx, resp, perm_code(ctx, t, "view"))) list(req, resp, ctx, t);
-            return;
-        }
-        if (ro || strcmp(m, "POST")) {
-            ob_resp_errorf(resp, OB_E_METHOD, NULL);
-            ob_resp_header(resp, "Allow", ro ? "GET" : "GET, POST");
-            return;
-        }
-        if (!allowed(ctx, resp, perm_code(ctx, t, "create"))) return;
-        w.op = OP_CREATE;
-    } else if (verb) {
-        const char *pv = ob_crud_action_perm(t, verb);
-        if (!pv) return ob_resp_errorf(resp, OB_E_NO_ROUTE, NULL);
-        if (strcmp(m, "POST")) {
-            ob_resp_errorf(resp, OB_E_METHOD, NULL);
-            ob_resp_header(resp, "Allow", "POST");
-            return;
-        }
-        if (!allowed(ctx, resp, perm_code(ctx, t, pv))) return;
-        w.op = OP_ACTION;
-    } else if (!strcmp(m, "GET")) {
+    if (m == OB_M_GET) {
         if (!allowed(ctx, resp, perm_code(ctx, t, "view"))) return;
+        if (route == OB_ROUTE_COLLECTION) return list(req, resp, ctx, t);
         ob_row *row;
         if (ob_crud_get(ctx, t, id, &row, &err) != 0) return ob_resp_error(resp, &err);
         return ob_api_row_resp(ctx, resp, row, 200);
-    } else if (!strcmp(m, "PATCH") && !ro && !append) {
+    }
+    if (route == OB_ROUTE_VERB) {
+        if (!allowed(ctx, resp, perm_code(ctx, t, ob_crud_action_perm(t, verb)))) return;
+        w.op = OP_ACTION;
+    } else if (m == OB_M_POST) {
+        if (!allowed(ctx, resp, perm_code(ctx, t, "create"))) return;
+        w.op = OP_CREATE;
+    } else if (m == OB_M_PATCH) {
         if (!allowed(ctx, resp, perm_code(ctx, t, "edit"))) return;
         w.op = OP_UPDATE;
-    } else if (!strcmp(m, "DELETE") && !ro) {
+    } else {
         if (!allowed(ctx, resp, perm_code(ctx, t, "delete"))) return;
         w.op = OP_DELETE;
-    } else {
-        ob_resp_errorf(resp, OB_E_METHOD, NULL);
-        ob_resp_header(resp, "Allow", ro ? "GET" : append ? "GET, DELETE" : "GET, PATCH, DELETE");
-        return;
     }
     if (w.op == OP_UPDATE || w.op == OP_DELETE) {
         w.if_match = parse_if_match(req->header(req, "If-Match"));

@@ -149,10 +149,11 @@ enum {
     OB_RES_READONLY    = 1u << 0, /* API is read-only (logs) */
     OB_RES_SOFT_DELETE = 1u << 1, /* has deleted_at; DELETE sets it */
     OB_RES_NO_API      = 1u << 2, /* no generic routes (internal tables) */
-    OB_RES_APPEND_ONLY = 1u << 3, /* no updated_at/version (events, logs) */
+    OB_RES_APPEND_ONLY = 1u << 3, /* no updated_at/version; rows never changed or deleted (events, logs) */
     OB_RES_NO_AUDIT    = 1u << 4, /* writes are not audited (the audit log itself) */
     OB_RES_AUTH        = 1u << 5, /* writes change who may do what: cached principals are dropped */
     OB_RES_SHARED      = 1u << 6, /* reference data customer users may read in full (no customer scope) */
+    OB_RES_LINK        = 1u << 7, /* with APPEND_ONLY: a link between records, removable by DELETE (schema/methods.h) */
 };
 
 typedef struct ob_resource {

@@ -1,5 +1,6 @@
 /* schema_json.c - {"version":N,"tables":[{"name":...,"columns":[...]}]}. */
 #include "base/base.h"
+#include "schema/methods.h"
 #include "schema/registry.h"
 #include "schema/schema_json.h"
 #include "base/banned.h"
@@ -14,6 +15,17 @@ const char *ob_ftype_name(int type)
 static void flag(ob_jsonw *w, const char *key, unsigned flags, unsigned bit)
 {
     if (flags & bit) ob_jw_kbool(w, key, true);
+}
+
+/* "key": ["GET", ...] of a route, as the server answers it (schema/methods.h). */
+static void methods(ob_jsonw *w, const char *key, unsigned m)
+{
+    static const char *const names[] = {"GET", "POST", "PATCH", "DELETE"};
+    ob_jw_key(w, key);
+    ob_jw_arr_open(w);
+    for (size_t i = 0; i < OB_ARRAY_LEN(names); i++)
+        if (m & (1u << i)) ob_jw_str(w, names[i]);
+    ob_jw_arr_close(w);
 }
 
 static const char *on_delete(ob_on_delete d)
@@ -79,6 +91,14 @@ void ob_schema_json(ob_sb *out)
         ob_jw_kbool(&w, "api", !(r->flags & OB_RES_NO_API));
         ob_jw_kbool(&w, "read_only", (r->flags & OB_RES_READONLY) != 0);
         ob_jw_kbool(&w, "soft_delete", (r->flags & OB_RES_SOFT_DELETE) != 0);
+        ob_jw_kbool(&w, "append_only", (r->flags & OB_RES_APPEND_ONLY) != 0);
+        if (!(r->flags & OB_RES_NO_API)) {
+            ob_jw_key(&w, "methods");
+            ob_jw_obj_open(&w);
+            methods(&w, "collection", ob_methods(t, OB_ROUTE_COLLECTION));
+            methods(&w, "record", ob_methods(t, OB_ROUTE_RECORD));
+            ob_jw_obj_close(&w);
+        }
         if (r->customer_scope) ob_jw_kstr(&w, "customer_scope", r->customer_scope);
         ob_jw_key(&w, "columns");
         ob_jw_arr_open(&w);

@@ -14,6 +14,7 @@
 
 #include "api/openapi.h"
 #include "base/base.h"
+#include "schema/methods.h"
 #include "schema/registry.h"
 
 static json_t *doc;       /* the parsed document, built once per run */
@@ -402,7 +403,9 @@ static void test_table_paths(void **state)
         methods_of(coll, m, sizeof m);
         assert_string_equal(m, ro ? "get" : "get,post");
         methods_of(one, m, sizeof m);
-        assert_string_equal(m, ro ? "get" : append ? "get,delete" : "get,delete,patch");
+        /* append-only rows are never changed or removed; links may be removed */
+        bool link = t->res->flags & OB_RES_LINK;
+        assert_string_equal(m, ro ? "get" : append ? (link ? "get,delete" : "get") : "get,delete,patch");
         for (int k = 0; t->res->fsm && k < t->res->fsm->n; k++) {
             json_t *item = path_item("/api/v1/%s/{id}/%s", t->name, t->res->fsm->rows[k].event);
             if (!item) fail_msg("%s: no path for event %s", t->name, t->res->fsm->rows[k].event);
@@ -624,6 +627,24 @@ static json_t *header_of(json_t *resp, const char *name)
     return h ? deref(h) : NULL;
 }
 
+/* The document declared DELETE on append-only tables that the server refused:
+ * each path item must hold exactly the operations schema/methods.h routes. */
+static void test_declared_operations_are_routed(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"get", "post", "patch", "delete"};
+    for (int i = 0; i < ob_registry_count(); i++) {
+        const ob_table *t = ob_registry_at(i);
+        if (!is_api(t)) continue;
+        json_t *items[] = {path_item("/api/v1/%s", t->name, NULL), path_item("/api/v1/%s/{id}", t->name, NULL)};
+        unsigned want[] = {ob_methods(t, OB_ROUTE_COLLECTION), ob_methods(t, OB_ROUTE_RECORD)};
+        for (int k = 0; k < 2; k++)
+            for (int m = 0; m < 4; m++)
+                assert_int_equal(json_object_get(items[k], names[m]) != NULL, (want[k] & (1u << m)) != 0);
+        assert_null(json_object_get(items[1], "put"));
+    }
+}
+
 static void test_generic_operations(void **state)
 {
     (void)state;
@@ -812,7 +833,7 @@ int main(void)
         cmocka_unit_test(test_fixed_paths),   cmocka_unit_test(test_table_paths),
         cmocka_unit_test(test_record_schemas), cmocka_unit_test(test_no_secrets),
         cmocka_unit_test(test_body_schemas),  cmocka_unit_test(test_list_operations),
-        cmocka_unit_test(test_generic_operations), cmocka_unit_test(test_security),
+        cmocka_unit_test(test_generic_operations), cmocka_unit_test(test_declared_operations_are_routed), cmocka_unit_test(test_security),
         cmocka_unit_test(test_error_schema),  cmocka_unit_test(test_refs_and_ids),
         cmocka_unit_test(test_tags),
     };

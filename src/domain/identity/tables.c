@@ -85,7 +85,7 @@ const ob_resource ob_res_role_permissions = {
     .table = "role_permissions", .doc = "which permissions a role grants",
     OB_COLS(role_permission_cols), OB_INDEXES(role_permission_idx), .perm = "team",
     .perm_create = "team.roles", .perm_edit = "team.roles", .perm_delete = "team.roles",
-    .flags = OB_RES_APPEND_ONLY | OB_RES_AUTH,
+    .flags = OB_RES_APPEND_ONLY | OB_RES_LINK | OB_RES_AUTH,
 };
 
 static const ob_column user_role_cols[] = {

@@ -1,0 +1,115 @@
+"""Regression tests of the API contract: what the OpenAPI document declares is what
+the server does. Each test is named after the defect it pins down."""
+import json
+import subprocess
+import unicodedata
+
+import helpers as h
+
+API = "/api/v1"
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+ORDER = ("GET", "POST", "PATCH", "DELETE")  # the order an Allow header lists them
+PROBE_BODY = {"__probe__": 1}  # an unknown field: refused before anything is written
+
+
+def _doc(anon):
+    return h.ok(anon.get("/api/openapi.json"))
+
+
+def _schema(opsbase_bin):
+    r = subprocess.run([str(opsbase_bin), "schema", "--json"], capture_output=True, text=True,
+                       timeout=h.CLI_TIMEOUT, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    return {t["name"]: t for t in json.loads(r.stdout)["tables"]}
+
+
+def _allow(methods):
+    return ", ".join(m for m in ORDER if m in methods)
+
+
+def _send(client, method, path):
+    if method in ("POST", "PUT", "PATCH"):
+        return client.request(method, path, json=PROBE_BODY)
+    return client.request(method, path)
+
+
+# ---- 16: declared operations, routing and Allow come from one rule ----------
+
+def test_openapi_declares_only_callable_operations_and_405_allow_is_true(anon, acme_owner, opsbase_bin):
+    """The document declared DELETE on append-only tables the server refused, and a
+    405 advertised methods that were themselves refused. Every declared operation
+    must be routed (never 405) and every other method must be a 405 whose Allow
+    lists exactly the declared ones; `opsbase schema --json` says the same."""
+    doc = _doc(anon)
+    schema = _schema(opsbase_bin)
+    checked = 0
+    for table, meta in schema.items():
+        if not meta["api"] or meta["database"] != "tenant":
+            continue
+        for path, route in ((f"{API}/{table}", "collection"), (f"{API}/{table}/{{id}}", "record")):
+            declared = {m.upper() for m in doc["paths"][path] if m.upper() in METHODS}
+            assert declared == set(meta["methods"][route]), (path, declared, meta["methods"])
+            url = path.replace("{id}", h.MISSING_ID)
+            for m in METHODS:
+                r = _send(acme_owner, m, url)
+                if m in declared:
+                    assert r.status_code != 405, h.show(r)
+                else:
+                    h.expect_error(r, 405, "method_not_allowed")
+                    assert r.headers.get("Allow") == _allow(declared), (h.show(r), r.headers.get("Allow"))
+                checked += 1
+    assert checked > 300
+
+
+def test_append_only_tables_refuse_patch_put_and_delete(anon, acme_owner, opsbase_bin):
+    """DELETE on an append-only table was 405 on some (inventory_transactions) and
+    200 on others (tracking_events, payment_transactions, revenue_records,
+    ndr_remarks, ...); a PATCH there advertised Allow: GET, DELETE."""
+    schema = _schema(opsbase_bin)
+    doc = _doc(anon)
+    facts = ["tracking_events", "payment_transactions", "revenue_records", "ndr_remarks",
+             "inventory_transactions", "analytics_events", "accounting_entries", "customer_loyalty_points"]
+    for table in facts:
+        assert schema[table]["append_only"], table
+        ops = doc["paths"][f"{API}/{table}/{{id}}"]
+        assert "delete" not in ops and "patch" not in ops, (table, sorted(ops))
+        for m in ("PATCH", "PUT", "DELETE"):
+            r = _send(acme_owner, m, f"{API}/{table}/{h.MISSING_ID}")
+            h.expect_error(r, 405, "method_not_allowed")
+            assert r.headers["Allow"] == "GET", (table, m, r.headers["Allow"])
+
+
+def test_append_only_ledger_row_survives_delete(acme_owner):
+    """A real append-only row: DELETE is refused and the row is still there."""
+    cust = h.create_customer(acme_owner)
+    row = h.create(acme_owner, "customer_loyalty_points",
+                   {"customer_id": cust["id"], "points": 10, "transaction_type": "earned"})
+    r = acme_owner.delete(f"{API}/customer_loyalty_points/{row['id']}")
+    h.expect_error(r, 405, "method_not_allowed")
+    assert r.headers["Allow"] == "GET"
+    assert h.get(acme_owner, "customer_loyalty_points", row["id"])["id"] == row["id"]
+
+
+def test_link_tables_keep_delete_and_say_so(anon, acme_owner):
+    """Links between records (role_permissions, customer_tag_assignments,
+    document_categories) are append-only rows that may be undone: DELETE is
+    declared and routed, PATCH is a 405 with Allow: GET, DELETE."""
+    doc = _doc(anon)
+    cust = h.create_customer(acme_owner)
+    tag = h.create(acme_owner, "customer_tags", {"name": h.uniq("tag-")})
+    link = h.create(acme_owner, "customer_tag_assignments", {"customer_id": cust["id"], "tag_id": tag["id"]})
+    for table in ("role_permissions", "customer_tag_assignments", "document_categories"):
+        ops = doc["paths"][f"{API}/{table}/{{id}}"]
+        assert set(ops) >= {"get", "delete"} and "patch" not in ops, (table, sorted(ops))
+    r = acme_owner.patch(f"{API}/customer_tag_assignments/{link['id']}", json={})
+    h.expect_error(r, 405, "method_not_allowed")
+    assert r.headers["Allow"] == "GET, DELETE"
+    h.ok(acme_owner.delete(f"{API}/customer_tag_assignments/{link['id']}"))
+    h.expect_error(acme_owner.get(f"{API}/customer_tag_assignments/{link['id']}"), 404, "not_found")
+
+
+def test_verb_route_allows_post_only(acme_owner):
+    t = h.create_ticket(acme_owner, h.create_customer(acme_owner)["id"])
+    r = acme_owner.get(f"{API}/tickets/{t['id']}/assign")
+    h.expect_error(r, 405, "method_not_allowed")
+    assert r.headers["Allow"] == "POST"
