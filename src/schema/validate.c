@@ -9,6 +9,9 @@
 #include "schema/validate.h"
 #include "base/banned.h"
 
+/* The largest magnitude up to which every integer is an exact double. */
+#define OB_JSON_EXACT_INT 9007199254740992.0
+
 /* Shortest decimal text of a double that reads back as the same double. */
 static void shortest_double(double d, char *buf, size_t n)
 {
@@ -70,8 +73,20 @@ int ob_value_from_json(ob_arena *a, const ob_column *c, json_t *j, ob_value *v, 
     }
     switch (c->type) {
     case OB_F_INT: {
-        if (!json_is_integer(j)) return *problem = "must be an integer", -1;
-        json_int_t x = json_integer_value(j);
+        json_int_t x;
+        if (json_is_integer(j)) {
+            x = json_integer_value(j);
+        } else if (json_is_real(j)) {
+            /* 30.0 is the integer 30 in JSON's number model (and how many
+             * encoders write integers); a double names one integer only up to
+             * 2^53, so beyond that it is refused rather than rounded */
+            double d = json_real_value(j);
+            if (d != floor(d)) return *problem = "must be an integer", -1;
+            if (fabs(d) > OB_JSON_EXACT_INT) return *problem = "is out of range for an integer", -1;
+            x = (json_int_t)d;
+        } else {
+            return *problem = "must be an integer", -1;
+        }
         if ((c->flags & OB_HAS_MIN) && ((c->flags & OB_MIN_EXCL) ? x <= c->min : x < c->min))
             return *problem = "is below the minimum", -1;
         if ((c->flags & OB_HAS_MAX) && x > c->max) return *problem = "is above the maximum", -1;

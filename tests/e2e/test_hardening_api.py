@@ -113,3 +113,45 @@ def test_verb_route_allows_post_only(acme_owner):
     r = acme_owner.get(f"{API}/tickets/{t['id']}/assign")
     h.expect_error(r, 405, "method_not_allowed")
     assert r.headers["Allow"] == "POST"
+
+
+# ---- 18: integer-valued numbers and numbers too large ------------------------
+
+def _raw_post(client, path, text):
+    return client.post(path, content=text.encode(), headers={"Content-Type": "application/json"})
+
+
+def test_integer_valued_number_is_accepted_for_integer_column(acme_owner):
+    """{"payment_terms": 30.0} was refused: 30.0 is the integer 30 in JSON."""
+    c = h.create_customer(acme_owner, payment_terms=45.0)
+    assert c["payment_terms"] == 45 and isinstance(c["payment_terms"], int)
+    r = _raw_post(acme_owner, f"{API}/customers",
+                  '{"customer_code": "%s", "company_name": "x", "payment_terms": 3e1}' % h.uniq("C-"))
+    assert h.ok(r, 201)["payment_terms"] == 30
+    c2 = h.ok(acme_owner.patch(f"{API}/customers/{c['id']}", json={"payment_terms": 60.0}))
+    assert c2["payment_terms"] == 60
+    # a fraction is still not an integer, and the range still applies
+    h.expect_error(acme_owner.patch(f"{API}/customers/{c['id']}", json={"payment_terms": 30.5}),
+                   400, "validation_failed", field="payment_terms")
+    h.expect_error(acme_owner.patch(f"{API}/customers/{c['id']}", json={"payment_terms": 1000.0}),
+                   400, "validation_failed", field="payment_terms")
+    assert h.get(acme_owner, "customers", c["id"])["payment_terms"] == 60
+
+
+def test_too_large_integer_is_a_field_error_not_invalid_json(acme_owner):
+    """A number beyond 64 bits made the whole body invalid_json; it is well-formed
+    JSON, so the field it was given for is named instead."""
+    code = h.uniq("C-")
+    for big in ("99999999999999999999999", "-99999999999999999999999", "9223372036854775808"):
+        r = _raw_post(acme_owner, f"{API}/customers",
+                      '{"customer_code": "%s", "company_name": "x", "payment_terms": %s}' % (code, big))
+        e = h.expect_error(r, 400, "validation_failed", field="payment_terms")
+        assert set(h.error_fields(e)) == {"payment_terms"}, e
+    # beyond 2^53 a double names no single integer: refused, never rounded
+    r = _raw_post(acme_owner, f"{API}/customers",
+                  '{"customer_code": "%s", "company_name": "x", "payment_terms": 1e300}' % code)
+    h.expect_error(r, 400, "validation_failed", field="payment_terms")
+    assert h.rows_where(acme_owner, "customers", customer_code=code) == []
+    # text that is not JSON stays invalid_json
+    h.expect_error(_raw_post(acme_owner, f"{API}/customers", '{"payment_terms": 30.}'), 400, "invalid_json")
+

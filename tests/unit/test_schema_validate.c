@@ -177,7 +177,15 @@ static void test_int(void **state)
     bad_val(f, pl, "6", "is above the maximum");
     bad_val(f, pl, "true", "must be an integer");
     bad_val(f, pl, "false", "must be an integer");
-    bad_val(f, pl, "3.0", "must be an integer");
+    /* an integer-valued number is that integer; a fraction is not */
+    assert_int_equal(ok_val(f, pl, "3.0").i, 3);
+    assert_int_equal(ok_val(f, pl, "4e0").i, 4);
+    assert_int_equal(ok_val(f, pl, "0.5e1").i, 5);
+    bad_val(f, pl, "3.5", "must be an integer");
+    bad_val(f, pl, "6.0", "is above the maximum");
+    /* beyond 2^53 a double names no single integer: a field error, not rounding */
+    bad_val(f, age, "1e300", "is out of range for an integer");
+    bad_val(f, age, "-9007199254740994.0", "is out of range for an integer");
     bad_val(f, pl, "\"3\"", "must be an integer");
     bad_val(f, pl, "null", "must not be null");
     assert_int_equal(ok_val(f, age, "null").t, OB_V_NULL);
