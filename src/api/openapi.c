@@ -339,6 +339,9 @@ static void col_schema(oa *o, const ob_column *c, col_mode m)
         break;
     case OB_F_REAL:
         ob_jw_kstr(w, "format", "double");
+        if (m == MODE_PARAM) break;
+        if (c->flags & OB_HAS_MIN) ob_jw_ki64(w, (c->flags & OB_MIN_EXCL) ? "exclusiveMinimum" : "minimum", c->min);
+        if (c->flags & OB_HAS_MAX) ob_jw_ki64(w, "maximum", c->max);
         break;
     case OB_F_TIMESTAMP:
         ob_jw_kstr(w, "format", "date-time");

@@ -24,7 +24,7 @@ typedef enum ob_ftype {
     OB_F_TEXT,      /* .max = max length in characters */
     OB_F_INT,       /* 64-bit integer; .min/.max with OB_HAS_MIN/OB_HAS_MAX */
     OB_F_DECIMAL,   /* exact decimal, .scale fraction digits (money: 2); JSON string "12.50" */
-    OB_F_REAL,      /* binary float for measurements that are not money (coordinates) */
+    OB_F_REAL,      /* binary float for measurements that are not money (coordinates); whole-number .min/.max */
     OB_F_BOOL,
     OB_F_TIMESTAMP, /* RFC 3339 UTC with milliseconds */
     OB_F_DATE,      /* YYYY-MM-DD */
@@ -71,7 +71,7 @@ typedef struct ob_enum {
 typedef struct ob_column {
     const char *name;
     ob_ftype type;
-    int64_t max;                 /* TEXT: max characters; INT/DECIMAL(minor units): max value */
+    int64_t max;                 /* TEXT: max characters; INT/DECIMAL(minor units)/REAL: max value */
     int64_t min;
     unsigned flags;
     const char *dflt;            /* default as text: "0", "open", "true", "now", "{}" */

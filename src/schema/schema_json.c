@@ -40,11 +40,12 @@ static void column(ob_jsonw *w, const ob_column *c)
     ob_jw_kstr(w, "type", ob_ftype_name(c->type));
     if (c->type == OB_F_TEXT) ob_jw_ki64(w, "max_length", c->max);
     if (c->type == OB_F_DECIMAL) ob_jw_ki64(w, "scale", ob_col_scale(c));
-    if ((c->type == OB_F_INT || c->type == OB_F_DECIMAL) && (c->flags & OB_HAS_MIN)) {
+    bool ranged = c->type == OB_F_INT || c->type == OB_F_DECIMAL || c->type == OB_F_REAL;
+    if (ranged && (c->flags & OB_HAS_MIN)) {
         ob_jw_ki64(w, "min", c->min);
         if (c->flags & OB_MIN_EXCL) ob_jw_kbool(w, "min_exclusive", true);
     }
-    if ((c->type == OB_F_INT || c->type == OB_F_DECIMAL) && (c->flags & OB_HAS_MAX)) ob_jw_ki64(w, "max", c->max);
+    if (ranged && (c->flags & OB_HAS_MAX)) ob_jw_ki64(w, "max", c->max);
     if (c->type == OB_F_ENUM) {
         ob_jw_key(w, "values");
         ob_jw_arr_open(w);

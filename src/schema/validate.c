@@ -126,6 +126,9 @@ int ob_value_from_json(ob_arena *a, const ob_column *c, json_t *j, ob_value *v, 
         if (!json_is_number(j)) return *problem = "must be a number", -1;
         *v = ob_v_real(json_number_value(j));
         if (!isfinite(v->r)) return *problem = "must be a finite number", -1;
+        if ((c->flags & OB_HAS_MIN) && ((c->flags & OB_MIN_EXCL) ? v->r <= (double)c->min : v->r < (double)c->min))
+            return *problem = "is below the minimum", -1;
+        if ((c->flags & OB_HAS_MAX) && v->r > (double)c->max) return *problem = "is above the maximum", -1;
         return 0;
     case OB_F_BOOL:
         if (!json_is_boolean(j)) return *problem = "must be true or false", -1;

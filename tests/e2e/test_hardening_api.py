@@ -155,3 +155,26 @@ def test_too_large_integer_is_a_field_error_not_invalid_json(acme_owner):
     # text that is not JSON stays invalid_json
     h.expect_error(_raw_post(acme_owner, f"{API}/customers", '{"payment_terms": 30.}'), 400, "invalid_json")
 
+
+# ---- 21: coordinates have ranges ---------------------------------------------
+
+def test_latitude_longitude_out_of_range_are_refused(acme_owner, anon):
+    """latitude and longitude accepted any number (1e300)."""
+    w = h.create(acme_owner, "warehouses", {"name": h.uniq("WH "), "latitude": -90, "longitude": 180.0})
+    assert (w["latitude"], w["longitude"]) == (-90, 180)
+    for field, bad in (("latitude", 1e300), ("latitude", 90.0001), ("latitude", -91),
+                       ("longitude", -180.5), ("longitude", 181)):
+        r = acme_owner.patch(f"{API}/warehouses/{w['id']}", json={field: bad})
+        h.expect_error(r, 400, "validation_failed", field=field)
+    assert h.get(acme_owner, "warehouses", w["id"])["latitude"] == -90
+    h.ok(acme_owner.patch(f"{API}/warehouses/{w['id']}", json={"latitude": 51.5, "longitude": -0.12}))
+    # the document says the same for every coordinate column
+    schemas = _doc(anon)["components"]["schemas"]
+    seen = 0
+    for name, s in schemas.items():
+        for col, (lo, hi) in (("latitude", (-90, 90)), ("longitude", (-180, 180))):
+            prop = s.get("properties", {}).get(col)
+            if prop:
+                assert (prop.get("minimum"), prop.get("maximum")) == (lo, hi), (name, col, prop)
+                seen += 1
+    assert seen >= 8  # warehouses and tracking_events: record, create and update bodies

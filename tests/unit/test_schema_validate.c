@@ -257,6 +257,14 @@ static void test_real_bool_json(void **state)
     assert_true(v.r == -3.0);
     bad_val(f, &col_real, "\"52.5\"", "must be a number");
     bad_val(f, &col_real, "true", "must be a number");
+    /* declared ranges apply to real columns (coordinates) */
+    const ob_column *lat = ob_fx_col("warehouses", "latitude"), *lon = ob_fx_col("warehouses", "longitude");
+    assert_true(ok_val(f, lat, "-90").r == -90.0);
+    assert_true(ok_val(f, lat, "90.0").r == 90.0);
+    bad_val(f, lat, "90.000001", "is above the maximum");
+    bad_val(f, lat, "-1e300", "is below the minimum");
+    assert_true(ok_val(f, lon, "180").r == 180.0);
+    bad_val(f, lon, "1e300", "is above the maximum");
 
     const ob_column *b = ob_fx_col("categories", "is_active");
     v = ok_val(f, b, "true");
