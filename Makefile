@@ -8,7 +8,8 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wno-missing-field-initializers
 CSTD    := -std=c11 -D_GNU_SOURCE
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+# libunistring (Unicode case mapping and normalization) has no pkg-config file on Debian
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread -lm
 
 # Build flavours: the default build and an ASan+UBSan build in its own tree.
 ifeq ($(SAN),1)

@@ -30,8 +30,15 @@ static int text_value(ob_arena *a, const ob_column *c, json_t *j, ob_value *v, c
     if (c->type == OB_F_TEXT) {
         if (c->max > 0 && (int64_t)ob_utf8_len(s, n) > c->max) return *problem = "is too long", -1;
         if ((c->flags & OB_REQUIRED) && n == 0) return *problem = "must not be empty", -1;
-        char *copy = (c->flags & OB_LOWER) ? ob_ascii_lower(a, s) : ob_arena_strndup(a, s, n);
-        *v = ob_v_textn(copy, n);
+        if (!(c->flags & OB_LOWER)) {
+            *v = ob_v_textn(ob_arena_strndup(a, s, n), n);
+            return 0;
+        }
+        size_t m;
+        char *low = ob_text_lower(a, s, n, &m);
+        /* lower case can be longer (U+0130 becomes i and a combining dot) */
+        if (c->max > 0 && (int64_t)ob_utf8_len(low, m) > c->max) return *problem = "is too long", -1;
+        *v = ob_v_textn(low, m);
         return 0;
     }
     if (c->type == OB_F_ENUM) {

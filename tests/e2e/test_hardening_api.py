@@ -178,3 +178,35 @@ def test_latitude_longitude_out_of_range_are_refused(acme_owner, anon):
                 assert (prop.get("minimum"), prop.get("maximum")) == (lo, hi), (name, col, prop)
                 seen += 1
     assert seen >= 8  # warehouses and tracking_events: record, create and update bodies
+
+
+# ---- 20: case-insensitive text is folded by Unicode, not only ASCII ---------
+
+def test_unicode_email_case_and_nfc_are_one_user(cli, server, acme_owner):
+    """ÄRGER@x.test and ärger@x.test were two users: only ASCII was lower-cased."""
+    local = h.uniq("rger")
+    upper = f"\u00c4{local.upper()}@X.TEST"
+    lower = f"\u00e4{local}@x.test"
+    decomposed = unicodedata.normalize("NFD", upper)  # A + U+0308
+    assert decomposed != upper
+    cli.user_create("acme", upper, "viewer")
+    for other in (lower, decomposed):
+        r = cli.user_create("acme", other, "viewer", check=False)
+        assert r.returncode != 0, (other, r.stdout, r.stderr)
+    users = h.rows_where(acme_owner, "users", email=decomposed)
+    assert [u["email"] for u in users] == [lower]
+    # every spelling signs in as the one user
+    for spelling in (upper, lower, decomposed):
+        r = h.login_raw(server.url, "acme", spelling, h.USER_PASSWORD)
+        assert r.status_code == 200, (spelling, h.show(r))
+        assert r.json()["user"]["id"] == users[0]["id"]
+
+
+def test_unicode_case_insensitive_columns_store_and_filter_folded(acme_owner):
+    """Every OB_LOWER column (here customers.email) stores the folded NFC form
+    and its filters fold the same way."""
+    local = h.uniq("\u00d6ZTURK-\u03a3")  # Ö ... Σ
+    c = h.create_customer(acme_owner, email=unicodedata.normalize("NFD", f"{local}@B\u00dcRO.TEST"))
+    want = unicodedata.normalize("NFC", f"{local}@b\u00fcro.test".lower())
+    assert c["email"] == want, (c["email"], want)
+    assert [r["id"] for r in h.rows_where(acme_owner, "customers", email=f"{local}@B\u00dcRO.test")] == [c["id"]]
