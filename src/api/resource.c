@@ -73,12 +73,40 @@ static bool idem_key_valid(const char *k)
     return true;
 }
 
+/* The headers the write itself set (ETag, Location) as a JSON object; the
+ * server adds its own (X-Request-Id, ...) later, fresh for every response. */
+static const char *headers_json(ob_ctx *ctx, const ob_resp *resp)
+{
+    ob_sb sb;
+    ob_sb_init_arena(&sb, ctx->arena, 128);
+    ob_jsonw w;
+    ob_jw_init(&w, &sb);
+    ob_jw_obj_open(&w);
+    for (int i = 0; i < resp->nheaders; i++) ob_jw_kstr(&w, resp->headers[i].key, resp->headers[i].val);
+    ob_jw_obj_close(&w);
+    return sb.buf;
+}
+
+/* Set the stored headers of a first response; NULL for keys stored before
+ * headers were kept, which replay the body and status only. */
+static void replay_headers(ob_resp *resp, const char *stored)
+{
+    json_t *h = stored ? json_loads(stored, 0, NULL) : NULL;
+    const char *k;
+    json_t *v;
+    json_object_foreach(h, k, v) {
+        if (json_is_string(v)) ob_resp_header(resp, k, json_string_value(v));
+    }
+    json_decref(h);
+}
+
 /* 1 replayed (resp filled), 0 not seen, -1 error. */
 static int idem_lookup(ob_ctx *ctx, const char *key, const char *hash, ob_resp *resp, ob_err *err)
 {
     ob_stmt *st;
     if (ob_db_prepare(ctx->db,
-                      "SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = ? AND idem_key = ?",
+                      "SELECT request_hash, status, response, headers FROM idempotency_keys WHERE user_id = ? AND "
+                      "idem_key = ?",
                       &st, err) != 0)
         return -1;
     ob_stmt_bind_text(st, 1, ctx->who->user_id, err);
@@ -94,6 +122,7 @@ static int idem_lookup(ob_ctx *ctx, const char *key, const char *hash, ob_resp *
         const char *body = ob_stmt_col_text(st, 2, &n);
         ob_sb_reset(&resp->body);
         ob_sb_add(&resp->body, body, n);
+        replay_headers(resp, ob_stmt_col_text(st, 3, NULL));
         ob_resp_header(resp, "Idempotent-Replayed", "true");
     }
     ob_stmt_done(st);
@@ -114,6 +143,7 @@ static int idem_store(ob_ctx *ctx, ob_req *req, const char *key, const char *has
     ob_row_set_text(ctx->arena, row, "request_hash", hash);
     ob_row_set_int(row, "status", resp->status);
     ob_row_set_text(ctx->arena, row, "response", resp->body.buf);
+    ob_row_set_text(ctx->arena, row, "headers", headers_json(ctx, resp));
     return ob_sql_insert(ctx, row, err);
 }
 

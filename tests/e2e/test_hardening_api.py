@@ -210,3 +210,84 @@ def test_unicode_case_insensitive_columns_store_and_filter_folded(acme_owner):
     want = unicodedata.normalize("NFC", f"{local}@b\u00fcro.test".lower())
     assert c["email"] == want, (c["email"], want)
     assert [r["id"] for r in h.rows_where(acme_owner, "customers", email=f"{local}@B\u00dcRO.test")] == [c["id"]]
+
+
+# ---- 17: an idempotent replay is the first response, headers included -------
+
+def _post_key(client, path, body, key):
+    return client.post(path, json=body, headers={"Idempotency-Key": key})
+
+
+def test_idempotent_replay_keeps_etag_and_location(acme_owner):
+    """A replay returned the first body and status but dropped ETag and Location."""
+    key = h.uniq("idem-")
+    body = {"customer_code": h.uniq("C-"), "company_name": "Replay Ltd"}
+    first = _post_key(acme_owner, f"{API}/customers", body, key)
+    h.ok(first, 201)
+    assert first.headers["ETag"] == '"1"' and first.headers["Location"].endswith(f"/customers/{first.json()['id']}")
+    assert "Idempotent-Replayed" not in first.headers
+    again = _post_key(acme_owner, f"{API}/customers", body, key)
+    assert again.status_code == 201 and again.json() == first.json(), h.show(again)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    for name in ("ETag", "Location"):
+        assert again.headers.get(name) == first.headers[name], (name, dict(again.headers))
+    # an action replays its ETag too, although the record has moved on since
+    t = h.create_ticket(acme_owner, first.json()["id"])
+    key2 = h.uniq("idem-")
+    a1 = _post_key(acme_owner, f"{API}/tickets/{t['id']}/assign", {}, key2)
+    h.ok(a1)
+    h.ok(acme_owner.patch(f"{API}/tickets/{t['id']}", json={"title": "moved on"}))
+    a2 = _post_key(acme_owner, f"{API}/tickets/{t['id']}/assign", {}, key2)
+    assert a2.status_code == 200 and a2.headers["ETag"] == a1.headers["ETag"] and a2.json() == a1.json()
+    assert "Location" not in a2.headers
+
+
+def _tenant_sql(server, slug, statements):
+    """Run SQL in one tenant's database on the session's engine."""
+    if server.engine == "sqlite":
+        import sqlite3
+        with sqlite3.connect(server.data / "tenants" / f"{slug}.db") as c:
+            for s in statements:
+                c.execute(s)
+        return
+    import conftest
+    schema = "tenant_" + slug.replace("-", "_")
+    sql = f"SET search_path TO {schema}; " + "; ".join(statements)
+    r = subprocess.run([f"{conftest._pg_bindir()}/psql", server.db_url, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
+def test_idempotency_headers_column_migrates_from_version_1(server, cli, login, opsbase_bin):
+    """The stored headers are a schema version 2 column: a tenant database at
+    version 1 (no column, keys stored without headers) is migrated in place and
+    its old keys still replay."""
+    version = _schema_version(opsbase_bin)
+    assert version >= 2
+    slug = h.slug()
+    cli.tenant_create(slug)
+    owner = login(slug, f"owner@{slug}.test", h.OWNER_PASSWORD)
+    key = h.uniq("old-")
+    old_body = {"customer_code": h.uniq("C-"), "company_name": "o"}
+    old = h.ok(_post_key(owner, f"{API}/customers", old_body, key), 201)
+    owner.close()
+    # take the tenant back to version 1 as an older binary left it
+    _tenant_sql(server, slug, ["ALTER TABLE idempotency_keys DROP COLUMN headers",
+                               "DELETE FROM schema_migrations WHERE version >= 2"]
+                + (["PRAGMA user_version = 1"] if server.engine == "sqlite" else []))
+    r = cli.run("migrate")
+    assert f"schema version {version}" in r.stdout, r.stdout
+    owner = login(slug, f"owner@{slug}.test", h.OWNER_PASSWORD)
+    # a key stored without headers still replays its body and status
+    again = _post_key(owner, f"{API}/customers", old_body, key)
+    assert again.status_code == 201 and again.json() == old and again.headers["Idempotent-Replayed"] == "true"
+    body = {"customer_code": h.uniq("C-"), "company_name": "n"}
+    first = h.ok(_post_key(owner, f"{API}/customers", body, key + "-new"), 201)
+    replay = _post_key(owner, f"{API}/customers", body, key + "-new")
+    assert replay.json() == first and replay.headers["Location"].endswith(first["id"])
+    assert old["id"] != first["id"]
+
+
+def _schema_version(opsbase_bin):
+    r = subprocess.run([str(opsbase_bin), "schema", "--json"], capture_output=True, text=True, timeout=60)
+    return json.loads(r.stdout)["version"]

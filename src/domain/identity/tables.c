@@ -153,6 +153,8 @@ static const ob_column idem_cols[] = {
     {"request_hash", OB_F_TEXT, .max = 64, .flags = OB_REQUIRED},
     {"status", OB_F_INT, .flags = OB_REQUIRED},
     {"response", OB_F_TEXT, .max = 2000000, .flags = OB_REQUIRED},
+    {"headers", OB_F_JSON, .since = 2,
+     .doc = "headers of the first response ({\"ETag\": ..., \"Location\": ...}), sent again on replay"},
 };
 static const ob_index idem_idx[] = {{"user_id,idem_key", .unique = true}};
 const ob_resource ob_res_idempotency_keys = {
