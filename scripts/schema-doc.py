@@ -14,6 +14,8 @@ def type_text(c):
         return f"decimal(scale {c['scale']})"
     if t == "enum":
         return "enum: " + ", ".join(c["values"])
+    if t == "json" and "values" in c:
+        return "json array of distinct: " + ", ".join(c["values"])
     if t == "reference":
         return f"→ {c['references']} (on delete {c['on_delete'].replace('_', ' ')})"
     return t
@@ -31,6 +33,8 @@ def constraints(c):
         out.append("<= " + str(c["max"]))
     if "default" in c:
         out.append(f"default `{c['default']}`")
+    if "pattern" in c:
+        out.append(f"matches `{c['pattern']}`")
     if "generated_as" in c:
         out.append(f"generated as `{c['generated_as']}`")
     for flag, word in (("indexed", "indexed"), ("searchable", "full-text"), ("sortable", "sortable"),
@@ -62,7 +66,8 @@ def render(schema):
             for c in t["columns"]:
                 doc = (c.get("doc") or "").replace("|", "\\|")
                 typ = type_text(c).replace("|", "\\|")
-                lines.append(f"| {c['name']} | {typ} | {constraints(c)} | {doc} |")
+                cons = constraints(c).replace("|", "\\|")
+                lines.append(f"| {c['name']} | {typ} | {cons} | {doc} |")
             if t.get("indexes"):
                 lines += ["", "Indexes: " + "; ".join(
                     ("unique " if i["unique"] else "") + f"({i['columns']})" + (f" where {i['where']}" if i.get("where") else "")

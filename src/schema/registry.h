@@ -28,7 +28,7 @@ typedef enum ob_ftype {
     OB_F_BOOL,
     OB_F_TIMESTAMP, /* RFC 3339 UTC with milliseconds */
     OB_F_DATE,      /* YYYY-MM-DD */
-    OB_F_JSON,      /* any JSON value, stored as text */
+    OB_F_JSON,      /* any JSON value, stored as text; with .enm an array of distinct .enm values */
     OB_F_ENUM,      /* one of .enm values, stored lower case */
     OB_F_REF,       /* id of a row in .ref (same database) */
     OB_F_ID,        /* the primary key (implicit) */
@@ -84,6 +84,8 @@ typedef struct ob_column {
     int since;                   /* schema version that added it (0 = with its table) */
     const char *gen;             /* generated column: SQL expression over this row's columns
                                   * (registry identifiers only); stored, read-only */
+    const char *pattern;         /* TEXT: a regular expression the whole value must match, written
+                                  * so that POSIX ERE (validation) and ECMA-262 (OpenAPI) read it alike */
 } ob_column;
 
 typedef struct ob_index {

@@ -46,7 +46,7 @@ static void column(ob_jsonw *w, const ob_column *c)
         if (c->flags & OB_MIN_EXCL) ob_jw_kbool(w, "min_exclusive", true);
     }
     if (ranged && (c->flags & OB_HAS_MAX)) ob_jw_ki64(w, "max", c->max);
-    if (c->type == OB_F_ENUM) {
+    if (c->enm) { /* an enum, or a JSON array of its values */
         ob_jw_key(w, "values");
         ob_jw_arr_open(w);
         for (int k = 0; k < c->enm->n; k++) ob_jw_str(w, c->enm->values[k]);
@@ -69,6 +69,7 @@ static void column(ob_jsonw *w, const ob_column *c)
     flag(w, "implicit", c->flags, OB_IMPLICIT);
     flag(w, "server_default", c->flags, OB_GENERATED);
     if (c->gen) ob_jw_kstr(w, "generated_as", c->gen);
+    if (c->pattern) ob_jw_kstr(w, "pattern", c->pattern);
     if (c->doc) ob_jw_kstr(w, "doc", c->doc);
     ob_jw_obj_close(w);
 }

@@ -1,5 +1,6 @@
 /* validate.c - request bodies into rows. */
 #include <math.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,45 @@ static void shortest_double(double d, char *buf, size_t n)
     }
 }
 
+/* Whether s matches the declared pattern. Patterns are registry constants;
+ * one that does not compile is a declaration bug and refuses every value. */
+static bool matches(const char *pattern, const char *s)
+{
+    regex_t re;
+    if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0) return false;
+    bool ok = regexec(&re, s, 0, NULL, 0) == 0;
+    regfree(&re);
+    return ok;
+}
+
+/* A JSON column with .enm: an array of distinct values of the enum, any case
+ * in, stored as the canonical spelling (as enum columns are). */
+static int enum_array_value(ob_arena *a, const ob_column *c, json_t *j, ob_value *v, const char **problem)
+{
+    if (!json_is_array(j)) return *problem = "must be an array", -1;
+    ob_sb sb;
+    ob_sb_init_arena(&sb, a, 64);
+    ob_sb_addc(&sb, '[');
+    size_t n = json_array_size(j);
+    const char **seen = ob_arena_alloc(a, (n + 1) * sizeof *seen);
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(j, i);
+        const char *code = NULL;
+        for (int k = 0; json_is_string(e) && k < c->enm->n; k++)
+            if (strcasecmp(c->enm->values[k], json_string_value(e)) == 0 &&
+                strlen(c->enm->values[k]) == json_string_length(e))
+                code = c->enm->values[k];
+        if (!code) return *problem = "holds a value that is not allowed", -1;
+        for (size_t k = 0; k < i; k++)
+            if (seen[k] == code) return *problem = "holds a value twice", -1;
+        seen[i] = code;
+        ob_sb_addf(&sb, "%s\"%s\"", i ? "," : "", code); /* enum values are plain snake_case */
+    }
+    ob_sb_addc(&sb, ']');
+    *v = ob_v_textn(sb.buf, sb.len);
+    return 0;
+}
+
 static int text_value(ob_arena *a, const ob_column *c, json_t *j, ob_value *v, const char **problem)
 {
     if (!json_is_string(j)) return *problem = "must be a string", -1;
@@ -30,6 +70,7 @@ static int text_value(ob_arena *a, const ob_column *c, json_t *j, ob_value *v, c
     if (c->type == OB_F_TEXT) {
         if (c->max > 0 && (int64_t)ob_utf8_len(s, n) > c->max) return *problem = "is too long", -1;
         if ((c->flags & OB_REQUIRED) && n == 0) return *problem = "must not be empty", -1;
+        if (c->pattern && !matches(c->pattern, s)) return *problem = "does not have the declared form", -1;
         if (!(c->flags & OB_LOWER)) {
             *v = ob_v_textn(ob_arena_strndup(a, s, n), n);
             return 0;
@@ -142,6 +183,7 @@ int ob_value_from_json(ob_arena *a, const ob_column *c, json_t *j, ob_value *v, 
         *v = ob_v_bool(json_is_true(j));
         return 0;
     case OB_F_JSON: {
+        if (c->enm) return enum_array_value(a, c, j, v, problem);
         char *dump = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
         if (!dump) return *problem = "cannot be stored", -1;
         size_t n = strlen(dump);

@@ -608,6 +608,29 @@ static void test_row_checks(void **state)
     assert_int_equal(ob_validate_row(&f->ctx, r, &err), 0);
 }
 
+/* export_formats and allowed_exports were JSON the document could not type,
+ * schedule_time a form only a hook knew: both are declarations now. */
+static void test_declared_arrays_and_patterns(void **state)
+{
+    ob_fx_ctx *f = *state;
+    const ob_column *fmt = ob_fx_col("custom_reports", "export_formats");
+    ob_value v = ok_val(f, fmt, "[\"PDF\", \"csv\"]");
+    assert_string_equal(v.s, "[\"pdf\",\"csv\"]");
+    assert_string_equal(ok_val(f, fmt, "[]").s, "[]");
+    bad_val(f, fmt, "\"pdf\"", "must be an array");
+    bad_val(f, fmt, "[\"pdf\", \"docx\"]", "holds a value that is not allowed");
+    bad_val(f, fmt, "[1]", "holds a value that is not allowed");
+    bad_val(f, fmt, "[\"pdf\", \"PDF\"]", "holds a value twice");
+    bad_val(f, ob_fx_col("role_security_settings", "allowed_exports"), "[\"everything\"]",
+            "holds a value that is not allowed");
+    const ob_column *st = ob_fx_col("custom_reports", "schedule_time");
+    assert_string_equal(ok_val(f, st, "\"08:30\"").s, "08:30");
+    assert_string_equal(ok_val(f, st, "\"23:59:59\"").s, "23:59:59");
+    bad_val(f, st, "\"24:00\"", "does not have the declared form");
+    bad_val(f, st, "\"8:30\"", "does not have the declared form");
+    bad_val(f, st, "\"12:00:60\"", "does not have the declared form");
+}
+
 int main(void)
 {
     ob_registry_init();
@@ -617,6 +640,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_int, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decimal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_real_bool_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_declared_arrays_and_patterns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enum_ref, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timestamp_date, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_structure, setup, teardown),
