@@ -35,7 +35,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all run test test-long unit e2e deps clean bench bench-smoke fmt docs fuzz reliability crash crash-long
+.PHONY: all run test test-long unit e2e openapi-lint deps clean bench bench-smoke fmt docs fuzz reliability crash crash-long
 
 all: $(B)/opsbase
 
@@ -59,6 +59,10 @@ unit: $(UNIT_BINS)
 
 e2e: $(B)/opsbase
 	OPSBASE_BIN=$(CURDIR)/$(B)/opsbase /usr/bin/python3 -m pytest -q tests/e2e
+
+# The OpenAPI document through Redocly and Spectral (tools/openapi-lint, npm).
+openapi-lint: $(B)/opsbase
+	@tools/openapi-lint/lint.sh $(CURDIR)/$(B)/opsbase
 
 # Benchmarks: a release build measured against the ceiling and a peer (bench/README.md).
 bench:

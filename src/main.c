@@ -17,6 +17,7 @@ static const command commands[] = {
     {"tenant", ob_cmd_tenant, "create, list or delete tenants"},
     {"user", ob_cmd_user, "create users"},
     {"schema", ob_cmd_schema, "print the registry (--json)"},
+    {"openapi", ob_cmd_openapi, "print the OpenAPI document"},
     {"demo", ob_cmd_demo, "create the demo tenants and data"},
     {"version", ob_cmd_version, "print the version"},
 };

@@ -291,3 +291,95 @@ def test_idempotency_headers_column_migrates_from_version_1(server, cli, login, 
 def _schema_version(opsbase_bin):
     r = subprocess.run([str(opsbase_bin), "schema", "--json"], capture_output=True, text=True, timeout=60)
     return json.loads(r.stdout)["version"]
+
+
+# ---- 19: the document describes what the server accepts ----------------------
+
+def _body_prop(doc, table, col, mode="_create"):
+    return doc["components"]["schemas"][f"{table}{mode}"]["properties"][col]
+
+
+def _matches(schema, value):
+    """The few JSON Schema keywords these checks need, for one value."""
+    import re
+    types = schema.get("type")
+    types = types if isinstance(types, list) else [types]
+    kind = {str: "string", int: "number", float: "number", list: "array", type(None): "null"}[type(value)]
+    if kind not in types and not (kind == "number" and "integer" in types and float(value).is_integer()):
+        return False
+    if kind == "string" and "pattern" in schema and not re.search(schema["pattern"], value):
+        return False
+    if kind == "array":
+        return len(set(value)) == len(value) and all(_matches(schema["items"], v) for v in value)
+    return True
+
+
+def test_enum_schemas_accept_any_case_as_the_server_does(anon, acme_owner):
+    """Enum schemas listed only lower-case values while the server takes any case."""
+    doc = _doc(anon)
+    prop = _body_prop(doc, "tickets", "priority")
+    assert "enum" not in prop and _matches(prop, "HIGH") and _matches(prop, "High")
+    assert not _matches(prop, "highest")
+    t = h.create_ticket(acme_owner, h.create_customer(acme_owner)["id"], priority="HIGH")
+    assert t["priority"] == "high"
+    h.expect_error(acme_owner.patch(f"{API}/tickets/{t['id']}", json={"priority": "highest"}),
+                   400, "validation_failed", field="priority")
+    # records still list the canonical values: the server writes only those
+    rec = doc["components"]["schemas"]["tickets"]["properties"]["priority"]
+    assert rec["enum"] == ["low", "medium", "high", "urgent"]
+    # and filters take any case too
+    fparam = [p for p in doc["paths"][f"{API}/tickets"]["get"]["parameters"] if p.get("name") == "priority"][0]
+    assert _matches(fparam["schema"], "URGENT")
+
+
+def test_decimal_schemas_admit_numbers_as_the_server_does(anon, acme_owner):
+    """Decimals were documented as strings only, but JSON numbers are accepted."""
+    prop = _body_prop(_doc(anon), "customers", "credit_limit")
+    assert _matches(prop, "12.50") and _matches(prop, 12.5) and prop["minimum"] == 0
+    c = h.create_customer(acme_owner, credit_limit=12.5)
+    assert c["credit_limit"] == "12.50"
+
+
+def test_json_arrays_and_patterns_are_typed(anon, acme_owner, login):
+    """export_formats and allowed_exports were untyped JSON and schedule_time had
+    no pattern; each is now declared, validated from the declaration and
+    described by the document."""
+    doc = _doc(anon)
+    fmt = _body_prop(doc, "custom_reports", "export_formats")
+    assert fmt["type"][0] == "array" and fmt["uniqueItems"] is True
+    assert _matches(fmt, ["pdf", "CSV"]) and not _matches(fmt, ["pdf", "docx"]) and not _matches(fmt, "pdf")
+    exp = _body_prop(doc, "role_security_settings", "allowed_exports")
+    assert _matches(exp, ["orders_csv"]) and not _matches(exp, ["everything"])
+    st = _body_prop(doc, "custom_reports", "schedule_time")
+    for good in ("08:30", "23:59:59", "00:00"):
+        assert _matches(st, good), good
+    for bad in ("24:00", "8:30", "12:60", "12:00:60", "noon"):
+        assert not _matches(st, bad), bad
+    body = {"name": h.uniq("Report "), "report_type": "sales", "report_config": {},
+            "export_formats": ["PDF", "csv"], "schedule_time": "23:59:59"}
+    r = h.create(acme_owner, "custom_reports", body)
+    assert h.as_obj(r["export_formats"]) == ["pdf", "csv"]
+    for change in ({"export_formats": ["pdf", "pdf"]}, {"export_formats": ["docx"]}, {"export_formats": "pdf"},
+                   {"export_formats": [1]}, {"schedule_time": "24:00"}, {"schedule_time": "7:05"}):
+        field = next(iter(change))
+        e = h.expect_error(acme_owner.patch(f"{API}/custom_reports/{r['id']}", json=change),
+                           400, "validation_failed", field=field)
+        assert h.error_fields(e) == {field}
+    assert h.as_obj(h.get(acme_owner, "custom_reports", r["id"])["export_formats"]) == ["pdf", "csv"]
+
+
+def test_document_has_servers_and_no_unused_responses(anon):
+    """Linters found no servers and error responses no operation used."""
+    doc = _doc(anon)
+    assert doc["servers"] == [{"url": "/", "description": doc["servers"][0]["description"]}]
+    text = json.dumps(doc["paths"])
+    for name in doc["components"]["responses"]:
+        assert f"#/components/responses/{name}" in text, name
+
+
+def test_openapi_command_prints_the_served_document(anon, opsbase_bin):
+    """The linters read `opsbase openapi`: it must be the document the server serves."""
+    r = subprocess.run([str(opsbase_bin), "openapi"], capture_output=True, text=True, timeout=60,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == _doc(anon)
