@@ -336,6 +336,8 @@ static void col_description(oa *o, const ob_column *c, col_mode m)
     if (m == MODE_CREATE && (c->flags & OB_IMMUTABLE)) NOTE("cannot be changed after create");
     if (m == MODE_RECORD && (c->flags & OB_SERVER)) NOTE("set by the server");
     if (c->enm && m != MODE_RECORD) NOTE("accepted in any case, stored lower case");
+    /* uniqueItems compares exactly; validate.c also refuses "pdf" with "PDF" */
+    if (c->type == OB_F_JSON && c->enm && m != MODE_RECORD) NOTE("no value twice, in any case");
     if (c->type == OB_F_DECIMAL && (m == MODE_CREATE || m == MODE_UPDATE))
         NOTE("a decimal string, or a JSON number with no more fraction digits than the scale");
     if ((c->flags & OB_LOWER) && m != MODE_RECORD) NOTE("stored lower case");
