@@ -8,7 +8,8 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wno-missing-field-initializers
 CSTD    := -std=c11 -D_GNU_SOURCE
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+# libunistring (Unicode case mapping and normalization) has no pkg-config file on Debian
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread -lm
 
 # Build flavours: the default build and an ASan+UBSan build in its own tree.
 ifeq ($(SAN),1)
@@ -34,7 +35,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all run test test-long unit e2e deps clean bench bench-smoke fmt docs fuzz reliability crash crash-long
+.PHONY: all run test test-long unit e2e openapi-lint deps clean bench bench-smoke fmt docs fuzz reliability crash crash-long
 
 all: $(B)/opsbase
 
@@ -58,6 +59,10 @@ unit: $(UNIT_BINS)
 
 e2e: $(B)/opsbase
 	OPSBASE_BIN=$(CURDIR)/$(B)/opsbase /usr/bin/python3 -m pytest -q tests/e2e
+
+# The OpenAPI document through Redocly and Spectral (tools/openapi-lint, npm).
+openapi-lint: $(B)/opsbase
+	@tools/openapi-lint/lint.sh $(CURDIR)/$(B)/opsbase
 
 # Benchmarks: a release build measured against the ceiling and a peer (bench/README.md).
 bench:

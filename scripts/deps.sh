@@ -1,13 +1,20 @@
 #!/bin/sh
-# Install the Debian packages opsbase needs, saying what it installs.
+# Install the Debian packages opsbase needs, saying what it installs, and for
+# the tests the npm packages of tools/openapi-lint.
 #   deps.sh run   - what building and running needs
 #   deps.sh test  - plus what the tests need
 set -e
 mode=${1:-run}
 pkgs="pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev liboath-dev uuid-dev libpq-dev"
+pkgs="$pkgs libunistring-dev"
 if [ "$mode" = test ]; then
     pkgs="$pkgs libcmocka-dev python3 python3-pytest python3-httpx curl postgresql clang libclang-rt-14-dev"
     pkgs="$pkgs valgrind slowhttptest strace wrk procps"
+fi
+# The OpenAPI linters run on Node.js; a node from elsewhere (nvm, NodeSource)
+# is used as it is, else Debian's nodejs and npm are installed.
+if [ "$mode" = test ] && { ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; }; then
+    pkgs="$pkgs nodejs npm"
 fi
 missing=""
 for p in $pkgs; do
@@ -15,10 +22,19 @@ for p in $pkgs; do
         missing="$missing $p"
     fi
 done
-[ -z "$missing" ] && exit 0
-echo "opsbase: installing Debian packages:$missing"
-if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-echo "opsbase: installed:$missing"
+if [ -n "$missing" ]; then
+    echo "opsbase: installing Debian packages:$missing"
+    if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    echo "opsbase: installed:$missing"
+fi
+# npm packages at the versions package-lock.json pins, when not yet installed
+lint="$(dirname "$0")/../tools/openapi-lint"
+if [ "$mode" = test ]; then
+    if [ ! -x "$lint/node_modules/.bin/redocly" ] || [ ! -x "$lint/node_modules/.bin/spectral" ]; then
+        echo "opsbase: installing the OpenAPI linters (npm ci in tools/openapi-lint)"
+        (cd "$lint" && npm ci --no-audit --no-fund)
+    fi
+fi

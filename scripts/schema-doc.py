@@ -14,6 +14,8 @@ def type_text(c):
         return f"decimal(scale {c['scale']})"
     if t == "enum":
         return "enum: " + ", ".join(c["values"])
+    if t == "json" and "values" in c:
+        return "json array of distinct: " + ", ".join(c["values"])
     if t == "reference":
         return f"→ {c['references']} (on delete {c['on_delete'].replace('_', ' ')})"
     return t
@@ -36,6 +38,8 @@ def constraints(c):
         out.append(f"stamped with {who} " + (f"on entering {c['stamp_on'].replace(',', ', ')}" if c.get("stamp_on") else "on create"))
     if "row_image_of" in c:
         out.append(f"row image of the table named in `{c['row_image_of']}`")
+    if "pattern" in c:
+        out.append(f"matches `{c['pattern']}`")
     if "generated_as" in c:
         out.append(f"generated as `{c['generated_as']}`")
     for flag, word in (("indexed", "indexed"), ("searchable", "full-text"), ("sortable", "sortable"),
@@ -71,7 +75,8 @@ def render(schema):
             for c in t["columns"]:
                 doc = (c.get("doc") or "").replace("|", "\\|")
                 typ = type_text(c).replace("|", "\\|")
-                lines.append(f"| {c['name']} | {typ} | {constraints(c)} | {doc} |")
+                cons = constraints(c).replace("|", "\\|")
+                lines.append(f"| {c['name']} | {typ} | {cons} | {doc} |")
             if t.get("indexes"):
                 lines += ["", "Indexes: " + "; ".join(
                     ("unique " if i["unique"] else "") + f"({i['columns']})" + (f" where {i['where']}" if i.get("where") else "")

@@ -18,6 +18,7 @@ static const command commands[] = {
     {"tenant", ob_cmd_tenant, "create, list or delete tenants"},
     {"user", ob_cmd_user, "create users"},
     {"schema", ob_cmd_schema, "print the registry (--json)"},
+    {"openapi", ob_cmd_openapi, "print the OpenAPI document"},
     {"demo", ob_cmd_demo, "create the demo tenants and data"},
     {"check-ledgers", ob_cmd_check_ledgers, "verify every ledger balance against its entries"},
     {"worker", ob_cmd_worker, "run background job workers without HTTP"},

@@ -15,6 +15,7 @@
 #include "api/openapi.h"
 #include "base/base.h"
 #include "schema/list.h"
+#include "schema/methods.h"
 #include "schema/registry.h"
 #include "base/banned.h"
 
@@ -43,21 +44,20 @@ static bool has_api(const ob_table *t)
     return !(t->res->flags & OB_RES_NO_API);
 }
 
-/* The methods resource.c routes: read-only tables answer GET only;
- * append-only tables have no version to update, so no PATCH. */
+/* The methods resource.c routes, from the one rule in schema/methods.h. */
 static bool can_post(const ob_table *t)
 {
-    return !(t->res->flags & OB_RES_READONLY);
+    return ob_methods(t, OB_ROUTE_COLLECTION) & OB_M_POST;
 }
 
 static bool can_patch(const ob_table *t)
 {
-    return !(t->res->flags & (OB_RES_READONLY | OB_RES_APPEND_ONLY));
+    return ob_methods(t, OB_ROUTE_RECORD) & OB_M_PATCH;
 }
 
 static bool can_delete(const ob_table *t)
 {
-    return !(t->res->flags & OB_RES_READONLY);
+    return ob_methods(t, OB_ROUTE_RECORD) & OB_M_DELETE;
 }
 
 static bool visible(const ob_column *c)
@@ -220,13 +220,15 @@ static const char *schema_type(ob_ftype t)
 }
 
 /* Decimals travel as strings: the server writes exactly `scale` fraction
- * digits; input may have fewer (validate.c also takes a JSON number). Bounds
- * are in minor units in the declaration and cannot be JSON Schema keywords
- * on a string, so they go into extensions as decimal text. */
+ * digits; input may have fewer. A body may also give a JSON number
+ * (validate.c takes it, as existing clients send it), so body schemas are
+ * [string, number]: the pattern constrains the string, minimum and maximum
+ * the number. For strings the bounds stay in extensions as decimal text. */
 static void decimal_kw(oa *o, const ob_column *c, col_mode m)
 {
     int scale = ob_col_scale(c);
     char num[48];
+    bool body = m == MODE_CREATE || m == MODE_UPDATE;
     ob_sb_reset(&o->tmp);
     if (m == MODE_RECORD)
         ob_sb_addf(&o->tmp, "^-?[0-9]+\\.[0-9]{%d}$", scale);
@@ -237,11 +239,50 @@ static void decimal_kw(oa *o, const ob_column *c, col_mode m)
     if (c->flags & OB_HAS_MIN) {
         ob_format_decimal(c->min, scale, num, sizeof num);
         ob_jw_kstr(&o->w, (c->flags & OB_MIN_EXCL) ? "x-exclusiveMinimum" : "x-minimum", num);
+        if (body) {
+            ob_jw_key(&o->w, (c->flags & OB_MIN_EXCL) ? "exclusiveMinimum" : "minimum");
+            ob_jw_raw(&o->w, num, strlen(num));
+        }
     }
     if (c->flags & OB_HAS_MAX) {
         ob_format_decimal(c->max, scale, num, sizeof num);
         ob_jw_kstr(&o->w, "x-maximum", num);
+        if (body) {
+            ob_jw_key(&o->w, "maximum");
+            ob_jw_raw(&o->w, num, strlen(num));
+        }
     }
+}
+
+/* Enum input (bodies and filters) is matched in any case (validate.c,
+ * listq.c): "HIGH" is "high". JSON Schema has no case-insensitive enum and
+ * ECMA-262 patterns no inline flags, so each letter becomes a class:
+ * ^([Hh][Ii][Gg][Hh]|...)$. Records keep the plain enum: the server always
+ * writes the canonical lower-case value. */
+static void enum_pattern(oa *o, const ob_enum *e)
+{
+    ob_sb *p = &o->tmp;
+    ob_sb_reset(p);
+    ob_sb_adds(p, "^(");
+    for (int k = 0; k < e->n; k++) {
+        if (k) ob_sb_addc(p, '|');
+        for (const char *ch = e->values[k]; *ch; ch++) {
+            if (*ch >= 'a' && *ch <= 'z') ob_sb_addf(p, "[%c%c]", *ch - 'a' + 'A', *ch);
+            else if ((*ch >= '0' && *ch <= '9') || *ch == '_') ob_sb_addc(p, *ch);
+            else ob_sb_addf(p, "\\%c", *ch);
+        }
+    }
+    ob_sb_adds(p, ")$");
+    ob_jw_kstr(&o->w, "pattern", p->buf);
+}
+
+/* "examples": the canonical values of an enum. */
+static void enum_examples(ob_jsonw *w, const ob_enum *e)
+{
+    ob_jw_key(w, "examples");
+    ob_jw_arr_open(w);
+    for (int k = 0; k < e->n; k++) ob_jw_str(w, e->values[k]);
+    ob_jw_arr_close(w);
 }
 
 /* A declared default as a typed JSON value; "now" and "today" are not
@@ -294,7 +335,11 @@ static void col_description(oa *o, const ob_column *c, col_mode m)
     if (m == MODE_CREATE && c->dflt && !strcmp(c->dflt, "today")) NOTE("defaults to the date of the request");
     if (m == MODE_CREATE && (c->flags & OB_IMMUTABLE)) NOTE("cannot be changed after create");
     if (m == MODE_RECORD && (c->flags & OB_SERVER)) NOTE("set by the server");
-    if (c->type == OB_F_ENUM && m != MODE_RECORD) NOTE("accepted in any case, stored lower case");
+    if (c->enm && m != MODE_RECORD) NOTE("accepted in any case, stored lower case");
+    /* uniqueItems compares exactly; validate.c also refuses "pdf" with "PDF" */
+    if (c->type == OB_F_JSON && c->enm && m != MODE_RECORD) NOTE("no value twice, in any case");
+    if (c->type == OB_F_DECIMAL && (m == MODE_CREATE || m == MODE_UPDATE))
+        NOTE("a decimal string, or a JSON number with no more fraction digits than the scale");
     if ((c->flags & OB_LOWER) && m != MODE_RECORD) NOTE("stored lower case");
     if (c->flags & OB_MASKED) {
         if (m == MODE_PARAM)
@@ -314,9 +359,18 @@ static void col_schema(oa *o, const ob_column *c, col_mode m)
     ob_jsonw *w = &o->w;
     bool nullable = !(c->flags & OB_REQUIRED) && m != MODE_PARAM;
     const char *type = schema_type(c->type);
+    bool body = m == MODE_CREATE || m == MODE_UPDATE;
+    if (c->type == OB_F_JSON && c->enm) type = "array";
     ob_jw_obj_open(w);
     if (c->flags & OB_SECRET) ob_jw_kbool(w, "writeOnly", true);
-    if (type) type_kw(w, type, nullable);
+    if (c->type == OB_F_DECIMAL && body) { /* a decimal string or a JSON number */
+        ob_jw_key(w, "type");
+        ob_jw_arr_open(w);
+        ob_jw_str(w, "string");
+        ob_jw_str(w, "number");
+        if (nullable) ob_jw_str(w, "null");
+        ob_jw_arr_close(w);
+    } else if (type) type_kw(w, type, nullable);
     else if (c->flags & OB_REQUIRED) { /* any JSON value but null */
         ob_jw_key(w, "not");
         ob_jw_obj_open(w);
@@ -327,6 +381,7 @@ static void col_schema(oa *o, const ob_column *c, col_mode m)
     case OB_F_TEXT: /* bounds describe values, not filters (a.gt=x is fine) */
         if ((c->flags & OB_REQUIRED) && m != MODE_PARAM) ob_jw_ki64(w, "minLength", 1);
         if (c->max > 0 && m != MODE_PARAM) ob_jw_ki64(w, "maxLength", c->max);
+        if (c->pattern && m != MODE_PARAM) ob_jw_kstr(w, "pattern", c->pattern);
         break;
     case OB_F_INT:
         ob_jw_kstr(w, "format", "int64");
@@ -339,6 +394,9 @@ static void col_schema(oa *o, const ob_column *c, col_mode m)
         break;
     case OB_F_REAL:
         ob_jw_kstr(w, "format", "double");
+        if (m == MODE_PARAM) break;
+        if (c->flags & OB_HAS_MIN) ob_jw_ki64(w, (c->flags & OB_MIN_EXCL) ? "exclusiveMinimum" : "minimum", c->min);
+        if (c->flags & OB_HAS_MAX) ob_jw_ki64(w, "maximum", c->max);
         break;
     case OB_F_TIMESTAMP:
         ob_jw_kstr(w, "format", "date-time");
@@ -348,11 +406,34 @@ static void col_schema(oa *o, const ob_column *c, col_mode m)
         break;
     case OB_F_ENUM:
         if (c->enm->name) ob_jw_kstr(w, "title", c->enm->name);
+        if (m != MODE_RECORD) {
+            enum_pattern(o, c->enm);
+            enum_examples(w, c->enm);
+            break;
+        }
         ob_jw_key(w, "enum");
         ob_jw_arr_open(w);
         for (int k = 0; k < c->enm->n; k++) ob_jw_str(w, c->enm->values[k]);
         if (nullable) ob_jw_null(w);
         ob_jw_arr_close(w);
+        break;
+    case OB_F_JSON: /* with an enum: an array of distinct values (validate.c) */
+        if (!c->enm) break;
+        ob_jw_kbool(w, "uniqueItems", true);
+        ob_jw_key(w, "items");
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "type", "string");
+        if (c->enm->name) ob_jw_kstr(w, "title", c->enm->name);
+        if (m == MODE_RECORD) {
+            ob_jw_key(w, "enum");
+            ob_jw_arr_open(w);
+            for (int k = 0; k < c->enm->n; k++) ob_jw_str(w, c->enm->values[k]);
+            ob_jw_arr_close(w);
+        } else {
+            enum_pattern(o, c->enm);
+            enum_examples(w, c->enm);
+        }
+        ob_jw_obj_close(w);
         break;
     case OB_F_REF:
         ob_jw_kstr(w, "format", "uuid");
@@ -594,14 +675,25 @@ static void schemas(oa *o)
 
 /* ---- shared responses, parameters, headers ----------------------------- */
 
-/* One response per HTTP status of the error table, each listing its codes. */
+static bool status_listed(int status);
+
+/* One response per HTTP status of the error table that some operation
+ * lists, each naming its codes; the statuses no operation lists (limits of
+ * the HTTP layer, rate limits, server errors) are described once, under the
+ * "default" response every operation has, rather than left unused. */
 static void error_responses(oa *o)
 {
     ob_jsonw *w = &o->w;
+    ob_sb others;
+    ob_sb_init(&others, 256);
     ob_jw_key(w, "responses");
     ob_jw_obj_open(w);
     for (int c = OB_E_OK + 1; c < OB_E__COUNT; c++) {
         int status = ob_err_http_status((ob_errcode)c);
+        if (!status_listed(status)) {
+            ob_sb_addf(&others, "; %d %s", status, ob_err_code_str((ob_errcode)c));
+            continue;
+        }
         bool first = true;
         for (int p = OB_E_OK + 1; p < c; p++) first &= ob_err_http_status((ob_errcode)p) != status;
         if (!first) continue;
@@ -621,10 +713,13 @@ static void error_responses(oa *o)
     }
     ob_jw_key(w, "error");
     ob_jw_obj_open(w);
-    ob_jw_kstr(w, "description", "any other error of the error table (rate limits, server errors)");
+    ob_sb_reset(&o->tmp);
+    ob_sb_addf(&o->tmp, "any other error of the error table%s", others.buf ? others.buf : "");
+    ob_jw_kstr(w, "description", o->tmp.buf);
     json_content_ref(w, "error");
     ob_jw_obj_close(w);
     ob_jw_obj_close(w);
+    ob_sb_release(&others);
 }
 
 /* name: {"name", "in", "description", "required", "schema": { ... left open */
@@ -732,6 +827,17 @@ static const int errs_verb[] = {400, 401, 403, 404, 409, 413, 415, 422, 0};
 static const int errs_login[] = {400, 401, 413, 415, 0};
 static const int errs_session[] = {401, 0};
 static const int errs_ready[] = {503, 0};
+
+/* Whether any operation lists status, so that error_<status> is referenced. */
+static bool status_listed(int status)
+{
+    static const int *const lists[] = {errs_list,  errs_get,  errs_create, errs_patch,   errs_delete,
+                                       errs_delete_unversioned, errs_verb, errs_login, errs_session, errs_ready};
+    for (size_t i = 0; i < OB_ARRAY_LEN(lists); i++)
+        for (int k = 0; lists[i][k]; k++)
+            if (lists[i][k] == status) return true;
+    return false;
+}
 
 /* Response headers of a success response. */
 enum { H_ETAG = 1, H_LOCATION = 2, H_REPLAYED = 4 };
@@ -878,6 +984,14 @@ static void sort_param(oa *o, const ob_table *t)
     ob_sb_release(&alt);
 }
 
+/* "description" of a generic operation: what it does to which table. */
+static void op_desc(oa *o, const char *what, const ob_table *t)
+{
+    ob_sb_reset(&o->tmp);
+    ob_sb_addf(&o->tmp, "%s %s (%s)", what, t->name, t->res->doc ? t->res->doc : t->name);
+    ob_jw_kstr(&o->w, "description", o->tmp.buf);
+}
+
 /* operationId "<t>_<what>" into buf. */
 static const char *op_id(char *buf, size_t n, const ob_table *t, const char *what)
 {
@@ -895,6 +1009,7 @@ static void collection_path(oa *o, const ob_table *t)
     ob_jw_obj_open(w);
 
     op_begin(w, "get", op_id(id, sizeof id, t, "list"), t->name, "list records", true, perm_code(o, t, "view"));
+    op_desc(o, "a page of the records, filtered and sorted, of", t);
     ob_jw_key(w, "parameters");
     ob_jw_arr_open(w);
     ref_obj(w, PARAMS, "limit");
@@ -909,6 +1024,7 @@ static void collection_path(oa *o, const ob_table *t)
     if (can_post(t)) {
         op_begin(w, "post", op_id(id, sizeof id, t, "create"), t->name, "create a record", true,
                  perm_code(o, t, "create"));
+        op_desc(o, "creates a record in", t);
         shared_params(w, "idempotency_key", NULL);
         request_body(w, op_id(schema, sizeof schema, t, "create"), true, NULL);
         op_end(w, "201", "the created record", t->name, (versioned(t) ? H_ETAG : 0) | H_LOCATION | H_REPLAYED,
@@ -929,11 +1045,13 @@ static void record_path(oa *o, const ob_table *t)
     shared_params(w, "id", NULL);
 
     op_begin(w, "get", op_id(id, sizeof id, t, "get"), t->name, "get a record", true, perm_code(o, t, "view"));
+    op_desc(o, "one record of", t);
     op_end(w, "200", "the record", t->name, etag, errs_get);
 
     if (can_patch(t)) {
         op_begin(w, "patch", op_id(id, sizeof id, t, "update"), t->name, "change fields of a record", true,
                  perm_code(o, t, "edit"));
+        op_desc(o, "changes the given fields of a record of", t);
         shared_params(w, "if_match", NULL);
         request_body(w, op_id(schema, sizeof schema, t, "update"), true, NULL);
         op_end(w, "200", "the changed record", t->name, etag, errs_patch);
@@ -985,7 +1103,8 @@ static void verb_path(oa *o, const ob_table *t, const char *verb, const ob_actio
         ob_sb_addf(&o->tmp, " to %s", f->rows[i].to);
     }
     if (!act) ob_sb_adds(&o->tmp, "; from any other state 422 invalid_transition");
-    if (o->tmp.len) ob_jw_kstr(w, "description", o->tmp.buf);
+    if (!o->tmp.len) ob_sb_addf(&o->tmp, "%s %s", act ? "action" : "event", verb);
+    ob_jw_kstr(w, "description", o->tmp.buf);
     shared_params(w, "idempotency_key", NULL);
     if (act)
         request_body(w, BODY_ANY_OBJECT, false, "read by the action");
@@ -1023,12 +1142,15 @@ static void fixed_path(ob_jsonw *w, const char *path, const char *method, const 
 static void fixed_paths(ob_jsonw *w)
 {
     fixed_path(w, "/healthz", "get", "healthz", "system", "liveness probe", false);
+    ob_jw_kstr(w, "description", "answers while the process serves requests; touches no storage");
     op_end(w, "200", "{\"status\":\"ok\"}", "status", 0, errs_none);
     ob_jw_obj_close(w);
     fixed_path(w, "/readyz", "get", "readyz", "system", "readiness probe", false);
+    ob_jw_kstr(w, "description", "answers when the storage can be read");
     op_end(w, "200", "{\"status\":\"ready\"}; 503 when storage is not usable", "status", 0, errs_ready);
     ob_jw_obj_close(w);
     fixed_path(w, "/api/openapi.json", "get", "openapi", "system", "this document", false);
+    ob_jw_kstr(w, "description", "the OpenAPI document, derived from the registry at start-up");
     op_end(w, "200", "the OpenAPI document", "openapi", 0, errs_none);
     ob_jw_obj_close(w);
 
@@ -1039,9 +1161,11 @@ static void fixed_paths(ob_jsonw *w)
     op_end(w, "200", "a new session", "auth_session", 0, errs_login);
     ob_jw_obj_close(w);
     fixed_path(w, "/api/v1/auth/logout", "post", "auth_logout", "auth", "end this token's session", true);
+    ob_jw_kstr(w, "description", "the bearer token used for this request stops working");
     op_end(w, "200", "{\"status\":\"logged_out\"}; the token stops working", "status", 0, errs_session);
     ob_jw_obj_close(w);
     fixed_path(w, "/api/v1/auth/me", "get", "auth_me", "auth", "the signed-in user and what they may do", true);
+    ob_jw_kstr(w, "description", "the user, tenant, roles and effective permissions of the bearer token");
     op_end(w, "200", "the current user, tenant, roles and permissions", "auth_me", 0, errs_session);
     ob_jw_obj_close(w);
 }
@@ -1085,6 +1209,14 @@ void ob_openapi_write(ob_sb *out, const char *version)
                "table, field, filter, state-machine event and error code here is the server's own.");
     ob_jw_ki64(w, "x-schema-version", ob_registry_version());
     ob_jw_obj_close(w);
+    /* paths are absolute from the root of whichever host serves this document */
+    ob_jw_key(w, "servers");
+    ob_jw_arr_open(w);
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "url", "/");
+    ob_jw_kstr(w, "description", "the server that serves this document");
+    ob_jw_obj_close(w);
+    ob_jw_arr_close(w);
     ob_jw_key(w, "tags");
     ob_jw_arr_open(w);
     tag(w, "system", "probes and this document (no auth)");

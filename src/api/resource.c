@@ -9,6 +9,7 @@
 #include "base/base.h"
 #include "schema/crud.h"
 #include "schema/list.h"
+#include "schema/methods.h"
 #include "schema/rowjson.h"
 #include "schema/sql.h"
 #include "base/banned.h"
@@ -72,12 +73,40 @@ static bool idem_key_valid(const char *k)
     return true;
 }
 
+/* The headers the write itself set (ETag, Location) as a JSON object; the
+ * server adds its own (X-Request-Id, ...) later, fresh for every response. */
+static const char *headers_json(ob_ctx *ctx, const ob_resp *resp)
+{
+    ob_sb sb;
+    ob_sb_init_arena(&sb, ctx->arena, 128);
+    ob_jsonw w;
+    ob_jw_init(&w, &sb);
+    ob_jw_obj_open(&w);
+    for (int i = 0; i < resp->nheaders; i++) ob_jw_kstr(&w, resp->headers[i].key, resp->headers[i].val);
+    ob_jw_obj_close(&w);
+    return sb.buf;
+}
+
+/* Set the stored headers of a first response; NULL for keys stored before
+ * headers were kept, which replay the body and status only. */
+static void replay_headers(ob_resp *resp, const char *stored)
+{
+    json_t *h = stored ? json_loads(stored, 0, NULL) : NULL;
+    const char *k;
+    json_t *v;
+    json_object_foreach(h, k, v) {
+        if (json_is_string(v)) ob_resp_header(resp, k, json_string_value(v));
+    }
+    json_decref(h);
+}
+
 /* 1 replayed (resp filled), 0 not seen, -1 error. */
 static int idem_lookup(ob_ctx *ctx, const char *key, const char *hash, ob_resp *resp, ob_err *err)
 {
     ob_stmt *st;
     if (ob_db_prepare(ctx->db,
-                      "SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = ? AND idem_key = ?",
+                      "SELECT request_hash, status, response, headers FROM idempotency_keys WHERE user_id = ? AND "
+                      "idem_key = ?",
                       &st, err) != 0)
         return -1;
     ob_stmt_bind_text(st, 1, ctx->who->user_id, err);
@@ -93,6 +122,7 @@ static int idem_lookup(ob_ctx *ctx, const char *key, const char *hash, ob_resp *
         const char *body = ob_stmt_col_text(st, 2, &n);
         ob_sb_reset(&resp->body);
         ob_sb_add(&resp->body, body, n);
+        replay_headers(resp, ob_stmt_col_text(st, 3, NULL));
         ob_resp_header(resp, "Idempotent-Replayed", "true");
     }
     ob_stmt_done(st);
@@ -113,6 +143,7 @@ static int idem_store(ob_ctx *ctx, ob_req *req, const char *key, const char *has
     ob_row_set_text(ctx->arena, row, "request_hash", hash);
     ob_row_set_int(row, "status", resp->status);
     ob_row_set_text(ctx->arena, row, "response", resp->body.buf);
+    ob_row_set_text(ctx->arena, row, "headers", headers_json(ctx, resp));
     return ob_sql_insert(ctx, row, err);
 }
 
@@ -212,64 +243,52 @@ static void list(ob_req *req, ob_resp *resp, ob_ctx *ctx, const ob_table *t)
     resp->status = 200;
 }
 
+/* A 405 whose Allow names exactly what the route answers (schema/methods.h). */
+static void not_allowed(ob_resp *resp, unsigned methods)
+{
+    ob_resp_errorf(resp, OB_E_METHOD, NULL);
+    ob_resp_header(resp, "Allow", ob_methods_allow(methods));
+}
+
 void ob_api_resource(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, const ob_table *t, const char *id,
                      const char *verb)
 {
     ob_err err;
-    const char *m = req->method;
-    bool ro = t->res->flags & OB_RES_READONLY, append = t->res->flags & OB_RES_APPEND_ONLY;
+    ob_route route = !id ? OB_ROUTE_COLLECTION : verb ? OB_ROUTE_VERB : OB_ROUTE_RECORD;
+    if (route == OB_ROUTE_VERB && !ob_crud_action_perm(t, verb)) return ob_resp_errorf(resp, OB_E_NO_ROUTE, NULL);
+    unsigned methods = ob_methods(t, route), m = ob_method_bit(req->method) & methods;
+    if (!m) return not_allowed(resp, methods);
     write_req w = {.t = t, .id = id, .verb = verb, .if_match = -1};
-    if (!id) {
-        if (!strcmp(m, "GET")) {
-            if (allowed(ctx, resp, perm_code(ctx, t, "view"))) list(req, resp, ctx, t);
-            return;
-        }
-        if (ro || strcmp(m, "POST")) {
-            ob_resp_errorf(resp, OB_E_METHOD, NULL);
-            ob_resp_header(resp, "Allow", ro ? "GET" : "GET, POST");
-            return;
-        }
-        if (!allowed(ctx, resp, perm_code(ctx, t, "create"))) return;
-        w.op = OP_CREATE;
-    } else if (verb) {
-        const char *pv = ob_crud_action_perm(t, verb);
-        if (!pv) return ob_resp_errorf(resp, OB_E_NO_ROUTE, NULL);
-        if (strcmp(m, "POST")) {
-            ob_resp_errorf(resp, OB_E_METHOD, NULL);
-            ob_resp_header(resp, "Allow", "POST");
-            return;
-        }
-        if (!allowed(ctx, resp, perm_code(ctx, t, pv))) return;
-        w.op = OP_ACTION;
-    } else if (!strcmp(m, "GET")) {
+    if (m == OB_M_GET) {
         if (!allowed(ctx, resp, perm_code(ctx, t, "view"))) return;
+        if (route == OB_ROUTE_COLLECTION) return list(req, resp, ctx, t);
         ob_row *row;
         if (ob_crud_get(ctx, t, id, &row, &err) != 0) return ob_resp_error(resp, &err);
         return ob_api_row_resp(ctx, resp, row, 200);
-    } else if (!strcmp(m, "PATCH") && !ro && !append) {
+    }
+    if (route == OB_ROUTE_VERB) {
+        if (!allowed(ctx, resp, perm_code(ctx, t, ob_crud_action_perm(t, verb)))) return;
+        w.op = OP_ACTION;
+    } else if (m == OB_M_POST) {
+        if (!allowed(ctx, resp, perm_code(ctx, t, "create"))) return;
+        w.op = OP_CREATE;
+    } else if (m == OB_M_PATCH) {
         if (!allowed(ctx, resp, perm_code(ctx, t, "edit"))) return;
         w.op = OP_UPDATE;
-    } else if (!strcmp(m, "DELETE") && t->res->delete_action) {
+    } else if (t->res->delete_action) {
         /* the table keeps its rows: DELETE is the declared action that ends one */
         if (!allowed(ctx, resp, perm_code(ctx, t, ob_crud_action_perm(t, t->res->delete_action)))) return;
         w.op = OP_ACTION;
         w.verb = t->res->delete_action;
-    } else if (!strcmp(m, "DELETE") && !ro) {
+    } else {
         if (!allowed(ctx, resp, perm_code(ctx, t, "delete"))) return;
         w.op = OP_DELETE;
-    } else {
-        ob_resp_errorf(resp, OB_E_METHOD, NULL);
-        ob_resp_header(resp, "Allow", t->res->delete_action ? "GET, DELETE"
-                                      : ro                  ? "GET"
-                                      : append              ? "GET, DELETE"
-                                                            : "GET, PATCH, DELETE");
-        return;
     }
     if (w.op == OP_UPDATE || w.op == OP_DELETE) {
         w.if_match = parse_if_match(req->header(req, "If-Match"));
         if (w.if_match == -2) return ob_resp_errorf(resp, OB_E_BAD_REQUEST, "the If-Match header is not a version");
     }
-    bool del = !strcmp(m, "DELETE");
+    bool del = m == OB_M_DELETE;
     if (!del && ob_api_body(app, req, w.op == OP_ACTION, &w.body, &err) != 0) return ob_resp_error(resp, &err);
     if (del && req->body_len > 0) return ob_resp_errorf(resp, OB_E_BAD_REQUEST, "DELETE takes no body");
     run_write(req, resp, ctx, &w);

@@ -38,7 +38,8 @@ static int user_by_email(ob_ctx *ctx, const char *email, ob_row **out, ob_err *e
     ob_sb_addf(&sql, "SELECT %s FROM users WHERE email = ? AND deleted_at IS NULL", ob_sql_cols(ut));
     ob_stmt *st;
     if (ob_db_prepare(ctx->db, sql.buf, &st, err) != 0) return -1;
-    ob_stmt_bind_text(st, 1, ob_ascii_lower(ctx->arena, email), err);
+    /* stored as validation wrote it (users.email is OB_LOWER) */
+    ob_stmt_bind_text(st, 1, ob_text_lower(ctx->arena, email, strlen(email), NULL), err);
     int rc = ob_stmt_step(st, err);
     if (rc == 1) {
         *out = ob_row_new(ctx->arena, ut);

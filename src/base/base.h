@@ -37,6 +37,10 @@ bool ob_utf8_valid(const char *s, size_t n);
 size_t ob_utf8_len(const char *s, size_t n);
 /* Lower-case ASCII copy into the arena. */
 char *ob_ascii_lower(ob_arena *a, const char *s);
+/* s[0..n) lower-cased by Unicode's full mapping and normalized to NFC, into
+ * the arena (NUL-terminated, its length in *out_len when not NULL). Text
+ * that is not UTF-8 gets only its ASCII letters lowered. */
+char *ob_text_lower(ob_arena *a, const char *s, size_t n, size_t *out_len);
 /* Constant-time equality of two equal-length byte strings. */
 bool ob_ct_equal(const void *a, const void *b, size_t n);
 

@@ -65,7 +65,15 @@ json_t *ob_json_parse_object(const char *body, size_t len, int max_depth, ob_err
     json_error_t jerr;
     /* JSON_DECODE_ANY so a scalar top level gets our clearer message below;
      * no JSON_ALLOW_NUL, so "\u0000" in a string is refused. */
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    size_t flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY;
+    json_t *root = json_loadb(body, len, flags, &jerr);
+    /* An integer beyond 64 bits is well-formed JSON that jansson cannot hold
+     * as an integer. Read such a body again with every integer as a double, so
+     * that validation can name the field the number is too large for instead
+     * of calling the whole body invalid. Integers of that body are exact only
+     * up to 2^53, which is why integer columns refuse doubles beyond it. */
+    if (!root && json_error_code(&jerr) == json_error_numeric_overflow)
+        root = json_loadb(body, len, flags | JSON_DECODE_INT_AS_REAL, &jerr);
     if (!root) {
         ob_err_set(err, OB_E_BAD_JSON, "invalid JSON at line %d, column %d: %s", jerr.line,
                    jerr.column, jerr.text);

@@ -5,6 +5,7 @@
 #include "base/base.h"
 #include "schema/crud.h"
 #include "schema/ledger.h"
+#include "schema/methods.h"
 #include "schema/sql.h"
 #include "schema/validate.h"
 #include "base/banned.h"
@@ -148,7 +149,7 @@ static int check_if_match(const ob_table *t, const ob_row *old, int64_t if_match
 int ob_crud_update(ob_ctx *ctx, const ob_table *t, const char *id, json_t *body, int64_t if_match, ob_row **out,
                    ob_err *err)
 {
-    if (t->res->flags & (OB_RES_READONLY | OB_RES_APPEND_ONLY))
+    if (!(ob_methods(t, OB_ROUTE_RECORD) & OB_M_PATCH))
         return ob_err_set(err, OB_E_METHOD, "records of \"%s\" cannot be changed", t->name);
     if (confined_write(ctx, t, err) != 0) return -1;
     ob_row *old;
@@ -193,7 +194,8 @@ static int check_restrict(ob_ctx *ctx, const ob_table *t, const char *id, ob_err
 
 int ob_crud_delete(ob_ctx *ctx, const ob_table *t, const char *id, int64_t if_match, ob_err *err)
 {
-    if (t->res->flags & OB_RES_READONLY) return ob_err_set(err, OB_E_METHOD, "\"%s\" is read-only", t->name);
+    if (!(ob_methods(t, OB_ROUTE_RECORD) & OB_M_DELETE))
+        return ob_err_set(err, OB_E_METHOD, "records of \"%s\" cannot be deleted", t->name);
     if (confined_write(ctx, t, err) != 0) return -1;
     const ob_hooks *h = t->res->hooks;
     ob_row *old;

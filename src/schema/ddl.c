@@ -96,6 +96,9 @@ static void add_checks(ob_sb *out, ob_db_engine e, const ob_column *c)
             ob_sb_addf(out, " CHECK (\"%s\" <= %s)", n, buf);
         }
     }
+    /* REAL ranges (coordinates) are enforced by validation only: they were
+     * declared after databases existed, and a CHECK that only new databases
+     * carried would make the two differ */
     if (c->type == OB_F_BOOL && e == OB_DB_SQLITE) ob_sb_addf(out, " CHECK (\"%s\" IN (0,1))", n);
     /* json_valid(NULL) is 0 before SQLite 3.45, so null is allowed explicitly */
     if (c->type == OB_F_JSON && e == OB_DB_SQLITE) ob_sb_addf(out, " CHECK (\"%s\" IS NULL OR json_valid(\"%s\"))", n, n);

@@ -78,7 +78,7 @@ static int parse_value(ob_arena *a, const ob_column *c, const char *s, ob_value 
     default:
         /* a value may be as long as the column allows, in UTF-8 bytes */
         if (strlen(s) > (size_t)(c->max > 0 ? c->max * 4 : 4000)) return -1;
-        *v = ob_v_text((c->flags & OB_LOWER) ? ob_ascii_lower(a, s) : ob_arena_strdup(a, s));
+        *v = ob_v_text((c->flags & OB_LOWER) ? ob_text_lower(a, s, strlen(s), NULL) : ob_arena_strdup(a, s));
         return 0;
     }
 }

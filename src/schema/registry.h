@@ -24,11 +24,12 @@ typedef enum ob_ftype {
     OB_F_TEXT,      /* .max = max length in characters */
     OB_F_INT,       /* 64-bit integer; .min/.max with OB_HAS_MIN/OB_HAS_MAX */
     OB_F_DECIMAL,   /* exact decimal, .scale fraction digits (money: 2); JSON string "12.50" */
-    OB_F_REAL,      /* binary float for measurements that are not money (coordinates) */
+    OB_F_REAL,      /* binary float for measurements that are not money (coordinates); whole-number .min/.max */
     OB_F_BOOL,
     OB_F_TIMESTAMP, /* RFC 3339 UTC with milliseconds */
     OB_F_DATE,      /* YYYY-MM-DD */
-    OB_F_JSON,      /* any JSON value, stored as text; with OB_HAS_MIN: an object of at least .min members */
+    OB_F_JSON,      /* any JSON value, stored as text; with .enm an array of distinct .enm values;
+                     * with OB_HAS_MIN an object of at least .min members */
     OB_F_ENUM,      /* one of .enm values, stored lower case */
     OB_F_REF,       /* id of a row in .ref (same database) */
     OB_F_ID,        /* the primary key (implicit) */
@@ -83,7 +84,7 @@ typedef enum ob_stamp {
 typedef struct ob_column {
     const char *name;
     ob_ftype type;
-    int64_t max;                 /* TEXT: max characters; INT/DECIMAL(minor units): max value */
+    int64_t max;                 /* TEXT: max characters; INT/DECIMAL(minor units)/REAL: max value */
     int64_t min;
     unsigned flags;
     const char *dflt;            /* default as text: "0", "open", "true", "now", "{}" */
@@ -102,6 +103,8 @@ typedef struct ob_column {
     const char *image_of;        /* JSON column holding a row image (audit old/new values): the column
                                   * of this row naming the imaged table. Readers see the image through
                                   * the imaged table's own secret, masking and audience declarations. */
+    const char *pattern;         /* TEXT: a regular expression the whole value must match, written
+                                  * so that POSIX ERE (validation) and ECMA-262 (OpenAPI) read it alike */
 } ob_column;
 
 typedef struct ob_index {
@@ -221,10 +224,11 @@ enum {
     OB_RES_READONLY    = 1u << 0, /* API is read-only (logs) */
     OB_RES_SOFT_DELETE = 1u << 1, /* has deleted_at; DELETE sets it */
     OB_RES_NO_API      = 1u << 2, /* no generic routes (internal tables) */
-    OB_RES_APPEND_ONLY = 1u << 3, /* no updated_at/version (events, logs) */
+    OB_RES_APPEND_ONLY = 1u << 3, /* no updated_at/version; rows never changed or deleted (events, logs) */
     OB_RES_NO_AUDIT    = 1u << 4, /* writes are not audited (the audit log itself) */
     OB_RES_AUTH        = 1u << 5, /* writes change who may do what: cached principals are dropped */
     OB_RES_SHARED      = 1u << 6, /* reference data customer users may read in full (no customer scope) */
+    OB_RES_LINK        = 1u << 7, /* with APPEND_ONLY: a link between records, removable by DELETE (schema/methods.h) */
 };
 
 typedef struct ob_resource {

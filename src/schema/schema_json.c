@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "base/base.h"
+#include "schema/methods.h"
 #include "schema/registry.h"
 #include "schema/schema_json.h"
 #include "base/banned.h"
@@ -18,6 +19,17 @@ static void flag(ob_jsonw *w, const char *key, unsigned flags, unsigned bit)
     if (flags & bit) ob_jw_kbool(w, key, true);
 }
 
+/* "key": ["GET", ...] of a route, as the server answers it (schema/methods.h). */
+static void methods(ob_jsonw *w, const char *key, unsigned m)
+{
+    static const char *const names[] = {"GET", "POST", "PATCH", "DELETE"};
+    ob_jw_key(w, key);
+    ob_jw_arr_open(w);
+    for (size_t i = 0; i < OB_ARRAY_LEN(names); i++)
+        if (m & (1u << i)) ob_jw_str(w, names[i]);
+    ob_jw_arr_close(w);
+}
+
 static const char *on_delete(ob_on_delete d)
 {
     return d == OB_DEL_CASCADE ? "cascade" : d == OB_DEL_SET_NULL ? "set_null" : "restrict";
@@ -30,12 +42,13 @@ static void column(ob_jsonw *w, const ob_column *c)
     ob_jw_kstr(w, "type", ob_ftype_name(c->type));
     if (c->type == OB_F_TEXT) ob_jw_ki64(w, "max_length", c->max);
     if (c->type == OB_F_DECIMAL) ob_jw_ki64(w, "scale", ob_col_scale(c));
-    if ((c->type == OB_F_INT || c->type == OB_F_DECIMAL) && (c->flags & OB_HAS_MIN)) {
+    bool ranged = c->type == OB_F_INT || c->type == OB_F_DECIMAL || c->type == OB_F_REAL;
+    if (ranged && (c->flags & OB_HAS_MIN)) {
         ob_jw_ki64(w, "min", c->min);
         if (c->flags & OB_MIN_EXCL) ob_jw_kbool(w, "min_exclusive", true);
     }
-    if ((c->type == OB_F_INT || c->type == OB_F_DECIMAL) && (c->flags & OB_HAS_MAX)) ob_jw_ki64(w, "max", c->max);
-    if (c->type == OB_F_ENUM) {
+    if (ranged && (c->flags & OB_HAS_MAX)) ob_jw_ki64(w, "max", c->max);
+    if (c->enm) { /* an enum, or a JSON array of its values */
         ob_jw_key(w, "values");
         ob_jw_arr_open(w);
         for (int k = 0; k < c->enm->n; k++) ob_jw_str(w, c->enm->values[k]);
@@ -65,6 +78,7 @@ static void column(ob_jsonw *w, const ob_column *c)
         if (c->stamp_on) ob_jw_kstr(w, "stamp_on", c->stamp_on);
     }
     if (c->gen) ob_jw_kstr(w, "generated_as", c->gen);
+    if (c->pattern) ob_jw_kstr(w, "pattern", c->pattern);
     if (c->doc) ob_jw_kstr(w, "doc", c->doc);
     ob_jw_obj_close(w);
 }
@@ -102,6 +116,14 @@ void ob_schema_json(ob_sb *out)
         ob_jw_kbool(&w, "api", !(r->flags & OB_RES_NO_API));
         ob_jw_kbool(&w, "read_only", (r->flags & OB_RES_READONLY) != 0);
         ob_jw_kbool(&w, "soft_delete", (r->flags & OB_RES_SOFT_DELETE) != 0);
+        ob_jw_kbool(&w, "append_only", (r->flags & OB_RES_APPEND_ONLY) != 0);
+        if (!(r->flags & OB_RES_NO_API)) {
+            ob_jw_key(&w, "methods");
+            ob_jw_obj_open(&w);
+            methods(&w, "collection", ob_methods(t, OB_ROUTE_COLLECTION));
+            methods(&w, "record", ob_methods(t, OB_ROUTE_RECORD));
+            ob_jw_obj_close(&w);
+        }
         if (r->customer_scope) ob_jw_kstr(&w, "customer_scope", r->customer_scope);
         if (r->nactions) {
             ob_jw_key(&w, "actions");

@@ -1,5 +1,6 @@
 /* validate.c - request bodies into rows. */
 #include <math.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,9 @@
 #include "schema/validate.h"
 #include "base/banned.h"
 
+/* The largest magnitude up to which every integer is an exact double. */
+#define OB_JSON_EXACT_INT 9007199254740992.0
+
 /* Shortest decimal text of a double that reads back as the same double. */
 static void shortest_double(double d, char *buf, size_t n)
 {
@@ -17,6 +21,45 @@ static void shortest_double(double d, char *buf, size_t n)
         snprintf(buf, n, "%.*g", prec, d);
         if (strtod(buf, NULL) == d) return;
     }
+}
+
+/* Whether s matches the declared pattern. Patterns are registry constants;
+ * one that does not compile is a declaration bug and refuses every value. */
+static bool matches(const char *pattern, const char *s)
+{
+    regex_t re;
+    if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0) return false;
+    bool ok = regexec(&re, s, 0, NULL, 0) == 0;
+    regfree(&re);
+    return ok;
+}
+
+/* A JSON column with .enm: an array of distinct values of the enum, any case
+ * in, stored as the canonical spelling (as enum columns are). */
+static int enum_array_value(ob_arena *a, const ob_column *c, json_t *j, ob_value *v, const char **problem)
+{
+    if (!json_is_array(j)) return *problem = "must be an array", -1;
+    ob_sb sb;
+    ob_sb_init_arena(&sb, a, 64);
+    ob_sb_addc(&sb, '[');
+    size_t n = json_array_size(j);
+    const char **seen = ob_arena_alloc(a, (n + 1) * sizeof *seen);
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(j, i);
+        const char *code = NULL;
+        for (int k = 0; json_is_string(e) && k < c->enm->n; k++)
+            if (strcasecmp(c->enm->values[k], json_string_value(e)) == 0 &&
+                strlen(c->enm->values[k]) == json_string_length(e))
+                code = c->enm->values[k];
+        if (!code) return *problem = "holds a value that is not allowed", -1;
+        for (size_t k = 0; k < i; k++)
+            if (seen[k] == code) return *problem = "holds a value twice", -1;
+        seen[i] = code;
+        ob_sb_addf(&sb, "%s\"%s\"", i ? "," : "", code); /* enum values are plain snake_case */
+    }
+    ob_sb_addc(&sb, ']');
+    *v = ob_v_textn(sb.buf, sb.len);
+    return 0;
 }
 
 static int text_value(ob_arena *a, const ob_column *c, json_t *j, ob_value *v, const char **problem)
@@ -28,8 +71,16 @@ static int text_value(ob_arena *a, const ob_column *c, json_t *j, ob_value *v, c
     if (c->type == OB_F_TEXT) {
         if (c->max > 0 && (int64_t)ob_utf8_len(s, n) > c->max) return *problem = "is too long", -1;
         if ((c->flags & OB_REQUIRED) && n == 0) return *problem = "must not be empty", -1;
-        char *copy = (c->flags & OB_LOWER) ? ob_ascii_lower(a, s) : ob_arena_strndup(a, s, n);
-        *v = ob_v_textn(copy, n);
+        if (c->pattern && !matches(c->pattern, s)) return *problem = "does not have the declared form", -1;
+        if (!(c->flags & OB_LOWER)) {
+            *v = ob_v_textn(ob_arena_strndup(a, s, n), n);
+            return 0;
+        }
+        size_t m;
+        char *low = ob_text_lower(a, s, n, &m);
+        /* lower case can be longer (U+0130 becomes i and a combining dot) */
+        if (c->max > 0 && (int64_t)ob_utf8_len(low, m) > c->max) return *problem = "is too long", -1;
+        *v = ob_v_textn(low, m);
         return 0;
     }
     if (c->type == OB_F_ENUM) {
@@ -71,8 +122,20 @@ int ob_value_from_json(ob_arena *a, const ob_column *c, json_t *j, ob_value *v, 
     }
     switch (c->type) {
     case OB_F_INT: {
-        if (!json_is_integer(j)) return *problem = "must be an integer", -1;
-        json_int_t x = json_integer_value(j);
+        json_int_t x;
+        if (json_is_integer(j)) {
+            x = json_integer_value(j);
+        } else if (json_is_real(j)) {
+            /* 30.0 is the integer 30 in JSON's number model (and how many
+             * encoders write integers); a double names one integer only up to
+             * 2^53, so beyond that it is refused rather than rounded */
+            double d = json_real_value(j);
+            if (d != floor(d)) return *problem = "must be an integer", -1;
+            if (fabs(d) > OB_JSON_EXACT_INT) return *problem = "is out of range for an integer", -1;
+            x = (json_int_t)d;
+        } else {
+            return *problem = "must be an integer", -1;
+        }
         if ((c->flags & OB_HAS_MIN) && ((c->flags & OB_MIN_EXCL) ? x <= c->min : x < c->min))
             return *problem = "is below the minimum", -1;
         if ((c->flags & OB_HAS_MAX) && x > c->max) return *problem = "is above the maximum", -1;
@@ -112,6 +175,9 @@ int ob_value_from_json(ob_arena *a, const ob_column *c, json_t *j, ob_value *v, 
         if (!json_is_number(j)) return *problem = "must be a number", -1;
         *v = ob_v_real(json_number_value(j));
         if (!isfinite(v->r)) return *problem = "must be a finite number", -1;
+        if ((c->flags & OB_HAS_MIN) && ((c->flags & OB_MIN_EXCL) ? v->r <= (double)c->min : v->r < (double)c->min))
+            return *problem = "is below the minimum", -1;
+        if ((c->flags & OB_HAS_MAX) && v->r > (double)c->max) return *problem = "is above the maximum", -1;
         return 0;
     case OB_F_BOOL:
         if (!json_is_boolean(j)) return *problem = "must be true or false", -1;
@@ -120,6 +186,7 @@ int ob_value_from_json(ob_arena *a, const ob_column *c, json_t *j, ob_value *v, 
     case OB_F_JSON: {
         if ((c->flags & OB_HAS_MIN) && (!json_is_object(j) || (int64_t)json_object_size(j) < c->min))
             return *problem = c->min > 0 ? "must be a non-empty object" : "must be an object", -1;
+        if (c->enm) return enum_array_value(a, c, j, v, problem);
         char *dump = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
         if (!dump) return *problem = "cannot be stored", -1;
         size_t n = strlen(dump);

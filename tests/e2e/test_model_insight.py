@@ -550,10 +550,12 @@ def test_analytics_event_by_type_id_and_uncatalogued(fresh):
                    {"event_type": code, "entity_type": "inventory", "event_properties": {"qty": 3}})
     assert (ev4["event_type_id"], ev4["event_name"], ev4["user_id"]) == (None, code, None)
     assert [r["id"] for r in h.rows_where(fresh.owner, "analytics_events", event_type=code)] == [ev4["id"]]
-    # retention deletes events (000: 3 years, 004: 6 months)
-    h.ok(fresh.owner.delete(f"/api/v1/analytics_events/{ev4['id']}"))
-    _none_where(fresh.owner, "analytics_events", event_type=code)
-    assert _audit_actions(fresh.owner, "analytics_events", ev4["id"]) == ["create", "delete"]
+    # events are append-only: no client DELETE either (retention is not an API call)
+    r = fresh.owner.delete(f"/api/v1/analytics_events/{ev4['id']}")
+    h.expect_error(r, 405, "method_not_allowed")
+    assert r.headers["Allow"] == "GET"
+    assert h.get(fresh.owner, "analytics_events", ev4["id"]) == ev4
+    assert _audit_actions(fresh.owner, "analytics_events", ev4["id"]) == ["create"]
 
 
 def test_analytics_event_refused(fresh):

@@ -91,12 +91,10 @@ class P:
 def expected(p, table, meta, kind, method, obj, verb=None):
     """The status a probe must get, or None when only the generic checks apply.
     kind: 'collection', 'item' or 'action'; obj: 'own' (acme's), 'other' (globex's), 'missing'."""
-    ro = meta["read_only"]
-    append = not meta["has_version"]
-    allowed = {"collection": {"GET"} | (set() if ro else {"POST"}),
-               "item": {"GET"} | (set() if ro and table not in DELETE_ACTIONS else {"DELETE"})
-               | (set() if ro or meta["append_only"] else {"PATCH"}),
+    # the methods `opsbase schema --json` declares are the ones the server routes
+    allowed = {"collection": set(meta["methods"]["collection"]), "item": set(meta["methods"]["record"]),
                "action": {"POST"}}[kind]
+    append = not meta["has_version"]
     if p.role is None:
         return 401
     if method not in allowed:

@@ -105,9 +105,25 @@ static void test_parse_refusals(void **state)
     expect_bad("{\"a\":1,}", 8, 0, NULL);         /* trailing comma */
     expect_bad("{\"a\":\"\xff\"}", 9, 0, NULL);   /* invalid UTF-8 */
     expect_bad("{\"a\":\"\xc0\xaf\"}", 10, 0, NULL); /* overlong */
-    expect_bad("{\"a\":99999999999999999999}", 26, 0, NULL); /* integer overflow */
+    expect_bad("{\"a\":1e999}", 11, 0, NULL); /* beyond any double */
     expect_bad("{\"a\":1", 6, 0, NULL);
     expect_bad("{\"a\":\"x\0\"}", 10, 0, NULL);  /* raw NUL byte */
+}
+
+/* An integer beyond 64 bits made the whole body invalid_json: it is read as a
+ * double instead, so that validation can name its field. */
+static void test_too_large_integer_is_read_as_double(void **state)
+{
+    (void)state;
+    ob_err e;
+    ob_err_clear(&e);
+    const char *body = "{\"a\":99999999999999999999,\"b\":-99999999999999999999}";
+    json_t *j = ob_json_parse_object(body, strlen(body), 0, &e);
+    assert_non_null(j);
+    assert_true(json_is_real(json_object_get(j, "a")));
+    assert_true(json_real_value(json_object_get(j, "a")) > 9.9e19);
+    assert_true(json_real_value(json_object_get(j, "b")) < -9.9e19);
+    json_decref(j);
 }
 
 static void test_error_position(void **state)
@@ -162,7 +178,7 @@ int main(void)
         cmocka_unit_test(test_depth),
         cmocka_unit_test(test_parse_ok),
         cmocka_unit_test(test_parse_len_bounded),
-        cmocka_unit_test(test_parse_refusals),
+        cmocka_unit_test(test_parse_refusals), cmocka_unit_test(test_too_large_integer_is_read_as_double),
         cmocka_unit_test(test_error_position),
         cmocka_unit_test(test_depth_limit),
     };

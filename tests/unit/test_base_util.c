@@ -403,6 +403,31 @@ static void test_log_level_parse(void **state)
     ob_log_set_level(OB_LOG_INFO);
 }
 
+/* ÄRGER@x.test and ärger@x.test were two users: only ASCII was lowered. */
+static void test_text_lower_unicode_nfc(void **state)
+{
+    (void)state;
+    ob_arena a;
+    ob_arena_init(&a, 0);
+    size_t n;
+    assert_string_equal(ob_text_lower(&a, "\xc3\x84RGER@X.TEST", 13, &n), "\xc3\xa4rger@x.test");
+    assert_int_equal(n, 13);
+    /* a decomposed A + U+0308 is the same address, precomposed (NFC) */
+    assert_string_equal(ob_text_lower(&a, "A\xcc\x88rger@x.test", 14, &n), "\xc3\xa4rger@x.test");
+    assert_int_equal(n, 13);
+    /* Greek capital sigma at the end of a word is a final sigma */
+    assert_string_equal(ob_text_lower(&a, "\xce\x9f\xce\xa3", 4, NULL), "\xce\xbf\xcf\x82");
+    /* Cyrillic, already lower text and ASCII are unchanged in meaning */
+    assert_string_equal(ob_text_lower(&a, "\xd0\x96", 2, NULL), "\xd0\xb6");
+    assert_string_equal(ob_text_lower(&a, "plain@x.test", 12, NULL), "plain@x.test");
+    assert_string_equal(ob_text_lower(&a, "", 0, &n), "");
+    assert_int_equal(n, 0);
+    /* not UTF-8: only the ASCII letters are lowered */
+    assert_string_equal(ob_text_lower(&a, "AB\xff", 3, &n), "ab\xff");
+    assert_int_equal(n, 3);
+    ob_arena_release(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_utf8_len),
         cmocka_unit_test(test_ascii_lower_ct_equal),
+        cmocka_unit_test(test_text_lower_unicode_nfc),
         cmocka_unit_test(test_streq),
         cmocka_unit_test(test_err_table),
         cmocka_unit_test(test_err_set),

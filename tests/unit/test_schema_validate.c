@@ -178,7 +178,15 @@ static void test_int(void **state)
     bad_val(f, pl, "6", "is above the maximum");
     bad_val(f, pl, "true", "must be an integer");
     bad_val(f, pl, "false", "must be an integer");
-    bad_val(f, pl, "3.0", "must be an integer");
+    /* an integer-valued number is that integer; a fraction is not */
+    assert_int_equal(ok_val(f, pl, "3.0").i, 3);
+    assert_int_equal(ok_val(f, pl, "4e0").i, 4);
+    assert_int_equal(ok_val(f, pl, "0.5e1").i, 5);
+    bad_val(f, pl, "3.5", "must be an integer");
+    bad_val(f, pl, "6.0", "is above the maximum");
+    /* beyond 2^53 a double names no single integer: a field error, not rounding */
+    bad_val(f, age, "1e300", "is out of range for an integer");
+    bad_val(f, age, "-9007199254740994.0", "is out of range for an integer");
     bad_val(f, pl, "\"3\"", "must be an integer");
     bad_val(f, pl, "null", "must not be null");
     assert_int_equal(ok_val(f, age, "null").t, OB_V_NULL);
@@ -250,6 +258,14 @@ static void test_real_bool_json(void **state)
     assert_true(v.r == -3.0);
     bad_val(f, &col_real, "\"52.5\"", "must be a number");
     bad_val(f, &col_real, "true", "must be a number");
+    /* declared ranges apply to real columns (coordinates) */
+    const ob_column *lat = ob_fx_col("warehouses", "latitude"), *lon = ob_fx_col("warehouses", "longitude");
+    assert_true(ok_val(f, lat, "-90").r == -90.0);
+    assert_true(ok_val(f, lat, "90.0").r == 90.0);
+    bad_val(f, lat, "90.000001", "is above the maximum");
+    bad_val(f, lat, "-1e300", "is below the minimum");
+    assert_true(ok_val(f, lon, "180").r == 180.0);
+    bad_val(f, lon, "1e300", "is above the maximum");
 
     const ob_column *b = ob_fx_col("categories", "is_active");
     v = ok_val(f, b, "true");
@@ -593,6 +609,29 @@ static void test_row_checks(void **state)
     assert_int_equal(ob_validate_row(&f->ctx, r, &err), 0);
 }
 
+/* export_formats and allowed_exports were JSON the document could not type,
+ * schedule_time a form only a hook knew: both are declarations now. */
+static void test_declared_arrays_and_patterns(void **state)
+{
+    ob_fx_ctx *f = *state;
+    const ob_column *fmt = ob_fx_col("custom_reports", "export_formats");
+    ob_value v = ok_val(f, fmt, "[\"PDF\", \"csv\"]");
+    assert_string_equal(v.s, "[\"pdf\",\"csv\"]");
+    assert_string_equal(ok_val(f, fmt, "[]").s, "[]");
+    bad_val(f, fmt, "\"pdf\"", "must be an array");
+    bad_val(f, fmt, "[\"pdf\", \"docx\"]", "holds a value that is not allowed");
+    bad_val(f, fmt, "[1]", "holds a value that is not allowed");
+    bad_val(f, fmt, "[\"pdf\", \"PDF\"]", "holds a value twice");
+    bad_val(f, ob_fx_col("role_security_settings", "allowed_exports"), "[\"everything\"]",
+            "holds a value that is not allowed");
+    const ob_column *st = ob_fx_col("custom_reports", "schedule_time");
+    assert_string_equal(ok_val(f, st, "\"08:30\"").s, "08:30");
+    assert_string_equal(ok_val(f, st, "\"23:59:59\"").s, "23:59:59");
+    bad_val(f, st, "\"24:00\"", "does not have the declared form");
+    bad_val(f, st, "\"8:30\"", "does not have the declared form");
+    bad_val(f, st, "\"12:00:60\"", "does not have the declared form");
+}
+
 int main(void)
 {
     ob_domain_register();
@@ -602,6 +641,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_int, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decimal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_real_bool_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_declared_arrays_and_patterns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enum_ref, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timestamp_date, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_structure, setup, teardown),

@@ -11,7 +11,7 @@ extern const ob_hooks ob_analytics_event_hooks;
 extern const ob_hooks ob_kpi_target_hooks;
 /* user_id defaults to the signed-in user. */
 extern const ob_hooks ob_dashboard_widget_hooks;
-/* created_by; export_formats are pdf/excel/csv; schedule_time is a time of day. */
+/* created_by is the signed-in user. */
 extern const ob_hooks ob_custom_report_hooks;
 /* created_by is the signed-in user. */
 extern const ob_hooks ob_automation_rule_hooks;

@@ -1,6 +1,5 @@
 /* hooks.c - analytics, reports and automation: rows are tied to their
  * author, events to their catalogued type, KPI rates follow their values. */
-#include <ctype.h>
 #include <string.h>
 
 #include "base/base.h"
@@ -107,40 +106,12 @@ static int widget_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 
 const ob_hooks ob_dashboard_widget_hooks = {.before_create = widget_before_create};
 
-static const char *const report_formats[] = {"pdf", "excel", "csv", NULL};
-
-/* HH:MM or HH:MM:SS, 24-hour clock (a SQL TIME). */
-static bool time_of_day(const char *s)
-{
-    size_t n = strlen(s);
-    if (n != 5 && n != 8) return false;
-    for (size_t i = 0; i < n; i++)
-        if ((i % 3 == 2) ? s[i] != ':' : !isdigit((unsigned char)s[i])) return false;
-    int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
-    int sec = n == 8 ? (s[6] - '0') * 10 + (s[7] - '0') : 0;
-    return h < 24 && m < 60 && sec < 60;
-}
-
-static int report_check(ob_ctx *ctx, ob_row *row, ob_err *err)
-{
-    const char *t = ob_row_text(row, "schedule_time");
-    if (t && !time_of_day(t)) return ob_rule_field_error(err, "schedule_time", "must be a time of day (HH:MM or HH:MM:SS)");
-    return ob_rule_json_codes(ctx, row, "export_formats", report_formats, err);
-}
-
 static int report_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    if (report_check(ctx, row, err) != 0) return -1;
     return ob_rule_stamp_user(ctx, row, "created_by", true, err);
 }
 
-static int report_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
-{
-    (void)old;
-    return report_check(ctx, row, err);
-}
-
-const ob_hooks ob_custom_report_hooks = {.before_create = report_before_create, .before_update = report_before_update};
+const ob_hooks ob_custom_report_hooks = {.before_create = report_before_create};
 
 static int rule_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {

@@ -8,6 +8,7 @@ OB_ENUM(report_type, "report_type", "sales", "inventory", "customer", "financial
 OB_ENUM(schedule_frequency, "report_schedule_frequency", "daily", "weekly", "monthly");
 OB_ENUM(rule_type, "automation_rule_type", "reorder", "price_update", "communication", "alert");
 OB_ENUM(execution_status, "automation_execution_status", "success", "failed", "partial");
+OB_ENUM(export_format, "report_export_format", "pdf", "excel", "csv");
 
 static const ob_column report_cols[] = {
     {"name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
@@ -16,9 +17,10 @@ static const ob_column report_cols[] = {
     {"report_config", OB_F_JSON, .flags = OB_REQUIRED, .doc = "chart configuration, filters, ..."},
     {"is_scheduled", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
     {"schedule_frequency", OB_F_ENUM, .enm = &schedule_frequency},
-    {"schedule_time", OB_F_TEXT, .max = 8, .doc = "time of day, HH:MM or HH:MM:SS"},
+    {"schedule_time", OB_F_TEXT, .max = 8, .pattern = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+     .doc = "time of day, HH:MM or HH:MM:SS"},
     {"schedule_days", OB_F_JSON, .doc = "weekdays of a weekly report"},
-    {"export_formats", OB_F_JSON, .doc = "array of pdf, excel, csv"},
+    {"export_formats", OB_F_JSON, .enm = &export_format},
     {"email_recipients", OB_F_JSON, .doc = "array of e-mail addresses"},
     {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
     {"created_by", OB_F_REF, .ref = "users", .flags = OB_REQUIRED | OB_SERVER},

@@ -25,7 +25,6 @@ int ob_channel_connect(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 int ob_channel_disconnect(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
 
 /* Stock ledger: records who posted an entry and refuses deletion. */
-extern const ob_hooks ob_ledger_hooks;
 /* Reorder suggestions: stamps reviewed_by/at when a suggestion leaves pending. */
 extern const ob_hooks ob_suggestion_hooks;
 /* Purchase orders: po_number (PO-000001) when not given, created_by. */

@@ -15,8 +15,8 @@ static const ob_column warehouse_cols[] = {
     {"state", OB_F_TEXT, .max = 100},
     {"postal_code", OB_F_TEXT, .max = 20},
     {"country", OB_F_TEXT, .max = 2, .doc = "ISO 3166-1 alpha-2"},
-    {"latitude", OB_F_REAL},
-    {"longitude", OB_F_REAL},
+    {"latitude", OB_F_REAL, .min = -90, .max = 90, .flags = OB_HAS_MIN | OB_HAS_MAX},
+    {"longitude", OB_F_REAL, .min = -180, .max = 180, .flags = OB_HAS_MIN | OB_HAS_MAX},
     {"capacity", OB_F_INT, .flags = OB_HAS_MIN, .min = 0, .doc = "storage capacity in units (004)"},
     {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
 };
@@ -96,7 +96,7 @@ const ob_resource ob_res_inventory_transactions = {
     .doc = "the stock ledger: every movement in or out (001 stock_movements + 004 inventory_transactions); "
            "entries are never changed or deleted, a mistake is corrected by another entry",
     OB_COLS(txn_cols), OB_INDEXES(txn_idx), .perm = "inventory", .perm_create = "inventory.adjust",
-    .flags = OB_RES_APPEND_ONLY, .ledger = &txn_ledger, .hooks = &ob_ledger_hooks, .default_sort = "-created_at",
+    .flags = OB_RES_APPEND_ONLY, .ledger = &txn_ledger, .default_sort = "-created_at",
 };
 
 OB_ENUM(suggestion_status, "reorder_suggestion_status", "pending", "approved", "rejected", "ordered");

@@ -85,8 +85,8 @@ static const ob_column tag_assignment_cols[] = {
 static const ob_index tag_assignment_idx[] = {{"customer_id,tag_id", .unique = true}};
 const ob_resource ob_res_customer_tag_assignments = {
     .table = "customer_tag_assignments", .doc = "tags given to customers (003)",
-    OB_COLS(tag_assignment_cols), OB_INDEXES(tag_assignment_idx), .perm = "crm", .flags = OB_RES_APPEND_ONLY,
-    .customer_scope = "customer_id",
+    OB_COLS(tag_assignment_cols), OB_INDEXES(tag_assignment_idx), .perm = "crm",
+    .flags = OB_RES_APPEND_ONLY | OB_RES_LINK, .customer_scope = "customer_id",
 };
 
 static const ob_column communication_cols[] = {

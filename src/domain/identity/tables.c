@@ -98,7 +98,7 @@ const ob_resource ob_res_role_permissions = {
     .table = "role_permissions", .doc = "which permissions a role grants",
     OB_COLS(role_permission_cols), OB_INDEXES(role_permission_idx), .perm = "team",
     .perm_create = "team.roles", .perm_edit = "team.roles", .perm_delete = "team.roles",
-    .flags = OB_RES_APPEND_ONLY | OB_RES_AUTH,
+    .flags = OB_RES_APPEND_ONLY | OB_RES_LINK | OB_RES_AUTH,
 };
 
 static const ob_column user_role_cols[] = {
@@ -190,6 +190,8 @@ static const ob_column idem_cols[] = {
     {"request_hash", OB_F_TEXT, .max = 64, .flags = OB_REQUIRED},
     {"status", OB_F_INT, .flags = OB_REQUIRED},
     {"response", OB_F_TEXT, .max = 2000000, .flags = OB_REQUIRED},
+    {"headers", OB_F_JSON, .since = 2,
+     .doc = "headers of the first response ({\"ETag\": ..., \"Location\": ...}), sent again on replay"},
 };
 static const ob_index idem_idx[] = {{"user_id,idem_key", .unique = true}};
 const ob_resource ob_res_idempotency_keys = {

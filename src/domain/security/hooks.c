@@ -1,5 +1,5 @@
-/* hooks.c - security area: the settings row stays, exports allowed per role
- * are known kinds, alerts record who closed them, templates their author. */
+/* hooks.c - security area: the settings row stays, alerts record who closed
+ * them, templates their author. */
 #include <string.h>
 
 #include "base/base.h"
@@ -18,26 +18,6 @@ static int settings_before_delete(ob_ctx *ctx, const ob_row *old, ob_err *err)
 }
 
 const ob_hooks ob_security_settings_hooks = {.before_delete = settings_before_delete};
-
-/* 001: "Allowed exports values". */
-static const char *const export_kinds[] = {"orders_csv", "orders_excel", "customers", "financial", "ndr",
-                                           "inventory",  "analytics",    "bulk_api",  NULL};
-
-static int role_settings_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
-{
-    return ob_rule_json_codes(ctx, row, "allowed_exports", export_kinds, err);
-}
-
-static int role_settings_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
-{
-    (void)old;
-    return ob_rule_json_codes(ctx, row, "allowed_exports", export_kinds, err);
-}
-
-const ob_hooks ob_role_security_hooks = {
-    .before_create = role_settings_before_create,
-    .before_update = role_settings_before_update,
-};
 
 static bool is_closed(const char *status)
 {

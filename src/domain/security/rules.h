@@ -14,11 +14,6 @@
  * one) is a validation error on `col`. */
 int ob_rule_stamp_user(ob_ctx *ctx, ob_row *row, const char *col, bool required, ob_err *err);
 
-/* The JSON column `col`, when not null, must be an array of strings each one
- * of the NULL-terminated list `allowed` (compared case-insensitively and
- * stored lower-cased), without repeats. */
-int ob_rule_json_codes(ob_ctx *ctx, ob_row *row, const char *col, const char *const *allowed, ob_err *err);
-
 /* A validation error naming one field; always returns -1. */
 int ob_rule_field_error(ob_err *err, const char *col, const char *problem);
 

@@ -6,8 +6,6 @@
 
 /* The tenant's one security_settings row cannot be deleted. */
 extern const ob_hooks ob_security_settings_hooks;
-/* allowed_exports holds only the export kinds 001 lists. */
-extern const ob_hooks ob_role_security_hooks;
 /* Moving an alert to resolved or false_positive records who and when. */
 extern const ob_hooks ob_security_alert_hooks;
 /* created_by is the signed-in user. */

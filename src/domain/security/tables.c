@@ -10,6 +10,9 @@ OB_ENUM(export_status, "export_status", "pending_approval", "approved", "rejecte
         "downloaded");
 OB_ENUM(security_severity, "security_severity", "low", "medium", "high", "critical");
 OB_ENUM(alert_status, "security_alert_status", "open", "investigating", "resolved", "false_positive");
+/* 001: "Allowed exports values". */
+OB_ENUM(export_kind, "export_kind", "orders_csv", "orders_excel", "customers", "financial", "ndr", "inventory",
+        "analytics", "bulk_api");
 
 static const ob_column settings_cols[] = {
     {"scope", OB_F_ENUM, .enm = &settings_scope, .flags = OB_REQUIRED | OB_UNIQUE | OB_SERVER, .dflt = "tenant",
@@ -55,8 +58,7 @@ static const ob_column role_settings_cols[] = {
     {"view_full_data", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false", .doc = "sees fields unmasked"},
     {"can_copy_data", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
     {"can_print", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
-    {"allowed_exports", OB_F_JSON, .dflt = "[]",
-     .doc = "array of: orders_csv, orders_excel, customers, financial, ndr, inventory, analytics, bulk_api"},
+    {"allowed_exports", OB_F_JSON, .enm = &export_kind, .dflt = "[]", .doc = "the export kinds 001 lists"},
     {"custom_requests_per_minute", OB_F_INT, .flags = OB_HAS_MIN, .min = 1,
      .doc = "overrides security_settings.requests_per_minute; null: the tenant value"},
     {"custom_export_limit", OB_F_INT, .flags = OB_HAS_MIN, .min = 0,
@@ -64,7 +66,7 @@ static const ob_column role_settings_cols[] = {
 };
 const ob_resource ob_res_role_security_settings = {
     .table = "role_security_settings", .doc = "per-role overrides of the tenant's security settings",
-    OB_COLS(role_settings_cols), OB_CONFIG_PERMS("settings"), .hooks = &ob_role_security_hooks,
+    OB_COLS(role_settings_cols), OB_CONFIG_PERMS("settings"),
 };
 
 static const ob_column export_cols[] = {

@@ -127,5 +127,6 @@ static const ob_column doc_cat_cols[] = {
 static const ob_index doc_cat_idx[] = {{"document_id,category_id", .unique = true}};
 const ob_resource ob_res_document_categories = {
     .table = "document_categories", .doc = "links knowledge-base documents to categories",
-    OB_COLS(doc_cat_cols), OB_INDEXES(doc_cat_idx), .perm = "documents", .flags = OB_RES_APPEND_ONLY,
+    OB_COLS(doc_cat_cols), OB_INDEXES(doc_cat_idx), .perm = "documents",
+    .flags = OB_RES_APPEND_ONLY | OB_RES_LINK,
 };
