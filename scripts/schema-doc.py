@@ -33,6 +33,8 @@ def constraints(c):
         out.append("<= " + str(c["max"]))
     if "default" in c:
         out.append(f"default `{c['default']}`")
+    if "number_prefix" in c:
+        out.append(f"numbered {c['number_prefix']}-000001, ... by the server")
     if "stamp" in c:
         who = "the acting user" if c["stamp"] == "actor" else "the time"
         out.append(f"stamped with {who} " + (f"on entering {c['stamp_on'].replace(',', ', ')}" if c.get("stamp_on") else "on create"))

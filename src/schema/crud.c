@@ -68,6 +68,22 @@ static int apply_stamps(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err
     return 0;
 }
 
+/* Fill the declared numbers the client did not give: PREFIX-000001 from the
+ * tenant's counter named after the table, in the row's transaction (a
+ * refused row gives its number back). */
+static int apply_numbers(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    const ob_table *t = row->t;
+    for (int i = 0; i < t->ncols; i++) {
+        const ob_column *c = t->cols[i];
+        if (!c->number_prefix || (row->set[i] && row->v[i].t != OB_V_NULL)) continue;
+        int64_t n;
+        if (ob_sql_seq_next(ctx, t->name, &n, err) != 0) return -1;
+        ob_row_set_text(ctx->arena, row, c->name, ob_arena_printf(ctx->arena, "%s-%06lld", c->number_prefix, (long long)n));
+    }
+    return 0;
+}
+
 /* Customer users write only customer data: rows tied to a customer by the
  * table's customer_scope. Shared reference data and internal tables are
  * staff's, whatever permission a role was given by mistake. */
@@ -89,7 +105,7 @@ int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
     ob_row_set_text(ctx->arena, row, "created_at", ctx->now);
     if (t->updated_col >= 0) ob_row_set_text(ctx->arena, row, "updated_at", ctx->now);
     if (t->version_col >= 0) ob_row_set_int(row, "version", 1);
-    if (apply_stamps(ctx, NULL, row, err) != 0) return -1;
+    if (apply_stamps(ctx, NULL, row, err) != 0 || apply_numbers(ctx, row, err) != 0) return -1;
     if (h && h->before_create && h->before_create(ctx, row, err) != 0) return -1;
     if (ob_validate_row(ctx, row, err) != 0) return -1;
     if (ob_sql_insert(ctx, row, err) != 0) return -1;

@@ -58,6 +58,8 @@ static void check_column(const ob_resource *r, const ob_column *c)
     if (c->gen && !(c->flags & OB_SERVER)) die(r->table, c->name, "a generated column must be server-set");
     if ((c->flags & OB_CUSTOMER_WRITE) && (c->flags & (OB_SERVER | OB_STAFF)))
         die(r->table, c->name, "customer-writable and server-set or staff-only at once");
+    if (c->number_prefix && (c->type != OB_F_TEXT || !(c->flags & (OB_SERVER | OB_GENERATED))))
+        die(r->table, c->name, "a numbered column is server-set or filled when absent text");
     if (c->stamp != OB_STAMP_NONE) {
         if (!(c->flags & OB_SERVER)) die(r->table, c->name, "a stamped column must be server-set");
         if (c->stamp == OB_STAMP_NOW && c->type != OB_F_TIMESTAMP) die(r->table, c->name, "a time stamp needs a timestamp");

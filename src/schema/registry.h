@@ -97,6 +97,8 @@ typedef struct ob_column {
     int since;                   /* schema version that added it (0 = with its table) */
     const char *gen;             /* generated column: SQL expression over this row's columns
                                   * (registry identifiers only); stored, read-only */
+    const char *number_prefix;   /* TEXT: a human-readable number PREFIX-000001 from the tenant's counter
+                                  * named after the table, written on create when not given */
     ob_stamp stamp;              /* written by the engine: on create, or see stamp_on */
     const char *stamp_on;        /* state values (comma list) entering which the stamp is written;
                                   * NULL: on create */

@@ -73,6 +73,7 @@ static void column(ob_jsonw *w, const ob_column *c)
     flag(w, "staff_only", c->flags, OB_STAFF);
     flag(w, "customer_writable", c->flags, OB_CUSTOMER_WRITE);
     if (c->image_of) ob_jw_kstr(w, "row_image_of", c->image_of);
+    if (c->number_prefix) ob_jw_kstr(w, "number_prefix", c->number_prefix);
     if (c->stamp != OB_STAMP_NONE) {
         ob_jw_kstr(w, "stamp", c->stamp == OB_STAMP_NOW ? "now" : "actor");
         if (c->stamp_on) ob_jw_kstr(w, "stamp_on", c->stamp_on);

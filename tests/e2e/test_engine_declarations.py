@@ -99,3 +99,27 @@ def test_action_input_is_declared_and_validated(acme_owner):
     h.expect_error(acme_owner.post(f"{API}/sales_channels/{ch['id']}/disconnect", json={"now": True}),
                    400, "unknown_field", "now")
     assert h.get(acme_owner, "sales_channels", ch["id"]) == ch
+
+
+def test_numbers_are_declared_and_given_back_on_refusal(new_tenant):
+    t = new_tenant()
+    c = t.owner
+    first = _order(c)["order_number"]
+    assert first.startswith("ORD-") and len(first) == len("ORD-000001")
+    n = int(first[4:])
+    # a refused create rolls its number back with it
+    h.expect_error(c.post(f"{API}/orders", json={"external_order_id": "x"}), 400, "validation_failed")
+    assert _order(c)["order_number"] == f"ORD-{n + 1:06d}"
+    # a number the client gives is kept (the column is filled only when absent)
+    ch = h.create(c, "sales_channels", {"channel_type_code": "shopify", "name": "Shop " + h.uniq()})
+    mine = h.create(c, "orders", {"channel_id": ch["id"], "external_order_id": h.uniq("EXT-"), "order_number": "MY-1",
+                                  "customer_name": "A", "shipping_address": {"line1": "1"}, "subtotal": "1.00",
+                                  "total_amount": "1.00"})
+    assert mine["order_number"] == "MY-1"
+    # each table counts on its own; a server-set number cannot be given
+    cust = h.create(c, "customers", {"company_name": "Numbered " + h.uniq()})
+    assert cust["customer_code"] == "CUS-000001"
+    tk = h.create_ticket(c, cust["id"])
+    assert tk["ticket_number"] == "TKT-000001"
+    h.expect_error(c.post(f"{API}/tickets", json={"customer_id": cust["id"], "title": "t", "description": "d",
+                                                  "ticket_number": "TKT-9"}), 400, "readonly_field", "ticket_number")

@@ -10,7 +10,6 @@
 
 /* Fill col with PREFIX-000001 from the per-tenant counter seq when the
  * client left it out (OB_GENERATED numbers). */
-int ob_commerce_number(ob_ctx *ctx, ob_row *row, const char *col, const char *seq, const char *prefix, ob_err *err);
 
 /* Orders: order_number (ORD-000001) when not given, and one
  * order_status_history row for the first status and for every change. */
@@ -28,7 +27,6 @@ int ob_channel_disconnect(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *e
 /* Reorder suggestions: stamps reviewed_by/at when a suggestion leaves pending. */
 extern const ob_hooks ob_suggestion_hooks;
 /* Purchase orders: po_number (PO-000001) when not given, created_by. */
-extern const ob_hooks ob_po_hooks;
 /* Purchase order items: keep the order's total_amount equal to the sum of
  * the line totals. */
 extern const ob_hooks ob_po_item_hooks;

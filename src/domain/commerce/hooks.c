@@ -1,5 +1,5 @@
-/* hooks.c - commerce: numbers, who-did-it stamps, the append-only ledger and
- * purchase order totals. */
+/* hooks.c - commerce: the review stamp of reorder suggestions and purchase
+ * order totals (numbers, stamps and the ledger are declarations). */
 #include "base/base.h"
 #include "domain/commerce/commerce.h"
 #include "schema/crud.h"
@@ -7,15 +7,6 @@
 #include "schema/row.h"
 #include "schema/sql.h"
 #include "base/banned.h"
-
-int ob_commerce_number(ob_ctx *ctx, ob_row *row, const char *col, const char *seq, const char *prefix, ob_err *err)
-{
-    if (!ob_row_is_null(row, col)) return 0;
-    int64_t n;
-    if (ob_sql_seq_next(ctx, seq, &n, err) != 0) return -1;
-    ob_row_set_text(ctx->arena, row, col, ob_arena_printf(ctx->arena, "%s-%06lld", prefix, (long long)n));
-    return 0;
-}
 
 static const char *who(const ob_ctx *ctx)
 {
@@ -37,13 +28,6 @@ static int suggestion_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row,
 }
 
 const ob_hooks ob_suggestion_hooks = {.before_update = suggestion_before_update};
-
-static int po_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
-{
-    return ob_commerce_number(ctx, row, "po_number", "purchase_orders", "PO", err);
-}
-
-const ob_hooks ob_po_hooks = {.before_create = po_before_create};
 
 /* quantity_ordered x unit_price in minor units; the column limits (10^6 x
  * DECIMAL(12,2)) keep it inside int64. */

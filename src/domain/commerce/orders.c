@@ -18,11 +18,6 @@ static int add_history(ob_ctx *ctx, const ob_row *order, ob_err *err)
     return ob_crud_insert_row(ctx, h, err);
 }
 
-static int order_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
-{
-    return ob_commerce_number(ctx, row, "order_number", "orders", "ORD", err);
-}
-
 static int order_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
 {
     return add_history(ctx, row, err);
@@ -35,7 +30,6 @@ static int order_after_update(ob_ctx *ctx, const ob_row *old, const ob_row *row,
 }
 
 const ob_hooks ob_order_hooks = {
-    .before_create = order_before_create,
     .after_create = order_after_create,
     .after_update = order_after_update,
 };

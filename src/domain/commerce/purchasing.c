@@ -28,7 +28,7 @@ const ob_resource ob_res_suppliers = {
 };
 
 static const ob_column po_cols[] = {
-    {"po_number", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
+    {"po_number", OB_F_TEXT, .number_prefix = "PO", .max = 50, .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
      .doc = "generated (PO-000001) when not given; unique in the tenant (004: per organization)"},
     {"supplier_id", OB_F_REF, .ref = "suppliers", .flags = OB_REQUIRED},
     {"warehouse_id", OB_F_REF, .ref = "warehouses", .doc = "where the goods are to be delivered"},
@@ -46,7 +46,7 @@ static const ob_column po_cols[] = {
 static const ob_check po_checks[] = {{"po_expected_after_order", "expected_date", OB_CMP_GTE, "order_date"}};
 const ob_resource ob_res_purchase_orders = {
     .table = "purchase_orders", .doc = "purchase orders to suppliers (004)",
-    OB_COLS(po_cols), OB_CHECKS(po_checks), .perm = "purchasing", .hooks = &ob_po_hooks,
+    OB_COLS(po_cols), OB_CHECKS(po_checks), .perm = "purchasing",
     .default_sort = "-created_at",
 };
 

@@ -45,7 +45,7 @@ const ob_resource ob_res_sales_channels = {
 };
 
 static const ob_column order_cols[] = {
-    {"order_number", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
+    {"order_number", OB_F_TEXT, .number_prefix = "ORD", .max = 100, .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
      .doc = "generated (ORD-000001) when not given"},
     {"channel_id", OB_F_REF, .ref = "sales_channels", .flags = OB_REQUIRED | OB_IMMUTABLE},
     {"external_order_id", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_IMMUTABLE | OB_SEARCH},

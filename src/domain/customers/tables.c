@@ -1,7 +1,6 @@
 /* Customers: 000's business customer (code, tier, credit, approval) merged with
  * 003's personal profile (identity, address, emergency contact, employment). */
 #include "domain/domains.h"
-#include "domain/customers/customers.h"
 #include "base/banned.h"
 
 OB_ENUM(customer_tier, "customer_tier", "premium", "standard", "basic");
@@ -10,7 +9,7 @@ OB_ENUM(approval_status, "approval_status", "pending", "approved", "rejected");
 OB_ENUM(contact_type, "contact_type", "primary", "billing", "shipping", "technical", "emergency");
 
 static const ob_column customer_cols[] = {
-    {"customer_code", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
+    {"customer_code", OB_F_TEXT, .number_prefix = "CUS", .max = 50, .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
      .doc = "generated (CUS-000001) when not given"},
     {"user_id", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_UNIQUE,
      .doc = "the portal login of this customer, if any"},
@@ -64,7 +63,7 @@ static const ob_index customer_idx[] = {{"status"}, {"customer_tier"}, {"created
 const ob_resource ob_res_customers = {
     .table = "customers", .doc = "the business's customers (companies or people)",
     OB_COLS(customer_cols), OB_INDEXES(customer_idx), .perm = "customers",
-    .flags = OB_RES_SOFT_DELETE, .customer_scope = "id", .hooks = &ob_customer_hooks,
+    .flags = OB_RES_SOFT_DELETE, .customer_scope = "id",
     .default_sort = "-created_at",
 };
 

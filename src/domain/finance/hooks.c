@@ -47,12 +47,7 @@ const ob_hooks ob_expense_hooks = {.before_create = expense_before_create};
 static int invoice_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     stamp_creator(ctx, row);
-    if (default_currency(ctx, row, err) != 0) return -1;
-    if (!ob_row_is_null(row, "invoice_number")) return 0;
-    int64_t seq;
-    if (ob_sql_seq_next(ctx, "invoices", &seq, err) != 0) return -1;
-    ob_row_set_text(ctx->arena, row, "invoice_number", ob_arena_printf(ctx->arena, "INV-%06lld", (long long)seq));
-    return 0;
+    return default_currency(ctx, row, err);
 }
 
 const ob_hooks ob_invoice_hooks = {.before_create = invoice_before_create};

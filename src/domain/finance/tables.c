@@ -49,7 +49,7 @@ const ob_resource ob_res_payment_methods = {
 };
 
 static const ob_column invoice_cols[] = {
-    {"invoice_number", OB_F_TEXT, .max = 50,
+    {"invoice_number", OB_F_TEXT, .max = 50, .number_prefix = "INV",
      .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
      .doc = "generated (INV-000001) when not given"},
     {"customer_id", OB_F_REF, .ref = "customers", .flags = OB_REQUIRED | OB_INDEXED | OB_IMMUTABLE},

@@ -37,27 +37,10 @@ static int load_ref(ob_ctx *ctx, const ob_row *row, const char *col, bool scoped
     return missing_ref(err, col, c->ref);
 }
 
-/* PREFIX-000001 from the tenant's counter named after the table. */
-static int fill_number(ob_ctx *ctx, ob_row *row, const char *col, const char *prefix, ob_err *err)
-{
-    if (!ob_row_is_null(row, col)) return 0;
-    int64_t seq;
-    if (ob_sql_seq_next(ctx, row->t->name, &seq, err) != 0) return -1;
-    ob_row_set_text(ctx->arena, row, col, ob_arena_printf(ctx->arena, "%s-%06lld", prefix, (long long)seq));
-    return 0;
-}
-
 static bool same_text(const char *a, const char *b)
 {
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
-
-static int service_request_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
-{
-    return fill_number(ctx, row, "request_number", "SR", err);
-}
-
-const ob_hooks ob_service_request_hooks = {.before_create = service_request_before_create};
 
 /* Copy `from` of the row `ref_col` points at into `text_col`, when the
  * client did not give the text (or changed the reference but not the text). */
@@ -76,7 +59,6 @@ static int follow_ref_text(ob_ctx *ctx, const ob_row *old, ob_row *row, const ch
 
 static int queue_number_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    if (fill_number(ctx, row, "queue_number", "Q", err) != 0) return -1;
     if (follow_ref_text(ctx, NULL, row, "service_center_id", "service_center", "name", err) != 0) return -1;
     return follow_ref_text(ctx, NULL, row, "service_type_id", "service_type", "service_code", err);
 }
@@ -122,7 +104,6 @@ static int check_shipment_needs(const ob_row *row, ob_err *err)
 
 static int shipment_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    if (fill_number(ctx, row, "shipment_number", "SHP", err) != 0) return -1;
     if (ob_row_is_null(row, "shipment_type"))
         ob_row_set_text(ctx->arena, row, "shipment_type", infer_shipment_type(row));
     return check_shipment_needs(row, err);
@@ -164,7 +145,6 @@ const ob_hooks ob_tracking_event_hooks = {.before_create = tracking_event_before
 
 static int ndr_record_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    if (fill_number(ctx, row, "ndr_number", "NDR", err) != 0) return -1;
     if (!ob_row_is_null(row, "order_id")) return 0;
     ob_row *shipment;
     int rc = load_ref(ctx, row, "shipment_id", true, &shipment, err);

@@ -11,7 +11,6 @@
 
 /* service_requests: request_number (SR-000001) when not given; created_by
  * is the signed-in user. */
-extern const ob_hooks ob_service_request_hooks;
 /* request_documents: uploaded_by is the signed-in user. */
 /* queue_numbers: queue_number (Q-000001) when not given; the service_center
  * and service_type texts follow service_center_id / service_type_id when the

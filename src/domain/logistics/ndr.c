@@ -13,7 +13,7 @@ OB_ENUM(ndr_message_status, "ndr_message_status", "sent", "delivered", "read", "
 OB_ENUM(ndr_outcome, "ndr_outcome", "will_accept", "wrong_address", "reschedule", "refuse", "not_reachable");
 
 static const ob_column ndr_record_cols[] = {
-    {"ndr_number", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
+    {"ndr_number", OB_F_TEXT, .number_prefix = "NDR", .max = 100, .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
      .doc = "generated (NDR-000001) when not given"},
     {"shipment_id", OB_F_REF, .ref = "shipments", .flags = OB_REQUIRED | OB_IMMUTABLE},
     {"order_id", OB_F_REF, .ref = "orders", .flags = OB_REQUIRED | OB_GENERATED | OB_IMMUTABLE,

@@ -61,7 +61,7 @@ const ob_resource ob_res_service_centers = {
 };
 
 static const ob_column service_request_cols[] = {
-    {"request_number", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
+    {"request_number", OB_F_TEXT, .number_prefix = "SR", .max = 50, .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
      .doc = "generated (SR-000001) when not given"},
     {"customer_id", OB_F_REF, .ref = "customers", .flags = OB_REQUIRED | OB_IMMUTABLE},
     {"service_type_id", OB_F_REF, .ref = "service_types", .flags = OB_CUSTOMER_WRITE | OB_REQUIRED},
@@ -93,7 +93,7 @@ static const ob_check service_request_checks[] = {
 const ob_resource ob_res_service_requests = {
     .table = "service_requests", .doc = "services a customer asked for (000)",
     OB_COLS(service_request_cols), OB_INDEXES(service_request_idx), OB_CHECKS(service_request_checks),
-    .perm = "services", .customer_scope = "customer_id", .hooks = &ob_service_request_hooks,
+    .perm = "services", .customer_scope = "customer_id",
     .default_sort = "-created_at",
 };
 
@@ -126,7 +126,7 @@ const ob_resource ob_res_request_documents = {
 };
 
 static const ob_column queue_number_cols[] = {
-    {"queue_number", OB_F_TEXT, .max = 20, .flags = OB_REQUIRED | OB_GENERATED | OB_SORT,
+    {"queue_number", OB_F_TEXT, .number_prefix = "Q", .max = 20, .flags = OB_REQUIRED | OB_GENERATED | OB_SORT,
      .doc = "generated (Q-000001) when not given"},
     {"customer_id", OB_F_REF, .ref = "customers", .flags = OB_REQUIRED | OB_IMMUTABLE},
     {"service_center_id", OB_F_REF, .flags = OB_CUSTOMER_WRITE, .ref = "service_centers"},

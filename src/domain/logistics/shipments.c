@@ -19,7 +19,7 @@ OB_ENUM(shipment_status, "shipment_status", "created", "booked", "manifested", "
 #define MAX_NUM_12_2 INT64_C(999999999999)
 
 static const ob_column shipment_cols[] = {
-    {"shipment_number", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
+    {"shipment_number", OB_F_TEXT, .number_prefix = "SHP", .max = 100, .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
      .doc = "generated (SHP-000001) when not given"},
     {"shipment_type", OB_F_ENUM, .enm = &shipment_type, .flags = OB_REQUIRED | OB_GENERATED | OB_IMMUTABLE | OB_INDEXED,
      .doc = "air_cargo (000, needs customer_id); courier (001, needs order_id, courier_config_id and "

@@ -37,7 +37,7 @@ const ob_resource ob_res_categories = {
 };
 
 static const ob_column ticket_cols[] = {
-    {"ticket_number", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_UNIQUE | OB_SERVER | OB_SORT,
+    {"ticket_number", OB_F_TEXT, .number_prefix = "TKT", .max = 50, .flags = OB_REQUIRED | OB_UNIQUE | OB_SERVER | OB_SORT,
      .doc = "TKT-000001, per tenant"},
     {"customer_id", OB_F_REF, .ref = "customers", .flags = OB_REQUIRED | OB_INDEXED | OB_IMMUTABLE},
     {"category_id", OB_F_REF, .ref = "categories", .on_delete = OB_DEL_SET_NULL, .flags = OB_CUSTOMER_WRITE | OB_INDEXED},
@@ -46,7 +46,8 @@ static const ob_column ticket_cols[] = {
      .doc = "set by auto-assignment or the assign action"},
     {"assigned_team", OB_F_TEXT, .flags = OB_STAFF, .max = 50},
     {"assigned_at", OB_F_TIMESTAMP, .flags = OB_STAFF | OB_SERVER},
-    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER},
+    {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER,
+     .stamp = OB_STAMP_ACTOR},
     {"title", OB_F_TEXT, .max = 255, .flags = OB_CUSTOMER_WRITE | OB_REQUIRED | OB_SEARCH | OB_SORT},
     {"description", OB_F_TEXT, .max = 100000, .flags = OB_CUSTOMER_WRITE | OB_REQUIRED | OB_SEARCH},
     {"status", OB_F_ENUM, .enm = &ticket_status, .flags = OB_REQUIRED | OB_SERVER | OB_SORT, .dflt = "open"},

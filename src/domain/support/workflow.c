@@ -96,10 +96,6 @@ static int agent_load(ob_ctx *ctx, const char *agent_id, int delta, ob_err *err)
 static int ticket_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     if (check_ticket_limit(ctx, err) != 0) return -1;
-    int64_t seq;
-    if (ob_sql_seq_next(ctx, "tickets", &seq, err) != 0) return -1;
-    ob_row_set_text(ctx->arena, row, "ticket_number", ob_arena_printf(ctx->arena, "TKT-%06lld", (long long)seq));
-    ob_row_set_text(ctx->arena, row, "created_by", ctx->who ? ctx->who->user_id : NULL);
     ob_row_set_text(ctx->arena, row, "status", "open");
     int64_t resp = 60, resol = 480, level = 3;
     const char *cat = ob_row_text(row, "category_id");
