@@ -245,6 +245,9 @@ class Factory:
 # ---------------------------------------------------------------- refusals
 
 BAD_ENUM = "no_such_value_zz"
+# A value of the wrong JSON type (or an unreadable one) for each column type.
+WRONG_TYPE = {"integer": "1", "decimal": "abc", "real": "abc", "boolean": "yes", "date": "2026-13-45",
+              "timestamp": "yesterday", "reference": 17}
 
 
 def _pick(cols, n=1):
@@ -317,6 +320,10 @@ def refusal_kinds(table):
         out.append(("below_min", c["name"]))
     for c in _pick([c for c in cols if c["type"] in ("integer", "decimal", "real") and "max" in c]):
         out.append(("above_max", c["name"]))
+    for c in _pick([c for c in cols if c["type"] == "decimal" and c.get("scale") is not None]):
+        out.append(("bad_scale", c["name"]))
+    for c in _pick([c for c in cols if c["type"] in WRONG_TYPE], 2):
+        out.append(("wrong_type", c["name"]))
     for c in _pick([c for c in cols if c["type"] == "enum"]):
         out.append(("bad_enum", c["name"]))
     for c in _pick([c for c in cols if c.get("unique")]):
@@ -355,6 +362,13 @@ def refusal(f, table, kind, detail):
         return body, 400, "validation_failed", detail
     if kind == "above_max":
         body[detail] = _too_big(c)
+        return body, 400, "validation_failed", detail
+    if kind == "bad_scale":
+        # in bounds, one fraction digit too many: min + 0.001 for scale 2
+        body[detail] = f"{int(c.get('min', 0))}." + "0" * c["scale"] + "1"
+        return body, 400, "validation_failed", detail
+    if kind == "wrong_type":
+        body[detail] = WRONG_TYPE[c["type"]]
         return body, 400, "validation_failed", detail
     if kind == "bad_enum":
         body[detail] = BAD_ENUM
