@@ -316,6 +316,8 @@ def refusal_kinds(table):
         out.append(("required", c["name"]))
     for c in _pick([c for c in cols if c["type"] == "text" and c.get("max_length")]):
         out.append(("too_long", c["name"]))
+    for c in _pick([c for c in cols if c["type"] == "text" and required(c) and c["name"] not in extra]):
+        out.append(("empty", c["name"]))
     for c in _pick([c for c in cols if c["type"] in ("integer", "decimal", "real") and "min" in c]):
         out.append(("below_min", c["name"]))
     for c in _pick([c for c in cols if c["type"] in ("integer", "decimal", "real") and "max" in c]):
@@ -349,6 +351,9 @@ def refusal(f, table, kind, detail):
     body = f.body(table)
     if kind == "required":
         body.pop(detail, None)
+        return body, 400, "validation_failed", detail
+    if kind == "empty":
+        body[detail] = ""
         return body, 400, "validation_failed", detail
     if kind == "unknown":
         body[detail] = "x"
