@@ -81,7 +81,6 @@ REFUSALS = [(t, kind, detail) for t in WRITABLE for kind, detail in g.refusal_ki
                          ids=[f"{t}-{k}-{d}" for t, k, d in REFUSALS])
 def test_refuses_declared_constraint(owner, f, table, kind, detail):
     if kind == "unique":
-        c = g.col(table, detail)
         first = f.make(table, **{detail: _unique_value(f, table, detail)})
         body = f.body(table)
         body[detail] = first[detail]
