@@ -38,6 +38,14 @@ def f(owner):
     return g.Factory(owner)
 
 
+@pytest.fixture(scope="module")
+def viewer(tenant, cli, login):
+    """A user of the tenant with the viewer role: it reads, and holds no event's permission."""
+    email = f"viewer@{tenant.slug}.test"
+    cli.user_create(tenant.slug, email, "viewer")
+    return login(tenant.slug, email)
+
+
 def ids(c, table):
     return {r["id"] for r in h.list_all(c, table)}
 
@@ -171,7 +179,7 @@ STATES = [(t, s) for t in MACHINES for s in _paths(t)] if g.SCHEMA else []
 
 
 @pytest.mark.parametrize("table,state", STATES, ids=[f"{t}-{s}" for t, s in STATES])
-def test_state_machine_from(owner, f, table, state):
+def test_state_machine_from(owner, viewer, f, table, state):
     sm = g.SCHEMA[table]["state_machine"]
     path = _paths(table)[state]
     allowed = {e: (to, tr) for e, frm, to, tr in _edges(table) if frm == state}
@@ -186,7 +194,10 @@ def test_state_machine_from(owner, f, table, state):
     for ev, (to, tr) in sorted(allowed.items()):
         fresh = _at(owner, f, table, path)
         body = _event_body(f, table, tr)
-        # an event takes only its declared fields
+        # an event needs its declared permission
+        e = h.expect_error(viewer.post(f"{API}/{table}/{fresh['id']}/{ev}", json=body), 403, "forbidden")
+        assert tr["permission"] in e["message"], e
+        # and takes only its declared fields
         other = next(c["name"] for c in g.SCHEMA[table]["columns"]
                      if g.writable(c) and c["name"] not in body)
         h.expect_error(owner.post(f"{API}/{table}/{fresh['id']}/{ev}", json={other: None}), 400,
