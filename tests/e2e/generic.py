@@ -164,6 +164,8 @@ class Factory:
         self.cache = {}
         self.used = {}
         self.n = 0
+        self.writes = 0     # rows this factory asked for; any may have side effects
+        self.seen = {}      # table -> (writes, ids) as last listed
 
     def salt(self):
         self.n += 1
@@ -239,7 +241,17 @@ class Factory:
     def make(self, table, **fields):
         body = self.body(table)
         body.update(fields)
+        self.writes += 1
         return h.create(self.c, table, body)
+
+    def ids(self, table, fresh=False):
+        """The ids of table's rows; listed again only when a row was made since
+        the last listing (a refused request must leave the listing as it was)."""
+        last = self.seen.get(table)
+        if fresh or not last or last[0] != self.writes:
+            last = (self.writes, {r["id"] for r in h.list_all(self.c, table)})
+            self.seen[table] = last
+        return last[1]
 
 
 # ---------------------------------------------------------------- refusals
@@ -324,7 +336,7 @@ def refusal_kinds(table):
         out.append(("above_max", c["name"]))
     for c in _pick([c for c in cols if c["type"] == "decimal" and c.get("scale") is not None]):
         out.append(("bad_scale", c["name"]))
-    for c in _pick([c for c in cols if c["type"] in WRONG_TYPE], 2):
+    for c in _pick([c for c in cols if c["type"] in WRONG_TYPE]):
         out.append(("wrong_type", c["name"]))
     for c in _pick([c for c in cols if c["type"] == "enum"]):
         out.append(("bad_enum", c["name"]))
