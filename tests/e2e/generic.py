@@ -194,8 +194,9 @@ class Factory:
         raise AssertionError(f"every {table} row is used")
 
     def unique_ref_cols(self, table):
-        """Reference columns in a unique index: each new row needs its own target."""
-        cols = set()
+        """Unique columns and those of a unique index: a reference among them
+        needs its own target for each new row."""
+        cols = {c["name"] for c in SCHEMA[table]["columns"] if c.get("unique")}
         for ix in SCHEMA[table]["indexes"]:
             if ix["unique"]:
                 cols.update(ix["columns"].split(","))
