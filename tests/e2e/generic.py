@@ -89,13 +89,6 @@ def is_singleton(table):
 
 # ---------------------------------------------------------------- values
 
-def lower_bound(c):
-    lo = c.get("min")
-    if lo is None:
-        return None
-    return lo
-
-
 def int_value(c):
     lo, hi = c.get("min"), c.get("max")
     v = 1
@@ -163,13 +156,24 @@ class Factory:
         self.c = client
         self.cache = {}
         self.used = {}
+        self.spare = {}
+        self.counts = {}
         self.n = 0
         self.writes = 0     # rows this factory asked for; any may have side effects
         self.seen = {}      # table -> (writes, ids) as last listed
 
-    def salt(self):
+    def salt(self, key=None):
+        """A unique string whose tail is a counter per key (a column), so
+        that even a two-character unique column does not repeat."""
         self.n += 1
-        return h.uniq("")[:8] + str(self.n)
+        k = self.counts[key] = self.counts.get(key, 0) + 1
+        tail = ""
+        while True:
+            k, d = divmod(k, 36)
+            tail = "0123456789abcdefghijklmnopqrstuvwxyz"[d] + tail
+            if not k:
+                break
+        return h.uniq("")[:8] + tail
 
     def ref(self, table):
         """The id of a row of table that other rows may point at (of a
@@ -202,12 +206,14 @@ class Factory:
                 cols.update(ix["columns"].split(","))
         return cols
 
-    def body(self, table, fresh_refs=()):
+    def body(self, table, refused=False):
         """A create body with every required column (and both sides of every
-        check) filled from the declaration, plus EXTRAS."""
+        check) filled from the declaration, plus EXTRAS. A body meant to be
+        refused takes the same spare targets for its unique references every
+        time: a refused request writes nothing, so they stay unused."""
         decl = SCHEMA[table]
         extra = EXTRAS.get(table, {})
-        fresh = self.unique_ref_cols(table) | set(fresh_refs)
+        fresh = self.unique_ref_cols(table)
         need = {c["name"] for c in decl["columns"] if required(c)}
         for chk in decl.get("checks", []):
             need.update(n for n in (chk["left"], chk["right"]) if writable(col(table, n)))
@@ -216,10 +222,14 @@ class Factory:
             name = c["name"]
             if name not in need or name in extra:
                 continue
-            if c["type"] == "reference":
+            if c["type"] == "reference" and name in fresh and refused:
+                if (table, name) not in self.spare:
+                    self.spare[(table, name)] = self.fresh(c["references"])
+                out[name] = self.spare[(table, name)]
+            elif c["type"] == "reference":
                 out[name] = self.fresh(c["references"]) if name in fresh else self.ref(c["references"])
             else:
-                out[name] = value_for(c, self.salt())
+                out[name] = value_for(c, self.salt((table, name)))
         for chk in decl.get("checks", []):
             # a side the client cannot send holds its default: meet it there
             left, right = col(table, chk["left"]), col(table, chk["right"])
@@ -234,7 +244,7 @@ class Factory:
                 if c["type"] == "reference":
                     out[chk["left"]] = self.fresh(c["references"])
                 else:
-                    out[chk["left"]] = value_for(c, self.salt())
+                    out[chk["left"]] = value_for(c, self.salt((table, chk["left"])))
         for k, v in extra.items():
             out[k] = v(self) if callable(v) else v
         return out
@@ -361,7 +371,7 @@ def refusal_kinds(table):
 
 def refusal(f, table, kind, detail):
     """(body, status, code, field) for one refusal; f is a Factory."""
-    body = f.body(table)
+    body = f.body(table, refused=True)
     if kind == "required":
         body.pop(detail, None)
         return body, 400, "validation_failed", detail

@@ -87,13 +87,13 @@ REFUSALS = [(t, kind, detail) for t in WRITABLE for kind, detail in g.refusal_ki
 def test_refuses_declared_constraint(owner, f, table, kind, detail):
     if kind == "unique":
         first = f.make(table, **{detail: _unique_value(f, table, detail)})
-        body = f.body(table)
+        body = f.body(table, refused=True)
         body[detail] = first[detail]
         want = (409, "conflict", detail)
     elif kind == "unique_index":
         names = detail.split(",")
         first = f.make(table, **{n: _unique_value(f, table, n) for n in names})
-        body = f.body(table)
+        body = f.body(table, refused=True)
         body.update({n: first[n] for n in names})
         want = (409, "conflict", None)
     else:
@@ -111,7 +111,7 @@ def test_refuses_declared_constraint(owner, f, table, kind, detail):
 
 def _unique_value(f, table, name):
     c = g.col(table, name)
-    return f.fresh(c["references"]) if c["type"] == "reference" else g.value_for(c, f.salt())
+    return f.fresh(c["references"]) if c["type"] == "reference" else g.value_for(c, f.salt((table, name)))
 
 
 def _names_check(table, kind, detail, e):
