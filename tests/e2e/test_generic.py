@@ -1,12 +1,15 @@
 """Every tenant table with an API, driven by `opsbase schema --json` alone.
 
 For each table: a row made from its declaration is created, read back equal and
-found in the list; every declared constraint kind (required, length, bounds,
-enum values, unique, references, checks, server-set and unknown fields) refuses
-a violating create with its documented status and writes nothing; every edge of
-a declared state machine is walked, and every event not allowed from a state is
-422 with the row unchanged; read-only and append-only tables refuse the verbs
-their declaration rules out with 405 and an Allow header that says so.
+found in the list; every declared constraint kind (required and empty required
+text, length, bounds, decimal scale, JSON type, enum values, unique columns and
+indexes, references, checks, server-set and unknown fields) refuses a violating
+create with its documented status and writes nothing; every edge of a declared
+state machine is walked, and every event not allowed from a state is 422 with
+the row unchanged; read-only and append-only tables refuse the verbs their
+declaration rules out with 405 and an Allow header that says so. DELETE on an
+append-only table is expected to be 405 too; today's server still deletes, so
+that test is marked xfail until it does.
 
 Runs in a tenant of its own so that "nothing written" can be read as an
 unchanged list.
