@@ -2,10 +2,11 @@
 purchasing, merged from seeds 001, 003 and 004.
 
 For every table: a valid row is created, read back equal, updated (unless the
-table is append-only) and audited. For every carried constraint the violating
-write is refused with the documented status and a field-level error, and a
-read-back shows nothing was written. Every foreign key refuses a missing id
-with 422.
+table is append-only) and audited. The declared constraints (required, lengths,
+bounds, enums, uniques, references, checks, server-set columns) are refused by
+test_generic.py for every table; this file keeps what hooks and the ledger add
+and the constraints the generic suite does not reach (partial unique indexes,
+checks and immutable columns on PATCH).
 """
 import json
 import sqlite3
@@ -223,38 +224,6 @@ def test_channel_types_are_seeded_in_the_control_database(server, sqlite_files):
 
 # --- products, variants, images, category templates --------------------------
 
-def test_product_sku_is_unique(owner):
-    sku = h.uniq("DUP-")
-    first = mk_product(owner, sku=sku)
-    refused(owner, "products", {"sku": sku, "name": "Second"}, 409, "conflict", None)
-    assert [r["id"] for r in h.rows_where(owner, "products", sku=sku)] == [first["id"]]
-
-
-@pytest.mark.parametrize("field,value", [
-    ("tax_rate", "100.01"), ("tax_rate", "-1"), ("cost_price", "-0.01"),
-    ("selling_price", "10000000000.00"), ("mrp", "1.001"), ("weight_grams", -1),
-])
-def test_product_ranges(owner, field, value):
-    sku = h.uniq("RNG-")
-    refused(owner, "products", {"sku": sku, "name": "X", field: value}, 400, "validation_failed",
-            field, sku=sku)
-
-
-def test_product_required(owner):
-    name = "Nameless " + h.uniq()
-    e = refused(owner, "products", {"name": name}, 400, "validation_failed", "sku", name=name)
-    sku = h.uniq("NN-")
-    refused(owner, "products", {"sku": sku}, 400, "validation_failed", "name", sku=sku)
-    assert "sku" in h.error_fields(e)
-
-
-@pytest.mark.parametrize("field", ["primary_image_id", "category_id"])
-def test_product_missing_reference(owner, field):
-    sku = h.uniq("REF-")
-    refused(owner, "products", {"sku": sku, "name": "X", field: h.MISSING_ID}, 422, "unprocessable",
-            field, sku=sku)
-
-
 def test_product_images_and_soft_delete(owner):
     p = mk_product(owner)
     img = mk_image(owner, entity_id=p["id"], is_primary=True)
@@ -269,60 +238,15 @@ def test_product_images_and_soft_delete(owner):
     h.expect_error(owner.get(f"{API}/products/{p['id']}"), 404, "not_found")
 
 
-def test_variant_constraints(owner, product):
+def test_variant_stays_with_its_product(owner, product):
     v = mk_variant(owner, product["id"])
-    refused(owner, "product_variants", {"product_id": product["id"], "sku": v["sku"], "name": "Dup",
-                                        "attributes": {}}, 409, "conflict", None)
-    sku = h.uniq("VX-")
-    refused(owner, "product_variants", {"product_id": h.MISSING_ID, "sku": sku, "name": "X",
-                                        "attributes": {}}, 422, "unprocessable", "product_id", sku=sku)
-    refused(owner, "product_variants", {"product_id": product["id"], "sku": sku, "name": "X"},
-            400, "validation_failed", "attributes", sku=sku)
-    refused(owner, "product_variants", {"product_id": product["id"], "sku": sku, "name": "X",
-                                        "attributes": {}, "cost_price": "-1"},
-            400, "validation_failed", "cost_price", sku=sku)
     refused_patch(owner, "product_variants", v, {"product_id": mk_product(owner)["id"]},
                   400, "readonly_field", "product_id")
 
 
-@pytest.mark.parametrize("field,value,code", [
-    ("entity_type", "inventory_item", "validation_failed"),
-    ("file_size", -1, "validation_failed"),
-    ("width", -5, "validation_failed"),
-    ("file_path", None, "validation_failed"),
-    ("entity_id", "x" * 37, "validation_failed"),
-])
-def test_image_constraints(owner, field, value, code):
-    name = h.uniq("img") + ".png"
-    body = {"entity_type": "product", "entity_id": h.MISSING_ID, "file_path": "/p",
-            "file_name": name, "file_size": 1, "mime_type": "image/png", field: value}
-    refused(owner, "images", body, 400, code, field, file_name=name)
-
-
-def test_category_templates(owner):
-    cat = mk_category(owner)
-    name = "Tpl " + h.uniq()
-    h.create(owner, "category_templates", {"category_id": cat["id"], "name": name})
-    refused(owner, "category_templates", {"category_id": cat["id"], "name": name}, 409, "conflict",
-            None)
-    assert len(h.rows_where(owner, "category_templates", name=name)) == 1
-    other = "Tpl " + h.uniq()
-    refused(owner, "category_templates", {"category_id": h.MISSING_ID, "name": other}, 422,
-            "unprocessable", "category_id", name=other)
-
-
 # --- warehouses, inventory and the ledger -------------------------------------
 
-def test_warehouse_constraints(owner):
-    code = h.uniq("W").lower()
-    mk_warehouse(owner, code=code)
-    refused(owner, "warehouses", {"name": "Dup", "code": code}, 409, "conflict", None)
-    assert len(h.rows_where(owner, "warehouses", code=code)) == 1
-    name = "WH " + h.uniq()
-    refused(owner, "warehouses", {"name": name, "manager_id": h.MISSING_ID}, 422, "unprocessable",
-            "manager_id", name=name)
-    refused(owner, "warehouses", {"name": name, "capacity": -1}, 400, "validation_failed",
-            "capacity", name=name)
+def test_warehouse_manager_and_position(owner):
     mgr = me(owner)
     w = mk_warehouse(owner, manager_id=mgr, latitude=19.07, longitude=72.87)
     assert w["manager_id"] == mgr and w["latitude"] == 19.07
@@ -369,22 +293,6 @@ def test_inventory_unique_per_location(owner):
     assert len(h.rows_where(owner, "inventory", product_id=p["id"])) == 2
 
 
-@pytest.mark.parametrize("field", ["product_id", "variant_id", "warehouse_id"])
-def test_inventory_missing_reference(owner, field):
-    p = mk_product(owner)
-    body = {"product_id": p["id"], field: h.MISSING_ID}
-    refused(owner, "inventory", body, 422, "unprocessable", field, product_id=p["id"])
-
-
-@pytest.mark.parametrize("field,value", [
-    ("quantity_reserved", -1), ("incoming_quantity", -1), ("reorder_point", -1), ("reorder_quantity", "3"),
-])
-def test_inventory_ranges(owner, field, value):
-    p = mk_product(owner)
-    refused(owner, "inventory", {"product_id": p["id"], field: value}, 400, "validation_failed", field,
-            product_id=p["id"])
-
-
 def test_ledger_is_append_only(owner):
     inv = mk_inventory(owner)
     t = h.create(owner, "inventory_transactions", {
@@ -399,28 +307,6 @@ def test_ledger_is_append_only(owner):
     assert h.get(owner, "inventory_transactions", t["id"]) == t
     assert [a["action"] for a in h.audit_rows(owner, entity_type="inventory_transactions",
                                               entity_id=t["id"])] == ["create"]
-
-
-@pytest.mark.parametrize("body,status,code,field", [
-    ({"transaction_type": "theft", "quantity": 1}, 400, "validation_failed", "transaction_type"),
-    ({"transaction_type": "sale"}, 400, "validation_failed", "quantity"),
-    ({"quantity": 1}, 400, "validation_failed", "transaction_type"),
-    ({"transaction_type": "sale", "quantity": 1, "reference_type": "invoice"}, 400,
-     "validation_failed", "reference_type"),
-    ({"transaction_type": "sale", "quantity": 1, "created_by": h.MISSING_ID}, 400, "readonly_field",
-     "created_by"),
-])
-def test_ledger_constraints(owner, body, status, code, field):
-    inv = mk_inventory(owner)
-    refused(owner, "inventory_transactions", dict(body, inventory_id=inv["id"]), status, code, field,
-            inventory_id=inv["id"])
-
-
-def test_ledger_missing_inventory(owner):
-    before = len(h.list_all(owner, "inventory_transactions"))
-    refused(owner, "inventory_transactions", {"inventory_id": h.MISSING_ID, "transaction_type": "sale",
-                                              "quantity": -1}, 422, "unprocessable", "inventory_id")
-    assert len(h.list_all(owner, "inventory_transactions")) == before
 
 
 def test_ledger_permissions(owner, login):
@@ -449,64 +335,16 @@ def test_reorder_suggestions(owner, product):
                   "readonly_field", "reviewed_by")
 
 
-@pytest.mark.parametrize("field,value,status,code", [
-    ("confidence_score", "1.01", 400, "validation_failed"),
-    ("confidence_score", "-0.01", 400, "validation_failed"),
-    ("suggested_quantity", 0, 400, "validation_failed"),
-    ("status", "maybe", 400, "validation_failed"),
-    ("reason", None, 400, "validation_failed"),
-    ("product_id", h.MISSING_ID, 422, "unprocessable"),
-    ("warehouse_id", h.MISSING_ID, 422, "unprocessable"),
-    ("supplier_id", h.MISSING_ID, 422, "unprocessable"),
-    ("purchase_order_id", h.MISSING_ID, 422, "unprocessable"),
-])
-def test_reorder_suggestion_constraints(owner, product, field, value, status, code):
-    reason = "r " + h.uniq()
-    body = {"product_id": product["id"], "suggested_quantity": 5, "reason": reason, field: value}
-    refused(owner, "reorder_suggestions", body, status, code, field, product_id=product["id"],
-            suggested_quantity=5)
-
-
 # --- purchasing --------------------------------------------------------------
 
-@pytest.mark.parametrize("field,value", [("rating", "5.01"), ("rating", "-1"), ("status", "gone"),
-                                         ("name", "")])
-def test_supplier_constraints(owner, field, value):
-    code = h.uniq("S")
-    refused(owner, "suppliers", {"name": "S", "code": code, field: value}, 400, "validation_failed",
-            field, code=code)
-
-
-def test_supplier_code_unique(owner):
-    code = h.uniq("S")
-    mk_supplier(owner, code=code, rating="5.00")
-    refused(owner, "suppliers", {"name": "Other", "code": code}, 409, "conflict", None)
-    assert len(h.rows_where(owner, "suppliers", code=code)) == 1
-
-
-def test_purchase_order_number_and_constraints(owner):
+def test_purchase_order_number(owner):
     sup = mk_supplier(owner)
     po = mk_po(owner, supplier_id=sup["id"])
     assert po["po_number"].startswith("PO-") and len(po["po_number"]) == 9
     assert po["status"] == "draft" and po["total_amount"] == "0.00"
     assert po["created_by"] == me(owner)
-    refused(owner, "purchase_orders", {"supplier_id": sup["id"], "po_number": po["po_number"]}, 409,
-            "conflict", None)
-    assert len(h.rows_where(owner, "purchase_orders", po_number=po["po_number"])) == 1
+    # the declared check also holds on PATCH (create is covered by test_generic.py)
     num = h.uniq("PO-X")
-    refused(owner, "purchase_orders", {"supplier_id": h.MISSING_ID, "po_number": num}, 422,
-            "unprocessable", "supplier_id", po_number=num)
-    refused(owner, "purchase_orders", {"supplier_id": sup["id"], "warehouse_id": h.MISSING_ID,
-                                       "po_number": num}, 422, "unprocessable", "warehouse_id",
-            po_number=num)
-    refused(owner, "purchase_orders", {"supplier_id": sup["id"], "po_number": num,
-                                       "order_date": "2025-03-10", "expected_date": "2025-03-09"},
-            400, "validation_failed", "expected_date", po_number=num)
-    refused(owner, "purchase_orders", {"supplier_id": sup["id"], "po_number": num,
-                                       "total_amount": "5.00"}, 400, "readonly_field",
-            "total_amount", po_number=num)
-    refused(owner, "purchase_orders", {"po_number": num}, 400, "validation_failed", "supplier_id",
-            po_number=num)
     ok = h.create(owner, "purchase_orders", {"supplier_id": sup["id"], "po_number": num,
                                              "order_date": "2025-03-10", "expected_date": "2025-03-10"})
     refused_patch(owner, "purchase_orders", ok, {"expected_date": "2025-03-01"}, 400,
@@ -527,23 +365,6 @@ def test_purchase_order_total_follows_items(owner, product):
     assert h.get(owner, "purchase_orders", po["id"])["total_amount"] == "50.00"
     acts = [r["action"] for r in h.audit_rows(owner, entity_type="purchase_orders", entity_id=po["id"])]
     assert acts.count("recalculate") == 4
-
-
-@pytest.mark.parametrize("field,value,status,code", [
-    ("quantity_ordered", 0, 400, "validation_failed"),
-    ("quantity_ordered", 1000001, 400, "validation_failed"),
-    ("unit_price", "-1", 400, "validation_failed"),
-    ("line_total", "1.00", 400, "readonly_field"),
-    ("quantity_received", 1, 400, "readonly_field"),
-    ("purchase_order_id", h.MISSING_ID, 422, "unprocessable"),
-    ("product_id", h.MISSING_ID, 422, "unprocessable"),
-])
-def test_purchase_order_item_constraints(owner, product, field, value, status, code):
-    po = mk_po(owner)
-    body = {"purchase_order_id": po["id"], "product_id": product["id"], "quantity_ordered": 1,
-            "unit_price": "1.00", field: value}
-    refused(owner, "purchase_order_items", body, status, code, field, purchase_order_id=po["id"])
-    assert h.get(owner, "purchase_orders", po["id"])["total_amount"] == "0.00"
 
 
 # --- sales channels and channel products --------------------------------------
@@ -598,17 +419,6 @@ def test_channel_connect_refusals(owner, server, body, status, code, field):
     assert _stored_channel(server, ch["id"]) == ("{}", None, "active")
 
 
-@pytest.mark.parametrize("field,value", [("status", "broken"), ("channel_type_code", None),
-                                         ("name", "x" * 256), ("last_sync_at", "2025-01-01T00:00:00Z")])
-def test_channel_constraints(owner, field, value):
-    name = "Shop " + h.uniq()
-    body = {"channel_type_code": "amazon", "name": name, field: value}
-    code = "readonly_field" if field == "last_sync_at" else "validation_failed"
-    before = len(h.list_all(owner, "sales_channels"))
-    refused(owner, "sales_channels", body, 400, code, field)
-    assert len(h.list_all(owner, "sales_channels")) == before
-
-
 def test_channel_products(owner, channel, product):
     ext = h.uniq("EP")
     v = mk_variant(owner, product["id"])
@@ -616,19 +426,7 @@ def test_channel_products(owner, channel, product):
                                               "channel_id": channel["id"], "external_product_id": ext,
                                               "external_variant_id": "V1"})
     assert cp["sync_status"] == "synced" and cp["metadata"] == {}
-    refused(owner, "channel_products", {"product_id": product["id"], "channel_id": channel["id"],
-                                        "external_product_id": ext, "external_variant_id": "V1"},
-            409, "conflict", None)
     assert [r["id"] for r in h.rows_where(owner, "channel_products", external_product_id=ext)] == [cp["id"]]
-    for field in ("product_id", "variant_id", "channel_id"):
-        e2 = h.uniq("EP")
-        body = {"product_id": product["id"], "channel_id": channel["id"], "external_product_id": e2,
-                field: h.MISSING_ID}
-        refused(owner, "channel_products", body, 422, "unprocessable", field, external_product_id=e2)
-    e3 = h.uniq("EP")
-    refused(owner, "channel_products", {"product_id": product["id"], "channel_id": channel["id"],
-                                        "external_product_id": e3, "sync_status": "lost"},
-            400, "validation_failed", "sync_status", external_product_id=e3)
 
 
 # --- orders -------------------------------------------------------------------
@@ -660,37 +458,6 @@ def test_order_uniques(owner, channel):
     # the same external id on another channel is another order
     other = mk_order(owner, mk_channel(owner)["id"], external_order_id=o["external_order_id"])
     assert other["external_order_id"] == o["external_order_id"]
-
-
-@pytest.mark.parametrize("field,value,status,code", [
-    ("channel_id", h.MISSING_ID, 422, "unprocessable"),
-    ("customer_id", h.MISSING_ID, 422, "unprocessable"),
-    ("status", "shipped", 400, "readonly_field"),
-    ("confirmed_at", "2025-01-01T00:00:00Z", 400, "readonly_field"),
-    ("subtotal", "-1.00", 400, "validation_failed"),
-    ("total_amount", None, 400, "validation_failed"),
-    ("discount_amount", "-0.01", 400, "validation_failed"),
-    ("total_amount", "10000000000.00", 400, "validation_failed"),
-    ("payment_status", "maybe", 400, "validation_failed"),
-    ("fulfillment_status", "half", 400, "validation_failed"),
-    ("payment_method", "cash", 400, "validation_failed"),
-    ("shipping_address", None, 400, "validation_failed"),
-    ("customer_name", None, 400, "validation_failed"),
-    ("external_order_id", None, 400, "validation_failed"),
-    ("currency", "RUPEE", 400, "validation_failed"),
-    ("customer_phone", "9" * 21, 400, "validation_failed"),
-])
-def test_order_constraints(owner, channel, field, value, status, code):
-    body = order_body(channel["id"])
-    body[field] = value
-    marker = body["customer_name"] if field != "customer_name" else None
-    ext = body["external_order_id"] if field != "external_order_id" else None
-    e = h.expect_error(owner.post(f"{API}/orders", json=body), status, code, field)
-    assert field in h.error_fields(e)
-    if marker:
-        assert h.rows_where(owner, "orders", customer_name=marker) == []
-    if ext:
-        assert h.rows_where(owner, "orders", external_order_id=ext) == []
 
 
 def test_order_required_fields_all_named(owner):
@@ -773,26 +540,6 @@ def test_order_items(owner, channel, product):
     refused_patch(owner, "order_items", item, {"order_id": mk_order(owner, channel["id"])["id"]}, 400,
                   "readonly_field", "order_id")
     h.ok(owner.patch(f"{API}/order_items/{item['id']}", json={"fulfilled_quantity": 3}))
-
-
-@pytest.mark.parametrize("field,value,status,code", [
-    ("quantity", 0, 400, "validation_failed"),
-    ("fulfilled_quantity", 5, 400, "validation_failed"),
-    ("fulfilled_quantity", -1, 400, "validation_failed"),
-    ("unit_price", "-1", 400, "validation_failed"),
-    ("total_amount", None, 400, "validation_failed"),
-    ("name", None, 400, "validation_failed"),
-    ("order_id", h.MISSING_ID, 422, "unprocessable"),
-    ("product_id", h.MISSING_ID, 422, "unprocessable"),
-    ("variant_id", h.MISSING_ID, 422, "unprocessable"),
-])
-def test_order_item_constraints(owner, channel, product, field, value, status, code):
-    o = mk_order(owner, channel["id"])
-    body = {"order_id": o["id"], "product_id": product["id"], "name": "Line", "quantity": 2,
-            "unit_price": "1.00", "total_amount": "2.00", field: value}
-    e = h.expect_error(owner.post(f"{API}/order_items", json=body), status, code, field)
-    assert field in h.error_fields(e)
-    assert h.rows_where(owner, "order_items", order_id=o["id"]) == []
 
 
 def test_delete_referenced_catalogue_rows_is_refused(owner, channel):

@@ -4,9 +4,10 @@ accounting entries, company settings, customer documents, relationships, tags,
 communication history, preferences and loyalty.
 
 For each table: a valid row is created, read back equal, changed (unless the
-table is append-only) and audited; every carried constraint refuses the
-violating write with a field-level error and writes nothing; every foreign key
-refuses an id that does not exist (422) and writes nothing.
+table is append-only) and audited. The declared constraints (required, lengths,
+bounds, enums, uniques, references, checks, server-set columns) are refused by
+test_generic.py for every table; this file keeps what hooks add: computed
+totals, numbering, defaults from settings, masking, cascades, one-row tables.
 """
 import datetime
 import json
@@ -107,11 +108,6 @@ def round_trip(client, table, body, change=None):
     return upd
 
 
-def missing_ref(client, table, body, field, **marker):
-    body = dict(body, **{field: h.MISSING_ID})
-    return refused(client, table, body, 422, "unprocessable", field, **marker)
-
-
 def not_patchable(client, table, rid, change):
     h.expect_error(client.patch(f"/api/v1/{table}/{rid}", json=change), 405, "method_not_allowed")
 
@@ -156,31 +152,6 @@ def test_payment_defaults_and_enum_case(acme_owner, cust):
     assert h.create(acme_owner, "payments", {"customer_id": cust["id"], "amount": "1"})["payment_status"] == "pending"
 
 
-@pytest.mark.parametrize("field,value", [
-    ("amount", "0"), ("amount", "-1.00"), ("amount", "1.001"), ("amount", None),
-    ("currency", "EURO"), ("payment_status", "paid"), ("invoice_number", "x" * 51),
-    ("payment_method", "x" * 31), ("due_date", "2025-13-01"),
-])
-def test_payment_constraints(acme_owner, cust, field, value):
-    d = h.uniq("pay-")
-    body = {"customer_id": cust["id"], "amount": "10.00", "description": d, field: value}
-    refused(acme_owner, "payments", body, 400, "validation_failed", field, description=d)
-
-
-def test_payment_required_fields(acme_owner, cust):
-    d = h.uniq("pay-")
-    e = refused(acme_owner, "payments", {"description": d}, 400, "validation_failed", "customer_id",
-                description=d)
-    assert {"customer_id", "amount"} <= h.error_fields(e)
-
-
-@pytest.mark.parametrize("field", ["customer_id", "service_request_id", "invoice_id", "payment_method_id"])
-def test_payment_missing_references(acme_owner, cust, field):
-    d = h.uniq("pay-")
-    missing_ref(acme_owner, "payments", {"customer_id": cust["id"], "amount": "3", "description": d},
-                field, description=d)
-
-
 def test_payment_keeps_invoice_and_customer(acme_owner):
     c = h.create_customer(acme_owner)
     inv = h.create(acme_owner, "invoices", {"customer_id": c["id"]})
@@ -210,16 +181,6 @@ def test_payment_method_round_trip_and_masking(acme_owner, acme_viewer, cust):
     assert seen["card_number"] != body["card_number"] and seen["card_number"].endswith("1111")
 
 
-@pytest.mark.parametrize("field,value", [
-    ("method_type", "crypto"), ("method_type", None), ("card_expiry_month", 0), ("card_expiry_month", 13),
-    ("card_expiry_year", 1999), ("account_number", "1" * 35), ("card_number", "1" * 20),
-])
-def test_payment_method_constraints(acme_owner, cust, field, value):
-    label = h.uniq("pm-")
-    body = {"customer_id": cust["id"], "method_type": "card", "label": label, field: value}
-    refused(acme_owner, "payment_methods", body, 400, "validation_failed", field, label=label)
-
-
 def test_payment_method_secret_token_is_not_writable(acme_owner, cust):
     label = h.uniq("pm-")
     refused(acme_owner, "payment_methods", {"customer_id": cust["id"], "method_type": "card", "label": label,
@@ -234,11 +195,6 @@ def test_payment_method_one_default_per_customer(acme_owner):
     label = h.uniq("pm-")
     refused(acme_owner, "payment_methods", {"customer_id": c["id"], "method_type": "cash", "label": label,
                                             "is_default": True}, 409, "conflict", "customer_id", label=label)
-
-
-def test_payment_method_missing_customer(acme_owner):
-    label = h.uniq("pm-")
-    missing_ref(acme_owner, "payment_methods", {"method_type": "card", "label": label}, "customer_id", label=label)
 
 
 def test_payment_method_of_the_tenant(acme_owner):
@@ -256,24 +212,6 @@ def test_payment_transaction_round_trip(acme_owner, payment):
     t = round_trip(acme_owner, "payment_transactions", body)
     assert "updated_at" not in t and "version" not in t
     not_patchable(acme_owner, "payment_transactions", t["id"], {"status": "failed"})
-
-
-@pytest.mark.parametrize("field,value", [
-    ("amount", "0"), ("amount", "-3"), ("transaction_type", "steal"), ("transaction_type", None),
-    ("status", "ok"), ("payment_id", None),
-])
-def test_payment_transaction_constraints(acme_owner, payment, field, value):
-    g = h.uniq("gw-")
-    body = {"payment_id": payment["id"], "transaction_type": "refund", "amount": "1",
-            "gateway_transaction_id": g, field: value}
-    refused(acme_owner, "payment_transactions", body, 400, "validation_failed", field, gateway_transaction_id=g)
-
-
-def test_payment_transaction_missing_payment(acme_owner):
-    g = h.uniq("gw-")
-    missing_ref(acme_owner, "payment_transactions", {"transaction_type": "charge", "amount": "1",
-                                                     "gateway_transaction_id": g}, "payment_id",
-                gateway_transaction_id=g)
 
 
 def test_payment_transactions_go_with_their_payment(acme_owner, cust):
@@ -301,30 +239,6 @@ def test_expense_round_trip(acme_owner, schema, cust):
     assert e["created_by"] == acme_owner.user["id"]
 
 
-@pytest.mark.parametrize("field,value", [
-    ("category", "fun"), ("category", None), ("amount", "-0.01"), ("amount", None),
-    ("expense_date", None), ("expense_date", "yesterday"), ("currency", "RUPEE"), ("receipt_url", "u" * 501),
-])
-def test_expense_constraints(acme_owner, field, value):
-    s = h.uniq("sub-")
-    body = {"category": "other", "amount": "1", "expense_date": TODAY, "subcategory": s, field: value}
-    refused(acme_owner, "expenses", body, 400, "validation_failed", field, subcategory=s)
-
-
-def test_expense_created_by_is_the_server_s(acme_owner):
-    s = h.uniq("sub-")
-    refused(acme_owner, "expenses", {"category": "other", "amount": "1", "expense_date": TODAY, "subcategory": s,
-                                     "created_by": acme_owner.user["id"]},
-            400, "readonly_field", "created_by", subcategory=s)
-
-
-@pytest.mark.parametrize("field", ["channel_id", "order_id", "shipment_id"])
-def test_expense_missing_references(acme_owner, field):
-    s = h.uniq("sub-")
-    missing_ref(acme_owner, "expenses", {"category": "other", "amount": "1", "expense_date": TODAY,
-                                         "subcategory": s}, field, subcategory=s)
-
-
 # --- revenue records -------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -343,34 +257,6 @@ def test_revenue_record_round_trip(acme_owner, schema, channel):
     r2 = h.create(acme_owner, "revenue_records", {"order_id": order["id"], "channel_id": channel["id"],
                                                   "gross_revenue": "10", "revenue_date": TODAY})
     assert r2["platform_fee"] == "0.00" and r2["net_revenue"] == "10.00"
-
-
-@pytest.mark.parametrize("field,value", [
-    ("gross_revenue", None), ("revenue_date", None), ("platform_fee", "1.234"), ("order_id", None),
-    ("channel_id", None), ("platform_fee", None),
-])
-def test_revenue_record_constraints(acme_owner, schema, channel, field, value):
-    order = make_row(acme_owner, schema, "orders", channel_id=channel["id"])
-    body = {"order_id": order["id"], "channel_id": channel["id"], "gross_revenue": "5", "revenue_date": TODAY,
-            field: value}
-    refused(acme_owner, "revenue_records", body, 400, "validation_failed", field, order_id=order["id"])
-
-
-def test_revenue_record_net_is_computed(acme_owner, schema, channel):
-    order = make_row(acme_owner, schema, "orders", channel_id=channel["id"])
-    refused(acme_owner, "revenue_records", {"order_id": order["id"], "channel_id": channel["id"],
-                                            "gross_revenue": "5", "revenue_date": TODAY, "net_revenue": "5"},
-            400, "readonly_field", "net_revenue", order_id=order["id"])
-
-
-@pytest.mark.parametrize("field", ["order_id", "channel_id"])
-def test_revenue_record_missing_references(acme_owner, schema, field):
-    ch = make_row(acme_owner, schema, "sales_channels")
-    order = make_row(acme_owner, schema, "orders", channel_id=ch["id"])
-    body = {"order_id": order["id"], "channel_id": ch["id"], "gross_revenue": "5", "revenue_date": TODAY}
-    # the row would be found by the reference that stays valid
-    marker = {"channel_id": ch["id"]} if field == "order_id" else {"order_id": order["id"]}
-    missing_ref(acme_owner, "revenue_records", body, field, **marker)
 
 
 # --- invoices and items ----------------------------------------------------
@@ -398,28 +284,14 @@ def test_invoice_numbers_and_defaults(acme_owner, cust):
             409, "conflict", "invoice_number", notes=n)
 
 
-@pytest.mark.parametrize("field,value,extra", [
-    ("due_date", "2025-02-28", {"invoice_date": "2025-03-01"}),
-    ("discount_amount", "100.01", {"subtotal": "100.00"}),
-    ("subtotal", "-1", {}), ("tax_amount", "-1", {}), ("status", "sent", {}), ("customer_id", None, {}),
-    ("currency", "DOLLAR", {}), ("invoice_number", "", {}),
-])
+# a generated number may be given, but not empty (the declared length and
+# uniqueness are covered by test_generic.py)
+@pytest.mark.parametrize("field,value,extra", [("invoice_number", "", {})])
 def test_invoice_constraints(acme_owner, cust, field, value, extra):
     n = h.uniq("n-")
     body = dict({"customer_id": cust["id"], "notes": n}, **extra)
     body[field] = value
     refused(acme_owner, "invoices", body, 400, "validation_failed", field, notes=n)
-
-
-def test_invoice_missing_customer(acme_owner):
-    n = h.uniq("n-")
-    missing_ref(acme_owner, "invoices", {"notes": n}, "customer_id", notes=n)
-
-
-def test_invoice_total_is_computed(acme_owner, cust):
-    n = h.uniq("n-")
-    refused(acme_owner, "invoices", {"customer_id": cust["id"], "notes": n, "total_amount": "1"},
-            400, "readonly_field", "total_amount", notes=n)
 
 
 def test_invoice_currency_follows_company_settings(new_tenant):
@@ -446,12 +318,8 @@ def test_invoice_item_round_trip(acme_owner, schema, invoice):
     assert h.as_obj(first["new_values"])["line_total"] == "27.53"  # 2.5 x 10.01 = 25.025 -> 25.03
 
 
-@pytest.mark.parametrize("field,value,extra", [
-    ("quantity", "0", {}), ("quantity", "1.0001", {}), ("unit_price", None, {}), ("unit_price", "-1", {}),
-    ("description", None, {}), ("tax_rate", "100.01", {}), ("making_charges", "-1", {}),
-    ("net_weight", "5.001", {"gross_weight": "5.000"}), ("discount_amount", "11.00", {}),
-    ("invoice_id", None, {}),
-])
+# a line's discount may not exceed its amount: a hook, not a declared check
+@pytest.mark.parametrize("field,value,extra", [("discount_amount", "11.00", {})])
 def test_invoice_item_constraints(acme_owner, invoice, field, value, extra):
     d = h.uniq("item-")
     body = dict({"invoice_id": invoice["id"], "description": d, "unit_price": "10.00"}, **extra)
@@ -459,19 +327,6 @@ def test_invoice_item_constraints(acme_owner, invoice, field, value, extra):
     marker = {"sku": d} if field == "description" else {"description": d}
     body["sku"] = d
     refused(acme_owner, "invoice_items", body, 400, "validation_failed", field, **marker)
-
-
-def test_invoice_item_total_is_computed(acme_owner, invoice):
-    d = h.uniq("item-")
-    refused(acme_owner, "invoice_items", {"invoice_id": invoice["id"], "description": d, "unit_price": "1",
-                                          "line_total": "1"}, 400, "readonly_field", "line_total", description=d)
-
-
-@pytest.mark.parametrize("field", ["invoice_id", "product_id"])
-def test_invoice_item_missing_references(acme_owner, invoice, field):
-    d = h.uniq("item-")
-    missing_ref(acme_owner, "invoice_items", {"invoice_id": invoice["id"], "description": d, "unit_price": "1"},
-                field, description=d)
 
 
 def test_invoice_items_go_with_their_invoice(acme_owner, cust):
@@ -502,7 +357,6 @@ def test_accounting_entry_round_trip(acme_owner, invoice, payment):
 @pytest.mark.parametrize("body,field", [
     ({"debit": "1", "credit": "1"}, "debit"), ({}, "debit"), ({"debit": "0", "credit": "0"}, "debit"),
     ({"debit": "-1", "credit": "2"}, "debit"), ({"credit": "-1", "debit": "2"}, "credit"),
-    ({"debit": "1", "account_code": None}, "account_code"), ({"debit": "1", "account_type": "income"}, "account_type"),
     ({"debit": "1", "entry_date": None}, "entry_date"),
 ])
 def test_accounting_entry_constraints(acme_owner, body, field):
@@ -519,13 +373,6 @@ def test_ledger_lines_keep_their_invoice_and_payment(acme_owner, cust):
     h.expect_error(acme_owner.delete(f"/api/v1/invoices/{inv['id']}"), 409, "in_use")
     h.expect_error(acme_owner.delete(f"/api/v1/payments/{pay['id']}"), 409, "in_use")
     assert h.get(acme_owner, "payments", pay["id"])["id"] == pay["id"]
-
-
-@pytest.mark.parametrize("field", ["invoice_id", "payment_id"])
-def test_accounting_entry_missing_references(acme_owner, field):
-    j = h.uniq("JE-")
-    missing_ref(acme_owner, "accounting_entries", {"journal_number": j, "account_code": "1", "debit": "1"},
-                field, journal_number=j)
 
 
 # --- company settings ------------------------------------------------------
@@ -548,18 +395,6 @@ def test_company_settings_one_row_seeded(acme_owner, acme_viewer):
     seen = h.get(acme_viewer, "company_settings", cs["id"])
     assert seen["tax_number"] != change["tax_number"] and seen["tax_number"].endswith("1ZV")
     assert seen["pan_number"] != change["pan_number"]
-
-
-@pytest.mark.parametrize("field,value", [
-    ("fiscal_year_start_month", 0), ("fiscal_year_start_month", 13), ("default_tax_rate", "100.01"),
-    ("currency", None), ("company_name", None), ("company_name", ""), ("gold_rate_24k_per_gram", "-1"),
-    ("currency", "RUPEE"),
-])
-def test_company_settings_constraints(acme_owner, field, value):
-    cs = h.list_all(acme_owner, "company_settings")[0]
-    h.expect_error(acme_owner.patch(f"/api/v1/company_settings/{cs['id']}", json={field: value}),
-                   400, "validation_failed", field)
-    assert h.get(acme_owner, "company_settings", cs["id"])["version"] == cs["version"]
 
 
 def test_company_settings_created_when_missing(new_tenant):
@@ -601,27 +436,6 @@ def test_customer_document_defaults(acme_owner, cust):
     assert d["is_confidential"] is False and d["ocr_processed"] is False and d["is_verified"] is False
 
 
-@pytest.mark.parametrize("field,value", [
-    ("document_name", None), ("file_path", None), ("file_size", None), ("file_size", -1), ("mime_type", None),
-    ("retention_days", -1), ("retention_days", 1000000), ("ocr_confidence", "1.01"),
-    ("ocr_confidence", "-0.01"), ("file_hash", "a" * 65), ("document_type", "x" * 51), ("file_path", "p" * 1001),
-    ("customer_id", None), ("file_name", ""),
-])
-def test_customer_document_constraints(acme_owner, cust, field, value):
-    n = h.uniq("doc-")
-    body = {"customer_id": cust["id"], "document_name": n, "file_path": "a/b.pdf", "file_size": 1,
-            "mime_type": "application/pdf", "description": n, field: value}
-    refused(acme_owner, "customer_documents", body, 400, "validation_failed", field, description=n)
-
-
-@pytest.mark.parametrize("field", ["customer_id", "service_request_id", "verified_by", "uploaded_by"])
-def test_customer_document_missing_references(acme_owner, cust, field):
-    n = h.uniq("doc-")
-    missing_ref(acme_owner, "customer_documents",
-                {"customer_id": cust["id"], "document_name": n, "file_path": "a/b.pdf", "file_size": 1,
-                 "mime_type": "application/pdf"}, field, document_name=n)
-
-
 # --- relationships, tags ---------------------------------------------------
 
 def test_customer_relationship_round_trip(acme_owner, cust):
@@ -632,39 +446,12 @@ def test_customer_relationship_round_trip(acme_owner, cust):
     assert r["relationship_type"] == "family"
 
 
-@pytest.mark.parametrize("field,value", [
-    ("relationship_type", "enemy"), ("relationship_type", None), ("related_customer_id", "SELF"),
-    ("relationship_description", "x" * 256), ("customer_id", None),
-])
-def test_customer_relationship_constraints(acme_owner, cust, field, value):
-    d = h.uniq("rel-")
-    body = {"customer_id": cust["id"], "relationship_type": "friend", "relationship_description": d}
-    body[field] = cust["id"] if value == "SELF" else value
-    refused(acme_owner, "customer_relationships", body, 400, "validation_failed", field,
-            relationship_description=d)
-
-
-@pytest.mark.parametrize("field", ["customer_id", "related_customer_id"])
-def test_customer_relationship_missing_references(acme_owner, cust, field):
-    d = h.uniq("rel-")
-    missing_ref(acme_owner, "customer_relationships", {"customer_id": cust["id"], "relationship_type": "referral",
-                                                       "relationship_description": d},
-                field, relationship_description=d)
-
-
 def test_customer_tag_round_trip(acme_owner):
     t = round_trip(acme_owner, "customer_tags", {"name": h.uniq("VIP-"), "color": "#FFD700",
                                                  "description": "top buyers"}, {"color": "#000000"})
     d = h.uniq("d-")
     refused(acme_owner, "customer_tags", {"name": t["name"], "description": d}, 409, "conflict", "name",
             description=d)
-
-
-@pytest.mark.parametrize("field,value", [("name", None), ("name", ""), ("name", "n" * 101), ("color", "#1234567")])
-def test_customer_tag_constraints(acme_owner, field, value):
-    d = h.uniq("d-")
-    body = {"name": h.uniq("tag-"), "description": d, field: value}
-    refused(acme_owner, "customer_tags", body, 400, "validation_failed", field, description=d)
 
 
 def test_customer_tag_assignment(acme_owner):
@@ -702,25 +489,6 @@ def test_communication_round_trip(acme_owner, cust):
     assert d["status"] == "completed" and d["follow_up_required"] is False and h.TS_RE.match(d["communication_date"])
 
 
-@pytest.mark.parametrize("field,value", [
-    ("communication_type", "fax"), ("communication_type", None), ("direction", "sideways"), ("direction", None),
-    ("status", "done"), ("communication_date", "soon"), ("customer_id", None),
-])
-def test_communication_constraints(acme_owner, cust, field, value):
-    s = h.uniq("subj-")
-    body = {"customer_id": cust["id"], "communication_type": "email", "direction": "inbound", "subject": s,
-            field: value}
-    refused(acme_owner, "customer_communication_history", body, 400, "validation_failed", field, subject=s)
-
-
-@pytest.mark.parametrize("field", ["customer_id", "created_by"])
-def test_communication_missing_references(acme_owner, cust, field):
-    s = h.uniq("subj-")
-    missing_ref(acme_owner, "customer_communication_history",
-                {"customer_id": cust["id"], "communication_type": "sms", "direction": "outbound", "subject": s},
-                field, subject=s)
-
-
 def test_customer_preferences_round_trip(acme_owner):
     c = h.create_customer(acme_owner)
     body = {"customer_id": c["id"], "preferred_metal_types": ["gold", "platinum"], "preferred_styles": ["temple"],
@@ -734,24 +502,6 @@ def test_customer_preferences_round_trip(acme_owner):
     assert len(h.rows_where(acme_owner, "customer_preferences", customer_id=c["id"])) == 1
 
 
-@pytest.mark.parametrize("field,value,extra", [
-    ("price_range_min", "100.01", {"price_range_max": "100.00"}), ("price_range_min", "-1", {}),
-    ("price_range_max", "-1", {}), ("purchase_frequency", "daily", {}), ("preferred_visit_time", "t" * 101, {}),
-    ("customer_id", None, {}),
-])
-def test_customer_preferences_constraints(acme_owner, field, value, extra):
-    c = h.create_customer(acme_owner)
-    n = h.uniq("n-")
-    body = dict({"customer_id": c["id"], "notes": n}, **extra)
-    body[field] = value
-    refused(acme_owner, "customer_preferences", body, 400, "validation_failed", field, notes=n)
-
-
-def test_customer_preferences_missing_customer(acme_owner):
-    n = h.uniq("n-")
-    missing_ref(acme_owner, "customer_preferences", {"notes": n}, "customer_id", notes=n)
-
-
 # --- loyalty ---------------------------------------------------------------
 
 def test_loyalty_program_round_trip(acme_owner):
@@ -759,17 +509,6 @@ def test_loyalty_program_round_trip(acme_owner):
             "tier_thresholds": {"silver": 1000, "gold": 5000}, "tier_benefits": {"gold": ["free polish"]},
             "is_active": True}
     round_trip(acme_owner, "loyalty_programs", body, {"points_per_currency_unit": "999.99"})
-
-
-@pytest.mark.parametrize("field,value", [
-    ("points_per_currency_unit", None), ("points_per_currency_unit", "-0.01"),
-    ("points_per_currency_unit", "1000.00"), ("points_per_currency_unit", "0.001"), ("name", None),
-    ("name", "n" * 256),
-])
-def test_loyalty_program_constraints(acme_owner, field, value):
-    d = h.uniq("lp-")
-    body = {"name": h.uniq("LP "), "points_per_currency_unit": "1", "description": d, field: value}
-    refused(acme_owner, "loyalty_programs", body, 400, "validation_failed", field, description=d)
 
 
 def test_loyalty_points_round_trip(acme_owner, cust, invoice):
@@ -784,20 +523,3 @@ def test_loyalty_points_round_trip(acme_owner, cust, invoice):
                                                          "points": -100})
     assert r["points"] == -100
 
-
-@pytest.mark.parametrize("field,value", [
-    ("transaction_type", "gifted"), ("transaction_type", None), ("points", None), ("points", "many"),
-    ("reference_type", "order"), ("expiry_date", "2027-02-30"), ("customer_id", None),
-])
-def test_loyalty_points_constraints(acme_owner, cust, field, value):
-    d = h.uniq("pts-")
-    body = {"customer_id": cust["id"], "transaction_type": "adjusted", "points": 5, "description": d, field: value}
-    refused(acme_owner, "customer_loyalty_points", body, 400, "validation_failed", field, description=d)
-
-
-@pytest.mark.parametrize("field", ["customer_id", "loyalty_program_id"])
-def test_loyalty_points_missing_references(acme_owner, cust, field):
-    d = h.uniq("pts-")
-    missing_ref(acme_owner, "customer_loyalty_points",
-                {"customer_id": cust["id"], "transaction_type": "expired", "points": -1, "description": d},
-                field, description=d)

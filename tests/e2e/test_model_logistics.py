@@ -2,10 +2,12 @@
 (000), the merged shipments with items and tracking (000 + 001 + 004), NDR cases
 (001) and couriers (001).
 
-Every carried constraint is refused with its 4xx and a field-level error, and a
-read-back shows nothing was written; every reference to a missing row is 422;
-each table takes a valid row, reads it back equal, takes a PATCH (unless it is
-append-only) and leaves audit rows.
+Each table takes a valid row, reads it back equal, takes a PATCH (unless it is
+append-only) and leaves audit rows. The declared constraints (required, lengths,
+bounds, enums, uniques, references, checks, server-set columns) are refused by
+test_generic.py for every table; this file keeps what hooks add (shipment types
+and their requirements, numbering, names taken from references, masking), each
+refusal followed by a read-back that shows nothing was written.
 """
 import random
 import sqlite3
@@ -166,28 +168,6 @@ def test_service_type_lifecycle(acme_owner):
     _audited(c, "service_types", st["id"], "update")
 
 
-@pytest.mark.parametrize("body,field,status,code", [
-    ({"service_name": "No code"}, "service_code", 400, "validation_failed"),
-    ({"service_code": "X" * 21, "service_name": "Too long"}, "service_code", 400, "validation_failed"),
-    ({"service_code": "SLA", "service_name": "x", "sla_hours": 1000}, "sla_hours", 400, "validation_failed"),
-    ({"service_code": "SLA", "service_name": "x", "sla_hours": -1}, "sla_hours", 400, "validation_failed"),
-    ({"service_code": "ST", "service_name": "x", "status": "gone"}, "status", 400, "validation_failed"),
-    ({"service_code": "ST", "service_name": "x", "base_price": "1.234"}, "base_price", 400, "validation_failed"),
-])
-def test_service_type_constraints(acme_owner, body, field, status, code):
-    marker = h.uniq()
-    body = dict(body, service_description=marker)
-    _refused(acme_owner, "service_types", body, status, code, field, service_description=marker)
-
-
-def test_service_type_code_unique(acme_owner):
-    code = h.uniq("ST")[:20]
-    first = h.create(acme_owner, "service_types", {"service_code": code, "service_name": "First"})
-    h.expect_error(acme_owner.post("/api/v1/service_types", json={"service_code": code, "service_name": "Second"}),
-                   409, "conflict")
-    assert [r["id"] for r in h.rows_where(acme_owner, "service_types", service_code=code)] == [first["id"]]
-
-
 def test_service_center_lifecycle_and_unique_code(acme_owner, w):
     c = acme_owner
     code = h.uniq("SC")[:20]
@@ -240,29 +220,6 @@ def _request_body(w, **extra):
     return body
 
 
-@pytest.mark.parametrize("extra,drop,field,status,code", [
-    ({"requested_date": "2025-03-05", "expected_completion_date": "2025-03-01"}, None,
-     "expected_completion_date", 400, "validation_failed"),
-    ({}, "customer_id", "customer_id", 400, "validation_failed"),
-    ({}, "service_type_id", "service_type_id", 400, "validation_failed"),
-    ({}, "request_title", "request_title", 400, "validation_failed"),
-    ({"priority": "critical"}, None, "priority", 400, "validation_failed"),
-    ({"status": "on_hold"}, None, "status", 400, "validation_failed"),
-    ({"estimated_cost": "12.345"}, None, "estimated_cost", 400, "validation_failed"),
-    ({"created_by": "01900000-0000-7000-8000-000000000001"}, None, "created_by", 400, "readonly_field"),
-    ({"customer_id": h.MISSING_ID}, None, "customer_id", 422, "unprocessable"),
-    ({"service_type_id": h.MISSING_ID}, None, "service_type_id", 422, "unprocessable"),
-    ({"assigned_to": h.MISSING_ID}, None, "assigned_to", 422, "unprocessable"),
-    ({"approved_by": h.MISSING_ID}, None, "approved_by", 422, "unprocessable"),
-    ({"completed_by": h.MISSING_ID}, None, "completed_by", 422, "unprocessable"),
-])
-def test_service_request_constraints(acme_owner, w, extra, drop, field, status, code):
-    marker = h.uniq("m")
-    body = _request_body(w, request_description=marker, **extra)
-    body.pop(drop, None)
-    _refused(acme_owner, "service_requests", body, status, code, field, request_description=marker)
-
-
 def test_service_request_dates_on_patch_and_unique_number(acme_owner, w):
     c = acme_owner
     sr = h.create(c, "service_requests", _request_body(w, requested_date="2025-03-01",
@@ -297,21 +254,6 @@ def test_request_document_lifecycle(acme_owner, w):
     _audited(c, "request_documents", d["id"], "update")
 
 
-@pytest.mark.parametrize("extra,field,status,code", [
-    ({"service_request_id": h.MISSING_ID}, "service_request_id", 422, "unprocessable"),
-    ({"verified_by": h.MISSING_ID}, "verified_by", 422, "unprocessable"),
-    ({"document_name": None}, "document_name", 400, "validation_failed"),
-    ({"status": "lost"}, "status", 400, "validation_failed"),
-    ({"file_size": -1}, "file_size", 400, "validation_failed"),
-    ({"file_hash": "a" * 65}, "file_hash", 400, "validation_failed"),
-])
-def test_request_document_constraints(acme_owner, w, extra, field, status, code):
-    marker = h.uniq("m")
-    body = {"service_request_id": w.request["id"], "document_name": "Doc", "notes": marker}
-    body.update(extra)
-    _refused(acme_owner, "request_documents", body, status, code, field, notes=marker)
-
-
 # --- queue numbers -------------------------------------------------------------------
 
 def test_queue_number_lifecycle(acme_owner, w):
@@ -339,16 +281,10 @@ def test_queue_number_lifecycle(acme_owner, w):
     assert t["service_center"] == "Old Counter 3" and t["service_center_id"] is None
 
 
+# without a centre the centre's name cannot be taken from it (a hook); the
+# declared constraints are refused by test_generic.py
 @pytest.mark.parametrize("extra,drop,field,status,code", [
     ({}, "service_center_id", "service_center", 400, "validation_failed"),
-    ({}, "customer_id", "customer_id", 400, "validation_failed"),
-    ({"customer_id": h.MISSING_ID}, None, "customer_id", 422, "unprocessable"),
-    ({"service_center_id": h.MISSING_ID}, None, "service_center_id", 422, "unprocessable"),
-    ({"service_type_id": h.MISSING_ID}, None, "service_type_id", 422, "unprocessable"),
-    ({"served_by": h.MISSING_ID}, None, "served_by", 422, "unprocessable"),
-    ({"status": "gone"}, None, "status", 400, "validation_failed"),
-    ({"estimated_wait_minutes": 10000}, None, "estimated_wait_minutes", 400, "validation_failed"),
-    ({"actual_wait_minutes": -1}, None, "actual_wait_minutes", 400, "validation_failed"),
 ])
 def test_queue_number_constraints(acme_owner, w, extra, drop, field, status, code):
     marker = h.uniq("m")
@@ -379,24 +315,6 @@ def test_airline_lifecycle_and_secret(acme_owner):
     assert all("api_credentials" not in r for r in h.list_all(c, "airlines"))
 
 
-def test_airline_constraints(acme_owner, w):
-    c = acme_owner
-    marker = "Air " + h.uniq()
-    _refused(c, "airlines", {"airline_name": marker}, 400, "validation_failed", "iata_code", airline_name=marker)
-    _refused(c, "airlines", {"iata_code": "ABC", "airline_name": marker}, 400, "validation_failed", "iata_code",
-             airline_name=marker)
-    _refused(c, "airlines", {"iata_code": _code(2)}, 400, "validation_failed", "airline_name",
-             iata_code=_code(2))
-    _refused(c, "airlines", {"iata_code": _code(2), "airline_name": marker, "status": "bankrupt"},
-             400, "validation_failed", "status", airline_name=marker)
-    _refused(c, "airlines", {"iata_code": w.airline["iata_code"], "airline_name": marker}, 409, "conflict", None,
-             airline_name=marker)
-    icao = _code(3)
-    h.create(c, "airlines", {"iata_code": _code(2), "icao_code": icao, "airline_name": "First " + h.uniq()})
-    _refused(c, "airlines", {"iata_code": _code(2), "icao_code": icao, "airline_name": marker}, 409, "conflict",
-             None, airline_name=marker)
-
-
 def test_route_lifecycle(acme_owner, w):
     c = acme_owner
     body = {"airline_id": w.airline["id"], "route_code": h.uniq("R-"), "origin_airport": "SIN",
@@ -414,21 +332,6 @@ def test_route_lifecycle(acme_owner, w):
     marker = h.uniq("R-")
     _refused(c, "routes", dict(body, route_code=r["route_code"], transit_airports=marker), 409, "conflict", None,
              transit_airports=marker)
-
-
-@pytest.mark.parametrize("extra,field,status,code", [
-    ({"airline_id": h.MISSING_ID}, "airline_id", 422, "unprocessable"),
-    ({"destination_airport": "DXB"}, "destination_airport", 400, "validation_failed"),
-    ({"origin_airport": None}, "origin_airport", 400, "validation_failed"),
-    ({"route_type": "circular"}, "route_type", 400, "validation_failed"),
-    ({"distance_km": -5}, "distance_km", 400, "validation_failed"),
-])
-def test_route_constraints(acme_owner, w, extra, field, status, code):
-    marker = h.uniq("R-")
-    body = {"airline_id": w.airline["id"], "origin_airport": "DXB", "destination_airport": "BOM",
-            "route_code": marker}
-    body.update(extra)
-    _refused(acme_owner, "routes", body, status, code, field, route_code=marker)
 
 
 def _flight_body(w, **extra):
@@ -456,27 +359,6 @@ def test_flight_schedule_lifecycle(acme_owner, w):
     _patch_refused(c, "flight_schedules", up, {"available_kg": 100001}, 400, "validation_failed", "available_kg")
     found = h.rows_where(c, "flight_schedules", flight_number=body["flight_number"], flight_date="2025-03-01")
     assert [r["id"] for r in found] == [f["id"]]
-
-
-@pytest.mark.parametrize("extra,field,status,code", [
-    ({"capacity_kg": 1000, "available_kg": 1001}, "available_kg", 400, "validation_failed"),
-    ({"departure_time": "2025-03-01T10:00:00.000Z", "arrival_time": "2025-03-01T09:59:59.000Z"},
-     "arrival_time", 400, "validation_failed"),
-    ({"effective_from": "2025-06-01", "effective_to": "2025-05-31"}, "effective_to", 400, "validation_failed"),
-    ({"capacity_kg": -1}, "capacity_kg", 400, "validation_failed"),
-    ({"capacity_kg": 100000000}, "capacity_kg", 400, "validation_failed"),
-    ({"delay_minutes": -1}, "delay_minutes", 400, "validation_failed"),
-    ({"status": "boarding"}, "status", 400, "validation_failed"),
-    ({"route_type": "hop"}, "route_type", 400, "validation_failed"),
-    ({"flight_number": None}, "flight_number", 400, "validation_failed"),
-    ({"airline_id": h.MISSING_ID}, "airline_id", 422, "unprocessable"),
-    ({"route_id": h.MISSING_ID}, "route_id", 422, "unprocessable"),
-])
-def test_flight_schedule_constraints(acme_owner, w, extra, field, status, code):
-    marker = h.uniq("B7")[:20]
-    body = _flight_body(w, aircraft_type=marker)
-    body.update(extra)
-    _refused(acme_owner, "flight_schedules", body, status, code, field, aircraft_type=marker)
 
 
 # --- shipments -------------------------------------------------------------------------------
@@ -556,23 +438,6 @@ def _ship_refused(c, body, status, code, field):
 
 
 @pytest.mark.parametrize("body,field", [
-    ({"weight_kg": "0"}, "weight_kg"),
-    ({"weight_kg": "-1.000"}, "weight_kg"),
-    ({"weight_kg": "1.0005"}, "weight_kg"),
-    ({"weight_kg": "10000000.000"}, "weight_kg"),
-    ({"pieces": 0}, "pieces"),
-    ({"pieces": -3}, "pieces"),
-    ({"pieces": 1000000}, "pieces"),
-    ({"status": "lost"}, "status"),
-    ({"shipment_type": "sea"}, "shipment_type"),
-    ({"origin_airport": "DXBX"}, "origin_airport"),
-    ({"declared_value": "1.001"}, "declared_value"),
-])
-def test_shipment_value_constraints(acme_owner, w, body, field):
-    _ship_refused(acme_owner, dict({"customer_id": w.customer["id"]}, **body), 400, "validation_failed", field)
-
-
-@pytest.mark.parametrize("body,field", [
     ({}, "customer_id"),                                        # air cargo (000): customer NOT NULL
     ({"shipment_type": "air_cargo"}, "customer_id"),
     ({"shipment_type": "courier"}, "order_id"),                 # courier (001): order, courier, address
@@ -587,21 +452,6 @@ def test_shipment_type_requirements(acme_owner, w, body, field):
     ids = {"ORDER": w.order["id"], "COURIER": w.courier["id"], "WHA": w.wh_a["id"]}
     body = {k: ids.get(v, v) for k, v in body.items()}
     _ship_refused(acme_owner, body, 400, "validation_failed", field)
-
-
-@pytest.mark.parametrize("field", ["customer_id", "service_request_id", "order_id", "courier_config_id",
-                                   "origin_warehouse_id", "destination_warehouse_id", "flight_schedule_id"])
-def test_shipment_missing_references(acme_owner, w, field):
-    body = {"customer_id": w.customer["id"], "shipment_type": "air_cargo", field: h.MISSING_ID}
-    _ship_refused(acme_owner, body, 422, "unprocessable", field)
-
-
-def test_shipment_unique_numbers(acme_owner, w):
-    c = acme_owner
-    awb, number = h.uniq("176-"), h.uniq("SHP-X")
-    h.create(c, "shipments", {"customer_id": w.customer["id"], "awb_number": awb, "shipment_number": number})
-    _ship_refused(c, {"customer_id": w.customer["id"], "awb_number": awb}, 409, "conflict", None)
-    _ship_refused(c, {"customer_id": w.customer["id"], "shipment_number": number}, 409, "conflict", None)
 
 
 def test_shipment_addresses_masked_for_viewer(acme_owner, acme_viewer, w):
@@ -627,22 +477,6 @@ def test_shipment_item_lifecycle(acme_owner, w):
     _audited(c, "shipment_items", it["id"], "update")
     rows = h.rows_where(c, "shipment_items", shipment_id=w.courier_shipment["id"])
     assert it["id"] in [r["id"] for r in rows]
-
-
-@pytest.mark.parametrize("extra,field,status,code", [
-    ({"shipment_id": h.MISSING_ID}, "shipment_id", 422, "unprocessable"),
-    ({"order_item_id": h.MISSING_ID}, "order_item_id", 422, "unprocessable"),
-    ({"product_id": h.MISSING_ID}, "product_id", 422, "unprocessable"),
-    ({"shipment_id": None}, "shipment_id", 400, "validation_failed"),
-    ({"quantity": 0}, "quantity", 400, "validation_failed"),
-    ({"quantity": None}, "quantity", 400, "validation_failed"),
-    ({"weight_kg": "0.000"}, "weight_kg", 400, "validation_failed"),
-])
-def test_shipment_item_constraints(acme_owner, w, extra, field, status, code):
-    marker = h.uniq("item")
-    body = {"shipment_id": w.air["id"], "description": marker}
-    body.update(extra)
-    _refused(acme_owner, "shipment_items", body, status, code, field, description=marker)
 
 
 # --- tracking -----------------------------------------------------------------------------
@@ -682,21 +516,6 @@ def test_tracking_events_of_three_sources(acme_owner, w):
     assert h.get(c, "tracking_events", e1["id"]) == e1
 
 
-@pytest.mark.parametrize("extra,field,status,code", [
-    ({"shipment_id": h.MISSING_ID}, "shipment_id", 422, "unprocessable"),
-    ({"shipment_id": None}, "shipment_id", 400, "validation_failed"),
-    ({"event_code": "X" * 51}, "event_code", 400, "validation_failed"),
-    ({"event_datetime": "yesterday"}, "event_datetime", 400, "validation_failed"),
-    ({"latitude": "north"}, "latitude", 400, "validation_failed"),
-    ({"milestone_flag": 1}, "milestone_flag", 400, "validation_failed"),
-])
-def test_tracking_event_constraints(acme_owner, w, extra, field, status, code):
-    marker = h.uniq("ev")
-    body = {"shipment_id": w.air["id"], "event_code": "ARR", "external_event_id": marker}
-    body.update(extra)
-    _refused(acme_owner, "tracking_events", body, status, code, field, external_event_id=marker)
-
-
 # --- NDR ------------------------------------------------------------------------------------
 
 def test_ndr_record_lifecycle(acme_owner, acme_viewer, w):
@@ -722,27 +541,6 @@ def test_ndr_record_lifecycle(acme_owner, acme_viewer, w):
     # 001's masking rules: the viewer sees 98****3210 and no address
     seen = h.get(acme_viewer, "ndr_records", n["id"])
     assert seen["customer_phone"] == "98****3210" and seen["customer_address"] == "******"
-
-
-@pytest.mark.parametrize("extra,drop,field,status,code", [
-    ({"shipment_id": h.MISSING_ID}, None, "shipment_id", 422, "unprocessable"),
-    ({"order_id": h.MISSING_ID}, None, "order_id", 422, "unprocessable"),
-    ({"assigned_to": h.MISSING_ID}, None, "assigned_to", 422, "unprocessable"),
-    ({}, "reason_code", "reason_code", 400, "validation_failed"),
-    ({}, "ndr_date", "ndr_date", 400, "validation_failed"),
-    ({"attempt_count": 0}, None, "attempt_count", 400, "validation_failed"),
-    ({"status": "closed"}, None, "status", 400, "validation_failed"),
-    ({"resolution": "lost"}, None, "resolution", 400, "validation_failed"),
-    ({"priority": "critical"}, None, "priority", 400, "validation_failed"),
-    ({"customer_phone": "9" * 21}, None, "customer_phone", 400, "validation_failed"),
-])
-def test_ndr_record_constraints(acme_owner, w, extra, drop, field, status, code):
-    marker = h.uniq("NDR-M")
-    body = {"shipment_id": w.courier_shipment["id"], "reason_code": "refused",
-            "ndr_date": "2025-03-03T11:00:00.000Z", "ndr_number": marker}
-    body.update(extra)
-    body.pop(drop, None)
-    _refused(acme_owner, "ndr_records", body, status, code, field, ndr_number=marker)
 
 
 def test_ndr_record_needs_an_order_and_unique_number(acme_owner, w):
@@ -777,23 +575,6 @@ def test_ndr_action_lifecycle(acme_owner, acme_viewer, w):
     assert seen["new_phone"] == "91****6780" and seen["new_address"] == "******"
 
 
-@pytest.mark.parametrize("extra,field,status,code", [
-    ({"ndr_id": h.MISSING_ID}, "ndr_id", 422, "unprocessable"),
-    ({"action_type": None}, "action_type", 400, "validation_failed"),
-    ({"action_type": "fax"}, "action_type", 400, "validation_failed"),
-    ({"call_status": "ringing"}, "call_status", 400, "validation_failed"),
-    ({"message_status": "queued"}, "message_status", 400, "validation_failed"),
-    ({"outcome": "maybe"}, "outcome", 400, "validation_failed"),
-    ({"call_duration_seconds": -1}, "call_duration_seconds", 400, "validation_failed"),
-    ({"performed_by": "01900000-0000-7000-8000-000000000001"}, "performed_by", 400, "readonly_field"),
-])
-def test_ndr_action_constraints(acme_owner, w, extra, field, status, code):
-    marker = h.uniq("note")
-    body = {"ndr_id": w.ndr["id"], "action_type": "sms", "outcome_notes": marker}
-    body.update(extra)
-    _refused(acme_owner, "ndr_actions", body, status, code, field, outcome_notes=marker)
-
-
 def test_ndr_remark_lifecycle(acme_owner, w):
     c = acme_owner
     body = {"ndr_id": w.ndr["id"], "remark": "Customer asked for evening delivery " + h.uniq()}
@@ -805,19 +586,6 @@ def test_ndr_remark_lifecycle(acme_owner, w):
     h.expect_error(c.patch(f"/api/v1/ndr_remarks/{r['id']}", json={"remark": "changed"}),
                    405, "method_not_allowed")
     assert h.get(c, "ndr_remarks", r["id"]) == r
-
-
-@pytest.mark.parametrize("extra,field,status,code", [
-    ({"ndr_id": h.MISSING_ID}, "ndr_id", 422, "unprocessable"),
-    ({"remark": None}, "remark", 400, "validation_failed"),
-    ({"remark": ""}, "remark", 400, "validation_failed"),
-    ({"is_internal": "yes"}, "is_internal", 400, "validation_failed"),
-])
-def test_ndr_remark_constraints(acme_owner, w, extra, field, status, code):
-    body = {"ndr_id": w.ndr["id"], "remark": h.uniq("remark")}
-    marker = body["remark"]
-    body.update(extra)
-    _refused(acme_owner, "ndr_remarks", body, status, code, field, remark=marker)
 
 
 # --- couriers -----------------------------------------------------------------------------------
