@@ -21,6 +21,8 @@ static const ob_opt opts[] = {
     {"--timeout", "OPSBASE_TIMEOUT", "30", false, "seconds before an idle or slow connection is closed"},
     {"--log-level", "OPSBASE_LOG_LEVEL", "info", false, "debug, info, warn, error or off"},
     {"--synchronous", "OPSBASE_SYNCHRONOUS", "full", false, "full, normal or off (durability of commits)"},
+    {"--db-memory", "OPSBASE_DB_MEMORY", "256", false,
+     "MiB that open database connections may hold (embedded database; about 1 MiB each)"},
 };
 static const ob_cmd_spec spec = {"opsbase serve [--data DIR] [--listen HOST:PORT] [options]",
                                  "Start the HTTP server on the data directory (created and migrated if needed).",
@@ -48,7 +50,7 @@ int ob_cmd_serve(int argc, char **argv)
     ob_args a;
     int rc = ob_cli_parse(&spec, argc, argv, &a);
     if (rc) return rc == 1 ? 0 : rc;
-    int64_t threads, body, timeout;
+    int64_t threads, body, timeout, dbmem;
     ob_log_level level;
     const char *sync = ob_cli_get(&spec, &a, "--synchronous");
     if (number(ob_cli_get(&spec, &a, "--threads"), 0, 256, &threads) != 0)
@@ -57,6 +59,8 @@ int ob_cmd_serve(int argc, char **argv)
         return ob_cli_usage_error(&spec, "--body-limit must be 1024 to 1073741824 bytes");
     if (number(ob_cli_get(&spec, &a, "--timeout"), 1, 3600, &timeout) != 0)
         return ob_cli_usage_error(&spec, "--timeout must be 1 to 3600 seconds");
+    if (number(ob_cli_get(&spec, &a, "--db-memory"), 1, 1 << 20, &dbmem) != 0)
+        return ob_cli_usage_error(&spec, "--db-memory must be 1 to 1048576 MiB");
     if (ob_log_level_parse(ob_cli_get(&spec, &a, "--log-level"), &level) != 0)
         return ob_cli_usage_error(&spec, "--log-level must be debug, info, warn, error or off");
     const char *listen = ob_cli_get(&spec, &a, "--listen");
@@ -71,7 +75,7 @@ int ob_cmd_serve(int argc, char **argv)
     ob_err err;
     ob_store *store;
     ob_store_opts so = {.data_dir = ob_cli_get(&spec, &a, "--data"), .url = ob_cli_get(&spec, &a, "--db"),
-                        .synchronous = sync, .create = true};
+                        .synchronous = sync, .conn_memory = (size_t)dbmem << 20, .create = true};
     if (ob_store_open(&store, &so, &err) != 0) return ob_cli_fail(&err);
     int ntenants = 0;
     if (check_synchronous(store, sync, &err) != 0 || ob_migrate_all(store, false, &ntenants, &err) != 0) {
