@@ -303,13 +303,22 @@ int ob_sqlite_conn_open(ob_store *s, const char *slug, const char *generation,
 
 size_t ob_sqlite_conn_bytes(ob_conn *c)
 {
-    int schema = 0, cache = 0, stmts = 0, hi = 0;
-    sqlite3_db_status(c->db, SQLITE_DBSTATUS_SCHEMA_USED, &schema, &hi, 0);
-    sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_USED, &cache, &hi, 0);
-    sqlite3_db_status(c->db, SQLITE_DBSTATUS_STMT_USED, &stmts, &hi, 0);
+    int v = 0, hi = 0;
+    /* The schema walk is the dear part (every table, index and trigger), and
+     * the schema changes only through DDL, which runs through ob_sqlite_exec
+     * (migrations) and sets remeasure. */
+    if (c->remeasure || !c->schema_bytes) {
+        sqlite3_db_status(c->db, SQLITE_DBSTATUS_SCHEMA_USED, &v, &hi, 0);
+        c->schema_bytes = (size_t)v;
+    }
+    size_t bytes = c->schema_bytes;
+    sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_USED, &v, &hi, 0);
+    bytes += (size_t)v;
+    sqlite3_db_status(c->db, SQLITE_DBSTATUS_STMT_USED, &v, &hi, 0);
+    bytes += (size_t)v;
     c->remeasure = false;
     c->measured_nstmts = c->nstmts;
-    return (size_t)schema + (size_t)cache + (size_t)stmts;
+    return bytes;
 }
 
 void ob_sqlite_conn_close(ob_conn *c)

@@ -58,6 +58,7 @@ struct ob_conn {
     bool idle;                /* in the store's idle list (and, READ, its slot's) */
     bool trimmed;             /* idle, and its page cache already given back */
     size_t bytes;             /* memory it holds, as last measured (store->mem) */
+    size_t schema_bytes;      /* its parsed schema, as last measured */
     unsigned releases;        /* counts releases between re-measurements */
     bool remeasure;           /* measure again on release (after ob_db_exec) */
     int measured_nstmts;      /* nstmts when last measured */

@@ -42,7 +42,7 @@
 /* Re-measure a connection's memory when its statement cache changed, and
  * otherwise every this many releases (its page cache moves a little): measuring
  * walks its schema and statements, too dear for every request. */
-#define REMEASURE_EVERY 64
+#define REMEASURE_EVERY 256
 
 static uint64_t slug_hash(const char *s)
 {
