@@ -67,7 +67,8 @@ typedef struct ob_store_opts {
     const char *url;          /* postgres://... (NULL: embedded SQLite) */
     const char *synchronous;  /* "full" (default), "normal", "off" */
     int busy_timeout_ms;      /* default 5000 */
-    size_t conn_memory;       /* SQLite: bytes idle connections may keep open (0: 256 MiB) */
+    size_t conn_memory;       /* SQLite: memory in bytes above which idle connections are
+                                 slimmed, then closed (0: 256 MiB); see src/db/README.md */
     bool create;              /* create the data directory and control db if missing */
 } ob_store_opts;
 

@@ -56,7 +56,7 @@ struct ob_conn {
     bool in_use;
     bool in_txn;              /* begun by ob_db_begin and not yet ended */
     bool idle;                /* in the store's idle list (and, READ, its slot's) */
-    bool trimmed;             /* idle, and its page cache already given back */
+    bool trimmed;             /* idle, and its page and statement caches given back */
     size_t bytes;             /* memory it holds, as last measured (store->mem) */
     size_t schema_bytes;      /* its parsed schema, as last measured */
     unsigned releases;        /* counts releases between re-measurements */

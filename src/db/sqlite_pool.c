@@ -117,7 +117,7 @@ static void idle_push(ob_store *s, ob_sqlite_slot *w, ob_conn *c)
 {
     OB_DLIST_PUSH(s->idle_head, s->idle_tail, c);
     c->idle = true;
-    c->trimmed = false; /* used since: its page cache may have grown */
+    c->trimmed = false; /* used since: its caches may have grown */
     s->stats.idle++;
     if (c->mode == OB_DB_READ) {
         c->snext = w->readers;
@@ -200,9 +200,11 @@ static void resize(ob_store *s, ob_conn *c, size_t bytes)
     c->bytes = bytes;
 }
 
-/* Over the budget, first give back the page caches of idle connections,
- * coldest first (a page costs a pread to fetch again), and close idle
- * connections from the cold end only if that was not enough (a connection
+/* Over the budget, first slim idle connections, coldest first: give back
+ * their page caches (a page costs a pread to fetch again) and finalize their
+ * cached statements (a statement costs a prepare, far less than a schema
+ * parse); that leaves each with little more than its schema. Only if that is
+ * not enough are idle connections closed from the cold end (a connection
  * costs a schema parse to open again). Never an acquired connection, nor a
  * control database connection (every request reads it). Caller holds s->mu:
  * an idle connection is touched by nobody else. */
@@ -214,13 +216,10 @@ static void evict(ob_store *s, graveyard *g)
     for (c = s->idle_tail; c && mem_now(s) > s->mem_budget; c = c->prev) {
         if (!c->slug[0] || c->trimmed)
             continue;
-        int before = 0, after = 0, hi = 0;
-        sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_USED, &before, &hi, 0);
         sqlite3_db_release_memory(c->db);
-        sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_USED, &after, &hi, 0);
+        ob_sqlite_stmts_free(c);
         c->trimmed = true;
-        size_t freed = before > after ? (size_t)(before - after) : 0;
-        resize(s, c, c->bytes > freed ? c->bytes - freed : 0);
+        resize(s, c, ob_sqlite_conn_bytes(c));
     }
     if (mem_now(s) <= s->mem_budget)
         return;
