@@ -35,6 +35,8 @@ static const ob_opt opts[] = {
     {"--login-window", "OPSBASE_LOGIN_WINDOW", "900", false, "seconds over which failed sign-ins are counted"},
     {"--login-delay", "OPSBASE_LOGIN_DELAY", "60", false, "seconds of the first sign-in block (doubles each time)"},
     {"--login-max-delay", "OPSBASE_LOGIN_MAX_DELAY", "3600", false, "seconds of the longest sign-in block"},
+    {"--db-memory", "OPSBASE_DB_MEMORY", "256", false,
+     "MiB that open database connections may hold (embedded database; about 1 MiB each)"},
 };
 static const ob_cmd_spec spec = {"opsbase serve [--data DIR] [--listen HOST:PORT] [options]",
                                  "Start the HTTP server on the data directory (created and migrated if needed).",
@@ -62,7 +64,7 @@ int ob_cmd_serve(int argc, char **argv)
     ob_args a;
     int rc = ob_cli_parse(&spec, argc, argv, &a);
     if (rc) return rc == 1 ? 0 : rc;
-    int64_t threads, body, timeout, head_timeout, max_conns, per_ip;
+    int64_t threads, body, timeout, head_timeout, max_conns, per_ip, dbmem;
     ob_log_level level;
     const char *sync = ob_cli_get(&spec, &a, "--synchronous");
     if (number(ob_cli_get(&spec, &a, "--threads"), 0, 256, &threads) != 0)
@@ -77,6 +79,8 @@ int ob_cmd_serve(int argc, char **argv)
         return ob_cli_usage_error(&spec, "--max-conns must be 1 to 65536");
     if (number(ob_cli_get(&spec, &a, "--max-conns-per-ip"), 1, max_conns, &per_ip) != 0)
         return ob_cli_usage_error(&spec, "--max-conns-per-ip must be 1 to --max-conns");
+    if (number(ob_cli_get(&spec, &a, "--db-memory"), 1, 1 << 20, &dbmem) != 0)
+        return ob_cli_usage_error(&spec, "--db-memory must be 1 to 1048576 MiB");
     if (ob_log_level_parse(ob_cli_get(&spec, &a, "--log-level"), &level) != 0)
         return ob_cli_usage_error(&spec, "--log-level must be debug, info, warn, error or off");
     const char *listen = ob_cli_get(&spec, &a, "--listen");
@@ -109,7 +113,7 @@ int ob_cmd_serve(int argc, char **argv)
     ob_err err;
     ob_store *store;
     ob_store_opts so = {.data_dir = ob_cli_get(&spec, &a, "--data"), .url = ob_cli_get(&spec, &a, "--db"),
-                        .synchronous = sync, .create = true};
+                        .synchronous = sync, .conn_memory = (size_t)dbmem << 20, .create = true};
     if (ob_store_open(&store, &so, &err) != 0) return ob_cli_fail(&err);
     int ntenants = 0;
     if (check_synchronous(store, sync, &err) != 0 || ob_migrate_all(store, false, &ntenants, &err) != 0) {

@@ -5,7 +5,8 @@
  * control database and the tenant databases live. Code obtains a connection
  * for the control database (tenant NULL) or one tenant with ob_db_acquire and
  * gives it back with ob_db_release. A READ connection is private to the
- * calling thread (cached per thread and tenant, LRU-bounded). A WRITE
+ * calling thread until released; idle ones are shared by all threads and kept
+ * open within a memory budget (ob_store_opts.conn_memory). A WRITE
  * connection is the tenant's single writer: acquiring it takes the tenant's
  * write lock, so writes to one tenant are serialized while writes to
  * different tenants run in parallel. Acquire never creates a database: a
@@ -66,8 +67,8 @@ typedef struct ob_store_opts {
     const char *url;          /* postgres://... (NULL: embedded SQLite) */
     const char *synchronous;  /* "full" (default), "normal", "off" */
     int busy_timeout_ms;      /* default 5000 */
-    int max_open_tenants;     /* LRU bound on open tenant writers; default 32 */
-    int readers_per_thread;   /* LRU bound on each thread's read connections; default 8 */
+    size_t conn_memory;       /* SQLite: memory in bytes above which idle connections are
+                                 slimmed, then closed (0: 256 MiB); see src/db/README.md */
     bool create;              /* create the data directory and control db if missing */
 } ob_store_opts;
 

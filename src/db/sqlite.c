@@ -16,12 +16,11 @@
 #include "base/banned.h"
 
 #define DEFAULT_BUSY_TIMEOUT_MS 5000
-#define DEFAULT_MAX_OPEN_TENANTS 32 /* each open database costs about 1.5 MB (schema, statements, cache) */
-#define DEFAULT_READERS_PER_THREAD 8
-
-/* Distinguishes stores whose pointers may be reused: thread reader caches
- * outlive a closed store until their thread ends. */
-static _Atomic uint64_t g_store_serial;
+/* Memory for open connections, in MiB (see sqlite_pool.c). A connection to a
+ * tenant database holds about 1 MB, mostly its parsed schema, and a busy
+ * tenant needs two (its writer and a reader), so this keeps about 100 busy
+ * tenants open; beyond that every miss pays a schema parse. */
+#define DEFAULT_CONN_MEMORY_MB 256
 
 static int parse_sync(const char *v, int *level)
 {
@@ -84,7 +83,7 @@ static void tenants_dir(const ob_store *s, char *out, size_t n)
 
 static void store_free(ob_store *s)
 {
-    ob_sqlite_writers_free(s);
+    ob_sqlite_pool_free(s);
     while (s->epochs) {
         ob_sqlite_epoch *e = s->epochs;
         s->epochs = e->next;
@@ -110,16 +109,12 @@ static int sqlite_store_open(ob_store **out, const ob_store_opts *opts, ob_err *
 
     ob_store *s = ob_sqlite_xcalloc(1, sizeof *s);
     s->ops = &ob_sqlite_ops;
-    s->serial = atomic_fetch_add(&g_store_serial, 1) + 1;
     s->data_dir = ob_sqlite_xstrdup(opts->data_dir);
     s->sync_level = level;
     s->busy_timeout_ms = opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : DEFAULT_BUSY_TIMEOUT_MS;
-    s->max_open_tenants = opts->max_open_tenants > 0 ? opts->max_open_tenants
-                                                     : DEFAULT_MAX_OPEN_TENANTS;
-    s->readers_per_thread = opts->readers_per_thread > 0 ? opts->readers_per_thread
-                                                         : DEFAULT_READERS_PER_THREAD;
+    s->mem_budget = opts->conn_memory > 0 ? opts->conn_memory
+                                          : (size_t)DEFAULT_CONN_MEMORY_MB << 20;
     pthread_mutex_init(&s->mu, NULL);
-    atomic_init(&s->drop_seq, 0);
 
     char path[OB_SQLITE_PATH_MAX], tdir[OB_SQLITE_PATH_MAX];
     ob_sqlite_path(s, NULL, path, sizeof path);
@@ -173,9 +168,6 @@ static void sqlite_store_close(ob_store *s)
 {
     if (!s)
         return;
-    /* Other threads' readers hold no pointer to s; they close at thread
-     * exit or when their LRU evicts them. */
-    ob_sqlite_readers_close(s, NULL);
     store_free(s);
 }
 
@@ -241,7 +233,7 @@ static int sqlite_create_tenant(ob_store *s, const char *slug, ob_err *err)
 
     /* Under the tenant's write lock, so a concurrent drop of the same slug
      * runs entirely before or after. */
-    ob_sqlite_writer *w;
+    ob_sqlite_slot *w;
     if (ob_sqlite_writer_lock_closed(s, slug, &w, err))
         return -1;
     int ret = -1;
@@ -285,10 +277,9 @@ static int sqlite_drop_tenant(ob_store *s, const char *slug, ob_err *err)
     tenants_dir(s, tdir, sizeof tdir);
 
     /* Waits for a writer in flight, then closes the writer connection. */
-    ob_sqlite_writer *w;
+    ob_sqlite_slot *w;
     if (ob_sqlite_writer_lock_closed(s, slug, &w, err))
         return -1;
-    ob_sqlite_readers_close(s, slug);
     int ret = -1;
     if (unlink_db_files(path) != 0) {
         if (errno == ENOENT)
@@ -300,21 +291,9 @@ static int sqlite_drop_tenant(ob_store *s, const char *slug, ob_err *err)
     }
     fsync_dir(tdir);
 
-    /* After the unlink: readers cached by other threads compare this epoch
-     * on their next acquire and reopen (see sqlite_pool.c). */
-    pthread_mutex_lock(&s->mu);
-    ob_sqlite_epoch *e = s->epochs;
-    while (e && strcmp(e->slug, slug) != 0)
-        e = e->next;
-    if (!e) {
-        e = ob_sqlite_xcalloc(1, sizeof *e);
-        snprintf(e->slug, sizeof e->slug, "%s", slug);
-        e->next = s->epochs;
-        s->epochs = e;
-    }
-    e->epoch++;
-    atomic_fetch_add(&s->drop_seq, 1);
-    pthread_mutex_unlock(&s->mu);
+    /* After the unlink: idle readers are closed, acquired ones when they
+     * come back (see sqlite_pool.c). */
+    ob_sqlite_slug_dropped(s, slug);
     ret = 0;
 out:
     ob_sqlite_writer_unlock(s, w);

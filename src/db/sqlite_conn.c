@@ -222,10 +222,12 @@ static int set_pragmas(ob_store *s, sqlite3 *db, ob_err *err)
     if (!wal)
         return ob_sqlite_err(err, OB_E_STORAGE, "storage error: the database refused WAL mode");
 
-    char sql[192];
+    /* The last statement reads the schema now rather than on the first
+     * prepare, so the connection's size can be measured once it is known. */
+    char sql[256];
     snprintf(sql, sizeof sql,
              "PRAGMA synchronous=%d; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-             " PRAGMA cache_size=-%d;",
+             " PRAGMA cache_size=-%d; SELECT 1 FROM sqlite_schema LIMIT 0;",
              s->sync_level, OB_SQLITE_CACHE_KIB);
     rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
     if (rc != SQLITE_OK)
@@ -283,15 +285,40 @@ int ob_sqlite_conn_open(ob_store *s, const char *slug, const char *generation,
         return not_found(err, slug);
     }
 
+    /* Reading the schema filled the page cache with sqlite_schema's pages
+     * (a quarter of a megabyte for the full registry), which no query needs
+     * again: give them back before the connection joins the pool. */
+    sqlite3_db_release_memory(db);
+
     ob_conn *c = ob_sqlite_xcalloc(1, sizeof *c);
     c->ops = &ob_sqlite_ops;
     c->db = db;
     c->mode = mode;
-    c->store_serial = s->serial;
     snprintf(c->slug, sizeof c->slug, "%s", slug);
     c->generation = generation ? ob_sqlite_xstrdup(generation) : NULL;
+    c->bytes = ob_sqlite_conn_bytes(c);
     *out = c;
     return 0;
+}
+
+size_t ob_sqlite_conn_bytes(ob_conn *c)
+{
+    int v = 0, hi = 0;
+    /* The schema walk is the dear part (every table, index and trigger), and
+     * the schema changes only through DDL, which runs through ob_sqlite_exec
+     * (migrations) and sets remeasure. */
+    if (c->remeasure || !c->schema_bytes) {
+        sqlite3_db_status(c->db, SQLITE_DBSTATUS_SCHEMA_USED, &v, &hi, 0);
+        c->schema_bytes = (size_t)v;
+    }
+    size_t bytes = c->schema_bytes;
+    sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_USED, &v, &hi, 0);
+    bytes += (size_t)v;
+    sqlite3_db_status(c->db, SQLITE_DBSTATUS_STMT_USED, &v, &hi, 0);
+    bytes += (size_t)v;
+    c->remeasure = false;
+    c->measured_nstmts = c->nstmts;
+    return bytes;
 }
 
 void ob_sqlite_conn_close(ob_conn *c)
@@ -316,6 +343,7 @@ void ob_sqlite_conn_quiesce(ob_conn *c)
 
 int ob_sqlite_exec(ob_conn *c, const char *sql, ob_err *err)
 {
+    c->remeasure = true; /* DDL (a migration) may have grown the schema */
     int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : ob_sqlite_fail(err, c->db, rc);
 }

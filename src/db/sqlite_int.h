@@ -1,14 +1,18 @@
 /* sqlite_int.h - private to the SQLite implementation of db.h (src/db/sqlite*.c).
  *
  * Pieces and who owns what:
- *  - ob_store: paths, settings, the writer table and the per-slug drop epochs,
- *    all guarded by store->mu. Lives from ob_store_open to ob_store_close.
- *  - ob_conn: one sqlite3 handle plus its statement cache. A READ connection
- *    lives in the acquiring thread's cache (sqlite_pool.c) and is touched only
- *    by that thread. A WRITE connection belongs to a writer slot
- *    (ob_sqlite_writer) and is touched only by the thread holding the slot's
- *    lock. Either way a connection is used by one thread at a time, which is
- *    why every handle is opened with SQLITE_OPEN_NOMUTEX.
+ *  - ob_store: paths, settings, the table of database slots, the idle
+ *    connection list and the per-slug drop epochs, all guarded by store->mu.
+ *    Lives from ob_store_open to ob_store_close.
+ *  - ob_sqlite_slot: one per database that has open connections or a pending
+ *    acquire: its write lock, its writer connection and its idle readers.
+ *  - ob_conn: one sqlite3 handle plus its statement cache. While acquired it
+ *    is touched only by the acquiring thread; while idle it sits in its slot
+ *    and in the store's idle list, owned by the store (sqlite_pool.c). A READ
+ *    connection may be handed to another thread on its next acquire, a WRITE
+ *    connection is touched only by the thread holding its slot's lock. Either
+ *    way a connection is used by one thread at a time, which is why every
+ *    handle is opened with SQLITE_OPEN_NOMUTEX.
  *  - ob_stmt: one prepared statement, owned by its connection's cache (or, when
  *    the cached one is busy, a one-off statement freed by ob_stmt_done).
  */
@@ -17,7 +21,6 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -40,41 +43,47 @@ struct ob_stmt {
     ob_stmt *prev, *next; /* LRU list (cached) or one-off list */
 };
 
-typedef struct ob_sqlite_writer ob_sqlite_writer;
+typedef struct ob_sqlite_slot ob_sqlite_slot;
 
 struct ob_conn {
     const ob_db_ops *ops; /* first: db.c dispatches on it */
     sqlite3 *db;
     ob_db_mode mode;
-    ob_store *store;          /* set while acquired, NULL while idle in a cache */
-    uint64_t store_serial;    /* which store opened it (pointers get reused) */
+    ob_store *store;          /* set while acquired, NULL while idle */
     char slug[OB_SQLITE_SLUG_MAX]; /* "" for the control database */
     char *generation;         /* malloc, NULL when opened without one */
     uint64_t epoch;           /* the slug's drop epoch when opened */
-    uint64_t seen_drop_seq;   /* store->drop_seq when the epoch was last checked */
     bool in_use;
     bool in_txn;              /* begun by ob_db_begin and not yet ended */
-    char sync_name[8];        /* answer of ob_db_synchronous */
+    bool idle;                /* in the store's idle list (and, READ, its slot's) */
+    bool trimmed;             /* idle, and its page and statement caches given back */
+    size_t bytes;             /* memory it holds, as last measured (store->mem) */
+    size_t schema_bytes;      /* its parsed schema, as last measured */
+    unsigned releases;        /* counts releases between re-measurements */
+    bool remeasure;           /* measure again on release (after ob_db_exec) */
+    int measured_nstmts;      /* nstmts when last measured */
 
     ob_stmt *buckets[OB_SQLITE_STMT_BUCKETS];
     ob_stmt *lru_head, *lru_tail; /* cached statements, most recent first */
     ob_stmt *oneoff;              /* statements outside the cache */
     int nstmts;
 
-    ob_conn *prev, *next;         /* thread reader list (READ only) */
-    ob_sqlite_writer *writer;     /* WRITE only */
+    ob_conn *prev, *next;         /* the store's idle list, most recent first */
+    ob_conn *snext;               /* the slot's idle readers (READ only) */
+    ob_sqlite_slot *writer;       /* WRITE only: the slot whose writer it is */
 };
 
-/* One writer per database. refs counts threads between looking the slot up
- * and releasing it, so a slot with refs == 0 is neither held nor awaited and
- * may be closed and freed (under store->mu). */
-struct ob_sqlite_writer {
+/* One slot per database with connections. refs counts threads between
+ * taking the write lock's slot and releasing it, so a slot with refs == 0 is
+ * neither held nor awaited; such a slot with no writer connection and no idle
+ * readers is freed (under store->mu). */
+struct ob_sqlite_slot {
     char slug[OB_SQLITE_SLUG_MAX];
     pthread_mutex_t lock;     /* the database's write lock */
-    ob_conn *conn;            /* NULL until opened (or after a drop) */
+    ob_conn *conn;            /* the writer; NULL until opened (or after a drop) */
+    ob_conn *readers;         /* idle READ connections (linked by snext) */
     int refs;
-    ob_sqlite_writer *hnext;
-    ob_sqlite_writer *prev, *next; /* LRU, most recently released first */
+    ob_sqlite_slot *hnext;
 };
 
 typedef struct ob_sqlite_epoch {
@@ -83,23 +92,30 @@ typedef struct ob_sqlite_epoch {
     struct ob_sqlite_epoch *next;
 } ob_sqlite_epoch;
 
-#define OB_SQLITE_WRITER_BUCKETS 256
+#define OB_SQLITE_SLOT_BUCKETS 1024 /* power of two */
+
+/* Counters for tests and benchmarks (under store->mu). */
+typedef struct ob_sqlite_pool_stats {
+    int open;        /* connections open, acquired or idle */
+    int idle;        /* of which idle */
+    size_t bytes;    /* memory they hold, as last measured */
+    uint64_t opens;  /* connections opened by acquire since the store opened */
+    uint64_t evictions; /* idle connections closed to stay within the budget */
+} ob_sqlite_pool_stats;
 
 struct ob_store {
     const ob_db_ops *ops; /* first: db.c dispatches on it */
-    uint64_t serial;
     char *data_dir;
     int sync_level;           /* 0 off, 1 normal, 2 full, 3 extra */
     int busy_timeout_ms;
-    int max_open_tenants;
-    int readers_per_thread;
+    size_t mem_budget;        /* bound on store->mem while connections are idle */
 
     pthread_mutex_t mu;       /* guards everything below */
-    ob_sqlite_writer *wbuckets[OB_SQLITE_WRITER_BUCKETS];
-    ob_sqlite_writer *wlru_head, *wlru_tail;
-    int open_tenant_writers;
+    ob_sqlite_slot *slots[OB_SQLITE_SLOT_BUCKETS];
+    ob_conn *idle_head, *idle_tail; /* idle connections, most recently released first */
+    size_t mem;               /* sum of bytes of every open connection */
+    ob_sqlite_pool_stats stats;
     ob_sqlite_epoch *epochs;  /* only slugs that were ever dropped */
-    _Atomic uint64_t drop_seq; /* bumped on every drop: cheap staleness test */
 };
 
 /* --- sqlite_conn.c --- */
@@ -126,24 +142,33 @@ int ob_sqlite_fail(ob_err *err, sqlite3 *db, int rc);
 /* The slug's drop epoch (0 if never dropped); caller holds s->mu. */
 uint64_t ob_sqlite_epoch_get(const ob_store *s, const char *slug);
 
+/* Memory a connection holds now: its parsed schema, page cache and prepared
+ * statements. Walks the schema and the statements: call it now and then, not
+ * on every use. */
+size_t ob_sqlite_conn_bytes(ob_conn *c);
+
 /* --- sqlite_pool.c --- */
 int ob_sqlite_reader_acquire(ob_store *s, const char *slug, const char *generation,
                              ob_conn **out, ob_err *err);
 void ob_sqlite_reader_release(ob_conn *c);
-/* Close the calling thread's idle readers of store s (of one slug, or all when
- * slug is NULL). */
-void ob_sqlite_readers_close(ob_store *s, const char *slug);
 int ob_sqlite_writer_acquire(ob_store *s, const char *slug, const char *generation,
                              ob_conn **out, ob_err *err);
 void ob_sqlite_writer_release(ob_conn *c);
 /* Take a slug's write lock without opening a connection, close its writer
- * connection if open, and return the held slot (for drop). */
-int ob_sqlite_writer_lock_closed(ob_store *s, const char *slug, ob_sqlite_writer **out,
+ * connection if open, and return the held slot (for create and drop). */
+int ob_sqlite_writer_lock_closed(ob_store *s, const char *slug, ob_sqlite_slot **out,
                                  ob_err *err);
 /* Release a slot taken with ob_sqlite_writer_lock_closed. */
-void ob_sqlite_writer_unlock(ob_store *s, ob_sqlite_writer *w);
-/* Close and free every writer slot (store close). */
-void ob_sqlite_writers_free(ob_store *s);
+void ob_sqlite_writer_unlock(ob_store *s, ob_sqlite_slot *w);
+/* After the slug's files are gone (drop, under its write lock): bump its drop
+ * epoch and close its idle readers. Readers acquired before are closed when
+ * they are released, since their epoch no longer matches. */
+void ob_sqlite_slug_dropped(ob_store *s, const char *slug);
+/* Close every connection and free every slot (store close; nothing may be
+ * acquired). */
+void ob_sqlite_pool_free(ob_store *s);
+/* A copy of the pool's counters. */
+void ob_sqlite_pool_stats_get(ob_store *s, ob_sqlite_pool_stats *out);
 
 /* --- sqlite_conn.c: the db.h connection calls (see db.h) --- */
 int ob_sqlite_exec(ob_conn *c, const char *sql, ob_err *err);

@@ -389,6 +389,17 @@ static int collect_slug(const char *slug, const char *plan, const char *status, 
     return 0;
 }
 
+int ob_migrate_control(ob_store *s, ob_err *err)
+{
+    ob_conn *c;
+    if (ob_db_acquire(s, NULL, NULL, OB_DB_WRITE, &c, err) != 0) return -1;
+    int applied = 0;
+    int rc = ob_migrate(c, OB_SCOPE_CONTROL, &applied, err);
+    if (rc == 0 && applied) rc = ob_platform_seed(c, err);
+    ob_db_release(c);
+    return rc;
+}
+
 int ob_migrate_all(ob_store *s, bool sync, int *ntenants, ob_err *err)
 {
     ob_arena a;

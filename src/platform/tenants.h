@@ -40,6 +40,10 @@ int ob_tenant_each(ob_conn *control, int (*fn)(const char *slug, const char *pla
  * (`opsbase migrate`); without it only where a migration ran, so that a
  * server starts in milliseconds however many tenants it has. */
 int ob_migrate_all(ob_store *s, bool sync, int *ntenants, ob_err *err);
+/* Migrate the control database only (and seed it when a migration ran), for
+ * commands that touch no existing tenant database, such as tenant create:
+ * their cost must not grow with the number of tenants. */
+int ob_migrate_control(ob_store *s, ob_err *err);
 /* Add a user with a role to a tenant (the CLI's user create). A NULL
  * password is generated into generated[32]. The agent role obeys the plan's
  * agent limit (OB_E_PLAN_LIMIT). */

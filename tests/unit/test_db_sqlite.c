@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/sqlite_int.h" /* the pool's counters */
 #include "base/banned.h"
 
 typedef struct fixture {
@@ -35,10 +36,11 @@ static void rm_rf(const char *dir)
     nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static ob_store *open_store(const char *dir, const char *sync, int readers, int writers)
+/* conn_memory 0: the default budget for idle connections */
+static ob_store *open_store(const char *dir, const char *sync, size_t conn_memory)
 {
-    ob_store_opts o = { .data_dir = dir, .synchronous = sync, .readers_per_thread = readers,
-                        .max_open_tenants = writers, .create = true };
+    ob_store_opts o = { .data_dir = dir, .synchronous = sync, .conn_memory = conn_memory,
+                        .create = true };
     ob_store *s = NULL;
     ob_err err;
     int rc = ob_store_open(&s, &o, &err);
@@ -55,7 +57,7 @@ static int setup(void **state)
     snprintf(f->dir, sizeof f->dir, "%s/ob_db_XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(f->dir))
         return -1;
-    f->store = open_store(f->dir, NULL, 0, 0);
+    f->store = open_store(f->dir, NULL, 0);
     *state = f;
     return 0;
 }
@@ -518,7 +520,7 @@ static void *writer_thread(void *arg)
             ob_db_commit(c, &err))
             j->failures++;
         ob_db_release(c);
-        /* and read on this thread (cached reader, closed at thread exit) */
+        /* and read (a pooled reader, maybe opened by another thread) */
         ob_conn *r;
         if (ob_db_acquire(j->store, j->slug, NULL, OB_DB_READ, &r, &err) ||
             run(r, "SELECT count(*) FROM w", &err, 0) != 1)
@@ -654,7 +656,7 @@ static void test_drop_recreate(void **state)
     /* the stale reader closed at thread exit must not have taken the new
      * tenant's WAL with it */
     ob_store_close(f->store);
-    f->store = open_store(f->dir, NULL, 0, 0);
+    f->store = open_store(f->dir, NULL, 0);
     read_marker(f->store, "t1", NULL, got, sizeof got);
     assert_string_equal(got, "new");
 }
@@ -664,7 +666,8 @@ static void test_lru_bounds(void **state)
     fixture *f = *state;
     ob_err err;
     ob_store_close(f->store);
-    f->store = open_store(f->dir, "normal", 2, 2);
+    /* a budget of one byte: every idle tenant connection is closed at once */
+    f->store = open_store(f->dir, "normal", 1);
     const char *slugs[] = { "a", "b", "c", "d", "e" };
     for (int i = 0; i < 5; i++)
         make_tenant(f->store, slugs[i], "CREATE TABLE m(v TEXT)");
@@ -684,6 +687,104 @@ static void test_lru_bounds(void **state)
     assert_int_equal(ob_db_acquire(f->store, "a", NULL, OB_DB_WRITE, &c, &err), 0);
     assert_string_equal(ob_db_synchronous(c), "normal");
     ob_db_release(c);
+    ob_sqlite_pool_stats st;
+    ob_sqlite_pool_stats_get(f->store, &st);
+    /* only the control database's connections outlive their release */
+    assert_int_equal(st.idle, st.open);
+    assert_true(st.evictions > 0);
+    ob_conn *ctl;
+    assert_int_equal(ob_db_acquire(f->store, NULL, NULL, OB_DB_READ, &ctl, &err), 0);
+    ob_db_release(ctl);
+    ob_sqlite_pool_stats st2;
+    ob_sqlite_pool_stats_get(f->store, &st2);
+    assert_true(st2.open <= 2);
+}
+
+typedef struct pool_job {
+    ob_store *store;
+    const char *slug;
+    int failures;
+} pool_job;
+
+/* One write and one read of slug, then back to the pool. */
+static void *pool_thread(void *arg)
+{
+    pool_job *j = arg;
+    ob_err err;
+    ob_conn *c;
+    if (ob_db_acquire(j->store, j->slug, NULL, OB_DB_WRITE, &c, &err) != 0)
+        j->failures++;
+    else {
+        if (run(c, "INSERT INTO m(v) VALUES('x')", &err, 0) != 0)
+            j->failures++;
+        ob_db_release(c);
+    }
+    if (ob_db_acquire(j->store, j->slug, NULL, OB_DB_READ, &c, &err) != 0)
+        j->failures++;
+    else {
+        if (run(c, "SELECT count(*) FROM m", &err, 0) != 1)
+            j->failures++;
+        ob_db_release(c);
+    }
+    return NULL;
+}
+
+/* Idle connections are shared by threads and stay open within the budget:
+ * many threads over a few tenants open each tenant's reader and writer once. */
+static void test_pool_shared(void **state)
+{
+    fixture *f = *state;
+    const char *slugs[] = { "a", "b", "c" };
+    for (int i = 0; i < 3; i++)
+        make_tenant(f->store, slugs[i], "CREATE TABLE m(v TEXT)");
+    ob_sqlite_pool_stats before, after;
+    ob_sqlite_pool_stats_get(f->store, &before);
+    /* one thread after the other: each finds the previous thread's readers */
+    for (int round = 0; round < 4; round++)
+        for (int i = 0; i < 3; i++) {
+            pool_job j = { .store = f->store, .slug = slugs[i] };
+            pthread_t th;
+            assert_int_equal(pthread_create(&th, NULL, pool_thread, &j), 0);
+            pthread_join(th, NULL);
+            assert_int_equal(j.failures, 0);
+        }
+    ob_sqlite_pool_stats_get(f->store, &after);
+    /* the writers were opened by make_tenant's DDL; the first round opened
+     * a reader per tenant and later rounds reused them */
+    assert_int_equal(after.opens - before.opens, 3);
+    assert_int_equal(after.evictions, 0);
+    assert_int_equal(after.idle, after.open);
+    assert_true(after.bytes > 0);
+    assert_int_equal(count_rows(f->store, "b", NULL, "m"), 4);
+
+    /* a drop closes the tenant's idle connections and a recreated tenant
+     * starts from an empty file */
+    ob_err err;
+    assert_int_equal(ob_db_drop_tenant(f->store, "b", &err), 0);
+    ob_sqlite_pool_stats dropped;
+    ob_sqlite_pool_stats_get(f->store, &dropped);
+    assert_int_equal(dropped.open, after.open - 2);
+    make_tenant(f->store, "b", "CREATE TABLE m(v TEXT)");
+    assert_int_equal(count_rows(f->store, "b", NULL, "m"), 0);
+}
+
+/* A reader acquired before its tenant is dropped is closed when released,
+ * not pooled: the next acquire must see the recreated file. */
+static void test_pool_drop_in_use(void **state)
+{
+    fixture *f = *state;
+    ob_err err;
+    make_tenant(f->store, "t1", "CREATE TABLE m(v TEXT)");
+    insert_marker(f->store, "t1", NULL, "old");
+    ob_conn *r;
+    assert_int_equal(ob_db_acquire(f->store, "t1", NULL, OB_DB_READ, &r, &err), 0);
+    assert_int_equal(ob_db_drop_tenant(f->store, "t1", &err), 0);
+    make_tenant(f->store, "t1", "CREATE TABLE m(v TEXT)");
+    insert_marker(f->store, "t1", NULL, "new");
+    ob_db_release(r);
+    char got[32];
+    read_marker(f->store, "t1", NULL, got, sizeof got);
+    assert_string_equal(got, "new");
 }
 
 static void test_synchronous_and_check(void **state)
@@ -781,6 +882,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writer_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop_recreate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lru_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pool_shared, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pool_drop_in_use, setup, teardown),
         cmocka_unit_test_setup_teardown(test_synchronous_and_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_each_tenant, setup, teardown),
     };
