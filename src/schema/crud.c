@@ -295,23 +295,35 @@ int ob_crud_action(ob_ctx *ctx, const ob_table *t, const char *id, const char *v
         }
         if (act->run(ctx, old, row, err) != 0) return -1;
     } else {
+        /* the input first, as a gate would: an event takes only the fields it
+         * declares (in any of its rows), validated like a PATCH */
+        const char *key;
+        json_t *val;
+        if (body)
+            json_object_foreach(body, key, val) {
+                bool declared = false;
+                for (int i = 0; i < f->n && !declared; i++)
+                    declared = strcmp(f->rows[i].event, verb) == 0 && in_list(f->rows[i].fields, key);
+                if (declared) continue;
+                ob_err_set(err, OB_E_UNKNOWN_FIELD, "the %s event takes no field \"%.60s\"", verb, key);
+                snprintf(err->field, sizeof err->field, "%.60s", key);
+                return -1;
+            }
+        if (body && json_object_size(body) > 0 && ob_validate_body(ctx, t, body, row, false, err) != 0) return -1;
         const char *state = old->v[t->state_col].s;
         const ob_transition *tr = NULL;
         for (int i = 0; i < f->n && !tr; i++)
             if (strcmp(f->rows[i].event, verb) == 0 && state_in(f->rows[i].from, state)) tr = &f->rows[i];
         if (!tr)
             return ob_err_set(err, OB_E_BAD_STATE, "cannot %s a %s record that is \"%s\"", verb, t->name, state);
-        /* an event takes only the fields it declares */
-        const char *key;
-        json_t *val;
+        /* a field this row of the event does not take */
         if (body)
             json_object_foreach(body, key, val) {
                 if (in_list(tr->fields, key)) continue;
-                ob_err_set(err, OB_E_UNKNOWN_FIELD, "the %s event takes no field \"%.60s\"", verb, key);
+                ob_err_set(err, OB_E_UNKNOWN_FIELD, "the %s event from \"%s\" takes no field \"%.60s\"", verb, state, key);
                 snprintf(err->field, sizeof err->field, "%.60s", key);
                 return -1;
             }
-        if (body && json_object_size(body) > 0 && ob_validate_body(ctx, t, body, row, false, err) != 0) return -1;
         ob_row_set_text(ctx->arena, row, f->column, tr->to);
         if (tr->guard && tr->guard(ctx, row, err) != 0) return -1;
         if (tr->effect && tr->effect(ctx, old, row, err) != 0) return -1;

@@ -110,8 +110,10 @@ def build_corpus(server, w):
         fields = ({"credit_limit": None, "payment_terms": None, "age": None} if "customers" in path
                   else {"priority_level": None, "customer_satisfaction": None})
         for f in fields:
+            # not 1.0000000000000000001: read as binary64 it is exactly 1.0, an
+            # integer-valued number that integer and decimal fields accept (docs/api.md)
             for v in ("1e400", "-1e400", "99999999999999999999", "-9223372036854775809", "9223372036854775808",
-                      "1.0000000000000000001", "\"1.001\"", "1.001", "\"12.345\"", "\"0.001\"", "\"1e2\"",
+                      "\"1.001\"", "1.001", "\"12.345\"", "\"0.001\"", "\"1e2\"",
                       "\"0x10\"", "\"-1\"", "-1", "\"1,000.00\"", "\"NaN\"", "\"Infinity\"", "\" 1.00\"",
                       "\"1.00 \"", "\"\"", "\"\\u0661\"", "\"999999999999999999999.99\"", "true", "[]", "{}",
                       "\"1..0\"", "\"--1\"", "\"+\"", "1e2000000"):
