@@ -96,10 +96,11 @@ static bool sortable(const ob_column *c)
     return (c->flags & OB_SORT) && visible(c);
 }
 
-/* A table's update schema exists when PATCH does or events take a body. */
+/* A table's update schema exists when PATCH does (events describe their own
+ * bodies, from the fields they declare). */
 static bool has_update_schema(const ob_table *t)
 {
-    return can_patch(t) || (t->res->fsm && t->res->fsm->n > 0);
+    return can_patch(t);
 }
 
 /* The permission code a route checks: the table's override of view, create,
@@ -1075,8 +1076,68 @@ static const ob_action *find_action(const ob_table *t, const char *verb)
     return NULL;
 }
 
-/* POST /api/v1/<t>/{id}/<verb>: a state-machine event or an action. An
- * event's body may set other writable fields (validated as an update). */
+/* Whether name is in the comma list (NULL: empty). */
+static bool in_fields(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        size_t k = strcspn(p, ",");
+        if (k == n && !strncmp(p, name, n)) return true;
+        p += k;
+        if (*p) p++;
+    }
+    return false;
+}
+
+/* The body of an event or an action, as the engine validates it: an action's
+ * declared input, or the fields an event's rows declare (validated as an
+ * update); anything else is refused, hence additionalProperties false. */
+static void verb_body(oa *o, const ob_table *t, const char *verb, const ob_action *act)
+{
+    ob_jsonw *w = &o->w;
+    const ob_fsm *f = t->res->fsm;
+    ob_jw_key(w, "requestBody");
+    ob_jw_obj_open(w);
+    ob_jw_kbool(w, "required", false);
+    ob_jw_kstr(w, "description", act ? "the action's declared input" : "the fields the event declares");
+    ob_jw_key(w, "content");
+    ob_jw_obj_open(w);
+    ob_jw_key(w, "application/json");
+    ob_jw_obj_open(w);
+    ob_jw_key(w, "schema");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "object");
+    ob_jw_key(w, "properties");
+    ob_jw_obj_open(w);
+    for (int j = 0; act && j < act->ninput; j++) {
+        ob_jw_key(w, act->input[j].name);
+        col_schema(o, &act->input[j], MODE_CREATE);
+    }
+    for (int i = 0; !act && i < t->ncols; i++) {
+        bool declared = false;
+        for (int k = 0; k < f->n && !declared; k++)
+            declared = !strcmp(f->rows[k].event, verb) && in_fields(f->rows[k].fields, t->cols[i]->name);
+        if (!declared) continue;
+        ob_jw_key(w, t->cols[i]->name);
+        col_schema(o, t->cols[i], MODE_UPDATE);
+    }
+    ob_jw_obj_close(w);
+    if (act) {
+        ob_jw_key(w, "required");
+        ob_jw_arr_open(w);
+        for (int j = 0; j < act->ninput; j++)
+            if (required_on_create(&act->input[j])) ob_jw_str(w, act->input[j].name);
+        ob_jw_arr_close(w);
+    }
+    ob_jw_kbool(w, "additionalProperties", false);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+}
+
+/* POST /api/v1/<t>/{id}/<verb>: a state-machine event or an action, with its
+ * own permission and declared body. */
 static void verb_path(oa *o, const ob_table *t, const char *verb, const ob_action *act)
 {
     ob_jsonw *w = &o->w;
@@ -1087,6 +1148,8 @@ static void verb_path(oa *o, const ob_table *t, const char *verb, const ob_actio
     ob_jw_obj_open(w);
     shared_params(w, "id", NULL);
     const char *pverb = act ? act->perm : f->perm;
+    for (int i = 0; !act && i < f->n; i++)
+        if (!strcmp(f->rows[i].event, verb) && f->rows[i].perm) pverb = f->rows[i].perm;
     snprintf(buf, sizeof buf, "%s %s", act ? "action" : "event", verb);
     op_begin(w, "post", op_id(id, sizeof id, t, verb), t->name, buf, true, perm_code(o, t, pverb ? pverb : "edit"));
     ob_sb_reset(&o->tmp);
@@ -1106,10 +1169,7 @@ static void verb_path(oa *o, const ob_table *t, const char *verb, const ob_actio
     if (!o->tmp.len) ob_sb_addf(&o->tmp, "%s %s", act ? "action" : "event", verb);
     ob_jw_kstr(w, "description", o->tmp.buf);
     shared_params(w, "idempotency_key", NULL);
-    if (act)
-        request_body(w, BODY_ANY_OBJECT, false, "read by the action");
-    else
-        request_body(w, op_id(buf, sizeof buf, t, "update"), false, "other writable fields to set with the event");
+    verb_body(o, t, verb, act);
     op_end(w, "200", "the changed record", t->name, (versioned(t) ? H_ETAG : 0) | H_REPLAYED, errs_verb);
     ob_jw_obj_close(w);
 }

@@ -1,6 +1,10 @@
 """Behaviour the engine derives from declarations: an event's own permission,
 the fields an event may take, and columns stamped on create or on entering a
 state. Runs on both engines."""
+import json
+
+import httpx
+
 import helpers as h
 
 API = "/api/v1"
@@ -123,3 +127,22 @@ def test_numbers_are_declared_and_given_back_on_refusal(new_tenant):
     assert tk["ticket_number"] == "TKT-000001"
     h.expect_error(c.post(f"{API}/tickets", json={"customer_id": cust["id"], "title": "t", "description": "d",
                                                   "ticket_number": "TKT-9"}), 400, "readonly_field", "ticket_number")
+
+
+def test_openapi_describes_event_and_action_bodies_as_declared(server):
+    doc = httpx.get(server.url + "/api/openapi.json", timeout=10).json()
+
+    def body(path):
+        op = doc["paths"][path]["post"]
+        return op, op["requestBody"]["content"]["application/json"]["schema"]
+
+    op, s = body("/api/v1/tickets/{id}/resolve")
+    assert set(s["properties"]) == {"resolution_notes"} and s["additionalProperties"] is False
+    op, s = body("/api/v1/tickets/{id}/start")
+    assert s["properties"] == {} and s["additionalProperties"] is False
+    op, s = body("/api/v1/orders/{id}/cancel")
+    assert "orders.cancel" in json.dumps(op)
+    op, s = body("/api/v1/tickets/{id}/assign")
+    assert set(s["properties"]) == {"agent_id"} and s["required"] == []
+    op, s = body("/api/v1/sales_channels/{id}/connect")
+    assert s["required"] == ["credentials"] and s["properties"]["credentials"]["writeOnly"] is True

@@ -28,9 +28,9 @@ static const ob_column channel_cols[] = {
      .doc = "verifies the channel's webhooks; set by the connect action, never shown"},
 };
 static const ob_column channel_connect_input[] = {
-    {"credentials", OB_F_JSON, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 1,
+    {"credentials", OB_F_JSON, .flags = OB_REQUIRED | OB_HAS_MIN | OB_SECRET, .min = 1,
      .doc = "the channel's API credentials, an object; stored, never shown"},
-    {"webhook_secret", OB_F_TEXT, .max = 255, .doc = "the secret inbound webhooks are signed with"},
+    {"webhook_secret", OB_F_TEXT, .max = 255, .flags = OB_SECRET, .doc = "the secret inbound webhooks are signed with"},
 };
 static const ob_action channel_actions[] = {
     {"connect", "connect", ob_channel_connect, "store credentials and mark the channel active",

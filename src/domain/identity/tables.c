@@ -42,7 +42,7 @@ static const ob_column user_cols[] = {
 };
 static const ob_index user_idx[] = {{"user_type,status"}};
 static const ob_column set_password_input[] = {
-    {"password", OB_F_TEXT, .max = 1024, .flags = OB_REQUIRED, .doc = "the new password (the password policy applies)"},
+    {"password", OB_F_TEXT, .max = 1024, .flags = OB_REQUIRED | OB_SECRET, .doc = "the new password (the password policy applies)"},
 };
 static const ob_action user_actions[] = {
     {"lock", "lock", ob_user_lock, "lock the account until unlocked: no sign-in, and its sessions end"},
