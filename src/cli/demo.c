@@ -1,10 +1,12 @@
 /* demo.c - opsbase demo: the tenants and records `make run` starts with,
  * created through the same generic create path the API uses. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/base.h"
 #include "cli/cli.h"
+#include "jobs/jobs.h"
 #include "platform/tenants.h"
 #include "schema/crud.h"
 #include "base/banned.h"
@@ -35,6 +37,94 @@ static int make(ob_ctx *ctx, const char *table, const char *json, char id_out[37
     int rc = ob_crud_create(ctx, ob_registry_find(table), body, &row, err);
     json_decref(body);
     if (rc == 0 && id_out) snprintf(id_out, 37, "%s", ob_row_text(row, "id"));
+    return rc;
+}
+
+/* make() with the body formatted from fmt (ids are plain UUIDs, no escaping). */
+__attribute__((format(printf, 5, 6))) static int mkf(ob_ctx *ctx, const char *table, char id_out[37], ob_err *err,
+                                                     const char *fmt, ...)
+{
+    char body[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof body) return ob_err_set(err, OB_E_INTERNAL, "demo data: body too long");
+    return make(ctx, table, body, id_out, err);
+}
+
+/* One example of each of the other systems, so that every screen and route
+ * has something to show: a sales channel with an order (e-commerce), stock in
+ * a warehouse moved by the ledger and a purchase order (inventory and supply
+ * chain), a flight and a tracked air-cargo shipment (the cargo portal), an
+ * invoice with a gold line and a payment (the shop), and a queued job. */
+static int fill_operations(ob_ctx *ctx, const char *cus1, const char *cus2, ob_err *err)
+{
+    char chan[37], order[37], prod[37], wh[37], inv[37], sup[37], po[37], air[37], flight[37], shp[37], invc[37];
+    int rc = mkf(ctx, "sales_channels", chan, err, "{\"channel_type_code\":\"shopify\",\"name\":\"Northwind online store\"}");
+    if (rc == 0)
+        rc = mkf(ctx, "products", prod, err,
+                 "{\"sku\":\"BOTTLE-750\",\"name\":\"Steel water bottle 750 ml\",\"brand\":\"Acme\"}");
+    if (rc == 0) rc = mkf(ctx, "warehouses", wh, err, "{\"name\":\"Mumbai central\",\"code\":\"BOM1\",\"city\":\"Mumbai\"}");
+    if (rc == 0)
+        rc = mkf(ctx, "inventory", inv, err, "{\"product_id\":\"%s\",\"warehouse_id\":\"%s\",\"reorder_point\":10}",
+                 prod, wh);
+    if (rc == 0)
+        rc = mkf(ctx, "inventory_transactions", NULL, err,
+                 "{\"inventory_id\":\"%s\",\"transaction_type\":\"purchase\",\"quantity\":40,\"notes\":\"opening stock\"}",
+                 inv);
+    if (rc == 0)
+        rc = mkf(ctx, "orders", order, err,
+                 "{\"channel_id\":\"%s\",\"external_order_id\":\"1001\",\"customer_id\":\"%s\","
+                 "\"customer_name\":\"Nadia Rao\",\"shipping_address\":{\"line1\":\"12 Marine Drive\",\"city\":\"Mumbai\"},"
+                 "\"subtotal\":\"898.00\",\"total_amount\":\"898.00\",\"payment_method\":\"prepaid\"}",
+                 chan, cus1);
+    if (rc == 0)
+        rc = mkf(ctx, "order_items", NULL, err,
+                 "{\"order_id\":\"%s\",\"product_id\":\"%s\",\"sku\":\"BOTTLE-750\",\"name\":\"Steel water bottle 750 ml\","
+                 "\"quantity\":2,\"unit_price\":\"449.00\",\"total_amount\":\"898.00\"}",
+                 order, prod);
+    if (rc == 0)
+        rc = mkf(ctx, "inventory_transactions", NULL, err,
+                 "{\"inventory_id\":\"%s\",\"transaction_type\":\"sale\",\"quantity\":-2,"
+                 "\"reference_type\":\"order\",\"reference_id\":\"%s\"}",
+                 inv, order);
+    if (rc == 0) rc = mkf(ctx, "suppliers", sup, err, "{\"name\":\"Pune Metalworks\",\"code\":\"PMW\"}");
+    if (rc == 0) rc = mkf(ctx, "purchase_orders", po, err, "{\"supplier_id\":\"%s\",\"warehouse_id\":\"%s\"}", sup, wh);
+    if (rc == 0)
+        rc = mkf(ctx, "purchase_order_items", NULL, err,
+                 "{\"purchase_order_id\":\"%s\",\"product_id\":\"%s\",\"quantity_ordered\":100,\"unit_price\":\"210.00\"}",
+                 po, prod);
+    if (rc == 0) rc = mkf(ctx, "airlines", air, err, "{\"iata_code\":\"EK\",\"airline_name\":\"Emirates SkyCargo\"}");
+    if (rc == 0)
+        rc = mkf(ctx, "flight_schedules", flight, err,
+                 "{\"airline_id\":\"%s\",\"flight_number\":\"EK9901\",\"origin_airport\":\"BOM\","
+                 "\"destination_airport\":\"DXB\",\"flight_date\":\"2026-12-20\",\"capacity_kg\":20000,\"available_kg\":14500}",
+                 air);
+    if (rc == 0)
+        rc = mkf(ctx, "shipments", shp, err,
+                 "{\"customer_id\":\"%s\",\"shipment_type\":\"air_cargo\",\"awb_number\":\"176-12345675\","
+                 "\"flight_schedule_id\":\"%s\",\"origin_airport\":\"BOM\",\"destination_airport\":\"DXB\","
+                 "\"pieces\":4,\"weight_kg\":\"120.500\",\"commodity_description\":\"Machine parts\"}",
+                 cus2, flight);
+    if (rc == 0)
+        rc = mkf(ctx, "tracking_events", NULL, err,
+                 "{\"shipment_id\":\"%s\",\"event_code\":\"RCS\",\"event_description\":\"Received from shipper\","
+                 "\"event_location\":\"BOM\",\"event_datetime\":\"2026-12-19T08:30:00Z\"}",
+                 shp);
+    if (rc == 0) rc = mkf(ctx, "invoices", invc, err, "{\"customer_id\":\"%s\",\"currency\":\"INR\"}", cus1);
+    if (rc == 0)
+        rc = mkf(ctx, "invoice_items", NULL, err,
+                 "{\"invoice_id\":\"%s\",\"description\":\"22K gold chain\",\"metal_type\":\"gold\","
+                 "\"gross_weight\":\"10.000\",\"net_weight\":\"10.000\",\"rate_per_gram\":\"6400.00\","
+                 "\"making_charges\":\"500.00\",\"unit_price\":\"64500.00\"}",
+                 invc);
+    if (rc == 0)
+        rc = mkf(ctx, "payments", NULL, err,
+                 "{\"customer_id\":\"%s\",\"invoice_id\":\"%s\",\"amount\":\"10000.00\",\"currency\":\"INR\","
+                 "\"payment_method\":\"upi\"}",
+                 cus1, invc);
+    if (rc == 0) rc = ob_job_enqueue(ctx, "ledgers.check", NULL, 0, err);
     return rc;
 }
 
@@ -113,7 +203,9 @@ static int fill(ob_store *s, const char *slug, ob_err *err)
                  tickets[i][0], tickets[i][1], tickets[i][2], tickets[i][3]);
         rc = make(&ctx, "tickets", body, NULL, err);
     }
+    if (rc == 0) rc = fill_operations(&ctx, cus1, cus2, err);
     if (rc == 0) rc = ob_db_commit(c, err);
+    else ob_db_rollback(c);
     ob_db_release(c);
     ob_arena_release(&a);
     return rc;

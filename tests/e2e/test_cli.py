@@ -283,3 +283,22 @@ def test_demo(opsbase_bin, tmp_path):
     c.run("demo", timeout=120)
     lines = [ln for ln in c.run("tenant", "list").stdout.splitlines() if ln.strip()]
     assert lines
+
+
+def test_demo_has_every_system(opsbase_bin, tmp_path, monkeypatch):
+    """make run's demo data: something to show in each of the five systems."""
+    import sqlite3
+    monkeypatch.delenv("OPSBASE_DB", raising=False)  # the demo's own embedded data directory
+    c = h.Cli(opsbase_bin, tmp_path / "demo")
+    c.run("demo", timeout=120)
+    with sqlite3.connect(tmp_path / "demo" / "tenants" / "acme.db") as db:
+        def count(table):
+            return db.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+        for table in ("tickets", "documents", "customers", "orders", "order_items", "sales_channels",
+                      "inventory_transactions", "purchase_orders", "shipments", "tracking_events",
+                      "flight_schedules", "invoices", "invoice_items", "payments", "jobs"):
+            assert count(table) > 0, table
+        # the stock came in and went out through the ledger
+        assert db.execute("SELECT quantity_on_hand FROM inventory").fetchone() == (38,)
+    r = c.run("check-ledgers")
+    assert "0 mismatch(es)" in r.stdout
