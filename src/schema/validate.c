@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "base/base.h"
-#include "schema/rowjson.h"
 #include "schema/sql.h"
 #include "schema/validate.h"
 #include "base/banned.h"
@@ -256,7 +255,7 @@ int ob_validate_body(ob_ctx *ctx, const ob_table *t, json_t *body, ob_row *row, 
             return -1;
         }
         const ob_column *c = t->cols[i];
-        if (ob_col_hidden(ctx, c)) { /* staff-only: as absent as an unknown field */
+        if ((c->flags & OB_STAFF) && ob_ctx_confined(ctx)) { /* staff-only: as absent as an unknown field */
             ob_err_set(err, OB_E_UNKNOWN_FIELD, "unknown field \"%.60s\"", key);
             snprintf(err->field, sizeof err->field, "%s", key);
             return -1;
