@@ -87,8 +87,7 @@ def _error_code(body):
     return json.loads(body)["error"]["code"]
 
 
-@pytest.fixture(scope="module")
-def strict(opsbase_bin, tmp_path_factory):
+def _serve(opsbase_bin, tmp_path_factory, head_timeout_s):
     """An `opsbase serve` with short limits; yields its URL."""
     base = tmp_path_factory.mktemp("strict")
     with socket.socket() as s:
@@ -101,7 +100,7 @@ def strict(opsbase_bin, tmp_path_factory):
             [str(opsbase_bin), "serve", "--data", str(base / "data"), "--listen", f"127.0.0.1:{port}",
              "--timeout", "30", "--max-conns-per-ip", str(PER_IP), "--body-limit", str(BODY_LIMIT)],
             # the head deadline through its environment variable, the rest as flags
-            env={**os.environ, "OPSBASE_HEADER_TIMEOUT": str(HEAD_TIMEOUT_S)},
+            env={**os.environ, "OPSBASE_HEADER_TIMEOUT": str(head_timeout_s)},
             stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 20
@@ -122,6 +121,19 @@ def strict(opsbase_bin, tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def strict(opsbase_bin, tmp_path_factory):
+    """Short limits, a head deadline of HEAD_TIMEOUT_S."""
+    yield from _serve(opsbase_bin, tmp_path_factory, HEAD_TIMEOUT_S)
+
+
+@pytest.fixture(scope="module")
+def capped(opsbase_bin, tmp_path_factory):
+    """The same per-address cap with a long head deadline, so that held
+    connections stay held however slow the machine is (under ASan, say)."""
+    yield from _serve(opsbase_bin, tmp_path_factory, 60)
 
 
 def _wait_slots_free(url, timeout=5.0):
@@ -231,30 +243,30 @@ def test_a_complete_head_within_the_deadline_is_served(strict):
             time.sleep(HEAD_TIMEOUT_S + 0.5)
 
 
-def test_one_address_cannot_take_every_connection(strict):
+def test_one_address_cannot_take_every_connection(capped):
     """Slow connections from one address used every slot the server had
     (the cap was fixed at 256 and not configurable). Past --max-conns-per-ip
     that address is refused at once, while another address is still served."""
-    _wait_slots_free(strict)
+    _wait_slots_free(capped)
     held = []
     try:
         for _ in range(PER_IP):
-            s = _connect(strict)
+            s = _connect(capped)
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")  # a head never finished
             held.append(s)
         time.sleep(0.1)
-        with _connect(strict) as extra:
+        with _connect(capped) as extra:
             extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
             t0 = time.monotonic()
-            assert _read_all(extra, timeout=HEAD_TIMEOUT_S + 3) == b""
-            assert time.monotonic() - t0 < HEAD_TIMEOUT_S * 0.8  # refused, not timed out
+            assert _read_all(extra, timeout=10) == b""
+            assert time.monotonic() - t0 < 5  # refused at once, not after the 60 s deadline
         t0 = time.monotonic()
-        assert _healthy(strict, source=OTHER_ADDRESS)
-        assert time.monotonic() - t0 < 1.0
+        assert _healthy(capped, source=OTHER_ADDRESS)
+        assert time.monotonic() - t0 < 3.0
     finally:
         for s in held:
             s.close()
-    _wait_slots_free(strict)  # the slots come back
+    _wait_slots_free(capped)  # the slots come back
 
 
 @pytest.mark.parametrize("argv", [
