@@ -243,6 +243,9 @@ def test_a_complete_head_within_the_deadline_is_served(strict):
             time.sleep(HEAD_TIMEOUT_S + 0.5)
 
 
+@pytest.mark.skipif("build-san" in os.environ.get("OPSBASE_BIN", ""),
+                    reason="timing of refused connections under ASan's slowdown is not what this checks; "
+                           "it runs in the plain end-to-end stages on both engines")
 def test_one_address_cannot_take_every_connection(capped):
     """Slow connections from one address used every slot the server had
     (the cap was fixed at 256 and not configurable). Past --max-conns-per-ip
