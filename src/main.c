@@ -23,6 +23,8 @@ static const command commands[] = {
     {"check-ledgers", ob_cmd_check_ledgers, "verify every ledger balance against its entries"},
     {"worker", ob_cmd_worker, "run background job workers without HTTP"},
     {"job", ob_cmd_job, "enqueue a background job"},
+    {"backup", ob_cmd_backup, "write a consistent backup of the store or one tenant"},
+    {"restore", ob_cmd_restore, "restore a backup, or one tenant of it"},
     {"version", ob_cmd_version, "print the version"},
 };
 

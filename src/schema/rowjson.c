@@ -160,13 +160,13 @@ static void write_value(ob_jsonw *w, const ob_column *c, const ob_value *v, cons
     }
 }
 
-static void row_json(ob_ctx *ctx, ob_jsonw *w, const ob_row *r)
+static void row_json(ob_ctx *ctx, ob_jsonw *w, const ob_row *r, bool stored)
 {
     const ob_table *t = r->t;
     ob_jw_obj_open(w);
     for (int i = 0; i < t->ncols; i++) {
         const ob_column *c = t->cols[i];
-        if (ob_col_hidden(ctx, c)) continue;
+        if (!stored && ob_col_hidden(ctx, c)) continue;
         ob_value nv = ob_v_null();
         const ob_value *v = r->set[i] ? &r->v[i] : &nv;
         ob_jw_key(w, c->name);
@@ -184,10 +184,15 @@ static void row_json(ob_ctx *ctx, ob_jsonw *w, const ob_row *r)
 
 void ob_row_json(ob_ctx *ctx, ob_jsonw *w, const ob_row *r)
 {
-    row_json(ctx, w, r);
+    row_json(ctx, w, r, false);
 }
 
 void ob_row_json_raw(ob_jsonw *w, const ob_row *r)
 {
-    row_json(NULL, w, r);
+    row_json(NULL, w, r, false);
+}
+
+void ob_row_json_stored(ob_jsonw *w, const ob_row *r)
+{
+    row_json(NULL, w, r, true);
 }

@@ -13,6 +13,8 @@
 void ob_row_json(ob_ctx *ctx, ob_jsonw *w, const ob_row *r);
 /* The same without masking (audit values); secret columns still left out. */
 void ob_row_json_raw(ob_jsonw *w, const ob_row *r);
+/* Every column as stored, secrets included: for backups only. */
+void ob_row_json_stored(ob_jsonw *w, const ob_row *r);
 /* Whether column c is absent for the principal: secret, or staff-only and the
  * principal a customer user. ctx NULL: only secrets. */
 bool ob_col_hidden(const ob_ctx *ctx, const ob_column *c);

@@ -1,0 +1,194 @@
+"""opsbase backup and restore, on the session's engine: a backup taken while the
+server writes holds every write acknowledged before it started, restores into an
+empty store that then serves sign-ins and reads, restores one tenant beside the
+others under a new slug, and refuses damaged, newer or clashing input without
+writing anything."""
+import json
+import os
+import subprocess
+import threading
+import time
+import uuid
+
+import httpx
+import pytest
+
+import helpers as h
+from conftest import _free_port, _stop
+
+
+def fresh_store(tmp_path, database):
+    """(cli args, data dir) of an empty store of the session's engine."""
+    data = tmp_path / "restored"
+    if not database:
+        return ["--data", str(data)], data
+    name = "restored_" + uuid.uuid4().hex[:10]
+    subprocess.run(["psql", database, "-v", "ON_ERROR_STOP=1", "-qc", f"CREATE DATABASE {name}"],
+                   check=True, capture_output=True, timeout=60)
+    return ["--data", str(data), "--db", database.rsplit("/", 1)[0] + "/" + name], data
+
+
+def run(opsbase_bin, *argv, check=True):
+    r = subprocess.run([str(opsbase_bin), *map(str, argv)], capture_output=True, text=True, timeout=120,
+                       stdin=subprocess.DEVNULL)
+    if check:
+        assert r.returncode == 0, f"{argv} exited {r.returncode}: {r.stdout} {r.stderr}"
+    return r
+
+
+def store_args(server):
+    return ["--data", str(server.data), *(("--db", server.db_url) if server.db_url else ())]
+
+
+def new_ticket(client, customer_id, title):
+    r = client.post("/api/v1/tickets", json={"title": title, "description": "backup drill",
+                                             "customer_id": customer_id})
+    assert r.status_code == 201, h.show(r)
+    return r.json()["id"]
+
+
+@pytest.fixture(scope="module")
+def customer(acme_owner):
+    r = acme_owner.post("/api/v1/customers", json={"name": "Backup Drill Ltd", "email": "drill@backup.test"})
+    assert r.status_code == 201, h.show(r)
+    return r.json()["id"]
+
+
+def test_backup_under_writes_restores_every_acknowledged_write(opsbase_bin, server, acme_owner, customer, tmp_path):
+    before = [new_ticket(acme_owner, customer, f"before {i}") for i in range(5)]
+    stop = threading.Event()
+    during = []
+
+    def writer():
+        with h.ApiClient(base_url=server.url, timeout=h.HTTP_TIMEOUT,
+                         headers={"Authorization": f"Bearer {acme_owner.token}"}) as c:
+            i = 0
+            while not stop.is_set():
+                r = c.post("/api/v1/tickets", json={"title": f"during {i}", "description": "x",
+                                                    "customer_id": customer})
+                if r.status_code == 201:
+                    during.append(r.json()["id"])
+                i += 1
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        time.sleep(0.3)
+        out = tmp_path / "backup"
+        r = run(opsbase_bin, "backup", "--out", out, *store_args(server))
+        assert "part(s)" in r.stdout
+        time.sleep(0.2)
+    finally:
+        stop.set()
+        t.join()
+    assert during, "the writer wrote nothing while the backup ran"
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["format"] == "opsbase-backup" and manifest["scope"] == "all"
+    assert manifest["engine"] == ("postgres" if server.db_url else "sqlite")
+    kinds = sorted((p["kind"], p.get("tenant")) for p in manifest["parts"])
+    assert ("control", None) in kinds and ("tenant", "acme") in kinds and ("tenant", "globex") in kinds
+    for p in manifest["parts"]:
+        f = out / p["file"]
+        assert f.stat().st_size == p["bytes"] and oct(f.stat().st_mode & 0o777) == "0o600"
+        assert f.read_bytes()[:4] == b"\x28\xb5\x2f\xfd", "parts are zstd frames"
+
+    args, data = fresh_store(tmp_path, server.db_url)
+    r = run(opsbase_bin, "restore", "--from", out, *args)
+    assert "restore:" in r.stdout
+    run(opsbase_bin, "check-ledgers", *args)
+    listed = run(opsbase_bin, "tenant", "list", *args).stdout
+    assert "acme" in listed and "globex" in listed
+
+    # the restored store serves: the owner signs in with the password of the
+    # original (hashes restored), and every ticket acknowledged before the backup is there
+    port = _free_port()
+    proc = subprocess.Popen([str(opsbase_bin), "serve", *args, "--listen", f"127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the restored store did not start"
+            time.sleep(0.05)
+        r = h.login_raw(url, "acme", "owner@acme.test", h.OWNER_PASSWORD)
+        assert r.status_code == 200, h.show(r)
+        auth = {"Authorization": f"Bearer {r.json()['token']}"}
+        for tid in before:
+            got = httpx.get(f"{url}/api/v1/tickets/{tid}", headers=auth, timeout=10)
+            assert got.status_code == 200, h.show(got)
+            orig = acme_owner.get(f"/api/v1/tickets/{tid}").json()
+            assert got.json() == orig, "a restored row equals the original, version and stamps included"
+        # the restored tenant keeps numbering after the last restored ticket
+        r = httpx.post(f"{url}/api/v1/tickets", headers=auth, timeout=10,
+                       json={"title": "after restore", "description": "x", "customer_id": customer})
+        assert r.status_code == 201, h.show(r)
+    finally:
+        _stop(proc)
+
+
+def test_one_tenant_restores_beside_the_others_under_a_new_slug(opsbase_bin, server, acme_owner, customer,
+                                                                login, tmp_path):
+    tid = new_ticket(acme_owner, customer, "copy me")
+    out = tmp_path / "one"
+    run(opsbase_bin, "backup", "--out", out, "--tenant", "acme", *store_args(server))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scope"] == "tenant" and [p["tenant"] for p in manifest["parts"]] == ["acme"]
+
+    slug = "acme-copy-" + uuid.uuid4().hex[:6]
+    run(opsbase_bin, "restore", "--from", out, "--tenant", "acme", "--as", slug, *store_args(server))
+    copy = login(slug, "owner@acme.test", h.OWNER_PASSWORD)
+    assert copy.get(f"/api/v1/tickets/{tid}").json()["title"] == "copy me"
+    # the copy is a tenant of its own: a change there leaves the original as it was
+    r = copy.post(f"/api/v1/tickets/{tid}/start")
+    assert r.status_code == 200, h.show(r)
+    assert acme_owner.get(f"/api/v1/tickets/{tid}").json()["status"] == "open"
+
+    # the same slug again, or the original's, is refused and writes nothing
+    for target in (slug, "acme"):
+        argv = ["restore", "--from", out, "--tenant", "acme", *(("--as", target) if target != "acme" else ())]
+        r = run(opsbase_bin, *argv, *store_args(server), check=False)
+        assert r.returncode == 1 and "exists already" in r.stderr, r.stderr
+    r = run(opsbase_bin, "restore", "--from", out, "--tenant", "nobody", *store_args(server), check=False)
+    assert r.returncode == 1 and "no tenant" in r.stderr
+
+
+def test_damaged_or_newer_backups_are_refused_and_write_nothing(opsbase_bin, server, acme_owner, customer,
+                                                                tmp_path):
+    out = tmp_path / "b"
+    run(opsbase_bin, "backup", "--out", out, "--tenant", "acme", *store_args(server))
+    part = out / "tenants" / "acme.ndjson.zst"
+    good = part.read_bytes()
+
+    damaged = bytearray(good)
+    damaged[len(damaged) // 2] ^= 0xFF
+    part.write_bytes(bytes(damaged))
+    r = run(opsbase_bin, "restore", "--from", out, "--tenant", "acme", "--as", "acme-damaged",
+            *store_args(server), check=False)
+    assert r.returncode == 1 and "checksum" in r.stderr, r.stderr
+    part.write_bytes(good)
+
+    m = json.loads((out / "manifest.json").read_text())
+    m["schema_version"] = 9999
+    (out / "manifest.json").write_text(json.dumps(m))
+    r = run(opsbase_bin, "restore", "--from", out, "--tenant", "acme", "--as", "acme-newer",
+            *store_args(server), check=False)
+    assert r.returncode == 1 and "newer than this binary" in r.stderr, r.stderr
+
+    listed = run(opsbase_bin, "tenant", "list", *store_args(server)).stdout
+    assert "acme-damaged" not in listed and "acme-newer" not in listed
+
+    # a whole backup goes only into an empty store; a backup directory is written once
+    whole = tmp_path / "whole"
+    run(opsbase_bin, "backup", "--out", whole, *store_args(server))
+    r = run(opsbase_bin, "restore", "--from", whole, *store_args(server), check=False)
+    assert r.returncode == 1 and "empty store" in r.stderr, r.stderr
+    r = run(opsbase_bin, "backup", "--out", whole, *store_args(server), check=False)
+    assert r.returncode == 1 and "holds a backup already" in r.stderr
+    r = run(opsbase_bin, "backup", *store_args(server), check=False)
+    assert r.returncode == 2
