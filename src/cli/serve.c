@@ -8,6 +8,7 @@
 #include "auth/throttle.h"
 #include "base/base.h"
 #include "cli/cli.h"
+#include "ops/schedule.h"
 #include "http/http.h"
 #include "jobs/jobs.h"
 #include "platform/tenants.h"
@@ -35,6 +36,10 @@ static const ob_opt opts[] = {
     {"--login-window", "OPSBASE_LOGIN_WINDOW", "900", false, "seconds over which failed sign-ins are counted"},
     {"--login-delay", "OPSBASE_LOGIN_DELAY", "60", false, "seconds of the first sign-in block (doubles each time)"},
     {"--login-max-delay", "OPSBASE_LOGIN_MAX_DELAY", "3600", false, "seconds of the longest sign-in block"},
+    {"--backup-dir", "OPSBASE_BACKUP_DIR", NULL, false, "take backups into this directory (one sub-directory each)"},
+    {"--backup-every", "OPSBASE_BACKUP_EVERY", "15m", false, "interval between backups: N followed by s, m or h"},
+    {"--backup-keep", "OPSBASE_BACKUP_KEEP", "0", false, "newest backups to keep (0: any number)"},
+    {"--backup-keep-days", "OPSBASE_BACKUP_KEEP_DAYS", "30", false, "remove backups older than this (0: never)"},
     {"--db-memory", "OPSBASE_DB_MEMORY", "256", false,
      "MiB that open database connections may hold (embedded database; about 1 MiB each)"},
 };
@@ -45,6 +50,22 @@ static const ob_cmd_spec spec = {"opsbase serve [--data DIR] [--listen HOST:PORT
 static int number(const char *s, int64_t lo, int64_t hi, int64_t *out)
 {
     return ob_parse_i64(s, out) == 0 && *out >= lo && *out <= hi ? 0 : -1;
+}
+
+/* "90s", "15m", "2h" (a bare number is seconds) into seconds. */
+static int duration(const char *s, int64_t *out)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 15) return -1;
+    char num[16];
+    memcpy(num, s, n + 1);
+    int64_t mult = 1;
+    char last = num[n - 1];
+    if (last == 's' || last == 'm' || last == 'h') {
+        mult = last == 's' ? 1 : last == 'm' ? 60 : 3600;
+        num[n - 1] = '\0';
+    }
+    return number(num, 1, 86400 * 7 / mult, out) == 0 ? (*out *= mult, 0) : -1;
 }
 
 /* Refuse to run when the engine does not honour the configured durability. */
@@ -90,6 +111,13 @@ int ob_cmd_serve(int argc, char **argv)
         return ob_cli_usage_error(&spec, "--listen must be HOST:PORT, e.g. 127.0.0.1:8080");
     if (strcmp(sync, "full") && strcmp(sync, "normal") && strcmp(sync, "off"))
         return ob_cli_usage_error(&spec, "--synchronous must be full, normal or off");
+    ob_backup_sched_opts bso = {.dir = ob_cli_get(&spec, &a, "--backup-dir"), .version = OB_VERSION};
+    if (duration(ob_cli_get(&spec, &a, "--backup-every"), &bso.every_s) != 0)
+        return ob_cli_usage_error(&spec, "--backup-every must be like 30s, 15m or 1h (at most a week)");
+    if (number(ob_cli_get(&spec, &a, "--backup-keep"), 0, 1000000, &bso.keep) != 0)
+        return ob_cli_usage_error(&spec, "--backup-keep must be 0 to 1000000");
+    if (number(ob_cli_get(&spec, &a, "--backup-keep-days"), 0, 36500, &bso.keep_days) != 0)
+        return ob_cli_usage_error(&spec, "--backup-keep-days must be 0 to 36500");
     ob_jobs_opts jo;
     if ((rc = ob_cli_job_opts(&spec, &a, &jo)) != 0) return rc;
     ob_throttle_cfg tc;
@@ -148,6 +176,14 @@ int ob_cmd_serve(int argc, char **argv)
         ob_store_close(store);
         return ob_cli_fail(&err);
     }
+    ob_backup_sched *backups = NULL;
+    if (bso.dir && ob_backup_sched_start(&backups, store, &bso, &err) != 0) {
+        ob_jobs_stop(jobs);
+        ob_http_stop(http);
+        ob_app_release(&app);
+        ob_store_close(store);
+        return ob_cli_fail(&err);
+    }
     char url[128], count[16];
     snprintf(url, sizeof url, "http://%s", ho.listen);
     snprintf(count, sizeof count, "%d", ntenants);
@@ -157,6 +193,7 @@ int ob_cmd_serve(int argc, char **argv)
     ob_log(OB_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     ob_http_stop(http);
     ob_jobs_stop(jobs); /* after HTTP: no new request enqueues; running jobs finish */
+    ob_backup_sched_stop(backups);
     ob_app_release(&app);
     ob_store_close(store);
     return 0;

@@ -1,0 +1,23 @@
+/* schedule.h - periodic backups inside `opsbase serve`. */
+#ifndef OB_OPS_SCHEDULE_H
+#define OB_OPS_SCHEDULE_H
+
+#include <stdint.h>
+
+#include "db/db.h"
+
+typedef struct ob_backup_sched_opts {
+    const char *dir;      /* each backup in DIR/<YYYYMMDDTHHMMSSZ>/ */
+    int64_t every_s;      /* the first at start-up, then one per interval */
+    int64_t keep;         /* newest backups kept (0: any number) */
+    int64_t keep_days;    /* none older than this (0: any age) */
+    const char *version;
+} ob_backup_sched_opts;
+
+typedef struct ob_backup_sched ob_backup_sched;
+
+int ob_backup_sched_start(ob_backup_sched **out, ob_store *s, const ob_backup_sched_opts *o, ob_err *err);
+/* Waits for a backup in progress to finish. NULL is a no-op. */
+void ob_backup_sched_stop(ob_backup_sched *b);
+
+#endif
