@@ -96,6 +96,13 @@ def render(schema):
                                   f"{m['balance']} {'+' if m['sign'] > 0 else '-'}= {lg['amount']}" for m in lg["moves"])
                 lines += ["", f"Ledger: each entry moves the `{lg['parent']}` row's balances ({moves}) within the "
                               f"bounds {', '.join(lg['bounds'])}; otherwise 409 {lg['refusal']}."]
+            if t.get("retention"):
+                rt = t["retention"]
+                lines += ["", f"Retention: rows older than {rt['days']} days by `{rt['age_column']}`"
+                              + (f" where {rt['when']}" if rt.get("when") else "")
+                              + " are archived and removed (`opsbase archive run`)"
+                              + (f"; legal holds per customer through `{rt['customer_column']}`" if rt.get("customer_column") else "")
+                              + (f" ({rt['source']})" if rt.get("source") else "") + "."]
             if t.get("state_machine"):
                 sm = t["state_machine"]
                 lines += ["", f"State machine on `{sm['column']}`: " + "; ".join(

@@ -4,7 +4,10 @@
 
 #include "base/arena.h"
 #include "db/db.h"
+#include <jansson.h>
+
 #include "schema/registry.h"
+#include "schema/row.h"
 
 #define OB_BACKUP_FORMAT "opsbase-backup"
 #define OB_BACKUP_FORMAT_VERSION 1
@@ -15,5 +18,9 @@ int ob_ops_tenant_col(const ob_table *t);
 
 /* The id of the tenant named slug (not deleted), from the control database. */
 int ob_ops_tenant_id(ob_conn *c, ob_arena *a, const char *slug, const char **id, ob_err *err);
+
+/* A stored row (a backup or archive line's "r") as a row of t; OB_E_VALIDATION
+ * when a value does not hold its column's type or the id is missing. */
+int ob_ops_row_from_json(ob_arena *a, const ob_table *t, json_t *obj, ob_row **out, ob_err *err);
 
 #endif

@@ -109,27 +109,36 @@ static void rename_tenant_row(loader *l, const ob_table *t, ob_row *r)
     r->v[tcol] = ob_v_text(l->new_id);
 }
 
-static int load_row(loader *l, const ob_table *t, json_t *obj, ob_err *err)
+int ob_ops_row_from_json(ob_arena *a, const ob_table *t, json_t *obj, ob_row **out, ob_err *err)
 {
-    ob_row *r = ob_row_new(l->a, t);
-    int rank = -2;
+    ob_row *r = ob_row_new(a, t);
     for (int i = 0; i < t->ncols; i++) {
         const ob_column *c = t->cols[i];
         json_t *j = json_object_get(obj, c->name);
         if (!j || json_is_null(j) || c->gen) continue; /* generated columns are computed again */
-        if (value_of(l->a, t, c, j, &r->v[i], err) != 0) return -1;
+        if (value_of(a, t, c, j, &r->v[i], err) != 0) return -1;
         r->set[i] = true;
-        if (c->type != OB_F_REF || (c->flags & OB_REQUIRED)) continue;
-        if (rank == -2) rank = table_rank(t);
+    }
+    if (!r->set[t->id_col] || r->v[t->id_col].t != OB_V_TEXT) return bad_row(err, t, "id");
+    *out = r;
+    return 0;
+}
+
+static int load_row(loader *l, const ob_table *t, json_t *obj, ob_err *err)
+{
+    ob_row *r;
+    if (ob_ops_row_from_json(l->a, t, obj, &r, err) != 0) return -1;
+    int rank = table_rank(t);
+    for (int i = 0; i < t->ncols; i++) {
+        const ob_column *c = t->cols[i];
+        if (!r->set[i] || c->type != OB_F_REF || (c->flags & OB_REQUIRED)) continue;
         if (table_rank(ob_registry_find(c->ref)) < rank) continue;
         later *f = ob_arena_alloc(l->a, sizeof *f);
-        *f = (later){t, NULL, i, r->v[i].s, l->fix};
+        *f = (later){t, r->v[t->id_col].s, i, r->v[i].s, l->fix};
         l->fix = f;
         r->set[i] = false;
     }
-    if (!r->set[t->id_col]) return bad_row(err, t, "id");
     rename_tenant_row(l, t, r);
-    for (later *f = l->fix; f && f->t == t && !f->id; f = f->next) f->id = r->v[t->id_col].s;
     l->rows++;
     return ob_sql_insert(&l->ctx, r, err);
 }

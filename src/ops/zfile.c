@@ -75,7 +75,7 @@ static int pump(ob_zwriter *w, ZSTD_EndDirective mode, ob_err *err)
             crypto_hash_sha256_update(&w->sha, (const unsigned char *)w->out, o.pos);
             w->bytes += (int64_t)o.pos;
         }
-        bool done = mode == ZSTD_e_end ? left == 0 : in.pos == in.size;
+        bool done = mode == ZSTD_e_continue ? in.pos == in.size : left == 0;
         if (done) break;
     }
     ob_sb_reset(&w->in);
@@ -87,6 +87,13 @@ int ob_zw_line(ob_zwriter *w, const char *s, size_t n, ob_err *err)
     ob_sb_add(&w->in, s, n);
     ob_sb_addc(&w->in, '\n');
     return w->in.len >= (1u << 17) ? pump(w, ZSTD_e_continue, err) : 0;
+}
+
+int ob_zw_sync(ob_zwriter *w, ob_err *err)
+{
+    if (pump(w, ZSTD_e_flush, err) != 0) return -1;
+    if (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0) return io_fail(err, "cannot sync", w->path);
+    return 0;
 }
 
 static void zw_free(ob_zwriter *w)

@@ -15,6 +15,8 @@ typedef struct ob_zwriter ob_zwriter;
 int ob_zw_open(ob_zwriter **out, const char *path, ob_err *err);
 /* Append one line (a newline is added). */
 int ob_zw_line(ob_zwriter *w, const char *s, size_t n, ob_err *err);
+/* Make everything written so far durable (a zstd flush, then fsync). */
+int ob_zw_sync(ob_zwriter *w, ob_err *err);
 /* Finish the frame, fsync and close; the hex SHA-256 and size of the file. */
 int ob_zw_close(ob_zwriter *w, char sha256_hex[65], int64_t *bytes, ob_err *err);
 /* Close without finishing (after an error) and remove the file. */

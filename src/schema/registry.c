@@ -217,6 +217,21 @@ static void check_ledger(const ob_resource *r)
     }
 }
 
+static void check_retention(const ob_table *t)
+{
+    const ob_retention *rt = t->res->retention;
+    if (rt->days < 1) die(t->name, NULL, "retention of less than a day");
+    int age = rt->age_col ? ob_table_col(t, rt->age_col) : t->created_col;
+    if (age < 0 || t->cols[age]->type != OB_F_TIMESTAMP) die(t->name, rt->age_col, "retention age: a timestamp column");
+    if (rt->customer_col) {
+        int c = ob_table_col(t, rt->customer_col);
+        if (c < 0 || t->cols[c]->type != OB_F_REF || strcmp(t->cols[c]->ref, "customers") != 0)
+            die(t->name, rt->customer_col, "retention customer: a reference to customers");
+    }
+    if (t->res->scope != OB_SCOPE_TENANT) die(t->name, NULL, "retention on a control table");
+    if (t->res->ledger) die(t->name, NULL, "retention on a ledger: its balance is the sum of all its entries");
+}
+
 static void build(void)
 {
     if (!declared) {
@@ -275,6 +290,8 @@ static void build(void)
             if (r->indexes[j].since > schema_version) schema_version = r->indexes[j].since;
     }
     if (schema_version < 1) schema_version = 1;
+    for (int i = 0; i < NRES; i++)
+        if (tables[i].res->retention) check_retention(&tables[i]);
     for (int i = 0; i < NRES; i++)
         for (int j = 0; j < tables[i].res->nchecks; j++) {
             const ob_check *ck = &tables[i].res->checks[j];

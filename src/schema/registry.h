@@ -211,6 +211,22 @@ typedef struct ob_ledger {
 
 typedef enum ob_scope { OB_SCOPE_TENANT, OB_SCOPE_CONTROL } ob_scope;
 
+/* Retention: rows older than `days` (by `age_col`, default created_at) and,
+ * when `when` is set, only those meeting it (registry SQL over the table's own
+ * columns, e.g. "status IN ('closed','cancelled')") are moved to the tenant's
+ * archive and deleted by `opsbase archive run`. A tenant may override the days
+ * (tenants.settings.retention.<table>), and legal holds stop it for the
+ * tenant, a customer (`customer_col`) or a record. Soft-deleted rows of any
+ * table go after OB_RETENTION_DELETED_DAYS. Checked at start-up. */
+typedef struct ob_retention {
+    int days;
+    const char *age_col;
+    const char *when;
+    const char *customer_col;
+    const char *source;  /* the seed's policy, for docs */
+} ob_retention;
+#define OB_RETENTION_DELETED_DAYS 30
+
 /* A row rule for customer users: only rows whose column equals the value
  * ("false", "true", an enum value, an integer) exist for them, on every path
  * that reads through the customer scope (list, get, search, cursors,
@@ -254,6 +270,7 @@ typedef struct ob_resource {
     int ncustomer_rows;
     const ob_fsm *fsm;
     const ob_ledger *ledger;     /* this table's rows are entries of a bounded ledger */
+    const ob_retention *retention; /* archived and removed when old (ops/archive.c) */
     const ob_hooks *hooks;
     const ob_action *actions;
     int nactions;

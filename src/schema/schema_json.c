@@ -176,6 +176,17 @@ void ob_schema_json(ob_sb *out)
             ob_jw_kstr(&w, "refusal", ob_err_code_str(l->refusal));
             ob_jw_obj_close(&w);
         }
+        if (r->retention) {
+            const ob_retention *rt = r->retention;
+            ob_jw_key(&w, "retention");
+            ob_jw_obj_open(&w);
+            ob_jw_ki64(&w, "days", rt->days);
+            ob_jw_kstr(&w, "age_column", rt->age_col ? rt->age_col : "created_at");
+            if (rt->when) ob_jw_kstr(&w, "when", rt->when);
+            if (rt->customer_col) ob_jw_kstr(&w, "customer_column", rt->customer_col);
+            if (rt->source) ob_jw_kstr(&w, "source", rt->source);
+            ob_jw_obj_close(&w);
+        }
         if (r->ncustomer_rows) {
             ob_jw_key(&w, "customer_rows");
             ob_jw_arr_open(&w);

@@ -54,6 +54,7 @@ const ob_resource ob_res_analytics_events = {
     .table = "analytics_events", .doc = "raw analytics events (page views, actions); append-only",
     OB_COLS(event_cols), OB_INDEXES(event_idx), .perm = "analytics", .flags = OB_RES_APPEND_ONLY,
     .customer_scope = "customer_id", .hooks = &ob_analytics_event_hooks, .default_sort = "-event_timestamp",
+    .retention = &(const ob_retention){.days = 1095, .customer_col = "customer_id", .source = "3 years (000); 004's 6 months is a tenant override"},
 };
 
 static const ob_column metric_cols[] = {

@@ -142,6 +142,7 @@ const ob_resource ob_res_payments = {
     .table = "payments", .doc = "money received from customers (000, 003)",
     OB_COLS(payment_cols), OB_INDEXES(payment_idx), .perm = "payments", .customer_scope = "customer_id",
     .default_sort = "-created_at",
+    .retention = &(const ob_retention){.days = 2555, .customer_col = "customer_id", .source = "7 years (000)"},
 };
 
 static const ob_column payment_txn_cols[] = {

@@ -150,4 +150,5 @@ const ob_resource ob_res_tracking_events = {
     OB_COLS(tracking_event_cols), OB_INDEXES(tracking_event_idx), .perm = "shipments",
     .perm_view = "shipments.track", .flags = OB_RES_APPEND_ONLY, .customer_scope = "shipment_id.customer_id",
     .hooks = &ob_tracking_event_hooks, .default_sort = "event_datetime",
+    .retention = &(const ob_retention){.days = 730, .source = "2 years (000 tracking_events; 1 year for 004 shipment_tracking)"},
 };

@@ -84,6 +84,7 @@ const ob_resource ob_res_tickets = {
     .table = "tickets", .doc = "support tickets raised by or for customers",
     OB_COLS(ticket_cols), OB_INDEXES(ticket_idx), .perm = "tickets", .customer_scope = "customer_id",
     .fsm = &ob_ticket_fsm, .hooks = &ob_ticket_hooks, OB_ACTIONS(ticket_actions), .default_sort = "-created_at",
+    .retention = &(const ob_retention){.days = 365, .age_col = "updated_at", .when = "\"status\" IN ('closed', 'cancelled')", .customer_col = "customer_id", .source = "closed tickets archived after 1 year (002)"},
 };
 
 static const ob_column message_cols[] = {
@@ -104,6 +105,7 @@ const ob_resource ob_res_ticket_messages = {
     .table = "ticket_messages", .doc = "conversation on a ticket: replies, internal notes, auto-responses",
     OB_COLS(message_cols), OB_INDEXES(message_idx), .perm = "tickets",
     .customer_scope = "ticket_id.customer_id", OB_CUSTOMER_ROWS(message_customer_rows), .hooks = &ob_message_hooks, .default_sort = "created_at",
+    .retention = &(const ob_retention){.days = 730, .source = "messages 2 years (002)"},
 };
 
 static const ob_column document_cols[] = {
