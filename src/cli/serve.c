@@ -40,6 +40,9 @@ static const ob_opt opts[] = {
     {"--backup-every", "OPSBASE_BACKUP_EVERY", "15m", false, "interval between backups: N followed by s, m or h"},
     {"--backup-keep", "OPSBASE_BACKUP_KEEP", "0", false, "newest backups to keep (0: any number)"},
     {"--backup-keep-days", "OPSBASE_BACKUP_KEEP_DAYS", "30", false, "remove backups older than this (0: never)"},
+    {"--archive-every", "OPSBASE_ARCHIVE_EVERY", "off", false,
+     "run retention (archive rows past their table's retention) this often, e.g. 24h; off: never"},
+    {"--archive-dir", "OPSBASE_ARCHIVE_DIR", NULL, false, "archive root (default: DATA/archive)"},
     {"--db-memory", "OPSBASE_DB_MEMORY", "256", false,
      "MiB that open database connections may hold (embedded database; about 1 MiB each)"},
 };
@@ -118,6 +121,14 @@ int ob_cmd_serve(int argc, char **argv)
         return ob_cli_usage_error(&spec, "--backup-keep must be 0 to 1000000");
     if (number(ob_cli_get(&spec, &a, "--backup-keep-days"), 0, 36500, &bso.keep_days) != 0)
         return ob_cli_usage_error(&spec, "--backup-keep-days must be 0 to 36500");
+    const char *aevery = ob_cli_get(&spec, &a, "--archive-every");
+    if (strcmp(aevery, "off") != 0 && duration(aevery, &bso.archive_every_s) != 0)
+        return ob_cli_usage_error(&spec, "--archive-every must be off or like 12h, 24h");
+    char archive_dir[1024];
+    const char *adir = ob_cli_get(&spec, &a, "--archive-dir");
+    snprintf(archive_dir, sizeof archive_dir, "%s%s", adir ? adir : ob_cli_get(&spec, &a, "--data"),
+             adir ? "" : "/archive");
+    bso.archive_dir = archive_dir;
     ob_jobs_opts jo;
     if ((rc = ob_cli_job_opts(&spec, &a, &jo)) != 0) return rc;
     ob_throttle_cfg tc;
@@ -177,7 +188,7 @@ int ob_cmd_serve(int argc, char **argv)
         return ob_cli_fail(&err);
     }
     ob_backup_sched *backups = NULL;
-    if (bso.dir && ob_backup_sched_start(&backups, store, &bso, &err) != 0) {
+    if ((bso.dir || bso.archive_every_s) && ob_backup_sched_start(&backups, store, &bso, &err) != 0) {
         ob_jobs_stop(jobs);
         ob_http_stop(http);
         ob_app_release(&app);

@@ -4,6 +4,7 @@
  * reads through snapshots, so requests go on while it runs. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "base/base.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "ops/archive.h"
 #include "ops/backup.h"
 #include "ops/schedule.h"
 #include "base/banned.h"
@@ -136,19 +138,46 @@ static void run_once(ob_backup_sched *b)
     prune(&b->o, now);
 }
 
+static void archive_once(ob_backup_sched *b)
+{
+    ob_archive_opts ao = {.dir = b->o.archive_dir, .now_ms = ob_now_ms()};
+    ob_archive_report rep;
+    ob_err err;
+    ob_err_clear(&err);
+    if (ob_archive_run(b->store, &ao, &rep, &err) != 0) {
+        ob_log(OB_LOG_ERROR, "archive_failed", "dir", b->o.archive_dir, "error", err.message, NULL);
+        return;
+    }
+    char rows[24], held[16];
+    snprintf(rows, sizeof rows, "%lld", (long long)rep.rows);
+    snprintf(held, sizeof held, "%d", rep.held_tenants);
+    ob_log(OB_LOG_INFO, "archive_run", "rows", rows, "tenants_on_hold", held, NULL);
+}
+
 static void *loop(void *arg)
 {
     ob_backup_sched *b = arg;
+    int64_t next_backup = b->o.dir ? ob_now_ms() : INT64_MAX;
+    int64_t next_archive = b->o.archive_every_s ? ob_now_ms() + b->o.archive_every_s * 1000 : INT64_MAX;
     pthread_mutex_lock(&b->mu);
     while (!b->stop) {
-        pthread_mutex_unlock(&b->mu);
-        run_once(b);
-        pthread_mutex_lock(&b->mu);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += b->o.every_s;
-        while (!b->stop && pthread_cond_timedwait(&b->cv, &b->mu, &until) != ETIMEDOUT) {
+        int64_t now = ob_now_ms();
+        if (now >= next_backup || now >= next_archive) {
+            pthread_mutex_unlock(&b->mu);
+            if (now >= next_backup) {
+                run_once(b);
+                next_backup = now + b->o.every_s * 1000;
+            }
+            if (now >= next_archive) {
+                archive_once(b);
+                next_archive = now + b->o.archive_every_s * 1000;
+            }
+            pthread_mutex_lock(&b->mu);
+            continue;
         }
+        int64_t wake = next_backup < next_archive ? next_backup : next_archive;
+        struct timespec until = {.tv_sec = (time_t)(wake / 1000), .tv_nsec = (long)(wake % 1000) * 1000000};
+        pthread_cond_timedwait(&b->cv, &b->mu, &until);
     }
     pthread_mutex_unlock(&b->mu);
     return NULL;
@@ -156,7 +185,7 @@ static void *loop(void *arg)
 
 int ob_backup_sched_start(ob_backup_sched **out, ob_store *s, const ob_backup_sched_opts *o, ob_err *err)
 {
-    if (mkdir(o->dir, 0700) != 0 && errno != EEXIST)
+    if (o->dir && mkdir(o->dir, 0700) != 0 && errno != EEXIST)
         return ob_err_set(err, OB_E_STORAGE, "cannot create %.200s: %s", o->dir, strerror(errno));
     ob_backup_sched *b = calloc(1, sizeof *b);
     if (!b) return ob_err_set(err, OB_E_INTERNAL, "out of memory");

@@ -1,4 +1,4 @@
-/* schedule.h - periodic backups inside `opsbase serve`. */
+/* schedule.h - periodic backups and retention runs inside `opsbase serve`. */
 #ifndef OB_OPS_SCHEDULE_H
 #define OB_OPS_SCHEDULE_H
 
@@ -7,8 +7,10 @@
 #include "db/db.h"
 
 typedef struct ob_backup_sched_opts {
-    const char *dir;      /* each backup in DIR/<YYYYMMDDTHHMMSSZ>/ */
+    const char *dir;      /* each backup in DIR/<YYYYMMDDTHHMMSSZ>/; NULL: no backups */
     int64_t every_s;      /* the first at start-up, then one per interval */
+    const char *archive_dir;   /* retention runs (ops/archive.h) into this root */
+    int64_t archive_every_s;   /* 0: no retention runs; else the first after one interval */
     int64_t keep;         /* newest backups kept (0: any number) */
     int64_t keep_days;    /* none older than this (0: any age) */
     const char *version;

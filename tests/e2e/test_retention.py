@@ -7,11 +7,13 @@ import datetime as dt
 import json
 import sqlite3
 import subprocess
+import time
 import uuid
 
 import pytest
 
 import helpers as h
+from conftest import _free_port as h_free_port, _stop as h_stop
 
 
 def later(days):
@@ -156,3 +158,25 @@ def test_retention_is_declared_in_the_schema(opsbase_bin):
     assert tables["tickets"]["retention"]["when"]
     assert tables["audit_logs"]["retention"]["days"] == 2555
     assert "retention" not in tables["inventory_transactions"], "ledger entries are never archived"
+
+
+def test_serve_runs_retention_on_its_interval(opsbase_bin, database, tmp_path):
+    """--archive-every: the server runs retention itself and logs each run."""
+    data = tmp_path / "data"
+    args = ["--data", str(data), *(("--db", database) if database else ())]
+    subprocess.run([str(opsbase_bin), "migrate", *args], check=True, capture_output=True, timeout=120)
+    port = h_free_port()
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([str(opsbase_bin), "serve", *args, "--listen", f"127.0.0.1:{port}",
+                                 "--archive-every", "1s"], stdout=subprocess.DEVNULL, stderr=err,
+                                start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while b'"msg":"archive_run"' not in log.read_bytes():
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.1)
+    finally:
+        h_stop(proc)
+    bad = subprocess.run([str(opsbase_bin), "serve", *args, "--archive-every", "soon"], capture_output=True, timeout=30)
+    assert bad.returncode == 2
