@@ -1,0 +1,39 @@
+/* metrics.h - the process's request metrics in Prometheus text format.
+ *
+ * Requests are counted by method, route template and status class, with a
+ * latency histogram per method and route; the route template (never a raw
+ * path) and a bounded table keep the number of series bounded whatever
+ * clients send: past OB_METRICS_MAX_SERIES, new series count under the
+ * route "other". Per tenant only the busiest OB_METRICS_TOP_TENANTS are shown.
+ * Recording is a mutex and a few additions; rendering copies under the lock. */
+#ifndef OB_METRICS_H
+#define OB_METRICS_H
+
+#include <stdint.h>
+
+#include "base/strbuf.h"
+
+#define OB_METRICS_MAX_SERIES 2048
+#define OB_METRICS_MAX_TENANTS 4096
+#define OB_METRICS_TOP_TENANTS 10
+
+/* One answered request. route: its template ("/api/v1/tickets/{id}"), or
+ * NULL when no route matched; tenant may be NULL. */
+void ob_metrics_request(const char *method, const char *route, int status, const char *tenant, int64_t dur_us);
+/* Requests being answered now (+1 when one starts, -1 when it ends). */
+void ob_metrics_inflight(int delta);
+
+/* Figures the caller gathers at scrape time. */
+typedef struct ob_metrics_gauges {
+    int64_t tenants;        /* tenants in the control database, -1 unknown */
+    int64_t db_conns_open;  /* database connections held open, -1 unknown */
+    const char *engine;     /* "sqlite" or "postgres" */
+} ob_metrics_gauges;
+
+/* Append the exposition (text format 0.0.4) to out. */
+void ob_metrics_render(ob_sb *out, const ob_metrics_gauges *g);
+
+/* Forget everything (tests). */
+void ob_metrics_reset(void);
+
+#endif
