@@ -25,6 +25,7 @@ static const command commands[] = {
     {"job", ob_cmd_job, "enqueue a background job"},
     {"backup", ob_cmd_backup, "write a consistent backup of the store or one tenant"},
     {"restore", ob_cmd_restore, "restore a backup, or one tenant of it"},
+    {"audit", ob_cmd_audit, "verify the audit trail's hash chain"},
     {"archive", ob_cmd_archive, "archive rows past their retention, or put an archive back"},
     {"version", ob_cmd_version, "print the version"},
 };

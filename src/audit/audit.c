@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "audit/chain.h"
 #include "base/base.h"
 #include "schema/rowjson.h"
 #include "schema/sql.h"
@@ -68,6 +69,7 @@ int ob_audit_change(ob_ctx *ctx, const char *action, const ob_row *old, const ob
     }
     ob_jw_arr_close(&w);
     ob_row_set_text(ctx->arena, a, "changed_fields", ch.buf);
+    if (ob_audit_chain_link(ctx, a, err) != 0) return -1;
     return ob_sql_insert(ctx, a, err);
 }
 
@@ -76,5 +78,6 @@ int ob_audit_event(ob_ctx *ctx, const char *action, const char *entity_type, con
 {
     ob_row *a = base_row(ctx, action, entity_type, entity_id, user_id);
     if (metadata_json) ob_row_set_text(ctx->arena, a, "metadata", metadata_json);
+    if (ob_audit_chain_link(ctx, a, err) != 0) return -1;
     return ob_sql_insert(ctx, a, err);
 }

@@ -61,6 +61,7 @@ int ob_cmd_check_ledgers(int argc, char **argv);
 int ob_cmd_backup(int argc, char **argv);
 int ob_cmd_restore(int argc, char **argv);
 int ob_cmd_archive(int argc, char **argv);
+int ob_cmd_audit(int argc, char **argv);
 int ob_cmd_worker(int argc, char **argv);
 int ob_cmd_job(int argc, char **argv);
 

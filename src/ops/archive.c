@@ -21,6 +21,7 @@
 #include "base/base.h"
 #include "base/clock.h"
 #include "base/jsonw.h"
+#include "audit/audit.h"
 #include "base/uuid.h"
 #include "ops/archive.h"
 #include "ops/ops_int.h"
@@ -106,18 +107,12 @@ static const char *candidates_where(ob_arena *a, const ob_table *t, bool deleted
 static int audit_batch(ob_conn *c, const run *r, const ob_table *t, int64_t n, const char *cutoff, const char *file,
                        ob_err *err)
 {
-    char id[OB_UUID_LEN], now[OB_TS_LEN];
-    ob_uuid7(id);
-    ob_ts_format(ob_now_ms(), now);
     char meta[700];
     snprintf(meta, sizeof meta, "{\"archived\":%lld,\"older_than\":\"%s\",\"file\":\"%s\"}", (long long)n, cutoff,
              file);
-    ob_value v[] = {ob_v_text(id), ob_v_text(now), ob_v_text(t->name), ob_v_text(meta)};
-    (void)r;
-    return ob_sql_run(c,
-                      "INSERT INTO \"audit_logs\" (\"id\", \"created_at\", \"action\", \"entity_type\", \"metadata\") "
-                      "VALUES (?, ?, 'archive', ?, ?)",
-                      v, 4, err);
+    ob_ctx ctx;
+    ob_ctx_system(&ctx, r->a, r->s, c, NULL);
+    return ob_audit_event(&ctx, "archive", t->name, NULL, NULL, meta, err);
 }
 
 /* Archive what may go of t; one file per table and run. */

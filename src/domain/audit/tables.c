@@ -19,11 +19,17 @@ static const ob_column audit_cols[] = {
     {"request_id", OB_F_TEXT, .max = 64, .flags = OB_INDEXED},
     {"session_id", OB_F_TEXT, .max = 36},
     {"metadata", OB_F_JSON},
+    {"seq", OB_F_INT, .flags = OB_SERVER | OB_SORT, .since = 3,
+     .doc = "position in the tenant's hash chain (1, 2, ...); empty on rows older than the chain"},
+    {"prev_hash", OB_F_TEXT, .max = 64, .flags = OB_SERVER, .since = 3, .doc = "hash of the row before in the chain"},
+    {"hash", OB_F_TEXT, .max = 64, .flags = OB_SERVER, .since = 3,
+     .doc = "SHA-256 over prev_hash and this row's canonical form: `opsbase audit verify` recomputes the chain"},
 };
 static const ob_index audit_idx[] = {
     {"entity_type,entity_id"},
     {"user_id,created_at"},
     {"created_at"},
+    {"seq", .unique = true, .since = 3},
 };
 const ob_resource ob_res_audit_logs = {
     .table = "audit_logs", .doc = "every change and sign-in, written in the same transaction",

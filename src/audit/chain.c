@@ -1,0 +1,125 @@
+/* chain.c - the audit hash chain (see chain.h). */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "audit/chain.h"
+#include "base/base.h"
+#include "schema/sql.h"
+#include "base/banned.h"
+
+#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* The row as the canonical JSON text the hash covers: every column but
+ * `hash`, keys sorted; JSON columns parsed and re-encoded (PostgreSQL keeps
+ * them as jsonb and gives back its own spelling). Freed by the caller. */
+static char *canonical(const ob_row *r)
+{
+    const ob_table *t = r->t;
+    json_t *o = json_object();
+    for (int i = 0; i < t->ncols; i++) {
+        const ob_column *c = t->cols[i];
+        if (strcmp(c->name, "hash") == 0) continue;
+        const ob_value *v = &r->v[i];
+        json_t *j;
+        if (!r->set[i] || v->t == OB_V_NULL) j = json_null();
+        else if (v->t == OB_V_INT || v->t == OB_V_BOOL) j = json_integer(v->i);
+        else if (c->type == OB_F_JSON) {
+            j = json_loadb(v->s, v->n, JSON_DECODE_ANY, NULL);
+            if (!j) j = json_stringn(v->s, v->n);
+        } else j = json_stringn(v->s, v->n);
+        json_object_set_new(o, c->name, j);
+    }
+    char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    json_decref(o);
+    return text;
+}
+
+static void hash_of(const char *prev, const ob_row *r, char out[65])
+{
+    char *text = canonical(r);
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, (const unsigned char *)prev, strlen(prev));
+    crypto_hash_sha256_update(&st, (const unsigned char *)"\n", 1);
+    if (text) crypto_hash_sha256_update(&st, (const unsigned char *)text, strlen(text));
+    free(text);
+    unsigned char d[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&st, d);
+    sodium_bin2hex(out, 65, d, sizeof d);
+}
+
+int ob_audit_chain_link(ob_ctx *ctx, ob_row *a, ob_err *err)
+{
+    int64_t seq;
+    if (ob_sql_seq_next(ctx, "audit_chain", &seq, err) != 0) return -1;
+    const char *prev = ZERO_HASH;
+    if (seq > 1) {
+        ob_stmt *st;
+        if (ob_db_prepare(ctx->db, "SELECT \"hash\" FROM \"audit_logs\" WHERE \"seq\" = ?", &st, err) != 0) return -1;
+        ob_stmt_bind_i64(st, 1, seq - 1, err);
+        int rc = ob_stmt_step(st, err);
+        if (rc == 1 && ob_stmt_col_text(st, 0, NULL)) prev = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
+        ob_stmt_done(st);
+        if (rc < 0) return -1;
+        /* rc == 0: the row before was archived; the chain goes on from the zero hash */
+    }
+    ob_row_set_int(a, "seq", seq);
+    ob_row_set_text(ctx->arena, a, "prev_hash", prev);
+    char h[65];
+    hash_of(prev, a, h);
+    ob_row_set_text(ctx->arena, a, "hash", h);
+    return 0;
+}
+
+int ob_audit_verify(ob_ctx *ctx, ob_audit_verdict *v, ob_err *err)
+{
+    memset(v, 0, sizeof *v);
+    const ob_table *t = ob_registry_find("audit_logs");
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, "SELECT COUNT(*) FROM \"audit_logs\" WHERE \"seq\" IS NULL", &st, err) != 0) return -1;
+    if (ob_stmt_step(st, err) == 1) v->unchained = ob_stmt_col_i64(st, 0);
+    ob_stmt_done(st);
+    const char *sql = ob_arena_printf(ctx->arena, "SELECT %s FROM \"audit_logs\" WHERE \"seq\" IS NOT NULL ORDER BY \"seq\"",
+                                      ob_sql_cols(t));
+    if (ob_db_prepare(ctx->db, sql, &st, err) != 0) return -1;
+    int seq_col = ob_table_col(t, "seq"), prev_col = ob_table_col(t, "prev_hash"), hash_col = ob_table_col(t, "hash");
+    char last[65] = "";
+    int64_t last_seq = 0;
+    int rc;
+    ob_arena rows;
+    ob_arena_init(&rows, 0);
+    while ((rc = ob_stmt_step(st, err)) == 1) {
+        ob_row *r = ob_row_new(&rows, t);
+        ob_row_load(&rows, r, st);
+        int64_t seq = r->v[seq_col].i;
+        const char *prev = r->set[prev_col] ? r->v[prev_col].s : NULL;
+        const char *hash = r->set[hash_col] ? r->v[hash_col].s : NULL;
+        const char *why = NULL;
+        if (!v->rows) v->first_seq = seq;
+        else if (seq != last_seq + 1) why = "a row is missing before this one";
+        else if (!prev || strcmp(prev, last) != 0) why = "its prev_hash is not the hash of the row before";
+        if (!why) {
+            char h[65];
+            hash_of(prev ? prev : "", r, h);
+            if (!hash || strcmp(h, hash) != 0) why = "its content does not match its hash";
+        }
+        if (why) {
+            v->broken_seq = seq;
+            snprintf(v->broken_id, sizeof v->broken_id, "%s", r->v[t->id_col].s);
+            snprintf(v->why, sizeof v->why, "%s", why);
+            break;
+        }
+        snprintf(last, sizeof last, "%s", hash);
+        last_seq = seq;
+        v->rows++;
+        if (v->rows % 1024 == 0) {
+            ob_arena_release(&rows);
+            ob_arena_init(&rows, 0);
+        }
+    }
+    ob_stmt_done(st);
+    ob_arena_release(&rows);
+    return rc < 0 ? -1 : 0;
+}
