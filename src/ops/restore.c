@@ -30,7 +30,8 @@ typedef struct later {
 } later;
 
 typedef struct loader {
-    ob_arena *a;
+    ob_arena *a;         /* what lives as long as the part: renames, forward references */
+    ob_arena scratch;    /* one batch of rows; released every SCRATCH_ROWS rows */
     ob_ctx ctx;
     later *fix;          /* forward references to set at the end */
     int64_t rows;
@@ -124,17 +125,23 @@ int ob_ops_row_from_json(ob_arena *a, const ob_table *t, json_t *obj, ob_row **o
     return 0;
 }
 
+#define SCRATCH_ROWS 256
+
 static int load_row(loader *l, const ob_table *t, json_t *obj, ob_err *err)
 {
+    if (l->rows % SCRATCH_ROWS == 0) { /* rows are inserted one by one: their memory need not outlive a batch */
+        ob_arena_release(&l->scratch);
+        ob_arena_init(&l->scratch, 0);
+    }
     ob_row *r;
-    if (ob_ops_row_from_json(l->a, t, obj, &r, err) != 0) return -1;
+    if (ob_ops_row_from_json(&l->scratch, t, obj, &r, err) != 0) return -1;
     int rank = table_rank(t);
     for (int i = 0; i < t->ncols; i++) {
         const ob_column *c = t->cols[i];
         if (!r->set[i] || c->type != OB_F_REF || (c->flags & OB_REQUIRED)) continue;
         if (table_rank(ob_registry_find(c->ref)) < rank) continue;
         later *f = ob_arena_alloc(l->a, sizeof *f);
-        *f = (later){t, r->v[t->id_col].s, i, r->v[i].s, l->fix};
+        *f = (later){t, ob_arena_strdup(l->a, r->v[t->id_col].s), i, ob_arena_strdup(l->a, r->v[i].s), l->fix};
         l->fix = f;
         r->set[i] = false;
     }
@@ -190,11 +197,13 @@ static int restore_control(ob_store *s, const char *dir, const manifest_part *p,
     ob_zreader *zr = NULL;
     ob_conn *c = NULL;
     loader l = {.a = &a};
+    ob_arena_init(&l.scratch, 0);
     int rc = open_part(dir, p, &zr, err);
     if (rc == 0) rc = ob_db_acquire(s, NULL, NULL, OB_DB_WRITE, &c, err);
     if (rc == 0) rc = ob_migrate(c, OB_SCOPE_CONTROL, NULL, err);
     if (rc == 0) {
         ob_ctx_system(&l.ctx, &a, s, c, NULL);
+        l.ctx.arena = &l.scratch; /* what inserting allocates goes with its batch */
         ob_stmt *st;
         rc = ob_db_prepare(c, "SELECT (SELECT COUNT(*) FROM tenants) + (SELECT COUNT(*) FROM plans)", &st, err);
         if (rc == 0) {
@@ -224,6 +233,7 @@ static int restore_control(ob_store *s, const char *dir, const manifest_part *p,
     if (c) ob_db_release(c);
     ob_zr_close(zr);
     if (rc == 0) rep->rows += l.rows;
+    ob_arena_release(&l.scratch);
     ob_arena_release(&a);
     return rc;
 }
@@ -244,6 +254,8 @@ static int restore_tenant(ob_store *s, const char *dir, const manifest_part *p, 
     ob_zreader *zr = NULL;
     ob_conn *c = NULL, *tc = NULL;
     loader cl = {.a = &a}, tl = {.a = &a};
+    ob_arena_init(&cl.scratch, 0);
+    ob_arena_init(&tl.scratch, 0);
     bool renamed = strcmp(slug, p->tenant) != 0, created = false;
     if (renamed) {
         char id[OB_UUID_LEN];
@@ -255,7 +267,10 @@ static int restore_tenant(ob_store *s, const char *dir, const manifest_part *p, 
     int rc = open_part(dir, p, &zr, err);
     if (rc == 0) rc = ob_db_acquire(s, NULL, NULL, OB_DB_WRITE, &c, err);
     if (rc == 0) rc = ob_db_begin(c, err);
-    if (rc == 0) ob_ctx_system(&cl.ctx, &a, s, c, NULL);
+    if (rc == 0) {
+        ob_ctx_system(&cl.ctx, &a, s, c, NULL);
+        cl.ctx.arena = &cl.scratch;
+    }
     const char *line;
     size_t n;
     int more;
@@ -279,7 +294,10 @@ static int restore_tenant(ob_store *s, const char *dir, const manifest_part *p, 
                 if (rc == 0) rc = ob_db_acquire(s, slug, tenant_id, OB_DB_WRITE, &tc, err);
                 if (rc == 0) rc = ob_migrate(tc, OB_SCOPE_TENANT, NULL, err);
                 if (rc == 0) rc = ob_db_begin(tc, err);
-                if (rc == 0) ob_ctx_system(&tl.ctx, &a, s, tc, NULL);
+                if (rc == 0) {
+                    ob_ctx_system(&tl.ctx, &a, s, tc, NULL);
+                    tl.ctx.arena = &tl.scratch;
+                }
             }
             if (rc == 0) rc = load_row(&tl, t, row, err);
         }
@@ -304,6 +322,8 @@ static int restore_tenant(ob_store *s, const char *dir, const manifest_part *p, 
         rep->rows += cl.rows + tl.rows;
         rep->tenants++;
     }
+    ob_arena_release(&cl.scratch);
+    ob_arena_release(&tl.scratch);
     ob_arena_release(&a);
     return rc;
 }

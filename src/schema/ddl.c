@@ -277,13 +277,19 @@ void ob_ddl_create_table(ob_sb *out, ob_db_engine e, const ob_table *t, int v)
     if (t->nsearch > 0 && e == OB_DB_POSTGRES) pg_fts_def(out, t, v);
 }
 
-/* PostgreSQL: the foreign keys of the columns that version v added, once every table exists. */
-static void fk_defs(ob_sb *out, const ob_table *t, int v)
+static bool has_constraint(ob_conn *c, const char *name);
+
+/* PostgreSQL: the foreign keys of the columns that version v added, once every
+ * table exists (those a re-applied version finds in place are kept). */
+static void fk_defs(ob_sb *out, ob_conn *conn, const ob_table *t, int v)
 {
     for (int i = 0; i < t->ncols; i++) {
         const ob_column *c = t->cols[i];
         int born = since_of(t->res->since), added = since_of(c->since);
         if (c->type != OB_F_REF || c->gen || (added > born ? added : born) != v) continue;
+        char name[200];
+        snprintf(name, sizeof name, "fk_%s_%s", t->name, c->name);
+        if (conn && has_constraint(conn, name)) continue;
         ob_sb_addf(out, "ALTER TABLE \"%s\" ADD CONSTRAINT \"fk_%s_%s\" FOREIGN KEY (\"%s\") REFERENCES \"%s\"(\"id\")%s;\n",
                    t->name, t->name, c->name, c->name, c->ref, on_delete_sql(c->on_delete));
     }
@@ -312,6 +318,34 @@ int ob_schema_version(ob_conn *c, ob_err *err)
     return v;
 }
 
+/* Whether t already has column col: a version's columns are added only where
+ * missing, so that re-applying a version to a database that has part of it
+ * (rolled back by hand, or restored) completes it instead of failing. */
+static bool has_column(ob_conn *c, const ob_table *t, const char *col)
+{
+    char sql[256];
+    /* qualified: SQLite reads an unknown bare "name" as a string, not an error */
+    snprintf(sql, sizeof sql, "SELECT \"%s\".\"%s\" FROM \"%s\" LIMIT 0", t->name, col, t->name);
+    ob_stmt *st;
+    ob_err ignored;
+    if (ob_db_prepare(c, sql, &st, &ignored) != 0) return false;
+    ob_stmt_done(st);
+    return true;
+}
+
+static bool has_constraint(ob_conn *c, const char *name)
+{
+    ob_stmt *st;
+    ob_err ignored;
+    if (ob_db_prepare(c, "SELECT 1 FROM pg_constraint WHERE conname = ? AND connamespace = current_schema()::regnamespace",
+                      &st, &ignored) != 0)
+        return false;
+    ob_stmt_bind_text(st, 1, name, &ignored);
+    bool found = ob_stmt_step(st, &ignored) == 1;
+    ob_stmt_done(st);
+    return found;
+}
+
 static int apply_version(ob_conn *c, ob_scope scope, int v, ob_err *err)
 {
     ob_db_engine e = ob_conn_engine(c);
@@ -326,7 +360,7 @@ static int apply_version(ob_conn *c, ob_scope scope, int v, ob_err *err)
         } else if (born < v) {
             bool search_added = false;
             for (int j = 0; j < t->ncols; j++)
-                if (since_of(t->cols[j]->since) == v && t->cols[j]->since > 0) {
+                if (since_of(t->cols[j]->since) == v && t->cols[j]->since > 0 && !has_column(c, t, t->cols[j]->name)) {
                     add_column_ddl(&sql, e, t, t->cols[j]);
                     search_added = search_added || (t->cols[j]->flags & OB_SEARCH);
                 }
@@ -337,7 +371,7 @@ static int apply_version(ob_conn *c, ob_scope scope, int v, ob_err *err)
     }
     for (int i = 0; e == OB_DB_POSTGRES && i < ob_registry_count(); i++) {
         const ob_table *t = ob_registry_at(i);
-        if (t->res->scope == scope && since_of(t->res->since) <= v) fk_defs(&sql, t, v);
+        if (t->res->scope == scope && since_of(t->res->since) <= v) fk_defs(&sql, c, t, v);
     }
     int rc = ob_db_begin(c, err);
     if (rc == 0 && sql.len) rc = ob_db_exec(c, sql.buf, err);
