@@ -23,7 +23,8 @@ typedef enum ob_rate_class {
     OB_RATE__COUNT
 } ob_rate_class;
 
-/* Defaults of serve's --rate-* flags, requests per minute. */
+/* Default budgets, requests per minute (serve's --rate-* flags default to the
+ * same numbers: 200 reads and 100 writes a second per user after a burst). */
 #define OB_RATE_AUTH_DEFAULT 600
 #define OB_RATE_READ_DEFAULT 12000
 #define OB_RATE_WRITE_DEFAULT 6000
