@@ -57,9 +57,11 @@ pin_prefix() {
 start_opsbase() {
     local data=$1 port=$2 pin=$3
     shift 3
+    # the gate's per-user rate limits off: one load generator is one user,
+    # and the peer measured against has none
     # shellcheck disable=SC2046
     $(pin_prefix "$pin" "$SERVER_CPU") "$OPSBASE" serve --data "$data" --listen "127.0.0.1:$port" \
-        --log-level error "$@" >>"$LOGDIR/opsbase.log" 2>&1 &
+        --log-level error --rate-read 0 --rate-write 0 --rate-auth 0 "$@" >>"$LOGDIR/opsbase.log" 2>&1 &
     SRV_PID=$!
     STARTED_PIDS+=("$SRV_PID")
     wait_http "http://127.0.0.1:$port/healthz" 60 || die "opsbase did not start on port $port (see $LOGDIR/opsbase.log)"

@@ -19,6 +19,7 @@ static const command commands[] = {
     {"user", ob_cmd_user, "create users"},
     {"schema", ob_cmd_schema, "print the registry (--json)"},
     {"openapi", ob_cmd_openapi, "print the OpenAPI document"},
+    {"routes", ob_cmd_routes, "print the route table (JSON)"},
     {"demo", ob_cmd_demo, "create the demo tenants and data"},
     {"check-ledgers", ob_cmd_check_ledgers, "verify every ledger balance against its entries"},
     {"worker", ob_cmd_worker, "run background job workers without HTTP"},

@@ -1,24 +1,37 @@
-/* api_int.h - what the route files of src/api/ share. */
+/* api_int.h - what the route files of src/api/ share: the handlers the route
+ * table (route.h) names, each called only after the gate (gate.c) passed. */
 #ifndef OB_API_INT_H
 #define OB_API_INT_H
 
 #include <jansson.h>
 
 #include "api/app.h"
+#include "api/route.h"
 #include "schema/ctx.h"
 #include "schema/registry.h"
 
-/* Parse the request body as a JSON object; requires application/json.
- * allow_empty: an empty body gives *out = NULL. */
-int ob_api_body(const ob_app *app, const ob_req *req, bool allow_empty, json_t **out, ob_err *err);
+/* Run the generic checks of route r, in the one order: authentication,
+ * tenant binding, feature, permission, rate limit, input. 0 with call
+ * filled; -1 with the refusal written to resp. */
+int ob_gate(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, const ob_route_row *r, ob_call *call);
+
 /* Write a whole row response with its ETag. */
 void ob_api_row_resp(ob_ctx *ctx, ob_resp *resp, const ob_row *row, int status);
 
-void ob_api_login(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx);
-void ob_api_logout(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx);
-void ob_api_me(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx);
-/* /api/v1/<table>[/<id>[/<verb>]] for an authenticated ctx. */
-void ob_api_resource(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, const ob_table *t, const char *id,
-                     const char *verb);
+/* app.c: probes and the document */
+void ob_api_healthz(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_readyz(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_openapi(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+/* auth_routes.c */
+void ob_api_login(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_logout(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_me(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+/* resource.c: the generic routes of every table */
+void ob_api_list(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_get(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_create(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_update(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_delete(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_verb(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 
 #endif

@@ -1,10 +1,11 @@
 /* app.h - the application behind the HTTP server: one entry point that
- * routes a complete request and fills the response. It owns the one gate of
- * generic checks (authentication, tenant binding, permission, body limits)
- * so handlers never repeat them. */
+ * finds the request's row in the route table (route.h), runs the one gate of
+ * generic checks (authentication, tenant binding, feature, permission, rate
+ * limit, input) and then the row's handler, which never repeats them. */
 #ifndef OB_APP_H
 #define OB_APP_H
 
+#include "api/ratelimit.h"
 #include "db/db.h"
 #include "http/http.h"
 
@@ -14,9 +15,12 @@ typedef struct ob_app {
     int max_json_depth;
     char *openapi;        /* the OpenAPI document, built once at start */
     size_t openapi_len;
+    ob_ratelimit *rate;   /* the gate's buckets */
 } ob_app;
 
-int ob_app_init(ob_app *app, ob_store *store, const char *version, ob_err *err);
+/* Requests per minute of each rate class (serve's --rate-* flags); NULL: the
+ * defaults of ratelimit.h. Builds the route table and the document. */
+int ob_app_init(ob_app *app, ob_store *store, const char *version, const int64_t *rate_per_minute, ob_err *err);
 void ob_app_release(ob_app *app);
 /* The ob_handler_fn given to the server. */
 void ob_app_handle(ob_req *req, ob_resp *resp, void *app);

@@ -8,44 +8,13 @@
 #include "schema/sql.h"
 #include "base/banned.h"
 
-static int string_field(json_t *body, const char *key, size_t max, const char **out, ob_err *err)
+/* call->fields: tenant, email, password (the route's declared input). */
+void ob_api_login(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
-    json_t *v = json_object_get(body, key);
-    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max) {
-        ob_err_set(err, OB_E_VALIDATION, NULL);
-        return ob_err_field_add(err, key, v ? "must be a non-empty string" : "is required");
-    }
-    *out = json_string_value(v);
-    return 0;
-}
-
-void ob_api_login(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
-{
+    (void)app;
     ob_err err;
-    json_t *body;
-    if (ob_api_body(app, req, false, &body, &err) != 0) return ob_resp_error(resp, &err);
-    ob_login in = {0};
-    const char *key;
-    json_t *v;
-    int rc = 0;
-    json_object_foreach(body, key, v) {
-        if (strcmp(key, "tenant") && strcmp(key, "email") && strcmp(key, "password")) {
-            ob_err_set(&err, OB_E_UNKNOWN_FIELD, "unknown field \"%.60s\"", key);
-            rc = -1;
-            break;
-        }
-    }
-    if (rc == 0) rc = string_field(body, "tenant", 100, &in.tenant, &err);
-    if (rc == 0) rc = string_field(body, "email", 255, &in.email, &err);
-    if (rc == 0) rc = string_field(body, "password", 256, &in.password, &err);
-    if (rc == 0) {
-        /* copies: the JSON is freed before the response is written */
-        in.tenant = ob_arena_strdup(ctx->arena, in.tenant);
-        in.email = ob_arena_strdup(ctx->arena, in.email);
-        in.password = ob_arena_strdup(ctx->arena, in.password);
-        rc = ob_session_login(ctx, &in, &err);
-    }
-    json_decref(body);
+    ob_login in = {.tenant = call->fields[0], .email = call->fields[1], .password = call->fields[2]};
+    int rc = ob_session_login(ctx, &in, &err);
     if (in.tenant_info) req->tenant = in.tenant_info->slug;
     if (rc != 0) {
         ob_resp_error(resp, &err);
@@ -65,10 +34,9 @@ void ob_api_login(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
     resp->status = 200;
 }
 
-void ob_api_logout(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
+void ob_api_logout(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
-    (void)app;
-    (void)req;
+    (void)app, (void)req, (void)call;
     ob_err err;
     ob_conn *w;
     if (ob_db_acquire(ctx->store, ctx->tenant->slug, ctx->tenant->id, OB_DB_WRITE, &w, &err) != 0)
@@ -89,10 +57,9 @@ void ob_api_logout(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
     resp->status = 200;
 }
 
-void ob_api_me(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
+void ob_api_me(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
-    (void)app;
-    (void)req;
+    (void)app, (void)req, (void)call;
     ob_err err;
     ob_row *u;
     if (ob_sql_load_internal(ctx, ob_registry_find("users"), ctx->who->user_id, &u, &err) != 0) return ob_resp_error(resp, &err);

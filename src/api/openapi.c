@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/openapi.h"
+#include "api/route.h"
 #include "base/base.h"
 #include "schema/list.h"
 #include "schema/methods.h"
@@ -53,11 +54,6 @@ static bool can_post(const ob_table *t)
 static bool can_patch(const ob_table *t)
 {
     return ob_methods(t, OB_ROUTE_RECORD) & OB_M_PATCH;
-}
-
-static bool can_delete(const ob_table *t)
-{
-    return ob_methods(t, OB_ROUTE_RECORD) & OB_M_DELETE;
 }
 
 static bool visible(const ob_column *c)
@@ -101,21 +97,6 @@ static bool sortable(const ob_column *c)
 static bool has_update_schema(const ob_table *t)
 {
     return can_patch(t);
-}
-
-/* The permission code a route checks: the table's override of view, create,
- * edit or delete, else "<module>.<verb>" (the API layer's rule; events and
- * actions name their verb, so an "edit" event honours perm_edit too). */
-static const char *perm_code(oa *o, const ob_table *t, const char *verb)
-{
-    const ob_resource *r = t->res;
-    if (!strcmp(verb, "view") && r->perm_view) return r->perm_view;
-    if (!strcmp(verb, "create") && r->perm_create) return r->perm_create;
-    if (!strcmp(verb, "edit") && r->perm_edit) return r->perm_edit;
-    if (!strcmp(verb, "delete") && r->perm_delete) return r->perm_delete;
-    ob_sb_reset(&o->tmp);
-    ob_sb_addf(&o->tmp, "%s.%s", r->perm ? r->perm : t->name, verb);
-    return o->tmp.buf;
 }
 
 /* Only tables with a version send ETag and check If-Match (crud.c). */
@@ -709,6 +690,12 @@ static void error_responses(oa *o)
         ob_jw_key(w, name);
         ob_jw_obj_open(w);
         ob_jw_kstr(w, "description", o->tmp.buf);
+        if (status == 429) {
+            ob_jw_key(w, "headers");
+            ob_jw_obj_open(w);
+            kref_obj(w, "Retry-After", HEADERS, "Retry-After");
+            ob_jw_obj_close(w);
+        }
         json_content_ref(w, "error");
         ob_jw_obj_close(w);
     }
@@ -800,6 +787,7 @@ static void components(oa *o)
     kheader(w, "ETag", "\"<version>\" of the record; send it back in If-Match");
     kheader(w, "Location", "path of the new record, /api/v1/<table>/<id>");
     kheader(w, "Idempotent-Replayed", "\"true\" when this replays the first response to the Idempotency-Key");
+    kheader(w, "Retry-After", "seconds until the caller's budget of the route's rate class allows a request");
     ob_jw_obj_close(w);
     ob_jw_key(w, "securitySchemes");
     ob_jw_obj_open(w);
@@ -828,12 +816,13 @@ static const int errs_verb[] = {400, 401, 403, 404, 409, 413, 415, 422, 0};
 static const int errs_login[] = {400, 401, 413, 415, 0};
 static const int errs_session[] = {401, 0};
 static const int errs_ready[] = {503, 0};
+static const int errs_rate[] = {429, 0}; /* added to every rate-limited route's */
 
 /* Whether any operation lists status, so that error_<status> is referenced. */
 static bool status_listed(int status)
 {
     static const int *const lists[] = {errs_list,  errs_get,  errs_create, errs_patch,   errs_delete,
-                                       errs_delete_unversioned, errs_verb, errs_login, errs_session, errs_ready};
+                                       errs_delete_unversioned, errs_verb, errs_login, errs_session, errs_ready, errs_rate};
     for (size_t i = 0; i < OB_ARRAY_LEN(lists); i++)
         for (int k = 0; lists[i][k]; k++)
             if (lists[i][k] == status) return true;
@@ -846,19 +835,23 @@ enum { H_ETAG = 1, H_LOCATION = 2, H_REPLAYED = 4 };
 /* A request body of any JSON object (actions read their own). */
 #define BODY_ANY_OBJECT ""
 
-/* Open method: {operationId, tags, summary, security, [x-permission]; the
+/* Open the operation of route row r: {operationId, tags, summary, security,
+ * and what the gate checks: x-permission, x-feature, x-rate-class}; the
  * caller adds parameters and a description, then calls op_end(). */
-static void op_begin(ob_jsonw *w, const char *method, const char *op_id, const char *tag, const char *summary,
-                     bool bearer, const char *perm)
+static void op_begin(ob_jsonw *w, const ob_route_row *r, const char *tag, const char *summary)
 {
+    char method[8];
+    size_t i = 0;
+    for (; r->method[i] && i < sizeof method - 1; i++) method[i] = (char)(r->method[i] | 0x20);
+    method[i] = 0;
     ob_jw_key(w, method);
     ob_jw_obj_open(w);
-    ob_jw_kstr(w, "operationId", op_id);
+    ob_jw_kstr(w, "operationId", r->op_id);
     kstrs(w, "tags", tag, NULL);
     ob_jw_kstr(w, "summary", summary);
     ob_jw_key(w, "security");
     ob_jw_arr_open(w);
-    if (bearer) {
+    if (r->auth == OB_AUTH_BEARER) {
         ob_jw_obj_open(w);
         ob_jw_key(w, "bearer");
         ob_jw_arr_open(w);
@@ -866,7 +859,9 @@ static void op_begin(ob_jsonw *w, const char *method, const char *op_id, const c
         ob_jw_obj_close(w);
     }
     ob_jw_arr_close(w);
-    if (perm) ob_jw_kstr(w, "x-permission", perm);
+    if (r->perm) ob_jw_kstr(w, "x-permission", r->perm);
+    if (r->feature) ob_jw_kstr(w, "x-feature", r->feature);
+    if (r->rate != OB_RATE_NONE) ob_jw_kstr(w, "x-rate-class", ob_rate_class_name(r->rate));
 }
 
 /* "parameters": [$ref of each named shared parameter] (NULL-terminated). */
@@ -903,8 +898,8 @@ static void request_body(ob_jsonw *w, const char *schema, bool required, const c
 
 /* The responses (success with its headers and schema, then each error
  * status and the default), and the end of the operation. */
-static void op_end(ob_jsonw *w, const char *status, const char *desc, const char *schema, unsigned headers,
-                   const int *errs)
+static void op_end(ob_jsonw *w, const ob_route_row *r, const char *status, const char *desc, const char *schema,
+                   unsigned headers, const int *errs)
 {
     ob_jw_key(w, "responses");
     ob_jw_obj_open(w);
@@ -927,6 +922,8 @@ static void op_end(ob_jsonw *w, const char *status, const char *desc, const char
         snprintf(name, sizeof name, "error_%d", errs[i]);
         kref_obj(w, code, RESPONSES, name);
     }
+    /* the gate's rate step answers any limited route */
+    if (r->rate != OB_RATE_NONE) kref_obj(w, "429", RESPONSES, "error_429");
     kref_obj(w, "default", RESPONSES, "error");
     ob_jw_obj_close(w);
     ob_jw_obj_close(w);
@@ -993,23 +990,12 @@ static void op_desc(oa *o, const char *what, const ob_table *t)
     ob_jw_kstr(&o->w, "description", o->tmp.buf);
 }
 
-/* operationId "<t>_<what>" into buf. */
-static const char *op_id(char *buf, size_t n, const ob_table *t, const char *what)
-{
-    snprintf(buf, n, "%s_%s", t->name, what);
-    return buf;
-}
-
-/* GET and POST /api/v1/<t> */
-static void collection_path(oa *o, const ob_table *t)
+static void list_op(oa *o, const ob_route_row *r)
 {
     ob_jsonw *w = &o->w;
-    char id[200], schema[200];
-    snprintf(schema, sizeof schema, "/api/v1/%s", t->name);
-    ob_jw_key(w, schema);
-    ob_jw_obj_open(w);
-
-    op_begin(w, "get", op_id(id, sizeof id, t, "list"), t->name, "list records", true, perm_code(o, t, "view"));
+    const ob_table *t = r->t;
+    char schema[200];
+    op_begin(w, r, t->name, "list records");
     op_desc(o, "a page of the records, filtered and sorted, of", t);
     ob_jw_key(w, "parameters");
     ob_jw_arr_open(w);
@@ -1020,53 +1006,60 @@ static void collection_path(oa *o, const ob_table *t)
     for (int i = 0; i < t->ncols; i++)
         if (filterable(t->cols[i])) filter_param(o, t->cols[i]);
     ob_jw_arr_close(w);
-    op_end(w, "200", "a page of records", op_id(schema, sizeof schema, t, "list"), 0, errs_list);
-
-    if (can_post(t)) {
-        op_begin(w, "post", op_id(id, sizeof id, t, "create"), t->name, "create a record", true,
-                 perm_code(o, t, "create"));
-        op_desc(o, "creates a record in", t);
-        shared_params(w, "idempotency_key", NULL);
-        request_body(w, op_id(schema, sizeof schema, t, "create"), true, NULL);
-        op_end(w, "201", "the created record", t->name, (versioned(t) ? H_ETAG : 0) | H_LOCATION | H_REPLAYED,
-               errs_create);
-    }
-    ob_jw_obj_close(w);
+    snprintf(schema, sizeof schema, "%s_list", t->name);
+    op_end(w, r, "200", "a page of records", schema, 0, errs_list);
 }
 
-/* GET, PATCH and DELETE /api/v1/<t>/{id} */
-static void record_path(oa *o, const ob_table *t)
+static void create_op(oa *o, const ob_route_row *r)
 {
     ob_jsonw *w = &o->w;
-    char id[200], schema[200];
-    unsigned etag = versioned(t) ? H_ETAG : 0;
-    snprintf(schema, sizeof schema, "/api/v1/%s/{id}", t->name);
-    ob_jw_key(w, schema);
-    ob_jw_obj_open(w);
-    shared_params(w, "id", NULL);
+    const ob_table *t = r->t;
+    char schema[200];
+    op_begin(w, r, t->name, "create a record");
+    op_desc(o, "creates a record in", t);
+    shared_params(w, "idempotency_key", NULL);
+    snprintf(schema, sizeof schema, "%s_create", t->name);
+    request_body(w, schema, true, NULL);
+    op_end(w, r, "201", "the created record", t->name, (versioned(t) ? H_ETAG : 0) | H_LOCATION | H_REPLAYED,
+           errs_create);
+}
 
-    op_begin(w, "get", op_id(id, sizeof id, t, "get"), t->name, "get a record", true, perm_code(o, t, "view"));
-    op_desc(o, "one record of", t);
-    op_end(w, "200", "the record", t->name, etag, errs_get);
+static void get_op(oa *o, const ob_route_row *r)
+{
+    op_begin(&o->w, r, r->t->name, "get a record");
+    op_desc(o, "one record of", r->t);
+    op_end(&o->w, r, "200", "the record", r->t->name, versioned(r->t) ? H_ETAG : 0, errs_get);
+}
 
-    if (can_patch(t)) {
-        op_begin(w, "patch", op_id(id, sizeof id, t, "update"), t->name, "change fields of a record", true,
-                 perm_code(o, t, "edit"));
-        op_desc(o, "changes the given fields of a record of", t);
-        shared_params(w, "if_match", NULL);
-        request_body(w, op_id(schema, sizeof schema, t, "update"), true, NULL);
-        op_end(w, "200", "the changed record", t->name, etag, errs_patch);
-    }
-    if (can_delete(t)) {
-        op_begin(w, "delete", op_id(id, sizeof id, t, "delete"), t->name, "delete a record", true,
-                 perm_code(o, t, "delete"));
+static void update_op(oa *o, const ob_route_row *r)
+{
+    ob_jsonw *w = &o->w;
+    const ob_table *t = r->t;
+    char schema[200];
+    op_begin(w, r, t->name, "change fields of a record");
+    op_desc(o, "changes the given fields of a record of", t);
+    shared_params(w, "if_match", NULL);
+    snprintf(schema, sizeof schema, "%s_update", t->name);
+    request_body(w, schema, true, NULL);
+    op_end(w, r, "200", "the changed record", t->name, versioned(t) ? H_ETAG : 0, errs_patch);
+}
+
+static void delete_op(oa *o, const ob_route_row *r)
+{
+    ob_jsonw *w = &o->w;
+    const ob_table *t = r->t;
+    op_begin(w, r, t->name, "delete a record");
+    if (r->verb) {
+        ob_sb_reset(&o->tmp);
+        ob_sb_addf(&o->tmp, "the record stays: runs its %s action", r->verb);
+        ob_jw_kstr(w, "description", o->tmp.buf);
+    } else {
         ob_jw_kstr(w, "description", t->deleted_col >= 0 ? "soft delete: sets deleted_at"
-                                                          : "removes the record; 409 in_use while others refer to it");
-        /* unversioned tables read If-Match but can never fail it */
-        if (versioned(t)) shared_params(w, "if_match", NULL);
-        op_end(w, "200", "the record is deleted", "deleted", 0, versioned(t) ? errs_delete : errs_delete_unversioned);
+                                                         : "removes the record; 409 in_use while others refer to it");
     }
-    ob_jw_obj_close(w);
+    /* unversioned tables read If-Match but can never fail it */
+    if (versioned(t)) shared_params(w, "if_match", NULL);
+    op_end(w, r, "200", "the record is deleted", "deleted", 0, versioned(t) ? errs_delete : errs_delete_unversioned);
 }
 
 static const ob_action *find_action(const ob_table *t, const char *verb)
@@ -1089,9 +1082,10 @@ static bool in_fields(const char *list, const char *name)
     return false;
 }
 
-/* The body of an event or an action, as the engine validates it: an action's
- * declared input, or the fields an event's rows declare (validated as an
- * update); anything else is refused, hence additionalProperties false. */
+/* The body of an event or an action, as the engine validates it
+ * (ob_crud_verb_body): an action's declared input, or the fields an event's
+ * rows declare (validated as an update); anything else is refused, hence
+ * additionalProperties false. */
 static void verb_body(oa *o, const ob_table *t, const char *verb, const ob_action *act)
 {
     ob_jsonw *w = &o->w;
@@ -1137,21 +1131,17 @@ static void verb_body(oa *o, const ob_table *t, const char *verb, const ob_actio
 }
 
 /* POST /api/v1/<t>/{id}/<verb>: a state-machine event or an action, with its
- * own permission and declared body. */
-static void verb_path(oa *o, const ob_table *t, const char *verb, const ob_action *act)
+ * own permission (the row's) and declared body. */
+static void verb_op(oa *o, const ob_route_row *r)
 {
     ob_jsonw *w = &o->w;
+    const ob_table *t = r->t;
+    const char *verb = r->verb;
+    const ob_action *act = find_action(t, verb);
     const ob_fsm *f = t->res->fsm;
-    char id[200], buf[200];
-    snprintf(buf, sizeof buf, "/api/v1/%s/{id}/%s", t->name, verb);
-    ob_jw_key(w, buf);
-    ob_jw_obj_open(w);
-    shared_params(w, "id", NULL);
-    const char *pverb = act ? act->perm : f->perm;
-    for (int i = 0; !act && i < f->n; i++)
-        if (!strcmp(f->rows[i].event, verb) && f->rows[i].perm) pverb = f->rows[i].perm;
+    char buf[200];
     snprintf(buf, sizeof buf, "%s %s", act ? "action" : "event", verb);
-    op_begin(w, "post", op_id(id, sizeof id, t, verb), t->name, buf, true, perm_code(o, t, pverb ? pverb : "edit"));
+    op_begin(w, r, t->name, buf);
     ob_sb_reset(&o->tmp);
     if (act && act->doc) ob_sb_adds(&o->tmp, act->doc);
     for (int i = 0; !act && i < f->n; i++) {
@@ -1170,75 +1160,74 @@ static void verb_path(oa *o, const ob_table *t, const char *verb, const ob_actio
     ob_jw_kstr(w, "description", o->tmp.buf);
     shared_params(w, "idempotency_key", NULL);
     verb_body(o, t, verb, act);
-    op_end(w, "200", "the changed record", t->name, (versioned(t) ? H_ETAG : 0) | H_REPLAYED, errs_verb);
-    ob_jw_obj_close(w);
+    op_end(w, r, "200", "the changed record", t->name, (versioned(t) ? H_ETAG : 0) | H_REPLAYED, errs_verb);
 }
 
-static void table_paths(oa *o, const ob_table *t)
+/* The explicit rows: their descriptions and response shapes. */
+static void explicit_op(oa *o, const ob_route_row *r)
 {
-    collection_path(o, t);
-    record_path(o, t);
-    /* one route per distinct verb; crud.c prefers an action to an event */
-    const ob_fsm *f = t->res->fsm;
-    for (int i = 0; f && i < f->n; i++) {
-        bool seen = find_action(t, f->rows[i].event) != NULL;
-        for (int j = 0; j < i; j++) seen |= !strcmp(f->rows[j].event, f->rows[i].event);
-        if (!seen) verb_path(o, t, f->rows[i].event, NULL);
+    ob_jsonw *w = &o->w;
+    const char *tag = r->auth == OB_AUTH_BEARER || r->kind == OB_RK_LOGIN ? "auth" : "system";
+    op_begin(w, r, tag, r->summary);
+    switch (r->kind) {
+    case OB_RK_LIVE:
+        ob_jw_kstr(w, "description", "answers while the process serves requests; touches no storage");
+        op_end(w, r, "200", "{\"status\":\"ok\"}", "status", 0, errs_none);
+        break;
+    case OB_RK_READY:
+        ob_jw_kstr(w, "description", "answers when the storage can be read");
+        op_end(w, r, "200", "{\"status\":\"ready\"}; 503 when storage is not usable", "status", 0, errs_ready);
+        break;
+    case OB_RK_OPENAPI:
+        ob_jw_kstr(w, "description", "the OpenAPI document, derived from the route table and the registry at start-up");
+        op_end(w, r, "200", "the OpenAPI document", "openapi", 0, errs_none);
+        break;
+    case OB_RK_LOGIN:
+        ob_jw_kstr(w, "description",
+                   "after 5 failed logins the account is locked for 15 minutes; every failure is the same 401");
+        request_body(w, "auth_login", true, NULL);
+        op_end(w, r, "200", "a new session", "auth_session", 0, errs_login);
+        break;
+    case OB_RK_LOGOUT:
+        ob_jw_kstr(w, "description", "the bearer token used for this request stops working");
+        op_end(w, r, "200", "{\"status\":\"logged_out\"}; the token stops working", "status", 0, errs_session);
+        break;
+    default:
+        ob_jw_kstr(w, "description", "the user, tenant, roles and effective permissions of the bearer token");
+        op_end(w, r, "200", "the current user, tenant, roles and permissions", "auth_me", 0, errs_session);
+        break;
     }
-    for (int i = 0; i < t->res->nactions; i++)
-        if (find_action(t, t->res->actions[i].verb) == &t->res->actions[i])
-            verb_path(o, t, t->res->actions[i].verb, &t->res->actions[i]);
 }
 
-/* A route outside the registry: its path item with one operation. */
-static void fixed_path(ob_jsonw *w, const char *path, const char *method, const char *op_id, const char *tag,
-                       const char *summary, bool bearer)
+static void operation(oa *o, const ob_route_row *r)
 {
-    ob_jw_key(w, path);
-    ob_jw_obj_open(w);
-    op_begin(w, method, op_id, tag, summary, bearer, NULL);
+    switch (r->kind) {
+    case OB_RK_LIST: return list_op(o, r);
+    case OB_RK_CREATE: return create_op(o, r);
+    case OB_RK_GET: return get_op(o, r);
+    case OB_RK_UPDATE: return update_op(o, r);
+    case OB_RK_DELETE: return delete_op(o, r);
+    case OB_RK_VERB: return verb_op(o, r);
+    default: return explicit_op(o, r);
+    }
 }
 
-static void fixed_paths(ob_jsonw *w)
-{
-    fixed_path(w, "/healthz", "get", "healthz", "system", "liveness probe", false);
-    ob_jw_kstr(w, "description", "answers while the process serves requests; touches no storage");
-    op_end(w, "200", "{\"status\":\"ok\"}", "status", 0, errs_none);
-    ob_jw_obj_close(w);
-    fixed_path(w, "/readyz", "get", "readyz", "system", "readiness probe", false);
-    ob_jw_kstr(w, "description", "answers when the storage can be read");
-    op_end(w, "200", "{\"status\":\"ready\"}; 503 when storage is not usable", "status", 0, errs_ready);
-    ob_jw_obj_close(w);
-    fixed_path(w, "/api/openapi.json", "get", "openapi", "system", "this document", false);
-    ob_jw_kstr(w, "description", "the OpenAPI document, derived from the registry at start-up");
-    op_end(w, "200", "the OpenAPI document", "openapi", 0, errs_none);
-    ob_jw_obj_close(w);
-
-    fixed_path(w, "/api/v1/auth/login", "post", "auth_login", "auth", "sign in", false);
-    ob_jw_kstr(w, "description",
-               "after 5 failed logins the account is locked for 15 minutes; every failure is the same 401");
-    request_body(w, "auth_login", true, NULL);
-    op_end(w, "200", "a new session", "auth_session", 0, errs_login);
-    ob_jw_obj_close(w);
-    fixed_path(w, "/api/v1/auth/logout", "post", "auth_logout", "auth", "end this token's session", true);
-    ob_jw_kstr(w, "description", "the bearer token used for this request stops working");
-    op_end(w, "200", "{\"status\":\"logged_out\"}; the token stops working", "status", 0, errs_session);
-    ob_jw_obj_close(w);
-    fixed_path(w, "/api/v1/auth/me", "get", "auth_me", "auth", "the signed-in user and what they may do", true);
-    ob_jw_kstr(w, "description", "the user, tenant, roles and effective permissions of the bearer token");
-    op_end(w, "200", "the current user, tenant, roles and permissions", "auth_me", 0, errs_session);
-    ob_jw_obj_close(w);
-}
-
+/* One path item per path of the route table, one operation per row: the
+ * document declares exactly what the server routes, with what the gate
+ * checks for each. */
 static void paths(oa *o)
 {
     ob_jsonw *w = &o->w;
+    const ob_routes *rt = ob_routes_get();
     ob_jw_key(w, "paths");
     ob_jw_obj_open(w);
-    fixed_paths(w);
-    for (int i = 0; i < ob_registry_count(); i++) {
-        const ob_table *t = ob_registry_at(i);
-        if (has_api(t)) table_paths(o, t);
+    for (int i = 0; i < rt->n;) {
+        const ob_route_row *r = &rt->rows[i];
+        ob_jw_key(w, r->path);
+        ob_jw_obj_open(w);
+        if (strstr(r->path, "{id}")) shared_params(w, "id", NULL);
+        for (; i < rt->n && !strcmp(rt->rows[i].path, r->path); i++) operation(o, &rt->rows[i]);
+        ob_jw_obj_close(w);
     }
     ob_jw_obj_close(w);
 }

@@ -1,7 +1,9 @@
-/* resource.c - the generic routes of every declared table:
+/* resource.c - the handlers of the generic routes of every declared table:
  * GET/POST /api/v1/<t>, GET/PATCH/DELETE /api/v1/<t>/<id>, POST .../<verb>.
- * Writes run on the tenant's writer in one transaction with their audit row
- * and, when an Idempotency-Key is sent, the stored first response. */
+ * The gate has already checked who may call them and validated their input
+ * (call->input, call->query); writes run on the tenant's writer in one
+ * transaction with their audit row and, when an Idempotency-Key is sent, the
+ * stored first response. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,69 +11,11 @@
 #include "base/base.h"
 #include "schema/crud.h"
 #include "schema/list.h"
-#include "schema/methods.h"
 #include "schema/rowjson.h"
 #include "schema/sql.h"
 #include "base/banned.h"
 
 typedef enum { OP_CREATE, OP_UPDATE, OP_DELETE, OP_ACTION } write_op;
-
-typedef struct write_req {
-    write_op op;
-    const ob_table *t;
-    const char *id, *verb;
-    json_t *body;
-    int64_t if_match;
-} write_req;
-
-static const char *perm_code(ob_ctx *ctx, const ob_table *t, const char *verb)
-{
-    const ob_resource *r = t->res;
-    if (!strcmp(verb, "view") && r->perm_view) return r->perm_view;
-    if (!strcmp(verb, "create") && r->perm_create) return r->perm_create;
-    if (!strcmp(verb, "edit") && r->perm_edit) return r->perm_edit;
-    if (!strcmp(verb, "delete") && r->perm_delete) return r->perm_delete;
-    return ob_arena_printf(ctx->arena, "%s.%s", r->perm, verb);
-}
-
-static bool allowed(ob_ctx *ctx, ob_resp *resp, const char *code)
-{
-    if (ob_ctx_can(ctx, code)) return true;
-    ob_err err;
-    ob_err_set(&err, OB_E_FORBIDDEN, "the permission \"%s\" is required", code);
-    ob_resp_error(resp, &err);
-    return false;
-}
-
-/* If-Match: "3", 3, W/"3" or *; -1 for none or *, -2 when malformed. */
-static int64_t parse_if_match(const char *h)
-{
-    if (!h) return -1;
-    while (*h == ' ') h++;
-    if (strcmp(h, "*") == 0) return -1;
-    if (strncmp(h, "W/", 2) == 0) h += 2;
-    char buf[24];
-    size_t n = strlen(h);
-    if (n >= 2 && h[0] == '"' && h[n - 1] == '"') {
-        h++;
-        n -= 2;
-    }
-    if (n == 0 || n >= sizeof buf) return -2;
-    memcpy(buf, h, n);
-    buf[n] = 0;
-    int64_t v;
-    if (ob_parse_i64(buf, &v) != 0 || v < 0) return -2;
-    return v;
-}
-
-static bool idem_key_valid(const char *k)
-{
-    size_t n = strlen(k);
-    if (n == 0 || n > 200) return false;
-    for (size_t i = 0; i < n; i++)
-        if (k[i] < 0x21 || k[i] > 0x7e) return false;
-    return true;
-}
 
 /* The headers the write itself set (ETag, Location) as a JSON object; the
  * server adds its own (X-Request-Id, ...) later, fresh for every response. */
@@ -147,29 +91,30 @@ static int idem_store(ob_ctx *ctx, ob_req *req, const char *key, const char *has
     return ob_sql_insert(ctx, row, err);
 }
 
-static int perform(ob_ctx *ctx, ob_resp *resp, write_req *w, ob_err *err)
+static int perform(ob_ctx *ctx, ob_resp *resp, write_op op, const ob_call *call, ob_err *err)
 {
+    const ob_table *t = call->route->t;
     ob_row *row = NULL;
-    switch (w->op) {
+    switch (op) {
     case OP_CREATE:
-        if (ob_crud_create(ctx, w->t, w->body, &row, err) != 0) return -1;
+        if (ob_crud_create_row(ctx, t, call->input, &row, err) != 0) return -1;
         ob_api_row_resp(ctx, resp, row, 201);
-        ob_resp_header(resp, "Location", ob_arena_printf(ctx->arena, "/api/v1/%s/%s", w->t->name, ob_row_text(row, "id")));
+        ob_resp_header(resp, "Location", ob_arena_printf(ctx->arena, "/api/v1/%s/%s", t->name, ob_row_text(row, "id")));
         return 0;
     case OP_UPDATE:
-        if (ob_crud_update(ctx, w->t, w->id, w->body, w->if_match, &row, err) != 0) return -1;
+        if (ob_crud_update_row(ctx, t, call->id, call->input, call->if_match, &row, err) != 0) return -1;
         ob_api_row_resp(ctx, resp, row, 200);
         return 0;
     case OP_ACTION:
-        if (ob_crud_action(ctx, w->t, w->id, w->verb, w->body, &row, err) != 0) return -1;
+        if (ob_crud_run_verb(ctx, t, call->id, call->route->verb, call->input, &row, err) != 0) return -1;
         ob_api_row_resp(ctx, resp, row, 200);
         return 0;
     case OP_DELETE: {
-        if (ob_crud_delete(ctx, w->t, w->id, w->if_match, err) != 0) return -1;
+        if (ob_crud_delete(ctx, t, call->id, call->if_match, err) != 0) return -1;
         ob_jsonw jw;
         ob_jw_init(&jw, &resp->body);
         ob_jw_obj_open(&jw);
-        ob_jw_kstr(&jw, "id", ob_ascii_lower(ctx->arena, w->id));
+        ob_jw_kstr(&jw, "id", ob_ascii_lower(ctx->arena, call->id));
         ob_jw_kbool(&jw, "deleted", true);
         ob_jw_obj_close(&jw);
         resp->status = 200;
@@ -179,16 +124,12 @@ static int perform(ob_ctx *ctx, ob_resp *resp, write_req *w, ob_err *err)
     return ob_err_set(err, OB_E_INTERNAL, NULL);
 }
 
-static void run_write(ob_req *req, ob_resp *resp, ob_ctx *ctx, write_req *w)
+static void run_write(ob_req *req, ob_resp *resp, ob_ctx *ctx, write_op op, const ob_call *call)
 {
     ob_err err;
-    const char *key = strcmp(req->method, "POST") == 0 ? req->header(req, "Idempotency-Key") : NULL;
+    const char *key = call->idem_key;
     char hash[65] = {0};
     if (key) {
-        if (!idem_key_valid(key)) {
-            ob_resp_errorf(resp, OB_E_BAD_REQUEST, "the Idempotency-Key must be 1 to 200 printable characters");
-            return;
-        }
         ob_sb h;
         ob_sb_init_arena(&h, ctx->arena, req->body_len + 64);
         ob_sb_addf(&h, "%s\n%s\n", req->method, req->raw_path);
@@ -207,7 +148,7 @@ static void run_write(ob_req *req, ob_resp *resp, ob_ctx *ctx, write_req *w)
         replay = idem_lookup(ctx, key, hash, resp, &err);
         if (replay < 0) rc = -1;
     }
-    if (rc == 0 && !replay) rc = perform(ctx, resp, w, &err);
+    if (rc == 0 && !replay) rc = perform(ctx, resp, op, call, &err);
     if (rc == 0 && !replay && key) rc = idem_store(ctx, req, key, hash, resp, &err);
     if (rc == 0 && !replay) {
         rc = ob_db_commit(writer, &err);
@@ -229,68 +170,49 @@ static void run_write(ob_req *req, ob_resp *resp, ob_ctx *ctx, write_req *w)
     }
 }
 
-static void list(ob_req *req, ob_resp *resp, ob_ctx *ctx, const ob_table *t)
+void ob_api_list(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
+    (void)app, (void)req;
     ob_err err;
-    ob_listq q;
-    if (ob_listq_parse(ctx, t, req->query, req->nquery, &q, &err) != 0) return ob_resp_error(resp, &err);
     ob_jsonw w;
     ob_jw_init(&w, &resp->body);
-    if (ob_list_run(ctx, t, &q, &w, &err) != 0) {
+    if (ob_list_run(ctx, call->route->t, &call->query, &w, &err) != 0) {
         ob_sb_reset(&resp->body);
         return ob_resp_error(resp, &err);
     }
     resp->status = 200;
 }
 
-/* A 405 whose Allow names exactly what the route answers (schema/methods.h). */
-static void not_allowed(ob_resp *resp, unsigned methods)
+void ob_api_get(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
-    ob_resp_errorf(resp, OB_E_METHOD, NULL);
-    ob_resp_header(resp, "Allow", ob_methods_allow(methods));
+    (void)app, (void)req;
+    ob_err err;
+    ob_row *row;
+    if (ob_crud_get(ctx, call->route->t, call->id, &row, &err) != 0) return ob_resp_error(resp, &err);
+    ob_api_row_resp(ctx, resp, row, 200);
 }
 
-void ob_api_resource(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, const ob_table *t, const char *id,
-                     const char *verb)
+void ob_api_create(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
-    ob_err err;
-    ob_route route = !id ? OB_ROUTE_COLLECTION : verb ? OB_ROUTE_VERB : OB_ROUTE_RECORD;
-    if (route == OB_ROUTE_VERB && !ob_crud_action_perm(t, verb)) return ob_resp_errorf(resp, OB_E_NO_ROUTE, NULL);
-    unsigned methods = ob_methods(t, route), m = ob_method_bit(req->method) & methods;
-    if (!m) return not_allowed(resp, methods);
-    write_req w = {.t = t, .id = id, .verb = verb, .if_match = -1};
-    if (m == OB_M_GET) {
-        if (!allowed(ctx, resp, perm_code(ctx, t, "view"))) return;
-        if (route == OB_ROUTE_COLLECTION) return list(req, resp, ctx, t);
-        ob_row *row;
-        if (ob_crud_get(ctx, t, id, &row, &err) != 0) return ob_resp_error(resp, &err);
-        return ob_api_row_resp(ctx, resp, row, 200);
-    }
-    if (route == OB_ROUTE_VERB) {
-        if (!allowed(ctx, resp, perm_code(ctx, t, ob_crud_action_perm(t, verb)))) return;
-        w.op = OP_ACTION;
-    } else if (m == OB_M_POST) {
-        if (!allowed(ctx, resp, perm_code(ctx, t, "create"))) return;
-        w.op = OP_CREATE;
-    } else if (m == OB_M_PATCH) {
-        if (!allowed(ctx, resp, perm_code(ctx, t, "edit"))) return;
-        w.op = OP_UPDATE;
-    } else if (t->res->delete_action) {
-        /* the table keeps its rows: DELETE is the declared action that ends one */
-        if (!allowed(ctx, resp, perm_code(ctx, t, ob_crud_action_perm(t, t->res->delete_action)))) return;
-        w.op = OP_ACTION;
-        w.verb = t->res->delete_action;
-    } else {
-        if (!allowed(ctx, resp, perm_code(ctx, t, "delete"))) return;
-        w.op = OP_DELETE;
-    }
-    if (w.op == OP_UPDATE || w.op == OP_DELETE) {
-        w.if_match = parse_if_match(req->header(req, "If-Match"));
-        if (w.if_match == -2) return ob_resp_errorf(resp, OB_E_BAD_REQUEST, "the If-Match header is not a version");
-    }
-    bool del = m == OB_M_DELETE;
-    if (!del && ob_api_body(app, req, w.op == OP_ACTION, &w.body, &err) != 0) return ob_resp_error(resp, &err);
-    if (del && req->body_len > 0) return ob_resp_errorf(resp, OB_E_BAD_REQUEST, "DELETE takes no body");
-    run_write(req, resp, ctx, &w);
-    json_decref(w.body);
+    (void)app;
+    run_write(req, resp, ctx, OP_CREATE, call);
+}
+
+void ob_api_update(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
+{
+    (void)app;
+    run_write(req, resp, ctx, OP_UPDATE, call);
+}
+
+/* A table that keeps its rows ends one by its declared action (the row's verb). */
+void ob_api_delete(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
+{
+    (void)app;
+    run_write(req, resp, ctx, call->route->verb ? OP_ACTION : OP_DELETE, call);
+}
+
+void ob_api_verb(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
+{
+    (void)app;
+    run_write(req, resp, ctx, OP_ACTION, call);
 }

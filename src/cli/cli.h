@@ -13,7 +13,7 @@
 #include "db/db.h"
 
 #define OB_VERSION "0.1.0"
-#define OB_CLI_MAX_OPTS 32
+#define OB_CLI_MAX_OPTS 64
 #define OB_CLI_MAX_POS 4
 
 typedef struct ob_opt {
@@ -55,6 +55,7 @@ int ob_cmd_tenant(int argc, char **argv);
 int ob_cmd_user(int argc, char **argv);
 int ob_cmd_schema(int argc, char **argv);
 int ob_cmd_openapi(int argc, char **argv);
+int ob_cmd_routes(int argc, char **argv);
 int ob_cmd_version(int argc, char **argv);
 int ob_cmd_demo(int argc, char **argv);
 int ob_cmd_check_ledgers(int argc, char **argv);

@@ -1,8 +1,9 @@
-/* misc.c - opsbase schema --json, opsbase openapi, opsbase version. */
+/* misc.c - opsbase schema --json, opsbase openapi, opsbase routes, opsbase version. */
 #include <stdio.h>
 #include <string.h>
 
 #include "api/openapi.h"
+#include "api/route.h"
 #include "base/base.h"
 #include "cli/cli.h"
 #include "schema/registry.h"
@@ -52,6 +53,25 @@ int ob_cmd_openapi(int argc, char **argv)
     ob_sb sb;
     ob_sb_init(&sb, 1 << 16);
     ob_openapi_write(&sb, OB_VERSION);
+    fwrite(sb.buf, 1, sb.len, stdout);
+    fputc('\n', stdout);
+    ob_sb_release(&sb);
+    return 0;
+}
+
+static const ob_cmd_spec routes_spec = {"opsbase routes",
+                                        "Print the route table as JSON: method, path, auth, permission, feature, "
+                                        "rate class and input of every route the server answers.",
+                                        openapi_opts, 2, 0, 0};
+
+int ob_cmd_routes(int argc, char **argv)
+{
+    ob_args a;
+    int rc = ob_cli_parse(&routes_spec, argc, argv, &a);
+    if (rc) return rc == 1 ? 0 : rc;
+    ob_sb sb;
+    ob_sb_init(&sb, 1 << 16);
+    ob_routes_write_json(&sb);
     fwrite(sb.buf, 1, sb.len, stdout);
     fputc('\n', stdout);
     ob_sb_release(&sb);

@@ -43,6 +43,9 @@ static const ob_opt opts[] = {
     {"--archive-every", "OPSBASE_ARCHIVE_EVERY", "off", false,
      "run retention (archive rows past their table's retention) this often, e.g. 24h; off: never"},
     {"--archive-dir", "OPSBASE_ARCHIVE_DIR", NULL, false, "archive root (default: DATA/archive)"},
+    {"--rate-auth", "OPSBASE_RATE_AUTH", "600", false, "sign-in requests a minute per client address (0: no limit)"},
+    {"--rate-read", "OPSBASE_RATE_READ", "12000", false, "reads a minute per tenant and user (0: no limit)"},
+    {"--rate-write", "OPSBASE_RATE_WRITE", "6000", false, "writes a minute per tenant and user (0: no limit)"},
     {"--db-memory", "OPSBASE_DB_MEMORY", "256", false,
      "MiB that open database connections may hold (embedded database; about 1 MiB each)"},
 };
@@ -143,6 +146,12 @@ int ob_cmd_serve(int argc, char **argv)
         return ob_cli_usage_error(&spec, "--login-delay must be 1 to 86400 seconds");
     if (number(ob_cli_get(&spec, &a, "--login-max-delay"), delay, 86400 * 30, &max_delay) != 0)
         return ob_cli_usage_error(&spec, "--login-max-delay must be --login-delay to 2592000 seconds");
+    /* the gate's token buckets (api/ratelimit.h), by rate class */
+    int64_t rates[OB_RATE__COUNT] = {0};
+    static const char *const rate_flags[OB_RATE__COUNT] = {NULL, "--rate-auth", "--rate-read", "--rate-write"};
+    for (int c = 1; c < OB_RATE__COUNT; c++)
+        if (number(ob_cli_get(&spec, &a, rate_flags[c]), 0, 1000000, &rates[c]) != 0)
+            return ob_cli_usage_error(&spec, "--rate-auth, --rate-read and --rate-write must be 0 to 1000000");
     tc.window_ms = window * 1000;
     tc.delay_ms = delay * 1000;
     tc.max_delay_ms = max_delay * 1000;
@@ -169,7 +178,10 @@ int ob_cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     ob_app app;
-    ob_app_init(&app, store, OB_VERSION, &err);
+    if (ob_app_init(&app, store, OB_VERSION, rates, &err) != 0) {
+        ob_store_close(store);
+        return ob_cli_fail(&err);
+    }
     ob_http_opts ho = {.listen = ob_cli_get(&spec, &a, "--listen"), .threads = (unsigned)threads,
                        .max_body = (size_t)body, .conn_timeout_s = (unsigned)timeout,
                        .header_timeout_s = (unsigned)head_timeout, .max_conns = (unsigned)max_conns,

@@ -191,6 +191,25 @@ int ob_tenant_lookup(ob_conn *c, ob_arena *a, const char *slug, ob_tenant_info *
     return 0;
 }
 
+int ob_tenant_features(ob_conn *c, const char *tenant_id, const char *plan_code,
+                       void (*fn)(const char *code, void *arg), void *arg, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(c,
+                      "SELECT f.code FROM features f WHERE f.is_active AND COALESCE("
+                      "(SELECT tf.is_enabled FROM tenant_features tf WHERE tf.tenant_id = ? AND tf.feature_id = f.id), "
+                      "(SELECT pf.is_enabled FROM plan_features pf JOIN plans p ON p.id = pf.plan_id "
+                      "WHERE p.code = ? AND pf.feature_id = f.id), false)",
+                      &st, err) != 0)
+        return -1;
+    ob_stmt_bind_text(st, 1, tenant_id, err);
+    ob_stmt_bind_text(st, 2, plan_code, err);
+    int rc;
+    while ((rc = ob_stmt_step(st, err)) == 1) fn(ob_stmt_col_text(st, 0, NULL), arg);
+    ob_stmt_done(st);
+    return rc < 0 ? -1 : 0;
+}
+
 static int insert_user(ob_ctx *ctx, const char *email, const char *name, const char *password, bool owner,
                        const char *role, ob_err *err)
 {

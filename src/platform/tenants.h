@@ -31,6 +31,12 @@ int ob_tenant_delete(ob_store *s, const char *slug, ob_err *err);
 /* Look up an active tenant by slug on a control connection; OB_E_NOT_FOUND
  * when there is none. The result lives in the arena. */
 int ob_tenant_lookup(ob_conn *control, ob_arena *a, const char *slug, ob_tenant_info **out, ob_err *err);
+/* Call fn with the code of each feature the tenant has: the active features
+ * its plan includes (plan_features), unless a super admin's row in
+ * tenant_features turns one off, and those such a row turns on. plan_code
+ * NULL: only the overrides count. */
+int ob_tenant_features(ob_conn *control, const char *tenant_id, const char *plan_code,
+                       void (*fn)(const char *code, void *arg), void *arg, ob_err *err);
 /* Call fn for each tenant row: slug, plan, status. */
 int ob_tenant_each(ob_conn *control, int (*fn)(const char *slug, const char *plan, const char *status, void *arg),
                    void *arg, ob_err *err);

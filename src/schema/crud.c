@@ -116,16 +116,29 @@ int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
     return 0;
 }
 
-int ob_crud_create(ob_ctx *ctx, const ob_table *t, json_t *body, ob_row **out, ob_err *err)
+int ob_crud_body(ob_ctx *ctx, const ob_table *t, json_t *body, bool create, ob_row **out, ob_err *err)
+{
+    ob_row *row = ob_row_new(ctx->arena, t);
+    if (ob_validate_body(ctx, t, body, row, create, err) != 0) return -1;
+    *out = row;
+    return 0;
+}
+
+int ob_crud_create_row(ob_ctx *ctx, const ob_table *t, ob_row *row, ob_row **out, ob_err *err)
 {
     if (t->res->flags & OB_RES_READONLY) return ob_err_set(err, OB_E_METHOD, "\"%s\" is read-only", t->name);
     if (confined_write(ctx, t, err) != 0) return -1;
-    ob_row *row = ob_row_new(ctx->arena, t);
-    if (ob_validate_body(ctx, t, body, row, true, err) != 0) return -1;
     apply_customer_scope(ctx, row);
     if (ob_crud_insert_row(ctx, row, err) != 0) return -1;
     *out = row;
     return 0;
+}
+
+int ob_crud_create(ob_ctx *ctx, const ob_table *t, json_t *body, ob_row **out, ob_err *err)
+{
+    ob_row *row;
+    if (ob_crud_body(ctx, t, body, true, &row, err) != 0) return -1;
+    return ob_crud_create_row(ctx, t, row, out, err);
 }
 
 static bool row_changed(const ob_row *old, const ob_row *row)
@@ -153,6 +166,16 @@ int ob_crud_save(ob_ctx *ctx, const ob_row *old, ob_row *row, const char *action
     return 0;
 }
 
+/* Copy the fields a validated body gave (patch->set) onto row. */
+static void apply_patch(ob_row *row, const ob_row *patch)
+{
+    for (int i = 0; patch && i < row->t->ncols; i++) {
+        if (!patch->set[i]) continue;
+        row->v[i] = patch->v[i];
+        row->set[i] = true;
+    }
+}
+
 static int check_if_match(const ob_table *t, const ob_row *old, int64_t if_match, ob_err *err)
 {
     if (if_match < 0 || t->version_col < 0) return 0;
@@ -162,8 +185,8 @@ static int check_if_match(const ob_table *t, const ob_row *old, int64_t if_match
     return 0;
 }
 
-int ob_crud_update(ob_ctx *ctx, const ob_table *t, const char *id, json_t *body, int64_t if_match, ob_row **out,
-                   ob_err *err)
+int ob_crud_update_row(ob_ctx *ctx, const ob_table *t, const char *id, const ob_row *patch, int64_t if_match,
+                       ob_row **out, ob_err *err)
 {
     if (!(ob_methods(t, OB_ROUTE_RECORD) & OB_M_PATCH))
         return ob_err_set(err, OB_E_METHOD, "records of \"%s\" cannot be changed", t->name);
@@ -172,10 +195,18 @@ int ob_crud_update(ob_ctx *ctx, const ob_table *t, const char *id, json_t *body,
     if (ob_sql_load(ctx, t, id, &old, err) != 0) return -1;
     if (check_if_match(t, old, if_match, err) != 0) return -1;
     ob_row *row = ob_row_copy(ctx->arena, old);
-    if (ob_validate_body(ctx, t, body, row, false, err) != 0) return -1;
+    apply_patch(row, patch);
     if (ob_crud_save(ctx, old, row, "update", err) != 0) return -1;
     *out = row;
     return 0;
+}
+
+int ob_crud_update(ob_ctx *ctx, const ob_table *t, const char *id, json_t *body, int64_t if_match, ob_row **out,
+                   ob_err *err)
+{
+    ob_row *patch;
+    if (ob_crud_body(ctx, t, body, false, &patch, err) != 0) return -1;
+    return ob_crud_update_row(ctx, t, id, patch, if_match, out, err);
 }
 
 /* Refuse when a live row of any table references id through a RESTRICT key. */
@@ -265,8 +296,52 @@ static bool in_list(const char *list, const char *name)
     return list && state_in(list, name);
 }
 
-int ob_crud_action(ob_ctx *ctx, const ob_table *t, const char *id, const char *verb, json_t *body, ob_row **out,
-                   ob_err *err)
+/* Refuse a body field key with code, naming it. */
+static int refuse_field(ob_err *err, const char *what, const char *verb, const char *key)
+{
+    ob_err_set(err, OB_E_UNKNOWN_FIELD, "the %s %s takes no field \"%.60s\"", verb, what, key);
+    snprintf(err->field, sizeof err->field, "%.60s", key);
+    return -1;
+}
+
+int ob_crud_verb_body(ob_ctx *ctx, const ob_table *t, const char *verb, json_t *body, ob_row **out, ob_err *err)
+{
+    const ob_action *act = find_action(t, verb);
+    const ob_fsm *f = t->res->fsm;
+    *out = NULL;
+    if (!act && !fsm_has_event(f, verb)) return ob_err_set(err, OB_E_NO_ROUTE, "\"%s\" has no action \"%.40s\"", t->name, verb);
+    if (act) {
+        const ob_table *it = t->inputs ? t->inputs[act - t->res->actions] : NULL;
+        if (it) {
+            ob_row *in = ob_row_new(ctx->arena, it);
+            json_t *empty = body ? NULL : json_object();
+            int rc = ob_validate_body(ctx, it, body ? body : empty, in, true, err);
+            if (rc == 0) rc = ob_validate_row(ctx, in, err);
+            json_decref(empty);
+            if (rc != 0) return -1;
+            *out = in;
+        } else if (body && json_object_size(body) > 0) {
+            /* an action that declares no input takes no fields */
+            return refuse_field(err, "action", verb, json_object_iter_key(json_object_iter(body)));
+        }
+        return 0;
+    }
+    /* an event takes only the fields it declares (in any of its rows),
+     * validated like a PATCH into a row holding just those fields */
+    const char *key;
+    json_t *val;
+    if (!body || json_object_size(body) == 0) return 0;
+    json_object_foreach(body, key, val) {
+        bool declared = false;
+        for (int i = 0; i < f->n && !declared; i++)
+            declared = strcmp(f->rows[i].event, verb) == 0 && in_list(f->rows[i].fields, key);
+        if (!declared) return refuse_field(err, "event", verb, key);
+    }
+    return ob_crud_body(ctx, t, body, false, out, err);
+}
+
+int ob_crud_run_verb(ob_ctx *ctx, const ob_table *t, const char *id, const char *verb, const ob_row *in,
+                     ob_row **out, ob_err *err)
 {
     const ob_action *act = find_action(t, verb);
     const ob_fsm *f = t->res->fsm;
@@ -277,39 +352,9 @@ int ob_crud_action(ob_ctx *ctx, const ob_table *t, const char *id, const char *v
     ob_row *row = ob_row_copy(ctx->arena, old);
     ctx->input = NULL;
     if (act) {
-        const ob_table *it = t->inputs ? t->inputs[act - t->res->actions] : NULL;
-        if (it) {
-            ob_row *in = ob_row_new(ctx->arena, it);
-            json_t *empty = body ? NULL : json_object();
-            int rc = ob_validate_body(ctx, it, body ? body : empty, in, true, err);
-            if (rc == 0) rc = ob_validate_row(ctx, in, err);
-            json_decref(empty);
-            if (rc != 0) return -1;
-            ctx->input = in;
-        } else if (body && json_object_size(body) > 0) {
-            /* an action that declares no input takes no fields */
-            const char *key = json_object_iter_key(json_object_iter(body));
-            ob_err_set(err, OB_E_UNKNOWN_FIELD, "the %s action takes no field \"%.60s\"", verb, key);
-            snprintf(err->field, sizeof err->field, "%.60s", key);
-            return -1;
-        }
+        ctx->input = in;
         if (act->run(ctx, old, row, err) != 0) return -1;
     } else {
-        /* the input first, as a gate would: an event takes only the fields it
-         * declares (in any of its rows), validated like a PATCH */
-        const char *key;
-        json_t *val;
-        if (body)
-            json_object_foreach(body, key, val) {
-                bool declared = false;
-                for (int i = 0; i < f->n && !declared; i++)
-                    declared = strcmp(f->rows[i].event, verb) == 0 && in_list(f->rows[i].fields, key);
-                if (declared) continue;
-                ob_err_set(err, OB_E_UNKNOWN_FIELD, "the %s event takes no field \"%.60s\"", verb, key);
-                snprintf(err->field, sizeof err->field, "%.60s", key);
-                return -1;
-            }
-        if (body && json_object_size(body) > 0 && ob_validate_body(ctx, t, body, row, false, err) != 0) return -1;
         const char *state = old->v[t->state_col].s;
         const ob_transition *tr = NULL;
         for (int i = 0; i < f->n && !tr; i++)
@@ -317,13 +362,14 @@ int ob_crud_action(ob_ctx *ctx, const ob_table *t, const char *id, const char *v
         if (!tr)
             return ob_err_set(err, OB_E_BAD_STATE, "cannot %s a %s record that is \"%s\"", verb, t->name, state);
         /* a field this row of the event does not take */
-        if (body)
-            json_object_foreach(body, key, val) {
-                if (in_list(tr->fields, key)) continue;
-                ob_err_set(err, OB_E_UNKNOWN_FIELD, "the %s event from \"%s\" takes no field \"%.60s\"", verb, state, key);
-                snprintf(err->field, sizeof err->field, "%.60s", key);
-                return -1;
-            }
+        for (int i = 0; in && i < t->ncols; i++) {
+            if (!in->set[i] || in_list(tr->fields, t->cols[i]->name)) continue;
+            ob_err_set(err, OB_E_UNKNOWN_FIELD, "the %s event from \"%s\" takes no field \"%.60s\"", verb, state,
+                       t->cols[i]->name);
+            snprintf(err->field, sizeof err->field, "%.60s", t->cols[i]->name);
+            return -1;
+        }
+        apply_patch(row, in);
         ob_row_set_text(ctx->arena, row, f->column, tr->to);
         if (tr->guard && tr->guard(ctx, row, err) != 0) return -1;
         if (tr->effect && tr->effect(ctx, old, row, err) != 0) return -1;
@@ -331,4 +377,12 @@ int ob_crud_action(ob_ctx *ctx, const ob_table *t, const char *id, const char *v
     if (ob_crud_save(ctx, old, row, verb, err) != 0) return -1;
     *out = row;
     return 0;
+}
+
+int ob_crud_action(ob_ctx *ctx, const ob_table *t, const char *id, const char *verb, json_t *body, ob_row **out,
+                   ob_err *err)
+{
+    ob_row *in;
+    if (ob_crud_verb_body(ctx, t, verb, body, &in, err) != 0) return -1;
+    return ob_crud_run_verb(ctx, t, id, verb, in, out, err);
 }

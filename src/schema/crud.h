@@ -14,6 +14,29 @@
 #include "schema/row.h"
 
 int ob_crud_get(ob_ctx *ctx, const ob_table *t, const char *id, ob_row **out, ob_err *err);
+
+/* A request body validated against t into a new row: for a create with the
+ * defaults filled in, for a PATCH holding only the given fields (set[]).
+ * The API gate calls these (and ob_crud_verb_body) before any handler runs,
+ * so the *_row writes below take input that is already valid. */
+int ob_crud_body(ob_ctx *ctx, const ob_table *t, json_t *body, bool create, ob_row **out, ob_err *err);
+/* The body of an event or action as declared: an action's input as a row of
+ * its input table (validate_row included: references in the tenant), or NULL
+ * when it declares none (then any field is refused); an event's fields, each
+ * declared by one of its rows, as a PATCH row of t, or NULL for no fields.
+ * OB_E_NO_ROUTE when t has no such verb. */
+int ob_crud_verb_body(ob_ctx *ctx, const ob_table *t, const char *verb, json_t *body, ob_row **out, ob_err *err);
+
+int ob_crud_create_row(ob_ctx *ctx, const ob_table *t, ob_row *row, ob_row **out, ob_err *err);
+/* patch: from ob_crud_body(create = false); if_match < 0: no precondition. */
+int ob_crud_update_row(ob_ctx *ctx, const ob_table *t, const char *id, const ob_row *patch, int64_t if_match,
+                       ob_row **out, ob_err *err);
+/* Run an event or action with the input from ob_crud_verb_body; an event
+ * refuses a field its row for the current state does not take. */
+int ob_crud_run_verb(ob_ctx *ctx, const ob_table *t, const char *id, const char *verb, const ob_row *in,
+                     ob_row **out, ob_err *err);
+
+/* The same from a JSON body, validated here (CLI, tests). */
 int ob_crud_create(ob_ctx *ctx, const ob_table *t, json_t *body, ob_row **out, ob_err *err);
 /* if_match < 0: no precondition. */
 int ob_crud_update(ob_ctx *ctx, const ob_table *t, const char *id, json_t *body, int64_t if_match, ob_row **out,

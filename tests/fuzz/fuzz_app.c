@@ -230,7 +230,7 @@ void fz_app_init(void)
         fprintf(stderr, "fuzz set-up: %s\n", err.message);
         abort();
     }
-    ob_app_init(&app, store, "fuzz", &err);
+    ob_app_init(&app, store, "fuzz", NULL, &err);
     setup_request("POST", "/api/v1/auth/login",
                   "{\"tenant\":\"fz\",\"email\":\"owner@fz.test\",\"password\":\"Owner-pass-123!\"}", 200, "token",
                   NULL, token, sizeof token);

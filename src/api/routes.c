@@ -1,0 +1,291 @@
+/* routes.c - the route table (route.h): explicit rows, the rows generated
+ * from the registry, and matching a request against them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_int.h"
+#include "api/features.h"
+#include "api/route.h"
+#include "base/base.h"
+#include "schema/crud.h"
+#include "schema/methods.h"
+#include "base/banned.h"
+
+static const ob_route_field login_fields[] = {{"tenant", 100}, {"email", 255}, {"password", 256}};
+
+/* The routes outside the registry. */
+static const ob_route_row explicit_rows[] = {
+    {OB_RK_LIVE, "GET", "/healthz", ob_api_healthz, OB_AUTH_NONE, .op_id = "healthz", .summary = "liveness probe"},
+    {OB_RK_READY, "GET", "/readyz", ob_api_readyz, OB_AUTH_NONE, .op_id = "readyz", .summary = "readiness probe"},
+    {OB_RK_OPENAPI, "GET", "/api/openapi.json", ob_api_openapi, OB_AUTH_NONE, .op_id = "openapi",
+     .summary = "this document"},
+    {OB_RK_LOGIN, "POST", "/api/v1/auth/login", ob_api_login, OB_AUTH_NONE, .rate = OB_RATE_AUTH,
+     .input = OB_IN_FIELDS, .fields = login_fields, .nfields = (int)OB_ARRAY_LEN(login_fields),
+     .op_id = "auth_login", .summary = "sign in"},
+    {OB_RK_LOGOUT, "POST", "/api/v1/auth/logout", ob_api_logout, OB_AUTH_BEARER, .rate = OB_RATE_WRITE,
+     .op_id = "auth_logout", .summary = "end this token's session"},
+    {OB_RK_ME, "GET", "/api/v1/auth/me", ob_api_me, OB_AUTH_BEARER, .rate = OB_RATE_READ, .op_id = "auth_me",
+     .summary = "the signed-in user and what they may do"},
+};
+
+/* The permission code of a verb on t: the table's override of view, create,
+ * edit or delete, else "<module>.<verb>". */
+static const char *perm_code(const ob_table *t, const char *verb)
+{
+    const ob_resource *r = t->res;
+    if (!strcmp(verb, "view") && r->perm_view) return r->perm_view;
+    if (!strcmp(verb, "create") && r->perm_create) return r->perm_create;
+    if (!strcmp(verb, "edit") && r->perm_edit) return r->perm_edit;
+    if (!strcmp(verb, "delete") && r->perm_delete) return r->perm_delete;
+    size_t n = strlen(r->perm ? r->perm : t->name) + strlen(verb) + 2;
+    char *s = malloc(n);
+    if (!s) abort();
+    snprintf(s, n, "%s.%s", r->perm ? r->perm : t->name, verb);
+    return s;
+}
+
+static char *dupf(const char *fmt, const char *a, const char *b)
+{
+    size_t n = strlen(fmt) + strlen(a) + (b ? strlen(b) : 0) + 1;
+    char *s = malloc(n);
+    if (!s) abort();
+    snprintf(s, n, fmt, a, b ? b : "");
+    return s;
+}
+
+typedef struct builder {
+    ob_route_row *rows;
+    int n, cap;
+} builder;
+
+static ob_route_row *add(builder *b, const ob_route_row *r)
+{
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 256;
+        b->rows = realloc(b->rows, (size_t)b->cap * sizeof *b->rows);
+        if (!b->rows) abort();
+    }
+    b->rows[b->n] = *r;
+    return &b->rows[b->n++];
+}
+
+static const ob_action *find_action(const ob_table *t, const char *verb)
+{
+    for (int i = 0; i < t->res->nactions; i++)
+        if (!strcmp(t->res->actions[i].verb, verb)) return &t->res->actions[i];
+    return NULL;
+}
+
+/* One row of a generic route of t. */
+static void table_row(builder *b, const ob_table *t, ob_route_kind kind, const char *method, const char *path,
+                      ob_route_fn fn, const char *pverb, ob_input_kind in, const char *verb, const char *op)
+{
+    bool write = strcmp(method, "GET") != 0;
+    ob_route_row r = {kind, method, path, fn, OB_AUTH_BEARER, perm_code(t, pverb), ob_feature_of_module(t->res->perm),
+                      write ? OB_RATE_WRITE : OB_RATE_READ, in, write, t, verb};
+    r.op_id = dupf("%s_%s", t->name, op);
+    add(b, &r);
+}
+
+/* The generic rows of a table, from the one method rule (schema/methods.h)
+ * and its declared events and actions. */
+static void table_rows(builder *b, const ob_table *t)
+{
+    char *coll = dupf("/api/v1/%s%s", t->name, NULL), *rec = dupf("/api/v1/%s%s", t->name, "/{id}");
+    unsigned cm = ob_methods(t, OB_ROUTE_COLLECTION), rm = ob_methods(t, OB_ROUTE_RECORD);
+    table_row(b, t, OB_RK_LIST, "GET", coll, ob_api_list, "view", OB_IN_QUERY, NULL, "list");
+    if (cm & OB_M_POST) table_row(b, t, OB_RK_CREATE, "POST", coll, ob_api_create, "create", OB_IN_CREATE, NULL, "create");
+    table_row(b, t, OB_RK_GET, "GET", rec, ob_api_get, "view", OB_IN_NONE, NULL, "get");
+    if (rm & OB_M_PATCH) table_row(b, t, OB_RK_UPDATE, "PATCH", rec, ob_api_update, "edit", OB_IN_UPDATE, NULL, "update");
+    if (rm & OB_M_DELETE) {
+        /* a table that keeps its rows ends one by its declared action instead */
+        const char *act = t->res->delete_action;
+        table_row(b, t, OB_RK_DELETE, "DELETE", rec, ob_api_delete, act ? ob_crud_action_perm(t, act) : "delete",
+                  OB_IN_EMPTY, act, "delete");
+    }
+    /* one route per distinct verb; the engine prefers an action to an event */
+    const ob_fsm *f = t->res->fsm;
+    for (int i = 0; f && i < f->n; i++) {
+        const char *v = f->rows[i].event;
+        bool seen = find_action(t, v) != NULL;
+        for (int j = 0; j < i; j++) seen |= !strcmp(f->rows[j].event, v);
+        if (!seen)
+            table_row(b, t, OB_RK_VERB, "POST", dupf("%s/%s", rec, v), ob_api_verb, ob_crud_action_perm(t, v),
+                      OB_IN_VERB, v, v);
+    }
+    for (int i = 0; i < t->res->nactions; i++) {
+        const ob_action *a = &t->res->actions[i];
+        if (find_action(t, a->verb) == a)
+            table_row(b, t, OB_RK_VERB, "POST", dupf("%s/%s", rec, a->verb), ob_api_verb,
+                      ob_crud_action_perm(t, a->verb), OB_IN_VERB, a->verb, a->verb);
+    }
+}
+
+/* Split the path into segs (strings that live as long as the table). */
+static void split(ob_route_row *r)
+{
+    char *p = dupf("%s%s", r->path + 1, NULL);
+    r->nseg = 0;
+    for (char *s = p; s;) {
+        char *slash = strchr(s, '/');
+        if (slash) *slash = 0;
+        if (r->nseg == OB_ROUTE_MAX_SEGS) abort(); /* a declaration bug: no route is that deep */
+        r->segs[r->nseg++] = s;
+        s = slash ? slash + 1 : NULL;
+    }
+}
+
+/* Lookup: rows grouped by their first (up to three) segments, which are never
+ * parameters, sorted by that key; a request finds its group by binary search
+ * and tries the group's few rows. */
+typedef struct entry {
+    char key[160];
+    int row;
+} entry;
+
+static ob_routes table;
+static entry *index_;
+static int nindex;
+
+static void group_key(const char *const *seg, int nseg, char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = 0;
+    for (int i = 0; i < nseg && i < 3; i++) {
+        int k = snprintf(out + len, n - len, "%s%s", i ? "/" : "", seg[i]);
+        if (k < 0 || (size_t)k >= n - len) {
+            out[0] = 0; /* longer than any route's key: matches none */
+            return;
+        }
+        len += (size_t)k;
+    }
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : x->row - y->row;
+}
+
+const ob_routes *ob_routes_get(void)
+{
+    if (table.rows) return &table;
+    ob_registry_init();
+    builder b = {0};
+    for (size_t i = 0; i < OB_ARRAY_LEN(explicit_rows); i++) add(&b, &explicit_rows[i]);
+    for (int i = 0; i < ob_registry_count(); i++) {
+        const ob_table *t = ob_registry_at(i);
+        if (t->res->scope == OB_SCOPE_TENANT && !(t->res->flags & OB_RES_NO_API)) table_rows(&b, t);
+    }
+    index_ = calloc((size_t)b.n, sizeof *index_);
+    if (!index_) abort();
+    for (int i = 0; i < b.n; i++) {
+        ob_route_row *r = &b.rows[i];
+        split(r);
+        for (int k = 0; k < r->nseg && k < 3; k++)
+            if (r->segs[k][0] == '{') abort(); /* the lookup key must be literal */
+        /* a feature is the tenant's: only a route that knows its tenant can have one */
+        if (r->feature && r->auth == OB_AUTH_NONE) abort();
+        group_key(r->segs, r->nseg, index_[i].key, sizeof index_[i].key);
+        index_[i].row = i;
+    }
+    qsort(index_, (size_t)b.n, sizeof *index_, entry_cmp);
+    nindex = b.n;
+    table.rows = b.rows;
+    table.n = b.n;
+    return &table;
+}
+
+static bool path_matches(const ob_route_row *r, const char *const *seg, int nseg, const char **id)
+{
+    if (r->nseg != nseg) return false;
+    for (int i = 0; i < nseg; i++) {
+        if (!seg[i][0]) return false; /* a doubled or trailing '/' */
+        if (!strcmp(r->segs[i], "{id}")) *id = seg[i];
+        else if (strcmp(r->segs[i], seg[i]) != 0) return false;
+    }
+    return true;
+}
+
+int ob_routes_match(const char *method, const char *const *seg, int nseg, const ob_route_row **out,
+                    const char **id, const char **allow, ob_err *err)
+{
+    const ob_routes *rt = ob_routes_get();
+    *out = NULL;
+    *id = NULL;
+    *allow = NULL;
+    if (nseg < 1) return ob_err_set(err, OB_E_NO_ROUTE, NULL);
+    entry probe = {.row = -1};
+    group_key(seg, nseg, probe.key, sizeof probe.key);
+    int lo = 0, hi = nindex;
+    while (lo < hi) { /* the first entry not below the key */
+        int mid = (lo + hi) / 2;
+        if (strcmp(index_[mid].key, probe.key) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    /* HEAD is GET without the body (the server drops it) */
+    const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
+    unsigned methods = 0;
+    for (int i = lo; i < nindex && !strcmp(index_[i].key, probe.key); i++) {
+        const ob_route_row *r = &rt->rows[index_[i].row];
+        const char *rid = NULL;
+        if (!path_matches(r, seg, nseg, &rid)) continue;
+        if (!strcmp(r->method, m)) {
+            *out = r;
+            *id = rid;
+            return 0;
+        }
+        methods |= ob_method_bit(r->method);
+    }
+    if (!methods) return ob_err_set(err, OB_E_NO_ROUTE, NULL);
+    *allow = ob_methods_allow(methods);
+    return ob_err_set(err, OB_E_METHOD, NULL);
+}
+
+const char *ob_auth_kind_name(ob_auth_kind k)
+{
+    return k == OB_AUTH_BEARER ? "bearer" : "none";
+}
+
+const char *ob_rate_class_name(ob_rate_class c)
+{
+    static const char *const names[OB_RATE__COUNT] = {"none", "auth", "read", "write"};
+    return c < OB_RATE__COUNT ? names[c] : "none";
+}
+
+const char *ob_input_kind_name(ob_input_kind k)
+{
+    static const char *const names[] = {"none", "empty", "query", "create", "update", "verb", "fields"};
+    return (size_t)k < OB_ARRAY_LEN(names) ? names[k] : "none";
+}
+
+void ob_routes_write_json(ob_sb *out)
+{
+    const ob_routes *rt = ob_routes_get();
+    ob_jsonw w;
+    ob_jw_init(&w, out);
+    ob_jw_obj_open(&w);
+    ob_jw_key(&w, "routes");
+    ob_jw_arr_open(&w);
+    for (int i = 0; i < rt->n; i++) {
+        const ob_route_row *r = &rt->rows[i];
+        ob_jw_obj_open(&w);
+        ob_jw_kstr(&w, "method", r->method);
+        ob_jw_kstr(&w, "path", r->path);
+        ob_jw_kstr(&w, "auth", ob_auth_kind_name(r->auth));
+        if (r->perm) ob_jw_kstr(&w, "permission", r->perm);
+        else ob_jw_knull(&w, "permission");
+        if (r->feature) ob_jw_kstr(&w, "feature", r->feature);
+        else ob_jw_knull(&w, "feature");
+        ob_jw_kstr(&w, "rate_class", ob_rate_class_name(r->rate));
+        ob_jw_kstr(&w, "input", ob_input_kind_name(r->input));
+        if (r->t) ob_jw_kstr(&w, "table", r->t->name);
+        else ob_jw_knull(&w, "table");
+        ob_jw_kstr(&w, "operation_id", r->op_id);
+        ob_jw_obj_close(&w);
+    }
+    ob_jw_arr_close(&w);
+    ob_jw_obj_close(&w);
+}
