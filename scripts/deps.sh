@@ -9,7 +9,7 @@ pkgs="pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev l
 pkgs="$pkgs libunistring-dev libzstd-dev"
 if [ "$mode" = test ]; then
     pkgs="$pkgs libcmocka-dev python3 python3-pytest python3-httpx curl postgresql clang libclang-rt-14-dev"
-    pkgs="$pkgs valgrind slowhttptest strace wrk procps"
+    pkgs="$pkgs valgrind slowhttptest strace wrk procps prometheus"
 fi
 # The OpenAPI linters run on Node.js; a node from elsewhere (nvm, NodeSource)
 # is used as it is, else Debian's nodejs and npm are installed.

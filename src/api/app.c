@@ -4,7 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "api/api_int.h"
+#include "base/clock.h"
+#include "ops/metrics.h"
 #include "api/openapi.h"
 #include "base/base.h"
 #include "base/jsonr.h"
@@ -83,6 +87,42 @@ void ob_api_readyz(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
     else simple(resp, 200, "status", "ready");
 }
 
+/* Prometheus scrapes with a token of its own, not a user's session: the
+ * figures span every tenant. Without a configured token the route is off. */
+void ob_api_metrics(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
+{
+    (void)call;
+    ob_err err;
+    if (!app->metrics_token) {
+        ob_err_set(&err, OB_E_NOT_FOUND, "metrics are off: serve them with --metrics-token");
+        ob_resp_error(resp, &err);
+        return;
+    }
+    const char *auth = req->header(req, "Authorization");
+    size_t want = strlen(app->metrics_token);
+    if (!auth || strncmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) != want ||
+        sodium_memcmp(auth + 7, app->metrics_token, want) != 0) {
+        ob_err_set(&err, OB_E_UNAUTHENTICATED, "the metrics token is required");
+        ob_resp_error(resp, &err);
+        return;
+    }
+    ob_metrics_gauges g = {.tenants = -1, .db_conns_open = -1,
+                           .engine = ob_store_engine(app->store) == OB_DB_POSTGRES ? "postgres" : "sqlite"};
+    ob_conn *c;
+    if (ob_db_acquire(app->store, NULL, NULL, OB_DB_READ, &c, &err) == 0) {
+        ob_stmt *st;
+        if (ob_db_prepare(c, "SELECT COUNT(*) FROM tenants WHERE deleted_at IS NULL", &st, &err) == 0) {
+            if (ob_stmt_step(st, &err) == 1) g.tenants = ob_stmt_col_i64(st, 0);
+            ob_stmt_done(st);
+        }
+        ob_db_release(c);
+    }
+    (void)ctx;
+    ob_metrics_render(&resp->body, &g);
+    resp->status = 200;
+    ob_resp_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+}
+
 void ob_api_openapi(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
     (void)req, (void)ctx, (void)call;
@@ -108,10 +148,13 @@ void ob_app_handle(ob_req *req, ob_resp *resp, void *arg)
      * so an encoded '/' never separates; nseg -1: deeper than any route */
     if (ob_routes_match(req->method, req->seg, req->nseg, &r, &id, &allow, &err) != 0) {
         ob_resp_error(resp, &err);
+        ob_metrics_request(req->method, NULL, resp->status, NULL, 0);
         if (allow) ob_resp_header(resp, "Allow", allow);
         return;
     }
     ob_call call;
+    int64_t t0 = ob_mono_us();
+    ob_metrics_inflight(1);
     if (ob_gate(app, req, resp, &ctx, r, &call) == 0) {
         call.id = id;
         r->handler(app, req, resp, &ctx, &call);
@@ -119,4 +162,6 @@ void ob_app_handle(ob_req *req, ob_resp *resp, void *arg)
     }
     if (ctx.db) ob_db_release(ctx.db);
     ctx.db = NULL;
+    ob_metrics_inflight(-1);
+    ob_metrics_request(req->method, r->path, resp->status, ctx.tenant ? ctx.tenant->slug : NULL, ob_mono_us() - t0);
 }

@@ -16,6 +16,7 @@ typedef struct ob_app {
     char *openapi;        /* the OpenAPI document, built once at start */
     size_t openapi_len;
     ob_ratelimit *rate;   /* the gate's buckets */
+    const char *metrics_token; /* GET /metrics needs "Bearer <this>"; NULL: /metrics is off (404) */
 } ob_app;
 
 /* Requests per minute of each rate class (serve's --rate-* flags); NULL: the

@@ -1178,6 +1178,33 @@ static void explicit_op(oa *o, const ob_route_row *r)
         ob_jw_kstr(w, "description", "answers when the storage can be read");
         op_end(w, r, "200", "{\"status\":\"ready\"}; 503 when storage is not usable", "status", 0, errs_ready);
         break;
+    case OB_RK_METRICS:
+        ob_jw_kstr(w, "description",
+                   "request counts and latency by route template, in-flight requests, busiest tenants, tenants, "
+                   "memory, in the Prometheus text format; needs Authorization: Bearer <the --metrics-token of "
+                   "serve>, and answers 404 when serve was started without one");
+        ob_jw_key(w, "responses");
+        ob_jw_obj_open(w);
+        ob_jw_key(w, "200");
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "description", "Prometheus text exposition format 0.0.4");
+        ob_jw_key(w, "content");
+        ob_jw_obj_open(w);
+        ob_jw_key(w, "text/plain");
+        ob_jw_obj_open(w);
+        ob_jw_key(w, "schema");
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "type", "string");
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+        kref_obj(w, "401", RESPONSES, "error_401");
+        kref_obj(w, "404", RESPONSES, "error_404");
+        kref_obj(w, "default", RESPONSES, "error");
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+        break;
     case OB_RK_OPENAPI:
         ob_jw_kstr(w, "description", "the OpenAPI document, derived from the route table and the registry at start-up");
         op_end(w, r, "200", "the OpenAPI document", "openapi", 0, errs_none);

@@ -18,6 +18,8 @@ static const ob_route_field login_fields[] = {{"tenant", 100}, {"email", 255}, {
 static const ob_route_row explicit_rows[] = {
     {OB_RK_LIVE, "GET", "/healthz", ob_api_healthz, OB_AUTH_NONE, .op_id = "healthz", .summary = "liveness probe"},
     {OB_RK_READY, "GET", "/readyz", ob_api_readyz, OB_AUTH_NONE, .op_id = "readyz", .summary = "readiness probe"},
+    {OB_RK_METRICS, "GET", "/metrics", ob_api_metrics, OB_AUTH_NONE, .op_id = "metrics",
+     .summary = "Prometheus metrics (needs the server's --metrics-token)"},
     {OB_RK_OPENAPI, "GET", "/api/openapi.json", ob_api_openapi, OB_AUTH_NONE, .op_id = "openapi",
      .summary = "this document"},
     {OB_RK_LOGIN, "POST", "/api/v1/auth/login", ob_api_login, OB_AUTH_NONE, .rate = OB_RATE_AUTH,

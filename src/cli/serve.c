@@ -43,6 +43,8 @@ static const ob_opt opts[] = {
     {"--archive-every", "OPSBASE_ARCHIVE_EVERY", "off", false,
      "run retention (archive rows past their table's retention) this often, e.g. 24h; off: never"},
     {"--archive-dir", "OPSBASE_ARCHIVE_DIR", NULL, false, "archive root (default: DATA/archive)"},
+    {"--metrics-token", "OPSBASE_METRICS_TOKEN", NULL, false,
+     "serve GET /metrics to clients sending Authorization: Bearer <this> (at least 16 characters; unset: off)"},
     {"--rate-auth", "OPSBASE_RATE_AUTH", "600", false, "sign-in requests a minute per client address (0: no limit)"},
     {"--rate-read", "OPSBASE_RATE_READ", "12000", false, "reads a minute per tenant and user (0: no limit)"},
     {"--rate-write", "OPSBASE_RATE_WRITE", "6000", false, "writes a minute per tenant and user (0: no limit)"},
@@ -132,6 +134,9 @@ int ob_cmd_serve(int argc, char **argv)
     snprintf(archive_dir, sizeof archive_dir, "%s%s", adir ? adir : ob_cli_get(&spec, &a, "--data"),
              adir ? "" : "/archive");
     bso.archive_dir = archive_dir;
+    const char *metrics_token = ob_cli_get(&spec, &a, "--metrics-token");
+    if (metrics_token && strlen(metrics_token) < 16)
+        return ob_cli_usage_error(&spec, "--metrics-token must be at least 16 characters");
     ob_jobs_opts jo;
     if ((rc = ob_cli_job_opts(&spec, &a, &jo)) != 0) return rc;
     ob_throttle_cfg tc;
@@ -182,6 +187,7 @@ int ob_cmd_serve(int argc, char **argv)
         ob_store_close(store);
         return ob_cli_fail(&err);
     }
+    app.metrics_token = metrics_token;
     ob_http_opts ho = {.listen = ob_cli_get(&spec, &a, "--listen"), .threads = (unsigned)threads,
                        .max_body = (size_t)body, .conn_timeout_s = (unsigned)timeout,
                        .header_timeout_s = (unsigned)head_timeout, .max_conns = (unsigned)max_conns,
