@@ -209,13 +209,23 @@ static int emit(ob_ctx *ctx, const ob_row *old, const ob_row *row, ob_err *err)
     ob_value on = ob_v_bool(true);
     int rc = ob_stmt_bind(st, 1, &on, err);
     /* collect first: inserting while the statement is open is not portable */
-    const char *subs[64], *evs[64];
-    int ns = 0;
-    while (rc == 0 && ns < 64) {
+    const char **subs = NULL, **evs = NULL;
+    int ns = 0, cap = 0;
+    while (rc == 0) {
         int got = ob_stmt_step(st, err);
         if (got <= 0) {
             rc = got;
             break;
+        }
+        if (ns == cap) {
+            cap = cap ? 2 * cap : 16;
+            const char **s2 = ob_arena_alloc(ctx->arena, sizeof *s2 * (size_t)cap * 2);
+            if (ns) {
+                memcpy(s2, subs, sizeof *s2 * (size_t)ns);
+                memcpy(s2 + cap, evs, sizeof *s2 * (size_t)ns);
+            }
+            subs = s2;
+            evs = s2 + cap;
         }
         subs[ns] = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
         const char *e = ob_stmt_col_text(st, 1, NULL);
