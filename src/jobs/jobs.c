@@ -196,7 +196,10 @@ int ob_jobs_run_due(ob_store *s, const char *slug, const ob_jobs_opts *o, int *r
         ob_db_release(c);
     }
     int fired = 0;
-    if (rc == 0) rc = ob_schedules_fire_due(s, ti, &a, &fired, err);
+    ob_err serr;
+    /* a schedule that cannot fire must not hold up the tenant's jobs */
+    if (rc == 0 && ob_schedules_fire_due(s, ti, &a, &fired, &serr) != 0)
+        ob_log(OB_LOG_WARN, "schedules: firing failed", "tenant", slug, "error", serr.message, NULL);
     /* a bounded batch per sweep, so one busy tenant cannot starve the others */
     for (int i = 0; rc == 0 && i < 32; i++) {
         ob_conn *w;

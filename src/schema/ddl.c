@@ -284,6 +284,9 @@ static void fk_defs(ob_sb *out, const ob_table *t, int v)
         const ob_column *c = t->cols[i];
         int born = since_of(t->res->since), added = since_of(c->since);
         if (c->type != OB_F_REF || c->gen || (added > born ? added : born) != v) continue;
+        /* dropped first, so that re-applying a version is harmless, like the
+         * IF NOT EXISTS of the tables and indexes */
+        ob_sb_addf(out, "ALTER TABLE \"%s\" DROP CONSTRAINT IF EXISTS \"fk_%s_%s\";\n", t->name, t->name, c->name);
         ob_sb_addf(out, "ALTER TABLE \"%s\" ADD CONSTRAINT \"fk_%s_%s\" FOREIGN KEY (\"%s\") REFERENCES \"%s\"(\"id\")%s;\n",
                    t->name, t->name, c->name, c->name, c->ref, on_delete_sql(c->on_delete));
     }
