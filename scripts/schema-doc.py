@@ -109,6 +109,8 @@ def render(schema):
                     f"{tr['event']}: {tr['from']} → {tr['to']} ({tr['permission']}"
                     + (f"; takes {tr['fields'].replace(',', ', ')}" if tr.get("fields") else "") + ")"
                     for tr in sm["transitions"])]
+            if t.get("events"):
+                lines += ["", "Events (webhooks): " + ", ".join(f"`{e}`" for e in t["events"]) + "."]
             lines.append("")
     return "\n".join(lines) + "\n"
 

@@ -52,6 +52,7 @@ int ob_cli_store(const char *data_dir, bool create, ob_store **out);
 int ob_cmd_serve(int argc, char **argv);
 int ob_cmd_migrate(int argc, char **argv);
 int ob_cmd_tenant(int argc, char **argv);
+int ob_cli_tenant_set(int argc, char **argv); /* tenant set (settings.c) */
 int ob_cmd_user(int argc, char **argv);
 int ob_cmd_schema(int argc, char **argv);
 int ob_cmd_openapi(int argc, char **argv);
@@ -72,7 +73,12 @@ int ob_cmd_job(int argc, char **argv);
     {"--job-poll-ms", "OPSBASE_JOB_POLL_MS", "1000", false, "how often workers look for due jobs"},        \
     {"--job-lease", "OPSBASE_JOB_LEASE", "300", false,                                                     \
      "seconds a claimed job is a worker's before another may run it again"},                               \
-    {"--job-backoff-ms", "OPSBASE_JOB_BACKOFF_MS", "1000", false, "first retry delay of a failed job (doubles)"}
+    {"--job-backoff-ms", "OPSBASE_JOB_BACKOFF_MS", "1000", false, "first retry delay of a failed job (doubles)"}, \
+    {"--webhook-backoff-ms", "OPSBASE_WEBHOOK_BACKOFF_MS", "60000", false,                                 \
+     "first retry delay of a failed webhook delivery (doubles, at most 480 times it)"},                   \
+    {"--webhook-attempts", "OPSBASE_WEBHOOK_ATTEMPTS", "12", false,                                        \
+     "attempts before a webhook delivery is dead (12 span about a day at the default back-off)"},           \
+    {"--webhook-timeout", "OPSBASE_WEBHOOK_TIMEOUT", "10", false, "seconds an endpoint has to answer a delivery"}
 struct ob_jobs_opts;
 /* Returns 0, or 2 after printing a usage error. */
 int ob_cli_job_opts(const ob_cmd_spec *spec, const ob_args *a, struct ob_jobs_opts *out);

@@ -6,6 +6,7 @@
 #include "base/base.h"
 #include "cli/cli.h"
 #include "jobs/jobs.h"
+#include "jobs/webhooks.h"
 #include "platform/tenants.h"
 #include "base/banned.h"
 
@@ -20,6 +21,14 @@ int ob_cli_job_opts(const ob_cmd_spec *spec, const ob_args *a, ob_jobs_opts *out
         return ob_cli_usage_error(spec, "--job-lease must be 1 to 86400 seconds");
     if (ob_parse_i64(ob_cli_get(spec, a, "--job-backoff-ms"), &backoff) != 0 || backoff < 1 || backoff > 3600000)
         return ob_cli_usage_error(spec, "--job-backoff-ms must be 1 to 3600000");
+    int64_t wb, wa, wt;
+    if (ob_parse_i64(ob_cli_get(spec, a, "--webhook-backoff-ms"), &wb) != 0 || wb < 1 || wb > 3600000)
+        return ob_cli_usage_error(spec, "--webhook-backoff-ms must be 1 to 3600000");
+    if (ob_parse_i64(ob_cli_get(spec, a, "--webhook-attempts"), &wa) != 0 || wa < 1 || wa > 100)
+        return ob_cli_usage_error(spec, "--webhook-attempts must be 1 to 100");
+    if (ob_parse_i64(ob_cli_get(spec, a, "--webhook-timeout"), &wt) != 0 || wt < 1 || wt > 300)
+        return ob_cli_usage_error(spec, "--webhook-timeout must be 1 to 300 seconds");
+    ob_webhooks_configure(&(ob_webhook_cfg){.backoff_ms = (int)wb, .max_attempts = (int)wa, .timeout_ms = (int)wt * 1000});
     *out = (ob_jobs_opts){.workers = (int)workers, .poll_ms = (int)poll, .lease_s = (int)lease,
                           .backoff_ms = (int)backoff};
     return 0;

@@ -3,6 +3,7 @@
 #include "audit/audit.h"
 #include "base/base.h"
 #include "domain/domains.h"
+#include "domain/notify/notify.h"
 #include "domain/work/work.h"
 #include "base/banned.h"
 
@@ -14,7 +15,8 @@ static const ob_resource *const declared[] = {
 
 void ob_domain_register(void)
 {
-    ob_registry_use(declared, (int)OB_ARRAY_LEN(declared), ob_audit_change);
+    /* the audit row, then the change's webhook deliveries (domain/notify) */
+    ob_registry_use(declared, (int)OB_ARRAY_LEN(declared), ob_notify_record_change);
     ob_registry_init();
     ob_work_register();
 }

@@ -36,6 +36,12 @@ static const ob_table *jobs_table(void)
 
 int ob_job_enqueue(ob_ctx *ctx, const char *kind, const char *payload_json, int max_attempts, ob_err *err)
 {
+    return ob_job_enqueue_at(ctx, kind, payload_json, max_attempts, NULL, err);
+}
+
+int ob_job_enqueue_at(ob_ctx *ctx, const char *kind, const char *payload_json, int max_attempts, const char *run_at,
+                      ob_err *err)
+{
     if (!ob_jobs_kind(kind)) return ob_err_set(err, OB_E_UNPROCESSABLE, "no worker knows jobs of kind \"%.60s\"", kind);
     ob_row *row = ob_row_new(ctx->arena, jobs_table());
     ob_row_set_text(ctx->arena, row, "kind", kind);
@@ -43,7 +49,7 @@ int ob_job_enqueue(ob_ctx *ctx, const char *kind, const char *payload_json, int 
     ob_row_set_text(ctx->arena, row, "status", "queued");
     ob_row_set_int(row, "attempts", 0);
     ob_row_set_int(row, "max_attempts", max_attempts > 0 ? max_attempts : 8);
-    ob_row_set_text(ctx->arena, row, "run_at", ctx->now);
+    ob_row_set_text(ctx->arena, row, "run_at", run_at ? run_at : ctx->now);
     if (ob_crud_insert_row(ctx, row, err) != 0) return -1;
     ob_jobs_wake();
     return 0;
@@ -137,6 +143,18 @@ static int run_claimed(ob_store *s, const ob_tenant_info *ti, ob_arena *a, const
     ob_ctx ctx;
     ob_ctx_system(&ctx, a, s, w, ti);
     int rc = ob_db_begin(w, err);
+    if (rc == 0 && k && k->settle) {
+        ob_err serr;
+        ob_err_clear(&serr);
+        if (k->settle(&ctx, job, jrc, &jerr, &result, &serr) == 0) {
+            jrc = 0;
+        } else {
+            ob_db_rollback(w);
+            rc = ob_db_begin(w, err);
+            jrc = -1;
+            jerr = serr;
+        }
+    }
     if (rc == 0 && k && k->writes && jrc == 0) {
         jrc = k->run(&ctx, job, &result, &jerr);
         if (jrc != 0) {
@@ -177,6 +195,11 @@ int ob_jobs_run_due(ob_store *s, const char *slug, const ob_jobs_opts *o, int *r
         rc = ob_tenant_lookup(c, &a, slug, &ti, err);
         ob_db_release(c);
     }
+    int fired = 0;
+    ob_err serr;
+    /* a schedule that cannot fire must not hold up the tenant's jobs */
+    if (rc == 0 && ob_schedules_fire_due(s, ti, &a, &fired, &serr) != 0)
+        ob_log(OB_LOG_WARN, "schedules: firing failed", "tenant", slug, "error", serr.message, NULL);
     /* a bounded batch per sweep, so one busy tenant cannot starve the others */
     for (int i = 0; rc == 0 && i < 32; i++) {
         ob_conn *w;

@@ -12,9 +12,11 @@
 #ifndef OB_JOBS_H
 #define OB_JOBS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "base/strbuf.h"
+#include "jobs/tz.h"
 #include "schema/ctx.h"
 #include "schema/row.h"
 
@@ -27,6 +29,12 @@ typedef struct ob_job_kind {
     bool writes;
     int (*run)(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
     const char *doc;
+    /* Optional, for kinds that do not write: called on the writer, inside the
+     * transaction that records the job, with run()'s outcome (rc, rerr), so
+     * the kind can record it in its own rows (a webhook delivery). Returning
+     * 0 records the job done whatever run() returned: the kind has taken its
+     * failure over (and queued its own retry). */
+    int (*settle)(ob_ctx *ctx, const ob_row *job, int rc, const ob_err *rerr, ob_sb *result, ob_err *err);
 } ob_job_kind;
 
 /* The kinds the workers know (given once at start-up by the domain). */
@@ -37,6 +45,23 @@ const ob_job_kind *ob_jobs_kind(const char *name);
  * Unknown kinds are refused (422), so a typo cannot leave a job no worker
  * takes. Wakes this process's workers. */
 int ob_job_enqueue(ob_ctx *ctx, const char *kind, const char *payload_json, int max_attempts, ob_err *err);
+/* The same, due at run_at (a timestamp; NULL: now). */
+int ob_job_enqueue_at(ob_ctx *ctx, const char *kind, const char *payload_json, int max_attempts, const char *run_at,
+                      ob_err *err);
+
+/* The tenant's settings object (tenants.settings in the control database;
+ * {} when unset); the caller decrefs *out. */
+int ob_jobs_tenant_settings(ob_store *s, const char *slug, json_t **out, ob_err *err);
+/* The tenant's time zone: settings.timezone, an IANA name; UTC when unset. */
+int ob_jobs_tenant_zone(ob_store *s, const char *slug, const ob_tz **out, ob_err *err);
+
+/* Schedules (table `schedules`, schedule.c). The next slot of a cron spec
+ * strictly after after_ms in zone z, as a timestamp; 422 when the spec is
+ * malformed or never matches. */
+int ob_schedule_next(const ob_tz *z, const char *spec, int64_t after_ms, char out[OB_TS_LEN], ob_err *err);
+/* Fire the tenant's due schedules: each slot once, its job enqueued in the
+ * transaction that moves next_run_at on. *fired counts the slots fired here. */
+int ob_schedules_fire_due(ob_store *s, const ob_tenant_info *ti, ob_arena *a, int *fired, ob_err *err);
 
 /* Worker settings; zero fields take the defaults. */
 typedef struct ob_jobs_opts {

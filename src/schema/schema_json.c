@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "base/base.h"
+#include "schema/events.h"
 #include "schema/methods.h"
 #include "schema/registry.h"
 #include "schema/schema_json.h"
@@ -118,6 +119,20 @@ void ob_schema_json(ob_sb *out)
         ob_jw_kbool(&w, "read_only", (r->flags & OB_RES_READONLY) != 0);
         ob_jw_kbool(&w, "soft_delete", (r->flags & OB_RES_SOFT_DELETE) != 0);
         ob_jw_kbool(&w, "append_only", (r->flags & OB_RES_APPEND_ONLY) != 0);
+        {
+            /* the domain events its changes emit (webhooks subscribe to these) */
+            ob_arena a;
+            ob_arena_init(&a, 0);
+            const char **ev;
+            int nev = ob_events_of_table(t, &a, &ev);
+            if (nev) {
+                ob_jw_key(&w, "events");
+                ob_jw_arr_open(&w);
+                for (int k = 0; k < nev; k++) ob_jw_str(&w, ev[k]);
+                ob_jw_arr_close(&w);
+            }
+            ob_arena_release(&a);
+        }
         if (!(r->flags & OB_RES_NO_API)) {
             ob_jw_key(&w, "methods");
             ob_jw_obj_open(&w);

@@ -72,6 +72,11 @@ EXTRAS = {
     "analytics_events": {"event_type_id": lambda f: f.ref("event_types")},
     # a hook requires debit or credit above 0; both columns declare min 0 only
     "accounting_entries": {"debit": "1.00"},
+    # a cron spec and a kind the workers know are checked by hooks, not types
+    "schedules": {"cron": "0 0 * * *", "kind": "system.sleep"},
+    # a public target (an address: no DNS needed), known events, a long secret
+    "webhook_subscriptions": {"url": "https://93.184.215.14/hook", "events": ["*"],
+                              "secret": "generic-secret-0123456789"},
 }
 
 # Tables that hold one row per tenant, made when the tenant is provisioned,

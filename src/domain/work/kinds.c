@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "base/base.h"
+#include "domain/notify/notify.h"
 #include "domain/work/work.h"
 #include "schema/ledger.h"
 #include "base/banned.h"
@@ -57,6 +58,8 @@ static const ob_job_kind job_kinds[] = {
     {"ledgers.check", false, ledgers_check, "verify every ledger balance against its entries"},
     {"system.sleep", false, system_sleep, "wait payload.ms milliseconds (a drill)"},
     {"system.fail", false, system_fail, "fail every time (a drill for retries and dead jobs)"},
+    {"webhooks.deliver", false, ob_webhook_deliver_run, "one attempt of a webhook delivery (queued by the server)",
+     ob_webhook_deliver_settle},
 };
 
 void ob_work_register(void)
