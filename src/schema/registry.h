@@ -207,7 +207,7 @@ typedef struct ob_ledger {
 } ob_ledger;
 #define OB_LEDGER_MOVES(arr) .moves = (arr), .nmoves = (int)(sizeof(arr) / sizeof((arr)[0]))
 #define OB_LEDGER_BOUNDS(arr) .bounds = (arr), .nbounds = (int)(sizeof(arr) / sizeof((arr)[0]))
-#define OB_LEDGER_MAX_BALANCES 8
+#define OB_LEDGER_MAX_BALANCES 16 /* moves per ledger, and so balances per parent */
 
 typedef enum ob_scope { OB_SCOPE_TENANT, OB_SCOPE_CONTROL } ob_scope;
 
