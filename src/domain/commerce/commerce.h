@@ -51,6 +51,13 @@ int ob_inventory_release(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *er
 /* Stock ledger entries: the sign each kind takes, the warehouse scope, and
  * the reorder check after each entry. */
 extern const ob_hooks ob_inventory_txn_hooks;
+/* Transfers (transfers.c), actions on shipments of type transfer: dispatch
+ * (transfer_out at the origin, in_transit at the destination), receive
+ * {quantity?} (transfer_in, and a variance entry, alert and notification for
+ * a shortfall), track {latitude, longitude, event_datetime?} in time order. */
+int ob_transfer_dispatch(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
+int ob_transfer_receive(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
+int ob_transfer_track(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
 /* Reorder (reorder.c): a pending reorder_suggestions row when the row's
  * available stock is at or below its reorder_point and none is pending. */
 int ob_reorder_check(ob_ctx *ctx, const char *inventory_id, ob_err *err);
