@@ -23,6 +23,9 @@ extern const ob_fsm ob_order_fsm;
 int ob_channel_connect(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
 int ob_channel_disconnect(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
 
+/* Products (inventory.c): sku_key follows sku, lower-cased, so the unique
+ * index on it among live rows makes the SKU unique whatever its case. */
+extern const ob_hooks ob_product_hooks;
 /* A new row of table built in code, its declared defaults filled in (as a
  * client create would get them). */
 ob_row *ob_commerce_row(ob_ctx *ctx, const char *table);

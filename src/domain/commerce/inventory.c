@@ -241,3 +241,28 @@ int ob_inventory_release(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *er
     (void)row;
     return hold(ctx, old, "release", err);
 }
+
+static int product_key(ob_ctx *ctx, ob_row *row)
+{
+    const char *sku = ob_row_text(row, "sku");
+    ob_row_set_text(ctx->arena, row, "sku_key", sku ? ob_text_lower(ctx->arena, sku, strlen(sku), NULL) : NULL);
+    return 0;
+}
+
+static int product_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    (void)err;
+    return product_key(ctx, row);
+}
+
+static int product_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)old;
+    (void)err;
+    return product_key(ctx, row);
+}
+
+const ob_hooks ob_product_hooks = {
+    .before_create = product_before_create,
+    .before_update = product_before_update,
+};
