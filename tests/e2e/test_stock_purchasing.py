@@ -38,15 +38,13 @@ def test_states_and_events(acme_owner):
     sub = h.ok(s.act(c, "purchase_orders", po["id"], "submit"))
     assert sub["status"] == "submitted"
     appr = h.ok(s.act(c, "purchase_orders", po["id"], "approve"))
-    assert appr["status"] == "approved" and appr["approved_by"] == c.user["id"]
+    assert appr["status"] == "approved"
     h.parse_ts(appr["approved_at"])
+    approvals = h.audit_rows(c, entity_type="purchase_orders", entity_id=po["id"], action="approve")
+    assert len(approvals) == 1 and approvals[0]["user_id"] == c.user["id"]
     h.expect_error(s.act(c, "purchase_orders", po["id"], "close"), 422, "invalid_transition")
     assert h.ok(s.act(c, "purchase_orders", po["id"], "cancel"))["status"] == "cancelled"
     h.expect_error(s.act(c, "purchase_orders", po["id"], "submit"), 422, "invalid_transition")
-    # an order with no items cannot be submitted
-    empty, _ = s.purchase_order(c, [])
-    h.expect_error(s.act(c, "purchase_orders", empty["id"], "submit"), 422, "unprocessable")
-    assert h.get(c, "purchase_orders", empty["id"])["status"] == "draft"
 
 
 def test_items_change_only_in_draft(acme_owner):
@@ -81,7 +79,7 @@ def test_approve_permission_and_separation_of_duties(cli, login, new_tenant):
     _settings(t.owner, purchase_approval_by_other=True)
     h.expect_error(s.act(op, "purchase_orders", po["id"], "approve"), 403, "forbidden")
     assert h.get(op, "purchase_orders", po["id"])["status"] == "submitted"
-    assert h.ok(s.act(t.owner, "purchase_orders", po["id"], "approve"))["approved_by"] == t.owner.user["id"]
+    assert h.ok(s.act(t.owner, "purchase_orders", po["id"], "approve"))["status"] == "approved"
     # without the setting the creator may approve
     _settings(t.owner, purchase_approval_by_other=False)
     po2, _ = s.purchase_order(op, [(p["id"], 1, "1.00")])

@@ -73,9 +73,8 @@ extern const ob_hooks ob_po_item_hooks;
 /* Purchasing (receiving.c): the same, and items change only while their
  * order is a draft. */
 extern const ob_hooks ob_po_item_draft_hooks;
-/* submit needs an item; approve needs someone other than the creator when
- * the tenant's company_settings.settings say "purchase_approval_by_other". */
-int ob_po_submit_guard(ob_ctx *ctx, const ob_row *row, ob_err *err);
+/* approve needs someone other than the creator when the tenant's
+ * company_settings.settings say "purchase_approval_by_other". */
 int ob_po_approve_guard(ob_ctx *ctx, const ob_row *row, ob_err *err);
 /* receive {warehouse_id, lines: [{purchase_order_item_id, quantity}]}. */
 int ob_po_receive(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);

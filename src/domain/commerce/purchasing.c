@@ -52,16 +52,15 @@ static const ob_column po_cols[] = {
      .doc = "sum of the items' line totals, kept by the server"},
     {"notes", OB_F_TEXT, .max = 100000},
     {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER, .stamp = OB_STAMP_ACTOR},
-    {"approved_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER, .since = 3,
-     .stamp = OB_STAMP_ACTOR, .stamp_on = "approved"},
-    {"approved_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .since = 3, .stamp = OB_STAMP_NOW, .stamp_on = "approved"},
+    {"approved_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .since = 3, .stamp = OB_STAMP_NOW, .stamp_on = "approved",
+     .doc = "when it was approved (who: the audit row of the approve event)"},
 };
 static const ob_check po_checks[] = {{"po_expected_after_order", "expected_date", OB_CMP_GTE, "order_date"}};
 /* approve has its own permission; a tenant may also require that someone
  * other than the creator approves (receiving.c). */
 static const ob_transition po_transitions[] = {
     /* event     from                             to           guard              effect perm */
-    {"submit",  "draft",                          "submitted", ob_po_submit_guard, NULL},
+    {"submit",  "draft",                          "submitted", NULL,               NULL},
     {"approve", "submitted",                      "approved",  ob_po_approve_guard, NULL, "approve"},
     {"cancel",  "draft,submitted,approved",       "cancelled", NULL,               NULL},
     {"close",   "partially_received,received",    "closed",    NULL,               NULL},

@@ -62,14 +62,6 @@ static int po_items(ob_ctx *ctx, const char *po_id, int64_t *count, int64_t *sho
     return rc < 0 ? -1 : 0;
 }
 
-int ob_po_submit_guard(ob_ctx *ctx, const ob_row *row, ob_err *err)
-{
-    int64_t n, open;
-    if (po_items(ctx, ob_row_text(row, "id"), &n, &open, err) != 0) return -1;
-    if (n == 0) return ob_err_set(err, OB_E_UNPROCESSABLE, "a purchase order without items cannot be submitted");
-    return 0;
-}
-
 int ob_po_approve_guard(ob_ctx *ctx, const ob_row *row, ob_err *err)
 {
     json_t *s = settings(ctx, err);
