@@ -162,7 +162,8 @@ typedef struct ob_hooks {
 
 /* A named action on one row, POST /api/v1/<table>/<id>/<verb>: the engine
  * loads and locks the row, calls run() with a copy to change, then saves the
- * change and audits it under the verb. */
+ * change and audits it under the verb. When run() moved the stored row itself
+ * (a ledger entry on it), its changes are applied over the row as stored. */
 typedef struct ob_action {
     const char *verb;
     const char *perm;            /* permission verb, e.g. "edit" -> "<module>.edit" */
