@@ -296,6 +296,27 @@ static bool in_list(const char *list, const char *name)
     return list && state_in(list, name);
 }
 
+/* An action or an event's effect may write the row itself through other
+ * tables (a ledger entry moving this row's balances): what run() changed is
+ * then applied on top of the row as stored now, so the save neither undoes
+ * those writes nor fails on the version they bumped. */
+static int rebase(ob_ctx *ctx, const ob_table *t, ob_row **old, ob_row **row, ob_err *err)
+{
+    if (t->version_col < 0) return 0;
+    ob_row *now;
+    if (ob_sql_load_internal(ctx, t, ob_row_text(*old, "id"), &now, err) != 0) return -1;
+    if (now->v[t->version_col].i == (*old)->v[t->version_col].i) return 0;
+    ob_row *next = ob_row_copy(ctx->arena, now);
+    for (int i = 0; i < t->ncols; i++)
+        if (!ob_row_col_equal(*old, *row, i)) {
+            next->v[i] = (*row)->v[i];
+            next->set[i] = (*row)->set[i];
+        }
+    *old = now;
+    *row = next;
+    return 0;
+}
+
 /* Refuse a body field key with code, naming it. */
 static int refuse_field(ob_err *err, const char *what, const char *verb, const char *key)
 {
@@ -374,6 +395,7 @@ int ob_crud_run_verb(ob_ctx *ctx, const ob_table *t, const char *id, const char 
         if (tr->guard && tr->guard(ctx, row, err) != 0) return -1;
         if (tr->effect && tr->effect(ctx, old, row, err) != 0) return -1;
     }
+    if (rebase(ctx, t, &old, &row, err) != 0) return -1;
     if (ob_crud_save(ctx, old, row, verb, err) != 0) return -1;
     *out = row;
     return 0;

@@ -162,7 +162,8 @@ typedef struct ob_hooks {
 
 /* A named action on one row, POST /api/v1/<table>/<id>/<verb>: the engine
  * loads and locks the row, calls run() with a copy to change, then saves the
- * change and audits it under the verb. */
+ * change and audits it under the verb. When run() moved the stored row itself
+ * (a ledger entry on it), its changes are applied over the row as stored. */
 typedef struct ob_action {
     const char *verb;
     const char *perm;            /* permission verb, e.g. "edit" -> "<module>.edit" */
@@ -207,7 +208,7 @@ typedef struct ob_ledger {
 } ob_ledger;
 #define OB_LEDGER_MOVES(arr) .moves = (arr), .nmoves = (int)(sizeof(arr) / sizeof((arr)[0]))
 #define OB_LEDGER_BOUNDS(arr) .bounds = (arr), .nbounds = (int)(sizeof(arr) / sizeof((arr)[0]))
-#define OB_LEDGER_MAX_BALANCES 8
+#define OB_LEDGER_MAX_BALANCES 16 /* moves per ledger, and so balances per parent */
 
 typedef enum ob_scope { OB_SCOPE_TENANT, OB_SCOPE_CONTROL } ob_scope;
 

@@ -365,7 +365,9 @@ def refusal_kinds(table):
     for c in _pick([c for c in cols if c["type"] == "reference" and c["name"] not in extra], 2):
         out.append(("missing_ref", c["name"]))
     for chk in decl.get("checks", []):
-        out.append(("check", chk["name"]))
+        # a check over server-set columns (ledger balances) is the server's to keep
+        if all(writable(col(table, chk[k])) for k in ("left", "right")):
+            out.append(("check", chk["name"]))
     # secret columns are not shown to clients at all: naming one is unknown_field
     server = [c for c in decl["columns"]
               if c.get("server_set") and not c.get("implicit") and not c.get("secret")]

@@ -258,6 +258,21 @@ def _tenant_sql(server, slug, statements):
     assert r.returncode == 0, r.stderr
 
 
+# What schema version 3 added (the stock issue), undone in reverse.
+VERSION_3_UNDO = [
+    "DROP INDEX IF EXISTS ix_products_sku_key_p",
+    "DROP INDEX IF EXISTS ix_suppliers_fill_rate",
+    "DROP INDEX IF EXISTS ix_suppliers_on_time_rate",
+    "ALTER TABLE products DROP COLUMN sku_key",
+    "ALTER TABLE purchase_orders DROP COLUMN approved_at",
+    "ALTER TABLE suppliers DROP COLUMN fill_rate",
+    "ALTER TABLE suppliers DROP COLUMN on_time_rate",
+    "ALTER TABLE suppliers DROP COLUMN on_time_receipts",
+    "ALTER TABLE suppliers DROP COLUMN receipts_count",
+    "ALTER TABLE user_roles DROP COLUMN warehouse_scope",
+]
+
+
 def test_idempotency_headers_column_migrates_from_version_1(server, cli, login, opsbase_bin):
     """The stored headers are a schema version 2 column: a tenant database at
     version 1 (no column, keys stored without headers) is migrated in place and
@@ -271,9 +286,10 @@ def test_idempotency_headers_column_migrates_from_version_1(server, cli, login, 
     old_body = {"customer_code": h.uniq("C-"), "company_name": "o"}
     old = h.ok(_post_key(owner, f"{API}/customers", old_body, key), 201)
     owner.close()
-    # take the tenant back to version 1 as an older binary left it
-    _tenant_sql(server, slug, ["ALTER TABLE idempotency_keys DROP COLUMN headers",
-                               "DELETE FROM schema_migrations WHERE version >= 2"]
+    # take the tenant back to version 1 as an older binary left it: what
+    # later versions added goes too
+    _tenant_sql(server, slug, VERSION_3_UNDO + ["ALTER TABLE idempotency_keys DROP COLUMN headers",
+                                                "DELETE FROM schema_migrations WHERE version >= 2"]
                 + (["PRAGMA user_version = 1"] if server.engine == "sqlite" else []))
     r = cli.run("migrate")
     assert f"schema version {version}" in r.stdout, r.stdout

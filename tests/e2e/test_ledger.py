@@ -1,5 +1,6 @@
-"""Bounded ledgers (engine): the stock ledger moves inventory.quantity_on_hand by
-one conditional UPDATE per entry; a movement that would break a bound is 409
+"""Bounded ledgers (engine): the stock ledger moves inventory.quantity_on_hand
+(and, by kind, quantity_reserved and incoming_quantity) by one conditional
+UPDATE per entry; a movement that would break a bound is 409
 and writes nothing; racing entries for the last units: exactly as many win as
 there are units; `opsbase check-ledgers` verifies balances against entries.
 Runs on both engines."""
@@ -63,13 +64,15 @@ def test_movement_beyond_stock_is_refused_and_writes_nothing(acme_owner):
     assert h.get(c, "inventory", inv["id"]) == before
     assert len(h.audit_rows(c, entity_type="inventory_transactions")) == audit_before
     # reserved stock bounds the on-hand too: 5 of 6 reserved leaves 1 to take
-    h.ok(c.patch(f"{API}/inventory/{inv['id']}", json={"quantity_reserved": 5}))
+    h.expect_error(c.patch(f"{API}/inventory/{inv['id']}", json={"quantity_reserved": 5}),
+                   400, "readonly_field", "quantity_reserved")
+    h.ok(_post(c, inv, 5, "reserve"), 201)
     h.expect_error(_post(c, inv, -2, "sale"), 409, "insufficient_stock")
     h.ok(_post(c, inv, -1, "sale"), 201)
     assert h.get(c, "inventory", inv["id"])["quantity_on_hand"] == 5
-    # and reserving more than is on hand is refused by the row's check
-    h.expect_error(c.patch(f"{API}/inventory/{inv['id']}", json={"quantity_reserved": 6}),
-                   400, "validation_failed", "quantity_reserved")
+    # and reserving more than is on hand is refused by the same bounds
+    h.expect_error(_post(c, inv, 1, "reserve"), 409, "insufficient_stock")
+    h.expect_error(_post(c, inv, 6, "release"), 409, "insufficient_stock")
 
 
 def test_ledger_entry_for_missing_or_other_tenants_inventory(acme_owner, globex_owner):

@@ -68,8 +68,8 @@ def mk_inventory(c, **f):
     if on_hand:
         h.create(c, "inventory_transactions", {"inventory_id": inv["id"], "transaction_type": "adjustment",
                                                "quantity": on_hand})
-    if reserved is not None:
-        h.ok(c.patch(f"{API}/inventory/{inv['id']}", json={"quantity_reserved": reserved}))
+    if reserved:
+        h.ok(c.post(f"{API}/inventory/{inv['id']}/reserve", json={"quantity": reserved}))
     return h.get(c, "inventory", inv["id"]) if on_hand or reserved is not None else inv
 
 

@@ -33,8 +33,9 @@ const ob_resource ob_res_images = {
 };
 
 static const ob_column product_cols[] = {
-    {"sku", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_UNIQUE | OB_SORT | OB_SEARCH,
-     .doc = "stock-keeping unit, unique in the tenant (004: unique per organization)"},
+    {"sku", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH,
+     .doc = "stock-keeping unit, unique in the tenant among live products whatever its case (004: unique per "
+            "organization); a deleted product frees it"},
     {"name", OB_F_TEXT, .max = 500, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
     {"description", OB_F_TEXT, .max = 100000, .flags = OB_SEARCH},
     {"category", OB_F_TEXT, .max = 255, .doc = "free-text category as a sales channel sends it (001)"},
@@ -56,12 +57,15 @@ static const ob_column product_cols[] = {
     {"gallery_images", OB_F_JSON, .doc = "array of image ids (003 inventory_items)"},
     {"attributes", OB_F_JSON, .dflt = "{}", .doc = "{\"color\": \"Red\", \"material\": \"Cotton\"}"},
     {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
+    {"sku_key", OB_F_TEXT, .max = 400, .flags = OB_SERVER | OB_NOFILTER, .since = 3,
+     .doc = "the sku lower-cased, kept by the server: what makes it unique"},
 };
-static const ob_index product_idx[] = {{"is_active"}};
+/* The sku's uniqueness is the key's, among live rows only. */
+static const ob_index product_idx[] = {{"is_active"}, {"sku_key", .where = "deleted_at IS NULL", .unique = true, .since = 3}};
 const ob_resource ob_res_products = {
     .table = "products", .doc = "the product catalogue (001 products, 004 products, 003 inventory items)",
     OB_COLS(product_cols), OB_INDEXES(product_idx), .perm = "inventory", .flags = OB_RES_SOFT_DELETE,
-    .default_sort = "name",
+    .hooks = &ob_product_hooks, .default_sort = "name",
 };
 
 static const ob_column variant_cols[] = {

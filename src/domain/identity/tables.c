@@ -108,6 +108,9 @@ static const ob_column user_role_cols[] = {
     {"assigned_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER},
     {"expires_at", OB_F_TIMESTAMP},
     {"status", OB_F_ENUM, .enm = &active_status, .flags = OB_REQUIRED, .dflt = "active"},
+    {"warehouse_scope", OB_F_BOOL, .dflt = "false", .since = 3,
+     .doc = "the grant's stock permissions reach only the warehouses the user manages (warehouses.manager_id); "
+            "null: as false"},
 };
 static const ob_index user_role_idx[] = {{"user_id,role_id", .unique = true}};
 const ob_resource ob_res_user_roles = {

@@ -5,6 +5,7 @@
  * shipment_tracking). */
 #include "domain/domains.h"
 #include "domain/logistics/logistics.h"
+#include "domain/commerce/commerce.h"
 #include "base/banned.h"
 
 OB_ENUM(shipment_type, "shipment_type", "air_cargo", "courier", "inbound", "outbound", "transfer");
@@ -95,10 +96,32 @@ static const ob_index shipment_idx[] = {
 static const ob_check shipment_checks[] = {
     {"chk_shipment_warehouses", "destination_warehouse_id", OB_CMP_NE, "origin_warehouse_id"},
 };
+/* Transfers move stock (commerce/transfers.c). */
+static const ob_column transfer_receive_input[] = {
+    {"quantity", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 1000000,
+     .doc = "units that arrived, for a transfer of one product line; left out: everything dispatched"},
+};
+static const ob_column transfer_track_input[] = {
+    {"latitude", OB_F_REAL, .min = -90, .max = 90, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX},
+    {"longitude", OB_F_REAL, .min = -180, .max = 180, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX},
+    {"event_datetime", OB_F_TIMESTAMP, .doc = "when it was there; now when left out; not before the last point"},
+    {"event_location", OB_F_TEXT, .max = 255},
+};
+static const ob_action shipment_actions[] = {
+    {"dispatch", "edit", ob_transfer_dispatch,
+     "a transfer leaves: transfer_out entries at the origin, in_transit at the destination; status in_transit"},
+    {"receive", "edit", ob_transfer_receive,
+     "a transfer arrives: transfer_in entries; a shortfall posts a variance entry and raises a stock_variance "
+     "alert; status delivered",
+     OB_INPUT(transfer_receive_input)},
+    {"track", "edit", ob_transfer_track, "append a position of a transfer, in time order",
+     OB_INPUT(transfer_track_input)},
+};
 const ob_resource ob_res_shipments = {
     .table = "shipments", .doc = "air-cargo, courier and warehouse shipments (000, 001, 004)",
     OB_COLS(shipment_cols), OB_INDEXES(shipment_idx), OB_CHECKS(shipment_checks), .perm = "shipments",
-    .customer_scope = "customer_id", .hooks = &ob_shipment_hooks, .default_sort = "-created_at",
+    .customer_scope = "customer_id", .hooks = &ob_shipment_hooks, OB_ACTIONS(shipment_actions),
+    .default_sort = "-created_at",
 };
 
 static const ob_column shipment_item_cols[] = {

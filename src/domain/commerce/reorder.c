@@ -1,0 +1,237 @@
+/* reorder.c - reorder suggestions: raised after a stock entry leaves a row's
+ * available units at or below its reorder point (once: not while one is
+ * pending for the same product and warehouse), shaped by an active
+ * automation rule of type reorder when one matches, and approved into a
+ * draft purchase order. */
+#include <jansson.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "domain/commerce/commerce.h"
+#include "schema/crud.h"
+#include "schema/ctx.h"
+#include "schema/row.h"
+#include "schema/sql.h"
+#include "base/banned.h"
+
+/* Run a one-row query of text parameters; *found is whether a row came back;
+ * the caller reads it through st and finishes it. */
+static int query(ob_ctx *ctx, const char *sql, const char *const *params, int n, ob_stmt **st, bool *found,
+                 ob_err *err)
+{
+    if (ob_db_prepare(ctx->db, sql, st, err) != 0) return -1;
+    for (int i = 0; i < n; i++) ob_stmt_bind_text(*st, i + 1, params[i], err);
+    int rc = ob_stmt_step(*st, err);
+    if (rc < 0) {
+        ob_stmt_done(*st);
+        return -1;
+    }
+    *found = rc == 1;
+    return 0;
+}
+
+static int pending_exists(ob_ctx *ctx, const ob_row *inv, bool *yes, ob_err *err)
+{
+    const char *p[] = {ob_row_text(inv, "product_id"), ob_row_text(inv, "warehouse_id")};
+    ob_stmt *st;
+    if (query(ctx,
+              p[1] ? "SELECT 1 FROM \"reorder_suggestions\" WHERE \"product_id\" = ? AND \"status\" = 'pending' "
+                     "AND \"warehouse_id\" = ?"
+                   : "SELECT 1 FROM \"reorder_suggestions\" WHERE \"product_id\" = ? AND \"status\" = 'pending' "
+                     "AND \"warehouse_id\" IS NULL",
+              p, p[1] ? 2 : 1, &st, yes, err) != 0)
+        return -1;
+    ob_stmt_done(st);
+    return 0;
+}
+
+/* Units that left the row by sale or transfer in the 30 days before now. */
+static int consumed_30d(ob_ctx *ctx, const char *inv_id, int64_t *out, ob_err *err)
+{
+    char since[OB_TS_LEN];
+    ob_ts_format(ctx->now_ms - 30LL * 86400 * 1000, since);
+    ob_stmt *st;
+    bool found;
+    if (query(ctx,
+              "SELECT COALESCE(-SUM(\"quantity\"), 0) FROM \"inventory_transactions\" WHERE \"inventory_id\" = ? "
+              "AND \"transaction_type\" IN ('sale', 'transfer_out') AND \"created_at\" >= ?",
+              (const char *const[]){inv_id, since}, 2, &st, &found, err) != 0)
+        return -1;
+    *out = found ? ob_stmt_col_i64(st, 0) : 0;
+    ob_stmt_done(st);
+    return 0;
+}
+
+/* The supplier and unit price of the latest live purchase order line for the
+ * product: the preferred supplier and the cost estimate. */
+static int last_supply(ob_ctx *ctx, const char *product_id, const char **supplier, int64_t *price, ob_err *err)
+{
+    ob_stmt *st;
+    bool found;
+    if (query(ctx,
+              "SELECT po.\"supplier_id\", i.\"unit_price\" FROM \"purchase_order_items\" i "
+              "JOIN \"purchase_orders\" po ON po.\"id\" = i.\"purchase_order_id\" "
+              "WHERE i.\"product_id\" = ? AND po.\"status\" <> 'cancelled' ORDER BY po.\"created_at\" DESC, "
+              "po.\"id\" DESC LIMIT 1",
+              (const char *const[]){product_id}, 1, &st, &found, err) != 0)
+        return -1;
+    *supplier = NULL;
+    *price = -1;
+    if (found) {
+        *supplier = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
+        int64_t v = 0;
+        if (ob_stmt_col_type(st, 1) == OB_V_TEXT) ob_parse_decimal(ob_stmt_col_text(st, 1, NULL), 2, &v);
+        else v = ob_stmt_col_i64(st, 1);
+        *price = v;
+    }
+    ob_stmt_done(st);
+    return 0;
+}
+
+/* An active reorder rule that matches the row: trigger_conditions may name
+ * product_id and warehouse_id; actions may set reorder_point and
+ * reorder_quantity, which replace the row's. The most recently made wins. */
+typedef struct rule {
+    const char *id;
+    int64_t point, quantity; /* -1: keep the row's */
+} rule;
+
+static int64_t json_int_or(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) && json_integer_value(v) >= 0 ? json_integer_value(v) : -1;
+}
+
+static bool cond_ok(json_t *cond, const char *key, const char *value)
+{
+    json_t *v = json_object_get(cond, key);
+    return !json_is_string(v) || (value && strcmp(json_string_value(v), value) == 0);
+}
+
+static int find_rule(ob_ctx *ctx, const ob_row *inv, rule *out, ob_err *err)
+{
+    out->id = NULL;
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db,
+                      "SELECT \"id\", \"trigger_conditions\", \"actions\" FROM \"automation_rules\" "
+                      "WHERE \"rule_type\" = 'reorder' AND \"is_active\" = ? ORDER BY \"created_at\" DESC, \"id\" DESC",
+                      &st, err) != 0)
+        return -1;
+    ob_value yes = ob_v_bool(true);
+    ob_stmt_bind(st, 1, &yes, err);
+    int rc;
+    while (!out->id && (rc = ob_stmt_step(st, err)) == 1) {
+        json_t *cond = json_loads(ob_stmt_col_text(st, 1, NULL), 0, NULL);
+        json_t *acts = json_loads(ob_stmt_col_text(st, 2, NULL), 0, NULL);
+        if (cond_ok(cond, "product_id", ob_row_text(inv, "product_id")) &&
+            cond_ok(cond, "warehouse_id", ob_row_text(inv, "warehouse_id"))) {
+            out->id = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
+            out->point = json_int_or(acts, "reorder_point");
+            out->quantity = json_int_or(acts, "reorder_quantity");
+        }
+        json_decref(cond);
+        json_decref(acts);
+    }
+    ob_stmt_done(st);
+    return rc < 0 && !out->id ? -1 : 0;
+}
+
+/* The rule's run: a log row and its counters. */
+static int log_rule(ob_ctx *ctx, const rule *r, const ob_row *inv, int64_t available, int64_t point, int64_t qty,
+                    const char *suggestion_id, ob_err *err)
+{
+    ob_row *log = ob_commerce_row(ctx, "automation_logs");
+    ob_row_set_text(ctx->arena, log, "rule_id", r->id);
+    ob_row_set_text(ctx->arena, log, "execution_status", "success");
+    json_t *d = json_pack("{s:s, s:I, s:I, s:I, s:s?}", "inventory_id", ob_row_text(inv, "id"), "available",
+                          (json_int_t)available, "reorder_point", (json_int_t)point, "reorder_quantity",
+                          (json_int_t)qty, "suggestion_id", suggestion_id);
+    char *txt = json_dumps(d, JSON_COMPACT);
+    ob_row_set_text(ctx->arena, log, "execution_details", txt);
+    free(txt);
+    json_decref(d);
+    ob_row_set_text(ctx->arena, log, "executed_at", ctx->now);
+    if (ob_crud_insert_row(ctx, log, err) != 0) return -1;
+    ob_row *old;
+    if (ob_sql_load_internal(ctx, ob_registry_find("automation_rules"), r->id, &old, err) != 0) return -1;
+    ob_row *upd = ob_row_copy(ctx->arena, old);
+    ob_row_set_int(upd, "execution_count", ob_row_int(old, "execution_count", 0) + 1);
+    ob_row_set_text(ctx->arena, upd, "last_executed", ctx->now);
+    return ob_crud_save(ctx, old, upd, "execute", err);
+}
+
+int ob_reorder_check(ob_ctx *ctx, const char *inventory_id, ob_err *err)
+{
+    ob_row *inv;
+    if (ob_sql_load_internal(ctx, ob_registry_find("inventory"), inventory_id, &inv, err) != 0) return -1;
+    rule r;
+    if (find_rule(ctx, inv, &r, err) != 0) return -1;
+    int64_t point = r.id && r.point >= 0 ? r.point : ob_row_int(inv, "reorder_point", -1);
+    if (point < 0 && !r.id) return 0; /* no reorder point: nothing to watch */
+    int64_t on_hand = ob_row_int(inv, "quantity_on_hand", 0), reserved = ob_row_int(inv, "quantity_reserved", 0);
+    int64_t available = on_hand - reserved;
+    int64_t qty = r.id && r.quantity > 0 ? r.quantity : ob_row_int(inv, "reorder_quantity", 0);
+    /* without a reorder quantity, bring the row back to twice its point */
+    if (qty <= 0) qty = 2 * point - available > 0 ? 2 * point - available : 1;
+    const char *made = NULL;
+    bool pending = false;
+    if (point >= 0 && available <= point && pending_exists(ctx, inv, &pending, err) != 0) return -1;
+    if (point >= 0 && available <= point && !pending) {
+        int64_t used;
+        const char *supplier;
+        int64_t price;
+        if (consumed_30d(ctx, inventory_id, &used, err) != 0 ||
+            last_supply(ctx, ob_row_text(inv, "product_id"), &supplier, &price, err) != 0)
+            return -1;
+        ob_row *s = ob_commerce_row(ctx, "reorder_suggestions");
+        ob_row_set_text(ctx->arena, s, "product_id", ob_row_text(inv, "product_id"));
+        ob_row_set_text(ctx->arena, s, "warehouse_id", ob_row_text(inv, "warehouse_id"));
+        ob_row_set_int(s, "suggested_quantity", qty);
+        ob_row_set_text(ctx->arena, s, "reason",
+                        ob_arena_printf(ctx->arena,
+                                        "available %lld at or below the reorder point %lld; %lld used in 30 days",
+                                        (long long)available, (long long)point, (long long)used));
+        /* confidence: how much of the suggested quantity the last 30 days'
+         * consumption accounts for, 0.00 to 1.00 */
+        int64_t conf = used >= qty ? 100 : used * 100 / qty;
+        ob_row_set_int(s, "confidence_score", conf);
+        if (supplier) ob_row_set_text(ctx->arena, s, "supplier_id", supplier);
+        if (price >= 0 && price <= OB_MONEY_MAX / (qty > 0 ? qty : 1)) {
+            ob_row_set_int(s, "estimated_cost", price * qty);
+        }
+        if (ob_crud_insert_row(ctx, s, err) != 0) return -1;
+        made = ob_row_text(s, "id");
+    }
+    return r.id ? log_rule(ctx, &r, inv, available, point, qty, made, err) : 0;
+}
+
+int ob_suggestion_approve(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    if (strcmp(ob_row_text(old, "status"), "pending") != 0 && strcmp(ob_row_text(old, "status"), "approved") != 0)
+        return ob_err_set(err, OB_E_BAD_STATE, "cannot approve a reorder suggestion that is \"%s\"",
+                          ob_row_text(old, "status"));
+    if (!ob_ctx_can(ctx, "purchasing.create"))
+        return ob_err_set(err, OB_E_FORBIDDEN, "the permission \"purchasing.create\" is required");
+    const char *supplier = ob_row_text(old, "supplier_id");
+    if (!supplier) {
+        ob_err_set(err, OB_E_UNPROCESSABLE, "the suggestion names no supplier to order from");
+        return ob_err_field_add(err, "supplier_id", "is required to raise a purchase order");
+    }
+    ob_row *po = ob_commerce_row(ctx, "purchase_orders");
+    ob_row_set_text(ctx->arena, po, "supplier_id", supplier);
+    ob_row_set_text(ctx->arena, po, "warehouse_id", ob_row_text(old, "warehouse_id"));
+    ob_row_set_text(ctx->arena, po, "notes", ob_arena_printf(ctx->arena, "from reorder suggestion %s: %s",
+                                                             ob_row_text(old, "id"), ob_row_text(old, "reason")));
+    if (ob_crud_insert_row(ctx, po, err) != 0) return -1;
+    int64_t qty = ob_row_int(old, "suggested_quantity", 1);
+    int64_t cost = ob_row_int(old, "estimated_cost", 0);
+    ob_row *item = ob_commerce_row(ctx, "purchase_order_items");
+    ob_row_set_text(ctx->arena, item, "purchase_order_id", ob_row_text(po, "id"));
+    ob_row_set_text(ctx->arena, item, "product_id", ob_row_text(old, "product_id"));
+    ob_row_set_int(item, "quantity_ordered", qty);
+    ob_row_set_int(item, "unit_price", cost / qty);
+    if (ob_crud_insert_row(ctx, item, err) != 0) return -1;
+    ob_row_set_text(ctx->arena, row, "status", "ordered");
+    ob_row_set_text(ctx->arena, row, "purchase_order_id", ob_row_text(po, "id"));
+    return 0;
+}
