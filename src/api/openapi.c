@@ -629,6 +629,33 @@ static void auth_schemas(ob_jsonw *w)
     kstrs(w, "required", "openapi", "info", "paths", NULL);
     ob_jw_obj_close(w);
 
+    object_open(w, "report", "GET /api/v1/reports/inventory");
+    kprop(w, "report", "string", NULL, "inventory");
+    kprop(w, "from", "string", "date", NULL);
+    kprop(w, "to", "string", "date", NULL);
+    ob_jw_key(w, "warehouse_id");
+    ob_jw_obj_open(w);
+    type_kw(w, "string", true);
+    ob_jw_obj_close(w);
+    ob_jw_key(w, "days");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "array");
+    ob_jw_key(w, "items");
+    object_open(w, NULL, NULL);
+    kprop(w, "date", "string", "date", NULL);
+    kprop(w, "units_sold", "integer", NULL, "units out by sale entries that day");
+    kprop(w, "units_received", "integer", NULL, "units in by purchase and transfer_in entries");
+    kprop(w, "stock_outs", "integer", NULL, "inventory rows with nothing available when the day was rolled up");
+    kprop(w, "inventory_value", "string", NULL, "on hand x cost price, 2 places");
+    kprop(w, "turnover", "string", NULL, "units sold / units on hand, 4 places");
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "date", "units_sold", "units_received", "stock_outs", "inventory_value", "turnover", NULL);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "report", "from", "to", "warehouse_id", "days", NULL);
+    ob_jw_obj_close(w);
+
     object_open(w, "status", "{\"status\": word} of the probes and logout");
     kprop(w, "status", "string", NULL, NULL);
     ob_jw_obj_close(w);
@@ -807,6 +834,7 @@ static void components(oa *o)
  * 400 (malformed request), 401 and 403; bodies add 413, 415 and 422. */
 static const int errs_none[] = {0};
 static const int errs_list[] = {400, 401, 403, 0};
+static const int errs_report[] = {400, 401, 403, 404, 0};
 static const int errs_get[] = {400, 401, 403, 404, 0};
 static const int errs_create[] = {400, 401, 403, 409, 413, 415, 422, 0};
 static const int errs_patch[] = {400, 401, 403, 404, 409, 412, 413, 415, 422, 0};
@@ -1209,6 +1237,34 @@ static void explicit_op(oa *o, const ob_route_row *r)
         ob_jw_kstr(w, "description", "the OpenAPI document, derived from the route table and the registry at start-up");
         op_end(w, r, "200", "the OpenAPI document", "openapi", 0, errs_none);
         break;
+    case OB_RK_REPORT: {
+        ob_jw_kstr(w, "description",
+                   "the daily inventory metrics the job kind inventory.metrics writes (schedule it, e.g. cron "
+                   "\"15 0 * * *\"), one entry per day that has them; for one warehouse or, without warehouse_id, the "
+                   "whole tenant");
+        static const char *const params[][3] = {{"from", "first day, YYYY-MM-DD", "date"},
+                                                {"to", "last day, YYYY-MM-DD, at most 366 days after from", "date"},
+                                                {"warehouse_id", "one warehouse; absent: the whole tenant", "uuid"}};
+        ob_jw_key(w, "parameters");
+        ob_jw_arr_open(w);
+        for (size_t i = 0; i < OB_ARRAY_LEN(params); i++) {
+            ob_jw_obj_open(w);
+            ob_jw_kstr(w, "name", params[i][0]);
+            ob_jw_kstr(w, "in", "query");
+            ob_jw_kbool(w, "required", i < 2);
+            ob_jw_kstr(w, "description", params[i][1]);
+            ob_jw_key(w, "schema");
+            ob_jw_obj_open(w);
+            ob_jw_kstr(w, "type", "string");
+            ob_jw_kstr(w, "format", params[i][2]);
+            ob_jw_obj_close(w);
+            ob_jw_obj_close(w);
+        }
+        ob_jw_arr_close(w);
+        op_end(w, r, "200", "{report, from, to, warehouse_id, days: [{date, units_sold, units_received, stock_outs, "
+                            "inventory_value, turnover}]}", "report", 0, errs_report);
+        break;
+    }
     case OB_RK_LOGIN:
         ob_jw_kstr(w, "description",
                    "after 5 failed logins the account is locked for 15 minutes; every failure is the same 401");

@@ -29,6 +29,9 @@ static const ob_route_row explicit_rows[] = {
      .op_id = "auth_logout", .summary = "end this token's session"},
     {OB_RK_ME, "GET", "/api/v1/auth/me", ob_api_me, OB_AUTH_BEARER, .rate = OB_RATE_READ, .op_id = "auth_me",
      .summary = "the signed-in user and what they may do"},
+    {OB_RK_REPORT, "GET", "/api/v1/reports/inventory", ob_api_report_inventory, OB_AUTH_BEARER, .perm = "reports.view",
+     .feature = "advanced_analytics", .rate = OB_RATE_READ, .op_id = "report_inventory",
+     .summary = "daily inventory metrics: units sold and received, stock-outs, value, turnover"},
 };
 
 /* The permission code of a verb on t: the table's override of view, create,

@@ -61,8 +61,10 @@ static const ob_column metric_cols[] = {
     {"metric_name", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED},
     {"metric_value", OB_F_DECIMAL, .scale = 4, .flags = OB_REQUIRED},
     {"dimension_date", OB_F_DATE, .flags = OB_REQUIRED | OB_SORT, .doc = "the day the value aggregates"},
+    {"warehouse_id", OB_F_REF, .ref = "warehouses", .on_delete = OB_DEL_SET_NULL, .since = 3,
+     .doc = "the warehouse the value is of; empty: the whole tenant"},
 };
-static const ob_index metric_idx[] = {{"metric_name,dimension_date"}, {"created_at"}};
+static const ob_index metric_idx[] = {{"metric_name,dimension_date"}, {"created_at"}, {"warehouse_id,dimension_date", .since = 3}};
 const ob_resource ob_res_analytics_metrics = {
     .table = "analytics_metrics", .doc = "tenant-wide aggregated metrics, one value per metric and day (004)",
     OB_COLS(metric_cols), OB_INDEXES(metric_idx), .perm = "analytics", .flags = OB_RES_APPEND_ONLY,

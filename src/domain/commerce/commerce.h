@@ -3,6 +3,7 @@
 #ifndef OB_DOMAIN_COMMERCE_H
 #define OB_DOMAIN_COMMERCE_H
 
+#include "base/strbuf.h"
 #include "schema/registry.h"
 
 /* Largest amount of the seeds' DECIMAL(12,2) money columns, in minor units. */
@@ -78,5 +79,8 @@ extern const ob_hooks ob_po_item_draft_hooks;
 int ob_po_approve_guard(ob_ctx *ctx, const ob_row *row, ob_err *err);
 /* receive {warehouse_id, lines: [{purchase_order_item_id, quantity}]}. */
 int ob_po_receive(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
+
+/* The job kind inventory.metrics (metrics.c). */
+int ob_inventory_metrics_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 
 #endif

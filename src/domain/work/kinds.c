@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "base/base.h"
+#include "domain/commerce/commerce.h"
 #include "domain/notify/notify.h"
 #include "domain/work/work.h"
 #include "schema/ledger.h"
@@ -56,6 +57,8 @@ static int system_fail(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *er
 
 static const ob_job_kind job_kinds[] = {
     {"ledgers.check", false, ledgers_check, "verify every ledger balance against its entries"},
+    {"inventory.metrics", true, ob_inventory_metrics_run,
+     "roll a day's stock ledger and stock into analytics_metrics (payload.date, default yesterday)"},
     {"system.sleep", false, system_sleep, "wait payload.ms milliseconds (a drill)"},
     {"system.fail", false, system_fail, "fail every time (a drill for retries and dead jobs)"},
     {"webhooks.deliver", false, ob_webhook_deliver_run, "one attempt of a webhook delivery (queued by the server)",

@@ -1,0 +1,138 @@
+/* reports.c - GET /api/v1/reports/inventory?from=&to=&warehouse_id=: the
+ * daily inventory metrics (the job kind inventory.metrics writes them into
+ * analytics_metrics), one entry per day that has them, in date order. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api_int.h"
+#include "base/base.h"
+#include "base/clock.h"
+#include "base/jsonw.h"
+#include "schema/sql.h"
+#include "base/banned.h"
+
+#define MAX_DAYS 366
+
+static bool is_date(const char *s, int64_t *ms)
+{
+    char ts[32];
+    if (!s || strlen(s) != 10) return false;
+    snprintf(ts, sizeof ts, "%sT00:00:00Z", s);
+    return ob_ts_parse(ts, ms) == 0;
+}
+
+static int bad(ob_resp *resp, const char *msg)
+{
+    ob_err err;
+    ob_err_set(&err, OB_E_BAD_QUERY, "%s", msg);
+    ob_resp_error(resp, &err);
+    return -1;
+}
+
+/* One day's figures as it accumulates them from the rows of the query. */
+typedef struct day {
+    char date[11];
+    int64_t sold, received, outs, value4, turnover4;
+} day;
+
+static void write_day(ob_jsonw *w, const day *d)
+{
+    char value[48], turnover[48];
+    ob_format_decimal(d->value4 / 100, 2, value, sizeof value); /* money: 2 places */
+    ob_format_decimal(d->turnover4, 4, turnover, sizeof turnover);
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "date", d->date);
+    ob_jw_ki64(w, "units_sold", d->sold / 10000);
+    ob_jw_ki64(w, "units_received", d->received / 10000);
+    ob_jw_ki64(w, "stock_outs", d->outs / 10000);
+    ob_jw_kstr(w, "inventory_value", value);
+    ob_jw_kstr(w, "turnover", turnover);
+    ob_jw_obj_close(w);
+}
+
+void ob_api_report_inventory(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
+{
+    (void)app, (void)call;
+    const char *from = NULL, *to = NULL, *wh = NULL;
+    for (int i = 0; i < req->nquery; i++) {
+        const ob_kv *q = &req->query[i];
+        if (!strcmp(q->key, "from")) from = q->val;
+        else if (!strcmp(q->key, "to")) to = q->val;
+        else if (!strcmp(q->key, "warehouse_id")) wh = q->val;
+        else {
+            bad(resp, "unknown parameter: the report takes from, to and warehouse_id");
+            return;
+        }
+    }
+    int64_t f_ms, t_ms;
+    if (!is_date(from, &f_ms) || !is_date(to, &t_ms)) {
+        bad(resp, "from and to are required dates, YYYY-MM-DD");
+        return;
+    }
+    if (t_ms < f_ms || (t_ms - f_ms) / 86400000 >= MAX_DAYS) {
+        bad(resp, "to must be on or after from, at most 366 days later");
+        return;
+    }
+    ob_err err;
+    if (wh) {
+        int rc = ob_sql_exists(ctx, ob_registry_find("warehouses"), wh, &err);
+        if (rc != 1) {
+            if (rc == 0) ob_err_set(&err, OB_E_NOT_FOUND, "no warehouse %.40s", wh);
+            ob_resp_error(resp, &err);
+            return;
+        }
+    }
+    const ob_table *t = ob_registry_find("analytics_metrics");
+    const char *sql = ob_arena_printf(ctx->arena,
+                                      "SELECT %s FROM analytics_metrics WHERE metric_name LIKE 'inventory.%%' AND "
+                                      "dimension_date >= ? AND dimension_date <= ? AND warehouse_id %s "
+                                      "ORDER BY dimension_date, metric_name",
+                                      ob_sql_cols(t), wh ? "= ?" : "IS NULL");
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, sql, &st, &err) != 0) {
+        ob_resp_error(resp, &err);
+        return;
+    }
+    ob_stmt_bind_text(st, 1, from, &err);
+    ob_stmt_bind_text(st, 2, to, &err);
+    if (wh) ob_stmt_bind_text(st, 3, wh, &err);
+    int name_col = ob_table_col(t, "metric_name"), val_col = ob_table_col(t, "metric_value"),
+        date_col = ob_table_col(t, "dimension_date");
+    ob_jsonw w;
+    ob_jw_init(&w, &resp->body);
+    ob_jw_obj_open(&w);
+    ob_jw_kstr(&w, "report", "inventory");
+    ob_jw_kstr(&w, "from", from);
+    ob_jw_kstr(&w, "to", to);
+    ob_jw_kstr(&w, "warehouse_id", wh);
+    ob_jw_key(&w, "days");
+    ob_jw_arr_open(&w);
+    day d = {{0}};
+    int rc;
+    while ((rc = ob_stmt_step(st, &err)) == 1) {
+        ob_row *r = ob_row_new(ctx->arena, t);
+        ob_row_load(ctx->arena, r, st);
+        const char *date = r->v[date_col].s, *name = r->v[name_col].s;
+        if (strcmp(d.date, date) != 0) {
+            if (d.date[0]) write_day(&w, &d);
+            memset(&d, 0, sizeof d);
+            snprintf(d.date, sizeof d.date, "%s", date);
+        }
+        int64_t v = r->v[val_col].i;
+        if (!strcmp(name, "inventory.units_sold")) d.sold = v;
+        else if (!strcmp(name, "inventory.units_received")) d.received = v;
+        else if (!strcmp(name, "inventory.stock_outs")) d.outs = v;
+        else if (!strcmp(name, "inventory.value")) d.value4 = v;
+        else if (!strcmp(name, "inventory.turnover")) d.turnover4 = v;
+    }
+    ob_stmt_done(st);
+    if (rc < 0) {
+        ob_sb_reset(&resp->body);
+        ob_resp_error(resp, &err);
+        return;
+    }
+    if (d.date[0]) write_day(&w, &d);
+    ob_jw_arr_close(&w);
+    ob_jw_obj_close(&w);
+    resp->status = 200;
+}
