@@ -23,7 +23,8 @@ static void apply_customer_scope(ob_ctx *ctx, ob_row *row)
     if (!cid || ctx->who->is_system || !scope || strchr(scope, '.') || strcmp(scope, "id") == 0) return;
     /* a different customer given explicitly is left for the scoped reference
      * check to refuse, rather than silently replaced */
-    if (ob_row_is_null(row, scope)) ob_row_set_text(ctx->arena, row, scope, cid);
+    int i = ob_row_col(row, scope);
+    if (!row->set[i] || row->v[i].t == OB_V_NULL) ob_row_set_text_at(ctx->arena, row, i, cid);
 }
 
 /* Whether state is in the comma list `from` ("*" matches any). */
@@ -62,8 +63,8 @@ static int apply_stamps(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err
             snprintf(err->field, sizeof err->field, "%s", c->name);
             return -1;
         }
-        if (v) ob_row_set_text(ctx->arena, row, c->name, v);
-        else ob_row_set_null(row, c->name);
+        if (v) ob_row_set_text_at(ctx->arena, row, i, v);
+        else ob_row_set_null_at(row, i);
     }
     return 0;
 }
@@ -79,7 +80,8 @@ static int apply_numbers(ob_ctx *ctx, ob_row *row, ob_err *err)
         if (!c->number_prefix || (row->set[i] && row->v[i].t != OB_V_NULL)) continue;
         int64_t n;
         if (ob_sql_seq_next(ctx, t->name, &n, err) != 0) return -1;
-        ob_row_set_text(ctx->arena, row, c->name, ob_arena_printf(ctx->arena, "%s-%06lld", c->number_prefix, (long long)n));
+        ob_row_set_text_at(ctx->arena, row, i,
+                           ob_arena_printf(ctx->arena, "%s-%06lld", c->number_prefix, (long long)n));
     }
     return 0;
 }
@@ -100,11 +102,11 @@ int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
     if (!row->set[t->id_col] || row->v[t->id_col].t == OB_V_NULL) {
         char id[OB_UUID_LEN];
         ob_uuid7(id);
-        ob_row_set_text(ctx->arena, row, "id", id);
+        ob_row_set_text_at(ctx->arena, row, t->id_col, id);
     }
-    ob_row_set_text(ctx->arena, row, "created_at", ctx->now);
-    if (t->updated_col >= 0) ob_row_set_text(ctx->arena, row, "updated_at", ctx->now);
-    if (t->version_col >= 0) ob_row_set_int(row, "version", 1);
+    ob_row_set_text_at(ctx->arena, row, t->created_col, ctx->now);
+    if (t->updated_col >= 0) ob_row_set_text_at(ctx->arena, row, t->updated_col, ctx->now);
+    if (t->version_col >= 0) ob_row_set_int_at(row, t->version_col, 1);
     if (apply_stamps(ctx, NULL, row, err) != 0 || apply_numbers(ctx, row, err) != 0) return -1;
     if (h && h->before_create && h->before_create(ctx, row, err) != 0) return -1;
     if (ob_validate_row(ctx, row, err) != 0) return -1;
@@ -143,8 +145,8 @@ int ob_crud_save(ob_ctx *ctx, const ob_row *old, ob_row *row, const char *action
     if (h && h->before_update && h->before_update(ctx, old, row, err) != 0) return -1;
     if (!row_changed(old, row)) return 0;
     int64_t old_version = t->version_col >= 0 ? old->v[t->version_col].i : 0;
-    if (t->updated_col >= 0) ob_row_set_text(ctx->arena, row, "updated_at", ctx->now);
-    if (t->version_col >= 0) ob_row_set_int(row, "version", old_version + 1);
+    if (t->updated_col >= 0) ob_row_set_text_at(ctx->arena, row, t->updated_col, ctx->now);
+    if (t->version_col >= 0) ob_row_set_int_at(row, t->version_col, old_version + 1);
     if (ob_validate_row(ctx, row, err) != 0) return -1;
     if (ob_sql_update(ctx, row, old_version, err) != 0) return -1;
     if (t->res->flags & OB_RES_AUTH) ob_registry_auth_changed();
@@ -220,14 +222,14 @@ int ob_crud_delete(ob_ctx *ctx, const ob_table *t, const char *id, int64_t if_ma
     if (h && h->before_delete && h->before_delete(ctx, old, err) != 0) return -1;
     if (t->deleted_col >= 0) {
         /* a soft delete keeps the row, so the database cannot enforce RESTRICT: do it here */
-        if (check_restrict(ctx, t, ob_row_text(old, "id"), err) != 0) return -1;
+        if (check_restrict(ctx, t, ob_row_text_at(old, t->id_col), err) != 0) return -1;
         ob_row *row = ob_row_copy(ctx->arena, old);
-        ob_row_set_text(ctx->arena, row, "deleted_at", ctx->now);
+        ob_row_set_text_at(ctx->arena, row, t->deleted_col, ctx->now);
         int64_t old_version = t->version_col >= 0 ? old->v[t->version_col].i : 0;
-        if (t->updated_col >= 0) ob_row_set_text(ctx->arena, row, "updated_at", ctx->now);
-        if (t->version_col >= 0) ob_row_set_int(row, "version", old_version + 1);
+        if (t->updated_col >= 0) ob_row_set_text_at(ctx->arena, row, t->updated_col, ctx->now);
+        if (t->version_col >= 0) ob_row_set_int_at(row, t->version_col, old_version + 1);
         if (ob_sql_update(ctx, row, old_version, err) != 0) return -1;
-    } else if (ob_sql_delete(ctx, t, ob_row_text(old, "id"), err) != 0) {
+    } else if (ob_sql_delete(ctx, t, ob_row_text_at(old, t->id_col), err) != 0) {
         return -1;
     }
     if (t->res->flags & OB_RES_AUTH) ob_registry_auth_changed();
@@ -324,7 +326,7 @@ int ob_crud_action(ob_ctx *ctx, const ob_table *t, const char *id, const char *v
                 snprintf(err->field, sizeof err->field, "%.60s", key);
                 return -1;
             }
-        ob_row_set_text(ctx->arena, row, f->column, tr->to);
+        ob_row_set_text_at(ctx->arena, row, t->state_col, tr->to);
         if (tr->guard && tr->guard(ctx, row, err) != 0) return -1;
         if (tr->effect && tr->effect(ctx, old, row, err) != 0) return -1;
     }

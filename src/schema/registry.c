@@ -13,6 +13,8 @@
 static const ob_resource *const *declared;
 static int NRES;
 static ob_change_writer change_writer;
+static const ob_colh *handles;
+static int nhandles;
 
 static const ob_column col_id = {"id", OB_F_ID, .max = 36, .flags = OB_REQUIRED | OB_SERVER | OB_IMPLICIT | OB_SORT,
                                  .doc = "UUIDv7, time ordered"};
@@ -217,6 +219,8 @@ static void check_ledger(const ob_resource *r)
     }
 }
 
+static int check_handles(const ob_colh *list, int n, char *why, size_t whylen);
+
 static void build(void)
 {
     if (!declared) {
@@ -281,6 +285,113 @@ static void build(void)
             if (ob_table_col(&tables[i], ck->left) < 0 || ob_table_col(&tables[i], ck->right) < 0)
                 die(tables[i].name, ck->name, "check names an unknown column");
         }
+    char why[256];
+    if (handles && check_handles(handles, nhandles, why, sizeof why) != 0) {
+        fprintf(stderr, "opsbase: registry: column handles do not match the declarations (rebuild: "
+                        "gen/columns.h is generated from them): %s\n", why);
+        abort();
+    }
+}
+
+/* Every table, then every action input, numbered by its first column in
+ * one sequence, so that each column of the registry has one slot. */
+static int handle_slot(const char *table, int *ncols)
+{
+    int base = 0;
+    for (int i = 0; i < NRES; i++) {
+        const ob_table *t = &tables[i];
+        if (!strcmp(t->name, table)) {
+            *ncols = t->ncols;
+            return base;
+        }
+        base += t->ncols;
+        for (int a = 0; t->inputs && a < t->res->nactions; a++) {
+            if (!t->inputs[a]) continue;
+            if (!strcmp(t->inputs[a]->name, table)) {
+                *ncols = t->inputs[a]->ncols;
+                return base;
+            }
+            base += t->inputs[a]->ncols;
+        }
+    }
+    *ncols = base; /* not found: the total */
+    return -1;
+}
+
+static const ob_column *handle_col(const char *table, int idx)
+{
+    const char *dot = strchr(table, '.');
+    for (int i = 0; i < NRES; i++) {
+        const ob_table *t = &tables[i];
+        if (!dot) {
+            if (!strcmp(t->name, table)) return t->cols[idx];
+            continue;
+        }
+        for (int a = 0; t->inputs && a < t->res->nactions; a++)
+            if (t->inputs[a] && !strcmp(t->inputs[a]->name, table)) return t->inputs[a]->cols[idx];
+    }
+    return NULL;
+}
+
+/* The check on built tables (build() runs it inside the once). */
+static int check_handles(const ob_colh *list, int n, char *why, size_t whylen)
+{
+    int total;
+    handle_slot("", &total);
+    bool *seen = calloc((size_t)total + 1, sizeof *seen);
+    if (!seen) abort();
+    int rc = 0;
+    for (int k = 0; k < n && rc == 0; k++) {
+        const ob_colh *h = &list[k];
+        int ncols, base = handle_slot(h->table, &ncols);
+        if (base < 0) {
+            snprintf(why, whylen, "handle of \"%s\".\"%s\": no such table", h->table, h->name);
+            rc = -1;
+        } else if (h->idx < 0 || h->idx >= ncols || strcmp(handle_col(h->table, h->idx)->name, h->name) != 0) {
+            snprintf(why, whylen, "handle of \"%s\".\"%s\" at %d: the table's column there is \"%s\"", h->table,
+                     h->name, h->idx, h->idx >= 0 && h->idx < ncols ? handle_col(h->table, h->idx)->name : "-");
+            rc = -1;
+        } else if (seen[base + h->idx]) {
+            snprintf(why, whylen, "\"%s\".\"%s\" has two handles", h->table, h->name);
+            rc = -1;
+        } else {
+            seen[base + h->idx] = true;
+        }
+    }
+    for (int i = 0; i < NRES && rc == 0; i++) {
+        /* every column has a handle: report the first without one */
+        int ncols, base = handle_slot(tables[i].name, &ncols);
+        for (int j = 0; j < ncols && rc == 0; j++)
+            if (!seen[base + j]) {
+                snprintf(why, whylen, "\"%s\".\"%s\" has no handle", tables[i].name, tables[i].cols[j]->name);
+                rc = -1;
+            }
+        for (int a = 0; tables[i].inputs && a < tables[i].res->nactions && rc == 0; a++) {
+            const ob_table *it = tables[i].inputs[a];
+            if (!it) continue;
+            base = handle_slot(it->name, &ncols);
+            for (int j = 0; j < ncols && rc == 0; j++)
+                if (!seen[base + j]) {
+                    snprintf(why, whylen, "\"%s\".\"%s\" has no handle", it->name, it->cols[j]->name);
+                    rc = -1;
+                }
+        }
+    }
+    free(seen);
+    return rc;
+}
+
+int ob_registry_check_handles(const ob_colh *list, int n, char *why, size_t whylen)
+{
+    ob_registry_init();
+    return check_handles(list, n, why, whylen);
+}
+
+void ob_registry_use_handles(const ob_colh *list, int n)
+{
+    if (handles) return;
+    handles = list;
+    nhandles = n;
 }
 
 void ob_registry_use(const ob_resource *const *list, int n, ob_change_writer audit)

@@ -288,6 +288,17 @@ struct ob_table {
     const ob_table *const *inputs; /* per action (res->actions): its input as a table, or NULL */
 };
 
+/* A column handle: a column of a declared table named at compile time.
+ * gen/columns.h (scripts/gen-columns.py, run by make) defines one per column,
+ * TICKETS_STATUS; an action's input "tickets.assign" gets
+ * TICKETS_ASSIGN_IN_AGENT_ID. Row accessors (schema/row.h) take handles. */
+typedef struct ob_colh {
+    const char *table;           /* the table's name, or "table.verb" for an action's input */
+    int idx;                     /* index in the runtime table: implicit columns first */
+    const char *name;            /* the column's name, for messages */
+} ob_colh;
+#define OB_COLH(table, idx, name) ((ob_colh){(table), (idx), (name)})
+
 /* Writes the record of a change (the audit row) inside the change's
  * transaction; old or row is NULL for a create or a delete. */
 typedef int (*ob_change_writer)(ob_ctx *ctx, const char *action, const ob_row *old, const ob_row *row,
@@ -295,6 +306,14 @@ typedef int (*ob_change_writer)(ob_ctx *ctx, const char *action, const ob_row *o
 /* Give the engine its tables and change writer, once, before any other call
  * (the domain does: ob_domain_register). The list must outlive the process. */
 void ob_registry_use(const ob_resource *const *list, int n, ob_change_writer audit);
+/* Give the engine the generated column handles to check at start-up, before
+ * ob_registry_init: the registry aborts when one names a table, index or
+ * column it does not have, or when a column has no handle (the generator and
+ * the declarations drifted apart). The list must outlive the process. */
+void ob_registry_use_handles(const ob_colh *list, int n);
+/* The check itself: 0 when the handles are exactly the registry's columns,
+ * else -1 with the first problem in why. */
+int ob_registry_check_handles(const ob_colh *list, int n, char *why, size_t whylen);
 /* Run the change writer (no-op when none was given). */
 int ob_registry_record_change(ob_ctx *ctx, const char *action, const ob_row *old, const ob_row *row, ob_err *err);
 /* Build the runtime tables from the declarations given; idempotent. Aborts on

@@ -7,6 +7,7 @@
 #include "domain/security/security.h"
 #include "schema/ctx.h"
 #include "schema/row.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 static int settings_before_delete(ob_ctx *ctx, const ob_row *old, ob_err *err)
@@ -28,13 +29,13 @@ static bool is_closed(const char *status)
  * cleared when an alert is reopened. */
 static void stamp_resolution(ob_ctx *ctx, const char *old_status, ob_row *row)
 {
-    const char *status = ob_row_text(row, "status");
+    const char *status = ob_row_text(row, SECURITY_ALERTS_STATUS);
     if (is_closed(status) && !is_closed(old_status)) {
-        ob_row_set_text(ctx->arena, row, "resolved_by", ctx->who ? ctx->who->user_id : NULL);
-        ob_row_set_text(ctx->arena, row, "resolved_at", ctx->now);
+        ob_row_set_text(ctx->arena, row, SECURITY_ALERTS_RESOLVED_BY, ctx->who ? ctx->who->user_id : NULL);
+        ob_row_set_text(ctx->arena, row, SECURITY_ALERTS_RESOLVED_AT, ctx->now);
     } else if (!is_closed(status)) {
-        ob_row_set_null(row, "resolved_by");
-        ob_row_set_null(row, "resolved_at");
+        ob_row_set_null(row, SECURITY_ALERTS_RESOLVED_BY);
+        ob_row_set_null(row, SECURITY_ALERTS_RESOLVED_AT);
     }
 }
 
@@ -48,7 +49,7 @@ static int alert_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 static int alert_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
     (void)err;
-    stamp_resolution(ctx, ob_row_text(old, "status"), row);
+    stamp_resolution(ctx, ob_row_text(old, SECURITY_ALERTS_STATUS), row);
     return 0;
 }
 
@@ -59,7 +60,7 @@ const ob_hooks ob_security_alert_hooks = {
 
 static int template_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    return ob_rule_stamp_user(ctx, row, "created_by", false, err);
+    return ob_rule_stamp_user(ctx, row, PERMISSION_TEMPLATES_CREATED_BY, false, err);
 }
 
 const ob_hooks ob_permission_template_hooks = {.before_create = template_before_create};
