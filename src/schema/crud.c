@@ -41,22 +41,32 @@ static bool state_in(const char *from, const char *state)
     return false;
 }
 
+/* Whether the row moves into the states of `list` (on create: starts in
+ * one); moving between two of them is staying. */
+static bool enters(const char *list, const char *old_state, const char *state)
+{
+    return list && state && state_in(list, state) && !(old_state && state_in(list, old_state));
+}
+
 /* Write the declared stamps: create stamps when old is NULL, state stamps
- * when the row enters a state they name. A required actor stamp refuses a
- * writer without a user (the command line acting as the system). */
+ * when the row enters the states they name, and clear those entering their
+ * clear_on states. A required actor stamp refuses a writer without a user
+ * (the command line acting as the system). */
 static int apply_stamps(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
     const ob_table *t = row->t;
-    const char *state = NULL;
-    bool entered = false;
-    if (t->state_col >= 0 && row->set[t->state_col] && row->v[t->state_col].t == OB_V_TEXT) {
+    const char *state = NULL, *old_state = NULL;
+    if (t->state_col >= 0 && row->set[t->state_col] && row->v[t->state_col].t == OB_V_TEXT)
         state = row->v[t->state_col].s;
-        entered = !old || old->v[t->state_col].t != OB_V_TEXT || strcmp(old->v[t->state_col].s, state) != 0;
-    }
+    if (t->state_col >= 0 && old && old->v[t->state_col].t == OB_V_TEXT) old_state = old->v[t->state_col].s;
     for (int i = 0; i < t->ncols; i++) {
         const ob_column *c = t->cols[i];
         if (c->stamp == OB_STAMP_NONE) continue;
-        if (c->stamp_on ? !(entered && state_in(c->stamp_on, state)) : old != NULL) continue;
+        if (enters(c->clear_on, old_state, state)) {
+            ob_row_set_null_at(row, i);
+            continue;
+        }
+        if (c->stamp_on ? !enters(c->stamp_on, old_state, state) : old != NULL) continue;
         const char *v = c->stamp == OB_STAMP_NOW ? ctx->now : ctx->who ? ctx->who->user_id : NULL;
         if (!v && (c->flags & OB_REQUIRED)) {
             ob_err_set(err, OB_E_UNPROCESSABLE, "\"%s\" needs a signed-in user", c->name);

@@ -67,9 +67,11 @@ static void check_column(const ob_resource *r, const ob_column *c)
         if (c->stamp == OB_STAMP_NOW && c->type != OB_F_TIMESTAMP) die(r->table, c->name, "a time stamp needs a timestamp");
         if (c->stamp == OB_STAMP_ACTOR && !(c->type == OB_F_REF && !strcmp(c->ref, "users")) && c->type != OB_F_TEXT)
             die(r->table, c->name, "an actor stamp needs a reference to users or text");
-        if (c->stamp_on && !r->fsm) die(r->table, c->name, "a stamp on a state needs a state machine");
-    } else if (c->stamp_on) {
-        die(r->table, c->name, "stamp_on without a stamp");
+        if (c->stamp_on && !r->fsm && !r->state)
+            die(r->table, c->name, "a stamp on a state needs a state machine or a state column");
+        if (c->clear_on && !c->stamp_on) die(r->table, c->name, "clear_on without stamp_on");
+    } else if (c->stamp_on || c->clear_on) {
+        die(r->table, c->name, "stamp_on or clear_on without a stamp");
     }
     if (c->image_of) {
         bool named = false;
@@ -161,11 +163,24 @@ static bool enum_list(const ob_enum *e, const char *list)
     return true;
 }
 
-/* States, stamps and event fields are checked against the declaration. */
+/* The states stamps are written and cleared on are values of the state
+ * column, a state machine's or the resource's own. */
+static void check_states(const ob_resource *r, const ob_table *t)
+{
+    const ob_column *sc = t->cols[t->state_col];
+    if (sc->type != OB_F_ENUM) die(r->table, sc->name, "a state column must be an enum");
+    for (int j = 0; j < r->ncols; j++) {
+        if (r->cols[j].stamp_on && !enum_list(sc->enm, r->cols[j].stamp_on))
+            die(r->table, r->cols[j].name, "stamp_on names a state the enum does not have");
+        if (r->cols[j].clear_on && !enum_list(sc->enm, r->cols[j].clear_on))
+            die(r->table, r->cols[j].name, "clear_on names a state the enum does not have");
+    }
+}
+
+/* States and event fields are checked against the declaration. */
 static void check_fsm(const ob_resource *r, const ob_table *t)
 {
     const ob_column *sc = t->cols[t->state_col];
-    if (sc->type != OB_F_ENUM) die(r->table, sc->name, "a state machine column must be an enum");
     for (int i = 0; i < r->fsm->n; i++) {
         const ob_transition *tr = &r->fsm->rows[i];
         if ((strcmp(tr->from, "*") && !enum_list(sc->enm, tr->from)) || !enum_list(sc->enm, tr->to))
@@ -181,9 +196,6 @@ static void check_fsm(const ob_resource *r, const ob_table *t)
             if (*p) p++;
         }
     }
-    for (int j = 0; j < r->ncols; j++)
-        if (r->cols[j].stamp_on && !enum_list(sc->enm, r->cols[j].stamp_on))
-            die(r->table, r->cols[j].name, "stamp_on names a state the enum does not have");
 }
 
 static void check_ledger(const ob_resource *r)
@@ -261,12 +273,14 @@ static void build(void)
                 if (strcmp(cols[m]->name, c->name) == 0) die(r->table, c->name, "declared twice");
             check_column(r, c);
             if (c->flags & OB_SEARCH) t->nsearch++;
-            if (r->fsm && strcmp(r->fsm->column, c->name) == 0) t->state_col = k;
+            if (strcmp(r->fsm ? r->fsm->column : r->state ? r->state : "", c->name) == 0) t->state_col = k;
             if (c->gen) t->ngen++;
             cols[k++] = c;
             if (c->since > schema_version) schema_version = c->since;
         }
         if (r->fsm && t->state_col < 0) die(r->table, r->fsm->column, "state machine column not declared");
+        if (r->fsm && r->state) die(r->table, r->state, "a state column beside a state machine");
+        if (r->state && t->state_col < 0) die(r->table, r->state, "state column not declared");
         for (int j = 0; j < r->ncustomer_rows; j++) check_row_rule(r, &r->customer_rows[j]);
         if (r->ledger) check_ledger(r);
         if (r->ncustomer_rows > OB_ROW_RULES_MAX) die(r->table, NULL, "too many customer row rules");
@@ -274,6 +288,7 @@ static void build(void)
         t->ncols = k;
         if (r->nactions) t->inputs = build_inputs(r);
         if (r->fsm) check_fsm(r, t);
+        if (t->state_col >= 0) check_states(r, t);
         if (r->since > schema_version) schema_version = r->since;
         for (int j = 0; j < r->nindexes; j++)
             if (r->indexes[j].since > schema_version) schema_version = r->indexes[j].since;

@@ -100,8 +100,10 @@ typedef struct ob_column {
     const char *number_prefix;   /* TEXT: a human-readable number PREFIX-000001 from the tenant's counter
                                   * named after the table, written on create when not given */
     ob_stamp stamp;              /* written by the engine: on create, or see stamp_on */
-    const char *stamp_on;        /* state values (comma list) entering which the stamp is written;
-                                  * NULL: on create */
+    const char *stamp_on;        /* state values (comma list) entering which the stamp is written
+                                  * (moving between two of them keeps it); NULL: on create */
+    const char *clear_on;        /* with stamp_on: state values entering which the engine sets the
+                                  * column back to null (an alert reopened is no longer resolved) */
     const char *image_of;        /* JSON column holding a row image (audit old/new values): the column
                                   * of this row naming the imaged table. Readers see the image through
                                   * the imaged table's own secret, masking and audience declarations. */
@@ -261,6 +263,8 @@ typedef struct ob_resource {
     int since;
     const char *delete_action;   /* DELETE runs this action instead of removing the row
                                   * (history that must stay: sessions end, not vanish) */
+    const char *state;           /* without a state machine: the enum column whose values the
+                                  * columns' stamp_on and clear_on name (changed by PATCH) */
 } ob_resource;
 
 /* Configuration tables: any change to them, create and delete included, needs
@@ -283,7 +287,7 @@ struct ob_table {
     int ncols;
     int id_col, created_col, updated_col, version_col, deleted_col; /* -1 when absent */
     int nsearch;                  /* searchable columns */
-    int state_col;                /* fsm column or -1 */
+    int state_col;                /* fsm column, else the resource's state column, or -1 */
     int ngen;                     /* generated columns (rows are re-read after writes) */
     const ob_table *const *inputs; /* per action (res->actions): its input as a table, or NULL */
 };

@@ -164,31 +164,6 @@ const ob_hooks ob_ticket_hooks = {
     .before_delete = ticket_before_delete,
 };
 
-static int stamp_resolved(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
-{
-    (void)old;
-    (void)err;
-    ob_row_set_text(ctx->arena, row, TICKETS_RESOLVED_AT, ctx->now);
-    return 0;
-}
-
-static int stamp_closed(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
-{
-    (void)old;
-    (void)err;
-    ob_row_set_text(ctx->arena, row, TICKETS_CLOSED_AT, ctx->now);
-    return 0;
-}
-
-static int clear_resolved(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
-{
-    (void)ctx;
-    (void)old;
-    (void)err;
-    ob_row_set_null(row, TICKETS_RESOLVED_AT);
-    return 0;
-}
-
 #define ACTIVE "open,in_progress,waiting_customer,waiting_internal"
 static const ob_transition ticket_transitions[] = {
     /* event          from                                      to                  guard effect */
@@ -196,11 +171,11 @@ static const ob_transition ticket_transitions[] = {
     {"wait_customer", "open,in_progress,waiting_internal",      "waiting_customer", NULL, NULL},
     {"wait_internal", "open,in_progress,waiting_customer",      "waiting_internal", NULL, NULL},
     {"resume",        "waiting_customer,waiting_internal",      "in_progress",      NULL, NULL},
-    {"resolve",       ACTIVE,                                   "resolved",         NULL, stamp_resolved,
+    {"resolve",       ACTIVE,                                   "resolved",         NULL, NULL,
      .fields = "resolution_notes"},
-    {"close",         "resolved",                               "closed",           NULL, stamp_closed},
-    {"reopen",        "resolved",                               "open",             NULL, clear_resolved},
-    {"cancel",        ACTIVE,                                   "cancelled",        NULL, stamp_closed},
+    {"close",         "resolved",                               "closed",           NULL, NULL},
+    {"reopen",        "resolved",                               "open",             NULL, NULL},
+    {"cancel",        ACTIVE,                                   "cancelled",        NULL, NULL},
 };
 const ob_fsm ob_ticket_fsm = {"status", ticket_transitions, (int)OB_ARRAY_LEN(ticket_transitions), "edit"};
 
