@@ -128,19 +128,20 @@ static bool locked_after(const ob_ctx *ctx, const ob_row *u)
 
 /* Columns the server's own workflows move on any user, the owner included
  * (ticket load, sign-in bookkeeping): not the account itself. */
-static bool bookkeeping(const char *col)
+static bool bookkeeping(int col)
 {
-    static const char *const cols[] = {"current_ticket_count", "last_assigned_at", "updated_at", "version",
-                                       "failed_login_attempts", "last_login_at", NULL};
-    for (const char *const *c = cols; *c; c++)
-        if (strcmp(*c, col) == 0) return true;
+    const ob_colh cols[] = {USERS_CURRENT_TICKET_COUNT, USERS_LAST_ASSIGNED_AT, USERS_UPDATED_AT,
+                            USERS_VERSION, USERS_FAILED_LOGIN_ATTEMPTS, USERS_LAST_LOGIN_AT};
+    for (size_t i = 0; i < OB_ARRAY_LEN(cols); i++)
+        if (cols[i].idx == col) return true;
     return false;
 }
 
+/* old and row are users rows (the hooks of the users table). */
 static bool account_changed(const ob_row *old, const ob_row *row)
 {
     for (int i = 0; i < row->t->ncols; i++)
-        if (!bookkeeping(row->t->cols[i]->name) && !ob_row_col_equal(old, row, i)) return true;
+        if (!bookkeeping(i) && !ob_row_col_equal(old, row, i)) return true;
     return false;
 }
 
