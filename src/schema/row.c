@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#define OB_ROW_IMPL /* the by-name accessors are defined here */
 #include "schema/row.h"
 #include "base/banned.h"
 
