@@ -38,6 +38,8 @@ def constraints(c):
     if "stamp" in c:
         who = "the acting user" if c["stamp"] == "actor" else "the time"
         out.append(f"stamped with {who} " + (f"on entering {c['stamp_on'].replace(',', ', ')}" if c.get("stamp_on") else "on create"))
+        if c.get("clear_on"):
+            out.append(f"cleared on entering {c['clear_on'].replace(',', ', ')}")
     if "row_image_of" in c:
         out.append(f"row image of the table named in `{c['row_image_of']}`")
     if "pattern" in c:

@@ -6,12 +6,13 @@
 #include "base/base.h"
 #include "schema/rowjson.h"
 #include "schema/sql.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 static const ob_table *audit_table(void)
 {
     static const ob_table *t;
-    if (!t) t = ob_registry_find("audit_logs");
+    if (!t) t = ob_registry_find(OB_TABLE_AUDIT_LOGS);
     return t;
 }
 
@@ -20,19 +21,20 @@ static ob_row *base_row(ob_ctx *ctx, const char *action, const char *etype, cons
     ob_row *a = ob_row_new(ctx->arena, audit_table());
     char id[OB_UUID_LEN];
     ob_uuid7(id);
-    ob_row_set_text(ctx->arena, a, "id", id);
-    ob_row_set_text(ctx->arena, a, "created_at", ctx->now);
-    ob_row_set_text(ctx->arena, a, "user_id", user_id);
-    ob_row_set_text(ctx->arena, a, "action", action);
-    ob_row_set_text(ctx->arena, a, "entity_type", etype);
-    ob_row_set_text(ctx->arena, a, "entity_id", eid);
-    ob_row_set_text(ctx->arena, a, "ip_address", ctx->ip);
+    ob_row_set_text(ctx->arena, a, AUDIT_LOGS_ID, id);
+    ob_row_set_text(ctx->arena, a, AUDIT_LOGS_CREATED_AT, ctx->now);
+    ob_row_set_text(ctx->arena, a, AUDIT_LOGS_USER_ID, user_id);
+    ob_row_set_text(ctx->arena, a, AUDIT_LOGS_ACTION, action);
+    ob_row_set_text(ctx->arena, a, AUDIT_LOGS_ENTITY_TYPE, etype);
+    ob_row_set_text(ctx->arena, a, AUDIT_LOGS_ENTITY_ID, eid);
+    ob_row_set_text(ctx->arena, a, AUDIT_LOGS_IP_ADDRESS, ctx->ip);
     if (ctx->user_agent) {
         size_t n = strlen(ctx->user_agent);
-        ob_row_set_text(ctx->arena, a, "user_agent", ob_arena_strndup(ctx->arena, ctx->user_agent, n > 1000 ? 1000 : n));
+        ob_row_set_text(ctx->arena, a, AUDIT_LOGS_USER_AGENT,
+                        ob_arena_strndup(ctx->arena, ctx->user_agent, n > 1000 ? 1000 : n));
     }
-    ob_row_set_text(ctx->arena, a, "request_id", ctx->request_id);
-    ob_row_set_text(ctx->arena, a, "session_id", ctx->who ? ctx->who->session_id : NULL);
+    ob_row_set_text(ctx->arena, a, AUDIT_LOGS_REQUEST_ID, ctx->request_id);
+    ob_row_set_text(ctx->arena, a, AUDIT_LOGS_SESSION_ID, ctx->who ? ctx->who->session_id : NULL);
     return a;
 }
 
@@ -52,10 +54,10 @@ int ob_audit_change(ob_ctx *ctx, const char *action, const ob_row *old, const ob
     const ob_table *t = any->t;
     /* control tables are audited by the platform audit log, not a tenant's */
     if ((t->res->flags & OB_RES_NO_AUDIT) || t->res->scope == OB_SCOPE_CONTROL) return 0;
-    const char *eid = ob_row_text(any, "id");
+    const char *eid = ob_row_id(any);
     ob_row *a = base_row(ctx, action, t->name, eid, ctx->who ? ctx->who->user_id : NULL);
-    if (old) ob_row_set_text(ctx->arena, a, "old_values", row_image(ctx, old));
-    if (row) ob_row_set_text(ctx->arena, a, "new_values", row_image(ctx, row));
+    if (old) ob_row_set_text(ctx->arena, a, AUDIT_LOGS_OLD_VALUES, row_image(ctx, old));
+    if (row) ob_row_set_text(ctx->arena, a, AUDIT_LOGS_NEW_VALUES, row_image(ctx, row));
     ob_sb ch;
     ob_sb_init_arena(&ch, ctx->arena, 128);
     ob_jsonw w;
@@ -68,7 +70,7 @@ int ob_audit_change(ob_ctx *ctx, const char *action, const ob_row *old, const ob
         if (changed) ob_jw_str(&w, c->name); /* secrets are named, never shown */
     }
     ob_jw_arr_close(&w);
-    ob_row_set_text(ctx->arena, a, "changed_fields", ch.buf);
+    ob_row_set_text(ctx->arena, a, AUDIT_LOGS_CHANGED_FIELDS, ch.buf);
     if (ob_audit_chain_link(ctx, a, err) != 0) return -1;
     return ob_sql_insert(ctx, a, err);
 }
@@ -77,7 +79,7 @@ int ob_audit_event(ob_ctx *ctx, const char *action, const char *entity_type, con
                    const char *user_id, const char *metadata_json, ob_err *err)
 {
     ob_row *a = base_row(ctx, action, entity_type, entity_id, user_id);
-    if (metadata_json) ob_row_set_text(ctx->arena, a, "metadata", metadata_json);
+    if (metadata_json) ob_row_set_text(ctx->arena, a, AUDIT_LOGS_METADATA, metadata_json);
     if (ob_audit_chain_link(ctx, a, err) != 0) return -1;
     return ob_sql_insert(ctx, a, err);
 }

@@ -7,6 +7,7 @@
 #include "audit/chain.h"
 #include "base/base.h"
 #include "schema/sql.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
@@ -65,18 +66,18 @@ int ob_audit_chain_link(ob_ctx *ctx, ob_row *a, ob_err *err)
         if (rc < 0) return -1;
         /* rc == 0: the row before was archived; the chain goes on from the zero hash */
     }
-    ob_row_set_int(a, "seq", seq);
-    ob_row_set_text(ctx->arena, a, "prev_hash", prev);
+    ob_row_set_int(a, AUDIT_LOGS_SEQ, seq);
+    ob_row_set_text(ctx->arena, a, AUDIT_LOGS_PREV_HASH, prev);
     char h[65];
     hash_of(prev, a, h);
-    ob_row_set_text(ctx->arena, a, "hash", h);
+    ob_row_set_text(ctx->arena, a, AUDIT_LOGS_HASH, h);
     return 0;
 }
 
 int ob_audit_verify(ob_ctx *ctx, ob_audit_verdict *v, ob_err *err)
 {
     memset(v, 0, sizeof *v);
-    const ob_table *t = ob_registry_find("audit_logs");
+    const ob_table *t = ob_registry_find(OB_TABLE_AUDIT_LOGS);
     ob_stmt *st;
     if (ob_db_prepare(ctx->db, "SELECT COUNT(*) FROM \"audit_logs\" WHERE \"seq\" IS NULL", &st, err) != 0) return -1;
     if (ob_stmt_step(st, err) == 1) v->unchained = ob_stmt_col_i64(st, 0);
@@ -84,7 +85,7 @@ int ob_audit_verify(ob_ctx *ctx, ob_audit_verdict *v, ob_err *err)
     const char *sql = ob_arena_printf(ctx->arena, "SELECT %s FROM \"audit_logs\" WHERE \"seq\" IS NOT NULL ORDER BY \"seq\"",
                                       ob_sql_cols(t));
     if (ob_db_prepare(ctx->db, sql, &st, err) != 0) return -1;
-    int seq_col = ob_table_col(t, "seq"), prev_col = ob_table_col(t, "prev_hash"), hash_col = ob_table_col(t, "hash");
+    int seq_col = AUDIT_LOGS_SEQ.idx, prev_col = AUDIT_LOGS_PREV_HASH.idx, hash_col = AUDIT_LOGS_HASH.idx;
     char last[65] = "";
     int64_t last_seq = 0;
     int rc;

@@ -11,6 +11,7 @@
 #include "base/base.h"
 #include "platform/tenants.h"
 #include "schema/sql.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 #define TOKEN_PREFIX "obt_"
@@ -32,7 +33,7 @@ static int find_tenant(ob_ctx *ctx, const char *slug, ob_tenant_info **out, ob_e
 /* Load the user by email on ctx->db. 1 found, 0 not, -1 error. */
 static int user_by_email(ob_ctx *ctx, const char *email, ob_row **out, ob_err *err)
 {
-    const ob_table *ut = ob_registry_find("users");
+    const ob_table *ut = ob_registry_find(OB_TABLE_USERS);
     ob_sb sql;
     ob_sb_init_arena(&sql, ctx->arena, 256);
     ob_sb_addf(&sql, "SELECT %s FROM users WHERE email = ? AND deleted_at IS NULL", ob_sql_cols(ut));
@@ -152,12 +153,13 @@ int ob_session_login(ob_ctx *ctx, ob_login *in, ob_err *err)
         return fail(err);
     }
     /* verify before looking at the lock so every failure costs the same */
-    bool ok = ob_password_verify(ob_row_text(u, "password_hash"), in->password);
-    const char *locked = ob_row_text(u, "locked_until");
-    const char *uid = ob_row_text(u, "id");
+    bool ok = ob_password_verify(ob_row_text(u, USERS_PASSWORD_HASH), in->password);
+    const char *locked = ob_row_text(u, USERS_LOCKED_UNTIL);
+    const char *uid = ob_row_text(u, USERS_ID);
     const char *reason = NULL;
     if (locked && strcmp(locked, ctx->now) > 0) reason = "locked";
-    else if (!ob_row_int(u, "is_active", 0) || strcmp(ob_row_text(u, "status"), "active") != 0) reason = "inactive";
+    else if (!ob_row_int(u, USERS_IS_ACTIVE, 0) || strcmp(ob_row_text(u, USERS_STATUS), "active") != 0)
+        reason = "inactive";
     else if (!ok) reason = "bad_password";
     if (reason) {
         /* a locked account does not count further failures */
@@ -166,7 +168,7 @@ int ob_session_login(ob_ctx *ctx, ob_login *in, ob_err *err)
     }
     if (record(ctx, in, uid, true, NULL, err) != 0) return -1;
     in->user = u;
-    ob_row_set_text(ctx->arena, u, "last_login_at", ctx->now);
+    ob_row_set_text(ctx->arena, u, USERS_LAST_LOGIN_AT, ctx->now);
     return 0;
 }
 

@@ -36,7 +36,7 @@ static int make(ob_ctx *ctx, const char *table, const char *json, char id_out[37
     ob_row *row;
     int rc = ob_crud_create(ctx, ob_registry_find(table), body, &row, err);
     json_decref(body);
-    if (rc == 0 && id_out) snprintf(id_out, 37, "%s", ob_row_text(row, "id"));
+    if (rc == 0 && id_out) snprintf(id_out, 37, "%s", ob_row_id(row));
     return rc;
 }
 

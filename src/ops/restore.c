@@ -19,6 +19,7 @@
 #include "schema/ddl.h"
 #include "schema/row.h"
 #include "schema/sql.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 typedef struct later {
@@ -96,11 +97,11 @@ static void rename_tenant_row(loader *l, const ob_table *t, ob_row *r)
     int tcol = ob_ops_tenant_col(t);
     if (tcol < 0 || !l->new_id) return;
     if (tcol == t->id_col) {
-        ob_row_set_text(l->a, r, "slug", l->slug);
+        ob_row_set_text(l->a, r, TENANTS_SLUG, l->slug);
         char *schema = ob_arena_printf(l->a, "tenant_%s", l->slug);
         for (char *p = schema; *p; p++)
             if (*p == '-') *p = '_';
-        ob_row_set_text(l->a, r, "schema_name", schema);
+        ob_row_set_text(l->a, r, TENANTS_SCHEMA_NAME, schema);
         r->v[t->id_col] = ob_v_text(l->new_id);
         return;
     }

@@ -11,6 +11,7 @@
 #include "schema/ddl.h"
 #include "schema/sql.h"
 #include "schema/validate.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 typedef struct plan_seed {
@@ -216,23 +217,23 @@ static int insert_user(ob_ctx *ctx, const char *email, const char *name, const c
     char hash[OB_PASSWORD_HASH_MAX];
     if (ob_password_check(password, err) != 0) return -1;
     if (ob_password_hash(password, hash, err) != 0) return -1;
-    const ob_table *ut = ob_registry_find("users"), *urt = ob_registry_find("user_roles");
+    const ob_table *ut = ob_registry_find(OB_TABLE_USERS), *urt = ob_registry_find(OB_TABLE_USER_ROLES);
     ob_row *u = ob_row_new(ctx->arena, ut);
     json_t *body = json_pack("{s:s, s:s}", "email", email, "name", name);
     int rc = ob_validate_body(ctx, ut, body, u, true, err);
     json_decref(body);
     if (rc != 0) return -1;
-    ob_row_set_text(ctx->arena, u, "password_hash", hash);
-    ob_row_set_bool(u, "is_owner", owner);
-    if (strcmp(role, "customer") == 0) ob_row_set_text(ctx->arena, u, "user_type", "customer");
+    ob_row_set_text(ctx->arena, u, USERS_PASSWORD_HASH, hash);
+    ob_row_set_bool(u, USERS_IS_OWNER, owner);
+    if (strcmp(role, "customer") == 0) ob_row_set_text(ctx->arena, u, USERS_USER_TYPE, "customer");
     if (ob_crud_insert_row(ctx, u, err) != 0) return -1;
     char role_id[37];
     if (ob_rbac_role_id(ctx, role, role_id, err) != 0) return -1;
     ob_row *ur = ob_row_new(ctx->arena, urt);
-    ob_row_set_text(ctx->arena, ur, "user_id", ob_row_text(u, "id"));
-    ob_row_set_text(ctx->arena, ur, "role_id", role_id);
-    ob_row_set_text(ctx->arena, ur, "assigned_at", ctx->now);
-    ob_row_set_text(ctx->arena, ur, "status", "active");
+    ob_row_set_text(ctx->arena, ur, USER_ROLES_USER_ID, ob_row_text(u, USERS_ID));
+    ob_row_set_text(ctx->arena, ur, USER_ROLES_ROLE_ID, role_id);
+    ob_row_set_text(ctx->arena, ur, USER_ROLES_ASSIGNED_AT, ctx->now);
+    ob_row_set_text(ctx->arena, ur, USER_ROLES_STATUS, "active");
     return ob_crud_insert_row(ctx, ur, err);
 }
 
@@ -292,7 +293,7 @@ int ob_tenant_create(ob_store *s, ob_tenant_new *t, ob_err *err)
     }
     ob_tenant_info info = {0};
     if (rc == 0) {
-        const ob_table *tt = ob_registry_find("tenants");
+        const ob_table *tt = ob_registry_find(OB_TABLE_TENANTS);
         ob_row *row = ob_row_new(&a, tt);
         json_t *body = json_pack("{s:s, s:s}", "name", t->name ? t->name : t->slug, "slug", t->slug);
         if (t->ticket_limit >= 0) json_object_set_new(body, "monthly_ticket_limit", json_integer(t->ticket_limit));
@@ -303,28 +304,28 @@ int ob_tenant_create(ob_store *s, ob_tenant_new *t, ob_err *err)
         for (char *p = schema; *p; p++)
             if (*p == '-') *p = '_';
         if (rc == 0) {
-            ob_row_set_text(&a, row, "schema_name", schema);
+            ob_row_set_text(&a, row, TENANTS_SCHEMA_NAME, schema);
             rc = ob_crud_insert_row(&ctx, row, err);
         }
         if (rc != 0 && err->code == OB_E_CONFLICT)
             ob_err_set(err, OB_E_CONFLICT, "a tenant \"%.60s\" exists already", t->slug);
         if (rc == 0) {
-            info.id = ob_row_text(row, "id");
+            info.id = ob_row_text(row, TENANTS_ID);
             info.slug = t->slug;
-            info.name = ob_row_text(row, "name");
+            info.name = ob_row_text(row, TENANTS_NAME);
             info.plan_code = t->plan_code;
             info.ticket_limit = t->ticket_limit;
             info.agent_limit = t->agent_limit;
-            ob_row *sub = ob_row_new(&a, ob_registry_find("subscriptions"));
+            ob_row *sub = ob_row_new(&a, ob_registry_find(OB_TABLE_SUBSCRIPTIONS));
             char end[OB_TS_LEN];
             ob_ts_format(ctx.now_ms + 30LL * 86400 * 1000, end);
-            ob_row_set_text(&a, sub, "tenant_id", info.id);
-            ob_row_set_text(&a, sub, "plan_id", plan_id);
-            ob_row_set_text(&a, sub, "status", "active");
-            ob_row_set_text(&a, sub, "current_period_start", ctx.now);
-            ob_row_set_text(&a, sub, "current_period_end", end);
-            ob_row_set_text(&a, sub, "payment_provider", "manual");
-            ob_row_set_text(&a, sub, "metadata", "{}");
+            ob_row_set_text(&a, sub, SUBSCRIPTIONS_TENANT_ID, info.id);
+            ob_row_set_text(&a, sub, SUBSCRIPTIONS_PLAN_ID, plan_id);
+            ob_row_set_text(&a, sub, SUBSCRIPTIONS_STATUS, "active");
+            ob_row_set_text(&a, sub, SUBSCRIPTIONS_CURRENT_PERIOD_START, ctx.now);
+            ob_row_set_text(&a, sub, SUBSCRIPTIONS_CURRENT_PERIOD_END, end);
+            ob_row_set_text(&a, sub, SUBSCRIPTIONS_PAYMENT_PROVIDER, "manual");
+            ob_row_set_text(&a, sub, SUBSCRIPTIONS_METADATA, "{}");
             rc = ob_crud_insert_row(&ctx, sub, err);
         }
     }

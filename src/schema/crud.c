@@ -23,7 +23,8 @@ static void apply_customer_scope(ob_ctx *ctx, ob_row *row)
     if (!cid || ctx->who->is_system || !scope || strchr(scope, '.') || strcmp(scope, "id") == 0) return;
     /* a different customer given explicitly is left for the scoped reference
      * check to refuse, rather than silently replaced */
-    if (ob_row_is_null(row, scope)) ob_row_set_text(ctx->arena, row, scope, cid);
+    int i = ob_row_col(row, scope);
+    if (!row->set[i] || row->v[i].t == OB_V_NULL) ob_row_set_text_at(ctx->arena, row, i, cid);
 }
 
 /* Whether state is in the comma list `from` ("*" matches any). */
@@ -40,30 +41,40 @@ static bool state_in(const char *from, const char *state)
     return false;
 }
 
+/* Whether the row moves into the states of `list` (on create: starts in
+ * one); moving between two of them is staying. */
+static bool enters(const char *list, const char *old_state, const char *state)
+{
+    return list && state && state_in(list, state) && !(old_state && state_in(list, old_state));
+}
+
 /* Write the declared stamps: create stamps when old is NULL, state stamps
- * when the row enters a state they name. A required actor stamp refuses a
- * writer without a user (the command line acting as the system). */
+ * when the row enters the states they name, and clear those entering their
+ * clear_on states. A required actor stamp refuses a writer without a user
+ * (the command line acting as the system). */
 static int apply_stamps(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
     const ob_table *t = row->t;
-    const char *state = NULL;
-    bool entered = false;
-    if (t->state_col >= 0 && row->set[t->state_col] && row->v[t->state_col].t == OB_V_TEXT) {
+    const char *state = NULL, *old_state = NULL;
+    if (t->state_col >= 0 && row->set[t->state_col] && row->v[t->state_col].t == OB_V_TEXT)
         state = row->v[t->state_col].s;
-        entered = !old || old->v[t->state_col].t != OB_V_TEXT || strcmp(old->v[t->state_col].s, state) != 0;
-    }
+    if (t->state_col >= 0 && old && old->v[t->state_col].t == OB_V_TEXT) old_state = old->v[t->state_col].s;
     for (int i = 0; i < t->ncols; i++) {
         const ob_column *c = t->cols[i];
         if (c->stamp == OB_STAMP_NONE) continue;
-        if (c->stamp_on ? !(entered && state_in(c->stamp_on, state)) : old != NULL) continue;
+        if (enters(c->clear_on, old_state, state)) {
+            ob_row_set_null_at(row, i);
+            continue;
+        }
+        if (c->stamp_on ? !enters(c->stamp_on, old_state, state) : old != NULL) continue;
         const char *v = c->stamp == OB_STAMP_NOW ? ctx->now : ctx->who ? ctx->who->user_id : NULL;
         if (!v && (c->flags & OB_REQUIRED)) {
             ob_err_set(err, OB_E_UNPROCESSABLE, "\"%s\" needs a signed-in user", c->name);
             snprintf(err->field, sizeof err->field, "%s", c->name);
             return -1;
         }
-        if (v) ob_row_set_text(ctx->arena, row, c->name, v);
-        else ob_row_set_null(row, c->name);
+        if (v) ob_row_set_text_at(ctx->arena, row, i, v);
+        else ob_row_set_null_at(row, i);
     }
     return 0;
 }
@@ -79,7 +90,8 @@ static int apply_numbers(ob_ctx *ctx, ob_row *row, ob_err *err)
         if (!c->number_prefix || (row->set[i] && row->v[i].t != OB_V_NULL)) continue;
         int64_t n;
         if (ob_sql_seq_next(ctx, t->name, &n, err) != 0) return -1;
-        ob_row_set_text(ctx->arena, row, c->name, ob_arena_printf(ctx->arena, "%s-%06lld", c->number_prefix, (long long)n));
+        ob_row_set_text_at(ctx->arena, row, i,
+                           ob_arena_printf(ctx->arena, "%s-%06lld", c->number_prefix, (long long)n));
     }
     return 0;
 }
@@ -100,11 +112,11 @@ int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
     if (!row->set[t->id_col] || row->v[t->id_col].t == OB_V_NULL) {
         char id[OB_UUID_LEN];
         ob_uuid7(id);
-        ob_row_set_text(ctx->arena, row, "id", id);
+        ob_row_set_text_at(ctx->arena, row, t->id_col, id);
     }
-    ob_row_set_text(ctx->arena, row, "created_at", ctx->now);
-    if (t->updated_col >= 0) ob_row_set_text(ctx->arena, row, "updated_at", ctx->now);
-    if (t->version_col >= 0) ob_row_set_int(row, "version", 1);
+    ob_row_set_text_at(ctx->arena, row, t->created_col, ctx->now);
+    if (t->updated_col >= 0) ob_row_set_text_at(ctx->arena, row, t->updated_col, ctx->now);
+    if (t->version_col >= 0) ob_row_set_int_at(row, t->version_col, 1);
     if (apply_stamps(ctx, NULL, row, err) != 0 || apply_numbers(ctx, row, err) != 0) return -1;
     if (h && h->before_create && h->before_create(ctx, row, err) != 0) return -1;
     if (ob_validate_row(ctx, row, err) != 0) return -1;
@@ -156,8 +168,8 @@ int ob_crud_save(ob_ctx *ctx, const ob_row *old, ob_row *row, const char *action
     if (h && h->before_update && h->before_update(ctx, old, row, err) != 0) return -1;
     if (!row_changed(old, row)) return 0;
     int64_t old_version = t->version_col >= 0 ? old->v[t->version_col].i : 0;
-    if (t->updated_col >= 0) ob_row_set_text(ctx->arena, row, "updated_at", ctx->now);
-    if (t->version_col >= 0) ob_row_set_int(row, "version", old_version + 1);
+    if (t->updated_col >= 0) ob_row_set_text_at(ctx->arena, row, t->updated_col, ctx->now);
+    if (t->version_col >= 0) ob_row_set_int_at(row, t->version_col, old_version + 1);
     if (ob_validate_row(ctx, row, err) != 0) return -1;
     if (ob_sql_update(ctx, row, old_version, err) != 0) return -1;
     if (t->res->flags & OB_RES_AUTH) ob_registry_auth_changed();
@@ -251,14 +263,14 @@ int ob_crud_delete(ob_ctx *ctx, const ob_table *t, const char *id, int64_t if_ma
     if (h && h->before_delete && h->before_delete(ctx, old, err) != 0) return -1;
     if (t->deleted_col >= 0) {
         /* a soft delete keeps the row, so the database cannot enforce RESTRICT: do it here */
-        if (check_restrict(ctx, t, ob_row_text(old, "id"), err) != 0) return -1;
+        if (check_restrict(ctx, t, ob_row_text_at(old, t->id_col), err) != 0) return -1;
         ob_row *row = ob_row_copy(ctx->arena, old);
-        ob_row_set_text(ctx->arena, row, "deleted_at", ctx->now);
+        ob_row_set_text_at(ctx->arena, row, t->deleted_col, ctx->now);
         int64_t old_version = t->version_col >= 0 ? old->v[t->version_col].i : 0;
-        if (t->updated_col >= 0) ob_row_set_text(ctx->arena, row, "updated_at", ctx->now);
-        if (t->version_col >= 0) ob_row_set_int(row, "version", old_version + 1);
+        if (t->updated_col >= 0) ob_row_set_text_at(ctx->arena, row, t->updated_col, ctx->now);
+        if (t->version_col >= 0) ob_row_set_int_at(row, t->version_col, old_version + 1);
         if (ob_sql_update(ctx, row, old_version, err) != 0) return -1;
-    } else if (ob_sql_delete(ctx, t, ob_row_text(old, "id"), err) != 0) {
+    } else if (ob_sql_delete(ctx, t, ob_row_text_at(old, t->id_col), err) != 0) {
         return -1;
     }
     if (t->res->flags & OB_RES_AUTH) ob_registry_auth_changed();
@@ -304,7 +316,7 @@ static int rebase(ob_ctx *ctx, const ob_table *t, ob_row **old, ob_row **row, ob
 {
     if (t->version_col < 0) return 0;
     ob_row *now;
-    if (ob_sql_load_internal(ctx, t, ob_row_text(*old, "id"), &now, err) != 0) return -1;
+    if (ob_sql_load_internal(ctx, t, ob_row_id(*old), &now, err) != 0) return -1;
     if (now->v[t->version_col].i == (*old)->v[t->version_col].i) return 0;
     ob_row *next = ob_row_copy(ctx->arena, now);
     for (int i = 0; i < t->ncols; i++)
@@ -391,7 +403,7 @@ int ob_crud_run_verb(ob_ctx *ctx, const ob_table *t, const char *id, const char 
             return -1;
         }
         apply_patch(row, in);
-        ob_row_set_text(ctx->arena, row, f->column, tr->to);
+        ob_row_set_text_at(ctx->arena, row, t->state_col, tr->to);
         if (tr->guard && tr->guard(ctx, row, err) != 0) return -1;
         if (tr->effect && tr->effect(ctx, old, row, err) != 0) return -1;
     }

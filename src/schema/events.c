@@ -64,7 +64,7 @@ int ob_events_of_change(const ob_row *old, const ob_row *row, ob_arena *a, const
     int si = state_col(t);
     if (si >= 0 && !ob_row_col_equal(old, row, si)) {
         const ob_column *sc = t->cols[si];
-        const char *to = ob_row_text(row, sc->name);
+        const char *to = ob_row_text_at(row, si);
         out[n++] = ob_arena_printf(a, "%s.%s_changed", t->name, sc->name);
         if (to && !generic(to)) out[n++] = ob_arena_printf(a, "%s.%s", t->name, to);
     }

@@ -19,7 +19,7 @@
 static int deltas(const ob_table *t, const ob_row *entry, const char **cols, int64_t *amounts)
 {
     const ob_ledger *l = t->res->ledger;
-    const char *kind = l->kind ? ob_row_text(entry, l->kind) : NULL;
+    const char *kind = l->kind ? ob_row_text_at(entry, ob_row_col(entry, l->kind)) : NULL;
     int ai = ob_table_col(t, l->amount);
     int64_t amount = entry->v[ai].i;
     int n = 0;
@@ -75,7 +75,7 @@ int ob_ledger_post(ob_ctx *ctx, const ob_row *entry, ob_err *err)
         params[np++] = ob_v_text(ctx->now);
     }
     ob_sb_adds(&sql, " WHERE \"id\" = ?");
-    params[np++] = ob_v_text(ob_row_text(entry, l->parent));
+    params[np++] = ob_v_text(ob_row_text_at(entry, ob_row_col(entry, l->parent)));
     if (pt->deleted_col >= 0) ob_sb_adds(&sql, " AND \"deleted_at\" IS NULL");
     for (int i = 0; i < l->nbounds; i++) {
         const ob_ledger_bound *b = &l->bounds[i];
@@ -110,7 +110,8 @@ int ob_ledger_post(ob_ctx *ctx, const ob_row *entry, ob_err *err)
     if (rc == 0) {
         /* the parent exists (the reference was checked): a bound would break */
         return ob_err_set(err, l->refusal, "the %s entry would take %s of %s %s out of its bounds", t->name,
-                          n == 1 ? cols[0] : "the balances", pt->name, ob_row_text(entry, l->parent));
+                          n == 1 ? cols[0] : "the balances", pt->name,
+                          ob_row_text_at(entry, ob_row_col(entry, l->parent)));
     }
     /* the parent's change is audited like any other, its old image rebuilt
      * from the new one and the deltas */

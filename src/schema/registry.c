@@ -13,6 +13,8 @@
 static const ob_resource *const *declared;
 static int NRES;
 static ob_change_writer change_writer;
+static const ob_colh *handles;
+static int nhandles;
 
 static const ob_column col_id = {"id", OB_F_ID, .max = 36, .flags = OB_REQUIRED | OB_SERVER | OB_IMPLICIT | OB_SORT,
                                  .doc = "UUIDv7, time ordered"};
@@ -65,9 +67,11 @@ static void check_column(const ob_resource *r, const ob_column *c)
         if (c->stamp == OB_STAMP_NOW && c->type != OB_F_TIMESTAMP) die(r->table, c->name, "a time stamp needs a timestamp");
         if (c->stamp == OB_STAMP_ACTOR && !(c->type == OB_F_REF && !strcmp(c->ref, "users")) && c->type != OB_F_TEXT)
             die(r->table, c->name, "an actor stamp needs a reference to users or text");
-        if (c->stamp_on && !r->fsm) die(r->table, c->name, "a stamp on a state needs a state machine");
-    } else if (c->stamp_on) {
-        die(r->table, c->name, "stamp_on without a stamp");
+        if (c->stamp_on && !r->fsm && !r->state)
+            die(r->table, c->name, "a stamp on a state needs a state machine or a state column");
+        if (c->clear_on && !c->stamp_on) die(r->table, c->name, "clear_on without stamp_on");
+    } else if (c->stamp_on || c->clear_on) {
+        die(r->table, c->name, "stamp_on or clear_on without a stamp");
     }
     if (c->image_of) {
         bool named = false;
@@ -159,11 +163,24 @@ static bool enum_list(const ob_enum *e, const char *list)
     return true;
 }
 
-/* States, stamps and event fields are checked against the declaration. */
+/* The states stamps are written and cleared on are values of the state
+ * column, a state machine's or the resource's own. */
+static void check_states(const ob_resource *r, const ob_table *t)
+{
+    const ob_column *sc = t->cols[t->state_col];
+    if (sc->type != OB_F_ENUM) die(r->table, sc->name, "a state column must be an enum");
+    for (int j = 0; j < r->ncols; j++) {
+        if (r->cols[j].stamp_on && !enum_list(sc->enm, r->cols[j].stamp_on))
+            die(r->table, r->cols[j].name, "stamp_on names a state the enum does not have");
+        if (r->cols[j].clear_on && !enum_list(sc->enm, r->cols[j].clear_on))
+            die(r->table, r->cols[j].name, "clear_on names a state the enum does not have");
+    }
+}
+
+/* States and event fields are checked against the declaration. */
 static void check_fsm(const ob_resource *r, const ob_table *t)
 {
     const ob_column *sc = t->cols[t->state_col];
-    if (sc->type != OB_F_ENUM) die(r->table, sc->name, "a state machine column must be an enum");
     for (int i = 0; i < r->fsm->n; i++) {
         const ob_transition *tr = &r->fsm->rows[i];
         if ((strcmp(tr->from, "*") && !enum_list(sc->enm, tr->from)) || !enum_list(sc->enm, tr->to))
@@ -179,9 +196,6 @@ static void check_fsm(const ob_resource *r, const ob_table *t)
             if (*p) p++;
         }
     }
-    for (int j = 0; j < r->ncols; j++)
-        if (r->cols[j].stamp_on && !enum_list(sc->enm, r->cols[j].stamp_on))
-            die(r->table, r->cols[j].name, "stamp_on names a state the enum does not have");
 }
 
 static void check_ledger(const ob_resource *r)
@@ -232,6 +246,8 @@ static void check_retention(const ob_table *t)
     if (t->res->ledger) die(t->name, NULL, "retention on a ledger: its balance is the sum of all its entries");
 }
 
+static int check_handles(const ob_colh *list, int n, char *why, size_t whylen);
+
 static void build(void)
 {
     if (!declared) {
@@ -272,12 +288,14 @@ static void build(void)
                 if (strcmp(cols[m]->name, c->name) == 0) die(r->table, c->name, "declared twice");
             check_column(r, c);
             if (c->flags & OB_SEARCH) t->nsearch++;
-            if (r->fsm && strcmp(r->fsm->column, c->name) == 0) t->state_col = k;
+            if (strcmp(r->fsm ? r->fsm->column : r->state ? r->state : "", c->name) == 0) t->state_col = k;
             if (c->gen) t->ngen++;
             cols[k++] = c;
             if (c->since > schema_version) schema_version = c->since;
         }
         if (r->fsm && t->state_col < 0) die(r->table, r->fsm->column, "state machine column not declared");
+        if (r->fsm && r->state) die(r->table, r->state, "a state column beside a state machine");
+        if (r->state && t->state_col < 0) die(r->table, r->state, "state column not declared");
         for (int j = 0; j < r->ncustomer_rows; j++) check_row_rule(r, &r->customer_rows[j]);
         if (r->ledger) check_ledger(r);
         if (r->ncustomer_rows > OB_ROW_RULES_MAX) die(r->table, NULL, "too many customer row rules");
@@ -285,6 +303,7 @@ static void build(void)
         t->ncols = k;
         if (r->nactions) t->inputs = build_inputs(r);
         if (r->fsm) check_fsm(r, t);
+        if (t->state_col >= 0) check_states(r, t);
         if (r->since > schema_version) schema_version = r->since;
         for (int j = 0; j < r->nindexes; j++)
             if (r->indexes[j].since > schema_version) schema_version = r->indexes[j].since;
@@ -298,6 +317,113 @@ static void build(void)
             if (ob_table_col(&tables[i], ck->left) < 0 || ob_table_col(&tables[i], ck->right) < 0)
                 die(tables[i].name, ck->name, "check names an unknown column");
         }
+    char why[256];
+    if (handles && check_handles(handles, nhandles, why, sizeof why) != 0) {
+        fprintf(stderr, "opsbase: registry: column handles do not match the declarations (rebuild: "
+                        "gen/columns.h is generated from them): %s\n", why);
+        abort();
+    }
+}
+
+/* Every table, then every action input, numbered by its first column in
+ * one sequence, so that each column of the registry has one slot. */
+static int handle_slot(const char *table, int *ncols)
+{
+    int base = 0;
+    for (int i = 0; i < NRES; i++) {
+        const ob_table *t = &tables[i];
+        if (!strcmp(t->name, table)) {
+            *ncols = t->ncols;
+            return base;
+        }
+        base += t->ncols;
+        for (int a = 0; t->inputs && a < t->res->nactions; a++) {
+            if (!t->inputs[a]) continue;
+            if (!strcmp(t->inputs[a]->name, table)) {
+                *ncols = t->inputs[a]->ncols;
+                return base;
+            }
+            base += t->inputs[a]->ncols;
+        }
+    }
+    *ncols = base; /* not found: the total */
+    return -1;
+}
+
+static const ob_column *handle_col(const char *table, int idx)
+{
+    const char *dot = strchr(table, '.');
+    for (int i = 0; i < NRES; i++) {
+        const ob_table *t = &tables[i];
+        if (!dot) {
+            if (!strcmp(t->name, table)) return t->cols[idx];
+            continue;
+        }
+        for (int a = 0; t->inputs && a < t->res->nactions; a++)
+            if (t->inputs[a] && !strcmp(t->inputs[a]->name, table)) return t->inputs[a]->cols[idx];
+    }
+    return NULL;
+}
+
+/* The check on built tables (build() runs it inside the once). */
+static int check_handles(const ob_colh *list, int n, char *why, size_t whylen)
+{
+    int total;
+    handle_slot("", &total);
+    bool *seen = calloc((size_t)total + 1, sizeof *seen);
+    if (!seen) abort();
+    int rc = 0;
+    for (int k = 0; k < n && rc == 0; k++) {
+        const ob_colh *h = &list[k];
+        int ncols, base = handle_slot(h->table, &ncols);
+        if (base < 0) {
+            snprintf(why, whylen, "handle of \"%s\".\"%s\": no such table", h->table, h->name);
+            rc = -1;
+        } else if (h->idx < 0 || h->idx >= ncols || strcmp(handle_col(h->table, h->idx)->name, h->name) != 0) {
+            snprintf(why, whylen, "handle of \"%s\".\"%s\" at %d: the table's column there is \"%s\"", h->table,
+                     h->name, h->idx, h->idx >= 0 && h->idx < ncols ? handle_col(h->table, h->idx)->name : "-");
+            rc = -1;
+        } else if (seen[base + h->idx]) {
+            snprintf(why, whylen, "\"%s\".\"%s\" has two handles", h->table, h->name);
+            rc = -1;
+        } else {
+            seen[base + h->idx] = true;
+        }
+    }
+    for (int i = 0; i < NRES && rc == 0; i++) {
+        /* every column has a handle: report the first without one */
+        int ncols, base = handle_slot(tables[i].name, &ncols);
+        for (int j = 0; j < ncols && rc == 0; j++)
+            if (!seen[base + j]) {
+                snprintf(why, whylen, "\"%s\".\"%s\" has no handle", tables[i].name, tables[i].cols[j]->name);
+                rc = -1;
+            }
+        for (int a = 0; tables[i].inputs && a < tables[i].res->nactions && rc == 0; a++) {
+            const ob_table *it = tables[i].inputs[a];
+            if (!it) continue;
+            base = handle_slot(it->name, &ncols);
+            for (int j = 0; j < ncols && rc == 0; j++)
+                if (!seen[base + j]) {
+                    snprintf(why, whylen, "\"%s\".\"%s\" has no handle", it->name, it->cols[j]->name);
+                    rc = -1;
+                }
+        }
+    }
+    free(seen);
+    return rc;
+}
+
+int ob_registry_check_handles(const ob_colh *list, int n, char *why, size_t whylen)
+{
+    ob_registry_init();
+    return check_handles(list, n, why, whylen);
+}
+
+void ob_registry_use_handles(const ob_colh *list, int n)
+{
+    if (handles) return;
+    handles = list;
+    nhandles = n;
 }
 
 void ob_registry_use(const ob_resource *const *list, int n, ob_change_writer audit)

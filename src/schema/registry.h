@@ -100,8 +100,10 @@ typedef struct ob_column {
     const char *number_prefix;   /* TEXT: a human-readable number PREFIX-000001 from the tenant's counter
                                   * named after the table, written on create when not given */
     ob_stamp stamp;              /* written by the engine: on create, or see stamp_on */
-    const char *stamp_on;        /* state values (comma list) entering which the stamp is written;
-                                  * NULL: on create */
+    const char *stamp_on;        /* state values (comma list) entering which the stamp is written
+                                  * (moving between two of them keeps it); NULL: on create */
+    const char *clear_on;        /* with stamp_on: state values entering which the engine sets the
+                                  * column back to null (an alert reopened is no longer resolved) */
     const char *image_of;        /* JSON column holding a row image (audit old/new values): the column
                                   * of this row naming the imaged table. Readers see the image through
                                   * the imaged table's own secret, masking and audience declarations. */
@@ -279,6 +281,8 @@ typedef struct ob_resource {
     int since;
     const char *delete_action;   /* DELETE runs this action instead of removing the row
                                   * (history that must stay: sessions end, not vanish) */
+    const char *state;           /* without a state machine: the enum column whose values the
+                                  * columns' stamp_on and clear_on name (changed by PATCH) */
 } ob_resource;
 
 /* Configuration tables: any change to them, create and delete included, needs
@@ -301,10 +305,21 @@ struct ob_table {
     int ncols;
     int id_col, created_col, updated_col, version_col, deleted_col; /* -1 when absent */
     int nsearch;                  /* searchable columns */
-    int state_col;                /* fsm column or -1 */
+    int state_col;                /* fsm column, else the resource's state column, or -1 */
     int ngen;                     /* generated columns (rows are re-read after writes) */
     const ob_table *const *inputs; /* per action (res->actions): its input as a table, or NULL */
 };
+
+/* A column handle: a column of a declared table named at compile time.
+ * gen/columns.h (scripts/gen-columns.py, run by make) defines one per column,
+ * TICKETS_STATUS; an action's input "tickets.assign" gets
+ * TICKETS_ASSIGN_IN_AGENT_ID. Row accessors (schema/row.h) take handles. */
+typedef struct ob_colh {
+    const char *table;           /* the table's name, or "table.verb" for an action's input */
+    int idx;                     /* index in the runtime table: implicit columns first */
+    const char *name;            /* the column's name, for messages */
+} ob_colh;
+#define OB_COLH(table, idx, name) ((ob_colh){(table), (idx), (name)})
 
 /* Writes the record of a change (the audit row) inside the change's
  * transaction; old or row is NULL for a create or a delete. */
@@ -313,6 +328,14 @@ typedef int (*ob_change_writer)(ob_ctx *ctx, const char *action, const ob_row *o
 /* Give the engine its tables and change writer, once, before any other call
  * (the domain does: ob_domain_register). The list must outlive the process. */
 void ob_registry_use(const ob_resource *const *list, int n, ob_change_writer audit);
+/* Give the engine the generated column handles to check at start-up, before
+ * ob_registry_init: the registry aborts when one names a table, index or
+ * column it does not have, or when a column has no handle (the generator and
+ * the declarations drifted apart). The list must outlive the process. */
+void ob_registry_use_handles(const ob_colh *list, int n);
+/* The check itself: 0 when the handles are exactly the registry's columns,
+ * else -1 with the first problem in why. */
+int ob_registry_check_handles(const ob_colh *list, int n, char *why, size_t whylen);
 /* Run the change writer (no-op when none was given). */
 int ob_registry_record_change(ob_ctx *ctx, const char *action, const ob_row *old, const ob_row *row, ob_err *err);
 /* Build the runtime tables from the declarations given; idempotent. Aborts on

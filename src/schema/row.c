@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#define OB_ROW_IMPL /* the by-name accessors are defined here */
 #include "schema/row.h"
 #include "base/banned.h"
 
@@ -24,44 +25,55 @@ ob_row *ob_row_copy(ob_arena *a, const ob_row *src)
     return r;
 }
 
-static int col_or_die(const ob_row *r, const char *col)
+static _Noreturn void die_col(const ob_row *r, const char *table, const char *col, const char *why)
 {
-    int i = ob_table_col(r->t, col);
-    if (i < 0) {
-        fprintf(stderr, "opsbase: no column \"%s\" in \"%s\"\n", col, r->t->name);
-        abort();
-    }
+    fprintf(stderr, "opsbase: column \"%s\".\"%s\" used on a row of \"%s\": %s\n", table ? table : "?", col,
+            r->t->name, why);
+    abort();
+}
+
+/* The handle's index after checking it names a column of r's table. Table
+ * names are usually the same literal (the linker merges them), so the
+ * string compare runs only when they are not. */
+static int col_of(const ob_row *r, ob_colh c)
+{
+    if (c.table != r->t->name && strcmp(c.table, r->t->name) != 0)
+        die_col(r, c.table, c.name, "another table's handle");
+    if (c.idx < 0 || c.idx >= r->t->ncols) die_col(r, c.table, c.name, "index out of range");
+    return c.idx;
+}
+
+int ob_row_col(const ob_row *r, const char *name)
+{
+    int i = ob_table_col(r->t, name);
+    if (i < 0) die_col(r, r->t->name, name ? name : "(null)", "no such column");
     return i;
 }
 
-const ob_value *ob_row_get(const ob_row *r, const char *col)
+static const char *text_at(const ob_row *r, int i)
 {
-    return &r->v[col_or_die(r, col)];
-}
-
-const char *ob_row_text(const ob_row *r, const char *col)
-{
-    int i = col_or_die(r, col);
     if (!r->set[i] || r->v[i].t != OB_V_TEXT) return NULL;
     return r->v[i].s;
 }
 
-int64_t ob_row_int(const ob_row *r, const char *col, int64_t dflt)
+static int64_t int_at(const ob_row *r, int i, int64_t dflt)
 {
-    int i = col_or_die(r, col);
     if (!r->set[i] || r->v[i].t == OB_V_NULL || r->v[i].t == OB_V_TEXT) return dflt;
     return r->v[i].i;
 }
 
-bool ob_row_is_null(const ob_row *r, const char *col)
+static bool null_at(const ob_row *r, int i)
 {
-    int i = col_or_die(r, col);
     return !r->set[i] || r->v[i].t == OB_V_NULL;
 }
 
-void ob_row_set_text(ob_arena *a, ob_row *r, const char *col, const char *s)
+const char *ob_row_text_at(const ob_row *r, int i)
 {
-    int i = col_or_die(r, col);
+    return text_at(r, i);
+}
+
+void ob_row_set_text_at(ob_arena *a, ob_row *r, int i, const char *s)
+{
     r->set[i] = true;
     if (!s) {
         r->v[i] = ob_v_null();
@@ -71,25 +83,116 @@ void ob_row_set_text(ob_arena *a, ob_row *r, const char *col, const char *s)
     r->v[i] = ob_v_textn(ob_arena_strndup(a, s, n), n);
 }
 
-void ob_row_set_int(ob_row *r, const char *col, int64_t v)
+void ob_row_set_int_at(ob_row *r, int i, int64_t v)
 {
-    int i = col_or_die(r, col);
     r->set[i] = true;
     r->v[i] = r->t->cols[i]->type == OB_F_DECIMAL ? ob_v_dec(v, ob_col_scale(r->t->cols[i])) : ob_v_int(v);
 }
 
-void ob_row_set_bool(ob_row *r, const char *col, bool v)
+static void set_bool_at(ob_row *r, int i, bool v)
 {
-    int i = col_or_die(r, col);
     r->set[i] = true;
     r->v[i] = ob_v_bool(v);
 }
 
-void ob_row_set_null(ob_row *r, const char *col)
+void ob_row_set_null_at(ob_row *r, int i)
 {
-    int i = col_or_die(r, col);
     r->set[i] = true;
     r->v[i] = ob_v_null();
+}
+
+/* ---------------------------------------------------------------- handles */
+
+const ob_value *ob_row_get(const ob_row *r, ob_colh c)
+{
+    return &r->v[col_of(r, c)];
+}
+
+const char *ob_row_text(const ob_row *r, ob_colh c)
+{
+    return text_at(r, col_of(r, c));
+}
+
+int64_t ob_row_int(const ob_row *r, ob_colh c, int64_t dflt)
+{
+    return int_at(r, col_of(r, c), dflt);
+}
+
+bool ob_row_is_null(const ob_row *r, ob_colh c)
+{
+    return null_at(r, col_of(r, c));
+}
+
+bool ob_row_is_set(const ob_row *r, ob_colh c)
+{
+    return r->set[col_of(r, c)];
+}
+
+const char *ob_row_id(const ob_row *r)
+{
+    return r->t->id_col >= 0 ? text_at(r, r->t->id_col) : NULL;
+}
+
+void ob_row_set_text(ob_arena *a, ob_row *r, ob_colh c, const char *s)
+{
+    ob_row_set_text_at(a, r, col_of(r, c), s);
+}
+
+void ob_row_set_int(ob_row *r, ob_colh c, int64_t v)
+{
+    ob_row_set_int_at(r, col_of(r, c), v);
+}
+
+void ob_row_set_bool(ob_row *r, ob_colh c, bool v)
+{
+    set_bool_at(r, col_of(r, c), v);
+}
+
+void ob_row_set_null(ob_row *r, ob_colh c)
+{
+    ob_row_set_null_at(r, col_of(r, c));
+}
+
+/* ---------------------------------------------------------------- by name */
+
+const ob_value *ob_row_get_named(const ob_row *r, const char *col)
+{
+    return &r->v[ob_row_col(r, col)];
+}
+
+const char *ob_row_text_named(const ob_row *r, const char *col)
+{
+    return text_at(r, ob_row_col(r, col));
+}
+
+int64_t ob_row_int_named(const ob_row *r, const char *col, int64_t dflt)
+{
+    return int_at(r, ob_row_col(r, col), dflt);
+}
+
+bool ob_row_is_null_named(const ob_row *r, const char *col)
+{
+    return null_at(r, ob_row_col(r, col));
+}
+
+void ob_row_set_text_named(ob_arena *a, ob_row *r, const char *col, const char *s)
+{
+    ob_row_set_text_at(a, r, ob_row_col(r, col), s);
+}
+
+void ob_row_set_int_named(ob_row *r, const char *col, int64_t v)
+{
+    ob_row_set_int_at(r, ob_row_col(r, col), v);
+}
+
+void ob_row_set_bool_named(ob_row *r, const char *col, bool v)
+{
+    set_bool_at(r, ob_row_col(r, col), v);
+}
+
+void ob_row_set_null_named(ob_row *r, const char *col)
+{
+    ob_row_set_null_at(r, ob_row_col(r, col));
 }
 
 void ob_row_load(ob_arena *a, ob_row *r, ob_stmt *st)
@@ -149,3 +252,4 @@ bool ob_row_col_equal(const ob_row *a, const ob_row *b, int i)
         return x->i == y->i;
     }
 }
+

@@ -78,6 +78,7 @@ static void column(ob_jsonw *w, const ob_column *c)
     if (c->stamp != OB_STAMP_NONE) {
         ob_jw_kstr(w, "stamp", c->stamp == OB_STAMP_NOW ? "now" : "actor");
         if (c->stamp_on) ob_jw_kstr(w, "stamp_on", c->stamp_on);
+        if (c->clear_on) ob_jw_kstr(w, "clear_on", c->clear_on);
     }
     if (c->gen) ob_jw_kstr(w, "generated_as", c->gen);
     if (c->pattern) ob_jw_kstr(w, "pattern", c->pattern);

@@ -19,6 +19,7 @@
 #include "schema/crud.h"
 #include "schema/sql.h"
 #include "fixture.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 #define NAGENTS 2
@@ -74,7 +75,7 @@ static void uow_end(uow *u, bool ok)
 
 static void copy_id(char out[OB_UUID_LEN], const ob_row *row)
 {
-    snprintf(out, OB_UUID_LEN, "%s", ob_row_text(row, "id"));
+    snprintf(out, OB_UUID_LEN, "%s", ob_row_id(row));
 }
 
 /* Create a row from a body (the reference is stolen); the id and the clock of
@@ -184,7 +185,7 @@ static void user_id(fx *f, const char *email, char out[OB_UUID_LEN])
 
 static int64_t load_count(fx *f, const char *user)
 {
-    return ob_row_int(load(f, "users", user), "current_ticket_count", -1);
+    return ob_row_int(load(f, "users", user), USERS_CURRENT_TICKET_COUNT, -1);
 }
 
 static int64_t agent_count(fx *f, int k)
@@ -318,7 +319,7 @@ static void new_ticket(fx *f, ticket *t)
 {
     ob_err err;
     must(do_create(f, "tickets", ticket_body(f, "Printer on fire", true), t->id, NULL, &err), &err, "ticket");
-    const char *a = ob_row_text(load(f, "tickets", t->id), "assigned_agent_id");
+    const char *a = ob_row_text(load(f, "tickets", t->id), TICKETS_ASSIGNED_AGENT_ID);
     assert_non_null(a);
     snprintf(t->agent, OB_UUID_LEN, "%s", a);
 }
@@ -333,26 +334,26 @@ static void test_create_numbers_sla_assignment(void **state)
     /* with a category: its SLA minutes and priority level */
     must(do_create(f, "tickets", ticket_body(f, "Printer on fire", true), id, &seen, &err), &err, "ticket 1");
     ob_row *t = load(f, "tickets", id);
-    assert_string_equal(ob_row_text(t, "ticket_number"), "TKT-000001");
-    assert_string_equal(ob_row_text(t, "status"), "open");
-    assert_string_equal(ob_row_text(t, "priority"), "medium");
-    assert_int_equal(ob_row_int(t, "priority_level", -1), 4);
-    assert_int_equal(ob_row_int(t, "version", -1), 1);
-    assert_string_equal(ob_row_text(t, "created_at"), seen.now);
-    assert_string_equal(ob_row_text(t, "category_id"), f->category);
-    assert_string_equal(ob_row_text(t, "customer_id"), f->customer);
-    assert_true(ob_row_is_null(t, "created_by")); /* the system has no user */
+    assert_string_equal(ob_row_text(t, TICKETS_TICKET_NUMBER), "TKT-000001");
+    assert_string_equal(ob_row_text(t, TICKETS_STATUS), "open");
+    assert_string_equal(ob_row_text(t, TICKETS_PRIORITY), "medium");
+    assert_int_equal(ob_row_int(t, TICKETS_PRIORITY_LEVEL, -1), 4);
+    assert_int_equal(ob_row_int(t, TICKETS_VERSION, -1), 1);
+    assert_string_equal(ob_row_text(t, TICKETS_CREATED_AT), seen.now);
+    assert_string_equal(ob_row_text(t, TICKETS_CATEGORY_ID), f->category);
+    assert_string_equal(ob_row_text(t, TICKETS_CUSTOMER_ID), f->customer);
+    assert_true(ob_row_is_null(t, TICKETS_CREATED_BY)); /* the system has no user */
     ts_plus_minutes(seen.now_ms, 30, due);
-    assert_string_equal(ob_row_text(t, "response_due_at"), due);
+    assert_string_equal(ob_row_text(t, TICKETS_RESPONSE_DUE_AT), due);
     ts_plus_minutes(seen.now_ms, 240, due);
-    assert_string_equal(ob_row_text(t, "sla_due_date"), due);
-    assert_string_equal(ob_row_text(t, "assigned_agent_id"), f->agent[0]);
-    assert_string_equal(ob_row_text(t, "assigned_at"), seen.now);
-    assert_true(ob_row_is_null(t, "resolved_at"));
-    assert_true(ob_row_is_null(t, "first_response_at"));
+    assert_string_equal(ob_row_text(t, TICKETS_SLA_DUE_DATE), due);
+    assert_string_equal(ob_row_text(t, TICKETS_ASSIGNED_AGENT_ID), f->agent[0]);
+    assert_string_equal(ob_row_text(t, TICKETS_ASSIGNED_AT), seen.now);
+    assert_true(ob_row_is_null(t, TICKETS_RESOLVED_AT));
+    assert_true(ob_row_is_null(t, TICKETS_FIRST_RESPONSE_AT));
     ob_row *a0 = load(f, "users", f->agent[0]);
-    assert_int_equal(ob_row_int(a0, "current_ticket_count", -1), 1);
-    assert_string_equal(ob_row_text(a0, "last_assigned_at"), seen.now);
+    assert_int_equal(ob_row_int(a0, USERS_CURRENT_TICKET_COUNT, -1), 1);
+    assert_string_equal(ob_row_text(a0, USERS_LAST_ASSIGNED_AT), seen.now);
     assert_int_equal(agent_count(f, 1), 0);
     assert_int_equal(load_count(f, f->owner), 0); /* the owner is not an agent */
 
@@ -362,33 +363,33 @@ static void test_create_numbers_sla_assignment(void **state)
     json_object_set_new(b, "priority", json_string("HIGH"));
     must(do_create(f, "tickets", b, id, &seen, &err), &err, "ticket 2");
     t = load(f, "tickets", id);
-    assert_string_equal(ob_row_text(t, "ticket_number"), "TKT-000002");
-    assert_int_equal(ob_row_int(t, "priority_level", -1), 2);
-    assert_string_equal(ob_row_text(t, "priority"), "high");
-    assert_true(ob_row_is_null(t, "category_id"));
+    assert_string_equal(ob_row_text(t, TICKETS_TICKET_NUMBER), "TKT-000002");
+    assert_int_equal(ob_row_int(t, TICKETS_PRIORITY_LEVEL, -1), 2);
+    assert_string_equal(ob_row_text(t, TICKETS_PRIORITY), "high");
+    assert_true(ob_row_is_null(t, TICKETS_CATEGORY_ID));
     ts_plus_minutes(seen.now_ms, 60, due);
-    assert_string_equal(ob_row_text(t, "response_due_at"), due);
+    assert_string_equal(ob_row_text(t, TICKETS_RESPONSE_DUE_AT), due);
     ts_plus_minutes(seen.now_ms, 480, due);
-    assert_string_equal(ob_row_text(t, "sla_due_date"), due);
-    assert_string_equal(ob_row_text(t, "assigned_agent_id"), f->agent[1]);
+    assert_string_equal(ob_row_text(t, TICKETS_SLA_DUE_DATE), due);
+    assert_string_equal(ob_row_text(t, TICKETS_ASSIGNED_AGENT_ID), f->agent[1]);
 
     /* with a category and an explicit level: the body wins */
     b = ticket_body(f, "Level one", true);
     json_object_set_new(b, "priority_level", json_integer(1));
     must(do_create(f, "tickets", b, id, NULL, &err), &err, "ticket 3");
     t = load(f, "tickets", id);
-    assert_string_equal(ob_row_text(t, "ticket_number"), "TKT-000003");
-    assert_int_equal(ob_row_int(t, "priority_level", -1), 1);
+    assert_string_equal(ob_row_text(t, TICKETS_TICKET_NUMBER), "TKT-000003");
+    assert_int_equal(ob_row_int(t, TICKETS_PRIORITY_LEVEL, -1), 1);
 
     /* the least loaded agent, ties to the least recently assigned */
-    assert_string_equal(ob_row_text(t, "assigned_agent_id"), f->agent[0]);
+    assert_string_equal(ob_row_text(t, TICKETS_ASSIGNED_AGENT_ID), f->agent[0]);
     for (int i = 4; i <= 8; i++) {
         must(do_create(f, "tickets", ticket_body(f, "More", i % 2), id, NULL, &err), &err, "ticket");
         t = load(f, "tickets", id);
         char num[16];
         snprintf(num, sizeof num, "TKT-%06d", i);
-        assert_string_equal(ob_row_text(t, "ticket_number"), num);
-        assert_string_equal(ob_row_text(t, "assigned_agent_id"), f->agent[(i - 1) % 2]);
+        assert_string_equal(ob_row_text(t, TICKETS_TICKET_NUMBER), num);
+        assert_string_equal(ob_row_text(t, TICKETS_ASSIGNED_AGENT_ID), f->agent[(i - 1) % 2]);
     }
     assert_int_equal(agent_count(f, 0), 4);
     assert_int_equal(agent_count(f, 1), 4);
@@ -441,7 +442,7 @@ static void test_transition_table(void **state)
             for (int p = 0; p < 2 && PATH[s][p]; p++)
                 must(do_action(f, t.id, PATH[s][p], NULL, NULL, &err), &err, PATH[s][p]);
             ob_row *before = load(f, "tickets", t.id);
-            assert_string_equal(ob_row_text(before, "status"), STATES[s]);
+            assert_string_equal(ob_row_text(before, TICKETS_STATUS), STATES[s]);
             int64_t load_before = load_count(f, t.agent);
             char now[OB_TS_LEN];
             int rc = do_action(f, t.id, TABLE[e].event, NULL, now, &err);
@@ -451,16 +452,16 @@ static void test_transition_table(void **state)
             if (to) {
                 if (rc != 0) print_error("%s from %s refused: %s\n", TABLE[e].event, STATES[s], err.message);
                 assert_int_equal(rc, 0);
-                assert_string_equal(ob_row_text(after, "status"), to);
-                assert_int_equal(ob_row_int(after, "version", 0), ob_row_int(before, "version", 0) + 1);
-                assert_string_equal(ob_row_text(after, "updated_at"), now);
+                assert_string_equal(ob_row_text(after, TICKETS_STATUS), to);
+                assert_int_equal(ob_row_int(after, TICKETS_VERSION, 0), ob_row_int(before, TICKETS_VERSION, 0) + 1);
+                assert_string_equal(ob_row_text(after, TICKETS_UPDATED_AT), now);
                 int64_t delta = (int64_t)ob_ticket_status_active(to) - (int64_t)ob_ticket_status_active(STATES[s]);
                 assert_int_equal(load_after, load_before + delta);
-                if (strcmp(to, "resolved") == 0) assert_string_equal(ob_row_text(after, "resolved_at"), now);
-                if (strcmp(to, "closed") == 0) assert_string_equal(ob_row_text(after, "closed_at"), now);
-                if (strcmp(TABLE[e].event, "reopen") == 0) assert_true(ob_row_is_null(after, "resolved_at"));
+                if (strcmp(to, "resolved") == 0) assert_string_equal(ob_row_text(after, TICKETS_RESOLVED_AT), now);
+                if (strcmp(to, "closed") == 0) assert_string_equal(ob_row_text(after, TICKETS_CLOSED_AT), now);
+                if (strcmp(TABLE[e].event, "reopen") == 0) assert_true(ob_row_is_null(after, TICKETS_RESOLVED_AT));
                 if (ob_ticket_status_active(to) && strcmp(TABLE[e].event, "reopen") != 0)
-                    assert_true(ob_row_is_null(after, "resolved_at"));
+                    assert_true(ob_row_is_null(after, TICKETS_RESOLVED_AT));
             } else {
                 if (rc == 0) print_error("%s from %s accepted\n", TABLE[e].event, STATES[s]);
                 assert_int_equal(rc, -1);
@@ -498,16 +499,16 @@ static void test_resolve_reopen_cancel(void **state)
     must(do_action(f, t.id, "resolve", json_pack("{s:s}", "resolution_notes", "replaced the toner"), now, &err), &err,
          "resolve");
     ob_row *r = load(f, "tickets", t.id);
-    assert_string_equal(ob_row_text(r, "status"), "resolved");
-    assert_string_equal(ob_row_text(r, "resolved_at"), now);
-    assert_string_equal(ob_row_text(r, "resolution_notes"), "replaced the toner");
+    assert_string_equal(ob_row_text(r, TICKETS_STATUS), "resolved");
+    assert_string_equal(ob_row_text(r, TICKETS_RESOLVED_AT), now);
+    assert_string_equal(ob_row_text(r, TICKETS_RESOLUTION_NOTES), "replaced the toner");
     assert_int_equal(agent_count(f, k), 0);
 
     must(do_action(f, t.id, "reopen", NULL, NULL, &err), &err, "reopen");
     r = load(f, "tickets", t.id);
-    assert_string_equal(ob_row_text(r, "status"), "open");
-    assert_true(ob_row_is_null(r, "resolved_at"));
-    assert_string_equal(ob_row_text(r, "assigned_agent_id"), t.agent);
+    assert_string_equal(ob_row_text(r, TICKETS_STATUS), "open");
+    assert_true(ob_row_is_null(r, TICKETS_RESOLVED_AT));
+    assert_string_equal(ob_row_text(r, TICKETS_ASSIGNED_AGENT_ID), t.agent);
     assert_int_equal(agent_count(f, k), 1);
 
     /* an event takes only the fields it declares: start none, so not the status */
@@ -533,15 +534,15 @@ static void test_resolve_reopen_cancel(void **state)
     assert_string_equal(err.field, "customer_id");
     must(do_update(f, "tickets", t.id, json_pack("{s:s}", "priority", "Urgent"), &err), &err, "patch");
     r = load(f, "tickets", t.id);
-    assert_string_equal(ob_row_text(r, "priority"), "urgent");
-    assert_int_equal(ob_row_int(r, "version", 0), ob_row_int(after, "version", 0) + 1);
+    assert_string_equal(ob_row_text(r, TICKETS_PRIORITY), "urgent");
+    assert_int_equal(ob_row_int(r, TICKETS_VERSION, 0), ob_row_int(after, TICKETS_VERSION, 0) + 1);
     assert_int_equal(agent_count(f, k), 1);
 
     must(do_action(f, t.id, "resolve", NULL, NULL, &err), &err, "resolve again");
     must(do_action(f, t.id, "close", NULL, now, &err), &err, "close");
     r = load(f, "tickets", t.id);
-    assert_string_equal(ob_row_text(r, "status"), "closed");
-    assert_string_equal(ob_row_text(r, "closed_at"), now);
+    assert_string_equal(ob_row_text(r, TICKETS_STATUS), "closed");
+    assert_string_equal(ob_row_text(r, TICKETS_CLOSED_AT), now);
     assert_int_equal(agent_count(f, k), 0);
     assert_int_equal(do_action(f, t.id, "reopen", NULL, NULL, &err), -1);
     assert_int_equal(err.code, OB_E_BAD_STATE);
@@ -555,7 +556,7 @@ static void test_resolve_reopen_cancel(void **state)
     must(do_action(f, c.id, "wait_customer", NULL, NULL, &err), &err, "wait");
     assert_int_equal(agent_count(f, kc), n);
     must(do_action(f, c.id, "cancel", NULL, NULL, &err), &err, "cancel");
-    assert_string_equal(ob_row_text(load(f, "tickets", c.id), "status"), "cancelled");
+    assert_string_equal(ob_row_text(load(f, "tickets", c.id), TICKETS_STATUS), "cancelled");
     assert_int_equal(agent_count(f, kc), n - 1);
     assert_int_equal(do_action(f, c.id, "resume", NULL, NULL, &err), -1);
     assert_int_equal(err.code, OB_E_BAD_STATE);
@@ -576,19 +577,19 @@ static void test_assign(void **state)
     /* to a named agent: the load moves with the ticket */
     must(do_action(f, t.id, "assign", json_pack("{s:s}", "agent_id", f->agent[1]), now, &err), &err, "assign");
     ob_row *r = load(f, "tickets", t.id);
-    assert_string_equal(ob_row_text(r, "assigned_agent_id"), f->agent[1]);
-    assert_string_equal(ob_row_text(r, "assigned_at"), now);
-    assert_string_equal(ob_row_text(r, "status"), "open");
+    assert_string_equal(ob_row_text(r, TICKETS_ASSIGNED_AGENT_ID), f->agent[1]);
+    assert_string_equal(ob_row_text(r, TICKETS_ASSIGNED_AT), now);
+    assert_string_equal(ob_row_text(r, TICKETS_STATUS), "open");
     assert_int_equal(agent_count(f, 0), 0);
     assert_int_equal(agent_count(f, 1), 1);
 
     /* {}: to the least-loaded other agent */
     must(do_action(f, t.id, "assign", json_object(), NULL, &err), &err, "auto assign");
-    assert_string_equal(ob_row_text(load(f, "tickets", t.id), "assigned_agent_id"), f->agent[0]);
+    assert_string_equal(ob_row_text(load(f, "tickets", t.id), TICKETS_ASSIGNED_AGENT_ID), f->agent[0]);
     assert_int_equal(agent_count(f, 0), 1);
     assert_int_equal(agent_count(f, 1), 0);
     must(do_action(f, t.id, "assign", NULL, NULL, &err), &err, "auto assign without body");
-    assert_string_equal(ob_row_text(load(f, "tickets", t.id), "assigned_agent_id"), f->agent[1]);
+    assert_string_equal(ob_row_text(load(f, "tickets", t.id), TICKETS_ASSIGNED_AGENT_ID), f->agent[1]);
     assert_int_equal(agent_count(f, 0), 0);
     assert_int_equal(agent_count(f, 1), 1);
 
@@ -598,7 +599,7 @@ static void test_assign(void **state)
     for (char *p = up; *p; p++)
         if (*p >= 'a' && *p <= 'f') *p = (char)(*p - 'a' + 'A');
     must(do_action(f, t.id, "assign", json_pack("{s:s}", "agent_id", up), NULL, &err), &err, "assign same");
-    assert_string_equal(ob_row_text(load(f, "tickets", t.id), "assigned_agent_id"), f->agent[1]);
+    assert_string_equal(ob_row_text(load(f, "tickets", t.id), TICKETS_ASSIGNED_AGENT_ID), f->agent[1]);
     assert_int_equal(agent_count(f, 0), 0);
     assert_int_equal(agent_count(f, 1), 1);
 
@@ -675,7 +676,7 @@ static void test_references(void **state)
     assert_int_equal(agent_count(f, 1), 0);
     ticket t;
     new_ticket(f, &t);
-    assert_string_equal(ob_row_text(load(f, "tickets", t.id), "ticket_number"), "TKT-000001");
+    assert_string_equal(ob_row_text(load(f, "tickets", t.id), TICKETS_TICKET_NUMBER), "TKT-000001");
 
     /* a PATCH to a missing category is refused and changes nothing */
     ob_row *before = load(f, "tickets", t.id);
@@ -734,7 +735,7 @@ static void test_assign_expired_role(void **state)
     if (rc == 0) print_error("a ticket was assigned to an agent whose role expired\n");
     assert_int_equal(rc, -1);
     assert_int_equal(err.code, OB_E_UNPROCESSABLE);
-    assert_string_equal(ob_row_text(load(f, "tickets", t.id), "assigned_agent_id"), f->agent[0]);
+    assert_string_equal(ob_row_text(load(f, "tickets", t.id), TICKETS_ASSIGNED_AGENT_ID), f->agent[0]);
     assert_int_equal(agent_count(f, 1), 0);
 }
 

@@ -17,6 +17,7 @@
 #include "domain/domains.h"
 #include "schema/list.h"
 #include "fixture.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 static const char *const UUID_UP = "0190A0B1-C2D3-7E4F-8A5B-6C7D8E9F0A1B";
@@ -435,18 +436,18 @@ static ob_row *ticket_row(ob_fx_ctx *f, const char *title)
     ob_row *r = ob_row_new(&f->arena, t);
     char id[OB_UUID_LEN];
     ob_uuid7(id);
-    ob_row_set_text(&f->arena, r, "id", id);
-    ob_row_set_text(&f->arena, r, "created_at", "2026-03-04T05:06:07.089Z");
-    ob_row_set_text(&f->arena, r, "updated_at", "2026-03-04T05:06:07.089Z");
-    ob_row_set_int(r, "version", 1);
-    ob_row_set_text(&f->arena, r, "ticket_number", "TKT-000042");
-    ob_row_set_text(&f->arena, r, "customer_id", UUID_LO);
-    ob_row_set_text(&f->arena, r, "title", title);
-    ob_row_set_text(&f->arena, r, "description", "d");
-    ob_row_set_text(&f->arena, r, "status", "waiting_customer");
-    ob_row_set_text(&f->arena, r, "priority", "high");
-    ob_row_set_int(r, "priority_level", 4);
-    ob_row_set_null(r, "response_due_at");
+    ob_row_set_text(&f->arena, r, TICKETS_ID, id);
+    ob_row_set_text(&f->arena, r, TICKETS_CREATED_AT, "2026-03-04T05:06:07.089Z");
+    ob_row_set_text(&f->arena, r, TICKETS_UPDATED_AT, "2026-03-04T05:06:07.089Z");
+    ob_row_set_int(r, TICKETS_VERSION, 1);
+    ob_row_set_text(&f->arena, r, TICKETS_TICKET_NUMBER, "TKT-000042");
+    ob_row_set_text(&f->arena, r, TICKETS_CUSTOMER_ID, UUID_LO);
+    ob_row_set_text(&f->arena, r, TICKETS_TITLE, title);
+    ob_row_set_text(&f->arena, r, TICKETS_DESCRIPTION, "d");
+    ob_row_set_text(&f->arena, r, TICKETS_STATUS, "waiting_customer");
+    ob_row_set_text(&f->arena, r, TICKETS_PRIORITY, "high");
+    ob_row_set_int(r, TICKETS_PRIORITY_LEVEL, 4);
+    ob_row_set_null(r, TICKETS_RESPONSE_DUE_AT);
     return r;
 }
 
@@ -489,7 +490,7 @@ static void test_cursor_roundtrip(void **state)
 
     roundtrip(f, "tickets", "-created_at", r, &back);
     assert_string_equal(back.after[0].s, "2026-03-04T05:06:07.089Z");
-    assert_string_equal(back.after[1].s, ob_row_text(r, "id"));
+    assert_string_equal(back.after[1].s, ob_row_text(r, TICKETS_ID));
 
     roundtrip(f, "tickets", "-priority_level,status,title,ticket_number", r, &back);
     assert_int_equal(back.after[0].t, OB_V_INT);
@@ -505,9 +506,9 @@ static void test_cursor_roundtrip(void **state)
 
     /* a decimal sort column */
     ob_row *c = ob_row_new(&f->arena, ob_fx_table("customers"));
-    ob_row_set_text(&f->arena, c, "id", UUID_LO);
-    ob_row_set_int(c, "credit_limit", -123456);
-    ob_row_set_text(&f->arena, c, "name", "Ada");
+    ob_row_set_text(&f->arena, c, CUSTOMERS_ID, UUID_LO);
+    ob_row_set_int(c, CUSTOMERS_CREDIT_LIMIT, -123456);
+    ob_row_set_text(&f->arena, c, CUSTOMERS_NAME, "Ada");
     roundtrip(f, "customers", "-credit_limit,name", c, &back);
     assert_int_equal(back.after[0].t, OB_V_DEC);
     assert_int_equal(back.after[0].i, -123456);
@@ -623,11 +624,11 @@ static void test_cursor_roundtrip_long_utf8_title(void **state)
 static void test_cursor_roundtrip_escaped_text(void **state)
 {
     ob_fx_ctx *f = *state;
-    static const char *const cols[] = {"name", "company_name", "city", "customer_code"};
+    const ob_colh cols[] = {CUSTOMERS_NAME, CUSTOMERS_COMPANY_NAME, CUSTOMERS_CITY, CUSTOMERS_CUSTOMER_CODE};
     ob_row *r = ob_row_new(&f->arena, ob_fx_table("customers"));
-    ob_row_set_text(&f->arena, r, "id", UUID_LO);
+    ob_row_set_text(&f->arena, r, CUSTOMERS_ID, UUID_LO);
     for (size_t i = 0; i < OB_ARRAY_LEN(cols); i++) {
-        const ob_column *c = ob_fx_col("customers", cols[i]);
+        const ob_column *c = ob_fx_col("customers", cols[i].name);
         char *s = ob_arena_alloc(&f->arena, (size_t)c->max + 1);
         memset(s, 0x01, (size_t)c->max);
         s[c->max] = 0;

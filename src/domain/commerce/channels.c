@@ -4,6 +4,7 @@
 #include "domain/commerce/commerce.h"
 #include "schema/ctx.h"
 #include "schema/row.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 /* The input (sales.c: credentials, a non-empty object; webhook_secret) is
@@ -12,11 +13,13 @@ int ob_channel_connect(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
     (void)old;
     (void)err;
-    ob_row_set_text(ctx->arena, row, "credentials", ob_row_text(ctx->input, "credentials"));
-    if (ctx->input->set[ob_table_col(ctx->input->t, "webhook_secret")])
-        ob_row_set_text(ctx->arena, row, "webhook_secret", ob_row_text(ctx->input, "webhook_secret"));
-    ob_row_set_text(ctx->arena, row, "status", "active");
-    ob_row_set_null(row, "sync_error");
+    ob_row_set_text(ctx->arena, row, SALES_CHANNELS_CREDENTIALS,
+                    ob_row_text(ctx->input, SALES_CHANNELS_CONNECT_IN_CREDENTIALS));
+    if (ob_row_is_set(ctx->input, SALES_CHANNELS_CONNECT_IN_WEBHOOK_SECRET))
+        ob_row_set_text(ctx->arena, row, SALES_CHANNELS_WEBHOOK_SECRET,
+                        ob_row_text(ctx->input, SALES_CHANNELS_CONNECT_IN_WEBHOOK_SECRET));
+    ob_row_set_text(ctx->arena, row, SALES_CHANNELS_STATUS, "active");
+    ob_row_set_null(row, SALES_CHANNELS_SYNC_ERROR);
     return 0;
 }
 
@@ -24,8 +27,8 @@ int ob_channel_disconnect(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *e
 {
     (void)old;
     (void)err;
-    ob_row_set_text(ctx->arena, row, "credentials", "{}");
-    ob_row_set_null(row, "webhook_secret");
-    ob_row_set_text(ctx->arena, row, "status", "disconnected");
+    ob_row_set_text(ctx->arena, row, SALES_CHANNELS_CREDENTIALS, "{}");
+    ob_row_set_null(row, SALES_CHANNELS_WEBHOOK_SECRET);
+    ob_row_set_text(ctx->arena, row, SALES_CHANNELS_STATUS, "disconnected");
     return 0;
 }

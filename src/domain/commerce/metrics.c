@@ -22,6 +22,7 @@
 #include "domain/commerce/commerce.h"
 #include "schema/row.h"
 #include "schema/sql.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 typedef struct day_figures {
@@ -50,14 +51,14 @@ static int sum_entries(ob_ctx *ctx, const char *types, const char *from, const c
 /* Stock as it stands: on hand, stock-outs and value at cost. */
 static int stock_now(ob_ctx *ctx, const char *wh, day_figures *f, ob_err *err)
 {
-    const ob_table *inv = ob_registry_find("inventory"), *prod = ob_registry_find("products");
+    const ob_table *inv = ob_registry_find(OB_TABLE_INVENTORY), *prod = ob_registry_find(OB_TABLE_PRODUCTS);
     const char *sql = ob_arena_printf(ctx->arena, "SELECT %s FROM inventory%s", ob_sql_cols(inv),
                                       wh ? " WHERE warehouse_id = ?" : "");
     ob_stmt *st;
     if (ob_db_prepare(ctx->db, sql, &st, err) != 0) return -1;
     if (wh) ob_stmt_bind_text(st, 1, wh, err);
-    int on_col = ob_table_col(inv, "quantity_on_hand"), res_col = ob_table_col(inv, "quantity_reserved");
-    int prod_col = ob_table_col(inv, "product_id"), cost_col = ob_table_col(prod, "cost_price");
+    int on_col = INVENTORY_QUANTITY_ON_HAND.idx, res_col = INVENTORY_QUANTITY_RESERVED.idx;
+    int prod_col = INVENTORY_PRODUCT_ID.idx, cost_col = PRODUCTS_COST_PRICE.idx;
     /* the product ids first: a product is loaded on this connection after the scan */
     typedef struct item {
         const char *product;
@@ -93,17 +94,16 @@ static int stock_now(ob_ctx *ctx, const char *wh, day_figures *f, ob_err *err)
 
 static int put_metric(ob_ctx *ctx, const char *date, const char *wh, const char *name, int64_t value4, ob_err *err)
 {
-    const ob_table *t = ob_registry_find("analytics_metrics");
+    const ob_table *t = ob_registry_find(OB_TABLE_ANALYTICS_METRICS);
     ob_row *r = ob_row_new(ctx->arena, t);
     char id[OB_UUID_LEN];
     ob_uuid7(id);
-    ob_row_set_text(ctx->arena, r, "id", id);
-    ob_row_set_text(ctx->arena, r, "created_at", ctx->now);
-    ob_row_set_text(ctx->arena, r, "metric_name", name);
-    r->v[ob_table_col(t, "metric_value")] = ob_v_dec(value4, 4);
-    r->set[ob_table_col(t, "metric_value")] = true;
-    ob_row_set_text(ctx->arena, r, "dimension_date", date);
-    ob_row_set_text(ctx->arena, r, "warehouse_id", wh);
+    ob_row_set_text(ctx->arena, r, ANALYTICS_METRICS_ID, id);
+    ob_row_set_text(ctx->arena, r, ANALYTICS_METRICS_CREATED_AT, ctx->now);
+    ob_row_set_text(ctx->arena, r, ANALYTICS_METRICS_METRIC_NAME, name);
+    ob_row_set_int(r, ANALYTICS_METRICS_METRIC_VALUE, value4); /* minor units of scale 4 */
+    ob_row_set_text(ctx->arena, r, ANALYTICS_METRICS_DIMENSION_DATE, date);
+    ob_row_set_text(ctx->arena, r, ANALYTICS_METRICS_WAREHOUSE_ID, wh);
     return ob_sql_insert(ctx, r, err);
 }
 
@@ -130,7 +130,7 @@ static int one_scope(ob_ctx *ctx, const char *date, const char *from, const char
 /* payload {"date": "YYYY-MM-DD"}; default: yesterday (UTC). */
 int ob_inventory_metrics_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err)
 {
-    json_t *p = json_loads(ob_row_text(job, "payload") ? ob_row_text(job, "payload") : "{}", 0, NULL);
+    json_t *p = json_loads(ob_row_text(job, JOBS_PAYLOAD) ? ob_row_text(job, JOBS_PAYLOAD) : "{}", 0, NULL);
     const char *given = json_string_value(json_object_get(p, "date"));
     char date[11];
     int64_t day_ms;

@@ -7,14 +7,15 @@
 #include "schema/crud.h"
 #include "schema/ctx.h"
 #include "schema/row.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 /* Append the order's current status to order_status_history. */
 static int add_history(ob_ctx *ctx, const ob_row *order, ob_err *err)
 {
-    ob_row *h = ob_row_new(ctx->arena, ob_registry_find("order_status_history"));
-    ob_row_set_text(ctx->arena, h, "order_id", ob_row_text(order, "id"));
-    ob_row_set_text(ctx->arena, h, "status", ob_row_text(order, "status"));
+    ob_row *h = ob_row_new(ctx->arena, ob_registry_find(OB_TABLE_ORDER_STATUS_HISTORY));
+    ob_row_set_text(ctx->arena, h, ORDER_STATUS_HISTORY_ORDER_ID, ob_row_text(order, ORDERS_ID));
+    ob_row_set_text(ctx->arena, h, ORDER_STATUS_HISTORY_STATUS, ob_row_text(order, ORDERS_STATUS));
     return ob_crud_insert_row(ctx, h, err);
 }
 
@@ -25,7 +26,7 @@ static int order_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
 
 static int order_after_update(ob_ctx *ctx, const ob_row *old, const ob_row *row, ob_err *err)
 {
-    if (strcmp(ob_row_text(old, "status"), ob_row_text(row, "status")) == 0) return 0;
+    if (strcmp(ob_row_text(old, ORDERS_STATUS), ob_row_text(row, ORDERS_STATUS)) == 0) return 0;
     return add_history(ctx, row, err);
 }
 

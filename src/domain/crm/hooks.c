@@ -7,11 +7,12 @@
 #include "domain/crm/crm.h"
 #include "schema/ctx.h"
 #include "schema/row.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 /* Set col to the signed-in user unless the client gave it; the system (CLI)
  * has no user, so a missing value is then reported by validation. */
-static void default_to_caller(ob_ctx *ctx, ob_row *row, const char *col)
+static void default_to_caller(ob_ctx *ctx, ob_row *row, ob_colh col)
 {
     if (ob_row_is_null(row, col) && ctx->who && ctx->who->user_id)
         ob_row_set_text(ctx->arena, row, col, ctx->who->user_id);
@@ -21,19 +22,19 @@ static void default_to_caller(ob_ctx *ctx, ob_row *row, const char *col)
  * path when it has none; nothing when the path ends in a separator). */
 static void default_file_name(ob_ctx *ctx, ob_row *row)
 {
-    const char *path = ob_row_text(row, "file_path");
-    if (!ob_row_is_null(row, "file_name") || !path) return;
+    const char *path = ob_row_text(row, CUSTOMER_DOCUMENTS_FILE_PATH);
+    if (!ob_row_is_null(row, CUSTOMER_DOCUMENTS_FILE_NAME) || !path) return;
     const char *base = path;
     for (const char *p = path; *p; p++)
         if (*p == '/' || *p == '\\') base = p + 1;
-    if (*base) ob_row_set_text(ctx->arena, row, "file_name", base);
+    if (*base) ob_row_set_text(ctx->arena, row, CUSTOMER_DOCUMENTS_FILE_NAME, base);
 }
 
 static int document_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     (void)err;
     default_file_name(ctx, row);
-    default_to_caller(ctx, row, "uploaded_by");
+    default_to_caller(ctx, row, CUSTOMER_DOCUMENTS_UPLOADED_BY);
     return 0;
 }
 
@@ -42,7 +43,7 @@ const ob_hooks ob_customer_document_hooks = {.before_create = document_before_cr
 static int communication_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     (void)err;
-    default_to_caller(ctx, row, "created_by");
+    default_to_caller(ctx, row, CUSTOMER_COMMUNICATION_HISTORY_CREATED_BY);
     return 0;
 }
 

@@ -9,28 +9,29 @@
 #include "schema/ctx.h"
 #include "schema/row.h"
 #include "schema/sql.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 /* The currency of new money rows when the company has not set one. */
 #define FALLBACK_CURRENCY "USD"
 
 /* Who entered the row: the signed-in user (none for the system). */
-static void stamp_creator(ob_ctx *ctx, ob_row *row)
+static void stamp_creator(ob_ctx *ctx, ob_row *row, ob_colh created_by)
 {
-    if (ctx->who && ctx->who->user_id) ob_row_set_text(ctx->arena, row, "created_by", ctx->who->user_id);
+    if (ctx->who && ctx->who->user_id) ob_row_set_text(ctx->arena, row, created_by, ctx->who->user_id);
 }
 
 /* Fill a missing currency from company_settings, so invoices and ledger
  * lines default to the tenant's own currency rather than a fixed one. */
-static int default_currency(ob_ctx *ctx, ob_row *row, ob_err *err)
+static int default_currency(ob_ctx *ctx, ob_row *row, ob_colh currency, ob_err *err)
 {
-    if (!ob_row_is_null(row, "currency")) return 0;
+    if (!ob_row_is_null(row, currency)) return 0;
     ob_stmt *st;
     if (ob_db_prepare(ctx->db, "SELECT currency FROM company_settings ORDER BY created_at LIMIT 1", &st, err) != 0)
         return -1;
     int rc = ob_stmt_step(st, err);
     const char *cur = rc == 1 ? ob_stmt_col_text(st, 0, NULL) : NULL;
-    ob_row_set_text(ctx->arena, row, "currency", cur && *cur ? cur : FALLBACK_CURRENCY);
+    ob_row_set_text(ctx->arena, row, currency, cur && *cur ? cur : FALLBACK_CURRENCY);
     ob_stmt_done(st);
     return rc < 0 ? -1 : 0;
 }
@@ -38,7 +39,7 @@ static int default_currency(ob_ctx *ctx, ob_row *row, ob_err *err)
 static int expense_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     (void)err;
-    stamp_creator(ctx, row);
+    stamp_creator(ctx, row, EXPENSES_CREATED_BY);
     return 0;
 }
 
@@ -46,8 +47,8 @@ const ob_hooks ob_expense_hooks = {.before_create = expense_before_create};
 
 static int invoice_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    stamp_creator(ctx, row);
-    return default_currency(ctx, row, err);
+    stamp_creator(ctx, row, INVOICES_CREATED_BY);
+    return default_currency(ctx, row, INVOICES_CURRENCY, err);
 }
 
 const ob_hooks ob_invoice_hooks = {.before_create = invoice_before_create};
@@ -67,17 +68,18 @@ static int field_error(ob_err *err, const char *field, const char *problem)
 static int compute_line_total(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     (void)ctx;
-    if (ob_row_is_null(row, "quantity") || ob_row_is_null(row, "unit_price")) return 0;
-    int64_t qty = ob_row_int(row, "quantity", 0), price = ob_row_int(row, "unit_price", 0), product, total;
+    if (ob_row_is_null(row, INVOICE_ITEMS_QUANTITY) || ob_row_is_null(row, INVOICE_ITEMS_UNIT_PRICE)) return 0;
+    int64_t qty = ob_row_int(row, INVOICE_ITEMS_QUANTITY, 0), price = ob_row_int(row, INVOICE_ITEMS_UNIT_PRICE, 0),
+            product, total;
     if (__builtin_mul_overflow(qty, price, &product) || __builtin_add_overflow(product, 500, &product))
-        return field_error(err, "quantity", "times unit_price is too large");
+        return field_error(err, INVOICE_ITEMS_QUANTITY.name, "times unit_price is too large");
     total = product / 1000;
-    if (__builtin_add_overflow(total, ob_row_int(row, "making_charges", 0), &total) ||
-        __builtin_sub_overflow(total, ob_row_int(row, "discount_amount", 0), &total) ||
-        __builtin_add_overflow(total, ob_row_int(row, "tax_amount", 0), &total))
-        return field_error(err, "unit_price", "gives a line total that is too large");
-    if (total < 0) return field_error(err, "discount_amount", "is larger than the line amount");
-    ob_row_set_int(row, "line_total", total);
+    if (__builtin_add_overflow(total, ob_row_int(row, INVOICE_ITEMS_MAKING_CHARGES, 0), &total) ||
+        __builtin_sub_overflow(total, ob_row_int(row, INVOICE_ITEMS_DISCOUNT_AMOUNT, 0), &total) ||
+        __builtin_add_overflow(total, ob_row_int(row, INVOICE_ITEMS_TAX_AMOUNT, 0), &total))
+        return field_error(err, INVOICE_ITEMS_UNIT_PRICE.name, "gives a line total that is too large");
+    if (total < 0) return field_error(err, INVOICE_ITEMS_DISCOUNT_AMOUNT.name, "is larger than the line amount");
+    ob_row_set_int(row, INVOICE_ITEMS_LINE_TOTAL, total);
     return 0;
 }
 
@@ -98,12 +100,14 @@ const ob_hooks ob_invoice_item_hooks = {.before_create = item_before_create, .be
  * credit is above zero. */
 static int entry_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    int64_t debit = ob_row_int(row, "debit", 0), credit = ob_row_int(row, "credit", 0);
+    int64_t debit = ob_row_int(row, ACCOUNTING_ENTRIES_DEBIT, 0),
+            credit = ob_row_int(row, ACCOUNTING_ENTRIES_CREDIT, 0);
     if ((debit > 0) == (credit > 0))
-        return field_error(err, "debit", debit > 0 ? "and credit cannot both be set: use two lines"
-                                                    : "or credit must be greater than 0");
-    stamp_creator(ctx, row);
-    return default_currency(ctx, row, err);
+        return field_error(err, ACCOUNTING_ENTRIES_DEBIT.name,
+                           debit > 0 ? "and credit cannot both be set: use two lines"
+                                     : "or credit must be greater than 0");
+    stamp_creator(ctx, row, ACCOUNTING_ENTRIES_CREATED_BY);
+    return default_currency(ctx, row, ACCOUNTING_ENTRIES_CURRENCY, err);
 }
 
 const ob_hooks ob_accounting_entry_hooks = {.before_create = entry_before_create};

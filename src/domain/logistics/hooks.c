@@ -10,6 +10,7 @@
 #include "schema/ctx.h"
 #include "schema/row.h"
 #include "schema/sql.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 /* A reference the hook needs is missing: the same 422 validation gives. */
@@ -25,16 +26,16 @@ static int missing_ref(ob_err *err, const char *col, const char *table)
 /* Load the row a reference column points at; 1 when loaded, 0 when the
  * column is null, -1 on error (a missing row is reported on the column).
  * Scoped reads keep a customer user to its own rows. */
-static int load_ref(ob_ctx *ctx, const ob_row *row, const char *col, bool scoped, ob_row **out, ob_err *err)
+static int load_ref(ob_ctx *ctx, const ob_row *row, ob_colh col, bool scoped, ob_row **out, ob_err *err)
 {
     const char *id = ob_row_text(row, col);
     if (!id) return 0;
-    const ob_column *c = row->t->cols[ob_table_col(row->t, col)];
+    const ob_column *c = row->t->cols[col.idx];
     const ob_table *t = ob_registry_find(c->ref);
     int rc = scoped ? ob_sql_load(ctx, t, id, out, err) : ob_sql_load_internal(ctx, t, id, out, err);
     if (rc == 0) return 1;
     if (err->code != OB_E_NOT_FOUND) return -1;
-    return missing_ref(err, col, c->ref);
+    return missing_ref(err, col.name, c->ref);
 }
 
 static bool same_text(const char *a, const char *b)
@@ -43,9 +44,10 @@ static bool same_text(const char *a, const char *b)
 }
 
 /* Copy `from` of the row `ref_col` points at into `text_col`, when the
- * client did not give the text (or changed the reference but not the text). */
-static int follow_ref_text(ob_ctx *ctx, const ob_row *old, ob_row *row, const char *ref_col, const char *text_col,
-                           const char *from, ob_err *err)
+ * client did not give the text (or changed the reference but not the text).
+ * `from` is a handle of the referenced table: the accessor checks it is. */
+static int follow_ref_text(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_colh ref_col, ob_colh text_col, ob_colh from,
+                           ob_err *err)
 {
     if (old && same_text(ob_row_text(old, ref_col), ob_row_text(row, ref_col))) return 0;
     if (old ? !same_text(ob_row_text(old, text_col), ob_row_text(row, text_col)) : !ob_row_is_null(row, text_col))
@@ -59,14 +61,20 @@ static int follow_ref_text(ob_ctx *ctx, const ob_row *old, ob_row *row, const ch
 
 static int queue_number_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    if (follow_ref_text(ctx, NULL, row, "service_center_id", "service_center", "name", err) != 0) return -1;
-    return follow_ref_text(ctx, NULL, row, "service_type_id", "service_type", "service_code", err);
+    if (follow_ref_text(ctx, NULL, row, QUEUE_NUMBERS_SERVICE_CENTER_ID, QUEUE_NUMBERS_SERVICE_CENTER,
+                        SERVICE_CENTERS_NAME, err) != 0)
+        return -1;
+    return follow_ref_text(ctx, NULL, row, QUEUE_NUMBERS_SERVICE_TYPE_ID, QUEUE_NUMBERS_SERVICE_TYPE,
+                           SERVICE_TYPES_SERVICE_CODE, err);
 }
 
 static int queue_number_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
-    if (follow_ref_text(ctx, old, row, "service_center_id", "service_center", "name", err) != 0) return -1;
-    return follow_ref_text(ctx, old, row, "service_type_id", "service_type", "service_code", err);
+    if (follow_ref_text(ctx, old, row, QUEUE_NUMBERS_SERVICE_CENTER_ID, QUEUE_NUMBERS_SERVICE_CENTER,
+                        SERVICE_CENTERS_NAME, err) != 0)
+        return -1;
+    return follow_ref_text(ctx, old, row, QUEUE_NUMBERS_SERVICE_TYPE_ID, QUEUE_NUMBERS_SERVICE_TYPE,
+                           SERVICE_TYPES_SERVICE_CODE, err);
 }
 
 const ob_hooks ob_queue_number_hooks = {
@@ -76,8 +84,9 @@ const ob_hooks ob_queue_number_hooks = {
 
 static const char *infer_shipment_type(const ob_row *row)
 {
-    if (!ob_row_is_null(row, "order_id") || !ob_row_is_null(row, "courier_config_id")) return "courier";
-    bool from = !ob_row_is_null(row, "origin_warehouse_id"), to = !ob_row_is_null(row, "destination_warehouse_id");
+    if (!ob_row_is_null(row, SHIPMENTS_ORDER_ID) || !ob_row_is_null(row, SHIPMENTS_COURIER_CONFIG_ID)) return "courier";
+    bool from = !ob_row_is_null(row, SHIPMENTS_ORIGIN_WAREHOUSE_ID),
+         to = !ob_row_is_null(row, SHIPMENTS_DESTINATION_WAREHOUSE_ID);
     if (from && to) return "transfer";
     if (to) return "inbound";
     if (from) return "outbound";
@@ -87,25 +96,32 @@ static const char *infer_shipment_type(const ob_row *row)
 /* The NOT NULL columns of each source document, for rows of its kind. */
 static int check_shipment_needs(const ob_row *row, ob_err *err)
 {
-    static const char *const needs[][2] = {
-        {"air_cargo", "customer_id"},        {"courier", "order_id"},
-        {"courier", "courier_config_id"},    {"courier", "delivery_address"},
-        {"inbound", "destination_warehouse_id"}, {"outbound", "origin_warehouse_id"},
-        {"transfer", "origin_warehouse_id"}, {"transfer", "destination_warehouse_id"},
+    const struct {
+        const char *type;
+        ob_colh col;
+    } needs[] = {
+        {"air_cargo", SHIPMENTS_CUSTOMER_ID},
+        {"courier", SHIPMENTS_ORDER_ID},
+        {"courier", SHIPMENTS_COURIER_CONFIG_ID},
+        {"courier", SHIPMENTS_DELIVERY_ADDRESS},
+        {"inbound", SHIPMENTS_DESTINATION_WAREHOUSE_ID},
+        {"outbound", SHIPMENTS_ORIGIN_WAREHOUSE_ID},
+        {"transfer", SHIPMENTS_ORIGIN_WAREHOUSE_ID},
+        {"transfer", SHIPMENTS_DESTINATION_WAREHOUSE_ID},
     };
-    const char *type = ob_row_text(row, "shipment_type");
+    const char *type = ob_row_text(row, SHIPMENTS_SHIPMENT_TYPE);
     if (!type) return 0; /* validation reports it */
     ob_err_clear(err);
     for (size_t i = 0; i < OB_ARRAY_LEN(needs); i++)
-        if (strcmp(type, needs[i][0]) == 0 && ob_row_is_null(row, needs[i][1]))
-            ob_err_field_add(err, needs[i][1], "is required for this shipment_type");
+        if (strcmp(type, needs[i].type) == 0 && ob_row_is_null(row, needs[i].col))
+            ob_err_field_add(err, needs[i].col.name, "is required for this shipment_type");
     return err->nfields > 0 ? -1 : 0;
 }
 
 static int shipment_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    if (ob_row_is_null(row, "shipment_type"))
-        ob_row_set_text(ctx->arena, row, "shipment_type", infer_shipment_type(row));
+    if (ob_row_is_null(row, SHIPMENTS_SHIPMENT_TYPE))
+        ob_row_set_text(ctx->arena, row, SHIPMENTS_SHIPMENT_TYPE, infer_shipment_type(row));
     return check_shipment_needs(row, err);
 }
 
@@ -134,10 +150,10 @@ static const char *utf8_prefix(ob_arena *a, const char *s, int n)
 static int tracking_event_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     (void)err;
-    if (!ob_row_is_null(row, "event_code")) return 0;
-    const char *status = ob_row_text(row, "status");
+    if (!ob_row_is_null(row, TRACKING_EVENTS_EVENT_CODE)) return 0;
+    const char *status = ob_row_text(row, TRACKING_EVENTS_STATUS);
     const char *code = status && *status ? utf8_prefix(ctx->arena, status, 50) : "location_update";
-    ob_row_set_text(ctx->arena, row, "event_code", code);
+    ob_row_set_text(ctx->arena, row, TRACKING_EVENTS_EVENT_CODE, code);
     return 0;
 }
 
@@ -145,11 +161,11 @@ const ob_hooks ob_tracking_event_hooks = {.before_create = tracking_event_before
 
 static int ndr_record_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    if (!ob_row_is_null(row, "order_id")) return 0;
+    if (!ob_row_is_null(row, NDR_RECORDS_ORDER_ID)) return 0;
     ob_row *shipment;
-    int rc = load_ref(ctx, row, "shipment_id", true, &shipment, err);
+    int rc = load_ref(ctx, row, NDR_RECORDS_SHIPMENT_ID, true, &shipment, err);
     if (rc <= 0) return rc;
-    ob_row_set_text(ctx->arena, row, "order_id", ob_row_text(shipment, "order_id"));
+    ob_row_set_text(ctx->arena, row, NDR_RECORDS_ORDER_ID, ob_row_text(shipment, SHIPMENTS_ORDER_ID));
     return 0;
 }
 

@@ -7,7 +7,6 @@
 /* The tenant's one security_settings row cannot be deleted. */
 extern const ob_hooks ob_security_settings_hooks;
 /* Moving an alert to resolved or false_positive records who and when. */
-extern const ob_hooks ob_security_alert_hooks;
 /* created_by is the signed-in user. */
 extern const ob_hooks ob_permission_template_hooks;
 

@@ -129,15 +129,17 @@ static const ob_column alert_cols[] = {
     {"status", OB_F_ENUM, .enm = &alert_status, .flags = OB_REQUIRED | OB_SORT, .dflt = "open",
      .doc = "open: new; investigating: someone is on it; resolved: dealt with; false_positive: not a threat. "
             "Security staff change it with PATCH"},
-    {"resolved_by", OB_F_REF, .ref = "users", .flags = OB_SERVER,
+    {"resolved_by", OB_F_REF, .ref = "users", .flags = OB_SERVER, .stamp = OB_STAMP_ACTOR,
+     .stamp_on = "resolved,false_positive", .clear_on = "open,investigating",
      .doc = "who moved the alert to resolved or false_positive"},
-    {"resolved_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
+    {"resolved_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .stamp = OB_STAMP_NOW, .stamp_on = "resolved,false_positive",
+     .clear_on = "open,investigating"},
 };
 static const ob_index alert_idx[] = {{"severity,status"}};
 const ob_resource ob_res_security_alerts = {
     .table = "security_alerts",
     .doc = "alerts for security staff: raised by the server (or by hand), worked by changing status",
-    OB_COLS(alert_cols), OB_INDEXES(alert_idx), .perm = "security", .hooks = &ob_security_alert_hooks,
+    OB_COLS(alert_cols), OB_INDEXES(alert_idx), .perm = "security", .state = "status",
     .default_sort = "-created_at",
 };
 

@@ -8,6 +8,7 @@
 #include "domain/support/support.h"
 #include "schema/crud.h"
 #include "schema/sql.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 bool ob_ticket_status_active(const char *status)
@@ -80,66 +81,68 @@ static int pick_agent(ob_ctx *ctx, const char *exclude, char out[OB_UUID_LEN], b
 /* Move an agent's load by delta; an increment is an assignment. */
 static int agent_load(ob_ctx *ctx, const char *agent_id, int delta, ob_err *err)
 {
-    const ob_table *ut = ob_registry_find("users");
+    const ob_table *ut = ob_registry_find(OB_TABLE_USERS);
     ob_row *old;
     if (ob_sql_load_internal(ctx, ut, agent_id, &old, err) != 0) {
         /* a deleted agent has no load to keep */
         return err->code == OB_E_NOT_FOUND ? 0 : -1;
     }
     ob_row *row = ob_row_copy(ctx->arena, old);
-    int64_t n = ob_row_int(old, "current_ticket_count", 0) + delta;
-    ob_row_set_int(row, "current_ticket_count", n < 0 ? 0 : n);
-    if (delta > 0) ob_row_set_text(ctx->arena, row, "last_assigned_at", ctx->now);
+    int64_t n = ob_row_int(old, USERS_CURRENT_TICKET_COUNT, 0) + delta;
+    ob_row_set_int(row, USERS_CURRENT_TICKET_COUNT, n < 0 ? 0 : n);
+    if (delta > 0) ob_row_set_text(ctx->arena, row, USERS_LAST_ASSIGNED_AT, ctx->now);
     return ob_crud_save(ctx, old, row, delta > 0 ? "ticket_assigned" : "ticket_released", err);
 }
 
 static int ticket_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     if (check_ticket_limit(ctx, err) != 0) return -1;
-    ob_row_set_text(ctx->arena, row, "status", "open");
+    ob_row_set_text(ctx->arena, row, TICKETS_STATUS, "open");
     int64_t resp = 60, resol = 480, level = 3;
-    const char *cat = ob_row_text(row, "category_id");
+    const char *cat = ob_row_text(row, TICKETS_CATEGORY_ID);
     if (cat) {
         ob_row *c;
-        if (ob_sql_load_internal(ctx, ob_registry_find("categories"), cat, &c, err) != 0) {
+        if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_CATEGORIES), cat, &c, err) != 0) {
             if (err->code != OB_E_NOT_FOUND) return -1;
             ob_err_set(err, OB_E_UNPROCESSABLE, "\"category_id\" refers to a categories record that does not exist");
-            snprintf(err->field, sizeof err->field, "category_id");
-            ob_err_field_add(err, "category_id", "refers to a record that does not exist");
+            snprintf(err->field, sizeof err->field, "%s", TICKETS_CATEGORY_ID.name);
+            ob_err_field_add(err, TICKETS_CATEGORY_ID.name, "refers to a record that does not exist");
             err->code = OB_E_UNPROCESSABLE;
             return -1;
         }
-        resp = ob_row_int(c, "response_sla_minutes", resp);
-        resol = ob_row_int(c, "resolution_sla_minutes", resol);
-        level = ob_row_int(c, "priority_level", level);
+        resp = ob_row_int(c, CATEGORIES_RESPONSE_SLA_MINUTES, resp);
+        resol = ob_row_int(c, CATEGORIES_RESOLUTION_SLA_MINUTES, resol);
+        level = ob_row_int(c, CATEGORIES_PRIORITY_LEVEL, level);
     }
-    if (ob_row_is_null(row, "priority_level")) ob_row_set_int(row, "priority_level", level);
+    if (ob_row_is_null(row, TICKETS_PRIORITY_LEVEL)) ob_row_set_int(row, TICKETS_PRIORITY_LEVEL, level);
     char due[OB_TS_LEN];
     ob_ts_format(ctx->now_ms + resp * 60000, due);
-    ob_row_set_text(ctx->arena, row, "response_due_at", due);
+    ob_row_set_text(ctx->arena, row, TICKETS_RESPONSE_DUE_AT, due);
     ob_ts_format(ctx->now_ms + resol * 60000, due);
-    ob_row_set_text(ctx->arena, row, "sla_due_date", due);
+    ob_row_set_text(ctx->arena, row, TICKETS_SLA_DUE_DATE, due);
     char agent[OB_UUID_LEN];
     bool found;
     if (pick_agent(ctx, NULL, agent, &found, err) != 0) return -1;
     if (found) {
-        ob_row_set_text(ctx->arena, row, "assigned_agent_id", agent);
-        ob_row_set_text(ctx->arena, row, "assigned_at", ctx->now);
+        ob_row_set_text(ctx->arena, row, TICKETS_ASSIGNED_AGENT_ID, agent);
+        ob_row_set_text(ctx->arena, row, TICKETS_ASSIGNED_AT, ctx->now);
     }
     return 0;
 }
 
 static int ticket_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
 {
-    const char *agent = ob_row_text(row, "assigned_agent_id");
+    const char *agent = ob_row_text(row, TICKETS_ASSIGNED_AGENT_ID);
     return agent ? agent_load(ctx, agent, +1, err) : 0;
 }
 
 /* Keep agent load right across status and assignee changes. */
 static int ticket_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
-    const char *oa = ob_ticket_status_active(ob_row_text(old, "status")) ? ob_row_text(old, "assigned_agent_id") : NULL;
-    const char *na = ob_ticket_status_active(ob_row_text(row, "status")) ? ob_row_text(row, "assigned_agent_id") : NULL;
+    const char *oa =
+        ob_ticket_status_active(ob_row_text(old, TICKETS_STATUS)) ? ob_row_text(old, TICKETS_ASSIGNED_AGENT_ID) : NULL;
+    const char *na =
+        ob_ticket_status_active(ob_row_text(row, TICKETS_STATUS)) ? ob_row_text(row, TICKETS_ASSIGNED_AGENT_ID) : NULL;
     if (oa && na && strcmp(oa, na) == 0) return 0;
     if (oa && agent_load(ctx, oa, -1, err) != 0) return -1;
     if (na && agent_load(ctx, na, +1, err) != 0) return -1;
@@ -149,8 +152,8 @@ static int ticket_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_
 /* A deleted ticket no longer weighs on its agent. */
 static int ticket_before_delete(ob_ctx *ctx, const ob_row *old, ob_err *err)
 {
-    const char *agent = ob_row_text(old, "assigned_agent_id");
-    if (!agent || !ob_ticket_status_active(ob_row_text(old, "status"))) return 0;
+    const char *agent = ob_row_text(old, TICKETS_ASSIGNED_AGENT_ID);
+    if (!agent || !ob_ticket_status_active(ob_row_text(old, TICKETS_STATUS))) return 0;
     return agent_load(ctx, agent, -1, err);
 }
 
@@ -161,31 +164,6 @@ const ob_hooks ob_ticket_hooks = {
     .before_delete = ticket_before_delete,
 };
 
-static int stamp_resolved(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
-{
-    (void)old;
-    (void)err;
-    ob_row_set_text(ctx->arena, row, "resolved_at", ctx->now);
-    return 0;
-}
-
-static int stamp_closed(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
-{
-    (void)old;
-    (void)err;
-    ob_row_set_text(ctx->arena, row, "closed_at", ctx->now);
-    return 0;
-}
-
-static int clear_resolved(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
-{
-    (void)ctx;
-    (void)old;
-    (void)err;
-    ob_row_set_null(row, "resolved_at");
-    return 0;
-}
-
 #define ACTIVE "open,in_progress,waiting_customer,waiting_internal"
 static const ob_transition ticket_transitions[] = {
     /* event          from                                      to                  guard effect */
@@ -193,20 +171,22 @@ static const ob_transition ticket_transitions[] = {
     {"wait_customer", "open,in_progress,waiting_internal",      "waiting_customer", NULL, NULL},
     {"wait_internal", "open,in_progress,waiting_customer",      "waiting_internal", NULL, NULL},
     {"resume",        "waiting_customer,waiting_internal",      "in_progress",      NULL, NULL},
-    {"resolve",       ACTIVE,                                   "resolved",         NULL, stamp_resolved,
+    {"resolve",       ACTIVE,                                   "resolved",         NULL, NULL,
      .fields = "resolution_notes"},
-    {"close",         "resolved",                               "closed",           NULL, stamp_closed},
-    {"reopen",        "resolved",                               "open",             NULL, clear_resolved},
-    {"cancel",        ACTIVE,                                   "cancelled",        NULL, stamp_closed},
+    {"close",         "resolved",                               "closed",           NULL, NULL},
+    {"reopen",        "resolved",                               "open",             NULL, NULL},
+    {"cancel",        ACTIVE,                                   "cancelled",        NULL, NULL},
 };
 const ob_fsm ob_ticket_fsm = {"status", ticket_transitions, (int)OB_ARRAY_LEN(ticket_transitions), "edit"};
 
 /* POST /tickets/{id}/assign {"agent_id": ...} or {} to auto-assign. */
 int ob_ticket_assign(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
-    if (!ob_ticket_status_active(ob_row_text(old, "status")))
-        return ob_err_set(err, OB_E_BAD_STATE, "a ticket that is \"%s\" cannot be assigned", ob_row_text(old, "status"));
-    const char *agent_id = ob_row_text(ctx->input, "agent_id"); /* validated: an existing user or absent */
+    if (!ob_ticket_status_active(ob_row_text(old, TICKETS_STATUS)))
+        return ob_err_set(err, OB_E_BAD_STATE, "a ticket that is \"%s\" cannot be assigned",
+                          ob_row_text(old, TICKETS_STATUS));
+    /* validated: an existing user or absent */
+    const char *agent_id = ob_row_text(ctx->input, TICKETS_ASSIGN_IN_AGENT_ID);
     char picked[OB_UUID_LEN];
     if (agent_id) {
         int64_t n = 0;
@@ -224,18 +204,18 @@ int ob_ticket_assign(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
         ob_stmt_done(st);
         if (n == 0) {
             ob_err_set(err, OB_E_UNPROCESSABLE, "\"agent_id\" is not an active agent");
-            ob_err_field_add(err, "agent_id", "is not an active agent");
+            ob_err_field_add(err, TICKETS_ASSIGN_IN_AGENT_ID.name, "is not an active agent");
             err->code = OB_E_UNPROCESSABLE;
             return -1;
         }
     } else {
         bool found;
-        if (pick_agent(ctx, ob_row_text(old, "assigned_agent_id"), picked, &found, err) != 0) return -1;
+        if (pick_agent(ctx, ob_row_text(old, TICKETS_ASSIGNED_AGENT_ID), picked, &found, err) != 0) return -1;
         if (!found) return ob_err_set(err, OB_E_UNPROCESSABLE, "there is no other active agent to assign");
         agent_id = picked;
     }
-    ob_row_set_text(ctx->arena, row, "assigned_agent_id", agent_id);
-    ob_row_set_text(ctx->arena, row, "assigned_at", ctx->now);
+    ob_row_set_text(ctx->arena, row, TICKETS_ASSIGNED_AGENT_ID, agent_id);
+    ob_row_set_text(ctx->arena, row, TICKETS_ASSIGNED_AT, ctx->now);
     return 0;
 }
 
@@ -244,22 +224,24 @@ static int message_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     (void)err;
     const ob_principal *p = ctx->who;
-    ob_row_set_text(ctx->arena, row, "sender_id", p ? p->user_id : NULL);
+    ob_row_set_text(ctx->arena, row, TICKET_MESSAGES_SENDER_ID, p ? p->user_id : NULL);
     const char *type = (!p || p->is_system) ? "system" : p->customer_id ? "customer" : "agent";
-    ob_row_set_text(ctx->arena, row, "sender_type", type);
+    ob_row_set_text(ctx->arena, row, TICKET_MESSAGES_SENDER_TYPE, type);
     return 0;
 }
 
 static int message_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
 {
-    if (ob_row_int(row, "is_internal", 0) || ob_row_int(row, "is_auto_response", 0)) return 0;
-    if (strcmp(ob_row_text(row, "sender_type"), "agent") != 0) return 0;
+    if (ob_row_int(row, TICKET_MESSAGES_IS_INTERNAL, 0) || ob_row_int(row, TICKET_MESSAGES_IS_AUTO_RESPONSE, 0))
+        return 0;
+    if (strcmp(ob_row_text(row, TICKET_MESSAGES_SENDER_TYPE), "agent") != 0) return 0;
     ob_row *old;
-    if (ob_sql_load_internal(ctx, ob_registry_find("tickets"), ob_row_text(row, "ticket_id"), &old, err) != 0)
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_TICKETS), ob_row_text(row, TICKET_MESSAGES_TICKET_ID), &old,
+                             err) != 0)
         return -1;
-    if (!ob_row_is_null(old, "first_response_at")) return 0;
+    if (!ob_row_is_null(old, TICKETS_FIRST_RESPONSE_AT)) return 0;
     ob_row *t = ob_row_copy(ctx->arena, old);
-    ob_row_set_text(ctx->arena, t, "first_response_at", ctx->now);
+    ob_row_set_text(ctx->arena, t, TICKETS_FIRST_RESPONSE_AT, ctx->now);
     return ob_crud_save(ctx, old, t, "first_response", err);
 }
 
