@@ -1,10 +1,11 @@
-/* db.c - db.h for callers: picks the engine at ob_store_open and forwards
- * every call through the engine's ob_db_ops table (db_int.h). */
+/* db.c - db.h for callers: picks the engine at ob_store_open; connections
+ * and statements go through the engine-neutral core (core.h), the rest is
+ * forwarded through the engine's ob_db_ops table (db_int.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "db/db_int.h"
+#include "db/core.h"
 #include "base/banned.h"
 
 /* Every engine struct starts with its ops pointer. */
@@ -98,7 +99,7 @@ int ob_db_acquire(ob_store *s, const char *tenant, const char *generation, ob_db
     /* Validate before a path or schema name is formed: a request names the tenant. */
     if (tenant && !ob_db_slug_valid(tenant))
         return ob_db_err(err, OB_E_NOT_FOUND, "no such tenant");
-    return OPS(s)->acquire(s, tenant, generation, mode, out, err);
+    return ob_db_core_acquire(s, tenant ? tenant : "", generation, mode, out, err);
 }
 
 int ob_db_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void *ctx, ob_err *err)
@@ -109,7 +110,7 @@ int ob_db_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void 
 void ob_db_release(ob_conn *c)
 {
     if (c)
-        OPS(c)->release(c);
+        ob_db_core_release(c);
 }
 
 ob_db_engine ob_conn_engine(const ob_conn *c)
@@ -144,7 +145,7 @@ bool ob_db_in_txn(const ob_conn *c)
 
 int ob_db_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err)
 {
-    return OPS(c)->prepare(c, sql, out, err);
+    return ob_db_core_prepare(c, sql, out, err);
 }
 
 int64_t ob_db_changes(ob_conn *c)
@@ -164,24 +165,24 @@ int ob_db_check(ob_conn *c, char *result, size_t n, ob_err *err)
 
 int ob_stmt_bind(ob_stmt *st, int idx, const ob_value *v, ob_err *err)
 {
-    return OPS(st)->bind(st, idx, v, err);
+    return ob_db_core_bind(st, idx, v, err);
 }
 
 int ob_stmt_bind_text(ob_stmt *st, int idx, const char *s, ob_err *err)
 {
     ob_value v = ob_v_text(s);
-    return OPS(st)->bind(st, idx, &v, err);
+    return ob_db_core_bind(st, idx, &v, err);
 }
 
 int ob_stmt_bind_i64(ob_stmt *st, int idx, int64_t v, ob_err *err)
 {
     ob_value iv = ob_v_int(v);
-    return OPS(st)->bind(st, idx, &iv, err);
+    return ob_db_core_bind(st, idx, &iv, err);
 }
 
 int ob_stmt_step(ob_stmt *st, ob_err *err)
 {
-    return OPS(st)->step(st, err);
+    return ob_db_core_step(st, err);
 }
 
 int ob_stmt_ncols(ob_stmt *st)
@@ -217,5 +218,5 @@ const char *ob_stmt_col_text(ob_stmt *st, int i, size_t *n)
 void ob_stmt_done(ob_stmt *st)
 {
     if (st)
-        OPS(st)->done(st);
+        ob_db_core_stmt_done(st);
 }

@@ -1,9 +1,11 @@
 /* db_int.h - private to src/db: the table of engine functions behind db.h.
  *
- * db.c implements every db.h function by dispatching through an ob_db_ops
- * table. Each engine's ob_store, ob_conn and ob_stmt begin with a pointer to
- * the engine's table (the first member, so db.c can read it without knowing
- * the rest of the struct). ob_store_open picks the engine from opts->url.
+ * db.c implements db.h: acquiring, releasing, preparing, binding and
+ * finishing statements go to the engine-neutral core (core.h); everything
+ * else is dispatched through the engine's ob_db_ops table. Each engine's
+ * ob_store, ob_conn and ob_stmt begin with a pointer to the engine's table
+ * (the first member, so db.c can read it without knowing the rest of the
+ * struct). ob_store_open picks the engine from opts->url.
  */
 #ifndef OB_DB_INT_H
 #define OB_DB_INT_H
@@ -22,21 +24,17 @@ typedef struct ob_db_ops {
     bool (*tenant_exists)(ob_store *s, const char *slug);
     /* Optional: the schema version stamp of a tenant without a full open. */
     int (*peek_version)(ob_store *s, const char *slug, int *version, ob_err *err);
-    int (*acquire)(ob_store *s, const char *tenant, const char *generation, ob_db_mode mode,
-                   ob_conn **out, ob_err *err);
     int (*each_tenant)(ob_store *s, int (*fn)(const char *slug, void *ctx), void *ctx, ob_err *err);
     /* connection */
-    void (*release)(ob_conn *c);
     int (*exec)(ob_conn *c, const char *sql, ob_err *err);
     int (*begin)(ob_conn *c, ob_err *err);
     int (*commit)(ob_conn *c, ob_err *err);
     void (*rollback)(ob_conn *c);
     bool (*in_txn)(const ob_conn *c);
-    int (*prepare)(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err);
     int64_t (*changes)(ob_conn *c);
     const char *(*synchronous)(ob_conn *c);
     int (*check)(ob_conn *c, char *result, size_t n, ob_err *err);
-    /* statement */
+    /* statement (bind: the core has checked idx and the value's type) */
     int (*bind)(ob_stmt *st, int idx, const ob_value *v, ob_err *err);
     int (*step)(ob_stmt *st, ob_err *err);
     int (*ncols)(ob_stmt *st);
@@ -45,23 +43,11 @@ typedef struct ob_db_ops {
     int64_t (*col_i64)(ob_stmt *st, int i);
     double (*col_f64)(ob_stmt *st, int i);
     const char *(*col_text)(ob_stmt *st, int i, size_t *n);
-    void (*done)(ob_stmt *st);
 } ob_db_ops;
 
 /* The engines' tables (sqlite.c, pg.c). */
 extern const ob_db_ops ob_sqlite_ops;
 extern const ob_db_ops ob_pg_ops;
-
-/* FNV-1a of a statement's text: the key of both engines' statement caches. */
-static inline uint64_t ob_db_sql_hash(const char *s)
-{
-    uint64_t h = 14695981039346656037ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 /* ob_err_set that tolerates a NULL err, for both engines. Returns -1. */
 int ob_db_err(ob_err *err, ob_errcode code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
