@@ -118,44 +118,6 @@ typedef struct ob_db_pool_stats {
     uint64_t write_locks; /* write locks taken (acquire WRITE, tenant create and drop) */
 } ob_db_pool_stats;
 
-/* What a driver does for the core. Every function gets the engine's own
- * types; the core never looks past the ob_db_* prefix. */
-typedef struct ob_db_driver {
-    /* Open a connection to the database of slug ("" control), or fail with
-     * OB_E_NOT_FOUND when it does not exist. */
-    int (*open)(ob_store *s, const char *slug, ob_db_mode mode, ob_conn **out, ob_err *err);
-    /* Close the connection; its statements are already freed. */
-    void (*close)(ob_conn *c);
-    /* Optional: run on every acquire before the connection is handed out
-     * (PostgreSQL points the session at the slug's schema and checks that it
-     * exists). Sets broken when the server went away. */
-    int (*attach)(ob_conn *c, const char *slug, ob_err *err);
-    /* End an open transaction; false when the connection must not be reused. */
-    bool (*settle)(ob_conn *c);
-    /* Optional: memory the connection holds now (NULL: it is not counted). */
-    size_t (*measure)(ob_conn *c);
-    /* Optional: memory the engine holds now, process-wide (NULL: the sum of
-     * the connections' measured sizes). */
-    size_t (*mem_now)(ob_store *s);
-    /* Optional: give back an idle connection's caches (its statements are
-     * freed by the core first). */
-    void (*slim)(ob_conn *c);
-    /* Make a statement for sql. parent is the busy cached statement of the
-     * same text when the result will be a one-off, else NULL. Fills the
-     * statement's nparams. */
-    int (*stmt_make)(ob_conn *c, const char *sql, ob_stmt *parent, ob_stmt **out, ob_err *err);
-    /* Reset a statement for its next use and clear its bindings. */
-    void (*stmt_reset)(ob_stmt *st);
-    /* Free a statement; server_side: also drop what the server holds for it
-     * (false when the connection is closing anyway). */
-    void (*stmt_free)(ob_stmt *st, bool server_side);
-    int stmt_cap;        /* cached statements per connection */
-    bool retarget;       /* an idle reader of one database may serve another
-                            (attach switches it), so acquire borrows one */
-    bool keep_control;   /* never evict the control database's connections */
-    int idle_max;        /* idle connections kept (0: no bound by count) */
-} ob_db_driver;
-
 /* The start of every engine's ob_store. */
 struct ob_db_store {
     const ob_db_ops *ops;  /* first: db.c dispatches on it */
@@ -210,8 +172,8 @@ typedef struct ob_db_fault {
 int ob_db_fault_set(ob_err *err, const ob_db_fault *f);
 
 /* --- core_pool.c: the pool and the write locks --- */
-void ob_db_core_init(ob_store *s, const ob_db_ops *ops, const ob_db_driver *drv,
-                     int busy_timeout_ms, size_t mem_budget);
+/* ops->driver is what the core calls. */
+void ob_db_core_init(ob_store *s, const ob_db_ops *ops, int busy_timeout_ms, size_t mem_budget);
 /* Close every connection and free every slot (nothing may be acquired). */
 void ob_db_core_free(ob_store *s);
 int ob_db_core_acquire(ob_store *s, const char *slug, const char *generation, ob_db_mode mode,

@@ -638,12 +638,11 @@ void ob_db_core_unlock(ob_store *store, ob_db_slot *w)
 
 /* ------------------------------------------------------------- the API */
 
-void ob_db_core_init(ob_store *store, const ob_db_ops *ops, const ob_db_driver *drv,
-                     int busy_timeout_ms, size_t mem_budget)
+void ob_db_core_init(ob_store *store, const ob_db_ops *ops, int busy_timeout_ms, size_t mem_budget)
 {
     ob_db_store *s = OB_DB_CORE(store);
     s->ops = ops;
-    s->drv = drv;
+    s->drv = &ops->driver;
     s->busy_timeout_ms = busy_timeout_ms;
     s->mem_budget = mem_budget;
     pthread_mutex_init(&s->mu, NULL);

@@ -1,5 +1,5 @@
 /* pg.c - the store for PostgreSQL: opening, tenant schemas (create, drop,
- * list) and the driver's ops table. Connections are in pg_conn.c, statements
+ * list): the store half of the driver. Connections are in pg_conn.c, statements
  * in pg_stmt.c; pooling and write locks are the core's (core_pool.c);
  * pg_int.h explains the model. */
 #include <stdio.h>
@@ -14,7 +14,7 @@
 
 /* --------------------------------------------------------------- store */
 
-static int pg_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err)
+int ob_pg_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err)
 {
     *out = NULL;
     const char *sync = opts->synchronous && *opts->synchronous ? opts->synchronous : "full";
@@ -23,7 +23,7 @@ static int pg_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err)
         return ob_db_err(err, OB_E_BAD_REQUEST, "unknown synchronous mode '%s'", sync);
     ob_store *s = ob_db_xcalloc(1, sizeof *s);
     /* no memory budget: the driver bounds idle connections by count */
-    ob_db_core_init(s, &ob_pg_ops, &ob_pg_driver,
+    ob_db_core_init(s, &ob_pg_ops,
                     opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : DEFAULT_BUSY_TIMEOUT_MS, 0);
     s->url = ob_db_xstrdup(opts->url);
     for (size_t i = 0; sync[i] && i + 1 < sizeof s->sync_name; i++)
@@ -41,21 +41,17 @@ static int pg_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err)
     return 0;
 }
 
-static void pg_store_close(ob_store *s)
+void ob_pg_store_close(ob_store *s)
 {
     ob_db_core_free(s);
     free(s->url);
     free(s);
 }
 
-/* Run one DDL command on a control connection under the tenant's write
- * lock, so it never overlaps a write to that tenant in this process. */
-static int tenant_ddl(ob_store *s, const char *slug, const char *sql, ob_err *err,
-                      const char **state_out)
+/* Run one DDL command on a control connection (db.c holds the tenant's
+ * write lock, so it never overlaps a write to that tenant in this process). */
+static int tenant_ddl(ob_store *s, const char *sql, ob_err *err, const char **state_out)
 {
-    ob_db_slot *w;
-    if (ob_db_core_lock(s, slug, &w, err))
-        return -1;
     ob_conn *c;
     int rc = ob_db_core_acquire(s, "", NULL, OB_DB_READ, &c, err);
     if (rc == 0) {
@@ -70,52 +66,37 @@ static int tenant_ddl(ob_store *s, const char *slug, const char *sql, ob_err *er
         PQclear(res);
         ob_db_core_release(c);
     }
-    /* Idle connections pointed at the slug go now, those out when they come
-     * back, as on SQLite; the next acquire attaches afresh. */
-    if (rc == 0)
-        ob_db_core_dropped(s, slug);
-    ob_db_core_unlock(s, w);
     return rc;
 }
 
-static int pg_create_tenant(ob_store *s, const char *slug, ob_err *err)
+/* db.c has checked the slug of create and drop. */
+int ob_pg_create_tenant(ob_store *s, const char *slug, ob_err *err)
 {
-    if (!ob_db_slug_valid(slug)) {
-        ob_db_err(err, OB_E_VALIDATION, "the tenant slug is not valid");
-        if (err)
-            ob_err_field_add(err, "slug", "lower-case letters, digits and inner hyphens, 1-63");
-        return -1;
-    }
     char schema[OB_PG_SCHEMA_MAX], sql[128];
     ob_pg_schema_name(slug, schema);
     snprintf(sql, sizeof sql, "CREATE SCHEMA \"%s\"", schema);
     const char *state = NULL;
-    if (tenant_ddl(s, slug, sql, err, &state) == 0)
+    if (tenant_ddl(s, sql, err, &state) == 0)
         return 0;
-    if (state && strcmp(state, "exists") == 0) {
+    if (state && strcmp(state, "exists") == 0)
         ob_db_err(err, OB_E_CONFLICT, "tenant '%s' exists", slug);
-        if (err)
-            snprintf(err->field, sizeof err->field, "slug");
-    }
     return -1;
 }
 
-static int pg_drop_tenant(ob_store *s, const char *slug, ob_err *err)
+int ob_pg_drop_tenant(ob_store *s, const char *slug, ob_err *err)
 {
-    if (!ob_db_slug_valid(slug))
-        return ob_db_err(err, OB_E_NOT_FOUND, "no such tenant");
     char schema[OB_PG_SCHEMA_MAX], sql[128];
     ob_pg_schema_name(slug, schema);
     snprintf(sql, sizeof sql, "DROP SCHEMA \"%s\" CASCADE", schema);
     const char *state = NULL;
-    if (tenant_ddl(s, slug, sql, err, &state) == 0)
+    if (tenant_ddl(s, sql, err, &state) == 0)
         return 0;
     if (state && strcmp(state, "missing") == 0)
         ob_db_err(err, OB_E_NOT_FOUND, "no tenant '%s'", slug);
     return -1;
 }
 
-static bool pg_tenant_exists(ob_store *s, const char *slug)
+bool ob_pg_tenant_exists(ob_store *s, const char *slug)
 {
     if (!ob_db_slug_valid(slug))
         return false;
@@ -132,7 +113,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int pg_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void *ctx, ob_err *err)
+int ob_pg_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void *ctx, ob_err *err)
 {
     ob_conn *c;
     if (ob_db_core_acquire(s, "", NULL, OB_DB_READ, &c, err))
@@ -170,29 +151,3 @@ static int pg_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), v
     free(slugs);
     return rc;
 }
-
-const ob_db_ops ob_pg_ops = {
-    .engine = OB_DB_POSTGRES,
-    .store_open = pg_store_open,
-    .store_close = pg_store_close,
-    .create_tenant = pg_create_tenant,
-    .drop_tenant = pg_drop_tenant,
-    .tenant_exists = pg_tenant_exists,
-    .each_tenant = pg_each_tenant,
-    .exec = ob_pg_exec,
-    .begin = ob_pg_begin,
-    .commit = ob_pg_commit,
-    .rollback = ob_pg_rollback,
-    .in_txn = ob_pg_in_txn,
-    .changes = ob_pg_changes,
-    .synchronous = ob_pg_synchronous,
-    .check = ob_pg_check,
-    .bind = ob_pg_stmt_bind,
-    .step = ob_pg_stmt_step,
-    .ncols = ob_pg_stmt_ncols,
-    .col_name = ob_pg_stmt_col_name,
-    .col_type = ob_pg_stmt_col_type,
-    .col_i64 = ob_pg_stmt_col_i64,
-    .col_f64 = ob_pg_stmt_col_f64,
-    .col_text = ob_pg_stmt_col_text,
-};

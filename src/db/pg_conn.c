@@ -60,7 +60,7 @@ static int conn_open(ob_store *s, ob_conn **out, ob_err *err)
     }
     ob_conn *c = ob_db_xcalloc(1, sizeof *c);
     c->base.ops = &ob_pg_ops;
-    c->base.drv = &ob_pg_driver;
+    c->base.drv = &ob_pg_ops.driver;
     c->pg = pg;
     char setup[512];
     snprintf(setup, sizeof setup,
@@ -217,8 +217,6 @@ static int32_t lock_key(const char *slug)
 
 int ob_pg_begin(ob_conn *c, ob_err *err)
 {
-    if (c->base.in_txn || PQtransactionStatus(c->pg) != PQTRANS_IDLE)
-        return ob_db_err(err, OB_E_INTERNAL, "a transaction is already open");
     char sql[128];
     if (c->base.mode == OB_DB_WRITE)
         /* Waits (up to lock_timeout) for another process writing this tenant. */
@@ -236,16 +234,7 @@ int ob_pg_begin(ob_conn *c, ob_err *err)
 
 int ob_pg_commit(ob_conn *c, ob_err *err)
 {
-    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
-    if (ts == PQTRANS_IDLE) {
-        bool was = c->base.in_txn;
-        c->base.in_txn = false;
-        if (was)
-            return ob_db_err(err, OB_E_STORAGE,
-                             "storage error: the transaction was rolled back by the database");
-        return ob_db_err(err, OB_E_INTERNAL, "no transaction is open");
-    }
-    if (ts == PQTRANS_INERROR) {
+    if (PQtransactionStatus(c->pg) == PQTRANS_INERROR) {
         ob_pg_rollback(c);
         return ob_db_err(err, OB_E_STORAGE,
                          "storage error: the transaction failed and was rolled back");
@@ -280,10 +269,10 @@ void ob_pg_rollback(ob_conn *c)
     c->base.in_txn = false;
 }
 
-bool ob_pg_in_txn(const ob_conn *c)
+bool ob_pg_txn_open(const ob_conn *c)
 {
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
-    return c->base.in_txn || ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
+    return ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
 }
 
 int64_t ob_pg_changes(ob_conn *c)
@@ -322,7 +311,7 @@ int ob_pg_check(ob_conn *c, char *result, size_t n, ob_err *err)
 
 /* ------------------------------------------------------ the core's driver */
 
-static int drv_open(ob_store *s, const char *slug, ob_db_mode mode, ob_conn **out, ob_err *err)
+int ob_pg_drv_open(ob_store *s, const char *slug, ob_db_mode mode, ob_conn **out, ob_err *err)
 {
     (void)slug; /* the core attaches it to the slug next */
     (void)mode;
@@ -330,30 +319,20 @@ static int drv_open(ob_store *s, const char *slug, ob_db_mode mode, ob_conn **ou
 }
 
 /* The core has freed the statements; their server side goes with it. */
-static void drv_close(ob_conn *c)
+void ob_pg_drv_close(ob_conn *c)
 {
     PQfinish(c->pg);
     free(c);
 }
 
-static bool drv_settle(ob_conn *c)
+bool ob_pg_drv_settle(ob_conn *c)
 {
     if (!c->base.broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         ob_pg_rollback(c);
     return !c->base.broken && PQstatus(c->pg) == CONNECTION_OK;
 }
 
-const ob_db_driver ob_pg_driver = {
-    .open = drv_open,
-    .close = drv_close,
-    .attach = conn_use,
-    .settle = drv_settle,
-    .stmt_make = ob_pg_stmt_make,
-    .stmt_reset = ob_pg_stmt_reset,
-    .stmt_free = ob_pg_stmt_free,
-    .stmt_cap = OB_PG_STMT_CAP,
-    /* a session serves any schema: search_path is set on every acquire */
-    .retarget = true,
-    .keep_control = false,
-    .idle_max = OB_PG_IDLE_MAX,
-};
+/* A session serves any schema (search_path is set on every acquire), so
+ * idle readers are lent across tenants and kept by count, not memory. */
+const ob_db_ops ob_pg_ops = OB_DB_OPS_TABLE(pg, OB_DB_POSTGRES,
+    .attach = conn_use, .stmt_cap = OB_PG_STMT_CAP, .retarget = true, .idle_max = OB_PG_IDLE_MAX);

@@ -62,8 +62,7 @@ struct ob_store {
     char sync_name[8];    /* "full", "normal" or "off" as configured */
 };
 
-/* The driver's side of the core (pg_conn.c). */
-extern const ob_db_driver ob_pg_driver;
+OB_DB_DRIVER_DECLS(pg);
 
 /* --- pg_conn.c --- */
 /* The schema of a slug ("" or NULL: "public"). The slug must be valid. */
@@ -73,28 +72,8 @@ void ob_pg_schema_name(const char *slug, char out[OB_PG_SCHEMA_MAX]);
 int ob_pg_fail(ob_conn *c, const PGresult *res, ob_err *err);
 /* Run a parameterless command; -1 with err filled on failure. */
 int ob_pg_run(ob_conn *c, const char *sql, ob_err *err);
-int ob_pg_exec(ob_conn *c, const char *sql, ob_err *err);
-int ob_pg_begin(ob_conn *c, ob_err *err);
-int ob_pg_commit(ob_conn *c, ob_err *err);
-void ob_pg_rollback(ob_conn *c);
-bool ob_pg_in_txn(const ob_conn *c);
-int64_t ob_pg_changes(ob_conn *c);
-const char *ob_pg_synchronous(ob_conn *c);
-int ob_pg_check(ob_conn *c, char *result, size_t n, ob_err *err);
-
 /* --- pg_stmt.c --- */
 /* Rewrite `?` placeholders to $1..$n outside quotes; *nparams gets n. */
 char *ob_pg_rewrite_params(const char *sql, int *nparams);
-int ob_pg_stmt_make(ob_conn *c, const char *sql, ob_stmt *parent, ob_stmt **out, ob_err *err);
-void ob_pg_stmt_reset(ob_stmt *st);
-void ob_pg_stmt_free(ob_stmt *st, bool server_side);
-int ob_pg_stmt_bind(ob_stmt *st, int idx, const ob_value *v, ob_err *err);
-int ob_pg_stmt_step(ob_stmt *st, ob_err *err);
-int ob_pg_stmt_ncols(ob_stmt *st);
-const char *ob_pg_stmt_col_name(ob_stmt *st, int i);
-ob_vtype ob_pg_stmt_col_type(ob_stmt *st, int i);
-int64_t ob_pg_stmt_col_i64(ob_stmt *st, int i);
-double ob_pg_stmt_col_f64(ob_stmt *st, int i);
-const char *ob_pg_stmt_col_text(ob_stmt *st, int i, size_t *n);
 
 #endif

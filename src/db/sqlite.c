@@ -1,6 +1,6 @@
 /* sqlite.c - the store for embedded SQLite: the data directory layout
  * (DATA/control.db, DATA/tenants/<slug>.db), tenant create/drop/list and the
- * driver table. Connections are in sqlite_conn.c, statements in
+ * store half of the driver. Connections are in sqlite_conn.c, statements in
  * sqlite_stmt.c; pooling and write locks are the core's (core_pool.c). */
 #include <dirent.h>
 #include <errno.h>
@@ -88,7 +88,7 @@ static void store_free(ob_store *s)
     free(s);
 }
 
-static int sqlite_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err)
+int ob_sqlite_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err)
 {
     *out = NULL;
     if (!opts->data_dir || !*opts->data_dir)
@@ -102,7 +102,7 @@ static int sqlite_store_open(ob_store **out, const ob_store_opts *opts, ob_err *
                              opts->synchronous);
 
     ob_store *s = ob_db_xcalloc(1, sizeof *s);
-    ob_db_core_init(s, &ob_sqlite_ops, &ob_sqlite_driver,
+    ob_db_core_init(s, &ob_sqlite_ops,
                     opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : DEFAULT_BUSY_TIMEOUT_MS,
                     opts->conn_memory > 0 ? opts->conn_memory : (size_t)DEFAULT_CONN_MEMORY_MB << 20);
     s->data_dir = ob_db_xstrdup(opts->data_dir);
@@ -156,7 +156,7 @@ static int sqlite_store_open(ob_store **out, const ob_store_opts *opts, ob_err *
     return 0;
 }
 
-static void sqlite_store_close(ob_store *s)
+void ob_sqlite_store_close(ob_store *s)
 {
     if (!s)
         return;
@@ -165,7 +165,7 @@ static void sqlite_store_close(ob_store *s)
 
 /* PRAGMA user_version reads the header through the WAL and needs no schema
  * parse: a fraction of a millisecond, against several for a full open. */
-static int sqlite_peek_version(ob_store *s, const char *slug, int *version, ob_err *err)
+int ob_sqlite_peek_version(ob_store *s, const char *slug, int *version, ob_err *err)
 {
     char path[OB_SQLITE_PATH_MAX];
     if (!ob_db_slug_valid(slug) || ob_sqlite_path(s, slug, path, sizeof path) != 0)
@@ -182,7 +182,7 @@ static int sqlite_peek_version(ob_store *s, const char *slug, int *version, ob_e
     return 0;
 }
 
-static bool sqlite_tenant_exists(ob_store *s, const char *slug)
+bool ob_sqlite_tenant_exists(ob_store *s, const char *slug)
 {
     char path[OB_SQLITE_PATH_MAX];
     struct stat sb;
@@ -211,36 +211,23 @@ static int unlink_db_files(const char *path)
     return rc;
 }
 
-static int sqlite_create_tenant(ob_store *s, const char *slug, ob_err *err)
+/* db.c holds the tenant's write lock around create and drop, so they run
+ * entirely before or after each other and any write to the tenant. */
+int ob_sqlite_create_tenant(ob_store *s, const char *slug, ob_err *err)
 {
-    if (!ob_db_slug_valid(slug)) {
-        ob_db_err(err, OB_E_VALIDATION, "the tenant slug is not valid");
-        if (err)
-            ob_err_field_add(err, "slug", "lower-case letters, digits and inner hyphens, 1-63");
-        return -1;
-    }
     char path[OB_SQLITE_PATH_MAX], tdir[OB_SQLITE_PATH_MAX];
     ob_sqlite_path(s, slug, path, sizeof path);
     tenants_dir(s, tdir, sizeof tdir);
-
-    /* Under the tenant's write lock, so a concurrent drop of the same slug
-     * runs entirely before or after. */
-    ob_db_slot *w;
-    if (ob_db_core_lock(s, slug, &w, err))
-        return -1;
-    int ret = -1;
     /* O_EXCL decides "exists" atomically, even between processes. */
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         if (errno == EEXIST) {
             ob_db_err(err, OB_E_CONFLICT, "tenant '%s' exists", slug);
-            if (err)
-                snprintf(err->field, sizeof err->field, "slug");
         } else {
             ob_db_err(err, OB_E_STORAGE, "storage error: cannot create tenant '%s': %s", slug,
                           strerror(errno));
         }
-        goto out;
+        return -1;
     }
     close(fd);
     /* A -wal left by a crashed drop would be replayed into the new empty
@@ -250,46 +237,26 @@ static int sqlite_create_tenant(ob_store *s, const char *slug, ob_err *err)
     ob_conn *c;
     if (ob_sqlite_conn_open(s, slug, OB_DB_WRITE, true, &c, err)) {
         unlink_db_files(path);
-        goto out;
+        return -1;
     }
     ob_sqlite_conn_close(c);
     fsync_dir(tdir);
-    ret = 0;
-out:
-    ob_db_core_unlock(s, w);
-    return ret;
+    return 0;
 }
 
-static int sqlite_drop_tenant(ob_store *s, const char *slug, ob_err *err)
+int ob_sqlite_drop_tenant(ob_store *s, const char *slug, ob_err *err)
 {
-    if (!ob_db_slug_valid(slug))
-        return ob_db_err(err, OB_E_NOT_FOUND, "no such tenant");
     char path[OB_SQLITE_PATH_MAX], tdir[OB_SQLITE_PATH_MAX];
     ob_sqlite_path(s, slug, path, sizeof path);
     tenants_dir(s, tdir, sizeof tdir);
-
-    /* Waits for a writer in flight, then closes the writer connection. */
-    ob_db_slot *w;
-    if (ob_db_core_lock(s, slug, &w, err))
-        return -1;
-    int ret = -1;
     if (unlink_db_files(path) != 0) {
         if (errno == ENOENT)
-            ob_db_err(err, OB_E_NOT_FOUND, "no tenant '%s'", slug);
-        else
-            ob_db_err(err, OB_E_STORAGE, "storage error: cannot remove tenant '%s': %s", slug,
-                          strerror(errno));
-        goto out;
+            return ob_db_err(err, OB_E_NOT_FOUND, "no tenant '%s'", slug);
+        return ob_db_err(err, OB_E_STORAGE, "storage error: cannot remove tenant '%s': %s", slug,
+                         strerror(errno));
     }
     fsync_dir(tdir);
-
-    /* After the unlink: idle readers are closed, acquired ones when they
-     * come back (see core_pool.c). */
-    ob_db_core_dropped(s, slug);
-    ret = 0;
-out:
-    ob_db_core_unlock(s, w);
-    return ret;
+    return 0;
 }
 
 static int cmp_slug(const void *a, const void *b)
@@ -298,7 +265,7 @@ static int cmp_slug(const void *a, const void *b)
 }
 
 /* fn returns 0 to go on; anything else stops the walk and is returned. */
-static int sqlite_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void *ctx, ob_err *err)
+int ob_sqlite_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void *ctx, ob_err *err)
 {
     char tdir[OB_SQLITE_PATH_MAX];
     tenants_dir(s, tdir, sizeof tdir);
@@ -342,30 +309,3 @@ static int sqlite_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx
     free(slugs);
     return rc;
 }
-
-const ob_db_ops ob_sqlite_ops = {
-    .engine = OB_DB_SQLITE,
-    .store_open = sqlite_store_open,
-    .store_close = sqlite_store_close,
-    .create_tenant = sqlite_create_tenant,
-    .drop_tenant = sqlite_drop_tenant,
-    .tenant_exists = sqlite_tenant_exists,
-    .peek_version = sqlite_peek_version,
-    .each_tenant = sqlite_each_tenant,
-    .exec = ob_sqlite_exec,
-    .begin = ob_sqlite_begin,
-    .commit = ob_sqlite_commit,
-    .rollback = ob_sqlite_rollback,
-    .in_txn = ob_sqlite_in_txn,
-    .changes = ob_sqlite_changes,
-    .synchronous = ob_sqlite_synchronous,
-    .check = ob_sqlite_check,
-    .bind = ob_sqlite_stmt_bind,
-    .step = ob_sqlite_stmt_step,
-    .ncols = ob_sqlite_stmt_ncols,
-    .col_name = ob_sqlite_stmt_col_name,
-    .col_type = ob_sqlite_stmt_col_type,
-    .col_i64 = ob_sqlite_stmt_col_i64,
-    .col_f64 = ob_sqlite_stmt_col_f64,
-    .col_text = ob_sqlite_stmt_col_text,
-};

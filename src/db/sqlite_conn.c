@@ -232,7 +232,7 @@ int ob_sqlite_conn_open(ob_store *s, const char *slug, ob_db_mode mode, bool cre
 
     ob_conn *c = ob_db_xcalloc(1, sizeof *c);
     c->base.ops = &ob_sqlite_ops;
-    c->base.drv = &ob_sqlite_driver;
+    c->base.drv = &ob_sqlite_ops.driver;
     c->base.mode = mode;
     c->db = db;
     *out = c;
@@ -272,19 +272,19 @@ void ob_sqlite_conn_close(ob_conn *c)
 
 /* ------------------------------------------------------ the core's driver */
 
-static int drv_open(ob_store *s, const char *slug, ob_db_mode mode, ob_conn **out, ob_err *err)
+int ob_sqlite_drv_open(ob_store *s, const char *slug, ob_db_mode mode, ob_conn **out, ob_err *err)
 {
     return ob_sqlite_conn_open(s, slug, mode, false, out, err);
 }
 
 /* The core has freed the statements. */
-static void drv_close(ob_conn *c)
+void ob_sqlite_drv_close(ob_conn *c)
 {
     sqlite3_close_v2(c->db);
     free(c);
 }
 
-static bool drv_settle(ob_conn *c)
+bool ob_sqlite_drv_settle(ob_conn *c)
 {
     if (!sqlite3_get_autocommit(c->db))
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
@@ -309,23 +309,12 @@ static void drv_slim(ob_conn *c)
     sqlite3_db_release_memory(c->db);
 }
 
-const ob_db_driver ob_sqlite_driver = {
-    .open = drv_open,
-    .close = drv_close,
-    .settle = drv_settle,
-    .measure = conn_measure,
-    .mem_now = drv_mem_now,
-    .slim = drv_slim,
-    .stmt_make = ob_sqlite_stmt_make,
-    .stmt_reset = ob_sqlite_stmt_reset,
-    .stmt_free = ob_sqlite_stmt_free,
-    .stmt_cap = OB_SQLITE_STMT_CAP,
-    /* a handle belongs to one database file */
-    .retarget = false,
-    /* every request reads the control database */
-    .keep_control = true,
-    .idle_max = 0,
-};
+const ob_db_ops ob_sqlite_ops = OB_DB_OPS_TABLE(sqlite, OB_DB_SQLITE,
+    .measure = conn_measure, .mem_now = drv_mem_now, .slim = drv_slim,
+    .peek_version = ob_sqlite_peek_version, .stmt_cap = OB_SQLITE_STMT_CAP,
+    /* a handle belongs to one database file; every request reads the control
+     * database, so its connections are never evicted */
+    .keep_control = true);
 
 int ob_sqlite_exec(ob_conn *c, const char *sql, ob_err *err)
 {
@@ -355,8 +344,6 @@ static int run_cached(ob_conn *c, const char *sql, ob_err *err, int *sqlite_rc)
 
 int ob_sqlite_begin(ob_conn *c, ob_err *err)
 {
-    if (c->base.in_txn || !sqlite3_get_autocommit(c->db))
-        return ob_db_err(err, OB_E_INTERNAL, "a transaction is already open");
     int rc;
     /* IMMEDIATE takes the database's write lock now, so a write transaction
      * never fails half-way with SQLITE_BUSY on upgrade. */
@@ -368,14 +355,6 @@ int ob_sqlite_begin(ob_conn *c, ob_err *err)
 
 int ob_sqlite_commit(ob_conn *c, ob_err *err)
 {
-    if (sqlite3_get_autocommit(c->db)) {
-        bool was = c->base.in_txn;
-        c->base.in_txn = false;
-        if (was)
-            return ob_db_err(err, OB_E_STORAGE,
-                                 "storage error: the transaction was rolled back by the database");
-        return ob_db_err(err, OB_E_INTERNAL, "no transaction is open");
-    }
     int rc;
     if (run_cached(c, "COMMIT", err, &rc) == 0) {
         c->base.in_txn = false;
@@ -397,11 +376,9 @@ void ob_sqlite_rollback(ob_conn *c)
     c->base.in_txn = false;
 }
 
-bool ob_sqlite_in_txn(const ob_conn *c)
+bool ob_sqlite_txn_open(const ob_conn *c)
 {
-    /* True also when the engine already rolled back on its own, so the caller
-     * still ends the transaction and learns from commit that it failed. */
-    return c->base.in_txn || !sqlite3_get_autocommit(c->db);
+    return !sqlite3_get_autocommit(c->db);
 }
 
 int64_t ob_sqlite_changes(ob_conn *c)

@@ -38,8 +38,8 @@ struct ob_store {
     int sync_level;        /* 0 off, 1 normal, 2 full, 3 extra */
 };
 
-/* The driver's side of the core (sqlite_conn.c). */
-extern const ob_db_driver ob_sqlite_driver;
+OB_DB_DRIVER_DECLS(sqlite);
+int ob_sqlite_peek_version(ob_store *s, const char *slug, int *version, ob_err *err);
 
 /* --- sqlite_conn.c --- */
 /* Path of the control database (slug "" or NULL) or of a tenant database.
@@ -55,27 +55,5 @@ int ob_sqlite_conn_open(ob_store *s, const char *slug, ob_db_mode mode, bool cre
 void ob_sqlite_conn_close(ob_conn *c);
 /* Fill err from the handle's last error (rc is the code the call returned). */
 int ob_sqlite_fail(ob_err *err, sqlite3 *db, int rc);
-
-int ob_sqlite_exec(ob_conn *c, const char *sql, ob_err *err);
-int ob_sqlite_begin(ob_conn *c, ob_err *err);
-int ob_sqlite_commit(ob_conn *c, ob_err *err);
-void ob_sqlite_rollback(ob_conn *c);
-bool ob_sqlite_in_txn(const ob_conn *c);
-int64_t ob_sqlite_changes(ob_conn *c);
-const char *ob_sqlite_synchronous(ob_conn *c);
-int ob_sqlite_check(ob_conn *c, char *result, size_t n, ob_err *err);
-
-/* --- sqlite_stmt.c --- */
-int ob_sqlite_stmt_make(ob_conn *c, const char *sql, ob_stmt *parent, ob_stmt **out, ob_err *err);
-void ob_sqlite_stmt_reset(ob_stmt *st);
-void ob_sqlite_stmt_free(ob_stmt *st, bool server_side);
-int ob_sqlite_stmt_bind(ob_stmt *st, int idx, const ob_value *v, ob_err *err);
-int ob_sqlite_stmt_step(ob_stmt *st, ob_err *err);
-int ob_sqlite_stmt_ncols(ob_stmt *st);
-const char *ob_sqlite_stmt_col_name(ob_stmt *st, int i);
-ob_vtype ob_sqlite_stmt_col_type(ob_stmt *st, int i);
-int64_t ob_sqlite_stmt_col_i64(ob_stmt *st, int i);
-double ob_sqlite_stmt_col_f64(ob_stmt *st, int i);
-const char *ob_sqlite_stmt_col_text(ob_stmt *st, int i, size_t *n);
 
 #endif
