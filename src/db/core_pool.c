@@ -398,8 +398,9 @@ static int reader_acquire(ob_db_store *s, const char *slug, const char *generati
     }
     if (w && !c)
         bury_slot_if_empty(s, &g, w);
+    bool borrowed = false;
     if (!c && s->drv->retarget)
-        c = borrow(s, &g);
+        borrowed = (c = borrow(s, &g)) != NULL;
     uint64_t epoch = epoch_get(s, slug);
     pthread_mutex_unlock(&s->mu);
     graveyard_close(&g);
@@ -407,8 +408,10 @@ static int reader_acquire(ob_db_store *s, const char *slug, const char *generati
     bool fresh = !c;
     if (fresh && open_counted(s, slug, generation, OB_DB_READ, &c, err))
         return -1;
-    snprintf(c->slug, sizeof c->slug, "%s", slug);
-    set_generation(c, generation);
+    if (borrowed) {
+        snprintf(c->slug, sizeof c->slug, "%s", slug);
+        set_generation(c, generation);
+    }
     c->epoch = epoch;
     if (s->drv->attach && s->drv->attach((ob_conn *)c, slug, err)) {
         if (!c->broken) {
