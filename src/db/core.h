@@ -66,7 +66,7 @@ struct ob_db_stmt {
 /* The start of every engine's ob_conn. */
 struct ob_db_conn {
     const ob_db_ops *ops;  /* first: db.c dispatches on it */
-    const struct ob_db_driver *drv; /* set by the core when it opens the connection */
+    const ob_db_driver *drv; /* its engine's, set by the driver when it opens it */
     ob_db_mode mode;
     ob_store *store;       /* set while acquired, NULL while idle */
     char slug[OB_DB_SLUG_MAX]; /* "" for the control database */

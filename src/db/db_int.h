@@ -2,10 +2,11 @@
  *
  * db.c implements db.h: acquiring, releasing, preparing, binding and
  * finishing statements go to the engine-neutral core (core.h); everything
- * else is dispatched through the engine's ob_db_ops table. Each engine's
- * ob_store, ob_conn and ob_stmt begin with a pointer to the engine's table
- * (the first member, so db.c can read it without knowing the rest of the
- * struct). ob_store_open picks the engine from opts->url.
+ * else is dispatched through the engine's ob_db_ops table, whose driver
+ * member is what the core calls. Each engine's ob_store, ob_conn and ob_stmt
+ * begin with a pointer to the engine's table (the first member, so db.c can
+ * read it without knowing the rest of the struct). ob_store_open picks the
+ * engine from opts->url.
  */
 #ifndef OB_DB_INT_H
 #define OB_DB_INT_H
