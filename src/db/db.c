@@ -1,10 +1,11 @@
-/* db.c - db.h for callers: picks the engine at ob_store_open and forwards
- * every call through the engine's ob_db_ops table (db_int.h). */
+/* db.c - db.h for callers: picks the engine at ob_store_open; connections
+ * and statements go through the engine-neutral core (core.h), the rest is
+ * forwarded through the engine's ob_db_ops table (db_int.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "db/db_int.h"
+#include "db/core.h"
 #include "base/banned.h"
 
 /* Every engine struct starts with its ops pointer. */
@@ -72,18 +73,45 @@ ob_db_engine ob_store_engine(const ob_store *s)
 
 int ob_db_create_tenant(ob_store *s, const char *slug, ob_err *err)
 {
-    return OPS(s)->create_tenant(s, slug, err);
+    if (!ob_db_slug_valid(slug)) {
+        ob_db_err(err, OB_E_VALIDATION, "the tenant slug is not valid");
+        if (err)
+            ob_err_field_add(err, "slug", "lower-case letters, digits and inner hyphens, 1-63");
+        return -1;
+    }
+    /* Under the tenant's write lock, so a concurrent drop of the same slug
+     * runs entirely before or after. */
+    ob_db_slot *w;
+    if (ob_db_core_lock(s, slug, &w, err))
+        return -1;
+    int rc = OPS(s)->create_tenant(s, slug, err);
+    ob_db_core_unlock(s, w);
+    if (rc && err && err->code == OB_E_CONFLICT) /* the engine's "exists" */
+        snprintf(err->field, sizeof err->field, "slug");
+    return rc;
 }
 
 int ob_db_drop_tenant(ob_store *s, const char *slug, ob_err *err)
 {
-    return OPS(s)->drop_tenant(s, slug, err);
+    if (!ob_db_slug_valid(slug))
+        return ob_db_err(err, OB_E_NOT_FOUND, "no such tenant");
+    /* Waits for a writer in flight and closes the writer connection. */
+    ob_db_slot *w;
+    if (ob_db_core_lock(s, slug, &w, err))
+        return -1;
+    int rc = OPS(s)->drop_tenant(s, slug, err);
+    /* After the removal: idle readers are closed now, acquired ones when
+     * they come back (core_pool.c). */
+    if (rc == 0)
+        ob_db_core_dropped(s, slug);
+    ob_db_core_unlock(s, w);
+    return rc;
 }
 
 int ob_db_peek_version(ob_store *s, const char *slug, int *version, ob_err *err)
 {
     *version = -1;
-    return OPS(s)->peek_version ? OPS(s)->peek_version(s, slug, version, err) : 0;
+    return OPS(s)->driver.peek_version ? OPS(s)->driver.peek_version(s, slug, version, err) : 0;
 }
 
 bool ob_db_tenant_exists(ob_store *s, const char *slug)
@@ -98,7 +126,7 @@ int ob_db_acquire(ob_store *s, const char *tenant, const char *generation, ob_db
     /* Validate before a path or schema name is formed: a request names the tenant. */
     if (tenant && !ob_db_slug_valid(tenant))
         return ob_db_err(err, OB_E_NOT_FOUND, "no such tenant");
-    return OPS(s)->acquire(s, tenant, generation, mode, out, err);
+    return ob_db_core_acquire(s, tenant ? tenant : "", generation, mode, out, err);
 }
 
 int ob_db_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void *ctx, ob_err *err)
@@ -109,7 +137,7 @@ int ob_db_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void 
 void ob_db_release(ob_conn *c)
 {
     if (c)
-        OPS(c)->release(c);
+        ob_db_core_release(c);
 }
 
 ob_db_engine ob_conn_engine(const ob_conn *c)
@@ -124,11 +152,23 @@ int ob_db_exec(ob_conn *c, const char *sql, ob_err *err)
 
 int ob_db_begin(ob_conn *c, ob_err *err)
 {
+    if (OB_DB_CONN(c)->in_txn || OPS(c)->txn_open(c))
+        return ob_db_err(err, OB_E_INTERNAL, "a transaction is already open");
     return OPS(c)->begin(c, err);
 }
 
 int ob_db_commit(ob_conn *c, ob_err *err)
 {
+    if (!OPS(c)->txn_open(c)) {
+        /* begun, and the engine ended it on its own (a failed statement, a
+         * busy or full disk): the caller learns the write did not happen */
+        bool was = OB_DB_CONN(c)->in_txn;
+        OB_DB_CONN(c)->in_txn = false;
+        if (was)
+            return ob_db_err(err, OB_E_STORAGE,
+                             "storage error: the transaction was rolled back by the database");
+        return ob_db_err(err, OB_E_INTERNAL, "no transaction is open");
+    }
     return OPS(c)->commit(c, err);
 }
 
@@ -139,12 +179,14 @@ void ob_db_rollback(ob_conn *c)
 
 bool ob_db_in_txn(const ob_conn *c)
 {
-    return OPS(c)->in_txn(c);
+    /* True also when the engine already rolled back on its own, so the caller
+     * still ends the transaction and learns from commit that it failed. */
+    return OB_DB_CONN(c)->in_txn || OPS(c)->txn_open(c);
 }
 
 int ob_db_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err)
 {
-    return OPS(c)->prepare(c, sql, out, err);
+    return ob_db_core_prepare(c, sql, out, err);
 }
 
 int64_t ob_db_changes(ob_conn *c)
@@ -164,24 +206,24 @@ int ob_db_check(ob_conn *c, char *result, size_t n, ob_err *err)
 
 int ob_stmt_bind(ob_stmt *st, int idx, const ob_value *v, ob_err *err)
 {
-    return OPS(st)->bind(st, idx, v, err);
+    return ob_db_core_bind(st, idx, v, err);
 }
 
 int ob_stmt_bind_text(ob_stmt *st, int idx, const char *s, ob_err *err)
 {
     ob_value v = ob_v_text(s);
-    return OPS(st)->bind(st, idx, &v, err);
+    return ob_db_core_bind(st, idx, &v, err);
 }
 
 int ob_stmt_bind_i64(ob_stmt *st, int idx, int64_t v, ob_err *err)
 {
     ob_value iv = ob_v_int(v);
-    return OPS(st)->bind(st, idx, &iv, err);
+    return ob_db_core_bind(st, idx, &iv, err);
 }
 
 int ob_stmt_step(ob_stmt *st, ob_err *err)
 {
-    return OPS(st)->step(st, err);
+    return ob_db_core_step(st, err);
 }
 
 int ob_stmt_ncols(ob_stmt *st)
@@ -217,5 +259,5 @@ const char *ob_stmt_col_text(ob_stmt *st, int i, size_t *n)
 void ob_stmt_done(ob_stmt *st)
 {
     if (st)
-        OPS(st)->done(st);
+        ob_db_core_stmt_done(st);
 }

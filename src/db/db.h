@@ -9,7 +9,8 @@
  * open within a memory budget (ob_store_opts.conn_memory). A WRITE
  * connection is the tenant's single writer: acquiring it takes the tenant's
  * write lock, so writes to one tenant are serialized while writes to
- * different tenants run in parallel. Acquire never creates a database: a
+ * different tenants run in parallel; a READ connection never takes it (each
+ * write lock granted is counted and logged at debug level). Acquire never creates a database: a
  * missing tenant is OB_E_NOT_FOUND; ob_db_create_tenant creates one.
  *
  * SQL uses `?` placeholders only; every value is bound (ob_value). SQL text is
@@ -112,7 +113,10 @@ void ob_db_rollback(ob_conn *c);
 bool ob_db_in_txn(const ob_conn *c);
 
 int ob_db_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err);
-/* idx is 1-based. Values are copied by the engine where needed. */
+/* idx is 1-based. Values are copied by the engine where needed. An index
+ * outside the statement's placeholders or an unknown value type is an error,
+ * and a statement with a failed bind refuses to step (OB_E_INTERNAL) until
+ * ob_stmt_done, so a value can never be silently missing. */
 int ob_stmt_bind(ob_stmt *st, int idx, const ob_value *v, ob_err *err);
 int ob_stmt_bind_text(ob_stmt *st, int idx, const char *s, ob_err *err); /* NULL binds null */
 int ob_stmt_bind_i64(ob_stmt *st, int idx, int64_t v, ob_err *err);

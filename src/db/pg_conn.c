@@ -1,5 +1,6 @@
-/* pg_conn.c - one PostgreSQL connection: connecting with timeouts, the
- * session settings, SQLSTATE mapping, search_path, exec and transactions. */
+/* pg_conn.c - the PostgreSQL driver's connections: connecting with timeouts,
+ * the session settings, the core's driver table, classification of SQLSTATEs,
+ * search_path, exec and transactions. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,22 +13,6 @@
  * client that died inside a transaction does not hold locks for long. */
 #define OB_PG_STATEMENT_TIMEOUT_MS 30000
 #define OB_PG_IDLE_TXN_TIMEOUT_MS 60000
-
-void *ob_pg_xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n, size);
-    if (!p)
-        abort();
-    return p;
-}
-
-char *ob_pg_xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    if (!p)
-        abort();
-    return p;
-}
 
 void ob_pg_schema_name(const char *slug, char out[OB_PG_SCHEMA_MAX])
 {
@@ -53,11 +38,11 @@ static void first_line(const char *msg, char *out, size_t n)
     out[len] = '\0';
 }
 
-int ob_pg_conn_open(ob_store *s, ob_conn **out, ob_err *err)
+static int conn_open(ob_store *s, ob_conn **out, ob_err *err)
 {
     *out = NULL;
     char busy[16];
-    snprintf(busy, sizeof busy, "%d", s->busy_timeout_ms);
+    snprintf(busy, sizeof busy, "%d", s->base.busy_timeout_ms);
     /* Our defaults first, the URL last: libpq keeps the last value of a
      * repeated keyword, so settings in the URL win. */
     const char *const keys[] = { "connect_timeout", "keepalives", "keepalives_idle",
@@ -73,20 +58,21 @@ int ob_pg_conn_open(ob_store *s, ob_conn **out, ob_err *err)
         PQfinish(pg);
         return ob_db_err(err, OB_E_STORAGE, "storage error: cannot connect to PostgreSQL: %s", line);
     }
-    ob_conn *c = ob_pg_xcalloc(1, sizeof *c);
-    c->ops = &ob_pg_ops;
+    ob_conn *c = ob_db_xcalloc(1, sizeof *c);
+    c->base.ops = &ob_pg_ops;
+    c->base.drv = &ob_pg_ops.driver;
     c->pg = pg;
-    c->store_serial = s->serial;
     char setup[512];
     snprintf(setup, sizeof setup,
              "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3;"
              " SET statement_timeout = %d; SET lock_timeout = %d;"
              " SET idle_in_transaction_session_timeout = %d; SET client_min_messages = warning;"
              " SET synchronous_commit = %s; SET search_path = public",
-             OB_PG_STATEMENT_TIMEOUT_MS, s->busy_timeout_ms, OB_PG_IDLE_TXN_TIMEOUT_MS,
+             OB_PG_STATEMENT_TIMEOUT_MS, s->base.busy_timeout_ms, OB_PG_IDLE_TXN_TIMEOUT_MS,
              strcmp(s->sync_name, "off") == 0 ? "off" : "on");
     if (ob_pg_run(c, setup, err)) {
-        ob_pg_conn_close(c);
+        PQfinish(c->pg);
+        free(c);
         return -1;
     }
     snprintf(c->schema, sizeof c->schema, "public");
@@ -94,68 +80,26 @@ int ob_pg_conn_open(ob_store *s, ob_conn **out, ob_err *err)
     return 0;
 }
 
-void ob_pg_conn_close(ob_conn *c)
-{
-    if (!c)
-        return;
-    ob_pg_stmts_free(c);
-    PQfinish(c->pg);
-    free(c);
-}
-
 /* ------------------------------------------------------------ errors */
 
-static void copy_part(char *dst, size_t n, const char *src, size_t len)
-{
-    if (len >= n)
-        len = n - 1;
-    memcpy(dst, src, len);
-    dst[len] = '\0';
-}
-
 /* 23505 unique_violation. The detail names the key columns:
- * "Key (a, b)=(x, y) already exists." -> constraint "table.a,b", field "a",
- * like SQLite's "UNIQUE constraint failed: table.a, table.b". A key over an
- * expression names the index instead, like SQLite's "index 'ix'". */
+ * "Key (a, b)=(x, y) already exists."; a key over an expression names only
+ * the index. */
 static int map_unique(ob_err *err, const PGresult *res)
 {
-    const char *table = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+    ob_db_fault f = { .kind = OB_DBF_UNIQUE };
     const char *cname = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
     const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
     const char *p = detail ? strstr(detail, "Key (") : NULL;
     const char *end = p ? strstr(p, ")=(") : NULL;
     if (!p || !end || memchr(p + 5, '(', (size_t)(end - p - 5))) {
-        ob_err_set(err, OB_E_CONFLICT, "a record with the same values exists ('%s')", cname ? cname : "unique");
-        snprintf(err->constraint, sizeof err->constraint, "%s", cname ? cname : "unique");
-        return -1;
+        f.name = cname ? cname : "unique";
+        return ob_db_fault_set(err, &f);
     }
-    p += 5;
-    char cols[96];
-    size_t len = 0;
-    for (const char *q = p; q < end && len + 1 < sizeof cols; q++)
-        if (*q != ' ' && *q != '"')
-            cols[len++] = *q;
-    cols[len] = '\0';
-    size_t first = strcspn(cols, ",");
-    ob_err_set(err, OB_E_CONFLICT, "a record with the same '%s' exists", cols);
-    copy_part(err->field, sizeof err->field, cols, first);
-    int k = snprintf(err->constraint, sizeof err->constraint, "%s.", table ? table : "");
-    if (k > 0 && (size_t)k < sizeof err->constraint)
-        copy_part(err->constraint + k, sizeof err->constraint - (size_t)k, cols, strlen(cols));
-    return -1;
-}
-
-static int map_notnull(ob_err *err, const PGresult *res)
-{
-    const char *table = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
-    const char *col = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
-    if (!col)
-        return ob_err_set(err, OB_E_VALIDATION, "a required value is missing");
-    ob_err_set(err, OB_E_VALIDATION, "'%s' is required", col);
-    snprintf(err->constraint, sizeof err->constraint, "%s.%s", table ? table : "", col);
-    snprintf(err->field, sizeof err->field, "%s", col);
-    ob_err_field_add(err, col, "required");
-    return -1;
+    f.table = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+    f.columns = p + 5;
+    f.columns_len = (size_t)(end - p - 5);
+    return ob_db_fault_set(err, &f);
 }
 
 static bool conn_lost(const ob_conn *c)
@@ -163,46 +107,54 @@ static bool conn_lost(const ob_conn *c)
     return PQstatus(c->pg) != CONNECTION_OK;
 }
 
+/* SQLSTATE classes that mean the storage, not the request: connection
+ * exceptions, operator intervention (shutdown, cancel, statement timeout),
+ * insufficient resources, system errors, lock timeouts, serialization
+ * failures and deadlocks. */
+static bool storage_state(const char *state)
+{
+    return strncmp(state, "08", 2) == 0 || strncmp(state, "57", 2) == 0 ||
+           strncmp(state, "53", 2) == 0 || strncmp(state, "58", 2) == 0 ||
+           strcmp(state, "55P03") == 0 || strncmp(state, "40", 2) == 0 ||
+           strcmp(state, "55006") == 0 || strcmp(state, "25006") == 0;
+}
+
 int ob_pg_fail(ob_conn *c, const PGresult *res, ob_err *err)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     if (!res || conn_lost(c))
-        c->broken = true;
+        c->base.broken = true;
     if (!err)
         return -1;
-    char msg[200];
+    char msg[200], text[240];
     first_line(res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL, msg, sizeof msg);
     if (!msg[0])
         first_line(PQerrorMessage(c->pg), msg, sizeof msg);
-    if (!state || c->broken)
-        return ob_err_set(err, OB_E_STORAGE, "storage error: the database connection was lost: %s", msg);
-    if (strcmp(state, "23505") == 0)
+    ob_db_fault f = { .kind = OB_DBF_INTERNAL, .message = msg };
+    if (!state || c->base.broken) {
+        snprintf(text, sizeof text, "the database connection was lost: %s", msg);
+        f.kind = OB_DBF_STORAGE;
+        f.message = text;
+    } else if (strcmp(state, "23505") == 0) {
         return map_unique(err, res);
-    if (strcmp(state, "23503") == 0) {
-        ob_err_set(err, OB_E_UNPROCESSABLE,
-                   "a referenced record does not exist, or the record is still referenced");
-        snprintf(err->constraint, sizeof err->constraint, "foreign_key");
-        return -1;
+    } else if (strcmp(state, "23503") == 0) {
+        f.kind = OB_DBF_FOREIGN_KEY;
+    } else if (strcmp(state, "23514") == 0) {
+        f.kind = OB_DBF_CHECK;
+        f.name = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+    } else if (strcmp(state, "23502") == 0) {
+        f.kind = OB_DBF_NOT_NULL;
+        f.table = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+        f.column = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
+    } else if (strcmp(state, "P0001") == 0) {
+        f.kind = OB_DBF_RULE; /* RAISE EXCEPTION in a trigger */
+    } else if (storage_state(state)) {
+        f.kind = OB_DBF_STORAGE;
+    } else {
+        snprintf(text, sizeof text, "%s (%s)", msg, state);
+        f.message = text;
     }
-    if (strcmp(state, "23514") == 0) {
-        const char *cname = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
-        ob_err_set(err, OB_E_VALIDATION, "check '%s' failed", cname ? cname : "check");
-        snprintf(err->constraint, sizeof err->constraint, "%s", cname ? cname : "check");
-        return -1;
-    }
-    if (strcmp(state, "23502") == 0)
-        return map_notnull(err, res);
-    if (strcmp(state, "P0001") == 0) /* RAISE EXCEPTION in a trigger: a rule */
-        return ob_err_set(err, OB_E_UNPROCESSABLE, "%s", msg);
-    /* connection exceptions, operator intervention (shutdown, cancel,
-     * statement timeout), insufficient resources, system errors, lock
-     * timeouts, serialization failures and deadlocks */
-    if (strncmp(state, "08", 2) == 0 || strncmp(state, "57", 2) == 0 ||
-        strncmp(state, "53", 2) == 0 || strncmp(state, "58", 2) == 0 ||
-        strcmp(state, "55P03") == 0 || strncmp(state, "40", 2) == 0 ||
-        strcmp(state, "55006") == 0 || strcmp(state, "25006") == 0)
-        return ob_err_set(err, OB_E_STORAGE, "storage error: %s", msg);
-    return ob_err_set(err, OB_E_INTERNAL, "database error: %s (%s)", msg, state);
+    return ob_db_fault_set(err, &f);
 }
 
 /* --------------------------------------------------------- commands */
@@ -222,7 +174,7 @@ int ob_pg_run(ob_conn *c, const char *sql, ob_err *err)
     return rc;
 }
 
-int ob_pg_conn_use(ob_conn *c, const char *slug, ob_err *err)
+static int conn_use(ob_conn *c, const char *slug, ob_err *err)
 {
     char schema[OB_PG_SCHEMA_MAX];
     ob_pg_schema_name(slug, schema);
@@ -256,49 +208,33 @@ int ob_pg_exec(ob_conn *c, const char *sql, ob_err *err)
     return ob_pg_run(c, sql, err);
 }
 
-/* The advisory lock key of a tenant: a fixed class plus a hash of the slug.
- * A collision only serializes two tenants' writes. */
+/* The advisory lock key of a tenant: a fixed class plus the core's hash of
+ * the slug. A collision only serializes two tenants' writes. */
 static int32_t lock_key(const char *slug)
 {
-    uint32_t h = 2166136261u;
-    for (; *slug; slug++) {
-        h ^= (unsigned char)*slug;
-        h *= 16777619u;
-    }
-    return (int32_t)h;
+    return (int32_t)(uint32_t)ob_db_hash(slug);
 }
 
 int ob_pg_begin(ob_conn *c, ob_err *err)
 {
-    if (c->in_txn || PQtransactionStatus(c->pg) != PQTRANS_IDLE)
-        return ob_db_err(err, OB_E_INTERNAL, "a transaction is already open");
     char sql[128];
-    if (c->mode == OB_DB_WRITE)
+    if (c->base.mode == OB_DB_WRITE)
         /* Waits (up to lock_timeout) for another process writing this tenant. */
         snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%d, %d)", 0x0b5e,
-                 (int)lock_key(c->slug));
+                 (int)lock_key(c->base.slug));
     else
         snprintf(sql, sizeof sql, "BEGIN ISOLATION LEVEL REPEATABLE READ");
     if (ob_pg_run(c, sql, err)) {
         ob_pg_rollback(c);
         return -1;
     }
-    c->in_txn = true;
+    c->base.in_txn = true;
     return 0;
 }
 
 int ob_pg_commit(ob_conn *c, ob_err *err)
 {
-    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
-    if (ts == PQTRANS_IDLE) {
-        bool was = c->in_txn;
-        c->in_txn = false;
-        if (was)
-            return ob_db_err(err, OB_E_STORAGE,
-                             "storage error: the transaction was rolled back by the database");
-        return ob_db_err(err, OB_E_INTERNAL, "no transaction is open");
-    }
-    if (ts == PQTRANS_INERROR) {
+    if (PQtransactionStatus(c->pg) == PQTRANS_INERROR) {
         ob_pg_rollback(c);
         return ob_db_err(err, OB_E_STORAGE,
                          "storage error: the transaction failed and was rolled back");
@@ -318,25 +254,25 @@ int ob_pg_commit(ob_conn *c, ob_err *err)
     PQclear(res);
     if (rc)
         ob_pg_rollback(c);
-    c->in_txn = false;
+    c->base.in_txn = false;
     return rc;
 }
 
 void ob_pg_rollback(ob_conn *c)
 {
-    if (!c->broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+    if (!c->base.broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
         PGresult *res = PQexec(c->pg, "ROLLBACK");
         if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
-            c->broken = true;
+            c->base.broken = true;
         PQclear(res);
     }
-    c->in_txn = false;
+    c->base.in_txn = false;
 }
 
-bool ob_pg_in_txn(const ob_conn *c)
+bool ob_pg_txn_open(const ob_conn *c)
 {
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
-    return c->in_txn || ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
+    return ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
 }
 
 int64_t ob_pg_changes(ob_conn *c)
@@ -355,7 +291,7 @@ const char *ob_pg_synchronous(ob_conn *c)
         if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
             v = PQgetvalue(res, 0, 0);
     }
-    const char *out = !v ? "unknown" : strcmp(v, "off") == 0 ? "off" : c->store ? c->store->sync_name : "full";
+    const char *out = !v ? "unknown" : strcmp(v, "off") == 0 ? "off" : c->base.store ? c->base.store->sync_name : "full";
     PQclear(res);
     return out;
 }
@@ -372,3 +308,31 @@ int ob_pg_check(ob_conn *c, char *result, size_t n, ob_err *err)
         snprintf(result, n, "ok");
     return 0;
 }
+
+/* ------------------------------------------------------ the core's driver */
+
+int ob_pg_drv_open(ob_store *s, const char *slug, ob_db_mode mode, ob_conn **out, ob_err *err)
+{
+    (void)slug; /* the core attaches it to the slug next */
+    (void)mode;
+    return conn_open(s, out, err);
+}
+
+/* The core has freed the statements; their server side goes with it. */
+void ob_pg_drv_close(ob_conn *c)
+{
+    PQfinish(c->pg);
+    free(c);
+}
+
+bool ob_pg_drv_settle(ob_conn *c)
+{
+    if (!c->base.broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+        ob_pg_rollback(c);
+    return !c->base.broken && PQstatus(c->pg) == CONNECTION_OK;
+}
+
+/* A session serves any schema (search_path is set on every acquire), so
+ * idle readers are lent across tenants and kept by count, not memory. */
+const ob_db_ops ob_pg_ops = OB_DB_OPS_TABLE(pg, OB_DB_POSTGRES,
+    .attach = conn_use, .stmt_cap = OB_PG_STMT_CAP, .retarget = true, .idle_max = OB_PG_IDLE_MAX);

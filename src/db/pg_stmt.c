@@ -1,6 +1,7 @@
 /* pg_stmt.c - prepared statements on PostgreSQL: `?` to $n, the
  * per-connection cache of server-side statements, text-format binding, and
- * column access with the same meaning as SQLite's.
+ * column access with the same meaning as SQLite's. The cache itself is the
+ * core's (core_stmt.c).
  *
  * Parameters are sent as text with no declared type, so the server infers
  * each one from its context (a boolean column takes "1", a timestamptz
@@ -40,7 +41,7 @@ char *ob_pg_rewrite_params(const char *sql, int *nparams)
 {
     size_t len = strlen(sql);
     /* each '?' becomes at most "$99999" */
-    char *out = ob_pg_xcalloc(1, len * 6 + 1);
+    char *out = ob_db_xcalloc(1, len * 6 + 1);
     char *o = out;
     int n = 0;
     char quote = 0;
@@ -64,16 +65,6 @@ char *ob_pg_rewrite_params(const char *sql, int *nparams)
 }
 
 
-static void lru_unlink(ob_conn *c, ob_stmt *p)
-{
-    OB_DLIST_UNLINK(c->lru_head, c->lru_tail, p);
-}
-
-static void lru_push(ob_conn *c, ob_stmt *p)
-{
-    OB_DLIST_PUSH(c->lru_head, c->lru_tail, p);
-}
-
 static void clear_run(ob_stmt *st)
 {
     PQclear(st->res);
@@ -84,46 +75,10 @@ static void clear_run(ob_stmt *st)
 
 static void clear_binds(ob_stmt *st)
 {
-    for (int i = 0; i < st->nparams; i++) {
+    for (int i = 0; i < st->base.nparams; i++) {
         free(st->vals[i]);
         st->vals[i] = NULL;
     }
-}
-
-static void stmt_free(ob_stmt *st)
-{
-    clear_run(st);
-    clear_binds(st);
-    PQclear(st->desc);
-    free(st->vals);
-    free(st->tsbuf);
-    free(st->sql);
-    free(st);
-}
-
-static void cache_remove(ob_conn *c, ob_stmt *p, bool deallocate)
-{
-    ob_stmt **pp = &c->buckets[p->hash & (OB_PG_STMT_BUCKETS - 1)];
-    while (*pp != p)
-        pp = &(*pp)->hnext;
-    *pp = p->hnext;
-    lru_unlink(c, p);
-    c->nstmts--;
-    if (deallocate && !c->broken) {
-        char sql[32];
-        snprintf(sql, sizeof sql, "DEALLOCATE %s", p->name);
-        PQclear(PQexec(c->pg, sql));
-    }
-    stmt_free(p);
-}
-
-static void cache_evict_one(ob_conn *c)
-{
-    for (ob_stmt *p = c->lru_tail; p; p = p->prev)
-        if (!p->busy && !p->oneoffs) {
-            cache_remove(c, p, true);
-            return;
-        }
 }
 
 /* "could not determine data type of parameter $3" -> 3, else 0 */
@@ -139,7 +94,7 @@ static int indeterminate_param(const PGresult *res)
 
 static int server_prepare(ob_conn *c, const char *name, const char *sql, int nparams, ob_err *err)
 {
-    Oid *types = nparams ? ob_pg_xcalloc((size_t)nparams, sizeof *types) : NULL;
+    Oid *types = nparams ? ob_db_xcalloc((size_t)nparams, sizeof *types) : NULL;
     int rc = -1;
     for (int attempt = 0; attempt <= nparams; attempt++) {
         PGresult *res = PQprepare(c->pg, name, sql, nparams, types);
@@ -161,54 +116,26 @@ static int server_prepare(ob_conn *c, const char *name, const char *sql, int npa
     return rc;
 }
 
-static ob_stmt *stmt_new(ob_conn *c, int nparams)
+static ob_stmt *stmt_new(ob_conn *c, int nparams, const char *name)
 {
-    ob_stmt *p = ob_pg_xcalloc(1, sizeof *p);
-    p->ops = &ob_pg_ops;
-    p->conn = c;
-    p->nparams = nparams;
-    p->vals = nparams ? ob_pg_xcalloc((size_t)nparams, sizeof *p->vals) : NULL;
+    ob_stmt *p = ob_db_xcalloc(1, sizeof *p);
+    p->base.ops = c->base.ops;
+    p->base.nparams = nparams;
+    p->vals = nparams ? ob_db_xcalloc((size_t)nparams, sizeof *p->vals) : NULL;
     p->row = -1;
-    p->busy = true;
+    snprintf(p->name, sizeof p->name, "%s", name);
     return p;
 }
 
-int ob_pg_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err)
+int ob_pg_stmt_make(ob_conn *c, const char *sql, ob_stmt *parent, ob_stmt **out, ob_err *err)
 {
-    *out = NULL;
-    uint64_t h = ob_db_sql_hash(sql);
-    ob_stmt **bucket = &c->buckets[h & (OB_PG_STMT_BUCKETS - 1)];
-    ob_stmt *hit = NULL;
-    for (ob_stmt *p = *bucket; p; p = p->hnext)
-        if (p->hash == h && strcmp(p->sql, sql) == 0) {
-            hit = p;
-            break;
-        }
-    if (hit && !hit->busy) {
-        hit->busy = true;
-        lru_unlink(c, hit);
-        lru_push(c, hit);
-        *out = hit;
+    if (parent) {
+        /* The cached one is busy (a nested loop over the same query): a
+         * second handle on the same server statement; results are held
+         * client-side, so both can run. */
+        *out = stmt_new(c, parent->base.nparams, parent->name);
         return 0;
     }
-    if (hit) {
-        /* Busy (a nested loop over the same query): a second handle on the
-         * same server statement; results are held client-side, so both can
-         * run. */
-        ob_stmt *p = stmt_new(c, hit->nparams);
-        memcpy(p->name, hit->name, sizeof p->name);
-        p->parent = hit;
-        hit->oneoffs++;
-        p->next = c->oneoff;
-        if (c->oneoff)
-            c->oneoff->prev = p;
-        c->oneoff = p;
-        *out = p;
-        return 0;
-    }
-    if (c->nstmts >= OB_PG_STMT_CAP)
-        cache_evict_one(c);
-
     int nparams;
     char *text = ob_pg_rewrite_params(sql, &nparams);
     char name[16];
@@ -217,75 +144,44 @@ int ob_pg_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err)
     free(text);
     if (rc)
         return -1;
-    ob_stmt *p = stmt_new(c, nparams);
-    memcpy(p->name, name, sizeof p->name);
-    p->cached = true;
-    p->sql = ob_pg_xstrdup(sql);
-    p->hash = h;
-    p->hnext = *bucket;
-    *bucket = p;
-    lru_push(c, p);
-    c->nstmts++;
-    *out = p;
+    *out = stmt_new(c, nparams, name);
     return 0;
 }
 
-static void oneoff_free(ob_conn *c, ob_stmt *p)
+void ob_pg_stmt_reset(ob_stmt *st)
 {
-    if (p->prev)
-        p->prev->next = p->next;
-    else
-        c->oneoff = p->next;
-    if (p->next)
-        p->next->prev = p->prev;
-    p->parent->oneoffs--;
-    stmt_free(p);
+    clear_run(st);
+    clear_binds(st);
 }
 
-void ob_pg_stmt_done(ob_stmt *st)
+void ob_pg_stmt_free(ob_stmt *st, bool server_side)
 {
-    if (!st)
-        return;
-    if (!st->cached) {
-        oneoff_free(st->conn, st);
-        return;
+    ob_conn *c = (ob_conn *)(void *)st->base.conn;
+    /* a one-off shares its parent's server statement */
+    if (server_side && st->base.cached && c && !c->base.broken) {
+        char sql[32];
+        snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
+        PQclear(PQexec(c->pg, sql));
     }
     clear_run(st);
     clear_binds(st);
-    st->busy = false;
-}
-
-void ob_pg_stmts_reset(ob_conn *c)
-{
-    for (ob_stmt *p = c->lru_head; p; p = p->next)
-        if (p->busy) {
-            clear_run(p);
-            clear_binds(p);
-            p->busy = false;
-        }
-    while (c->oneoff)
-        oneoff_free(c, c->oneoff);
-}
-
-void ob_pg_stmts_free(ob_conn *c)
-{
-    while (c->oneoff)
-        oneoff_free(c, c->oneoff);
-    while (c->lru_head)
-        cache_remove(c, c->lru_head, false);
+    PQclear(st->desc);
+    free(st->vals);
+    free(st->tsbuf);
+    free(st->base.sql);
+    free(st);
 }
 
 static char *fmt_i64(int64_t v)
 {
     char buf[24];
     snprintf(buf, sizeof buf, "%lld", (long long)v);
-    return ob_pg_xstrdup(buf);
+    return ob_db_xstrdup(buf);
 }
 
+/* The core has checked idx and the type. */
 int ob_pg_stmt_bind(ob_stmt *st, int idx, const ob_value *v, ob_err *err)
 {
-    if (idx < 1 || idx > st->nparams)
-        return ob_db_err(err, OB_E_INTERNAL, "database error: parameter %d out of range", idx);
     char *s = NULL;
     char buf[48];
     switch (v->t) {
@@ -296,15 +192,15 @@ int ob_pg_stmt_bind(ob_stmt *st, int idx, const ob_value *v, ob_err *err)
         break;
     case OB_V_BOOL:
         /* "1"/"0" read as boolean, integer and text alike */
-        s = ob_pg_xstrdup(v->i ? "1" : "0");
+        s = ob_db_xstrdup(v->i ? "1" : "0");
         break;
     case OB_V_REAL:
         snprintf(buf, sizeof buf, "%.17g", v->r);
-        s = ob_pg_xstrdup(buf);
+        s = ob_db_xstrdup(buf);
         break;
     case OB_V_DEC:
         ob_format_decimal(v->i, v->scale, buf, sizeof buf);
-        s = ob_pg_xstrdup(buf);
+        s = ob_db_xstrdup(buf);
         break;
     case OB_V_TEXT:
         if (!v->s)
@@ -333,10 +229,10 @@ int ob_pg_stmt_step(ob_stmt *st, ob_err *err)
         st->row = st->nrows;
         return 0;
     }
-    ob_conn *c = st->conn;
-    if (c->broken)
+    ob_conn *c = (ob_conn *)(void *)st->base.conn;
+    if (c->base.broken)
         return ob_db_err(err, OB_E_STORAGE, "storage error: the database connection was lost");
-    PGresult *res = PQexecPrepared(c->pg, st->name, st->nparams, (const char *const *)st->vals, NULL,
+    PGresult *res = PQexecPrepared(c->pg, st->name, st->base.nparams, (const char *const *)st->vals, NULL,
                                    NULL, 0);
     ExecStatusType rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
@@ -360,8 +256,8 @@ static const PGresult *shape(ob_stmt *st)
 {
     if (st->res)
         return st->res;
-    if (!st->desc && !st->conn->broken) {
-        PGresult *d = PQdescribePrepared(st->conn->pg, st->name);
+    if (!st->desc && !st->base.conn->broken) {
+        PGresult *d = PQdescribePrepared(((ob_conn *)(void *)st->base.conn)->pg, st->name);
         if (d && PQresultStatus(d) == PGRES_COMMAND_OK)
             st->desc = d;
         else
@@ -439,7 +335,7 @@ static const char *rfc3339(ob_stmt *st, int i, const char *v, size_t *n)
     if (!st->tsbuf || st->ntsbuf < PQnfields(st->res)) {
         free(st->tsbuf);
         st->ntsbuf = PQnfields(st->res);
-        st->tsbuf = ob_pg_xcalloc((size_t)st->ntsbuf, sizeof *st->tsbuf);
+        st->tsbuf = ob_db_xcalloc((size_t)st->ntsbuf, sizeof *st->tsbuf);
     }
     char *o = st->tsbuf[i];
     memcpy(o, v, 19);

@@ -1,7 +1,7 @@
 /* sqlite.c - the store for embedded SQLite: the data directory layout
  * (DATA/control.db, DATA/tenants/<slug>.db), tenant create/drop/list and the
- * acquire/release entry points. Connections are in sqlite_conn.c, pooling in
- * sqlite_pool.c, statements in sqlite_stmt.c. */
+ * store half of the driver. Connections are in sqlite_conn.c, statements in
+ * sqlite_stmt.c; pooling and write locks are the core's (core_pool.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 #include "base/banned.h"
 
 #define DEFAULT_BUSY_TIMEOUT_MS 5000
-/* Memory for open connections, in MiB (see sqlite_pool.c). A connection to a
+/* Memory for open connections, in MiB (see core_pool.c). A connection to a
  * tenant database holds about 1 MB, mostly its parsed schema, and a busy
  * tenant needs two (its writer and a reader), so this keeps about 100 busy
  * tenants open; beyond that every miss pays a schema parse. */
@@ -83,44 +83,36 @@ static void tenants_dir(const ob_store *s, char *out, size_t n)
 
 static void store_free(ob_store *s)
 {
-    ob_sqlite_pool_free(s);
-    while (s->epochs) {
-        ob_sqlite_epoch *e = s->epochs;
-        s->epochs = e->next;
-        free(e);
-    }
-    pthread_mutex_destroy(&s->mu);
+    ob_db_core_free(s);
     free(s->data_dir);
     free(s);
 }
 
-static int sqlite_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err)
+int ob_sqlite_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err)
 {
     *out = NULL;
     if (!opts->data_dir || !*opts->data_dir)
-        return ob_sqlite_err(err, OB_E_BAD_REQUEST, "no data directory given");
+        return ob_db_err(err, OB_E_BAD_REQUEST, "no data directory given");
     /* leave room for "/tenants/<63>.db-wal" */
     if (strlen(opts->data_dir) > OB_SQLITE_PATH_MAX - 100)
-        return ob_sqlite_err(err, OB_E_BAD_REQUEST, "the data directory path is too long");
+        return ob_db_err(err, OB_E_BAD_REQUEST, "the data directory path is too long");
     int level;
     if (parse_sync(opts->synchronous, &level))
-        return ob_sqlite_err(err, OB_E_BAD_REQUEST, "unknown synchronous mode '%s'",
+        return ob_db_err(err, OB_E_BAD_REQUEST, "unknown synchronous mode '%s'",
                              opts->synchronous);
 
-    ob_store *s = ob_sqlite_xcalloc(1, sizeof *s);
-    s->ops = &ob_sqlite_ops;
-    s->data_dir = ob_sqlite_xstrdup(opts->data_dir);
+    ob_store *s = ob_db_xcalloc(1, sizeof *s);
+    ob_db_core_init(s, &ob_sqlite_ops,
+                    opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : DEFAULT_BUSY_TIMEOUT_MS,
+                    opts->conn_memory > 0 ? opts->conn_memory : (size_t)DEFAULT_CONN_MEMORY_MB << 20);
+    s->data_dir = ob_db_xstrdup(opts->data_dir);
     s->sync_level = level;
-    s->busy_timeout_ms = opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : DEFAULT_BUSY_TIMEOUT_MS;
-    s->mem_budget = opts->conn_memory > 0 ? opts->conn_memory
-                                          : (size_t)DEFAULT_CONN_MEMORY_MB << 20;
-    pthread_mutex_init(&s->mu, NULL);
 
     char path[OB_SQLITE_PATH_MAX], tdir[OB_SQLITE_PATH_MAX];
     ob_sqlite_path(s, NULL, path, sizeof path);
     tenants_dir(s, tdir, sizeof tdir);
     if (opts->create && (mkdir_p(s->data_dir, 0700) || mkdir_p(tdir, 0700))) {
-        ob_sqlite_err(err, OB_E_STORAGE, "cannot create the data directory '%s': %s",
+        ob_db_err(err, OB_E_STORAGE, "cannot create the data directory '%s': %s",
                       s->data_dir, strerror(errno));
         store_free(s);
         return -1;
@@ -128,14 +120,14 @@ static int sqlite_store_open(ob_store **out, const ob_store_opts *opts, ob_err *
     struct stat sb;
     bool exists = stat(path, &sb) == 0;
     if (!exists && !opts->create) {
-        ob_sqlite_err(err, OB_E_NOT_FOUND, "no data directory at '%s'; run `opsbase migrate`",
+        ob_db_err(err, OB_E_NOT_FOUND, "no data directory at '%s'; run `opsbase migrate`",
                       s->data_dir);
         store_free(s);
         return -1;
     }
     /* An existing data directory from before tenants/ existed still works. */
     if (exists && mkdir(tdir, 0700) != 0 && errno != EEXIST) {
-        ob_sqlite_err(err, OB_E_STORAGE, "cannot create '%s': %s", tdir, strerror(errno));
+        ob_db_err(err, OB_E_STORAGE, "cannot create '%s': %s", tdir, strerror(errno));
         store_free(s);
         return -1;
     }
@@ -144,7 +136,7 @@ static int sqlite_store_open(ob_store **out, const ob_store_opts *opts, ob_err *
     if (!exists) {
         int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) {
-            ob_sqlite_err(err, OB_E_STORAGE, "cannot create '%s': %s", path, strerror(errno));
+            ob_db_err(err, OB_E_STORAGE, "cannot create '%s': %s", path, strerror(errno));
             store_free(s);
             return -1;
         }
@@ -153,7 +145,7 @@ static int sqlite_store_open(ob_store **out, const ob_store_opts *opts, ob_err *
     /* Open once: creates control.db when asked, and proves an existing file
      * is a database we can put in WAL mode before anyone relies on it. */
     ob_conn *c;
-    if (ob_sqlite_conn_open(s, NULL, NULL, OB_DB_WRITE, !exists, &c, err)) {
+    if (ob_sqlite_conn_open(s, NULL, OB_DB_WRITE, !exists, &c, err)) {
         store_free(s);
         return -1;
     }
@@ -164,7 +156,7 @@ static int sqlite_store_open(ob_store **out, const ob_store_opts *opts, ob_err *
     return 0;
 }
 
-static void sqlite_store_close(ob_store *s)
+void ob_sqlite_store_close(ob_store *s)
 {
     if (!s)
         return;
@@ -173,7 +165,7 @@ static void sqlite_store_close(ob_store *s)
 
 /* PRAGMA user_version reads the header through the WAL and needs no schema
  * parse: a fraction of a millisecond, against several for a full open. */
-static int sqlite_peek_version(ob_store *s, const char *slug, int *version, ob_err *err)
+int ob_sqlite_peek_version(ob_store *s, const char *slug, int *version, ob_err *err)
 {
     char path[OB_SQLITE_PATH_MAX];
     if (!ob_db_slug_valid(slug) || ob_sqlite_path(s, slug, path, sizeof path) != 0)
@@ -190,7 +182,7 @@ static int sqlite_peek_version(ob_store *s, const char *slug, int *version, ob_e
     return 0;
 }
 
-static bool sqlite_tenant_exists(ob_store *s, const char *slug)
+bool ob_sqlite_tenant_exists(ob_store *s, const char *slug)
 {
     char path[OB_SQLITE_PATH_MAX];
     struct stat sb;
@@ -219,36 +211,23 @@ static int unlink_db_files(const char *path)
     return rc;
 }
 
-static int sqlite_create_tenant(ob_store *s, const char *slug, ob_err *err)
+/* db.c holds the tenant's write lock around create and drop, so they run
+ * entirely before or after each other and any write to the tenant. */
+int ob_sqlite_create_tenant(ob_store *s, const char *slug, ob_err *err)
 {
-    if (!ob_db_slug_valid(slug)) {
-        ob_sqlite_err(err, OB_E_VALIDATION, "the tenant slug is not valid");
-        if (err)
-            ob_err_field_add(err, "slug", "lower-case letters, digits and inner hyphens, 1-63");
-        return -1;
-    }
     char path[OB_SQLITE_PATH_MAX], tdir[OB_SQLITE_PATH_MAX];
     ob_sqlite_path(s, slug, path, sizeof path);
     tenants_dir(s, tdir, sizeof tdir);
-
-    /* Under the tenant's write lock, so a concurrent drop of the same slug
-     * runs entirely before or after. */
-    ob_sqlite_slot *w;
-    if (ob_sqlite_writer_lock_closed(s, slug, &w, err))
-        return -1;
-    int ret = -1;
     /* O_EXCL decides "exists" atomically, even between processes. */
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         if (errno == EEXIST) {
-            ob_sqlite_err(err, OB_E_CONFLICT, "tenant '%s' exists", slug);
-            if (err)
-                snprintf(err->field, sizeof err->field, "slug");
+            ob_db_err(err, OB_E_CONFLICT, "tenant '%s' exists", slug);
         } else {
-            ob_sqlite_err(err, OB_E_STORAGE, "storage error: cannot create tenant '%s': %s", slug,
+            ob_db_err(err, OB_E_STORAGE, "storage error: cannot create tenant '%s': %s", slug,
                           strerror(errno));
         }
-        goto out;
+        return -1;
     }
     close(fd);
     /* A -wal left by a crashed drop would be replayed into the new empty
@@ -256,71 +235,28 @@ static int sqlite_create_tenant(ob_store *s, const char *slug, ob_err *err)
     unlink_aux(path);
 
     ob_conn *c;
-    if (ob_sqlite_conn_open(s, slug, NULL, OB_DB_WRITE, true, &c, err)) {
+    if (ob_sqlite_conn_open(s, slug, OB_DB_WRITE, true, &c, err)) {
         unlink_db_files(path);
-        goto out;
+        return -1;
     }
     ob_sqlite_conn_close(c);
     fsync_dir(tdir);
-    ret = 0;
-out:
-    ob_sqlite_writer_unlock(s, w);
-    return ret;
+    return 0;
 }
 
-static int sqlite_drop_tenant(ob_store *s, const char *slug, ob_err *err)
+int ob_sqlite_drop_tenant(ob_store *s, const char *slug, ob_err *err)
 {
-    if (!ob_db_slug_valid(slug))
-        return ob_sqlite_err(err, OB_E_NOT_FOUND, "no such tenant");
     char path[OB_SQLITE_PATH_MAX], tdir[OB_SQLITE_PATH_MAX];
     ob_sqlite_path(s, slug, path, sizeof path);
     tenants_dir(s, tdir, sizeof tdir);
-
-    /* Waits for a writer in flight, then closes the writer connection. */
-    ob_sqlite_slot *w;
-    if (ob_sqlite_writer_lock_closed(s, slug, &w, err))
-        return -1;
-    int ret = -1;
     if (unlink_db_files(path) != 0) {
         if (errno == ENOENT)
-            ob_sqlite_err(err, OB_E_NOT_FOUND, "no tenant '%s'", slug);
-        else
-            ob_sqlite_err(err, OB_E_STORAGE, "storage error: cannot remove tenant '%s': %s", slug,
-                          strerror(errno));
-        goto out;
+            return ob_db_err(err, OB_E_NOT_FOUND, "no tenant '%s'", slug);
+        return ob_db_err(err, OB_E_STORAGE, "storage error: cannot remove tenant '%s': %s", slug,
+                         strerror(errno));
     }
     fsync_dir(tdir);
-
-    /* After the unlink: idle readers are closed, acquired ones when they
-     * come back (see sqlite_pool.c). */
-    ob_sqlite_slug_dropped(s, slug);
-    ret = 0;
-out:
-    ob_sqlite_writer_unlock(s, w);
-    return ret;
-}
-
-static int sqlite_acquire(ob_store *s, const char *tenant, const char *generation, ob_db_mode mode,
-                  ob_conn **out, ob_err *err)
-{
-    *out = NULL;
-    /* Validate before a path is formed: a request names the tenant. */
-    if (tenant && !ob_db_slug_valid(tenant))
-        return ob_sqlite_err(err, OB_E_NOT_FOUND, "no such tenant");
-    const char *slug = tenant ? tenant : "";
-    if (mode == OB_DB_WRITE)
-        return ob_sqlite_writer_acquire(s, slug, generation, out, err);
-    return ob_sqlite_reader_acquire(s, slug, generation, out, err);
-}
-
-static void sqlite_release(ob_conn *c)
-{
-    if (!c)
-        return;
-    if (c->mode == OB_DB_WRITE)
-        ob_sqlite_writer_release(c);
-    else
-        ob_sqlite_reader_release(c);
+    return 0;
 }
 
 static int cmp_slug(const void *a, const void *b)
@@ -329,7 +265,7 @@ static int cmp_slug(const void *a, const void *b)
 }
 
 /* fn returns 0 to go on; anything else stops the walk and is returned. */
-static int sqlite_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void *ctx, ob_err *err)
+int ob_sqlite_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void *ctx, ob_err *err)
 {
     char tdir[OB_SQLITE_PATH_MAX];
     tenants_dir(s, tdir, sizeof tdir);
@@ -337,20 +273,20 @@ static int sqlite_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx
     if (!d) {
         if (errno == ENOENT)
             return 0;
-        return ob_sqlite_err(err, OB_E_STORAGE, "storage error: cannot list tenants: %s",
+        return ob_db_err(err, OB_E_STORAGE, "storage error: cannot list tenants: %s",
                              strerror(errno));
     }
-    typedef char slug_buf[OB_SQLITE_SLUG_MAX];
+    typedef char slug_buf[OB_DB_SLUG_MAX];
     slug_buf *slugs = NULL;
     size_t n = 0, cap = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         size_t len = strlen(de->d_name);
-        if (len < 4 || len - 3 >= OB_SQLITE_SLUG_MAX || strcmp(de->d_name + len - 3, ".db") != 0)
+        if (len < 4 || len - 3 >= OB_DB_SLUG_MAX || strcmp(de->d_name + len - 3, ".db") != 0)
             continue;
         if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
             continue;
-        char slug[OB_SQLITE_SLUG_MAX];
+        char slug[OB_DB_SLUG_MAX];
         memcpy(slug, de->d_name, len - 3);
         slug[len - 3] = '\0';
         if (!ob_db_slug_valid(slug))
@@ -373,34 +309,3 @@ static int sqlite_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx
     free(slugs);
     return rc;
 }
-
-const ob_db_ops ob_sqlite_ops = {
-    .engine = OB_DB_SQLITE,
-    .store_open = sqlite_store_open,
-    .store_close = sqlite_store_close,
-    .create_tenant = sqlite_create_tenant,
-    .drop_tenant = sqlite_drop_tenant,
-    .tenant_exists = sqlite_tenant_exists,
-    .peek_version = sqlite_peek_version,
-    .acquire = sqlite_acquire,
-    .each_tenant = sqlite_each_tenant,
-    .release = sqlite_release,
-    .exec = ob_sqlite_exec,
-    .begin = ob_sqlite_begin,
-    .commit = ob_sqlite_commit,
-    .rollback = ob_sqlite_rollback,
-    .in_txn = ob_sqlite_in_txn,
-    .prepare = ob_sqlite_prepare,
-    .changes = ob_sqlite_changes,
-    .synchronous = ob_sqlite_synchronous,
-    .check = ob_sqlite_check,
-    .bind = ob_sqlite_stmt_bind,
-    .step = ob_sqlite_stmt_step,
-    .ncols = ob_sqlite_stmt_ncols,
-    .col_name = ob_sqlite_stmt_col_name,
-    .col_type = ob_sqlite_stmt_col_type,
-    .col_i64 = ob_sqlite_stmt_col_i64,
-    .col_f64 = ob_sqlite_stmt_col_f64,
-    .col_text = ob_sqlite_stmt_col_text,
-    .done = ob_sqlite_stmt_done,
-};

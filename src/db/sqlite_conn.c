@@ -1,7 +1,7 @@
-/* sqlite_conn.c - one SQLite connection: opening with the connection pragmas,
- * error mapping, exec, transactions and the small per-connection queries. */
+/* sqlite_conn.c - the SQLite driver's connections: opening with the
+ * connection pragmas, the core's driver table, classification of SQLite's
+ * result codes, exec, transactions and the small per-connection queries. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,38 +10,10 @@
 #include "db/sqlite_int.h"
 #include "base/banned.h"
 
-/* Page cache per connection, in KiB (negative pragma value). Threads each keep
- * up to readers_per_thread readers, so this stays small; the OS page cache
- * does the heavy lifting. */
+/* Page cache per connection, in KiB (negative pragma value). Idle connections
+ * are kept within a memory budget (core_pool.c), so this stays small; the OS
+ * page cache does the heavy lifting. */
 #define OB_SQLITE_CACHE_KIB 1024
-
-int ob_sqlite_err(ob_err *err, ob_errcode code, const char *fmt, ...)
-{
-    if (!err)
-        return -1;
-    char buf[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    return ob_err_set(err, code, "%s", buf);
-}
-
-void *ob_sqlite_xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n, size);
-    if (!p)
-        abort();
-    return p;
-}
-
-char *ob_sqlite_xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    if (!p)
-        abort();
-    return p;
-}
 
 int ob_sqlite_path(const ob_store *s, const char *slug, char *out, size_t n)
 {
@@ -53,97 +25,69 @@ int ob_sqlite_path(const ob_store *s, const char *slug, char *out, size_t n)
     return (len < 0 || (size_t)len >= n) ? -1 : 0;
 }
 
-uint64_t ob_sqlite_epoch_get(const ob_store *s, const char *slug)
-{
-    for (const ob_sqlite_epoch *e = s->epochs; e; e = e->next)
-        if (strcmp(e->slug, slug) == 0)
-            return e->epoch;
-    return 0;
-}
-
-/* Copy at most len bytes of src into dst[n] and terminate. */
-static void copy_part(char *dst, size_t n, const char *src, size_t len)
-{
-    if (len >= n)
-        len = n - 1;
-    memcpy(dst, src, len);
-    dst[len] = '\0';
-}
-
 static const char *after_prefix(const char *msg, const char *prefix)
 {
     size_t n = strlen(prefix);
     return strncmp(msg, prefix, n) == 0 ? msg + n : NULL;
 }
 
-/* Append s[0..len) to buf[n] (holding *used bytes), truncating. */
-static void append(char *buf, size_t n, size_t *used, const char *s, size_t len)
-{
-    if (*used + len >= n)
-        len = n - 1 - *used;
-    memcpy(buf + *used, s, len);
-    *used += len;
-    buf[*used] = '\0';
-}
-
-/* "UNIQUE constraint failed: t.a, t.b" -> constraint "t.a,b", field "a";
- * "UNIQUE constraint failed: index 'ix'" (expression index) -> constraint "ix". */
+/* "UNIQUE constraint failed: t.a, t.b" -> table "t", columns "a,b";
+ * "UNIQUE constraint failed: index 'ix'" (expression index) -> name "ix". */
 static int map_unique(ob_err *err, const char *msg)
 {
+    ob_db_fault f = { .kind = OB_DBF_UNIQUE };
     const char *p = after_prefix(msg, "UNIQUE constraint failed: ");
     if (!p)
-        return ob_err_set(err, OB_E_CONFLICT, NULL);
+        return ob_db_fault_set(err, &f);
+    char name[96], table[64] = "", cols[96] = "";
     const char *ix = after_prefix(p, "index '");
     if (ix) {
-        char name[96];
         const char *q = strchr(ix, '\'');
-        copy_part(name, sizeof name, ix, q ? (size_t)(q - ix) : strlen(ix));
-        ob_err_set(err, OB_E_CONFLICT, "a record with the same values exists ('%s')", name);
-        snprintf(err->constraint, sizeof err->constraint, "%s", name);
-        return -1;
+        ob_db_copy_part(name, sizeof name, ix, q ? (size_t)(q - ix) : strlen(ix));
+        f.name = name;
+        return ob_db_fault_set(err, &f);
     }
-    char constraint[sizeof err->constraint] = "", cols[96] = "", field[sizeof err->field] = "";
-    size_t clen = 0, colen = 0;
+    size_t used = 0;
     for (bool first = true; *p; first = false) {
         size_t tok = strcspn(p, ",");
         const char *dot = memchr(p, '.', tok);
         const char *col = dot ? dot + 1 : p;
         size_t collen = tok - (size_t)(col - p);
-        if (first) {
-            /* only the first column keeps its table: "table.column[,column]" */
-            append(constraint, sizeof constraint, &clen, p, tok);
-            copy_part(field, sizeof field, col, collen);
-        } else {
-            append(constraint, sizeof constraint, &clen, ",", 1);
-            append(constraint, sizeof constraint, &clen, col, collen);
-            append(cols, sizeof cols, &colen, ",", 1);
-        }
-        append(cols, sizeof cols, &colen, col, collen);
+        if (first && dot)
+            ob_db_copy_part(table, sizeof table, p, (size_t)(dot - p));
+        if (!first && used + 1 < sizeof cols)
+            cols[used++] = ',';
+        if (used + collen >= sizeof cols)
+            collen = sizeof cols - 1 - used;
+        memcpy(cols + used, col, collen);
+        used += collen;
+        cols[used] = '\0';
         p += tok;
         while (*p == ',' || *p == ' ')
             p++;
     }
-    ob_err_set(err, OB_E_CONFLICT, "a record with the same '%s' exists", cols);
-    snprintf(err->constraint, sizeof err->constraint, "%s", constraint);
-    snprintf(err->field, sizeof err->field, "%s", field);
-    return -1;
+    f.table = table;
+    f.columns = cols;
+    f.columns_len = used;
+    return ob_db_fault_set(err, &f);
 }
 
-/* "NOT NULL constraint failed: t.col" -> field "col", constraint "t.col". */
+/* "NOT NULL constraint failed: t.col" -> table "t", column "col". */
 static int map_notnull(ob_err *err, const char *msg)
 {
+    ob_db_fault f = { .kind = OB_DBF_NOT_NULL };
+    char table[64] = "", col[64] = "";
     const char *p = after_prefix(msg, "NOT NULL constraint failed: ");
-    if (!p)
-        return ob_err_set(err, OB_E_VALIDATION, "a required value is missing");
-    const char *dot = strchr(p, '.');
-    const char *col = dot ? dot + 1 : p;
-    char field[64];
-    copy_part(field, sizeof field, col, strlen(col));
-    ob_err_set(err, OB_E_VALIDATION, "'%s' is required", field);
-    snprintf(err->constraint, sizeof err->constraint, "%s", p);
-    snprintf(err->field, sizeof err->field, "%s", field);
-    ob_err_field_add(err, field, "required");
-    return -1;
+    if (p) {
+        const char *dot = strchr(p, '.');
+        if (dot)
+            ob_db_copy_part(table, sizeof table, p, (size_t)(dot - p));
+        const char *c = dot ? dot + 1 : p;
+        ob_db_copy_part(col, sizeof col, c, strlen(c));
+        f.table = table;
+        f.column = col;
+    }
+    return ob_db_fault_set(err, &f);
 }
 
 int ob_sqlite_fail(ob_err *err, sqlite3 *db, int rc)
@@ -155,29 +99,23 @@ int ob_sqlite_fail(ob_err *err, sqlite3 *db, int rc)
     if ((ext & 0xff) != (rc & 0xff))
         ext = rc;
     const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    ob_db_fault f = { .kind = OB_DBF_INTERNAL, .message = msg };
     switch (ext) {
     case SQLITE_CONSTRAINT_UNIQUE:
     case SQLITE_CONSTRAINT_PRIMARYKEY:
         return map_unique(err, msg);
     case SQLITE_CONSTRAINT_FOREIGNKEY:
-        ob_err_set(err, OB_E_UNPROCESSABLE,
-                   "a referenced record does not exist, or the record is still referenced");
-        snprintf(err->constraint, sizeof err->constraint, "foreign_key");
-        return -1;
-    case SQLITE_CONSTRAINT_CHECK: {
-        const char *p = after_prefix(msg, "CHECK constraint failed: ");
-        char name[96];
-        copy_part(name, sizeof name, p ? p : "check", strlen(p ? p : "check"));
-        ob_err_set(err, OB_E_VALIDATION, "check '%s' failed", name);
-        snprintf(err->constraint, sizeof err->constraint, "%s", name);
-        return -1;
-    }
+        f.kind = OB_DBF_FOREIGN_KEY;
+        return ob_db_fault_set(err, &f);
+    case SQLITE_CONSTRAINT_CHECK:
+        f.kind = OB_DBF_CHECK;
+        f.name = after_prefix(msg, "CHECK constraint failed: ");
+        return ob_db_fault_set(err, &f);
     case SQLITE_CONSTRAINT_NOTNULL:
         return map_notnull(err, msg);
     case SQLITE_CONSTRAINT_TRIGGER:
-        /* RAISE(ABORT, '...') in a trigger: a rule the schema enforces, so
-         * the caller sent something the rule refuses, not a server fault. */
-        return ob_err_set(err, OB_E_UNPROCESSABLE, "%s", msg);
+        f.kind = OB_DBF_RULE; /* RAISE(ABORT, '...') in a trigger */
+        return ob_db_fault_set(err, &f);
     default:
         break;
     }
@@ -193,10 +131,12 @@ int ob_sqlite_fail(ob_err *err, sqlite3 *db, int rc)
     case SQLITE_PROTOCOL:
     case SQLITE_NOLFS:
     case SQLITE_PERM:
-        return ob_err_set(err, OB_E_STORAGE, "storage error: %s", msg);
+        f.kind = OB_DBF_STORAGE;
+        break;
     default:
-        return ob_err_set(err, OB_E_INTERNAL, "database error: %s", msg);
+        break;
     }
+    return ob_db_fault_set(err, &f);
 }
 
 static int set_pragmas(ob_store *s, sqlite3 *db, ob_err *err)
@@ -204,7 +144,7 @@ static int set_pragmas(ob_store *s, sqlite3 *db, ob_err *err)
     sqlite3_extended_result_codes(db, 1);
     /* busy_timeout first: switching to WAL needs a lock another connection
      * may hold for a moment. */
-    int rc = sqlite3_busy_timeout(db, s->busy_timeout_ms);
+    int rc = sqlite3_busy_timeout(db, s->base.busy_timeout_ms);
     if (rc != SQLITE_OK)
         return ob_sqlite_fail(err, db, rc);
 
@@ -220,7 +160,7 @@ static int set_pragmas(ob_store *s, sqlite3 *db, ob_err *err)
     bool wal = jm && strcmp(jm, "wal") == 0;
     sqlite3_finalize(st);
     if (!wal)
-        return ob_sqlite_err(err, OB_E_STORAGE, "storage error: the database refused WAL mode");
+        return ob_db_err(err, OB_E_STORAGE, "storage error: the database refused WAL mode");
 
     /* The last statement reads the schema now rather than on the first
      * prepare, so the connection's size can be measured once it is known. */
@@ -238,24 +178,24 @@ static int set_pragmas(ob_store *s, sqlite3 *db, ob_err *err)
 static int not_found(ob_err *err, const char *slug)
 {
     if (*slug)
-        return ob_sqlite_err(err, OB_E_NOT_FOUND, "no tenant '%s'", slug);
-    return ob_sqlite_err(err, OB_E_NOT_FOUND, "the control database is missing");
+        return ob_db_err(err, OB_E_NOT_FOUND, "no tenant '%s'", slug);
+    return ob_db_err(err, OB_E_NOT_FOUND, "the control database is missing");
 }
 
-int ob_sqlite_conn_open(ob_store *s, const char *slug, const char *generation,
-                        ob_db_mode mode, bool create, ob_conn **out, ob_err *err)
+int ob_sqlite_conn_open(ob_store *s, const char *slug, ob_db_mode mode, bool create,
+                        ob_conn **out, ob_err *err)
 {
     *out = NULL;
     if (!slug)
         slug = "";
     char path[OB_SQLITE_PATH_MAX];
     if (ob_sqlite_path(s, slug, path, sizeof path))
-        return ob_sqlite_err(err, OB_E_STORAGE, "storage error: the database path is too long");
+        return ob_db_err(err, OB_E_STORAGE, "storage error: the database path is too long");
     struct stat sb;
     if (!create && stat(path, &sb) != 0) {
         if (errno == ENOENT)
             return not_found(err, slug);
-        return ob_sqlite_err(err, OB_E_STORAGE, "storage error: %s", strerror(errno));
+        return ob_db_err(err, OB_E_STORAGE, "storage error: %s", strerror(errno));
     }
 
     /* CREATE only on explicit creation: a request must never make a file. */
@@ -268,7 +208,7 @@ int ob_sqlite_conn_open(ob_store *s, const char *slug, const char *generation,
         else if (db)
             ob_sqlite_fail(err, db, rc);
         else
-            ob_sqlite_err(err, OB_E_STORAGE, "storage error: %s", sqlite3_errstr(rc));
+            ob_db_err(err, OB_E_STORAGE, "storage error: %s", sqlite3_errstr(rc));
         sqlite3_close(db);
         return -1;
     }
@@ -290,24 +230,24 @@ int ob_sqlite_conn_open(ob_store *s, const char *slug, const char *generation,
      * again: give them back before the connection joins the pool. */
     sqlite3_db_release_memory(db);
 
-    ob_conn *c = ob_sqlite_xcalloc(1, sizeof *c);
-    c->ops = &ob_sqlite_ops;
+    ob_conn *c = ob_db_xcalloc(1, sizeof *c);
+    c->base.ops = &ob_sqlite_ops;
+    c->base.drv = &ob_sqlite_ops.driver;
+    c->base.mode = mode;
     c->db = db;
-    c->mode = mode;
-    snprintf(c->slug, sizeof c->slug, "%s", slug);
-    c->generation = generation ? ob_sqlite_xstrdup(generation) : NULL;
-    c->bytes = ob_sqlite_conn_bytes(c);
     *out = c;
     return 0;
 }
 
-size_t ob_sqlite_conn_bytes(ob_conn *c)
+/* Memory a connection holds now: its parsed schema, page cache and prepared
+ * statements. */
+static size_t conn_measure(ob_conn *c)
 {
     int v = 0, hi = 0;
     /* The schema walk is the dear part (every table, index and trigger), and
      * the schema changes only through DDL, which runs through ob_sqlite_exec
      * (migrations) and sets remeasure. */
-    if (c->remeasure || !c->schema_bytes) {
+    if (c->base.remeasure || !c->schema_bytes) {
         sqlite3_db_status(c->db, SQLITE_DBSTATUS_SCHEMA_USED, &v, &hi, 0);
         c->schema_bytes = (size_t)v;
     }
@@ -316,8 +256,6 @@ size_t ob_sqlite_conn_bytes(ob_conn *c)
     bytes += (size_t)v;
     sqlite3_db_status(c->db, SQLITE_DBSTATUS_STMT_USED, &v, &hi, 0);
     bytes += (size_t)v;
-    c->remeasure = false;
-    c->measured_nstmts = c->nstmts;
     return bytes;
 }
 
@@ -325,25 +263,62 @@ void ob_sqlite_conn_close(ob_conn *c)
 {
     if (!c)
         return;
-    ob_sqlite_stmts_free(c);
+    ob_db_core_stmts_free(c, false);
     /* Every statement is finalized, so close cannot be refused; _v2 still
      * keeps us safe if one escaped. */
     sqlite3_close_v2(c->db);
-    free(c->generation);
     free(c);
 }
 
-void ob_sqlite_conn_quiesce(ob_conn *c)
+/* ------------------------------------------------------ the core's driver */
+
+int ob_sqlite_drv_open(ob_store *s, const char *slug, ob_db_mode mode, ob_conn **out, ob_err *err)
 {
-    ob_sqlite_stmts_reset(c);
+    return ob_sqlite_conn_open(s, slug, mode, false, out, err);
+}
+
+/* The core has freed the statements. */
+void ob_sqlite_drv_close(ob_conn *c)
+{
+    sqlite3_close_v2(c->db);
+    free(c);
+}
+
+bool ob_sqlite_drv_settle(ob_conn *c)
+{
     if (!sqlite3_get_autocommit(c->db))
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-    c->in_txn = false;
+    /* Could not roll back: never hand this connection out again. */
+    return sqlite3_get_autocommit(c->db);
 }
+
+/* The process-wide counter is exact: it also covers what a connection's own
+ * figures leave out (full-text index state, lookaside, sorts under way).
+ * Several stores in one process (tests) share it, which only makes each
+ * evict sooner. 0 (no memory statistics): the core sums the connections. */
+static size_t drv_mem_now(ob_store *s)
+{
+    (void)s;
+    sqlite3_int64 used = sqlite3_memory_used();
+    return used > 0 ? (size_t)used : 0;
+}
+
+/* Give back the page cache (a page costs a pread to fetch again). */
+static void drv_slim(ob_conn *c)
+{
+    sqlite3_db_release_memory(c->db);
+}
+
+const ob_db_ops ob_sqlite_ops = OB_DB_OPS_TABLE(sqlite, OB_DB_SQLITE,
+    .measure = conn_measure, .mem_now = drv_mem_now, .slim = drv_slim,
+    .peek_version = ob_sqlite_peek_version, .stmt_cap = OB_SQLITE_STMT_CAP,
+    /* a handle belongs to one database file; every request reads the control
+     * database, so its connections are never evicted */
+    .keep_control = true);
 
 int ob_sqlite_exec(ob_conn *c, const char *sql, ob_err *err)
 {
-    c->remeasure = true; /* DDL (a migration) may have grown the schema */
+    c->base.remeasure = true; /* DDL (a migration) may have grown the schema */
     int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : ob_sqlite_fail(err, c->db, rc);
 }
@@ -355,7 +330,7 @@ static int run_cached(ob_conn *c, const char *sql, ob_err *err, int *sqlite_rc)
 {
     ob_stmt *st;
     *sqlite_rc = SQLITE_OK;
-    if (ob_sqlite_prepare(c, sql, &st, err))
+    if (ob_db_core_prepare(c, sql, &st, err))
         return -1;
     int rc = sqlite3_step(st->st);
     int ret = 0;
@@ -363,36 +338,26 @@ static int run_cached(ob_conn *c, const char *sql, ob_err *err, int *sqlite_rc)
         *sqlite_rc = rc;
         ret = ob_sqlite_fail(err, c->db, rc);
     }
-    ob_sqlite_stmt_done(st);
+    ob_db_core_stmt_done(st);
     return ret;
 }
 
 int ob_sqlite_begin(ob_conn *c, ob_err *err)
 {
-    if (c->in_txn || !sqlite3_get_autocommit(c->db))
-        return ob_sqlite_err(err, OB_E_INTERNAL, "a transaction is already open");
     int rc;
     /* IMMEDIATE takes the database's write lock now, so a write transaction
      * never fails half-way with SQLITE_BUSY on upgrade. */
-    if (run_cached(c, c->mode == OB_DB_WRITE ? "BEGIN IMMEDIATE" : "BEGIN", err, &rc))
+    if (run_cached(c, c->base.mode == OB_DB_WRITE ? "BEGIN IMMEDIATE" : "BEGIN", err, &rc))
         return -1;
-    c->in_txn = true;
+    c->base.in_txn = true;
     return 0;
 }
 
 int ob_sqlite_commit(ob_conn *c, ob_err *err)
 {
-    if (sqlite3_get_autocommit(c->db)) {
-        bool was = c->in_txn;
-        c->in_txn = false;
-        if (was)
-            return ob_sqlite_err(err, OB_E_STORAGE,
-                                 "storage error: the transaction was rolled back by the database");
-        return ob_sqlite_err(err, OB_E_INTERNAL, "no transaction is open");
-    }
     int rc;
     if (run_cached(c, "COMMIT", err, &rc) == 0) {
-        c->in_txn = false;
+        c->base.in_txn = false;
         return 0;
     }
     /* A failed COMMIT may leave the transaction open (busy, deferred
@@ -400,7 +365,7 @@ int ob_sqlite_commit(ob_conn *c, ob_err *err)
      * keeps its mapped error; anything else means it is not durable. */
     ob_sqlite_rollback(c);
     if (err && rc != SQLITE_OK && (rc & 0xff) != SQLITE_CONSTRAINT && err->code != OB_E_STORAGE)
-        ob_sqlite_err(err, OB_E_STORAGE, "storage error: commit failed: %s", sqlite3_errstr(rc));
+        ob_db_err(err, OB_E_STORAGE, "storage error: commit failed: %s", sqlite3_errstr(rc));
     return -1;
 }
 
@@ -408,14 +373,12 @@ void ob_sqlite_rollback(ob_conn *c)
 {
     if (!sqlite3_get_autocommit(c->db))
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-    c->in_txn = false;
+    c->base.in_txn = false;
 }
 
-bool ob_sqlite_in_txn(const ob_conn *c)
+bool ob_sqlite_txn_open(const ob_conn *c)
 {
-    /* True also when the engine already rolled back on its own, so the caller
-     * still ends the transaction and learns from commit that it failed. */
-    return c->in_txn || !sqlite3_get_autocommit(c->db);
+    return !sqlite3_get_autocommit(c->db);
 }
 
 int64_t ob_sqlite_changes(ob_conn *c)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "db/dialect.h"
 #include "schema/ddl.h"
 #include "base/banned.h"
 
@@ -13,18 +14,15 @@ static int since_of(int s)
 
 static const char *sql_type(ob_db_engine e, const ob_column *c)
 {
-    bool pg = e == OB_DB_POSTGRES;
+    const ob_dialect *d = ob_dialect_of(e); /* why each type: db/dialect.c */
     switch (c->type) {
-    case OB_F_INT: return pg ? "BIGINT" : "INTEGER";
-    case OB_F_DECIMAL: return pg ? "NUMERIC" : "INTEGER"; /* sqlite: minor units */
-    case OB_F_REAL: return pg ? "DOUBLE PRECISION" : "REAL";
-    case OB_F_BOOL: return pg ? "BOOLEAN" : "INTEGER";
-    /* PostgreSQL reads timestamps back in opsbase's RFC 3339 form (db/pg_stmt.c) */
-    case OB_F_TIMESTAMP: return pg ? "TIMESTAMPTZ" : "TEXT";
-    case OB_F_DATE: return pg ? "DATE" : "TEXT";
-    /* json, not jsonb: it keeps the stored text, so both engines return the same
-     * bytes (jsonb reorders keys and respaces); opsbase never queries inside JSON */
-    case OB_F_JSON: return pg ? "JSON" : "TEXT";
+    case OB_F_INT: return d->t_int;
+    case OB_F_DECIMAL: return d->t_decimal;
+    case OB_F_REAL: return d->t_real;
+    case OB_F_BOOL: return d->t_bool;
+    case OB_F_TIMESTAMP: return d->t_timestamp;
+    case OB_F_DATE: return d->t_date;
+    case OB_F_JSON: return d->t_json;
     default: return "TEXT";
     }
 }
@@ -48,13 +46,13 @@ static void add_default(ob_sb *out, ob_db_engine e, const ob_column *c)
         ob_sb_adds(out, c->dflt);
         break;
     case OB_F_BOOL:
-        if (e == OB_DB_POSTGRES) ob_sb_adds(out, c->dflt);
+        if (!ob_dialect_of(e)->bool_as_int) ob_sb_adds(out, c->dflt);
         else ob_sb_adds(out, strcmp(c->dflt, "true") == 0 ? "1" : "0");
         break;
     case OB_F_DECIMAL: {
         int64_t minor = 0;
         if (ob_parse_decimal(c->dflt, ob_col_scale(c), &minor) != 0) minor = 0;
-        if (e == OB_DB_POSTGRES) {
+        if (!ob_dialect_of(e)->decimal_as_minor) {
             char buf[40];
             ob_format_decimal(minor, ob_col_scale(c), buf, sizeof buf);
             ob_sb_adds(out, buf);
@@ -70,9 +68,10 @@ static void add_default(ob_sb *out, ob_db_engine e, const ob_column *c)
 
 static void add_checks(ob_sb *out, ob_db_engine e, const ob_column *c)
 {
+    const ob_dialect *d = ob_dialect_of(e);
     const char *n = c->name;
     if (c->type == OB_F_TEXT && c->max > 0)
-        ob_sb_addf(out, " CHECK (%s(\"%s\") <= %lld)", e == OB_DB_POSTGRES ? "char_length" : "length", n,
+        ob_sb_addf(out, " CHECK (%s(\"%s\") <= %lld)", d->text_length, n,
                    (long long)c->max);
     if (c->type == OB_F_ENUM) {
         ob_sb_addf(out, " CHECK (\"%s\" IN (", n);
@@ -83,7 +82,7 @@ static void add_checks(ob_sb *out, ob_db_engine e, const ob_column *c)
         ob_sb_adds(out, "))");
     }
     if (c->type == OB_F_INT || c->type == OB_F_DECIMAL) {
-        bool dec_pg = c->type == OB_F_DECIMAL && e == OB_DB_POSTGRES;
+        bool dec_pg = c->type == OB_F_DECIMAL && !d->decimal_as_minor;
         char buf[40];
         if (c->flags & OB_HAS_MIN) {
             if (dec_pg) ob_format_decimal(c->min, ob_col_scale(c), buf, sizeof buf);
@@ -99,9 +98,9 @@ static void add_checks(ob_sb *out, ob_db_engine e, const ob_column *c)
     /* REAL ranges (coordinates) are enforced by validation only: they were
      * declared after databases existed, and a CHECK that only new databases
      * carried would make the two differ */
-    if (c->type == OB_F_BOOL && e == OB_DB_SQLITE) ob_sb_addf(out, " CHECK (\"%s\" IN (0,1))", n);
+    if (c->type == OB_F_BOOL && d->bool_as_int) ob_sb_addf(out, " CHECK (\"%s\" IN (0,1))", n);
     /* json_valid(NULL) is 0 before SQLite 3.45, so null is allowed explicitly */
-    if (c->type == OB_F_JSON && e == OB_DB_SQLITE) ob_sb_addf(out, " CHECK (\"%s\" IS NULL OR json_valid(\"%s\"))", n, n);
+    if (c->type == OB_F_JSON && d->json_check) ob_sb_addf(out, " CHECK (\"%s\" IS NULL OR json_valid(\"%s\"))", n, n);
 }
 
 static const char *on_delete_sql(ob_on_delete d)
@@ -128,7 +127,7 @@ static void column_def(ob_sb *out, ob_db_engine e, const ob_column *c)
     add_default(out, e, c);
     if (c->flags & OB_UNIQUE) ob_sb_adds(out, " UNIQUE");
     /* PostgreSQL wants the referenced table to exist: its keys come after all tables (fk_defs) */
-    if (c->type == OB_F_REF && e == OB_DB_SQLITE)
+    if (c->type == OB_F_REF && ob_dialect_of(e)->inline_refs)
         ob_sb_addf(out, " REFERENCES \"%s\"(\"id\")%s", c->ref, on_delete_sql(c->on_delete));
     add_checks(out, e, c);
 }
@@ -273,8 +272,8 @@ void ob_ddl_create_table(ob_sb *out, ob_db_engine e, const ob_table *t, int v)
     }
     for (int i = 0; i < t->res->nindexes; i++)
         if (since_of(t->res->indexes[i].since) <= v) index_def(out, t, &t->res->indexes[i]);
-    if (t->nsearch > 0 && e == OB_DB_SQLITE) fts_def(out, t, v);
-    if (t->nsearch > 0 && e == OB_DB_POSTGRES) pg_fts_def(out, t, v);
+    if (t->nsearch > 0 && ob_dialect_of(e)->fts5) fts_def(out, t, v);
+    if (t->nsearch > 0 && !ob_dialect_of(e)->fts5) pg_fts_def(out, t, v);
 }
 
 static bool has_constraint(ob_conn *c, const char *name);
@@ -364,12 +363,12 @@ static int apply_version(ob_conn *c, ob_scope scope, int v, ob_err *err)
                     add_column_ddl(&sql, e, t, t->cols[j]);
                     search_added = search_added || (t->cols[j]->flags & OB_SEARCH);
                 }
-            if (search_added && e == OB_DB_POSTGRES) pg_fts_def(&sql, t, v);
+            if (search_added && !ob_dialect_of(e)->fts5) pg_fts_def(&sql, t, v);
             for (int j = 0; j < t->res->nindexes; j++)
                 if (t->res->indexes[j].since == v) index_def(&sql, t, &t->res->indexes[j]);
         }
     }
-    for (int i = 0; e == OB_DB_POSTGRES && i < ob_registry_count(); i++) {
+    for (int i = 0; !ob_dialect_of(e)->inline_refs && i < ob_registry_count(); i++) {
         const ob_table *t = ob_registry_at(i);
         if (t->res->scope == scope && since_of(t->res->since) <= v) fk_defs(&sql, c, t, v);
     }
@@ -409,7 +408,7 @@ int ob_migrate(ob_conn *c, ob_scope scope, int *applied, ob_err *err)
         if (apply_version(c, scope, v, err) != 0) return -1;
         if (applied) (*applied)++;
     }
-    if (ob_conn_engine(c) == OB_DB_SQLITE) { /* the stamp ob_db_peek_version reads */
+    if (ob_conn_dialect(c)->version_stamp) { /* the stamp ob_db_peek_version reads */
         char sql[48];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", want);
         return ob_db_exec(c, sql, err);

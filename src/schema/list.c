@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "db/dialect.h"
 #include "schema/list.h"
 #include "schema/rowjson.h"
 #include "schema/sql.h"
@@ -65,7 +66,7 @@ static void add_filter(ob_sb *sql, params *p, const ob_table *t, const ob_filter
         ob_sb_addc(sql, ')');
         break;
     case OB_OP_LIKE:
-        ob_sb_addf(sql, " AND \"%s\" %s ? ESCAPE '\\'", name, e == OB_DB_POSTGRES ? "ILIKE" : "LIKE");
+        ob_sb_addf(sql, " AND \"%s\" %s ? ESCAPE '\\'", name, ob_dialect_of(e)->ilike);
         push(p, ob_v_text(like_pattern(p->a, f->vals[0].s)));
         break;
     case OB_OP_NE: /* null counts as different */
@@ -163,7 +164,7 @@ int ob_list_run(ob_ctx *ctx, const ob_table *t, const ob_listq *q, ob_jsonw *w, 
     for (int i = 0; i < nscope; i++) push(&p, scope[i]);
     for (int i = 0; i < q->nf; i++) add_filter(&sql, &p, t, &q->f[i], e);
     const char *fq = q->q ? fts_query(ctx->arena, q->q) : NULL;
-    if (fq && e == OB_DB_POSTGRES) {
+    if (fq && !ob_dialect_of(e)->fts5) {
         /* every word must occur, like the quoted FTS5 terms */
         ob_sb_adds(&sql, " AND ");
         fts_vector(&sql, t);

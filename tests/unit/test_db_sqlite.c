@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
-#include "db/sqlite_int.h" /* the pool's counters */
+#include "db/core.h" /* the pool's counters */
 #include "base/banned.h"
 
 typedef struct fixture {
@@ -687,16 +687,16 @@ static void test_lru_bounds(void **state)
     assert_int_equal(ob_db_acquire(f->store, "a", NULL, OB_DB_WRITE, &c, &err), 0);
     assert_string_equal(ob_db_synchronous(c), "normal");
     ob_db_release(c);
-    ob_sqlite_pool_stats st;
-    ob_sqlite_pool_stats_get(f->store, &st);
+    ob_db_pool_stats st;
+    ob_db_core_stats(f->store, &st);
     /* only the control database's connections outlive their release */
     assert_int_equal(st.idle, st.open);
     assert_true(st.evictions > 0);
     ob_conn *ctl;
     assert_int_equal(ob_db_acquire(f->store, NULL, NULL, OB_DB_READ, &ctl, &err), 0);
     ob_db_release(ctl);
-    ob_sqlite_pool_stats st2;
-    ob_sqlite_pool_stats_get(f->store, &st2);
+    ob_db_pool_stats st2;
+    ob_db_core_stats(f->store, &st2);
     assert_true(st2.open <= 2);
 }
 
@@ -737,8 +737,8 @@ static void test_pool_shared(void **state)
     const char *slugs[] = { "a", "b", "c" };
     for (int i = 0; i < 3; i++)
         make_tenant(f->store, slugs[i], "CREATE TABLE m(v TEXT)");
-    ob_sqlite_pool_stats before, after;
-    ob_sqlite_pool_stats_get(f->store, &before);
+    ob_db_pool_stats before, after;
+    ob_db_core_stats(f->store, &before);
     /* one thread after the other: each finds the previous thread's readers */
     for (int round = 0; round < 4; round++)
         for (int i = 0; i < 3; i++) {
@@ -748,7 +748,7 @@ static void test_pool_shared(void **state)
             pthread_join(th, NULL);
             assert_int_equal(j.failures, 0);
         }
-    ob_sqlite_pool_stats_get(f->store, &after);
+    ob_db_core_stats(f->store, &after);
     /* the writers were opened by make_tenant's DDL; the first round opened
      * a reader per tenant and later rounds reused them */
     assert_int_equal(after.opens - before.opens, 3);
@@ -761,8 +761,8 @@ static void test_pool_shared(void **state)
      * starts from an empty file */
     ob_err err;
     assert_int_equal(ob_db_drop_tenant(f->store, "b", &err), 0);
-    ob_sqlite_pool_stats dropped;
-    ob_sqlite_pool_stats_get(f->store, &dropped);
+    ob_db_pool_stats dropped;
+    ob_db_core_stats(f->store, &dropped);
     assert_int_equal(dropped.open, after.open - 2);
     make_tenant(f->store, "b", "CREATE TABLE m(v TEXT)");
     assert_int_equal(count_rows(f->store, "b", NULL, "m"), 0);
