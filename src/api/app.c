@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "api/console.h"
 #include "api/openapi.h"
 #include "auth/session.h"
 #include "base/base.h"
@@ -167,6 +168,7 @@ void ob_app_handle(ob_req *req, ob_resp *resp, void *arg)
     ctx.user_agent = req->header(req, "User-Agent");
     ctx.request_id = req->request_id;
     ob_ctx_stamp(&ctx);
+    if (ob_console_handle(app, req, resp, &ctx)) return; /* the web console (console.h) */
     const char *path = req->path;
     bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
     if (strcmp(path, "/healthz") == 0) {
