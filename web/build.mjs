@@ -41,6 +41,7 @@ const index = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>opsbase console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${css.path}">
 <script type="module" src="${js.path}"></script>
 </head>

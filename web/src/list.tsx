@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, ApiError, qs } from "./api";
 import { Cell } from "./fields";
 import { href } from "./router";
-import { can, Column, labelColumn, Table, title } from "./schema";
+import { can, Column, labelColumn, singular, Table, title } from "./schema";
 import type { Ctx } from "./shell";
 
 interface Filter {
@@ -30,6 +30,7 @@ function defaultCols(t: Table): string[] {
   add(t.columns.find((c) => c.number_prefix));
   const l = labelColumn(t);
   add(t.columns.find((c) => c.name === l));
+  add(t.columns.find((c) => c.name === t.state_machine?.column));
   for (const c of t.columns) {
     if (out.length >= 6) break;
     if (c.implicit || c.secret || c.type === "json" || c.type === "id") continue;
@@ -119,7 +120,7 @@ export function ListPage(props: { ctx: Ctx; table: Table }) {
       <div class="titlebar">
         <h1>{title(t.name)}</h1>
         {creatable && (
-          <a class="button primary" href={href({ kind: "new", table: t.name })}>New {title(t.name).replace(/s$/, "").toLowerCase()}</a>
+          <a class="button primary" href={href({ kind: "new", table: t.name })}>New {singular(t.name)}</a>
         )}
       </div>
       <p class="muted">{t.doc}</p>

@@ -6,7 +6,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, ApiError } from "./api";
 import { Cell, Draft, DraftError, draftOf, Field, formatCell, valueOf } from "./fields";
 import { go, href } from "./router";
-import { can, Column, required, rowLabel, Table, title, Transition, writable } from "./schema";
+import { can, Column, required, rowLabel, singular, Table, title, Transition, writable } from "./schema";
 import type { Ctx } from "./shell";
 
 function newKey(): string {
@@ -26,6 +26,28 @@ function bodyOf(cols: Column[], draft: Draft, only?: Set<string>): Record<string
   return body;
 }
 
+// A create form starts from the declared default where it is a plain value
+// ("today" and other server-side defaults stay with the server).
+function initial(c: Column): string | boolean {
+  const d = c.default;
+  if (c.type === "boolean") return d === "true";
+  if (d === undefined) return "";
+  if (c.type === "enum") return c.values?.includes(d) ? d : "";
+  if (["integer", "decimal", "real", "text"].includes(c.type)) return d;
+  return "";
+}
+
+// After a refused submit the first field in error gets the focus, so the
+// message is on screen and read out.
+function useFocusInvalid(error: unknown) {
+  useEffect(() => {
+    if (!error) return;
+    const el = document.querySelector<HTMLElement>('[aria-invalid="true"], .banner.error');
+    el?.scrollIntoView({ block: "center" });
+    if (el?.matches("input, select, textarea")) el.focus();
+  }, [error]);
+}
+
 function Errors(props: { error: ApiError | null; shown: string[] }) {
   const e = props.error;
   if (!e) return null;
@@ -43,10 +65,11 @@ function Errors(props: { error: ApiError | null; shown: string[] }) {
 export function CreatePage(props: { ctx: Ctx; table: Table }) {
   const { ctx, table: t } = props;
   const cols = t.columns.filter(writable);
-  const [draft, setDraft] = useState<Draft>(() => Object.fromEntries(cols.map((c) => [c.name, c.type === "boolean" ? c.default === "true" : ""])));
+  const [draft, setDraft] = useState<Draft>(() => Object.fromEntries(cols.map((c) => [c.name, initial(c)])));
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const [key] = useState(newKey); // one form, one Idempotency-Key: a retry cannot create twice
+  useFocusInvalid(error);
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -67,7 +90,7 @@ export function CreatePage(props: { ctx: Ctx; table: Table }) {
   return (
     <section>
       <p class="crumbs"><a href={href({ kind: "list", table: t.name })}>{title(t.name)}</a></p>
-      <h1>New {title(t.name).toLowerCase()}</h1>
+      <h1>New {singular(t.name)}</h1>
       <form onSubmit={submit} novalidate class="record-form">
         <Errors error={error} shown={cols.map((c) => c.name)} />
         <div class="grid">
@@ -101,6 +124,7 @@ export function RecordPage(props: { ctx: Ctx; table: Table; id: string }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [conflict, setConflict] = useState<Conflict | null>(null);
   const [historyKey, setHistoryKey] = useState(0);
+  useFocusInvalid(error);
   const sm = t.state_machine;
   const editable = useMemo(
     () => t.columns.filter((c) => writable(c) && !c.immutable && c.name !== sm?.column),
@@ -153,7 +177,7 @@ export function RecordPage(props: { ctx: Ctx; table: Table; id: string }) {
     }
   };
   const remove = async () => {
-    if (!confirm(`Delete this ${title(t.name).toLowerCase()}?`)) return;
+    if (!confirm(`Delete this ${singular(t.name)}?`)) return;
     try {
       await api("DELETE", `/api/v1/${t.name}/${row.id}`, undefined, etag ? { "If-Match": etag } : {});
       go({ kind: "list", table: t.name });

@@ -113,6 +113,14 @@ export function title(name: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+// "tickets" -> "ticket", "categories" -> "category", for buttons and headings.
+export function singular(name: string): string {
+  const s = title(name).toLowerCase();
+  if (s.endsWith("ies")) return s.slice(0, -3) + "y";
+  if (s.endsWith("ses") || s.endsWith("xes")) return s.slice(0, -2);
+  return s.endsWith("s") ? s.slice(0, -1) : s;
+}
+
 // A column the client may send on create: not server-set, not implicit.
 export function writable(c: Column): boolean {
   return !c.server_set && !c.implicit && !c.generated_as;
@@ -133,7 +141,7 @@ export function labelColumn(t: Table): string | null {
 export function rowLabel(t: Table | undefined, row: Record<string, any>): string {
   if (!t) return String(row.id);
   const num = t.columns.find((c) => c.number_prefix);
-  const l = labelColumn(t);
-  const parts = [num && row[num.name], l && l !== num?.name && row[l]].filter(Boolean);
+  const l = LABELS.find((n) => n !== num?.name && row[n]);
+  const parts = [num && row[num.name], l && row[l]].filter(Boolean);
   return parts.length ? parts.join(" · ") : String(row.id).slice(-12);
 }

@@ -74,7 +74,7 @@ function Home(props: { ctx: Ctx; areas: [string, Table[]][] }) {
   const { me } = props.ctx;
   return (
     <section>
-      <h1>Welcome, {me.user.full_name || me.user.first_name || me.user.email}</h1>
+      <h1>Welcome, {me.user.name || me.user.first_name || me.user.email}</h1>
       <p class="muted">
         {me.tenant.name} · plan {me.tenant.plan} · {me.roles.join(", ")}
       </p>
