@@ -4,7 +4,7 @@
 // Every test ends by asserting the page saw no error it did not provoke.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { AGENT, launch, openPage, OWNER, signIn, startServer } from "./harness.mjs";
+import { AGENT, launch, openPage, OWNER, signedInPage, signIn, startServer } from "./harness.mjs";
 
 let server, browser;
 before(async () => {
@@ -51,8 +51,7 @@ test("sign-in: a wrong password is refused, the right one opens the console by a
 });
 
 test("an agent sees only the areas of its permissions", async () => {
-  const p = await openPage(browser, server.url);
-  await signIn(p, AGENT);
+  const p = await signedInPage(browser, server.url, AGENT);
   const nav = p.page.getByRole("navigation", { name: "Areas" });
   await nav.getByRole("link", { name: "Tickets", exact: true }).waitFor();
   await nav.getByRole("link", { name: "Customers", exact: true }).waitFor();
@@ -69,9 +68,8 @@ test("an agent sees only the areas of its permissions", async () => {
 });
 
 test("customer: a validation error shows on its field, then the customer is created", async () => {
-  const p = await openPage(browser, server.url);
+  const p = await signedInPage(browser, server.url);
   const { page } = p;
-  await signIn(p);
   await page.getByRole("navigation", { name: "Areas" }).getByRole("link", { name: "Customers", exact: true }).click();
   await page.getByRole("link", { name: /^New customer/ }).click();
   p.expect(400, "/api/v1/customers");
@@ -97,9 +95,8 @@ test("customer: a validation error shows on its field, then the customer is crea
 });
 
 test("ticket: created for a customer, then start, resolve and close", async () => {
-  const p = await openPage(browser, server.url);
+  const p = await signedInPage(browser, server.url);
   const { page } = p;
-  await signIn(p);
   await page.goto("/#/t/tickets/new");
   await page.getByRole("heading", { name: "New ticket" }).waitFor();
   await page.getByRole("searchbox", { name: "Search Customers" }).fill("Initech");
@@ -114,6 +111,15 @@ test("ticket: created for a customer, then start, resolve and close", async () =
   const badge = page.locator(".badge");
   assert.equal((await badge.textContent()).trim(), "open");
   await p.shot("05-ticket-open");
+  // an action with its declared input: assign to Bram
+  await page.locator(".actions summary", { hasText: "Assign" }).click();
+  const agent = page.getByLabel("Agent id");
+  const bram = agent.locator("option", { hasText: "Bram Agent" });
+  await bram.waitFor({ state: "attached" });
+  const bramId = await bram.getAttribute("value");
+  await agent.selectOption(bramId);
+  await page.locator(".actions form").getByRole("button", { name: "Assign" }).click();
+  await page.locator(`[data-field="assigned_agent_id"] a[href$="${bramId}"]`).waitFor();
   // only the events allowed from "open" are offered
   const events = page.getByRole("group", { name: "Status changes" });
   assert.equal(await events.getByRole("button", { name: "Close" }).count(), 0);
@@ -139,9 +145,8 @@ test("ticket: created for a customer, then start, resolve and close", async () =
 });
 
 test("a stale edit is refused with what changed meanwhile (412)", async () => {
-  const p = await openPage(browser, server.url);
+  const p = await signedInPage(browser, server.url);
   const { page } = p;
-  await signIn(p);
   await page.goto("/#/t/customers");
   await page.getByRole("link", { name: /^Open / }).first().click();
   await page.getByLabel("Industry").waitFor();
@@ -174,9 +179,8 @@ test("a stale edit is refused with what changed meanwhile (412)", async () => {
 });
 
 test("list: search, filter, sort and cursor pages", async () => {
-  const p = await openPage(browser, server.url);
+  const p = await signedInPage(browser, server.url);
   const { page } = p;
-  await signIn(p);
   await page.goto("/#/t/tickets");
   await page.getByRole("heading", { name: "Tickets" }).waitFor();
   const rows = page.locator("tbody tr");
@@ -200,18 +204,47 @@ test("list: search, filter, sort and cursor pages", async () => {
   await page.locator("tbody tr", { hasText: "closed" }).waitFor();
   await p.shot("08-ticket-list-filtered");
   await page.getByRole("button", { name: /Remove filter on status/ }).click();
-  // sort by a sortable column, then page through customers 1 at a time is too
-  // slow for the demo data: page tickets with the pager instead
+  // sort by a sortable column, both ways
   await page.getByRole("button", { name: /^Created at/ }).click();
   await page.locator('th[aria-sort="ascending"]').waitFor();
+  const firstAsc = await rows.first().textContent();
+  await page.getByRole("button", { name: /^Created at/ }).click();
+  await page.locator('th[aria-sort="descending"]').waitFor();
+  await page.waitForFunction((t) => document.querySelector("tbody tr")?.textContent !== t, firstAsc);
+  // cursor pages: 12 more customers, 10 a page
+  const login = await (await fetch(`${server.url}/api/v1/auth/login`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(OWNER),
+  })).json();
+  for (let i = 0; i < 12; i++) {
+    const r = await fetch(`${server.url}/api/v1/customers`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${login.token}` },
+      body: JSON.stringify({ company_name: `Paged ${String(i).padStart(2, "0")}` }),
+    });
+    assert.equal(r.status, 201);
+  }
+  await page.goto("/#/t/customers");
+  await page.getByRole("heading", { name: "Customers" }).waitFor();
+  await page.getByLabel("Rows per page").selectOption("10");
+  await page.waitForFunction(() => document.querySelectorAll("tbody tr").length === 10);
+  const pageOne = await page.locator("tbody").textContent();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByText("Page 2", { exact: true }).waitFor();
+  await page.waitForFunction((t) => document.querySelector("tbody")?.textContent !== t, pageOne);
+  const pageTwo = await page.locator("tbody tr").allTextContents();
+  assert.ok(pageTwo.length >= 4, `the rest on page 2 (${pageTwo.length})`);
+  for (const r of pageTwo) assert.ok(!pageOne.includes(r), "no row on both pages");
+  await p.shot("09-customer-list-page-2");
+  await page.getByRole("button", { name: "Previous" }).click();
+  await page.getByText("Page 1", { exact: true }).waitFor();
+  await page.waitForFunction((t) => document.querySelector("tbody")?.textContent === t, pageOne);
   clean(p);
   await p.context.close();
 });
 
 test("phone width: the menu folds and the record page fits", async () => {
-  const p = await openPage(browser, server.url, { width: 390, height: 844 });
+  const p = await signedInPage(browser, server.url, OWNER, { width: 390, height: 844 });
   const { page } = p;
-  await signIn(p);
   await page.goto("/#/t/customers");
   await page.getByRole("heading", { name: "Customers" }).waitFor();
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -219,7 +252,7 @@ test("phone width: the menu folds and the record page fits", async () => {
   assert.equal(await page.getByRole("link", { name: "Tickets", exact: true }).isVisible(), false);
   await page.getByText("Menu", { exact: true }).click();
   await page.getByRole("link", { name: "Tickets", exact: true }).waitFor();
-  await p.shot("09-phone-menu");
+  await p.shot("10-phone-menu");
   clean(p);
   await p.context.close();
 });

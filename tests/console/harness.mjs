@@ -72,8 +72,8 @@ export async function launch() {
 // refused request the test provokes on purpose; problems() lists everything
 // else that went wrong: console errors, page errors, failed requests,
 // responses of 400 and above.
-export async function openPage(browser, baseURL, viewport = { width: 1280, height: 860 }) {
-  const context = await browser.newContext({ baseURL, viewport });
+export async function openPage(browser, baseURL, viewport = { width: 1280, height: 860 }, storageState = undefined) {
+  const context = await browser.newContext({ baseURL, viewport, storageState });
   context.setDefaultTimeout(8000);
   const page = await context.newPage();
   const seen = [];
@@ -103,6 +103,24 @@ export async function openPage(browser, baseURL, viewport = { width: 1280, heigh
       await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
     },
   };
+}
+
+// A page already signed in as who: the session is opened once per user
+// through the console's own sign-in route and its cookie reused, since
+// every password check costs an argon2id hash.
+const states = new Map();
+export async function signedInPage(browser, baseURL, who = OWNER, viewport = undefined) {
+  if (!states.has(who.email)) {
+    const ctx = await browser.newContext({ baseURL });
+    const r = await ctx.request.post("/api/v1/console/session", { data: who });
+    if (r.status() !== 200) throw new Error(`sign-in as ${who.email}: ${r.status()}`);
+    states.set(who.email, await ctx.storageState());
+    await ctx.close();
+  }
+  const p = await openPage(browser, baseURL, viewport, states.get(who.email));
+  await p.page.goto("/");
+  await p.page.getByRole("button", { name: "Sign out" }).waitFor();
+  return p;
 }
 
 export async function signIn(p, who = OWNER) {

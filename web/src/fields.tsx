@@ -175,12 +175,16 @@ function RefPicker(p: FieldProps & { id: string; common: Record<string, any> }) 
   useEffect(() => {
     if (!target || p.disabled) return;
     const searchable = target.columns.some((c) => c.searchable);
+    let current = true; // a slower, older search must not replace a newer one
     const timer = setTimeout(() => {
       api("GET", `/api/v1/${target.name}${qs({ limit: "25", q: searchable && q ? q : undefined })}`)
-        .then((r) => setRows(r.data.data))
-        .catch(() => setFailed(true));
+        .then((r) => current && setRows(r.data.data))
+        .catch(() => current && setFailed(true));
     }, q ? 250 : 0);
-    return () => clearTimeout(timer);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
   }, [q, target?.name]);
   if (!target || failed)
     return <input {...p.common} value={str} onInput={(e) => p.onChange((e.target as HTMLInputElement).value)} placeholder="id" />;

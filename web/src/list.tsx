@@ -22,7 +22,7 @@ interface View {
 }
 
 const OPS = ["eq", "ne", "gt", "gte", "lt", "lte", "like", "in", "null"];
-const PAGE = 25;
+const SIZES = [10, 25, 50, 100];
 
 function defaultCols(t: Table): string[] {
   const out: string[] = [];
@@ -65,25 +65,33 @@ export function ListPage(props: { ctx: Ctx; table: Table }) {
   const [error, setError] = useState<string | null>(null);
   const [nf, setNf] = useState<Filter>({ col: t.columns.find((c) => !c.implicit)?.name || "id", op: "eq", value: "" });
   const [viewName, setViewName] = useState("");
+  const [limit, setLimit] = useState(25);
   const cursor = cursors[cursors.length - 1];
 
   useEffect(() => localStorage.setItem(`ob.cols.${t.name}`, JSON.stringify(cols)), [cols]);
   useEffect(() => localStorage.setItem(`ob.views.${t.name}`, JSON.stringify(views)), [views]);
   useEffect(() => {
-    const params = new URLSearchParams(qs({ limit: String(PAGE), sort, q: q || undefined, cursor: cursor || undefined }).slice(1));
+    const params = new URLSearchParams(qs({ limit: String(limit), sort, q: q || undefined, cursor: cursor || undefined }).slice(1));
     for (const f of filters) params.append(f.op === "eq" ? f.col : `${f.col}.${f.op}`, f.value);
     setError(null);
+    // answers can arrive out of order: only the latest request's may show
+    let current = true;
     api("GET", `/api/v1/${t.name}?${params}`)
       .then((r) => {
+        if (!current) return;
         setRows(r.data.data);
         setNext(r.data.next_cursor);
       })
       .catch((e: ApiError) => {
+        if (!current) return;
         setRows([]);
         setNext(null);
         setError(e.message);
       });
-  }, [filters, sort, q, cursor]);
+    return () => {
+      current = false;
+    };
+  }, [filters, sort, q, cursor, limit]);
 
   const restart = () => setCursors([""]);
   const sortBy = (c: string) => {
@@ -244,6 +252,11 @@ export function ListPage(props: { ctx: Ctx; table: Table }) {
         <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>Previous</button>
         <span>Page {cursors.length}</span>
         <button type="button" disabled={!next} onClick={() => next && setCursors([...cursors, next])}>Next</button>
+        <label for="list-limit" class="inline">Rows per page</label>
+        <select id="list-limit" value={String(limit)}
+          onChange={(e) => { setLimit(Number((e.target as HTMLSelectElement).value)); restart(); }}>
+          {SIZES.map((n) => <option key={n} value={String(n)}>{n}</option>)}
+        </select>
       </nav>
     </section>
   );

@@ -108,6 +108,11 @@ export function CreatePage(props: { ctx: Ctx; table: Table }) {
   );
 }
 
+function shown(c: Column | undefined, v: any): string {
+  const s = formatCell(c, v);
+  return s === "" ? "(empty)" : `“${s}”`;
+}
+
 interface Conflict {
   current: Record<string, any>;
   etag: string | null;
@@ -125,6 +130,12 @@ export function RecordPage(props: { ctx: Ctx; table: Table; id: string }) {
   const [conflict, setConflict] = useState<Conflict | null>(null);
   const [historyKey, setHistoryKey] = useState(0);
   useFocusInvalid(error);
+  useEffect(() => {
+    // the conflict is the one thing to read now: bring it on screen with its way out
+    if (!conflict) return;
+    document.querySelector(".banner.warn")?.scrollIntoView({ block: "start" });
+    document.querySelector<HTMLElement>(".banner.warn button")?.focus();
+  }, [conflict]);
   const sm = t.state_machine;
   const editable = useMemo(
     () => t.columns.filter((c) => writable(c) && !c.immutable && c.name !== sm?.column),
@@ -201,7 +212,7 @@ export function RecordPage(props: { ctx: Ctx; table: Table; id: string }) {
           <strong>Someone else changed this record since you opened it.</strong>
           <ul>
             {conflict.changed.map(([f, was, now]) => (
-              <li key={f}>{title(f)}: “{formatCell(colByName.get(f), was)}” → “{formatCell(colByName.get(f), now)}”</li>
+              <li key={f}>{title(f)}: {shown(colByName.get(f), was)} → {shown(colByName.get(f), now)}</li>
             ))}
           </ul>
           <button type="button" onClick={() => { show(conflict.current, conflict.etag); setConflict(null); }}>
