@@ -163,14 +163,16 @@ static void present_cookie(ob_req *req, const char *token)
     req->server_ctx = ca;
 }
 
-/* Authenticate ctx from the Authorization header (as presented). */
-static int authenticate(ob_req *req, ob_resp *resp, ob_ctx *ctx)
+/* Authenticate ctx from the Authorization header (as presented); on failure
+ * the error is written to resp and its code left in *code. */
+static int authenticate(ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_errcode *code)
 {
     ob_err err;
     if (ob_session_authenticate(ctx, req->header(req, "Authorization"), &err) != 0) {
         if (ctx->db) ob_db_release(ctx->db);
         ctx->db = NULL;
         ob_resp_error(resp, &err);
+        if (code) *code = err.code;
         return -1;
     }
     req->tenant = ctx->tenant->slug;
@@ -255,7 +257,10 @@ static bool session_route(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
         return true;
     }
     if (token) present_cookie(req, token);
-    if (!token || authenticate(req, resp, ctx) != 0) {
+    ob_errcode code = OB_E_UNAUTHENTICATED;
+    if (!token || authenticate(req, resp, ctx, &code) != 0) {
+        /* storage trouble says nothing about the session: answer it as it is */
+        if (code != OB_E_UNAUTHENTICATED) return true;
         if (token) set_cookie(req, resp, ctx->arena, "", 0); /* a dead session's cookie goes too */
         if (!del) {
             /* asking is not an error: the console shows its sign-in page */
@@ -312,7 +317,7 @@ static void schema_build(void)
 static bool schema_route(ob_req *req, ob_resp *resp, ob_ctx *ctx)
 {
     if (!is_get(req)) return not_allowed(resp, "GET");
-    if (authenticate(req, resp, ctx) != 0) return true;
+    if (authenticate(req, resp, ctx, NULL) != 0) return true;
     if (ctx->db) ob_db_release(ctx->db);
     ctx->db = NULL;
     /* built once, on first use: the registry does not change while serving */
