@@ -35,7 +35,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all run test test-long unit e2e openapi-lint deps clean bench bench-smoke fmt docs fuzz reliability crash crash-long
+.PHONY: all run test test-long unit e2e openapi-lint deps clean bench bench-smoke fmt docs fuzz reliability crash crash-long \
+        console console-check console-test
 
 all: $(B)/opsbase
 
@@ -92,6 +93,25 @@ e2e: $(B)/opsbase
 # The OpenAPI document through Redocly and Spectral (tools/openapi-lint, npm).
 openapi-lint: $(B)/opsbase
 	@tools/openapi-lint/lint.sh $(CURDIR)/$(B)/opsbase
+
+# The web console (web/, docs/console.md). Its built files are committed as
+# src/api/console_bundle.c, so building the binary needs no npm; `make console`
+# rebuilds them from the sources, `console-check` fails when the committed file
+# is not what the sources build, `console-test` drives it in Chromium.
+console:
+	@scripts/deps.sh console
+	cd web && npm run --silent build
+
+console-check:
+	@scripts/deps.sh console
+	@mkdir -p $(B)
+	@cd web && npx tsc --noEmit && node build.mjs --out $(CURDIR)/$(B)/console_bundle.c >/dev/null
+	@cmp -s src/api/console_bundle.c $(B)/console_bundle.c \
+	  || { echo "src/api/console_bundle.c does not match web/src: run make console and commit it"; exit 1; }
+	@echo "console bundle matches its sources"
+
+console-test: $(B)/opsbase
+	cd web && OPSBASE_BIN=$(CURDIR)/$(B)/opsbase node --test --test-concurrency=1 ../tests/console/
 
 # Benchmarks: a release build measured against the ceiling and a peer (bench/README.md).
 bench:

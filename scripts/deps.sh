@@ -3,6 +3,7 @@
 # the tests the npm packages of tools/openapi-lint.
 #   deps.sh run   - what building and running needs
 #   deps.sh test  - plus what the tests need
+#   deps.sh console - plus Node.js and the console's npm packages (web/)
 set -e
 mode=${1:-run}
 pkgs="pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev liboath-dev uuid-dev libpq-dev"
@@ -10,10 +11,12 @@ pkgs="$pkgs libunistring-dev libzstd-dev libcurl4-openssl-dev"
 if [ "$mode" = test ]; then
     pkgs="$pkgs libcmocka-dev python3 python3-pytest python3-httpx curl postgresql clang libclang-rt-14-dev"
     pkgs="$pkgs valgrind slowhttptest strace wrk procps prometheus"
+    # the console's browser tests drive Debian's Chromium (tests/console)
+    pkgs="$pkgs chromium fonts-dejavu-core"
 fi
 # The OpenAPI linters run on Node.js; a node from elsewhere (nvm, NodeSource)
 # is used as it is, else Debian's nodejs and npm are installed.
-if [ "$mode" = test ] && { ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; }; then
+if { [ "$mode" = test ] || [ "$mode" = console ]; } && { ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; }; then
     pkgs="$pkgs nodejs npm"
 fi
 missing=""
@@ -36,5 +39,15 @@ if [ "$mode" = test ]; then
     if [ ! -x "$lint/node_modules/.bin/redocly" ] || [ ! -x "$lint/node_modules/.bin/spectral" ]; then
         echo "opsbase: installing the OpenAPI linters (npm ci in tools/openapi-lint)"
         (cd "$lint" && npm ci --no-audit --no-fund)
+    fi
+fi
+# the console's packages (esbuild, TypeScript, Preact, playwright-core) as
+# web/package-lock.json pins them
+web="$(dirname "$0")/../web"
+if [ "$mode" = test ] || [ "$mode" = console ]; then
+    if [ ! -x "$web/node_modules/.bin/esbuild" ] || [ ! -x "$web/node_modules/.bin/tsc" ] \
+        || [ ! -d "$web/node_modules/playwright-core" ] || [ ! -d "$web/node_modules/preact" ]; then
+        echo "opsbase: installing the console's packages (npm ci in web)"
+        (cd "$web" && npm ci --no-audit --no-fund)
     fi
 fi

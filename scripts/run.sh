@@ -10,6 +10,7 @@ fi
 cat <<EOT
 
   opsbase is starting on http://$listen  (data in $data)
+  the web console: open http://$listen/ and sign in with one of these
 
   demo sign-ins (tenant / e-mail / password):
     acme    owner@acme.test     acme-owner-pass    (owner)

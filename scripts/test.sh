@@ -29,6 +29,8 @@ stage "unit tests" make -s -j"$jobs" unit
 stage "end-to-end tests" make -s e2e
 stage "end-to-end tests (PostgreSQL)" env OPSBASE_TEST_DB=postgres make -s e2e
 stage "OpenAPI lint (Redocly, Spectral)" make -s openapi-lint
+stage "console bundle matches its sources (web/)" make -s console-check
+stage "console in Chromium (Playwright)" make -s console-test
 stage "crash safety and fault injection" make -s crash
 stage "benchmark smoke run" make -s bench-smoke
 stage "build (ASan+UBSan)" make -s -j"$jobs" SAN=1 all

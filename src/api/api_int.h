@@ -16,6 +16,9 @@
 int ob_gate(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, const ob_route_row *r, ob_call *call);
 
 /* Write a whole row response with its ETag. */
+/* Parse the request body as a JSON object; requires application/json.
+ * allow_empty: an empty body gives *out = NULL. (The gate's input step.) */
+int ob_api_body(const ob_app *app, const ob_req *req, bool allow_empty, json_t **out, ob_err *err);
 void ob_api_row_resp(ob_ctx *ctx, ob_resp *resp, const ob_row *row, int status);
 
 /* app.c: probes and the document */

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "api/api_int.h"
+#include "api/console.h"
 #include "base/clock.h"
 #include "ops/metrics.h"
 #include "api/openapi.h"
@@ -141,6 +142,7 @@ void ob_app_handle(ob_req *req, ob_resp *resp, void *arg)
     ctx.user_agent = req->header(req, "User-Agent");
     ctx.request_id = req->request_id;
     ob_ctx_stamp(&ctx);
+    if (ob_console_handle(app, req, resp, &ctx)) return; /* the web console (console.h) */
     ob_err err;
     const ob_route_row *r;
     const char *id, *allow;

@@ -30,7 +30,7 @@ static bool is_json_type(const char *ct)
 }
 
 /* The body as a JSON object; allow_empty: no body gives *out = NULL. */
-static int parse_body(const ob_app *app, const ob_req *req, bool allow_empty, json_t **out, ob_err *err)
+int ob_api_body(const ob_app *app, const ob_req *req, bool allow_empty, json_t **out, ob_err *err)
 {
     *out = NULL;
     if (req->body_len == 0) {
@@ -122,13 +122,13 @@ static int input(ob_app *app, ob_req *req, ob_ctx *ctx, const ob_route_row *r, o
         return ob_listq_parse(ctx, r->t, req->query, req->nquery, &call->query, err);
     case OB_IN_CREATE:
     case OB_IN_UPDATE:
-        if (parse_body(app, req, false, &call->body, err) != 0) return -1;
+        if (ob_api_body(app, req, false, &call->body, err) != 0) return -1;
         return ob_crud_body(ctx, r->t, call->body, r->input == OB_IN_CREATE, &call->input, err);
     case OB_IN_VERB:
-        if (parse_body(app, req, true, &call->body, err) != 0) return -1;
+        if (ob_api_body(app, req, true, &call->body, err) != 0) return -1;
         return ob_crud_verb_body(ctx, r->t, r->verb, call->body, &call->input, err);
     case OB_IN_FIELDS:
-        if (parse_body(app, req, false, &call->body, err) != 0) return -1;
+        if (ob_api_body(app, req, false, &call->body, err) != 0) return -1;
         return declared_fields(ctx, r, call->body, call, err);
     }
     return ob_err_set(err, OB_E_INTERNAL, NULL);

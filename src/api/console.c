@@ -1,0 +1,359 @@
+/* console.c - serves the embedded web console and its cookie session.
+ *
+ * Why a cookie: the console must not keep its token where page scripts can
+ * read it, so the browser holds it in an HttpOnly, SameSite=Strict cookie
+ * (Secure when the request came over TLS through a proxy). A cookie is sent
+ * by the browser on its own, so a cookie-authenticated write must also carry
+ * X-CSRF-Token: a hash of the session token that the console learns from
+ * GET /api/v1/console/session and that another site can neither read nor
+ * compute. Requests with an Authorization header never look at the cookie. */
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/api_int.h"
+#include "api/console.h"
+#include "auth/session.h"
+#include "base/base.h"
+#include "schema/rowjson.h"
+#include "schema/schema_json.h"
+#include "base/banned.h"
+
+/* No inline script or style, nothing from elsewhere, never framed. */
+#define CSP                                                                                                  \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " \
+    "font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+/* A year: asset names change with their content, so a cached copy is never stale. */
+#define CACHE_IMMUTABLE "public, max-age=31536000, immutable"
+
+static bool is_get(const ob_req *req)
+{
+    return strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+}
+
+static bool not_allowed(ob_resp *resp, const char *allow)
+{
+    ob_resp_errorf(resp, OB_E_METHOD, NULL);
+    ob_resp_header(resp, "Allow", allow);
+    return true;
+}
+
+static void page_headers(ob_resp *resp)
+{
+    ob_resp_header(resp, "Content-Security-Policy", CSP);
+    ob_resp_header(resp, "Referrer-Policy", "no-referrer");
+    ob_resp_header(resp, "X-Frame-Options", "DENY");
+}
+
+/* True when If-None-Match names etag (a list, or "*"). */
+static bool etag_matches(const char *inm, const char *etag)
+{
+    if (!inm) return false;
+    size_t n = strlen(etag);
+    for (const char *p = inm; *p;) {
+        while (*p == ' ' || *p == ',') p++;
+        if (*p == '*') return true;
+        if (strncmp(p, "W/", 2) == 0) p += 2;
+        if (strncmp(p, etag, n) == 0 && (p[n] == 0 || p[n] == ',' || p[n] == ' ')) return true;
+        while (*p && *p != ',') p++;
+    }
+    return false;
+}
+
+static bool serve_file(ob_req *req, ob_resp *resp)
+{
+    if (!is_get(req)) return not_allowed(resp, "GET, HEAD");
+    const ob_console_file *f = NULL;
+    for (int i = 0; i < ob_console_nfiles; i++)
+        if (strcmp(ob_console_files[i].path, req->path) == 0) f = &ob_console_files[i];
+    if (!f) {
+        ob_resp_errorf(resp, OB_E_NO_ROUTE, NULL);
+        return true;
+    }
+    page_headers(resp);
+    ob_resp_header(resp, "ETag", f->etag);
+    /* index.html names the current assets: the browser asks again each time */
+    ob_resp_header(resp, "Cache-Control", f->immutable ? CACHE_IMMUTABLE : "no-cache");
+    if (etag_matches(req->header(req, "If-None-Match"), f->etag)) {
+        resp->status = 304;
+        ob_sb_reset(&resp->body);
+        return true;
+    }
+    ob_resp_header(resp, "Content-Type", f->type);
+    ob_sb_reset(&resp->body);
+    ob_sb_add(&resp->body, f->data, f->len);
+    resp->status = 200;
+    return true;
+}
+
+/* ---- cookie session ------------------------------------------------------ */
+
+void ob_console_csrf(const char *token, char out[65])
+{
+    static const char key[] = "opsbase console csrf v1";
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, (const unsigned char *)token, strlen(token), (const unsigned char *)key,
+                       sizeof key - 1);
+    sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+/* The console cookie's value from the Cookie header, or NULL. */
+static const char *cookie_token(const ob_req *req, ob_arena *a)
+{
+    const char *c = req->header(req, "Cookie");
+    size_t n = strlen(OB_CONSOLE_COOKIE);
+    for (const char *p = c; p && *p;) {
+        while (*p == ' ' || *p == ';') p++;
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > n && strncmp(p, OB_CONSOLE_COOKIE, n) == 0 && p[n] == '=')
+            return len > n + 1 ? ob_arena_strndup(a, p + n + 1, len - n - 1) : NULL;
+        p += len;
+    }
+    return NULL;
+}
+
+static bool csrf_ok(const ob_req *req, const char *token)
+{
+    const char *sent = req->header(req, OB_CONSOLE_CSRF_HEADER);
+    char want[65];
+    ob_console_csrf(token, want);
+    return sent && strlen(sent) == 64 && sodium_memcmp(sent, want, 64) == 0;
+}
+
+static void set_cookie(const ob_req *req, ob_resp *resp, ob_arena *a, const char *token, long max_age)
+{
+    /* opsbase speaks plain HTTP; a TLS proxy in front says so, and then the
+     * cookie is never sent in the clear. Marking it Secure only narrows it. */
+    const char *proto = req->header(req, "X-Forwarded-Proto");
+    bool tls = proto && strcasecmp(proto, "https") == 0;
+    ob_resp_header(resp, "Set-Cookie",
+                   ob_arena_printf(a, "%s=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Strict%s", OB_CONSOLE_COOKIE,
+                                   token, max_age, tls ? "; Secure" : ""));
+}
+
+/* Lets the gate read the cookie's token as "Authorization: Bearer ...":
+ * the request's header lookup is wrapped, every other header unchanged. */
+typedef struct cookie_auth {
+    const char *(*orig)(const struct ob_req *r, const char *name);
+    void *orig_ctx;
+    const char *authorization;
+} cookie_auth;
+
+static const char *header_with_cookie(const ob_req *r, const char *name)
+{
+    const cookie_auth *ca = r->server_ctx;
+    if (strcasecmp(name, "Authorization") == 0) return ca->authorization;
+    ob_req orig = *r;
+    orig.server_ctx = ca->orig_ctx;
+    orig.header = ca->orig;
+    return ca->orig(&orig, name);
+}
+
+static void present_cookie(ob_req *req, const char *token)
+{
+    cookie_auth *ca = ob_arena_alloc(req->arena, sizeof *ca);
+    ca->orig = req->header;
+    ca->orig_ctx = req->server_ctx;
+    ca->authorization = ob_arena_printf(req->arena, "Bearer %s", token);
+    req->header = header_with_cookie;
+    req->server_ctx = ca;
+}
+
+/* Authenticate ctx from the Authorization header (as presented); on failure
+ * the error is written to resp and its code left in *code. */
+static int authenticate(ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_errcode *code)
+{
+    ob_err err;
+    if (ob_session_authenticate(ctx, req->header(req, "Authorization"), &err) != 0) {
+        if (ctx->db) ob_db_release(ctx->db);
+        ctx->db = NULL;
+        ob_resp_error(resp, &err);
+        if (code) *code = err.code;
+        return -1;
+    }
+    req->tenant = ctx->tenant->slug;
+    return 0;
+}
+
+static int string_field(json_t *body, const char *key, size_t max, const char **out, ob_err *err)
+{
+    json_t *v = json_object_get(body, key);
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max) {
+        ob_err_set(err, OB_E_VALIDATION, NULL);
+        return ob_err_field_add(err, key, v ? "must be a non-empty string" : "is required");
+    }
+    *out = json_string_value(v);
+    return 0;
+}
+
+static bool sign_in(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
+{
+    ob_err err;
+    json_t *body;
+    if (ob_api_body(app, req, false, &body, &err) != 0) {
+        ob_resp_error(resp, &err);
+        return true;
+    }
+    ob_login in = {0};
+    const char *key;
+    json_t *v;
+    int rc = 0;
+    json_object_foreach(body, key, v) {
+        if (strcmp(key, "tenant") && strcmp(key, "email") && strcmp(key, "password")) {
+            rc = ob_err_set(&err, OB_E_UNKNOWN_FIELD, "unknown field \"%.60s\"", key);
+            break;
+        }
+    }
+    if (rc == 0) rc = string_field(body, "tenant", 100, &in.tenant, &err);
+    if (rc == 0) rc = string_field(body, "email", 255, &in.email, &err);
+    if (rc == 0) rc = string_field(body, "password", 256, &in.password, &err);
+    if (rc == 0) {
+        in.tenant = ob_arena_strdup(ctx->arena, in.tenant);
+        in.email = ob_arena_strdup(ctx->arena, in.email);
+        in.password = ob_arena_strdup(ctx->arena, in.password);
+        rc = ob_session_login(ctx, &in, &err);
+    }
+    json_decref(body);
+    if (in.tenant_info) req->tenant = in.tenant_info->slug;
+    if (rc != 0) {
+        ob_resp_error(resp, &err);
+        if (err.code == OB_E_RATE_LIMITED)
+            ob_resp_header(resp, "Retry-After", ob_arena_printf(ctx->arena, "%lld", (long long)in.retry_after_s));
+        return true;
+    }
+    char csrf[65];
+    ob_console_csrf(in.token, csrf);
+    set_cookie(req, resp, ctx->arena, in.token, (long)(OB_SESSION_TTL_MS / 1000));
+    /* the token itself stays out of the body: only the cookie carries it */
+    ob_jsonw w;
+    ob_jw_init(&w, &resp->body);
+    ob_jw_obj_open(&w);
+    ob_jw_kstr(&w, "csrf_token", csrf);
+    ob_jw_kstr(&w, "expires_at", in.expires_at);
+    ob_jw_key(&w, "user");
+    ob_row_json_raw(&w, in.user);
+    ob_jw_obj_close(&w);
+    resp->status = 200;
+    return true;
+}
+
+static bool session_route(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
+{
+    const char *m = req->method;
+    if (strcmp(m, "POST") == 0) return sign_in(app, req, resp, ctx);
+    bool del = strcmp(m, "DELETE") == 0;
+    if (!del && !is_get(req)) return not_allowed(resp, "GET, POST, DELETE");
+    const char *token = cookie_token(req, ctx->arena);
+    if (del && !token) {
+        ob_resp_errorf(resp, OB_E_UNAUTHENTICATED, "no console session");
+        return true;
+    }
+    if (del && !csrf_ok(req, token)) {
+        ob_resp_errorf(resp, OB_E_FORBIDDEN, "the console's CSRF token is missing or wrong");
+        return true;
+    }
+    if (token) present_cookie(req, token);
+    ob_errcode code = OB_E_UNAUTHENTICATED;
+    if (!token || authenticate(req, resp, ctx, &code) != 0) {
+        /* storage trouble says nothing about the session: answer it as it is */
+        if (code != OB_E_UNAUTHENTICATED) return true;
+        if (token) set_cookie(req, resp, ctx->arena, "", 0); /* a dead session's cookie goes too */
+        if (!del) {
+            /* asking is not an error: the console shows its sign-in page */
+            ob_sb_reset(&resp->body);
+            ob_sb_adds(&resp->body, "{\"signed_in\":false}");
+            resp->status = 200;
+        }
+        return true;
+    }
+    if (del) {
+        ob_api_logout(app, req, resp, ctx, NULL);
+        if (resp->status == 200) set_cookie(req, resp, ctx->arena, "", 0);
+    } else {
+        char csrf[65];
+        ob_console_csrf(token, csrf);
+        ob_jsonw w;
+        ob_jw_init(&w, &resp->body);
+        ob_jw_obj_open(&w);
+        ob_jw_kbool(&w, "signed_in", true);
+        ob_jw_kstr(&w, "csrf_token", csrf);
+        ob_jw_kstr(&w, "tenant", ctx->tenant->slug);
+        ob_jw_obj_close(&w);
+        resp->status = 200;
+    }
+    if (ctx->db) ob_db_release(ctx->db);
+    ctx->db = NULL;
+    return true;
+}
+
+/* ---- the schema ---------------------------------------------------------- */
+
+static struct {
+    pthread_once_t once;
+    char *json;
+    size_t len;
+    char etag[24];
+} schema = {PTHREAD_ONCE_INIT, NULL, 0, ""};
+
+static void schema_build(void)
+{
+    ob_sb sb;
+    ob_sb_init(&sb, 1 << 18);
+    ob_schema_json(&sb);
+    schema.json = ob_sb_detach(&sb, &schema.len);
+    unsigned char h[8];
+    crypto_generichash(h, sizeof h, (const unsigned char *)schema.json, schema.len, NULL, 0);
+    char hex[17];
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    memcpy(schema.etag, "\"", 1);
+    memcpy(schema.etag + 1, hex, 16);
+    memcpy(schema.etag + 17, "\"", 2);
+}
+
+static bool schema_route(ob_req *req, ob_resp *resp, ob_ctx *ctx)
+{
+    if (!is_get(req)) return not_allowed(resp, "GET");
+    if (authenticate(req, resp, ctx, NULL) != 0) return true;
+    if (ctx->db) ob_db_release(ctx->db);
+    ctx->db = NULL;
+    /* built once, on first use: the registry does not change while serving */
+    pthread_once(&schema.once, schema_build);
+    ob_resp_header(resp, "ETag", schema.etag);
+    ob_resp_header(resp, "Cache-Control", "private, no-cache");
+    if (etag_matches(req->header(req, "If-None-Match"), schema.etag)) {
+        resp->status = 304;
+        ob_sb_reset(&resp->body);
+        return true;
+    }
+    ob_sb_add(&resp->body, schema.json, schema.len);
+    resp->status = 200;
+    return true;
+}
+
+/* ---- the hook ------------------------------------------------------------ */
+
+bool ob_console_handle(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
+{
+    if (strcmp(req->path, "/") == 0 || (req->nseg == 2 && strcmp(req->seg[0], "assets") == 0))
+        return serve_file(req, resp);
+    if (req->nseg < 3 || strcmp(req->seg[0], "api") != 0 || strcmp(req->seg[1], "v1") != 0) return false;
+    /* before the generic cookie check: signing in again over a stale cookie
+     * needs no CSRF token, and the session route reads the cookie itself */
+    if (req->nseg == 4 && strcmp(req->seg[2], "console") == 0 && strcmp(req->seg[3], "session") == 0)
+        return session_route(app, req, resp, ctx);
+    /* cookie in, bearer out: only when the client sent no Authorization */
+    if (!req->header(req, "Authorization")) {
+        const char *token = cookie_token(req, ctx->arena);
+        if (token && !is_get(req) && !csrf_ok(req, token)) {
+            ob_resp_errorf(resp, OB_E_FORBIDDEN, "the console's CSRF token is missing or wrong");
+            return true;
+        }
+        if (token) present_cookie(req, token);
+    }
+    if (req->nseg == 3 && strcmp(req->seg[2], "schema") == 0) return schema_route(req, resp, ctx);
+    return false;
+}

@@ -1,0 +1,208 @@
+// Fields by declared type. A draft value is always text (or a boolean), so
+// decimals stay exact strings from the input to the request body; the body
+// is built from the drafts by the column's type (toBody).
+import { useEffect, useState } from "preact/hooks";
+import { api, qs } from "./api";
+import { href } from "./router";
+import { Column, rowLabel, title } from "./schema";
+import type { Ctx } from "./shell";
+
+export type Draft = Record<string, string | boolean>;
+
+export function draftOf(c: Column, v: any): string | boolean {
+  if (c.type === "boolean") return v === true;
+  if (v === null || v === undefined) return "";
+  if (c.type === "json") return JSON.stringify(v, null, 2);
+  if (c.type === "timestamp") return localInput(String(v));
+  return String(v);
+}
+
+// Timestamps are UTC on the wire and edited in the browser's time zone.
+function localInput(iso: string): string {
+  const d = new Date(iso);
+  if (isNaN(d.getTime())) return iso;
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+export class DraftError extends Error {
+  field: string;
+  constructor(field: string, msg: string) {
+    super(msg);
+    this.field = field;
+  }
+}
+
+// The JSON value a draft sends; undefined leaves the field out.
+export function valueOf(c: Column, d: string | boolean): any {
+  if (c.type === "boolean") return d === true;
+  const s = String(d);
+  if (s.trim() === "") return c.nullable ? null : undefined;
+  switch (c.type) {
+    case "integer":
+      return /^-?\d+$/.test(s.trim()) ? Number(s.trim()) : s; // the server names a wrong one
+    case "real":
+      return isNaN(Number(s)) ? s : Number(s);
+    case "json":
+      try {
+        return JSON.parse(s);
+      } catch {
+        throw new DraftError(c.name, "is not valid JSON");
+      }
+    case "timestamp": {
+      const t = new Date(s);
+      return isNaN(t.getTime()) ? s : t.toISOString();
+    }
+    default:
+      return s; // text, enum, reference, date, and decimals as exact strings
+  }
+}
+
+export function formatCell(c: Column | undefined, v: any): string {
+  if (v === null || v === undefined) return "";
+  if (!c) return String(v);
+  if (c.type === "boolean") return v ? "yes" : "no";
+  if (c.type === "timestamp") {
+    const d = new Date(v);
+    return isNaN(d.getTime()) ? String(v) : d.toLocaleString();
+  }
+  if (c.type === "json") return JSON.stringify(v);
+  if (c.type === "enum") return String(v).replace(/_/g, " ");
+  return String(v);
+}
+
+export function Cell(props: { ctx: Ctx; col?: Column; value: any }) {
+  const { col, value, ctx } = props;
+  if (col?.type === "reference" && value && col.references && ctx.tables.has(col.references))
+    return <a href={href({ kind: "record", table: col.references, id: value })}>{String(value).slice(-8)}</a>;
+  return <>{formatCell(col, value)}</>;
+}
+
+interface FieldProps {
+  ctx: Ctx;
+  col: Column;
+  value: string | boolean;
+  onChange: (v: string | boolean) => void;
+  error?: string;
+  required?: boolean;
+  disabled?: boolean;
+  idPrefix?: string;
+}
+
+export function Field(p: FieldProps) {
+  const { col } = p;
+  const id = `${p.idPrefix || "f"}-${col.name}`;
+  const errId = `${id}-err`;
+  const common = {
+    id,
+    name: col.name,
+    disabled: p.disabled,
+    "aria-invalid": p.error ? true : undefined,
+    "aria-describedby": p.error ? errId : col.doc ? `${id}-doc` : undefined,
+    required: p.required,
+  };
+  const str = typeof p.value === "string" ? p.value : "";
+  const onInput = (e: Event) => p.onChange((e.target as HTMLInputElement).value);
+  let input;
+  switch (col.type) {
+    case "boolean":
+      input = (
+        <input {...common} type="checkbox" checked={p.value === true}
+          onChange={(e) => p.onChange((e.target as HTMLInputElement).checked)} />
+      );
+      break;
+    case "enum":
+      input = (
+        <select {...common} value={str} onChange={onInput}>
+          {(col.nullable || !p.required || str === "") && <option value="">—</option>}
+          {(col.values || []).map((v) => (
+            <option key={v} value={v}>{v.replace(/_/g, " ")}</option>
+          ))}
+        </select>
+      );
+      break;
+    case "reference":
+      input = <RefPicker {...p} id={id} common={common} />;
+      break;
+    case "json":
+      input = <textarea {...common} rows={4} value={str} onInput={onInput} spellcheck={false} />;
+      break;
+    case "date":
+      input = <input {...common} type="date" value={str} onInput={onInput} />;
+      break;
+    case "timestamp":
+      input = <input {...common} type="datetime-local" value={str} onInput={onInput} />;
+      break;
+    case "integer":
+    case "real":
+      input = <input {...common} inputMode="numeric" value={str} onInput={onInput} />;
+      break;
+    case "decimal":
+      input = (
+        <input {...common} inputMode="decimal" value={str} onInput={onInput}
+          placeholder={col.scale ? `0.${"0".repeat(col.scale)}` : undefined} />
+      );
+      break;
+    default:
+      input =
+        (col.max_length || 0) > 255 ? (
+          <textarea {...common} rows={3} value={str} onInput={onInput} maxLength={col.max_length} />
+        ) : (
+          <input {...common} type={col.secret ? "password" : "text"} value={str} onInput={onInput}
+            maxLength={col.max_length} />
+        );
+  }
+  return (
+    <div class={`field type-${col.type}${p.error ? " invalid" : ""}`}>
+      <label for={id}>
+        {title(col.name)}
+        {p.required && <span class="req" aria-hidden="true"> *</span>}
+      </label>
+      {input}
+      {col.doc && !p.error && <small id={`${id}-doc`} class="muted">{col.doc}</small>}
+      {p.error && <span id={errId} class="err" role="alert">{p.error}</span>}
+    </div>
+  );
+}
+
+// A reference: search the referenced table and pick a row, or paste an id.
+function RefPicker(p: FieldProps & { id: string; common: Record<string, any> }) {
+  const target = p.col.references ? p.ctx.tables.get(p.col.references) : undefined;
+  const [q, setQ] = useState("");
+  const [rows, setRows] = useState<Record<string, any>[]>([]);
+  const [failed, setFailed] = useState(false);
+  const str = typeof p.value === "string" ? p.value : "";
+  useEffect(() => {
+    if (!target || p.disabled) return;
+    const searchable = target.columns.some((c) => c.searchable);
+    let current = true; // a slower, older search must not replace a newer one
+    const timer = setTimeout(() => {
+      api("GET", `/api/v1/${target.name}${qs({ limit: "25", q: searchable && q ? q : undefined })}`)
+        .then((r) => current && setRows(r.data.data))
+        .catch(() => current && setFailed(true));
+    }, q ? 250 : 0);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [q, target?.name]);
+  if (!target || failed)
+    return <input {...p.common} value={str} onInput={(e) => p.onChange((e.target as HTMLInputElement).value)} placeholder="id" />;
+  const known = rows.some((r) => r.id === str);
+  return (
+    <span class="ref">
+      {target.columns.some((c) => c.searchable) && !p.disabled && (
+        <input type="search" aria-label={`Search ${title(target.name)}`} value={q}
+          onInput={(e) => setQ((e.target as HTMLInputElement).value)} placeholder="search…" />
+      )}
+      <select {...p.common} value={str} onChange={(e) => p.onChange((e.target as HTMLSelectElement).value)}>
+        <option value="">—</option>
+        {str && !known && <option value={str}>{str}</option>}
+        {rows.map((r) => (
+          <option key={r.id} value={r.id}>{rowLabel(target, r)}</option>
+        ))}
+      </select>
+      {str && <a href={href({ kind: "record", table: target.name, id: str })}>open</a>}
+    </span>
+  );
+}
