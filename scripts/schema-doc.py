@@ -98,6 +98,9 @@ def render(schema):
                                   f"{m['balance']} {'+' if m['sign'] > 0 else '-'}= {lg['amount']}" for m in lg["moves"])
                 lines += ["", f"Ledger: each entry moves the `{lg['parent']}` row's balances ({moves}) within the "
                               f"bounds {', '.join(lg['bounds'])}; otherwise 409 {lg['refusal']}."]
+            if t.get("quota"):
+                lines += ["", f"Plan quota: creations per calendar month are bounded by the tenant's "
+                              f"`{t['quota']['limit']}` (403 plan_limit_reached past it; deleting gives no slot back)."]
             if t.get("retention"):
                 rt = t["retention"]
                 lines += ["", f"Retention: rows older than {rt['days']} days by `{rt['age_column']}`"

@@ -16,7 +16,7 @@ typedef struct entry {
     char key[65];
     int64_t cached_ms, expires_ms;
     uint64_t epoch;
-    int64_t ticket_limit, agent_limit;
+    int64_t ticket_limit, agent_limit, orders_month_limit;
     bool is_owner;
     unsigned nulls; /* bit i: fixed string i is NULL */
     int nroles, nperms;
@@ -79,6 +79,7 @@ bool ob_pcache_get(const char hash[65], ob_arena *a, int64_t now_ms, ob_tenant_i
     t->plan_code = take_fixed(&cur, n, 3);
     t->ticket_limit = snap.ticket_limit;
     t->agent_limit = snap.agent_limit;
+    t->orders_month_limit = snap.orders_month_limit;
     q->session_id = take_fixed(&cur, n, 4);
     q->user_id = take_fixed(&cur, n, 5);
     q->email = take_fixed(&cur, n, 6);
@@ -121,6 +122,7 @@ void ob_pcache_put(const char hash[65], const ob_tenant_info *ti, const ob_princ
     e->epoch = epoch;
     e->ticket_limit = ti->ticket_limit;
     e->agent_limit = ti->agent_limit;
+    e->orders_month_limit = ti->orders_month_limit;
     e->is_owner = p->is_owner;
     e->nulls = nulls;
     e->nroles = p->nroles;

@@ -167,7 +167,8 @@ int ob_tenant_lookup(ob_conn *c, ob_arena *a, const char *slug, ob_tenant_info *
     ob_stmt *st;
     if (ob_db_prepare(c,
                       "SELECT t.id, t.slug, t.name, p.code, COALESCE(t.monthly_ticket_limit, p.max_tickets_per_month, "
-                      "-1), COALESCE(t.agent_limit, p.max_agents, -1) FROM tenants t LEFT JOIN subscriptions s ON "
+                      "-1), COALESCE(t.agent_limit, p.max_agents, -1), COALESCE(p.max_orders_per_month, -1) FROM tenants t "
+                      "LEFT JOIN subscriptions s ON "
                       "s.tenant_id = t.id AND s.status IN ('active', 'trial') LEFT JOIN plans p ON p.id = s.plan_id "
                       "WHERE t.slug = ? AND t.deleted_at IS NULL AND t.status = 'active' "
                       "ORDER BY s.created_at DESC LIMIT 1",
@@ -184,6 +185,7 @@ int ob_tenant_lookup(ob_conn *c, ob_arena *a, const char *slug, ob_tenant_info *
         t->plan_code = plan ? ob_arena_strdup(a, plan) : NULL;
         t->ticket_limit = ob_stmt_col_i64(st, 4);
         t->agent_limit = ob_stmt_col_i64(st, 5);
+        t->orders_month_limit = ob_stmt_col_i64(st, 6);
         *out = t;
     }
     ob_stmt_done(st);
@@ -316,6 +318,7 @@ int ob_tenant_create(ob_store *s, ob_tenant_new *t, ob_err *err)
             info.plan_code = t->plan_code;
             info.ticket_limit = t->ticket_limit;
             info.agent_limit = t->agent_limit;
+            info.orders_month_limit = -1;
             ob_row *sub = ob_row_new(&a, ob_registry_find(OB_TABLE_SUBSCRIPTIONS));
             char end[OB_TS_LEN];
             ob_ts_format(ctx.now_ms + 30LL * 86400 * 1000, end);

@@ -4,6 +4,7 @@
 
 #include "base/base.h"
 #include "schema/crud.h"
+#include "schema/quota.h"
 #include "schema/ledger.h"
 #include "schema/methods.h"
 #include "schema/sql.h"
@@ -118,6 +119,7 @@ int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
     if (t->updated_col >= 0) ob_row_set_text_at(ctx->arena, row, t->updated_col, ctx->now);
     if (t->version_col >= 0) ob_row_set_int_at(row, t->version_col, 1);
     if (apply_stamps(ctx, NULL, row, err) != 0 || apply_numbers(ctx, row, err) != 0) return -1;
+    if (ob_quota_take(ctx, t, err) != 0) return -1;
     if (h && h->before_create && h->before_create(ctx, row, err) != 0) return -1;
     if (ob_validate_row(ctx, row, err) != 0) return -1;
     if (ob_sql_insert(ctx, row, err) != 0) return -1;

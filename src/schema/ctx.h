@@ -38,6 +38,7 @@ typedef struct ob_tenant_info {
     const char *plan_code;
     int64_t ticket_limit;
     int64_t agent_limit;
+    int64_t orders_month_limit;
 } ob_tenant_info;
 
 typedef struct ob_ctx {

@@ -214,6 +214,21 @@ typedef struct ob_ledger {
 
 typedef enum ob_scope { OB_SCOPE_TENANT, OB_SCOPE_CONTROL } ob_scope;
 
+/* Plan quotas: a table whose creations the tenant's plan bounds per
+ * calendar month (UTC). Creating a row takes the tenant's counter of the table
+ * and month in the row's transaction (schema/quota.c); past the plan's limit
+ * the create is 403 plan_limit_reached and writes nothing. Deleting a row gives
+ * no slot back: the counter counts creations, not rows. */
+typedef enum ob_tenant_limit {
+    OB_LIMIT_NONE,
+    OB_LIMIT_TICKETS_MONTH,   /* tenants.monthly_ticket_limit, else plans.max_tickets_per_month */
+    OB_LIMIT_ORDERS_MONTH,    /* plans.max_orders_per_month */
+} ob_tenant_limit;
+typedef struct ob_quota {
+    ob_tenant_limit limit;
+    const char *what;         /* "tickets", for the message */
+} ob_quota;
+
 /* Retention: rows older than `days` (by `age_col`, default created_at) and,
  * when `when` is set, only those meeting it (registry SQL over the table's own
  * columns, e.g. "status IN ('closed','cancelled')") are moved to the tenant's
@@ -274,6 +289,7 @@ typedef struct ob_resource {
     const ob_fsm *fsm;
     const ob_ledger *ledger;     /* this table's rows are entries of a bounded ledger */
     const ob_retention *retention; /* archived and removed when old (ops/archive.c) */
+    const ob_quota *quota;       /* creations bounded per month by the tenant's plan */
     const ob_hooks *hooks;
     const ob_action *actions;
     int nactions;

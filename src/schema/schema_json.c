@@ -192,6 +192,14 @@ void ob_schema_json(ob_sb *out)
             ob_jw_kstr(&w, "refusal", ob_err_code_str(l->refusal));
             ob_jw_obj_close(&w);
         }
+        if (r->quota) {
+            static const char *const limits[] = {"none", "tickets_per_month", "orders_per_month"};
+            ob_jw_key(&w, "quota");
+            ob_jw_obj_open(&w);
+            ob_jw_kstr(&w, "limit", limits[r->quota->limit]);
+            ob_jw_kstr(&w, "period", "month");
+            ob_jw_obj_close(&w);
+        }
         if (r->retention) {
             const ob_retention *rt = r->retention;
             ob_jw_key(&w, "retention");

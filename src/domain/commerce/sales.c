@@ -100,6 +100,7 @@ const ob_resource ob_res_orders = {
     .table = "orders", .doc = "unified orders from every sales channel (001)",
     OB_COLS(order_cols), OB_INDEXES(order_idx), .perm = "orders", .customer_scope = "customer_id",
     .fsm = &ob_order_fsm, .hooks = &ob_order_hooks, .default_sort = "-order_date",
+    .quota = &(const ob_quota){OB_LIMIT_ORDERS_MONTH, "orders"},
 };
 
 OB_ENUM(sync_status, "channel_sync_status", "synced", "pending", "error");

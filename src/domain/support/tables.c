@@ -86,6 +86,7 @@ const ob_resource ob_res_tickets = {
     OB_COLS(ticket_cols), OB_INDEXES(ticket_idx), .perm = "tickets", .customer_scope = "customer_id",
     .fsm = &ob_ticket_fsm, .hooks = &ob_ticket_hooks, OB_ACTIONS(ticket_actions), .default_sort = "-created_at",
     .retention = &(const ob_retention){.days = 365, .age_col = "updated_at", .when = "\"status\" IN ('closed', 'cancelled')", .customer_col = "customer_id", .source = "closed tickets archived after 1 year (002)"},
+    .quota = &(const ob_quota){OB_LIMIT_TICKETS_MONTH, "tickets"},
 };
 
 static const ob_column message_cols[] = {

@@ -19,40 +19,6 @@ bool ob_ticket_status_active(const char *status)
     return false;
 }
 
-/* Start of the current calendar month (UTC) as a timestamp. */
-static void month_start(const ob_ctx *ctx, char out[OB_TS_LEN])
-{
-    char buf[OB_TS_LEN];
-    snprintf(buf, sizeof buf, "%.7s-01T00:00:00.000Z", ctx->now);
-    memcpy(out, buf, OB_TS_LEN);
-}
-
-/* The monthly limit counts tickets created in the month, not tickets that
- * remain: a per-month counter in sequences, taken in the creating
- * transaction (a refused or failed creation rolls it back), so deleting a
- * ticket gives no slot back. */
-static int check_ticket_limit(ob_ctx *ctx, ob_err *err)
-{
-    if (!ctx->tenant || ctx->tenant->ticket_limit < 0) return 0;
-    char from[OB_TS_LEN], id[OB_UUID_LEN];
-    month_start(ctx, from);
-    const char *name = ob_arena_printf(ctx->arena, "tickets_created:%.7s", from);
-    /* a month that began before the counter existed starts from the tickets it still has */
-    ob_uuid7(id);
-    ob_value v[] = {ob_v_text(id), ob_v_text(ctx->now), ob_v_text(name), ob_v_text(from)};
-    if (ob_sql_run(ctx->db,
-                   "INSERT INTO sequences (id, created_at, name, value) SELECT ?, ?, ?, COUNT(*) FROM tickets "
-                   "WHERE created_at >= ? ON CONFLICT (name) DO NOTHING",
-                   v, 4, err) != 0)
-        return -1;
-    int64_t n;
-    if (ob_sql_seq_next(ctx, name, &n, err) != 0) return -1;
-    if (n > ctx->tenant->ticket_limit)
-        return ob_err_set(err, OB_E_PLAN_LIMIT, "monthly ticket limit reached: the plan allows %lld tickets a month",
-                          (long long)ctx->tenant->ticket_limit);
-    return 0;
-}
-
 /* The active agent with the fewest open tickets; ties go to the one assigned
  * least recently (never assigned first), then the oldest account. */
 static int pick_agent(ob_ctx *ctx, const char *exclude, char out[OB_UUID_LEN], bool *found, ob_err *err)
@@ -96,7 +62,6 @@ static int agent_load(ob_ctx *ctx, const char *agent_id, int delta, ob_err *err)
 
 static int ticket_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    if (check_ticket_limit(ctx, err) != 0) return -1;
     ob_row_set_text(ctx->arena, row, TICKETS_STATUS, "open");
     int64_t resp = 60, resol = 480, level = 3;
     const char *cat = ob_row_text(row, TICKETS_CATEGORY_ID);
