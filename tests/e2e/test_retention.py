@@ -163,7 +163,13 @@ def test_retention_is_declared_in_the_schema(opsbase_bin):
 def test_serve_runs_retention_on_its_interval(opsbase_bin, database, tmp_path):
     """--archive-every: the server runs retention itself and logs each run."""
     data = tmp_path / "data"
-    args = ["--data", str(data), *(("--db", database) if database else ())]
+    db = database
+    if database:  # a database of its own: the session's holds every other test's tenants
+        name = "ret_" + uuid.uuid4().hex[:10]
+        subprocess.run(["psql", database, "-v", "ON_ERROR_STOP=1", "-qc", f"CREATE DATABASE {name}"],
+                       check=True, capture_output=True, timeout=60)
+        db = database.rsplit("/", 1)[0] + "/" + name
+    args = ["--data", str(data), *(("--db", db) if db else ())]
     subprocess.run([str(opsbase_bin), "migrate", *args], check=True, capture_output=True, timeout=120)
     port = h_free_port()
     log = tmp_path / "serve.log"
