@@ -40,11 +40,14 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 all: $(B)/opsbase
 
-# Column handles (TICKETS_STATUS) generated from the table declarations. Every
-# object waits for the header on a fresh tree; after that the .d files say which
-# objects include it. The script rewrites it only when its text changes (the
-# stamp records the run), so editing a hook rebuilds only what includes it.
+# Column handles (TICKETS_STATUS) and the list of tables (gen/resources.h)
+# generated from the table declarations. Every object waits for the headers on
+# a fresh tree; after that the .d files say which objects include them. The
+# script rewrites a header only when its text changes (the stamp records the
+# run), so editing a hook rebuilds only what includes it.
 GEN_COLUMNS := $(B)/gen/columns.h
+GEN_RESOURCES := $(B)/gen/resources.h
+GEN_HEADERS := $(GEN_COLUMNS) $(GEN_RESOURCES)
 DECL_SRCS   := $(shell find src/domain -name '*.c' | sort)
 
 $(B)/gen/columns.stamp: scripts/gen-columns.py $(DECL_SRCS)
@@ -52,10 +55,10 @@ $(B)/gen/columns.stamp: scripts/gen-columns.py $(DECL_SRCS)
 	python3 scripts/gen-columns.py $(GEN_COLUMNS) src
 	@touch $@
 
-$(GEN_COLUMNS): $(B)/gen/columns.stamp
-	@test -f $@ || python3 scripts/gen-columns.py $@ src
+$(GEN_HEADERS): $(B)/gen/columns.stamp
+	@test -f $@ || python3 scripts/gen-columns.py $(GEN_COLUMNS) src
 
-$(B)/obj/%.o: %.c | $(GEN_COLUMNS)
+$(B)/obj/%.o: %.c | $(GEN_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -80,7 +83,7 @@ $(B)/libopsbase.a: $(LIB_OBJS)
 $(B)/opsbase: $(B)/obj/src/main.o $(B)/libopsbase.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libopsbase.a | $(GEN_COLUMNS)
+$(B)/tests/%: tests/unit/%.c $(B)/libopsbase.a | $(GEN_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/libopsbase.a $(LDFLAGS) $(PKG_LIBS) -lcmocka
 

@@ -1,11 +1,13 @@
-/* domains.h - the declared resources of every area (see resources.def). */
+/* domains.h - the declared resources of every area: the list of tables is
+ * generated from the declarations (gen/resources.h, scripts/gen-columns.py),
+ * so an area adds a table by declaring it, and nothing else. */
 #ifndef OB_DOMAINS_H
 #define OB_DOMAINS_H
 
 #include "schema/registry.h"
 
 #define OB_RESOURCE(sym) extern const ob_resource sym;
-#include "resources.def"
+#include "gen/resources.h"
 #undef OB_RESOURCE
 
 /* Declare every area's tables and the audit writer to the engine and build

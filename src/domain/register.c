@@ -9,9 +9,10 @@
 #include "gen/columns.h"
 #include "base/banned.h"
 
+/* Every declared table, in creation order (generated: scripts/gen-columns.py). */
 static const ob_resource *const declared[] = {
 #define OB_RESOURCE(sym) &sym,
-#include "domain/resources.def"
+#include "gen/resources.h"
 #undef OB_RESOURCE
 };
 

@@ -178,6 +178,25 @@ typedef struct ob_action {
 } ob_action;
 #define OB_INPUT(arr) .input = (arr), .ninput = (int)(sizeof(arr) / sizeof((arr)[0]))
 
+/* The functions a declaration names (an action's run, a transition's guard or
+ * effect), declared by the declaration file itself and defined in its hooks
+ * file, so that no area header has to list them. The same macro does both:
+ * followed by `;` it declares the function, followed by a body it declares and
+ * defines it (the prototype it writes first is what -Wmissing-prototypes asks
+ * for). The parameters are named ctx, old, row and err (a guard: ctx, row, err):
+ *     tables.c:  OB_ACTION_FN(widget_approve);
+ *                ... {"approve", "edit", widget_approve, ...}
+ *     hooks.c:   OB_ACTION_FN(widget_approve) { ... }
+ * A hooks table (ob_hooks) is declared the same way: `extern const ob_hooks
+ * ob_widget_hooks;` in the declaration file, defined in the hooks file. */
+#define OB_ACTION_FN(name)                                                    \
+    int name(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);      \
+    int name(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+#define OB_EFFECT_FN(name) OB_ACTION_FN(name)
+#define OB_GUARD_FN(name)                                                     \
+    int name(ob_ctx *ctx, const ob_row *row, ob_err *err);                   \
+    int name(ob_ctx *ctx, const ob_row *row, ob_err *err)
+
 /* Bounded ledgers. The entries of a ledger table move balance columns of the
  * parent row their `parent` column references, in the entry's own write
  * transaction, by one conditional UPDATE that holds the declared bounds: the

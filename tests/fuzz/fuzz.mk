@@ -20,12 +20,16 @@ TARGETS  := fuzz_json fuzz_query fuzz_target fuzz_handler fuzz_headers
 
 all: $(TARGETS:%=$(FB)/%)
 
-# the column handles (see the top-level Makefile)
+# the column handles and the list of tables (see the top-level Makefile): one
+# run of the script writes both
 $(FB)/gen/columns.h: scripts/gen-columns.py $(shell find src/domain -name '*.c')
 	@mkdir -p $(dir $@)
 	python3 scripts/gen-columns.py $@ src
 
-$(FB)/obj/%.o: %.c | $(FB)/gen/columns.h
+$(FB)/gen/resources.h: $(FB)/gen/columns.h
+	@test -f $@ || python3 scripts/gen-columns.py $< src
+
+$(FB)/obj/%.o: %.c | $(FB)/gen/columns.h $(FB)/gen/resources.h
 	@mkdir -p $(dir $@)
 	$(FZCC) $(FZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
@@ -39,7 +43,7 @@ $(FB)/libopsbase-fuzz.a: $(OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(FB)/obj/tests/fuzz/%.o: tests/fuzz/%.c | $(FB)/gen/columns.h
+$(FB)/obj/tests/fuzz/%.o: tests/fuzz/%.c | $(FB)/gen/columns.h $(FB)/gen/resources.h
 	@mkdir -p $(dir $@)
 	$(FZCC) $(FZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 

@@ -1,8 +1,7 @@
 /* logistics.h - hooks and seed rows of the logistics area: service requests
  * and queues of the air-cargo portal (000), flights (000), shipments merged
  * from 000, 001 and 004 with their items and tracking, NDR cases (001) and
- * couriers (001). Table declarations live in the area's other .c files and
- * are listed in resources.def. */
+ * couriers (001). Table declarations live in the area's other .c files. */
 #ifndef OB_DOMAIN_LOGISTICS_H
 #define OB_DOMAIN_LOGISTICS_H
 
