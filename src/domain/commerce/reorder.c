@@ -120,7 +120,7 @@ static int find_rule(ob_ctx *ctx, const ob_row *inv, rule *out, ob_err *err)
         return -1;
     ob_value yes = ob_v_bool(true);
     ob_stmt_bind(st, 1, &yes, err);
-    int rc;
+    int rc = 0;
     while (!out->id && (rc = ob_stmt_step(st, err)) == 1) {
         json_t *cond = json_loads(ob_stmt_col_text(st, 1, NULL), 0, NULL);
         json_t *acts = json_loads(ob_stmt_col_text(st, 2, NULL), 0, NULL);
