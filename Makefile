@@ -62,20 +62,6 @@ $(B)/obj/%.o: %.c | $(GEN_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-# Code of other areas still naming columns by string, built with the by-name
-# accessors (schema/row.h) until it is converted to handles; remove a line
-# once its files use handles.
-$(B)/obj/src/api/%.o: CFLAGS += -DOB_ROW_BY_NAME
-$(B)/obj/src/jobs/%.o: CFLAGS += -DOB_ROW_BY_NAME
-$(B)/obj/src/domain/work/%.o: CFLAGS += -DOB_ROW_BY_NAME
-$(B)/obj/src/domain/commerce/stock.o: CFLAGS += -DOB_ROW_BY_NAME
-$(B)/obj/src/domain/commerce/purchasing.o: CFLAGS += -DOB_ROW_BY_NAME
-$(B)/obj/src/domain/commerce/inventory.o: CFLAGS += -DOB_ROW_BY_NAME
-$(B)/obj/src/domain/commerce/receiving.o: CFLAGS += -DOB_ROW_BY_NAME
-$(B)/obj/src/domain/commerce/reorder.o: CFLAGS += -DOB_ROW_BY_NAME
-$(B)/obj/src/domain/commerce/transfers.o: CFLAGS += -DOB_ROW_BY_NAME
-$(B)/obj/src/domain/notify/webhooks.o: CFLAGS += -DOB_ROW_BY_NAME
-
 $(B)/libopsbase.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^

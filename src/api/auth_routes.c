@@ -6,6 +6,7 @@
 #include "base/base.h"
 #include "schema/rowjson.h"
 #include "schema/sql.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 /* call->fields: tenant, email, password (the route's declared input). */
@@ -62,7 +63,7 @@ void ob_api_me(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *ca
     (void)app, (void)req, (void)call;
     ob_err err;
     ob_row *u;
-    if (ob_sql_load_internal(ctx, ob_registry_find("users"), ctx->who->user_id, &u, &err) != 0) return ob_resp_error(resp, &err);
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_USERS), ctx->who->user_id, &u, &err) != 0) return ob_resp_error(resp, &err);
     ob_jsonw w;
     ob_jw_init(&w, &resp->body);
     ob_jw_obj_open(&w);

@@ -18,6 +18,7 @@
 #include "schema/list.h"
 #include "schema/methods.h"
 #include "schema/registry.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 #define SCHEMAS "#/components/schemas/"
@@ -548,7 +549,7 @@ static void deleted_schema(ob_jsonw *w)
 /* "user": the users record when that table is served, else any object. */
 static void kuser(ob_jsonw *w)
 {
-    const ob_table *u = ob_registry_find("users");
+    const ob_table *u = ob_registry_find(OB_TABLE_USERS);
     if (u && has_api(u))
         kref_obj(w, "user", SCHEMAS, "users");
     else

@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/jsonw.h"
 #include "schema/sql.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 #define MAX_DAYS 366
@@ -75,14 +76,14 @@ void ob_api_report_inventory(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ct
     }
     ob_err err;
     if (wh) {
-        int rc = ob_sql_exists(ctx, ob_registry_find("warehouses"), wh, &err);
+        int rc = ob_sql_exists(ctx, ob_registry_find(OB_TABLE_WAREHOUSES), wh, &err);
         if (rc != 1) {
             if (rc == 0) ob_err_set(&err, OB_E_NOT_FOUND, "no warehouse %.40s", wh);
             ob_resp_error(resp, &err);
             return;
         }
     }
-    const ob_table *t = ob_registry_find("analytics_metrics");
+    const ob_table *t = ob_registry_find(OB_TABLE_ANALYTICS_METRICS);
     const char *sql = ob_arena_printf(ctx->arena,
                                       "SELECT %s FROM analytics_metrics WHERE metric_name LIKE 'inventory.%%' AND "
                                       "dimension_date >= ? AND dimension_date <= ? AND warehouse_id %s "
@@ -96,8 +97,6 @@ void ob_api_report_inventory(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ct
     ob_stmt_bind_text(st, 1, from, &err);
     ob_stmt_bind_text(st, 2, to, &err);
     if (wh) ob_stmt_bind_text(st, 3, wh, &err);
-    int name_col = ob_table_col(t, "metric_name"), val_col = ob_table_col(t, "metric_value"),
-        date_col = ob_table_col(t, "dimension_date");
     ob_jsonw w;
     ob_jw_init(&w, &resp->body);
     ob_jw_obj_open(&w);
@@ -112,13 +111,13 @@ void ob_api_report_inventory(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ct
     while ((rc = ob_stmt_step(st, &err)) == 1) {
         ob_row *r = ob_row_new(ctx->arena, t);
         ob_row_load(ctx->arena, r, st);
-        const char *date = r->v[date_col].s, *name = r->v[name_col].s;
+        const char *date = ob_row_text(r, ANALYTICS_METRICS_DIMENSION_DATE), *name = ob_row_text(r, ANALYTICS_METRICS_METRIC_NAME);
         if (strcmp(d.date, date) != 0) {
             if (d.date[0]) write_day(&w, &d);
             memset(&d, 0, sizeof d);
             snprintf(d.date, sizeof d.date, "%s", date);
         }
-        int64_t v = r->v[val_col].i;
+        int64_t v = ob_row_int(r, ANALYTICS_METRICS_METRIC_VALUE, 0);
         if (!strcmp(name, "inventory.units_sold")) d.sold = v;
         else if (!strcmp(name, "inventory.units_received")) d.received = v;
         else if (!strcmp(name, "inventory.stock_outs")) d.outs = v;

@@ -13,6 +13,7 @@
 #include "schema/list.h"
 #include "schema/rowjson.h"
 #include "schema/sql.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 typedef enum { OP_CREATE, OP_UPDATE, OP_DELETE, OP_ACTION } write_op;
@@ -75,19 +76,19 @@ static int idem_lookup(ob_ctx *ctx, const char *key, const char *hash, ob_resp *
 
 static int idem_store(ob_ctx *ctx, ob_req *req, const char *key, const char *hash, const ob_resp *resp, ob_err *err)
 {
-    ob_row *row = ob_row_new(ctx->arena, ob_registry_find("idempotency_keys"));
+    ob_row *row = ob_row_new(ctx->arena, ob_registry_find(OB_TABLE_IDEMPOTENCY_KEYS));
     char id[OB_UUID_LEN];
     ob_uuid7(id);
-    ob_row_set_text(ctx->arena, row, "id", id);
-    ob_row_set_text(ctx->arena, row, "created_at", ctx->now);
-    ob_row_set_text(ctx->arena, row, "idem_key", key);
-    ob_row_set_text(ctx->arena, row, "user_id", ctx->who->user_id);
-    ob_row_set_text(ctx->arena, row, "method", req->method);
-    ob_row_set_text(ctx->arena, row, "path", ob_arena_strndup(ctx->arena, req->raw_path, 2000));
-    ob_row_set_text(ctx->arena, row, "request_hash", hash);
-    ob_row_set_int(row, "status", resp->status);
-    ob_row_set_text(ctx->arena, row, "response", resp->body.buf);
-    ob_row_set_text(ctx->arena, row, "headers", headers_json(ctx, resp));
+    ob_row_set_text(ctx->arena, row, IDEMPOTENCY_KEYS_ID, id);
+    ob_row_set_text(ctx->arena, row, IDEMPOTENCY_KEYS_CREATED_AT, ctx->now);
+    ob_row_set_text(ctx->arena, row, IDEMPOTENCY_KEYS_IDEM_KEY, key);
+    ob_row_set_text(ctx->arena, row, IDEMPOTENCY_KEYS_USER_ID, ctx->who->user_id);
+    ob_row_set_text(ctx->arena, row, IDEMPOTENCY_KEYS_METHOD, req->method);
+    ob_row_set_text(ctx->arena, row, IDEMPOTENCY_KEYS_PATH, ob_arena_strndup(ctx->arena, req->raw_path, 2000));
+    ob_row_set_text(ctx->arena, row, IDEMPOTENCY_KEYS_REQUEST_HASH, hash);
+    ob_row_set_int(row, IDEMPOTENCY_KEYS_STATUS, resp->status);
+    ob_row_set_text(ctx->arena, row, IDEMPOTENCY_KEYS_RESPONSE, resp->body.buf);
+    ob_row_set_text(ctx->arena, row, IDEMPOTENCY_KEYS_HEADERS, headers_json(ctx, resp));
     return ob_sql_insert(ctx, row, err);
 }
 
@@ -99,7 +100,7 @@ static int perform(ob_ctx *ctx, ob_resp *resp, write_op op, const ob_call *call,
     case OP_CREATE:
         if (ob_crud_create_row(ctx, t, call->input, &row, err) != 0) return -1;
         ob_api_row_resp(ctx, resp, row, 201);
-        ob_resp_header(resp, "Location", ob_arena_printf(ctx->arena, "/api/v1/%s/%s", t->name, ob_row_text(row, "id")));
+        ob_resp_header(resp, "Location", ob_arena_printf(ctx->arena, "/api/v1/%s/%s", t->name, ob_row_id(row)));
         return 0;
     case OP_UPDATE:
         if (ob_crud_update_row(ctx, t, call->id, call->input, call->if_match, &row, err) != 0) return -1;

@@ -8,6 +8,7 @@
 #include "platform/tenants.h"
 #include "schema/crud.h"
 #include "schema/sql.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 static const ob_job_kind *kinds;
@@ -30,7 +31,7 @@ const ob_job_kind *ob_jobs_kind(const char *name)
 static const ob_table *jobs_table(void)
 {
     static const ob_table *t;
-    if (!t) t = ob_registry_find("jobs");
+    if (!t) t = ob_registry_find(OB_TABLE_JOBS);
     return t;
 }
 
@@ -44,12 +45,12 @@ int ob_job_enqueue_at(ob_ctx *ctx, const char *kind, const char *payload_json, i
 {
     if (!ob_jobs_kind(kind)) return ob_err_set(err, OB_E_UNPROCESSABLE, "no worker knows jobs of kind \"%.60s\"", kind);
     ob_row *row = ob_row_new(ctx->arena, jobs_table());
-    ob_row_set_text(ctx->arena, row, "kind", kind);
-    ob_row_set_text(ctx->arena, row, "payload", payload_json ? payload_json : "{}");
-    ob_row_set_text(ctx->arena, row, "status", "queued");
-    ob_row_set_int(row, "attempts", 0);
-    ob_row_set_int(row, "max_attempts", max_attempts > 0 ? max_attempts : 8);
-    ob_row_set_text(ctx->arena, row, "run_at", run_at ? run_at : ctx->now);
+    ob_row_set_text(ctx->arena, row, JOBS_KIND, kind);
+    ob_row_set_text(ctx->arena, row, JOBS_PAYLOAD, payload_json ? payload_json : "{}");
+    ob_row_set_text(ctx->arena, row, JOBS_STATUS, "queued");
+    ob_row_set_int(row, JOBS_ATTEMPTS, 0);
+    ob_row_set_int(row, JOBS_MAX_ATTEMPTS, max_attempts > 0 ? max_attempts : 8);
+    ob_row_set_text(ctx->arena, row, JOBS_RUN_AT, run_at ? run_at : ctx->now);
     if (ob_crud_insert_row(ctx, row, err) != 0) return -1;
     ob_jobs_wake();
     return 0;
@@ -105,7 +106,7 @@ static int record(ob_ctx *ctx, const ob_row *job, const char *status, const char
     ob_value v[] = {
         ob_v_text(status), ob_v_text(run_at), ob_v_text(error), ob_v_text(result),
         ob_v_text(strcmp(status, "queued") ? ctx->now : NULL), ob_v_text(ctx->now),
-        ob_v_text(ob_row_text(job, "id")), ob_v_int(ob_row_int(job, "attempts", 0)),
+        ob_v_text(ob_row_text(job, JOBS_ID)), ob_v_int(ob_row_int(job, JOBS_ATTEMPTS, 0)),
     };
     if (ob_sql_run(ctx->db,
                    "UPDATE jobs SET status = ?, run_at = COALESCE(?, run_at), last_error = ?, "
@@ -120,7 +121,7 @@ static int record(ob_ctx *ctx, const ob_row *job, const char *status, const char
 static int run_claimed(ob_store *s, const ob_tenant_info *ti, ob_arena *a, const ob_row *job, const ob_jobs_opts *o,
                        ob_err *err)
 {
-    const ob_job_kind *k = ob_jobs_kind(ob_row_text(job, "kind"));
+    const ob_job_kind *k = ob_jobs_kind(ob_row_text(job, JOBS_KIND));
     ob_sb result;
     ob_sb_init_arena(&result, a, 64);
     ob_err jerr;
@@ -167,14 +168,14 @@ static int run_claimed(ob_store *s, const ob_tenant_info *ti, ob_arena *a, const
     if (rc == 0 && jrc == 0) {
         recorded = record(&ctx, job, "done", NULL, NULL, result.len ? result.buf : NULL, err);
     } else if (rc == 0) {
-        int64_t attempts = ob_row_int(job, "attempts", 0), max = ob_row_int(job, "max_attempts", 8);
+        int64_t attempts = ob_row_int(job, JOBS_ATTEMPTS, 0), max = ob_row_int(job, JOBS_MAX_ATTEMPTS, 8);
         char at[OB_TS_LEN];
         ob_ts_format(ctx.now_ms + ob_jobs_backoff_ms(o->backoff_ms, (int)attempts, randombytes_random()), at);
         const char *why = ob_arena_printf(a, "%s: %.1800s", ob_err_code_str(jerr.code), jerr.message);
         recorded = record(&ctx, job, attempts >= max ? "dead" : "queued", attempts >= max ? NULL : at, why, NULL,
                           err);
         ob_log(OB_LOG_WARN, attempts >= max ? "job dead" : "job failed", "tenant", ti->slug, "job",
-               ob_row_text(job, "id"), "kind", ob_row_text(job, "kind"), "error", why, NULL);
+               ob_row_text(job, JOBS_ID), "kind", ob_row_text(job, JOBS_KIND), "error", why, NULL);
     }
     if (recorded < 0) rc = -1;
     if (rc == 0 && recorded == 1) rc = ob_db_commit(w, err);

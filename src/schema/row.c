@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "base/base.h"
-#define OB_ROW_IMPL /* the by-name accessors are defined here */
 #include "schema/row.h"
 #include "base/banned.h"
 
@@ -151,48 +150,6 @@ void ob_row_set_bool(ob_row *r, ob_colh c, bool v)
 void ob_row_set_null(ob_row *r, ob_colh c)
 {
     ob_row_set_null_at(r, col_of(r, c));
-}
-
-/* ---------------------------------------------------------------- by name */
-
-const ob_value *ob_row_get_named(const ob_row *r, const char *col)
-{
-    return &r->v[ob_row_col(r, col)];
-}
-
-const char *ob_row_text_named(const ob_row *r, const char *col)
-{
-    return text_at(r, ob_row_col(r, col));
-}
-
-int64_t ob_row_int_named(const ob_row *r, const char *col, int64_t dflt)
-{
-    return int_at(r, ob_row_col(r, col), dflt);
-}
-
-bool ob_row_is_null_named(const ob_row *r, const char *col)
-{
-    return null_at(r, ob_row_col(r, col));
-}
-
-void ob_row_set_text_named(ob_arena *a, ob_row *r, const char *col, const char *s)
-{
-    ob_row_set_text_at(a, r, ob_row_col(r, col), s);
-}
-
-void ob_row_set_int_named(ob_row *r, const char *col, int64_t v)
-{
-    ob_row_set_int_at(r, ob_row_col(r, col), v);
-}
-
-void ob_row_set_bool_named(ob_row *r, const char *col, bool v)
-{
-    set_bool_at(r, ob_row_col(r, col), v);
-}
-
-void ob_row_set_null_named(ob_row *r, const char *col)
-{
-    ob_row_set_null_at(r, ob_row_col(r, col));
 }
 
 void ob_row_load(ob_arena *a, ob_row *r, ob_stmt *st)

@@ -57,33 +57,6 @@ void ob_row_set_text_at(ob_arena *a, ob_row *r, int i, const char *s);
 void ob_row_set_int_at(ob_row *r, int i, int64_t v);
 void ob_row_set_null_at(ob_row *r, int i);
 
-/* By name, for the files the Makefile still builds with OB_ROW_BY_NAME (code
- * of other areas not yet converted): there the accessors above also take a
- * column name, looked up at run time and aborting when unknown. Everywhere
- * else a string where a handle belongs does not compile, and these are not
- * declared. */
-#if defined(OB_ROW_BY_NAME) || defined(OB_ROW_IMPL)
-const ob_value *ob_row_get_named(const ob_row *r, const char *col);
-const char *ob_row_text_named(const ob_row *r, const char *col);
-int64_t ob_row_int_named(const ob_row *r, const char *col, int64_t dflt);
-bool ob_row_is_null_named(const ob_row *r, const char *col);
-void ob_row_set_text_named(ob_arena *a, ob_row *r, const char *col, const char *s);
-void ob_row_set_int_named(ob_row *r, const char *col, int64_t v);
-void ob_row_set_bool_named(ob_row *r, const char *col, bool v);
-void ob_row_set_null_named(ob_row *r, const char *col);
-#endif
-#ifdef OB_ROW_BY_NAME
-#define OB_ROW_PICK_(c, f) _Generic((c), ob_colh: f, default: f##_named)
-#define ob_row_get(r, c) OB_ROW_PICK_(c, ob_row_get)(r, c)
-#define ob_row_text(r, c) OB_ROW_PICK_(c, ob_row_text)(r, c)
-#define ob_row_int(r, c, d) OB_ROW_PICK_(c, ob_row_int)(r, c, d)
-#define ob_row_is_null(r, c) OB_ROW_PICK_(c, ob_row_is_null)(r, c)
-#define ob_row_set_text(a, r, c, s) OB_ROW_PICK_(c, ob_row_set_text)(a, r, c, s)
-#define ob_row_set_int(r, c, v) OB_ROW_PICK_(c, ob_row_set_int)(r, c, v)
-#define ob_row_set_bool(r, c, v) OB_ROW_PICK_(c, ob_row_set_bool)(r, c, v)
-#define ob_row_set_null(r, c) OB_ROW_PICK_(c, ob_row_set_null)(r, c)
-#endif
-
 /* Load every column from the current result row of st, which selected the
  * table's columns in declaration order (see ob_sql_select_cols). */
 void ob_row_load(ob_arena *a, ob_row *r, ob_stmt *st);

@@ -33,12 +33,6 @@ $(FB)/obj/%.o: %.c | $(FB)/gen/columns.h $(FB)/gen/resources.h
 	@mkdir -p $(dir $@)
 	$(FZCC) $(FZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
-# not yet converted to column handles: as in the top-level Makefile
-$(FB)/obj/src/api/%.o $(FB)/obj/src/jobs/%.o $(FB)/obj/src/domain/work/%.o: FZ_CFLAGS += -DOB_ROW_BY_NAME
-$(FB)/obj/src/domain/commerce/stock.o $(FB)/obj/src/domain/commerce/purchasing.o: FZ_CFLAGS += -DOB_ROW_BY_NAME
-$(FB)/obj/src/domain/commerce/inventory.o $(FB)/obj/src/domain/commerce/receiving.o $(FB)/obj/src/domain/commerce/reorder.o: FZ_CFLAGS += -DOB_ROW_BY_NAME
-$(FB)/obj/src/domain/commerce/transfers.o $(FB)/obj/src/domain/notify/webhooks.o: FZ_CFLAGS += -DOB_ROW_BY_NAME
-
 $(FB)/libopsbase-fuzz.a: $(OBJS)
 	@rm -f $@
 	ar rcs $@ $^

@@ -16,6 +16,7 @@
 #include "schema/row.h"
 #include "schema/sql.h"
 #include "schema/validate.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 ob_row *ob_commerce_row(ob_ctx *ctx, const char *table)
@@ -39,13 +40,13 @@ static _Thread_local int posting;
 int ob_stock_post(ob_ctx *ctx, const char *inventory_id, const char *kind, int64_t quantity, const char *ref_type,
                   const char *ref_id, const char *notes, ob_err *err)
 {
-    ob_row *e = ob_commerce_row(ctx, "inventory_transactions");
-    ob_row_set_text(ctx->arena, e, "inventory_id", inventory_id);
-    ob_row_set_text(ctx->arena, e, "transaction_type", kind);
-    ob_row_set_int(e, "quantity", quantity);
-    ob_row_set_text(ctx->arena, e, "reference_type", ref_type);
-    ob_row_set_text(ctx->arena, e, "reference_id", ref_id);
-    ob_row_set_text(ctx->arena, e, "notes", notes);
+    ob_row *e = ob_commerce_row(ctx, OB_TABLE_INVENTORY_TRANSACTIONS);
+    ob_row_set_text(ctx->arena, e, INVENTORY_TRANSACTIONS_INVENTORY_ID, inventory_id);
+    ob_row_set_text(ctx->arena, e, INVENTORY_TRANSACTIONS_TRANSACTION_TYPE, kind);
+    ob_row_set_int(e, INVENTORY_TRANSACTIONS_QUANTITY, quantity);
+    ob_row_set_text(ctx->arena, e, INVENTORY_TRANSACTIONS_REFERENCE_TYPE, ref_type);
+    ob_row_set_text(ctx->arena, e, INVENTORY_TRANSACTIONS_REFERENCE_ID, ref_id);
+    ob_row_set_text(ctx->arena, e, INVENTORY_TRANSACTIONS_NOTES, notes);
     posting++;
     int rc = ob_crud_insert_row(ctx, e, err);
     posting--;
@@ -55,7 +56,7 @@ int ob_stock_post(ob_ctx *ctx, const char *inventory_id, const char *kind, int64
 int ob_stock_row(ob_ctx *ctx, const char *warehouse_id, const char *product_id, bool create, ob_row **out,
                  ob_err *err)
 {
-    const ob_table *t = ob_registry_find("inventory");
+    const ob_table *t = ob_registry_find(OB_TABLE_INVENTORY);
     ob_stmt *st;
     if (ob_db_prepare(ctx->db,
                       "SELECT \"id\" FROM \"inventory\" WHERE \"warehouse_id\" = ? AND \"product_id\" = ? "
@@ -74,9 +75,9 @@ int ob_stock_row(ob_ctx *ctx, const char *warehouse_id, const char *product_id, 
         return 0;
     }
     /* the first goods of a product to reach a warehouse open its stock row */
-    ob_row *row = ob_commerce_row(ctx, "inventory");
-    ob_row_set_text(ctx->arena, row, "warehouse_id", warehouse_id);
-    ob_row_set_text(ctx->arena, row, "product_id", product_id);
+    ob_row *row = ob_commerce_row(ctx, OB_TABLE_INVENTORY);
+    ob_row_set_text(ctx->arena, row, INVENTORY_WAREHOUSE_ID, warehouse_id);
+    ob_row_set_text(ctx->arena, row, INVENTORY_PRODUCT_ID, product_id);
     if (ob_crud_insert_row(ctx, row, err) != 0) return -1;
     *out = row;
     return 0;
@@ -121,8 +122,8 @@ int ob_stock_scope(ob_ctx *ctx, const char *warehouse_id, const char *perm, ob_e
     const char *manager = NULL;
     if (warehouse_id) {
         ob_row *w;
-        if (ob_sql_load_internal(ctx, ob_registry_find("warehouses"), warehouse_id, &w, err) != 0) return -1;
-        manager = ob_row_text(w, "manager_id");
+        if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_WAREHOUSES), warehouse_id, &w, err) != 0) return -1;
+        manager = ob_row_text(w, WAREHOUSES_MANAGER_ID);
     }
     if (manager && strcmp(manager, ctx->who->user_id) == 0) return 0;
     return ob_err_set(err, OB_E_FORBIDDEN, "your \"%s\" is limited to the warehouses you manage", perm);
@@ -134,12 +135,12 @@ static int scope_of_inventory(ob_ctx *ctx, const char *inventory_id, const char 
 {
     ob_row *inv;
     if (!inventory_id) return 0;
-    if (ob_sql_load_internal(ctx, ob_registry_find("inventory"), inventory_id, &inv, err) != 0) {
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_INVENTORY), inventory_id, &inv, err) != 0) {
         if (err->code != OB_E_NOT_FOUND) return -1;
         ob_err_clear(err);
         return 0;
     }
-    return ob_stock_scope(ctx, ob_row_text(inv, "warehouse_id"), perm, err);
+    return ob_stock_scope(ctx, ob_row_text(inv, INVENTORY_WAREHOUSE_ID), perm, err);
 }
 
 /* The sign each kind's quantity must have: +1 above zero, -1 below, 0 either
@@ -162,8 +163,8 @@ static const char *perm_of(const char *kind)
 
 static int txn_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    const char *kind = ob_row_text(row, "transaction_type");
-    int64_t q = ob_row_int(row, "quantity", 0);
+    const char *kind = ob_row_text(row, INVENTORY_TRANSACTIONS_TRANSACTION_TYPE);
+    int64_t q = ob_row_int(row, INVENTORY_TRANSACTIONS_QUANTITY, 0);
     if (kind && strcmp(kind, "transfer") == 0) {
         ob_err_set(err, OB_E_VALIDATION, "one or more fields are invalid");
         return ob_err_field_add(err, "transaction_type", "transfer is history: post transfer_out and transfer_in");
@@ -176,12 +177,12 @@ static int txn_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
                                                                                     : "must not be 0");
     }
     if (posting) return 0;
-    return scope_of_inventory(ctx, ob_row_text(row, "inventory_id"), perm_of(kind), err);
+    return scope_of_inventory(ctx, ob_row_text(row, INVENTORY_TRANSACTIONS_INVENTORY_ID), perm_of(kind), err);
 }
 
 static int txn_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
 {
-    return ob_reorder_check(ctx, ob_row_text(row, "inventory_id"), err);
+    return ob_reorder_check(ctx, ob_row_text(row, INVENTORY_TRANSACTIONS_INVENTORY_ID), err);
 }
 
 const ob_hooks ob_inventory_txn_hooks = {
@@ -191,61 +192,61 @@ const ob_hooks ob_inventory_txn_hooks = {
 
 /* Actions post entries through the ledger; the engine applies what run()
  * changes on top of the row the entries moved (schema/crud.c). */
-static const char *input_text(const ob_ctx *ctx, const char *col)
-{
-    return ob_row_text(ctx->input, col);
-}
-
 int ob_inventory_adjust(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
     (void)row;
-    int64_t q = ob_row_int(ctx->input, "quantity", 0);
-    if (scope_of_inventory(ctx, ob_row_text(old, "id"), "inventory.adjust", err) != 0) return -1;
+    int64_t q = ob_row_int(ctx->input, INVENTORY_ADJUST_IN_QUANTITY, 0);
+    if (scope_of_inventory(ctx, ob_row_id(old), "inventory.adjust", err) != 0) return -1;
     if (q == 0) {
         ob_err_set(err, OB_E_VALIDATION, "one or more fields are invalid");
         return ob_err_field_add(err, "quantity", "must not be 0");
     }
-    return ob_stock_post(ctx, ob_row_text(old, "id"), "adjustment", q, "adjustment", NULL, input_text(ctx, "reason"),
-                         err);
+    return ob_stock_post(ctx, ob_row_id(old), "adjustment", q, "adjustment", NULL,
+                         ob_row_text(ctx->input, INVENTORY_ADJUST_IN_REASON), err);
 }
 
 int ob_inventory_count(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
-    int64_t diff = ob_row_int(ctx->input, "counted", 0) - ob_row_int(old, "quantity_on_hand", 0);
-    const char *why = input_text(ctx, "reason");
-    if (scope_of_inventory(ctx, ob_row_text(old, "id"), "inventory.adjust", err) != 0) return -1;
+    int64_t counted = ob_row_int(ctx->input, INVENTORY_COUNT_IN_COUNTED, 0);
+    int64_t diff = counted - ob_row_int(old, INVENTORY_QUANTITY_ON_HAND, 0);
+    const char *why = ob_row_text(ctx->input, INVENTORY_COUNT_IN_REASON);
+    if (scope_of_inventory(ctx, ob_row_id(old), "inventory.adjust", err) != 0) return -1;
     if (diff != 0 &&
-        ob_stock_post(ctx, ob_row_text(old, "id"), "adjustment", diff, "adjustment", NULL,
-                      why ? why : ob_arena_printf(ctx->arena, "count: %lld found", (long long)ob_row_int(ctx->input, "counted", 0)),
+        ob_stock_post(ctx, ob_row_id(old), "adjustment", diff, "adjustment", NULL,
+                      why ? why : ob_arena_printf(ctx->arena, "count: %lld found", (long long)counted),
                       err) != 0)
         return -1;
-    ob_row_set_text(ctx->arena, row, "last_counted_at", ctx->now);
+    ob_row_set_text(ctx->arena, row, INVENTORY_LAST_COUNTED_AT, ctx->now);
     return 0;
 }
 
-static int hold(ob_ctx *ctx, const ob_row *old, const char *kind, ob_err *err)
+/* reserve and release: the same input under each action's own handles */
+static int hold(ob_ctx *ctx, const ob_row *old, const char *kind, ob_colh quantity, ob_colh ref_type, ob_colh ref_id,
+                ob_err *err)
 {
-    if (scope_of_inventory(ctx, ob_row_text(old, "id"), perm_of(kind), err) != 0) return -1;
-    return ob_stock_post(ctx, ob_row_text(old, "id"), kind, ob_row_int(ctx->input, "quantity", 0),
-                         input_text(ctx, "reference_type"), input_text(ctx, "reference_id"), NULL, err);
+    if (scope_of_inventory(ctx, ob_row_id(old), perm_of(kind), err) != 0) return -1;
+    return ob_stock_post(ctx, ob_row_id(old), kind, ob_row_int(ctx->input, quantity, 0),
+                         ob_row_text(ctx->input, ref_type), ob_row_text(ctx->input, ref_id), NULL, err);
 }
 
 int ob_inventory_reserve(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
     (void)row;
-    return hold(ctx, old, "reserve", err);
+    return hold(ctx, old, "reserve", INVENTORY_RESERVE_IN_QUANTITY, INVENTORY_RESERVE_IN_REFERENCE_TYPE,
+                INVENTORY_RESERVE_IN_REFERENCE_ID, err);
 }
 
 int ob_inventory_release(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
     (void)row;
-    return hold(ctx, old, "release", err);
+    return hold(ctx, old, "release", INVENTORY_RELEASE_IN_QUANTITY, INVENTORY_RELEASE_IN_REFERENCE_TYPE,
+                INVENTORY_RELEASE_IN_REFERENCE_ID, err);
 }
 
 static int product_key(ob_ctx *ctx, ob_row *row)
 {
-    const char *sku = ob_row_text(row, "sku");
-    ob_row_set_text(ctx->arena, row, "sku_key", sku ? ob_text_lower(ctx->arena, sku, strlen(sku), NULL) : NULL);
+    const char *sku = ob_row_text(row, PRODUCTS_SKU);
+    ob_row_set_text(ctx->arena, row, PRODUCTS_SKU_KEY, sku ? ob_text_lower(ctx->arena, sku, strlen(sku), NULL) : NULL);
     return 0;
 }
 

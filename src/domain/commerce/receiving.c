@@ -15,6 +15,7 @@
 #include "schema/ctx.h"
 #include "schema/row.h"
 #include "schema/sql.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 /* The tenant's purchasing settings, or an empty object (the caller frees). */
@@ -68,7 +69,7 @@ int ob_po_approve_guard(ob_ctx *ctx, const ob_row *row, ob_err *err)
     if (!s) return -1;
     bool other = json_is_true(json_object_get(s, "purchase_approval_by_other"));
     json_decref(s);
-    const char *creator = ob_row_text(row, "created_by"), *me = ctx->who ? ctx->who->user_id : NULL;
+    const char *creator = ob_row_text(row, PURCHASE_ORDERS_CREATED_BY), *me = ctx->who ? ctx->who->user_id : NULL;
     if (other && creator && me && strcmp(creator, me) == 0)
         return ob_err_set(err, OB_E_FORBIDDEN, "the tenant requires someone other than its creator to approve a "
                                                "purchase order");
@@ -81,33 +82,34 @@ static int require_draft(ob_ctx *ctx, const char *po_id, ob_err *err)
 {
     ob_row *po;
     if (!po_id) return 0;
-    if (ob_sql_load_internal(ctx, ob_registry_find("purchase_orders"), po_id, &po, err) != 0) {
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_PURCHASE_ORDERS), po_id, &po, err) != 0) {
         if (err->code != OB_E_NOT_FOUND) return -1;
         ob_err_clear(err); /* the reference check names the field */
         return 0;
     }
-    if (strcmp(ob_row_text(po, "status"), "draft") == 0) return 0;
+    if (strcmp(ob_row_text(po, PURCHASE_ORDERS_STATUS), "draft") == 0) return 0;
     return ob_err_set(err, OB_E_BAD_STATE, "the items of a purchase order that is \"%s\" cannot change",
-                      ob_row_text(po, "status"));
+                      ob_row_text(po, PURCHASE_ORDERS_STATUS));
 }
 
 static int item_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    return require_draft(ctx, ob_row_text(row, "purchase_order_id"), err);
+    return require_draft(ctx, ob_row_text(row, PURCHASE_ORDER_ITEMS_PURCHASE_ORDER_ID), err);
 }
 
 static int item_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
-    static const char *const ordered[] = {"product_id", "quantity_ordered", "unit_price"};
+    const int ordered[] = {PURCHASE_ORDER_ITEMS_PRODUCT_ID.idx, PURCHASE_ORDER_ITEMS_QUANTITY_ORDERED.idx,
+                           PURCHASE_ORDER_ITEMS_UNIT_PRICE.idx};
     for (size_t i = 0; i < sizeof ordered / sizeof ordered[0]; i++)
-        if (!ob_row_col_equal(old, row, ob_table_col(row->t, ordered[i])))
-            return require_draft(ctx, ob_row_text(old, "purchase_order_id"), err);
+        if (!ob_row_col_equal(old, row, ordered[i]))
+            return require_draft(ctx, ob_row_text(old, PURCHASE_ORDER_ITEMS_PURCHASE_ORDER_ID), err);
     return 0;
 }
 
 static int item_before_delete(ob_ctx *ctx, const ob_row *old, ob_err *err)
 {
-    if (require_draft(ctx, ob_row_text(old, "purchase_order_id"), err) != 0) return -1;
+    if (require_draft(ctx, ob_row_text(old, PURCHASE_ORDER_ITEMS_PURCHASE_ORDER_ID), err) != 0) return -1;
     return ob_po_item_hooks.before_delete(ctx, old, err);
 }
 
@@ -139,12 +141,12 @@ typedef struct line {
 static int bad_lines(ob_err *err, const char *problem)
 {
     ob_err_set(err, OB_E_VALIDATION, "one or more fields are invalid");
-    return ob_err_field_add(err, "lines", problem);
+    return ob_err_field_add(err, PURCHASE_ORDERS_RECEIVE_IN_LINES.name, problem);
 }
 
 static int parse_lines(ob_ctx *ctx, line **out, size_t *n, ob_err *err)
 {
-    json_t *arr = json_loads(ob_row_text(ctx->input, "lines"), 0, NULL);
+    json_t *arr = json_loads(ob_row_text(ctx->input, PURCHASE_ORDERS_RECEIVE_IN_LINES), 0, NULL);
     if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > 1000) {
         json_decref(arr);
         return bad_lines(err, "must be an array of 1 to 1000 lines");
@@ -171,13 +173,14 @@ static int parse_lines(ob_ctx *ctx, line **out, size_t *n, ob_err *err)
 static int receive_line(ob_ctx *ctx, const ob_row *po, const char *wh, const line *l, int64_t tol, ob_err *err)
 {
     ob_row *item;
-    const ob_table *it = ob_registry_find("purchase_order_items");
+    const ob_table *it = ob_registry_find(OB_TABLE_PURCHASE_ORDER_ITEMS);
     if (ob_sql_load_internal(ctx, it, l->item_id, &item, err) != 0 ||
-        strcmp(ob_row_text(item, "purchase_order_id"), ob_row_text(po, "id")) != 0) {
+        strcmp(ob_row_text(item, PURCHASE_ORDER_ITEMS_PURCHASE_ORDER_ID), ob_row_id(po)) != 0) {
         ob_err_set(err, OB_E_UNPROCESSABLE, "%s is not an item of this purchase order", l->item_id);
-        return ob_err_field_add(err, "lines", "names an item of another purchase order");
+        return ob_err_field_add(err, PURCHASE_ORDERS_RECEIVE_IN_LINES.name, "names an item of another purchase order");
     }
-    int64_t ordered = ob_row_int(item, "quantity_ordered", 0), had = ob_row_int(item, "quantity_received", 0);
+    int64_t ordered = ob_row_int(item, PURCHASE_ORDER_ITEMS_QUANTITY_ORDERED, 0);
+    int64_t had = ob_row_int(item, PURCHASE_ORDER_ITEMS_QUANTITY_RECEIVED, 0);
     /* exact: ordered x (100% + tolerance), rounded down to whole units */
     int64_t allowed = ordered * (10000 + tol) / 10000;
     if (had + l->quantity > allowed)
@@ -185,12 +188,12 @@ static int receive_line(ob_ctx *ctx, const ob_row *po, const char *wh, const lin
                           "item %s: %lld received of %lld ordered would pass the %lld allowed", l->item_id,
                           (long long)(had + l->quantity), (long long)ordered, (long long)allowed);
     ob_row *next = ob_row_copy(ctx->arena, item);
-    ob_row_set_int(next, "quantity_received", had + l->quantity);
+    ob_row_set_int(next, PURCHASE_ORDER_ITEMS_QUANTITY_RECEIVED, had + l->quantity);
     if (ob_crud_save(ctx, item, next, "receive", err) != 0) return -1;
     ob_row *stock;
-    if (ob_stock_row(ctx, wh, ob_row_text(item, "product_id"), true, &stock, err) != 0) return -1;
-    return ob_stock_post(ctx, ob_row_text(stock, "id"), "purchase", l->quantity, "purchase_order",
-                         ob_row_text(po, "id"), ob_row_text(po, "po_number"), err);
+    if (ob_stock_row(ctx, wh, ob_row_text(item, PURCHASE_ORDER_ITEMS_PRODUCT_ID), true, &stock, err) != 0) return -1;
+    return ob_stock_post(ctx, ob_row_id(stock), "purchase", l->quantity, "purchase_order",
+                         ob_row_id(po), ob_row_text(po, PURCHASE_ORDERS_PO_NUMBER), err);
 }
 
 /* A percent with two decimals of part / whole (whole > 0), in minor units. */
@@ -202,20 +205,20 @@ static int64_t percent(int64_t part, int64_t whole)
 static int history(ob_ctx *ctx, const char *supplier_id, const char *name, int64_t pct_minor, const char *po_id,
                    bool late, ob_err *err)
 {
-    ob_row *d = ob_commerce_row(ctx, "analytics_data");
-    ob_row_set_text(ctx->arena, d, "data_type", "supplier_performance");
-    ob_row_set_text(ctx->arena, d, "entity_type", "supplier");
-    ob_row_set_text(ctx->arena, d, "entity_id", supplier_id);
-    ob_row_set_text(ctx->arena, d, "metric_name", name);
-    ob_row_set_int(d, "metric_value", pct_minor * 100); /* scale 2 -> the column's 4 */
-    ob_row_set_text(ctx->arena, d, "additional_data",
+    ob_row *d = ob_commerce_row(ctx, OB_TABLE_ANALYTICS_DATA);
+    ob_row_set_text(ctx->arena, d, ANALYTICS_DATA_DATA_TYPE, "supplier_performance");
+    ob_row_set_text(ctx->arena, d, ANALYTICS_DATA_ENTITY_TYPE, "supplier");
+    ob_row_set_text(ctx->arena, d, ANALYTICS_DATA_ENTITY_ID, supplier_id);
+    ob_row_set_text(ctx->arena, d, ANALYTICS_DATA_METRIC_NAME, name);
+    ob_row_set_int(d, ANALYTICS_DATA_METRIC_VALUE, pct_minor * 100); /* scale 2 -> the column's 4 */
+    ob_row_set_text(ctx->arena, d, ANALYTICS_DATA_ADDITIONAL_DATA,
                     ob_arena_printf(ctx->arena, "{\"purchase_order_id\":\"%s\",\"late\":%s}", po_id,
                                     late ? "true" : "false"));
     char today[11];
     memcpy(today, ctx->now, 10);
     today[10] = 0;
-    ob_row_set_text(ctx->arena, d, "calculation_date", today);
-    ob_row_set_text(ctx->arena, d, "calculated_at", ctx->now);
+    ob_row_set_text(ctx->arena, d, ANALYTICS_DATA_CALCULATION_DATE, today);
+    ob_row_set_text(ctx->arena, d, ANALYTICS_DATA_CALCULATED_AT, ctx->now);
     return ob_crud_insert_row(ctx, d, err);
 }
 
@@ -223,8 +226,8 @@ static int history(ob_ctx *ctx, const char *supplier_id, const char *name, int64
  * before the expected date; fill over the orders that have received goods. */
 static int supplier_metrics(ob_ctx *ctx, const ob_row *po, ob_err *err)
 {
-    const char *sid = ob_row_text(po, "supplier_id");
-    const char *expected = ob_row_text(po, "expected_date");
+    const char *sid = ob_row_text(po, PURCHASE_ORDERS_SUPPLIER_ID);
+    const char *expected = ob_row_text(po, PURCHASE_ORDERS_EXPECTED_DATE);
     bool late = expected && strncmp(ctx->now, expected, 10) > 0;
     ob_stmt *st;
     if (ob_db_prepare(ctx->db,
@@ -235,26 +238,26 @@ static int supplier_metrics(ob_ctx *ctx, const ob_row *po, ob_err *err)
                       &st, err) != 0)
         return -1;
     ob_stmt_bind_text(st, 1, sid, err);
-    ob_stmt_bind_text(st, 2, ob_row_text(po, "id"), err);
+    ob_stmt_bind_text(st, 2, ob_row_id(po), err);
     int rc = ob_stmt_step(st, err);
     int64_t got = rc == 1 ? ob_stmt_col_i64(st, 0) : 0, asked = rc == 1 ? ob_stmt_col_i64(st, 1) : 0;
     ob_stmt_done(st);
     if (rc < 0) return -1;
     ob_row *old;
-    if (ob_sql_load_internal(ctx, ob_registry_find("suppliers"), sid, &old, err) != 0) return -1;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_SUPPLIERS), sid, &old, err) != 0) return -1;
     ob_row *s = ob_row_copy(ctx->arena, old);
-    int64_t receipts = ob_row_int(old, "receipts_count", 0) + 1;
-    int64_t on_time = ob_row_int(old, "on_time_receipts", 0) + (late ? 0 : 1);
+    int64_t receipts = ob_row_int(old, SUPPLIERS_RECEIPTS_COUNT, 0) + 1;
+    int64_t on_time = ob_row_int(old, SUPPLIERS_ON_TIME_RECEIPTS, 0) + (late ? 0 : 1);
     int64_t on_time_pct = percent(on_time, receipts), fill_pct = percent(got, asked);
     if (fill_pct > 10000) fill_pct = 10000; /* an over-receipt within tolerance fills the order, no more */
-    ob_row_set_int(s, "receipts_count", receipts);
-    ob_row_set_int(s, "on_time_receipts", on_time);
-    ob_row_set_int(s, "on_time_rate", on_time_pct);
-    ob_row_set_int(s, "fill_rate", fill_pct);
+    ob_row_set_int(s, SUPPLIERS_RECEIPTS_COUNT, receipts);
+    ob_row_set_int(s, SUPPLIERS_ON_TIME_RECEIPTS, on_time);
+    ob_row_set_int(s, SUPPLIERS_ON_TIME_RATE, on_time_pct);
+    ob_row_set_int(s, SUPPLIERS_FILL_RATE, fill_pct);
     /* 5.00 for 100% on both: the mean percent / 20 */
-    ob_row_set_int(s, "rating", (on_time_pct + fill_pct) / 40);
+    ob_row_set_int(s, SUPPLIERS_RATING, (on_time_pct + fill_pct) / 40);
     if (ob_crud_save(ctx, old, s, "receipt", err) != 0) return -1;
-    const char *po_id = ob_row_text(po, "id");
+    const char *po_id = ob_row_id(po);
     if (history(ctx, sid, "on_time_rate", on_time_pct, po_id, late, err) != 0 ||
         history(ctx, sid, "fill_rate", fill_pct, po_id, late, err) != 0)
         return -1;
@@ -263,14 +266,15 @@ static int supplier_metrics(ob_ctx *ctx, const ob_row *po, ob_err *err)
 
 int ob_po_receive(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
-    const char *state = ob_row_text(old, "status");
+    const char *state = ob_row_text(old, PURCHASE_ORDERS_STATUS);
     if (strcmp(state, "approved") != 0 && strcmp(state, "partially_received") != 0)
         return ob_err_set(err, OB_E_BAD_STATE, "cannot receive a purchase order that is \"%s\"", state);
-    const char *wh = ob_row_text(ctx->input, "warehouse_id");
-    if (!wh) wh = ob_row_text(old, "warehouse_id");
+    const char *wh = ob_row_text(ctx->input, PURCHASE_ORDERS_RECEIVE_IN_WAREHOUSE_ID);
+    if (!wh) wh = ob_row_text(old, PURCHASE_ORDERS_WAREHOUSE_ID);
     if (!wh) {
         ob_err_set(err, OB_E_UNPROCESSABLE, "name the warehouse the goods arrived in");
-        return ob_err_field_add(err, "warehouse_id", "is required when the order names none");
+        return ob_err_field_add(err, PURCHASE_ORDERS_RECEIVE_IN_WAREHOUSE_ID.name,
+                                "is required when the order names none");
     }
     if (ob_stock_scope(ctx, wh, "purchasing.receive", err) != 0) return -1;
     line *lines = NULL;
@@ -283,7 +287,7 @@ int ob_po_receive(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
     for (size_t i = 0; i < n; i++)
         if (receive_line(ctx, old, wh, &lines[i], tol, err) != 0) return -1;
     int64_t count, open;
-    if (po_items(ctx, ob_row_text(old, "id"), &count, &open, err) != 0) return -1;
-    ob_row_set_text(ctx->arena, row, "status", open == 0 ? "received" : "partially_received");
+    if (po_items(ctx, ob_row_id(old), &count, &open, err) != 0) return -1;
+    ob_row_set_text(ctx->arena, row, PURCHASE_ORDERS_STATUS, open == 0 ? "received" : "partially_received");
     return supplier_metrics(ctx, old, err);
 }

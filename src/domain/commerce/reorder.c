@@ -12,6 +12,7 @@
 #include "schema/ctx.h"
 #include "schema/row.h"
 #include "schema/sql.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 /* Run a one-row query of text parameters; *found is whether a row came back;
@@ -32,7 +33,7 @@ static int query(ob_ctx *ctx, const char *sql, const char *const *params, int n,
 
 static int pending_exists(ob_ctx *ctx, const ob_row *inv, bool *yes, ob_err *err)
 {
-    const char *p[] = {ob_row_text(inv, "product_id"), ob_row_text(inv, "warehouse_id")};
+    const char *p[] = {ob_row_text(inv, INVENTORY_PRODUCT_ID), ob_row_text(inv, INVENTORY_WAREHOUSE_ID)};
     ob_stmt *st;
     if (query(ctx,
               p[1] ? "SELECT 1 FROM \"reorder_suggestions\" WHERE \"product_id\" = ? AND \"status\" = 'pending' "
@@ -119,12 +120,12 @@ static int find_rule(ob_ctx *ctx, const ob_row *inv, rule *out, ob_err *err)
         return -1;
     ob_value yes = ob_v_bool(true);
     ob_stmt_bind(st, 1, &yes, err);
-    int rc;
+    int rc = 0;
     while (!out->id && (rc = ob_stmt_step(st, err)) == 1) {
         json_t *cond = json_loads(ob_stmt_col_text(st, 1, NULL), 0, NULL);
         json_t *acts = json_loads(ob_stmt_col_text(st, 2, NULL), 0, NULL);
-        if (cond_ok(cond, "product_id", ob_row_text(inv, "product_id")) &&
-            cond_ok(cond, "warehouse_id", ob_row_text(inv, "warehouse_id"))) {
+        if (cond_ok(cond, "product_id", ob_row_text(inv, INVENTORY_PRODUCT_ID)) &&
+            cond_ok(cond, "warehouse_id", ob_row_text(inv, INVENTORY_WAREHOUSE_ID))) {
             out->id = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
             out->point = json_int_or(acts, "reorder_point");
             out->quantity = json_int_or(acts, "reorder_quantity");
@@ -140,37 +141,38 @@ static int find_rule(ob_ctx *ctx, const ob_row *inv, rule *out, ob_err *err)
 static int log_rule(ob_ctx *ctx, const rule *r, const ob_row *inv, int64_t available, int64_t point, int64_t qty,
                     const char *suggestion_id, ob_err *err)
 {
-    ob_row *log = ob_commerce_row(ctx, "automation_logs");
-    ob_row_set_text(ctx->arena, log, "rule_id", r->id);
-    ob_row_set_text(ctx->arena, log, "execution_status", "success");
-    json_t *d = json_pack("{s:s, s:I, s:I, s:I, s:s?}", "inventory_id", ob_row_text(inv, "id"), "available",
+    ob_row *log = ob_commerce_row(ctx, OB_TABLE_AUTOMATION_LOGS);
+    ob_row_set_text(ctx->arena, log, AUTOMATION_LOGS_RULE_ID, r->id);
+    ob_row_set_text(ctx->arena, log, AUTOMATION_LOGS_EXECUTION_STATUS, "success");
+    json_t *d = json_pack("{s:s, s:I, s:I, s:I, s:s?}", "inventory_id", ob_row_id(inv), "available",
                           (json_int_t)available, "reorder_point", (json_int_t)point, "reorder_quantity",
                           (json_int_t)qty, "suggestion_id", suggestion_id);
     char *txt = json_dumps(d, JSON_COMPACT);
-    ob_row_set_text(ctx->arena, log, "execution_details", txt);
+    ob_row_set_text(ctx->arena, log, AUTOMATION_LOGS_EXECUTION_DETAILS, txt);
     free(txt);
     json_decref(d);
-    ob_row_set_text(ctx->arena, log, "executed_at", ctx->now);
+    ob_row_set_text(ctx->arena, log, AUTOMATION_LOGS_EXECUTED_AT, ctx->now);
     if (ob_crud_insert_row(ctx, log, err) != 0) return -1;
     ob_row *old;
-    if (ob_sql_load_internal(ctx, ob_registry_find("automation_rules"), r->id, &old, err) != 0) return -1;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_AUTOMATION_RULES), r->id, &old, err) != 0) return -1;
     ob_row *upd = ob_row_copy(ctx->arena, old);
-    ob_row_set_int(upd, "execution_count", ob_row_int(old, "execution_count", 0) + 1);
-    ob_row_set_text(ctx->arena, upd, "last_executed", ctx->now);
+    ob_row_set_int(upd, AUTOMATION_RULES_EXECUTION_COUNT, ob_row_int(old, AUTOMATION_RULES_EXECUTION_COUNT, 0) + 1);
+    ob_row_set_text(ctx->arena, upd, AUTOMATION_RULES_LAST_EXECUTED, ctx->now);
     return ob_crud_save(ctx, old, upd, "execute", err);
 }
 
 int ob_reorder_check(ob_ctx *ctx, const char *inventory_id, ob_err *err)
 {
     ob_row *inv;
-    if (ob_sql_load_internal(ctx, ob_registry_find("inventory"), inventory_id, &inv, err) != 0) return -1;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_INVENTORY), inventory_id, &inv, err) != 0) return -1;
     rule r;
     if (find_rule(ctx, inv, &r, err) != 0) return -1;
-    int64_t point = r.id && r.point >= 0 ? r.point : ob_row_int(inv, "reorder_point", -1);
+    int64_t point = r.id && r.point >= 0 ? r.point : ob_row_int(inv, INVENTORY_REORDER_POINT, -1);
     if (point < 0 && !r.id) return 0; /* no reorder point: nothing to watch */
-    int64_t on_hand = ob_row_int(inv, "quantity_on_hand", 0), reserved = ob_row_int(inv, "quantity_reserved", 0);
+    int64_t on_hand = ob_row_int(inv, INVENTORY_QUANTITY_ON_HAND, 0);
+    int64_t reserved = ob_row_int(inv, INVENTORY_QUANTITY_RESERVED, 0);
     int64_t available = on_hand - reserved;
-    int64_t qty = r.id && r.quantity > 0 ? r.quantity : ob_row_int(inv, "reorder_quantity", 0);
+    int64_t qty = r.id && r.quantity > 0 ? r.quantity : ob_row_int(inv, INVENTORY_REORDER_QUANTITY, 0);
     /* without a reorder quantity, bring the row back to twice its point */
     if (qty <= 0) qty = 2 * point - available > 0 ? 2 * point - available : 1;
     const char *made = NULL;
@@ -181,57 +183,59 @@ int ob_reorder_check(ob_ctx *ctx, const char *inventory_id, ob_err *err)
         const char *supplier;
         int64_t price;
         if (consumed_30d(ctx, inventory_id, &used, err) != 0 ||
-            last_supply(ctx, ob_row_text(inv, "product_id"), &supplier, &price, err) != 0)
+            last_supply(ctx, ob_row_text(inv, INVENTORY_PRODUCT_ID), &supplier, &price, err) != 0)
             return -1;
-        ob_row *s = ob_commerce_row(ctx, "reorder_suggestions");
-        ob_row_set_text(ctx->arena, s, "product_id", ob_row_text(inv, "product_id"));
-        ob_row_set_text(ctx->arena, s, "warehouse_id", ob_row_text(inv, "warehouse_id"));
-        ob_row_set_int(s, "suggested_quantity", qty);
-        ob_row_set_text(ctx->arena, s, "reason",
+        ob_row *s = ob_commerce_row(ctx, OB_TABLE_REORDER_SUGGESTIONS);
+        ob_row_set_text(ctx->arena, s, REORDER_SUGGESTIONS_PRODUCT_ID, ob_row_text(inv, INVENTORY_PRODUCT_ID));
+        ob_row_set_text(ctx->arena, s, REORDER_SUGGESTIONS_WAREHOUSE_ID, ob_row_text(inv, INVENTORY_WAREHOUSE_ID));
+        ob_row_set_int(s, REORDER_SUGGESTIONS_SUGGESTED_QUANTITY, qty);
+        ob_row_set_text(ctx->arena, s, REORDER_SUGGESTIONS_REASON,
                         ob_arena_printf(ctx->arena,
                                         "available %lld at or below the reorder point %lld; %lld used in 30 days",
                                         (long long)available, (long long)point, (long long)used));
         /* confidence: how much of the suggested quantity the last 30 days'
          * consumption accounts for, 0.00 to 1.00 */
         int64_t conf = used >= qty ? 100 : used * 100 / qty;
-        ob_row_set_int(s, "confidence_score", conf);
-        if (supplier) ob_row_set_text(ctx->arena, s, "supplier_id", supplier);
+        ob_row_set_int(s, REORDER_SUGGESTIONS_CONFIDENCE_SCORE, conf);
+        if (supplier) ob_row_set_text(ctx->arena, s, REORDER_SUGGESTIONS_SUPPLIER_ID, supplier);
         if (price >= 0 && price <= OB_MONEY_MAX / (qty > 0 ? qty : 1)) {
-            ob_row_set_int(s, "estimated_cost", price * qty);
+            ob_row_set_int(s, REORDER_SUGGESTIONS_ESTIMATED_COST, price * qty);
         }
         if (ob_crud_insert_row(ctx, s, err) != 0) return -1;
-        made = ob_row_text(s, "id");
+        made = ob_row_id(s);
     }
     return r.id ? log_rule(ctx, &r, inv, available, point, qty, made, err) : 0;
 }
 
 int ob_suggestion_approve(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
-    if (strcmp(ob_row_text(old, "status"), "pending") != 0 && strcmp(ob_row_text(old, "status"), "approved") != 0)
-        return ob_err_set(err, OB_E_BAD_STATE, "cannot approve a reorder suggestion that is \"%s\"",
-                          ob_row_text(old, "status"));
+    const char *state = ob_row_text(old, REORDER_SUGGESTIONS_STATUS);
+    if (strcmp(state, "pending") != 0 && strcmp(state, "approved") != 0)
+        return ob_err_set(err, OB_E_BAD_STATE, "cannot approve a reorder suggestion that is \"%s\"", state);
     if (!ob_ctx_can(ctx, "purchasing.create"))
         return ob_err_set(err, OB_E_FORBIDDEN, "the permission \"purchasing.create\" is required");
-    const char *supplier = ob_row_text(old, "supplier_id");
+    const char *supplier = ob_row_text(old, REORDER_SUGGESTIONS_SUPPLIER_ID);
     if (!supplier) {
         ob_err_set(err, OB_E_UNPROCESSABLE, "the suggestion names no supplier to order from");
-        return ob_err_field_add(err, "supplier_id", "is required to raise a purchase order");
+        return ob_err_field_add(err, REORDER_SUGGESTIONS_SUPPLIER_ID.name, "is required to raise a purchase order");
     }
-    ob_row *po = ob_commerce_row(ctx, "purchase_orders");
-    ob_row_set_text(ctx->arena, po, "supplier_id", supplier);
-    ob_row_set_text(ctx->arena, po, "warehouse_id", ob_row_text(old, "warehouse_id"));
-    ob_row_set_text(ctx->arena, po, "notes", ob_arena_printf(ctx->arena, "from reorder suggestion %s: %s",
-                                                             ob_row_text(old, "id"), ob_row_text(old, "reason")));
+    ob_row *po = ob_commerce_row(ctx, OB_TABLE_PURCHASE_ORDERS);
+    ob_row_set_text(ctx->arena, po, PURCHASE_ORDERS_SUPPLIER_ID, supplier);
+    ob_row_set_text(ctx->arena, po, PURCHASE_ORDERS_WAREHOUSE_ID, ob_row_text(old, REORDER_SUGGESTIONS_WAREHOUSE_ID));
+    ob_row_set_text(ctx->arena, po, PURCHASE_ORDERS_NOTES,
+                    ob_arena_printf(ctx->arena, "from reorder suggestion %s: %s", ob_row_id(old),
+                                    ob_row_text(old, REORDER_SUGGESTIONS_REASON)));
     if (ob_crud_insert_row(ctx, po, err) != 0) return -1;
-    int64_t qty = ob_row_int(old, "suggested_quantity", 1);
-    int64_t cost = ob_row_int(old, "estimated_cost", 0);
-    ob_row *item = ob_commerce_row(ctx, "purchase_order_items");
-    ob_row_set_text(ctx->arena, item, "purchase_order_id", ob_row_text(po, "id"));
-    ob_row_set_text(ctx->arena, item, "product_id", ob_row_text(old, "product_id"));
-    ob_row_set_int(item, "quantity_ordered", qty);
-    ob_row_set_int(item, "unit_price", cost / qty);
+    int64_t qty = ob_row_int(old, REORDER_SUGGESTIONS_SUGGESTED_QUANTITY, 1);
+    int64_t cost = ob_row_int(old, REORDER_SUGGESTIONS_ESTIMATED_COST, 0);
+    ob_row *item = ob_commerce_row(ctx, OB_TABLE_PURCHASE_ORDER_ITEMS);
+    ob_row_set_text(ctx->arena, item, PURCHASE_ORDER_ITEMS_PURCHASE_ORDER_ID, ob_row_id(po));
+    ob_row_set_text(ctx->arena, item, PURCHASE_ORDER_ITEMS_PRODUCT_ID,
+                    ob_row_text(old, REORDER_SUGGESTIONS_PRODUCT_ID));
+    ob_row_set_int(item, PURCHASE_ORDER_ITEMS_QUANTITY_ORDERED, qty);
+    ob_row_set_int(item, PURCHASE_ORDER_ITEMS_UNIT_PRICE, cost / qty);
     if (ob_crud_insert_row(ctx, item, err) != 0) return -1;
-    ob_row_set_text(ctx->arena, row, "status", "ordered");
-    ob_row_set_text(ctx->arena, row, "purchase_order_id", ob_row_text(po, "id"));
+    ob_row_set_text(ctx->arena, row, REORDER_SUGGESTIONS_STATUS, "ordered");
+    ob_row_set_text(ctx->arena, row, REORDER_SUGGESTIONS_PURCHASE_ORDER_ID, ob_row_id(po));
     return 0;
 }

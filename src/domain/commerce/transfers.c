@@ -12,6 +12,7 @@
 #include "schema/ctx.h"
 #include "schema/row.h"
 #include "schema/sql.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 typedef struct item {
@@ -44,9 +45,9 @@ static int items_of(ob_ctx *ctx, const char *shipment_id, item **out, int *n, ob
 
 static int need_transfer(const ob_row *old, const char *verb, const char *states, ob_err *err)
 {
-    if (strcmp(ob_row_text(old, "shipment_type"), "transfer") != 0)
+    if (strcmp(ob_row_text(old, SHIPMENTS_SHIPMENT_TYPE), "transfer") != 0)
         return ob_err_set(err, OB_E_BAD_STATE, "only a transfer can be %s", verb);
-    const char *st = ob_row_text(old, "status");
+    const char *st = ob_row_text(old, SHIPMENTS_STATUS);
     size_t n = strlen(st);
     for (const char *p = states; p;) {
         const char *end = strchr(p, ',');
@@ -60,25 +61,26 @@ static int need_transfer(const ob_row *old, const char *verb, const char *states
 int ob_transfer_dispatch(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
     if (need_transfer(old, "dispatched", "created,booked,manifested,picked", err) != 0) return -1;
-    const char *from = ob_row_text(old, "origin_warehouse_id"), *to = ob_row_text(old, "destination_warehouse_id");
+    const char *from = ob_row_text(old, SHIPMENTS_ORIGIN_WAREHOUSE_ID);
+    const char *to = ob_row_text(old, SHIPMENTS_DESTINATION_WAREHOUSE_ID);
     if (ob_stock_scope(ctx, from, "inventory.adjust", err) != 0) return -1;
     item *items;
     int n;
-    if (items_of(ctx, ob_row_text(old, "id"), &items, &n, err) != 0) return -1;
+    if (items_of(ctx, ob_row_id(old), &items, &n, err) != 0) return -1;
     if (n == 0) return ob_err_set(err, OB_E_UNPROCESSABLE, "the transfer has no product lines (shipment_items)");
-    const char *id = ob_row_text(old, "id"), *num = ob_row_text(old, "shipment_number");
+    const char *id = ob_row_id(old), *num = ob_row_text(old, SHIPMENTS_SHIPMENT_NUMBER);
     for (int i = 0; i < n; i++) {
         ob_row *src, *dst;
         if (ob_stock_row(ctx, from, items[i].product_id, false, &src, err) != 0) return -1;
         if (!src)
             return ob_err_set(err, OB_E_INSUFFICIENT_STOCK, "the origin warehouse holds no stock of product %s",
                               items[i].product_id);
-        if (ob_stock_post(ctx, ob_row_text(src, "id"), "transfer_out", -items[i].quantity, "shipment", id, num, err) != 0 ||
+        if (ob_stock_post(ctx, ob_row_id(src), "transfer_out", -items[i].quantity, "shipment", id, num, err) != 0 ||
             ob_stock_row(ctx, to, items[i].product_id, true, &dst, err) != 0 ||
-            ob_stock_post(ctx, ob_row_text(dst, "id"), "in_transit", items[i].quantity, "shipment", id, num, err) != 0)
+            ob_stock_post(ctx, ob_row_id(dst), "in_transit", items[i].quantity, "shipment", id, num, err) != 0)
             return -1;
     }
-    ob_row_set_text(ctx->arena, row, "status", "in_transit");
+    ob_row_set_text(ctx->arena, row, SHIPMENTS_STATUS, "in_transit");
     return 0;
 }
 
@@ -87,64 +89,66 @@ static int raise_variance(ob_ctx *ctx, const ob_row *ship, const item *it, int64
 {
     int64_t short_by = it->quantity - got;
     const char *desc = ob_arena_printf(ctx->arena, "transfer %s: %lld of %lld units of product %s arrived, %lld short",
-                                       ob_row_text(ship, "shipment_number"), (long long)got, (long long)it->quantity,
-                                       it->product_id, (long long)short_by);
-    ob_row *a = ob_commerce_row(ctx, "security_alerts");
-    ob_row_set_text(ctx->arena, a, "alert_type", "stock_variance");
-    ob_row_set_text(ctx->arena, a, "severity", "medium");
-    ob_row_set_text(ctx->arena, a, "description", desc);
-    ob_row_set_text(ctx->arena, a, "additional_data",
+                                       ob_row_text(ship, SHIPMENTS_SHIPMENT_NUMBER), (long long)got,
+                                       (long long)it->quantity, it->product_id, (long long)short_by);
+    ob_row *a = ob_commerce_row(ctx, OB_TABLE_SECURITY_ALERTS);
+    ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_ALERT_TYPE, "stock_variance");
+    ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_SEVERITY, "medium");
+    ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_DESCRIPTION, desc);
+    ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_ADDITIONAL_DATA,
                     ob_arena_printf(ctx->arena,
                                     "{\"shipment_id\":\"%s\",\"product_id\":\"%s\",\"dispatched\":%lld,"
                                     "\"received\":%lld,\"short\":%lld}",
-                                    ob_row_text(ship, "id"), it->product_id, (long long)it->quantity, (long long)got,
+                                    ob_row_id(ship), it->product_id, (long long)it->quantity, (long long)got,
                                     (long long)short_by));
     if (ob_crud_insert_row(ctx, a, err) != 0) return -1;
     /* the destination's manager hears of it, else whoever received it */
     const char *to = NULL;
     ob_row *wh;
-    if (ob_sql_load_internal(ctx, ob_registry_find("warehouses"), ob_row_text(ship, "destination_warehouse_id"), &wh,
-                             err) != 0)
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_WAREHOUSES),
+                             ob_row_text(ship, SHIPMENTS_DESTINATION_WAREHOUSE_ID), &wh, err) != 0)
         return -1;
-    const char *uid = ob_row_text(wh, "manager_id");
+    const char *uid = ob_row_text(wh, WAREHOUSES_MANAGER_ID);
     if (!uid && ctx->who) uid = ctx->who->user_id;
     ob_row *u;
-    if (uid && ob_sql_load_internal(ctx, ob_registry_find("users"), uid, &u, err) == 0) to = ob_row_text(u, "email");
+    if (uid && ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_USERS), uid, &u, err) == 0)
+        to = ob_row_text(u, USERS_EMAIL);
     ob_err_clear(err);
     if (!to) return 0; /* the system received it and no one manages the warehouse: the alert stands alone */
-    ob_row *msg = ob_commerce_row(ctx, "notification_logs");
-    ob_row_set_text(ctx->arena, msg, "type", "email");
-    ob_row_set_text(ctx->arena, msg, "recipient", to);
-    ob_row_set_text(ctx->arena, msg, "subject", "Stock variance on a transfer");
-    ob_row_set_text(ctx->arena, msg, "body", desc);
-    ob_row_set_text(ctx->arena, msg, "status", "pending");
-    ob_row_set_text(ctx->arena, msg, "reference_type", "shipment");
-    ob_row_set_text(ctx->arena, msg, "reference_id", ob_row_text(ship, "id"));
+    ob_row *msg = ob_commerce_row(ctx, OB_TABLE_NOTIFICATION_LOGS);
+    ob_row_set_text(ctx->arena, msg, NOTIFICATION_LOGS_TYPE, "email");
+    ob_row_set_text(ctx->arena, msg, NOTIFICATION_LOGS_RECIPIENT, to);
+    ob_row_set_text(ctx->arena, msg, NOTIFICATION_LOGS_SUBJECT, "Stock variance on a transfer");
+    ob_row_set_text(ctx->arena, msg, NOTIFICATION_LOGS_BODY, desc);
+    ob_row_set_text(ctx->arena, msg, NOTIFICATION_LOGS_STATUS, "pending");
+    ob_row_set_text(ctx->arena, msg, NOTIFICATION_LOGS_REFERENCE_TYPE, "shipment");
+    ob_row_set_text(ctx->arena, msg, NOTIFICATION_LOGS_REFERENCE_ID, ob_row_id(ship));
     return ob_crud_insert_row(ctx, msg, err);
 }
 
 int ob_transfer_receive(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
     if (need_transfer(old, "received", "in_transit", err) != 0) return -1;
-    const char *to = ob_row_text(old, "destination_warehouse_id");
+    const char *to = ob_row_text(old, SHIPMENTS_DESTINATION_WAREHOUSE_ID);
     if (ob_stock_scope(ctx, to, "inventory.adjust", err) != 0) return -1;
     item *items;
     int n;
-    if (items_of(ctx, ob_row_text(old, "id"), &items, &n, err) != 0) return -1;
-    bool given = !ob_row_is_null(ctx->input, "quantity");
+    if (items_of(ctx, ob_row_id(old), &items, &n, err) != 0) return -1;
+    bool given = !ob_row_is_null(ctx->input, SHIPMENTS_RECEIVE_IN_QUANTITY);
     if (given && n != 1) {
         ob_err_set(err, OB_E_UNPROCESSABLE, "quantity names the units of a transfer of one product line");
-        return ob_err_field_add(err, "quantity", "is for a transfer of one product line; leave it out to receive all");
+        return ob_err_field_add(err, SHIPMENTS_RECEIVE_IN_QUANTITY.name,
+                                "is for a transfer of one product line; leave it out to receive all");
     }
-    const char *id = ob_row_text(old, "id"), *num = ob_row_text(old, "shipment_number");
+    const char *id = ob_row_id(old), *num = ob_row_text(old, SHIPMENTS_SHIPMENT_NUMBER);
     for (int i = 0; i < n; i++) {
-        int64_t got = given ? ob_row_int(ctx->input, "quantity", 0) : items[i].quantity;
+        int64_t got = given ? ob_row_int(ctx->input, SHIPMENTS_RECEIVE_IN_QUANTITY, 0) : items[i].quantity;
         if (got > items[i].quantity)
             return ob_err_set(err, OB_E_OVER_RECEIPT, "%lld units cannot arrive of %lld dispatched", (long long)got,
                               (long long)items[i].quantity);
         ob_row *dst;
         if (ob_stock_row(ctx, to, items[i].product_id, true, &dst, err) != 0) return -1;
-        const char *inv = ob_row_text(dst, "id");
+        const char *inv = ob_row_id(dst);
         if (got > 0 && ob_stock_post(ctx, inv, "transfer_in", got, "shipment", id, num, err) != 0) return -1;
         if (got < items[i].quantity &&
             (ob_stock_post(ctx, inv, "variance", got - items[i].quantity, "shipment", id,
@@ -153,40 +157,43 @@ int ob_transfer_receive(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err
              raise_variance(ctx, old, &items[i], got, err) != 0))
             return -1;
     }
-    ob_row_set_text(ctx->arena, row, "status", "delivered");
-    ob_row_set_text(ctx->arena, row, "delivered_at", ctx->now);
+    ob_row_set_text(ctx->arena, row, SHIPMENTS_STATUS, "delivered");
+    ob_row_set_text(ctx->arena, row, SHIPMENTS_DELIVERED_AT, ctx->now);
     return 0;
 }
 
 int ob_transfer_track(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
     (void)row;
-    if (strcmp(ob_row_text(old, "shipment_type"), "transfer") != 0)
+    if (strcmp(ob_row_text(old, SHIPMENTS_SHIPMENT_TYPE), "transfer") != 0)
         return ob_err_set(err, OB_E_BAD_STATE, "only a transfer takes tracking points here");
-    const char *at = ob_row_text(ctx->input, "event_datetime");
+    const char *at = ob_row_text(ctx->input, SHIPMENTS_TRACK_IN_EVENT_DATETIME);
     if (!at) at = ctx->now;
     ob_stmt *st;
     if (ob_db_prepare(ctx->db,
                       "SELECT 1 FROM \"tracking_events\" WHERE \"shipment_id\" = ? AND \"event_datetime\" > ? LIMIT 1",
                       &st, err) != 0)
         return -1;
-    ob_stmt_bind_text(st, 1, ob_row_text(old, "id"), err);
+    ob_stmt_bind_text(st, 1, ob_row_id(old), err);
     ob_stmt_bind_text(st, 2, at, err);
     int rc = ob_stmt_step(st, err);
     ob_stmt_done(st);
     if (rc < 0) return -1;
     if (rc == 1) {
         ob_err_set(err, OB_E_UNPROCESSABLE, "a tracking point is appended after the last one");
-        return ob_err_field_add(err, "event_datetime", "is before the transfer's last tracking point");
+        return ob_err_field_add(err, SHIPMENTS_TRACK_IN_EVENT_DATETIME.name,
+                                "is before the transfer's last tracking point");
     }
-    ob_row *ev = ob_commerce_row(ctx, "tracking_events");
-    ob_row_set_text(ctx->arena, ev, "shipment_id", ob_row_text(old, "id"));
-    ob_row_set_text(ctx->arena, ev, "event_code", "location_update");
-    ob_row_set_text(ctx->arena, ev, "event_datetime", at);
-    ob_row_set_text(ctx->arena, ev, "event_location", ob_row_text(ctx->input, "event_location"));
-    ev->v[ob_table_col(ev->t, "latitude")] = *ob_row_get(ctx->input, "latitude");
-    ev->set[ob_table_col(ev->t, "latitude")] = true;
-    ev->v[ob_table_col(ev->t, "longitude")] = *ob_row_get(ctx->input, "longitude");
-    ev->set[ob_table_col(ev->t, "longitude")] = true;
+    ob_row *ev = ob_commerce_row(ctx, OB_TABLE_TRACKING_EVENTS);
+    ob_row_set_text(ctx->arena, ev, TRACKING_EVENTS_SHIPMENT_ID, ob_row_id(old));
+    ob_row_set_text(ctx->arena, ev, TRACKING_EVENTS_EVENT_CODE, "location_update");
+    ob_row_set_text(ctx->arena, ev, TRACKING_EVENTS_EVENT_DATETIME, at);
+    ob_row_set_text(ctx->arena, ev, TRACKING_EVENTS_EVENT_LOCATION,
+                    ob_row_text(ctx->input, SHIPMENTS_TRACK_IN_EVENT_LOCATION));
+    /* the coordinates as given, null included */
+    ev->v[TRACKING_EVENTS_LATITUDE.idx] = *ob_row_get(ctx->input, SHIPMENTS_TRACK_IN_LATITUDE);
+    ev->set[TRACKING_EVENTS_LATITUDE.idx] = true;
+    ev->v[TRACKING_EVENTS_LONGITUDE.idx] = *ob_row_get(ctx->input, SHIPMENTS_TRACK_IN_LONGITUDE);
+    ev->set[TRACKING_EVENTS_LONGITUDE.idx] = true;
     return ob_crud_insert_row(ctx, ev, err);
 }

@@ -24,6 +24,7 @@
 #include "schema/events.h"
 #include "schema/rowjson.h"
 #include "schema/sql.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 OB_ENUM(delivery_status, "webhook_delivery_status", "pending", "delivered", "dead");
@@ -56,8 +57,6 @@ static const ob_column delivery_cols[] = {
     {"delivered_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
 };
 static const ob_index delivery_idx[] = {{"status,next_attempt_at"}, {"created_at"}};
-
-static const ob_table *table(const char *name) { return ob_registry_find(name); }
 
 static bool allow_private(ob_ctx *ctx, ob_err *err, int *rc)
 {
@@ -92,13 +91,14 @@ static int check_events(const char *text, ob_err *err)
 
 static int subscription_check(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
-    const char *url = ob_row_text(row, "url"), *events = ob_row_text(row, "events"),
-               *secret = ob_row_text(row, "secret");
+    const char *url = ob_row_text(row, WEBHOOK_SUBSCRIPTIONS_URL);
+    const char *events = ob_row_text(row, WEBHOOK_SUBSCRIPTIONS_EVENTS);
+    const char *secret = ob_row_text(row, WEBHOOK_SUBSCRIPTIONS_SECRET);
     /* missing required fields are the validator's to refuse (400) */
     if (!url || !events || !secret) return 0;
     if (secret && strlen(secret) < 16) return ob_err_set(err, OB_E_UNPROCESSABLE, "secret: at least 16 characters");
     if (check_events(events, err) != 0) return -1;
-    if (old && strcmp(ob_row_text(old, "url"), url) == 0) return 0;
+    if (old && strcmp(ob_row_text(old, WEBHOOK_SUBSCRIPTIONS_URL), url) == 0) return 0;
     int rc;
     bool priv = allow_private(ctx, err, &rc);
     if (rc) return -1;
@@ -135,12 +135,12 @@ static int enqueue_attempt(ob_ctx *ctx, const char *delivery_id, int64_t attempt
 static int delivery_replay(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
     (void)old;
-    ob_row_set_int(row, "attempts", 0);
-    ob_row_set_text(ctx->arena, row, "next_attempt_at", ctx->now);
-    ob_row_set_null(row, "delivered_at");
-    ob_row_set_null(row, "response_code");
-    ob_row_set_null(row, "last_error");
-    return enqueue_attempt(ctx, ob_row_text(row, "id"), 1, NULL, err);
+    ob_row_set_int(row, WEBHOOK_DELIVERIES_ATTEMPTS, 0);
+    ob_row_set_text(ctx->arena, row, WEBHOOK_DELIVERIES_NEXT_ATTEMPT_AT, ctx->now);
+    ob_row_set_null(row, WEBHOOK_DELIVERIES_DELIVERED_AT);
+    ob_row_set_null(row, WEBHOOK_DELIVERIES_RESPONSE_CODE);
+    ob_row_set_null(row, WEBHOOK_DELIVERIES_LAST_ERROR);
+    return enqueue_attempt(ctx, ob_row_id(row), 1, NULL, err);
 }
 
 static const ob_transition delivery_transitions[] = {
@@ -232,20 +232,20 @@ static int emit(ob_ctx *ctx, const ob_row *old, const ob_row *row, ob_err *err)
         evs[ns++] = ob_arena_strdup(ctx->arena, e ? e : "[]");
     }
     ob_stmt_done(st);
-    const ob_table *dt = table("webhook_deliveries");
+    const ob_table *dt = ob_registry_find(OB_TABLE_WEBHOOK_DELIVERIES);
     for (int s = 0; rc == 0 && s < ns; s++)
         for (int k = 0; rc == 0 && k < n; k++) {
             if (!subscribed(evs[s], names[k])) continue;
             char id[OB_UUID_LEN];
             ob_uuid7(id);
             ob_row *d = ob_row_new(ctx->arena, dt);
-            ob_row_set_text(ctx->arena, d, "id", id);
-            ob_row_set_text(ctx->arena, d, "subscription_id", subs[s]);
-            ob_row_set_text(ctx->arena, d, "event", names[k]);
-            ob_row_set_text(ctx->arena, d, "payload", body_of(ctx, id, names[k], old, row));
-            ob_row_set_text(ctx->arena, d, "status", "pending");
-            ob_row_set_int(d, "attempts", 0);
-            ob_row_set_text(ctx->arena, d, "next_attempt_at", ctx->now);
+            ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_ID, id);
+            ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_SUBSCRIPTION_ID, subs[s]);
+            ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_EVENT, names[k]);
+            ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_PAYLOAD, body_of(ctx, id, names[k], old, row));
+            ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_STATUS, "pending");
+            ob_row_set_int(d, WEBHOOK_DELIVERIES_ATTEMPTS, 0);
+            ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_NEXT_ATTEMPT_AT, ctx->now);
             rc = ob_crud_insert_row(ctx, d, err);
             if (rc == 0) rc = enqueue_attempt(ctx, id, 1, NULL, err);
         }
@@ -264,17 +264,18 @@ int ob_notify_record_change(ob_ctx *ctx, const char *action, const ob_row *old, 
 static const ob_row *current(ob_ctx *ctx, const ob_row *job, int64_t *attempt, ob_err *err, int *rc)
 {
     *rc = 0;
-    json_t *p = json_loads(ob_row_text(job, "payload"), 0, NULL);
+    json_t *p = json_loads(ob_row_text(job, JOBS_PAYLOAD), 0, NULL);
     const char *id = json_string_value(json_object_get(p, "delivery_id"));
     *attempt = json_integer_value(json_object_get(p, "attempt"));
     ob_row *d = NULL;
-    if (id && ob_sql_load_internal(ctx, table("webhook_deliveries"), id, &d, err) != 0) {
+    if (id && ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_WEBHOOK_DELIVERIES), id, &d, err) != 0) {
         if (err->code != OB_E_NOT_FOUND) *rc = -1;
         d = NULL;
     }
     json_decref(p);
     /* replayed, or the subscription deleted: this job has nothing to do */
-    if (d && (strcmp(ob_row_text(d, "status"), "pending") != 0 || ob_row_int(d, "attempts", 0) != *attempt - 1))
+    if (d && (strcmp(ob_row_text(d, WEBHOOK_DELIVERIES_STATUS), "pending") != 0 ||
+              ob_row_int(d, WEBHOOK_DELIVERIES_ATTEMPTS, 0) != *attempt - 1))
         d = NULL;
     return d;
 }
@@ -290,18 +291,20 @@ int ob_webhook_deliver_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err
         return 0;
     }
     ob_row *sub;
-    if (ob_sql_load_internal(ctx, table("webhook_subscriptions"), ob_row_text(d, "subscription_id"), &sub, err) != 0)
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_WEBHOOK_SUBSCRIPTIONS),
+                             ob_row_text(d, WEBHOOK_DELIVERIES_SUBSCRIPTION_ID), &sub, err) != 0)
         return -1;
     long code = 0;
     ob_err perr;
     ob_err_clear(&perr);
-    if (ob_row_int(sub, "active", 1) == 0) {
+    if (ob_row_int(sub, WEBHOOK_SUBSCRIPTIONS_ACTIVE, 1) == 0) {
         ob_err_set(&perr, OB_E_UNPROCESSABLE, "the subscription is not active");
     } else {
         bool priv = allow_private(ctx, err, &rc);
         if (rc) return -1;
-        ob_webhook_post(ob_row_text(sub, "url"), priv, ob_row_text(d, "event"), ob_row_text(d, "id"),
-                        ob_row_text(sub, "secret"), ob_row_text(d, "payload"), &code, &perr);
+        ob_webhook_post(ob_row_text(sub, WEBHOOK_SUBSCRIPTIONS_URL), priv, ob_row_text(d, WEBHOOK_DELIVERIES_EVENT),
+                        ob_row_id(d), ob_row_text(sub, WEBHOOK_SUBSCRIPTIONS_SECRET),
+                        ob_row_text(d, WEBHOOK_DELIVERIES_PAYLOAD), &code, &perr);
     }
     ob_jsonw w;
     ob_jw_init(&w, result);
@@ -336,26 +339,27 @@ int ob_webhook_deliver_settle(ob_ctx *ctx, const ob_row *job, int jrc, const ob_
     const char *why = json_string_value(json_object_get(r, "error"));
     ob_webhook_cfg cfg = ob_webhooks_cfg();
     ob_row *nd = ob_row_copy(ctx->arena, d);
-    ob_row_set_int(nd, "attempts", attempt);
-    if (code) ob_row_set_int(nd, "response_code", code);
-    else ob_row_set_null(nd, "response_code");
+    ob_row_set_int(nd, WEBHOOK_DELIVERIES_ATTEMPTS, attempt);
+    if (code) ob_row_set_int(nd, WEBHOOK_DELIVERIES_RESPONSE_CODE, code);
+    else ob_row_set_null(nd, WEBHOOK_DELIVERIES_RESPONSE_CODE);
     if (code >= 200 && code < 300) {
-        ob_row_set_text(ctx->arena, nd, "status", "delivered");
-        ob_row_set_text(ctx->arena, nd, "delivered_at", ctx->now);
-        ob_row_set_null(nd, "next_attempt_at");
-        ob_row_set_null(nd, "last_error");
+        ob_row_set_text(ctx->arena, nd, WEBHOOK_DELIVERIES_STATUS, "delivered");
+        ob_row_set_text(ctx->arena, nd, WEBHOOK_DELIVERIES_DELIVERED_AT, ctx->now);
+        ob_row_set_null(nd, WEBHOOK_DELIVERIES_NEXT_ATTEMPT_AT);
+        ob_row_set_null(nd, WEBHOOK_DELIVERIES_LAST_ERROR);
     } else {
         char msg[64];
         snprintf(msg, sizeof msg, "the endpoint answered %lld", (long long)code);
-        ob_row_set_text(ctx->arena, nd, "last_error", why ? ob_arena_printf(ctx->arena, "%.1900s", why) : msg);
+        ob_row_set_text(ctx->arena, nd, WEBHOOK_DELIVERIES_LAST_ERROR,
+                        why ? ob_arena_printf(ctx->arena, "%.1900s", why) : msg);
         if (attempt >= cfg.max_attempts) {
-            ob_row_set_text(ctx->arena, nd, "status", "dead");
-            ob_row_set_null(nd, "next_attempt_at");
+            ob_row_set_text(ctx->arena, nd, WEBHOOK_DELIVERIES_STATUS, "dead");
+            ob_row_set_null(nd, WEBHOOK_DELIVERIES_NEXT_ATTEMPT_AT);
         } else {
             char at[OB_TS_LEN];
             ob_ts_format(ctx->now_ms + ob_webhook_backoff_ms(cfg.backoff_ms, (int)attempt, randombytes_random()), at);
-            ob_row_set_text(ctx->arena, nd, "next_attempt_at", at);
-            rc = enqueue_attempt(ctx, ob_row_text(d, "id"), attempt + 1, at, err);
+            ob_row_set_text(ctx->arena, nd, WEBHOOK_DELIVERIES_NEXT_ATTEMPT_AT, at);
+            rc = enqueue_attempt(ctx, ob_row_id(d), attempt + 1, at, err);
         }
     }
     json_decref(r);

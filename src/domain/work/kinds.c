@@ -8,6 +8,7 @@
 #include "domain/notify/notify.h"
 #include "domain/work/work.h"
 #include "schema/ledger.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 /* Verify every ledger of the tenant (what `opsbase check-ledgers` does), as a
@@ -33,7 +34,7 @@ static int ledgers_check(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *
 static int system_sleep(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err)
 {
     (void)ctx;
-    const char *p = ob_row_text(job, "payload");
+    const char *p = ob_row_text(job, JOBS_PAYLOAD);
     json_t *j = json_loads(p ? p : "{}", 0, NULL);
     json_t *ms = json_object_get(j, "ms");
     json_int_t n = json_is_integer(ms) ? json_integer_value(ms) : 0;

@@ -8,6 +8,7 @@
 #include "domain/work/work.h"
 #include "schema/ctx.h"
 #include "schema/row.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 static const ob_column schedule_cols[] = {
@@ -30,25 +31,25 @@ static const ob_index schedule_idx[] = {{"enabled,next_run_at"}};
  * changed or the schedule was switched on. */
 static int check(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
-    const char *kind = ob_row_text(row, "kind"), *payload = ob_row_text(row, "payload");
+    const char *kind = ob_row_text(row, SCHEDULES_KIND), *payload = ob_row_text(row, SCHEDULES_PAYLOAD);
     /* a missing field is the validator's to refuse (400), after the hooks */
-    if (!kind || !ob_row_text(row, "cron")) return 0;
+    if (!kind || !ob_row_text(row, SCHEDULES_CRON)) return 0;
     if (!ob_jobs_kind(kind))
         return ob_err_set(err, OB_E_UNPROCESSABLE, "kind: no worker knows jobs of kind \"%.60s\"", kind);
     if (payload && payload[strspn(payload, " \t\r\n")] != '{')
         return ob_err_set(err, OB_E_UNPROCESSABLE, "payload: must be a JSON object");
-    bool on = ob_row_int(row, "enabled", 1) != 0;
-    bool spec_changed = !old || strcmp(ob_row_text(old, "cron"), ob_row_text(row, "cron")) != 0;
-    bool switched_on = old && on && ob_row_int(old, "enabled", 1) == 0;
+    bool on = ob_row_int(row, SCHEDULES_ENABLED, 1) != 0;
+    bool spec_changed = !old || strcmp(ob_row_text(old, SCHEDULES_CRON), ob_row_text(row, SCHEDULES_CRON)) != 0;
+    bool switched_on = old && on && ob_row_int(old, SCHEDULES_ENABLED, 1) == 0;
     if (!spec_changed && !switched_on) return 0;
     const ob_tz *z;
     char next[OB_TS_LEN];
     if (ob_jobs_tenant_zone(ctx->store, ctx->tenant->slug, &z, err) != 0) return -1;
-    if (ob_schedule_next(z, ob_row_text(row, "cron"), ctx->now_ms, next, err) != 0) {
+    if (ob_schedule_next(z, ob_row_text(row, SCHEDULES_CRON), ctx->now_ms, next, err) != 0) {
         err->code = OB_E_UNPROCESSABLE;
         return -1;
     }
-    ob_row_set_text(ctx->arena, row, "next_run_at", next);
+    ob_row_set_text(ctx->arena, row, SCHEDULES_NEXT_RUN_AT, next);
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "domain/domains.h"
 #include "schema/ctx.h"
 #include "schema/row.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 OB_ENUM(job_status, "job_status", "queued", "running", "done", "dead");
@@ -33,10 +34,10 @@ static int job_retry(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
     (void)old;
     (void)err;
-    ob_row_set_int(row, "attempts", 0);
-    ob_row_set_text(ctx->arena, row, "run_at", ctx->now);
-    ob_row_set_null(row, "locked_until");
-    ob_row_set_null(row, "finished_at");
+    ob_row_set_int(row, JOBS_ATTEMPTS, 0);
+    ob_row_set_text(ctx->arena, row, JOBS_RUN_AT, ctx->now);
+    ob_row_set_null(row, JOBS_LOCKED_UNTIL);
+    ob_row_set_null(row, JOBS_FINISHED_AT);
     return 0;
 }
 
