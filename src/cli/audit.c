@@ -24,12 +24,7 @@ static int verify_tenant(ob_store *s, const char *slug, bool *broken, ob_err *er
     ob_arena_init(&a, 0);
     ob_conn *c;
     ob_tenant_info *info = NULL;
-    int rc = ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, err);
-    if (rc == 0) {
-        rc = ob_tenant_lookup(c, &a, slug, &info, err);
-        ob_db_release(c);
-    }
-    if (rc == 0) rc = ob_db_acquire(s, slug, info->id, OB_DB_READ, &c, err);
+    int rc = ob_tenant_open(s, &a, slug, OB_DB_READ, &info, &c, err);
     if (rc == 0) {
         ob_ctx ctx;
         ob_ctx_system(&ctx, &a, s, c, info);
@@ -49,16 +44,6 @@ static int verify_tenant(ob_store *s, const char *slug, bool *broken, ob_err *er
     return rc;
 }
 
-static int collect(const char *slug, const char *plan, const char *status, void *arg)
-{
-    (void)plan;
-    (void)status;
-    ob_sb *sb = arg;
-    ob_sb_adds(sb, slug);
-    ob_sb_addc(sb, '\n');
-    return 0;
-}
-
 int ob_cmd_audit(int argc, char **argv)
 {
     ob_args a;
@@ -69,27 +54,13 @@ int ob_cmd_audit(int argc, char **argv)
     ob_err err;
     ob_store_opts o = {.data_dir = a.val[0], .url = a.val[1]};
     if (ob_store_open(&s, &o, &err) != 0) return ob_cli_fail(&err);
-    ob_sb slugs;
-    ob_sb_init(&slugs, 256);
-    const char *tenant = ob_cli_get(&audit_spec, &a, "--tenant");
-    if (tenant) {
-        collect(tenant, NULL, NULL, &slugs);
-    } else {
-        ob_conn *c;
-        rc = ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, &err);
-        if (rc == 0) {
-            rc = ob_tenant_each(c, collect, &slugs, &err);
-            ob_db_release(c);
-        }
-    }
+    ob_arena arena;
+    ob_arena_init(&arena, 0);
+    ob_slugs l;
+    rc = ob_tenant_slugs_of(s, &arena, ob_cli_get(&audit_spec, &a, "--tenant"), &l, &err);
     bool broken = false;
-    for (char *p = slugs.buf; rc == 0 && *p;) {
-        char *nl = strchr(p, '\n');
-        *nl = '\0';
-        rc = verify_tenant(s, p, &broken, &err);
-        p = nl + 1;
-    }
-    ob_sb_release(&slugs);
+    for (int i = 0; rc == 0 && i < l.n; i++) rc = verify_tenant(s, l.v[i], &broken, &err);
+    ob_arena_release(&arena);
     ob_store_close(s);
     if (rc != 0) return ob_cli_fail(&err);
     return broken ? 1 : 0;

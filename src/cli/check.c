@@ -33,12 +33,7 @@ static int check_tenant(ob_store *s, const char *slug, int64_t *bad, ob_err *err
     ob_arena_init(&a, 0);
     ob_conn *c;
     ob_tenant_info *info = NULL;
-    int rc = ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, err);
-    if (rc == 0) {
-        rc = ob_tenant_lookup(c, &a, slug, &info, err);
-        ob_db_release(c);
-    }
-    if (rc == 0) rc = ob_db_acquire(s, slug, info->id, OB_DB_READ, &c, err);
+    int rc = ob_tenant_open(s, &a, slug, OB_DB_READ, &info, &c, err);
     if (rc == 0) {
         ob_ctx ctx;
         ob_ctx_system(&ctx, &a, s, c, info);
@@ -55,28 +50,6 @@ static int check_tenant(ob_store *s, const char *slug, int64_t *bad, ob_err *err
     return rc;
 }
 
-typedef struct slugs {
-    ob_arena *a;
-    const char **v;
-    int n, cap;
-} slugs;
-
-static int collect(const char *slug, const char *plan, const char *status, void *arg)
-{
-    (void)plan;
-    (void)status;
-    slugs *l = arg;
-    if (l->n == l->cap) {
-        int cap = l->cap ? 2 * l->cap : 64;
-        const char **v = ob_arena_alloc(l->a, sizeof *v * (size_t)cap);
-        if (l->n) memcpy(v, l->v, sizeof *v * (size_t)l->n);
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = ob_arena_strdup(l->a, slug);
-    return 0;
-}
-
 int ob_cmd_check_ledgers(int argc, char **argv)
 {
     ob_args a;
@@ -88,19 +61,9 @@ int ob_cmd_check_ledgers(int argc, char **argv)
     if (ob_store_open(&s, &o, &err) != 0) return ob_cli_fail(&err);
     ob_arena arena;
     ob_arena_init(&arena, 0);
-    slugs l = {.a = &arena};
-    const char *tenant = ob_cli_get(&check_spec, &a, "--tenant");
-    if (tenant) {
-        collect(tenant, NULL, NULL, &l);
-    } else {
-        /* the list first: checking a tenant uses the control connection too */
-        ob_conn *c;
-        rc = ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, &err);
-        if (rc == 0) {
-            rc = ob_tenant_each(c, collect, &l, &err);
-            ob_db_release(c);
-        }
-    }
+    ob_slugs l;
+    /* the list first: checking a tenant uses the control connection too */
+    rc = ob_tenant_slugs_of(s, &arena, ob_cli_get(&check_spec, &a, "--tenant"), &l, &err);
     int64_t bad = 0;
     for (int i = 0; rc == 0 && i < l.n; i++) rc = check_tenant(s, l.v[i], &bad, &err);
     ob_arena_release(&arena);

@@ -33,39 +33,18 @@ struct ob_jobs {
     _Atomic bool stop;
 };
 
-typedef struct slug_list {
-    ob_arena *a;
-    const char **v;
-    int n, cap;
-} slug_list;
-
-static int collect(const char *slug, const char *plan, const char *status, void *arg)
-{
-    (void)plan;
-    slug_list *l = arg;
-    if (strcmp(status, "active") != 0) return 0;
-    if (l->n == l->cap) {
-        int cap = l->cap ? 2 * l->cap : 64;
-        const char **v = ob_arena_alloc(l->a, sizeof *v * (size_t)cap);
-        if (l->n) memcpy(v, l->v, sizeof *v * (size_t)l->n);
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = ob_arena_strdup(l->a, slug);
-    return 0;
-}
-
 /* One pass over every tenant; returns how many jobs ran. */
 static int sweep(ob_jobs *j)
 {
     ob_arena a;
     ob_arena_init(&a, 0);
-    slug_list l = {.a = &a};
+    ob_slugs l = {0};
     ob_err err;
     ob_conn *c;
     int total = 0;
     if (ob_db_acquire(j->store, NULL, NULL, OB_DB_READ, &c, &err) == 0) {
-        if (ob_tenant_each(c, collect, &l, &err) != 0) ob_log(OB_LOG_WARN, "jobs: cannot list tenants", "error", err.message, NULL);
+        if (ob_tenant_slugs(c, &a, true, &l, &err) != 0)
+            ob_log(OB_LOG_WARN, "jobs: cannot list tenants", "error", err.message, NULL);
         ob_db_release(c);
     }
     for (int i = 0; i < l.n && !j->stop; i++) {

@@ -281,45 +281,13 @@ static int archive_tenant(ob_store *s, const ob_archive_opts *o, const char *slu
     return rc;
 }
 
-typedef struct slugs {
-    ob_arena *a;
-    const char **v;
-    int n, cap;
-} slugs;
-
-static int collect(const char *slug, const char *plan, const char *status, void *arg)
-{
-    (void)plan;
-    (void)status;
-    slugs *l = arg;
-    if (l->n == l->cap) {
-        int cap = l->cap ? 2 * l->cap : 64;
-        const char **v = ob_arena_alloc(l->a, sizeof *v * (size_t)cap);
-        if (l->n) memcpy(v, l->v, sizeof *v * (size_t)l->n);
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = ob_arena_strdup(l->a, slug);
-    return 0;
-}
-
 int ob_archive_run(ob_store *s, const ob_archive_opts *o, ob_archive_report *rep, ob_err *err)
 {
     memset(rep, 0, sizeof *rep);
     ob_arena a;
     ob_arena_init(&a, 0);
-    slugs l = {.a = &a};
-    int rc = 0;
-    if (o->tenant) {
-        collect(o->tenant, NULL, NULL, &l);
-    } else {
-        ob_conn *c;
-        rc = ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, err);
-        if (rc == 0) {
-            rc = ob_tenant_each(c, collect, &l, err);
-            ob_db_release(c);
-        }
-    }
+    ob_slugs l;
+    int rc = ob_tenant_slugs_of(s, &a, o->tenant, &l, err);
     for (int i = 0; rc == 0 && i < l.n; i++) rc = archive_tenant(s, o, l.v[i], rep, err);
     ob_arena_release(&a);
     return rc;

@@ -165,28 +165,6 @@ static int backup_tenant(ob_store *s, const char *dir, const char *slug, json_t 
     return rc;
 }
 
-typedef struct slugs {
-    ob_arena *a;
-    const char **v;
-    int n, cap;
-} slugs;
-
-static int collect(const char *slug, const char *plan, const char *status, void *arg)
-{
-    (void)plan;
-    (void)status;
-    slugs *l = arg;
-    if (l->n == l->cap) {
-        int cap = l->cap ? 2 * l->cap : 64;
-        const char **v = ob_arena_alloc(l->a, sizeof *v * (size_t)cap);
-        if (l->n) memcpy(v, l->v, sizeof *v * (size_t)l->n);
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = ob_arena_strdup(l->a, slug);
-    return 0;
-}
-
 static int make_dirs(const char *dir, ob_err *err)
 {
     if (mkdir(dir, 0700) != 0) {
@@ -227,17 +205,17 @@ int ob_backup(ob_store *s, const ob_backup_opts *o, ob_backup_report *rep, ob_er
     json_t *parts = json_array();
     ob_arena a;
     ob_arena_init(&a, 0);
-    slugs l = {.a = &a};
+    ob_slugs l = {0};
     int rc = 0;
     if (o->tenant) {
-        collect(o->tenant, NULL, NULL, &l);
+        rc = ob_tenant_slugs_of(s, &a, o->tenant, &l, err);
     } else {
         part p;
         ob_conn *c;
         rc = open_part(o->out_dir, "control", false, &p, err);
         if (rc == 0) rc = ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, err);
         if (rc == 0) {
-            rc = ob_tenant_each(c, collect, &l, err);
+            rc = ob_tenant_slugs(c, &a, false, &l, err);
             if (rc == 0) rc = dump_scope(c, OB_SCOPE_CONTROL, false, NULL, &p, err);
             ob_db_release(c);
         }

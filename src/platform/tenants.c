@@ -393,23 +393,56 @@ int ob_tenant_each(ob_conn *c, int (*fn)(const char *, const char *, const char 
 
 typedef struct slug_list {
     ob_arena *a;
-    char **slugs;
-    int n, cap;
+    ob_slugs *out;
+    int cap;
+    bool active_only;
 } slug_list;
 
 static int collect_slug(const char *slug, const char *plan, const char *status, void *arg)
 {
     (void)plan;
-    (void)status;
     slug_list *l = arg;
-    if (l->n == l->cap) {
+    if (l->active_only && strcmp(status, "active") != 0) return 0;
+    ob_slugs *o = l->out;
+    if (o->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 16;
-        char **ns = ob_arena_alloc(l->a, sizeof(char *) * (size_t)l->cap);
-        if (l->n) memcpy(ns, l->slugs, sizeof(char *) * (size_t)l->n);
-        l->slugs = ns;
+        const char **v = ob_arena_alloc(l->a, sizeof *v * (size_t)l->cap);
+        if (o->n) memcpy(v, o->v, sizeof *v * (size_t)o->n);
+        o->v = v;
     }
-    l->slugs[l->n++] = ob_arena_strdup(l->a, slug);
+    o->v[o->n++] = ob_arena_strdup(l->a, slug);
     return 0;
+}
+
+int ob_tenant_open(ob_store *s, ob_arena *a, const char *slug, ob_db_mode mode, ob_tenant_info **info, ob_conn **c,
+                   ob_err *err)
+{
+    ob_conn *control;
+    if (ob_db_acquire(s, NULL, NULL, OB_DB_READ, &control, err) != 0) return -1;
+    int rc = ob_tenant_lookup(control, a, slug, info, err);
+    ob_db_release(control);
+    return rc == 0 ? ob_db_acquire(s, slug, (*info)->id, mode, c, err) : -1;
+}
+
+int ob_tenant_slugs(ob_conn *control, ob_arena *a, bool active_only, ob_slugs *out, ob_err *err)
+{
+    *out = (ob_slugs){0};
+    slug_list l = {.a = a, .out = out, .active_only = active_only};
+    return ob_tenant_each(control, collect_slug, &l, err);
+}
+
+int ob_tenant_slugs_of(ob_store *s, ob_arena *a, const char *only, ob_slugs *out, ob_err *err)
+{
+    if (only) {
+        *out = (ob_slugs){0};
+        slug_list l = {.a = a, .out = out};
+        return collect_slug(only, NULL, "", &l);
+    }
+    ob_conn *c;
+    if (ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, err) != 0) return -1;
+    int rc = ob_tenant_slugs(c, a, false, out, err);
+    ob_db_release(c);
+    return rc;
 }
 
 int ob_migrate_control(ob_store *s, ob_err *err)
@@ -428,24 +461,24 @@ int ob_migrate_all(ob_store *s, bool sync, int *ntenants, ob_err *err)
     ob_arena a;
     ob_arena_init(&a, 0);
     ob_conn *c;
-    slug_list l = {.a = &a};
+    ob_slugs l = {0};
     int rc = ob_db_acquire(s, NULL, NULL, OB_DB_WRITE, &c, err);
     if (rc != 0) goto out;
     int applied = 0;
     rc = ob_migrate(c, OB_SCOPE_CONTROL, &applied, err);
     if (rc == 0 && (sync || applied)) rc = ob_platform_seed(c, err);
-    if (rc == 0) rc = ob_tenant_each(c, collect_slug, &l, err);
+    if (rc == 0) rc = ob_tenant_slugs(c, &a, false, &l, err);
     ob_db_release(c);
     for (int i = 0; rc == 0 && i < l.n; i++) {
         ob_tenant_info *info;
         int stamped;
-        if (!sync && ob_db_peek_version(s, l.slugs[i], &stamped, err) == 0 && stamped >= 0) {
+        if (!sync && ob_db_peek_version(s, l.v[i], &stamped, err) == 0 && stamped >= 0) {
             if (stamped == ob_registry_version()) continue; /* current: nothing to open */
             if (stamped > ob_registry_version()) {
                 rc = ob_err_set(err, OB_E_UNAVAILABLE,
                                 "tenant \"%s\" is at schema version %d but this binary knows only up to %d: "
                                 "upgrade opsbase",
-                                l.slugs[i], stamped, ob_registry_version());
+                                l.v[i], stamped, ob_registry_version());
                 break;
             }
         }
@@ -453,18 +486,18 @@ int ob_migrate_all(ob_store *s, bool sync, int *ntenants, ob_err *err)
             rc = -1;
             break;
         }
-        rc = ob_tenant_lookup(c, &a, l.slugs[i], &info, err);
+        rc = ob_tenant_lookup(c, &a, l.v[i], &info, err);
         ob_db_release(c);
         if (rc != 0) {
             if (err->code == OB_E_NOT_FOUND) { /* suspended tenants are migrated too */
                 info = ob_arena_zalloc(&a, sizeof *info);
-                info->slug = l.slugs[i];
+                info->slug = l.v[i];
                 rc = 0;
             } else {
                 break;
             }
         }
-        if ((rc = ob_db_acquire(s, l.slugs[i], info->id, OB_DB_WRITE, &c, err)) != 0) break;
+        if ((rc = ob_db_acquire(s, l.v[i], info->id, OB_DB_WRITE, &c, err)) != 0) break;
         applied = 0;
         rc = ob_migrate(c, OB_SCOPE_TENANT, &applied, err);
         if (rc != 0 || (!sync && !applied)) {

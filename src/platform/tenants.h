@@ -3,6 +3,7 @@
 #ifndef OB_TENANTS_H
 #define OB_TENANTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "db/db.h"
@@ -37,6 +38,22 @@ int ob_tenant_lookup(ob_conn *control, ob_arena *a, const char *slug, ob_tenant_
  * NULL: only the overrides count. */
 int ob_tenant_features(ob_conn *control, const char *tenant_id, const char *plan_code,
                        void (*fn)(const char *code, void *arg), void *arg, ob_err *err);
+/* Look up an active tenant and acquire a connection to its database in one
+ * step (the commands that work tenant by tenant); release with
+ * ob_db_release. The info lives in the arena. */
+int ob_tenant_open(ob_store *s, ob_arena *a, const char *slug, ob_db_mode mode, ob_tenant_info **info, ob_conn **c,
+                   ob_err *err);
+/* Slugs of tenants, in slug order, allocated in the arena. */
+typedef struct ob_slugs {
+    const char **v;
+    int n;
+} ob_slugs;
+/* Every tenant that is not deleted (active_only: and whose status is
+ * active), read on the given control connection. */
+int ob_tenant_slugs(ob_conn *control, ob_arena *a, bool active_only, ob_slugs *out, ob_err *err);
+/* The same on a read connection of its own; with one given (a command's
+ * --tenant), just that slug. */
+int ob_tenant_slugs_of(ob_store *s, ob_arena *a, const char *only, ob_slugs *out, ob_err *err);
 /* Call fn for each tenant row: slug, plan, status. */
 int ob_tenant_each(ob_conn *control, int (*fn)(const char *slug, const char *plan, const char *status, void *arg),
                    void *arg, ob_err *err);
