@@ -102,6 +102,15 @@ static void check_response(const ob_req *req, const ob_resp *resp)
                 resp->status, (int)resp->body.len, resp->body.buf);
         abort();
     }
+    /* the console's page and files (api/console.c) and the metrics text are not JSON */
+    const char *ct = resp->content_type ? resp->content_type : "application/json";
+    if (strncmp(ct, "application/json", 16) != 0) {
+        if (resp->status != 200 && resp->status != 304) {
+            fprintf(stderr, "fuzz: %s %s gave %d as %s\n", req->method, req->raw_path, resp->status, ct);
+            abort();
+        }
+        return;
+    }
     json_error_t je;
     json_t *j = json_loadb(resp->body.buf, resp->body.len, JSON_REJECT_DUPLICATES, &je);
     if (!json_is_object(j)) {

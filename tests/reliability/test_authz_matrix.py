@@ -95,10 +95,11 @@ def expected(p, table, meta, kind, method, obj, verb=None):
     allowed = {"collection": set(meta["methods"]["collection"]), "item": set(meta["methods"]["record"]),
                "action": {"POST"}}[kind]
     append = not meta["has_version"]
-    if p.role is None:
-        return 401
+    # the route table answers an unrouted method before the gate runs
     if method not in allowed:
         return 405
+    if p.role is None:
+        return 401
     if table not in KNOWN:
         return None
     if kind == "collection":
@@ -115,6 +116,12 @@ def expected(p, table, meta, kind, method, obj, verb=None):
         return 200 if method == "GET" else 400
     if method == "DELETE" and append:
         return 400  # "DELETE takes no body" comes before the lookup
+    if method == "PATCH" or kind == "action":
+        # the gate validates the body (here a field no table has) before any row is
+        # looked up, so another tenant's or a missing id is refused the same way
+        if p.role == "customer" and not meta["customer_scope"]:
+            return (400, 403)
+        return 400
     # whose row is it, seen from the principal's tenant
     mine = (obj == "own" and p.tenant == "acme") or (obj == "other" and p.tenant == "globex")
     if not mine:
@@ -264,8 +271,23 @@ GENERIC_PRINCIPALS = ("anonymous", "viewer", "globex owner")
 def matrix_specs(server, schema, world):
     """(principal, method, path, body, headers, expected, label) of every probe."""
     specs = []
+    # reports.view: what every role but agent and customer reads (auth/rbac.c)
+    reports = {"owner", "admin", "manager", "operator", "analyst", "viewer"}
     for path, methods in routes(server):
         parts = path.strip("/").split("/")
+        if path == "/metrics" or parts[:3] == ["api", "v1", "reports"]:
+            # /metrics is off on a server without --metrics-token (404); a report
+            # without its required from/to is 400 to whoever may read it
+            for p in world["principals"]:
+                for m in sorted(methods | {"POST", "PUT", "PATCH", "DELETE"}):
+                    if m not in methods:
+                        want = 405
+                    elif path == "/metrics":
+                        want = 404
+                    else:
+                        want = 401 if p.role is None else 400 if p.role in reports else 403
+                    specs.append((p, m, path, b"", {}, want, ""))
+            continue
         if parts[:2] != ["api", "v1"] or parts[2] == "auth":
             for p in world["principals"]:  # probes, documents and auth
                 for m in sorted(methods | {"PUT", "DELETE"}):
