@@ -6,6 +6,7 @@
 
 #include "base/base.h"
 #include "cli/cli.h"
+#include "platform/tenants.h"
 #include "base/banned.h"
 
 static void usage(const ob_cmd_spec *spec, FILE *f)
@@ -91,6 +92,33 @@ int ob_cli_fail(const ob_err *err)
     fprintf(stderr, "opsbase: %s\n", err->message[0] ? err->message : ob_err_default_msg(err->code));
     for (int i = 0; i < err->nfields; i++) fprintf(stderr, "  %s: %s\n", err->fields[i].name, err->fields[i].problem);
     return 1;
+}
+
+int ob_cli_each_tenant(ob_store *s, const char *only, int (*fn)(ob_ctx *ctx, void *arg, ob_err *err), void *arg,
+                       int *count, ob_err *err)
+{
+    ob_arena list;
+    ob_arena_init(&list, 0);
+    ob_slugs l;
+    /* the list first: a tenant's work uses the control connection too */
+    int rc = ob_tenant_slugs_of(s, &list, only, &l, err);
+    for (int i = 0; rc == 0 && i < l.n; i++) {
+        ob_arena a;
+        ob_arena_init(&a, 0);
+        ob_conn *c;
+        ob_tenant_info *info = NULL;
+        rc = ob_tenant_open(s, &a, l.v[i], OB_DB_READ, &info, &c, err);
+        if (rc == 0) {
+            ob_ctx ctx;
+            ob_ctx_system(&ctx, &a, s, c, info);
+            rc = fn(&ctx, arg, err);
+            ob_db_release(c);
+        }
+        ob_arena_release(&a);
+    }
+    if (count) *count = l.n;
+    ob_arena_release(&list);
+    return rc;
 }
 
 int ob_cli_store(const char *data_dir, bool create, ob_store **out)

@@ -26,27 +26,17 @@ static void report(void *arg, const char *table, const char *id, const char *col
            (long long)balance, (long long)expected);
 }
 
-/* Check one tenant; adds its mismatches to *bad. */
-static int check_tenant(ob_store *s, const char *slug, int64_t *bad, ob_err *err)
+/* Check one tenant; adds its mismatches to *(int64_t *)bad. */
+static int check_tenant(ob_ctx *ctx, void *bad, ob_err *err)
 {
-    ob_arena a;
-    ob_arena_init(&a, 0);
-    ob_conn *c;
-    ob_tenant_info *info = NULL;
-    int rc = ob_tenant_open(s, &a, slug, OB_DB_READ, &info, &c, err);
-    if (rc == 0) {
-        ob_ctx ctx;
-        ob_ctx_system(&ctx, &a, s, c, info);
-        for (int i = 0; rc == 0 && i < ob_registry_count(); i++) {
-            const ob_table *t = ob_registry_at(i);
-            if (!t->res->ledger || t->res->scope != OB_SCOPE_TENANT) continue;
-            int64_t n = 0;
-            rc = ob_ledger_check(&ctx, t, report, (void *)slug, &n, err);
-            *bad += n;
-        }
-        ob_db_release(c);
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < ob_registry_count(); i++) {
+        const ob_table *t = ob_registry_at(i);
+        if (!t->res->ledger || t->res->scope != OB_SCOPE_TENANT) continue;
+        int64_t n = 0;
+        rc = ob_ledger_check(ctx, t, report, (void *)ctx->tenant->slug, &n, err);
+        *(int64_t *)bad += n;
     }
-    ob_arena_release(&a);
     return rc;
 }
 
@@ -59,15 +49,9 @@ int ob_cmd_check_ledgers(int argc, char **argv)
     ob_err err;
     ob_store_opts o = {.data_dir = a.val[0], .url = a.val[1]};
     if (ob_store_open(&s, &o, &err) != 0) return ob_cli_fail(&err);
-    ob_arena arena;
-    ob_arena_init(&arena, 0);
-    ob_slugs l;
-    /* the list first: checking a tenant uses the control connection too */
-    rc = ob_tenant_slugs_of(s, &arena, ob_cli_get(&check_spec, &a, "--tenant"), &l, &err);
     int64_t bad = 0;
-    for (int i = 0; rc == 0 && i < l.n; i++) rc = check_tenant(s, l.v[i], &bad, &err);
-    ob_arena_release(&arena);
-    int n = l.n;
+    int n = 0;
+    rc = ob_cli_each_tenant(s, ob_cli_get(&check_spec, &a, "--tenant"), check_tenant, &bad, &n, &err);
     ob_store_close(s);
     if (rc != 0) return ob_cli_fail(&err);
     printf("ledgers: %d tenant(s) checked, %lld mismatch(es)\n", n, (long long)bad);

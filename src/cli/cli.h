@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "db/db.h"
+#include "schema/ctx.h"
 
 #define OB_VERSION "0.1.0"
 #define OB_CLI_MAX_OPTS 64
@@ -46,6 +47,11 @@ const char *ob_cli_get(const ob_cmd_spec *spec, const ob_args *a, const char *na
 int ob_cli_usage_error(const ob_cmd_spec *spec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print an ob_err to stderr as "opsbase: message" and return 1. */
 int ob_cli_fail(const ob_err *err);
+/* Run fn on a read connection of each tenant (or only the one named), with a
+ * system context bound to it (ctx->tenant->slug names it); stops at the first
+ * error. *count receives the number of tenants visited. */
+int ob_cli_each_tenant(ob_store *s, const char *only, int (*fn)(ob_ctx *ctx, void *arg, ob_err *err), void *arg,
+                       int *count, ob_err *err);
 /* Open the store for a command (create: make the data dir if missing). */
 int ob_cli_store(const char *data_dir, bool create, ob_store **out);
 
