@@ -177,7 +177,11 @@ def test_backup_under_writes_restores_every_acknowledged_write(opsbase_bin, serv
     args, data = fresh_store(tmp_path, server.db_url)
     r = run(opsbase_bin, "restore", "--from", out, *args)
     assert "restore:" in r.stdout
-    run(opsbase_bin, "check-ledgers", *args)
+    # every balance is restored as it was: the restored store's ledger check says
+    # what the original's says (another test tampers with a balance on purpose)
+    orig = run(opsbase_bin, "check-ledgers", *store_args(server), check=False)
+    back = run(opsbase_bin, "check-ledgers", *args, check=False)
+    assert back.returncode == orig.returncode and back.stdout == orig.stdout, (orig.stdout, back.stdout)
     listed = run(opsbase_bin, "tenant", "list", *args).stdout
     assert "acme" in listed and "globex" in listed
 
