@@ -76,8 +76,12 @@ $(B)/tests/%: tests/unit/%.c $(B)/libopsbase.a | $(GEN_HEADERS)
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
 
+# One pytest-xdist worker per core, each with its own data directory, server and
+# (OPSBASE_TEST_DB=postgres) PostgreSQL cluster; a file stays on one worker, in
+# order. E2E_JOBS=0 runs everything in one process.
+E2E_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 e2e: $(B)/opsbase
-	OPSBASE_BIN=$(CURDIR)/$(B)/opsbase /usr/bin/python3 -m pytest -q tests/e2e
+	OPSBASE_BIN=$(CURDIR)/$(B)/opsbase /usr/bin/python3 -m pytest -q -n $(E2E_JOBS) --dist loadfile tests/e2e
 
 # The OpenAPI document through Redocly and Spectral (tools/openapi-lint, npm).
 openapi-lint: $(B)/opsbase
