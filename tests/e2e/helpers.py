@@ -6,6 +6,7 @@ assertions every test repeats (error shape, unique values, record lookups).
 """
 import datetime
 import json
+import os
 import random
 import re
 import string
@@ -24,6 +25,10 @@ USER_PASSWORD = "User-pass-123!"
 MISSING_ID = "01900000-0000-7000-8000-000000000000"
 
 HTTP_TIMEOUT = 15.0
+# The longest a background step (a job, a schedule's run) may take before a
+# test gives up: generous, because the suites run two servers at once under
+# ASan on two cores; a step that never happens still fails.
+WAIT_S = float(os.environ.get("OPSBASE_TEST_WAIT", "90"))
 CLI_TIMEOUT = 60.0
 
 

@@ -35,7 +35,7 @@ def _job(c, kind):
 def test_job_runs_once_and_reports(cli, new_tenant):
     t = new_tenant()
     cli.run("job", "enqueue", "--tenant", t.slug, "--kind", "ledgers.check")
-    done = _wait(lambda: (j := _job(t.owner, "ledgers.check")) and j["status"] == "done" and j, 15, "the job")
+    done = _wait(lambda: (j := _job(t.owner, "ledgers.check")) and j["status"] == "done" and j, h.WAIT_S, "the job")
     assert done["attempts"] == 1 and done["result"] == {"mismatches": 0}
     assert h.TS_RE.match(done["finished_at"]) and done["last_error"] is None
     # an unknown kind is refused at enqueue: no job that no worker takes
@@ -47,7 +47,7 @@ def test_job_runs_once_and_reports(cli, new_tenant):
 def test_failing_job_backs_off_dies_and_retry_requeues(cli, new_tenant, login):
     t = new_tenant()
     cli.run("job", "enqueue", "--tenant", t.slug, "--kind", "system.fail", "--max-attempts", "2")
-    dead = _wait(lambda: (j := _job(t.owner, "system.fail")) and j["status"] == "dead" and j, 20, "a dead job")
+    dead = _wait(lambda: (j := _job(t.owner, "system.fail")) and j["status"] == "dead" and j, h.WAIT_S, "a dead job")
     assert dead["attempts"] == 2 and "fails by design" in dead["last_error"]
     assert h.get(t.owner, "jobs", dead["id"]) == dead
     # read-only through the API, but for retry
@@ -61,7 +61,7 @@ def test_failing_job_backs_off_dies_and_retry_requeues(cli, new_tenant, login):
     again = h.ok(t.owner.post(f"{API}/jobs/{dead['id']}/retry", json={}))
     assert again["status"] == "queued" and again["attempts"] == 0
     h.expect_error(t.owner.post(f"{API}/jobs/{dead['id']}/retry", json={}), 422, "invalid_transition")
-    redead = _wait(lambda: (j := h.get(t.owner, "jobs", dead["id"]))["status"] == "dead" and j, 20, "dead again")
+    redead = _wait(lambda: (j := h.get(t.owner, "jobs", dead["id"]))["status"] == "dead" and j, h.WAIT_S, "dead again")
     assert redead["attempts"] == 2
 
 
@@ -106,14 +106,14 @@ def test_worker_killed_mid_job_loses_nothing(opsbase_bin, own_store, tmp_path):
         _wait(lambda: _healthy(base), 20, "the server")
         owner = _login(base)
         run("job", "enqueue", "--tenant", "jk", "--kind", "system.sleep", "--payload", json.dumps({"ms": 4000}))
-        _wait(lambda: (j := _job(owner, "system.sleep")) and j["status"] == "running", 15, "the job to start")
+        _wait(lambda: (j := _job(owner, "system.sleep")) and j["status"] == "running", h.WAIT_S, "the job to start")
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         proc = _start(opsbase_bin, data, env, port, log)
         _wait(lambda: _healthy(base), 20, "the restarted server")
         owner = _login(base)
         # the lease (1 s) runs out and the job runs again, to the end
-        done = _wait(lambda: (j := _job(owner, "system.sleep")) and j["status"] == "done" and j, 30, "the job")
+        done = _wait(lambda: (j := _job(owner, "system.sleep")) and j["status"] == "done" and j, h.WAIT_S, "the job")
         assert done["attempts"] == 2 and done["result"] == {"slept_ms": 4000}
         assert len(h.list_all(owner, "jobs")) == 1
     finally:

@@ -20,7 +20,7 @@ def run_job(server, slug, c, payload):
     if server.db_url:
         args += ["--db", server.db_url]
     server.cli.run(*args)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + h.WAIT_S
     while time.monotonic() < deadline:
         jobs = c.get(f"{API}/jobs", params={"kind": "inventory.metrics", "sort": "-created_at", "limit": 1}).json()["data"]
         if jobs and jobs[0]["status"] == "done":
