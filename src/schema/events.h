@@ -6,7 +6,9 @@
  * changes the table's state (its state machine's column, else an enum column
  * named status) also emits "<table>.<column>_changed" and "<table>.<new
  * state>" (orders.status_changed, shipments.delivered). A state named
- * created, updated or deleted has no event of its own.
+ * created, updated or deleted has no event of its own. A table declaring a
+ * flag event (ob_resource.flag_event) also emits "<table>.<name>" on a create
+ * whose flag column is true (tracking_events.milestone).
  */
 #ifndef OB_EVENTS_H
 #define OB_EVENTS_H
