@@ -17,6 +17,9 @@ static const ob_column airline_cols[] = {
     {"status", OB_F_ENUM, .enm = &airline_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "active",
      .doc = "active: bookable; inactive: no longer used; suspended: temporarily not bookable"},
     {"api_endpoint", OB_F_TEXT, .max = 500, .doc = "the airline's schedule/booking API"},
+    {"awb_prefix", OB_F_TEXT, .max = 3, .pattern = "^[0-9]{3}$", .flags = OB_INDEXED, .since = 4,
+     .doc = "the airline's 3-digit air waybill prefix (IATA accounting code, e.g. 176); once any airline has "
+            "one, an air-cargo AWB must start with a known prefix"},
     {"api_credentials", OB_F_TEXT, .max = 1000, .flags = OB_SECRET | OB_SERVER,
      .doc = "encrypted at rest (000); never returned"},
 };

@@ -26,6 +26,23 @@ extern const ob_hooks ob_ndr_record_hooks;
 /* ndr_actions: performed_by is the signed-in user. */
 /* ndr_remarks: created_by is the signed-in user. */
 
+/* Air cargo (000), awb.c and milestones.c. A new row of `table` with its
+ * declared defaults, for rows written by a workflow. */
+ob_row *ob_logistics_row(ob_ctx *ctx, const char *table);
+/* Shipments: an air-cargo AWB checked (format and check digit 400, an
+ * airline prefix unknown to the tenant 422) and stored as PPP-SSSSSSSC; the
+ * first BKD milestone of a shipment created with one. */
+int ob_awb_normalize(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
+int ob_awb_first_milestone(ob_ctx *ctx, const ob_row *ship, ob_err *err);
+/* Tracking events: the status a shipment takes when an event of this code
+ * is its latest, or NULL for none; one function per shipment type. */
+typedef const char *(*ob_status_of_event_fn)(const char *event_code);
+const char *ob_cargo_status_of(const char *event_code);
+/* Tracking events: Cargo-iQ codes for air cargo, notification_sent with
+ * milestone_flag; then the shipment's status follows its latest event. */
+int ob_milestone_before_create(ob_ctx *ctx, ob_row *row, ob_err *err);
+int ob_milestone_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err);
+
 /* Seed rows (listed in domain/seeds.def): 000's three service types in each
  * tenant, 001's five courier types in the control database. */
 int ob_seed_logistics(ob_ctx *ctx, ob_err *err);
