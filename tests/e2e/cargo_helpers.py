@@ -32,3 +32,19 @@ def event(c, shipment_id, code, at, **f):
 
 def events(c, shipment_id):
     return h.list_all(c, "tracking_events", {"shipment_id": shipment_id})
+
+
+def flight(c, capacity_kg=1000, **f):
+    body = {"airline_id": f.pop("airline_id", None) or airline(c)["id"], "flight_number": h.uniq("EK")[:8],
+            "origin_airport": "DXB", "destination_airport": "LHR", "flight_date": "2030-01-01",
+            "capacity_kg": capacity_kg}
+    body.update(f)
+    return h.create(c, "flight_schedules", body)
+
+
+def book(c, shipment_id, flight_id):
+    return c.post(f"{API}/shipments/{shipment_id}/book", json={"flight_schedule_id": flight_id})
+
+
+def cancel_booking(c, shipment_id):
+    return c.post(f"{API}/shipments/{shipment_id}/cancel_booking", json={})

@@ -43,6 +43,10 @@ const char *ob_cargo_status_of(const char *event_code);
 int ob_milestone_before_create(ob_ctx *ctx, ob_row *row, ob_err *err);
 int ob_milestone_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err);
 
+/* Flights: available_kg = capacity_kg - booked_kg (booking.c). */
+void ob_flight_available(ob_row *flight);
+extern const ob_hooks ob_flight_schedule_hooks;
+
 /* Seed rows (listed in domain/seeds.def): 000's three service types in each
  * tenant, 001's five courier types in the control database. */
 int ob_seed_logistics(ob_ctx *ctx, ob_err *err);

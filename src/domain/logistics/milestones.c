@@ -98,6 +98,8 @@ int ob_milestone_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
     if (load_shipment(ctx, row, &ship, err) != 0) return -1;
     if (!ship || strcmp(ob_row_text(ship, SHIPMENTS_SHIPMENT_TYPE), "air_cargo") != 0) return 0;
     const char *code = ob_row_text(row, TRACKING_EVENTS_EVENT_CODE);
+    /* a position report (004) carries coordinates, not a milestone */
+    if (!code && !ob_row_is_null(row, TRACKING_EVENTS_LATITUDE)) return 0;
     if (!code) return bad_code(err, "is required for an air-cargo shipment (a Cargo-iQ code)");
     const ob_enum *codes = row->t->cols[TRACKING_EVENTS_MILESTONE_CODE.idx]->enm;
     for (int i = 0; i < codes->n; i++) {

@@ -107,7 +107,21 @@ static const ob_column transfer_track_input[] = {
     {"event_datetime", OB_F_TIMESTAMP, .doc = "when it was there; now when left out; not before the last point"},
     {"event_location", OB_F_TEXT, .max = 255},
 };
+/* Air cargo on flights (booking.c). */
+OB_ACTION_FN(ob_shipment_book);
+OB_ACTION_FN(ob_shipment_cancel_booking);
+static const ob_column shipment_book_input[] = {
+    {"flight_schedule_id", OB_F_REF, .ref = "flight_schedules", .flags = OB_REQUIRED,
+     .doc = "a scheduled or delayed flight with room for the shipment's weight"},
+};
 static const ob_action shipment_actions[] = {
+    {"book", "edit", ob_shipment_book,
+     "book an air-cargo shipment (created) on a flight: its weight_kg, rounded up to whole kilograms, is taken "
+     "from the flight's capacity (409 insufficient_capacity when it does not fit); flight number and date "
+     "follow; status booked",
+     OB_INPUT(shipment_book_input)},
+    {"cancel_booking", "edit", ob_shipment_cancel_booking,
+     "give a booked shipment's space back to its flight (not once it departed); status created"},
     {"dispatch", "edit", ob_transfer_dispatch,
      "a transfer leaves: transfer_out entries at the origin, in_transit at the destination; status in_transit"},
     {"receive", "edit", ob_transfer_receive,
