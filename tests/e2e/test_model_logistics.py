@@ -213,8 +213,9 @@ def test_service_request_lifecycle(acme_owner, w):
     assert h.get(c, "service_requests", sr["id"]) == sr
     # full-text search on request_description (000's CTXSYS index)
     assert [r["id"] for r in h.list_all(c, "service_requests", {"q": word})] == [sr["id"]]
-    up = h.ok(c.patch(f"/api/v1/service_requests/{sr['id']}",
-                      json={"status": "approved", "approved_by": w.me, "approved_at": "2025-03-02T09:00:00.000Z"}))
+    # the status moves by events only, approval stamped (test_cargo_requests.py)
+    up = h.ok(c.post(f"/api/v1/service_requests/{sr['id']}/review", json={}))
+    up = h.ok(c.post(f"/api/v1/service_requests/{sr['id']}/approve", json={}))
     assert up["status"] == "approved" and up["approved_by"] == w.me
     _audited(c, "service_requests", sr["id"], "create")
     _audited(c, "service_requests", sr["id"], "update")

@@ -68,10 +68,10 @@ static const ob_column service_request_cols[] = {
     {"request_title", OB_F_TEXT, .max = 200, .flags = OB_CUSTOMER_WRITE | OB_REQUIRED | OB_SORT | OB_SEARCH},
     {"request_description", OB_F_TEXT, .max = 100000, .flags = OB_CUSTOMER_WRITE | OB_SEARCH},
     {"priority", OB_F_ENUM, .enm = &request_priority, .flags = OB_CUSTOMER_WRITE | OB_REQUIRED | OB_SORT, .dflt = "medium"},
-    {"status", OB_F_ENUM, .enm = &request_status, .flags = OB_REQUIRED, .dflt = "submitted",
+    {"status", OB_F_ENUM, .enm = &request_status, .flags = OB_REQUIRED | OB_SERVER, .dflt = "submitted",
      .doc = "draft: being written; submitted: sent by the customer; in_review: checked by staff (types that "
-            "require approval); approved: may start; in_progress: being worked; completed: done; cancelled: "
-            "withdrawn; rejected: refused in review"},
+            "require approval start here); approved: may start; in_progress: being worked; completed: done; "
+            "cancelled: withdrawn; rejected: refused in review. Moved only by the events"},
     {"estimated_cost", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MAX, .max = MAX_NUM_15_2},
     {"actual_cost", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MAX, .max = MAX_NUM_15_2},
     {"currency", OB_F_TEXT, .flags = OB_CUSTOMER_WRITE, .max = 3, .dflt = "USD", .doc = "ISO 4217"},
@@ -81,20 +81,42 @@ static const ob_column service_request_cols[] = {
     {"assigned_to", OB_F_REF, .flags = OB_STAFF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
     {"created_by", OB_F_REF, .ref = "users", .flags = OB_STAFF | OB_REQUIRED | OB_SERVER, .stamp = OB_STAMP_ACTOR,
      .doc = "the user who created it"},
-    {"approved_by", OB_F_REF, .flags = OB_STAFF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
-    {"approved_at", OB_F_TIMESTAMP},
-    {"completed_by", OB_F_REF, .flags = OB_STAFF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
-    {"completed_at", OB_F_TIMESTAMP},
+    {"approved_by", OB_F_REF, .flags = OB_STAFF | OB_SERVER, .ref = "users", .on_delete = OB_DEL_SET_NULL,
+     .stamp = OB_STAMP_ACTOR, .stamp_on = "approved", .doc = "who approved it (the approve event)"},
+    {"approved_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .stamp = OB_STAMP_NOW, .stamp_on = "approved"},
+    {"completed_by", OB_F_REF, .flags = OB_STAFF | OB_SERVER, .ref = "users", .on_delete = OB_DEL_SET_NULL,
+     .stamp = OB_STAMP_ACTOR, .stamp_on = "completed"},
+    {"completed_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .stamp = OB_STAMP_NOW, .stamp_on = "completed"},
+    {"sla_due_at", OB_F_TIMESTAMP, .flags = OB_SERVER | OB_SORT, .since = 4,
+     .doc = "when the request is due: created_at + the service type's sla_hours (clock hours, UTC)"},
 };
 static const ob_index service_request_idx[] = {{"status"}, {"customer_id,status"}};
 static const ob_check service_request_checks[] = {
     {"chk_service_request_dates", "expected_completion_date", OB_CMP_GTE, "requested_date"},
 };
+/* The request's life (requests.c): a type that requires approval starts in
+ * in_review and must be approved (services.approve) before work starts. */
+OB_EFFECT_FN(ob_service_request_submit);
+OB_GUARD_FN(ob_service_request_may_start);
+OB_EFFECT_FN(ob_service_request_complete);
+extern const ob_hooks ob_service_request_hooks;
+static const ob_transition service_request_transitions[] = {
+    {"submit", "draft", "submitted", NULL, ob_service_request_submit, "create"},
+    {"review", "submitted", "in_review", NULL, NULL, NULL},
+    {"approve", "in_review", "approved", NULL, NULL, "approve"},
+    {"reject", "in_review", "rejected", NULL, NULL, "approve"},
+    {"start", "submitted,approved", "in_progress", ob_service_request_may_start, NULL, NULL},
+    {"complete", "in_progress", "completed", NULL, ob_service_request_complete, NULL},
+    {"cancel", "draft,submitted,in_review,approved", "cancelled", NULL, NULL, "create"},
+};
+static const ob_fsm service_request_fsm = {
+    "status", service_request_transitions,
+    (int)(sizeof service_request_transitions / sizeof service_request_transitions[0]), "edit"};
 const ob_resource ob_res_service_requests = {
     .table = "service_requests", .doc = "services a customer asked for (000)",
     OB_COLS(service_request_cols), OB_INDEXES(service_request_idx), OB_CHECKS(service_request_checks),
-    .perm = "services", .customer_scope = "customer_id",
-    .default_sort = "-created_at",
+    .perm = "services", .customer_scope = "customer_id", .fsm = &service_request_fsm,
+    .hooks = &ob_service_request_hooks, .default_sort = "-created_at",
 };
 
 static const ob_column request_document_cols[] = {
