@@ -218,7 +218,7 @@ def test_service_request_lifecycle(acme_owner, w):
     up = h.ok(c.post(f"/api/v1/service_requests/{sr['id']}/approve", json={}))
     assert up["status"] == "approved" and up["approved_by"] == w.me
     _audited(c, "service_requests", sr["id"], "create")
-    _audited(c, "service_requests", sr["id"], "update")
+    _audited(c, "service_requests", sr["id"], "approve")
 
 
 def _request_body(w, **extra):
