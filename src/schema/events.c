@@ -67,6 +67,12 @@ int ob_events_of_change(const ob_row *old, const ob_row *row, ob_arena *a, const
     }
     int n = 0;
     out[n++] = ob_arena_printf(a, "%s.updated", t->name);
+    const ob_flag_event *fe = t->res->flag_event;
+    if (fe) {
+        int c = ob_table_col(t, fe->col);
+        if (row->v[c].t != OB_V_NULL && row->v[c].i && (old->v[c].t == OB_V_NULL || !old->v[c].i))
+            out[n++] = ob_arena_printf(a, "%s.%s", t->name, fe->name);
+    }
     int si = state_col(t);
     if (si >= 0 && !ob_row_col_equal(old, row, si)) {
         const ob_column *sc = t->cols[si];

@@ -274,8 +274,9 @@ typedef struct ob_row_rule {
 } ob_row_rule;
 #define OB_ROW_RULES_MAX 4
 
-/* An extra event a create emits when a boolean column of the new row is
- * true: "<table>.<name>" (tracking_events.milestone). Checked at start-up. */
+/* An extra event "<table>.<name>" emitted by a create whose boolean column
+ * is true, or an update that makes it true (tracking_events.milestone,
+ * service_requests.sla_breached). Checked at start-up. */
 typedef struct ob_flag_event {
     const char *col;
     const char *name;

@@ -75,3 +75,39 @@ def test_approval_is_required_and_stamped(new_tenant, cli, login):
     # another tenant's request
     other = new_tenant().owner
     h.expect_error(_ev(other, r3["id"], "cancel"), 404, "not_found")
+
+
+def test_breach_is_marked_once_with_its_event(new_tenant, cli):
+    t = new_tenant()
+    c = t.owner
+    cli.run("tenant", "set", t.slug, "--webhooks-allow-private", "yes")
+    h.ok(c.post(f"{API}/webhook_subscriptions",
+                json={"url": "http://10.1.2.3/sla", "events": ["service_requests.sla_breached"],
+                      "secret": "whsec-0123456789abcdef"}), 201)
+    late = h.ok(_request(c, _type(c, False, sla_hours=0)["id"]), 201)
+    assert late["sla_due_at"] == late["created_at"] and late["sla_breached"] is False
+    done = h.ok(_request(c, _type(c, False, sla_hours=0)["id"]), 201)
+    h.ok(_ev(c, done["id"], "cancel"))
+    on_time = h.ok(_request(c, _type(c, False, sla_hours=48)["id"]), 201)
+    h.expect_error(c.patch(f"{API}/service_requests/{late['id']}", json={"sla_breached": True}), 400,
+                   "readonly_field")
+    for run in (1, 2):
+        cli.run("job", "enqueue", "--tenant", t.slug, "--kind", "services.sla_check")
+        jobs = _wait_jobs(c, run)
+        assert [j["result"] for j in jobs] == [{"breached": 1}, {"breached": 0}][:run]
+    assert h.get(c, "service_requests", late["id"])["sla_breached"] is True
+    assert h.get(c, "service_requests", done["id"])["sla_breached"] is False
+    assert h.get(c, "service_requests", on_time["id"])["sla_breached"] is False
+    events = [d for d in h.list_all(c, "webhook_deliveries") if d["event"] == "service_requests.sla_breached"]
+    assert len(events) == 1
+
+
+def _wait_jobs(c, n):
+    import time
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        jobs = sorted(h.list_all(c, "jobs", {"kind": "services.sla_check"}), key=lambda j: j["created_at"])
+        if len(jobs) == n and all(j["status"] == "done" for j in jobs):
+            return jobs
+        time.sleep(0.1)
+    raise AssertionError(f"the sla jobs did not finish: {h.list_all(c, 'jobs')}")

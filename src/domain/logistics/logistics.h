@@ -5,6 +5,7 @@
 #ifndef OB_DOMAIN_LOGISTICS_H
 #define OB_DOMAIN_LOGISTICS_H
 
+#include "base/strbuf.h"
 #include "schema/ctx.h"
 #include "schema/registry.h"
 
@@ -46,6 +47,10 @@ int ob_milestone_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err);
 /* Flights: available_kg = capacity_kg - booked_kg (booking.c). */
 void ob_flight_available(ob_row *flight);
 extern const ob_hooks ob_flight_schedule_hooks;
+
+/* The job services.sla_check: marks open service requests past sla_due_at
+ * sla_breached (service_requests.sla_breached); reports {"breached": N}. */
+int ob_service_sla_check(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 
 /* Seed rows (listed in domain/seeds.def): 000's three service types in each
  * tenant, 001's five courier types in the control database. */

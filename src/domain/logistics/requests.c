@@ -5,6 +5,7 @@
 
 #include "base/base.h"
 #include "domain/logistics/logistics.h"
+#include "schema/crud.h"
 #include "schema/row.h"
 #include "schema/sql.h"
 #include "gen/columns.h"
@@ -67,5 +68,37 @@ OB_EFFECT_FN(ob_service_request_complete)
         ob_date_format(ctx->now_ms / 86400000, day);
         ob_row_set_text(ctx->arena, row, SERVICE_REQUESTS_ACTUAL_COMPLETION_DATE, day);
     }
+    return 0;
+}
+
+int ob_service_sla_check(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err)
+{
+    (void)job;
+    /* open requests past their due time, a bounded batch per run */
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db,
+                      "SELECT \"id\" FROM \"service_requests\" WHERE \"sla_breached\" = ? AND \"sla_due_at\" <= ? "
+                      "AND \"status\" IN ('draft', 'submitted', 'in_review', 'approved', 'in_progress') "
+                      "ORDER BY \"sla_due_at\", \"id\" LIMIT 500",
+                      &st, err) != 0)
+        return -1;
+    ob_value no = ob_v_bool(false);
+    ob_stmt_bind(st, 1, &no, err);
+    ob_stmt_bind_text(st, 2, ctx->now, err);
+    const char *ids[500];
+    int n = 0, rc;
+    while (n < 500 && (rc = ob_stmt_step(st, err)) == 1)
+        ids[n++] = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
+    ob_stmt_done(st);
+    if (n < 500 && rc < 0) return -1;
+    const ob_table *t = ob_registry_find(OB_TABLE_SERVICE_REQUESTS);
+    for (int i = 0; i < n; i++) {
+        ob_row *old;
+        if (ob_sql_load_internal(ctx, t, ids[i], &old, err) != 0) return -1;
+        ob_row *row = ob_row_copy(ctx->arena, old);
+        ob_row_set_bool(row, SERVICE_REQUESTS_SLA_BREACHED, true);
+        if (ob_crud_save(ctx, old, row, "sla_breach", err) != 0) return -1;
+    }
+    ob_sb_addf(result, "{\"breached\":%d}", n);
     return 0;
 }

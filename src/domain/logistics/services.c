@@ -89,6 +89,9 @@ static const ob_column service_request_cols[] = {
     {"completed_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .stamp = OB_STAMP_NOW, .stamp_on = "completed"},
     {"sla_due_at", OB_F_TIMESTAMP, .flags = OB_SERVER | OB_SORT, .since = 4,
      .doc = "when the request is due: created_at + the service type's sla_hours (clock hours, UTC)"},
+    {"sla_breached", OB_F_BOOL, .flags = OB_REQUIRED | OB_SERVER, .dflt = "false", .since = 4,
+     .doc = "set by the services.sla_check job when the request is still open past sla_due_at; "
+            "emits service_requests.sla_breached"},
 };
 static const ob_index service_request_idx[] = {{"status"}, {"customer_id,status"}};
 static const ob_check service_request_checks[] = {
@@ -117,6 +120,7 @@ const ob_resource ob_res_service_requests = {
     OB_COLS(service_request_cols), OB_INDEXES(service_request_idx), OB_CHECKS(service_request_checks),
     .perm = "services", .customer_scope = "customer_id", .fsm = &service_request_fsm,
     .hooks = &ob_service_request_hooks, .default_sort = "-created_at",
+    .flag_event = &(const ob_flag_event){"sla_breached", "sla_breached"},
 };
 
 static const ob_column request_document_cols[] = {
