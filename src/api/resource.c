@@ -110,7 +110,7 @@ static int perform(ob_ctx *ctx, ob_resp *resp, write_op op, const ob_call *call,
         return 0;
     case OP_ACTION:
         if (ob_crud_run_verb(ctx, t, call->id, call->route->verb, call->input, &row, err) != 0) return -1;
-        ob_api_row_resp(ctx, resp, row, 200);
+        ob_api_row_resp(ctx, resp, ctx->reply ? ctx->reply : row, 200);
         return 0;
     case OP_DELETE: {
         if (ob_crud_delete(ctx, t, call->id, call->if_match, err) != 0) return -1;
