@@ -66,7 +66,7 @@ static const ob_column flight_schedule_cols[] = {
     {"delay_minutes", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 9999, .dflt = "0"},
     {"capacity_kg", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 99999999,
      .doc = "cargo capacity of the flight"},
-    {"available_kg", OB_F_INT, .flags = OB_SERVER | OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 99999999,
+    {"available_kg", OB_F_INT, .flags = OB_SERVER | OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 99999999, .dflt = "0",
      .doc = "capacity still free: capacity_kg - booked_kg, kept by the server"},
     {"route_type", OB_F_ENUM, .enm = &route_type},
     {"frequency", OB_F_TEXT, .max = 20, .doc = "DAILY, WEEKLY, ..."},
