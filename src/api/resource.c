@@ -97,18 +97,20 @@ static int perform(ob_ctx *ctx, ob_resp *resp, write_op op, const ob_call *call,
     const ob_table *t = call->route->t;
     ob_row *row = NULL;
     switch (op) {
-    case OP_CREATE:
-        if (ob_crud_create_row(ctx, t, call->input, &row, err) != 0) return -1;
-        ob_api_row_resp(ctx, resp, row, 201);
+    case OP_CREATE: {
+        bool found;
+        if (ob_crud_create_or_find(ctx, t, call->input, &row, &found, err) != 0) return -1;
+        ob_api_row_resp(ctx, resp, row, found ? 200 : 201);
         ob_resp_header(resp, "Location", ob_arena_printf(ctx->arena, "/api/v1/%s/%s", t->name, ob_row_id(row)));
         return 0;
+    }
     case OP_UPDATE:
         if (ob_crud_update_row(ctx, t, call->id, call->input, call->if_match, &row, err) != 0) return -1;
         ob_api_row_resp(ctx, resp, row, 200);
         return 0;
     case OP_ACTION:
         if (ob_crud_run_verb(ctx, t, call->id, call->route->verb, call->input, &row, err) != 0) return -1;
-        ob_api_row_resp(ctx, resp, row, 200);
+        ob_api_row_resp(ctx, resp, ctx->reply ? ctx->reply : row, 200);
         return 0;
     case OP_DELETE: {
         if (ob_crud_delete(ctx, t, call->id, call->if_match, err) != 0) return -1;

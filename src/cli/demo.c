@@ -99,7 +99,7 @@ static int fill_operations(ob_ctx *ctx, const char *cus1, const char *cus2, ob_e
     if (rc == 0)
         rc = mkf(ctx, "flight_schedules", flight, err,
                  "{\"airline_id\":\"%s\",\"flight_number\":\"EK9901\",\"origin_airport\":\"BOM\","
-                 "\"destination_airport\":\"DXB\",\"flight_date\":\"2026-12-20\",\"capacity_kg\":20000,\"available_kg\":14500}",
+                 "\"destination_airport\":\"DXB\",\"flight_date\":\"2026-12-20\",\"capacity_kg\":20000}",
                  air);
     if (rc == 0)
         rc = mkf(ctx, "shipments", shp, err,

@@ -138,14 +138,62 @@ int ob_crud_body(ob_ctx *ctx, const ob_table *t, json_t *body, bool create, ob_r
     return 0;
 }
 
-int ob_crud_create_row(ob_ctx *ctx, const ob_table *t, ob_row *row, ob_row **out, ob_err *err)
+/* The stored row a create repeats (ob_resource.dedupe): 1 and *out when
+ * every dedupe column is given and one row has the same values, else 0. */
+static int find_duplicate(ob_ctx *ctx, const ob_table *t, const ob_row *row, ob_row **out, ob_err *err)
 {
+    ob_sb sql;
+    ob_sb_init_arena(&sql, ctx->arena, 128);
+    ob_sb_addf(&sql, "SELECT \"id\" FROM \"%s\" WHERE 1 = 1", t->name);
+    ob_value vals[8];
+    int n = 0;
+    for (const char *p = t->res->dedupe; p && *p && n < 8;) {
+        const char *end = strchr(p, ',');
+        const char *name = end ? ob_arena_strndup(ctx->arena, p, (size_t)(end - p)) : p;
+        int c = ob_table_col(t, name);
+        if (!row->set[c] || row->v[c].t == OB_V_NULL) return 0;
+        ob_sb_addf(&sql, " AND \"%s\" = ?", name);
+        vals[n++] = row->v[c];
+        p = end ? end + 1 : NULL;
+    }
+    ob_sb_adds(&sql, " LIMIT 1");
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, sql.buf, &st, err) != 0) return -1;
+    for (int i = 0; i < n; i++)
+        if (ob_sql_bind_value(st, i + 1, &vals[i], err) != 0) {
+            ob_stmt_done(st);
+            return -1;
+        }
+    int rc = ob_stmt_step(st, err);
+    const char *id = rc == 1 ? ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL)) : NULL;
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    if (!id) return 0;
+    return ob_sql_load(ctx, t, id, out, err) == 0 ? 1 : -1;
+}
+
+int ob_crud_create_or_find(ob_ctx *ctx, const ob_table *t, ob_row *row, ob_row **out, bool *found, ob_err *err)
+{
+    *found = false;
     if (t->res->flags & OB_RES_READONLY) return ob_err_set(err, OB_E_METHOD, "\"%s\" is read-only", t->name);
     if (confined_write(ctx, t, err) != 0) return -1;
     apply_customer_scope(ctx, row);
+    if (t->res->dedupe) {
+        int rc = find_duplicate(ctx, t, row, out, err);
+        if (rc != 0) {
+            *found = rc == 1;
+            return rc < 0 ? -1 : 0;
+        }
+    }
     if (ob_crud_insert_row(ctx, row, err) != 0) return -1;
     *out = row;
     return 0;
+}
+
+int ob_crud_create_row(ob_ctx *ctx, const ob_table *t, ob_row *row, ob_row **out, ob_err *err)
+{
+    bool found;
+    return ob_crud_create_or_find(ctx, t, row, out, &found, err);
 }
 
 int ob_crud_create(ob_ctx *ctx, const ob_table *t, json_t *body, ob_row **out, ob_err *err)

@@ -28,6 +28,9 @@ int ob_crud_body(ob_ctx *ctx, const ob_table *t, json_t *body, bool create, ob_r
 int ob_crud_verb_body(ob_ctx *ctx, const ob_table *t, const char *verb, json_t *body, ob_row **out, ob_err *err);
 
 int ob_crud_create_row(ob_ctx *ctx, const ob_table *t, ob_row *row, ob_row **out, ob_err *err);
+/* The same, for a table declaring a dedupe: *found and the stored row when
+ * the create repeats one (nothing is written). */
+int ob_crud_create_or_find(ob_ctx *ctx, const ob_table *t, ob_row *row, ob_row **out, bool *found, ob_err *err);
 /* patch: from ob_crud_body(create = false); if_match < 0: no precondition. */
 int ob_crud_update_row(ob_ctx *ctx, const ob_table *t, const char *id, const ob_row *patch, int64_t if_match,
                        ob_row **out, ob_err *err);

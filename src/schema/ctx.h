@@ -53,6 +53,8 @@ typedef struct ob_ctx {
     int64_t now_ms;
     char now[OB_TS_LEN];      /* ob_ts_format(now_ms): one clock reading per request */
     const struct ob_row *input; /* an action's declared input, validated (NULL when it declares none) */
+    const struct ob_row *reply; /* set by an action that answers with another row than its own (a queue
+                                 * token issued at a service centre); NULL: the action's row */
     int mask_state;           /* 0: not loaded, 1: loaded (mask_bits valid) */
     unsigned mask_bits;       /* bit k set: mask kind k is masked for this principal */
 } ob_ctx;

@@ -32,12 +32,13 @@ int ob_events_of_table(const ob_table *t, ob_arena *a, const char ***out)
     if (!ob_events_emitted(t)) return 0;
     int si = state_col(t);
     const ob_column *sc = si >= 0 ? t->cols[si] : NULL;
-    int cap = 3 + (sc && sc->enm ? sc->enm->n + 1 : 0), n = 0;
+    int cap = 4 + (sc && sc->enm ? sc->enm->n + 1 : 0), n = 0;
     const char **v = ob_arena_alloc(a, sizeof *v * (size_t)cap);
     v[n++] = ob_arena_printf(a, "%s.created", t->name);
     bool append = (t->res->flags & OB_RES_APPEND_ONLY) != 0;
     if (!append) v[n++] = ob_arena_printf(a, "%s.updated", t->name);
     if (!append || (t->res->flags & OB_RES_LINK)) v[n++] = ob_arena_printf(a, "%s.deleted", t->name);
+    if (t->res->flag_event) v[n++] = ob_arena_printf(a, "%s.%s", t->name, t->res->flag_event->name);
     if (sc && sc->enm) {
         v[n++] = ob_arena_printf(a, "%s.%s_changed", t->name, sc->name);
         for (int i = 0; i < sc->enm->n; i++)
@@ -53,7 +54,12 @@ int ob_events_of_change(const ob_row *old, const ob_row *row, ob_arena *a, const
     if (!ob_events_emitted(t)) return 0;
     if (!old) {
         out[0] = ob_arena_printf(a, "%s.created", t->name);
-        return 1;
+        const ob_flag_event *fe = t->res->flag_event;
+        if (!fe) return 1;
+        int c = ob_table_col(t, fe->col);
+        if (!row->set[c] || row->v[c].t == OB_V_NULL || !row->v[c].i) return 1;
+        out[1] = ob_arena_printf(a, "%s.%s", t->name, fe->name);
+        return 2;
     }
     if (!row) {
         out[0] = ob_arena_printf(a, "%s.deleted", t->name);
@@ -61,6 +67,12 @@ int ob_events_of_change(const ob_row *old, const ob_row *row, ob_arena *a, const
     }
     int n = 0;
     out[n++] = ob_arena_printf(a, "%s.updated", t->name);
+    const ob_flag_event *fe = t->res->flag_event;
+    if (fe) {
+        int c = ob_table_col(t, fe->col);
+        if (row->v[c].t != OB_V_NULL && row->v[c].i && (old->v[c].t == OB_V_NULL || !old->v[c].i))
+            out[n++] = ob_arena_printf(a, "%s.%s", t->name, fe->name);
+    }
     int si = state_col(t);
     if (si >= 0 && !ob_row_col_equal(old, row, si)) {
         const ob_column *sc = t->cols[si];

@@ -6,7 +6,10 @@
  * changes the table's state (its state machine's column, else an enum column
  * named status) also emits "<table>.<column>_changed" and "<table>.<new
  * state>" (orders.status_changed, shipments.delivered). A state named
- * created, updated or deleted has no event of its own.
+ * created, updated or deleted has no event of its own. A table declaring a
+ * flag event (ob_resource.flag_event) also emits "<table>.<name>" on a create
+ * whose flag column is true, or an update that sets it from false
+ * (tracking_events.milestone, service_requests.sla_breached).
  */
 #ifndef OB_EVENTS_H
 #define OB_EVENTS_H
@@ -17,7 +20,7 @@
 #include "schema/registry.h"
 #include "schema/row.h"
 
-#define OB_EVENTS_PER_CHANGE 3
+#define OB_EVENTS_PER_CHANGE 4
 
 /* Whether changes to t are audited and so emit events. */
 bool ob_events_emitted(const ob_table *t);

@@ -198,6 +198,26 @@ static void check_fsm(const ob_resource *r, const ob_table *t)
     }
 }
 
+/* The columns a dedupe lists exist; a flag event names a boolean column. */
+static void check_dedupe_and_flag_event(const ob_table *t)
+{
+    const ob_resource *r = t->res;
+    for (const char *p = r->dedupe; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char name[64];
+        if (n == 0 || n >= sizeof name) die(r->table, r->dedupe, "dedupe: a comma list of columns");
+        memcpy(name, p, n);
+        name[n] = 0;
+        if (ob_table_col(t, name) < 0) die(r->table, r->dedupe, "dedupe names an unknown column");
+        p = end ? end + 1 : NULL;
+    }
+    if (!r->flag_event) return;
+    int c = ob_table_col(t, r->flag_event->col);
+    if (c < 0 || t->cols[c]->type != OB_F_BOOL || !r->flag_event->name)
+        die(r->table, r->flag_event->col, "flag event: a boolean column and an event name");
+}
+
 static void check_ledger(const ob_resource *r)
 {
     const ob_ledger *l = r->ledger;
@@ -311,6 +331,7 @@ static void build(void)
     if (schema_version < 1) schema_version = 1;
     for (int i = 0; i < NRES; i++)
         if (tables[i].res->retention) check_retention(&tables[i]);
+    for (int i = 0; i < NRES; i++) check_dedupe_and_flag_event(&tables[i]);
     for (int i = 0; i < NRES; i++)
         for (int j = 0; j < tables[i].res->nchecks; j++) {
             const ob_check *ck = &tables[i].res->checks[j];

@@ -274,6 +274,14 @@ typedef struct ob_row_rule {
 } ob_row_rule;
 #define OB_ROW_RULES_MAX 4
 
+/* An extra event "<table>.<name>" emitted by a create whose boolean column
+ * is true, or an update that makes it true (tracking_events.milestone,
+ * service_requests.sla_breached). Checked at start-up. */
+typedef struct ob_flag_event {
+    const char *col;
+    const char *name;
+} ob_flag_event;
+
 /* Resource flags. */
 enum {
     OB_RES_READONLY    = 1u << 0, /* API is read-only (logs) */
@@ -318,6 +326,11 @@ typedef struct ob_resource {
                                   * (history that must stay: sessions end, not vanish) */
     const char *state;           /* without a state machine: the enum column whose values the
                                   * columns' stamp_on and clear_on name (changed by PATCH) */
+    const char *dedupe;          /* comma list of columns: a create whose values of all of them are
+                                  * non-null and equal to a stored row's writes nothing and answers
+                                  * that row with 200 (a partner re-posting an event). Back it with a
+                                  * unique index on the same columns for racing posts. */
+    const ob_flag_event *flag_event;
 } ob_resource;
 
 /* Configuration tables: any change to them, create and delete included, needs

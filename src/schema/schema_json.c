@@ -226,6 +226,7 @@ void ob_schema_json(ob_sb *out)
         ob_jw_arr_open(&w);
         for (int k = 0; k < t->ncols; k++) column(&w, t->cols[k]);
         ob_jw_arr_close(&w);
+        if (r->dedupe) ob_jw_kstr(&w, "dedupe", r->dedupe);
         ob_jw_key(&w, "indexes");
         ob_jw_arr_open(&w);
         for (int k = 0; k < r->nindexes; k++) {

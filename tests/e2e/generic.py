@@ -360,7 +360,8 @@ def refusal_kinds(table):
         out.append(("unique", c["name"]))
     for ix in decl["indexes"]:
         # partial indexes (with a where clause) are left to the tables' own tests
-        if ix["unique"] and not ix.get("where"):
+        # a dedupe index answers a repeat with the stored row (test_cargo_milestones.py)
+        if ix["unique"] and not ix.get("where") and ix["columns"] != decl.get("dedupe"):
             out.append(("unique_index", ix["columns"]))
     for c in _pick([c for c in cols if c["type"] == "reference" and c["name"] not in extra], 2):
         out.append(("missing_ref", c["name"]))

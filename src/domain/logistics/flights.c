@@ -17,6 +17,9 @@ static const ob_column airline_cols[] = {
     {"status", OB_F_ENUM, .enm = &airline_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "active",
      .doc = "active: bookable; inactive: no longer used; suspended: temporarily not bookable"},
     {"api_endpoint", OB_F_TEXT, .max = 500, .doc = "the airline's schedule/booking API"},
+    {"awb_prefix", OB_F_TEXT, .max = 3, .pattern = "^[0-9]{3}$", .flags = OB_INDEXED, .since = 4,
+     .doc = "the airline's 3-digit air waybill prefix (IATA accounting code, e.g. 176); once any airline has "
+            "one, an air-cargo AWB must start with a known prefix"},
     {"api_credentials", OB_F_TEXT, .max = 1000, .flags = OB_SECRET | OB_SERVER,
      .doc = "encrypted at rest (000); never returned"},
 };
@@ -63,12 +66,15 @@ static const ob_column flight_schedule_cols[] = {
     {"delay_minutes", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 9999, .dflt = "0"},
     {"capacity_kg", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 99999999,
      .doc = "cargo capacity of the flight"},
-    {"available_kg", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 99999999,
-     .doc = "capacity still free; not above capacity_kg"},
+    {"available_kg", OB_F_INT, .flags = OB_SERVER | OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 99999999, .dflt = "0",
+     .doc = "capacity still free: capacity_kg - booked_kg, kept by the server"},
     {"route_type", OB_F_ENUM, .enm = &route_type},
     {"frequency", OB_F_TEXT, .max = 20, .doc = "DAILY, WEEKLY, ..."},
     {"effective_from", OB_F_DATE},
     {"effective_to", OB_F_DATE, .doc = "not before effective_from"},
+    {"booked_kg", OB_F_INT, .flags = OB_REQUIRED | OB_SERVER, .dflt = "0", .since = 4,
+     .doc = "cargo booked on the flight: the balance of its flight_bookings (shipments' book and cancel_booking); "
+            "never above capacity_kg"},
 };
 static const ob_index flight_schedule_idx[] = {
     {"origin_airport,destination_airport,flight_date"},
@@ -82,5 +88,5 @@ static const ob_check flight_schedule_checks[] = {
 const ob_resource ob_res_flight_schedules = {
     .table = "flight_schedules", .doc = "dated flights with their cargo capacity (000)",
     OB_COLS(flight_schedule_cols), OB_INDEXES(flight_schedule_idx), OB_CHECKS(flight_schedule_checks),
-    .perm = "flights", .flags = OB_RES_SHARED, .default_sort = "-departure_time",
+    .perm = "flights", .flags = OB_RES_SHARED, .hooks = &ob_flight_schedule_hooks, .default_sort = "-departure_time",
 };

@@ -122,18 +122,19 @@ static int shipment_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     if (ob_row_is_null(row, SHIPMENTS_SHIPMENT_TYPE))
         ob_row_set_text(ctx->arena, row, SHIPMENTS_SHIPMENT_TYPE, infer_shipment_type(row));
+    if (ob_awb_normalize(ctx, NULL, row, err) != 0) return -1;
     return check_shipment_needs(row, err);
 }
 
 static int shipment_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
-    (void)ctx;
-    (void)old;
+    if (ob_awb_normalize(ctx, old, row, err) != 0) return -1;
     return check_shipment_needs(row, err);
 }
 
 const ob_hooks ob_shipment_hooks = {
     .before_create = shipment_before_create,
+    .after_create = ob_awb_first_milestone,
     .before_update = shipment_before_update,
 };
 
@@ -149,7 +150,7 @@ static const char *utf8_prefix(ob_arena *a, const char *s, int n)
 
 static int tracking_event_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    (void)err;
+    if (ob_milestone_before_create(ctx, row, err) != 0) return -1;
     if (!ob_row_is_null(row, TRACKING_EVENTS_EVENT_CODE)) return 0;
     const char *status = ob_row_text(row, TRACKING_EVENTS_STATUS);
     const char *code = status && *status ? utf8_prefix(ctx->arena, status, 50) : "location_update";
@@ -157,7 +158,10 @@ static int tracking_event_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
     return 0;
 }
 
-const ob_hooks ob_tracking_event_hooks = {.before_create = tracking_event_before_create};
+const ob_hooks ob_tracking_event_hooks = {
+    .before_create = tracking_event_before_create,
+    .after_create = ob_milestone_after_create,
+};
 
 static int ndr_record_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {

@@ -5,6 +5,7 @@
 #ifndef OB_DOMAIN_LOGISTICS_H
 #define OB_DOMAIN_LOGISTICS_H
 
+#include "base/strbuf.h"
 #include "schema/ctx.h"
 #include "schema/registry.h"
 
@@ -25,6 +26,31 @@ extern const ob_hooks ob_tracking_event_hooks;
 extern const ob_hooks ob_ndr_record_hooks;
 /* ndr_actions: performed_by is the signed-in user. */
 /* ndr_remarks: created_by is the signed-in user. */
+
+/* Air cargo (000), awb.c and milestones.c. A new row of `table` with its
+ * declared defaults, for rows written by a workflow. */
+ob_row *ob_logistics_row(ob_ctx *ctx, const char *table);
+/* Shipments: an air-cargo AWB checked (format and check digit 400, an
+ * airline prefix unknown to the tenant 422) and stored as PPP-SSSSSSSC; the
+ * first BKD milestone of a shipment created with one. */
+int ob_awb_normalize(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
+int ob_awb_first_milestone(ob_ctx *ctx, const ob_row *ship, ob_err *err);
+/* Tracking events: the status a shipment takes when an event of this code
+ * is its latest, or NULL for none; one function per shipment type. */
+typedef const char *(*ob_status_of_event_fn)(const char *event_code);
+const char *ob_cargo_status_of(const char *event_code);
+/* Tracking events: Cargo-iQ codes for air cargo, notification_sent with
+ * milestone_flag; then the shipment's status follows its latest event. */
+int ob_milestone_before_create(ob_ctx *ctx, ob_row *row, ob_err *err);
+int ob_milestone_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err);
+
+/* Flights: available_kg = capacity_kg - booked_kg (booking.c). */
+void ob_flight_available(ob_row *flight);
+extern const ob_hooks ob_flight_schedule_hooks;
+
+/* The job services.sla_check: marks open service requests past sla_due_at
+ * sla_breached (service_requests.sla_breached); reports {"breached": N}. */
+int ob_service_sla_check(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 
 /* Seed rows (listed in domain/seeds.def): 000's three service types in each
  * tenant, 001's five courier types in the control database. */

@@ -107,7 +107,21 @@ static const ob_column transfer_track_input[] = {
     {"event_datetime", OB_F_TIMESTAMP, .doc = "when it was there; now when left out; not before the last point"},
     {"event_location", OB_F_TEXT, .max = 255},
 };
+/* Air cargo on flights (booking.c). */
+OB_ACTION_FN(ob_shipment_book);
+OB_ACTION_FN(ob_shipment_cancel_booking);
+static const ob_column shipment_book_input[] = {
+    {"flight_schedule_id", OB_F_REF, .ref = "flight_schedules", .flags = OB_REQUIRED,
+     .doc = "a scheduled or delayed flight with room for the shipment's weight"},
+};
 static const ob_action shipment_actions[] = {
+    {"book", "edit", ob_shipment_book,
+     "book an air-cargo shipment (created) on a flight: its weight_kg, rounded up to whole kilograms, is taken "
+     "from the flight's capacity (409 insufficient_capacity when it does not fit); flight number and date "
+     "follow; status booked",
+     OB_INPUT(shipment_book_input)},
+    {"cancel_booking", "edit", ob_shipment_cancel_booking,
+     "give a booked shipment's space back to its flight (not once it departed); status created"},
     {"dispatch", "edit", ob_transfer_dispatch,
      "a transfer leaves: transfer_out entries at the origin, in_transit at the destination; status in_transit"},
     {"receive", "edit", ob_transfer_receive,
@@ -144,6 +158,10 @@ const ob_resource ob_res_shipment_items = {
     .default_sort = "created_at",
 };
 
+/* Cargo-iQ milestones (000 air cargo), described in milestone_code's doc. */
+OB_ENUM(cargo_iq_code, "cargo_iq_code", "bkd", "foh", "rcs", "fwb", "pre", "man", "dep", "tfd", "rct", "arr", "rcf",
+        "nfd", "awd", "crc", "ccd", "dlv", "dis");
+
 static const ob_column tracking_event_cols[] = {
     {"shipment_id", OB_F_REF, .ref = "shipments", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED},
     {"event_code", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_GENERATED | OB_INDEXED,
@@ -163,15 +181,30 @@ static const ob_column tracking_event_cols[] = {
     {"external_event_id", OB_F_TEXT, .flags = OB_STAFF, .max = 100},
     {"additional_info", OB_F_TEXT, .max = 100000},
     {"raw_data", OB_F_JSON, .flags = OB_STAFF, .doc = "the courier's payload as received (001)"},
+    {"milestone_code", OB_F_ENUM, .enm = &cargo_iq_code, .flags = OB_SERVER | OB_INDEXED, .since = 4,
+     .doc = "the Cargo-iQ milestone of an air-cargo event, from its event_code (given upper or lower case, "
+            "stored upper case): BKD booked on a flight; FOH freight on hand; RCS received from the shipper, "
+            "ready for carriage; FWB electronic air waybill received; PRE prepared for loading; MAN manifested; "
+            "DEP departed; TFD transferred to another airline; RCT received from another airline; ARR arrived; "
+            "RCF received from the flight; NFD consignee notified; AWD documents delivered to the consignee; "
+            "CRC reported to customs; CCD cleared by customs; DLV delivered; DIS discrepancy (exception). "
+            "The shipment's status follows its latest event: MAN, PRE manifested; DEP departed; TFD, RCT "
+            "in_transit; ARR, RCF, NFD, AWD, CCD arrived; CRC customs_clearance; DLV delivered; the others "
+            "leave it"},
 };
 /* event_datetime (sortable), event_code and shipment_id have their own indexes */
 static const ob_index tracking_event_idx[] = {
     {"shipment_id,event_datetime"},
+    {"shipment_id,external_event_id", .unique = true, .since = 4},
 };
 const ob_resource ob_res_tracking_events = {
     .table = "tracking_events", .doc = "tracking history of shipments: events, statuses and positions",
     OB_COLS(tracking_event_cols), OB_INDEXES(tracking_event_idx), .perm = "shipments",
     .perm_view = "shipments.track", .flags = OB_RES_APPEND_ONLY, .customer_scope = "shipment_id.customer_id",
     .hooks = &ob_tracking_event_hooks, .default_sort = "event_datetime",
+    /* a partner re-posting an event it already sent gets the stored one */
+    .dedupe = "shipment_id,external_event_id",
+    /* the customer hears of a milestone once: the event is created once */
+    .flag_event = &(const ob_flag_event){"milestone_flag", "milestone"},
     .retention = &(const ob_retention){.days = 730, .source = "2 years (000 tracking_events; 1 year for 004 shipment_tracking)"},
 };

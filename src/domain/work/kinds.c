@@ -5,6 +5,7 @@
 
 #include "base/base.h"
 #include "domain/commerce/commerce.h"
+#include "domain/logistics/logistics.h"
 #include "domain/notify/notify.h"
 #include "domain/work/work.h"
 #include "schema/ledger.h"
@@ -60,6 +61,8 @@ static const ob_job_kind job_kinds[] = {
     {"ledgers.check", false, ledgers_check, "verify every ledger balance against its entries"},
     {"inventory.metrics", true, ob_inventory_metrics_run,
      "roll a day's stock ledger and stock into analytics_metrics (payload.date, default yesterday)"},
+    {"services.sla_check", true, ob_service_sla_check,
+     "mark open service requests past their sla_due_at as breached (event service_requests.sla_breached)"},
     {"system.sleep", false, system_sleep, "wait payload.ms milliseconds (a drill)"},
     {"system.fail", false, system_fail, "fail every time (a drill for retries and dead jobs)"},
     {"webhooks.deliver", false, ob_webhook_deliver_run, "one attempt of a webhook delivery (queued by the server)",
