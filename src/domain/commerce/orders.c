@@ -39,15 +39,13 @@ const ob_hooks ob_order_hooks = {
  * an event of its own permission: 001 grants orders.cancel apart from
  * orders.edit. The effects move stock (fulfil.c): confirm reserves every
  * mapped line or refuses with 409 insufficient_stock, cancel releases what
- * the order holds, ship turns it into sale entries. */
+ * the order holds. ship is an action that is also a transition (sales.c). */
 OB_EFFECT_FN(ob_order_confirm);
 OB_EFFECT_FN(ob_order_cancel);
-OB_EFFECT_FN(ob_order_ship);
 static const ob_transition order_transitions[] = {
     /* event     from                              to            guard effect            perm */
     {"confirm",  "pending",                        "confirmed",  NULL, ob_order_confirm},
     {"process",  "confirmed",                      "processing", NULL, NULL},
-    {"ship",     "confirmed,processing",           "shipped",    NULL, ob_order_ship},
     {"deliver",  "shipped",                        "delivered",  NULL, NULL},
     {"return",   "shipped,delivered",              "returned",   NULL, NULL},
     {"cancel",   "pending,confirmed,processing",   "cancelled",  NULL, ob_order_cancel, "cancel"},
