@@ -11,9 +11,13 @@
 #define OB_DOMAIN_LOGISTICS_COURIER_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "base/strbuf.h"
+
 #include "schema/ctx.h"
+#include "schema/row.h"
 
 /* One configured courier: its settings (the config row's JSON, borrowed). */
 typedef struct ob_courier_config {
@@ -63,6 +67,17 @@ typedef struct ob_courier_adapter {
 
 /* The adapter of a courier type, or NULL when opsbase has none for it. */
 const ob_courier_adapter *ob_courier_adapter_for(const char *type_code);
+
+/* Tracking (tracking.c). The vocabulary status of a courier's code, or NULL
+ * for a code opsbase does not know (stored as "unknown", moves nothing). */
+const char *ob_courier_status(const char *code);
+/* Append one scan of a shipment unless it is stored already (*added false);
+ * the shipment follows its latest event, a delivery delivers the order.
+ * A scan without a code or a valid time is 400. */
+int ob_courier_scan_apply(ob_ctx *ctx, const char *shipment_id, const char *source, const ob_courier_scan *s,
+                          bool *added, ob_err *err);
+/* The job kind couriers.track {shipment_id?}: poll open courier shipments. */
+int ob_courier_track_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 
 /* The built-in simulator (courier_sim.c), type code "simulator". */
 extern const ob_courier_adapter ob_courier_simulator;
