@@ -178,7 +178,7 @@ typedef struct ob_action {
     /* An action that is also a step of the state machine (an event that needs
      * a declared input, which events cannot take): the row's state must be
      * one of `from` (comma list; else 422 invalid_transition) and becomes
-     * `to` before run(). NULL: the action leaves the state alone. */
+     * `to` before run() (NULL: stays). No `from`: any state, left alone. */
     const char *from;
     const char *to;
 } ob_action;

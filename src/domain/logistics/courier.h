@@ -49,6 +49,7 @@ typedef struct ob_courier_scan {
     const char *code;     /* the courier's own status code */
     const char *at;       /* UTC timestamp */
     const char *location; /* may be NULL */
+    const char *reason;   /* why a delivery failed, the courier's words; may be NULL */
     const char *raw;      /* the scan as received, JSON text */
 } ob_courier_scan;
 
@@ -76,6 +77,12 @@ const char *ob_courier_status(const char *code);
  * A scan without a code or a valid time is 400. */
 int ob_courier_scan_apply(ob_ctx *ctx, const char *shipment_id, const char *source, const ob_courier_scan *s,
                           bool *added, ob_err *err);
+/* NDR (ndr_work.c): a failed-delivery scan opens the shipment's NDR case or
+ * records another attempt on the open one (the fail event); the third
+ * failed attempt starts RTO (the rto event). */
+int ob_ndr_failed_attempt(ob_ctx *ctx, const char *shipment_id, const ob_courier_scan *s, const char *at,
+                          ob_err *err);
+
 /* The job kind couriers.track {shipment_id?}: poll open courier shipments. */
 int ob_courier_track_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 

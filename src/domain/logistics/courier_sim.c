@@ -3,7 +3,7 @@
  * loop. Its behaviour is scripted by the courier config's settings:
  *   "fail":    "message"   every call is refused with this message
  *   "charge":  "45.00"     shipping charges of a booking (default 50.00)
- *   "scans":   [{"code", "at", "location"}, ...]   what track reports
+ *   "scans":   [{"code", "at", "location", "reason"}, ...]   what track reports
  *   "base_url": "https://..."   where label and tracking links point
  * The AWB is SIM followed by the shipment number's digits, so it is unique
  * in the tenant as the shipment number is. */
@@ -71,11 +71,12 @@ static int sim_track(ob_ctx *ctx, const ob_courier_config *cfg, const char *awb,
         const json_t *s = json_array_get(scans, i);
         const json_t *code = json_object_get(s, "code"), *at = json_object_get(s, "at");
         if (!json_is_string(code) || !json_is_string(at)) continue;
-        const json_t *loc = json_object_get(s, "location");
+        const json_t *loc = json_object_get(s, "location"), *why = json_object_get(s, "reason");
         ob_courier_scan *o = &(*out)[(*n)++];
         o->code = ob_arena_strdup(ctx->arena, json_string_value(code));
         o->at = ob_arena_strdup(ctx->arena, json_string_value(at));
         o->location = json_is_string(loc) ? ob_arena_strdup(ctx->arena, json_string_value(loc)) : NULL;
+        o->reason = json_is_string(why) ? ob_arena_strdup(ctx->arena, json_string_value(why)) : NULL;
         char *raw = json_dumps(s, JSON_COMPACT | JSON_SORT_KEYS);
         o->raw = ob_arena_strdup(ctx->arena, raw ? raw : "{}");
         free(raw);

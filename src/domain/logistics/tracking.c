@@ -137,6 +137,7 @@ int ob_courier_scan_apply(ob_ctx *ctx, const char *shipment_id, const char *sour
     ob_row_set_text(ctx->arena, e, TRACKING_EVENTS_RAW_DATA, s->raw ? s->raw : "{}");
     if (ob_crud_insert_row(ctx, e, err) != 0) return -1;
     *added = true;
+    if (status && strcmp(status, "ndr") == 0) return ob_ndr_failed_attempt(ctx, shipment_id, s, at, err);
     return moves_shipment(status) ? follow(ctx, shipment_id, err) : 0;
 }
 
