@@ -156,3 +156,18 @@ def test_two_orders_race_for_the_last_unit(server, acme_owner):
     assert balances(c, inv) == (1, 1)
     statuses = sorted(h.get(c, "orders", o["id"])["status"] for o in orders)
     assert statuses == ["confirmed", "pending"]
+
+
+def test_demo_shows_the_fulfilment_loop(opsbase_bin, tmp_path, monkeypatch):
+    """make run's demo: a simulator channel and courier, orders in every state."""
+    import sqlite3
+    monkeypatch.delenv("OPSBASE_DB", raising=False)  # the demo's own embedded data directory
+    c = h.Cli(opsbase_bin, tmp_path / "demo")
+    c.run("demo", timeout=120)
+    with sqlite3.connect(tmp_path / "demo" / "tenants" / "acme.db") as db:
+        states = {r[0] for r in db.execute("SELECT status FROM orders")}
+        assert {"pending", "confirmed", "shipped", "delivered", "cancelled"} <= states
+        assert db.execute("SELECT COUNT(*) FROM shipments WHERE awb_number LIKE 'SIM%'").fetchone()[0] == 2
+        assert db.execute("SELECT COUNT(*) FROM revenue_records").fetchone()[0] == 1
+        assert db.execute("SELECT COUNT(*) FROM jobs WHERE kind = 'couriers.track'").fetchone()[0] == 1
+    assert "0 mismatch(es)" in c.run("check-ledgers").stdout
