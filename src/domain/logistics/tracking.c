@@ -66,11 +66,12 @@ static int exists(ob_ctx *ctx, const char *shipment_id, const char *key, bool *f
 }
 
 /* The normalized status of the shipment's latest event that moves it. */
-static int latest_status(ob_ctx *ctx, const char *shipment_id, const char **out, ob_err *err)
+static int latest_status(ob_ctx *ctx, const char *shipment_id, const char **out, const char **at, ob_err *err)
 {
     ob_stmt *st;
     if (ob_db_prepare(ctx->db,
-                      "SELECT \"status\" FROM \"tracking_events\" WHERE \"shipment_id\" = ? AND \"status\" IN "
+                      "SELECT \"status\", \"event_datetime\" FROM \"tracking_events\" WHERE \"shipment_id\" = ? "
+                      "AND \"status\" IN "
                       "('created', 'manifested', 'picked', 'in_transit', 'out_for_delivery', 'delivered', "
                       "'rto_initiated', 'rto_in_transit', 'rto_delivered', 'cancelled') "
                       "ORDER BY \"event_datetime\" DESC, \"created_at\" DESC, \"id\" DESC LIMIT 1",
@@ -79,26 +80,28 @@ static int latest_status(ob_ctx *ctx, const char *shipment_id, const char **out,
     ob_stmt_bind_text(st, 1, shipment_id, err);
     int rc = ob_stmt_step(st, err);
     *out = rc == 1 ? ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL)) : NULL;
+    *at = rc == 1 ? ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 1, NULL)) : NULL;
     ob_stmt_done(st);
     return rc < 0 ? -1 : 0;
 }
 
 /* The shipment takes the status of its latest event, with that event's
- * time stamped where the table keeps one; delivery delivers the order. */
+ * time (the courier's, not ours) stamped where the table keeps one; delivery
+ * delivers the order. */
 static int follow(ob_ctx *ctx, const char *shipment_id, ob_err *err)
 {
     const ob_table *t = ob_registry_find(OB_TABLE_SHIPMENTS);
     ob_row *old;
-    const char *status;
-    if (latest_status(ctx, shipment_id, &status, err) != 0) return -1;
+    const char *status, *at;
+    if (latest_status(ctx, shipment_id, &status, &at, err) != 0) return -1;
     if (!status || ob_sql_load_internal(ctx, t, shipment_id, &old, err) != 0) return status ? -1 : 0;
     if (strcmp(ob_row_text(old, SHIPMENTS_STATUS), status) == 0) return 0;
     ob_row *row = ob_row_copy(ctx->arena, old);
     ob_row_set_text(ctx->arena, row, SHIPMENTS_STATUS, status);
-    if (!strcmp(status, "picked")) ob_row_set_text(ctx->arena, row, SHIPMENTS_PICKED_AT, ctx->now);
-    if (!strcmp(status, "delivered")) ob_row_set_text(ctx->arena, row, SHIPMENTS_DELIVERED_AT, ctx->now);
-    if (!strcmp(status, "rto_initiated")) ob_row_set_text(ctx->arena, row, SHIPMENTS_RTO_INITIATED_AT, ctx->now);
-    if (!strcmp(status, "rto_delivered")) ob_row_set_text(ctx->arena, row, SHIPMENTS_RTO_DELIVERED_AT, ctx->now);
+    if (!strcmp(status, "picked")) ob_row_set_text(ctx->arena, row, SHIPMENTS_PICKED_AT, at);
+    if (!strcmp(status, "delivered")) ob_row_set_text(ctx->arena, row, SHIPMENTS_DELIVERED_AT, at);
+    if (!strcmp(status, "rto_initiated")) ob_row_set_text(ctx->arena, row, SHIPMENTS_RTO_INITIATED_AT, at);
+    if (!strcmp(status, "rto_delivered")) ob_row_set_text(ctx->arena, row, SHIPMENTS_RTO_DELIVERED_AT, at);
     if (ob_crud_save(ctx, old, row, "track", err) != 0) return -1;
     const char *order_id = ob_row_text(old, SHIPMENTS_ORDER_ID);
     if (strcmp(status, "delivered") != 0 || !order_id) return 0;
