@@ -2,7 +2,8 @@
 ndr_records case (reason normalized, priority, due date) or records another
 attempt on the open one; assign (ndr.assign), act (an ndr_actions row),
 reattempt (sent to the courier's adapter; a refusal writes nothing), rto
-(ndr.close) and resolve; the third failed attempt starts RTO. Both engines."""
+(ndr.close) and resolve; the third failed attempt starts RTO; the parcel back
+at the origin returns the order and restocks its units. Both engines."""
 import helpers as h
 import stock_helpers as s
 from test_commerce_orders import order
@@ -63,6 +64,24 @@ def test_failures_open_a_case_then_rto_on_the_third(server, acme_owner, acme_age
     assert h.get(c, "shipments", sh["id"])["status"] == "rto_initiated"
     h.expect_error(s.act(c, "ndr_records", case["id"], "resolve"), 422, "invalid_transition")
     h.expect_error(s.act(c, "ndr_records", case["id"], "act", {"action_type": "sms"}), 422, "invalid_transition")
+
+    # back at the origin: the order is returned and its unit restocked
+    [line] = h.list_all(c, "order_items", {"order_id": o["id"]})
+    [inv] = h.list_all(c, "inventory", {"product_id": line["product_id"]})
+    assert (inv["quantity_on_hand"], inv["quantity_reserved"]) == (4, 0)
+    third = second + [scan("UD", "2026-06-03T18:00:00Z", reason="refused by buyer")]
+    script(c, cfg, third + [scan("RT-IT", "2026-06-04T09:00:00Z"), scan("RT-DL", "2026-06-06T11:00:00Z")])
+    run_track(server, c, {"shipment_id": sh["id"]})
+    assert h.get(c, "shipments", sh["id"])["status"] == "rto_delivered"
+    assert h.get(c, "orders", o["id"])["status"] == "returned"
+    assert h.get(c, "inventory", inv["id"])["quantity_on_hand"] == 5
+    back = [e for e in s.entries(c, inv["id"]) if e["reference_id"] == o["id"] and e["transaction_type"] == "return"]
+    assert [e["quantity"] for e in back] == [1]
+    assert revenue_rows(c, o["id"]) == []
+
+
+def revenue_rows(c, oid):
+    return h.list_all(c, "revenue_records", {"order_id": oid})
 
 
 def failed_case(server, c, cfg):

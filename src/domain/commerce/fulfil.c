@@ -351,3 +351,33 @@ OB_ACTION_FN(ob_order_ship)
     ob_row_set_text(ctx->arena, row, ORDERS_FULFILLMENT_STATUS, all ? "fulfilled" : "partial");
     return 0;
 }
+
+/* A parcel that came back (RTO delivered, or a return) puts its units back
+ * on the shelves they left: per stock row, what the order sold less what
+ * has already come back, as return entries. */
+OB_EFFECT_FN(ob_order_returned)
+{
+    (void)old;
+    const char *id = ob_row_id(row), *number = ob_row_text(row, ORDERS_ORDER_NUMBER);
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db,
+                      "SELECT \"inventory_id\", -SUM(\"quantity\") FROM \"inventory_transactions\" "
+                      "WHERE \"reference_type\" = 'order' AND \"reference_id\" = ? "
+                      "AND \"transaction_type\" IN ('sale', 'return') GROUP BY \"inventory_id\" ORDER BY \"inventory_id\"",
+                      &st, err) != 0)
+        return -1;
+    ob_stmt_bind_text(st, 1, id, err);
+    lot *lots = ob_arena_alloc(ctx->arena, MAX_LINES * sizeof *lots);
+    int n = 0, rc;
+    while ((rc = ob_stmt_step(st, err)) == 1 && n < MAX_LINES) {
+        int64_t units = ob_stmt_col_i64(st, 1);
+        if (units <= 0) continue;
+        lots[n].inventory_id = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
+        lots[n++].units = units;
+    }
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    for (int i = 0; i < n; i++)
+        if (ob_stock_post(ctx, lots[i].inventory_id, "return", lots[i].units, "order", id, number, err) != 0) return -1;
+    return 0;
+}

@@ -5,7 +5,7 @@
  * and the courier's payload kept; a scan already stored is ignored; scans
  * may arrive out of order, and the shipment's status follows the event with
  * the latest time, not the last to arrive. A delivered shipment delivers its
- * order. The job kind couriers.track polls each open courier shipment
+ * order; one back at the origin (rto_delivered) returns it to stock. The job kind couriers.track polls each open courier shipment
  * through its courier's adapter (courier.h). */
 #include <jansson.h>
 #include <string.h>
@@ -103,13 +103,16 @@ static int follow(ob_ctx *ctx, const char *shipment_id, ob_err *err)
     if (!strcmp(status, "rto_initiated")) ob_row_set_text(ctx->arena, row, SHIPMENTS_RTO_INITIATED_AT, at);
     if (!strcmp(status, "rto_delivered")) ob_row_set_text(ctx->arena, row, SHIPMENTS_RTO_DELIVERED_AT, at);
     if (ob_crud_save(ctx, old, row, "track", err) != 0) return -1;
+    /* delivered delivers the order; back at the origin, the order is
+     * returned and its units restocked (the order's return event) */
     const char *order_id = ob_row_text(old, SHIPMENTS_ORDER_ID);
-    if (strcmp(status, "delivered") != 0 || !order_id) return 0;
+    bool delivered = strcmp(status, "delivered") == 0, back = strcmp(status, "rto_delivered") == 0;
+    if ((!delivered && !back) || !order_id) return 0;
     const ob_table *orders = ob_registry_find(OB_TABLE_ORDERS);
     ob_row *order, *out;
     if (ob_sql_load_internal(ctx, orders, order_id, &order, err) != 0) return -1;
     if (strcmp(ob_row_text(order, ORDERS_STATUS), "shipped") != 0) return 0;
-    return ob_crud_run_verb(ctx, orders, order_id, "deliver", NULL, &out, err);
+    return ob_crud_run_verb(ctx, orders, order_id, delivered ? "deliver" : "return", NULL, &out, err);
 }
 
 int ob_courier_scan_apply(ob_ctx *ctx, const char *shipment_id, const char *source, const ob_courier_scan *s,
