@@ -177,6 +177,15 @@ static void object_open(ob_jsonw *w, const char *name, const char *desc)
     ob_jw_obj_open(w);
 }
 
+/* The figures of a P&L group or total: money as decimal strings. */
+static void pnl_figures(ob_jsonw *w)
+{
+    static const char *const money[] = {"gross_revenue", "platform_fee", "payment_gateway_fee", "shipping_cost",
+                                        "product_cost", "other_costs", "expenses", "net_revenue", "profit"};
+    kprop(w, "orders", "integer", NULL, "delivered orders (revenue records)");
+    for (size_t i = 0; i < sizeof money / sizeof money[0]; i++) kprop(w, money[i], "string", NULL, "2 places");
+}
+
 /* "content": {"application/json": {"schema": {"$ref": ...}}} */
 static void json_content_ref(ob_jsonw *w, const char *schema)
 {
@@ -655,6 +664,34 @@ static void auth_schemas(ob_jsonw *w)
     ob_jw_obj_close(w);
     ob_jw_obj_close(w);
     kstrs(w, "required", "report", "from", "to", "warehouse_id", "days", NULL);
+    ob_jw_obj_close(w);
+
+    /* GET /api/v1/reports/pnl: one figures object per group and the totals */
+    object_open(w, "report_pnl", "GET /api/v1/reports/pnl");
+    kprop(w, "report", "string", NULL, "pnl");
+    kprop(w, "from", "string", "date", NULL);
+    kprop(w, "to", "string", "date", NULL);
+    kprop(w, "group", "string", NULL, "day, month or channel");
+    ob_jw_key(w, "rows");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "array");
+    ob_jw_key(w, "items");
+    object_open(w, NULL, NULL);
+    kprop(w, "key", "string", NULL,
+          "the day (YYYY-MM-DD), month (YYYY-MM), or channel id (unassigned: expenses without one)");
+    pnl_figures(w);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "key", "orders", "gross_revenue", "net_revenue", "profit", NULL);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_key(w, "totals");
+    object_open(w, NULL, NULL);
+    pnl_figures(w);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "orders", "gross_revenue", "net_revenue", "profit", NULL);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "report", "from", "to", "group", "rows", "totals", NULL);
     ob_jw_obj_close(w);
 
     object_open(w, "status", "{\"status\": word} of the probes and logout");
@@ -1264,6 +1301,35 @@ static void explicit_op(oa *o, const ob_route_row *r)
         ob_jw_arr_close(w);
         op_end(w, r, "200", "{report, from, to, warehouse_id, days: [{date, units_sold, units_received, stock_outs, "
                             "inventory_value, turnover}]}", "report", 0, errs_report);
+        break;
+    }
+    case OB_RK_REPORT_PNL: {
+        ob_jw_kstr(w, "description",
+                   "revenue_records (written when an order is delivered) and expenses in [from, to], grouped; "
+                   "net_revenue is gross less fees and costs, profit is net_revenue less expenses; by channel, "
+                   "expenses without a channel are grouped under \"unassigned\"");
+        static const char *const params[][3] = {{"from", "first day, YYYY-MM-DD", "date"},
+                                                {"to", "last day, YYYY-MM-DD", "date"},
+                                                {"group", "day (default), month or channel", ""}};
+        ob_jw_key(w, "parameters");
+        ob_jw_arr_open(w);
+        for (size_t i = 0; i < OB_ARRAY_LEN(params); i++) {
+            ob_jw_obj_open(w);
+            ob_jw_kstr(w, "name", params[i][0]);
+            ob_jw_kstr(w, "in", "query");
+            ob_jw_kbool(w, "required", i < 2);
+            ob_jw_kstr(w, "description", params[i][1]);
+            ob_jw_key(w, "schema");
+            ob_jw_obj_open(w);
+            ob_jw_kstr(w, "type", "string");
+            if (params[i][2][0]) ob_jw_kstr(w, "format", params[i][2]);
+            ob_jw_obj_close(w);
+            ob_jw_obj_close(w);
+        }
+        ob_jw_arr_close(w);
+        op_end(w, r, "200", "{report, from, to, group, rows: [{key, orders, gross_revenue, platform_fee, "
+                            "payment_gateway_fee, shipping_cost, product_cost, other_costs, expenses, net_revenue, "
+                            "profit}], totals}", "report_pnl", 0, errs_report);
         break;
     }
     case OB_RK_LOGIN:

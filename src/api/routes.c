@@ -32,6 +32,9 @@ static const ob_route_row explicit_rows[] = {
     {OB_RK_REPORT, "GET", "/api/v1/reports/inventory", ob_api_report_inventory, OB_AUTH_BEARER, .perm = "reports.view",
      .feature = "advanced_analytics", .rate = OB_RATE_READ, .op_id = "report_inventory",
      .summary = "daily inventory metrics: units sold and received, stock-outs, value, turnover"},
+    {OB_RK_REPORT_PNL, "GET", "/api/v1/reports/pnl", ob_api_report_pnl, OB_AUTH_BEARER, .perm = "finance.view",
+     .rate = OB_RATE_READ, .op_id = "report_pnl",
+     .summary = "profit and loss from delivered orders' revenue and expenses, by day, month or channel"},
 };
 
 /* The permission code of a verb on t: the table's override of view, create,

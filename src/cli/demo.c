@@ -1,5 +1,6 @@
 /* demo.c - opsbase demo: the tenants and records `make run` starts with,
  * created through the same generic create path the API uses. */
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -128,6 +129,64 @@ static int fill_operations(ob_ctx *ctx, const char *cus1, const char *cus2, ob_e
     return rc;
 }
 
+/* The fulfilment loop (issue #14): a simulator courier whose scripted scans
+ * deliver, and orders in every state: pending, confirmed (stock reserved),
+ * shipped through the simulator, delivered (revenue written), cancelled. A
+ * couriers.track job is queued to pull the scans. */
+static int verb(ob_ctx *ctx, const char *table, const char *id, const char *v, const char *json, ob_err *err)
+{
+    json_t *body = json_loads(json, 0, NULL);
+    ob_row *out;
+    int rc = ob_crud_action(ctx, ob_registry_find(table), id, v, body, &out, err);
+    json_decref(body);
+    return rc;
+}
+
+static int fill_fulfilment(ob_ctx *ctx, const char *cus1, ob_err *err)
+{
+    static const char *const states[] = {"pending", "confirmed", "shipped", "delivered", "cancelled"};
+    char chan[37], prod[37], wh[37], inv[37], sim[37];
+    int rc = mkf(ctx, "sales_channels", chan, err,
+                 "{\"channel_type_code\":\"custom\",\"name\":\"Simulator shop\","
+                 "\"settings\":{\"platform_fee_percent\":\"2.00\",\"payment_gateway_fee_percent\":\"1.80\"}}");
+    if (rc == 0)
+        rc = mkf(ctx, "products", prod, err,
+                 "{\"sku\":\"MUG-350\",\"name\":\"Enamel mug 350 ml\",\"cost_price\":\"120.00\"}");
+    if (rc == 0) rc = mkf(ctx, "warehouses", wh, err, "{\"name\":\"Pune dispatch\",\"code\":\"PNQ1\"}");
+    if (rc == 0) rc = mkf(ctx, "inventory", inv, err, "{\"product_id\":\"%s\",\"warehouse_id\":\"%s\"}", prod, wh);
+    if (rc == 0)
+        rc = mkf(ctx, "inventory_transactions", NULL, err,
+                 "{\"inventory_id\":\"%s\",\"transaction_type\":\"purchase\",\"quantity\":25}", inv);
+    if (rc == 0)
+        rc = mkf(ctx, "courier_configs", sim, err,
+                 "{\"courier_type_code\":\"simulator\",\"name\":\"Simulator courier\",\"settings\":{\"charge\":\"60.00\","
+                 "\"scans\":[{\"code\":\"PU\",\"at\":\"2026-12-01T10:00:00Z\"},"
+                 "{\"code\":\"IT\",\"at\":\"2026-12-02T08:00:00Z\"}]}}");
+    for (size_t i = 0; rc == 0 && i < OB_ARRAY_LEN(states); i++) {
+        char order[37];
+        rc = mkf(ctx, "orders", order, err,
+                 "{\"channel_id\":\"%s\",\"external_order_id\":\"SIM-%zu\",\"customer_id\":\"%s\","
+                 "\"customer_name\":\"Ravi Menon\",\"shipping_address\":{\"line1\":\"4 FC Road\",\"city\":\"Pune\"},"
+                 "\"subtotal\":\"500.00\",\"total_amount\":\"500.00\",\"payment_method\":\"upi\"}",
+                 chan, i + 1, cus1);
+        if (rc == 0)
+            rc = mkf(ctx, "order_items", NULL, err,
+                     "{\"order_id\":\"%s\",\"product_id\":\"%s\",\"sku\":\"MUG-350\",\"name\":\"Enamel mug 350 ml\","
+                     "\"quantity\":2,\"unit_price\":\"250.00\",\"total_amount\":\"500.00\"}",
+                     order, prod);
+        if (rc == 0 && i >= 1) rc = verb(ctx, "orders", order, "confirm", "{}", err);
+        if (rc == 0 && (i == 2 || i == 3)) {
+            char body[96];
+            snprintf(body, sizeof body, "{\"courier_config_id\":\"%s\"}", sim);
+            rc = verb(ctx, "orders", order, "ship", body, err);
+        }
+        if (rc == 0 && i == 3) rc = verb(ctx, "orders", order, "deliver", "{}", err);
+        if (rc == 0 && i == 4) rc = verb(ctx, "orders", order, "cancel", "{}", err);
+    }
+    if (rc == 0) rc = ob_job_enqueue(ctx, "couriers.track", NULL, 0, err);
+    return rc;
+}
+
 static int fill(ob_store *s, const char *slug, ob_err *err)
 {
     ob_arena a;
@@ -204,6 +263,7 @@ static int fill(ob_store *s, const char *slug, ob_err *err)
         rc = make(&ctx, "tickets", body, NULL, err);
     }
     if (rc == 0) rc = fill_operations(&ctx, cus1, cus2, err);
+    if (rc == 0) rc = fill_fulfilment(&ctx, cus1, err);
     if (rc == 0) rc = ob_db_commit(c, err);
     else ob_db_rollback(c);
     ob_db_release(c);

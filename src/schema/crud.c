@@ -436,6 +436,12 @@ int ob_crud_run_verb(ob_ctx *ctx, const ob_table *t, const char *id, const char 
     ctx->input = NULL;
     if (act) {
         ctx->input = in;
+        if (act->from) {
+            const char *state = old->v[t->state_col].s;
+            if (!state_in(act->from, state))
+                return ob_err_set(err, OB_E_BAD_STATE, "cannot %s a %s record that is \"%s\"", verb, t->name, state);
+            if (act->to) ob_row_set_text_at(ctx->arena, row, t->state_col, act->to);
+        }
         if (act->run(ctx, old, row, err) != 0) return -1;
     } else {
         const char *state = old->v[t->state_col].s;

@@ -181,6 +181,12 @@ static void check_states(const ob_resource *r, const ob_table *t)
 static void check_fsm(const ob_resource *r, const ob_table *t)
 {
     const ob_column *sc = t->cols[t->state_col];
+    for (int a = 0; a < r->nactions; a++) {
+        const ob_action *act = &r->actions[a];
+        if (!act->to && !act->from) continue;
+        if (!act->from || !enum_list(sc->enm, act->from) || (act->to && !enum_list(sc->enm, act->to)))
+            die(r->table, act->verb, "an action's from (and to, if any) must name states of the state machine");
+    }
     for (int i = 0; i < r->fsm->n; i++) {
         const ob_transition *tr = &r->fsm->rows[i];
         if ((strcmp(tr->from, "*") && !enum_list(sc->enm, tr->from)) || !enum_list(sc->enm, tr->to))

@@ -175,6 +175,12 @@ typedef struct ob_action {
                                   * defaults, references) into ctx->input before run(); a body
                                   * naming anything else is 400. NULL: the action takes no body. */
     int ninput;
+    /* An action that is also a step of the state machine (an event that needs
+     * a declared input, which events cannot take): the row's state must be
+     * one of `from` (comma list; else 422 invalid_transition) and becomes
+     * `to` before run() (NULL: stays). No `from`: any state, left alone. */
+    const char *from;
+    const char *to;
 } ob_action;
 #define OB_INPUT(arr) .input = (arr), .ninput = (int)(sizeof(arr) / sizeof((arr)[0]))
 

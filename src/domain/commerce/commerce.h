@@ -15,7 +15,9 @@
 /* Orders: order_number (ORD-000001) when not given, and one
  * order_status_history row for the first status and for every change. */
 extern const ob_hooks ob_order_hooks;
-/* Orders: confirm, process, ship, deliver, return (permission orders.edit). */
+/* Orders: confirm, process, ship, deliver, return (permission orders.edit).
+ * confirm reserves the mapped lines' stock, all or nothing; cancel releases
+ * it; ship turns it into sale entries (fulfil.c). */
 extern const ob_fsm ob_order_fsm;
 /* The cancel action (orders.cancel): from pending, confirmed or processing. */
 

@@ -37,14 +37,20 @@ const ob_hooks ob_order_hooks = {
 
 /* The time columns are stamped on entering their state (sales.c). cancel is
  * an event of its own permission: 001 grants orders.cancel apart from
- * orders.edit. */
+ * orders.edit. The effects move stock (fulfil.c): confirm reserves every
+ * mapped line or refuses with 409 insufficient_stock, cancel releases what
+ * the order holds, return puts the sold units back on the shelves, deliver
+ * writes its revenue record (revenue.c). ship is an action that is also a transition (sales.c). */
+OB_EFFECT_FN(ob_order_confirm);
+OB_EFFECT_FN(ob_order_cancel);
+OB_EFFECT_FN(ob_order_delivered);
+OB_EFFECT_FN(ob_order_returned);
 static const ob_transition order_transitions[] = {
-    /* event     from                              to            guard effect perm */
-    {"confirm",  "pending",                        "confirmed",  NULL, NULL},
+    /* event     from                              to            guard effect            perm */
+    {"confirm",  "pending",                        "confirmed",  NULL, ob_order_confirm},
     {"process",  "confirmed",                      "processing", NULL, NULL},
-    {"ship",     "confirmed,processing",           "shipped",    NULL, NULL},
-    {"deliver",  "shipped",                        "delivered",  NULL, NULL},
-    {"return",   "shipped,delivered",              "returned",   NULL, NULL},
-    {"cancel",   "pending,confirmed,processing",   "cancelled",  NULL, NULL, "cancel"},
+    {"deliver",  "shipped",                        "delivered",  NULL, ob_order_delivered},
+    {"return",   "shipped,delivered",              "returned",   NULL, ob_order_returned},
+    {"cancel",   "pending,confirmed,processing",   "cancelled",  NULL, ob_order_cancel, "cancel"},
 };
 const ob_fsm ob_order_fsm = {"status", order_transitions, (int)OB_ARRAY_LEN(order_transitions), "edit"};

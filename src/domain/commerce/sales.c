@@ -55,11 +55,12 @@ static const ob_column order_cols[] = {
     {"status", OB_F_ENUM, .enm = &order_status, .flags = OB_REQUIRED | OB_SERVER | OB_SORT, .dflt = "pending",
      .doc = "pending: received, not yet confirmed; confirmed: accepted for fulfilment; processing: being "
             "picked and packed; shipped: handed to a courier; delivered: received by the buyer; cancelled: "
-            "will not be fulfilled; returned: came back after shipping. Changed by the events confirm, process, "
-            "ship, deliver, return and the cancel action"},
+            "will not be fulfilled; returned: came back after shipping. Changed by the events confirm (reserves "
+            "the lines' stock), process, deliver, return, cancel (releases it) and the ship action"},
     {"payment_status", OB_F_ENUM, .enm = &payment_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "pending",
      .doc = "pending, paid, cod (cash on delivery, collected by the courier), refunded, failed"},
-    {"fulfillment_status", OB_F_ENUM, .enm = &fulfillment_status, .flags = OB_REQUIRED, .dflt = "unfulfilled"},
+    {"fulfillment_status", OB_F_ENUM, .enm = &fulfillment_status, .flags = OB_REQUIRED, .dflt = "unfulfilled",
+     .doc = "set by the ship action from the sent quantities: partial while lines have units left, else fulfilled"},
     {"customer_name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
     {"customer_email", OB_F_TEXT, .max = 255, .flags = OB_LOWER | OB_MASKED, .mask = OB_MASK_EMAIL},
     {"customer_phone", OB_F_TEXT, .max = 20, .flags = OB_MASKED, .mask = OB_MASK_PHONE},
@@ -96,10 +97,27 @@ static const ob_index order_idx[] = {
     {"-order_date"},
     {"customer_phone"},
 };
+/* ship is an action that is also a transition (it takes a declared input,
+ * which an event cannot): the engine checks and sets the state, the action
+ * (fulfil.c) sends the lines and books the courier. */
+OB_ACTION_FN(ob_order_ship);
+static const ob_column ship_input[] = {
+    {"courier_config_id", OB_F_REF, .ref = "courier_configs",
+     .doc = "the courier to book the parcel with; left out: shipped by hand, no shipment is booked"},
+    {"items", OB_F_JSON,
+     .doc = "[{\"order_item_id\", \"quantity\"}] to send part of the order; left out: every unit not yet sent"},
+};
+static const ob_action order_actions[] = {
+    {"ship", "edit", ob_order_ship,
+     "send lines of a confirmed or processing order (again while lines are left): their reserved units become sale "
+     "entries, fulfillment_status follows the sent quantities, and with a courier_config_id the shipment and its "
+     "items are booked through the courier's adapter (AWB, label, tracking link, charges); status shipped",
+     OB_INPUT(ship_input), .from = "confirmed,processing,shipped", .to = "shipped"},
+};
 const ob_resource ob_res_orders = {
     .table = "orders", .doc = "unified orders from every sales channel (001)",
     OB_COLS(order_cols), OB_INDEXES(order_idx), .perm = "orders", .customer_scope = "customer_id",
-    .fsm = &ob_order_fsm, .hooks = &ob_order_hooks, .default_sort = "-order_date",
+    .fsm = &ob_order_fsm, .hooks = &ob_order_hooks, OB_ACTIONS(order_actions), .default_sort = "-order_date",
     .quota = &(const ob_quota){OB_LIMIT_ORDERS_MONTH, "orders"},
 };
 

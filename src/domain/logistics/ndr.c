@@ -1,5 +1,6 @@
 /* NDR (non-delivery report) cases of courier shipments (001): the case, the
  * actions taken on it (calls, messages, reattempt requests) and remarks. */
+#include "base/base.h"
 #include "domain/domains.h"
 #include "domain/logistics/logistics.h"
 #include "base/banned.h"
@@ -24,9 +25,10 @@ static const ob_column ndr_record_cols[] = {
     {"ndr_date", OB_F_TIMESTAMP, .flags = OB_REQUIRED | OB_SORT, .doc = "when the courier reported the failure"},
     {"attempt_count", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 1, .dflt = "1",
      .doc = "delivery attempts so far"},
-    {"status", OB_F_ENUM, .enm = &ndr_status, .flags = OB_REQUIRED, .dflt = "open",
+    {"status", OB_F_ENUM, .enm = &ndr_status, .flags = OB_REQUIRED | OB_SERVER, .dflt = "open",
      .doc = "open: new, not worked; in_progress: being followed up; reattempt_scheduled: the courier will try "
-            "again; resolved: closed (see resolution); rto: returned to origin"},
+            "again; resolved: closed (see resolution); rto: returned to origin. Moved by the events fail, rto, "
+            "resolve and the actions act and reattempt"},
     {"resolution", OB_F_ENUM, .enm = &ndr_resolution,
      .doc = "delivered: a reattempt succeeded; rto: sent back; cancelled: the order was cancelled"},
     {"assigned_to", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
@@ -42,9 +44,56 @@ static const ob_column ndr_record_cols[] = {
 /* shipment_id, assigned_to (references), ndr_date, priority and due_date
  * (sortable) have their own indexes */
 static const ob_index ndr_record_idx[] = {{"status"}, {"priority,status"}};
+/* The workbench (ndr_work.c). fail records another failed attempt (the
+ * courier's scans call it; the third starts RTO); rto sends the parcel back
+ * and resolve closes the case, both under ndr.close; assign, act and
+ * reattempt take inputs that are not columns, so they are actions, act and
+ * reattempt also steps of the machine. */
+OB_EFFECT_FN(ob_ndr_fail);
+OB_EFFECT_FN(ob_ndr_rto);
+OB_EFFECT_FN(ob_ndr_resolve);
+OB_ACTION_FN(ob_ndr_assign);
+OB_ACTION_FN(ob_ndr_act);
+OB_ACTION_FN(ob_ndr_reattempt);
+#define NDR_OPEN "open,in_progress,reattempt_scheduled"
+static const ob_transition ndr_transitions[] = {
+    /* event     from      to         guard effect          perm     fields */
+    {"fail",     NDR_OPEN, "open",     NULL, ob_ndr_fail,    "action", "reason_code,reason_description,ndr_date"},
+    {"rto",      NDR_OPEN, "rto",      NULL, ob_ndr_rto,     "close"},
+    {"resolve",  NDR_OPEN, "resolved", NULL, ob_ndr_resolve, "close",  "resolution"},
+};
+static const ob_fsm ndr_fsm = {"status", ndr_transitions, (int)OB_ARRAY_LEN(ndr_transitions), "edit"};
+OB_ENUM(ndr_contact, "ndr_contact_type", "call", "whatsapp", "sms", "email");
+static const ob_column ndr_assign_input[] = {
+    {"user_id", OB_F_REF, .ref = "users", .flags = OB_REQUIRED, .doc = "the team member who works the case"},
+};
+static const ob_column ndr_act_input[] = {
+    {"action_type", OB_F_ENUM, .enm = &ndr_contact, .flags = OB_REQUIRED},
+    {"call_status", OB_F_ENUM, .enm = &ndr_call_status},
+    {"call_duration_seconds", OB_F_INT, .flags = OB_HAS_MIN, .min = 0},
+    {"message_content", OB_F_TEXT, .max = 100000},
+    {"message_status", OB_F_ENUM, .enm = &ndr_message_status},
+    {"outcome", OB_F_ENUM, .enm = &ndr_outcome},
+    {"outcome_notes", OB_F_TEXT, .max = 100000},
+};
+static const ob_column ndr_reattempt_input[] = {
+    {"date", OB_F_DATE, .flags = OB_REQUIRED, .doc = "the day the courier should try again"},
+    {"new_address", OB_F_JSON, .doc = "a corrected delivery address"},
+    {"new_phone", OB_F_TEXT, .max = 20},
+};
+static const ob_action ndr_actions_decl[] = {
+    {"assign", "assign", ob_ndr_assign, "give an open case to a team member (assigned_to, assigned_at)",
+     OB_INPUT(ndr_assign_input), .from = NDR_OPEN},
+    {"act", "action", ob_ndr_act, "record a call or message to the buyer (an ndr_actions row); status in_progress",
+     OB_INPUT(ndr_act_input), .from = NDR_OPEN, .to = "in_progress"},
+    {"reattempt", "reattempt", ob_ndr_reattempt,
+     "ask the courier, through its adapter, to deliver again (an ndr_actions row); status reattempt_scheduled",
+     OB_INPUT(ndr_reattempt_input), .from = NDR_OPEN, .to = "reattempt_scheduled"},
+};
 const ob_resource ob_res_ndr_records = {
     .table = "ndr_records", .doc = "non-delivery report cases of courier shipments (001)",
     OB_COLS(ndr_record_cols), OB_INDEXES(ndr_record_idx), .perm = "ndr", .hooks = &ob_ndr_record_hooks,
+    .fsm = &ndr_fsm, OB_ACTIONS(ndr_actions_decl),
     .default_sort = "-ndr_date",
 };
 

@@ -6,6 +6,7 @@
 #include "base/base.h"
 #include "domain/commerce/commerce.h"
 #include "domain/logistics/logistics.h"
+#include "domain/logistics/courier.h"
 #include "domain/notify/notify.h"
 #include "domain/work/work.h"
 #include "schema/ledger.h"
@@ -67,6 +68,8 @@ static const ob_job_kind job_kinds[] = {
     {"system.fail", false, system_fail, "fail every time (a drill for retries and dead jobs)"},
     {"webhooks.deliver", false, ob_webhook_deliver_run, "one attempt of a webhook delivery (queued by the server)",
      ob_webhook_deliver_settle},
+    {"couriers.track", true, ob_courier_track_run,
+     "ask the courier of each open courier shipment (or payload.shipment_id) for its scans and append them"},
 };
 
 void ob_work_register(void)

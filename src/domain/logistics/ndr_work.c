@@ -1,0 +1,200 @@
+/* ndr_work.c - the NDR workbench: a failed-delivery scan opens the
+ * shipment's case or records another attempt on it; people assign it, act
+ * on it (calls and messages), ask the courier to reattempt, send it back
+ * (RTO) or resolve it. The third failed attempt starts RTO on its own.
+ * The states and who may move them are declared in ndr.c. */
+#include <jansson.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/base.h"
+#include "domain/commerce/commerce.h"
+#include "domain/logistics/courier.h"
+#include "domain/logistics/logistics.h"
+#include "schema/crud.h"
+#include "schema/row.h"
+#include "schema/sql.h"
+#include "gen/columns.h"
+#include "base/banned.h"
+
+/* The attempt that starts RTO when no one has resolved the case. */
+#define RTO_ATTEMPT 3
+
+/* The courier's words for a failure -> reason codes. */
+static const struct {
+    const char *word, *code;
+} reasons[] = {
+    {"customer_unavailable", "customer_unavailable"}, {"not available", "customer_unavailable"},
+    {"cna", "customer_unavailable"},                  {"wrong_address", "wrong_address"},
+    {"wrong address", "wrong_address"},               {"incomplete_address", "incomplete_address"},
+    {"incomplete address", "incomplete_address"},     {"refused", "refused"},
+    {"cod_not_ready", "cod_not_ready"},               {"cod not ready", "cod_not_ready"},
+};
+
+static const char *reason_code(const char *said)
+{
+    for (size_t i = 0; said && i < OB_ARRAY_LEN(reasons); i++)
+        if (strcasestr(said, reasons[i].word)) return reasons[i].code;
+    return "other";
+}
+
+static int open_case(ob_ctx *ctx, const char *shipment_id, const char **id, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db,
+                      "SELECT \"id\" FROM \"ndr_records\" WHERE \"shipment_id\" = ? AND \"status\" IN "
+                      "('open', 'in_progress', 'reattempt_scheduled') ORDER BY \"created_at\" DESC LIMIT 1",
+                      &st, err) != 0)
+        return -1;
+    ob_stmt_bind_text(st, 1, shipment_id, err);
+    int rc = ob_stmt_step(st, err);
+    *id = rc == 1 ? ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL)) : NULL;
+    ob_stmt_done(st);
+    return rc < 0 ? -1 : 0;
+}
+
+int ob_ndr_failed_attempt(ob_ctx *ctx, const char *shipment_id, const ob_courier_scan *s, const char *at,
+                          ob_err *err)
+{
+    const ob_table *t = ob_registry_find(OB_TABLE_NDR_RECORDS);
+    const char *id;
+    ob_row *out;
+    if (open_case(ctx, shipment_id, &id, err) != 0) return -1;
+    if (id) {
+        ob_row *in = ob_row_new(ctx->arena, t);
+        ob_row_set_text(ctx->arena, in, NDR_RECORDS_REASON_CODE, reason_code(s->reason));
+        ob_row_set_text(ctx->arena, in, NDR_RECORDS_REASON_DESCRIPTION, s->reason);
+        ob_row_set_text(ctx->arena, in, NDR_RECORDS_NDR_DATE, at);
+        return ob_crud_run_verb(ctx, t, id, "fail", in, &out, err);
+    }
+    ob_row *sh, *order = NULL;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_SHIPMENTS), shipment_id, &sh, err) != 0) return -1;
+    const char *order_id = ob_row_text(sh, SHIPMENTS_ORDER_ID);
+    if (!order_id) return 0; /* a case belongs to an order: a shipment without one has no workbench */
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_ORDERS), order_id, &order, err) != 0) return -1;
+    ob_row *c = ob_commerce_row(ctx, OB_TABLE_NDR_RECORDS);
+    ob_row_set_text(ctx->arena, c, NDR_RECORDS_SHIPMENT_ID, shipment_id);
+    ob_row_set_text(ctx->arena, c, NDR_RECORDS_ORDER_ID, order_id);
+    ob_row_set_text(ctx->arena, c, NDR_RECORDS_REASON_CODE, reason_code(s->reason));
+    ob_row_set_text(ctx->arena, c, NDR_RECORDS_REASON_DESCRIPTION, s->reason);
+    ob_row_set_text(ctx->arena, c, NDR_RECORDS_NDR_DATE, at);
+    ob_row_set_text(ctx->arena, c, NDR_RECORDS_CUSTOMER_NAME, ob_row_text(order, ORDERS_CUSTOMER_NAME));
+    ob_row_set_text(ctx->arena, c, NDR_RECORDS_CUSTOMER_PHONE, ob_row_text(order, ORDERS_CUSTOMER_PHONE));
+    ob_row_set_text(ctx->arena, c, NDR_RECORDS_CUSTOMER_ADDRESS, ob_row_text(order, ORDERS_SHIPPING_ADDRESS));
+    /* cash on delivery is money not yet collected: those cases go first */
+    const char *pm = ob_row_text(order, ORDERS_PAYMENT_METHOD);
+    ob_row_set_text(ctx->arena, c, NDR_RECORDS_PRIORITY, pm && !strcmp(pm, "cod") ? "high" : "medium");
+    /* due the next calendar day (UTC); the tenant's business calendar is not
+     * modelled yet */
+    int64_t ms;
+    char due[11];
+    if (ob_ts_parse(at, &ms) == 0) {
+        ob_date_format(ms / 86400000 + 1, due);
+        ob_row_set_text(ctx->arena, c, NDR_RECORDS_DUE_DATE, due);
+    }
+    return ob_crud_insert_row(ctx, c, err);
+}
+
+/* The case closes as RTO and the shipment starts its way back. */
+static int start_rto(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    ob_row_set_text(ctx->arena, row, NDR_RECORDS_RESOLUTION, "rto");
+    ob_row_set_text(ctx->arena, row, NDR_RECORDS_RESOLVED_AT, ctx->now);
+    const ob_table *t = ob_registry_find(OB_TABLE_SHIPMENTS);
+    ob_row *sh;
+    if (ob_sql_load_internal(ctx, t, ob_row_text(row, NDR_RECORDS_SHIPMENT_ID), &sh, err) != 0) return -1;
+    ob_row *to = ob_row_copy(ctx->arena, sh);
+    ob_row_set_text(ctx->arena, to, SHIPMENTS_STATUS, "rto_initiated");
+    ob_row_set_text(ctx->arena, to, SHIPMENTS_RTO_INITIATED_AT, ctx->now);
+    return ob_crud_save(ctx, sh, to, "rto", err);
+}
+
+OB_EFFECT_FN(ob_ndr_rto)
+{
+    (void)old;
+    return start_rto(ctx, row, err);
+}
+
+OB_EFFECT_FN(ob_ndr_fail)
+{
+    int64_t attempts = ob_row_int(old, NDR_RECORDS_ATTEMPT_COUNT, 1) + 1;
+    ob_row_set_int(row, NDR_RECORDS_ATTEMPT_COUNT, attempts);
+    if (attempts < RTO_ATTEMPT) return 0;
+    /* the third failure sends the parcel back unless someone resolved it */
+    ob_row_set_text(ctx->arena, row, NDR_RECORDS_STATUS, "rto");
+    return start_rto(ctx, row, err);
+}
+
+OB_EFFECT_FN(ob_ndr_resolve)
+{
+    (void)old;
+    (void)err;
+    if (ob_row_is_null(row, NDR_RECORDS_RESOLUTION))
+        ob_row_set_text(ctx->arena, row, NDR_RECORDS_RESOLUTION, "delivered");
+    ob_row_set_text(ctx->arena, row, NDR_RECORDS_RESOLVED_AT, ctx->now);
+    return 0;
+}
+
+OB_ACTION_FN(ob_ndr_assign)
+{
+    (void)old;
+    (void)err;
+    ob_row_set_text(ctx->arena, row, NDR_RECORDS_ASSIGNED_TO, ob_row_text(ctx->input, NDR_RECORDS_ASSIGN_IN_USER_ID));
+    ob_row_set_text(ctx->arena, row, NDR_RECORDS_ASSIGNED_AT, ctx->now);
+    return 0;
+}
+
+static ob_row *action_row(ob_ctx *ctx, const ob_row *ndr, const char *type)
+{
+    ob_row *a = ob_commerce_row(ctx, OB_TABLE_NDR_ACTIONS);
+    ob_row_set_text(ctx->arena, a, NDR_ACTIONS_NDR_ID, ob_row_id(ndr));
+    ob_row_set_text(ctx->arena, a, NDR_ACTIONS_ACTION_TYPE, type);
+    return a;
+}
+
+OB_ACTION_FN(ob_ndr_act)
+{
+    (void)row;
+    const ob_row *in = ctx->input;
+    ob_row *a = action_row(ctx, old, ob_row_text(in, NDR_RECORDS_ACT_IN_ACTION_TYPE));
+    ob_row_set_text(ctx->arena, a, NDR_ACTIONS_CALL_STATUS, ob_row_text(in, NDR_RECORDS_ACT_IN_CALL_STATUS));
+    if (!ob_row_is_null(in, NDR_RECORDS_ACT_IN_CALL_DURATION_SECONDS))
+        ob_row_set_int(a, NDR_ACTIONS_CALL_DURATION_SECONDS, ob_row_int(in, NDR_RECORDS_ACT_IN_CALL_DURATION_SECONDS, 0));
+    ob_row_set_text(ctx->arena, a, NDR_ACTIONS_MESSAGE_CONTENT, ob_row_text(in, NDR_RECORDS_ACT_IN_MESSAGE_CONTENT));
+    ob_row_set_text(ctx->arena, a, NDR_ACTIONS_MESSAGE_STATUS, ob_row_text(in, NDR_RECORDS_ACT_IN_MESSAGE_STATUS));
+    ob_row_set_text(ctx->arena, a, NDR_ACTIONS_OUTCOME, ob_row_text(in, NDR_RECORDS_ACT_IN_OUTCOME));
+    ob_row_set_text(ctx->arena, a, NDR_ACTIONS_OUTCOME_NOTES, ob_row_text(in, NDR_RECORDS_ACT_IN_OUTCOME_NOTES));
+    return ob_crud_insert_row(ctx, a, err);
+}
+
+/* The courier hears of the reattempt first: if it refuses, nothing is
+ * recorded and the case stays where it was. */
+OB_ACTION_FN(ob_ndr_reattempt)
+{
+    (void)row;
+    const ob_row *in = ctx->input;
+    ob_row *sh, *cfg_row;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_SHIPMENTS), ob_row_text(old, NDR_RECORDS_SHIPMENT_ID),
+                             &sh, err) != 0)
+        return -1;
+    const char *cfg_id = ob_row_text(sh, SHIPMENTS_COURIER_CONFIG_ID), *awb = ob_row_text(sh, SHIPMENTS_AWB_NUMBER);
+    if (!cfg_id || !awb) return ob_err_set(err, OB_E_UNPROCESSABLE, "the shipment was not booked with a courier");
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_COURIER_CONFIGS), cfg_id, &cfg_row, err) != 0) return -1;
+    const char *type = ob_row_text(cfg_row, COURIER_CONFIGS_COURIER_TYPE_CODE);
+    const ob_courier_adapter *ad = ob_courier_adapter_for(type);
+    if (!ad) return ob_err_set(err, OB_E_UNPROCESSABLE, "opsbase has no adapter for courier type %.50s", type);
+    const char *settings_text = ob_row_text(cfg_row, COURIER_CONFIGS_SETTINGS);
+    json_t *settings = settings_text ? json_loads(settings_text, 0, NULL) : NULL;
+    ob_courier_config cfg = {cfg_id, type, settings};
+    const char *date = ob_row_text(in, NDR_RECORDS_REATTEMPT_IN_DATE);
+    const char *addr = ob_row_text(in, NDR_RECORDS_REATTEMPT_IN_NEW_ADDRESS);
+    const char *phone = ob_row_text(in, NDR_RECORDS_REATTEMPT_IN_NEW_PHONE);
+    int rc = ad->reattempt(ctx, &cfg, awb, date, addr, phone, err);
+    json_decref(settings);
+    if (rc != 0) return -1;
+    ob_row *a = action_row(ctx, old, "reattempt_request");
+    ob_row_set_text(ctx->arena, a, NDR_ACTIONS_REATTEMPT_DATE, date);
+    ob_row_set_text(ctx->arena, a, NDR_ACTIONS_NEW_ADDRESS, addr);
+    ob_row_set_text(ctx->arena, a, NDR_ACTIONS_NEW_PHONE, phone);
+    return ob_crud_insert_row(ctx, a, err);
+}
