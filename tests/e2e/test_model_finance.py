@@ -386,8 +386,7 @@ def test_company_settings_one_row_seeded(acme_owner, acme_viewer):
     h.expect_error(acme_owner.post("/api/v1/company_settings", json={"company_name": "Second"}), 409, "conflict")
     assert len(h.list_all(acme_owner, "company_settings")) == 1
     change = {"legal_name": "Acme Jewellers Pvt Ltd", "tax_number": "27AAPFU0939F1ZV", "pan_number": "AAPFU0939F",
-              "gold_rate_24k_per_gram": "7250.50", "gold_rate_22k_per_gram": "6650.00",
-              "gold_rate_updated_at": NOW, "gold_rate_source": "manual", "default_tax_rate": "3.00"}
+              "default_tax_rate": "3.00"}  # the rate columns follow metal_rates (test_gold_rates.py)
     upd = h.ok(acme_owner.patch(f"/api/v1/company_settings/{cs['id']}", json=change))
     for k, v in change.items():
         assert upd[k] == v, k
