@@ -123,13 +123,15 @@ def test_lines_that_cannot_be_priced(shop, new_tenant):
             ({"metal_type": "gold", "purity": "916", "net_weight": "1.000"}, 201, None),
             ({"metal_type": "gold", "purity": "17K", "net_weight": "1.000"}, 400, "validation_failed"),
             ({"metal_type": "gold", "net_weight": "1.000"}, 400, "validation_failed"),
+            ({"net_weight": "1.000", "unit_price": "5.00"}, 201, None),  # no metal: a plain line
             ({"metal_type": "platinum", "purity": "950", "net_weight": "1.000"}, 422, "unprocessable")):
         r = shop.post(f"{API}/invoice_items", json=dict({"invoice_id": inv["id"], "description": "d"}, **body))
         if code:
             h.expect_error(r, status, code)
         else:
             h.ok(r, status)
-    assert len(h.rows_where(shop, "invoice_items", invoice_id=inv["id"])) == 1
+    lines = h.rows_where(shop, "invoice_items", invoice_id=inv["id"])
+    assert sorted(x["line_total"] for x in lines) == ["5.00", "6400.00"]
     # a piece in a tenant without rates: nothing to price it at
     other = new_tenant().owner
     h.expect_error(other.post(f"{API}/invoice_items", json={"invoice_id": invoice(other)["id"],

@@ -1,5 +1,6 @@
 /* gold.c - the gold shop's money and metal: the rate in force, and the
  * company profile's rate columns, which only follow the metal_rates table. */
+#include <jansson.h>
 #include <string.h>
 
 #include "base/base.h"
@@ -8,8 +9,21 @@
 #include "schema/ctx.h"
 #include "schema/row.h"
 #include "schema/sql.h"
+#include "schema/validate.h"
 #include "gen/columns.h"
 #include "base/banned.h"
+
+ob_row *ob_finance_row(ob_ctx *ctx, const char *table)
+{
+    const ob_table *t = ob_registry_find(table);
+    ob_row *row = ob_row_new(ctx->arena, t);
+    json_t *empty = json_object();
+    ob_err ignore;
+    /* an empty body names no field, so nothing can be refused: the defaults */
+    ob_validate_body(ctx, t, empty, row, true, &ignore);
+    json_decref(empty);
+    return row;
+}
 
 int ob_metal_rate_at(ob_ctx *ctx, const char *metal, int64_t purity, const char *at, int64_t *rate, ob_err *err)
 {

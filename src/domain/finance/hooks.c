@@ -62,7 +62,8 @@ static int field_error(ob_err *err, const char *field, const char *problem)
 }
 
 /* A ledger line moves money on one side only: exactly one of debit and
- * credit is above zero. */
+ * credit is above zero; it joins a draft journal (books.c), whose number it
+ * carries. */
 static int entry_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     int64_t debit = ob_row_int(row, ACCOUNTING_ENTRIES_DEBIT, 0),
@@ -71,6 +72,7 @@ static int entry_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
         return field_error(err, ACCOUNTING_ENTRIES_DEBIT.name,
                            debit > 0 ? "and credit cannot both be set: use two lines"
                                      : "or credit must be greater than 0");
+    if (ob_finance_entry_journal(ctx, row, err) != 0) return -1;
     stamp_creator(ctx, row, ACCOUNTING_ENTRIES_CREATED_BY);
     return default_currency(ctx, row, ACCOUNTING_ENTRIES_CURRENCY, err);
 }

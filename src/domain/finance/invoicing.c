@@ -59,12 +59,23 @@ static int load(ob_ctx *ctx, const char *table, const char *id, ob_row **out, ob
     return ob_sql_load_internal(ctx, ob_registry_find(table), id, out, err);
 }
 
+/* A reference that names no row is left for validation to refuse (422, as
+ * for any table): *out is NULL then. */
+static int load_ref(ob_ctx *ctx, const char *table, const char *id, ob_row **out, ob_err *err)
+{
+    *out = NULL;
+    if (load(ctx, table, id, out, err) == 0) return 0;
+    if (err->code != OB_E_NOT_FOUND) return -1;
+    *out = NULL;
+    return 0;
+}
+
 /* Lines of a draft only: an issued invoice's lines are what was sold. */
 static int draft_invoice(ob_ctx *ctx, const char *invoice_id, ob_err *err)
 {
     ob_row *inv;
-    if (load(ctx, OB_TABLE_INVOICES, invoice_id, &inv, err) != 0) return -1;
-    if (strcmp(ob_row_text(inv, INVOICES_STATUS), "draft") != 0)
+    if (load_ref(ctx, OB_TABLE_INVOICES, invoice_id, &inv, err) != 0) return -1;
+    if (inv && strcmp(ob_row_text(inv, INVOICES_STATUS), "draft") != 0)
         return ob_err_set(err, OB_E_BAD_STATE, "the lines of a %s invoice cannot change: only a draft's can",
                           ob_row_text(inv, INVOICES_STATUS));
     return 0;
@@ -77,8 +88,8 @@ static int take_piece(ob_ctx *ctx, ob_row *row, const ob_row **piece, ob_err *er
     const char *pid = ob_row_text(row, INVOICE_ITEMS_PRODUCT_ID);
     if (!pid) return 0;
     ob_row *p;
-    if (load(ctx, OB_TABLE_PRODUCTS, pid, &p, err) != 0) return -1;
-    if (ob_row_is_null(p, PRODUCTS_NET_WEIGHT) || ob_row_is_null(p, PRODUCTS_METAL) ||
+    if (load_ref(ctx, OB_TABLE_PRODUCTS, pid, &p, err) != 0) return -1;
+    if (!p || ob_row_is_null(p, PRODUCTS_NET_WEIGHT) || ob_row_is_null(p, PRODUCTS_METAL) ||
         ob_row_is_null(p, PRODUCTS_PURITY))
         return 0; /* not a piece: an ordinary catalogue line */
     *piece = p;
@@ -100,12 +111,12 @@ static int price_by_weight(ob_ctx *ctx, const ob_row *old, ob_row *row, const ob
 {
     ob_row_set_null(row, INVOICE_ITEMS_METAL_VALUE);
     ob_row_set_null(row, INVOICE_ITEMS_WASTAGE_AMOUNT);
-    if (ob_row_is_null(row, INVOICE_ITEMS_NET_WEIGHT)) {
+    const char *metal = ob_row_text(row, INVOICE_ITEMS_METAL_TYPE), *purity_s = ob_row_text(row, INVOICE_ITEMS_PURITY);
+    /* a weight without a metal is a note on an ordinary line */
+    if (ob_row_is_null(row, INVOICE_ITEMS_NET_WEIGHT) || !metal) {
         ob_row_set_null(row, INVOICE_ITEMS_RATE_PER_GRAM);
         return 0;
     }
-    const char *metal = ob_row_text(row, INVOICE_ITEMS_METAL_TYPE), *purity_s = ob_row_text(row, INVOICE_ITEMS_PURITY);
-    if (!metal) return field_error(err, INVOICE_ITEMS_METAL_TYPE.name, "is required with net_weight");
     int64_t purity;
     if (!purity_s) return field_error(err, INVOICE_ITEMS_PURITY.name, "is required with net_weight");
     if (fineness(purity_s, &purity) != 0)

@@ -53,9 +53,9 @@ static const ob_column invoice_cols[] = {
      .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
      .doc = "generated (INV-000001) when not given"},
     {"customer_id", OB_F_REF, .ref = "customers", .flags = OB_REQUIRED | OB_INDEXED | OB_IMMUTABLE},
-    {"status", OB_F_ENUM, .enm = &invoice_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "draft",
-     .doc = "draft: being prepared; issued: sent, unpaid; partially_paid; paid; overdue: past due_date "
-            "and unpaid; cancelled"},
+    {"status", OB_F_ENUM, .enm = &invoice_status, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER, .dflt = "draft",
+     .doc = "draft: being prepared; issued: sent, unpaid (issue); partially_paid and paid: by completed payments; "
+            "overdue: past due_date and unpaid; cancelled (cancel)"},
     {"invoice_date", OB_F_DATE, .flags = OB_REQUIRED | OB_SORT, .dflt = "today"},
     {"due_date", OB_F_DATE, .flags = OB_SORT},
     {"currency", OB_F_TEXT, .max = 3, .flags = OB_REQUIRED | OB_GENERATED,
@@ -74,8 +74,21 @@ static const ob_column invoice_cols[] = {
     {"notes", OB_F_TEXT, .max = 100000, .flags = OB_SEARCH},
     {"terms", OB_F_TEXT, .max = 10000},
     {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER},
+    {"amount_paid", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_SERVER | OB_HAS_MIN, .min = 0, .dflt = "0",
+     .since = 4, .doc = "sum of the completed payments of the invoice; at most total_amount"},
+    {"issued_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .stamp = OB_STAMP_NOW, .stamp_on = "issued,partially_paid,paid",
+     .clear_on = "draft", .since = 4},
 };
 static const ob_index invoice_idx[] = {{"customer_id,status"}};
+OB_GUARD_FN(ob_invoice_can_issue);
+OB_EFFECT_FN(ob_invoice_issue);
+OB_EFFECT_FN(ob_invoice_cancel);
+/* paying moves issued -> partially_paid -> paid (finance/books.c, from payments) */
+static const ob_transition invoice_transitions[] = {
+    {"issue", "draft", "issued", ob_invoice_can_issue, ob_invoice_issue, NULL, NULL},
+    {"cancel", "draft,issued", "cancelled", NULL, ob_invoice_cancel, NULL, NULL},
+};
+static const ob_fsm invoice_fsm = {"status", invoice_transitions, 2, "edit"};
 static const ob_check invoice_checks[] = {
     {"due_after_invoice_date", "due_date", OB_CMP_GTE, "invoice_date"},
     {"discount_within_subtotal", "discount_amount", OB_CMP_LTE, "subtotal"},
@@ -83,7 +96,7 @@ static const ob_check invoice_checks[] = {
 const ob_resource ob_res_invoices = {
     .table = "invoices", .doc = "invoices issued to customers (003)",
     OB_COLS(invoice_cols), OB_INDEXES(invoice_idx), OB_CHECKS(invoice_checks), .perm = "finance",
-    .customer_scope = "customer_id", .hooks = &ob_invoice_hooks, .default_sort = "-created_at",
+    .customer_scope = "customer_id", .hooks = &ob_invoice_hooks, .fsm = &invoice_fsm, .default_sort = "-created_at",
 };
 
 static const ob_column invoice_item_cols[] = {
@@ -160,7 +173,7 @@ static const ob_index payment_idx[] = {{"customer_id,payment_status"}};
 const ob_resource ob_res_payments = {
     .table = "payments", .doc = "money received from customers (000, 003)",
     OB_COLS(payment_cols), OB_INDEXES(payment_idx), .perm = "payments", .customer_scope = "customer_id",
-    .default_sort = "-created_at",
+    .hooks = &ob_payment_hooks, .default_sort = "-created_at",
     .retention = &(const ob_retention){.days = 2555, .customer_col = "customer_id", .source = "7 years (000)"},
 };
 
@@ -226,8 +239,8 @@ const ob_resource ob_res_revenue_records = {
 };
 
 static const ob_column entry_cols[] = {
-    {"journal_number", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_INDEXED | OB_SORT,
-     .doc = "groups the lines of one journal entry; its debits and credits balance"},
+    {"journal_number", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_INDEXED | OB_SORT | OB_SERVER,
+     .doc = "the number of its journal"},
     {"entry_date", OB_F_DATE, .flags = OB_REQUIRED | OB_SORT, .dflt = "today"},
     {"account_code", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_SORT},
     {"account_name", OB_F_TEXT, .max = 200, .flags = OB_SEARCH},
@@ -240,6 +253,8 @@ static const ob_column entry_cols[] = {
     {"invoice_id", OB_F_REF, .ref = "invoices"},
     {"payment_id", OB_F_REF, .ref = "payments"},
     {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER},
+    {"journal_id", OB_F_REF, .ref = "journals", .flags = OB_INDEXED, .since = 4,
+     .doc = "required: the draft journal the line belongs to; posted only when its lines balance"},
 };
 static const ob_index entry_idx[] = {{"account_code,entry_date"}};
 const ob_resource ob_res_accounting_entries = {
