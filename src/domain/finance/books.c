@@ -2,7 +2,9 @@
  * the journals of an invoice's life: issuing debits the customer's
  * receivable and credits sales and output tax, a completed payment debits
  * cash and credits the receivable, cancelling reverses the issue. Each is
- * one journal posted in the event's own transaction. */
+ * one journal posted in the event's own transaction. A paid invoice earns
+ * its customer loyalty points. */
+#include <jansson.h>
 #include <string.h>
 
 #include "base/base.h"
@@ -159,6 +161,50 @@ static bool completed(const ob_row *p)
     return p && !strcmp(ob_row_text(p, PAYMENTS_PAYMENT_STATUS), "completed");
 }
 
+/* Points for a paid invoice (003 loyalty): floor(total / 100) x the
+ * multiplier of the customer's tier in the oldest active programme; none
+ * without one. The entry moves the customer's balance (crm's ledger). */
+static int earn_points(ob_ctx *ctx, const ob_row *inv, ob_err *err)
+{
+    const ob_table *t = ob_registry_find(OB_TABLE_LOYALTY_PROGRAMS);
+    const char *sql = ob_arena_printf(ctx->arena,
+                                      "SELECT %s FROM \"loyalty_programs\" WHERE \"is_active\" "
+                                      "ORDER BY \"created_at\", \"id\" LIMIT 1",
+                                      ob_sql_cols(t));
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, sql, &st, err) != 0) return -1;
+    int rc = ob_stmt_step(st, err);
+    ob_row *prog = NULL;
+    if (rc == 1) {
+        prog = ob_row_new(ctx->arena, t);
+        ob_row_load(ctx->arena, prog, st);
+    }
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    if (!prog) return 0;
+    ob_row *cust;
+    if (load(ctx, OB_TABLE_CUSTOMERS, ob_row_text(inv, INVOICES_CUSTOMER_ID), &cust, err) != 0) return -1;
+    json_int_t mult = 1;
+    const char *tiers = ob_row_text(prog, LOYALTY_PROGRAMS_TIER_MULTIPLIERS);
+    json_t *j = tiers ? json_loads(tiers, 0, NULL) : NULL;
+    json_t *m = j ? json_object_get(j, ob_row_text(cust, CUSTOMERS_CUSTOMER_TIER)) : NULL;
+    if (json_is_integer(m) && json_integer_value(m) >= 0 && json_integer_value(m) <= 1000) mult = json_integer_value(m);
+    json_decref(j);
+    /* the total is in hundredths: one point per 100 whole units */
+    int64_t points = ob_row_int(inv, INVOICES_TOTAL_AMOUNT, 0) / 10000 * (int64_t)mult;
+    if (points <= 0) return 0;
+    ob_row *e = ob_finance_row(ctx, OB_TABLE_CUSTOMER_LOYALTY_POINTS);
+    ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_CUSTOMER_ID, ob_row_text(inv, INVOICES_CUSTOMER_ID));
+    ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_LOYALTY_PROGRAM_ID, ob_row_id(prog));
+    ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_TRANSACTION_TYPE, "earned");
+    ob_row_set_int(e, CUSTOMER_LOYALTY_POINTS_POINTS, points);
+    ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_REFERENCE_TYPE, "invoice");
+    ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_REFERENCE_ID, ob_row_id(inv));
+    ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_DESCRIPTION,
+                    ob_arena_printf(ctx->arena, "invoice %s paid", ob_row_text(inv, INVOICES_INVOICE_NUMBER)));
+    return ob_crud_insert_row(ctx, e, err);
+}
+
 /* A payment of an invoice counts when it becomes completed: cash against
  * the receivable, and the invoice partially paid or paid. */
 static int settle(ob_ctx *ctx, const ob_row *old, const ob_row *pay, ob_err *err)
@@ -185,7 +231,8 @@ static int settle(ob_ctx *ctx, const ob_row *old, const ob_row *pay, ob_err *err
     ob_row *next = ob_row_copy(ctx->arena, inv);
     ob_row_set_int(next, INVOICES_AMOUNT_PAID, paid + amount);
     ob_row_set_text(ctx->arena, next, INVOICES_STATUS, paid + amount == total ? "paid" : "partially_paid");
-    return ob_crud_save(ctx, inv, next, "pay", err);
+    if (ob_crud_save(ctx, inv, next, "pay", err) != 0) return -1;
+    return paid + amount == total ? earn_points(ctx, next, err) : 0;
 }
 
 static int payment_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
