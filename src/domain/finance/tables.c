@@ -168,12 +168,33 @@ static const ob_column payment_cols[] = {
     {"payment_date", OB_F_TIMESTAMP, .flags = OB_SORT},
     {"due_date", OB_F_DATE, .flags = OB_SORT},
     {"description", OB_F_TEXT, .max = 500, .flags = OB_SEARCH},
+    {"captured_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_SERVER, .dflt = "0", .since = 4,
+     .doc = "moved only by capture and charge payment_transactions; at most amount"},
+    {"refunded_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_SERVER, .dflt = "0", .since = 4,
+     .doc = "moved only by refund payment_transactions; at most captured_amount"},
 };
 static const ob_index payment_idx[] = {{"customer_id,payment_status"}};
+/* issue #15: money through the gateway, as ledger entries (finance/gateway.c) */
+OB_ACTION_FN(ob_payment_capture);
+OB_ACTION_FN(ob_payment_refund);
+static const ob_column gateway_amount_input[] = {
+    {"amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN | OB_MIN_EXCL | OB_HAS_MAX, .min = 0,
+     .max = OB_MONEY_MAX},
+};
+static const ob_action payment_actions[] = {
+    {"capture", "edit", ob_payment_capture,
+     "capture an amount (a capture transaction; captured_amount at most amount, 422 capture_exceeds_amount); "
+     "payment_status follows: processing, completed",
+     OB_INPUT(gateway_amount_input)},
+    {"refund", "edit", ob_payment_refund,
+     "refund an amount (a refund transaction; refunded at most captured, 422 refund_exceeds_capture); "
+     "payment_status refunded when all is refunded",
+     OB_INPUT(gateway_amount_input)},
+};
 const ob_resource ob_res_payments = {
     .table = "payments", .doc = "money received from customers (000, 003)",
     OB_COLS(payment_cols), OB_INDEXES(payment_idx), .perm = "payments", .customer_scope = "customer_id",
-    .hooks = &ob_payment_hooks, .default_sort = "-created_at",
+    .hooks = &ob_payment_hooks, OB_ACTIONS(payment_actions), .default_sort = "-created_at",
     .retention = &(const ob_retention){.days = 2555, .customer_col = "customer_id", .source = "7 years (000)"},
 };
 
@@ -191,9 +212,22 @@ static const ob_column payment_txn_cols[] = {
     {"processed_at", OB_F_TIMESTAMP, .flags = OB_SORT},
 };
 static const ob_index payment_txn_idx[] = {{"payment_id,created_at"}};
+/* Captures (and one-step charges) and refunds move the payment's balances;
+ * the other kinds record the gateway's steps and move nothing. */
+static const ob_ledger_move payment_txn_moves[] = {
+    {"capture", "captured_amount", +1}, {"charge", "captured_amount", +1}, {"refund", "refunded_amount", +1},
+};
+static const ob_ledger_bound payment_txn_bounds[] = {
+    {"captured_amount", OB_CMP_LTE, "amount"},
+    {"refunded_amount", OB_CMP_LTE, "captured_amount"},
+};
+static const ob_ledger payment_txn_ledger = {
+    .parent = "payment_id", .kind = "transaction_type", .amount = "amount", OB_LEDGER_MOVES(payment_txn_moves),
+    OB_LEDGER_BOUNDS(payment_txn_bounds), .refusal = OB_E_REFUND_EXCEEDS_CAPTURE,
+};
 const ob_resource ob_res_payment_transactions = {
     .table = "payment_transactions", .doc = "gateway attempts, captures and refunds of a payment (000); never changed",
-    OB_COLS(payment_txn_cols), OB_INDEXES(payment_txn_idx), .perm = "payments",
+    OB_COLS(payment_txn_cols), OB_INDEXES(payment_txn_idx), .perm = "payments", .ledger = &payment_txn_ledger,
     .flags = OB_RES_APPEND_ONLY, .customer_scope = "payment_id.customer_id", .default_sort = "-created_at",
 };
 
