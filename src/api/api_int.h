@@ -27,6 +27,8 @@ void ob_api_readyz(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
 void ob_api_report_inventory(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* GET /api/v1/reports/pnl (report_pnl.c). */
 void ob_api_report_pnl(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+/* metal_rates.c: the rate in force at a time */
+void ob_api_metal_rate_current(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_metrics(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_openapi(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* auth_routes.c */

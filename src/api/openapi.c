@@ -1332,6 +1332,33 @@ static void explicit_op(oa *o, const ob_route_row *r)
                             "profit}], totals}", "report_pnl", 0, errs_report);
         break;
     }
+    case OB_RK_METAL_RATE: {
+        ob_jw_kstr(w, "description",
+                   "the metal_rates row in force at `at` (now when absent): the latest effective_from not after "
+                   "it, of that metal and purity; 404 when there is none");
+        static const char *const params[][4] = {{"metal", "gold, silver or platinum", "string", NULL},
+                                                {"purity", "fineness in parts per thousand (22K = 916)", "integer",
+                                                 NULL},
+                                                {"at", "a time, RFC 3339; absent: now", "string", "date-time"}};
+        ob_jw_key(w, "parameters");
+        ob_jw_arr_open(w);
+        for (size_t i = 0; i < OB_ARRAY_LEN(params); i++) {
+            ob_jw_obj_open(w);
+            ob_jw_kstr(w, "name", params[i][0]);
+            ob_jw_kstr(w, "in", "query");
+            ob_jw_kbool(w, "required", i < 2);
+            ob_jw_kstr(w, "description", params[i][1]);
+            ob_jw_key(w, "schema");
+            ob_jw_obj_open(w);
+            ob_jw_kstr(w, "type", params[i][2]);
+            if (params[i][3]) ob_jw_kstr(w, "format", params[i][3]);
+            ob_jw_obj_close(w);
+            ob_jw_obj_close(w);
+        }
+        ob_jw_arr_close(w);
+        op_end(w, r, "200", "the rate in force", "metal_rates", 0, errs_report);
+        break;
+    }
     case OB_RK_LOGIN:
         ob_jw_kstr(w, "description",
                    "after 5 failed logins the account is locked for 15 minutes; every failure is the same 401");

@@ -113,12 +113,17 @@ static int fill_operations(ob_ctx *ctx, const char *cus1, const char *cus2, ob_e
                  "{\"shipment_id\":\"%s\",\"event_code\":\"RCS\",\"event_description\":\"Received from shipper\","
                  "\"event_location\":\"BOM\",\"event_datetime\":\"2026-12-19T08:30:00Z\"}",
                  shp);
+    /* the shop prices by weight at the rate in force */
+    if (rc == 0)
+        rc = mkf(ctx, "metal_rates", NULL, err,
+                 "{\"metal\":\"gold\",\"purity\":916,\"rate_per_gram\":\"6400.00\","
+                 "\"effective_from\":\"2026-01-01T00:00:00Z\"}");
     if (rc == 0) rc = mkf(ctx, "invoices", invc, err, "{\"customer_id\":\"%s\",\"currency\":\"INR\"}", cus1);
     if (rc == 0)
         rc = mkf(ctx, "invoice_items", NULL, err,
                  "{\"invoice_id\":\"%s\",\"description\":\"22K gold chain\",\"metal_type\":\"gold\","
-                 "\"gross_weight\":\"10.000\",\"net_weight\":\"10.000\",\"rate_per_gram\":\"6400.00\","
-                 "\"making_charges\":\"500.00\",\"unit_price\":\"64500.00\"}",
+                 "\"purity\":\"22K\",\"gross_weight\":\"10.000\",\"net_weight\":\"10.000\","
+                 "\"making_charges\":\"500.00\",\"tax_rate\":\"3.00\"}",
                  invc);
     if (rc == 0)
         rc = mkf(ctx, "payments", NULL, err,

@@ -71,13 +71,27 @@ EXTRAS = {
     # event_type is "taken from event_type_id when not given": one of the two
     "analytics_events": {"event_type_id": lambda f: f.ref("event_types")},
     # a hook requires debit or credit above 0; both columns declare min 0 only
-    "accounting_entries": {"debit": "1.00"},
+    "accounting_entries": {"debit": "1.00", "journal_id": lambda f: f.ref("journals")},
     # a cron spec and a kind the workers know are checked by hooks, not types
     "schedules": {"cron": "0 0 * * *", "kind": "system.sleep"},
     # a public target (an address: no DNS needed), known events, a long secret
     "webhook_subscriptions": {"url": "https://93.184.215.14/hook", "events": ["*"],
                               "secret": "generic-secret-0123456789"},
 }
+
+# What a state machine's guards need before its events can run, done to a
+# freshly made row: an invoice is issued with a line, a journal posted with
+# balanced lines (issue #16).
+def _invoice_line(owner, row):
+    h.create(owner, "invoice_items", {"invoice_id": row["id"], "description": "line", "unit_price": "1.00"})
+
+
+def _balanced_lines(owner, row):
+    for side in ("debit", "credit"):
+        h.create(owner, "accounting_entries", {"journal_id": row["id"], "account_code": "1", side: "1.00"})
+
+
+PREPARE = {"invoices": _invoice_line, "journals": _balanced_lines}
 
 # Tables that hold one row per tenant, made when the tenant is provisioned,
 # where the declaration does not say so (security_settings does: its unique

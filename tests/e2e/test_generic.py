@@ -168,6 +168,9 @@ def _event_body(f, table, tr):
 
 def _at(owner, f, table, path):
     row = f.make(table)
+    if table in g.PREPARE:
+        g.PREPARE[table](owner, row)
+        row = h.get(owner, table, row["id"])
     for ev in path:
         tr = next(tr for e, _, _, tr in _edges(table) if e == ev)
         f.writes += 1

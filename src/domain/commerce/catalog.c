@@ -32,6 +32,9 @@ const ob_resource ob_res_images = {
     OB_COLS(image_cols), OB_INDEXES(image_idx), .perm = "images", .default_sort = "sort_order",
 };
 
+OB_ENUM(piece_metal, "metal", "gold", "silver", "platinum");
+OB_ENUM(making_charge_type, "making_charge_type", "percent", "per_gram", "fixed");
+
 static const ob_column product_cols[] = {
     {"sku", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH,
      .doc = "stock-keeping unit, unique in the tenant among live products whatever its case (004: unique per "
@@ -59,13 +62,35 @@ static const ob_column product_cols[] = {
     {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
     {"sku_key", OB_F_TEXT, .max = 400, .flags = OB_SERVER | OB_NOFILTER, .since = 3,
      .doc = "the sku lower-cased, kept by the server: what makes it unique"},
+    /* 003's pieces: a jewellery item priced by its metal (commerce/pieces.c) */
+    {"gross_weight", OB_F_DECIMAL, .scale = 3, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 100000000,
+     .since = 4, .doc = "grams, 3 places: the whole piece"},
+    {"stone_weight", OB_F_DECIMAL, .scale = 3, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 100000000,
+     .since = 4, .doc = "grams, 3 places: stones and other non-metal parts; at most gross_weight"},
+    {"net_weight", OB_F_DECIMAL, .scale = 3, .flags = OB_SERVER | OB_SORT, .since = 4,
+     .doc = "grams of metal: gross_weight - stone_weight, kept by the server"},
+    {"metal", OB_F_ENUM, .enm = &piece_metal, .flags = OB_INDEXED, .since = 4},
+    {"purity", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 1, .max = 999, .since = 4,
+     .doc = "fineness in parts per thousand: 24K = 999, 22K = 916, 18K = 750"},
+    {"huid", OB_F_TEXT, .max = 6, .pattern = "[A-Z0-9]{6}", .since = 4,
+     .doc = "hallmark unique id: 6 capital letters or digits, unique in the tenant among live products"},
+    {"making_charge_type", OB_F_ENUM, .enm = &making_charge_type, .since = 4,
+     .doc = "percent: of the metal value; per_gram: per gram of net weight; fixed: per piece"},
+    {"making_charge_value", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = OB_MONEY_MAX,
+     .since = 4, .doc = "the percent (12.00), the amount per gram or the fixed amount"},
+    {"wastage_percent", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 10000, .since = 4,
+     .doc = "percent of the metal value charged for metal lost in making, 0.00 to 100.00"},
+    {"stone_charges", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = OB_MONEY_MAX,
+     .since = 4, .doc = "the price of the piece's stones"},
 };
 /* The sku's uniqueness is the key's, among live rows only. */
-static const ob_index product_idx[] = {{"is_active"}, {"sku_key", .where = "deleted_at IS NULL", .unique = true, .since = 3}};
+static const ob_index product_idx[] = {{"is_active"}, {"sku_key", .where = "deleted_at IS NULL", .unique = true, .since = 3},
+                                       {"huid", .where = "deleted_at IS NULL", .unique = true, .since = 4}};
+extern const ob_hooks ob_piece_hooks;
 const ob_resource ob_res_products = {
     .table = "products", .doc = "the product catalogue (001 products, 004 products, 003 inventory items)",
     OB_COLS(product_cols), OB_INDEXES(product_idx), .perm = "inventory", .flags = OB_RES_SOFT_DELETE,
-    .hooks = &ob_product_hooks, .default_sort = "name",
+    .hooks = &ob_piece_hooks, .default_sort = "name",
 };
 
 static const ob_column variant_cols[] = {

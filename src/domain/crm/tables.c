@@ -145,6 +145,10 @@ static const ob_column loyalty_program_cols[] = {
     {"tier_thresholds", OB_F_JSON, .doc = "points needed for each tier"},
     {"tier_benefits", OB_F_JSON, .doc = "benefits of each tier"},
     {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
+    {"point_value", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 100000000,
+     .since = 4, .doc = "what one point pays when redeemed, in the company's currency"},
+    {"tier_multipliers", OB_F_JSON, .since = 4,
+     .doc = "points multiplier per customer_tier, e.g. {\"premium\": 2, \"standard\": 1}; absent: 1"},
 };
 const ob_resource ob_res_loyalty_programs = {
     .table = "loyalty_programs", .doc = "loyalty programmes: earning rate and tiers (003)",
@@ -164,8 +168,18 @@ static const ob_column loyalty_point_cols[] = {
     {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER, .stamp = OB_STAMP_ACTOR},
 };
 static const ob_index loyalty_point_idx[] = {{"expiry_date,transaction_type"}};
+/* Every entry moves the customer's balance by its signed points; none may
+ * take it below 0, so two redemptions racing for the last points cannot both
+ * pass. */
+static const ob_ledger_move loyalty_moves[] = {{NULL, "loyalty_points", +1}};
+static const ob_ledger_bound loyalty_bounds[] = {{"loyalty_points", OB_CMP_GTE, NULL, 0}};
+static const ob_ledger loyalty_ledger = {
+    .parent = "customer_id", .amount = "points", OB_LEDGER_MOVES(loyalty_moves), OB_LEDGER_BOUNDS(loyalty_bounds),
+    .refusal = OB_E_INSUFFICIENT_POINTS,
+};
 const ob_resource ob_res_customer_loyalty_points = {
     .table = "customer_loyalty_points", .doc = "ledger of loyalty points earned, redeemed and expired (003); never changed",
     OB_COLS(loyalty_point_cols), OB_INDEXES(loyalty_point_idx), .perm = "crm", .flags = OB_RES_APPEND_ONLY,
+    .ledger = &loyalty_ledger,
     .customer_scope = "customer_id", .default_sort = "-created_at",
 };

@@ -58,12 +58,25 @@ static const ob_column customer_cols[] = {
     {"notes", OB_F_TEXT, .max = 100000, .flags = OB_SEARCH},
     {"internal_notes", OB_F_TEXT, .flags = OB_STAFF, .max = 100000},
     {"profile_image_id", OB_F_TEXT, .max = 36, .doc = "id of an image (images table arrives with the full model)"},
+    {"loyalty_points", OB_F_INT, .flags = OB_REQUIRED | OB_SERVER | OB_HAS_MIN, .min = 0, .dflt = "0", .since = 4,
+     .doc = "points balance: moved only by customer_loyalty_points entries (crm), never below 0"},
 };
 static const ob_index customer_idx[] = {{"status"}, {"customer_tier"}, {"created_at"}};
+/* 003's loyalty (crm/loyalty.c): points paid towards an invoice */
+OB_ACTION_FN(ob_customer_redeem_points);
+static const ob_column redeem_input[] = {
+    {"points", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_MIN_EXCL | OB_HAS_MAX, .min = 0, .max = 1000000000},
+    {"invoice_id", OB_F_REF, .ref = "invoices", .flags = OB_REQUIRED, .doc = "an issued invoice of the customer"},
+};
+static const ob_action customer_actions[] = {
+    {"redeem_points", "edit", ob_customer_redeem_points,
+     "pay points towards an invoice at the active loyalty programme's point value (409 beyond the balance)",
+     OB_INPUT(redeem_input)},
+};
 const ob_resource ob_res_customers = {
     .table = "customers", .doc = "the business's customers (companies or people)",
     OB_COLS(customer_cols), OB_INDEXES(customer_idx), .perm = "customers",
-    .flags = OB_RES_SOFT_DELETE, .customer_scope = "id",
+    .flags = OB_RES_SOFT_DELETE, .customer_scope = "id", OB_ACTIONS(customer_actions),
     .default_sort = "-created_at",
 };
 

@@ -1,6 +1,6 @@
 /* hooks.c - finance: what the declarations alone cannot say. Invoice numbers
- * when none is given, the company's currency as the default, invoice line
- * totals, one-sided ledger lines and a single company profile. */
+ * when none is given, the company's currency as the default,
+ * one-sided ledger lines and a single company profile. */
 #include <stdio.h>
 #include <string.h>
 
@@ -61,43 +61,9 @@ static int field_error(ob_err *err, const char *field, const char *problem)
     return -1;
 }
 
-/* line_total = quantity x unit_price + making_charges - discount_amount +
- * tax_amount. quantity has 3 fraction digits and unit_price 2, so their
- * product has 5 and is rounded half up to 2. Missing required values are left
- * for validation to report. */
-static int compute_line_total(ob_ctx *ctx, ob_row *row, ob_err *err)
-{
-    (void)ctx;
-    if (ob_row_is_null(row, INVOICE_ITEMS_QUANTITY) || ob_row_is_null(row, INVOICE_ITEMS_UNIT_PRICE)) return 0;
-    int64_t qty = ob_row_int(row, INVOICE_ITEMS_QUANTITY, 0), price = ob_row_int(row, INVOICE_ITEMS_UNIT_PRICE, 0),
-            product, total;
-    if (__builtin_mul_overflow(qty, price, &product) || __builtin_add_overflow(product, 500, &product))
-        return field_error(err, INVOICE_ITEMS_QUANTITY.name, "times unit_price is too large");
-    total = product / 1000;
-    if (__builtin_add_overflow(total, ob_row_int(row, INVOICE_ITEMS_MAKING_CHARGES, 0), &total) ||
-        __builtin_sub_overflow(total, ob_row_int(row, INVOICE_ITEMS_DISCOUNT_AMOUNT, 0), &total) ||
-        __builtin_add_overflow(total, ob_row_int(row, INVOICE_ITEMS_TAX_AMOUNT, 0), &total))
-        return field_error(err, INVOICE_ITEMS_UNIT_PRICE.name, "gives a line total that is too large");
-    if (total < 0) return field_error(err, INVOICE_ITEMS_DISCOUNT_AMOUNT.name, "is larger than the line amount");
-    ob_row_set_int(row, INVOICE_ITEMS_LINE_TOTAL, total);
-    return 0;
-}
-
-static int item_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
-{
-    return compute_line_total(ctx, row, err);
-}
-
-static int item_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
-{
-    (void)old;
-    return compute_line_total(ctx, row, err);
-}
-
-const ob_hooks ob_invoice_item_hooks = {.before_create = item_before_create, .before_update = item_before_update};
-
 /* A ledger line moves money on one side only: exactly one of debit and
- * credit is above zero. */
+ * credit is above zero; it joins a draft journal (books.c), whose number it
+ * carries. */
 static int entry_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     int64_t debit = ob_row_int(row, ACCOUNTING_ENTRIES_DEBIT, 0),
@@ -106,6 +72,7 @@ static int entry_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
         return field_error(err, ACCOUNTING_ENTRIES_DEBIT.name,
                            debit > 0 ? "and credit cannot both be set: use two lines"
                                      : "or credit must be greater than 0");
+    if (ob_finance_entry_journal(ctx, row, err) != 0) return -1;
     stamp_creator(ctx, row, ACCOUNTING_ENTRIES_CREATED_BY);
     return default_currency(ctx, row, ACCOUNTING_ENTRIES_CURRENCY, err);
 }

@@ -53,17 +53,20 @@ static const ob_column invoice_cols[] = {
      .flags = OB_REQUIRED | OB_GENERATED | OB_UNIQUE | OB_SORT | OB_SEARCH,
      .doc = "generated (INV-000001) when not given"},
     {"customer_id", OB_F_REF, .ref = "customers", .flags = OB_REQUIRED | OB_INDEXED | OB_IMMUTABLE},
-    {"status", OB_F_ENUM, .enm = &invoice_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "draft",
-     .doc = "draft: being prepared; issued: sent, unpaid; partially_paid; paid; overdue: past due_date "
-            "and unpaid; cancelled"},
+    {"status", OB_F_ENUM, .enm = &invoice_status, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER, .dflt = "draft",
+     .doc = "draft: being prepared; issued: sent, unpaid (issue); partially_paid and paid: by completed payments; "
+            "overdue: past due_date and unpaid; cancelled (cancel)"},
     {"invoice_date", OB_F_DATE, .flags = OB_REQUIRED | OB_SORT, .dflt = "today"},
     {"due_date", OB_F_DATE, .flags = OB_SORT},
     {"currency", OB_F_TEXT, .max = 3, .flags = OB_REQUIRED | OB_GENERATED,
      .doc = "ISO 4217; the company settings' currency when not given"},
-    {"subtotal", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN | OB_SORT, .min = 0, .dflt = "0",
-     .doc = "sum of the lines before discount and tax"},
-    {"discount_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0"},
-    {"tax_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0"},
+    /* the totals are the lines' (finance/invoicing.c), never typed */
+    {"subtotal", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN | OB_SORT | OB_SERVER, .min = 0,
+     .dflt = "0", .doc = "sum of the lines before discount and tax"},
+    {"discount_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN | OB_SERVER, .min = 0, .dflt = "0",
+     .doc = "sum of the lines' discounts"},
+    {"tax_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN | OB_SERVER, .min = 0, .dflt = "0",
+     .doc = "sum of the lines' tax"},
     {"total_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_SERVER | OB_SORT,
      .gen = "\"subtotal\" - \"discount_amount\" + \"tax_amount\"", .doc = "subtotal - discount_amount + tax_amount"},
     {"gold_rate_per_gram", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0,
@@ -71,8 +74,21 @@ static const ob_column invoice_cols[] = {
     {"notes", OB_F_TEXT, .max = 100000, .flags = OB_SEARCH},
     {"terms", OB_F_TEXT, .max = 10000},
     {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER},
+    {"amount_paid", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_SERVER | OB_HAS_MIN, .min = 0, .dflt = "0",
+     .since = 4, .doc = "sum of the completed payments of the invoice; at most total_amount"},
+    {"issued_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .stamp = OB_STAMP_NOW, .stamp_on = "issued,partially_paid,paid",
+     .clear_on = "draft", .since = 4},
 };
 static const ob_index invoice_idx[] = {{"customer_id,status"}};
+OB_GUARD_FN(ob_invoice_can_issue);
+OB_EFFECT_FN(ob_invoice_issue);
+OB_EFFECT_FN(ob_invoice_cancel);
+/* paying moves issued -> partially_paid -> paid (finance/books.c, from payments) */
+static const ob_transition invoice_transitions[] = {
+    {"issue", "draft", "issued", ob_invoice_can_issue, ob_invoice_issue, NULL, NULL},
+    {"cancel", "draft,issued", "cancelled", NULL, ob_invoice_cancel, NULL, NULL},
+};
+static const ob_fsm invoice_fsm = {"status", invoice_transitions, 2, "edit"};
 static const ob_check invoice_checks[] = {
     {"due_after_invoice_date", "due_date", OB_CMP_GTE, "invoice_date"},
     {"discount_within_subtotal", "discount_amount", OB_CMP_LTE, "subtotal"},
@@ -80,7 +96,7 @@ static const ob_check invoice_checks[] = {
 const ob_resource ob_res_invoices = {
     .table = "invoices", .doc = "invoices issued to customers (003)",
     OB_COLS(invoice_cols), OB_INDEXES(invoice_idx), OB_CHECKS(invoice_checks), .perm = "finance",
-    .customer_scope = "customer_id", .hooks = &ob_invoice_hooks, .default_sort = "-created_at",
+    .customer_scope = "customer_id", .hooks = &ob_invoice_hooks, .fsm = &invoice_fsm, .default_sort = "-created_at",
 };
 
 static const ob_column invoice_item_cols[] = {
@@ -90,20 +106,36 @@ static const ob_column invoice_item_cols[] = {
      .doc = "the catalogue item sold (003 inventory item), if any"},
     {"description", OB_F_TEXT, .max = 500, .flags = OB_REQUIRED | OB_SEARCH},
     {"sku", OB_F_TEXT, .max = 100},
-    {"metal_type", OB_F_TEXT, .max = 50, .doc = "gold, silver, platinum... (003)"},
-    {"purity", OB_F_TEXT, .max = 20, .doc = "e.g. 22K, 916"},
+    {"metal_type", OB_F_TEXT, .max = 50, .flags = OB_LOWER,
+     .doc = "gold, silver, platinum (003); a piece's metal when product_id is one"},
+    {"purity", OB_F_TEXT, .max = 20,
+     .doc = "fineness (916) or karat (22K); a piece's fineness when product_id is one"},
     {"gross_weight", OB_F_DECIMAL, .scale = 3, .flags = OB_HAS_MIN, .min = 0, .doc = "grams"},
-    {"net_weight", OB_F_DECIMAL, .scale = 3, .flags = OB_HAS_MIN, .min = 0, .doc = "grams"},
-    {"rate_per_gram", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0},
-    {"quantity", OB_F_DECIMAL, .scale = 3, .flags = OB_REQUIRED | OB_HAS_MIN | OB_MIN_EXCL, .min = 0, .dflt = "1"},
-    {"unit_price", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0},
-    {"making_charges", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0"},
+    {"net_weight", OB_F_DECIMAL, .scale = 3, .flags = OB_HAS_MIN, .min = 0,
+     .doc = "grams of metal: with metal_type and purity the line is priced by weight"},
+    {"rate_per_gram", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_SERVER, .min = 0,
+     .doc = "the metal_rates rate of the line's metal and purity when the line was written, kept: a later rate "
+            "never changes it"},
+    {"quantity", OB_F_DECIMAL, .scale = 3, .flags = OB_REQUIRED | OB_HAS_MIN | OB_MIN_EXCL, .min = 0, .dflt = "1",
+     .doc = "1 on a line priced by weight"},
+    {"unit_price", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0",
+     .doc = "on a line priced by weight, its metal value"},
+    {"making_charges", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0",
+     .doc = "a piece's making charge rule applied to the line when product_id is one"},
     {"discount_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0"},
     {"tax_rate", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 10000,
      .doc = "percent, 0 to 100"},
-    {"tax_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0"},
+    {"tax_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN | OB_SERVER, .min = 0, .dflt = "0",
+     .doc = "tax_rate percent of the taxable amount, rounded half up"},
     {"line_total", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_SERVER | OB_HAS_MIN, .min = 0,
-     .doc = "quantity x unit_price (rounded half up to the cent) + making_charges - discount_amount + tax_amount"},
+     .doc = "taxable amount (quantity x unit_price rounded half up to the cent, + making_charges + wastage_amount + "
+            "stone_charges - discount_amount) + tax_amount"},
+    {"metal_value", OB_F_DECIMAL, .scale = 2, .flags = OB_SERVER, .since = 4,
+     .doc = "net_weight x rate_per_gram, rounded half up (lines priced by weight)"},
+    {"wastage_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_SERVER, .since = 4,
+     .doc = "the piece's wastage_percent of the metal value, rounded half up"},
+    {"stone_charges", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = OB_MONEY_MAX,
+     .since = 4, .doc = "stones of the line; the piece's stone_charges when not given"},
 };
 static const ob_index invoice_item_idx[] = {{"invoice_id,sort_order"}};
 static const ob_check invoice_item_checks[] = {
@@ -136,12 +168,33 @@ static const ob_column payment_cols[] = {
     {"payment_date", OB_F_TIMESTAMP, .flags = OB_SORT},
     {"due_date", OB_F_DATE, .flags = OB_SORT},
     {"description", OB_F_TEXT, .max = 500, .flags = OB_SEARCH},
+    {"captured_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_SERVER, .dflt = "0", .since = 4,
+     .doc = "moved only by capture and charge payment_transactions; at most amount"},
+    {"refunded_amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_SERVER, .dflt = "0", .since = 4,
+     .doc = "moved only by refund payment_transactions; at most captured_amount"},
 };
 static const ob_index payment_idx[] = {{"customer_id,payment_status"}};
+/* issue #15: money through the gateway, as ledger entries (finance/gateway.c) */
+OB_ACTION_FN(ob_payment_capture);
+OB_ACTION_FN(ob_payment_refund);
+static const ob_column gateway_amount_input[] = {
+    {"amount", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_HAS_MIN | OB_MIN_EXCL | OB_HAS_MAX, .min = 0,
+     .max = OB_MONEY_MAX},
+};
+static const ob_action payment_actions[] = {
+    {"capture", "edit", ob_payment_capture,
+     "capture an amount (a capture transaction; captured_amount at most amount, 422 capture_exceeds_amount); "
+     "payment_status follows: processing, completed",
+     OB_INPUT(gateway_amount_input)},
+    {"refund", "edit", ob_payment_refund,
+     "refund an amount (a refund transaction; refunded at most captured, 422 refund_exceeds_capture); "
+     "payment_status refunded when all is refunded",
+     OB_INPUT(gateway_amount_input)},
+};
 const ob_resource ob_res_payments = {
     .table = "payments", .doc = "money received from customers (000, 003)",
     OB_COLS(payment_cols), OB_INDEXES(payment_idx), .perm = "payments", .customer_scope = "customer_id",
-    .default_sort = "-created_at",
+    .hooks = &ob_payment_hooks, OB_ACTIONS(payment_actions), .default_sort = "-created_at",
     .retention = &(const ob_retention){.days = 2555, .customer_col = "customer_id", .source = "7 years (000)"},
 };
 
@@ -159,9 +212,22 @@ static const ob_column payment_txn_cols[] = {
     {"processed_at", OB_F_TIMESTAMP, .flags = OB_SORT},
 };
 static const ob_index payment_txn_idx[] = {{"payment_id,created_at"}};
+/* Captures (and one-step charges) and refunds move the payment's balances;
+ * the other kinds record the gateway's steps and move nothing. */
+static const ob_ledger_move payment_txn_moves[] = {
+    {"capture", "captured_amount", +1}, {"charge", "captured_amount", +1}, {"refund", "refunded_amount", +1},
+};
+static const ob_ledger_bound payment_txn_bounds[] = {
+    {"captured_amount", OB_CMP_LTE, "amount"},
+    {"refunded_amount", OB_CMP_LTE, "captured_amount"},
+};
+static const ob_ledger payment_txn_ledger = {
+    .parent = "payment_id", .kind = "transaction_type", .amount = "amount", OB_LEDGER_MOVES(payment_txn_moves),
+    OB_LEDGER_BOUNDS(payment_txn_bounds), .refusal = OB_E_REFUND_EXCEEDS_CAPTURE,
+};
 const ob_resource ob_res_payment_transactions = {
     .table = "payment_transactions", .doc = "gateway attempts, captures and refunds of a payment (000); never changed",
-    OB_COLS(payment_txn_cols), OB_INDEXES(payment_txn_idx), .perm = "payments",
+    OB_COLS(payment_txn_cols), OB_INDEXES(payment_txn_idx), .perm = "payments", .ledger = &payment_txn_ledger,
     .flags = OB_RES_APPEND_ONLY, .customer_scope = "payment_id.customer_id", .default_sort = "-created_at",
 };
 
@@ -207,8 +273,8 @@ const ob_resource ob_res_revenue_records = {
 };
 
 static const ob_column entry_cols[] = {
-    {"journal_number", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_INDEXED | OB_SORT,
-     .doc = "groups the lines of one journal entry; its debits and credits balance"},
+    {"journal_number", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_INDEXED | OB_SORT | OB_SERVER,
+     .doc = "the number of its journal"},
     {"entry_date", OB_F_DATE, .flags = OB_REQUIRED | OB_SORT, .dflt = "today"},
     {"account_code", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_SORT},
     {"account_name", OB_F_TEXT, .max = 200, .flags = OB_SEARCH},
@@ -221,6 +287,8 @@ static const ob_column entry_cols[] = {
     {"invoice_id", OB_F_REF, .ref = "invoices"},
     {"payment_id", OB_F_REF, .ref = "payments"},
     {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER},
+    {"journal_id", OB_F_REF, .ref = "journals", .flags = OB_INDEXED, .since = 4,
+     .doc = "required: the draft journal the line belongs to; posted only when its lines balance"},
 };
 static const ob_index entry_idx[] = {{"account_code,entry_date"}};
 const ob_resource ob_res_accounting_entries = {
@@ -257,12 +325,18 @@ static const ob_column company_cols[] = {
      .doc = "percent, 0 to 100"},
     {"invoice_terms", OB_F_TEXT, .max = 10000},
     {"invoice_footer", OB_F_TEXT, .max = 2000},
-    {"gold_rate_24k_per_gram", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0},
-    {"gold_rate_22k_per_gram", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0},
-    {"gold_rate_18k_per_gram", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0},
-    {"silver_rate_per_gram", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0},
-    {"gold_rate_source", OB_F_TEXT, .max = 100, .doc = "where the rates come from (manual, a market feed)"},
-    {"gold_rate_updated_at", OB_F_TIMESTAMP},
+    /* the rates shown follow metal_rates (finance/gold.c): entered there, never here */
+    {"gold_rate_24k_per_gram", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_SERVER, .min = 0,
+     .doc = "the metal_rates rate of gold 999 in force when a rate was last entered"},
+    {"gold_rate_22k_per_gram", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_SERVER, .min = 0,
+     .doc = "the metal_rates rate of gold 916 in force when a rate was last entered"},
+    {"gold_rate_18k_per_gram", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_SERVER, .min = 0,
+     .doc = "the metal_rates rate of gold 750 in force when a rate was last entered"},
+    {"silver_rate_per_gram", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN | OB_SERVER, .min = 0,
+     .doc = "the metal_rates rate of silver 999 in force when a rate was last entered"},
+    {"gold_rate_source", OB_F_TEXT, .max = 100, .flags = OB_SERVER,
+     .doc = "the source of the last metal rate entered (manual, a market feed)"},
+    {"gold_rate_updated_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .doc = "when a metal rate was last entered"},
     {"auto_update_gold_rate", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
     {"settings", OB_F_JSON, .dflt = "{}"},
 };

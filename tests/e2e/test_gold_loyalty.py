@@ -1,0 +1,112 @@
+"""Gold shop (issue #16): loyalty points earned when an invoice is paid,
+redeemed towards an invoice within the balance (409 beyond it, also when two
+race for the last points), the points ledger always summing to the balance."""
+import concurrent.futures
+
+import pytest
+
+import helpers as h
+
+API = "/api/v1"
+
+
+@pytest.fixture(scope="module")
+def shop(new_tenant):
+    t = new_tenant().owner
+    h.create(t, "metal_rates", {"metal": "gold", "purity": 916, "rate_per_gram": "6400.00",
+                                "effective_from": "2026-01-01T00:00:00Z"})
+    h.create(t, "loyalty_programs", {"name": "Gold Club", "points_per_currency_unit": "0.01",
+                                     "point_value": "1.00", "tier_multipliers": {"premium": 2, "standard": 1}})
+    return t
+
+
+def issued_invoice(c, cust):
+    """The worked example, issued: 75,375.40."""
+    inv = h.create(c, "invoices", {"customer_id": cust["id"], "currency": "INR"})
+    p = h.create(c, "products", {"sku": h.uniq("P-"), "name": "22K necklace", "metal": "gold", "purity": 916,
+                                 "gross_weight": "10.000", "making_charge_type": "percent",
+                                 "making_charge_value": "12.00", "stone_charges": "1500.00"})
+    h.create(c, "invoice_items", {"invoice_id": inv["id"], "product_id": p["id"], "description": "necklace",
+                                  "tax_rate": "3.00"})
+    return h.ok(c.post(f"{API}/invoices/{inv['id']}/issue"))
+
+
+def pay(c, cust, inv, amount):
+    return h.create(c, "payments", {"customer_id": cust["id"], "invoice_id": inv["id"], "amount": amount,
+                                    "payment_status": "completed"})
+
+
+def balance(c, cust):
+    """The customer's balance, checked against the sum of its ledger."""
+    got = h.get(c, "customers", cust["id"])["loyalty_points"]
+    entries = h.rows_where(c, "customer_loyalty_points", customer_id=cust["id"])
+    assert got == sum(e["points"] for e in entries), (got, entries)
+    return got
+
+
+def redeem(c, cust, inv, points):
+    return c.post(f"{API}/customers/{cust['id']}/redeem_points", json={"points": points, "invoice_id": inv["id"]})
+
+
+def test_points_earned_when_paid_by_tier(shop):
+    std = h.create_customer(shop)
+    inv = issued_invoice(shop, std)
+    pay(shop, std, inv, "70000.00")
+    assert balance(shop, std) == 0  # partly paid earns nothing yet
+    pay(shop, std, inv, "5375.40")
+    assert balance(shop, std) == 753  # floor(75,375.40 / 100) x 1
+    (e,) = h.rows_where(shop, "customer_loyalty_points", customer_id=std["id"])
+    assert e["transaction_type"] == "earned" and e["reference_type"] == "invoice" and e["reference_id"] == inv["id"]
+    prem = h.create_customer(shop, customer_tier="premium")
+    inv = issued_invoice(shop, prem)
+    pay(shop, prem, inv, "75375.40")
+    assert balance(shop, prem) == 1506  # x 2
+    h.expect_error(shop.patch(f"{API}/customers/{prem['id']}", json={"loyalty_points": 99999}), 400,
+                   "readonly_field", "loyalty_points")
+
+
+def test_redeem_pays_towards_an_invoice(shop):
+    cust = h.create_customer(shop)
+    pay(shop, cust, issued_invoice(shop, cust), "75375.40")
+    assert balance(shop, cust) == 753
+    inv = issued_invoice(shop, cust)
+    c = h.ok(redeem(shop, cust, inv, 500))
+    assert c["loyalty_points"] == 253
+    inv = h.get(shop, "invoices", inv["id"])
+    assert inv["status"] == "partially_paid" and inv["amount_paid"] == "500.00"
+    (p,) = h.rows_where(shop, "payments", invoice_id=inv["id"])
+    assert p["payment_method"] == "loyalty_points" and p["amount"] == "500.00"
+    assert balance(shop, cust) == 253
+    # beyond the balance: 409, nothing written
+    h.expect_error(redeem(shop, cust, inv, 254), 409, "insufficient_points")
+    assert balance(shop, cust) == 253 and h.get(shop, "invoices", inv["id"])["amount_paid"] == "500.00"
+    # another customer's invoice, a draft, a bad body
+    other = h.create_customer(shop)
+    h.expect_error(redeem(shop, other, inv, 1), 404, "not_found")
+    draft = h.create(shop, "invoices", {"customer_id": cust["id"]})
+    h.expect_error(redeem(shop, cust, draft, 1), 422, "invalid_transition")
+    for body, field in (({"points": 0, "invoice_id": inv["id"]}, "points"), ({"points": 1}, "invoice_id"),
+                        ({"points": "many", "invoice_id": inv["id"]}, "points")):
+        h.expect_error(shop.post(f"{API}/customers/{cust['id']}/redeem_points", json=body), 400,
+                       "validation_failed", field)
+    h.expect_error(shop.post(f"{API}/customers/{cust['id']}/redeem_points",
+                             json={"points": 1, "invoice_id": inv["id"], "bonus": 1}), 400, "unknown_field")
+    assert balance(shop, cust) == 253
+
+
+def test_two_redemptions_race_for_the_last_points(shop):
+    cust = h.create_customer(shop)
+    pay(shop, cust, issued_invoice(shop, cust), "75375.40")
+    inv = issued_invoice(shop, cust)
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: redeem(shop, cust, inv, 400), range(4)))
+    assert sorted(r.status_code for r in results) == [200, 409, 409, 409], [h.show(r) for r in results]
+    assert balance(shop, cust) == 353
+    assert h.get(shop, "invoices", inv["id"])["amount_paid"] == "400.00"
+
+
+def test_viewer_cannot_redeem(acme_owner, acme_viewer):
+    cust = h.create_customer(acme_owner)
+    inv = h.create(acme_owner, "invoices", {"customer_id": cust["id"]})
+    h.expect_error(acme_viewer.post(f"{API}/customers/{cust['id']}/redeem_points",
+                                    json={"points": 1, "invoice_id": inv["id"]}), 403, "forbidden")
