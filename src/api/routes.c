@@ -100,8 +100,15 @@ static void table_rows(builder *b, const ob_table *t)
     char *coll = dupf("/api/v1/%s%s", t->name, NULL), *rec = dupf("/api/v1/%s%s", t->name, "/{id}");
     unsigned cm = ob_methods(t, OB_ROUTE_COLLECTION), rm = ob_methods(t, OB_ROUTE_RECORD);
     table_row(b, t, OB_RK_LIST, "GET", coll, ob_api_list, "view", OB_IN_QUERY, NULL, "list");
-    if (cm & OB_M_POST) table_row(b, t, OB_RK_CREATE, "POST", coll, ob_api_create, "create", OB_IN_CREATE, NULL, "create");
+    bool upload = (t->res->flags & OB_RES_UPLOAD) != 0;
+    if ((cm & OB_M_POST) && upload)
+        table_row(b, t, OB_RK_UPLOAD, "POST", coll, ob_api_upload, "create", OB_IN_UPLOAD, NULL, "upload");
+    else if (cm & OB_M_POST)
+        table_row(b, t, OB_RK_CREATE, "POST", coll, ob_api_create, "create", OB_IN_CREATE, NULL, "create");
     table_row(b, t, OB_RK_GET, "GET", rec, ob_api_get, "view", OB_IN_NONE, NULL, "get");
+    if (upload)
+        table_row(b, t, OB_RK_CONTENT, "GET", dupf("%s%s", rec, "/content"), ob_api_download, "view", OB_IN_NONE,
+                  NULL, "content");
     if (rm & OB_M_PATCH) table_row(b, t, OB_RK_UPDATE, "PATCH", rec, ob_api_update, "edit", OB_IN_UPDATE, NULL, "update");
     if (rm & OB_M_DELETE) {
         /* a table that keeps its rows ends one by its declared action instead */
@@ -262,7 +269,7 @@ const char *ob_rate_class_name(ob_rate_class c)
 
 const char *ob_input_kind_name(ob_input_kind k)
 {
-    static const char *const names[] = {"none", "empty", "query", "create", "update", "verb", "fields"};
+    static const char *const names[] = {"none", "empty", "query", "create", "update", "verb", "fields", "upload"};
     return (size_t)k < OB_ARRAY_LEN(names) ? names[k] : "none";
 }
 

@@ -66,16 +66,17 @@ static bool grants(const char *role, const char *code)
 {
     /* modules whose records day-to-day operators create and edit */
     static const char *const operational[] = {"customers", "tickets", "orders",    "shipments", "ndr",   "inventory",
-                                              "services",  "couriers", "purchasing", "crm",       "images", NULL};
+                                              "services",  "couriers", "purchasing", "crm",       "images",
+                                              "files", NULL};
     /* reading these is for administrators and analysts */
     static const char *const private_views[] = {"audit.view", "sessions.view", "security.view", NULL};
     static const char *const quiet_modules[] = {"finance", "settings", "security", "payments", NULL};
     static const char *const agent_codes[] = {"customers.view", "categories.view", "documents.view", "team.view",
-                                              NULL};
+                                              "files.view", "files.create", NULL};
     static const char *const customer_codes[] = {
         "tickets.view",  "tickets.create",  "customers.view", "documents.view", "categories.view",
         "services.view", "services.create", "shipments.view", "shipments.track", "flights.view",
-        "payments.view", NULL};
+        "payments.view", "files.view", "files.create", NULL};
     char module[64];
     const char *dot = strchr(code, '.');
     size_t n = dot ? (size_t)(dot - code) : strlen(code);

@@ -284,6 +284,8 @@ enum {
     OB_RES_AUTH        = 1u << 5, /* writes change who may do what: cached principals are dropped */
     OB_RES_SHARED      = 1u << 6, /* reference data customer users may read in full (no customer scope) */
     OB_RES_LINK        = 1u << 7, /* with APPEND_ONLY: a link between records, removable by DELETE (schema/methods.h) */
+    OB_RES_UPLOAD      = 1u << 8, /* rows are made by uploading content: POST takes the file (multipart or raw), not
+                                     JSON, and GET .../{id}/content returns it (api/upload.c, src/files) */
 };
 
 typedef struct ob_resource {

@@ -120,6 +120,8 @@ void ob_schema_json(ob_sb *out)
         ob_jw_kbool(&w, "read_only", (r->flags & OB_RES_READONLY) != 0);
         ob_jw_kbool(&w, "soft_delete", (r->flags & OB_RES_SOFT_DELETE) != 0);
         ob_jw_kbool(&w, "append_only", (r->flags & OB_RES_APPEND_ONLY) != 0);
+        /* rows made by uploading content, not by a JSON create */
+        if (r->flags & OB_RES_UPLOAD) ob_jw_kbool(&w, "upload", true);
         {
             /* the domain events its changes emit (webhooks subscribe to these) */
             ob_arena a;
