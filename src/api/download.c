@@ -15,6 +15,7 @@
 #include "base/base.h"
 #include "files/files.h"
 #include "schema/crud.h"
+#include "schema/sql.h"
 #include "gen/columns.h"
 #include "base/banned.h"
 
@@ -85,7 +86,17 @@ void ob_api_download(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_ca
         ob_err_set(&err, OB_E_UNAVAILABLE, "downloads are not available");
         return ob_resp_error(resp, &err);
     }
-    if (ob_crud_get(ctx, call->route->t, call->id, &row, &err) != 0) return ob_resp_error(resp, &err);
+    /* the record with the caller's scope: its file is exactly as visible */
+    const ob_table *t = call->route->t, *ft = ob_registry_content_of(t);
+    if (ob_crud_get(ctx, t, call->id, &row, &err) != 0) return ob_resp_error(resp, &err);
+    if (ft != t) {
+        int ri = ob_table_col(t, t->res->copy->ref);
+        if (!row->set[ri] || row->v[ri].t != OB_V_TEXT) {
+            ob_err_set(&err, OB_E_NOT_FOUND, "the record has no file");
+            return ob_resp_error(resp, &err);
+        }
+        if (ob_sql_load_internal(ctx, ft, row->v[ri].s, &row, &err) != 0) return ob_resp_error(resp, &err);
+    }
     const char *sha = ob_row_text(row, FILES_SHA256);
     const char *etag = ob_arena_printf(ctx->arena, "\"%s\"", sha);
     int fd;

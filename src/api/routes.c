@@ -106,7 +106,7 @@ static void table_rows(builder *b, const ob_table *t)
     else if (cm & OB_M_POST)
         table_row(b, t, OB_RK_CREATE, "POST", coll, ob_api_create, "create", OB_IN_CREATE, NULL, "create");
     table_row(b, t, OB_RK_GET, "GET", rec, ob_api_get, "view", OB_IN_NONE, NULL, "get");
-    if (upload)
+    if (ob_registry_content_of(t))
         table_row(b, t, OB_RK_CONTENT, "GET", dupf("%s%s", rec, "/content"), ob_api_download, "view", OB_IN_NONE,
                   NULL, "content");
     if (rm & OB_M_PATCH) table_row(b, t, OB_RK_UPDATE, "PATCH", rec, ob_api_update, "edit", OB_IN_UPDATE, NULL, "update");

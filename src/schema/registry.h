@@ -288,6 +288,25 @@ enum {
                                      JSON, and GET .../{id}/content returns it (api/upload.c, src/files) */
 };
 
+/* Columns copied from the row a reference points to (ob_resource.copy): a
+ * record made from an uploaded file takes the file's size, type and hash
+ * from the files row, so clients cannot write them. The copy is made on
+ * create and whenever the reference changes, inside the write; the row is
+ * read with the caller's scope (a customer user can point only at their own
+ * customer's rows: otherwise 422 on the reference). Every `to` column must be
+ * server-set. When the referenced table is an upload table (OB_RES_UPLOAD),
+ * GET /api/v1/<t>/{id}/content serves the file with the record's scope. */
+typedef struct ob_copy_col {
+    const char *to;   /* this table's column */
+    const char *from; /* the referenced table's column */
+} ob_copy_col;
+typedef struct ob_ref_copy {
+    const char *ref;  /* this table's reference column */
+    const ob_copy_col *cols;
+    int ncols;
+    bool required;    /* the reference must be given on create */
+} ob_ref_copy;
+
 typedef struct ob_resource {
     const char *table;
     const char *doc;
@@ -320,6 +339,7 @@ typedef struct ob_resource {
                                   * (history that must stay: sessions end, not vanish) */
     const char *state;           /* without a state machine: the enum column whose values the
                                   * columns' stamp_on and clear_on name (changed by PATCH) */
+    const ob_ref_copy *copy;     /* columns filled from a referenced row (an uploaded file) */
 } ob_resource;
 
 /* Configuration tables: any change to them, create and delete included, needs
@@ -382,6 +402,10 @@ void ob_registry_init(void);
 int ob_registry_count(void);
 const ob_table *ob_registry_at(int i);
 const ob_table *ob_registry_find(const char *name);
+/* The table of uploads whose content a record of t serves at
+ * GET .../{id}/content: t itself (OB_RES_UPLOAD) or the table its copy
+ * reference points to when that one is; NULL: t serves no content. */
+const ob_table *ob_registry_content_of(const ob_table *t);
 int ob_table_col(const ob_table *t, const char *name); /* index or -1 */
 /* The current schema version: the highest `since` anywhere. */
 int ob_registry_version(void);
