@@ -106,9 +106,6 @@ static void table_rows(builder *b, const ob_table *t)
     else if (cm & OB_M_POST)
         table_row(b, t, OB_RK_CREATE, "POST", coll, ob_api_create, "create", OB_IN_CREATE, NULL, "create");
     table_row(b, t, OB_RK_GET, "GET", rec, ob_api_get, "view", OB_IN_NONE, NULL, "get");
-    if (ob_registry_content_of(t))
-        table_row(b, t, OB_RK_CONTENT, "GET", dupf("%s%s", rec, "/content"), ob_api_download, "view", OB_IN_NONE,
-                  NULL, "content");
     if (rm & OB_M_PATCH) table_row(b, t, OB_RK_UPDATE, "PATCH", rec, ob_api_update, "edit", OB_IN_UPDATE, NULL, "update");
     if (rm & OB_M_DELETE) {
         /* a table that keeps its rows ends one by its declared action instead */
@@ -116,6 +113,10 @@ static void table_rows(builder *b, const ob_table *t)
         table_row(b, t, OB_RK_DELETE, "DELETE", rec, ob_api_delete, act ? ob_crud_action_perm(t, act) : "delete",
                   OB_IN_EMPTY, act, "delete");
     }
+    /* after the record's rows: the rows of one path stay adjacent */
+    if (ob_registry_content_of(t))
+        table_row(b, t, OB_RK_CONTENT, "GET", dupf("%s%s", rec, "/content"), ob_api_download, "view", OB_IN_NONE,
+                  NULL, "content");
     /* one route per distinct verb; the engine prefers an action to an event */
     const ob_fsm *f = t->res->fsm;
     for (int i = 0; f && i < f->n; i++) {

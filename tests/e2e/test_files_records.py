@@ -105,3 +105,37 @@ def test_request_document_gets_its_file_later_and_keeps_customer_scope(cli, logi
     assert upd["file_name"] == "from-staff.pdf" and upd["file_size"] == len(body2)
     assert p1.get(f"{API}/request_documents/{doc['id']}/content").content == body2
     h.expect_error(p2.get(f"{API}/request_documents/{doc['id']}/content"), 404, "not_found")
+
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+def test_image_from_a_file(acme_owner):
+    body = PNG + os.urandom(8)
+    f = h.upload_file(acme_owner, body, name="front.png", ctype="image/png")
+    img = h.create(acme_owner, "images", {"entity_type": "product", "entity_id": h.MISSING_ID,
+                                          "file_id": f["id"], "alt_text": "front"})
+    assert (img["file_name"], img["file_size"], img["mime_type"]) == ("front.png", len(body), "image/png")
+    assert img["file_path"] == f"{f['sha256'][:2]}/{f['sha256']}"
+    r = acme_owner.get(f"{API}/images/{img['id']}/content")
+    assert r.status_code == 200 and r.content == body and r.headers["content-type"] == "image/png"
+    h.expect_error(acme_owner.post(f"{API}/images", json={"entity_type": "product", "entity_id": h.MISSING_ID,
+                                                          "file_id": f["id"], "file_path": "/x.png"}),
+                   400, "readonly_field")
+    h.expect_error(acme_owner.post(f"{API}/images", json={"entity_type": "product", "entity_id": h.MISSING_ID}),
+                   400, "validation_failed", field="file_id")
+
+
+def test_expense_receipt(acme_owner, acme_viewer, acme_agent):
+    body = pdf()
+    f = h.upload_file(acme_owner, body, name="receipt.pdf", purpose="receipt")
+    e = h.create(acme_owner, "expenses", {"category": "shipping", "amount": "12.50", "expense_date": "2026-01-02",
+                                          "receipt_file_id": f["id"]})
+    assert e["receipt_file_id"] == f["id"]
+    assert acme_viewer.get(f"{API}/expenses/{e['id']}/content").content == body
+    # the expense's permission rules its receipt: an agent may not read finance
+    h.expect_error(acme_agent.get(f"{API}/expenses/{e['id']}/content"), 403, "forbidden")
+    # an expense without a receipt has no content
+    e2 = h.create(acme_owner, "expenses", {"category": "shipping", "amount": "1.00", "expense_date": "2026-01-02"})
+    h.expect_error(acme_owner.get(f"{API}/expenses/{e2['id']}/content"), 404, "not_found")
