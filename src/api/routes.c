@@ -105,6 +105,9 @@ static void table_rows(builder *b, const ob_table *t)
         table_row(b, t, OB_RK_UPLOAD, "POST", coll, ob_api_upload, "create", OB_IN_UPLOAD, NULL, "upload");
     else if (cm & OB_M_POST)
         table_row(b, t, OB_RK_CREATE, "POST", coll, ob_api_create, "create", OB_IN_CREATE, NULL, "create");
+    /* before the record's rows: "export" is a literal, never taken as an {id} */
+    table_row(b, t, OB_RK_EXPORT, "GET", dupf("%s%s", coll, "/export"), ob_api_export, "export", OB_IN_NONE, NULL,
+              "export");
     table_row(b, t, OB_RK_GET, "GET", rec, ob_api_get, "view", OB_IN_NONE, NULL, "get");
     if (rm & OB_M_PATCH) table_row(b, t, OB_RK_UPDATE, "PATCH", rec, ob_api_update, "edit", OB_IN_UPDATE, NULL, "update");
     if (rm & OB_M_DELETE) {

@@ -135,6 +135,9 @@ static int add_table_perms(ob_ctx *ctx, ob_err *err)
             const char *name = ob_arena_printf(ctx->arena, "%c%s %s", verbs[v][0] - 32, verbs[v] + 1, r->perm);
             if (add_perm(ctx, code, r->perm, name, NULL, err) != 0) return -1;
         }
+        /* every table may be exported by holders of its module's export permission */
+        const char *ecode = ob_arena_printf(ctx->arena, "%s.export", r->perm);
+        if (add_perm(ctx, ecode, r->perm, ob_arena_printf(ctx->arena, "Export %s", r->perm), NULL, err) != 0) return -1;
         for (int a = 0; a < r->nactions; a++) {
             const char *code = ob_arena_printf(ctx->arena, "%s.%s", r->perm, r->actions[a].perm);
             if (add_perm(ctx, code, r->perm, code, NULL, err) != 0) return -1;
