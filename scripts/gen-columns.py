@@ -37,7 +37,7 @@ IMPLICIT_SOFT = ["deleted_at"]
 
 # The areas under src/domain, in creation order: an area after the areas
 # whose tables it references. A new area is added here.
-AREAS = ["platform", "identity", "audit", "customers", "support", "commerce", "logistics", "security",
+AREAS = ["platform", "identity", "audit", "customers", "files", "support", "commerce", "logistics", "security",
          "notify", "analytics", "finance", "crm", "work"]
 
 # Creation order of the tables of the areas whose files do not follow the

@@ -42,5 +42,12 @@ void ob_api_create(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
 void ob_api_update(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_delete(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_verb(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+/* upload.c, download.c: tables whose rows are uploads (OB_RES_UPLOAD) */
+void ob_api_upload(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_download(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+/* export.c: GET /api/v1/<t>/export of every table */
+void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+/* The gate's input step of an OB_IN_UPLOAD row (upload.c). */
+int ob_api_upload_input(ob_app *app, ob_req *req, ob_ctx *ctx, const ob_route_row *r, ob_call *call, ob_err *err);
 
 #endif

@@ -131,6 +131,16 @@ void ob_api_openapi(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_cal
     resp->status = 200;
 }
 
+bool ob_app_spool(const ob_req *req, void *arg)
+{
+    (void)arg;
+    ob_err err;
+    const ob_route_row *r;
+    const char *id, *allow;
+    if (ob_routes_match(req->method, req->seg, req->nseg, &r, &id, &allow, &err) != 0) return false;
+    return r->input == OB_IN_UPLOAD;
+}
+
 void ob_app_handle(ob_req *req, ob_resp *resp, void *arg)
 {
     ob_app *app = arg;

@@ -7,6 +7,7 @@
 
 #include "api/ratelimit.h"
 #include "db/db.h"
+#include "files/files.h"
 #include "http/http.h"
 
 typedef struct ob_app {
@@ -17,12 +18,16 @@ typedef struct ob_app {
     size_t openapi_len;
     ob_ratelimit *rate;   /* the gate's buckets */
     const char *metrics_token; /* GET /metrics needs "Bearer <this>"; NULL: /metrics is off (404) */
+    const ob_file_store *files; /* where uploads are kept; NULL: uploads and downloads answer 503 */
 } ob_app;
 
 /* Requests per minute of each rate class (serve's --rate-* flags); NULL: the
  * defaults of ratelimit.h. Builds the route table and the document. */
 int ob_app_init(ob_app *app, ob_store *store, const char *version, const int64_t *rate_per_minute, ob_err *err);
 void ob_app_release(ob_app *app);
+/* The server's ob_http_opts.spool: whether the request's route takes an
+ * upload, so its body goes to a spool file rather than memory. */
+bool ob_app_spool(const ob_req *req, void *app);
 /* The ob_handler_fn given to the server. */
 void ob_app_handle(ob_req *req, ob_resp *resp, void *app);
 

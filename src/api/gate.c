@@ -130,6 +130,8 @@ static int input(ob_app *app, ob_req *req, ob_ctx *ctx, const ob_route_row *r, o
     case OB_IN_FIELDS:
         if (ob_api_body(app, req, false, &call->body, err) != 0) return -1;
         return declared_fields(ctx, r, call->body, call, err);
+    case OB_IN_UPLOAD:
+        return ob_api_upload_input(app, req, ctx, r, call, err);
     }
     return ob_err_set(err, OB_E_INTERNAL, NULL);
 }

@@ -883,12 +883,16 @@ static const int errs_login[] = {400, 401, 413, 415, 0};
 static const int errs_session[] = {401, 0};
 static const int errs_ready[] = {503, 0};
 static const int errs_rate[] = {429, 0}; /* added to every rate-limited route's */
+static const int errs_upload[] = {400, 401, 403, 409, 413, 415, 503, 0};
+static const int errs_content[] = {400, 401, 403, 404, 416, 503, 0};
+static const int errs_export[] = {400, 401, 403, 503, 0};
 
 /* Whether any operation lists status, so that error_<status> is referenced. */
 static bool status_listed(int status)
 {
     static const int *const lists[] = {errs_list,  errs_get,  errs_create, errs_patch,   errs_delete,
-                                       errs_delete_unversioned, errs_verb, errs_login, errs_session, errs_ready, errs_rate};
+                                       errs_delete_unversioned, errs_verb, errs_login, errs_session, errs_ready, errs_rate,
+                                       errs_upload, errs_content, errs_export};
     for (size_t i = 0; i < OB_ARRAY_LEN(lists); i++)
         for (int k = 0; lists[i][k]; k++)
             if (lists[i][k] == status) return true;
@@ -1126,6 +1130,178 @@ static void delete_op(oa *o, const ob_route_row *r)
     /* unversioned tables read If-Match but can never fail it */
     if (versioned(t)) shared_params(w, "if_match", NULL);
     op_end(w, r, "200", "the record is deleted", "deleted", 0, versioned(t) ? errs_delete : errs_delete_unversioned);
+}
+
+/* A property {"type": type, "format": format} of an open object. */
+static void typed_prop(ob_jsonw *w, const char *name, const char *type, const char *format, const char *desc)
+{
+    ob_jw_key(w, name);
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", type);
+    if (format) ob_jw_kstr(w, "format", format);
+    if (desc) ob_jw_kstr(w, "description", desc);
+    ob_jw_obj_close(w);
+}
+
+/* POST of an upload table: the content as a multipart part or a raw body. */
+static void upload_op(oa *o, const ob_route_row *r)
+{
+    ob_jsonw *w = &o->w;
+    const ob_table *t = r->t;
+    op_begin(w, r, t->name, "upload a file");
+    ob_jw_kstr(w, "description",
+               "streams the content to disk with its SHA-256; the type is read from the bytes and must be on the "
+               "allow list (415), the size within the tenant's security_settings.max_upload_bytes (413). A raw "
+               "body names the file with Content-Disposition and takes purpose and customer_id from the query");
+    shared_params(w, "idempotency_key", NULL);
+    ob_jw_key(w, "requestBody");
+    ob_jw_obj_open(w);
+    ob_jw_kbool(w, "required", true);
+    ob_jw_key(w, "content");
+    ob_jw_obj_open(w);
+    ob_jw_key(w, "multipart/form-data");
+    ob_jw_obj_open(w);
+    ob_jw_key(w, "schema");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "object");
+    ob_jw_key(w, "required");
+    ob_jw_arr_open(w);
+    ob_jw_str(w, "file");
+    ob_jw_arr_close(w);
+    ob_jw_key(w, "properties");
+    ob_jw_obj_open(w);
+    typed_prop(w, "file", "string", "binary", "the content, with its filename");
+    typed_prop(w, "purpose", "string", NULL, "what the file is for");
+    typed_prop(w, "customer_id", "string", "uuid", "the customer it belongs to (staff only)");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_key(w, "application/octet-stream");
+    ob_jw_obj_open(w);
+    ob_jw_key(w, "schema");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "string");
+    ob_jw_kstr(w, "format", "binary");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    op_end(w, r, "201", "the files row", t->name, H_LOCATION | H_REPLAYED, errs_upload);
+}
+
+/* GET .../{id}/content: the bytes, not JSON. */
+static void content_op(oa *o, const ob_route_row *r)
+{
+    ob_jsonw *w = &o->w;
+    op_begin(w, r, r->t->name, "download the content");
+    ob_jw_kstr(w, "description",
+               "the stored bytes as an attachment, visible exactly when the record is (404 otherwise); ETag is the "
+               "SHA-256 (If-None-Match gives 304), Range bytes=a-b gives 206 with Content-Range, a range past the "
+               "end 416");
+    ob_jw_key(w, "responses");
+    ob_jw_obj_open(w);
+    static const char *const ok[][2] = {{"200", "the whole content"}, {"206", "the requested range"}};
+    for (size_t i = 0; i < OB_ARRAY_LEN(ok); i++) {
+        ob_jw_key(w, ok[i][0]);
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "description", ok[i][1]);
+        ob_jw_key(w, "headers");
+        ob_jw_obj_open(w);
+        kref_obj(w, "ETag", HEADERS, "ETag");
+        ob_jw_obj_close(w);
+        ob_jw_key(w, "content");
+        ob_jw_obj_open(w);
+        ob_jw_key(w, "application/octet-stream");
+        ob_jw_obj_open(w);
+        ob_jw_key(w, "schema");
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "type", "string");
+        ob_jw_kstr(w, "format", "binary");
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+    }
+    ob_jw_key(w, "304");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "description", "If-None-Match names the current ETag");
+    ob_jw_obj_close(w);
+    for (int i = 0; errs_content[i]; i++) {
+        char code[16], name[32];
+        snprintf(code, sizeof code, "%d", errs_content[i]);
+        snprintf(name, sizeof name, "error_%d", errs_content[i]);
+        kref_obj(w, code, RESPONSES, name);
+    }
+    if (r->rate != OB_RATE_NONE) kref_obj(w, "429", RESPONSES, "error_429");
+    kref_obj(w, "default", RESPONSES, "error");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+}
+
+/* GET .../export: every row the list would give, as a CSV or JSON file. */
+static void export_op(oa *o, const ob_route_row *r)
+{
+    ob_jsonw *w = &o->w;
+    const ob_table *t = r->t;
+    op_begin(w, r, t->name, "export the records");
+    ob_jw_kstr(w, "description",
+               "every row the list with the same filters, sort and q gives, as the caller sees them (masked, hidden "
+               "and secret fields left out), streamed from a file; needs the table's view permission too. 403 when "
+               "the tenant's security_settings disable exports, when more than max_export_rows match (a "
+               "security_violations row is written) or after max_exports_per_day; each export writes export_logs");
+    ob_jw_key(w, "parameters");
+    ob_jw_arr_open(w);
+    static const char *const params[][2] = {{"format", "csv (RFC 4180; cells a spreadsheet would run as formulas "
+                                                        "start with a quote) or json; default csv"},
+                                            {"columns", "comma list of fields; default every visible field"}};
+    for (size_t i = 0; i < OB_ARRAY_LEN(params); i++) {
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "name", params[i][0]);
+        ob_jw_kstr(w, "in", "query");
+        ob_jw_kbool(w, "required", false);
+        ob_jw_kstr(w, "description", params[i][1]);
+        ob_jw_key(w, "schema");
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "type", "string");
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+    }
+    ob_jw_arr_close(w);
+    ob_jw_key(w, "responses");
+    ob_jw_obj_open(w);
+    ob_jw_key(w, "200");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "description", "the file, as an attachment; X-Export-Rows counts its rows");
+    ob_jw_key(w, "content");
+    ob_jw_obj_open(w);
+    static const char *const types[] = {"text/csv", "application/json"};
+    for (size_t i = 0; i < OB_ARRAY_LEN(types); i++) {
+        ob_jw_key(w, types[i]);
+        ob_jw_obj_open(w);
+        ob_jw_key(w, "schema");
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "type", i ? "array" : "string");
+        if (i) {
+            ob_jw_key(w, "items");
+            ob_jw_obj_open(w);
+            ob_jw_kstr(w, "type", "object");
+            ob_jw_obj_close(w);
+        }
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+    }
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    for (int i = 0; errs_export[i]; i++) {
+        char code[16], name[32];
+        snprintf(code, sizeof code, "%d", errs_export[i]);
+        snprintf(name, sizeof name, "error_%d", errs_export[i]);
+        kref_obj(w, code, RESPONSES, name);
+    }
+    if (r->rate != OB_RATE_NONE) kref_obj(w, "429", RESPONSES, "error_429");
+    kref_obj(w, "default", RESPONSES, "error");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
 }
 
 static const ob_action *find_action(const ob_table *t, const char *verb)
@@ -1385,6 +1561,9 @@ static void operation(oa *o, const ob_route_row *r)
     case OB_RK_UPDATE: return update_op(o, r);
     case OB_RK_DELETE: return delete_op(o, r);
     case OB_RK_VERB: return verb_op(o, r);
+    case OB_RK_UPLOAD: return upload_op(o, r);
+    case OB_RK_CONTENT: return content_op(o, r);
+    case OB_RK_EXPORT: return export_op(o, r);
     default: return explicit_op(o, r);
     }
 }

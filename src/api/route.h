@@ -36,13 +36,16 @@ typedef enum ob_input_kind {
     OB_IN_UPDATE, /* a JSON object validated as a PATCH; If-Match read */
     OB_IN_VERB,   /* an optional JSON object: the event's fields or the action's input */
     OB_IN_FIELDS, /* a JSON object of the row's declared text fields, all required */
+    OB_IN_UPLOAD, /* a spooled file (multipart field "file", or a raw body named by Content-Disposition):
+                     size under the tenant's limit, type sniffed and allowed, the other fields validated
+                     as a create of the table; the server's columns filled from the content */
 } ob_input_kind;
 
 /* Which operation a row is, for the OpenAPI document's shape of it. */
 typedef enum ob_route_kind {
     OB_RK_LIVE, OB_RK_READY, OB_RK_METRICS, OB_RK_OPENAPI, OB_RK_LOGIN, OB_RK_LOGOUT, OB_RK_ME, OB_RK_REPORT,
     OB_RK_REPORT_PNL, OB_RK_METAL_RATE,
-    OB_RK_LIST, OB_RK_CREATE, OB_RK_GET, OB_RK_UPDATE, OB_RK_DELETE, OB_RK_VERB,
+    OB_RK_LIST, OB_RK_CREATE, OB_RK_GET, OB_RK_UPDATE, OB_RK_DELETE, OB_RK_VERB, OB_RK_UPLOAD, OB_RK_CONTENT, OB_RK_EXPORT,
 } ob_route_kind;
 
 /* A required text field of an OB_IN_FIELDS body. */
@@ -61,7 +64,7 @@ typedef struct ob_call {
     const ob_route_row *route;
     const char *id;           /* the {id} segment, or NULL */
     json_t *body;             /* the parsed body, or NULL (the gate frees it) */
-    ob_row *input;            /* CREATE: the new row; UPDATE: the given fields; VERB: the input or NULL */
+    ob_row *input;            /* CREATE, UPLOAD: the new row; UPDATE: the given fields; VERB: the input or NULL */
     ob_listq query;           /* QUERY */
     const char *fields[OB_ROUTE_MAX_FIELDS]; /* FIELDS, in the declared order (arena copies) */
     int64_t if_match;         /* -1: none */

@@ -107,7 +107,14 @@ static void table_rows(builder *b, const ob_table *t)
     char *coll = dupf("/api/v1/%s%s", t->name, NULL), *rec = dupf("/api/v1/%s%s", t->name, "/{id}");
     unsigned cm = ob_methods(t, OB_ROUTE_COLLECTION), rm = ob_methods(t, OB_ROUTE_RECORD);
     table_row(b, t, OB_RK_LIST, "GET", coll, ob_api_list, "view", OB_IN_QUERY, NULL, "list");
-    if (cm & OB_M_POST) table_row(b, t, OB_RK_CREATE, "POST", coll, ob_api_create, "create", OB_IN_CREATE, NULL, "create");
+    bool upload = (t->res->flags & OB_RES_UPLOAD) != 0;
+    if ((cm & OB_M_POST) && upload)
+        table_row(b, t, OB_RK_UPLOAD, "POST", coll, ob_api_upload, "create", OB_IN_UPLOAD, NULL, "upload");
+    else if (cm & OB_M_POST)
+        table_row(b, t, OB_RK_CREATE, "POST", coll, ob_api_create, "create", OB_IN_CREATE, NULL, "create");
+    /* before the record's rows: "export" is a literal, never taken as an {id} */
+    table_row(b, t, OB_RK_EXPORT, "GET", dupf("%s%s", coll, "/export"), ob_api_export, "export", OB_IN_NONE, NULL,
+              "export");
     table_row(b, t, OB_RK_GET, "GET", rec, ob_api_get, "view", OB_IN_NONE, NULL, "get");
     if (rm & OB_M_PATCH) table_row(b, t, OB_RK_UPDATE, "PATCH", rec, ob_api_update, "edit", OB_IN_UPDATE, NULL, "update");
     if (rm & OB_M_DELETE) {
@@ -116,6 +123,10 @@ static void table_rows(builder *b, const ob_table *t)
         table_row(b, t, OB_RK_DELETE, "DELETE", rec, ob_api_delete, act ? ob_crud_action_perm(t, act) : "delete",
                   OB_IN_EMPTY, act, "delete");
     }
+    /* after the record's rows: the rows of one path stay adjacent */
+    if (ob_registry_content_of(t))
+        table_row(b, t, OB_RK_CONTENT, "GET", dupf("%s%s", rec, "/content"), ob_api_download, "view", OB_IN_NONE,
+                  NULL, "content");
     /* one route per distinct verb; the engine prefers an action to an event */
     const ob_fsm *f = t->res->fsm;
     for (int i = 0; f && i < f->n; i++) {
@@ -269,7 +280,7 @@ const char *ob_rate_class_name(ob_rate_class c)
 
 const char *ob_input_kind_name(ob_input_kind k)
 {
-    static const char *const names[] = {"none", "empty", "query", "create", "update", "verb", "fields"};
+    static const char *const names[] = {"none", "empty", "query", "create", "update", "verb", "fields", "upload"};
     return (size_t)k < OB_ARRAY_LEN(names) ? names[k] : "none";
 }
 

@@ -66,16 +66,17 @@ static bool grants(const char *role, const char *code)
 {
     /* modules whose records day-to-day operators create and edit */
     static const char *const operational[] = {"customers", "tickets", "orders",    "shipments", "ndr",   "inventory",
-                                              "services",  "couriers", "purchasing", "crm",       "images", NULL};
+                                              "services",  "couriers", "purchasing", "crm",       "images",
+                                              "files", NULL};
     /* reading these is for administrators and analysts */
     static const char *const private_views[] = {"audit.view", "sessions.view", "security.view", NULL};
     static const char *const quiet_modules[] = {"finance", "settings", "security", "payments", NULL};
     static const char *const agent_codes[] = {"customers.view", "categories.view", "documents.view", "team.view",
-                                              NULL};
+                                              "files.view", "files.create", NULL};
     static const char *const customer_codes[] = {
         "tickets.view",  "tickets.create",  "customers.view", "documents.view", "categories.view",
         "services.view", "services.create", "shipments.view", "shipments.track", "flights.view",
-        "payments.view", NULL};
+        "payments.view", "files.view", "files.create", NULL};
     char module[64];
     const char *dot = strchr(code, '.');
     size_t n = dot ? (size_t)(dot - code) : strlen(code);
@@ -134,6 +135,9 @@ static int add_table_perms(ob_ctx *ctx, ob_err *err)
             const char *name = ob_arena_printf(ctx->arena, "%c%s %s", verbs[v][0] - 32, verbs[v] + 1, r->perm);
             if (add_perm(ctx, code, r->perm, name, NULL, err) != 0) return -1;
         }
+        /* every table may be exported by holders of its module's export permission */
+        const char *ecode = ob_arena_printf(ctx->arena, "%s.export", r->perm);
+        if (add_perm(ctx, ecode, r->perm, ob_arena_printf(ctx->arena, "Export %s", r->perm), NULL, err) != 0) return -1;
         for (int a = 0; a < r->nactions; a++) {
             const char *code = ob_arena_printf(ctx->arena, "%s.%s", r->perm, r->actions[a].perm);
             if (add_perm(ctx, code, r->perm, code, NULL, err) != 0) return -1;

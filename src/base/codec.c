@@ -161,3 +161,28 @@ void ob_random_b64url(ob_sb *out, size_t nbytes)
     }
     sodium_memzero(buf, sizeof(buf));
 }
+
+_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(((ob_sha256 *)0)->state),
+               "ob_sha256 must hold libsodium's SHA-256 state");
+
+void ob_sha256_init(ob_sha256 *h)
+{
+    crypto_hash_sha256_init((crypto_hash_sha256_state *)(void *)h->state);
+}
+
+void ob_sha256_update(ob_sha256 *h, const void *data, size_t n)
+{
+    crypto_hash_sha256_update((crypto_hash_sha256_state *)(void *)h->state, data, n);
+}
+
+void ob_sha256_final(ob_sha256 *h, char out[65])
+{
+    unsigned char d[crypto_hash_sha256_BYTES];
+    static const char hex[] = "0123456789abcdef";
+    crypto_hash_sha256_final((crypto_hash_sha256_state *)(void *)h->state, d);
+    for (size_t i = 0; i < sizeof d; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 15];
+    }
+    out[64] = 0;
+}

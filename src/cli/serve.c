@@ -21,6 +21,8 @@ static const ob_opt opts[] = {
     {"--listen", "OPSBASE_LISTEN", "127.0.0.1:8080", false, "address to listen on, HOST:PORT"},
     {"--threads", "OPSBASE_THREADS", "0", false, "worker threads (0: two per core, at least 4)"},
     {"--body-limit", "OPSBASE_BODY_LIMIT", "1048576", false, "largest request body in bytes"},
+    {"--upload-limit", "OPSBASE_UPLOAD_LIMIT", "104857600", false,
+     "largest upload in bytes, streamed to disk (each tenant's security_settings.max_upload_bytes applies below it)"},
     {"--timeout", "OPSBASE_TIMEOUT", "30", false, "seconds before an idle or slow connection is closed"},
     {"--header-timeout", "OPSBASE_HEADER_TIMEOUT", "10", false,
      "seconds in which a whole request head (request line and headers) must arrive"},
@@ -93,13 +95,15 @@ int ob_cmd_serve(int argc, char **argv)
     ob_args a;
     int rc = ob_cli_parse(&spec, argc, argv, &a);
     if (rc) return rc == 1 ? 0 : rc;
-    int64_t threads, body, timeout, head_timeout, max_conns, per_ip, dbmem;
+    int64_t threads, body, upload_limit, timeout, head_timeout, max_conns, per_ip, dbmem;
     ob_log_level level;
     const char *sync = ob_cli_get(&spec, &a, "--synchronous");
     if (number(ob_cli_get(&spec, &a, "--threads"), 0, 256, &threads) != 0)
         return ob_cli_usage_error(&spec, "--threads must be 0 to 256");
     if (number(ob_cli_get(&spec, &a, "--body-limit"), 1024, 1LL << 30, &body) != 0)
         return ob_cli_usage_error(&spec, "--body-limit must be 1024 to 1073741824 bytes");
+    if (number(ob_cli_get(&spec, &a, "--upload-limit"), 1024, 1LL << 40, &upload_limit) != 0)
+        return ob_cli_usage_error(&spec, "--upload-limit must be 1024 to 1099511627776 bytes");
     if (number(ob_cli_get(&spec, &a, "--timeout"), 1, 3600, &timeout) != 0)
         return ob_cli_usage_error(&spec, "--timeout must be 1 to 3600 seconds");
     if (number(ob_cli_get(&spec, &a, "--header-timeout"), 1, 3600, &head_timeout) != 0)
@@ -188,12 +192,23 @@ int ob_cmd_serve(int argc, char **argv)
         return ob_cli_fail(&err);
     }
     app.metrics_token = metrics_token;
+    /* uploads live under the data directory in both storage modes */
+    ob_file_store files;
+    char *spool_dir = NULL;
+    if (ob_file_store_local(&files, ob_cli_get(&spec, &a, "--data"), &spool_dir, &err) != 0) {
+        ob_app_release(&app);
+        ob_store_close(store);
+        return ob_cli_fail(&err);
+    }
+    app.files = &files;
     ob_http_opts ho = {.listen = ob_cli_get(&spec, &a, "--listen"), .threads = (unsigned)threads,
                        .max_body = (size_t)body, .conn_timeout_s = (unsigned)timeout,
                        .header_timeout_s = (unsigned)head_timeout, .max_conns = (unsigned)max_conns,
-                       .max_conns_per_ip = (unsigned)per_ip};
+                       .max_conns_per_ip = (unsigned)per_ip, .spool = ob_app_spool, .spool_dir = spool_dir,
+                       .max_upload = (size_t)upload_limit};
     ob_http *http;
     if (ob_http_start(&http, &ho, ob_app_handle, &app, &err) != 0) {
+        free(spool_dir);
         ob_app_release(&app);
         ob_store_close(store);
         return ob_cli_fail(&err);
@@ -225,5 +240,6 @@ int ob_cmd_serve(int argc, char **argv)
     ob_backup_sched_stop(backups);
     ob_app_release(&app);
     ob_store_close(store);
+    free(spool_dir);
     return 0;
 }

@@ -22,6 +22,24 @@
 #define OB_MAX_PATH_SEGS 16
 #define OB_MAX_RESP_HEADERS 8
 
+#define OB_MAX_FORM_FIELDS 8
+
+/* A request body the server wrote to a spool file instead of memory (see
+ * ob_http_opts.spool): raw, or the part named "file" of a
+ * multipart/form-data body. The file is removed after the response; an
+ * application that keeps the content moves (renames) it first. */
+typedef struct ob_upload {
+    const char *path;        /* the spool file */
+    int64_t size;            /* bytes of content */
+    char sha256[65];         /* hex, computed while the body streamed in */
+    bool multipart;          /* the body was multipart/form-data */
+    bool has_file;           /* multipart: a part named "file" came */
+    const char *filename;    /* multipart: the file part's filename, or NULL */
+    const char *part_type;   /* multipart: the file part's Content-Type, or NULL */
+    ob_kv form[OB_MAX_FORM_FIELDS]; /* multipart: the other (small) fields */
+    int nform;
+} ob_upload;
+
 typedef struct ob_req {
     ob_arena *arena;
     const char *method;      /* "GET", "POST", ... as sent */
@@ -41,6 +59,7 @@ typedef struct ob_req {
     bool query_bad;          /* bad escape, NUL or too many parameters */
     const char *body;        /* NUL-terminated copy of the body (may be "") */
     size_t body_len;
+    const ob_upload *upload; /* a spooled body, or NULL (then body holds it) */
     char request_id[40];     /* from a valid X-Request-Id or generated */
     char ip[64];             /* peer address text */
     /* Header lookup (case-insensitive); NULL when absent. */
@@ -57,6 +76,10 @@ typedef struct ob_resp {
     const char *content_type; /* default application/json */
     ob_kv headers[OB_MAX_RESP_HEADERS];
     int nheaders;
+    /* A file's bytes instead of body (downloads): file_len bytes from
+     * file_off of file_fd, which the server closes. -1: none. */
+    int file_fd;
+    int64_t file_off, file_len;
 } ob_resp;
 
 /* The application: called once per complete request. Must set resp->status
@@ -75,6 +98,13 @@ typedef struct ob_http_opts {
                                   when kept alive, from the request line; default 10 */
     unsigned max_conns;        /* default 1024 */
     unsigned max_conns_per_ip; /* connections from one address; default 256 */
+    /* Bodies to spool to a file (uploads) instead of memory: asked once the
+     * request head is in (req has method, path and headers, no body yet).
+     * Such a body may be up to max_upload bytes and is hashed as it comes;
+     * NULL: every body is kept in memory under max_body. */
+    bool (*spool)(const ob_req *r, void *app);
+    const char *spool_dir;     /* where spool files are made; must exist */
+    size_t max_upload;         /* 413 past it; default 100 MiB */
 } ob_http_opts;
 
 typedef struct ob_http ob_http;

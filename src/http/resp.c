@@ -16,6 +16,7 @@ void ob_resp_init(ob_resp *resp, ob_arena *a)
     resp->status = 200;
     ob_sb_init_arena(&resp->body, a, 256);
     resp->content_type = "application/json";
+    resp->file_fd = -1;
 }
 
 static const char *resp_strdup(ob_resp *resp, const char *s)

@@ -30,6 +30,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -54,6 +55,8 @@
 #define WATCHDOG_TICK_MS 100 /* how late a head deadline may be enforced */
 #define DEFAULT_MAX_CONNS 1024u
 #define DEFAULT_MAX_CONNS_PER_IP 256u
+#define DEFAULT_MAX_UPLOAD ((size_t)100 * 1024 * 1024)
+#define FORM_VALUE_MAX 1000 /* bytes of a multipart field other than the file */
 #define REQUEST_ID_MAX 39 /* what fits in ob_req.request_id */
 #define LOG_PATH_MAX 2048 /* bytes of path in a log line: one client cannot write megabytes */
 
@@ -76,6 +79,9 @@ struct ob_http {
     void *app;
     size_t max_body;
     size_t max_header;
+    bool (*spool)(const ob_req *r, void *app);
+    const char *spool_dir;
+    size_t max_upload;
     int64_t idle_us;
     int64_t head_us;
     unsigned stop_wait_s;
@@ -104,6 +110,13 @@ typedef struct req_state {
     ob_errcode early;    /* answer this error instead of calling the handler */
     const char *early_msg;
     unsigned long long received; /* body bytes seen, kept or not */
+    size_t limit;        /* the body's limit: max_body, or max_upload when spooled */
+    /* A spooled body (upload): the file, its hash, the multipart parser. */
+    bool spooling;
+    int spool_fd;        /* -1 when closed */
+    ob_sha256 hash;
+    struct MHD_PostProcessor *pp;
+    ob_upload upload;
     const char *closed_why; /* for the access log when we dropped the connection */
     int status;          /* status queued; 0 while none */
 } req_state;
@@ -256,6 +269,155 @@ static void set_early(req_state *st, ob_errcode code, const char *msg)
     st->discard = true;
 }
 
+/* ---- spooled bodies (uploads) ---------------------------------------- */
+
+static void spool_write(req_state *st, const char *data, size_t n)
+{
+    if (st->discard)
+        return;
+    if ((size_t)st->upload.size + n > st->limit) {
+        set_early(st, OB_E_TOO_LARGE, NULL);
+        return;
+    }
+    ob_sha256_update(&st->hash, data, n);
+    st->upload.size += (int64_t)n;
+    while (n > 0) {
+        ssize_t w = write(st->spool_fd, data, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            ob_log(OB_LOG_ERROR, "upload spool write failed", "error", strerror(errno), NULL);
+            set_early(st, OB_E_UNAVAILABLE, "the upload could not be stored");
+            return;
+        }
+        data += w;
+        n -= (size_t)w;
+    }
+}
+
+/* The multipart parser's callback: the part named "file" goes to the spool
+ * file, other fields (small) are kept as text. */
+static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+                               const char *content_type, const char *transfer_encoding, const char *data,
+                               uint64_t off, size_t size)
+{
+    (void)kind;
+    (void)transfer_encoding;
+    req_state *st = cls;
+    ob_upload *u = &st->upload;
+    if (strcmp(key, "file") == 0) {
+        if (off == 0 && u->has_file) {
+            set_early(st, OB_E_BAD_REQUEST, "one file per upload");
+            return MHD_YES;
+        }
+        if (off == 0) {
+            u->has_file = true;
+            u->filename = filename ? ob_arena_strdup(st->arena, filename) : NULL;
+            u->part_type = content_type ? ob_arena_strdup(st->arena, content_type) : NULL;
+        }
+        spool_write(st, data, size);
+        return MHD_YES;
+    }
+    ob_kv *f = NULL;
+    for (int i = 0; i < u->nform; i++)
+        if (strcmp(u->form[i].key, key) == 0)
+            f = &u->form[i];
+    if (!f) {
+        if (u->nform == OB_MAX_FORM_FIELDS) {
+            set_early(st, OB_E_BAD_REQUEST, "too many form fields");
+            return MHD_YES;
+        }
+        f = &u->form[u->nform++];
+        f->key = ob_arena_strdup(st->arena, key);
+        f->val = "";
+    }
+    size_t have = strlen(f->val);
+    if (have + size > FORM_VALUE_MAX) {
+        set_early(st, OB_E_BAD_REQUEST, "a form field is too long");
+        return MHD_YES;
+    }
+    char *v = ob_arena_alloc(st->arena, have + size + 1);
+    memcpy(v, f->val, have);
+    memcpy(v + have, data, size);
+    v[have + size] = 0;
+    f->val = v;
+    return MHD_YES;
+}
+
+static bool is_multipart(const char *ct)
+{
+    return ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
+}
+
+/* Open the spool file, and the multipart parser when the body is one. */
+static void spool_begin(req_state *st)
+{
+    const char *ct = MHD_lookup_connection_value(st->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    ob_upload *u = &st->upload;
+    if (is_multipart(ct)) {
+        u->multipart = true;
+        st->pp = MHD_create_post_processor(st->conn, 16 * 1024, on_part, st);
+        if (!st->pp) {
+            set_early(st, OB_E_BAD_REQUEST, "the multipart body has no usable boundary");
+            return;
+        }
+    }
+    char *path = ob_arena_printf(st->arena, "%s/up-XXXXXX", st->h->spool_dir);
+    st->spool_fd = mkstemp(path);
+    if (st->spool_fd < 0) {
+        ob_log(OB_LOG_ERROR, "upload spool file", "error", strerror(errno), "dir", st->h->spool_dir, NULL);
+        set_early(st, OB_E_UNAVAILABLE, "the upload could not be stored");
+        return;
+    }
+    u->path = path;
+    ob_sha256_init(&st->hash);
+}
+
+static void spool_body(req_state *st, const char *data, size_t n)
+{
+    st->received += n;
+    if (st->discard)
+        return;
+    if (st->pp) {
+        if (MHD_post_process(st->pp, data, n) != MHD_YES)
+            set_early(st, OB_E_BAD_REQUEST, "the multipart body is malformed");
+    } else {
+        spool_write(st, data, n);
+    }
+}
+
+/* The whole body is in: finish the hash and hand the upload over. */
+static void spool_end(req_state *st)
+{
+    if (st->pp) {
+        MHD_destroy_post_processor(st->pp);
+        st->pp = NULL;
+    }
+    /* durable before the application links it to a record */
+    if (!st->discard && st->spool_fd >= 0 && fsync(st->spool_fd) != 0)
+        set_early(st, OB_E_UNAVAILABLE, "the upload could not be stored");
+    if (st->spool_fd >= 0)
+        close(st->spool_fd);
+    st->spool_fd = -1;
+    if (st->discard)
+        return;
+    ob_sha256_final(&st->hash, st->upload.sha256);
+    st->req.upload = &st->upload;
+}
+
+/* After the response: the spool file goes unless the application moved it. */
+static void spool_cleanup(req_state *st)
+{
+    if (st->pp)
+        MHD_destroy_post_processor(st->pp);
+    st->pp = NULL;
+    if (st->spool_fd >= 0)
+        close(st->spool_fd);
+    st->spool_fd = -1;
+    if (st->upload.path)
+        unlink(st->upload.path);
+}
+
 /* First access-handler call: the headers are in. */
 static void request_begin(req_state *st, const char *method)
 {
@@ -282,9 +444,17 @@ static void request_begin(req_state *st, const char *method)
      * only waste time or desynchronise the connection. */
     long long cl = content_length(st->conn);
     const char *framing = framing_problem(st->conn);
+    /* The target first: whether the body is spooled depends on the route. */
+    bool target_bad = ob_http_parse_target(r, st->arena, st->raw_url) != 0;
+    st->spool_fd = -1;
+    st->limit = h->max_body;
+    if (!framing && !target_bad && h->spool && h->spool(r, h->app)) {
+        st->spooling = true;
+        st->limit = h->max_upload;
+    }
     if (framing)
         set_early(st, OB_E_BAD_REQUEST, framing);
-    else if (cl > 0 && (unsigned long long)cl > h->max_body)
+    else if (cl > 0 && (unsigned long long)cl > st->limit)
         set_early(st, OB_E_TOO_LARGE, NULL);
     st->answer_now = st->early != OB_E_OK;
     /* A body up to DRAIN_FACTOR times the limit is read and dropped, and the
@@ -296,7 +466,7 @@ static void request_begin(req_state *st, const char *method)
         st->answer_now = false;
 
     /* The target is parsed even when refused: the access log wants raw_path. */
-    if (ob_http_parse_target(r, st->arena, st->raw_url) != 0)
+    if (target_bad)
         set_early(st, OB_E_BAD_REQUEST, "the request path is malformed");
 
     size_t url_len = strlen(st->raw_url);
@@ -306,7 +476,9 @@ static void request_begin(req_state *st, const char *method)
         set_early(st, OB_E_URI_TOO_LONG, NULL);
     else if (hdr_len > h->max_header)
         set_early(st, OB_E_HEADERS_TOO_LARGE, NULL);
-    ob_sb_init_arena(&st->body, st->arena, (cl > 0 && !st->discard) ? (size_t)cl + 1 : 0);
+    ob_sb_init_arena(&st->body, st->arena, (cl > 0 && !st->discard && !st->spooling) ? (size_t)cl + 1 : 0);
+    if (st->spooling && !st->discard)
+        spool_begin(st);
 }
 
 static void request_body(req_state *st, const char *data, size_t n)
@@ -314,6 +486,10 @@ static void request_body(req_state *st, const char *data, size_t n)
     st->received += n;
     if (st->discard)
         return;
+    if (st->spooling) {
+        spool_body(st, data, n);
+        return;
+    }
     if (n > st->h->max_body - st->body.len) {
         set_early(st, OB_E_TOO_LARGE, NULL);
         return;
@@ -326,7 +502,7 @@ static void request_body(req_state *st, const char *data, size_t n)
  * once, and would otherwise be read for as long as the client sends. */
 static bool drain_exhausted(const req_state *st)
 {
-    return st->discard && st->received > (unsigned long long)st->h->max_body * DRAIN_FACTOR;
+    return st->discard && st->received > (unsigned long long)st->limit * DRAIN_FACTOR;
 }
 
 /* ---- response --------------------------------------------------------- */
@@ -341,8 +517,17 @@ static bool has_header(const ob_resp *resp, const char *name)
 
 static enum MHD_Result queue(req_state *st, ob_resp *resp)
 {
-    struct MHD_Response *mr =
-        MHD_create_response_from_buffer(resp->body.len, resp->body.buf, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *mr;
+    if (resp->file_fd >= 0) {
+        /* libmicrohttpd owns the descriptor from here and closes it */
+        mr = MHD_create_response_from_fd_at_offset64((uint64_t)resp->file_len, resp->file_fd,
+                                                     (uint64_t)resp->file_off);
+        if (!mr)
+            close(resp->file_fd);
+        resp->file_fd = -1;
+    } else {
+        mr = MHD_create_response_from_buffer(resp->body.len, resp->body.buf, MHD_RESPMEM_PERSISTENT);
+    }
     if (!mr)
         return MHD_NO;
     MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -397,7 +582,7 @@ static bool resp_usable(const ob_resp *resp)
 {
     if (resp->status < 100 || resp->status > 599)
         return false;
-    return resp->body.len > 0 || resp->status == 204 || resp->status == 304;
+    return resp->body.len > 0 || resp->file_fd >= 0 || resp->status == 204 || resp->status == 304;
 }
 
 static enum MHD_Result request_finish(req_state *st)
@@ -408,6 +593,8 @@ static enum MHD_Result request_finish(req_state *st)
      * change the framing of a body already read. */
     if (st->early == OB_E_OK && bad_field_name(st->conn, MHD_FOOTER_KIND))
         set_early(st, OB_E_BAD_REQUEST, "a trailer name contains whitespace or a character a name cannot have");
+    if (st->spooling)
+        spool_end(st);
     if (st->early != OB_E_OK) {
         ob_resp_errorf(&resp, st->early, st->early_msg);
     } else {
@@ -417,6 +604,8 @@ static enum MHD_Result request_finish(req_state *st)
         if (!resp_usable(&resp)) {
             ob_log(OB_LOG_ERROR, "handler left no response", "request_id", st->req.request_id,
                    "path", st->req.raw_path, NULL);
+            if (resp.file_fd >= 0)
+                close(resp.file_fd);
             ob_resp_init(&resp, st->arena);
             ob_resp_errorf(&resp, OB_E_INTERNAL, NULL);
         }
@@ -547,6 +736,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         peer_ip(st->conn, st->req.ip, sizeof st->req.ip);
         ob_uuid7(st->req.request_id);
     }
+    if (st->spooling)
+        spool_cleanup(st);
     access_log(st, toe);
     /* Waiting for the next request: the idle timeout, but as a deadline, so
      * trickling a request line byte by byte does not extend it. */
@@ -697,6 +888,9 @@ int ob_http_start(ob_http **out, const ob_http_opts *opts, ob_handler_fn fn, voi
     h->app = app;
     h->max_body = opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
     h->max_header = opts->max_header ? opts->max_header : DEFAULT_MAX_HEADER;
+    h->spool = opts->spool_dir ? opts->spool : NULL;
+    h->spool_dir = opts->spool_dir;
+    h->max_upload = opts->max_upload ? opts->max_upload : DEFAULT_MAX_UPLOAD;
     unsigned timeout = opts->conn_timeout_s ? opts->conn_timeout_s : DEFAULT_TIMEOUT_S;
     unsigned head_timeout = opts->header_timeout_s ? opts->header_timeout_s : DEFAULT_HEADER_TIMEOUT_S;
     h->idle_us = (int64_t)timeout * 1000000;

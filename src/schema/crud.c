@@ -106,6 +106,35 @@ static int confined_write(ob_ctx *ctx, const ob_table *t, ob_err *err)
     return ob_err_set(err, OB_E_FORBIDDEN, "customer users cannot change %s records", t->name);
 }
 
+/* ob_resource.copy: fill the copied columns from the referenced row when
+ * the reference is new or changed (old NULL: a create). */
+static int apply_copy(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    const ob_ref_copy *cp = row->t->res->copy;
+    if (!cp) return 0;
+    int ri = ob_table_col(row->t, cp->ref);
+    bool given = row->set[ri] && row->v[ri].t == OB_V_TEXT;
+    if (!given) {
+        if (old || !cp->required) return 0;
+        ob_err_set(err, OB_E_VALIDATION, NULL);
+        return ob_err_field_add(err, cp->ref, "is required");
+    }
+    if (old && old->set[ri] && old->v[ri].t == OB_V_TEXT && strcmp(old->v[ri].s, row->v[ri].s) == 0) return 0;
+    const ob_table *src = ob_registry_find(row->t->cols[ri]->ref);
+    ob_row *from;
+    if (ob_sql_load(ctx, src, row->v[ri].s, &from, err) != 0) {
+        if (err->code != OB_E_NOT_FOUND) return -1;
+        ob_err_set(err, OB_E_UNPROCESSABLE, NULL);
+        return ob_err_field_add(err, cp->ref, "refers to a record that does not exist");
+    }
+    for (int i = 0; i < cp->ncols; i++) {
+        int to = ob_table_col(row->t, cp->cols[i].to), fi = ob_table_col(src, cp->cols[i].from);
+        row->v[to] = from->v[fi];
+        row->set[to] = true;
+    }
+    return 0;
+}
+
 int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     const ob_table *t = row->t;
@@ -118,7 +147,9 @@ int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
     ob_row_set_text_at(ctx->arena, row, t->created_col, ctx->now);
     if (t->updated_col >= 0) ob_row_set_text_at(ctx->arena, row, t->updated_col, ctx->now);
     if (t->version_col >= 0) ob_row_set_int_at(row, t->version_col, 1);
-    if (apply_stamps(ctx, NULL, row, err) != 0 || apply_numbers(ctx, row, err) != 0) return -1;
+    if (apply_stamps(ctx, NULL, row, err) != 0 || apply_numbers(ctx, row, err) != 0 ||
+        apply_copy(ctx, NULL, row, err) != 0)
+        return -1;
     if (ob_quota_take(ctx, t, err) != 0) return -1;
     if (h && h->before_create && h->before_create(ctx, row, err) != 0) return -1;
     if (ob_validate_row(ctx, row, err) != 0) return -1;
@@ -214,7 +245,7 @@ int ob_crud_save(ob_ctx *ctx, const ob_row *old, ob_row *row, const char *action
 {
     const ob_table *t = row->t;
     const ob_hooks *h = t->res->hooks;
-    if (apply_stamps(ctx, old, row, err) != 0) return -1;
+    if (apply_stamps(ctx, old, row, err) != 0 || apply_copy(ctx, old, row, err) != 0) return -1;
     if (h && h->before_update && h->before_update(ctx, old, row, err) != 0) return -1;
     if (!row_changed(old, row)) return 0;
     int64_t old_version = t->version_col >= 0 ? old->v[t->version_col].i : 0;

@@ -257,6 +257,19 @@ static void check_ledger(const ob_resource *r)
     }
 }
 
+static void check_copy(const ob_resource *r)
+{
+    const ob_ref_copy *cp = r->copy;
+    const ob_column *rc = decl_col(r, cp->ref);
+    if (!rc || rc->type != OB_F_REF || find_decl(rc->ref) < 0) die(r->table, cp->ref, "copy: a reference column");
+    const ob_resource *src = declared[find_decl(rc->ref)];
+    for (int i = 0; i < cp->ncols; i++) {
+        const ob_column *to = decl_col(r, cp->cols[i].to), *from = decl_col(src, cp->cols[i].from);
+        if (!to || !(to->flags & OB_SERVER)) die(r->table, cp->cols[i].to, "copy: the target must be server-set");
+        if (!from || from->type != to->type) die(r->table, cp->cols[i].to, "copy: a source column of the same type");
+    }
+}
+
 static void check_retention(const ob_table *t)
 {
     const ob_retention *rt = t->res->retention;
@@ -324,6 +337,7 @@ static void build(void)
         if (r->state && t->state_col < 0) die(r->table, r->state, "state column not declared");
         for (int j = 0; j < r->ncustomer_rows; j++) check_row_rule(r, &r->customer_rows[j]);
         if (r->ledger) check_ledger(r);
+        if (r->copy) check_copy(r);
         if (r->ncustomer_rows > OB_ROW_RULES_MAX) die(r->table, NULL, "too many customer row rules");
         t->cols = cols;
         t->ncols = k;
@@ -522,4 +536,13 @@ void ob_registry_auth_changed(void)
 int ob_col_scale(const ob_column *c)
 {
     return c->scale > 0 ? c->scale : 2;
+}
+
+const ob_table *ob_registry_content_of(const ob_table *t)
+{
+    if (t->res->flags & OB_RES_UPLOAD) return t;
+    if (!t->res->copy) return NULL;
+    int ri = ob_table_col(t, t->res->copy->ref);
+    const ob_table *src = ri >= 0 ? ob_registry_find(t->cols[ri]->ref) : NULL;
+    return src && (src->res->flags & OB_RES_UPLOAD) ? src : NULL;
 }

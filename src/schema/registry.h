@@ -298,7 +298,28 @@ enum {
     OB_RES_AUTH        = 1u << 5, /* writes change who may do what: cached principals are dropped */
     OB_RES_SHARED      = 1u << 6, /* reference data customer users may read in full (no customer scope) */
     OB_RES_LINK        = 1u << 7, /* with APPEND_ONLY: a link between records, removable by DELETE (schema/methods.h) */
+    OB_RES_UPLOAD      = 1u << 8, /* rows are made by uploading content: POST takes the file (multipart or raw), not
+                                     JSON, and GET .../{id}/content returns it (api/upload.c, src/files) */
 };
+
+/* Columns copied from the row a reference points to (ob_resource.copy): a
+ * record made from an uploaded file takes the file's size, type and hash
+ * from the files row, so clients cannot write them. The copy is made on
+ * create and whenever the reference changes, inside the write; the row is
+ * read with the caller's scope (a customer user can point only at their own
+ * customer's rows: otherwise 422 on the reference). Every `to` column must be
+ * server-set. When the referenced table is an upload table (OB_RES_UPLOAD),
+ * GET /api/v1/<t>/{id}/content serves the file with the record's scope. */
+typedef struct ob_copy_col {
+    const char *to;   /* this table's column */
+    const char *from; /* the referenced table's column */
+} ob_copy_col;
+typedef struct ob_ref_copy {
+    const char *ref;  /* this table's reference column */
+    const ob_copy_col *cols;
+    int ncols;
+    bool required;    /* the reference must be given on create */
+} ob_ref_copy;
 
 typedef struct ob_resource {
     const char *table;
@@ -337,6 +358,7 @@ typedef struct ob_resource {
                                   * that row with 200 (a partner re-posting an event). Back it with a
                                   * unique index on the same columns for racing posts. */
     const ob_flag_event *flag_event;
+    const ob_ref_copy *copy;     /* columns filled from a referenced row (an uploaded file) */
 } ob_resource;
 
 /* Configuration tables: any change to them, create and delete included, needs
@@ -399,6 +421,10 @@ void ob_registry_init(void);
 int ob_registry_count(void);
 const ob_table *ob_registry_at(int i);
 const ob_table *ob_registry_find(const char *name);
+/* The table of uploads whose content a record of t serves at
+ * GET .../{id}/content: t itself (OB_RES_UPLOAD) or the table its copy
+ * reference points to when that one is; NULL: t serves no content. */
+const ob_table *ob_registry_content_of(const ob_table *t);
 int ob_table_col(const ob_table *t, const char *name); /* index or -1 */
 /* The current schema version: the highest `since` anywhere. */
 int ob_registry_version(void);

@@ -120,6 +120,21 @@ void ob_schema_json(ob_sb *out)
         ob_jw_kbool(&w, "read_only", (r->flags & OB_RES_READONLY) != 0);
         ob_jw_kbool(&w, "soft_delete", (r->flags & OB_RES_SOFT_DELETE) != 0);
         ob_jw_kbool(&w, "append_only", (r->flags & OB_RES_APPEND_ONLY) != 0);
+        /* rows made by uploading content, not by a JSON create */
+        if (r->flags & OB_RES_UPLOAD) ob_jw_kbool(&w, "upload", true);
+        /* GET .../{id}/content serves an uploaded file */
+        if (ob_registry_content_of(t)) ob_jw_kbool(&w, "content", true);
+        if (r->copy) {
+            ob_jw_key(&w, "copy");
+            ob_jw_obj_open(&w);
+            ob_jw_kstr(&w, "reference", r->copy->ref);
+            ob_jw_kbool(&w, "required", r->copy->required);
+            ob_jw_key(&w, "columns");
+            ob_jw_obj_open(&w);
+            for (int k = 0; k < r->copy->ncols; k++) ob_jw_kstr(&w, r->copy->cols[k].to, r->copy->cols[k].from);
+            ob_jw_obj_close(&w);
+            ob_jw_obj_close(&w);
+        }
         {
             /* the domain events its changes emit (webhooks subscribe to these) */
             ob_arena a;

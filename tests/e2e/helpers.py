@@ -291,3 +291,12 @@ def raw_request(base_url, method, path, headers, body, timeout=HTTP_TIMEOUT):
     if "content-length" in out:
         rest = rest[:int(out["content-length"])]
     return status, out, rest
+
+
+def upload_file(client, content=None, name="doc.pdf", ctype="application/pdf", **fields):
+    """Upload content (a small unique PDF by default) to /api/v1/files; the files row."""
+    if content is None:
+        content = b"%PDF-1.4\n" + uniq("pdf").encode() + b"\n%%EOF\n"
+    r = client.post("/api/v1/files", files={"file": (name, content, ctype)},
+                    data={k: str(v) for k, v in fields.items()})
+    return ok(r, 201)

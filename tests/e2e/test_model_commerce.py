@@ -34,9 +34,14 @@ def mk_variant(c, product_id, **f):
     return h.create(c, "product_variants", body)
 
 
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
 def mk_image(c, **f):
-    body = {"entity_type": "product", "entity_id": h.MISSING_ID, "file_path": "/img/" + h.uniq(),
-            "file_name": h.uniq("f") + ".png", "file_size": 1024, "mime_type": "image/png"}
+    # an image is made from an uploaded file (issue #12); the file columns are copied from it
+    up = h.upload_file(c, PNG + h.uniq().encode(), name=h.uniq("f") + ".png", ctype="image/png")
+    body = {"entity_type": "product", "entity_id": h.MISSING_ID, "file_id": up["id"]}
     body.update(f)
     return h.create(c, "images", body)
 

@@ -418,23 +418,26 @@ def test_company_settings_created_when_missing(new_tenant):
 def test_customer_document_round_trip_and_search(acme_owner, schema, cust):
     sr = make_row(acme_owner, schema, "service_requests", customer_id=cust["id"])
     w = h.word()
+    f = h.upload_file(acme_owner, name="pl.pdf")
     body = {"customer_id": cust["id"], "service_request_id": sr["id"], "document_name": h.uniq("doc-"),
-            "document_type": "packing_list", "file_name": "pl.pdf", "file_path": "/files/x/pl.pdf",
-            "file_size": 2048, "mime_type": "application/pdf", "file_hash": "ab" * 32,
+            "document_type": "packing_list", "file_id": f["id"],
             "description": "packing list", "is_confidential": True, "retention_days": 3650,
             "expiry_date": "2030-01-01", "ocr_processed": True, "ocr_content": f"consignee {w} tokyo",
             "ocr_confidence": "0.97", "is_verified": True, "verified_by": acme_owner.user["id"],
             "verified_at": NOW}
     d = round_trip(acme_owner, "customer_documents", body, {"is_verified": False})
     assert d["uploaded_by"] == acme_owner.user["id"]
+    # the file columns are the upload's (issue #12)
+    assert (d["file_name"], d["file_size"], d["mime_type"], d["file_hash"]) == (
+        "pl.pdf", f["file_size"], "application/pdf", f["sha256"])
     assert [r["id"] for r in h.list_all(acme_owner, "customer_documents", {"q": w})] == [d["id"]]
 
 
 def test_customer_document_defaults(acme_owner, cust):
+    f = h.upload_file(acme_owner, name="passport.pdf")
     d = h.create(acme_owner, "customer_documents", {
-        "customer_id": cust["id"], "document_name": h.uniq("id-"), "file_path": "uploads/2025/passport.JPG",
-        "file_size": 10, "mime_type": "IMAGE/JPEG"})
-    assert d["file_name"] == "passport.JPG" and d["mime_type"] == "image/jpeg"
+        "customer_id": cust["id"], "document_name": h.uniq("id-"), "file_id": f["id"]})
+    assert d["file_name"] == "passport.pdf" and d["mime_type"] == "application/pdf"
     assert d["document_type"] == "other" and d["retention_days"] == 2555
     assert d["is_confidential"] is False and d["ocr_processed"] is False and d["is_verified"] is False
 

@@ -247,12 +247,14 @@ def test_service_request_dates_on_patch_and_unique_number(acme_owner, w):
 
 def test_request_document_lifecycle(acme_owner, w):
     c = acme_owner
+    f = h.upload_file(c, name="inv.pdf")
     body = {"service_request_id": w.request["id"], "document_name": "Commercial invoice",
-            "document_type": "commercial_invoice", "is_required": True, "file_name": "inv.pdf",
-            "file_path": "/files/inv.pdf", "file_size": 52344, "mime_type": "application/pdf",
-            "file_hash": "a" * 64}
+            "document_type": "commercial_invoice", "is_required": True, "file_id": f["id"]}
     d = h.create(c, "request_documents", body)
     _same(body, d)
+    # the file columns are the upload's (issue #12)
+    assert (d["file_name"], d["file_size"], d["mime_type"], d["file_hash"]) == (
+        "inv.pdf", f["file_size"], "application/pdf", f["sha256"])
     assert d["status"] == "pending" and d["uploaded_by"] == w.me
     assert h.get(c, "request_documents", d["id"]) == d
     up = h.ok(c.patch(f"/api/v1/request_documents/{d['id']}",

@@ -76,8 +76,13 @@ def test_route_table_is_the_openapi_operations(routes, doc, opsbase_bin):
             assert row and row["permission"] == perm, (name, verb, row)
             verbs += 1
     assert verbs > 20
+    # tables of uploads, and records made from them, have their content route
+    uploads = [t["name"] for t in schema["tables"] if t.get("content")]
+    assert "files" in uploads and "customer_documents" in uploads
+    for name in uploads:
+        assert ("GET", f"{API}/{name}/{{id}}/content") in keys, name
     # and no verb row the registry does not declare
-    assert verbs == len([k for k in keys if k[1].startswith(API) and k[1].count("/") == 5])
+    assert verbs + len(uploads) == len([k for k in keys if k[1].startswith(API) and k[1].count("/") == 5])
     assert len(routes) > 350
 
 

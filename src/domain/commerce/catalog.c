@@ -14,10 +14,10 @@ static const ob_column image_cols[] = {
      .doc = "what the image belongs to; 003's 'inventory_item' is 'product' (one catalogue)"},
     {"entity_id", OB_F_TEXT, .max = 36, .flags = OB_REQUIRED | OB_IMMUTABLE | OB_LOWER,
      .doc = "id of the row in the table named by entity_type (polymorphic, so not a foreign key)"},
-    {"file_path", OB_F_TEXT, .max = 500, .flags = OB_REQUIRED},
-    {"file_name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SEARCH | OB_SORT},
-    {"file_size", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .doc = "bytes"},
-    {"mime_type", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_LOWER},
+    {"file_path", OB_F_TEXT, .max = 500, .flags = OB_REQUIRED | OB_SERVER},
+    {"file_name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SERVER | OB_SEARCH | OB_SORT},
+    {"file_size", OB_F_INT, .flags = OB_REQUIRED | OB_SERVER | OB_HAS_MIN, .min = 0, .doc = "bytes"},
+    {"mime_type", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_SERVER | OB_LOWER},
     {"width", OB_F_INT, .flags = OB_HAS_MIN, .min = 0, .doc = "pixels"},
     {"height", OB_F_INT, .flags = OB_HAS_MIN, .min = 0, .doc = "pixels"},
     {"alt_text", OB_F_TEXT, .max = 255, .flags = OB_SEARCH},
@@ -25,11 +25,17 @@ static const ob_column image_cols[] = {
     {"sort_order", OB_F_INT, .flags = OB_REQUIRED | OB_SORT, .dflt = "0"},
     {"thumbnail_path", OB_F_TEXT, .max = 500},
     {"compressed_path", OB_F_TEXT, .max = 500},
+    {"file_id", OB_F_REF, .ref = "files", .on_delete = OB_DEL_RESTRICT, .flags = OB_INDEXED | OB_IMMUTABLE, .since = 4,
+     .doc = "the uploaded image (POST /api/v1/files); path, name, size and type are copied from it"},
 };
+static const ob_copy_col image_file_copy[] = {
+    {"file_path", "storage_key"}, {"file_name", "file_name"}, {"file_size", "file_size"}, {"mime_type", "mime_type"},
+};
+static const ob_ref_copy image_file = {"file_id", image_file_copy, 4, true};
 static const ob_index image_idx[] = {{"entity_type,entity_id"}, {"entity_id,is_primary"}};
 const ob_resource ob_res_images = {
     .table = "images", .doc = "images of products, categories, customers and users (003)",
-    OB_COLS(image_cols), OB_INDEXES(image_idx), .perm = "images", .default_sort = "sort_order",
+    OB_COLS(image_cols), OB_INDEXES(image_idx), .perm = "images", .default_sort = "sort_order", .copy = &image_file,
 };
 
 OB_ENUM(piece_metal, "metal", "gold", "silver", "platinum");

@@ -21,13 +21,13 @@ static const ob_column document_cols[] = {
     {"document_name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
     {"document_type", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_INDEXED | OB_LOWER, .dflt = "other",
      .doc = "id_copy, contract, photo, other (003) or a shipping document kind (000: invoice, packing_list...)"},
-    {"file_name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_GENERATED,
-     .doc = "the last segment of file_path when not given"},
-    {"file_path", OB_F_TEXT, .max = 1000, .flags = OB_REQUIRED},
-    {"file_size", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 999999999999,
+    {"file_name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SERVER, .doc = "the uploaded file's name"},
+    {"file_path", OB_F_TEXT, .max = 1000, .flags = OB_REQUIRED | OB_SERVER | OB_STAFF,
+     .doc = "where the file store keeps the content"},
+    {"file_size", OB_F_INT, .flags = OB_REQUIRED | OB_SERVER | OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 999999999999,
      .doc = "bytes"},
-    {"mime_type", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_LOWER},
-    {"file_hash", OB_F_TEXT, .max = 64, .flags = OB_INDEXED | OB_LOWER, .doc = "SHA-256 hex of the content"},
+    {"mime_type", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_SERVER | OB_LOWER},
+    {"file_hash", OB_F_TEXT, .max = 64, .flags = OB_SERVER | OB_INDEXED | OB_LOWER, .doc = "SHA-256 hex of the content"},
     {"description", OB_F_TEXT, .max = 100000, .flags = OB_SEARCH},
     {"is_confidential", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
     {"retention_days", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 999999,
@@ -42,11 +42,19 @@ static const ob_column document_cols[] = {
     {"verified_at", OB_F_TIMESTAMP},
     {"uploaded_by", OB_F_REF, .ref = "users", .flags = OB_STAFF | OB_REQUIRED | OB_GENERATED | OB_IMMUTABLE,
      .doc = "the signed-in user when not given"},
+    {"file_id", OB_F_REF, .ref = "files", .on_delete = OB_DEL_RESTRICT, .flags = OB_INDEXED | OB_IMMUTABLE, .since = 4,
+     .doc = "the uploaded file (POST /api/v1/files); name, path, size, type and hash are copied from it"},
 };
+/* the file columns come from the upload, never from the client (issue 12) */
+static const ob_copy_col document_file_copy[] = {
+    {"file_name", "file_name"}, {"file_path", "storage_key"}, {"file_size", "file_size"},
+    {"mime_type", "mime_type"}, {"file_hash", "sha256"},
+};
+static const ob_ref_copy document_file = {"file_id", document_file_copy, 5, true};
 const ob_resource ob_res_customer_documents = {
     .table = "customer_documents", .doc = "files kept about a customer: ids, contracts, shipping papers (000, 003)",
     OB_COLS(document_cols), .perm = "crm", .customer_scope = "customer_id", .hooks = &ob_customer_document_hooks,
-    .default_sort = "-created_at",
+    .default_sort = "-created_at", .copy = &document_file,
 };
 
 static const ob_column relationship_cols[] = {

@@ -245,10 +245,15 @@ static const ob_column expense_cols[] = {
     {"tags", OB_F_JSON, .dflt = "[]"},
     {"metadata", OB_F_JSON, .dflt = "{}"},
     {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER},
+    {"receipt_file_id", OB_F_REF, .ref = "files", .on_delete = OB_DEL_RESTRICT, .flags = OB_INDEXED, .since = 4,
+     .doc = "the uploaded receipt (POST /api/v1/files), served at GET /api/v1/expenses/{id}/content"},
 };
+/* the receipt is a file: nothing to copy, but its content is served with the expense's scope */
+static const ob_ref_copy expense_receipt = {"receipt_file_id", NULL, 0, false};
 const ob_resource ob_res_expenses = {
     .table = "expenses", .doc = "business expenses (001)",
     OB_COLS(expense_cols), .perm = "finance", .hooks = &ob_expense_hooks, .default_sort = "-expense_date",
+    .copy = &expense_receipt,
 };
 
 static const ob_column revenue_cols[] = {

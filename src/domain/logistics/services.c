@@ -158,21 +158,28 @@ static const ob_column request_document_cols[] = {
     {"status", OB_F_ENUM, .enm = &request_document_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "pending",
      .doc = "pending: expected, no file yet; uploaded: file given; verified: checked by staff; rejected: not "
             "acceptable (see rejection_reason)"},
-    {"file_name", OB_F_TEXT, .flags = OB_CUSTOMER_WRITE, .max = 255},
-    {"file_path", OB_F_TEXT, .max = 1000},
-    {"file_size", OB_F_INT, .flags = OB_CUSTOMER_WRITE | OB_HAS_MIN, .min = 0, .doc = "bytes"},
-    {"mime_type", OB_F_TEXT, .flags = OB_CUSTOMER_WRITE, .max = 100},
-    {"file_hash", OB_F_TEXT, .flags = OB_CUSTOMER_WRITE, .max = 64, .doc = "SHA-256, hex"},
+    {"file_name", OB_F_TEXT, .flags = OB_SERVER, .max = 255},
+    {"file_path", OB_F_TEXT, .flags = OB_SERVER | OB_STAFF, .max = 1000},
+    {"file_size", OB_F_INT, .flags = OB_SERVER | OB_HAS_MIN, .min = 0, .doc = "bytes"},
+    {"mime_type", OB_F_TEXT, .flags = OB_SERVER, .max = 100},
+    {"file_hash", OB_F_TEXT, .flags = OB_SERVER, .max = 64, .doc = "SHA-256, hex"},
     {"uploaded_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER, .stamp = OB_STAMP_ACTOR},
     {"verified_by", OB_F_REF, .flags = OB_STAFF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
     {"verified_at", OB_F_TIMESTAMP},
     {"rejection_reason", OB_F_TEXT, .max = 500},
     {"notes", OB_F_TEXT, .flags = OB_CUSTOMER_WRITE, .max = 2000},
+    {"file_id", OB_F_REF, .ref = "files", .on_delete = OB_DEL_RESTRICT, .flags = OB_CUSTOMER_WRITE | OB_INDEXED,
+     .since = 4, .doc = "the uploaded file, once there is one; the file columns are copied from it"},
 };
+static const ob_copy_col request_document_file_copy[] = {
+    {"file_name", "file_name"}, {"file_path", "storage_key"}, {"file_size", "file_size"},
+    {"mime_type", "mime_type"}, {"file_hash", "sha256"},
+};
+static const ob_ref_copy request_document_file = {"file_id", request_document_file_copy, 5, false};
 const ob_resource ob_res_request_documents = {
     .table = "request_documents", .doc = "documents a service request needs or has (000 ERD)",
     OB_COLS(request_document_cols), .perm = "services", .customer_scope = "service_request_id.customer_id",
-    .default_sort = "created_at",
+    .default_sort = "created_at", .copy = &request_document_file,
 };
 
 static const ob_column queue_number_cols[] = {

@@ -42,6 +42,9 @@ static const ob_column settings_cols[] = {
     {"requests_per_minute", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 1, .dflt = "100"},
     {"export_requests_per_hour", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "10"},
     {"alert_on_limit_violations", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
+    {"max_upload_bytes", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX, .min = 1, .max = 1099511627776,
+     .dflt = "26214400", .since = 4,
+     .doc = "largest file a user of this tenant may upload (25 MiB by default; serve's --upload-limit caps it)"},
 };
 const ob_resource ob_res_security_settings = {
     .table = "security_settings",
