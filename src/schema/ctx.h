@@ -53,6 +53,8 @@ typedef struct ob_ctx {
     int64_t now_ms;
     char now[OB_TS_LEN];      /* ob_ts_format(now_ms): one clock reading per request */
     const struct ob_row *input; /* an action's declared input, validated (NULL when it declares none) */
+    const char *reveal;       /* a JSON object an action adds to its response, once: a secret it made that
+                                 no read shows again (a channel's webhook secret); NULL: none */
     int mask_state;           /* 0: not loaded, 1: loaded (mask_bits valid) */
     unsigned mask_bits;       /* bit k set: mask kind k is masked for this principal */
 } ob_ctx;

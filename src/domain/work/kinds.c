@@ -64,6 +64,8 @@ static const ob_job_kind job_kinds[] = {
     {"system.fail", false, system_fail, "fail every time (a drill for retries and dead jobs)"},
     {"webhooks.deliver", false, ob_webhook_deliver_run, "one attempt of a webhook delivery (queued by the server)",
      ob_webhook_deliver_settle},
+    {"inbound.process", true, ob_channel_inbound_run,
+     "apply one stored inbound webhook (payload.inbound_id) to the unified orders (queued by the server)"},
 };
 
 void ob_work_register(void)
