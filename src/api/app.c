@@ -47,6 +47,12 @@ void ob_api_row_resp(ob_ctx *ctx, ob_resp *resp, const ob_row *row, int status)
     ob_jsonw w;
     ob_jw_init(&w, &resp->body);
     ob_row_json(ctx, &w, row);
+    /* the members of ctx->reveal join the row's object: "{row...}" + "{k: v}" */
+    if (ctx->reveal && resp->body.len && resp->body.buf[resp->body.len - 1] == '}' && strcmp(ctx->reveal, "{}") != 0) {
+        resp->body.len--;
+        ob_sb_addc(&resp->body, ',');
+        ob_sb_adds(&resp->body, ctx->reveal + 1);
+    }
     resp->status = status;
     if (row->t->version_col >= 0)
         ob_resp_header(resp, "ETag", ob_arena_printf(ctx->arena, "\"%lld\"", (long long)row->v[row->t->version_col].i));

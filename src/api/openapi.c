@@ -881,6 +881,7 @@ static const int errs_delete_unversioned[] = {400, 401, 403, 404, 409, 0};
 static const int errs_verb[] = {400, 401, 403, 404, 409, 413, 415, 422, 0};
 static const int errs_login[] = {400, 401, 413, 415, 0};
 static const int errs_session[] = {401, 0};
+static const int errs_hook[] = {400, 401, 404, 0};
 static const int errs_ready[] = {503, 0};
 static const int errs_rate[] = {429, 0}; /* added to every rate-limited route's */
 static const int errs_upload[] = {400, 401, 403, 409, 413, 415, 503, 0};
@@ -890,7 +891,7 @@ static const int errs_export[] = {400, 401, 403, 503, 0};
 /* Whether any operation lists status, so that error_<status> is referenced. */
 static bool status_listed(int status)
 {
-    static const int *const lists[] = {errs_list,  errs_get,  errs_create, errs_patch,   errs_delete,
+    static const int *const lists[] = {errs_list,  errs_get,  errs_create, errs_patch,   errs_delete, errs_hook,
                                        errs_delete_unversioned, errs_verb, errs_login, errs_session, errs_ready, errs_rate,
                                        errs_upload, errs_content, errs_export};
     for (size_t i = 0; i < OB_ARRAY_LEN(lists); i++)
@@ -1535,6 +1536,31 @@ static void explicit_op(oa *o, const ob_route_row *r)
         op_end(w, r, "200", "the rate in force", "metal_rates", 0, errs_report);
         break;
     }
+    case OB_RK_HOOK:
+        ob_jw_kstr(w, "description",
+                   "the path and secret come from POST /api/v1/sales_channels/{id}/connect. The signature is checked "
+                   "first (a bad one: 401 invalid_signature and a security_violations row, nothing else); the raw "
+                   "body is stored once per provider delivery id as an inbound_webhooks row (a replay answers "
+                   "status duplicate and changes nothing) and applied to the unified orders by the job "
+                   "inbound.process. 404 for an unknown tenant or channel, another provider's channel, or one "
+                   "not connected");
+        ob_jw_key(w, "parameters");
+        ob_jw_arr_open(w);
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "name", "tenant");
+        ob_jw_kstr(w, "in", "path");
+        ob_jw_kbool(w, "required", true);
+        ob_jw_kstr(w, "description", "the tenant's slug");
+        ob_jw_key(w, "schema");
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "type", "string");
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+        ob_jw_arr_close(w);
+        request_body(w, BODY_ANY_OBJECT, true, "the provider's payload, as it sends it");
+        op_end(w, r, "200", "{\"id\": the inbound_webhooks row, \"status\": received or duplicate}", "status", 0,
+               errs_hook);
+        break;
     case OB_RK_LOGIN:
         ob_jw_kstr(w, "description",
                    "after 5 failed logins the account is locked for 15 minutes; every failure is the same 401");

@@ -45,6 +45,7 @@ typedef enum ob_input_kind {
 typedef enum ob_route_kind {
     OB_RK_LIVE, OB_RK_READY, OB_RK_METRICS, OB_RK_OPENAPI, OB_RK_LOGIN, OB_RK_LOGOUT, OB_RK_ME, OB_RK_REPORT,
     OB_RK_REPORT_PNL, OB_RK_METAL_RATE,
+    OB_RK_HOOK, /* an inbound webhook: the provider signs the body (api/hooks.c) */
     OB_RK_LIST, OB_RK_CREATE, OB_RK_GET, OB_RK_UPDATE, OB_RK_DELETE, OB_RK_VERB, OB_RK_UPLOAD, OB_RK_CONTENT, OB_RK_EXPORT,
 } ob_route_kind;
 
@@ -76,7 +77,8 @@ typedef void (*ob_route_fn)(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx
 struct ob_route_row {
     ob_route_kind kind;
     const char *method;       /* GET, POST, PATCH or DELETE; HEAD is answered as GET */
-    const char *path;         /* "/api/v1/tickets/{id}/start"; {id} is the only parameter */
+    const char *path;         /* "/api/v1/tickets/{id}/start"; {id} is the parameter handlers get, and an
+                                 inbound webhook's path also has {tenant} (the handler reads req->seg) */
     ob_route_fn handler;
     ob_auth_kind auth;
     const char *perm;         /* permission code the principal must hold; NULL: any signed-in principal */

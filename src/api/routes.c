@@ -39,6 +39,14 @@ static const ob_route_row explicit_rows[] = {
     {OB_RK_METAL_RATE, "GET", "/api/v1/metal_rates/current", ob_api_metal_rate_current, OB_AUTH_BEARER,
      .perm = "finance.view", .feature = "finance_reports", .rate = OB_RATE_READ, .op_id = "metal_rates_current",
      .summary = "the metal rate in force at a time"},
+    /* inbound webhooks: signed by the provider with the channel's secret, no session */
+    {OB_RK_HOOK, "POST", "/api/v1/hooks/shopify/{tenant}/{id}", ob_api_hook, OB_AUTH_NONE, .rate = OB_RATE_WRITE,
+     .op_id = "hook_shopify", .summary = "a Shopify webhook (X-Shopify-Hmac-Sha256) of a connected sales channel"},
+    {OB_RK_HOOK, "POST", "/api/v1/hooks/woocommerce/{tenant}/{id}", ob_api_hook, OB_AUTH_NONE, .rate = OB_RATE_WRITE,
+     .op_id = "hook_woocommerce",
+     .summary = "a WooCommerce webhook (X-WC-Webhook-Signature) of a connected sales channel"},
+    {OB_RK_HOOK, "POST", "/api/v1/hooks/generic/{tenant}/{id}", ob_api_hook, OB_AUTH_NONE, .rate = OB_RATE_WRITE,
+     .op_id = "hook_generic", .summary = "a webhook in the generic signed form (Opsbase-Signature) of a connected sales channel"},
 };
 
 /* The permission code of a verb on t: the table's override of view, create,
@@ -227,6 +235,7 @@ static bool path_matches(const ob_route_row *r, const char *const *seg, int nseg
     for (int i = 0; i < nseg; i++) {
         if (!seg[i][0]) return false; /* a doubled or trailing '/' */
         if (!strcmp(r->segs[i], "{id}")) *id = seg[i];
+        else if (!strcmp(r->segs[i], "{tenant}")) continue; /* read by its handler */
         else if (strcmp(r->segs[i], seg[i]) != 0) return false;
     }
     return true;

@@ -84,7 +84,9 @@ int ob_cmd_job(int argc, char **argv);
      "first retry delay of a failed webhook delivery (doubles, at most 480 times it)"},                   \
     {"--webhook-attempts", "OPSBASE_WEBHOOK_ATTEMPTS", "12", false,                                        \
      "attempts before a webhook delivery is dead (12 span about a day at the default back-off)"},           \
-    {"--webhook-timeout", "OPSBASE_WEBHOOK_TIMEOUT", "10", false, "seconds an endpoint has to answer a delivery"}
+    {"--webhook-timeout", "OPSBASE_WEBHOOK_TIMEOUT", "10", false, "seconds an endpoint has to answer a delivery"}, \
+    {"--smtp-url", "OPSBASE_SMTP_URL", NULL, false, "smtp://host:port (or smtps://) that e-mail notifications go to"}, \
+    {"--smtp-from", "OPSBASE_SMTP_FROM", "opsbase@localhost", false, "sender address of e-mail notifications"}
 struct ob_jobs_opts;
 /* Returns 0, or 2 after printing a usage error. */
 int ob_cli_job_opts(const ob_cmd_spec *spec, const ob_args *a, struct ob_jobs_opts *out);

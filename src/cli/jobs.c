@@ -6,6 +6,7 @@
 #include "base/base.h"
 #include "cli/cli.h"
 #include "jobs/jobs.h"
+#include "jobs/smtp.h"
 #include "jobs/webhooks.h"
 #include "platform/tenants.h"
 #include "base/banned.h"
@@ -29,6 +30,10 @@ int ob_cli_job_opts(const ob_cmd_spec *spec, const ob_args *a, ob_jobs_opts *out
     if (ob_parse_i64(ob_cli_get(spec, a, "--webhook-timeout"), &wt) != 0 || wt < 1 || wt > 300)
         return ob_cli_usage_error(spec, "--webhook-timeout must be 1 to 300 seconds");
     ob_webhooks_configure(&(ob_webhook_cfg){.backoff_ms = (int)wb, .max_attempts = (int)wa, .timeout_ms = (int)wt * 1000});
+    const char *smtp = ob_cli_get(spec, a, "--smtp-url");
+    if (smtp && *smtp && strncmp(smtp, "smtp://", 7) != 0 && strncmp(smtp, "smtps://", 8) != 0)
+        return ob_cli_usage_error(spec, "--smtp-url must be smtp://host:port or smtps://host:port");
+    ob_smtp_configure(smtp, ob_cli_get(spec, a, "--smtp-from"), (int)wt * 1000);
     *out = (ob_jobs_opts){.workers = (int)workers, .poll_ms = (int)poll, .lease_s = (int)lease,
                           .backoff_ms = (int)backoff};
     return 0;

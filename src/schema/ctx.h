@@ -55,6 +55,8 @@ typedef struct ob_ctx {
     const struct ob_row *input; /* an action's declared input, validated (NULL when it declares none) */
     const struct ob_row *reply; /* set by an action that answers with another row than its own (a queue
                                  * token issued at a service centre); NULL: the action's row */
+    const char *reveal;       /* a JSON object an action adds to its response, once: a secret it made that
+                                 no read shows again (a channel's webhook secret); NULL: none */
     int mask_state;           /* 0: not loaded, 1: loaded (mask_bits valid) */
     unsigned mask_bits;       /* bit k set: mask kind k is masked for this principal */
 } ob_ctx;

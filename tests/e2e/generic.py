@@ -77,6 +77,8 @@ EXTRAS = {
     # a public target (an address: no DNS needed), known events, a long secret
     "webhook_subscriptions": {"url": "https://93.184.215.14/hook", "events": ["*"],
                               "secret": "generic-secret-0123456789"},
+    # weekday hours are checked by a hook: a JSON object alone is not a week
+    "business_calendars": {"hours": {"mon": [["09:00", "17:00"]]}},
 }
 
 # What a state machine's guards need before its events can run, done to a

@@ -82,6 +82,10 @@ int ob_po_approve_guard(ob_ctx *ctx, const ob_row *row, ob_err *err);
 /* receive {warehouse_id, lines: [{purchase_order_item_id, quantity}]}. */
 int ob_po_receive(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
 
+/* The job kind inbound.process (channel_inbound.c): one stored inbound
+ * webhook (its id in the payload) applied to the unified orders, once. */
+int ob_channel_inbound_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
+
 /* The job kind inventory.metrics (metrics.c). */
 int ob_inventory_metrics_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 

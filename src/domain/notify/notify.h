@@ -2,6 +2,8 @@
 #ifndef OB_NOTIFY_H
 #define OB_NOTIFY_H
 
+#include <jansson.h>
+
 #include "base/strbuf.h"
 #include "schema/ctx.h"
 #include "schema/row.h"
@@ -15,5 +17,23 @@ int ob_notify_record_change(ob_ctx *ctx, const char *action, const ob_row *old, 
 int ob_webhook_deliver_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 int ob_webhook_deliver_settle(ob_ctx *ctx, const ob_row *job, int rc, const ob_err *rerr, ob_sb *result,
                               ob_err *err);
+
+/* Notifications (outbox.c), the API other areas call inside their write
+ * transaction. ob_notify renders the active template of template_code (the
+ * e-mail one when the code has several channels) with the fields of row
+ * ({{order_number}}, {{shipping_address.city}}) and queues the message to
+ * `to` as a pending notification_logs row (reference_type/id: row's table
+ * and id) with the job notify.send, which sends it (e-mail over SMTP, SMS and
+ * WhatsApp through the log provider) and marks it sent, or failed after its
+ * last attempt. 422 when no active template has the code. */
+int ob_notify(ob_ctx *ctx, const char *template_code, const char *to, const ob_row *row, ob_err *err);
+/* The same with variables given as a JSON object (not a row); ref_type and
+ * ref_id may be NULL; *log_id (optional) receives the message's id. */
+int ob_notify_vars(ob_ctx *ctx, const char *template_code, const char *to, json_t *vars, const char *ref_type,
+                   const char *ref_id, const char **log_id, ob_err *err);
+/* The job kind notify.send: one attempt (run, on a reader) and its outcome
+ * on the message (settle). */
+int ob_notify_send_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
+int ob_notify_send_settle(ob_ctx *ctx, const ob_row *job, int rc, const ob_err *rerr, ob_sb *result, ob_err *err);
 
 #endif

@@ -15,9 +15,23 @@ static const ob_column template_cols[] = {
     {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
 };
 static const ob_index template_idx[] = {{"code,type", .unique = true}};
+/* outbox.c: every {{placeholder}} of subject and body must be in variables
+ * (422 at save); send queues one message rendered with the given variables. */
+extern const ob_hooks ob_template_hooks;
+OB_ACTION_FN(ob_template_send);
+static const ob_column template_send_input[] = {
+    {"to", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED, .doc = "an e-mail address or a phone number, per type"},
+    {"variables", OB_F_JSON, .doc = "the values of the placeholders, an object; absent ones render empty"},
+};
+static const ob_action template_actions[] = {
+    {"send", "send", ob_template_send,
+     "queue one message from this template (answered with notification_log_id; sent by the job notify.send)",
+     OB_INPUT(template_send_input)},
+};
 const ob_resource ob_res_notification_templates = {
     .table = "notification_templates", .doc = "message templates per channel (email, sms, whatsapp)",
     OB_COLS(template_cols), OB_INDEXES(template_idx), .perm = "notifications", .default_sort = "code",
+    .hooks = &ob_template_hooks, OB_ACTIONS(template_actions),
 };
 
 static const ob_column log_cols[] = {

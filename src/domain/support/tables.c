@@ -30,6 +30,8 @@ static const ob_column category_cols[] = {
     {"image_url", OB_F_TEXT, .max = 500},
     {"thumbnail_url", OB_F_TEXT, .max = 500},
     {"icon_image_url", OB_F_TEXT, .max = 500},
+    {"business_calendar_id", OB_F_REF, .ref = "business_calendars", .on_delete = OB_DEL_SET_NULL, .since = 4,
+     .doc = "the hours its tickets' SLA minutes count in (calendars.c); null: around the clock"},
 };
 const ob_resource ob_res_categories = {
     .table = "categories", .doc = "categories of tickets (with response and resolution SLA) and of products",

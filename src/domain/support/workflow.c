@@ -64,7 +64,7 @@ static int ticket_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     ob_row_set_text(ctx->arena, row, TICKETS_STATUS, "open");
     int64_t resp = 60, resol = 480, level = 3;
-    const char *cat = ob_row_text(row, TICKETS_CATEGORY_ID);
+    const char *cat = ob_row_text(row, TICKETS_CATEGORY_ID), *calendar = NULL;
     if (cat) {
         ob_row *c;
         if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_CATEGORIES), cat, &c, err) != 0) {
@@ -78,12 +78,16 @@ static int ticket_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
         resp = ob_row_int(c, CATEGORIES_RESPONSE_SLA_MINUTES, resp);
         resol = ob_row_int(c, CATEGORIES_RESOLUTION_SLA_MINUTES, resol);
         level = ob_row_int(c, CATEGORIES_PRIORITY_LEVEL, level);
+        calendar = ob_row_text(c, CATEGORIES_BUSINESS_CALENDAR_ID);
     }
     if (ob_row_is_null(row, TICKETS_PRIORITY_LEVEL)) ob_row_set_int(row, TICKETS_PRIORITY_LEVEL, level);
+    /* minutes of the category's business calendar, else of the clock */
+    int64_t mins[2] = {resp, resol}, at[2] = {ctx->now_ms + resp * 60000, ctx->now_ms + resol * 60000};
+    if (calendar && ob_business_due(ctx, calendar, ctx->now_ms, mins, at, 2, err) != 0) return -1;
     char due[OB_TS_LEN];
-    ob_ts_format(ctx->now_ms + resp * 60000, due);
+    ob_ts_format(at[0], due);
     ob_row_set_text(ctx->arena, row, TICKETS_RESPONSE_DUE_AT, due);
-    ob_ts_format(ctx->now_ms + resol * 60000, due);
+    ob_ts_format(at[1], due);
     ob_row_set_text(ctx->arena, row, TICKETS_SLA_DUE_DATE, due);
     char agent[OB_UUID_LEN];
     bool found;

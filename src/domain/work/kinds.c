@@ -70,6 +70,11 @@ static const ob_job_kind job_kinds[] = {
      ob_webhook_deliver_settle},
     {"couriers.track", true, ob_courier_track_run,
      "ask the courier of each open courier shipment (or payload.shipment_id) for its scans and append them"},
+    {"inbound.process", true, ob_channel_inbound_run,
+     "apply one stored inbound webhook (payload.inbound_id) to the unified orders (queued by the server)"},
+    {"notify.send", false, ob_notify_send_run,
+     "send one notification (payload.log_id) by e-mail over SMTP, or SMS/WhatsApp to the log (queued by the server)",
+     ob_notify_send_settle},
 };
 
 void ob_work_register(void)

@@ -1,0 +1,55 @@
+/* Inbound webhooks: one mechanism for every provider that calls us (a sales
+ * channel's order events, later couriers).
+ *
+ * The API (api/hooks.c) verifies the provider's signature before anything
+ * else and stores the raw body here, once per (provider, source, delivery
+ * id): a provider's retry of the same delivery finds its row and changes
+ * nothing. Creating the row queues its processing job in the same
+ * transaction (the after_create hook), so a stored delivery is always
+ * processed, with the job queue's retries, and the answer to the provider
+ * never waits for the work. */
+#include "base/base.h"
+#include "domain/domains.h"
+#include "domain/notify/notify.h"
+#include "jobs/jobs.h"
+#include "gen/columns.h"
+#include "base/banned.h"
+
+OB_ENUM(inbound_provider, "inbound_provider", "shopify", "woocommerce", "generic");
+OB_ENUM(inbound_status, "inbound_status", "received", "processed", "ignored");
+
+static const ob_column inbound_cols[] = {
+    {"provider", OB_F_ENUM, .enm = &inbound_provider, .flags = OB_REQUIRED | OB_SORT,
+     .doc = "whose signature and payload form: shopify (X-Shopify-Hmac-Sha256), woocommerce "
+            "(X-WC-Webhook-Signature), generic (Opsbase-Signature)"},
+    {"source_id", OB_F_TEXT, .max = 36, .flags = OB_REQUIRED | OB_INDEXED,
+     .doc = "the endpoint it came to: the sales channel's id"},
+    {"delivery_id", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED,
+     .doc = "the provider's id of the delivery (X-Shopify-Webhook-Id, X-WC-Webhook-Delivery-ID, Opsbase-Delivery); "
+            "a second delivery with the same id is a replay and changes nothing"},
+    {"topic", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED, .doc = "the provider's event: orders/create, order.updated, ..."},
+    {"payload", OB_F_TEXT, .max = 4000000, .flags = OB_REQUIRED, .doc = "the body as received, byte for byte"},
+    {"status", OB_F_ENUM, .enm = &inbound_status, .flags = OB_REQUIRED | OB_SERVER | OB_SORT, .dflt = "received",
+     .doc = "received: stored, its job queued (failed attempts are the job's); processed: applied (result_id); "
+            "ignored: nothing to apply (an unknown topic, or an order no longer pending), see note"},
+    {"result_id", OB_F_TEXT, .max = 36, .flags = OB_SERVER, .doc = "the record it created or updated (an order)"},
+    {"note", OB_F_TEXT, .max = 2000, .flags = OB_SERVER},
+    {"processed_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
+};
+static const ob_index inbound_idx[] = {{"provider,source_id,delivery_id", .unique = true}, {"created_at"}};
+extern const ob_hooks ob_inbound_hooks;
+const ob_resource ob_res_inbound_webhooks = {
+    .table = "inbound_webhooks", .doc = "webhooks received from providers, verified, stored raw, processed by a job",
+    OB_COLS(inbound_cols), OB_INDEXES(inbound_idx), .perm = "webhooks", .hooks = &ob_inbound_hooks,
+    .flags = OB_RES_READONLY | OB_RES_NO_AUDIT, .default_sort = "-created_at", .since = 4,
+};
+
+/* The job carries the row's id; the work reads the row, so a retry sees
+ * what the last attempt left (processed rows are skipped). */
+static int inbound_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
+{
+    const char *payload = ob_arena_printf(ctx->arena, "{\"inbound_id\":\"%s\"}", ob_row_id(row));
+    return ob_job_enqueue(ctx, "inbound.process", payload, 8, err);
+}
+
+const ob_hooks ob_inbound_hooks = {.after_create = inbound_after_create};
