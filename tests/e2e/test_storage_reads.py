@@ -1,4 +1,4 @@
-"""A GET never takes a write lock.
+"""A GET never takes a write lock (but an export, which is logged).
 
 The storage core logs every write lock it grants at debug level ("write lock",
 with its database). This test runs a server of its own at that level with no
@@ -82,8 +82,10 @@ def test_get_requests_take_no_write_lock(env):
     assert any(db == slug for db, _ in before), "the writes above were not logged"
 
     paths = h.ok(client.get("/api/openapi.json"))["paths"]
+    # an export is the one GET that writes: every export is logged in export_logs
+    # (issue #12), in its own transaction after the rows are read
     collections = [p for p, ops in paths.items()
-                   if "get" in ops and p.startswith("/api/v1/") and "{" not in p]
+                   if "get" in ops and p.startswith("/api/v1/") and "{" not in p and not p.endswith("/export")]
     assert len(collections) > 50
     statuses = {}
     for p in collections:
