@@ -713,7 +713,8 @@ static void schemas(oa *o)
         const ob_table *t = ob_registry_at(i);
         if (!has_api(t)) continue;
         table_schema(o, t, MODE_RECORD);
-        if (can_post(t)) table_schema(o, t, MODE_CREATE);
+        /* an upload table's POST takes the file, not a JSON body */
+        if (can_post(t) && !(t->res->flags & OB_RES_UPLOAD)) table_schema(o, t, MODE_CREATE);
         if (has_update_schema(t)) table_schema(o, t, MODE_UPDATE);
         list_schema(o, t);
     }
