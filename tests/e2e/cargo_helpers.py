@@ -1,7 +1,14 @@
 """Builders shared by the air-cargo portal tests (test_cargo_*.py, issue #15)."""
+import itertools
+import string
+
 import helpers as h
 
 API = "/api/v1"
+
+# Two-letter airline codes, distinct for the first 676 airlines of a test
+# process: a random pair collided now and then within one tenant (409).
+_CODES = (a + b for a, b in itertools.cycle(itertools.product(string.ascii_uppercase, repeat=2)))
 
 
 def awb(prefix, serial):
@@ -10,7 +17,7 @@ def awb(prefix, serial):
 
 
 def airline(c, prefix=None, **f):
-    body = {"iata_code": h.uniq("")[-2:].upper(), "airline_name": "Air " + h.uniq()}
+    body = {"iata_code": next(_CODES), "airline_name": "Air " + h.uniq()}
     if prefix:
         body["awb_prefix"] = prefix
     body.update(f)
