@@ -29,6 +29,8 @@ void ob_api_report_inventory(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ct
 void ob_api_report_pnl(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* metal_rates.c: the rate in force at a time */
 void ob_api_metal_rate_current(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+/* audit_verify.c: the audit hash chain recomputed */
+void ob_api_audit_verify(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_metrics(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_openapi(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* Inbound webhooks (hooks.c): the provider is the route's fourth segment. */

@@ -694,6 +694,20 @@ static void auth_schemas(ob_jsonw *w)
     kstrs(w, "required", "report", "from", "to", "group", "rows", "totals", NULL);
     ob_jw_obj_close(w);
 
+    object_open(w, "audit_verify", "GET /api/v1/audit_logs/verify");
+    kprop(w, "holds", "boolean", NULL, "false when a row breaks the chain");
+    kprop(w, "rows", "integer", NULL, "chained rows checked");
+    kprop(w, "first_seq", "integer", NULL, "the first chained row present (earlier ones may be archived)");
+    kprop(w, "unchained", "integer", NULL, "rows older than the chain");
+    ob_jw_key(w, "broken");
+    ob_jw_obj_open(w);
+    type_kw(w, "object", true);
+    ob_jw_kstr(w, "description", "the first row that breaks the chain: seq, id and why; null when it holds");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "holds", "rows", "first_seq", "unchained", "broken", NULL);
+    ob_jw_obj_close(w);
+
     object_open(w, "status", "{\"status\": word} of the probes and logout");
     kprop(w, "status", "string", NULL, NULL);
     ob_jw_obj_close(w);
@@ -1412,6 +1426,17 @@ static void explicit_op(oa *o, const ob_route_row *r)
 {
     ob_jsonw *w = &o->w;
     const char *tag = r->auth == OB_AUTH_BEARER || r->kind == OB_RK_LOGIN ? "auth" : "system";
+    /* a row under a table's path (/api/v1/<table>/...) is listed with that table */
+    if (!strncmp(r->path, "/api/v1/", 8)) {
+        char name[64];
+        size_t n = strcspn(r->path + 8, "/");
+        if (n < sizeof name) {
+            memcpy(name, r->path + 8, n);
+            name[n] = '\0';
+            const ob_table *t = ob_registry_find(name);
+            if (t && has_api(t)) tag = t->name;
+        }
+    }
     op_begin(w, r, tag, r->summary);
     switch (r->kind) {
     case OB_RK_LIVE:
@@ -1510,6 +1535,16 @@ static void explicit_op(oa *o, const ob_route_row *r)
                             "profit}], totals}", "report_pnl", 0, errs_report);
         break;
     }
+    case OB_RK_AUDIT_VERIFY:
+        ob_jw_kstr(w, "description",
+                   "each audit row's hash is SHA-256 over the previous row's hash and the row's canonical form; the "
+                   "chain is recomputed in one snapshot, as `opsbase audit verify` does. holds is false when a row "
+                   "was changed, removed or reordered, and broken names the first row that breaks it (seq, id, "
+                   "why); rows older than the chain count as unchained, and first_seq is the first chained row "
+                   "present (earlier ones may have been archived)");
+        op_end(w, r, "200", "{holds, rows, first_seq, unchained, broken: null or {seq, id, why}}", "audit_verify", 0,
+               errs_report);
+        break;
     case OB_RK_METAL_RATE: {
         ob_jw_kstr(w, "description",
                    "the metal_rates row in force at `at` (now when absent): the latest effective_from not after "

@@ -35,6 +35,9 @@ static const ob_route_row explicit_rows[] = {
     {OB_RK_REPORT_PNL, "GET", "/api/v1/reports/pnl", ob_api_report_pnl, OB_AUTH_BEARER, .perm = "finance.view",
      .rate = OB_RATE_READ, .op_id = "report_pnl",
      .summary = "profit and loss from delivered orders' revenue and expenses, by day, month or channel"},
+    {OB_RK_AUDIT_VERIFY, "GET", "/api/v1/audit_logs/verify", ob_api_audit_verify, OB_AUTH_BEARER,
+     .perm = "audit.view", .rate = OB_RATE_READ, .op_id = "audit_logs_verify",
+     .summary = "recompute the tenant's audit hash chain and report the first broken link"},
     /* before the table's GET {id}: explicit rows come first in their group */
     {OB_RK_METAL_RATE, "GET", "/api/v1/metal_rates/current", ob_api_metal_rate_current, OB_AUTH_BEARER,
      .perm = "finance.view", .feature = "finance_reports", .rate = OB_RATE_READ, .op_id = "metal_rates_current",

@@ -81,3 +81,25 @@ def test_chain_columns_are_server_set(shop):
     _, owner = shop
     r = owner.get("/api/v1/audit_logs", params={"limit": 1}).json()["data"][0]
     assert len(r["hash"]) == 64 and r["seq"] >= 1
+
+
+def test_the_api_reports_the_chain_and_its_first_break(server, shop, cli, login):
+    slug, owner = shop
+    for i in range(3):
+        assert owner.post("/api/v1/customers", json={"name": f"z{i}"}).status_code == 201
+    got = h.ok(owner.get("/api/v1/audit_logs/verify"))
+    assert got["holds"] is True and got["broken"] is None
+    assert got["rows"] >= 3 and got["first_seq"] == 1 and got["unchained"] == 0
+    # the same row the CLI names
+    tenant_sql(server, slug, "UPDATE audit_logs SET entity_id = 'forged' WHERE seq = 2")
+    got = h.ok(owner.get("/api/v1/audit_logs/verify"))
+    assert got["holds"] is False and got["broken"]["seq"] == 2 and "content" in got["broken"]["why"]
+    forged = h.ok(owner.get("/api/v1/audit_logs", params={"seq": "2"}))["data"]
+    assert [a["id"] for a in forged] == [got["broken"]["id"]]
+    assert "broken at seq 2" in verify(server, slug).stdout
+    # permission audit.view; no parameters; the route is not a record id
+    cli.user_create(slug, f"agent@{slug}.test", "agent")
+    agent = login(slug, f"agent@{slug}.test")
+    h.expect_error(agent.get("/api/v1/audit_logs/verify"), 403, "forbidden")
+    h.expect_error(owner.get("/api/v1/audit_logs/verify", params={"x": "1"}), 400, "invalid_query")
+    h.expect_error(owner.post("/api/v1/audit_logs/verify", json={}), 405, "method_not_allowed")
