@@ -17,6 +17,9 @@ cat <<EOT
     acme    agent1@acme.test    agent-pass-123     (agent)
     acme    viewer@acme.test    viewer-pass-123    (viewer)
     globex  owner@globex.test   globex-owner-pass  (owner)
+    skycargo  owner@skycargo.test   skycargo-owner-pass  (owner: the air-cargo portal)
+    skycargo  portal@skycargo.test  portal-pass-123      (a cargo customer in the portal)
+    goldline  owner@goldline.test   goldline-owner-pass  (owner: the gold shop)
 
   try:
     TOKEN=\$(curl -s -X POST http://$listen/api/v1/auth/login -H 'Content-Type: application/json' \\

@@ -302,3 +302,38 @@ def test_demo_has_every_system(opsbase_bin, tmp_path, monkeypatch):
         assert db.execute("SELECT quantity_on_hand FROM inventory").fetchone() == (38,)
     r = c.run("check-ledgers")
     assert "0 mismatch(es)" in r.stdout
+
+
+def test_demo_has_a_cargo_portal_and_a_gold_shop(opsbase_bin, tmp_path, monkeypatch):
+    """skycargo (seed 000) and goldline (seed 003): each workflow in several states,
+    reached through the engine's events and actions, ledgers that add up."""
+    import sqlite3
+    monkeypatch.delenv("OPSBASE_DB", raising=False)  # the demo's own embedded data directory
+    c = h.Cli(opsbase_bin, tmp_path / "demo")
+    c.run("demo", timeout=120)
+    with sqlite3.connect(tmp_path / "demo" / "tenants" / "skycargo.db") as db:
+        rows = dict(db.execute("SELECT awb_number, status FROM shipments"))
+        assert rows == {"176-41000013": "created", "176-41000024": "booked", "176-41000035": "departed",
+                        "157-41000046": "delivered"}
+        # booked weight (whole kilograms, rounded up) is what the flights lost
+        assert sorted(db.execute("SELECT flight_number, booked_kg, available_kg FROM flight_schedules")) == [
+            ("EK9901", 282, 19718), ("QR8801", 201, 14799)]
+        assert sorted(r[0] for r in db.execute("SELECT status FROM service_requests")) == [
+            "approved", "in_review", "submitted"]
+        assert sorted(db.execute("SELECT queue_number, status FROM queue_numbers")) == [
+            ("A001", "waiting"), ("E001", "called"), ("E002", "waiting")]
+        portal = db.execute("SELECT u.customer_id, c.company_name FROM users u JOIN customers c "
+                            "ON c.id = u.customer_id WHERE u.email = 'portal@skycargo.test'").fetchone()
+        assert portal[1] == "Sahyadri Pharma"
+        assert db.execute("SELECT COUNT(*) FROM shipments WHERE customer_id = ?", (portal[0],)).fetchone() == (2,)
+    with sqlite3.connect(tmp_path / "demo" / "tenants" / "goldline.db") as db:
+        assert sorted(r[0] for r in db.execute("SELECT status FROM invoices")) == [
+            "cancelled", "draft", "issued", "paid", "partially_paid"]
+        # every journal balances; the 10 g of 22K is priced at the rate in force when invoiced
+        assert db.execute("SELECT COUNT(*) FROM journals WHERE total_debit <> total_credit").fetchone() == (0,)
+        assert db.execute("SELECT COUNT(*) FROM journals").fetchone()[0] >= 6
+        assert db.execute("SELECT DISTINCT rate_per_gram FROM invoice_items WHERE purity = '916'").fetchall() == [
+            (645000,)]
+        assert db.execute("SELECT COUNT(*) FROM dashboard_widgets").fetchone() == (1,)
+    assert "0 mismatch(es)" in c.run("check-ledgers").stdout
+    assert c.run("audit", "verify", "--tenant", "goldline").returncode == 0
