@@ -215,9 +215,11 @@ void ob_api_one_record_event(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ct
     json_object_set_new(body, "shipment_id", json_string(ob_row_id(ship)));
     json_object_set_new(body, "milestone_flag", json_true());
     json_object_set_new(body, "source_system", json_string("one_record"));
-    const char *code = code_of(prop(ev, "eventCode"));
+    json_t *given = prop(ev, "eventCode");
+    const char *code = code_of(given);
+    /* a code of another shape is handed on as it is, for event_code's validation to refuse */
     if (code) json_object_set_new(body, "event_code", json_string(code));
-    else if (prop(ev, "eventCode")) json_object_set(body, "event_code", prop(ev, "eventCode"));
+    else if (given) json_object_set(body, "event_code", given);
     json_t *date = prop(ev, "eventDate");
     if (json_is_object(date)) date = json_object_get(date, "@value"); /* a typed literal */
     if (date) json_object_set(body, "event_datetime", date);
@@ -228,9 +230,8 @@ void ob_api_one_record_event(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ct
     json_t *eid = json_object_get(ev, "@id");
     if (eid) json_object_set(body, "external_event_id", eid);
     json_decref(ev);
-    if (!code) {
+    if (!given) {
         json_decref(body);
-        err.code = OB_E_VALIDATION;
         ob_err_set(&err, OB_E_VALIDATION, "eventCode is required: a Cargo-iQ code");
         snprintf(err.field, sizeof err.field, "eventCode");
         ob_err_field_add(&err, "eventCode", "is required: a Cargo-iQ code");
@@ -249,9 +250,8 @@ void ob_api_one_record_event(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ct
     c.id = NULL;
     c.body = body;
     c.input = NULL;
-    int rc = ob_crud_body(ctx, create->t, body, true, &c.input, &err);
+    /* the body outlives the create, as the gate's does */
+    if (ob_crud_body(ctx, create->t, body, true, &c.input, &err) != 0) ob_resp_error(resp, &err);
+    else ob_api_create(app, req, resp, ctx, &c);
     json_decref(body);
-    c.body = NULL;
-    if (rc != 0) return ob_resp_error(resp, &err);
-    ob_api_create(app, req, resp, ctx, &c);
 }

@@ -145,6 +145,8 @@ def test_bad_events_write_nothing(new_tenant, cli, login):
     del body["eventCode"]
     h.expect_error(_post(c, s["id"], body), 400, "validation_failed", "eventCode")
     h.expect_error(_post(c, s["id"], _event("DEP", "not a time")), 400, "validation_failed", "event_datetime")
+    h.expect_error(_post(c, s["id"], _event(7, "2030-01-01T10:00:00.000Z") | {"eventCode": 7}), 400,
+                   "validation_failed", "event_code")
     h.expect_error(_post(c, s["id"], _event("DEP", "2030-01-01T10:00:00.000Z", **{"@type": "cargo:Piece"})), 400, "bad_request")
     r = c.post(f"{OR}/{s['id']}/logistics-events", content="{not json", headers=LD)
     assert r.status_code == 400 and r.json()["error"]
