@@ -31,6 +31,10 @@ void ob_api_report_pnl(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_
 void ob_api_metal_rate_current(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* audit_verify.c: the audit hash chain recomputed */
 void ob_api_audit_verify(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+/* one_record.c: an air-cargo shipment as a ONE Record logistics object, and
+ * LogisticsEvents taken in as tracking_events milestones */
+void ob_api_one_record_get(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_one_record_event(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_metrics(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_openapi(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* Inbound webhooks (hooks.c): the provider is the route's fourth segment. */

@@ -26,7 +26,10 @@ static bool is_json_type(const char *ct)
     if (!ct) return false;
     while (*ct == ' ') ct++;
     size_t n = strlen("application/json");
-    return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
+    if (strncasecmp(ct, "application/json", n) == 0 && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ')) return true;
+    /* JSON-LD is JSON (ONE Record partners send it) */
+    n = strlen("application/ld+json");
+    return strncasecmp(ct, "application/ld+json", n) == 0 && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
 }
 
 /* The body as a JSON object; allow_empty: no body gives *out = NULL. */

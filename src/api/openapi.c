@@ -187,15 +187,20 @@ static void pnl_figures(ob_jsonw *w)
 }
 
 /* "content": {"application/json": {"schema": {"$ref": ...}}} */
-static void json_content_ref(ob_jsonw *w, const char *schema)
+static void content_ref(ob_jsonw *w, const char *type, const char *schema)
 {
     ob_jw_key(w, "content");
     ob_jw_obj_open(w);
-    ob_jw_key(w, "application/json");
+    ob_jw_key(w, type);
     ob_jw_obj_open(w);
     kref_obj(w, "schema", SCHEMAS, schema);
     ob_jw_obj_close(w);
     ob_jw_obj_close(w);
+}
+
+static void json_content_ref(ob_jsonw *w, const char *schema)
+{
+    content_ref(w, "application/json", schema);
 }
 
 /* ---- column schemas ---------------------------------------------------- */
@@ -708,6 +713,42 @@ static void auth_schemas(ob_jsonw *w)
     kstrs(w, "required", "holds", "rows", "first_seq", "unchained", "broken", NULL);
     ob_jw_obj_close(w);
 
+    /* ONE Record: the cargo ontology's terms, under @vocab */
+    object_open(w, "one_record_shipment", "GET /api/v1/one-record/logistics-objects/{id} (application/ld+json)");
+    kprop(w, "@context", "object", NULL, "cargo and @vocab: https://onerecord.iata.org/ns/cargo#");
+    kprop(w, "@id", "string", "uri", "this object's URL");
+    kprop(w, "@type", "string", NULL, "cargo:Shipment");
+    kprop(w, "waybill", "object", NULL,
+          "cargo:Waybill: waybillType MASTER, waybillPrefix (3 digits), waybillNumber (8 digits), "
+          "departureLocation and arrivalLocation (cargo:Location with locationCodes [{code}])");
+    kprop(w, "totalPieceCount", "integer", NULL, "pieces");
+    kprop(w, "totalGrossWeight", "object", NULL, "cargo:Value: numericalValue (exact, 3 places) and unit KGM");
+    ob_jw_key(w, "events");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "array");
+    ob_jw_kstr(w, "description",
+               "cargo:LogisticsEvent objects, oldest first: @id, eventCode {code}, eventName, eventDate, "
+               "eventTimeType, eventLocation");
+    ob_jw_key(w, "items");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "object");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "@context", "@id", "@type", "waybill", "events", NULL);
+    ob_jw_obj_close(w);
+
+    object_open(w, "one_record_event", "a ONE Record LogisticsEvent (JSON-LD, application/ld+json or application/json)");
+    kprop(w, "@id", "string", NULL, "the event's IRI at its sender: stored as external_event_id (a repeat is 200)");
+    kprop(w, "@type", "string", NULL, "cargo:LogisticsEvent when given");
+    kprop(w, "eventCode", "object", NULL, "a Cargo-iQ code: \"DEP\" or {\"code\": \"DEP\"}");
+    kprop(w, "eventDate", "string", "date-time", NULL);
+    kprop(w, "eventLocation", "object", NULL, "a code, or a cargo:Location with locationCodes [{code}]");
+    kprop(w, "eventName", "string", NULL, "stored as event_description");
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "eventCode", NULL);
+    ob_jw_obj_close(w);
+
     object_open(w, "status", "{\"status\": word} of the probes and logout");
     kprop(w, "status", "string", NULL, NULL);
     ob_jw_obj_close(w);
@@ -1000,7 +1041,8 @@ static void op_end(ob_jsonw *w, const ob_route_row *r, const char *status, const
         if (headers & H_REPLAYED) kref_obj(w, "Idempotent-Replayed", HEADERS, "Idempotent-Replayed");
         ob_jw_obj_close(w);
     }
-    json_content_ref(w, schema);
+    /* ONE Record objects are JSON-LD */
+    content_ref(w, r->kind == OB_RK_ONE_RECORD_GET ? "application/ld+json" : "application/json", schema);
     ob_jw_obj_close(w);
     for (int i = 0; errs[i]; i++) {
         char code[16], name[32];
@@ -1572,6 +1614,20 @@ static void explicit_op(oa *o, const ob_route_row *r)
         op_end(w, r, "200", "the rate in force", "metal_rates", 0, errs_report);
         break;
     }
+    case OB_RK_ONE_RECORD_GET:
+        ob_jw_kstr(w, "description",
+                   "answered as application/ld+json. 404 for a shipment that is not air cargo, another tenant's, or "
+                   "(for a portal user) another customer's");
+        op_end(w, r, "200", "the shipment as a ONE Record logistics object", "one_record_shipment", 0, errs_get);
+        break;
+    case OB_RK_ONE_RECORD_EVENT:
+        ob_jw_kstr(w, "description",
+                   "stored through the create of tracking_events: eventCode must be a Cargo-iQ code (400), "
+                   "eventDate is event_datetime, eventLocation event_location, @id external_event_id (a repeat of "
+                   "one answers 200 with the stored event); the shipment's status follows its latest event");
+        request_body(w, "one_record_event", true, NULL);
+        op_end(w, r, "201", "the stored tracking_events row", "tracking_events", H_LOCATION | H_REPLAYED, errs_verb);
+        break;
     case OB_RK_HOOK:
         ob_jw_kstr(w, "description",
                    "the path and secret come from POST /api/v1/sales_channels/{id}/connect. The signature is checked "

@@ -42,6 +42,14 @@ static const ob_route_row explicit_rows[] = {
     {OB_RK_METAL_RATE, "GET", "/api/v1/metal_rates/current", ob_api_metal_rate_current, OB_AUTH_BEARER,
      .perm = "finance.view", .feature = "finance_reports", .rate = OB_RATE_READ, .op_id = "metal_rates_current",
      .summary = "the metal rate in force at a time"},
+    /* IATA ONE Record: the shipment as a logistics object, its events in */
+    {OB_RK_ONE_RECORD_GET, "GET", "/api/v1/one-record/logistics-objects/{id}", ob_api_one_record_get, OB_AUTH_BEARER,
+     .perm = "shipments.view", .rate = OB_RATE_READ, .op_id = "one_record_logistics_object",
+     .summary = "an air-cargo shipment as an IATA ONE Record Shipment with its Waybill and LogisticsEvents (JSON-LD)"},
+    {OB_RK_ONE_RECORD_EVENT, "POST", "/api/v1/one-record/logistics-objects/{id}/logistics-events",
+     ob_api_one_record_event, OB_AUTH_BEARER, .perm = "shipments.create", .rate = OB_RATE_WRITE, .write = true,
+     .op_id = "one_record_logistics_event",
+     .summary = "a ONE Record LogisticsEvent of an air-cargo shipment, stored as a tracking_events milestone"},
     /* inbound webhooks: signed by the provider with the channel's secret, no session */
     {OB_RK_HOOK, "POST", "/api/v1/hooks/shopify/{tenant}/{id}", ob_api_hook, OB_AUTH_NONE, .rate = OB_RATE_WRITE,
      .op_id = "hook_shopify", .summary = "a Shopify webhook (X-Shopify-Hmac-Sha256) of a connected sales channel"},
