@@ -1,10 +1,11 @@
-/* export.c - GET /api/v1/<table>/export?format=csv|json&<list filters>&columns=a,b
+/* export.c - GET /api/v1/<table>/export?format=csv|xlsx|json&<list filters>&columns=a,b
  *
  * The rows are those the caller's list would give (the same filters, sort
  * and customer scope), serialized as the caller sees them (rowjson: masking,
  * staff-only and secret columns withheld), one page at a time into an
  * unlinked temporary file that the server then sends from disk, so memory
- * stays that of one page whatever the row count. Governed by the tenant's
+ * stays that of one page whatever the row count (XLSX: libxlsxwriter in
+ * constant memory mode, export_xlsx.c). Governed by the tenant's
  * security_settings: exports disabled (403), max_export_rows (403 and a
  * security_violations row), max_exports_per_day (403). Every export writes
  * an export_logs row. */
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "api/api_int.h"
+#include "api/export_xlsx.h"
 #include "base/base.h"
 #include "schema/crud.h"
 #include "schema/list.h"
@@ -71,6 +73,7 @@ typedef struct exporter {
     ob_ctx *ctx;
     const ob_table *t;
     bool csv;
+    ob_xlsx *xlsx;   /* format=xlsx: the workbook rows go to instead of buf */
     int cols[256];   /* column indexes exported */
     int ncols;
     int fd;
@@ -124,12 +127,16 @@ static int flush(exporter *x, ob_err *err)
 }
 
 /* One page of rows (the list's JSON) into the output. */
-static void write_rows(exporter *x, json_t *data)
+static int write_rows(exporter *x, json_t *data, ob_err *err)
 {
     size_t i;
     json_t *row;
+    const ob_column *cols[OB_ARRAY_LEN(x->cols)];
+    for (int k = 0; k < x->ncols; k++) cols[k] = x->t->cols[x->cols[k]];
     json_array_foreach(data, i, row) {
-        if (x->csv) {
+        if (x->xlsx) {
+            if (ob_xlsx_row(x->xlsx, cols, x->ncols, row, err) != 0) return -1;
+        } else if (x->csv) {
             for (int k = 0; k < x->ncols; k++) {
                 const ob_column *c = x->t->cols[x->cols[k]];
                 if (k) ob_sb_addc(&x->buf, ',');
@@ -151,6 +158,7 @@ static void write_rows(exporter *x, json_t *data)
         }
         x->rows++;
     }
+    return 0;
 }
 
 /* columns=a,b: declared, visible to the caller, not secret; default: all of those. */
@@ -241,8 +249,9 @@ void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
             return ob_resp_error(resp, &err);
         } else params[np++] = req->query[i];
     }
-    if (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0) {
-        ob_err_set(&err, OB_E_BAD_QUERY, "format must be csv or json");
+    bool xlsx = !strcmp(format, "xlsx");
+    if (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0 && !xlsx) {
+        ob_err_set(&err, OB_E_BAD_QUERY, "format must be csv, xlsx or json");
         return ob_resp_error(resp, &err);
     }
     exporter x = {.ctx = ctx, .t = t, .csv = !strcmp(format, "csv"), .fd = -1};
@@ -264,18 +273,28 @@ void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
     }
 
     char *path = ob_arena_printf(ctx->arena, "%s/spool/ex-XXXXXX", app->files->root);
-    x.fd = mkstemp(path);
-    if (x.fd < 0) {
+    if (xlsx) {
+        x.xlsx = ob_xlsx_new(ob_arena_printf(ctx->arena, "%s/spool", app->files->root), t->name, &err);
+        if (!x.xlsx) return ob_resp_error(resp, &err);
+    } else {
+        x.fd = mkstemp(path);
+    }
+    if (!xlsx && x.fd < 0) {
         ob_err_set(&err, OB_E_UNAVAILABLE, "the export could not be written");
         return ob_resp_error(resp, &err);
     }
-    unlink(path); /* the open descriptor is the only name: nothing is left behind */
+    if (!xlsx) unlink(path); /* the open descriptor is the only name: nothing is left behind */
     /* each page in its own arena, cleared after it: memory is one page's */
     ob_arena page;
     ob_arena_init(&page, 0);
     ob_arena *req_arena = ctx->arena;
     ob_sb_init(&x.buf, 1 << 16);
-    if (x.csv) {
+    int rc = 0;
+    if (xlsx) {
+        const char *names[OB_ARRAY_LEN(x.cols)];
+        for (int k = 0; k < x.ncols; k++) names[k] = t->cols[x.cols[k]]->name;
+        rc = ob_xlsx_text_row(x.xlsx, names, x.ncols, &err);
+    } else if (x.csv) {
         for (int k = 0; k < x.ncols; k++) {
             if (k) ob_sb_addc(&x.buf, ',');
             ob_sb_adds(&x.buf, t->cols[x.cols[k]]->name);
@@ -284,9 +303,8 @@ void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
     } else {
         ob_sb_adds(&x.buf, "[");
     }
-    int rc = 0;
     bool over = false;
-    for (;;) {
+    for (; rc == 0;) {
         ctx->arena = &page;
         ob_sb out;
         ob_sb_init_arena(&out, &page, 1 << 16);
@@ -296,9 +314,9 @@ void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
         json_t *doc = rc == 0 ? json_loadb(out.buf, out.len, 0, NULL) : NULL;
         if (rc == 0 && !doc) rc = ob_err_set(&err, OB_E_INTERNAL, NULL);
         if (rc == 0) {
-            write_rows(&x, json_object_get(doc, "data"));
+            rc = write_rows(&x, json_object_get(doc, "data"), &err);
             over = x.rows > rules.max_rows;
-            rc = flush(&x, &err);
+            if (rc == 0) rc = flush(&x, &err);
         }
         const char *next = doc ? json_string_value(json_object_get(doc, "next_cursor")) : NULL;
         ctx->arena = req_arena;
@@ -316,14 +334,20 @@ void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
         ob_arena_clear(&page);
         if (rc != 0 || !next || over) break;
     }
-    if (rc == 0 && !x.csv) {
+    if (rc == 0 && !x.csv && !xlsx) {
         ob_sb_adds(&x.buf, x.rows ? "\n]\n" : "]\n");
         rc = flush(&x, &err);
+    }
+    if (xlsx) {
+        /* refused or failed: no file; else the finished workbook is the file sent */
+        if (rc != 0 || over) ob_xlsx_abort(x.xlsx);
+        else rc = ob_xlsx_close(x.xlsx, &x.fd, &x.bytes, &err);
+        x.xlsx = NULL;
     }
     ob_sb_release(&x.buf);
     ob_arena_release(&page);
     if (rc == 0 && over) {
-        close(x.fd);
+        if (x.fd >= 0) close(x.fd);
         const char *what = ob_arena_printf(ctx->arena, "an export of %s over the limit of %lld rows", t->name,
                                            (long long)rules.max_rows);
         if (violation(ctx, req, what, &err) != 0) return ob_resp_error(resp, &err);
@@ -332,7 +356,7 @@ void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
         return ob_resp_error(resp, &err);
     }
     if (rc != 0) {
-        close(x.fd);
+        if (x.fd >= 0) close(x.fd);
         return ob_resp_error(resp, &err);
     }
     /* the log row, then the file */
@@ -362,7 +386,9 @@ void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
         close(x.fd);
         return ob_resp_error(resp, &err);
     }
-    ob_resp_header(resp, "Content-Type", x.csv ? "text/csv; charset=utf-8" : "application/json");
+    ob_resp_header(resp, "Content-Type", xlsx    ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                                         : x.csv ? "text/csv; charset=utf-8"
+                                                 : "application/json");
     ob_resp_header(resp, "Content-Disposition",
                    ob_arena_printf(ctx->arena, "attachment; filename=\"%s.%s\"", t->name, format));
     ob_resp_header(resp, "X-Export-Rows", ob_arena_printf(ctx->arena, "%lld", (long long)x.rows));
