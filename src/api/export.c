@@ -7,8 +7,10 @@
  * stays that of one page whatever the row count (XLSX: libxlsxwriter in
  * constant memory mode, export_xlsx.c). Governed by the tenant's
  * security_settings: exports disabled (403), max_export_rows (403 and a
- * security_violations row), max_exports_per_day (403). Every export writes
- * an export_logs row. */
+ * security_violations row), max_exports_per_day (403), require_watermark
+ * (who, which tenant and when: a first row of CSV, the page header of
+ * XLSX; JSON, read by programs, carries none). Every export writes an
+ * export_logs row, with the watermark's text. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,18 +30,19 @@
 #define EXPORT_PAGE 200
 
 typedef struct export_rules {
-    bool enabled;
+    bool enabled, watermark;
     int64_t max_rows, max_per_day;
 } export_rules;
 
 static int read_rules(ob_ctx *ctx, export_rules *r, ob_err *err)
 {
     r->enabled = true;
+    r->watermark = true;
     r->max_rows = 10000;
     r->max_per_day = 10;
     ob_stmt *st;
     if (ob_db_prepare(ctx->db,
-                      "SELECT export_enabled, max_export_rows, max_exports_per_day FROM security_settings "
+                      "SELECT export_enabled, max_export_rows, max_exports_per_day, require_watermark FROM security_settings "
                       "WHERE scope = 'tenant'",
                       &st, err) != 0)
         return -1;
@@ -48,6 +51,7 @@ static int read_rules(ob_ctx *ctx, export_rules *r, ob_err *err)
         r->enabled = ob_stmt_col_i64(st, 0) != 0;
         r->max_rows = ob_stmt_col_i64(st, 1);
         r->max_per_day = ob_stmt_col_i64(st, 2);
+        r->watermark = ob_stmt_col_i64(st, 3) != 0;
     }
     ob_stmt_done(st);
     return rc < 0 ? -1 : 0;
@@ -290,11 +294,22 @@ void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
     ob_arena *req_arena = ctx->arena;
     ob_sb_init(&x.buf, 1 << 16);
     int rc = 0;
+    /* the watermark: whoever gets the file can tell whose export it was */
+    const char *mark = NULL;
+    if (rules.watermark && (x.csv || xlsx))
+        mark = ob_arena_printf(ctx->arena, "Exported by %s (user %s) from tenant %s at %s",
+                               ctx->who->email ? ctx->who->email : "-", ctx->who->user_id, ctx->tenant->slug,
+                               ctx->now);
     if (xlsx) {
         const char *names[OB_ARRAY_LEN(x.cols)];
         for (int k = 0; k < x.ncols; k++) names[k] = t->cols[x.cols[k]]->name;
-        rc = ob_xlsx_text_row(x.xlsx, names, x.ncols, &err);
+        if (mark) rc = ob_xlsx_watermark(x.xlsx, mark, &err);
+        if (rc == 0) rc = ob_xlsx_text_row(x.xlsx, names, x.ncols, &err);
     } else if (x.csv) {
+        if (mark) {
+            csv_cell(&x.buf, mark, strlen(mark), true);
+            ob_sb_adds(&x.buf, "\r\n");
+        }
         for (int k = 0; k < x.ncols; k++) {
             if (k) ob_sb_addc(&x.buf, ',');
             ob_sb_adds(&x.buf, t->cols[x.cols[k]]->name);
@@ -381,6 +396,7 @@ void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
     if (ctx->user_agent) ob_row_set_text(ctx->arena, log, EXPORT_LOGS_USER_AGENT, ob_arena_strndup(ctx->arena, ctx->user_agent, 1000));
     ob_row_set_text(ctx->arena, log, EXPORT_LOGS_STATUS, "completed");
     ob_row_set_bool(log, EXPORT_LOGS_APPROVAL_REQUIRED, false);
+    if (mark) ob_row_set_text(ctx->arena, log, EXPORT_LOGS_WATERMARK_TEXT, mark);
     ob_row_set_int(log, EXPORT_LOGS_DOWNLOAD_COUNT, 0);
     if (record(ctx, req, lt, log, &err) != 0) {
         close(x.fd);

@@ -183,6 +183,20 @@ int ob_xlsx_row(ob_xlsx *x, const ob_column *const *cols, int n, json_t *row, ob
     return 0;
 }
 
+int ob_xlsx_watermark(ob_xlsx *x, const char *text, ob_err *err)
+{
+    /* "&L" puts it on the left; a literal & is written "&&" */
+    char h[256] = "&L";
+    size_t n = 2;
+    for (const char *p = text; *p && n < 200; p++) {
+        if (*p == '&') h[n++] = '&';
+        h[n++] = *p;
+    }
+    h[n] = 0;
+    lxw_error e = worksheet_set_header(x->ws, h);
+    return e == LXW_NO_ERROR ? 0 : failed(e, err);
+}
+
 int ob_xlsx_close(ob_xlsx *x, int *fd, int64_t *bytes, ob_err *err)
 {
     lxw_error e = workbook_close(x->wb);

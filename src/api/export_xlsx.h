@@ -23,6 +23,9 @@ ob_xlsx *ob_xlsx_new(const char *dir, const char *sheet, ob_err *err);
 int ob_xlsx_text_row(ob_xlsx *x, const char *const *cells, int n, ob_err *err);
 /* One row of the list's JSON: cols[k]'s value in column k, typed as the column is. */
 int ob_xlsx_row(ob_xlsx *x, const ob_column *const *cols, int n, json_t *row, ob_err *err);
+/* The watermark in the sheet's page header (shown in page layout and on
+ * every printed page), cut to the header's 255 characters. */
+int ob_xlsx_watermark(ob_xlsx *x, const char *text, ob_err *err);
 int ob_xlsx_close(ob_xlsx *x, int *fd, int64_t *bytes, ob_err *err);
 void ob_xlsx_abort(ob_xlsx *x);
 

@@ -1264,7 +1264,9 @@ static void export_op(oa *o, const ob_route_row *r)
                "every row the list with the same filters, sort and q gives, as the caller sees them (masked, hidden "
                "and secret fields left out), streamed from a file; needs the table's view permission too. 403 when "
                "the tenant's security_settings disable exports, when more than max_export_rows match (a "
-               "security_violations row is written) or after max_exports_per_day; each export writes export_logs");
+               "security_violations row is written) or after max_exports_per_day; with require_watermark the user, "
+               "tenant and time head a CSV (a first one-cell row) and an XLSX (its page header); each export "
+               "writes export_logs");
     ob_jw_key(w, "parameters");
     ob_jw_arr_open(w);
     static const char *const params[][2] = {{"format", "csv (RFC 4180; cells a spreadsheet would run as formulas "

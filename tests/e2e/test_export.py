@@ -57,9 +57,12 @@ def _xlsx(r):
 
 
 def _csv(r):
+    """The rows after the watermark row (a tenant's default asks for one)."""
     assert r.status_code == 200, h.show(r)
     assert r.headers["content-type"].startswith("text/csv")
-    return list(csv.reader(io.StringIO(r.text)))
+    rows = list(csv.reader(io.StringIO(r.text)))
+    assert len(rows[0]) == 1 and rows[0][0].startswith("Exported by "), rows[0]
+    return rows[1:]
 
 
 def test_csv_and_json_with_filters_columns_and_log(new_tenant):
@@ -243,3 +246,34 @@ def test_xlsx_masking_and_refusals(cli, login, new_tenant):
     # only the analyst's export was logged
     logs = h.list_all(t.owner, "export_logs")
     assert len(logs) == 1 and logs[0]["file_format"] == "xlsx" and logs[0]["user_id"] != t.owner.user["id"]
+
+
+def test_watermark_when_the_tenant_asks_for_it(new_tenant):
+    t = new_tenant()
+    h.create(t.owner, "customers", {"company_name": h.uniq("wm")})
+    me = t.owner.user
+    r = t.owner.get(f"{API}/customers/export", params={"columns": "company_name"})
+    assert r.status_code == 200, h.show(r)
+    first = list(csv.reader(io.StringIO(r.text)))[0]
+    m = re.fullmatch(r"Exported by (\S+) \(user (\S+)\) from tenant (\S+) at (\S+)", first[0])
+    assert m and m.group(1) == me["email"] and m.group(2) == me["id"] and m.group(3) == t.slug
+    stamp = h.parse_ts(m.group(4))
+    assert stamp.utcoffset().total_seconds() == 0
+    # XLSX: in the sheet's page header; the first row stays the column names
+    x = t.owner.get(f"{API}/customers/export", params={"format": "xlsx", "columns": "company_name"})
+    assert _xlsx(x)[0] == [("s", "company_name", None)]
+    sheet = ET.fromstring(zipfile.ZipFile(io.BytesIO(x.content)).read("xl/worksheets/sheet1.xml"))
+    head = sheet.find("m:headerFooter/m:oddHeader", NS).text
+    assert head.startswith("&L") and f"Exported by {me['email']} (user {me['id']}) from tenant {t.slug}" in head
+    logs = sorted(h.list_all(t.owner, "export_logs"), key=lambda l: l["created_at"])
+    assert [l["watermark_text"] for l in logs] == [first[0], head[2:]]
+
+    settings = h.list_all(t.owner, "security_settings")[0]
+    h.ok(t.owner.patch(f"{API}/security_settings/{settings['id']}", json={"require_watermark": False}))
+    r = t.owner.get(f"{API}/customers/export", params={"columns": "company_name"})
+    assert list(csv.reader(io.StringIO(r.text)))[0] == ["company_name"]
+    x = t.owner.get(f"{API}/customers/export", params={"format": "xlsx", "columns": "company_name"})
+    sheet = ET.fromstring(zipfile.ZipFile(io.BytesIO(x.content)).read("xl/worksheets/sheet1.xml"))
+    assert sheet.find("m:headerFooter/m:oddHeader", NS) is None
+    logs = h.list_all(t.owner, "export_logs")
+    assert len(logs) == 4 and sum(1 for l in logs if l["watermark_text"] is None) == 2
