@@ -1,13 +1,16 @@
-/* export.c - GET /api/v1/<table>/export?format=csv|json&<list filters>&columns=a,b
+/* export.c - GET /api/v1/<table>/export?format=csv|xlsx|json&<list filters>&columns=a,b
  *
  * The rows are those the caller's list would give (the same filters, sort
  * and customer scope), serialized as the caller sees them (rowjson: masking,
  * staff-only and secret columns withheld), one page at a time into an
  * unlinked temporary file that the server then sends from disk, so memory
- * stays that of one page whatever the row count. Governed by the tenant's
+ * stays that of one page whatever the row count (XLSX: libxlsxwriter in
+ * constant memory mode, export_xlsx.c). Governed by the tenant's
  * security_settings: exports disabled (403), max_export_rows (403 and a
- * security_violations row), max_exports_per_day (403). Every export writes
- * an export_logs row. */
+ * security_violations row), max_exports_per_day (403), require_watermark
+ * (who, which tenant and when: a first row of CSV, the page header of
+ * XLSX; JSON, read by programs, carries none). Every export writes an
+ * export_logs row, with the watermark's text. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include "api/api_int.h"
+#include "api/export_xlsx.h"
 #include "base/base.h"
 #include "schema/crud.h"
 #include "schema/list.h"
@@ -26,18 +30,19 @@
 #define EXPORT_PAGE 200
 
 typedef struct export_rules {
-    bool enabled;
+    bool enabled, watermark;
     int64_t max_rows, max_per_day;
 } export_rules;
 
 static int read_rules(ob_ctx *ctx, export_rules *r, ob_err *err)
 {
     r->enabled = true;
+    r->watermark = true;
     r->max_rows = 10000;
     r->max_per_day = 10;
     ob_stmt *st;
     if (ob_db_prepare(ctx->db,
-                      "SELECT export_enabled, max_export_rows, max_exports_per_day FROM security_settings "
+                      "SELECT export_enabled, max_export_rows, max_exports_per_day, require_watermark FROM security_settings "
                       "WHERE scope = 'tenant'",
                       &st, err) != 0)
         return -1;
@@ -46,6 +51,7 @@ static int read_rules(ob_ctx *ctx, export_rules *r, ob_err *err)
         r->enabled = ob_stmt_col_i64(st, 0) != 0;
         r->max_rows = ob_stmt_col_i64(st, 1);
         r->max_per_day = ob_stmt_col_i64(st, 2);
+        r->watermark = ob_stmt_col_i64(st, 3) != 0;
     }
     ob_stmt_done(st);
     return rc < 0 ? -1 : 0;
@@ -71,6 +77,7 @@ typedef struct exporter {
     ob_ctx *ctx;
     const ob_table *t;
     bool csv;
+    ob_xlsx *xlsx;   /* format=xlsx: the workbook rows go to instead of buf */
     int cols[256];   /* column indexes exported */
     int ncols;
     int fd;
@@ -124,12 +131,16 @@ static int flush(exporter *x, ob_err *err)
 }
 
 /* One page of rows (the list's JSON) into the output. */
-static void write_rows(exporter *x, json_t *data)
+static int write_rows(exporter *x, json_t *data, ob_err *err)
 {
     size_t i;
     json_t *row;
+    const ob_column *cols[OB_ARRAY_LEN(x->cols)];
+    for (int k = 0; k < x->ncols; k++) cols[k] = x->t->cols[x->cols[k]];
     json_array_foreach(data, i, row) {
-        if (x->csv) {
+        if (x->xlsx) {
+            if (ob_xlsx_row(x->xlsx, cols, x->ncols, row, err) != 0) return -1;
+        } else if (x->csv) {
             for (int k = 0; k < x->ncols; k++) {
                 const ob_column *c = x->t->cols[x->cols[k]];
                 if (k) ob_sb_addc(&x->buf, ',');
@@ -151,6 +162,7 @@ static void write_rows(exporter *x, json_t *data)
         }
         x->rows++;
     }
+    return 0;
 }
 
 /* columns=a,b: declared, visible to the caller, not secret; default: all of those. */
@@ -241,8 +253,9 @@ void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
             return ob_resp_error(resp, &err);
         } else params[np++] = req->query[i];
     }
-    if (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0) {
-        ob_err_set(&err, OB_E_BAD_QUERY, "format must be csv or json");
+    bool xlsx = !strcmp(format, "xlsx");
+    if (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0 && !xlsx) {
+        ob_err_set(&err, OB_E_BAD_QUERY, "format must be csv, xlsx or json");
         return ob_resp_error(resp, &err);
     }
     exporter x = {.ctx = ctx, .t = t, .csv = !strcmp(format, "csv"), .fd = -1};
@@ -264,18 +277,39 @@ void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
     }
 
     char *path = ob_arena_printf(ctx->arena, "%s/spool/ex-XXXXXX", app->files->root);
-    x.fd = mkstemp(path);
-    if (x.fd < 0) {
+    if (xlsx) {
+        x.xlsx = ob_xlsx_new(ob_arena_printf(ctx->arena, "%s/spool", app->files->root), t->name, &err);
+        if (!x.xlsx) return ob_resp_error(resp, &err);
+    } else {
+        x.fd = mkstemp(path);
+    }
+    if (!xlsx && x.fd < 0) {
         ob_err_set(&err, OB_E_UNAVAILABLE, "the export could not be written");
         return ob_resp_error(resp, &err);
     }
-    unlink(path); /* the open descriptor is the only name: nothing is left behind */
+    if (!xlsx) unlink(path); /* the open descriptor is the only name: nothing is left behind */
     /* each page in its own arena, cleared after it: memory is one page's */
     ob_arena page;
     ob_arena_init(&page, 0);
     ob_arena *req_arena = ctx->arena;
     ob_sb_init(&x.buf, 1 << 16);
-    if (x.csv) {
+    int rc = 0;
+    /* the watermark: whoever gets the file can tell whose export it was */
+    const char *mark = NULL;
+    if (rules.watermark && (x.csv || xlsx))
+        mark = ob_arena_printf(ctx->arena, "Exported by %s (user %s) from tenant %s at %s",
+                               ctx->who->email ? ctx->who->email : "-", ctx->who->user_id, ctx->tenant->slug,
+                               ctx->now);
+    if (xlsx) {
+        const char *names[OB_ARRAY_LEN(x.cols)];
+        for (int k = 0; k < x.ncols; k++) names[k] = t->cols[x.cols[k]]->name;
+        if (mark) rc = ob_xlsx_watermark(x.xlsx, mark, &err);
+        if (rc == 0) rc = ob_xlsx_text_row(x.xlsx, names, x.ncols, &err);
+    } else if (x.csv) {
+        if (mark) {
+            csv_cell(&x.buf, mark, strlen(mark), true);
+            ob_sb_adds(&x.buf, "\r\n");
+        }
         for (int k = 0; k < x.ncols; k++) {
             if (k) ob_sb_addc(&x.buf, ',');
             ob_sb_adds(&x.buf, t->cols[x.cols[k]]->name);
@@ -284,9 +318,8 @@ void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
     } else {
         ob_sb_adds(&x.buf, "[");
     }
-    int rc = 0;
     bool over = false;
-    for (;;) {
+    for (; rc == 0;) {
         ctx->arena = &page;
         ob_sb out;
         ob_sb_init_arena(&out, &page, 1 << 16);
@@ -296,9 +329,9 @@ void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
         json_t *doc = rc == 0 ? json_loadb(out.buf, out.len, 0, NULL) : NULL;
         if (rc == 0 && !doc) rc = ob_err_set(&err, OB_E_INTERNAL, NULL);
         if (rc == 0) {
-            write_rows(&x, json_object_get(doc, "data"));
+            rc = write_rows(&x, json_object_get(doc, "data"), &err);
             over = x.rows > rules.max_rows;
-            rc = flush(&x, &err);
+            if (rc == 0) rc = flush(&x, &err);
         }
         const char *next = doc ? json_string_value(json_object_get(doc, "next_cursor")) : NULL;
         ctx->arena = req_arena;
@@ -316,14 +349,20 @@ void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
         ob_arena_clear(&page);
         if (rc != 0 || !next || over) break;
     }
-    if (rc == 0 && !x.csv) {
+    if (rc == 0 && !x.csv && !xlsx) {
         ob_sb_adds(&x.buf, x.rows ? "\n]\n" : "]\n");
         rc = flush(&x, &err);
+    }
+    if (xlsx) {
+        /* refused or failed: no file; else the finished workbook is the file sent */
+        if (rc != 0 || over) ob_xlsx_abort(x.xlsx);
+        else rc = ob_xlsx_close(x.xlsx, &x.fd, &x.bytes, &err);
+        x.xlsx = NULL;
     }
     ob_sb_release(&x.buf);
     ob_arena_release(&page);
     if (rc == 0 && over) {
-        close(x.fd);
+        if (x.fd >= 0) close(x.fd);
         const char *what = ob_arena_printf(ctx->arena, "an export of %s over the limit of %lld rows", t->name,
                                            (long long)rules.max_rows);
         if (violation(ctx, req, what, &err) != 0) return ob_resp_error(resp, &err);
@@ -332,7 +371,7 @@ void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
         return ob_resp_error(resp, &err);
     }
     if (rc != 0) {
-        close(x.fd);
+        if (x.fd >= 0) close(x.fd);
         return ob_resp_error(resp, &err);
     }
     /* the log row, then the file */
@@ -357,12 +396,15 @@ void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
     if (ctx->user_agent) ob_row_set_text(ctx->arena, log, EXPORT_LOGS_USER_AGENT, ob_arena_strndup(ctx->arena, ctx->user_agent, 1000));
     ob_row_set_text(ctx->arena, log, EXPORT_LOGS_STATUS, "completed");
     ob_row_set_bool(log, EXPORT_LOGS_APPROVAL_REQUIRED, false);
+    if (mark) ob_row_set_text(ctx->arena, log, EXPORT_LOGS_WATERMARK_TEXT, mark);
     ob_row_set_int(log, EXPORT_LOGS_DOWNLOAD_COUNT, 0);
     if (record(ctx, req, lt, log, &err) != 0) {
         close(x.fd);
         return ob_resp_error(resp, &err);
     }
-    ob_resp_header(resp, "Content-Type", x.csv ? "text/csv; charset=utf-8" : "application/json");
+    ob_resp_header(resp, "Content-Type", xlsx    ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                                         : x.csv ? "text/csv; charset=utf-8"
+                                                 : "application/json");
     ob_resp_header(resp, "Content-Disposition",
                    ob_arena_printf(ctx->arena, "attachment; filename=\"%s.%s\"", t->name, format));
     ob_resp_header(resp, "X-Export-Rows", ob_arena_printf(ctx->arena, "%lld", (long long)x.rows));

@@ -1306,11 +1306,15 @@ static void export_op(oa *o, const ob_route_row *r)
                "every row the list with the same filters, sort and q gives, as the caller sees them (masked, hidden "
                "and secret fields left out), streamed from a file; needs the table's view permission too. 403 when "
                "the tenant's security_settings disable exports, when more than max_export_rows match (a "
-               "security_violations row is written) or after max_exports_per_day; each export writes export_logs");
+               "security_violations row is written) or after max_exports_per_day; with require_watermark the user, "
+               "tenant and time head a CSV (a first one-cell row) and an XLSX (its page header); each export "
+               "writes export_logs");
     ob_jw_key(w, "parameters");
     ob_jw_arr_open(w);
     static const char *const params[][2] = {{"format", "csv (RFC 4180; cells a spreadsheet would run as formulas "
-                                                        "start with a quote) or json; default csv"},
+                                                        "start with a quote), xlsx (one sheet: numbers and "
+                                                        "decimals as numbers at their scale, text as string "
+                                                        "cells, never formulas) or json; default csv"},
                                             {"columns", "comma list of fields; default every visible field"}};
     for (size_t i = 0; i < OB_ARRAY_LEN(params); i++) {
         ob_jw_obj_open(w);
@@ -1332,14 +1336,17 @@ static void export_op(oa *o, const ob_route_row *r)
     ob_jw_kstr(w, "description", "the file, as an attachment; X-Export-Rows counts its rows");
     ob_jw_key(w, "content");
     ob_jw_obj_open(w);
-    static const char *const types[] = {"text/csv", "application/json"};
+    static const char *const types[] = {"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                        "application/json"};
     for (size_t i = 0; i < OB_ARRAY_LEN(types); i++) {
+        bool json = i == OB_ARRAY_LEN(types) - 1;
         ob_jw_key(w, types[i]);
         ob_jw_obj_open(w);
         ob_jw_key(w, "schema");
         ob_jw_obj_open(w);
-        ob_jw_kstr(w, "type", i ? "array" : "string");
-        if (i) {
+        ob_jw_kstr(w, "type", json ? "array" : "string");
+        if (i == 1) ob_jw_kstr(w, "format", "binary");
+        if (json) {
             ob_jw_key(w, "items");
             ob_jw_obj_open(w);
             ob_jw_kstr(w, "type", "object");
