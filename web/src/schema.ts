@@ -77,6 +77,7 @@ export const AREAS: [string, string[]][] = [
   ["Air cargo", ["shipments", "flights"]],
   ["Shop and invoices", ["payments", "images"]],
   ["CRM", ["customers", "crm"]],
+  ["Files", ["files"]],
   ["Finance", ["finance"]],
   ["Analytics", ["analytics", "reports"]],
   ["Security", ["security", "sessions", "audit", "team"]],
