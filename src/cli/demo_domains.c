@@ -15,9 +15,9 @@
 #include "base/banned.h"
 
 /* A valid AWB: PPP-SSSSSSSC, the check digit the serial mod 7. */
-static void awb(char out[16], const char *prefix, long serial)
+static void awb(char out[24], const char *prefix, long serial)
 {
-    snprintf(out, 16, "%s-%07ld%ld", prefix, serial, serial % 7);
+    snprintf(out, 24, "%s-%07ld%ld", prefix, serial, serial % 7);
 }
 
 /* The id of the tenant's user with this e-mail into out. */
@@ -60,7 +60,7 @@ static int cargo_shipments(ob_ctx *ctx, const char *cus1, const char *cus2, cons
     const char *goods[] = {"Pharmaceuticals (cool chain)", "Textiles", "Machine parts", "Electronics"};
     int rc = 0;
     for (int i = 0; rc == 0 && i < 4; i++) {
-        char number[16], shp[37];
+        char number[24], shp[37];
         awb(number, i == 3 ? "157" : "176", 4100001L + i);
         rc = ob_demo_mkf(ctx, "shipments", shp, err,
                          "{\"customer_id\":\"%s\",\"shipment_type\":\"air_cargo\",\"awb_number\":\"%s\","
