@@ -275,6 +275,15 @@ def matrix_specs(server, schema, world):
     reports = {"owner", "admin", "manager", "operator", "analyst", "viewer"}
     for path, methods in routes(server):
         parts = path.strip("/").split("/")
+        # explicit rows whose rules this matrix does not model yet; each has its
+        # permission, scope and refusal tests in tests/e2e: exports and record
+        # content (test_export.py, test_files_*.py), the audit chain check
+        # (test_audit_chain.py), the metal rate in force (test_gold_rates.py) and
+        # the P&L report, which needs finance.view rather than reports.view
+        # (test_commerce_pnl.py)
+        if path.endswith(("/export", "/content", "/audit_logs/verify", "/metal_rates/current")) or \
+                path == "/api/v1/reports/pnl":
+            continue
         if path == "/metrics" or parts[:3] == ["api", "v1", "reports"]:
             # /metrics is off on a server without --metrics-token (404); a report
             # without its required from/to is 400 to whoever may read it
