@@ -364,3 +364,15 @@ int ob_validate_row(ob_ctx *ctx, const ob_row *row, ob_err *err)
     }
     return err->nfields > 0 ? -1 : 0;
 }
+
+ob_row *ob_row_with_defaults(ob_ctx *ctx, const char *table)
+{
+    const ob_table *t = ob_registry_find(table);
+    ob_row *row = ob_row_new(ctx->arena, t);
+    json_t *empty = json_object();
+    ob_err ignore;
+    /* an empty body names no field, so nothing can be refused: the defaults */
+    ob_validate_body(ctx, t, empty, row, true, &ignore);
+    json_decref(empty);
+    return row;
+}

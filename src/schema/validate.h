@@ -17,6 +17,9 @@ int ob_value_from_json(ob_arena *a, const ob_column *c, json_t *j, ob_value *v, 
  * OB_E_UNKNOWN_FIELD, server-set (or, on update, immutable) fields
  * OB_E_READONLY_FIELD, bad values OB_E_VALIDATION with every failed field. */
 int ob_validate_body(ob_ctx *ctx, const ob_table *t, json_t *body, ob_row *row, bool create, ob_err *err);
+/* A new row of table with its declared defaults, as a create with an empty
+ * body would have it, for rows the server writes itself. */
+ob_row *ob_row_with_defaults(ob_ctx *ctx, const char *table);
 
 /* Check the row as a whole: required columns present, cross-column checks,
  * and references pointing at existing rows (OB_E_UNPROCESSABLE). */

@@ -4,6 +4,7 @@
 #define OB_DOMAIN_COMMERCE_H
 
 #include "base/strbuf.h"
+#include "schema/validate.h"
 #include "schema/registry.h"
 
 /* Largest amount of the seeds' DECIMAL(12,2) money columns, in minor units. */
@@ -29,9 +30,6 @@ int ob_channel_disconnect(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *e
 /* Products (inventory.c): sku_key follows sku, lower-cased, so the unique
  * index on it among live rows makes the SKU unique whatever its case. */
 extern const ob_hooks ob_product_hooks;
-/* A new row of table built in code, its declared defaults filled in (as a
- * client create would get them). */
-ob_row *ob_commerce_row(ob_ctx *ctx, const char *table);
 /* Reorder suggestions: approve raises a draft purchase order from the
  * suggestion (purchasing.create needed too) and marks it ordered. */
 int ob_suggestion_approve(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);

@@ -286,7 +286,7 @@ static int book(ob_ctx *ctx, const ob_row *order, const char *config_id, const l
     const ob_courier_adapter *ad = ob_courier_adapter_for(type);
     if (!ad) return ob_err_set(err, OB_E_UNPROCESSABLE, "opsbase has no adapter for courier type %.50s", type);
 
-    ob_row *sh = ob_commerce_row(ctx, OB_TABLE_SHIPMENTS);
+    ob_row *sh = ob_row_with_defaults(ctx, OB_TABLE_SHIPMENTS);
     ob_row_set_text(ctx->arena, sh, SHIPMENTS_SHIPMENT_TYPE, "courier");
     ob_row_set_text(ctx->arena, sh, SHIPMENTS_ORDER_ID, ob_row_id(order));
     ob_row_set_text(ctx->arena, sh, SHIPMENTS_COURIER_CONFIG_ID, config_id);
@@ -300,7 +300,7 @@ static int book(ob_ctx *ctx, const ob_row *order, const char *config_id, const l
     if (ob_crud_insert_row(ctx, sh, err) != 0) return -1;
     for (int i = 0; i < n; i++) {
         if (lines[i].shipping == 0) continue;
-        ob_row *si = ob_commerce_row(ctx, OB_TABLE_SHIPMENT_ITEMS);
+        ob_row *si = ob_row_with_defaults(ctx, OB_TABLE_SHIPMENT_ITEMS);
         ob_row_set_text(ctx->arena, si, SHIPMENT_ITEMS_SHIPMENT_ID, ob_row_id(sh));
         ob_row_set_text(ctx->arena, si, SHIPMENT_ITEMS_ORDER_ITEM_ID, lines[i].id);
         ob_row_set_text(ctx->arena, si, SHIPMENT_ITEMS_PRODUCT_ID, lines[i].product_id);

@@ -19,17 +19,6 @@
 #include "gen/columns.h"
 #include "base/banned.h"
 
-ob_row *ob_commerce_row(ob_ctx *ctx, const char *table)
-{
-    const ob_table *t = ob_registry_find(table);
-    ob_row *row = ob_row_new(ctx->arena, t);
-    json_t *empty = json_object();
-    ob_err ignore;
-    /* an empty body names no field, so nothing can be refused: the defaults */
-    ob_validate_body(ctx, t, empty, row, true, &ignore);
-    json_decref(empty);
-    return row;
-}
 
 /* Entries posted by a workflow (receiving, a transfer, an action) are
  * scope-checked by that workflow against its own warehouse: a transfer's
@@ -40,7 +29,7 @@ static _Thread_local int posting;
 int ob_stock_post(ob_ctx *ctx, const char *inventory_id, const char *kind, int64_t quantity, const char *ref_type,
                   const char *ref_id, const char *notes, ob_err *err)
 {
-    ob_row *e = ob_commerce_row(ctx, OB_TABLE_INVENTORY_TRANSACTIONS);
+    ob_row *e = ob_row_with_defaults(ctx, OB_TABLE_INVENTORY_TRANSACTIONS);
     ob_row_set_text(ctx->arena, e, INVENTORY_TRANSACTIONS_INVENTORY_ID, inventory_id);
     ob_row_set_text(ctx->arena, e, INVENTORY_TRANSACTIONS_TRANSACTION_TYPE, kind);
     ob_row_set_int(e, INVENTORY_TRANSACTIONS_QUANTITY, quantity);
@@ -75,7 +64,7 @@ int ob_stock_row(ob_ctx *ctx, const char *warehouse_id, const char *product_id, 
         return 0;
     }
     /* the first goods of a product to reach a warehouse open its stock row */
-    ob_row *row = ob_commerce_row(ctx, OB_TABLE_INVENTORY);
+    ob_row *row = ob_row_with_defaults(ctx, OB_TABLE_INVENTORY);
     ob_row_set_text(ctx->arena, row, INVENTORY_WAREHOUSE_ID, warehouse_id);
     ob_row_set_text(ctx->arena, row, INVENTORY_PRODUCT_ID, product_id);
     if (ob_crud_insert_row(ctx, row, err) != 0) return -1;

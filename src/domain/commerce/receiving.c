@@ -205,7 +205,7 @@ static int64_t percent(int64_t part, int64_t whole)
 static int history(ob_ctx *ctx, const char *supplier_id, const char *name, int64_t pct_minor, const char *po_id,
                    bool late, ob_err *err)
 {
-    ob_row *d = ob_commerce_row(ctx, OB_TABLE_ANALYTICS_DATA);
+    ob_row *d = ob_row_with_defaults(ctx, OB_TABLE_ANALYTICS_DATA);
     ob_row_set_text(ctx->arena, d, ANALYTICS_DATA_DATA_TYPE, "supplier_performance");
     ob_row_set_text(ctx->arena, d, ANALYTICS_DATA_ENTITY_TYPE, "supplier");
     ob_row_set_text(ctx->arena, d, ANALYTICS_DATA_ENTITY_ID, supplier_id);

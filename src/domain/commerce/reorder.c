@@ -141,7 +141,7 @@ static int find_rule(ob_ctx *ctx, const ob_row *inv, rule *out, ob_err *err)
 static int log_rule(ob_ctx *ctx, const rule *r, const ob_row *inv, int64_t available, int64_t point, int64_t qty,
                     const char *suggestion_id, ob_err *err)
 {
-    ob_row *log = ob_commerce_row(ctx, OB_TABLE_AUTOMATION_LOGS);
+    ob_row *log = ob_row_with_defaults(ctx, OB_TABLE_AUTOMATION_LOGS);
     ob_row_set_text(ctx->arena, log, AUTOMATION_LOGS_RULE_ID, r->id);
     ob_row_set_text(ctx->arena, log, AUTOMATION_LOGS_EXECUTION_STATUS, "success");
     json_t *d = json_pack("{s:s, s:I, s:I, s:I, s:s?}", "inventory_id", ob_row_id(inv), "available",
@@ -185,7 +185,7 @@ int ob_reorder_check(ob_ctx *ctx, const char *inventory_id, ob_err *err)
         if (consumed_30d(ctx, inventory_id, &used, err) != 0 ||
             last_supply(ctx, ob_row_text(inv, INVENTORY_PRODUCT_ID), &supplier, &price, err) != 0)
             return -1;
-        ob_row *s = ob_commerce_row(ctx, OB_TABLE_REORDER_SUGGESTIONS);
+        ob_row *s = ob_row_with_defaults(ctx, OB_TABLE_REORDER_SUGGESTIONS);
         ob_row_set_text(ctx->arena, s, REORDER_SUGGESTIONS_PRODUCT_ID, ob_row_text(inv, INVENTORY_PRODUCT_ID));
         ob_row_set_text(ctx->arena, s, REORDER_SUGGESTIONS_WAREHOUSE_ID, ob_row_text(inv, INVENTORY_WAREHOUSE_ID));
         ob_row_set_int(s, REORDER_SUGGESTIONS_SUGGESTED_QUANTITY, qty);
@@ -219,7 +219,7 @@ int ob_suggestion_approve(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *e
         ob_err_set(err, OB_E_UNPROCESSABLE, "the suggestion names no supplier to order from");
         return ob_err_field_add(err, REORDER_SUGGESTIONS_SUPPLIER_ID.name, "is required to raise a purchase order");
     }
-    ob_row *po = ob_commerce_row(ctx, OB_TABLE_PURCHASE_ORDERS);
+    ob_row *po = ob_row_with_defaults(ctx, OB_TABLE_PURCHASE_ORDERS);
     ob_row_set_text(ctx->arena, po, PURCHASE_ORDERS_SUPPLIER_ID, supplier);
     ob_row_set_text(ctx->arena, po, PURCHASE_ORDERS_WAREHOUSE_ID, ob_row_text(old, REORDER_SUGGESTIONS_WAREHOUSE_ID));
     ob_row_set_text(ctx->arena, po, PURCHASE_ORDERS_NOTES,
@@ -228,7 +228,7 @@ int ob_suggestion_approve(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *e
     if (ob_crud_insert_row(ctx, po, err) != 0) return -1;
     int64_t qty = ob_row_int(old, REORDER_SUGGESTIONS_SUGGESTED_QUANTITY, 1);
     int64_t cost = ob_row_int(old, REORDER_SUGGESTIONS_ESTIMATED_COST, 0);
-    ob_row *item = ob_commerce_row(ctx, OB_TABLE_PURCHASE_ORDER_ITEMS);
+    ob_row *item = ob_row_with_defaults(ctx, OB_TABLE_PURCHASE_ORDER_ITEMS);
     ob_row_set_text(ctx->arena, item, PURCHASE_ORDER_ITEMS_PURCHASE_ORDER_ID, ob_row_id(po));
     ob_row_set_text(ctx->arena, item, PURCHASE_ORDER_ITEMS_PRODUCT_ID,
                     ob_row_text(old, REORDER_SUGGESTIONS_PRODUCT_ID));

@@ -74,7 +74,7 @@ OB_EFFECT_FN(ob_order_delivered)
                   "LEFT JOIN \"product_variants\" v ON v.\"id\" = i.\"variant_id\" WHERE i.\"order_id\" = ?",
                   id, &goods, err) != 0)
         return -1;
-    ob_row *r = ob_commerce_row(ctx, OB_TABLE_REVENUE_RECORDS);
+    ob_row *r = ob_row_with_defaults(ctx, OB_TABLE_REVENUE_RECORDS);
     ob_row_set_text(ctx->arena, r, REVENUE_RECORDS_ORDER_ID, id);
     ob_row_set_text(ctx->arena, r, REVENUE_RECORDS_CHANNEL_ID, ob_row_text(row, ORDERS_CHANNEL_ID));
     ob_row_set_int(r, REVENUE_RECORDS_GROSS_REVENUE, gross);

@@ -91,7 +91,7 @@ static int raise_variance(ob_ctx *ctx, const ob_row *ship, const item *it, int64
     const char *desc = ob_arena_printf(ctx->arena, "transfer %s: %lld of %lld units of product %s arrived, %lld short",
                                        ob_row_text(ship, SHIPMENTS_SHIPMENT_NUMBER), (long long)got,
                                        (long long)it->quantity, it->product_id, (long long)short_by);
-    ob_row *a = ob_commerce_row(ctx, OB_TABLE_SECURITY_ALERTS);
+    ob_row *a = ob_row_with_defaults(ctx, OB_TABLE_SECURITY_ALERTS);
     ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_ALERT_TYPE, "stock_variance");
     ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_SEVERITY, "medium");
     ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_DESCRIPTION, desc);
@@ -115,7 +115,7 @@ static int raise_variance(ob_ctx *ctx, const ob_row *ship, const item *it, int64
         to = ob_row_text(u, USERS_EMAIL);
     ob_err_clear(err);
     if (!to) return 0; /* the system received it and no one manages the warehouse: the alert stands alone */
-    ob_row *msg = ob_commerce_row(ctx, OB_TABLE_NOTIFICATION_LOGS);
+    ob_row *msg = ob_row_with_defaults(ctx, OB_TABLE_NOTIFICATION_LOGS);
     ob_row_set_text(ctx->arena, msg, NOTIFICATION_LOGS_TYPE, "email");
     ob_row_set_text(ctx->arena, msg, NOTIFICATION_LOGS_RECIPIENT, to);
     ob_row_set_text(ctx->arena, msg, NOTIFICATION_LOGS_SUBJECT, "Stock variance on a transfer");
@@ -184,7 +184,7 @@ int ob_transfer_track(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
         return ob_err_field_add(err, SHIPMENTS_TRACK_IN_EVENT_DATETIME.name,
                                 "is before the transfer's last tracking point");
     }
-    ob_row *ev = ob_commerce_row(ctx, OB_TABLE_TRACKING_EVENTS);
+    ob_row *ev = ob_row_with_defaults(ctx, OB_TABLE_TRACKING_EVENTS);
     ob_row_set_text(ctx->arena, ev, TRACKING_EVENTS_SHIPMENT_ID, ob_row_id(old));
     ob_row_set_text(ctx->arena, ev, TRACKING_EVENTS_EVENT_CODE, "location_update");
     ob_row_set_text(ctx->arena, ev, TRACKING_EVENTS_EVENT_DATETIME, at);

@@ -96,13 +96,13 @@ const ob_hooks ob_journal_hooks = {.before_delete = journal_before_delete};
 static int post_journal(ob_ctx *ctx, const char *source, const char *desc, const jline *lines, int n,
                         const char *invoice_id, const char *payment_id, ob_err *err)
 {
-    ob_row *j = ob_finance_row(ctx, OB_TABLE_JOURNALS);
+    ob_row *j = ob_row_with_defaults(ctx, OB_TABLE_JOURNALS);
     ob_row_set_text(ctx->arena, j, JOURNALS_SOURCE, source);
     ob_row_set_text(ctx->arena, j, JOURNALS_DESCRIPTION, desc);
     if (ob_crud_insert_row(ctx, j, err) != 0) return -1;
     for (int i = 0; i < n; i++) {
         if (lines[i].debit == 0 && lines[i].credit == 0) continue;
-        ob_row *e = ob_finance_row(ctx, OB_TABLE_ACCOUNTING_ENTRIES);
+        ob_row *e = ob_row_with_defaults(ctx, OB_TABLE_ACCOUNTING_ENTRIES);
         ob_row_set_text(ctx->arena, e, ACCOUNTING_ENTRIES_JOURNAL_ID, ob_row_id(j));
         ob_row_set_text(ctx->arena, e, ACCOUNTING_ENTRIES_ACCOUNT_CODE, lines[i].code);
         ob_row_set_text(ctx->arena, e, ACCOUNTING_ENTRIES_ACCOUNT_NAME, lines[i].name);
@@ -193,7 +193,7 @@ static int earn_points(ob_ctx *ctx, const ob_row *inv, ob_err *err)
     /* the total is in hundredths: one point per 100 whole units */
     int64_t points = ob_row_int(inv, INVOICES_TOTAL_AMOUNT, 0) / 10000 * (int64_t)mult;
     if (points <= 0) return 0;
-    ob_row *e = ob_finance_row(ctx, OB_TABLE_CUSTOMER_LOYALTY_POINTS);
+    ob_row *e = ob_row_with_defaults(ctx, OB_TABLE_CUSTOMER_LOYALTY_POINTS);
     ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_CUSTOMER_ID, ob_row_text(inv, INVOICES_CUSTOMER_ID));
     ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_LOYALTY_PROGRAM_ID, ob_row_id(prog));
     ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_TRANSACTION_TYPE, "earned");

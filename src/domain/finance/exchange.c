@@ -56,7 +56,7 @@ static int pay_invoice(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     const char *inv = ob_row_text(row, OLD_GOLD_EXCHANGES_INVOICE_ID);
     if (!inv || ob_row_int(row, OLD_GOLD_EXCHANGES_VALUE, 0) == 0) return 0;
-    ob_row *p = ob_finance_row(ctx, OB_TABLE_PAYMENTS);
+    ob_row *p = ob_row_with_defaults(ctx, OB_TABLE_PAYMENTS);
     ob_row_set_text(ctx->arena, p, PAYMENTS_CUSTOMER_ID, ob_row_text(row, OLD_GOLD_EXCHANGES_CUSTOMER_ID));
     ob_row_set_text(ctx->arena, p, PAYMENTS_INVOICE_ID, inv);
     ob_row_set_int(p, PAYMENTS_AMOUNT, ob_row_int(row, OLD_GOLD_EXCHANGES_VALUE, 0));
@@ -83,7 +83,7 @@ static int metal_account(ob_ctx *ctx, const char *metal, const char **id, ob_err
     ob_stmt_done(st);
     if (rc < 0) return -1;
     if (*id) return 0;
-    ob_row *acc = ob_finance_row(ctx, OB_TABLE_METAL_ACCOUNTS);
+    ob_row *acc = ob_row_with_defaults(ctx, OB_TABLE_METAL_ACCOUNTS);
     ob_row_set_text(ctx->arena, acc, METAL_ACCOUNTS_METAL, metal);
     if (ob_crud_insert_row(ctx, acc, err) != 0) return -1;
     *id = ob_row_id(acc);
@@ -94,7 +94,7 @@ static int post_metal(ob_ctx *ctx, const char *account, const char *kind, int64_
                       ob_err *err)
 {
     if (grams == 0) return 0;
-    ob_row *e = ob_finance_row(ctx, OB_TABLE_METAL_LEDGER);
+    ob_row *e = ob_row_with_defaults(ctx, OB_TABLE_METAL_LEDGER);
     ob_row_set_text(ctx->arena, e, METAL_LEDGER_METAL_ACCOUNT_ID, account);
     ob_row_set_text(ctx->arena, e, METAL_LEDGER_ENTRY_TYPE, kind);
     ob_row_set_int(e, METAL_LEDGER_FINE_WEIGHT, grams);

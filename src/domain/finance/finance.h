@@ -4,6 +4,7 @@
 #ifndef OB_DOMAIN_FINANCE_H
 #define OB_DOMAIN_FINANCE_H
 
+#include "schema/validate.h"
 #include "schema/registry.h"
 
 /* Records who entered an expense. */
@@ -24,8 +25,6 @@ extern const ob_hooks ob_payment_hooks;
 /* A ledger line's journal: required, a draft; fills journal_number. */
 int ob_finance_entry_journal(ob_ctx *ctx, ob_row *row, ob_err *err);
 
-/* A new row of table with its declared defaults, to fill and insert. */
-ob_row *ob_finance_row(ob_ctx *ctx, const char *table);
 
 /* Money columns' upper bound in minor units (as commerce's). */
 #define OB_MONEY_MAX 999999999999LL

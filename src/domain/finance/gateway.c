@@ -34,7 +34,7 @@ static const char *status_of(int64_t amount, int64_t captured, int64_t refunded)
 
 static int post(ob_ctx *ctx, const ob_row *old, ob_row *row, const char *kind, int64_t amount, ob_err *err)
 {
-    ob_row *t = ob_finance_row(ctx, OB_TABLE_PAYMENT_TRANSACTIONS);
+    ob_row *t = ob_row_with_defaults(ctx, OB_TABLE_PAYMENT_TRANSACTIONS);
     ob_row_set_text(ctx->arena, t, PAYMENT_TRANSACTIONS_PAYMENT_ID, ob_row_id(old));
     ob_row_set_text(ctx->arena, t, PAYMENT_TRANSACTIONS_TRANSACTION_TYPE, kind);
     ob_row_set_text(ctx->arena, t, PAYMENT_TRANSACTIONS_STATUS, "succeeded");

@@ -13,17 +13,6 @@
 #include "gen/columns.h"
 #include "base/banned.h"
 
-ob_row *ob_finance_row(ob_ctx *ctx, const char *table)
-{
-    const ob_table *t = ob_registry_find(table);
-    ob_row *row = ob_row_new(ctx->arena, t);
-    json_t *empty = json_object();
-    ob_err ignore;
-    /* an empty body names no field, so nothing can be refused: the defaults */
-    ob_validate_body(ctx, t, empty, row, true, &ignore);
-    json_decref(empty);
-    return row;
-}
 
 int ob_metal_rate_at(ob_ctx *ctx, const char *metal, int64_t purity, const char *at, int64_t *rate, ob_err *err)
 {

@@ -80,7 +80,7 @@ int ob_awb_first_milestone(ob_ctx *ctx, const ob_row *ship, ob_err *err)
 {
     const char *type = ob_row_text(ship, SHIPMENTS_SHIPMENT_TYPE);
     if (!type || strcmp(type, "air_cargo") != 0 || ob_row_is_null(ship, SHIPMENTS_AWB_NUMBER)) return 0;
-    ob_row *ev = ob_logistics_row(ctx, OB_TABLE_TRACKING_EVENTS);
+    ob_row *ev = ob_row_with_defaults(ctx, OB_TABLE_TRACKING_EVENTS);
     ob_row_set_text(ctx->arena, ev, TRACKING_EVENTS_SHIPMENT_ID, ob_row_id(ship));
     ob_row_set_text(ctx->arena, ev, TRACKING_EVENTS_EVENT_CODE, "BKD");
     ob_row_set_text(ctx->arena, ev, TRACKING_EVENTS_EVENT_DESCRIPTION,

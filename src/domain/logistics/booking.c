@@ -64,7 +64,7 @@ static int refuse(ob_err *err, ob_errcode code, const char *field, const char *m
 static int post(ob_ctx *ctx, const char *flight_id, const char *shipment_id, const char *kind, int64_t kg,
                 ob_err *err)
 {
-    ob_row *e = ob_logistics_row(ctx, OB_TABLE_FLIGHT_BOOKINGS);
+    ob_row *e = ob_row_with_defaults(ctx, OB_TABLE_FLIGHT_BOOKINGS);
     ob_row_set_text(ctx->arena, e, FLIGHT_BOOKINGS_FLIGHT_SCHEDULE_ID, flight_id);
     ob_row_set_text(ctx->arena, e, FLIGHT_BOOKINGS_SHIPMENT_ID, shipment_id);
     ob_row_set_text(ctx->arena, e, FLIGHT_BOOKINGS_ENTRY_TYPE, kind);

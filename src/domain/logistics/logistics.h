@@ -6,6 +6,7 @@
 #define OB_DOMAIN_LOGISTICS_H
 
 #include "base/strbuf.h"
+#include "schema/validate.h"
 #include "schema/ctx.h"
 #include "schema/registry.h"
 
@@ -27,9 +28,7 @@ extern const ob_hooks ob_ndr_record_hooks;
 /* ndr_actions: performed_by is the signed-in user. */
 /* ndr_remarks: created_by is the signed-in user. */
 
-/* Air cargo (000), awb.c and milestones.c. A new row of `table` with its
- * declared defaults, for rows written by a workflow. */
-ob_row *ob_logistics_row(ob_ctx *ctx, const char *table);
+/* Air cargo (000), awb.c and milestones.c. */
 /* Shipments: an air-cargo AWB checked (format and check digit 400, an
  * airline prefix unknown to the tenant 422) and stored as PPP-SSSSSSSC; the
  * first BKD milestone of a shipment created with one. */

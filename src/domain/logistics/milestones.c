@@ -21,17 +21,6 @@
 #include "gen/columns.h"
 #include "base/banned.h"
 
-ob_row *ob_logistics_row(ob_ctx *ctx, const char *table)
-{
-    const ob_table *t = ob_registry_find(table);
-    ob_row *row = ob_row_new(ctx->arena, t);
-    json_t *empty = json_object();
-    ob_err ignore;
-    /* an empty body names no field, so nothing can be refused: the defaults */
-    ob_validate_body(ctx, t, empty, row, true, &ignore);
-    json_decref(empty);
-    return row;
-}
 
 const char *ob_cargo_status_of(const char *code)
 {

@@ -72,7 +72,7 @@ int ob_ndr_failed_attempt(ob_ctx *ctx, const char *shipment_id, const ob_courier
     const char *order_id = ob_row_text(sh, SHIPMENTS_ORDER_ID);
     if (!order_id) return 0; /* a case belongs to an order: a shipment without one has no workbench */
     if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_ORDERS), order_id, &order, err) != 0) return -1;
-    ob_row *c = ob_commerce_row(ctx, OB_TABLE_NDR_RECORDS);
+    ob_row *c = ob_row_with_defaults(ctx, OB_TABLE_NDR_RECORDS);
     ob_row_set_text(ctx->arena, c, NDR_RECORDS_SHIPMENT_ID, shipment_id);
     ob_row_set_text(ctx->arena, c, NDR_RECORDS_ORDER_ID, order_id);
     ob_row_set_text(ctx->arena, c, NDR_RECORDS_REASON_CODE, reason_code(s->reason));
@@ -146,7 +146,7 @@ OB_ACTION_FN(ob_ndr_assign)
 
 static ob_row *action_row(ob_ctx *ctx, const ob_row *ndr, const char *type)
 {
-    ob_row *a = ob_commerce_row(ctx, OB_TABLE_NDR_ACTIONS);
+    ob_row *a = ob_row_with_defaults(ctx, OB_TABLE_NDR_ACTIONS);
     ob_row_set_text(ctx->arena, a, NDR_ACTIONS_NDR_ID, ob_row_id(ndr));
     ob_row_set_text(ctx->arena, a, NDR_ACTIONS_ACTION_TYPE, type);
     return a;

@@ -123,7 +123,7 @@ OB_ACTION_FN(ob_centre_issue_token)
     int nahead;
     int64_t mean;
     if (waiting(ctx, old, day, &ahead, &nahead, err) != 0 || mean_minutes(ctx, old, &mean, err) != 0) return -1;
-    ob_row *q = ob_logistics_row(ctx, OB_TABLE_QUEUE_NUMBERS);
+    ob_row *q = ob_row_with_defaults(ctx, OB_TABLE_QUEUE_NUMBERS);
     ob_row_set_text(ctx->arena, q, QUEUE_NUMBERS_QUEUE_NUMBER, ob_arena_printf(ctx->arena, "%s%03lld", prefix, (long long)n));
     ob_row_set_text(ctx->arena, q, QUEUE_NUMBERS_CUSTOMER_ID, ob_row_text(ctx->input, SERVICE_CENTERS_TOKENS_IN_CUSTOMER_ID));
     ob_row_set_text(ctx->arena, q, QUEUE_NUMBERS_SERVICE_CENTER_ID, ob_row_id(old));
