@@ -145,6 +145,10 @@ def _courier_types(data_dir):
 
 
 def test_courier_type_seed_rows(server, opsbase_bin, tmp_path):
+    if server.engine != "sqlite":
+        # before migrating: on PostgreSQL the CLI would migrate the session's shared
+        # database, every tenant schema of it, twice, only to skip after
+        pytest.skip("inspects the embedded SQLite control database; the PostgreSQL pass has no such file")
     fresh = h.Cli(opsbase_bin, tmp_path / "data")
     fresh.run("migrate")
     fresh.run("migrate")  # seeds run again on every migration: still one row per code
