@@ -5,6 +5,7 @@ set -u
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 status=0
+start=$(date +%s)
 summary=""
 passed=0
 failed=0
@@ -13,11 +14,12 @@ stage() { # name, command...
     name=$1
     shift
     echo "==> $name"
+    t0=$(date +%s)
     if "$@"; then
-        summary="$summary\n  $name: ok"
+        summary="$summary\n  $name: ok ($(($(date +%s) - t0)) s)"
         passed=$((passed + 1))
     else
-        summary="$summary\n  $name: FAILED"
+        summary="$summary\n  $name: FAILED ($(($(date +%s) - t0)) s)"
         failed=$((failed + 1))
         status=1
     fi
@@ -43,5 +45,5 @@ stage "reliability tests + valgrind" make -s reliability
 stage "fuzzing (60 s per target)" tests/fuzz/run.sh 60
 
 printf "\nsummary:$summary\n"
-echo "stages: $passed passed, $failed failed"
+echo "stages: $passed passed, $failed failed, $(($(date +%s) - start)) s in all"
 exit "$status"
