@@ -73,8 +73,9 @@ static const ob_column ticket_cols[] = {
      .clear_on = "open"},
     {"closed_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .stamp = OB_STAMP_NOW, .stamp_on = "closed,cancelled"},
     {"resolution_notes", OB_F_TEXT, .max = 100000},
-    {"customer_satisfaction", OB_F_INT, .flags = OB_CUSTOMER_WRITE | OB_HAS_MIN | OB_HAS_MAX, .min = 1, .max = 5},
-    {"satisfaction_feedback", OB_F_TEXT, .flags = OB_CUSTOMER_WRITE, .max = 1000},
+    {"customer_satisfaction", OB_F_INT, .flags = OB_SERVER | OB_HAS_MIN | OB_HAS_MAX, .min = 1, .max = 5,
+     .doc = "CSAT 1-5, given once by the rate action on a resolved or closed ticket"},
+    {"satisfaction_feedback", OB_F_TEXT, .flags = OB_SERVER, .max = 1000, .doc = "the rating's comment"},
     {"sla_paused_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .since = 5, .stamp = OB_STAMP_NOW,
      .stamp_on = "waiting_customer", .clear_on = "open,in_progress,waiting_internal,resolved,closed,cancelled",
      .doc = "when the SLA clock stopped (waiting for the customer); on leaving that state the due times "
@@ -92,9 +93,20 @@ static const ob_index ticket_idx[] = {
 static const ob_column ticket_assign_input[] = {
     {"agent_id", OB_F_REF, .ref = "users", .doc = "the agent to assign; absent: the least-loaded active agent"},
 };
+/* the range is checked by the action: a rating outside 1-5 is a request
+ * that cannot be carried out (422), not a malformed one */
+static const ob_column ticket_rate_input[] = {
+    {"rating", OB_F_INT, .flags = OB_REQUIRED | OB_CUSTOMER_WRITE, .doc = "1 (poor) to 5 (excellent)"},
+    {"comment", OB_F_TEXT, .max = 1000, .flags = OB_CUSTOMER_WRITE},
+};
+OB_ACTION_FN(ob_ticket_rate);
 static const ob_action ticket_actions[] = {
     {"assign", "assign", ob_ticket_assign, "assign to an agent (agent_id) or to the least-loaded agent ({})",
      OB_INPUT(ticket_assign_input)},
+    {"rate", "rate", ob_ticket_rate,
+     "the customer's satisfaction (CSAT) with a resolved or closed ticket, once: {\"rating\": 1-5, \"comment\": ...}; "
+     "a second rating is 409",
+     OB_INPUT(ticket_rate_input), .from = "resolved,closed"},
 };
 const ob_resource ob_res_tickets = {
     .table = "tickets", .doc = "support tickets raised by or for customers",

@@ -299,6 +299,24 @@ const ob_hooks ob_message_hooks = {
     .after_create = message_after_create,
 };
 
+/* POST /tickets/{id}/rate {"rating": 1-5, "comment": ...}: once, on a
+ * resolved or closed ticket (the declaration holds the state). */
+OB_ACTION_FN(ob_ticket_rate)
+{
+    if (!ob_row_is_null(old, TICKETS_CUSTOMER_SATISFACTION))
+        return ob_err_set(err, OB_E_CONFLICT, "the ticket is already rated");
+    int64_t r = ob_row_int(ctx->input, TICKETS_RATE_IN_RATING, 0);
+    if (r < 1 || r > 5) {
+        ob_err_set(err, OB_E_UNPROCESSABLE, "\"rating\" is 1 to 5");
+        ob_err_field_add(err, TICKETS_RATE_IN_RATING.name, "must be 1 to 5");
+        err->code = OB_E_UNPROCESSABLE;
+        return -1;
+    }
+    ob_row_set_int(row, TICKETS_CUSTOMER_SATISFACTION, r);
+    ob_row_set_text(ctx->arena, row, TICKETS_SATISFACTION_FEEDBACK, ob_row_text(ctx->input, TICKETS_RATE_IN_COMMENT));
+    return 0;
+}
+
 /* --- the job tickets.sla_check ------------------------------------------- */
 
 /* The priority a breach raises a ticket to: its category's breach_priority,
