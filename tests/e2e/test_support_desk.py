@@ -242,3 +242,20 @@ def test_support_report_by_category_and_agent(new_tenant, cli, login):
     # another tenant's report knows nothing of these
     other = new_tenant().owner
     assert h.ok(other.get(f"{API}/reports/support", params={"from": today, "to": today}))["rows"] == []
+
+
+def test_two_racing_ratings_one_wins(new_tenant, cli, login):
+    from concurrent.futures import ThreadPoolExecutor
+    t = new_tenant()
+    c = t.owner
+    cust = h.create_customer(c)
+    portal = _portal(cli, login, c, t.slug, cust["id"])
+    for _ in range(5):
+        tk = h.create_ticket(c, cust["id"])
+        h.ok(c.post(f"{API}/tickets/{tk['id']}/resolve", json={}))
+        with ThreadPoolExecutor(2) as pool:
+            got = list(pool.map(lambda a: _rate(a[0], tk["id"], {"rating": a[1]}), [(portal, 5), (c, 1)]))
+        codes = sorted(r.status_code for r in got)
+        assert codes == [200, 409], [h.show(r) for r in got]
+        winner = next(r.json() for r in got if r.status_code == 200)
+        assert h.get(c, "tickets", tk["id"])["customer_satisfaction"] == winner["customer_satisfaction"]
