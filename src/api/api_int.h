@@ -25,6 +25,10 @@ void ob_api_row_resp(ob_ctx *ctx, ob_resp *resp, const ob_row *row, int status);
 void ob_api_healthz(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_readyz(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_report_inventory(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+/* GET /api/v1/reports/support (report_support.c). */
+void ob_api_report_support(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+/* GET /api/v1/tickets/{id}/suggestions (suggestions.c). */
+void ob_api_ticket_suggestions(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* GET /api/v1/reports/pnl (report_pnl.c). */
 void ob_api_report_pnl(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* metal_rates.c: the rate in force at a time */

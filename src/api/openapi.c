@@ -177,6 +177,27 @@ static void object_open(ob_jsonw *w, const char *name, const char *desc)
     ob_jw_obj_open(w);
 }
 
+/* The figures of a support report group or total: exact decimals as strings, null when nothing was measured. */
+static void support_figures(ob_jsonw *w)
+{
+    static const char *const counts[] = {"tickets", "response_measured", "response_met", "resolution_measured",
+                                         "resolution_met", "responded", "csat_count"};
+    static const char *const decs[][2] = {
+        {"response_compliance_pct", "response_met / response_measured x 100, 2 places"},
+        {"resolution_compliance_pct", "resolution_met / resolution_measured x 100, 2 places"},
+        {"first_response_mean_minutes", "2 places"},
+        {"first_response_median_minutes", "2 places"},
+        {"csat_average", "mean rating 1-5, 2 places"}};
+    for (size_t i = 0; i < OB_ARRAY_LEN(counts); i++) kprop(w, counts[i], "integer", NULL, NULL);
+    for (size_t i = 0; i < OB_ARRAY_LEN(decs); i++) {
+        ob_jw_key(w, decs[i][0]);
+        ob_jw_obj_open(w);
+        type_kw(w, "string", true);
+        ob_jw_kstr(w, "description", decs[i][1]);
+        ob_jw_obj_close(w);
+    }
+}
+
 /* The figures of a P&L group or total: money as decimal strings. */
 static void pnl_figures(ob_jsonw *w)
 {
@@ -697,6 +718,66 @@ static void auth_schemas(ob_jsonw *w)
     ob_jw_obj_close(w);
     ob_jw_obj_close(w);
     kstrs(w, "required", "report", "from", "to", "group", "rows", "totals", NULL);
+    ob_jw_obj_close(w);
+
+    /* GET /api/v1/reports/support and GET /api/v1/tickets/{id}/suggestions */
+    object_open(w, "report_support", "GET /api/v1/reports/support");
+    kprop(w, "report", "string", NULL, "support");
+    kprop(w, "from", "string", "date", NULL);
+    kprop(w, "to", "string", "date", NULL);
+    kprop(w, "group", "string", NULL, "category or agent");
+    ob_jw_key(w, "rows");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "array");
+    ob_jw_key(w, "items");
+    object_open(w, NULL, NULL);
+    kprop(w, "key", "string", NULL, "the category's or agent's id; none: tickets without one");
+    ob_jw_key(w, "name");
+    ob_jw_obj_open(w);
+    type_kw(w, "string", true);
+    ob_jw_kstr(w, "description", "the category's name or the agent's e-mail");
+    ob_jw_obj_close(w);
+    support_figures(w);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "key", "name", "tickets", NULL);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_key(w, "totals");
+    object_open(w, NULL, NULL);
+    support_figures(w);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "tickets", NULL);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "report", "from", "to", "group", "rows", "totals", NULL);
+    ob_jw_obj_close(w);
+
+    object_open(w, "ticket_suggestions", "GET /api/v1/tickets/{id}/suggestions");
+    kprop(w, "ticket_id", "string", NULL, NULL);
+    ob_jw_key(w, "terms");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "array");
+    ob_jw_kstr(w, "description", "the ticket's words the documents were ranked by");
+    ob_jw_key(w, "items");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "string");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_key(w, "documents");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "array");
+    ob_jw_key(w, "items");
+    object_open(w, NULL, NULL);
+    kprop(w, "id", "string", NULL, "a documents row");
+    kprop(w, "title", "string", NULL, NULL);
+    kprop(w, "is_public", "boolean", NULL, NULL);
+    kprop(w, "score", "integer", NULL, "2 per word in the title, 1 per word in the content");
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "id", "title", "is_public", "score", NULL);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "ticket_id", "terms", "documents", NULL);
     ob_jw_obj_close(w);
 
     object_open(w, "audit_verify", "GET /api/v1/audit_logs/verify");
@@ -1584,6 +1665,55 @@ static void explicit_op(oa *o, const ob_route_row *r)
                             "profit}], totals}", "report_pnl", 0, errs_report);
         break;
     }
+    case OB_RK_REPORT_SUPPORT: {
+        ob_jw_kstr(w, "description",
+                   "tickets created in [from, to] (UTC days) by category or assigned agent. Response compliance counts "
+                   "the answered tickets and the unanswered ones past response_due_at, met when answered by it; "
+                   "resolution compliance the resolved ones and the active ones past sla_due_date, met when resolved "
+                   "by it; cancelled tickets count for neither. First-response minutes run from created_at to "
+                   "first_response_at. Decimals are strings with 2 places, rounded half up");
+        static const char *const sparams[][3] = {{"from", "first day, YYYY-MM-DD", "date"},
+                                                 {"to", "last day, YYYY-MM-DD", "date"},
+                                                 {"group", "category (default) or agent", ""}};
+        ob_jw_key(w, "parameters");
+        ob_jw_arr_open(w);
+        for (size_t i = 0; i < OB_ARRAY_LEN(sparams); i++) {
+            ob_jw_obj_open(w);
+            ob_jw_kstr(w, "name", sparams[i][0]);
+            ob_jw_kstr(w, "in", "query");
+            ob_jw_kbool(w, "required", i < 2);
+            ob_jw_kstr(w, "description", sparams[i][1]);
+            ob_jw_key(w, "schema");
+            ob_jw_obj_open(w);
+            ob_jw_kstr(w, "type", "string");
+            if (sparams[i][2][0]) ob_jw_kstr(w, "format", sparams[i][2]);
+            ob_jw_obj_close(w);
+            ob_jw_obj_close(w);
+        }
+        ob_jw_arr_close(w);
+        op_end(w, r, "200", "{report, from, to, group, rows: [{key, name, tickets, response_compliance_pct, ...}], "
+                            "totals}", "report_support", 0, errs_report);
+        break;
+    }
+    case OB_RK_TICKET_SUGGESTIONS:
+        ob_jw_kstr(w, "description",
+                   "ranked the same on both engines: each distinct word of the ticket's title and description (3 "
+                   "letters or more, common words left out, at most 16) scores 2 when a document's title contains "
+                   "it and 1 when its content does, case-insensitively; ties go to the newer document. A customer "
+                   "user sees only public documents; another customer's ticket is 404. limit: 1 to 20, default 5");
+        ob_jw_key(w, "parameters");
+        ob_jw_arr_open(w);
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "name", "limit");
+        ob_jw_kstr(w, "in", "query");
+        ob_jw_kbool(w, "required", false);
+        ob_jw_kstr(w, "description", "how many documents, 1 to 20 (default 5)");
+        kprop(w, "schema", "integer", NULL, NULL);
+        ob_jw_obj_close(w);
+        ob_jw_arr_close(w);
+        op_end(w, r, "200", "{ticket_id, terms, documents: [{id, title, is_public, score}]}", "ticket_suggestions", 0,
+               errs_get);
+        break;
     case OB_RK_AUDIT_VERIFY:
         ob_jw_kstr(w, "description",
                    "each audit row's hash is SHA-256 over the previous row's hash and the row's canonical form; the "

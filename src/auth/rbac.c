@@ -76,7 +76,7 @@ static bool grants(const char *role, const char *code)
     static const char *const customer_codes[] = {
         "tickets.view",  "tickets.create",  "customers.view", "documents.view", "categories.view",
         "services.view", "services.create", "shipments.view", "shipments.track", "flights.view",
-        "payments.view", "files.view", "files.create", NULL};
+        "payments.view", "files.view", "files.create", "tickets.rate", NULL};
     char module[64];
     const char *dot = strchr(code, '.');
     size_t n = dot ? (size_t)(dot - code) : strlen(code);

@@ -48,6 +48,14 @@ int ob_events_of_table(const ob_table *t, ob_arena *a, const char ***out)
     return n;
 }
 
+/* A flag column is on when true (a boolean) or set at all (a timestamp, as
+ * tickets.sla_breached_at: the moment is worth keeping, the event is the same). */
+static bool flag_on(const ob_row *row, int c)
+{
+    if (row->v[c].t == OB_V_NULL) return false;
+    return row->t->cols[c]->type != OB_F_BOOL || row->v[c].i != 0;
+}
+
 int ob_events_of_change(const ob_row *old, const ob_row *row, ob_arena *a, const char *out[OB_EVENTS_PER_CHANGE])
 {
     const ob_table *t = (row ? row : old)->t;
@@ -57,7 +65,7 @@ int ob_events_of_change(const ob_row *old, const ob_row *row, ob_arena *a, const
         const ob_flag_event *fe = t->res->flag_event;
         if (!fe) return 1;
         int c = ob_table_col(t, fe->col);
-        if (!row->set[c] || row->v[c].t == OB_V_NULL || !row->v[c].i) return 1;
+        if (!row->set[c] || !flag_on(row, c)) return 1;
         out[1] = ob_arena_printf(a, "%s.%s", t->name, fe->name);
         return 2;
     }
@@ -70,7 +78,7 @@ int ob_events_of_change(const ob_row *old, const ob_row *row, ob_arena *a, const
     const ob_flag_event *fe = t->res->flag_event;
     if (fe) {
         int c = ob_table_col(t, fe->col);
-        if (row->v[c].t != OB_V_NULL && row->v[c].i && (old->v[c].t == OB_V_NULL || !old->v[c].i))
+        if (flag_on(row, c) && !flag_on(old, c))
             out[n++] = ob_arena_printf(a, "%s.%s", t->name, fe->name);
     }
     int si = state_col(t);

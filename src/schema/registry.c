@@ -220,8 +220,8 @@ static void check_dedupe_and_flag_event(const ob_table *t)
     }
     if (!r->flag_event) return;
     int c = ob_table_col(t, r->flag_event->col);
-    if (c < 0 || t->cols[c]->type != OB_F_BOOL || !r->flag_event->name)
-        die(r->table, r->flag_event->col, "flag event: a boolean column and an event name");
+    if (c < 0 || (t->cols[c]->type != OB_F_BOOL && t->cols[c]->type != OB_F_TIMESTAMP) || !r->flag_event->name)
+        die(r->table, r->flag_event->col, "flag event: a boolean or timestamp column and an event name");
 }
 
 static void check_ledger(const ob_resource *r)

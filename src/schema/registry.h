@@ -282,7 +282,8 @@ typedef struct ob_row_rule {
 
 /* An extra event "<table>.<name>" emitted by a create whose boolean column
  * is true, or an update that makes it true (tracking_events.milestone,
- * service_requests.sla_breached). Checked at start-up. */
+ * service_requests.sla_breached); a timestamp column counts as true once set
+ * (tickets.sla_breached_at). Checked at start-up. */
 typedef struct ob_flag_event {
     const char *col;
     const char *name;

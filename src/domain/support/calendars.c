@@ -157,30 +157,63 @@ static int64_t to_utc(const ob_tz *z, int64_t local_ms)
     return local_ms - (int64_t)ob_tz_offset(z, guess / 1000) * 1000;
 }
 
-static int64_t add_minutes(const calendar *c, int64_t start_ms, int64_t minutes)
+/* The working intervals of a local day, as UTC instants, clipped to start
+ * at `from`; returns how many (empty ones left out). */
+static int day_spans(const calendar *c, int64_t day, int64_t from, int64_t out[MAX_SPANS][2])
 {
-    int64_t left = minutes * 60000;
-    int64_t local = start_ms + (int64_t)ob_tz_offset(c->z, start_ms / 1000) * 1000;
-    int64_t day = local >= 0 ? local / DAY_MS : (local - DAY_MS + 1) / DAY_MS;
+    if (holiday(c, day)) return 0;
+    int wd = ob_weekday(day), k = 0;
+    for (int i = 0; i < c->nspan[wd]; i++) {
+        int64_t a = to_utc(c->z, day * DAY_MS + (int64_t)c->span[wd][i][0] * 60000);
+        int64_t b = to_utc(c->z, day * DAY_MS + (int64_t)c->span[wd][i][1] * 60000);
+        if (a < from) a = from;
+        if (b <= a) continue;
+        out[k][0] = a;
+        out[k++][1] = b;
+    }
+    return k;
+}
+
+static int64_t local_day(const calendar *c, int64_t ms)
+{
+    int64_t local = ms + (int64_t)ob_tz_offset(c->z, ms / 1000) * 1000;
+    return local >= 0 ? local / DAY_MS : (local - DAY_MS + 1) / DAY_MS;
+}
+
+/* The instant `ms` milliseconds of working time after start_ms. */
+static int64_t add_ms(const calendar *c, int64_t start_ms, int64_t ms)
+{
+    int64_t left = ms, day = local_day(c, start_ms);
     /* a week has working time (checked at save), so this ends; the bound
      * covers a calendar whose every day is a holiday for years */
     for (int n = 0; n < 3660; n++, day++) {
-        if (holiday(c, day)) continue;
-        int wd = ob_weekday(day);
-        for (int i = 0; i < c->nspan[wd]; i++) {
-            int64_t a = to_utc(c->z, day * DAY_MS + (int64_t)c->span[wd][i][0] * 60000);
-            int64_t b = to_utc(c->z, day * DAY_MS + (int64_t)c->span[wd][i][1] * 60000);
-            if (a < start_ms) a = start_ms;
-            if (b <= a) continue;
-            if (left <= b - a) return a + left;
-            left -= b - a;
+        int64_t sp[MAX_SPANS][2];
+        int k = day_spans(c, day, start_ms, sp);
+        for (int i = 0; i < k; i++) {
+            if (left <= sp[i][1] - sp[i][0]) return sp[i][0] + left;
+            left -= sp[i][1] - sp[i][0];
         }
     }
-    return start_ms + minutes * 60000; /* no working time found: wall-clock minutes */
+    return start_ms + ms; /* no working time found: wall-clock time */
 }
 
-int ob_business_due(ob_ctx *ctx, const char *calendar_id, int64_t start_ms, const int64_t *minutes, int64_t *due,
-                    int n, ob_err *err)
+/* Working milliseconds in [a, b). */
+static int64_t between(const calendar *c, int64_t a, int64_t b)
+{
+    int64_t sum = 0;
+    for (int64_t day = local_day(c, a), n = 0; a < b && n < 3660; day++, n++) {
+        int64_t sp[MAX_SPANS][2];
+        int k = day_spans(c, day, a, sp);
+        for (int i = 0; i < k; i++) {
+            if (sp[i][0] >= b) return sum;
+            sum += (sp[i][1] < b ? sp[i][1] : b) - sp[i][0];
+        }
+    }
+    return sum;
+}
+
+/* Load and parse a calendar; c->holidays is the caller's to release. */
+static int load(ob_ctx *ctx, const char *calendar_id, calendar *c, ob_err *err)
 {
     ob_row *row;
     if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_BUSINESS_CALENDARS), calendar_id, &row, err) != 0)
@@ -188,10 +221,34 @@ int ob_business_due(ob_ctx *ctx, const char *calendar_id, int64_t start_ms, cons
     const char *zone = ob_row_text(row, BUSINESS_CALENDARS_TIMEZONE);
     const ob_tz *tz = NULL;
     if (!zone && ob_jobs_tenant_zone(ctx->store, ctx->tenant->slug, &tz, err) != 0) return -1;
+    if (parse(row, zone, c, err) != 0) return -1;
+    if (!zone) c->z = tz;
+    return 0;
+}
+
+int ob_business_due(ob_ctx *ctx, const char *calendar_id, int64_t start_ms, const int64_t *minutes, int64_t *due,
+                    int n, ob_err *err)
+{
     calendar c;
-    if (parse(row, zone, &c, err) != 0) return -1;
-    if (!zone) c.z = tz;
-    for (int i = 0; i < n; i++) due[i] = add_minutes(&c, start_ms, minutes[i]);
+    if (load(ctx, calendar_id, &c, err) != 0) return -1;
+    for (int i = 0; i < n; i++) due[i] = add_ms(&c, start_ms, minutes[i] * 60000);
     json_decref(c.holidays);
+    return 0;
+}
+
+int ob_business_resume(ob_ctx *ctx, const char *calendar_id, int64_t paused_ms, int64_t resumed_ms, int64_t *due,
+                       int n, ob_err *err)
+{
+    calendar c = {0};
+    if (calendar_id && load(ctx, calendar_id, &c, err) != 0) return -1;
+    for (int i = 0; i < n; i++) {
+        if (due[i] <= paused_ms) continue; /* already late when the clock stopped: it stays late */
+        if (!calendar_id) {
+            due[i] += resumed_ms - paused_ms;
+            continue;
+        }
+        due[i] = add_ms(&c, resumed_ms, between(&c, paused_ms, due[i]));
+    }
+    if (calendar_id) json_decref(c.holidays);
     return 0;
 }

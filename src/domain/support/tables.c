@@ -32,6 +32,12 @@ static const ob_column category_cols[] = {
     {"icon_image_url", OB_F_TEXT, .max = 500},
     {"business_calendar_id", OB_F_REF, .ref = "business_calendars", .on_delete = OB_DEL_SET_NULL, .since = 4,
      .doc = "the hours its tickets' SLA minutes count in (calendars.c); null: around the clock"},
+    {"breach_priority", OB_F_ENUM, .enm = &ticket_priority, .since = 5,
+     .doc = "the priority a ticket of this category is raised to when its SLA is breached (never lowered); "
+            "null: one step up"},
+    {"auto_response", OB_F_TEXT, .max = 10000, .since = 5,
+     .doc = "when set, a new ticket of this category gets this reply at once ({{ticket_number}} is replaced), "
+            "a ticket_messages row with is_auto_response true from the system, which is not a first response"},
 };
 const ob_resource ob_res_categories = {
     .table = "categories", .doc = "categories of tickets (with response and resolution SLA) and of products",
@@ -67,8 +73,16 @@ static const ob_column ticket_cols[] = {
      .clear_on = "open"},
     {"closed_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .stamp = OB_STAMP_NOW, .stamp_on = "closed,cancelled"},
     {"resolution_notes", OB_F_TEXT, .max = 100000},
-    {"customer_satisfaction", OB_F_INT, .flags = OB_CUSTOMER_WRITE | OB_HAS_MIN | OB_HAS_MAX, .min = 1, .max = 5},
-    {"satisfaction_feedback", OB_F_TEXT, .flags = OB_CUSTOMER_WRITE, .max = 1000},
+    {"customer_satisfaction", OB_F_INT, .flags = OB_SERVER | OB_HAS_MIN | OB_HAS_MAX, .min = 1, .max = 5,
+     .doc = "CSAT 1-5, given once by the rate action on a resolved or closed ticket"},
+    {"satisfaction_feedback", OB_F_TEXT, .flags = OB_SERVER, .max = 1000, .doc = "the rating's comment"},
+    {"sla_paused_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .since = 5, .stamp = OB_STAMP_NOW,
+     .stamp_on = "waiting_customer", .clear_on = "open,in_progress,waiting_internal,resolved,closed,cancelled",
+     .doc = "when the SLA clock stopped (waiting for the customer); on leaving that state the due times "
+            "move out by the business time the pause took"},
+    {"sla_breached_at", OB_F_TIMESTAMP, .flags = OB_SERVER | OB_SORT, .since = 5,
+     .doc = "set once by the tickets.sla_check job when an active ticket passed a due time "
+            "(event tickets.sla_breached)"},
 };
 static const ob_index ticket_idx[] = {
     {"status,created_at,id"}, /* the seeds' status index, ordered for "newest first" pages */
@@ -79,14 +93,26 @@ static const ob_index ticket_idx[] = {
 static const ob_column ticket_assign_input[] = {
     {"agent_id", OB_F_REF, .ref = "users", .doc = "the agent to assign; absent: the least-loaded active agent"},
 };
+/* the range is checked by the action: a rating outside 1-5 is a request
+ * that cannot be carried out (422), not a malformed one */
+static const ob_column ticket_rate_input[] = {
+    {"rating", OB_F_INT, .flags = OB_REQUIRED | OB_CUSTOMER_WRITE, .doc = "1 (poor) to 5 (excellent)"},
+    {"comment", OB_F_TEXT, .max = 1000, .flags = OB_CUSTOMER_WRITE},
+};
+OB_ACTION_FN(ob_ticket_rate);
 static const ob_action ticket_actions[] = {
     {"assign", "assign", ob_ticket_assign, "assign to an agent (agent_id) or to the least-loaded agent ({})",
      OB_INPUT(ticket_assign_input)},
+    {"rate", "rate", ob_ticket_rate,
+     "the customer's satisfaction (CSAT) with a resolved or closed ticket, once: {\"rating\": 1-5, \"comment\": ...}; "
+     "a second rating is 409",
+     OB_INPUT(ticket_rate_input), .from = "resolved,closed"},
 };
 const ob_resource ob_res_tickets = {
     .table = "tickets", .doc = "support tickets raised by or for customers",
     OB_COLS(ticket_cols), OB_INDEXES(ticket_idx), .perm = "tickets", .customer_scope = "customer_id",
     .fsm = &ob_ticket_fsm, .hooks = &ob_ticket_hooks, OB_ACTIONS(ticket_actions), .default_sort = "-created_at",
+    .flag_event = &(const ob_flag_event){"sla_breached_at", "sla_breached"},
     .retention = &(const ob_retention){.days = 365, .age_col = "updated_at", .when = "\"status\" IN ('closed', 'cancelled')", .customer_col = "customer_id", .source = "closed tickets archived after 1 year (002)"},
     .quota = &(const ob_quota){OB_LIMIT_TICKETS_MONTH, "tickets"},
 };

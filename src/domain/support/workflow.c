@@ -1,6 +1,7 @@
 /* workflow.c - the support desk's rules: SLA due times from the category,
  * auto-assignment to the least-loaded agent, agent load counters that follow
  * every status and assignee change, first response, and the plan limit. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,6 +9,8 @@
 #include "domain/support/support.h"
 #include "schema/crud.h"
 #include "schema/sql.h"
+#include "schema/validate.h"
+#include "domain/notify/notify.h"
 #include "gen/columns.h"
 #include "base/banned.h"
 
@@ -99,15 +102,88 @@ static int ticket_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
     return 0;
 }
 
+/* The category's auto-response, when it has one, as the ticket's first
+ * message: from the system, marked, so it is no first response. */
+static int auto_respond(ob_ctx *ctx, const ob_row *ticket, ob_err *err)
+{
+    const char *cat = ob_row_text(ticket, TICKETS_CATEGORY_ID);
+    ob_row *c;
+    if (!cat) return 0;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_CATEGORIES), cat, &c, err) != 0) return -1;
+    const char *text = ob_row_text(c, CATEGORIES_AUTO_RESPONSE);
+    if (!text || !*text) return 0;
+    ob_sb sb;
+    ob_sb_init_arena(&sb, ctx->arena, 256);
+    static const char mark[] = "{{ticket_number}}";
+    for (const char *p = text, *q; *p; p = q + sizeof mark - 1) {
+        q = strstr(p, mark);
+        if (!q) {
+            ob_sb_adds(&sb, p);
+            break;
+        }
+        ob_sb_add(&sb, p, (size_t)(q - p));
+        ob_sb_adds(&sb, ob_row_text(ticket, TICKETS_TICKET_NUMBER));
+    }
+    ob_row *m = ob_row_with_defaults(ctx, OB_TABLE_TICKET_MESSAGES);
+    ob_row_set_text(ctx->arena, m, TICKET_MESSAGES_TICKET_ID, ob_row_id(ticket));
+    ob_row_set_text(ctx->arena, m, TICKET_MESSAGES_CONTENT, ob_arena_strndup(ctx->arena, sb.buf, 100000));
+    ob_row_set_bool(m, TICKET_MESSAGES_IS_AUTO_RESPONSE, true);
+    ob_row_set_text(ctx->arena, m, TICKET_MESSAGES_SENDER_TYPE, "system");
+    return ob_crud_insert_row(ctx, m, err);
+}
+
 static int ticket_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
 {
     const char *agent = ob_row_text(row, TICKETS_ASSIGNED_AGENT_ID);
-    return agent ? agent_load(ctx, agent, +1, err) : 0;
+    if (agent && agent_load(ctx, agent, +1, err) != 0) return -1;
+    return auto_respond(ctx, row, err);
+}
+
+/* The calendar of a ticket's category, or NULL (clock time). */
+static int ticket_calendar(ob_ctx *ctx, const ob_row *ticket, const char **out, ob_err *err)
+{
+    *out = NULL;
+    const char *cat = ob_row_text(ticket, TICKETS_CATEGORY_ID);
+    if (!cat) return 0;
+    ob_row *c;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_CATEGORIES), cat, &c, err) != 0)
+        return err->code == OB_E_NOT_FOUND ? (ob_err_clear(err), 0) : -1;
+    *out = ob_row_text(c, CATEGORIES_BUSINESS_CALENDAR_ID);
+    return 0;
+}
+
+/* Leaving waiting_customer restarts the SLA clock the engine's stamp stopped
+ * (sla_paused_at): each due time still ahead at the pause gets back the
+ * working time it had left. The response due time only while unanswered. */
+static int sla_resume(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    const char *was = ob_row_text(old, TICKETS_STATUS), *paused = ob_row_text(old, TICKETS_SLA_PAUSED_AT);
+    if (!was || strcmp(was, "waiting_customer") != 0 || !paused ||
+        strcmp(ob_row_text(row, TICKETS_STATUS), "waiting_customer") == 0)
+        return 0;
+    int64_t at, due[2];
+    const char *calendar;
+    if (ob_ts_parse(paused, &at) != 0 || ticket_calendar(ctx, old, &calendar, err) != 0) return err->code ? -1 : 0;
+    bool answered = !ob_row_is_null(old, TICKETS_FIRST_RESPONSE_AT);
+    const ob_colh cols[2] = {TICKETS_RESPONSE_DUE_AT, TICKETS_SLA_DUE_DATE};
+    for (int i = 0; i < 2; i++) {
+        const char *v = ob_row_text(old, cols[i]);
+        if (!v || ob_ts_parse(v, &due[i]) != 0 || (i == 0 && answered)) due[i] = INT64_MIN;
+    }
+    if (ob_business_resume(ctx, calendar, at, ctx->now_ms, due, 2, err) != 0) return -1;
+    for (int i = 0; i < 2; i++) {
+        if (due[i] == INT64_MIN) continue;
+        char ts[OB_TS_LEN];
+        ob_ts_format(due[i], ts);
+        ob_row_set_text(ctx->arena, row, cols[i], ts);
+    }
+    return 0;
 }
 
 /* Keep agent load right across status and assignee changes. */
 static int ticket_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
+    if (sla_resume(ctx, old, row, err) != 0) return -1;
     const char *oa =
         ob_ticket_status_active(ob_row_text(old, TICKETS_STATUS)) ? ob_row_text(old, TICKETS_ASSIGNED_AGENT_ID) : NULL;
     const char *na =
@@ -193,8 +269,12 @@ static int message_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     (void)err;
     const ob_principal *p = ctx->who;
-    ob_row_set_text(ctx->arena, row, TICKET_MESSAGES_SENDER_ID, p ? p->user_id : NULL);
-    const char *type = (!p || p->is_system) ? "system" : p->customer_id ? "customer" : "agent";
+    /* sender_type is server-set: "system" here comes from the server's own
+     * message (an auto-response), whoever's request made it */
+    const char *given = ob_row_text(row, TICKET_MESSAGES_SENDER_TYPE);
+    bool system = !p || p->is_system || (given && strcmp(given, "system") == 0);
+    ob_row_set_text(ctx->arena, row, TICKET_MESSAGES_SENDER_ID, system ? NULL : p->user_id);
+    const char *type = system ? "system" : p->customer_id ? "customer" : "agent";
     ob_row_set_text(ctx->arena, row, TICKET_MESSAGES_SENDER_TYPE, type);
     return 0;
 }
@@ -218,3 +298,107 @@ const ob_hooks ob_message_hooks = {
     .before_create = message_before_create,
     .after_create = message_after_create,
 };
+
+/* POST /tickets/{id}/rate {"rating": 1-5, "comment": ...}: once, on a
+ * resolved or closed ticket (the declaration holds the state). */
+OB_ACTION_FN(ob_ticket_rate)
+{
+    if (!ob_row_is_null(old, TICKETS_CUSTOMER_SATISFACTION))
+        return ob_err_set(err, OB_E_CONFLICT, "the ticket is already rated");
+    int64_t r = ob_row_int(ctx->input, TICKETS_RATE_IN_RATING, 0);
+    if (r < 1 || r > 5) {
+        ob_err_set(err, OB_E_UNPROCESSABLE, "\"rating\" is 1 to 5");
+        ob_err_field_add(err, TICKETS_RATE_IN_RATING.name, "must be 1 to 5");
+        err->code = OB_E_UNPROCESSABLE;
+        return -1;
+    }
+    ob_row_set_int(row, TICKETS_CUSTOMER_SATISFACTION, r);
+    ob_row_set_text(ctx->arena, row, TICKETS_SATISFACTION_FEEDBACK, ob_row_text(ctx->input, TICKETS_RATE_IN_COMMENT));
+    return 0;
+}
+
+/* --- the job tickets.sla_check ------------------------------------------- */
+
+/* The priority a breach raises a ticket to: its category's breach_priority,
+ * else one step up; never lower than it is. */
+static const char *raised_priority(ob_ctx *ctx, const ob_row *ticket, ob_err *err)
+{
+    static const char *const order[] = {"low", "medium", "high", "urgent"};
+    const char *now = ob_row_text(ticket, TICKETS_PRIORITY), *want = NULL;
+    int cur = 0;
+    for (int i = 0; i < 4; i++)
+        if (now && strcmp(now, order[i]) == 0) cur = i;
+    const char *cat = ob_row_text(ticket, TICKETS_CATEGORY_ID);
+    ob_row *c;
+    if (cat && ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_CATEGORIES), cat, &c, err) == 0)
+        want = ob_row_text(c, CATEGORIES_BREACH_PRIORITY);
+    else if (err->code == OB_E_NOT_FOUND)
+        ob_err_clear(err);
+    else if (cat)
+        return NULL;
+    int to = cur < 3 ? cur + 1 : 3;
+    for (int i = 0; want && i < 4; i++)
+        if (strcmp(want, order[i]) == 0) to = i > cur ? i : cur;
+    return order[to];
+}
+
+/* Tell the assigned agent, when the tenant has an active template for it. */
+static int notify_breach(ob_ctx *ctx, const ob_row *ticket, ob_err *err)
+{
+    const char *agent = ob_row_text(ticket, TICKETS_ASSIGNED_AGENT_ID);
+    if (!agent) return 0;
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, "SELECT COUNT(*) FROM notification_templates WHERE code = ? AND is_active = ?", &st,
+                      err) != 0)
+        return -1;
+    ob_stmt_bind_text(st, 1, OB_TICKET_BREACH_TEMPLATE, err);
+    ob_value yes = ob_v_bool(true);
+    ob_sql_bind_value(st, 2, &yes, err);
+    int64_t n = 0;
+    int rc = ob_stmt_step(st, err);
+    if (rc == 1) n = ob_stmt_col_i64(st, 0);
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    ob_row *user;
+    if (n == 0) return 0;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_USERS), agent, &user, err) != 0)
+        return err->code == OB_E_NOT_FOUND ? (ob_err_clear(err), 0) : -1;
+    return ob_notify(ctx, OB_TICKET_BREACH_TEMPLATE, ob_row_text(user, USERS_EMAIL), ticket, err);
+}
+
+int ob_ticket_sla_check(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err)
+{
+    (void)job;
+    /* active tickets whose clock runs (not waiting for the customer), past
+     * the response due time while unanswered or past the resolution one */
+    enum { BATCH = 500 };
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db,
+                      "SELECT \"id\" FROM \"tickets\" WHERE \"sla_breached_at\" IS NULL "
+                      "AND \"status\" IN ('open', 'in_progress', 'waiting_internal') "
+                      "AND ((\"first_response_at\" IS NULL AND \"response_due_at\" <= ?) OR \"sla_due_date\" <= ?) "
+                      "ORDER BY \"id\" LIMIT 500",
+                      &st, err) != 0)
+        return -1;
+    ob_stmt_bind_text(st, 1, ctx->now, err);
+    ob_stmt_bind_text(st, 2, ctx->now, err);
+    const char *ids[BATCH];
+    int n = 0, rc = 0;
+    while (n < BATCH && (rc = ob_stmt_step(st, err)) == 1)
+        ids[n++] = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    const ob_table *t = ob_registry_find(OB_TABLE_TICKETS);
+    for (int i = 0; i < n; i++) {
+        ob_row *old;
+        if (ob_sql_load_internal(ctx, t, ids[i], &old, err) != 0) return -1;
+        ob_row *row = ob_row_copy(ctx->arena, old);
+        ob_row_set_text(ctx->arena, row, TICKETS_SLA_BREACHED_AT, ctx->now);
+        const char *prio = raised_priority(ctx, old, err);
+        if (!prio) return -1;
+        ob_row_set_text(ctx->arena, row, TICKETS_PRIORITY, prio);
+        if (ob_crud_save(ctx, old, row, "sla_breach", err) != 0 || notify_breach(ctx, row, err) != 0) return -1;
+    }
+    ob_sb_addf(result, "{\"breached\":%d}", n);
+    return 0;
+}

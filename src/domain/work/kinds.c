@@ -8,6 +8,7 @@
 #include "domain/logistics/logistics.h"
 #include "domain/logistics/courier.h"
 #include "domain/notify/notify.h"
+#include "domain/support/support.h"
 #include "domain/work/work.h"
 #include "schema/ledger.h"
 #include "gen/columns.h"
@@ -64,6 +65,8 @@ static const ob_job_kind job_kinds[] = {
      "roll a day's stock ledger and stock into analytics_metrics (payload.date, default yesterday)"},
     {"services.sla_check", true, ob_service_sla_check,
      "mark open service requests past their sla_due_at as breached (event service_requests.sla_breached)"},
+    {"tickets.sla_check", true, ob_ticket_sla_check,
+     "mark active tickets past a due time breached once, raising their priority (event tickets.sla_breached)"},
     {"system.sleep", false, system_sleep, "wait payload.ms milliseconds (a drill)"},
     {"system.fail", false, system_fail, "fail every time (a drill for retries and dead jobs)"},
     {"webhooks.deliver", false, ob_webhook_deliver_run, "one attempt of a webhook delivery (queued by the server)",
