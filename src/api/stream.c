@@ -139,6 +139,8 @@ static void on_done(void *ctx)
 typedef struct change {
     int64_t seq;
     const char *table, *id;
+    const char *image; /* the row after the change (stored form), NULL for a delete */
+    size_t image_len;
     bool created, deleted;
 } change;
 
@@ -149,7 +151,7 @@ static change *changes_after(ob_conn *c, ob_arena *a, int64_t after, int *n, ob_
     ob_stmt *st;
     if (ob_db_prepare(c,
                       "SELECT seq, entity_type, entity_id, CASE WHEN old_values IS NULL THEN 1 ELSE 0 END, "
-                      "CASE WHEN new_values IS NULL THEN 1 ELSE 0 END FROM audit_logs "
+                      "CASE WHEN new_values IS NULL THEN 1 ELSE 0 END, new_values FROM audit_logs "
                       "WHERE seq > ? ORDER BY seq LIMIT 500",
                       &st, err) != 0)
         return NULL;
@@ -164,6 +166,10 @@ static change *changes_after(ob_conn *c, ob_arena *a, int64_t after, int *n, ob_
         ch->id = id ? ob_arena_strdup(a, id) : NULL;
         ch->created = ob_stmt_col_i64(st, 3) != 0;
         ch->deleted = ob_stmt_col_i64(st, 4) != 0;
+        size_t n_img = 0;
+        const char *img = ob_stmt_col_text(st, 5, &n_img);
+        ch->image = img ? ob_arena_strndup(a, img, n_img) : NULL;
+        ch->image_len = img ? n_img : 0;
     }
     ob_stmt_done(st);
     return rc < 0 ? NULL : out;
@@ -201,15 +207,19 @@ static bool render(sse *s, ob_conn *c, ob_arena *a, const change *ch, ob_sb *tex
         ob_jw_kbool(&w, "deleted", true);
         ob_jw_obj_close(&w);
     } else {
+        /* Whether the reader may see the row is asked of the row as it is
+         * (a GET of it: customer scope, row rules); what it shows is the
+         * row as this change left it, through the same column rules. */
         ob_row *row;
         ob_err err;
         if (ob_crud_get(&ctx, t, ch->id, &row, &err) != 0) {
-            /* not visible to this reader (scope, row rules), or gone since */
+            /* not visible to this reader, or gone since */
             if (err.code != OB_E_NOT_FOUND)
                 ob_log(OB_LOG_WARN, "stream read failed", "table", t->name, "error", err.message, NULL);
             return false;
         }
-        ob_row_json(&ctx, &w, row);
+        if (ch->image) ob_row_image_json(&ctx, &w, t->name, ch->image, ch->image_len);
+        else ob_row_json(&ctx, &w, row);
     }
     ob_sb_addf(text, "id: %lld\nevent: %s.%s\ndata: ", (long long)ch->seq, t->name,
                ch->created ? "created" : ch->deleted ? "deleted" : "updated");

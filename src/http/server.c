@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -53,6 +54,7 @@
 #define DEFAULT_TIMEOUT_S 30u
 #define DEFAULT_HEADER_TIMEOUT_S 10u
 #define WATCHDOG_TICK_MS 100 /* how late a head deadline may be enforced */
+#define STREAM_REAP_TICKS 5  /* watchdog ticks between looks at parked streams' sockets */
 #define DEFAULT_MAX_CONNS 1024u
 #define DEFAULT_MAX_CONNS_PER_IP 256u
 #define DEFAULT_MAX_UPLOAD ((size_t)100 * 1024 * 1024)
@@ -522,8 +524,10 @@ struct ob_http_stream {
     struct MHD_Connection *conn;
     ob_stream_src src;
     pthread_mutex_t lock;
+    int fd;
     bool suspended;
     bool pending;
+    atomic_bool peer_gone; /* the client closed its end (seen by the watchdog) */
     struct ob_http_stream *prev, *next; /* h->streams, under streams_lock */
 };
 
@@ -546,7 +550,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
     (void)pos;
     ob_http_stream *hs = cls;
     for (;;) {
-        if (atomic_load(&hs->h->ending_streams))
+        if (atomic_load(&hs->h->ending_streams) || atomic_load(&hs->peer_gone))
             return MHD_CONTENT_READER_END_OF_STREAM;
         pthread_mutex_lock(&hs->lock);
         hs->pending = false;
@@ -594,6 +598,8 @@ static struct MHD_Response *stream_response(req_state *st, const ob_stream_src *
         abort();
     hs->h = h;
     hs->conn = st->conn;
+    hs->fd = st->cc->fd;
+    atomic_init(&hs->peer_gone, false);
     hs->src = *src;
     pthread_mutex_init(&hs->lock, NULL);
     pthread_mutex_lock(&h->streams_lock);
@@ -608,6 +614,25 @@ static struct MHD_Response *stream_response(req_state *st, const ob_stream_src *
     if (!mr)
         stream_free(hs);
     return mr;
+}
+
+/* A parked connection is out of libmicrohttpd's event loop, so a client
+ * that goes away would hold its place (and its user's stream allowance)
+ * until the next keep-alive. The watchdog asks the parked sockets, without
+ * blocking, whether the peer has closed, and ends those streams. */
+static void reap_closed_streams(ob_http *h)
+{
+    pthread_mutex_lock(&h->streams_lock);
+    for (ob_http_stream *hs = h->streams; hs; hs = hs->next) {
+        if (hs->fd < 0 || atomic_load(&hs->peer_gone))
+            continue;
+        struct pollfd p = { .fd = hs->fd, .events = POLLRDHUP };
+        if (poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+            atomic_store(&hs->peer_gone, true);
+            ob_http_stream_wake(hs);
+        }
+    }
+    pthread_mutex_unlock(&h->streams_lock);
 }
 
 /* Stopping: every stream ends (parked ones are resumed to see that). */
@@ -914,8 +939,11 @@ static void *watchdog_main(void *arg)
 {
     ob_http *h = arg;
     struct timespec tick = { 0, WATCHDOG_TICK_MS * 1000 * 1000 };
+    unsigned n = 0;
     while (!atomic_load(&h->stopping)) {
         nanosleep(&tick, NULL);
+        if (++n % STREAM_REAP_TICKS == 0)
+            reap_closed_streams(h);
         int64_t now = ob_mono_us();
         pthread_mutex_lock(&h->conns_lock);
         for (conn_ctx *cc = h->conns; cc; cc = cc->next) {
