@@ -157,7 +157,7 @@ static change *changes_after(ob_conn *c, ob_arena *a, int64_t after, int *n, ob_
         return NULL;
     ob_stmt_bind_i64(st, 1, after, err);
     change *out = ob_arena_alloc(a, BATCH * sizeof *out);
-    int rc;
+    int rc = 0;
     while (*n < BATCH && (rc = ob_stmt_step(st, err)) == 1) {
         change *ch = &out[(*n)++];
         ch->seq = ob_stmt_col_i64(st, 0);
