@@ -4,9 +4,10 @@
  *
  * A stream's output is a buffer the notifier appends to and the server
  * drains; between the two the connection is parked by the server, so an
- * idle stream holds no thread. Everything a stream is asked to show is
- * read with the reader's own principal, copied at open into the stream's
- * arena, since the request's arena is gone once the response has started. */
+ * idle stream holds no thread. Every batch of changes is read as the
+ * reader is at that moment: the stream keeps the request's Authorization
+ * and the notifier resolves it again (the session may have ended, a role
+ * may have been withdrawn), as the next GET would. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,21 +17,25 @@
 #include "api/api_int.h"
 #include "api/stream.h"
 #include "base/base.h"
+#include "auth/session.h"
 #include "schema/crud.h"
 #include "schema/rowjson.h"
 #include "base/banned.h"
 
 #define MAX_BUFFERED ((size_t)1 << 20) /* a reader this far behind is ended; it resumes by id */
 #define BATCH 500                      /* audit rows read per tenant per poll */
+#define RECHECK_US 5000000              /* an idle stream's session is asked again this often */
 
 typedef struct sse {
     /* Fixed at open; the notifier reads them without the lock. */
     ob_arena arena;
-    ob_principal who;
+    const char *user_id; /* whose allowance the stream counts against */
     ob_tenant_info tenant;
     const ob_table *tables[OB_ROUTE_MAX_TABLES];
     int ntables;
+    const char *authorization; /* the request's, to ask again whether the session holds */
     int64_t cursor; /* the last id looked at; the notifier's alone once listed */
+    int64_t checked_us; /* when the session was last asked (notifier only) */
     ob_stream_src src;
     /* Under hub.lock. */
     ob_sb out;      /* text not yet taken by the server, from `taken` */
@@ -182,19 +187,13 @@ static const ob_table *asked(const sse *s, const char *table)
     return NULL;
 }
 
-/* One change as an event for s, into text; false when s may not see it. */
-static bool render(sse *s, ob_conn *c, ob_arena *a, const change *ch, ob_sb *text)
+/* One change as an event for s, read as ctx's principal, into text; false
+ * when the reader may not see it. */
+static bool render(sse *s, ob_ctx *c, ob_arena *a, const change *ch, ob_sb *text)
 {
     const ob_table *t = asked(s, ch->table);
     if (!t || !ch->id || (ch->created && ch->deleted)) return false; /* not a row change */
-    ob_ctx ctx;
-    memset(&ctx, 0, sizeof ctx);
-    ctx.arena = a;
-    ctx.store = hub.store;
-    ctx.db = c;
-    ctx.tenant = &s->tenant;
-    ctx.who = &s->who;
-    ob_ctx_stamp(&ctx);
+    ob_ctx ctx = *c;
     ob_sb data;
     ob_sb_init_arena(&data, a, 512);
     ob_jsonw w;
@@ -228,6 +227,31 @@ static bool render(sse *s, ob_conn *c, ob_arena *a, const change *ch, ob_sb *tex
     return true;
 }
 
+/* Whether s's reader still may read what it asked for, as now: the session
+ * (not ended, not expired), the user's current roles and permissions. 0 with
+ * ctx filled (a read connection in ctx->db, the caller releases it). */
+static int reader_now(sse *s, ob_arena *a, ob_ctx *ctx)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->arena = a;
+    ctx->store = hub.store;
+    ob_ctx_stamp(ctx);
+    ob_err err;
+    if (ob_session_authenticate(ctx, s->authorization, &err) != 0) return -1;
+    for (int i = 0; i < s->ntables; i++) {
+        const ob_route_row *g = ob_routes_record_get(s->tables[i]);
+        if (g && g->perm && !ob_ctx_can(ctx, g->perm)) return -1;
+    }
+    return 0;
+}
+
+/* Under hub.lock: s ends once what it has is sent. */
+static void end_stream(sse *s)
+{
+    s->over = true;
+    if (s->hs) ob_http_stream_wake(s->hs);
+}
+
 /* The changes of one tenant for its streams in group[0..n). Returns true
  * when a full batch was read (more may be waiting). */
 static bool poll_tenant(sse **group, int n, ob_arena *a)
@@ -245,15 +269,30 @@ static bool poll_tenant(sse **group, int n, ob_arena *a)
     int nch = 0;
     change *chs = changes_after(c, a, low, &nch, &err);
     if (!chs) ob_log(OB_LOG_WARN, "stream poll failed", "tenant", ten->slug, "error", err.message, NULL);
+    int64_t now = ob_mono_us();
     for (int i = 0; chs && i < n; i++) {
         sse *s = group[i];
+        bool news = nch > 0 && chs[nch - 1].seq > s->cursor;
+        if (!news && now - s->checked_us < RECHECK_US) continue;
+        /* each batch is read as the reader is now: a session ended or a
+         * permission withdrawn since the stream opened ends the stream */
+        ob_ctx rc;
+        if (reader_now(s, a, &rc) != 0) {
+            if (rc.db) ob_db_release(rc.db);
+            pthread_mutex_lock(&hub.lock);
+            end_stream(s);
+            pthread_mutex_unlock(&hub.lock);
+            continue;
+        }
+        s->checked_us = now;
         ob_sb text;
         ob_sb_init_arena(&text, a, 1024);
         for (int k = 0; k < nch; k++) {
             if (chs[k].seq <= s->cursor) continue;
-            render(s, c, a, &chs[k], &text);
+            render(s, &rc, a, &chs[k], &text);
             s->cursor = chs[k].seq;
         }
+        ob_db_release(rc.db);
         if (text.len) {
             pthread_mutex_lock(&hub.lock);
             emit(s, text.buf, text.len, ob_mono_us());
@@ -348,34 +387,21 @@ static const char *dup(ob_arena *a, const char *s)
     return s ? ob_arena_strdup(a, s) : NULL;
 }
 
-static const char **dup_list(ob_arena *a, const char *const *v, int n)
-{
-    const char **out = ob_arena_alloc(a, ((size_t)n + 1) * sizeof *out);
-    for (int i = 0; i < n; i++) out[i] = dup(a, v[i]);
-    return out;
-}
-
-static sse *sse_new(const ob_ctx *ctx, const ob_call *call)
+static sse *sse_new(const ob_ctx *ctx, const ob_call *call, const char *authorization)
 {
     sse *s = calloc(1, sizeof *s);
     if (!s) abort();
     ob_arena_init(&s->arena, 0);
     ob_arena *a = &s->arena;
-    const ob_principal *w = ctx->who;
-    s->who = *w;
-    s->who.user_id = dup(a, w->user_id);
-    s->who.email = dup(a, w->email);
-    s->who.name = dup(a, w->name);
-    s->who.session_id = dup(a, w->session_id);
-    s->who.customer_id = dup(a, w->customer_id);
-    s->who.roles = dup_list(a, w->roles, w->nroles);
-    s->who.perms = dup_list(a, w->perms, w->nperms);
+    s->user_id = dup(a, ctx->who->user_id);
     s->tenant = *ctx->tenant;
     s->tenant.id = dup(a, ctx->tenant->id);
     s->tenant.slug = dup(a, ctx->tenant->slug);
     s->tenant.name = dup(a, ctx->tenant->name);
     s->tenant.plan_code = dup(a, ctx->tenant->plan_code);
     memcpy(s->tables, call->tables, sizeof s->tables);
+    s->authorization = dup(a, authorization);
+    s->checked_us = ob_mono_us();
     s->ntables = call->ntables;
     ob_sb_init(&s->out, 1024);
     s->src = (ob_stream_src){on_attach, on_read, on_done, s};
@@ -397,13 +423,12 @@ static int last_id(ob_conn *c, int64_t *out, ob_err *err)
 
 static bool same_user(const sse *s, const ob_ctx *ctx)
 {
-    return !s->gone && !strcmp(s->tenant.id, ctx->tenant->id) && s->who.user_id && ctx->who->user_id &&
-           !strcmp(s->who.user_id, ctx->who->user_id);
+    return !s->gone && !strcmp(s->tenant.id, ctx->tenant->id) && s->user_id && ctx->who->user_id &&
+           !strcmp(s->user_id, ctx->who->user_id);
 }
 
 void ob_api_stream(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
-    (void)req;
     ob_err err;
     int64_t last = 0;
     if (last_id(ctx->db, &last, &err) != 0) return ob_resp_error(resp, &err);
@@ -417,7 +442,7 @@ void ob_api_stream(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
         reset = call->last_event_id > last || call->last_event_id < last - retention;
         if (!reset) from = call->last_event_id;
     }
-    sse *s = sse_new(ctx, call);
+    sse *s = sse_new(ctx, call, req->header(req, "Authorization"));
     s->cursor = from;
     if (reset)
         ob_sb_addf(&s->out,

@@ -151,6 +151,21 @@ def test_resume_with_last_event_id_gives_exactly_the_missed_events(new_tenant):
     assert [e["event"] for e in got] == ["customers.created"]
 
 
+def test_stream_ends_with_its_session(new_tenant, login):
+    ten = new_tenant()
+    reader = login(ten.slug, f"owner@{ten.slug}.test", h.OWNER_PASSWORD)
+    with _stream(reader, "customers") as (_, events):
+        before = h.create_customer(ten.owner)
+        _until(events, lambda e: _data(e)["id"] == before["id"], "the first customer")
+        h.ok(reader.post(f"{API}/auth/logout"))
+        after = h.create_customer(ten.owner)
+        start = time.monotonic()
+        rest = [e for e in events if "comment" not in e]  # the stream ends instead of showing it
+        assert time.monotonic() - start < READ_S
+    assert rest == [], rest
+    assert after["id"] not in str(rest)
+
+
 def test_unknown_future_id_starts_with_reset(new_tenant):
     ten = new_tenant()
     with _stream(ten.owner, "tickets", last=10**12) as (_, events):
