@@ -178,6 +178,8 @@ int ob_cmd_serve(int argc, char **argv)
         return ob_cli_usage_error(&spec, "--stream-keepalive-ms (10 to 3600000), --stream-poll-ms (10 to 60000), "
                                          "--stream-retention (1 to 100000000) or --stream-max-per-user (1 to "
                                          "10000) is out of range");
+    /* a parked stream's connection must hear from us before the idle timeout */
+    if (sc.keepalive_ms > timeout * 500) sc.keepalive_ms = timeout * 500;
     ob_stream_configure(&sc);
     tc.window_ms = window * 1000;
     tc.delay_ms = delay * 1000;
