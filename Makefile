@@ -35,7 +35,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all run test test-long unit e2e openapi-lint deps clean bench bench-reserve bench-smoke fmt docs fuzz reliability crash crash-long \
+.PHONY: all run test test-long unit e2e openapi-lint deps clean bench bench-reserve bench-jobs bench-smoke fmt docs fuzz reliability crash crash-long \
         console console-check console-test
 
 all: $(B)/opsbase
@@ -115,6 +115,11 @@ bench:
 bench-reserve:
 	@$(MAKE) --no-print-directory RELEASE=1 all
 	@/usr/bin/python3 bench/reserve/run.py build-release/opsbase
+
+# The job queue and webhook delivery against their baselines (bench/README.md).
+bench-jobs:
+	@$(MAKE) --no-print-directory RELEASE=1 all
+	@/usr/bin/python3 bench/jobs/run.py build-release/opsbase
 
 bench-smoke: $(B)/opsbase
 	@bench/smoke.sh $(B)/opsbase

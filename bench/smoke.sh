@@ -69,6 +69,15 @@ bench mix unpinned unpinned "$U/api/v1/customers" BENCH_MODE=mix BENCH_FILE="$OU
 bench write_tenants_2 unpinned unpinned "$U/" BENCH_MODE=create BENCH_FILE="$OUT/w2.txt"
 stop_pid "$SRV_PID"
 
+# the job queue and webhook delivery (bench/jobs/run.py), short: fails when a job
+# is not done or a delivery does not arrive
+if BENCH_SMOKE=1 BENCH_WORK="$WORK/jobs" /usr/bin/python3 "$BENCH_DIR/jobs/run.py" "$OPSBASE"; then
+    log "bench-jobs: ok"
+else
+    log "bench-jobs: FAILED"
+    FAILED=1
+fi
+
 total=$(wc -l <"$RESULTS")
 bad=$(awk -F'\t' '$7 != 0 || $8 != 0 || $9 == 0' "$RESULTS" | wc -l)
 log "bench-smoke finished in $(( $(date +%s) - T0 ))s (logs in $OUT)"

@@ -19,6 +19,7 @@
 #include "base/base.h"
 #include "base/jsonr.h"
 #include "schema/crud.h"
+#include "schema/events.h"
 #include "base/banned.h"
 
 static bool is_json_type(const char *ct)
@@ -99,6 +100,71 @@ static int declared_fields(ob_ctx *ctx, const ob_route_row *r, json_t *body, ob_
     return 0;
 }
 
+/* Whether the principal may read t's records as GET /api/v1/<t>/{id} allows:
+ * that row's permission and the tenant's feature (the gate's steps 3 and 4). */
+static int may_read(ob_ctx *ctx, const ob_table *t, ob_err *err)
+{
+    const ob_route_row *g = ob_routes_record_get(t);
+    if (!g) return ob_err_set(err, OB_E_BAD_QUERY, "the table \"%s\" has no records to read", t->name);
+    if (g->feature) {
+        bool on = false;
+        if (ob_feature_enabled(ctx->store, ctx->tenant, g->feature, ctx->now_ms, &on, err) != 0) return -1;
+        if (!on)
+            return ob_err_set(err, OB_E_FEATURE_DISABLED, "the feature \"%s\" is not enabled for this tenant",
+                              g->feature);
+    }
+    if (g->perm && !ob_ctx_can(ctx, g->perm))
+        return ob_err_set(err, OB_E_FORBIDDEN, "the permission \"%s\" is required", g->perm);
+    return 0;
+}
+
+/* An event id: decimal digits, at most 18. */
+static int parse_event_id(const char *s, int64_t *out)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 18 || strspn(s, "0123456789") != n) return -1;
+    return ob_parse_i64(s, out);
+}
+
+/* OB_IN_TABLES: ?tables=a,b (each audited and readable by the caller) and
+ * the id to resume after (Last-Event-ID, or ?last_event_id= for clients that
+ * cannot set headers). Every table is checked before any is refused for
+ * permission, so a typo is a 400 whatever the caller's rights. */
+static int tables_input(ob_req *req, ob_ctx *ctx, ob_call *call, ob_err *err)
+{
+    const char *list = NULL, *last = req->header(req, "Last-Event-ID");
+    for (int i = 0; i < req->nquery; i++) {
+        const ob_kv *q = &req->query[i];
+        if (!strcmp(q->key, "tables") && !list) list = q->val;
+        else if (!strcmp(q->key, "last_event_id") && !last) last = q->val;
+        else if (strcmp(q->key, "last_event_id") != 0)
+            return ob_err_set(err, OB_E_BAD_QUERY, "unknown or repeated query parameter \"%.60s\"", q->key);
+    }
+    if (!list || !*list) return ob_err_set(err, OB_E_BAD_QUERY, "tables is required: ?tables=tickets,orders");
+    call->last_event_id = -1;
+    if (last && parse_event_id(last, &call->last_event_id) != 0)
+        return ob_err_set(err, OB_E_BAD_QUERY, "the last event id must be a number");
+    char *names = ob_arena_strdup(ctx->arena, list);
+    for (char *s = names; s;) {
+        char *comma = strchr(s, ',');
+        if (comma) *comma = 0;
+        const ob_table *t = ob_registry_find(s);
+        if (!t || t->res->scope != OB_SCOPE_TENANT || (t->res->flags & OB_RES_NO_API) || !ob_events_emitted(t))
+            return ob_err_set(err, OB_E_BAD_QUERY, "\"%.60s\" is not a table whose changes can be streamed", s);
+        bool dup = false;
+        for (int i = 0; i < call->ntables; i++) dup |= call->tables[i] == t;
+        if (!dup) {
+            if (call->ntables == OB_ROUTE_MAX_TABLES)
+                return ob_err_set(err, OB_E_BAD_QUERY, "at most %d tables", OB_ROUTE_MAX_TABLES);
+            call->tables[call->ntables++] = t;
+        }
+        s = comma ? comma + 1 : NULL;
+    }
+    for (int i = 0; i < call->ntables; i++)
+        if (may_read(ctx, call->tables[i], err) != 0) return -1;
+    return 0;
+}
+
 /* Step 6: what the route declares as its input. */
 static int input(ob_app *app, ob_req *req, ob_ctx *ctx, const ob_route_row *r, ob_call *call, ob_err *err)
 {
@@ -135,6 +201,8 @@ static int input(ob_app *app, ob_req *req, ob_ctx *ctx, const ob_route_row *r, o
         return declared_fields(ctx, r, call->body, call, err);
     case OB_IN_UPLOAD:
         return ob_api_upload_input(app, req, ctx, r, call, err);
+    case OB_IN_TABLES:
+        return tables_input(req, ctx, call, err);
     }
     return ob_err_set(err, OB_E_INTERNAL, NULL);
 }

@@ -1019,6 +1019,7 @@ static const int errs_verb[] = {400, 401, 403, 404, 409, 413, 415, 422, 0};
 static const int errs_login[] = {400, 401, 413, 415, 0};
 static const int errs_session[] = {401, 0};
 static const int errs_hook[] = {400, 401, 404, 0};
+static const int errs_stream[] = {400, 401, 403, 0};
 static const int errs_ready[] = {503, 0};
 static const int errs_rate[] = {429, 0}; /* added to every rate-limited route's */
 static const int errs_upload[] = {400, 401, 403, 409, 413, 415, 503, 0};
@@ -1765,6 +1766,64 @@ static void explicit_op(oa *o, const ob_route_row *r)
         request_body(w, "one_record_event", true, NULL);
         op_end(w, r, "201", "the stored tracking_events row", "tracking_events", H_LOCATION | H_REPLAYED, errs_verb);
         break;
+    case OB_RK_STREAM: {
+        ob_jw_kstr(w, "description",
+                   "Server-Sent Events (text/event-stream), open until the client leaves: one event per committed "
+                   "change to a row of the tables asked for that the caller may see, read as GET of that record "
+                   "shows it (permission, customer scope, row rules, masking). Each event has `id:` (the change's "
+                   "place in the tenant's audit trail), `event:` (<table>.created, .updated or .deleted) and "
+                   "`data:` (the record's JSON; {id, deleted} for a delete, not sent to customer users). "
+                   "Last-Event-ID (or last_event_id) resumes after that id when it is among the server's "
+                   "retained ids (serve --stream-retention), else the first event is `reset`. Comment lines keep "
+                   "the connection alive (--stream-keepalive-ms); a user holds at most --stream-max-per-user "
+                   "streams (429). 400: an unknown table or one without change events; 403: a table the caller "
+                   "may not read");
+        static const char *const params[][3] = {{"tables", "query", "comma-separated table names"},
+                                                {"last_event_id", "query", "resume after this event id"},
+                                                {"Last-Event-ID", "header", "resume after this event id"}};
+        ob_jw_key(w, "parameters");
+        ob_jw_arr_open(w);
+        for (size_t i = 0; i < OB_ARRAY_LEN(params); i++) {
+            ob_jw_obj_open(w);
+            ob_jw_kstr(w, "name", params[i][0]);
+            ob_jw_kstr(w, "in", params[i][1]);
+            ob_jw_kbool(w, "required", i == 0);
+            ob_jw_kstr(w, "description", params[i][2]);
+            ob_jw_key(w, "schema");
+            ob_jw_obj_open(w);
+            ob_jw_kstr(w, "type", "string");
+            ob_jw_obj_close(w);
+            ob_jw_obj_close(w);
+        }
+        ob_jw_arr_close(w);
+        ob_jw_key(w, "responses");
+        ob_jw_obj_open(w);
+        ob_jw_key(w, "200");
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "description", "the event stream");
+        ob_jw_key(w, "content");
+        ob_jw_obj_open(w);
+        ob_jw_key(w, "text/event-stream");
+        ob_jw_obj_open(w);
+        ob_jw_key(w, "schema");
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "type", "string");
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+        for (int i = 0; errs_stream[i]; i++) {
+            char code[16], name[32];
+            snprintf(code, sizeof code, "%d", errs_stream[i]);
+            snprintf(name, sizeof name, "error_%d", errs_stream[i]);
+            kref_obj(w, code, RESPONSES, name);
+        }
+        kref_obj(w, "429", RESPONSES, "error_429");
+        kref_obj(w, "default", RESPONSES, "error");
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+        break;
+    }
     case OB_RK_HOOK:
         ob_jw_kstr(w, "description",
                    "the path and secret come from POST /api/v1/sales_channels/{id}/connect. The signature is checked "

@@ -39,6 +39,8 @@ typedef enum ob_input_kind {
     OB_IN_UPLOAD, /* a spooled file (multipart field "file", or a raw body named by Content-Disposition):
                      size under the tenant's limit, type sniffed and allowed, the other fields validated
                      as a create of the table; the server's columns filled from the content */
+    OB_IN_TABLES, /* ?tables=a,b: tables the caller may read as GET of their records does (400 unknown,
+                     403 without the GET's permission or feature), and Last-Event-ID or ?last_event_id= */
 } ob_input_kind;
 
 /* Which operation a row is, for the OpenAPI document's shape of it. */
@@ -48,6 +50,7 @@ typedef enum ob_route_kind {
     OB_RK_REPORT_SUPPORT, OB_RK_TICKET_SUGGESTIONS, /* the support desk (report_support.c, suggestions.c) */
     OB_RK_ONE_RECORD_GET, OB_RK_ONE_RECORD_EVENT, /* IATA ONE Record (api/one_record.c) */
     OB_RK_HOOK, /* an inbound webhook: the provider signs the body (api/hooks.c) */
+    OB_RK_STREAM, /* committed changes as Server-Sent Events (api/stream.c) */
     OB_RK_LIST, OB_RK_CREATE, OB_RK_GET, OB_RK_UPDATE, OB_RK_DELETE, OB_RK_VERB, OB_RK_UPLOAD, OB_RK_CONTENT, OB_RK_EXPORT,
 } ob_route_kind;
 
@@ -58,6 +61,7 @@ typedef struct ob_route_field {
 } ob_route_field;
 
 #define OB_ROUTE_MAX_FIELDS 4
+#define OB_ROUTE_MAX_TABLES 16
 #define OB_ROUTE_MAX_SEGS 6
 
 typedef struct ob_route_row ob_route_row;
@@ -72,6 +76,9 @@ typedef struct ob_call {
     const char *fields[OB_ROUTE_MAX_FIELDS]; /* FIELDS, in the declared order (arena copies) */
     int64_t if_match;         /* -1: none */
     const char *idem_key;     /* a valid Idempotency-Key of a POST, or NULL */
+    const ob_table *tables[OB_ROUTE_MAX_TABLES]; /* TABLES: distinct, in the order asked */
+    int ntables;
+    int64_t last_event_id;    /* TABLES: -1 when none was sent */
 } ob_call;
 
 typedef void (*ob_route_fn)(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
@@ -112,6 +119,9 @@ const ob_routes *ob_routes_get(void);
  * answers ("GET, POST"). *id receives the {id} segment. */
 int ob_routes_match(const char *method, const char *const *seg, int nseg, const ob_route_row **out,
                     const char **id, const char **allow, ob_err *err);
+
+/* The GET {id} row of a table (its permission and feature), or NULL. */
+const ob_route_row *ob_routes_record_get(const ob_table *t);
 
 /* Names of the enums as `opsbase routes` and the document spell them. */
 const char *ob_auth_kind_name(ob_auth_kind k);

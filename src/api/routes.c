@@ -44,6 +44,11 @@ static const ob_route_row explicit_rows[] = {
     {OB_RK_AUDIT_VERIFY, "GET", "/api/v1/audit_logs/verify", ob_api_audit_verify, OB_AUTH_BEARER,
      .perm = "audit.view", .rate = OB_RATE_READ, .op_id = "audit_logs_verify",
      .summary = "recompute the tenant's audit hash chain and report the first broken link"},
+    /* the permission of each table asked for is the input step's (OB_IN_TABLES) */
+    {OB_RK_STREAM, "GET", "/api/v1/stream", ob_api_stream, OB_AUTH_BEARER, .rate = OB_RATE_READ,
+     .input = OB_IN_TABLES, .op_id = "stream",
+     .summary = "committed changes to the tables asked for, as Server-Sent Events, each as a GET of the record "
+                "shows it to the caller"},
     /* before the table's GET {id}: explicit rows come first in their group */
     {OB_RK_METAL_RATE, "GET", "/api/v1/metal_rates/current", ob_api_metal_rate_current, OB_AUTH_BEARER,
      .perm = "finance.view", .feature = "finance_reports", .rate = OB_RATE_READ, .op_id = "metal_rates_current",
@@ -293,6 +298,14 @@ int ob_routes_match(const char *method, const char *const *seg, int nseg, const 
     return ob_err_set(err, OB_E_METHOD, NULL);
 }
 
+const ob_route_row *ob_routes_record_get(const ob_table *t)
+{
+    const ob_routes *rt = ob_routes_get();
+    for (int i = 0; i < rt->n; i++)
+        if (rt->rows[i].kind == OB_RK_GET && rt->rows[i].t == t) return &rt->rows[i];
+    return NULL;
+}
+
 const char *ob_auth_kind_name(ob_auth_kind k)
 {
     return k == OB_AUTH_BEARER ? "bearer" : "none";
@@ -306,7 +319,8 @@ const char *ob_rate_class_name(ob_rate_class c)
 
 const char *ob_input_kind_name(ob_input_kind k)
 {
-    static const char *const names[] = {"none", "empty", "query", "create", "update", "verb", "fields", "upload"};
+    static const char *const names[] = {"none", "empty", "query", "create", "update", "verb", "fields", "upload",
+                                        "tables"};
     return (size_t)k < OB_ARRAY_LEN(names) ? names[k] : "none";
 }
 

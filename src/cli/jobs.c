@@ -86,9 +86,10 @@ static const ob_opt job_opts[] = {
     {"--kind", NULL, NULL, false, "the kind of job (ledgers.check, system.sleep, system.fail)"},
     {"--payload", NULL, "{}", false, "the job's input, a JSON object"},
     {"--max-attempts", NULL, "8", false, "runs before the job is dead"},
+    {"--count", NULL, "1", false, "how many such jobs, in one transaction (benchmarks, drills)"},
 };
 static const ob_cmd_spec job_spec = {
-    "opsbase job enqueue --tenant T --kind K [--payload JSON] [--max-attempts N]",
+    "opsbase job enqueue --tenant T --kind K [--payload JSON] [--max-attempts N] [--count N]",
     "Put a job in a tenant's queue; the workers of a running server or worker run it.", job_opts,
     (int)OB_ARRAY_LEN(job_opts), 1, 1};
 
@@ -103,6 +104,9 @@ int ob_cmd_job(int argc, char **argv)
     int64_t max;
     if (ob_parse_i64(ob_cli_get(&job_spec, &a, "--max-attempts"), &max) != 0 || max < 1 || max > 100)
         return ob_cli_usage_error(&job_spec, "--max-attempts must be 1 to 100");
+    int64_t count;
+    if (ob_parse_i64(ob_cli_get(&job_spec, &a, "--count"), &count) != 0 || count < 1 || count > 1000000)
+        return ob_cli_usage_error(&job_spec, "--count must be 1 to 1000000");
     const char *payload = ob_cli_get(&job_spec, &a, "--payload");
     json_error_t jerr;
     json_t *pj = json_loads(payload, 0, &jerr);
@@ -126,7 +130,7 @@ int ob_cmd_job(int argc, char **argv)
         ob_ctx ctx;
         ob_ctx_system(&ctx, &ar, store, c, ti);
         rc = ob_db_begin(c, &err);
-        if (rc == 0) rc = ob_job_enqueue(&ctx, kind, payload, (int)max, &err);
+        for (int64_t i = 0; rc == 0 && i < count; i++) rc = ob_job_enqueue(&ctx, kind, payload, (int)max, &err);
         if (rc == 0) rc = ob_db_commit(c, &err);
         else ob_db_rollback(c);
         ob_db_release(c);
@@ -134,6 +138,7 @@ int ob_cmd_job(int argc, char **argv)
     ob_arena_release(&ar);
     ob_store_close(store);
     if (rc != 0) return ob_cli_fail(&err);
-    printf("enqueued a %s job for %s\n", kind, slug);
+    if (count == 1) printf("enqueued a %s job for %s\n", kind, slug);
+    else printf("enqueued %lld %s jobs for %s\n", (long long)count, kind, slug);
     return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/stream.h"
 #include "auth/throttle.h"
 #include "base/base.h"
 #include "cli/cli.h"
@@ -52,6 +53,14 @@ static const ob_opt opts[] = {
     {"--rate-write", "OPSBASE_RATE_WRITE", "6000", false, "writes a minute per tenant and user (0: no limit)"},
     {"--db-memory", "OPSBASE_DB_MEMORY", "256", false,
      "MiB that open database connections may hold (embedded database; about 1 MiB each)"},
+    {"--stream-keepalive-ms", "OPSBASE_STREAM_KEEPALIVE_MS", "15000", false,
+     "milliseconds of silence after which an event stream gets a keep-alive comment"},
+    {"--stream-poll-ms", "OPSBASE_STREAM_POLL_MS", "250", false,
+     "how often tenants with open event streams are asked for new changes"},
+    {"--stream-retention", "OPSBASE_STREAM_RETENTION", "1000", false,
+     "how many event ids back a stream may resume from with Last-Event-ID (older: a reset event)"},
+    {"--stream-max-per-user", "OPSBASE_STREAM_MAX_PER_USER", "5", false,
+     "event streams one user may hold open at once (429 past it)"},
 };
 static const ob_cmd_spec spec = {"opsbase serve [--data DIR] [--listen HOST:PORT] [options]",
                                  "Start the HTTP server on the data directory (created and migrated if needed).",
@@ -161,6 +170,17 @@ int ob_cmd_serve(int argc, char **argv)
     for (int c = 1; c < OB_RATE__COUNT; c++)
         if (number(ob_cli_get(&spec, &a, rate_flags[c]), 0, 1000000, &rates[c]) != 0)
             return ob_cli_usage_error(&spec, "--rate-auth, --rate-read and --rate-write must be 0 to 1000000");
+    ob_stream_cfg sc;
+    if (number(ob_cli_get(&spec, &a, "--stream-keepalive-ms"), 10, 3600000, &sc.keepalive_ms) != 0 ||
+        number(ob_cli_get(&spec, &a, "--stream-poll-ms"), 10, 60000, &sc.poll_ms) != 0 ||
+        number(ob_cli_get(&spec, &a, "--stream-retention"), 1, 100000000, &sc.retention) != 0 ||
+        number(ob_cli_get(&spec, &a, "--stream-max-per-user"), 1, 10000, &sc.max_per_user) != 0)
+        return ob_cli_usage_error(&spec, "--stream-keepalive-ms (10 to 3600000), --stream-poll-ms (10 to 60000), "
+                                         "--stream-retention (1 to 100000000) or --stream-max-per-user (1 to "
+                                         "10000) is out of range");
+    /* a parked stream's connection must hear from us before the idle timeout */
+    if (sc.keepalive_ms > timeout * 500) sc.keepalive_ms = timeout * 500;
+    ob_stream_configure(&sc);
     tc.window_ms = window * 1000;
     tc.delay_ms = delay * 1000;
     tc.max_delay_ms = max_delay * 1000;
@@ -236,6 +256,7 @@ int ob_cmd_serve(int argc, char **argv)
     sigwait(&set, &sig);
     ob_log(OB_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     ob_http_stop(http);
+    ob_stream_shutdown(); /* after HTTP: its streams have ended */
     ob_jobs_stop(jobs); /* after HTTP: no new request enqueues; running jobs finish */
     ob_backup_sched_stop(backups);
     ob_app_release(&app);

@@ -70,6 +70,22 @@ typedef struct ob_req {
     const char *tenant;
 } ob_req;
 
+/* A response without end (Server-Sent Events). The server asks read()
+ * whenever the client can take bytes: it copies up to max bytes of pending
+ * output into buf and returns how many, 0 when it has none now (the server
+ * then parks the connection, holding no thread, until ob_http_stream_wake),
+ * or -1 to end the response. attach() hands the application the handle to
+ * wake, before read() is first called; done() says the connection is over,
+ * and once it has returned the handle must not be woken again. All three
+ * run on server threads; src and ctx must outlive done(). */
+typedef struct ob_http_stream ob_http_stream;
+typedef struct ob_stream_src {
+    void (*attach)(void *ctx, ob_http_stream *hs);
+    long (*read)(void *ctx, char *buf, size_t max);
+    void (*done)(void *ctx);
+    void *ctx;
+} ob_stream_src;
+
 typedef struct ob_resp {
     int status;
     ob_sb body;              /* JSON text; arena-backed */
@@ -80,6 +96,8 @@ typedef struct ob_resp {
      * file_off of file_fd, which the server closes. -1: none. */
     int file_fd;
     int64_t file_off, file_len;
+    /* A streamed body instead (status 200, no Content-Length), or NULL. */
+    const ob_stream_src *stream;
 } ob_resp;
 
 /* The application: called once per complete request. Must set resp->status
@@ -110,10 +128,13 @@ typedef struct ob_http_opts {
 typedef struct ob_http ob_http;
 
 int ob_http_start(ob_http **out, const ob_http_opts *opts, ob_handler_fn fn, void *app, ob_err *err);
-/* Stop accepting, finish in-flight requests, free. */
+/* Stop accepting, end streamed responses, finish in-flight requests, free. */
 void ob_http_stop(ob_http *h);
 /* The port actually bound (useful with port 0). */
 int ob_http_port(const ob_http *h);
+/* A streamed response has output (or should end): have the server ask its
+ * read() again. Any thread; cheap when the connection is not parked. */
+void ob_http_stream_wake(ob_http_stream *hs);
 
 /* Response helpers (resp.c). */
 void ob_resp_init(ob_resp *resp, ob_arena *a);

@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -53,6 +54,7 @@
 #define DEFAULT_TIMEOUT_S 30u
 #define DEFAULT_HEADER_TIMEOUT_S 10u
 #define WATCHDOG_TICK_MS 100 /* how late a head deadline may be enforced */
+#define STREAM_REAP_TICKS 5  /* watchdog ticks between looks at parked streams' sockets */
 #define DEFAULT_MAX_CONNS 1024u
 #define DEFAULT_MAX_CONNS_PER_IP 256u
 #define DEFAULT_MAX_UPLOAD ((size_t)100 * 1024 * 1024)
@@ -93,6 +95,10 @@ struct ob_http {
     pthread_t watchdog;
     bool watchdog_running;
     atomic_bool stopping;
+    /* Streamed responses open now, so that stopping can end them. */
+    pthread_mutex_t streams_lock;
+    struct ob_http_stream *streams;
+    atomic_bool ending_streams;
 };
 
 /* Per request, allocated from the connection's arena. */
@@ -505,6 +511,140 @@ static bool drain_exhausted(const req_state *st)
     return st->discard && st->received > (unsigned long long)st->limit * DRAIN_FACTOR;
 }
 
+/* ---- streamed responses (Server-Sent Events) --------------------------- */
+
+/* A streamed response's connection. While the application has nothing to
+ * send, the connection is suspended: libmicrohttpd drops it from its event
+ * loop, so an idle stream costs no thread and no wake-ups; wake resumes it.
+ * `pending` closes the race between the application's read() finding
+ * nothing and the suspension: a wake in that window is remembered and the
+ * read retried instead of parking. */
+struct ob_http_stream {
+    ob_http *h;
+    struct MHD_Connection *conn;
+    ob_stream_src src;
+    pthread_mutex_t lock;
+    int fd;
+    bool suspended;
+    bool pending;
+    atomic_bool peer_gone; /* the client closed its end (seen by the watchdog) */
+    struct ob_http_stream *prev, *next; /* h->streams, under streams_lock */
+};
+
+void ob_http_stream_wake(ob_http_stream *hs)
+{
+    pthread_mutex_lock(&hs->lock);
+    if (hs->suspended) {
+        hs->suspended = false;
+        MHD_resume_connection(hs->conn);
+    } else {
+        hs->pending = true;
+    }
+    pthread_mutex_unlock(&hs->lock);
+}
+
+/* libmicrohttpd's content reader. The application's read() runs without
+ * hs->lock held, so the application may wake under its own locks. */
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    ob_http_stream *hs = cls;
+    for (;;) {
+        if (atomic_load(&hs->h->ending_streams) || atomic_load(&hs->peer_gone))
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        pthread_mutex_lock(&hs->lock);
+        hs->pending = false;
+        pthread_mutex_unlock(&hs->lock);
+        long n = hs->src.read(hs->src.ctx, buf, max);
+        if (n < 0)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (n > 0)
+            return (ssize_t)n;
+        pthread_mutex_lock(&hs->lock);
+        bool again = hs->pending || atomic_load(&hs->h->ending_streams);
+        if (!again) {
+            hs->suspended = true;
+            MHD_suspend_connection(hs->conn);
+        }
+        pthread_mutex_unlock(&hs->lock);
+        if (!again)
+            return 0; /* parked until ob_http_stream_wake */
+    }
+}
+
+/* The response is gone (sent to its end, or the connection closed). */
+static void stream_free(void *cls)
+{
+    ob_http_stream *hs = cls;
+    hs->src.done(hs->src.ctx); /* no wake after this */
+    ob_http *h = hs->h;
+    pthread_mutex_lock(&h->streams_lock);
+    if (hs->prev)
+        hs->prev->next = hs->next;
+    else
+        h->streams = hs->next;
+    if (hs->next)
+        hs->next->prev = hs->prev;
+    pthread_mutex_unlock(&h->streams_lock);
+    pthread_mutex_destroy(&hs->lock);
+    free(hs);
+}
+
+static struct MHD_Response *stream_response(req_state *st, const ob_stream_src *src)
+{
+    ob_http *h = st->h;
+    ob_http_stream *hs = calloc(1, sizeof *hs);
+    if (!hs)
+        abort();
+    hs->h = h;
+    hs->conn = st->conn;
+    hs->fd = st->cc->fd;
+    atomic_init(&hs->peer_gone, false);
+    hs->src = *src;
+    pthread_mutex_init(&hs->lock, NULL);
+    pthread_mutex_lock(&h->streams_lock);
+    hs->next = h->streams;
+    if (h->streams)
+        h->streams->prev = hs;
+    h->streams = hs;
+    pthread_mutex_unlock(&h->streams_lock);
+    src->attach(src->ctx, hs);
+    struct MHD_Response *mr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_reader, hs,
+                                                                stream_free);
+    if (!mr)
+        stream_free(hs);
+    return mr;
+}
+
+/* A parked connection is out of libmicrohttpd's event loop, so a client
+ * that goes away would hold its place (and its user's stream allowance)
+ * until the next keep-alive. The watchdog asks the parked sockets, without
+ * blocking, whether the peer has closed, and ends those streams. */
+static void reap_closed_streams(ob_http *h)
+{
+    pthread_mutex_lock(&h->streams_lock);
+    for (ob_http_stream *hs = h->streams; hs; hs = hs->next) {
+        if (hs->fd < 0 || atomic_load(&hs->peer_gone))
+            continue;
+        struct pollfd p = { .fd = hs->fd, .events = POLLRDHUP };
+        if (poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+            atomic_store(&hs->peer_gone, true);
+            ob_http_stream_wake(hs);
+        }
+    }
+    pthread_mutex_unlock(&h->streams_lock);
+}
+
+/* Stopping: every stream ends (parked ones are resumed to see that). */
+static void end_streams(ob_http *h)
+{
+    atomic_store(&h->ending_streams, true);
+    pthread_mutex_lock(&h->streams_lock);
+    for (ob_http_stream *hs = h->streams; hs; hs = hs->next)
+        ob_http_stream_wake(hs);
+    pthread_mutex_unlock(&h->streams_lock);
+}
+
 /* ---- response --------------------------------------------------------- */
 
 static bool has_header(const ob_resp *resp, const char *name)
@@ -518,7 +658,9 @@ static bool has_header(const ob_resp *resp, const char *name)
 static enum MHD_Result queue(req_state *st, ob_resp *resp)
 {
     struct MHD_Response *mr;
-    if (resp->file_fd >= 0) {
+    if (resp->stream) {
+        mr = stream_response(st, resp->stream);
+    } else if (resp->file_fd >= 0) {
         /* libmicrohttpd owns the descriptor from here and closes it */
         mr = MHD_create_response_from_fd_at_offset64((uint64_t)resp->file_len, resp->file_fd,
                                                      (uint64_t)resp->file_off);
@@ -582,7 +724,7 @@ static bool resp_usable(const ob_resp *resp)
 {
     if (resp->status < 100 || resp->status > 599)
         return false;
-    return resp->body.len > 0 || resp->file_fd >= 0 || resp->status == 204 || resp->status == 304;
+    return resp->body.len > 0 || resp->file_fd >= 0 || resp->stream || resp->status == 204 || resp->status == 304;
 }
 
 static enum MHD_Result request_finish(req_state *st)
@@ -797,8 +939,11 @@ static void *watchdog_main(void *arg)
 {
     ob_http *h = arg;
     struct timespec tick = { 0, WATCHDOG_TICK_MS * 1000 * 1000 };
+    unsigned n = 0;
     while (!atomic_load(&h->stopping)) {
         nanosleep(&tick, NULL);
+        if (++n % STREAM_REAP_TICKS == 0)
+            reap_closed_streams(h);
         int64_t now = ob_mono_us();
         pthread_mutex_lock(&h->conns_lock);
         for (conn_ctx *cc = h->conns; cc; cc = cc->next) {
@@ -898,7 +1043,9 @@ int ob_http_start(ob_http **out, const ob_http_opts *opts, ob_handler_fn fn, voi
     h->stop_wait_s = timeout;
     atomic_init(&h->inflight, 0);
     atomic_init(&h->stopping, false);
+    atomic_init(&h->ending_streams, false);
     pthread_mutex_init(&h->conns_lock, NULL);
+    pthread_mutex_init(&h->streams_lock, NULL);
 
     /* MHD keeps the request line, headers and read buffer in one pool per
      * connection. max_header + 16 KiB (32 KiB by default, MHD's own default)
@@ -907,7 +1054,9 @@ int ob_http_start(ob_http **out, const ob_http_opts *opts, ob_handler_fn fn, voi
      * larger: 0.9.75 zeroes the whole pool between requests, so its size is
      * paid on every request (48 KiB measured at 13% of CPU in memset). */
     size_t mem = h->max_header + 16 * 1024;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    /* suspend/resume parks streamed responses (see ob_http_stream) */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     errno = 0;
     h->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, h,
@@ -954,6 +1103,7 @@ void ob_http_stop(ob_http *h)
         return;
     /* Stop accepting, let requests already started finish, then close. */
     MHD_socket ls = MHD_quiesce_daemon(h->daemon);
+    end_streams(h);
     struct timespec tick = { 0, 5 * 1000 * 1000 };
     int64_t deadline = ob_mono_us() + (int64_t)h->stop_wait_s * 1000000;
     while (atomic_load(&h->inflight) > 0 && ob_mono_us() < deadline)
@@ -964,6 +1114,7 @@ void ob_http_stop(ob_http *h)
     if (h->watchdog_running)
         pthread_join(h->watchdog, NULL);
     pthread_mutex_destroy(&h->conns_lock);
+    pthread_mutex_destroy(&h->streams_lock);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
     free(h);

@@ -126,6 +126,11 @@ static void write_image(ob_ctx *ctx, ob_jsonw *w, const char *of, const char *te
     free(dump);
 }
 
+void ob_row_image_json(ob_ctx *ctx, ob_jsonw *w, const char *table, const char *text, size_t n)
+{
+    write_image(ctx, w, table, text, n);
+}
+
 static void write_value(ob_jsonw *w, const ob_column *c, const ob_value *v, const char *masked)
 {
     if (v->t == OB_V_NULL) {

@@ -11,6 +11,10 @@
  * rules apply to the principal's roles, row images (ob_column.image_of) shown
  * through the imaged table's declarations the same way. */
 void ob_row_json(ob_ctx *ctx, ob_jsonw *w, const ob_row *r);
+/* A stored row image (an audit row's old or new values) of `table` as ctx's
+ * principal may see it, as ob_row_json shows that table's rows: hidden
+ * columns dropped, masked ones masked; null when it does not parse. */
+void ob_row_image_json(ob_ctx *ctx, ob_jsonw *w, const char *table, const char *text, size_t n);
 /* The same without masking (audit values); secret columns still left out. */
 void ob_row_json_raw(ob_jsonw *w, const ob_row *r);
 /* Every column as stored, secrets included: for backups only. */
