@@ -81,3 +81,37 @@ def wait_row(c, table, rid, done, what):
 
 def jobs_of(c, kind):
     return h.list_all(c, "jobs", {"kind": kind})
+
+
+# 5x7 capitals, enough for the words the tests write
+GLYPHS = {
+    "H": ["10001", "10001", "10001", "11111", "10001", "10001", "10001"],
+    "E": ["11111", "10000", "10000", "11110", "10000", "10000", "11111"],
+    "L": ["10000", "10000", "10000", "10000", "10000", "10000", "11111"],
+    "O": ["01110", "10001", "10001", "10001", "10001", "10001", "01110"],
+    "W": ["10001", "10001", "10001", "10101", "10101", "10101", "01010"],
+    "R": ["11110", "10001", "10001", "11110", "10100", "10010", "10001"],
+    "D": ["11110", "10001", "10001", "10001", "10001", "10001", "11110"],
+    " ": ["00000"] * 7,
+}
+
+
+def png_text(text, scale=8, margin=4):
+    """A greyscale PNG of text in black 5x7 capitals on white, each dot scale px."""
+    cols = []
+    for ch in text:
+        g = GLYPHS[ch]
+        for x in range(5):
+            cols.append([g[y][x] == "1" for y in range(7)])
+        cols.append([False] * 7)  # one dot between letters
+    width = (len(cols) + 2 * margin) * scale
+    blank = bytes([255] * width)
+    rows = [blank] * (margin * scale)
+    for y in range(7):
+        line = bytearray([255] * (margin * scale))
+        for col in cols:
+            line += bytes([0 if col[y] else 255] * scale)
+        line += bytes([255] * (margin * scale))
+        rows += [bytes(line)] * scale
+    rows += [blank] * (margin * scale)
+    return png_rows(width, rows)
