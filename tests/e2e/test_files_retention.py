@@ -177,3 +177,16 @@ def test_other_tenants_are_untouched(shop, server, acme_owner):
     assert purge(server, slug, c)["purged"] == 1
     assert h.get(acme_owner, "customer_documents", keep["id"])["id"] == keep["id"]
     assert stored(server, "acme", f["sha256"])
+
+
+def test_documents_stored_before_purge_after_get_theirs(shop, server):
+    slug, c = shop
+    cust = h.create_customer(c)
+    old, f = document(c, cust)
+    backdate(server, slug, c, old, 3, 1)
+    # as a document written before the column existed
+    tenant_sql(server, slug, f"UPDATE customer_documents SET purge_after = NULL WHERE id = '{old['id']}'")
+    assert h.get(c, "customer_documents", old["id"])["purge_after"] is None
+    assert purge(server, slug, c) == {"purged": 1, "files_removed": 1}
+    h.expect_error(c.get(f"{API}/customer_documents/{old['id']}"), 404, "not_found")
+    assert not stored(server, slug, f["sha256"])

@@ -329,12 +329,41 @@ static int drop_file(ob_ctx *ctx, const ob_file_store *s, const char *file_id, i
     return 0;
 }
 
+/* Documents stored before purge_after existed (schema 5) have none: give
+ * them theirs, a batch a run, before looking for what is due. */
+static int fill_purge_after(ob_ctx *ctx, const ob_table *t, int *filled, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db,
+                      "SELECT \"id\" FROM \"customer_documents\" WHERE \"purge_after\" IS NULL AND "
+                      "\"retention_days\" > 0 LIMIT 200",
+                      &st, err) != 0)
+        return -1;
+    const char *ids[PURGE_BATCH];
+    int n = 0, rc;
+    while (n < PURGE_BATCH && (rc = ob_stmt_step(st, err)) == 1)
+        ids[n++] = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    for (int i = 0; i < n; i++) {
+        ob_row *old;
+        if (ob_sql_load_internal(ctx, t, ids[i], &old, err) != 0) return -1;
+        ob_row *row = ob_row_copy(ctx->arena, old);
+        ob_document_retention(ctx, NULL, row);
+        if (ob_crud_save(ctx, old, row, "retention", err) != 0) return -1;
+    }
+    *filled = n;
+    return 0;
+}
+
 int ob_document_purge_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err)
 {
     (void)job;
     const ob_file_store *s = store_or_fail(err);
     if (!s) return -1;
     const ob_table *t = ob_registry_find(OB_TABLE_CUSTOMER_DOCUMENTS);
+    int filled = 0;
+    if (fill_purge_after(ctx, t, &filled, err) != 0) return -1;
     /* due, not held by the document's flag nor by an active legal hold on the
      * record, its customer or the tenant */
     ob_stmt *st;
@@ -367,7 +396,8 @@ int ob_document_purge_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err 
         if (fid && drop_file(ctx, s, fid, &removed, err) != 0) return -1;
     }
     /* a full batch leaves more: the next slot (or a job queued now) goes on */
-    if (n == PURGE_BATCH && ob_job_enqueue(ctx, "documents.purge", NULL, 3, err) != 0) return -1;
+    if ((n == PURGE_BATCH || filled == PURGE_BATCH) && ob_job_enqueue(ctx, "documents.purge", NULL, 3, err) != 0)
+        return -1;
     ob_sb_addf(result, "{\"purged\":%d,\"files_removed\":%d}", n, removed);
     return 0;
 }
