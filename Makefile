@@ -1,7 +1,7 @@
 # opsbase build. `make run` and `make test` are the two commands a new user needs;
 # both install missing Debian packages first (scripts/deps.sh).
 
-PKGS    := libmicrohttpd sqlite3 jansson libsodium liboath uuid libpq libzstd libcurl libmagic xlsxwriter
+PKGS    := libmicrohttpd sqlite3 jansson libsodium liboath uuid libpq libzstd libcurl libmagic xlsxwriter vips tesseract poppler-glib cairo
 CC      ?= cc
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wvla \

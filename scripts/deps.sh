@@ -8,6 +8,8 @@ set -e
 mode=${1:-run}
 pkgs="pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev liboath-dev uuid-dev libpq-dev"
 pkgs="$pkgs libunistring-dev libzstd-dev libcurl4-openssl-dev libmagic-dev libxlsxwriter-dev"
+# image variants (libvips) and OCR (Tesseract with its English data; PDF pages rendered by poppler on cairo)
+pkgs="$pkgs libvips-dev libtesseract-dev tesseract-ocr-eng libpoppler-glib-dev libcairo2-dev"
 if [ "$mode" = test ]; then
     pkgs="$pkgs libcmocka-dev python3 python3-pytest python3-pytest-xdist python3-httpx curl postgresql clang libclang-rt-14-dev"
     pkgs="$pkgs valgrind slowhttptest strace wrk procps prometheus"

@@ -1,5 +1,7 @@
-/* download.c - GET /api/v1/<t>/{id}/content of an upload table: the stored
- * bytes, sent from the file (never read into memory).
+/* download.c - GET /api/v1/<t>/{id}/content of an upload table, or of a
+ * record made from an upload, and GET /api/v1/<t>/{id}/<variant> of a file
+ * derived from it (ob_resource.variants): the stored bytes, sent from the
+ * file (never read into memory).
  *
  * The row is read like GET of the record (ob_crud_get: the same
  * permission, and for customer users only their customer's rows, else
@@ -88,9 +90,12 @@ void ob_api_download(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_ca
     }
     /* the record with the caller's scope: its file is exactly as visible */
     const ob_table *t = call->route->t, *ft = ob_registry_content_of(t);
+    /* a variant's route names its reference (ob_resource.variants) */
+    const char *ref = call->route->verb;
+    if (ref) ft = ob_registry_find(t->cols[ob_table_col(t, ref)]->ref);
     if (ob_crud_get(ctx, t, call->id, &row, &err) != 0) return ob_resp_error(resp, &err);
     if (ft != t) {
-        int ri = ob_table_col(t, t->res->copy->ref);
+        int ri = ob_table_col(t, ref ? ref : t->res->copy->ref);
         if (!row->set[ri] || row->v[ri].t != OB_V_TEXT) {
             ob_err_set(&err, OB_E_NOT_FOUND, "the record has no file");
             return ob_resp_error(resp, &err);

@@ -1333,7 +1333,7 @@ static void upload_op(oa *o, const ob_route_row *r)
 static void content_op(oa *o, const ob_route_row *r)
 {
     ob_jsonw *w = &o->w;
-    op_begin(w, r, r->t->name, "download the content");
+    op_begin(w, r, r->t->name, r->verb ? "download a file made from the content" : "download the content");
     ob_jw_kstr(w, "description",
                "the stored bytes as an attachment, visible exactly when the record is (404 otherwise); ETag is the "
                "SHA-256 (If-None-Match gives 304), Range bytes=a-b gives 206 with Content-Range, a range past the "

@@ -157,6 +157,12 @@ static void table_rows(builder *b, const ob_table *t)
     if (ob_registry_content_of(t))
         table_row(b, t, OB_RK_CONTENT, "GET", dupf("%s%s", rec, "/content"), ob_api_download, "view", OB_IN_NONE,
                   NULL, "content");
+    /* a variant's row carries its reference column where a verb would be */
+    for (int i = 0; i < t->res->nvariants; i++) {
+        const ob_file_variant *v = &t->res->variants[i];
+        table_row(b, t, OB_RK_CONTENT, "GET", dupf("%s/%s", rec, v->name), ob_api_download, "view", OB_IN_NONE,
+                  v->ref, v->name);
+    }
     /* one route per distinct verb; the engine prefers an action to an event */
     const ob_fsm *f = t->res->fsm;
     for (int i = 0; f && i < f->n; i++) {

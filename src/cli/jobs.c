@@ -1,10 +1,12 @@
 /* jobs.c - opsbase worker (job workers without HTTP) and opsbase job enqueue. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/base.h"
 #include "cli/cli.h"
+#include "files/files.h"
 #include "jobs/jobs.h"
 #include "jobs/smtp.h"
 #include "jobs/webhooks.h"
@@ -61,6 +63,14 @@ int ob_cmd_worker(int argc, char **argv)
     ob_store *store;
     ob_store_opts so = {.data_dir = a.val[0], .url = a.val[1]};
     if (ob_store_open(&store, &so, &err) != 0) return ob_cli_fail(&err);
+    /* uploads live under the data directory in both storage modes */
+    ob_file_store files;
+    char *spool_dir = NULL;
+    if (ob_file_store_local(&files, a.val[0], &spool_dir, &err) != 0) {
+        ob_store_close(store);
+        return ob_cli_fail(&err);
+    }
+    ob_files_use(&files);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -76,6 +86,7 @@ int ob_cmd_worker(int argc, char **argv)
     sigwait(&set, &sig);
     ob_jobs_stop(jobs);
     ob_store_close(store);
+    free(spool_dir);
     return 0;
 }
 

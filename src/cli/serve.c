@@ -221,6 +221,7 @@ int ob_cmd_serve(int argc, char **argv)
         return ob_cli_fail(&err);
     }
     app.files = &files;
+    ob_files_use(&files); /* the jobs that make and remove files */
     ob_http_opts ho = {.listen = ob_cli_get(&spec, &a, "--listen"), .threads = (unsigned)threads,
                        .max_body = (size_t)body, .conn_timeout_s = (unsigned)timeout,
                        .header_timeout_s = (unsigned)head_timeout, .max_conns = (unsigned)max_conns,

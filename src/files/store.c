@@ -96,11 +96,71 @@ static int local_open(const ob_file_store *s, ob_arena *a, const char *tenant, c
     return 0;
 }
 
+static int local_remove(const ob_file_store *s, ob_arena *a, const char *tenant, const char *key, ob_err *err)
+{
+    if (!safe_part(tenant) || !safe_key(key)) return ob_err_set(err, OB_E_INTERNAL, "bad file store name");
+    const char *path = ob_arena_printf(a, "%s/files/%s/%s", s->root, tenant, key);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return ob_err_set(err, OB_E_UNAVAILABLE, "cannot remove the file: %s", strerror(errno));
+    return 0;
+}
+
+/* Set once before the worker threads start, read by them afterwards. */
+static const ob_file_store *current;
+
+void ob_files_use(const ob_file_store *s)
+{
+    current = s;
+}
+
+const ob_file_store *ob_files_current(void)
+{
+    return current;
+}
+
+const char *ob_file_spool_name(const ob_file_store *s, ob_arena *a, const char *suffix)
+{
+    char id[OB_UUID_LEN];
+    ob_uuid7(id);
+    return ob_arena_printf(a, "%s/made-%s%s", s->spool, id, suffix);
+}
+
+int ob_file_store_add(const ob_file_store *s, ob_arena *a, const char *tenant, const char *path, const char **sha256,
+                      int64_t *size, const char **key, ob_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        unlink(path);
+        return ob_err_set(err, OB_E_UNAVAILABLE, "cannot read a made file: %s", strerror(errno));
+    }
+    ob_sha256 h;
+    ob_sha256_init(&h);
+    char buf[65536];
+    int64_t total = 0;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+        ob_sha256_update(&h, buf, (size_t)n);
+        total += n;
+    }
+    int rc = n < 0 || fsync(fd) != 0 ? -1 : 0;
+    close(fd);
+    if (rc != 0) {
+        unlink(path);
+        return ob_err_set(err, OB_E_UNAVAILABLE, "cannot read a made file");
+    }
+    char hex[65];
+    ob_sha256_final(&h, hex);
+    *sha256 = ob_arena_strdup(a, hex);
+    *size = total;
+    return s->put(s, a, tenant, *sha256, path, key, err);
+}
+
 int ob_file_store_local(ob_file_store *s, const char *root, char **spool_dir, ob_err *err)
 {
     memset(s, 0, sizeof *s);
     s->put = local_put;
     s->open = local_open;
+    s->remove = local_remove;
     s->root = root;
     size_t n = strlen(root) + 16;
     char *files = malloc(n), *spool = malloc(n);
@@ -114,5 +174,6 @@ int ob_file_store_local(ob_file_store *s, const char *root, char **spool_dir, ob
         return -1;
     }
     *spool_dir = spool;
+    s->spool = spool;
     return 0;
 }

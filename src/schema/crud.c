@@ -135,6 +135,56 @@ static int apply_copy(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
     return 0;
 }
 
+/* ob_column.sole_per: when row sets such a flag true (old NULL: a create,
+ * else a change from false), the group's other rows with it true get it
+ * false first, each through ob_crud_save (versioned, audited, hooked), so the
+ * unique index over the flag never sees two. */
+static int apply_sole(ob_ctx *ctx, const ob_row *old, const ob_row *row, ob_err *err)
+{
+    const ob_table *t = row->t;
+    for (int i = 0; i < t->ncols; i++) {
+        const ob_column *c = t->cols[i];
+        if (!c->sole_per || !row->set[i] || row->v[i].t == OB_V_NULL || !row->v[i].i) continue;
+        if (old && old->set[i] && old->v[i].t != OB_V_NULL && old->v[i].i) continue;
+        ob_sb sql;
+        ob_sb_init_arena(&sql, ctx->arena, 128);
+        ob_sb_addf(&sql, "SELECT \"id\" FROM \"%s\" WHERE \"%s\" = ? AND \"id\" <> ?%s", t->name, c->name,
+                   t->deleted_col >= 0 ? " AND \"deleted_at\" IS NULL" : "");
+        ob_value vals[10] = {ob_v_bool(true), row->v[t->id_col]};
+        int n = 2;
+        for (const char *p = c->sole_per; p && *p && n < 10;) {
+            const char *end = strchr(p, ',');
+            const char *name = end ? ob_arena_strndup(ctx->arena, p, (size_t)(end - p)) : p;
+            int k = ob_table_col(t, name);
+            ob_sb_addf(&sql, " AND \"%s\" = ?", name);
+            vals[n++] = row->set[k] ? row->v[k] : old->v[k];
+            p = end ? end + 1 : NULL;
+        }
+        ob_stmt *st;
+        if (ob_db_prepare(ctx->db, sql.buf, &st, err) != 0) return -1;
+        for (int k = 0; k < n; k++)
+            if (ob_sql_bind_value(st, k + 1, &vals[k], err) != 0) {
+                ob_stmt_done(st);
+                return -1;
+            }
+        const char *ids[64];
+        int nids = 0, rc;
+        while ((rc = ob_stmt_step(st, err)) == 1 && nids < 64)
+            ids[nids++] = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
+        ob_stmt_done(st);
+        if (rc < 0) return -1;
+        for (int k = 0; k < nids; k++) {
+            ob_row *other;
+            if (ob_sql_load_internal(ctx, t, ids[k], &other, err) != 0) return -1;
+            ob_row *next = ob_row_copy(ctx->arena, other);
+            next->v[i] = ob_v_bool(false);
+            next->set[i] = true;
+            if (ob_crud_save(ctx, other, next, "update", err) != 0) return -1;
+        }
+    }
+    return 0;
+}
+
 int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     const ob_table *t = row->t;
@@ -153,6 +203,7 @@ int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
     if (ob_quota_take(ctx, t, err) != 0) return -1;
     if (h && h->before_create && h->before_create(ctx, row, err) != 0) return -1;
     if (ob_validate_row(ctx, row, err) != 0) return -1;
+    if (apply_sole(ctx, NULL, row, err) != 0) return -1;
     if (ob_sql_insert(ctx, row, err) != 0) return -1;
     if (t->res->ledger && ob_ledger_post(ctx, row, err) != 0) return -1;
     if (t->res->flags & OB_RES_AUTH) ob_registry_auth_changed();
@@ -252,6 +303,7 @@ int ob_crud_save(ob_ctx *ctx, const ob_row *old, ob_row *row, const char *action
     if (t->updated_col >= 0) ob_row_set_text_at(ctx->arena, row, t->updated_col, ctx->now);
     if (t->version_col >= 0) ob_row_set_int_at(row, t->version_col, old_version + 1);
     if (ob_validate_row(ctx, row, err) != 0) return -1;
+    if (apply_sole(ctx, old, row, err) != 0) return -1;
     if (ob_sql_update(ctx, row, old_version, err) != 0) return -1;
     if (t->res->flags & OB_RES_AUTH) ob_registry_auth_changed();
     if (ob_registry_record_change(ctx, action, old, row, err) != 0) return -1;

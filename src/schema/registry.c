@@ -270,6 +270,33 @@ static void check_copy(const ob_resource *r)
     }
 }
 
+/* A variant names a server-set reference to the upload table, and a name
+ * no other route of a record takes. A sole flag is a boolean over declared
+ * columns. */
+static void check_variants_and_sole(const ob_resource *r)
+{
+    for (int i = 0; i < r->nvariants; i++) {
+        const ob_file_variant *v = &r->variants[i];
+        const ob_column *c = decl_col(r, v->ref);
+        int j = c && c->type == OB_F_REF ? find_decl(c->ref) : -1;
+        if (j < 0 || !(declared[j]->flags & OB_RES_UPLOAD) || !(c->flags & OB_SERVER))
+            die(r->table, v->ref, "variant: a server-set reference to an upload table");
+        if (!strcmp(v->name, "content")) die(r->table, v->name, "variant: 'content' is the upload's own route");
+    }
+    for (int i = 0; i < r->ncols; i++) {
+        const ob_column *c = &r->cols[i];
+        if (!c->sole_per) continue;
+        if (c->type != OB_F_BOOL) die(r->table, c->name, "sole_per on a column that is not boolean");
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s", c->sole_per);
+        for (char *p = buf, *e; p; p = e ? e + 1 : NULL) {
+            e = strchr(p, ',');
+            if (e) *e = 0;
+            if (!decl_col(r, p)) die(r->table, c->name, "sole_per names an unknown column");
+        }
+    }
+}
+
 static void check_retention(const ob_table *t)
 {
     const ob_retention *rt = t->res->retention;
@@ -338,6 +365,7 @@ static void build(void)
         for (int j = 0; j < r->ncustomer_rows; j++) check_row_rule(r, &r->customer_rows[j]);
         if (r->ledger) check_ledger(r);
         if (r->copy) check_copy(r);
+        check_variants_and_sole(r);
         if (r->ncustomer_rows > OB_ROW_RULES_MAX) die(r->table, NULL, "too many customer row rules");
         t->cols = cols;
         t->ncols = k;

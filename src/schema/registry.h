@@ -109,6 +109,10 @@ typedef struct ob_column {
                                   * the imaged table's own secret, masking and audience declarations. */
     const char *pattern;         /* TEXT: a regular expression the whole value must match, written
                                   * so that POSIX ERE (validation) and ECMA-262 (OpenAPI) read it alike */
+    const char *sole_per;        /* BOOL: true on at most one live row per value of these columns (comma
+                                  * list): a row set true sets it false on the group's other rows in the
+                                  * same write, each an audited update (a primary image per entity). Back
+                                  * it with a unique index on the columns where the flag is true. */
 } ob_column;
 
 typedef struct ob_index {
@@ -322,6 +326,16 @@ typedef struct ob_ref_copy {
     bool required;    /* the reference must be given on create */
 } ob_ref_copy;
 
+/* A file derived from a record's upload (a thumbnail), served like its
+ * content: GET /api/v1/<t>/{id}/<name> answers the files row the reference
+ * column names, with the record's permission and customer scope. The
+ * reference is server-set (a job fills it); until then the route is 404. */
+typedef struct ob_file_variant {
+    const char *name; /* the route's last segment */
+    const char *ref;  /* this table's reference to the upload table */
+    const char *doc;
+} ob_file_variant;
+
 typedef struct ob_resource {
     const char *table;
     const char *doc;
@@ -360,6 +374,8 @@ typedef struct ob_resource {
                                   * unique index on the same columns for racing posts. */
     const ob_flag_event *flag_event;
     const ob_ref_copy *copy;     /* columns filled from a referenced row (an uploaded file) */
+    const ob_file_variant *variants; /* more files a record serves, each by its own route */
+    int nvariants;
 } ob_resource;
 
 /* Configuration tables: any change to them, create and delete included, needs
@@ -371,6 +387,7 @@ typedef struct ob_resource {
 #define OB_INDEXES(arr) .indexes = (arr), .nindexes = (int)(sizeof(arr) / sizeof((arr)[0]))
 #define OB_ACTIONS(arr) .actions = (arr), .nactions = (int)(sizeof(arr) / sizeof((arr)[0]))
 #define OB_CUSTOMER_ROWS(arr) .customer_rows = (arr), .ncustomer_rows = (int)(sizeof(arr) / sizeof((arr)[0]))
+#define OB_VARIANTS(arr) .variants = (arr), .nvariants = (int)(sizeof(arr) / sizeof((arr)[0]))
 #define OB_CHECKS(arr) .checks = (arr), .nchecks = (int)(sizeof(arr) / sizeof((arr)[0]))
 
 /* Runtime view of a resource: implicit columns followed by declared ones. */

@@ -124,6 +124,13 @@ void ob_schema_json(ob_sb *out)
         if (r->flags & OB_RES_UPLOAD) ob_jw_kbool(&w, "upload", true);
         /* GET .../{id}/content serves an uploaded file */
         if (ob_registry_content_of(t)) ob_jw_kbool(&w, "content", true);
+        /* GET .../{id}/<name> serves a file made from it (ob_resource.variants) */
+        if (r->nvariants) {
+            ob_jw_key(&w, "variants");
+            ob_jw_arr_open(&w);
+            for (int k = 0; k < r->nvariants; k++) ob_jw_str(&w, r->variants[k].name);
+            ob_jw_arr_close(&w);
+        }
         if (r->copy) {
             ob_jw_key(&w, "copy");
             ob_jw_obj_open(&w);

@@ -81,11 +81,17 @@ def test_route_table_is_the_openapi_operations(routes, doc, opsbase_bin):
     assert "files" in uploads and "customer_documents" in uploads
     for name in uploads:
         assert ("GET", f"{API}/{name}/{{id}}/content") in keys, name
+    # and the files made from them (a thumbnail) theirs
+    variants = [(t["name"], v) for t in schema["tables"] for v in t.get("variants", [])]
+    assert ("images", "thumbnail") in variants
+    for name, v in variants:
+        assert by_key[("GET", f"{API}/{name}/{{id}}/{v}")]["permission"] == by_key[("GET", f"{API}/{name}/{{id}}")]["permission"]
     # and no verb row the registry does not declare
     # (the ONE Record rows and a ticket's suggestions are explicit, not a table's verbs)
     explicit = {("GET", f"{API}/tickets/{{id}}/suggestions")}
-    assert verbs + len(uploads) == len([k for k in keys if k[1].startswith(API) and k[1].count("/") == 5
-                                        and not k[1].startswith(f"{API}/one-record/") and k not in explicit])
+    assert verbs + len(uploads) + len(variants) == len([k for k in keys if k[1].startswith(API) and k[1].count("/") == 5
+                                                        and not k[1].startswith(f"{API}/one-record/")
+                                                        and k not in explicit])
     assert len(routes) > 350
 
 

@@ -464,6 +464,8 @@ static void test_table_paths(void **state)
             if (strncmp(key, prefix, (size_t)n) != 0) continue;
             /* a table of uploads, or of records made from them, serves the file at .../content */
             bool content = ob_registry_content_of(t) && strcmp(key + n, "content") == 0;
+            /* and the files made from them at their variant's name */
+            for (int k = 0; k < t->res->nvariants; k++) content |= strcmp(key + n, t->res->variants[k].name) == 0;
             /* explicit rows of the route table under a table's record (a ticket's KB suggestions) */
             bool explicit_row = !strcmp(key, "/api/v1/tickets/{id}/suggestions");
             if (!is_event(t, key + n) && !is_action(t, key + n) && !content && !explicit_row)

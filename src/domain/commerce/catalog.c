@@ -18,24 +18,41 @@ static const ob_column image_cols[] = {
     {"file_name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SERVER | OB_SEARCH | OB_SORT},
     {"file_size", OB_F_INT, .flags = OB_REQUIRED | OB_SERVER | OB_HAS_MIN, .min = 0, .doc = "bytes"},
     {"mime_type", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_SERVER | OB_LOWER},
-    {"width", OB_F_INT, .flags = OB_HAS_MIN, .min = 0, .doc = "pixels"},
-    {"height", OB_F_INT, .flags = OB_HAS_MIN, .min = 0, .doc = "pixels"},
+    {"width", OB_F_INT, .flags = OB_SERVER | OB_HAS_MIN, .min = 0, .doc = "pixels, read from the file by the images.process job"},
+    {"height", OB_F_INT, .flags = OB_SERVER | OB_HAS_MIN, .min = 0, .doc = "pixels, read from the file by the images.process job"},
     {"alt_text", OB_F_TEXT, .max = 255, .flags = OB_SEARCH},
-    {"is_primary", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
-    {"sort_order", OB_F_INT, .flags = OB_REQUIRED | OB_SORT, .dflt = "0"},
-    {"thumbnail_path", OB_F_TEXT, .max = 500},
-    {"compressed_path", OB_F_TEXT, .max = 500},
+    {"is_primary", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false", .sole_per = "entity_type,entity_id",
+     .doc = "the entity's main image: setting one unsets the entity's other"},
+    {"sort_order", OB_F_INT, .flags = OB_REQUIRED | OB_SORT, .dflt = "0",
+     .doc = "position in the entity's gallery (list with entity_id=...; sorted by it by default)"},
+    {"thumbnail_path", OB_F_TEXT, .max = 500, .flags = OB_SERVER,
+     .doc = "where the file store keeps the thumbnail (at most 256 px a side, JPEG)"},
+    {"compressed_path", OB_F_TEXT, .max = 500, .flags = OB_SERVER,
+     .doc = "where the file store keeps the compressed copy (full size, JPEG)"},
     {"file_id", OB_F_REF, .ref = "files", .on_delete = OB_DEL_RESTRICT, .flags = OB_INDEXED | OB_IMMUTABLE, .since = 4,
      .doc = "the uploaded image (POST /api/v1/files); path, name, size and type are copied from it"},
+    {"thumbnail_file_id", OB_F_REF, .ref = "files", .on_delete = OB_DEL_RESTRICT, .flags = OB_SERVER, .since = 5,
+     .doc = "the thumbnail made by the images.process job; GET /api/v1/images/{id}/thumbnail"},
+    {"compressed_file_id", OB_F_REF, .ref = "files", .on_delete = OB_DEL_RESTRICT, .flags = OB_SERVER, .since = 5,
+     .doc = "the compressed copy made by the images.process job; GET /api/v1/images/{id}/compressed"},
 };
 static const ob_copy_col image_file_copy[] = {
     {"file_path", "storage_key"}, {"file_name", "file_name"}, {"file_size", "file_size"}, {"mime_type", "mime_type"},
 };
 static const ob_ref_copy image_file = {"file_id", image_file_copy, 4, true};
-static const ob_index image_idx[] = {{"entity_type,entity_id"}, {"entity_id,is_primary"}};
+static const ob_index image_idx[] = {
+    {"entity_type,entity_id"}, {"entity_id,is_primary"},
+    {"entity_type,entity_id", .where = "is_primary", .unique = true, .since = 5},
+};
+static const ob_file_variant image_variants[] = {
+    {"thumbnail", "thumbnail_file_id", "the thumbnail, at most 256 px a side (JPEG), once the job made it"},
+    {"compressed", "compressed_file_id", "the compressed copy (JPEG), once the job made it"},
+};
+extern const ob_hooks ob_image_hooks;
 const ob_resource ob_res_images = {
     .table = "images", .doc = "images of products, categories, customers and users (003)",
     OB_COLS(image_cols), OB_INDEXES(image_idx), .perm = "images", .default_sort = "sort_order", .copy = &image_file,
+    OB_VARIANTS(image_variants), .hooks = &ob_image_hooks,
 };
 
 OB_ENUM(piece_metal, "metal", "gold", "silver", "platinum");

@@ -1,10 +1,11 @@
 /* hooks.c - customer relationships: fill the NOT NULL columns a client may
  * leave out (the uploader, the author, the file name) and stamp who recorded
- * tags and points. */
+ * tags and points; a document's retention and OCR are the files area's. */
 #include <string.h>
 
 #include "base/base.h"
 #include "domain/crm/crm.h"
+#include "domain/files/media.h"
 #include "schema/ctx.h"
 #include "schema/row.h"
 #include "gen/columns.h"
@@ -35,10 +36,26 @@ static int document_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
     (void)err;
     default_file_name(ctx, row);
     default_to_caller(ctx, row, CUSTOMER_DOCUMENTS_UPLOADED_BY);
+    ob_document_retention(ctx, NULL, row);
     return 0;
 }
 
-const ob_hooks ob_customer_document_hooks = {.before_create = document_before_create};
+static int document_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)err;
+    ob_document_retention(ctx, old, row);
+    return 0;
+}
+
+/* the file's text is read by a job (domain/files/media.c) */
+static int document_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
+{
+    return ob_document_queue_ocr(ctx, row, err);
+}
+
+const ob_hooks ob_customer_document_hooks = {.before_create = document_before_create,
+                                             .before_update = document_before_update,
+                                             .after_create = document_after_create};
 
 static int communication_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {

@@ -31,12 +31,15 @@ static const ob_column document_cols[] = {
     {"description", OB_F_TEXT, .max = 100000, .flags = OB_SEARCH},
     {"is_confidential", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
     {"retention_days", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 999999,
-     .dflt = "2555", .doc = "kept this many days after upload (2555: 7 years)"},
+     .dflt = "2555", .doc = "kept this many days after upload (2555: 7 years), then purged with its file by the "
+                            "daily documents.purge job; 0: kept until removed by hand"},
     {"expiry_date", OB_F_DATE, .flags = OB_SORT, .doc = "when the document itself (an id card) expires"},
-    {"ocr_processed", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
-    {"ocr_content", OB_F_TEXT, .max = 1000000, .flags = OB_STAFF | OB_SEARCH, .doc = "text recognised in the file"},
-    {"ocr_confidence", OB_F_DECIMAL, .scale = 2, .flags = OB_STAFF | OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 100,
-     .doc = "0.00 to 1.00"},
+    {"ocr_processed", OB_F_BOOL, .flags = OB_REQUIRED | OB_SERVER, .dflt = "false",
+     .doc = "set by the documents.ocr job once it read the file (an image or a PDF)"},
+    {"ocr_content", OB_F_TEXT, .max = 1000000, .flags = OB_STAFF | OB_SEARCH | OB_SERVER,
+     .doc = "text Tesseract recognised in the file (PDF pages rendered by poppler); found by q="},
+    {"ocr_confidence", OB_F_DECIMAL, .scale = 2, .flags = OB_STAFF | OB_SERVER | OB_HAS_MIN | OB_HAS_MAX, .min = 0,
+     .max = 100, .doc = "0.00 to 1.00: Tesseract's mean word confidence"},
     {"is_verified", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
     {"verified_by", OB_F_REF, .flags = OB_STAFF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
     {"verified_at", OB_F_TIMESTAMP},
@@ -44,6 +47,10 @@ static const ob_column document_cols[] = {
      .doc = "the signed-in user when not given"},
     {"file_id", OB_F_REF, .ref = "files", .on_delete = OB_DEL_RESTRICT, .flags = OB_INDEXED | OB_IMMUTABLE, .since = 4,
      .doc = "the uploaded file (POST /api/v1/files); name, path, size, type and hash are copied from it"},
+    {"legal_hold", OB_F_BOOL, .flags = OB_REQUIRED | OB_STAFF, .dflt = "false", .since = 5,
+     .doc = "while true the document is never purged, whatever its retention"},
+    {"purge_after", OB_F_TIMESTAMP, .flags = OB_SERVER | OB_INDEXED | OB_SORT, .since = 5,
+     .doc = "created_at + retention_days: from then on the daily purge removes it (null: retention_days 0)"},
 };
 /* the file columns come from the upload, never from the client (issue 12) */
 static const ob_copy_col document_file_copy[] = {

@@ -5,6 +5,7 @@
 
 #include "base/base.h"
 #include "domain/commerce/commerce.h"
+#include "domain/files/media.h"
 #include "domain/logistics/logistics.h"
 #include "domain/logistics/courier.h"
 #include "domain/notify/notify.h"
@@ -78,6 +79,17 @@ static const ob_job_kind job_kinds[] = {
     {"notify.send", false, ob_notify_send_run,
      "send one notification (payload.log_id) by e-mail over SMTP, or SMS/WhatsApp to the log (queued by the server)",
      ob_notify_send_settle},
+    {"images.process", false, ob_image_process_run,
+     "make an image's 256 px thumbnail and compressed copy with libvips and fill its size (payload.image_id; "
+     "queued when an image is created from an upload)",
+     ob_image_process_settle},
+    {"documents.ocr", false, ob_document_ocr_run,
+     "read a customer document's text with Tesseract, PDF pages rendered by poppler (payload.document_id; "
+     "queued when a document is created from an image or a PDF)",
+     ob_document_ocr_settle},
+    {"documents.purge", true, ob_document_purge_run,
+     "delete customer documents past purge_after that no legal hold keeps, and their files when nothing else "
+     "names them (scheduled daily)"},
 };
 
 void ob_work_register(void)
