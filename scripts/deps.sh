@@ -7,7 +7,7 @@
 set -e
 mode=${1:-run}
 pkgs="pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev liboath-dev uuid-dev libpq-dev"
-pkgs="$pkgs libunistring-dev libzstd-dev libcurl4-openssl-dev libmagic-dev libxlsxwriter-dev"
+pkgs="$pkgs libunistring-dev libzstd-dev libcurl4-openssl-dev libmagic-dev libxlsxwriter-dev libhpdf-dev"
 if [ "$mode" = test ]; then
     pkgs="$pkgs libcmocka-dev python3 python3-pytest python3-pytest-xdist python3-httpx curl postgresql clang libclang-rt-14-dev"
     pkgs="$pkgs valgrind slowhttptest strace wrk procps prometheus"

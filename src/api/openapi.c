@@ -943,13 +943,14 @@ static const int errs_rate[] = {429, 0}; /* added to every rate-limited route's 
 static const int errs_upload[] = {400, 401, 403, 409, 413, 415, 503, 0};
 static const int errs_content[] = {400, 401, 403, 404, 416, 503, 0};
 static const int errs_export[] = {400, 401, 403, 503, 0};
+static const int errs_export_download[] = {400, 401, 404, 410, 422, 503, 0};
 
 /* Whether any operation lists status, so that error_<status> is referenced. */
 static bool status_listed(int status)
 {
     static const int *const lists[] = {errs_list,  errs_get,  errs_create, errs_patch,   errs_delete, errs_hook,
                                        errs_delete_unversioned, errs_verb, errs_login, errs_session, errs_ready, errs_rate,
-                                       errs_upload, errs_content, errs_export};
+                                       errs_upload, errs_content, errs_export, errs_export_download};
     for (size_t i = 0; i < OB_ARRAY_LEN(lists); i++)
         for (int k = 0; lists[i][k]; k++)
             if (lists[i][k] == status) return true;
@@ -1306,15 +1307,22 @@ static void export_op(oa *o, const ob_route_row *r)
                "every row the list with the same filters, sort and q gives, as the caller sees them (masked, hidden "
                "and secret fields left out), streamed from a file; needs the table's view permission too. 403 when "
                "the tenant's security_settings disable exports, when more than max_export_rows match (a "
-               "security_violations row is written) or after max_exports_per_day; with require_watermark the user, "
-               "tenant and time head a CSV (a first one-cell row) and an XLSX (its page header); each export "
-               "writes export_logs");
+               "security_violations row is written), after max_exports_per_day (or the largest "
+               "custom_export_limit of the caller's roles; the error's fields give limit and used) and when the "
+               "table's export kind is not in a non-empty allowed_exports of every role the caller holds (kinds: "
+               "docs/api.md); with require_watermark the user, tenant and time head a CSV (a first one-cell row) "
+               "and an XLSX (its page header); each export writes export_logs. More rows than "
+               "require_approval_threshold: 202 with the pending export_logs row, download_token and download_url "
+               "(shown this once); after approve, the job exports.produce writes the file for that one download");
     ob_jw_key(w, "parameters");
     ob_jw_arr_open(w);
     static const char *const params[][2] = {{"format", "csv (RFC 4180; cells a spreadsheet would run as formulas "
                                                         "start with a quote), xlsx (one sheet: numbers and "
                                                         "decimals as numbers at their scale, text as string "
-                                                        "cells, never formulas) or json; default csv"},
+                                                        "cells, never formulas), pdf (a table for people: "
+                                                        "title, filters, generated time, watermark line and "
+                                                        "page numbers on every page; printable ASCII, other "
+                                                        "characters shown as ?) or json; default csv"},
                                             {"columns", "comma list of fields; default every visible field"}};
     for (size_t i = 0; i < OB_ARRAY_LEN(params); i++) {
         ob_jw_obj_open(w);
@@ -1337,7 +1345,7 @@ static void export_op(oa *o, const ob_route_row *r)
     ob_jw_key(w, "content");
     ob_jw_obj_open(w);
     static const char *const types[] = {"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                                        "application/json"};
+                                        "application/pdf", "application/json"};
     for (size_t i = 0; i < OB_ARRAY_LEN(types); i++) {
         bool json = i == OB_ARRAY_LEN(types) - 1;
         ob_jw_key(w, types[i]);
@@ -1345,7 +1353,7 @@ static void export_op(oa *o, const ob_route_row *r)
         ob_jw_key(w, "schema");
         ob_jw_obj_open(w);
         ob_jw_kstr(w, "type", json ? "array" : "string");
-        if (i == 1) ob_jw_kstr(w, "format", "binary");
+        if (i == 1 || i == 2) ob_jw_kstr(w, "format", "binary");
         if (json) {
             ob_jw_key(w, "items");
             ob_jw_obj_open(w);
@@ -1357,10 +1365,67 @@ static void export_op(oa *o, const ob_route_row *r)
     }
     ob_jw_obj_close(w);
     ob_jw_obj_close(w);
+    ob_jw_key(w, "202");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "description", "above require_approval_threshold: the export_logs row in pending_approval, with "
+                                 "download_token and download_url for its one download once approved");
+    json_content_ref(w, "export_logs");
+    ob_jw_obj_close(w);
     for (int i = 0; errs_export[i]; i++) {
         char code[16], name[32];
         snprintf(code, sizeof code, "%d", errs_export[i]);
         snprintf(name, sizeof name, "error_%d", errs_export[i]);
+        kref_obj(w, code, RESPONSES, name);
+    }
+    if (r->rate != OB_RATE_NONE) kref_obj(w, "429", RESPONSES, "error_429");
+    kref_obj(w, "default", RESPONSES, "error");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+}
+
+static void export_download_op(oa *o, const ob_route_row *r)
+{
+    ob_jsonw *w = &o->w;
+    op_begin(w, r, "export_logs", r->summary);
+    ob_jw_kstr(w, "description",
+               "the file of an approved export (status completed), to the user who asked for it, with the token "
+               "its 202 gave; once: the first download moves the row to downloaded and any later one, or one "
+               "after download_expires_at (export_link_expiry_hours after the file was written), is 410. Another "
+               "user's export or a wrong token is 404, an export not yet approved or written 422");
+    ob_jw_key(w, "parameters");
+    ob_jw_arr_open(w);
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "name", "token");
+    ob_jw_kstr(w, "in", "query");
+    ob_jw_kbool(w, "required", true);
+    ob_jw_kstr(w, "description", "the download_token of the export's 202");
+    ob_jw_key(w, "schema");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "string");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_arr_close(w);
+    ob_jw_key(w, "responses");
+    ob_jw_obj_open(w);
+    ob_jw_key(w, "200");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "description", "the file, as an attachment, in the export's format");
+    ob_jw_key(w, "content");
+    ob_jw_obj_open(w);
+    ob_jw_key(w, "application/octet-stream");
+    ob_jw_obj_open(w);
+    ob_jw_key(w, "schema");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "string");
+    ob_jw_kstr(w, "format", "binary");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    for (int i = 0; errs_export_download[i]; i++) {
+        char code[16], name[32];
+        snprintf(code, sizeof code, "%d", errs_export_download[i]);
+        snprintf(name, sizeof name, "error_%d", errs_export_download[i]);
         kref_obj(w, code, RESPONSES, name);
     }
     if (r->rate != OB_RATE_NONE) kref_obj(w, "429", RESPONSES, "error_429");
@@ -1689,6 +1754,7 @@ static void operation(oa *o, const ob_route_row *r)
     case OB_RK_UPLOAD: return upload_op(o, r);
     case OB_RK_CONTENT: return content_op(o, r);
     case OB_RK_EXPORT: return export_op(o, r);
+    case OB_RK_EXPORT_DOWNLOAD: return export_download_op(o, r);
     default: return explicit_op(o, r);
     }
 }
