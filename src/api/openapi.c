@@ -944,13 +944,14 @@ static const int errs_upload[] = {400, 401, 403, 409, 413, 415, 503, 0};
 static const int errs_content[] = {400, 401, 403, 404, 416, 503, 0};
 static const int errs_export[] = {400, 401, 403, 503, 0};
 static const int errs_export_download[] = {400, 401, 404, 410, 422, 503, 0};
+static const int errs_import[] = {400, 401, 403, 413, 415, 422, 0};
 
 /* Whether any operation lists status, so that error_<status> is referenced. */
 static bool status_listed(int status)
 {
     static const int *const lists[] = {errs_list,  errs_get,  errs_create, errs_patch,   errs_delete, errs_hook,
                                        errs_delete_unversioned, errs_verb, errs_login, errs_session, errs_ready, errs_rate,
-                                       errs_upload, errs_content, errs_export, errs_export_download};
+                                       errs_upload, errs_content, errs_export, errs_export_download, errs_import};
     for (size_t i = 0; i < OB_ARRAY_LEN(lists); i++)
         for (int k = 0; lists[i][k]; k++)
             if (lists[i][k] == status) return true;
@@ -1434,6 +1435,80 @@ static void export_download_op(oa *o, const ob_route_row *r)
     ob_jw_obj_close(w);
 }
 
+static void import_op(oa *o, const ob_route_row *r)
+{
+    ob_jsonw *w = &o->w;
+    op_begin(w, r, r->t->name, "import records from CSV or NDJSON");
+    ob_jw_kstr(w, "description",
+               "a text/csv body (a header row of field names, then one record a line; an empty cell leaves the "
+               "field to its default) or application/x-ndjson (one JSON object a line). Every row goes through "
+               "this table's create (validation, references, unique keys, hooks, audit) in one transaction, each "
+               "under a savepoint, and every failing row is reported at once: errors [{row, field, code, "
+               "message}] (rows count from 1 after the header), valid, rows. dry_run=true (the default) writes "
+               "nothing; dry_run=false commits all rows (201, imported) or, when any row fails, none (422 with "
+               "the same errors). A header naming an unknown field is 400");
+    ob_jw_key(w, "parameters");
+    ob_jw_arr_open(w);
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "name", "dry_run");
+    ob_jw_kstr(w, "in", "query");
+    ob_jw_kbool(w, "required", false);
+    ob_jw_kstr(w, "description", "true (default): check only; false: import when every row passes");
+    ob_jw_key(w, "schema");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "boolean");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_arr_close(w);
+    ob_jw_key(w, "requestBody");
+    ob_jw_obj_open(w);
+    ob_jw_kbool(w, "required", true);
+    ob_jw_key(w, "content");
+    ob_jw_obj_open(w);
+    static const char *const types[] = {"text/csv", "application/x-ndjson"};
+    for (size_t i = 0; i < OB_ARRAY_LEN(types); i++) {
+        ob_jw_key(w, types[i]);
+        ob_jw_obj_open(w);
+        ob_jw_key(w, "schema");
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "type", "string");
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+    }
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_key(w, "responses");
+    ob_jw_obj_open(w);
+    static const char *const ok[][2] = {{"200", "the dry run's report: {dry_run, rows, valid, imported: 0, errors}"},
+                                        {"201", "every row imported: {dry_run: false, rows, valid, imported, errors: []}"}};
+    for (size_t i = 0; i < OB_ARRAY_LEN(ok); i++) {
+        ob_jw_key(w, ok[i][0]);
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "description", ok[i][1]);
+        ob_jw_key(w, "content");
+        ob_jw_obj_open(w);
+        ob_jw_key(w, "application/json");
+        ob_jw_obj_open(w);
+        ob_jw_key(w, "schema");
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "type", "object");
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+    }
+    for (int i = 0; errs_import[i]; i++) {
+        char code[16], name[32];
+        snprintf(code, sizeof code, "%d", errs_import[i]);
+        snprintf(name, sizeof name, "error_%d", errs_import[i]);
+        kref_obj(w, code, RESPONSES, name);
+    }
+    if (r->rate != OB_RATE_NONE) kref_obj(w, "429", RESPONSES, "error_429");
+    kref_obj(w, "default", RESPONSES, "error");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+}
+
 static const ob_action *find_action(const ob_table *t, const char *verb)
 {
     for (int i = 0; i < t->res->nactions; i++)
@@ -1755,6 +1830,7 @@ static void operation(oa *o, const ob_route_row *r)
     case OB_RK_CONTENT: return content_op(o, r);
     case OB_RK_EXPORT: return export_op(o, r);
     case OB_RK_EXPORT_DOWNLOAD: return export_download_op(o, r);
+    case OB_RK_IMPORT: return import_op(o, r);
     default: return explicit_op(o, r);
     }
 }

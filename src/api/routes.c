@@ -135,7 +135,10 @@ static void table_rows(builder *b, const ob_table *t)
         table_row(b, t, OB_RK_UPLOAD, "POST", coll, ob_api_upload, "create", OB_IN_UPLOAD, NULL, "upload");
     else if (cm & OB_M_POST)
         table_row(b, t, OB_RK_CREATE, "POST", coll, ob_api_create, "create", OB_IN_CREATE, NULL, "create");
-    /* before the record's rows: "export" is a literal, never taken as an {id} */
+    /* before the record's rows: "import" and "export" are literals, never taken as an {id} */
+    if ((cm & OB_M_POST) && !upload)
+        table_row(b, t, OB_RK_IMPORT, "POST", dupf("%s%s", coll, "/import"), ob_api_import, "create", OB_IN_NONE, NULL,
+                  "import");
     table_row(b, t, OB_RK_EXPORT, "GET", dupf("%s%s", coll, "/export"), ob_api_export, "export", OB_IN_NONE, NULL,
               "export");
     table_row(b, t, OB_RK_GET, "GET", rec, ob_api_get, "view", OB_IN_NONE, NULL, "get");
