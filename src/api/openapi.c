@@ -1671,10 +1671,12 @@ static void explicit_op(oa *o, const ob_route_row *r)
         ob_jw_kstr(w, "description",
                    "the daily inventory metrics the job kind inventory.metrics writes (schedule it, e.g. cron "
                    "\"15 0 * * *\"), one entry per day that has them; for one warehouse or, without warehouse_id, the "
-                   "whole tenant");
+                   "whole tenant. format=pdf answers the same days as an application/pdf table (title, filters, "
+                   "generated time, the tenant's watermark line, page numbers)");
         static const char *const params[][3] = {{"from", "first day, YYYY-MM-DD", "date"},
                                                 {"to", "last day, YYYY-MM-DD, at most 366 days after from", "date"},
-                                                {"warehouse_id", "one warehouse; absent: the whole tenant", "uuid"}};
+                                                {"warehouse_id", "one warehouse; absent: the whole tenant", "uuid"},
+                                                {"format", "json (default) or pdf", ""}};
         ob_jw_key(w, "parameters");
         ob_jw_arr_open(w);
         for (size_t i = 0; i < OB_ARRAY_LEN(params); i++) {
@@ -1686,7 +1688,7 @@ static void explicit_op(oa *o, const ob_route_row *r)
             ob_jw_key(w, "schema");
             ob_jw_obj_open(w);
             ob_jw_kstr(w, "type", "string");
-            ob_jw_kstr(w, "format", params[i][2]);
+            if (params[i][2][0]) ob_jw_kstr(w, "format", params[i][2]);
             ob_jw_obj_close(w);
             ob_jw_obj_close(w);
         }

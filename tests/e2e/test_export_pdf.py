@@ -99,3 +99,31 @@ def test_pdf_through_approval(cli, login, new_tenant):
     pdf = _pdf(t.owner.get(f"{API}/export_logs/{p['id']}/download", params={"token": p["download_token"]}))
     shown = _shown(pdf)
     assert {"appr 0", "appr 1", "appr 2"} <= set(shown) and "Page 1 of 1" in shown
+
+
+def test_inventory_report_as_pdf(server, cli, login):
+    import datetime as dt
+    import uuid
+    import stock_helpers as s
+    from test_stock_metrics import run_job
+    slug = "pdfr-" + uuid.uuid4().hex[:8]
+    cli.tenant_create(slug)
+    c = login(slug, f"owner@{slug}.test", h.OWNER_PASSWORD)
+    today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+    wh = s.warehouse(c)
+    inv = s.inventory(c, product_id=s.product(c, cost_price="10.00")["id"], warehouse_id=wh["id"])
+    for kind, q in (("purchase", 50), ("sale", -5)):
+        h.ok(c.post(f"{API}/inventory_transactions",
+                    json={"inventory_id": inv["id"], "transaction_type": kind, "quantity": q}), 201)
+    run_job(server, slug, c, {"date": today})
+    day = h.ok(c.get(f"{API}/reports/inventory", params={"from": today, "to": today}))["days"][0]
+    pdf = _pdf(c.get(f"{API}/reports/inventory", params={"from": today, "to": today, "format": "pdf"}))
+    shown = _shown(pdf)
+    assert _pages(pdf) == 1 and "Page 1 of 1" in shown
+    assert f"Inventory report, tenant {slug}" in shown and f"Filters: from={today} & to={today}" in shown
+    assert [x for x in shown if x.startswith(f"Exported by owner@{slug}.test")]
+    i = shown.index(today)
+    assert shown[i:i + 6] == [today, str(day["units_sold"]), str(day["units_received"]), str(day["stock_outs"]),
+                              day["inventory_value"], day["turnover"]]
+    h.expect_error(c.get(f"{API}/reports/inventory", params={"from": today, "to": today, "format": "xlsx"}), 400,
+                   "invalid_query")
