@@ -8,8 +8,9 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wno-missing-field-initializers
 CSTD    := -std=c11 -D_GNU_SOURCE
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libunistring (Unicode case mapping and normalization) has no pkg-config file on Debian
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread -lm
+# libunistring (Unicode case mapping and normalization) has no pkg-config file on Debian,
+# nor has libharu (PDF exports)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhpdf -lunistring -lpthread -lm
 
 # Build flavours: the default build and an ASan+UBSan build in its own tree.
 ifeq ($(SAN),1)

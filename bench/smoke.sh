@@ -78,6 +78,10 @@ else
     FAILED=1
 fi
 
+# uploads, a CSV export and an import (bench/exchange.py), small
+BENCH_SMALL=1 BENCH_WORK="$WORK/exchange" BENCH_PORT=$((PORT + 20)) /usr/bin/python3 "$BENCH_DIR/exchange.py" "$OPSBASE" \
+    || { log "exchange failed"; FAILED=1; }
+
 total=$(wc -l <"$RESULTS")
 bad=$(awk -F'\t' '$7 != 0 || $8 != 0 || $9 == 0' "$RESULTS" | wc -l)
 log "bench-smoke finished in $(( $(date +%s) - T0 ))s (logs in $OUT)"

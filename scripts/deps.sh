@@ -7,7 +7,7 @@
 set -e
 mode=${1:-run}
 pkgs="pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev liboath-dev uuid-dev libpq-dev"
-pkgs="$pkgs libunistring-dev libzstd-dev libcurl4-openssl-dev libmagic-dev libxlsxwriter-dev"
+pkgs="$pkgs libunistring-dev libzstd-dev libcurl4-openssl-dev libmagic-dev libxlsxwriter-dev libhpdf-dev"
 # image variants (libvips) and OCR (Tesseract with its English data; PDF pages rendered by poppler on cairo)
 pkgs="$pkgs libvips-dev libtesseract-dev tesseract-ocr-eng libpoppler-glib-dev libcairo2-dev"
 if [ "$mode" = test ]; then

@@ -24,6 +24,7 @@ static const command commands[] = {
     {"check-ledgers", ob_cmd_check_ledgers, "verify every ledger balance against its entries"},
     {"worker", ob_cmd_worker, "run background job workers without HTTP"},
     {"job", ob_cmd_job, "enqueue a background job"},
+    {"import", ob_cmd_import, "import a CSV or NDJSON file into a table of a tenant"},
     {"backup", ob_cmd_backup, "write a consistent backup of the store or one tenant"},
     {"restore", ob_cmd_restore, "restore a backup, or one tenant of it"},
     {"audit", ob_cmd_audit, "verify the audit trail's hash chain"},

@@ -61,6 +61,10 @@ void ob_api_upload(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
 void ob_api_download(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* export.c: GET /api/v1/<t>/export of every table */
 void ob_api_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+/* import.c: POST /api/v1/<t>/import of every table that takes creates */
+void ob_api_import(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+/* export_approval.c: GET /api/v1/export_logs/{id}/download?token= */
+void ob_api_export_download(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* The gate's input step of an OB_IN_UPLOAD row (upload.c). */
 int ob_api_upload_input(ob_app *app, ob_req *req, ob_ctx *ctx, const ob_route_row *r, ob_call *call, ob_err *err);
 

@@ -30,5 +30,8 @@ void ob_app_release(ob_app *app);
 bool ob_app_spool(const ob_req *req, void *app);
 /* The ob_handler_fn given to the server. */
 void ob_app_handle(ob_req *req, ob_resp *resp, void *app);
+/* The job kinds of the API (exports.produce: an approved export written
+ * into files), for this process's workers; once, before they start. */
+void ob_api_jobs_use(const ob_file_store *files);
 
 #endif

@@ -1025,13 +1025,15 @@ static const int errs_rate[] = {429, 0}; /* added to every rate-limited route's 
 static const int errs_upload[] = {400, 401, 403, 409, 413, 415, 503, 0};
 static const int errs_content[] = {400, 401, 403, 404, 416, 503, 0};
 static const int errs_export[] = {400, 401, 403, 503, 0};
+static const int errs_export_download[] = {400, 401, 404, 410, 422, 503, 0};
+static const int errs_import[] = {400, 401, 403, 413, 415, 422, 0};
 
 /* Whether any operation lists status, so that error_<status> is referenced. */
 static bool status_listed(int status)
 {
     static const int *const lists[] = {errs_list,  errs_get,  errs_create, errs_patch,   errs_delete, errs_hook,
                                        errs_delete_unversioned, errs_verb, errs_login, errs_session, errs_ready, errs_rate,
-                                       errs_upload, errs_content, errs_export};
+                                       errs_upload, errs_content, errs_export, errs_export_download, errs_import};
     for (size_t i = 0; i < OB_ARRAY_LEN(lists); i++)
         for (int k = 0; lists[i][k]; k++)
             if (lists[i][k] == status) return true;
@@ -1388,15 +1390,22 @@ static void export_op(oa *o, const ob_route_row *r)
                "every row the list with the same filters, sort and q gives, as the caller sees them (masked, hidden "
                "and secret fields left out), streamed from a file; needs the table's view permission too. 403 when "
                "the tenant's security_settings disable exports, when more than max_export_rows match (a "
-               "security_violations row is written) or after max_exports_per_day; with require_watermark the user, "
-               "tenant and time head a CSV (a first one-cell row) and an XLSX (its page header); each export "
-               "writes export_logs");
+               "security_violations row is written), after max_exports_per_day (or the largest "
+               "custom_export_limit of the caller's roles; the error's fields give limit and used) and when the "
+               "table's export kind is not in a non-empty allowed_exports of every role the caller holds (kinds: "
+               "docs/api.md); with require_watermark the user, tenant and time head a CSV (a first one-cell row) "
+               "and an XLSX (its page header); each export writes export_logs. More rows than "
+               "require_approval_threshold: 202 with the pending export_logs row, download_token and download_url "
+               "(shown this once); after approve, the job exports.produce writes the file for that one download");
     ob_jw_key(w, "parameters");
     ob_jw_arr_open(w);
     static const char *const params[][2] = {{"format", "csv (RFC 4180; cells a spreadsheet would run as formulas "
                                                         "start with a quote), xlsx (one sheet: numbers and "
                                                         "decimals as numbers at their scale, text as string "
-                                                        "cells, never formulas) or json; default csv"},
+                                                        "cells, never formulas), pdf (a table for people: "
+                                                        "title, filters, generated time, watermark line and "
+                                                        "page numbers on every page; printable ASCII, other "
+                                                        "characters shown as ?) or json; default csv"},
                                             {"columns", "comma list of fields; default every visible field"}};
     for (size_t i = 0; i < OB_ARRAY_LEN(params); i++) {
         ob_jw_obj_open(w);
@@ -1419,7 +1428,7 @@ static void export_op(oa *o, const ob_route_row *r)
     ob_jw_key(w, "content");
     ob_jw_obj_open(w);
     static const char *const types[] = {"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                                        "application/json"};
+                                        "application/pdf", "application/json"};
     for (size_t i = 0; i < OB_ARRAY_LEN(types); i++) {
         bool json = i == OB_ARRAY_LEN(types) - 1;
         ob_jw_key(w, types[i]);
@@ -1427,7 +1436,7 @@ static void export_op(oa *o, const ob_route_row *r)
         ob_jw_key(w, "schema");
         ob_jw_obj_open(w);
         ob_jw_kstr(w, "type", json ? "array" : "string");
-        if (i == 1) ob_jw_kstr(w, "format", "binary");
+        if (i == 1 || i == 2) ob_jw_kstr(w, "format", "binary");
         if (json) {
             ob_jw_key(w, "items");
             ob_jw_obj_open(w);
@@ -1439,10 +1448,141 @@ static void export_op(oa *o, const ob_route_row *r)
     }
     ob_jw_obj_close(w);
     ob_jw_obj_close(w);
+    ob_jw_key(w, "202");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "description", "above require_approval_threshold: the export_logs row in pending_approval, with "
+                                 "download_token and download_url for its one download once approved");
+    json_content_ref(w, "export_logs");
+    ob_jw_obj_close(w);
     for (int i = 0; errs_export[i]; i++) {
         char code[16], name[32];
         snprintf(code, sizeof code, "%d", errs_export[i]);
         snprintf(name, sizeof name, "error_%d", errs_export[i]);
+        kref_obj(w, code, RESPONSES, name);
+    }
+    if (r->rate != OB_RATE_NONE) kref_obj(w, "429", RESPONSES, "error_429");
+    kref_obj(w, "default", RESPONSES, "error");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+}
+
+static void export_download_op(oa *o, const ob_route_row *r)
+{
+    ob_jsonw *w = &o->w;
+    op_begin(w, r, "export_logs", r->summary);
+    ob_jw_kstr(w, "description",
+               "the file of an approved export (status completed), to the user who asked for it, with the token "
+               "its 202 gave; once: the first download moves the row to downloaded and any later one, or one "
+               "after download_expires_at (export_link_expiry_hours after the file was written), is 410. Another "
+               "user's export or a wrong token is 404, an export not yet approved or written 422");
+    ob_jw_key(w, "parameters");
+    ob_jw_arr_open(w);
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "name", "token");
+    ob_jw_kstr(w, "in", "query");
+    ob_jw_kbool(w, "required", true);
+    ob_jw_kstr(w, "description", "the download_token of the export's 202");
+    ob_jw_key(w, "schema");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "string");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_arr_close(w);
+    ob_jw_key(w, "responses");
+    ob_jw_obj_open(w);
+    ob_jw_key(w, "200");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "description", "the file, as an attachment, in the export's format");
+    ob_jw_key(w, "content");
+    ob_jw_obj_open(w);
+    ob_jw_key(w, "application/octet-stream");
+    ob_jw_obj_open(w);
+    ob_jw_key(w, "schema");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "string");
+    ob_jw_kstr(w, "format", "binary");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    for (int i = 0; errs_export_download[i]; i++) {
+        char code[16], name[32];
+        snprintf(code, sizeof code, "%d", errs_export_download[i]);
+        snprintf(name, sizeof name, "error_%d", errs_export_download[i]);
+        kref_obj(w, code, RESPONSES, name);
+    }
+    if (r->rate != OB_RATE_NONE) kref_obj(w, "429", RESPONSES, "error_429");
+    kref_obj(w, "default", RESPONSES, "error");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+}
+
+static void import_op(oa *o, const ob_route_row *r)
+{
+    ob_jsonw *w = &o->w;
+    op_begin(w, r, r->t->name, "import records from CSV or NDJSON");
+    ob_jw_kstr(w, "description",
+               "a text/csv body (a header row of field names, then one record a line; an empty cell leaves the "
+               "field to its default) or application/x-ndjson (one JSON object a line). Every row goes through "
+               "this table's create (validation, references, unique keys, hooks, audit) in one transaction, each "
+               "under a savepoint, and every failing row is reported at once: errors [{row, field, code, "
+               "message}] (rows count from 1 after the header), valid, rows. dry_run=true (the default) writes "
+               "nothing; dry_run=false commits all rows (201, imported) or, when any row fails, none (422 with "
+               "the same errors). A header naming an unknown field is 400");
+    ob_jw_key(w, "parameters");
+    ob_jw_arr_open(w);
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "name", "dry_run");
+    ob_jw_kstr(w, "in", "query");
+    ob_jw_kbool(w, "required", false);
+    ob_jw_kstr(w, "description", "true (default): check only; false: import when every row passes");
+    ob_jw_key(w, "schema");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "boolean");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_arr_close(w);
+    ob_jw_key(w, "requestBody");
+    ob_jw_obj_open(w);
+    ob_jw_kbool(w, "required", true);
+    ob_jw_key(w, "content");
+    ob_jw_obj_open(w);
+    static const char *const types[] = {"text/csv", "application/x-ndjson"};
+    for (size_t i = 0; i < OB_ARRAY_LEN(types); i++) {
+        ob_jw_key(w, types[i]);
+        ob_jw_obj_open(w);
+        ob_jw_key(w, "schema");
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "type", "string");
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+    }
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_key(w, "responses");
+    ob_jw_obj_open(w);
+    static const char *const ok[][2] = {{"200", "the dry run's report: {dry_run, rows, valid, imported: 0, errors}"},
+                                        {"201", "every row imported: {dry_run: false, rows, valid, imported, errors: []}"}};
+    for (size_t i = 0; i < OB_ARRAY_LEN(ok); i++) {
+        ob_jw_key(w, ok[i][0]);
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "description", ok[i][1]);
+        ob_jw_key(w, "content");
+        ob_jw_obj_open(w);
+        ob_jw_key(w, "application/json");
+        ob_jw_obj_open(w);
+        ob_jw_key(w, "schema");
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "type", "object");
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+    }
+    for (int i = 0; errs_import[i]; i++) {
+        char code[16], name[32];
+        snprintf(code, sizeof code, "%d", errs_import[i]);
+        snprintf(name, sizeof name, "error_%d", errs_import[i]);
         kref_obj(w, code, RESPONSES, name);
     }
     if (r->rate != OB_RATE_NONE) kref_obj(w, "429", RESPONSES, "error_429");
@@ -1613,10 +1753,12 @@ static void explicit_op(oa *o, const ob_route_row *r)
         ob_jw_kstr(w, "description",
                    "the daily inventory metrics the job kind inventory.metrics writes (schedule it, e.g. cron "
                    "\"15 0 * * *\"), one entry per day that has them; for one warehouse or, without warehouse_id, the "
-                   "whole tenant");
+                   "whole tenant. format=pdf answers the same days as an application/pdf table (title, filters, "
+                   "generated time, the tenant's watermark line, page numbers)");
         static const char *const params[][3] = {{"from", "first day, YYYY-MM-DD", "date"},
                                                 {"to", "last day, YYYY-MM-DD, at most 366 days after from", "date"},
-                                                {"warehouse_id", "one warehouse; absent: the whole tenant", "uuid"}};
+                                                {"warehouse_id", "one warehouse; absent: the whole tenant", "uuid"},
+                                                {"format", "json (default) or pdf", ""}};
         ob_jw_key(w, "parameters");
         ob_jw_arr_open(w);
         for (size_t i = 0; i < OB_ARRAY_LEN(params); i++) {
@@ -1628,7 +1770,7 @@ static void explicit_op(oa *o, const ob_route_row *r)
             ob_jw_key(w, "schema");
             ob_jw_obj_open(w);
             ob_jw_kstr(w, "type", "string");
-            ob_jw_kstr(w, "format", params[i][2]);
+            if (params[i][2][0]) ob_jw_kstr(w, "format", params[i][2]);
             ob_jw_obj_close(w);
             ob_jw_obj_close(w);
         }
@@ -1878,6 +2020,8 @@ static void operation(oa *o, const ob_route_row *r)
     case OB_RK_UPLOAD: return upload_op(o, r);
     case OB_RK_CONTENT: return content_op(o, r);
     case OB_RK_EXPORT: return export_op(o, r);
+    case OB_RK_EXPORT_DOWNLOAD: return export_download_op(o, r);
+    case OB_RK_IMPORT: return import_op(o, r);
     default: return explicit_op(o, r);
     }
 }

@@ -1,10 +1,14 @@
 /* reports.c - GET /api/v1/reports/inventory?from=&to=&warehouse_id=: the
  * daily inventory metrics (the job kind inventory.metrics writes them into
- * analytics_metrics), one entry per day that has them, in date order. */
+ * analytics_metrics), one entry per day that has them, in date order; with
+ * format=pdf the same days as a PDF table (export_pdf.c). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/api_int.h"
+#include "api/export_int.h"
 #include "base/base.h"
 #include "base/clock.h"
 #include "base/jsonw.h"
@@ -51,17 +55,66 @@ static void write_day(ob_jsonw *w, const day *d)
     ob_jw_obj_close(w);
 }
 
+/* The report's JSON (resp->body) as a PDF table, with the tenant's
+ * watermark when it asks for one. */
+static void as_pdf(ob_app *app, ob_resp *resp, ob_ctx *ctx, const char *filters)
+{
+    static const ob_column cols[] = {{"date", OB_F_TEXT},        {"units_sold", OB_F_INT},
+                                     {"units_received", OB_F_INT}, {"stock_outs", OB_F_INT},
+                                     {"inventory_value", OB_F_DECIMAL}, {"turnover", OB_F_DECIMAL}};
+    const ob_column *cp[OB_ARRAY_LEN(cols)];
+    const char *names[OB_ARRAY_LEN(cols)];
+    for (size_t k = 0; k < OB_ARRAY_LEN(cols); k++) cp[k] = &cols[k], names[k] = cols[k].name;
+    ob_err err;
+    ob_export_rules rules;
+    if (!app->files) {
+        ob_err_set(&err, OB_E_UNAVAILABLE, "PDF reports are not available");
+        goto fail;
+    }
+    if (ob_export_rules_read(ctx, &rules, &err) != 0) goto fail;
+    const char *mark = rules.watermark ? ob_arena_printf(ctx->arena, "Exported by %s (user %s) from tenant %s at %s",
+                                                         ctx->who->email ? ctx->who->email : "-", ctx->who->user_id,
+                                                         ctx->tenant->slug, ctx->now)
+                                       : NULL;
+    json_t *doc = json_loadb(resp->body.buf, resp->body.len, 0, NULL);
+    ob_pdf *p = ob_pdf_new(ob_arena_printf(ctx->arena, "Inventory report, tenant %s", ctx->tenant->slug), filters,
+                           ob_arena_printf(ctx->arena, "%s UTC", ctx->now), mark, names, (int)OB_ARRAY_LEN(cols), &err);
+    int rc = p ? 0 : -1;
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(doc, "days"), i, d) if (rc == 0) rc = ob_pdf_row(p, cp, (int)OB_ARRAY_LEN(cols), d, &err);
+    json_decref(doc);
+    int fd = -1;
+    int64_t bytes = 0;
+    if (p && rc != 0) ob_pdf_abort(p);
+    else if (p) rc = ob_pdf_close(p, ob_arena_printf(ctx->arena, "%s/spool", app->files->root), &fd, &bytes, &err);
+    if (rc != 0) goto fail;
+    ob_sb_reset(&resp->body);
+    ob_resp_header(resp, "Content-Type", "application/pdf");
+    ob_resp_header(resp, "Content-Disposition", "attachment; filename=\"inventory-report.pdf\"");
+    resp->status = 200;
+    resp->file_fd = fd;
+    resp->file_off = 0;
+    resp->file_len = bytes;
+    return;
+fail:
+    ob_sb_reset(&resp->body);
+    ob_resp_error(resp, &err);
+}
+
 void ob_api_report_inventory(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
-    (void)app, (void)call;
-    const char *from = NULL, *to = NULL, *wh = NULL;
+    (void)call;
+    const char *from = NULL, *to = NULL, *wh = NULL, *format = "json";
     for (int i = 0; i < req->nquery; i++) {
         const ob_kv *q = &req->query[i];
         if (!strcmp(q->key, "from")) from = q->val;
         else if (!strcmp(q->key, "to")) to = q->val;
         else if (!strcmp(q->key, "warehouse_id")) wh = q->val;
+        else if (!strcmp(q->key, "format") && q->val && (!strcmp(q->val, "json") || !strcmp(q->val, "pdf")))
+            format = q->val;
         else {
-            bad(resp, "unknown parameter: the report takes from, to and warehouse_id");
+            bad(resp, "unknown parameter: the report takes from, to, warehouse_id and format (json or pdf)");
             return;
         }
     }
@@ -134,4 +187,7 @@ void ob_api_report_inventory(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ct
     ob_jw_arr_close(&w);
     ob_jw_obj_close(&w);
     resp->status = 200;
+    if (!strcmp(format, "pdf"))
+        as_pdf(app, resp, ctx, ob_arena_printf(ctx->arena, "from=%s & to=%s%s%s", from, to, wh ? " & warehouse_id=" : "",
+                                               wh ? wh : ""));
 }

@@ -53,6 +53,10 @@ static const ob_route_row explicit_rows[] = {
     {OB_RK_METAL_RATE, "GET", "/api/v1/metal_rates/current", ob_api_metal_rate_current, OB_AUTH_BEARER,
      .perm = "finance.view", .feature = "finance_reports", .rate = OB_RATE_READ, .op_id = "metal_rates_current",
      .summary = "the metal rate in force at a time"},
+    /* an approved export, once, by its requester with the token it was given */
+    {OB_RK_EXPORT_DOWNLOAD, "GET", "/api/v1/export_logs/{id}/download", ob_api_export_download, OB_AUTH_BEARER,
+     .rate = OB_RATE_READ, .op_id = "export_logs_download",
+     .summary = "download an approved export once, with the token its request answered"},
     /* IATA ONE Record: the shipment as a logistics object, its events in */
     {OB_RK_ONE_RECORD_GET, "GET", "/api/v1/one-record/logistics-objects/{id}", ob_api_one_record_get, OB_AUTH_BEARER,
      .perm = "shipments.view", .rate = OB_RATE_READ, .op_id = "one_record_logistics_object",
@@ -142,7 +146,10 @@ static void table_rows(builder *b, const ob_table *t)
         table_row(b, t, OB_RK_UPLOAD, "POST", coll, ob_api_upload, "create", OB_IN_UPLOAD, NULL, "upload");
     else if (cm & OB_M_POST)
         table_row(b, t, OB_RK_CREATE, "POST", coll, ob_api_create, "create", OB_IN_CREATE, NULL, "create");
-    /* before the record's rows: "export" is a literal, never taken as an {id} */
+    /* before the record's rows: "import" and "export" are literals, never taken as an {id} */
+    if ((cm & OB_M_POST) && !upload)
+        table_row(b, t, OB_RK_IMPORT, "POST", dupf("%s%s", coll, "/import"), ob_api_import, "create", OB_IN_NONE, NULL,
+                  "import");
     table_row(b, t, OB_RK_EXPORT, "GET", dupf("%s%s", coll, "/export"), ob_api_export, "export", OB_IN_NONE, NULL,
               "export");
     table_row(b, t, OB_RK_GET, "GET", rec, ob_api_get, "view", OB_IN_NONE, NULL, "get");

@@ -222,6 +222,7 @@ int ob_cmd_serve(int argc, char **argv)
     }
     app.files = &files;
     ob_files_use(&files); /* the jobs that make and remove files */
+    ob_api_jobs_use(&files); /* approved exports are written by a job into this store */
     ob_http_opts ho = {.listen = ob_cli_get(&spec, &a, "--listen"), .threads = (unsigned)threads,
                        .max_body = (size_t)body, .conn_timeout_s = (unsigned)timeout,
                        .header_timeout_s = (unsigned)head_timeout, .max_conns = (unsigned)max_conns,

@@ -21,10 +21,24 @@ void ob_jobs_use(const ob_job_kind *k, int n)
     nkinds = n;
 }
 
+/* Kinds of the layer above the domain (the API's exports.produce, which
+ * needs the export writers and the file store), given by `serve`. */
+static const ob_job_kind *more;
+static int nmore;
+
+void ob_jobs_use_more(const ob_job_kind *k, int n)
+{
+    if (more) return;
+    more = k;
+    nmore = n;
+}
+
 const ob_job_kind *ob_jobs_kind(const char *name)
 {
     for (int i = 0; name && i < nkinds; i++)
         if (strcmp(kinds[i].name, name) == 0) return &kinds[i];
+    for (int i = 0; name && i < nmore; i++)
+        if (strcmp(more[i].name, name) == 0) return &more[i];
     return NULL;
 }
 

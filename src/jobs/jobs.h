@@ -39,6 +39,9 @@ typedef struct ob_job_kind {
 
 /* The kinds the workers know (given once at start-up by the domain). */
 void ob_jobs_use(const ob_job_kind *kinds, int n);
+/* Kinds of a layer above the domain (the API's), given once by the process
+ * that has what they need; a process without them refuses their enqueue. */
+void ob_jobs_use_more(const ob_job_kind *kinds, int n);
 const ob_job_kind *ob_jobs_kind(const char *name);
 
 /* Enqueue a job in ctx's write transaction; payload_json NULL means {}.

@@ -124,7 +124,7 @@ def test_permissions_and_settings(cli, login, new_tenant):
     viewer = login(t.slug, email)
     # a viewer reads customers but holds no export permission
     h.expect_error(viewer.get(f"{API}/customers/export"), 403, "forbidden")
-    h.expect_error(t.owner.get(f"{API}/customers/export", params={"format": "pdf"}), 400, "invalid_query")
+    h.expect_error(t.owner.get(f"{API}/customers/export", params={"format": "doc"}), 400, "invalid_query")
     h.expect_error(t.owner.get(f"{API}/customers/export", params={"nope": "1"}), 400, "invalid_query")
 
     settings = h.list_all(t.owner, "security_settings")[0]

@@ -87,17 +87,36 @@ static const ob_column export_cols[] = {
     {"watermark_text", OB_F_TEXT, .max = 10000},
     {"ip_address", OB_F_TEXT, .max = 64},
     {"user_agent", OB_F_TEXT, .max = 1000},
-    {"status", OB_F_ENUM, .enm = &export_status, .flags = OB_REQUIRED, .dflt = "completed",
+    {"status", OB_F_ENUM, .enm = &export_status, .flags = OB_REQUIRED | OB_SERVER, .dflt = "completed",
      .doc = "pending_approval: waits for an approver (rows above the threshold); approved / rejected: decided; "
             "completed: file ready; expired: link past download_expires_at; downloaded: fetched at least once"},
     {"approval_required", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
-    {"approved_by", OB_F_REF, .ref = "users"},
-    {"approved_at", OB_F_TIMESTAMP},
+    {"approved_by", OB_F_REF, .ref = "users", .flags = OB_SERVER, .stamp = OB_STAMP_ACTOR,
+     .stamp_on = "approved,rejected", .doc = "who approved or rejected the export"},
+    {"approved_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .stamp = OB_STAMP_NOW, .stamp_on = "approved,rejected"},
+    {"token_hash", OB_F_TEXT, .max = 64, .flags = OB_SECRET | OB_SERVER, .since = 5,
+     .doc = "SHA-256 of the one-time download token handed to the requester when approval was asked; the "
+            "token itself is never stored"},
+    {"file_key", OB_F_TEXT, .max = 200, .flags = OB_SECRET | OB_SERVER, .since = 5,
+     .doc = "the approved export's file in the tenant's file store, written by the exports.produce job"},
 };
 static const ob_index export_idx[] = {{"created_at"}, {"status"}};
+/* Approval of an export above require_approval_threshold: the approver's
+ * decision is an event with its own permission (security.approve_exports);
+ * approving queues the job that writes the file (exports.produce), whose
+ * completion and the one download move the status on from there. */
+OB_EFFECT_FN(ob_export_approved);
+static const ob_transition export_transitions[] = {
+    {"approve", "pending_approval", "approved", NULL, ob_export_approved, "approve_exports"},
+    {"reject", "pending_approval", "rejected", NULL, NULL, "approve_exports"},
+};
+static const ob_fsm export_fsm = {
+    "status", export_transitions, (int)(sizeof export_transitions / sizeof export_transitions[0]), "approve_exports"};
 const ob_resource ob_res_export_logs = {
-    .table = "export_logs", .doc = "every data export, written by the server (read-only)",
-    OB_COLS(export_cols), OB_INDEXES(export_idx), .perm = "security",
+    .table = "export_logs",
+    .doc = "every data export, written by the server; one above the approval threshold waits in "
+           "pending_approval for approve or reject (read-only otherwise)",
+    OB_COLS(export_cols), OB_INDEXES(export_idx), .perm = "security", .fsm = &export_fsm,
     .flags = OB_RES_READONLY | OB_RES_APPEND_ONLY, .default_sort = "-created_at",
 };
 

@@ -1,0 +1,65 @@
+/* export_int.h - what export.c (the request) and export_approval.c (the
+ * approved export's job and its one-time download) share: the writer of an
+ * export into an unlinked file, and the tenant's export rules. */
+#ifndef OB_API_EXPORT_INT_H
+#define OB_API_EXPORT_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/export_pdf.h"
+#include "api/export_xlsx.h"
+#include "base/base.h"
+#include "base/kv.h"
+#include "http/http.h"
+#include "schema/ctx.h"
+#include "schema/registry.h"
+
+/* One export being written. Fill ctx, t and format, pick the columns, then
+ * ob_export_write: the rows go into fd, an unlinked file under the spool
+ * directory (the open descriptor is its only name). */
+typedef struct ob_exporter {
+    ob_ctx *ctx;
+    const ob_table *t;
+    const char *format; /* csv, xlsx, pdf or json */
+    int cols[256];      /* column indexes exported */
+    int ncols;
+    int fd;
+    int64_t rows, bytes;
+    bool over;          /* stopped past max_rows: fd is closed, no file */
+    /* internal */
+    bool csv;
+    ob_xlsx *xlsx;
+    ob_pdf *pdf;
+    ob_sb buf;
+} ob_exporter;
+
+/* The tenant's rules (security_settings), with the caller's roles'
+ * overrides where asked (role_security_settings.custom_export_limit). */
+typedef struct ob_export_rules {
+    bool enabled, watermark;
+    int64_t max_rows, max_per_day;
+    int64_t approval_above;  /* require_approval_threshold; -1: never */
+    int64_t link_hours;      /* export_link_expiry_hours */
+} ob_export_rules;
+int ob_export_rules_read(ob_ctx *ctx, ob_export_rules *r, ob_err *err);
+
+/* columns=a,b (NULL: every column the caller sees): declared, visible to
+ * the caller, not secret; else 400. */
+int ob_export_pick_columns(ob_exporter *x, const char *spec, ob_err *err);
+/* Write the rows the list query params give (no cursor or limit), as the
+ * caller (ctx->who) sees them, headed by mark when not NULL (CSV, XLSX).
+ * max_rows < 0: no limit. On success x->fd is open at the file's start
+ * unless x->over; on failure nothing is left open. */
+int ob_export_write(ob_exporter *x, const char *spool, const ob_kv *params, int np, const char *mark,
+                    int64_t max_rows, ob_err *err);
+/* The Content-Type of a format. */
+const char *ob_export_mime(const char *format);
+/* Insert row in its own write transaction (ctx->db is a reader outside). */
+int ob_export_record(ob_ctx *ctx, ob_row *row, ob_err *err);
+
+/* POST .../export above the threshold: the pending export_logs row, and
+ * the 202 answer with its one-time token (only here, only to the requester). */
+void ob_export_pending(ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_row *log);
+
+#endif
