@@ -277,3 +277,46 @@ def test_damaged_or_newer_backups_are_refused_and_write_nothing(opsbase_bin, ser
     assert r.returncode == 1 and "holds a backup already" in r.stderr
     r = run(opsbase_bin, "backup", *store_args(server), check=False)
     assert r.returncode == 2
+
+
+# A one-page PDF: what the upload's type check accepts.
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+       b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 10 10]>>endobj\n"
+       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def test_uploaded_files_travel_with_their_tenant(opsbase_bin, server, acme_owner, login, tmp_path):
+    # larger than one line of the files part (192 KiB), so it spans several
+    body = PDF + os.urandom(450_000)
+    r = acme_owner.post("/api/v1/files", files={"file": ("big.pdf", body, "application/pdf")})
+    assert r.status_code == 201, h.show(r)
+    fid = r.json()["id"]
+    out = tmp_path / "with-files"
+    r = run(opsbase_bin, "backup", "--out", out, "--tenant", "acme", *store_args(server))
+    part = json.loads((out / "manifest.json").read_text())["parts"][0]
+    files = part["files"]
+    assert files["count"] >= 1 and files["file"] == "tenants/acme.files.zst"
+    f = out / files["file"]
+    assert f.stat().st_size == files["bytes"] and oct(f.stat().st_mode & 0o777) == "0o600"
+    assert f.read_bytes()[:4] == b"\x28\xb5\x2f\xfd"
+
+    # a damaged files part is refused before any row or file is written
+    good = f.read_bytes()
+    bad = bytearray(good)
+    bad[len(bad) // 2] ^= 0x01
+    f.write_bytes(bytes(bad))
+    slug = "acme-files-" + uuid.uuid4().hex[:6]
+    r = run(opsbase_bin, "restore", "--from", out, "--tenant", "acme", "--as", slug, *store_args(server),
+            check=False)
+    assert r.returncode == 1 and "checksum" in r.stderr, r.stderr
+    assert slug not in run(opsbase_bin, "tenant", "list", *store_args(server)).stdout
+    assert not (server.data / "files" / slug).exists()
+    f.write_bytes(good)
+
+    r = run(opsbase_bin, "restore", "--from", out, "--tenant", "acme", "--as", slug, *store_args(server))
+    assert f"{files['count']} file(s)" in r.stdout, r.stdout
+    copy = login(slug, "owner@acme.test", h.OWNER_PASSWORD)
+    got = copy.get(f"/api/v1/files/{fid}/content")
+    assert got.status_code == 200, h.show(got)
+    assert got.content == body, "the restored tenant serves the uploaded bytes"
