@@ -116,6 +116,7 @@ typedef struct ob_db_pool_stats {
     uint64_t opens;      /* connections opened by acquire since the store opened */
     uint64_t evictions;  /* idle connections closed to stay within the budget */
     uint64_t write_locks; /* write locks taken (acquire WRITE, tenant create and drop) */
+    int databases;       /* tenant databases with a connection open or in use (ob_db_core_stats) */
 } ob_db_pool_stats;
 
 /* The start of every engine's ob_store. */

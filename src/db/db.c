@@ -71,6 +71,14 @@ ob_db_engine ob_store_engine(const ob_store *s)
     return OPS(s)->engine;
 }
 
+void ob_store_stats_get(ob_store *s, ob_store_stats *out)
+{
+    ob_db_pool_stats st;
+    ob_db_core_stats(s, &st);
+    *out = (ob_store_stats){st.open, st.idle, st.databases, (int64_t)st.bytes, (int64_t)st.opens,
+                            (int64_t)st.evictions, (int64_t)st.write_locks};
+}
+
 int ob_db_create_tenant(ob_store *s, const char *slug, ob_err *err)
 {
     if (!ob_db_slug_valid(slug)) {

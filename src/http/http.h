@@ -114,6 +114,8 @@ int ob_http_start(ob_http **out, const ob_http_opts *opts, ob_handler_fn fn, voi
 void ob_http_stop(ob_http *h);
 /* The port actually bound (useful with port 0). */
 int ob_http_port(const ob_http *h);
+/* Client connections open now, across the process's servers (/metrics). */
+long ob_http_open_connections(void);
 
 /* Response helpers (resp.c). */
 void ob_resp_init(ob_resp *resp, ob_arena *a);
