@@ -158,6 +158,15 @@ int ob_db_exec(ob_conn *c, const char *sql, ob_err *err)
     return OPS(c)->exec(c, sql, err);
 }
 
+/* 256 MiB while loading, then the driver's default again (sqlite_conn.c). */
+int ob_db_bulk(ob_conn *c, bool on, ob_err *err)
+{
+    if (ob_conn_engine(c) != OB_DB_SQLITE)
+        return 0;
+    OB_DB_CONN(c)->remeasure = true;
+    return ob_db_exec(c, on ? "PRAGMA cache_size=-262144" : "PRAGMA cache_size=-" OB_SQLITE_CACHE_KIB_STR, err);
+}
+
 int ob_db_begin(ob_conn *c, ob_err *err)
 {
     if (OB_DB_CONN(c)->in_txn || OPS(c)->txn_open(c))

@@ -113,6 +113,10 @@ ob_db_engine ob_conn_engine(const ob_conn *c);
 
 /* Run SQL without parameters (DDL, pragmas); several statements allowed. */
 int ob_db_exec(ob_conn *c, const char *sql, ob_err *err);
+/* A bulk load (a restore) on c: on SQLite a page cache large enough that a
+ * transaction of many rows and indexes does not spill to disk page by page;
+ * off gives the memory back. A no-op on PostgreSQL. */
+int ob_db_bulk(ob_conn *c, bool on, ob_err *err);
 /* Transactions: a WRITE connection begins IMMEDIATE (takes the write lock at
  * once); a READ connection begins a read snapshot. Commit returns 0 only when
  * the engine reported the commit durable per the configured synchronous mode. */

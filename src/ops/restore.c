@@ -318,6 +318,7 @@ static int restore_tenant(ob_store *s, const char *dir, const char *files_root, 
                 created = rc == 0;
                 if (rc == 0) rc = ob_db_acquire(s, slug, tenant_id, OB_DB_WRITE, &tc, err);
                 if (rc == 0) rc = ob_migrate(tc, OB_SCOPE_TENANT, NULL, err);
+                if (rc == 0) rc = ob_db_bulk(tc, true, err); /* one transaction of every row and index */
                 if (rc == 0) rc = ob_db_begin(tc, err);
                 if (rc == 0) {
                     ob_ctx_system(&tl.ctx, &a, s, tc, NULL);
@@ -336,7 +337,11 @@ static int restore_tenant(ob_store *s, const char *dir, const char *files_root, 
      * be a tenant that cannot open, a database without one is only unused */
     if (rc == 0) rc = ob_db_commit(tc, err);
     if (rc == 0) rc = ob_db_commit(c, err);
-    if (tc) ob_db_release(tc);
+    if (tc) {
+        ob_err ignored;
+        if (!ob_db_in_txn(tc)) ob_db_bulk(tc, false, &ignored);
+        ob_db_release(tc);
+    }
     if (c) ob_db_release(c);
     ob_zr_close(zr);
     if (rc != 0 && created) {
