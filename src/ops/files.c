@@ -152,7 +152,8 @@ static int sink_start(sink *s, const char *root, const char *slug, const char *k
     if (rc == 0) rc = mkdir_one(dir, err);
     if (rc != 0) return -1;
     snprintf(s->dst, sizeof s->dst, "%s/files/%s/%s", root, slug, key);
-    snprintf(s->tmp, sizeof s->tmp, "%s.restore", s->dst);
+    /* a name of this process's own: two restores of the same tenant may race */
+    snprintf(s->tmp, sizeof s->tmp, "%s.restore-%ld", s->dst, (long)getpid());
     s->fd = open(s->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (s->fd < 0) return ob_err_set(err, OB_E_STORAGE, "cannot create %.200s: %s", s->tmp, strerror(errno));
     s->left = n;

@@ -308,6 +308,9 @@ static int restore_tenant(ob_store *s, const char *dir, const char *files_root, 
             if (tc) rc = ob_err_set(err, OB_E_VALIDATION, "a platform row after the tenant's rows");
             else if (ob_ops_tenant_col(t) < 0) rc = ob_err_set(err, OB_E_VALIDATION, "a shared row in a tenant part");
             else rc = load_row(&cl, t, row, err);
+            if (rc != 0 && err->code == OB_E_CONFLICT && strcmp(t->name, "tenants") == 0) /* a racing restore */
+                rc = ob_err_set(err, OB_E_CONFLICT, "a tenant \"%.60s\" exists already: delete it first or "
+                                                    "restore --as another slug", slug);
             if (rc == 0 && !tenant_id && strcmp(t->name, "tenants") == 0)
                 tenant_id = ob_arena_strdup(&a, json_string_value(json_object_get(row, "id")));
         } else if (!tenant_id) {

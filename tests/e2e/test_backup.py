@@ -387,3 +387,27 @@ def test_uploaded_files_travel_with_their_tenant(opsbase_bin, server, acme_owner
     got = copy.get(f"/api/v1/files/{fid}/content")
     assert got.status_code == 200, h.show(got)
     assert got.content == body, "the restored tenant serves the uploaded bytes"
+
+
+def test_two_restores_racing_for_one_slug_exactly_one_wins(opsbase_bin, server, acme_owner, login, tmp_path):
+    body = PDF + os.urandom(300_000)
+    r = acme_owner.post("/api/v1/files", files={"file": ("race.pdf", body, "application/pdf")})
+    assert r.status_code == 201, h.show(r)
+    fid = r.json()["id"]
+    out = tmp_path / "race"
+    run(opsbase_bin, "backup", "--out", out, "--tenant", "acme", *store_args(server))
+    slug = "acme-race-" + uuid.uuid4().hex[:6]
+    argv = [str(opsbase_bin), "restore", "--from", str(out), "--tenant", "acme", "--as", slug, *store_args(server)]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              stdin=subprocess.DEVNULL) for _ in range(2)]
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    assert sorted(rc for rc, _ in results) == [0, 1], results
+    loser = next(err for rc, err in results if rc == 1)
+    assert "exists already" in loser, loser
+    assert run(opsbase_bin, "tenant", "list", *store_args(server)).stdout.count(slug) == 1
+    copy = login(slug, "owner@acme.test", h.OWNER_PASSWORD)
+    got = copy.get(f"/api/v1/files/{fid}/content")
+    assert got.status_code == 200 and got.content == body, "the winner's files are whole"
