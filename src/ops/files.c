@@ -86,14 +86,14 @@ int ob_ops_files_dump(const char *root, const char *slug, const char *out, ob_op
     while (rc == 0 && top && (d = readdir(top))) {
         if (!is_hex(d->d_name, 2)) continue;
         char sub[1100];
-        snprintf(sub, sizeof sub, "%s/%s", dir, d->d_name);
+        snprintf(sub, sizeof sub, "%s/%.2s", dir, d->d_name);
         DIR *in = opendir(sub);
         struct dirent *e;
         while (rc == 0 && in && (e = readdir(in))) {
             if (!is_hex(e->d_name, 64) || strncmp(e->d_name, d->d_name, 2) != 0) continue; /* spool leftovers */
             char path[1200], key[68];
-            snprintf(path, sizeof path, "%s/%s", sub, e->d_name);
-            snprintf(key, sizeof key, "%s/%s", d->d_name, e->d_name);
+            snprintf(path, sizeof path, "%s/%.64s", sub, e->d_name);
+            snprintf(key, sizeof key, "%.2s/%.64s", d->d_name, e->d_name);
             rc = dump_file(w, path, key, &line, buf, err);
             if (rc == 0) f->count++;
         }
