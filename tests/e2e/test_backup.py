@@ -413,3 +413,34 @@ def test_two_restores_racing_for_one_slug_exactly_one_wins(opsbase_bin, server, 
     copy = login(slug, "owner@acme.test", h.OWNER_PASSWORD)
     got = copy.get(f"/api/v1/files/{fid}/content")
     assert got.status_code == 200 and got.content == body, "the winner's files are whole"
+
+
+def test_scheduled_backups_older_than_keep_days_are_removed(opsbase_bin, database, tmp_path):
+    """--backup-keep-days: after a scheduled backup, backups older than that go,
+    as does an old one a crash left without its manifest; younger ones stay."""
+    args, _ = fresh_store(tmp_path / "aged", database)
+    run(opsbase_bin, "tenant", "create", "aged", "--plan", "business", "--owner-email", "owner@aged.test",
+        "--owner-password", h.OWNER_PASSWORD, *args)
+    backups = tmp_path / "backups"
+    young = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 5 * 86400))
+    for name, complete in (("20200101T000000Z", True), ("20200102T000000Z", False), (young, True)):
+        (backups / name / "tenants").mkdir(parents=True)
+        (backups / name / "control.ndjson.zst").write_bytes(b"")
+        if complete:
+            (backups / name / "manifest.json").write_text("{}")
+    proc, _ = start_server(opsbase_bin, args, "--backup-dir", backups, "--backup-every", "1h",
+                           "--backup-keep-days", "30")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            names = sorted(p.name for p in backups.iterdir())
+            fresh = [n for n in names if n > young and (backups / n / "manifest.json").exists()]
+            if fresh and "20200101T000000Z" not in names and "20200102T000000Z" not in names:
+                break
+            assert time.monotonic() < deadline, f"old backups were not removed: {names}"
+            time.sleep(0.2)
+    finally:
+        _stop(proc)
+    assert young in names, "a backup younger than --backup-keep-days stays"
+    m = json.loads((backups / fresh[0] / "manifest.json").read_text())
+    assert [p["tenant"] for p in m["parts"] if p["kind"] == "tenant"] == ["aged"]
