@@ -185,6 +185,17 @@ metric() {
     printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$METRICS"
 }
 
+# Time `opsbase backup` and `opsbase restore` of one tenant of $1 rows
+# (bench/backup.py) and record its figures; fails when either command fails.
+backup_bench() {
+    local out
+    out=$(BENCH_BACKUP_ROWS=$1 BENCH_WORK=$WORK/backup $PY "$BENCH_DIR/backup.py" "$OPSBASE") ||
+        { log "backup bench failed"; FAILED=1; return 1; }
+    while read -r _ name value unit; do
+        metric "$name" 1 "$value" "$unit"
+    done < <(printf '%s\n' "$out" | grep '^METRIC ')
+}
+
 # The list and search every opsbase case and the scaling curve use.
 LIST_Q='status=active&sort=-created_at&limit=50'
 SEARCH_Q='q=garcia&limit=50'

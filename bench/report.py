@@ -177,6 +177,11 @@ def goals(runs, metrics):
     v, _ = metric(metrics, "cold_start_100_tenants")
     add("cold start to first 200, 100 tenants", "-" if v is None else "%.0f ms" % v, "<= 50 ms",
         None if v is None else v <= 50)
+    mb, _ = metric(metrics, "backup_tenant_db_mb")
+    for name, label in (("backup_tenant_s", "backup"), ("restore_tenant_s", "restore")):
+        v, _ = metric(metrics, name)
+        add("%s of one tenant (%s MB database)" % (label, "-" if mb is None else "%.0f" % mb),
+            "-" if v is None else "%.0f s" % v, "<= 4 h (RTO)", None if v is None else v <= 4 * 3600)
     return "\n".join(["| goal | measured | target | |", "|---|---|---|---|"] + out)
 
 

@@ -185,6 +185,9 @@ while read -r ms; do
     metric "cold_start_${NT}_tenants" "$r" "$ms" ms
 done < <($PY "$BENCH_DIR/coldstart.py" "$OPSBASE" "$DATA" "$PORT" "$CTOK" "$RUNS")
 
+# one tenant of about 1 GB backed up and restored (BENCH_SMALL: 20,000 rows)
+backup_bench "$([ "${BENCH_SMALL:-0}" = 1 ] && echo 20000 || echo 550000)"
+
 # --- peer ----------------------------------------------------------------------
 if [ "${BENCH_PEER:-1}" = 1 ]; then
     peer_bench || log "Directus could not be measured: $PEER_WHY (continuing without the peer)"

@@ -68,6 +68,7 @@ bench ticket unpinned unpinned "$U/" BENCH_MODE=ticket BENCH_FILE="$OUT/ids.txt"
 bench mix unpinned unpinned "$U/api/v1/customers" BENCH_MODE=mix BENCH_FILE="$OUT/mix.txt"
 bench write_tenants_2 unpinned unpinned "$U/" BENCH_MODE=create BENCH_FILE="$OUT/w2.txt"
 stop_pid "$SRV_PID"
+backup_bench 5000
 
 # the job queue and webhook delivery (bench/jobs/run.py), short: fails when a job
 # is not done or a delivery does not arrive

@@ -113,17 +113,10 @@ void ob_api_metrics(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_cal
         ob_resp_error(resp, &err);
         return;
     }
-    ob_metrics_gauges g = {.tenants = -1, .db_conns_open = -1,
-                           .engine = ob_store_engine(app->store) == OB_DB_POSTGRES ? "postgres" : "sqlite"};
-    ob_conn *c;
-    if (ob_db_acquire(app->store, NULL, NULL, OB_DB_READ, &c, &err) == 0) {
-        ob_stmt *st;
-        if (ob_db_prepare(c, "SELECT COUNT(*) FROM tenants WHERE deleted_at IS NULL", &st, &err) == 0) {
-            if (ob_stmt_step(st, &err) == 1) g.tenants = ob_stmt_col_i64(st, 0);
-            ob_stmt_done(st);
-        }
-        ob_db_release(c);
-    }
+    ob_metrics_gauges g;
+    memset(&g, 0, sizeof g);
+    ob_metrics_gather(app->store, &g);
+    g.http_connections = ob_http_open_connections();
     (void)ctx;
     ob_metrics_render(&resp->body, &g);
     resp->status = 200;

@@ -30,13 +30,14 @@ int ob_cmd_backup(int argc, char **argv)
     ob_err err;
     ob_store_opts o = {.data_dir = ob_cli_get(&backup_spec, &a, "--data"), .url = ob_cli_get(&backup_spec, &a, "--db")};
     if (ob_store_open(&s, &o, &err) != 0) return ob_cli_fail(&err);
-    ob_backup_opts bo = {.out_dir = out, .tenant = ob_cli_get(&backup_spec, &a, "--tenant"), .version = OB_VERSION};
+    ob_backup_opts bo = {.out_dir = out, .tenant = ob_cli_get(&backup_spec, &a, "--tenant"), .version = OB_VERSION,
+                         .files_root = o.data_dir};
     ob_backup_report rep;
     rc = ob_backup(s, &bo, &rep, &err);
     ob_store_close(s);
     if (rc != 0) return ob_cli_fail(&err);
-    printf("backup: %d part(s), %lld row(s), %lld byte(s) in %s\n", rep.parts, (long long)rep.rows,
-           (long long)rep.bytes, out);
+    printf("backup: %d part(s), %lld row(s), %lld file(s), %lld byte(s) in %s\n", rep.parts, (long long)rep.rows,
+           (long long)rep.files, (long long)rep.bytes, out);
     return 0;
 }
 
@@ -68,11 +69,12 @@ int ob_cmd_restore(int argc, char **argv)
     if (ob_store_open(&s, &o, &err) != 0) return ob_cli_fail(&err);
     /* one tenant joins a store as it is; a whole backup brings its own platform rows */
     rc = tenant ? ob_migrate_control(s, &err) : 0;
-    ob_restore_opts ro = {.from_dir = from, .tenant = tenant, .as = as};
+    ob_restore_opts ro = {.from_dir = from, .tenant = tenant, .as = as, .files_root = o.data_dir};
     ob_restore_report rep;
     if (rc == 0) rc = ob_restore(s, &ro, &rep, &err);
     ob_store_close(s);
     if (rc != 0) return ob_cli_fail(&err);
-    printf("restore: %d tenant(s), %lld row(s) from %s\n", rep.tenants, (long long)rep.rows, from);
+    printf("restore: %d tenant(s), %lld row(s), %lld file(s) from %s\n", rep.tenants, (long long)rep.rows,
+           (long long)rep.files, from);
     return 0;
 }

@@ -147,6 +147,7 @@ int ob_cmd_serve(int argc, char **argv)
     snprintf(archive_dir, sizeof archive_dir, "%s%s", adir ? adir : ob_cli_get(&spec, &a, "--data"),
              adir ? "" : "/archive");
     bso.archive_dir = archive_dir;
+    bso.files_root = ob_cli_get(&spec, &a, "--data");
     const char *metrics_token = ob_cli_get(&spec, &a, "--metrics-token");
     if (metrics_token && strlen(metrics_token) < 16)
         return ob_cli_usage_error(&spec, "--metrics-token must be at least 16 characters");

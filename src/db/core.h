@@ -41,6 +41,9 @@
 #define OB_DB_SLUG_MAX 64          /* 63 characters + NUL */
 #define OB_DB_STMT_BUCKETS 512     /* power of two */
 #define OB_DB_SLOT_BUCKETS 1024    /* power of two */
+/* A SQLite connection's page cache, KiB (ob_db_bulk raises it for a load). */
+#define OB_SQLITE_CACHE_KIB 1024
+#define OB_SQLITE_CACHE_KIB_STR "1024"
 
 typedef struct ob_db_slot ob_db_slot;
 typedef struct ob_db_stmt ob_db_stmt;
@@ -116,6 +119,7 @@ typedef struct ob_db_pool_stats {
     uint64_t opens;      /* connections opened by acquire since the store opened */
     uint64_t evictions;  /* idle connections closed to stay within the budget */
     uint64_t write_locks; /* write locks taken (acquire WRITE, tenant create and drop) */
+    int databases;       /* tenant databases with a connection open or in use (ob_db_core_stats) */
 } ob_db_pool_stats;
 
 /* The start of every engine's ob_store. */

@@ -718,5 +718,10 @@ void ob_db_core_stats(ob_store *store, ob_db_pool_stats *out)
     pthread_mutex_lock(&s->mu);
     *out = s->stats;
     out->bytes = s->mem;
+    out->databases = 0;
+    for (size_t i = 0; i < OB_DB_SLOT_BUCKETS; i++)
+        for (ob_db_slot *w = s->slots[i]; w; w = w->hnext)
+            if (w->slug[0] && (w->conn || w->readers || w->refs))
+                out->databases++;
     pthread_mutex_unlock(&s->mu);
 }

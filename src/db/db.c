@@ -71,6 +71,14 @@ ob_db_engine ob_store_engine(const ob_store *s)
     return OPS(s)->engine;
 }
 
+void ob_store_stats_get(ob_store *s, ob_store_stats *out)
+{
+    ob_db_pool_stats st;
+    ob_db_core_stats(s, &st);
+    *out = (ob_store_stats){st.open, st.idle, st.databases, (int64_t)st.bytes, (int64_t)st.opens,
+                            (int64_t)st.evictions, (int64_t)st.write_locks};
+}
+
 int ob_db_create_tenant(ob_store *s, const char *slug, ob_err *err)
 {
     if (!ob_db_slug_valid(slug)) {
@@ -148,6 +156,15 @@ ob_db_engine ob_conn_engine(const ob_conn *c)
 int ob_db_exec(ob_conn *c, const char *sql, ob_err *err)
 {
     return OPS(c)->exec(c, sql, err);
+}
+
+/* 256 MiB while loading, then the driver's default again (sqlite_conn.c). */
+int ob_db_bulk(ob_conn *c, bool on, ob_err *err)
+{
+    if (ob_conn_engine(c) != OB_DB_SQLITE)
+        return 0;
+    OB_DB_CONN(c)->remeasure = true;
+    return ob_db_exec(c, on ? "PRAGMA cache_size=-262144" : "PRAGMA cache_size=-" OB_SQLITE_CACHE_KIB_STR, err);
 }
 
 int ob_db_begin(ob_conn *c, ob_err *err)

@@ -77,6 +77,15 @@ int ob_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err);
 void ob_store_close(ob_store *s);
 ob_db_engine ob_store_engine(const ob_store *s);
 
+/* The pool's figures now, for /metrics. */
+typedef struct ob_store_stats {
+    int conns_open, conns_idle; /* connections open (in use or idle), of which idle */
+    int tenants_open;           /* tenant databases with a connection open or in use */
+    int64_t bytes;              /* memory the open connections hold, as last measured */
+    int64_t opens, evictions, write_locks; /* since the store opened */
+} ob_store_stats;
+void ob_store_stats_get(ob_store *s, ob_store_stats *out);
+
 /* True when slug is a valid tenant slug: [a-z0-9][a-z0-9-]{0,62}, no "--" at
  * the ends. Checked before any file or schema name is formed. */
 bool ob_db_slug_valid(const char *slug);
@@ -104,6 +113,10 @@ ob_db_engine ob_conn_engine(const ob_conn *c);
 
 /* Run SQL without parameters (DDL, pragmas); several statements allowed. */
 int ob_db_exec(ob_conn *c, const char *sql, ob_err *err);
+/* A bulk load (a restore) on c: on SQLite a page cache large enough that a
+ * transaction of many rows and indexes does not spill to disk page by page;
+ * off gives the memory back. A no-op on PostgreSQL. */
+int ob_db_bulk(ob_conn *c, bool on, ob_err *err);
 /* Transactions: a WRITE connection begins IMMEDIATE (takes the write lock at
  * once); a READ connection begins a read snapshot. Commit returns 0 only when
  * the engine reported the commit durable per the configured synchronous mode. */

@@ -13,7 +13,6 @@
 /* Page cache per connection, in KiB (negative pragma value). Idle connections
  * are kept within a memory budget (core_pool.c), so this stays small; the OS
  * page cache does the heavy lifting. */
-#define OB_SQLITE_CACHE_KIB 1024
 
 int ob_sqlite_path(const ob_store *s, const char *slug, char *out, size_t n)
 {

@@ -135,6 +135,8 @@ int ob_http_port(const ob_http *h);
 /* A streamed response has output (or should end): have the server ask its
  * read() again. Any thread; cheap when the connection is not parked. */
 void ob_http_stream_wake(ob_http_stream *hs);
+/* Client connections open now, across the process's servers (/metrics). */
+long ob_http_open_connections(void);
 
 /* Response helpers (resp.c). */
 void ob_resp_init(ob_resp *resp, ob_arena *a);

@@ -889,6 +889,14 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     atomic_fetch_sub(&h->inflight, 1);
 }
 
+/* Client connections open in this process, for /metrics. */
+static atomic_long open_connections;
+
+long ob_http_open_connections(void)
+{
+    return atomic_load(&open_connections);
+}
+
 /* libmicrohttpd calls this with CLOSED before it closes the socket, so an
  * fd on the list (changed under conns_lock) is always still this
  * connection's. */
@@ -911,6 +919,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             h->conns->prev = cc;
         h->conns = cc;
         pthread_mutex_unlock(&h->conns_lock);
+        atomic_fetch_add(&open_connections, 1);
         *socket_context = cc;
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         conn_ctx *cc = *socket_context;
@@ -923,6 +932,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             if (cc->next)
                 cc->next->prev = cc->prev;
             pthread_mutex_unlock(&h->conns_lock);
+            atomic_fetch_sub(&open_connections, 1);
             ob_arena_release(&cc->arena);
             free(cc);
             *socket_context = NULL;

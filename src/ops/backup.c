@@ -44,6 +44,7 @@ typedef struct part {
     char file[160];
     ob_zwriter *w;
     json_t *tables;   /* table -> rows */
+    json_t *files;    /* a tenant's uploaded files: their own zstd file */
     int64_t rows;
 } part;
 
@@ -129,6 +130,7 @@ static int close_part(part *p, json_t *parts, bool tenant, ob_backup_report *rep
     json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o}", "kind", tenant ? "tenant" : "control", "file", p->file,
                           "sha256", sha, "bytes", (json_int_t)bytes, "rows", (json_int_t)p->rows, "tables", p->tables);
     if (tenant) json_object_set_new(j, "tenant", json_string(p->name));
+    if (p->files) json_object_set_new(j, "files", p->files);
     json_array_append_new(parts, j);
     rep->parts++;
     rep->rows += p->rows;
@@ -136,8 +138,24 @@ static int close_part(part *p, json_t *parts, bool tenant, ob_backup_report *rep
     return 0;
 }
 
-static int backup_tenant(ob_store *s, const char *dir, const char *slug, json_t *parts, ob_backup_report *rep,
-                         ob_err *err)
+/* After the tenant's database snapshot: the file store only grows, so every
+ * file a snapshot row names is there (files.c). */
+static int backup_files(const char *root, const char *dir, part *p, ob_backup_report *rep, ob_err *err)
+{
+    char rel[200], path[1300];
+    snprintf(rel, sizeof rel, "tenants/%s.files.zst", p->name);
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    ob_ops_files f;
+    if (ob_ops_files_dump(root, p->name, path, &f, err) != 0) return -1;
+    p->files = json_pack("{s:s, s:s, s:I, s:I}", "file", rel, "sha256", f.sha256, "bytes", (json_int_t)f.bytes,
+                         "count", (json_int_t)f.count);
+    rep->files += f.count;
+    rep->bytes += f.bytes;
+    return 0;
+}
+
+static int backup_tenant(ob_store *s, const char *dir, const char *files_root, const char *slug, json_t *parts,
+                         ob_backup_report *rep, ob_err *err)
 {
     ob_arena a;
     ob_arena_init(&a, 0);
@@ -156,10 +174,12 @@ static int backup_tenant(ob_store *s, const char *dir, const char *slug, json_t 
         rc = dump_scope(c, OB_SCOPE_TENANT, false, NULL, &p, err);
         ob_db_release(c);
     }
+    if (rc == 0 && files_root) rc = backup_files(files_root, dir, &p, rep, err);
     if (rc == 0) rc = close_part(&p, parts, true, rep, err);
     else if (p.w) {
         ob_zw_abort(p.w);
         json_decref(p.tables);
+        json_decref(p.files);
     }
     ob_arena_release(&a);
     return rc;
@@ -225,7 +245,7 @@ int ob_backup(ob_store *s, const ob_backup_opts *o, ob_backup_report *rep, ob_er
             json_decref(p.tables);
         }
     }
-    for (int i = 0; rc == 0 && i < l.n; i++) rc = backup_tenant(s, o->out_dir, l.v[i], parts, rep, err);
+    for (int i = 0; rc == 0 && i < l.n; i++) rc = backup_tenant(s, o->out_dir, o->files_root, l.v[i], parts, rep, err);
     if (rc == 0) {
         char finished[OB_TS_LEN];
         ob_ts_format(ob_now_ms(), finished);

@@ -5,7 +5,8 @@
  * zstd-compressed file of JSON lines per part: `control.ndjson.zst` (the
  * platform rows no tenant owns: plans, features, ...) and
  * `tenants/<slug>.ndjson.zst` (the tenant's platform rows, then every row of
- * its database), each line {"t": table, "r": row as stored}. Each database is
+ * its database), each line {"t": table, "r": row as stored}, and beside it
+ * `tenants/<slug>.files.zst`, the tenant's uploaded files (ops_int.h). Each database is
  * read inside one read snapshot, so a part is consistent while the server
  * keeps writing. The rows are the registry's, read and written through db.h:
  * the same code on both engines, and a backup restores on either.
@@ -24,11 +25,12 @@ typedef struct ob_backup_opts {
     const char *out_dir;  /* created; must not exist or be empty */
     const char *tenant;   /* NULL: the whole store */
     const char *version;  /* the binary's version, recorded in the manifest */
+    const char *files_root; /* the data directory whose files/ holds uploads; NULL: leave them out */
 } ob_backup_opts;
 
 typedef struct ob_backup_report {
     int parts;
-    int64_t rows, bytes;
+    int64_t rows, bytes, files;
 } ob_backup_report;
 
 int ob_backup(ob_store *s, const ob_backup_opts *o, ob_backup_report *rep, ob_err *err);
@@ -37,11 +39,12 @@ typedef struct ob_restore_opts {
     const char *from_dir;
     const char *tenant;   /* NULL: everything, into an empty store */
     const char *as;       /* with tenant: restore under this slug instead */
+    const char *files_root; /* the data directory to put a tenant's files under; NULL: skip them */
 } ob_restore_opts;
 
 typedef struct ob_restore_report {
     int tenants;
-    int64_t rows;
+    int64_t rows, files;
 } ob_restore_report;
 
 /* Refuses a backup of a newer schema than the binary's, a part whose checksum

@@ -153,6 +153,42 @@ static void head(ob_sb *o, const char *name, const char *type, const char *help)
     ob_sb_addf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+static void gauge(ob_sb *o, const char *name, const char *type, const char *help, const char *labels, double v)
+{
+    head(o, name, type, help);
+    ob_sb_addf(o, "%s%s %.17g\n", name, labels, v);
+}
+
+static void render_gauges(ob_sb *o, const ob_metrics_gauges *g)
+{
+    char eng[48];
+    snprintf(eng, sizeof eng, "{engine=\"%s\"}", g->engine ? g->engine : "unknown");
+    if (g->tenants >= 0) gauge(o, "opsbase_tenants", "gauge", "Tenants in the control database.", "", (double)g->tenants);
+    if (g->http_connections >= 0)
+        gauge(o, "opsbase_http_connections_open", "gauge", "Client connections open.", "", (double)g->http_connections);
+    if (g->db_conns_open >= 0) {
+        gauge(o, "opsbase_db_connections_open", "gauge", "Database connections held open (in use or idle), by engine.",
+              eng, (double)g->db_conns_open);
+        gauge(o, "opsbase_db_connections_idle", "gauge", "Of the open database connections, those idle in the pool.",
+              eng, (double)g->db_conns_idle);
+        gauge(o, "opsbase_db_pool_memory_bytes", "gauge", "Memory the open database connections hold, as last measured.",
+              eng, (double)g->db_bytes);
+        gauge(o, "opsbase_db_connections_opened_total", "counter", "Database connections opened by the pool.", eng,
+              (double)g->db_opens);
+        gauge(o, "opsbase_db_connections_evicted_total", "counter",
+              "Idle database connections closed to keep within the memory budget.", eng, (double)g->db_evictions);
+        gauge(o, "opsbase_tenants_open", "gauge", "Tenant databases with a connection open.", "",
+              (double)g->tenants_open);
+    }
+    gauge(o, "opsbase_jobs_queued", "gauge", "Background jobs waiting, over every tenant (counted at most 10 s ago).",
+          "", (double)g->jobs_queued);
+    gauge(o, "opsbase_jobs_due", "gauge", "Of the waiting jobs, those whose run_at has come.", "", (double)g->jobs_due);
+    gauge(o, "opsbase_jobs_dead", "gauge", "Background jobs that exhausted their attempts (dead letters).", "",
+          (double)g->jobs_dead);
+    gauge(o, "opsbase_jobs_oldest_due_age_seconds", "gauge", "How long the oldest due job has waited (0: none).", "",
+          g->jobs_oldest_due_s);
+}
+
 void ob_metrics_render(ob_sb *o, const ob_metrics_gauges *g)
 {
     static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
@@ -200,15 +236,7 @@ void ob_metrics_render(ob_sb *o, const ob_metrics_gauges *g)
     free(snap);
     free(top);
 
-    if (g && g->tenants >= 0) {
-        head(o, "opsbase_tenants", "gauge", "Tenants in the control database.");
-        ob_sb_addf(o, "opsbase_tenants %lld\n", (long long)g->tenants);
-    }
-    if (g && g->db_conns_open >= 0) {
-        head(o, "opsbase_db_connections_open", "gauge", "Database connections held open, by engine.");
-        ob_sb_addf(o, "opsbase_db_connections_open{engine=\"%s\"} %lld\n", g->engine ? g->engine : "unknown",
-                   (long long)g->db_conns_open);
-    }
+    if (g) render_gauges(o, g);
     head(o, "opsbase_process_resident_memory_bytes", "gauge", "Resident memory of the process.");
     ob_sb_addf(o, "opsbase_process_resident_memory_bytes %lld\n", (long long)rss_bytes());
     head(o, "opsbase_process_start_time_seconds", "gauge", "When metrics started being recorded (Unix time).");

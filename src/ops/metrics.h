@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "base/strbuf.h"
+#include "db/db.h"
 
 #define OB_METRICS_MAX_SERIES 2048
 #define OB_METRICS_MAX_TENANTS 4096
@@ -23,12 +24,23 @@ void ob_metrics_request(const char *method, const char *route, int status, const
 /* Requests being answered now (+1 when one starts, -1 when it ends). */
 void ob_metrics_inflight(int delta);
 
-/* Figures the caller gathers at scrape time. */
+/* Figures gathered at scrape time (ob_metrics_gather, gauges.c; the HTTP
+ * connections by the caller, which owns the server). */
 typedef struct ob_metrics_gauges {
     int64_t tenants;        /* tenants in the control database, -1 unknown */
     int64_t db_conns_open;  /* database connections held open, -1 unknown */
+    int64_t db_conns_idle, db_bytes, db_opens, db_evictions;
+    int64_t tenants_open;   /* tenant databases with a connection open */
     const char *engine;     /* "sqlite" or "postgres" */
+    int64_t http_connections; /* client connections open, -1 unknown */
+    int64_t jobs_queued, jobs_due, jobs_dead; /* over every tenant, at most 5 s old */
+    double jobs_oldest_due_s; /* how long the oldest due job has waited */
 } ob_metrics_gauges;
+
+/* Fill g from the store (http_connections is left to the caller). */
+void ob_metrics_gather(ob_store *s, ob_metrics_gauges *g);
+/* Forget the cached job counts (tests). */
+void ob_metrics_gather_reset(void);
 
 /* Append the exposition (text format 0.0.4) to out. */
 void ob_metrics_render(ob_sb *out, const ob_metrics_gauges *g);

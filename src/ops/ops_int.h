@@ -23,4 +23,15 @@ int ob_ops_tenant_id(ob_conn *c, ob_arena *a, const char *slug, const char **id,
  * when a value does not hold its column's type or the id is missing. */
 int ob_ops_row_from_json(ob_arena *a, const ob_table *t, json_t *obj, ob_row **out, ob_err *err);
 
+/* A tenant's uploaded files (DATA/files/<slug>/) as one zstd part of its
+ * backup, and back under another or the same slug (files.c). */
+typedef struct ob_ops_files {
+    char sha256[65];
+    int64_t bytes, count;
+} ob_ops_files;
+int ob_ops_files_dump(const char *root, const char *slug, const char *out, ob_ops_files *f, ob_err *err);
+/* Checks the part's SHA-256 first and every file's content against its name. */
+int ob_ops_files_load(const char *root, const char *slug, const char *in, const char *sha256, int64_t *count,
+                      ob_err *err);
+
 #endif

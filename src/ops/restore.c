@@ -180,6 +180,7 @@ static int parse_line(const char *line, size_t n, const ob_table **t, json_t **r
 
 typedef struct manifest_part {
     const char *kind, *file, *sha256, *tenant;
+    const char *files_file, *files_sha256; /* a tenant's uploads, when the backup has them */
 } manifest_part;
 
 static int open_part(const char *dir, const manifest_part *p, ob_zreader **r, ob_err *err)
@@ -241,8 +242,30 @@ static int restore_control(ob_store *s, const char *dir, const manifest_part *p,
 
 /* A tenant part: its platform rows into the control database and its own
  * database created, migrated and filled; all or nothing. */
-static int restore_tenant(ob_store *s, const char *dir, const manifest_part *p, const char *slug,
-                          ob_restore_report *rep, ob_err *err)
+/* Both checksums before anything is written, so a damaged backup writes no
+ * file and no row; then the files, so that no restored row ever names a file
+ * that is not there yet. */
+static int restore_files(const char *root, const char *dir, const manifest_part *p, const char *slug,
+                         ob_restore_report *rep, ob_err *err)
+{
+    char path[1024], sum[65];
+    snprintf(path, sizeof path, "%s/%s", dir, p->file);
+    if (ob_file_sha256(path, sum, err) != 0) return -1;
+    if (strcmp(sum, p->sha256) != 0)
+        return ob_err_set(err, OB_E_VALIDATION, "%.200s: checksum %s does not match the manifest", path, sum);
+    if (!root || !p->files_file) return 0;
+    snprintf(path, sizeof path, "%s/%s", dir, p->files_file);
+    if (ob_file_sha256(path, sum, err) != 0) return -1;
+    if (strcmp(sum, p->files_sha256) != 0)
+        return ob_err_set(err, OB_E_VALIDATION, "%.200s: checksum %s does not match the manifest", path, sum);
+    int64_t n;
+    if (ob_ops_files_load(root, slug, path, p->files_sha256, &n, err) != 0) return -1;
+    rep->files += n;
+    return 0;
+}
+
+static int restore_tenant(ob_store *s, const char *dir, const char *files_root, const manifest_part *p,
+                          const char *slug, ob_restore_report *rep, ob_err *err)
 {
     if (!ob_db_slug_valid(slug))
         return ob_err_set(err, OB_E_VALIDATION, "tenant slug \"%.60s\" must be lower-case letters, digits and dashes",
@@ -250,6 +273,7 @@ static int restore_tenant(ob_store *s, const char *dir, const manifest_part *p, 
     if (ob_db_tenant_exists(s, slug))
         return ob_err_set(err, OB_E_CONFLICT, "a tenant \"%.60s\" exists already: delete it first or restore --as "
                                               "another slug", slug);
+    if (restore_files(files_root, dir, p, slug, rep, err) != 0) return -1;
     ob_arena a;
     ob_arena_init(&a, 0);
     ob_zreader *zr = NULL;
@@ -284,6 +308,9 @@ static int restore_tenant(ob_store *s, const char *dir, const manifest_part *p, 
             if (tc) rc = ob_err_set(err, OB_E_VALIDATION, "a platform row after the tenant's rows");
             else if (ob_ops_tenant_col(t) < 0) rc = ob_err_set(err, OB_E_VALIDATION, "a shared row in a tenant part");
             else rc = load_row(&cl, t, row, err);
+            if (rc != 0 && err->code == OB_E_CONFLICT && strcmp(t->name, "tenants") == 0) /* a racing restore */
+                rc = ob_err_set(err, OB_E_CONFLICT, "a tenant \"%.60s\" exists already: delete it first or "
+                                                    "restore --as another slug", slug);
             if (rc == 0 && !tenant_id && strcmp(t->name, "tenants") == 0)
                 tenant_id = ob_arena_strdup(&a, json_string_value(json_object_get(row, "id")));
         } else if (!tenant_id) {
@@ -294,6 +321,7 @@ static int restore_tenant(ob_store *s, const char *dir, const manifest_part *p, 
                 created = rc == 0;
                 if (rc == 0) rc = ob_db_acquire(s, slug, tenant_id, OB_DB_WRITE, &tc, err);
                 if (rc == 0) rc = ob_migrate(tc, OB_SCOPE_TENANT, NULL, err);
+                if (rc == 0) rc = ob_db_bulk(tc, true, err); /* one transaction of every row and index */
                 if (rc == 0) rc = ob_db_begin(tc, err);
                 if (rc == 0) {
                     ob_ctx_system(&tl.ctx, &a, s, tc, NULL);
@@ -312,7 +340,11 @@ static int restore_tenant(ob_store *s, const char *dir, const manifest_part *p, 
      * be a tenant that cannot open, a database without one is only unused */
     if (rc == 0) rc = ob_db_commit(tc, err);
     if (rc == 0) rc = ob_db_commit(c, err);
-    if (tc) ob_db_release(tc);
+    if (tc) {
+        ob_err ignored;
+        if (!ob_db_in_txn(tc)) ob_db_bulk(tc, false, &ignored);
+        ob_db_release(tc);
+    }
     if (c) ob_db_release(c);
     ob_zr_close(zr);
     if (rc != 0 && created) {
@@ -352,13 +384,22 @@ static int read_manifest(const char *dir, json_t **m, ob_err *err)
 static manifest_part part_at(json_t *m, size_t i)
 {
     json_t *p = json_array_get(json_object_get(m, "parts"), i);
+    json_t *f = json_object_get(p, "files");
     return (manifest_part){json_string_value(json_object_get(p, "kind")), json_string_value(json_object_get(p, "file")),
                            json_string_value(json_object_get(p, "sha256")),
-                           json_string_value(json_object_get(p, "tenant"))};
+                           json_string_value(json_object_get(p, "tenant")),
+                           json_string_value(json_object_get(f, "file")),
+                           json_string_value(json_object_get(f, "sha256"))};
+}
+
+static bool rel_ok(const char *f)
+{
+    return f && !strstr(f, "..") && f[0] != '/';
 }
 
 static bool part_ok(const manifest_part *p)
 {
+    if (p->files_file && (!rel_ok(p->files_file) || !p->files_sha256)) return false;
     return p->kind && p->file && p->sha256 && !strstr(p->file, "..") && p->file[0] != '/' &&
            (strcmp(p->kind, "control") == 0 || (strcmp(p->kind, "tenant") == 0 && p->tenant));
 }
@@ -379,7 +420,7 @@ int ob_restore(ob_store *s, const ob_restore_opts *o, ob_restore_report *rep, ob
             manifest_part p = part_at(m, i);
             if (strcmp(p.kind, "tenant") != 0 || strcmp(p.tenant, o->tenant) != 0) continue;
             found = true;
-            rc = restore_tenant(s, o->from_dir, &p, o->as ? o->as : o->tenant, rep, err);
+            rc = restore_tenant(s, o->from_dir, o->files_root, &p, o->as ? o->as : o->tenant, rep, err);
         }
         if (rc == 0 && !found) rc = ob_err_set(err, OB_E_NOT_FOUND, "the backup holds no tenant \"%.60s\"", o->tenant);
     } else if (rc == 0) {
@@ -391,7 +432,7 @@ int ob_restore(ob_store *s, const ob_restore_opts *o, ob_restore_report *rep, ob
         }
         for (size_t i = 0; rc == 0 && i < np; i++) {
             manifest_part p = part_at(m, i);
-            if (strcmp(p.kind, "tenant") == 0) rc = restore_tenant(s, o->from_dir, &p, p.tenant, rep, err);
+            if (strcmp(p.kind, "tenant") == 0) rc = restore_tenant(s, o->from_dir, o->files_root, &p, p.tenant, rep, err);
         }
     }
     json_decref(m);

@@ -121,7 +121,7 @@ static void run_once(ob_backup_sched *b)
     char stamp[STAMP_LEN], dir[1024];
     strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
     snprintf(dir, sizeof dir, "%s/%s", b->o.dir, stamp);
-    ob_backup_opts bo = {.out_dir = dir, .version = b->o.version};
+    ob_backup_opts bo = {.out_dir = dir, .version = b->o.version, .files_root = b->o.files_root};
     ob_backup_report rep;
     ob_err err;
     ob_err_clear(&err);

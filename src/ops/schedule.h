@@ -14,6 +14,7 @@ typedef struct ob_backup_sched_opts {
     int64_t keep;         /* newest backups kept (0: any number) */
     int64_t keep_days;    /* none older than this (0: any age) */
     const char *version;
+    const char *files_root;    /* the data directory: its files/ go into each tenant's backup */
 } ob_backup_sched_opts;
 
 typedef struct ob_backup_sched ob_backup_sched;

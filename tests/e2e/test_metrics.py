@@ -3,6 +3,7 @@ route template (never the raw path), valid for promtool."""
 import re
 import shutil
 import subprocess
+import time
 
 import httpx
 import pytest
@@ -14,10 +15,15 @@ TOKEN = "metrics-" + "x" * 24
 
 
 @pytest.fixture(scope="module")
-def metered(opsbase_bin, database, tmp_path_factory):
+def metered_cli(opsbase_bin, database, tmp_path_factory):
     data = tmp_path_factory.mktemp("metrics") / "data"
-    db = ("--db", database) if database else ()
-    cli = h.Cli(opsbase_bin, data)
+    return h.Cli(opsbase_bin, data), (("--db", database) if database else ())
+
+
+@pytest.fixture(scope="module")
+def metered(opsbase_bin, metered_cli):
+    cli, db = metered_cli
+    data = cli.data
     cli.run("tenant", "create", "meter", "--plan", "business", "--owner-email", "o@meter.test",
             "--owner-password", h.OWNER_PASSWORD, *db)
     port = _free_port()
@@ -86,3 +92,40 @@ def test_metrics_need_their_token(metered, server):
     assert scrape(metered, "wrong-" + "y" * 26).status_code == 401
     # a server started without --metrics-token has no /metrics
     assert scrape(server.url).status_code == 404
+
+
+def gauge(text, name):
+    m = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
+    assert m, f"{name} is missing"
+    return float(m.group(1))
+
+
+def test_metrics_show_connections_pool_and_job_queues(metered, metered_cli):
+    cli, db = metered_cli
+    # two clients holding keep-alive connections while the scrape runs
+    with httpx.Client() as a, httpx.Client() as b:
+        assert a.get(metered + "/healthz").status_code == 200 and b.get(metered + "/healthz").status_code == 200
+        text = scrape(metered).text
+        assert gauge(text, "opsbase_http_connections_open") >= 3, "the two clients and the scraper"
+    engine = "postgres" if db else "sqlite"
+    assert gauge(text, f'opsbase_db_connections_open{{engine="{engine}"}}') >= 1
+    assert gauge(text, f'opsbase_db_connections_idle{{engine="{engine}"}}') <= \
+        gauge(text, f'opsbase_db_connections_open{{engine="{engine}"}}')
+    assert gauge(text, f'opsbase_db_connections_opened_total{{engine="{engine}"}}') >= 1
+    assert gauge(text, "opsbase_tenants_open") >= 1, "the tenant signed in above has its database open"
+    dead_before = gauge(text, "opsbase_jobs_dead")
+    assert gauge(text, "opsbase_jobs_queued") >= 0 and gauge(text, "opsbase_jobs_oldest_due_age_seconds") >= 0
+
+    # a job that fails on its only attempt becomes a dead letter, and the
+    # gauge (counted over every tenant at most 5 s ago) shows it
+    cli.run("job", "enqueue", "--tenant", "meter", "--kind", "system.fail", "--max-attempts", "1", *db)
+    deadline = time.monotonic() + 30
+    while True:
+        text = scrape(metered).text
+        if gauge(text, "opsbase_jobs_dead") >= dead_before + 1:
+            break
+        assert time.monotonic() < deadline, "the dead job never showed in opsbase_jobs_dead"
+        time.sleep(0.5)
+    check = subprocess.run([shutil.which("promtool") or "promtool", "check", "metrics"], input=text,
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr
