@@ -11,6 +11,7 @@ checks and immutable columns on PATCH).
 import json
 import sqlite3
 import subprocess
+import time
 
 import pytest
 
@@ -43,7 +44,15 @@ def mk_image(c, **f):
     up = h.upload_file(c, PNG + h.uniq().encode(), name=h.uniq("f") + ".png", ctype="image/png")
     body = {"entity_type": "product", "entity_id": h.MISSING_ID, "file_id": up["id"]}
     body.update(f)
-    return h.create(c, "images", body)
+    row = h.create(c, "images", body)
+    # the images.process job fills the size and the variants after the create:
+    # the row to compare is the one it leaves
+    deadline = time.monotonic() + h.WAIT_S
+    while not [j for j in h.list_all(c, "jobs", {"kind": "images.process"})
+               if row["id"] in str(j.get("payload")) and j["status"] in ("done", "dead")]:
+        assert time.monotonic() < deadline, "the image job did not finish"
+        time.sleep(0.1)
+    return h.get(c, "images", row["id"])
 
 
 def mk_warehouse(c, **f):

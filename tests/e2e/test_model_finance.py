@@ -421,9 +421,8 @@ def test_customer_document_round_trip_and_search(acme_owner, schema, cust):
     f = h.upload_file(acme_owner, name="pl.pdf")
     body = {"customer_id": cust["id"], "service_request_id": sr["id"], "document_name": h.uniq("doc-"),
             "document_type": "packing_list", "file_id": f["id"],
-            "description": "packing list", "is_confidential": True, "retention_days": 3650,
-            "expiry_date": "2030-01-01", "ocr_processed": True, "ocr_content": f"consignee {w} tokyo",
-            "ocr_confidence": "0.97", "is_verified": True, "verified_by": acme_owner.user["id"],
+            "description": f"packing list {w}", "is_confidential": True, "retention_days": 3650,
+            "expiry_date": "2030-01-01", "is_verified": True, "verified_by": acme_owner.user["id"],
             "verified_at": NOW}
     d = round_trip(acme_owner, "customer_documents", body, {"is_verified": False})
     assert d["uploaded_by"] == acme_owner.user["id"]
@@ -431,6 +430,9 @@ def test_customer_document_round_trip_and_search(acme_owner, schema, cust):
     assert (d["file_name"], d["file_size"], d["mime_type"], d["file_hash"]) == (
         "pl.pdf", f["file_size"], "application/pdf", f["sha256"])
     assert [r["id"] for r in h.list_all(acme_owner, "customer_documents", {"q": w})] == [d["id"]]
+    # the OCR columns are the OCR job's (issue #12), never the client's
+    for col, value in (("ocr_processed", True), ("ocr_content", "typed"), ("ocr_confidence", "0.97")):
+        h.expect_error(acme_owner.post("/api/v1/customer_documents", json={**body, col: value}), 400, "readonly_field")
 
 
 def test_customer_document_defaults(acme_owner, cust):
