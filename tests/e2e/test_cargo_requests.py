@@ -1,5 +1,6 @@
 """Service requests of the cargo portal (issue #15, seed 000): sla_due_at is
-created_at + the service type's sla_hours; a type that requires approval
+created_at + the service type's sla_hours (in its business calendar's working
+hours when it names one); a type that requires approval
 starts in in_review and needs approve / reject (services.approve, stamping
 approved_by and approved_at); the status moves only by its events (submit,
 review, approve, reject, start, complete, cancel); expected completion is not
@@ -111,3 +112,33 @@ def _wait_jobs(c, n):
             return jobs
         time.sleep(0.1)
     raise AssertionError(f"the sla jobs did not finish: {h.list_all(c, 'jobs')}")
+
+
+def test_sla_due_counts_the_types_business_hours(new_tenant):
+    """A service type that names a business calendar counts its sla_hours in
+    that calendar's working hours (its zone, holidays and weekends), as a
+    ticket counts its category's minutes; without one they are clock hours."""
+    from test_sla_business_hours import WEEK, _next_weekdays, _ts, reference_due
+    c = new_tenant().owner
+    zone = "Asia/Kolkata"
+    hours = {d: [["09:00", "13:00"], ["14:00", "18:00"]] for d in WEEK[:5]}
+    holidays = _next_weekdays(1, zone)
+    cal = h.create(c, "business_calendars", {"name": "Cargo desk", "timezone": zone, "hours": hours,
+                                             "holidays": holidays})
+    t = h.create(c, "service_types", {"service_code": h.uniq("ST")[:20], "service_name": "Svc " + h.uniq(),
+                                      "sla_hours": 20, "business_calendar_id": cal["id"]})
+    assert t["business_calendar_id"] == cal["id"]
+    r = h.ok(_request(c, t["id"]), 201)
+    start = h.parse_ts(r["created_at"])
+    assert r["sla_due_at"] == _ts(reference_due(start, 20 * 60, hours, holidays, zone)), r["created_at"]
+    # 20 working hours at 8 a day with a holiday on the way: days, not 20 hours
+    assert h.parse_ts(r["sla_due_at"]) - start > datetime.timedelta(days=2)
+    # another tenant's calendar is no calendar here, and nothing is written
+    other = new_tenant().owner
+    foreign = h.create(other, "business_calendars", {"name": "Elsewhere", "hours": hours})
+    before = h.list_all(c, "service_types")
+    r = c.post(f"{API}/service_types", json={"service_code": h.uniq("ST")[:20], "service_name": "x",
+                                            "business_calendar_id": foreign["id"]})
+    h.expect_error(r, 422, "unprocessable")
+    assert r.json()["error"]["field"] == "business_calendar_id", h.show(r)
+    assert h.list_all(c, "service_types") == before

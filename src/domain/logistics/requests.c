@@ -1,10 +1,11 @@
 /* requests.c - the life of a service request (000): its SLA due time from
- * the service type, the approval a type may require, and what the events
+ * the service type (in its business calendar's hours when it names one), the approval a type may require, and what the events
  * of its state machine (services.c) do beyond moving the status. */
 #include <string.h>
 
 #include "base/base.h"
 #include "domain/logistics/logistics.h"
+#include "domain/support/support.h"
 #include "schema/crud.h"
 #include "schema/row.h"
 #include "schema/sql.h"
@@ -31,9 +32,12 @@ static int request_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
         return err->code == OB_E_OK ? 0 : -1;
     }
     if (needs_approval(type)) ob_row_set_text(ctx->arena, row, SERVICE_REQUESTS_STATUS, "in_review");
-    int64_t hours = ob_row_int(type, SERVICE_TYPES_SLA_HOURS, 24);
+    int64_t minutes = ob_row_int(type, SERVICE_TYPES_SLA_HOURS, 24) * 60, due_ms = ctx->now_ms + minutes * 60000;
+    /* counted in the type's working hours when it names a calendar, as a ticket's in its category's */
+    const char *cal = ob_row_text(type, SERVICE_TYPES_BUSINESS_CALENDAR_ID);
+    if (cal && ob_business_due(ctx, cal, ctx->now_ms, &minutes, &due_ms, 1, err) != 0) return -1;
     char due[OB_TS_LEN];
-    ob_ts_format(ctx->now_ms + hours * 3600 * 1000, due);
+    ob_ts_format(due_ms, due);
     ob_row_set_text(ctx->arena, row, SERVICE_REQUESTS_SLA_DUE_AT, due);
     return 0;
 }

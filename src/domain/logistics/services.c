@@ -31,6 +31,8 @@ static const ob_column service_type_cols[] = {
     {"status", OB_F_ENUM, .enm = &service_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "active"},
     {"token_prefix", OB_F_TEXT, .max = 3, .pattern = "^[A-Z]{1,3}$", .since = 4,
      .doc = "letters in front of the queue tokens of this service (C001, ...); A when not set"},
+    {"business_calendar_id", OB_F_REF, .ref = "business_calendars", .on_delete = OB_DEL_SET_NULL, .since = 5,
+     .doc = "the working hours sla_hours are counted in; null: clock hours"},
 };
 const ob_resource ob_res_service_types = {
     .table = "service_types", .doc = "the catalogue of services customers can request (000)",
@@ -112,7 +114,8 @@ static const ob_column service_request_cols[] = {
      .stamp = OB_STAMP_ACTOR, .stamp_on = "completed"},
     {"completed_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .stamp = OB_STAMP_NOW, .stamp_on = "completed"},
     {"sla_due_at", OB_F_TIMESTAMP, .flags = OB_SERVER | OB_SORT, .since = 4,
-     .doc = "when the request is due: created_at + the service type's sla_hours (clock hours, UTC)"},
+     .doc = "when the request is due: created_at + the service type's sla_hours, in the working hours of its "
+            "business calendar when it names one, else clock hours"},
     {"sla_breached", OB_F_BOOL, .flags = OB_REQUIRED | OB_SERVER, .dflt = "false", .since = 4,
      .doc = "set by the services.sla_check job when the request is still open past sla_due_at; "
             "emits service_requests.sla_breached"},
