@@ -67,5 +67,8 @@ void ob_api_import(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
 void ob_api_export_download(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* The gate's input step of an OB_IN_UPLOAD row (upload.c). */
 int ob_api_upload_input(ob_app *app, ob_req *req, ob_ctx *ctx, const ob_route_row *r, ob_call *call, ob_err *err);
+/* The tenant's limit on one uploaded file, an import's too
+ * (security_settings.max_upload_bytes; 25 MiB when unset). */
+int ob_api_tenant_upload_limit(ob_ctx *ctx, int64_t *out, ob_err *err);
 
 #endif

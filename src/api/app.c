@@ -137,7 +137,8 @@ bool ob_app_spool(const ob_req *req, void *arg)
     const ob_route_row *r;
     const char *id, *allow;
     if (ob_routes_match(req->method, req->seg, req->nseg, &r, &id, &allow, &err) != 0) return false;
-    return r->input == OB_IN_UPLOAD;
+    /* an import's file may be far larger than a JSON body: it comes like an upload */
+    return r->input == OB_IN_UPLOAD || r->kind == OB_RK_IMPORT;
 }
 
 void ob_app_handle(ob_req *req, ob_resp *resp, void *arg)

@@ -239,6 +239,29 @@ int ob_import_run(ob_ctx *ctx, const ob_table *t, const char *data, size_t len, 
     return rc;
 }
 
+/* The import's file, spooled to disk as it came (the server streams an
+ * import's body like an upload's, so a file may be larger than a JSON body):
+ * read whole, within the tenant's upload limit, since every row is checked
+ * and written in one transaction anyway. */
+static int read_spooled(ob_ctx *ctx, const ob_upload *u, const char **data, size_t *len, ob_err *err)
+{
+    int64_t limit;
+    if (ob_api_tenant_upload_limit(ctx, &limit, err) != 0) return -1;
+    if (u->size > limit)
+        return ob_err_set(err, OB_E_TOO_LARGE, "the file is %lld bytes; this tenant accepts at most %lld",
+                          (long long)u->size, (long long)limit);
+    FILE *f = fopen(u->path, "rb");
+    if (!f) return ob_err_set(err, OB_E_INTERNAL, "the import's spooled body cannot be read");
+    char *buf = ob_arena_alloc(ctx->arena, (size_t)u->size + 1);
+    size_t got = fread(buf, 1, (size_t)u->size, f);
+    fclose(f);
+    if (got != (size_t)u->size) return ob_err_set(err, OB_E_INTERNAL, "the import's spooled body cannot be read");
+    buf[got] = 0;
+    *data = buf;
+    *len = got;
+    return 0;
+}
+
 void ob_api_import(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
     (void)app;
@@ -253,17 +276,34 @@ void ob_api_import(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
         }
         dry_run = !strcmp(v, "true");
     }
-    const char *ct = req->header(req, "Content-Type");
+    const ob_upload *u = req->upload;
+    if (u && u->multipart && !u->has_file) {
+        ob_err_set(&err, OB_E_VALIDATION, NULL);
+        ob_err_field_add(&err, "file", "is required: a multipart part named \"file\"");
+        return ob_resp_error(resp, &err);
+    }
+    /* a multipart form's file part says its own type (or its name does) */
+    const char *ct = u && u->multipart ? u->part_type : req->header(req, "Content-Type");
     size_t ctl = ct ? strcspn(ct, ";") : 0;
     bool csv = ct && ctl == 8 && !strncasecmp(ct, "text/csv", 8);
     bool ndjson = ct && ((ctl == 20 && !strncasecmp(ct, "application/x-ndjson", 20)) ||
                          (ctl == 20 && !strncasecmp(ct, "application/jsonlines", 20)));
+    if (u && u->multipart && !csv && !ndjson && u->filename) {
+        const char *dot = strrchr(u->filename, '.');
+        csv = dot && !strcasecmp(dot, ".csv");
+        ndjson = dot && (!strcasecmp(dot, ".ndjson") || !strcasecmp(dot, ".jsonl"));
+    }
     if (!csv && !ndjson) {
-        ob_err_set(&err, OB_E_MEDIA_TYPE, "an import is sent as text/csv or application/x-ndjson");
+        ob_err_set(&err, OB_E_MEDIA_TYPE,
+                   "an import is sent as text/csv or application/x-ndjson, or as a multipart part \"file\" of "
+                   "those types (or named .csv, .ndjson)");
         return ob_resp_error(resp, &err);
     }
+    const char *data = req->body ? req->body : "";
+    size_t len = req->body_len;
+    if (u && read_spooled(ctx, u, &data, &len, &err) != 0) return ob_resp_error(resp, &err);
     ob_import_result r;
-    int rc = ob_import_run(ctx, t, req->body ? req->body : "", req->body_len, ndjson, dry_run, NULL, NULL, &r, &err);
+    int rc = ob_import_run(ctx, t, data, len, ndjson, dry_run, NULL, NULL, &r, &err);
     if (rc != 0) {
         json_decref(r.errors);
         return ob_resp_error(resp, &err);

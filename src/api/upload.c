@@ -21,8 +21,7 @@
 
 #define DEFAULT_TENANT_UPLOAD_LIMIT ((int64_t)25 * 1024 * 1024)
 
-/* The tenant's upload limit (security_settings.max_upload_bytes). */
-static int tenant_limit(ob_ctx *ctx, int64_t *out, ob_err *err)
+int ob_api_tenant_upload_limit(ob_ctx *ctx, int64_t *out, ob_err *err)
 {
     *out = DEFAULT_TENANT_UPLOAD_LIMIT;
     ob_stmt *st;
@@ -107,7 +106,7 @@ int ob_api_upload_input(ob_app *app, ob_req *req, ob_ctx *ctx, const ob_route_ro
         return ob_err_field_add(err, "file", "is empty");
     }
     int64_t limit;
-    if (tenant_limit(ctx, &limit, err) != 0) return -1;
+    if (ob_api_tenant_upload_limit(ctx, &limit, err) != 0) return -1;
     if (u->size > limit)
         return ob_err_set(err, OB_E_TOO_LARGE, "the file is %lld bytes; this tenant accepts at most %lld",
                           (long long)u->size, (long long)limit);

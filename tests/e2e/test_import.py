@@ -142,3 +142,38 @@ def test_cli_import(cli, new_tenant, tmp_path):
     assert len(_ours(t.owner, word)) == 2500
     r = cli.run("import", "--tenant", t.slug, "--table", "audit_logs", good, check=False)
     assert r.returncode != 0 and "takes imported rows" in r.stderr
+
+
+def test_a_file_larger_than_a_json_body_comes_like_an_upload(new_tenant):
+    """An import's body is streamed to disk like an upload's, so a file past the
+    server's JSON body limit (1 MiB) is taken; the tenant's upload limit
+    (security_settings.max_upload_bytes) bounds it instead, and a multipart
+    form with a part named "file" works as well as a raw body."""
+    t = new_tenant()
+    word = h.uniq("big")
+    note = "n" * 9000
+    rows = [f"{word} {i},{word}-{i},{note}" for i in range(150)]
+    body = "company_name,customer_code,notes\n" + "\n".join(rows) + "\n"
+    assert len(body) > 1024 * 1024
+    rep = h.ok(t.owner.post(f"{API}/customers/import", params={"dry_run": "false"}, content=body, headers=CSV), 201)
+    assert rep["imported"] == 150 and rep["errors"] == []
+    got = _ours(t.owner, word)
+    assert len(got) == 150 and all(len(c["notes"]) == 9000 for c in got)
+    # multipart: the part's type, or its name, says CSV or NDJSON
+    w2 = h.uniq("mp")
+    nd = "\n".join(json.dumps({"company_name": f"{w2} {i}", "customer_code": f"{w2}-{i}"}) for i in range(3))
+    r = t.owner.post(f"{API}/customers/import", params={"dry_run": "false"},
+                     files={"file": ("rows.ndjson", nd.encode(), "application/octet-stream")})
+    assert h.ok(r, 201)["imported"] == 3 and len(_ours(t.owner, w2)) == 3
+    h.expect_error(t.owner.post(f"{API}/customers/import", files={"file": ("rows.txt", b"a,b\n", "text/plain")}),
+                   415, "unsupported_media_type")
+    h.expect_error(t.owner.post(f"{API}/customers/import", files={"other": ("rows.csv", b"a\n", "text/csv")}),
+                   400, "validation_failed")
+    # past the tenant's upload limit: 413, nothing written
+    sid = h.list_all(t.owner, "security_settings")[0]["id"]
+    h.ok(t.owner.patch(f"{API}/security_settings/{sid}", json={"max_upload_bytes": 100_000}))
+    w3 = h.uniq("cap")
+    big = "company_name,customer_code,notes\n" + "\n".join(f"{w3} {i},{w3}-{i},{note}" for i in range(20)) + "\n"
+    h.expect_error(t.owner.post(f"{API}/customers/import", params={"dry_run": "false"}, content=big, headers=CSV),
+                   413, "payload_too_large")
+    assert _ours(t.owner, w3) == []
