@@ -38,6 +38,7 @@ stage "benchmark smoke run" make -s bench-smoke
 stage "build (ASan+UBSan)" make -s -j"$jobs" SAN=1 all
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 stage "unit tests (ASan+UBSan)" make -s -j"$jobs" SAN=1 unit
 stage "end-to-end tests (ASan+UBSan)" make -s SAN=1 e2e
 stage "end-to-end tests (PostgreSQL, ASan+UBSan)" env OPSBASE_TEST_DB=postgres make -s SAN=1 e2e

@@ -91,6 +91,20 @@ def _free_port():
         return s.getsockname()[1]
 
 
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def _sanitizer_report(path):
+    """The first sanitizer report in a server's stderr, or None."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    at = min((i for i in (text.find(m) for m in SANITIZER_MARKERS) if i >= 0), default=-1)
+    return text[max(0, at - 200):at + 4000] if at >= 0 else None
+
+
 def _stop(proc):
     if proc.poll() is not None:
         return
@@ -372,6 +386,12 @@ def server(opsbase_bin, tmp_path_factory, database):
         yield Server(url, data, cli, stderr_path, proc, database)
     finally:
         _stop(proc)
+    # Under ASan/UBSan a report at exit (a leak, or an error the server
+    # survived) is a failure of the run, not only of the process.
+    report = _sanitizer_report(stderr_path)
+    if report:
+        pytest.fail(f"opsbase serve reported a sanitizer error (exit {proc.returncode}):\n{report}",
+                    pytrace=False)
 
 
 @pytest.fixture(scope="session")
