@@ -25,6 +25,17 @@ void ob_api_row_resp(ob_ctx *ctx, ob_resp *resp, const ob_row *row, int status);
 void ob_api_healthz(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_readyz(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_report_inventory(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+/* What the reports share (reports.c): a YYYY-MM-DD date as the UTC
+ * midnight starting it; a 400 bad_query answer (returns -1); and the period
+ * and grouping of ?from=&to=&group= (to on or after from; group defaults to
+ * the given one), -1 after answering 400. */
+bool ob_api_report_date(const char *s, int64_t *ms);
+int ob_api_bad_query(ob_resp *resp, const char *msg);
+typedef struct ob_report_period {
+    const char *from, *to, *group;
+    int64_t from_ms, to_ms;
+} ob_report_period;
+int ob_api_report_period(const ob_req *req, const char *group, ob_report_period *p, ob_resp *resp);
 /* GET /api/v1/reports/support (report_support.c). */
 void ob_api_report_support(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* GET /api/v1/tickets/{id}/suggestions (suggestions.c). */

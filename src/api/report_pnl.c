@@ -25,22 +25,6 @@ typedef struct group {
     int64_t fig[NFIGS];
 } group;
 
-static int refuse(ob_resp *resp, const char *msg)
-{
-    ob_err err;
-    ob_err_set(&err, OB_E_BAD_QUERY, "%s", msg);
-    ob_resp_error(resp, &err);
-    return -1;
-}
-
-static bool is_date(const char *s, int64_t *ms)
-{
-    char ts[32];
-    if (!s || strlen(s) != 10) return false;
-    snprintf(ts, sizeof ts, "%sT00:00:00Z", s);
-    return ob_ts_parse(ts, ms) == 0;
-}
-
 /* A sum of a money column: minor units on SQLite, numeric text on PostgreSQL. */
 static int64_t money(ob_stmt *st, int i)
 {
@@ -81,22 +65,9 @@ static void write_figs(ob_jsonw *w, int64_t orders, const int64_t *fig)
 void ob_api_report_pnl(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
     (void)app, (void)call;
-    const char *from = NULL, *to = NULL, *by = "day";
-    for (int i = 0; i < req->nquery; i++) {
-        const ob_kv *q = &req->query[i];
-        if (!strcmp(q->key, "from")) from = q->val;
-        else if (!strcmp(q->key, "to")) to = q->val;
-        else if (!strcmp(q->key, "group")) by = q->val;
-        else {
-            refuse(resp, "unknown parameter: the report takes from, to and group");
-            return;
-        }
-    }
-    int64_t f_ms, t_ms;
-    if (!is_date(from, &f_ms) || !is_date(to, &t_ms) || t_ms < f_ms) {
-        refuse(resp, "from and to are required dates, YYYY-MM-DD, to on or after from");
-        return;
-    }
+    ob_report_period per;
+    if (ob_api_report_period(req, "day", &per, resp) != 0) return;
+    const char *from = per.from, *to = per.to, *by = per.group;
     const char *rev_key, *exp_key; /* SQL of the group key of each table */
     if (!strcmp(by, "day")) {
         rev_key = "CAST(\"revenue_date\" AS TEXT)";
@@ -108,7 +79,7 @@ void ob_api_report_pnl(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_
         rev_key = "CAST(\"channel_id\" AS TEXT)";
         exp_key = "COALESCE(CAST(\"channel_id\" AS TEXT), 'unassigned')";
     } else {
-        refuse(resp, "group is day, month or channel");
+        ob_api_bad_query(resp, "group is day, month or channel");
         return;
     }
     group *gs = ob_arena_alloc(ctx->arena, MAX_GROUPS * sizeof *gs);

@@ -28,21 +28,6 @@ typedef struct figures {
     int64_t fr_n, fr_cap, fr_sum;
 } figures;
 
-static void refuse(ob_resp *resp, const char *msg)
-{
-    ob_err err;
-    ob_err_set(&err, OB_E_BAD_QUERY, "%s", msg);
-    ob_resp_error(resp, &err);
-}
-
-static bool day_start(const char *s, int64_t *ms)
-{
-    char ts[32];
-    if (!s || strlen(s) != 10) return false;
-    snprintf(ts, sizeof ts, "%sT00:00:00Z", s);
-    return ob_ts_parse(ts, ms) == 0;
-}
-
 static int64_t ts_of(ob_stmt *st, int i, bool *set)
 {
     const char *s = ob_stmt_col_text(st, i, NULL);
@@ -131,22 +116,10 @@ static void add_ticket(ob_arena *a, figures *f, ob_stmt *st, int64_t now)
 void ob_api_report_support(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
     (void)app, (void)call;
-    const char *from = NULL, *to = NULL, *by = "category";
-    for (int i = 0; i < req->nquery; i++) {
-        const ob_kv *q = &req->query[i];
-        if (!strcmp(q->key, "from")) from = q->val;
-        else if (!strcmp(q->key, "to")) to = q->val;
-        else if (!strcmp(q->key, "group")) by = q->val;
-        else {
-            refuse(resp, "unknown parameter: the report takes from, to and group");
-            return;
-        }
-    }
-    int64_t f_ms, t_ms;
-    if (!day_start(from, &f_ms) || !day_start(to, &t_ms) || t_ms < f_ms) {
-        refuse(resp, "from and to are required dates, YYYY-MM-DD, to on or after from");
-        return;
-    }
+    ob_report_period per;
+    if (ob_api_report_period(req, "category", &per, resp) != 0) return;
+    const char *from = per.from, *to = per.to, *by = per.group;
+    int64_t f_ms = per.from_ms, t_ms = per.to_ms;
     const char *key, *name, *join;
     if (by && !strcmp(by, "category")) {
         key = "t.\"category_id\"";
@@ -157,7 +130,7 @@ void ob_api_report_support(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx,
         name = "g.\"email\"";
         join = "LEFT JOIN \"users\" g ON g.\"id\" = t.\"assigned_agent_id\"";
     } else {
-        refuse(resp, "group is category or agent");
+        ob_api_bad_query(resp, "group is category or agent");
         return;
     }
     char lo[OB_TS_LEN], hi[OB_TS_LEN];

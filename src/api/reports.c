@@ -18,7 +18,7 @@
 
 #define MAX_DAYS 366
 
-static bool is_date(const char *s, int64_t *ms)
+bool ob_api_report_date(const char *s, int64_t *ms)
 {
     char ts[32];
     if (!s || strlen(s) != 10) return false;
@@ -26,12 +26,29 @@ static bool is_date(const char *s, int64_t *ms)
     return ob_ts_parse(ts, ms) == 0;
 }
 
-static int bad(ob_resp *resp, const char *msg)
+int ob_api_bad_query(ob_resp *resp, const char *msg)
 {
     ob_err err;
     ob_err_set(&err, OB_E_BAD_QUERY, "%s", msg);
     ob_resp_error(resp, &err);
     return -1;
+}
+
+int ob_api_report_period(const ob_req *req, const char *group, ob_report_period *p, ob_resp *resp)
+{
+    memset(p, 0, sizeof *p);
+    p->group = group;
+    for (int i = 0; i < req->nquery; i++) {
+        const ob_kv *q = &req->query[i];
+        if (!strcmp(q->key, "from")) p->from = q->val;
+        else if (!strcmp(q->key, "to")) p->to = q->val;
+        else if (!strcmp(q->key, "group")) p->group = q->val;
+        else return ob_api_bad_query(resp, "unknown parameter: the report takes from, to and group");
+    }
+    if (!ob_api_report_date(p->from, &p->from_ms) || !ob_api_report_date(p->to, &p->to_ms) || p->to_ms < p->from_ms)
+        return ob_api_bad_query(resp, "from and to are required dates, YYYY-MM-DD, to on or after from");
+    if (!p->group) return ob_api_bad_query(resp, "group needs a value");
+    return 0;
 }
 
 /* One day's figures as it accumulates them from the rows of the query. */
@@ -114,17 +131,17 @@ void ob_api_report_inventory(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ct
         else if (!strcmp(q->key, "format") && q->val && (!strcmp(q->val, "json") || !strcmp(q->val, "pdf")))
             format = q->val;
         else {
-            bad(resp, "unknown parameter: the report takes from, to, warehouse_id and format (json or pdf)");
+            ob_api_bad_query(resp, "unknown parameter: the report takes from, to, warehouse_id and format (json or pdf)");
             return;
         }
     }
     int64_t f_ms, t_ms;
-    if (!is_date(from, &f_ms) || !is_date(to, &t_ms)) {
-        bad(resp, "from and to are required dates, YYYY-MM-DD");
+    if (!ob_api_report_date(from, &f_ms) || !ob_api_report_date(to, &t_ms)) {
+        ob_api_bad_query(resp, "from and to are required dates, YYYY-MM-DD");
         return;
     }
     if (t_ms < f_ms || (t_ms - f_ms) / 86400000 >= MAX_DAYS) {
-        bad(resp, "to must be on or after from, at most 366 days later");
+        ob_api_bad_query(resp, "to must be on or after from, at most 366 days later");
         return;
     }
     ob_err err;
