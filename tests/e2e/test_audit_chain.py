@@ -1,8 +1,6 @@
 """The tamper-evident audit trail: every tenant's audit rows form a hash chain
 that `opsbase audit verify` recomputes; concurrent writers keep it whole, and a
 changed or removed row is found, on both engines."""
-import sqlite3
-import subprocess
 import threading
 import uuid
 
@@ -17,15 +15,6 @@ def verify(server, slug):
         args += ["--db", server.db_url]
     return server.cli.run(*args, check=False)
 
-
-def tenant_sql(server, slug, sql):
-    if server.db_url:
-        schema = "tenant_" + slug.replace("-", "_")
-        subprocess.run(["psql", server.db_url, "-v", "ON_ERROR_STOP=1", "-qc", f'SET search_path TO "{schema}"; {sql}'],
-                       check=True, capture_output=True)
-    else:
-        with sqlite3.connect(server.data / "tenants" / f"{slug}.db") as c:
-            c.execute(sql)
 
 
 @pytest.fixture
@@ -63,7 +52,7 @@ def test_a_changed_row_breaks_the_chain_there(server, shop):
     for i in range(3):
         owner.post("/api/v1/customers", json={"name": f"x{i}"})
     assert verify(server, slug).returncode == 0
-    tenant_sql(server, slug, "UPDATE audit_logs SET entity_id = 'forged' WHERE seq = 3")
+    h.tenant_sql(server, slug, "UPDATE audit_logs SET entity_id = 'forged' WHERE seq = 3")
     r = verify(server, slug)
     assert r.returncode == 1 and "broken at seq 3" in r.stdout and "content" in r.stdout, r.stdout
 
@@ -72,7 +61,7 @@ def test_a_removed_row_breaks_the_chain_after_it(server, shop):
     slug, owner = shop
     for i in range(3):
         owner.post("/api/v1/customers", json={"name": f"y{i}"})
-    tenant_sql(server, slug, "DELETE FROM audit_logs WHERE seq = 2")
+    h.tenant_sql(server, slug, "DELETE FROM audit_logs WHERE seq = 2")
     r = verify(server, slug)
     assert r.returncode == 1 and "broken at seq 3" in r.stdout and "missing" in r.stdout, r.stdout
 
@@ -91,7 +80,7 @@ def test_the_api_reports_the_chain_and_its_first_break(server, shop, cli, login)
     assert got["holds"] is True and got["broken"] is None
     assert got["rows"] >= 3 and got["first_seq"] == 1 and got["unchained"] == 0
     # the same row the CLI names
-    tenant_sql(server, slug, "UPDATE audit_logs SET entity_id = 'forged' WHERE seq = 2")
+    h.tenant_sql(server, slug, "UPDATE audit_logs SET entity_id = 'forged' WHERE seq = 2")
     got = h.ok(owner.get("/api/v1/audit_logs/verify"))
     assert got["holds"] is False and got["broken"]["seq"] == 2 and "content" in got["broken"]["why"]
     forged = h.ok(owner.get("/api/v1/audit_logs", params={"seq": "2"}))["data"]

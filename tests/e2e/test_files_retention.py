@@ -10,8 +10,6 @@ Both engines."""
 import datetime as dt
 import json
 import os
-import sqlite3
-import subprocess
 import time
 import uuid
 
@@ -29,15 +27,6 @@ def shop(cli, login):
     cli.tenant_create(slug)
     return slug, login(slug, f"owner@{slug}.test", h.OWNER_PASSWORD)
 
-
-def tenant_sql(server, slug, sql):
-    if server.db_url:
-        schema = "tenant_" + slug.replace("-", "_")
-        subprocess.run(["psql", server.db_url, "-v", "ON_ERROR_STOP=1", "-qc", f'SET search_path TO "{schema}"; {sql}'],
-                       check=True, capture_output=True)
-    else:
-        with sqlite3.connect(server.data / "tenants" / f"{slug}.db") as c:
-            c.execute(sql)
 
 
 def purge(server, slug, c):
@@ -61,7 +50,7 @@ def purge(server, slug, c):
 def backdate(server, slug, c, doc, days_ago, retention_days):
     """Make doc days_ago old, then set its retention through the API."""
     then = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    tenant_sql(server, slug, f"UPDATE customer_documents SET created_at = '{then}' WHERE id = '{doc['id']}'")
+    h.tenant_sql(server, slug, f"UPDATE customer_documents SET created_at = '{then}' WHERE id = '{doc['id']}'")
     return h.ok(c.patch(f"{API}/customer_documents/{doc['id']}", json={"retention_days": retention_days}))
 
 
@@ -185,7 +174,7 @@ def test_documents_stored_before_purge_after_get_theirs(shop, server):
     old, f = document(c, cust)
     backdate(server, slug, c, old, 3, 1)
     # as a document written before the column existed
-    tenant_sql(server, slug, f"UPDATE customer_documents SET purge_after = NULL WHERE id = '{old['id']}'")
+    h.tenant_sql(server, slug, f"UPDATE customer_documents SET purge_after = NULL WHERE id = '{old['id']}'")
     assert h.get(c, "customer_documents", old["id"])["purge_after"] is None
     assert purge(server, slug, c) == {"purged": 1, "files_removed": 1}
     h.expect_error(c.get(f"{API}/customer_documents/{old['id']}"), 404, "not_found")
