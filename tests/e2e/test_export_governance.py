@@ -206,7 +206,6 @@ def test_threshold_null_never_asks(cli, login, new_tenant):
 
 
 def test_link_expires(server, cli, login, new_tenant):
-    from test_audit_chain import tenant_sql
     t = new_tenant()
     _customers(t, 2, h.uniq("e"))
     _settings(t, require_approval_threshold=1, export_link_expiry_hours=2)
@@ -217,7 +216,7 @@ def test_link_expires(server, cli, login, new_tenant):
     left = h.parse_ts(done["download_expires_at"]) - h.parse_ts(done["approved_at"])
     assert 1.9 * 3600 < left.total_seconds() <= 2 * 3600 + 5
     # the clock moved past the link's life (the row's time set back, as no test can wait hours)
-    tenant_sql(server, t.slug,
+    h.tenant_sql(server, t.slug,
                f"UPDATE export_logs SET download_expires_at = '2020-01-01T00:00:00.000Z' WHERE id = '{p['id']}'")
     url = f"{API}/export_logs/{p['id']}/download"
     e = h.expect_error(t.owner.get(url, params={"token": p["download_token"]}), 410, "gone")
