@@ -70,7 +70,7 @@ static int role_day_limit(ob_ctx *ctx, int64_t *limit, ob_err *err)
         return -1;
     ob_stmt_bind_text(st, 1, ctx->who->user_id, err);
     int rc = ob_stmt_step(st, err);
-    if (rc == 1 && !ob_stmt_col_type(st, 0) == OB_V_NULL) *limit = ob_stmt_col_i64(st, 0);
+    if (rc == 1 && ob_stmt_col_type(st, 0) != OB_V_NULL) *limit = ob_stmt_col_i64(st, 0);
     ob_stmt_done(st);
     return rc < 0 ? -1 : 0;
 }
