@@ -3,7 +3,6 @@
  * the customer_loyalty_points ledger (a balance never below 0: 409), the
  * money arrives as a completed payment of the invoice (finance/books.c), in
  * one transaction. Points are earned when an invoice is paid (books.c). */
-#include <jansson.h>
 #include <string.h>
 
 #include "base/base.h"
@@ -36,18 +35,6 @@ static int active_program(ob_ctx *ctx, ob_row **out, ob_err *err)
     return rc < 0 ? -1 : 0;
 }
 
-static ob_row *blank(ob_ctx *ctx, const char *table)
-{
-    const ob_table *t = ob_registry_find(table);
-    ob_row *row = ob_row_new(ctx->arena, t);
-    json_t *empty = json_object();
-    ob_err ignore;
-    /* an empty body names no field, so nothing can be refused: the defaults */
-    ob_validate_body(ctx, t, empty, row, true, &ignore);
-    json_decref(empty);
-    return row;
-}
-
 OB_ACTION_FN(ob_customer_redeem_points)
 {
     (void)row;
@@ -64,7 +51,7 @@ OB_ACTION_FN(ob_customer_redeem_points)
     __int128 amount = (__int128)points * ob_row_int(prog, LOYALTY_PROGRAMS_POINT_VALUE, 0);
     if (amount <= 0 || amount > 999999999999LL)
         return ob_err_set(err, OB_E_UNPROCESSABLE, "the points are worth nothing or too much to pay with");
-    ob_row *e = blank(ctx, OB_TABLE_CUSTOMER_LOYALTY_POINTS);
+    ob_row *e = ob_row_with_defaults(ctx, OB_TABLE_CUSTOMER_LOYALTY_POINTS);
     ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_CUSTOMER_ID, ob_row_id(old));
     ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_LOYALTY_PROGRAM_ID, ob_row_id(prog));
     ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_TRANSACTION_TYPE, "redeemed");
@@ -72,7 +59,7 @@ OB_ACTION_FN(ob_customer_redeem_points)
     ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_REFERENCE_TYPE, "invoice");
     ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_REFERENCE_ID, inv_id);
     if (ob_crud_insert_row(ctx, e, err) != 0) return -1;
-    ob_row *p = blank(ctx, OB_TABLE_PAYMENTS);
+    ob_row *p = ob_row_with_defaults(ctx, OB_TABLE_PAYMENTS);
     ob_row_set_text(ctx->arena, p, PAYMENTS_CUSTOMER_ID, ob_row_id(old));
     ob_row_set_text(ctx->arena, p, PAYMENTS_INVOICE_ID, inv_id);
     ob_row_set_int(p, PAYMENTS_AMOUNT, (int64_t)amount);
