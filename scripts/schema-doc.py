@@ -46,6 +46,8 @@ def constraints(c):
         out.append(f"matches `{c['pattern']}`")
     if "generated_as" in c:
         out.append(f"generated as `{c['generated_as']}`")
+    if "server_set_when" in c:
+        out.append(f"server-set on rows with `{c['server_set_when']}`")
     for flag, word in (("indexed", "indexed"), ("searchable", "full-text"), ("sortable", "sortable"),
                        ("server_set", "server-set"), ("immutable", "immutable"), ("secret", "secret"),
                        ("masked", "masked"), ("server_default", "filled by the server when absent"),

@@ -353,6 +353,10 @@ static void col_description(oa *o, const ob_column *c, col_mode m)
     if (m == MODE_CREATE && c->dflt && !strcmp(c->dflt, "today")) NOTE("defaults to the date of the request");
     if (m == MODE_CREATE && (c->flags & OB_IMMUTABLE)) NOTE("cannot be changed after create");
     if (m == MODE_RECORD && (c->flags & OB_SERVER)) NOTE("set by the server");
+    if (c->server_when && m != MODE_PARAM) {
+        NOTE("set by the server on rows with ");
+        ob_sb_adds(s, c->server_when);
+    }
     if (c->enm && m != MODE_RECORD) NOTE("accepted in any case, stored lower case");
     /* uniqueItems compares exactly; validate.c also refuses "pdf" with "PDF" */
     if (c->type == OB_F_JSON && c->enm && m != MODE_RECORD) NOTE("no value twice, in any case");

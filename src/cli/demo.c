@@ -108,9 +108,14 @@ static int fill_operations(ob_ctx *ctx, const char *cus1, const char *cus2, ob_e
     if (rc == 0)
         rc = ob_demo_mkf(ctx, "shipments", shp, err,
                  "{\"customer_id\":\"%s\",\"shipment_type\":\"air_cargo\",\"awb_number\":\"176-12345675\","
-                 "\"flight_schedule_id\":\"%s\",\"origin_airport\":\"BOM\",\"destination_airport\":\"DXB\","
+                 "\"origin_airport\":\"BOM\",\"destination_airport\":\"DXB\","
                  "\"pieces\":4,\"weight_kg\":\"120.500\",\"commodity_description\":\"Machine parts\"}",
-                 cus2, flight);
+                 cus2);
+    if (rc == 0) {
+        char booking[64];
+        snprintf(booking, sizeof booking, "{\"flight_schedule_id\":\"%s\"}", flight);
+        rc = ob_demo_verb(ctx, "shipments", shp, "book", booking, err);
+    }
     if (rc == 0)
         rc = ob_demo_mkf(ctx, "tracking_events", NULL, err,
                  "{\"shipment_id\":\"%s\",\"event_code\":\"RCS\",\"event_description\":\"Received from shipper\","

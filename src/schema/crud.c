@@ -185,6 +185,52 @@ static int apply_sole(ob_ctx *ctx, const ob_row *old, const ob_row *row, ob_err 
     return 0;
 }
 
+/* Whether a column declared server_when ("col=value") is the server's on row. */
+static bool server_when_holds(const ob_row *row, const ob_column *c)
+{
+    const char *eq = strchr(c->server_when, '=');
+    char col[64];
+    if (!eq || (size_t)(eq - c->server_when) >= sizeof col) return false;
+    memcpy(col, c->server_when, (size_t)(eq - c->server_when));
+    col[eq - c->server_when] = '\0';
+    int k = ob_table_col(row->t, col);
+    const char *v = k >= 0 ? ob_row_text_at(row, k) : NULL;
+    return v && strcmp(v, eq + 1) == 0;
+}
+
+static int readonly_on_row(const ob_column *c, ob_err *err)
+{
+    ob_err_set(err, OB_E_READONLY_FIELD, "field \"%s\" is set by the server on rows with %s", c->name,
+               c->server_when);
+    snprintf(err->field, sizeof err->field, "%s", c->name);
+    return -1;
+}
+
+/* A create leaves server_when columns (text, enum, reference or date) at
+ * their defaults on the rows they concern; checked after before_create,
+ * which may decide the row's kind. */
+static int check_server_when_create(const ob_row *row, ob_err *err)
+{
+    const ob_table *t = row->t;
+    for (int i = 0; i < t->ncols; i++) {
+        const ob_column *c = t->cols[i];
+        if (!c->server_when || !server_when_holds(row, c)) continue;
+        const char *v = ob_row_text_at(row, i);
+        if (c->dflt ? !(v && strcmp(v, c->dflt) == 0) : v != NULL) return readonly_on_row(c, err);
+    }
+    return 0;
+}
+
+/* A PATCH may not name a server_when column on the rows it concerns. */
+static int check_server_when_patch(const ob_row *old, const ob_row *patch, ob_err *err)
+{
+    const ob_table *t = old->t;
+    for (int i = 0; patch && i < t->ncols; i++)
+        if (patch->set[i] && t->cols[i]->server_when && server_when_holds(old, t->cols[i]))
+            return readonly_on_row(t->cols[i], err);
+    return 0;
+}
+
 int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     const ob_table *t = row->t;
@@ -202,6 +248,7 @@ int ob_crud_insert_row(ob_ctx *ctx, ob_row *row, ob_err *err)
         return -1;
     if (ob_quota_take(ctx, t, err) != 0) return -1;
     if (h && h->before_create && h->before_create(ctx, row, err) != 0) return -1;
+    if (check_server_when_create(row, err) != 0) return -1;
     if (ob_validate_row(ctx, row, err) != 0) return -1;
     if (apply_sole(ctx, NULL, row, err) != 0) return -1;
     if (ob_sql_insert(ctx, row, err) != 0) return -1;
@@ -339,6 +386,7 @@ int ob_crud_update_row(ob_ctx *ctx, const ob_table *t, const char *id, const ob_
     ob_row *old;
     if (ob_sql_load(ctx, t, id, &old, err) != 0) return -1;
     if (check_if_match(t, old, if_match, err) != 0) return -1;
+    if (check_server_when_patch(old, patch, err) != 0) return -1;
     ob_row *row = ob_row_copy(ctx->arena, old);
     apply_patch(row, patch);
     if (ob_crud_save(ctx, old, row, "update", err) != 0) return -1;

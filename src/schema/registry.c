@@ -272,7 +272,7 @@ static void check_copy(const ob_resource *r)
 
 /* A variant names a server-set reference to the upload table, and a name
  * no other route of a record takes. A sole flag is a boolean over declared
- * columns. */
+ * columns. A server_when rule names a text or enum column and a value. */
 static void check_variants_and_sole(const ob_resource *r)
 {
     for (int i = 0; i < r->nvariants; i++) {
@@ -294,6 +294,20 @@ static void check_variants_and_sole(const ob_resource *r)
             if (e) *e = 0;
             if (!decl_col(r, p)) die(r->table, c->name, "sole_per names an unknown column");
         }
+    }
+    for (int i = 0; i < r->ncols; i++) {
+        const ob_column *c = &r->cols[i];
+        if (!c->server_when) continue;
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s", c->server_when);
+        char *eq = strchr(buf, '=');
+        if (eq) *eq = 0;
+        const ob_column *k = eq ? decl_col(r, buf) : NULL;
+        if (!k || (k->type != OB_F_ENUM && k->type != OB_F_TEXT) || !eq[1])
+            die(r->table, c->name, "server_when: \"col=value\" over a text or enum column");
+        if (c->type == OB_F_INT || c->type == OB_F_DECIMAL || c->type == OB_F_REAL || c->type == OB_F_BOOL ||
+            c->type == OB_F_JSON || (c->flags & OB_SERVER))
+            die(r->table, c->name, "server_when on a column the rule cannot compare, or one always server-set");
     }
 }
 

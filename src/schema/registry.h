@@ -113,6 +113,12 @@ typedef struct ob_column {
                                   * list): a row set true sets it false on the group's other rows in the
                                   * same write, each an audited update (a primary image per entity). Back
                                   * it with a unique index on the columns where the flag is true. */
+    const char *server_when;     /* "col=value": set by the server only on rows whose col holds value
+                                  * (a column whose meaning belongs to one kind of row: an air-cargo
+                                  * shipment's status follows its milestones and its flight its booking,
+                                  * a warehouse shipment's status is still typed). On such rows a create
+                                  * leaves it at its default and a PATCH may not name it: 400
+                                  * readonly_field. */
 } ob_column;
 
 typedef struct ob_index {

@@ -66,6 +66,7 @@ static void column(ob_jsonw *w, const ob_column *c)
     flag(w, "searchable", c->flags, OB_SEARCH);
     flag(w, "sortable", c->flags, OB_SORT);
     flag(w, "server_set", c->flags, OB_SERVER);
+    if (c->server_when) ob_jw_kstr(w, "server_set_when", c->server_when);
     flag(w, "immutable", c->flags, OB_IMMUTABLE);
     flag(w, "secret", c->flags, OB_SECRET);
     flag(w, "masked", c->flags, OB_MASKED);

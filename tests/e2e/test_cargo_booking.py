@@ -123,3 +123,35 @@ def test_two_bookings_for_the_last_space_one_wins(server, new_tenant):
         winner = [b for code, b in results if code == 200][0]
         h.ok(cg.cancel_booking(c, winner["id"]))
     assert len(h.list_all(c, "flight_bookings", {"flight_schedule_id": f["id"]})) == 6
+
+
+def test_booking_and_status_are_not_typed_past_the_ledger(new_tenant):
+    """An air-cargo shipment's flight and status are the server's: the flight
+    comes from book (so the ledger holds it), the status from the booking
+    and the milestones. A warehouse shipment's status is still typed."""
+    t = new_tenant()
+    c = t.owner
+    f = cg.flight(c, capacity_kg=1000)
+    # on create: no flight, no status other than created, no flight number or date
+    for field, value in (("flight_schedule_id", f["id"]), ("status", "booked"), ("flight_number", "EK1"),
+                         ("flight_date", "2030-01-01")):
+        h.expect_error(cg.shipment(c, **{field: value}), 400, "readonly_field", field)
+    assert h.list_all(c, "shipments", {"flight_number": "EK1"}) == []
+    s = _ship(c)
+    for field, value in (("flight_schedule_id", f["id"]), ("status", "booked"), ("status", "delivered"),
+                         ("flight_number", f["flight_number"]), ("flight_date", "2030-01-01")):
+        h.expect_error(c.patch(f"{API}/shipments/{s['id']}", json={field: value}), 400, "readonly_field", field)
+    assert h.get(c, "shipments", s["id"]) == s
+    assert h.get(c, "flight_schedules", f["id"])["booked_kg"] == 0
+    booked = h.ok(cg.book(c, s["id"], f["id"]))
+    h.expect_error(c.patch(f"{API}/shipments/{s['id']}", json={"status": "created"}), 400, "readonly_field",
+                   "status")
+    assert h.get(c, "shipments", s["id"])["status"] == booked["status"] == "booked"
+    # other columns of the shipment stay editable
+    assert h.ok(c.patch(f"{API}/shipments/{s['id']}", json={"special_instructions": "Keep dry"}))[
+        "special_instructions"] == "Keep dry"
+    # a warehouse shipment (004) has no milestones: its status is typed
+    wh = h.create(c, "warehouses", {"name": "WH " + h.uniq()})
+    inbound = h.create(c, "shipments", {"destination_warehouse_id": wh["id"], "status": "in_transit"})
+    assert inbound["shipment_type"] == "inbound" and inbound["status"] == "in_transit"
+    assert h.ok(c.patch(f"{API}/shipments/{inbound['id']}", json={"status": "delivered"}))["status"] == "delivered"

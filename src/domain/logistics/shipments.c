@@ -29,7 +29,8 @@ static const ob_column shipment_cols[] = {
             "order_id or courier_config_id is given, else transfer/inbound/outbound by the warehouses given, "
             "else air_cargo"},
     {"status", OB_F_ENUM, .enm = &shipment_status, .flags = OB_REQUIRED | OB_SORT, .dflt = "created",
-     .doc = "created: recorded; booked: space booked on a flight (air); manifested: on the carrier's manifest; "
+     .server_when = "shipment_type=air_cargo",
+     .doc = "an air-cargo shipment's follows its booking and milestones (the server's); created: recorded; booked: space booked on a flight (air); manifested: on the carrier's manifest; "
             "picked: collected from the shipper (courier); departed: flight left (air); in_transit: moving; "
             "arrived: at the destination airport (air); customs_clearance: held for customs (air); "
             "out_for_delivery: with the delivery agent (courier); delivered; rto_initiated: return to origin "
@@ -46,8 +47,8 @@ static const ob_column shipment_cols[] = {
     {"courier_config_id", OB_F_REF, .flags = OB_STAFF, .ref = "courier_configs"},
     {"origin_warehouse_id", OB_F_REF, .ref = "warehouses"},
     {"destination_warehouse_id", OB_F_REF, .ref = "warehouses", .doc = "not the origin warehouse"},
-    {"flight_schedule_id", OB_F_REF, .ref = "flight_schedules", .on_delete = OB_DEL_SET_NULL,
-     .doc = "the flight the shipment is booked on (000 ERD)"},
+    {"flight_schedule_id", OB_F_REF, .ref = "flight_schedules", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER,
+     .doc = "the flight the shipment is booked on (000 ERD): set by book, cleared by cancel_booking"},
     {"shipper_name", OB_F_TEXT, .max = 200, .flags = OB_SEARCH},
     {"shipper_address", OB_F_TEXT, .max = 100000, .flags = OB_MASKED, .mask = OB_MASK_ADDRESS},
     {"consignee_name", OB_F_TEXT, .max = 200, .flags = OB_SEARCH},
@@ -57,8 +58,10 @@ static const ob_column shipment_cols[] = {
     {"origin_airport", OB_F_TEXT, .max = 3, .doc = "IATA airport code"},
     {"destination_airport", OB_F_TEXT, .max = 3, .doc = "IATA airport code"},
     {"transit_airports", OB_F_TEXT, .max = 100, .doc = "comma-separated IATA codes"},
-    {"flight_number", OB_F_TEXT, .max = 20},
-    {"flight_date", OB_F_DATE},
+    {"flight_number", OB_F_TEXT, .max = 20, .server_when = "shipment_type=air_cargo",
+     .doc = "an air-cargo shipment's is its booked flight's"},
+    {"flight_date", OB_F_DATE, .server_when = "shipment_type=air_cargo",
+     .doc = "an air-cargo shipment's is its booked flight's"},
     {"pieces", OB_F_INT, .flags = OB_HAS_MIN | OB_MIN_EXCL | OB_HAS_MAX, .min = 0, .max = 999999, .dflt = "1",
      .doc = "number of packages (000 pieces, 001 package_count); above 0"},
     {"weight_kg", OB_F_DECIMAL, .scale = 3, .flags = OB_HAS_MIN | OB_MIN_EXCL | OB_HAS_MAX, .min = 0,
