@@ -53,6 +53,16 @@ static int document_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
     return ob_document_queue_ocr(ctx, row, err);
 }
 
+OB_ACTION_FN(ob_customer_document_verify)
+{
+    if (ob_row_int(old, CUSTOMER_DOCUMENTS_IS_VERIFIED, 0))
+        return ob_err_set(err, OB_E_BAD_STATE, "the document is already verified");
+    ob_row_set_bool(row, CUSTOMER_DOCUMENTS_IS_VERIFIED, true);
+    if (ctx->who && ctx->who->user_id) ob_row_set_text(ctx->arena, row, CUSTOMER_DOCUMENTS_VERIFIED_BY, ctx->who->user_id);
+    ob_row_set_text(ctx->arena, row, CUSTOMER_DOCUMENTS_VERIFIED_AT, ctx->now);
+    return 0;
+}
+
 const ob_hooks ob_customer_document_hooks = {.before_create = document_before_create,
                                              .before_update = document_before_update,
                                              .after_create = document_after_create};

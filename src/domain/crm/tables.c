@@ -40,9 +40,10 @@ static const ob_column document_cols[] = {
      .doc = "text Tesseract recognised in the file (PDF pages rendered by poppler); found by q="},
     {"ocr_confidence", OB_F_DECIMAL, .scale = 2, .flags = OB_STAFF | OB_SERVER | OB_HAS_MIN | OB_HAS_MAX, .min = 0,
      .max = 100, .doc = "0.00 to 1.00: Tesseract's mean word confidence"},
-    {"is_verified", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
-    {"verified_by", OB_F_REF, .flags = OB_STAFF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
-    {"verified_at", OB_F_TIMESTAMP},
+    {"is_verified", OB_F_BOOL, .flags = OB_REQUIRED | OB_SERVER, .dflt = "false",
+     .doc = "checked by staff: the verify action (crm.verify)"},
+    {"verified_by", OB_F_REF, .flags = OB_STAFF | OB_SERVER, .ref = "users", .on_delete = OB_DEL_SET_NULL},
+    {"verified_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
     {"uploaded_by", OB_F_REF, .ref = "users", .flags = OB_STAFF | OB_REQUIRED | OB_GENERATED | OB_IMMUTABLE,
      .doc = "the signed-in user when not given"},
     {"file_id", OB_F_REF, .ref = "files", .on_delete = OB_DEL_RESTRICT, .flags = OB_INDEXED | OB_IMMUTABLE, .since = 4,
@@ -58,9 +59,16 @@ static const ob_copy_col document_file_copy[] = {
     {"mime_type", "mime_type"}, {"file_hash", "sha256"},
 };
 static const ob_ref_copy document_file = {"file_id", document_file_copy, 5, true};
+OB_ACTION_FN(ob_customer_document_verify);
+static const ob_action document_actions[] = {
+    {"verify", "verify", ob_customer_document_verify,
+     "staff checked the document against the original: is_verified, verified_by and verified_at (once: a "
+     "verified document is 422)"},
+};
 const ob_resource ob_res_customer_documents = {
     .table = "customer_documents", .doc = "files kept about a customer: ids, contracts, shipping papers (000, 003)",
     OB_COLS(document_cols), .perm = "crm", .customer_scope = "customer_id", .hooks = &ob_customer_document_hooks,
+    OB_ACTIONS(document_actions),
     .default_sort = "-created_at", .copy = &document_file,
 };
 

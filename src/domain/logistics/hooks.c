@@ -175,4 +175,28 @@ static int ndr_record_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 
 const ob_hooks ob_ndr_record_hooks = {.before_create = ndr_record_before_create};
 
+/* A request document moves to uploaded whenever it is given a file: on
+ * create, or a new file_id later (a replacement of a rejected one, which
+ * also clears an earlier verification through the stamps' clear_on). */
+static int request_document_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    (void)err;
+    if (!ob_row_is_null(row, REQUEST_DOCUMENTS_FILE_ID))
+        ob_row_set_text(ctx->arena, row, REQUEST_DOCUMENTS_STATUS, "uploaded");
+    return 0;
+}
+
+static int request_document_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)err;
+    const char *was = ob_row_text(old, REQUEST_DOCUMENTS_FILE_ID), *now = ob_row_text(row, REQUEST_DOCUMENTS_FILE_ID);
+    if (now && !same_text(was, now)) ob_row_set_text(ctx->arena, row, REQUEST_DOCUMENTS_STATUS, "uploaded");
+    return 0;
+}
+
+const ob_hooks ob_request_document_hooks = {
+    .before_create = request_document_before_create,
+    .before_update = request_document_before_update,
+};
+
 

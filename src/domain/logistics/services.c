@@ -158,18 +158,21 @@ static const ob_column request_document_cols[] = {
      .doc = "commercial_invoice, packing_list, certificate_of_origin, ..."},
     {"is_required", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false",
      .doc = "the request cannot proceed without it"},
-    {"status", OB_F_ENUM, .enm = &request_document_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "pending",
-     .doc = "pending: expected, no file yet; uploaded: file given; verified: checked by staff; rejected: not "
-            "acceptable (see rejection_reason)"},
+    {"status", OB_F_ENUM, .enm = &request_document_status, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER,
+     .dflt = "pending",
+     .doc = "pending: expected, no file yet; uploaded: file given (a new file_id moves any state here); "
+            "verified: checked by staff (verify); rejected: not acceptable (reject, with rejection_reason)"},
     {"file_name", OB_F_TEXT, .flags = OB_SERVER, .max = 255},
     {"file_path", OB_F_TEXT, .flags = OB_SERVER | OB_STAFF, .max = 1000},
     {"file_size", OB_F_INT, .flags = OB_SERVER | OB_HAS_MIN, .min = 0, .doc = "bytes"},
     {"mime_type", OB_F_TEXT, .flags = OB_SERVER, .max = 100},
     {"file_hash", OB_F_TEXT, .flags = OB_SERVER, .max = 64, .doc = "SHA-256, hex"},
     {"uploaded_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER, .stamp = OB_STAMP_ACTOR},
-    {"verified_by", OB_F_REF, .flags = OB_STAFF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
-    {"verified_at", OB_F_TIMESTAMP},
-    {"rejection_reason", OB_F_TEXT, .max = 500},
+    {"verified_by", OB_F_REF, .flags = OB_STAFF | OB_SERVER, .ref = "users", .on_delete = OB_DEL_SET_NULL,
+     .stamp = OB_STAMP_ACTOR, .stamp_on = "verified", .clear_on = "pending,uploaded,rejected"},
+    {"verified_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .stamp = OB_STAMP_NOW, .stamp_on = "verified",
+     .clear_on = "pending,uploaded,rejected"},
+    {"rejection_reason", OB_F_TEXT, .max = 500, .doc = "why it was rejected: given with the reject event"},
     {"notes", OB_F_TEXT, .flags = OB_CUSTOMER_WRITE, .max = 2000},
     {"file_id", OB_F_REF, .ref = "files", .on_delete = OB_DEL_RESTRICT, .flags = OB_CUSTOMER_WRITE | OB_INDEXED,
      .since = 4, .doc = "the uploaded file, once there is one; the file columns are copied from it"},
@@ -179,10 +182,21 @@ static const ob_copy_col request_document_file_copy[] = {
     {"mime_type", "mime_type"}, {"file_hash", "sha256"},
 };
 static const ob_ref_copy request_document_file = {"file_id", request_document_file_copy, 5, false};
+/* Staff who approve requests check their documents; a customer replaces a
+ * rejected one by giving a new file_id (hooks.c moves it to uploaded). */
+static const ob_transition request_document_transitions[] = {
+    {"verify", "uploaded", "verified", NULL, NULL, "approve"},
+    {"reject", "uploaded,verified", "rejected", NULL, NULL, "approve", "rejection_reason"},
+};
+static const ob_fsm request_document_fsm = {
+    "status", request_document_transitions,
+    (int)(sizeof request_document_transitions / sizeof request_document_transitions[0]), "approve"};
+extern const ob_hooks ob_request_document_hooks;
 const ob_resource ob_res_request_documents = {
     .table = "request_documents", .doc = "documents a service request needs or has (000 ERD)",
     OB_COLS(request_document_cols), .perm = "services", .customer_scope = "service_request_id.customer_id",
-    .default_sort = "created_at", .copy = &request_document_file,
+    .default_sort = "created_at", .copy = &request_document_file, .fsm = &request_document_fsm,
+    .hooks = &ob_request_document_hooks,
 };
 
 static const ob_column queue_number_cols[] = {

@@ -1,0 +1,94 @@
+"""Documents checked by staff (issue #15, seed 000): a request document is
+pending until it has a file, uploaded once it has one (given on create, or
+attached later by staff), then verified or
+rejected by the verify and reject events (services.approve, stamping who and
+when); a new file moves it back to uploaded and clears the verification. A
+customer document is verified once by the verify action (crm.verify). The
+status and verification columns are the server's. Both engines."""
+import os
+
+import helpers as h
+
+API = "/api/v1"
+
+
+def _pdf():
+    return b"%PDF-1.4\n" + os.urandom(48) + b"\n%%EOF\n"
+
+
+def _portal(cli, login, owner, customer_id):
+    email = h.uniq("portal") + "@acme.test"
+    cli.user_create("acme", email, "customer")
+    uid = h.user_id_by_email(owner, email)
+    h.ok(owner.patch(f"{API}/users/{uid}", json={"customer_id": customer_id}))
+    return login("acme", email)
+
+
+def test_request_document_verify_reject_and_replace(cli, login, acme_owner, acme_agent, globex_owner):
+    cust = h.create_customer(acme_owner)
+    portal = _portal(cli, login, acme_owner, cust["id"])
+    st = h.create(acme_owner, "service_types", {"service_code": h.uniq("ST")[:20], "service_name": "Customs"})
+    sr = h.create(portal, "service_requests", {"service_type_id": st["id"], "request_title": h.uniq("req")})
+    doc = h.create(portal, "request_documents", {"service_request_id": sr["id"], "document_name": "Invoice"})
+    assert doc["status"] == "pending"
+    # nothing to check before there is a file
+    h.expect_error(acme_owner.post(f"{API}/request_documents/{doc['id']}/verify"), 422, "invalid_transition")
+    # the customer uploads; staff attach it (customers hold services.create, not .edit)
+    f1 = h.upload_file(portal, _pdf(), name="inv.pdf")
+    up = h.ok(acme_owner.patch(f"{API}/request_documents/{doc['id']}", json={"file_id": f1["id"]}))
+    assert up["status"] == "uploaded" and up["file_name"] == "inv.pdf"
+    # the customer cannot check their own document, nor type its state; an agent lacks services.approve
+    h.expect_error(portal.post(f"{API}/request_documents/{doc['id']}/verify"), 403, "forbidden")
+    h.expect_error(acme_agent.post(f"{API}/request_documents/{doc['id']}/verify"), 403, "forbidden")
+    for field, value in (("status", "verified"), ("verified_at", "2026-01-01T00:00:00Z")):
+        h.expect_error(acme_owner.patch(f"{API}/request_documents/{doc['id']}", json={field: value}), 400,
+                       "readonly_field", field)
+    # another tenant's id is unknown
+    h.expect_error(globex_owner.post(f"{API}/request_documents/{doc['id']}/verify"), 404, "not_found")
+    assert h.get(acme_owner, "request_documents", doc["id"])["status"] == "uploaded"
+    ok = h.ok(acme_owner.post(f"{API}/request_documents/{doc['id']}/verify"))
+    assert ok["status"] == "verified" and ok["verified_by"] == acme_owner.user["id"]
+    assert h.TS_RE.match(ok["verified_at"])
+    h.expect_error(acme_owner.post(f"{API}/request_documents/{doc['id']}/verify"), 422, "invalid_transition")
+    # rejected with a reason (a body field the event declares; anything else is 400)
+    assert acme_owner.post(f"{API}/request_documents/{doc['id']}/reject", json={"status": "pending"}).status_code == 400
+    rej = h.ok(acme_owner.post(f"{API}/request_documents/{doc['id']}/reject",
+                               json={"rejection_reason": "illegible scan"}))
+    assert rej["status"] == "rejected" and rej["rejection_reason"] == "illegible scan"
+    assert rej["verified_by"] is None and rej["verified_at"] is None
+    # the customer sends a better file: uploaded again, to be checked again
+    f2 = h.upload_file(portal, _pdf(), name="inv2.pdf")
+    h.expect_error(portal.patch(f"{API}/request_documents/{doc['id']}", json={"file_id": f2["id"]}), 403, "forbidden")
+    again = h.ok(acme_owner.patch(f"{API}/request_documents/{doc['id']}", json={"file_id": f2["id"]}))
+    assert again["status"] == "uploaded" and again["file_name"] == "inv2.pdf"
+    seen = h.get(portal, "request_documents", doc["id"])
+    assert seen["status"] == "uploaded" and "verified_by" not in seen  # staff-only column, absent for customers
+    assert h.ok(acme_owner.post(f"{API}/request_documents/{doc['id']}/verify"))["status"] == "verified"
+    # a document created with its file starts uploaded
+    direct = h.create(portal, "request_documents", {"service_request_id": sr["id"], "document_name": "Packing list",
+                                                    "file_id": h.upload_file(portal, _pdf())["id"]})
+    assert direct["status"] == "uploaded"
+    acts = [a["action"] for a in h.audit_rows(acme_owner, entity_type="request_documents", entity_id=doc["id"])]
+    assert acts.count("verify") == 2 and acts.count("reject") == 1, acts
+
+
+def test_customer_document_verified_once_by_staff(acme_owner, acme_agent, globex_owner):
+    cust = h.create_customer(acme_owner)
+    f = h.upload_file(acme_owner, _pdf(), name="id.pdf")
+    d = h.create(acme_owner, "customer_documents", {"customer_id": cust["id"], "document_name": "Id card",
+                                                      "file_id": f["id"]})
+    assert d["is_verified"] is False and d["verified_by"] is None
+    for field, value in (("is_verified", True), ("verified_by", acme_owner.user["id"]),
+                         ("verified_at", "2026-01-01T00:00:00Z")):
+        h.expect_error(acme_owner.patch(f"{API}/customer_documents/{d['id']}", json={field: value}), 400,
+                       "readonly_field", field)
+        h.expect_error(acme_owner.post(f"{API}/customer_documents",
+                                       json={"customer_id": cust["id"], "document_name": "x", "file_id": f["id"],
+                                             field: value}), 400, "readonly_field", field)
+    h.expect_error(acme_agent.post(f"{API}/customer_documents/{d['id']}/verify"), 403, "forbidden")
+    h.expect_error(globex_owner.post(f"{API}/customer_documents/{d['id']}/verify"), 404, "not_found")
+    assert h.get(acme_owner, "customer_documents", d["id"]) == d
+    v = h.ok(acme_owner.post(f"{API}/customer_documents/{d['id']}/verify"))
+    assert v["is_verified"] is True and v["verified_by"] == acme_owner.user["id"] and h.TS_RE.match(v["verified_at"])
+    h.expect_error(acme_owner.post(f"{API}/customer_documents/{d['id']}/verify"), 422, "invalid_transition")
+    assert h.get(acme_owner, "customer_documents", d["id"]) == v
