@@ -23,6 +23,20 @@
 #include "base/banned.h"
 
 #define CARGO_NS "https://onerecord.iata.org/ns/cargo#"
+/* UN/ECE Rec. 20 kilogram in the model's code lists (MeasurementUnitCode) */
+#define KGM_IRI "https://onerecord.iata.org/ns/code-lists/MeasurementUnitCode#KGM"
+#define XSD_NS "http://www.w3.org/2001/XMLSchema#"
+
+/* An object property whose value is a named individual or code: {"@id": iri}.
+ * The model declares waybillType, eventTimeType and unit as object
+ * properties, so a plain string there would be a different (literal) value. */
+static void iri_value(ob_jsonw *w, const char *key, const char *iri)
+{
+    ob_jw_key(w, key);
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "@id", iri);
+    ob_jw_obj_close(w);
+}
 
 static void refuse(ob_resp *resp, ob_errcode code, const char *msg)
 {
@@ -103,8 +117,13 @@ static int write_events(ob_ctx *ctx, ob_jsonw *w, const char *url, const char *s
         ob_jw_obj_close(w);
         if (ob_row_text(ev, TRACKING_EVENTS_EVENT_DESCRIPTION))
             ob_jw_kstr(w, "eventName", ob_row_text(ev, TRACKING_EVENTS_EVENT_DESCRIPTION));
-        ob_jw_kstr(w, "eventDate", ob_row_text(ev, TRACKING_EVENTS_EVENT_DATETIME));
-        ob_jw_kstr(w, "eventTimeType", "ACTUAL");
+        /* eventDate is an xsd:dateTime datatype property: a typed literal */
+        ob_jw_key(w, "eventDate");
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "@type", "xsd:dateTime");
+        ob_jw_kstr(w, "@value", ob_row_text(ev, TRACKING_EVENTS_EVENT_DATETIME));
+        ob_jw_obj_close(w);
+        iri_value(w, "eventTimeType", "cargo:ACTUAL");
         location(w, "eventLocation", ob_row_text(ev, TRACKING_EVENTS_EVENT_LOCATION));
         ob_jw_obj_close(w);
     }
@@ -126,6 +145,7 @@ void ob_api_one_record_get(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx,
     ob_jw_obj_open(&w);
     ob_jw_kstr(&w, "cargo", CARGO_NS);
     ob_jw_kstr(&w, "@vocab", CARGO_NS);
+    ob_jw_kstr(&w, "xsd", XSD_NS);
     ob_jw_obj_close(&w);
     ob_jw_kstr(&w, "@id", url);
     ob_jw_kstr(&w, "@type", "cargo:Shipment");
@@ -134,7 +154,7 @@ void ob_api_one_record_get(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx,
     ob_jw_key(&w, "waybill");
     ob_jw_obj_open(&w);
     ob_jw_kstr(&w, "@type", "cargo:Waybill");
-    ob_jw_kstr(&w, "waybillType", "MASTER");
+    iri_value(&w, "waybillType", "cargo:MASTER");
     if (awb && strlen(awb) == 12 && awb[3] == '-') {
         ob_jw_kstr(&w, "waybillPrefix", ob_arena_strndup(ctx->arena, awb, 3));
         ob_jw_kstr(&w, "waybillNumber", awb + 4);
@@ -142,7 +162,25 @@ void ob_api_one_record_get(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx,
     location(&w, "departureLocation", ob_row_text(ship, SHIPMENTS_ORIGIN_AIRPORT));
     location(&w, "arrivalLocation", ob_row_text(ship, SHIPMENTS_DESTINATION_AIRPORT));
     ob_jw_obj_close(&w);
-    if (!ob_row_is_null(ship, SHIPMENTS_PIECES)) ob_jw_ki64(&w, "totalPieceCount", ob_row_int(ship, SHIPMENTS_PIECES, 0));
+    /* The model has no piece count on a Shipment: its pieces are Piece
+     * objects (Shipment.pieces). The portal keeps a count, not the pieces,
+     * so each is an embedded Piece named by a fragment of the shipment's
+     * IRI; a client counts them. */
+    int64_t npieces = ob_row_int(ship, SHIPMENTS_PIECES, 0);
+    if (npieces > 0) {
+        ob_jw_key(&w, "pieces");
+        ob_jw_arr_open(&w);
+        size_t idcap = strlen(url) + 32;
+        char *pid = ob_arena_alloc(ctx->arena, idcap); /* one buffer for every piece's id */
+        for (int64_t k = 1; k <= npieces; k++) {
+            snprintf(pid, idcap, "%s#piece-%lld", url, (long long)k);
+            ob_jw_obj_open(&w);
+            ob_jw_kstr(&w, "@id", pid);
+            ob_jw_kstr(&w, "@type", "cargo:Piece");
+            ob_jw_obj_close(&w);
+        }
+        ob_jw_arr_close(&w);
+    }
     if (!ob_row_is_null(ship, SHIPMENTS_WEIGHT_KG)) {
         char kg[40];
         ob_format_decimal(ob_row_int(ship, SHIPMENTS_WEIGHT_KG, 0), 3, kg, sizeof kg);
@@ -152,7 +190,7 @@ void ob_api_one_record_get(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx,
         /* exact: the stored decimal as a JSON number, never through a double */
         ob_jw_key(&w, "numericalValue");
         ob_jw_raw(&w, kg, strlen(kg));
-        ob_jw_kstr(&w, "unit", "KGM");
+        iri_value(&w, "unit", KGM_IRI);
         ob_jw_obj_close(&w);
     }
     ob_err err;

@@ -39,6 +39,62 @@ def _ld(c, sid):
     return r.json()
 
 
+KGM = "https://onerecord.iata.org/ns/code-lists/MeasurementUnitCode#KGM"
+
+# Facts from the published ONE Record data model (IATA-1R-DM-Ontology.ttl of
+# the 2025-07 standard, unchanged in 2026-07) for every property the portal
+# writes: whether it is an object property (value: a node or {"@id": iri})
+# or a datatype property (value: a literal), its range, and its domain.
+OBJECT, DATA = "object", "datatype"
+MODEL = {
+    "waybill": (OBJECT, "Waybill", "Shipment"),
+    "pieces": (OBJECT, "Piece", "Shipment"),
+    "totalGrossWeight": (OBJECT, "Value", None),
+    "events": (OBJECT, "LogisticsEvent", None),  # domain LogisticsObject
+    "waybillType": (OBJECT, "WaybillType", "Waybill"),
+    "waybillPrefix": (DATA, "string", "Waybill"),
+    "waybillNumber": (DATA, "string", "Waybill"),
+    "departureLocation": (OBJECT, "Location", None),
+    "arrivalLocation": (OBJECT, "Location", None),
+    "locationCodes": (OBJECT, "CodeListElement", "Location"),
+    "code": (DATA, "string", "CodeListElement"),
+    "numericalValue": (DATA, "double", "Value"),
+    "unit": (OBJECT, "MeasurementUnitCode", "Value"),
+    "eventCode": (OBJECT, "CodeListElement", "LogisticsEvent"),
+    "eventName": (DATA, "string", "LogisticsEvent"),
+    "eventDate": (DATA, "dateTime", "LogisticsEvent"),
+    "eventTimeType": (OBJECT, "EventTimeType", "LogisticsEvent"),
+    "eventLocation": (OBJECT, "Location", "LogisticsEvent"),
+}
+
+
+def _conforms(node, where="Shipment"):
+    """Every property is the model's, used on its domain, with a value of
+    its kind: nodes typed as the range (or an IRI) for object properties,
+    literals (typed as the range when typed) for datatype properties."""
+    assert isinstance(node, dict)
+    for key, value in node.items():
+        if key.startswith("@"):
+            continue
+        assert key in MODEL, f"{where}.{key} is not a property the portal checked against the model"
+        kind, rng, domain = MODEL[key]
+        if domain:
+            assert where == domain, f"{key} used on {where}, its domain is {domain}"
+        for v in value if isinstance(value, list) else [value]:
+            if kind == OBJECT:
+                assert isinstance(v, dict), f"{key}: an object property needs a node or an IRI, got {v!r}"
+                if set(v) == {"@id"}:
+                    continue
+                assert v.get("@type") == f"cargo:{rng}", f"{key}: a {rng} node, got {v.get('@type')}"
+                _conforms(v, rng)
+            else:
+                if isinstance(v, dict):
+                    assert set(v) == {"@type", "@value"} and v["@type"] == f"xsd:{rng}", (key, v)
+                else:
+                    assert isinstance(v, (str, int, float)) and not isinstance(v, bool), (key, v)
+                    assert (rng == "string") == isinstance(v, str), (key, rng, v)
+
+
 def _post(c, sid, body, **kw):
     import json
     return c.post(f"{OR}/{sid}/logistics-events", content=json.dumps(body), headers=LD, **kw)
@@ -61,16 +117,22 @@ def test_shipment_as_json_ld(new_tenant):
     assert (wb["waybillPrefix"], wb["waybillNumber"]) == ("160", "12345675")
     assert wb["departureLocation"]["locationCodes"] == [{"@type": "cargo:CodeListElement", "code": "DXB"}]
     assert wb["arrivalLocation"]["locationCodes"][0]["code"] == "LHR"
-    assert doc["totalPieceCount"] == 3
+    # three pieces: the model's Shipment.pieces, as embedded Piece objects
+    assert [p["@type"] for p in doc["pieces"]] == ["cargo:Piece"] * 3
+    assert [p["@id"] for p in doc["pieces"]] == [f"{doc['@id']}#piece-{k}" for k in (1, 2, 3)]
+    assert wb["waybillType"] == {"@id": "cargo:MASTER"}
     w = doc["totalGrossWeight"]
-    assert w["unit"] == "KGM" and w["@type"] == "cargo:Value"
+    assert w["unit"] == {"@id": KGM} and w["@type"] == "cargo:Value"
     # the exact decimal, as the JSON number 120.500
     assert '"numericalValue":120.500' in r.text.replace(" ", "")
     evs = doc["events"]
     assert [e["eventCode"]["code"] for e in evs] == ["BKD", "DEP"]
     assert all(e["@type"] == "cargo:LogisticsEvent" for e in evs)
     dep = evs[1]
-    assert dep["eventDate"] == "2030-01-01T10:00:00.000Z"
+    assert dep["eventDate"] == {"@type": "xsd:dateTime", "@value": "2030-01-01T10:00:00.000Z"}
+    assert dep["eventTimeType"] == {"@id": "cargo:ACTUAL"}
+    assert doc["@context"]["xsd"] == "http://www.w3.org/2001/XMLSchema#"
+    _conforms(doc)
     assert dep["eventLocation"]["locationCodes"][0]["code"] == "DXB"
     assert dep["@id"].startswith(doc["@id"] + "/logistics-events/")
 
