@@ -5,7 +5,8 @@ people waiting ahead x the mean service time of the centre's last 20 served
 (default_service_minutes before any); call_next calls the next waiting token
 and re-estimates the others; serve, complete, no_show and cancel are events.
 The service times are given to serve and complete, so the estimates run on
-a fixed clock. Both engines."""
+a fixed clock. The day is the centre's local day, and the numbering starts
+again after its midnight. Both engines."""
 import helpers as h
 
 API = "/api/v1"
@@ -90,3 +91,34 @@ def test_refusals(new_tenant, cli, login):
     cli.user_create(t.slug, email, "viewer")
     h.expect_error(_token(login(t.slug, email), sc["id"], cust), 403, "forbidden")
     assert h.list_all(c, "queue_numbers") == []
+
+
+def test_numbering_starts_again_each_local_day(new_tenant):
+    """Tokens count per centre per local day: the day is the centre's zone's
+    (else the tenant's). Etc/GMT+12 (UTC-12) and Etc/GMT-14 (UTC+14) are 26
+    hours apart, so their dates differ at every instant: moving the centre
+    from one to the other crosses a local midnight on a fixed calendar, and
+    the numbering, the queue and the estimates start again."""
+    import datetime
+
+    def local_date(hours):
+        return (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=hours)).date().isoformat()
+
+    c = new_tenant().owner
+    sc = _centre(c, timezone="Etc/GMT+12")
+    cust = h.create_customer(c)["id"]
+    before = local_date(-12)
+    a1, a2 = h.ok(_token(c, sc["id"], cust)), h.ok(_token(c, sc["id"], cust))
+    assert [(t["queue_number"], t["queue_date"]) for t in (a1, a2)] == [("A001", before), ("A002", before)]
+    assert a2["estimated_wait_minutes"] == 5
+    h.ok(c.patch(f"{API}/service_centers/{sc['id']}", json={"timezone": "Etc/GMT-14"}))
+    after = local_date(14)
+    assert after != before
+    b1 = h.ok(_token(c, sc["id"], cust))
+    # a new day: A001 again, and yesterday's waiting tokens are not ahead of it
+    assert (b1["queue_number"], b1["queue_date"], b1["estimated_wait_minutes"]) == ("A001", after, 0)
+    called = h.ok(c.post(f"{API}/service_centers/{sc['id']}/call_next", json={}))
+    assert called["id"] == b1["id"]
+    h.expect_error(c.post(f"{API}/service_centers/{sc['id']}/call_next", json={}), 422, "invalid_transition")
+    # the earlier day's tokens keep their numbers and date
+    assert [h.get(c, "queue_numbers", t["id"])["queue_number"] for t in (a1, a2)] == ["A001", "A002"]
