@@ -40,6 +40,8 @@ int ob_api_report_period(const ob_req *req, const char *group, ob_report_period 
 void ob_api_report_support(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* GET /api/v1/tickets/{id}/suggestions (suggestions.c). */
 void ob_api_ticket_suggestions(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+/* GET /api/v1/reports/ndr (report_ndr.c). */
+void ob_api_report_ndr(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* GET /api/v1/reports/pnl (report_pnl.c). */
 void ob_api_report_pnl(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* metal_rates.c: the rate in force at a time */

@@ -756,6 +756,40 @@ static void auth_schemas(ob_jsonw *w)
     kstrs(w, "required", "report", "from", "to", "group", "rows", "totals", NULL);
     ob_jw_obj_close(w);
 
+    object_open(w, "report_ndr", "GET /api/v1/reports/ndr");
+    kprop(w, "report", "string", NULL, "ndr");
+    kprop(w, "from", "string", "date", NULL);
+    kprop(w, "to", "string", "date", NULL);
+    kprop(w, "as_of", "string", "date-time", "the time the ages are counted to");
+    ob_jw_key(w, "open_cases");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "object");
+    ob_jw_kstr(w, "description",
+               "cases reported in the period still open, in_progress or reattempt_scheduled: by_reason "
+               "[{reason_code, cases}], by_age_days [{age_days: 0-1, 2-3, 4-7 or 8+, cases}], total");
+    ob_jw_obj_close(w);
+    ob_jw_key(w, "delivery");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "object");
+    ob_jw_kstr(w, "description",
+               "courier shipments delivered in the period: delivered, first_attempt (never an NDR case), "
+               "first_attempt_rate_pct (a decimal string, null when none)");
+    ob_jw_obj_close(w);
+    ob_jw_key(w, "rto_by_courier");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "array");
+    ob_jw_kstr(w, "description",
+               "per courier configuration: courier_config_id, name, ended (delivered or returned in the "
+               "period), rto, rto_rate_pct");
+    ob_jw_key(w, "items");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "object");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w); /* properties */
+    kstrs(w, "required", "report", "from", "to", "as_of", "open_cases", "delivery", "rto_by_courier", NULL);
+    ob_jw_obj_close(w);
+
     object_open(w, "ticket_suggestions", "GET /api/v1/tickets/{id}/suggestions");
     kprop(w, "ticket_id", "string", NULL, NULL);
     ob_jw_key(w, "terms");
@@ -1840,6 +1874,34 @@ static void explicit_op(oa *o, const ob_route_row *r)
         ob_jw_arr_close(w);
         op_end(w, r, "200", "{report, from, to, group, rows: [{key, name, tickets, response_compliance_pct, ...}], "
                             "totals}", "report_support", 0, errs_report);
+        break;
+    }
+    case OB_RK_REPORT_NDR: {
+        ob_jw_kstr(w, "description",
+                   "the NDR workbench over [from, to] (UTC days): the cases reported in it that are still being "
+                   "worked, by reason and by age in days as of now; the courier shipments delivered in it and how "
+                   "many at the first attempt; per courier, the shipments that ended in it (delivered or returned "
+                   "to origin) and the share returned. Rates are strings with 2 places, rounded half up");
+        static const char *const nparams[][3] = {{"from", "first day, YYYY-MM-DD", "date"},
+                                                 {"to", "last day, YYYY-MM-DD", "date"}};
+        ob_jw_key(w, "parameters");
+        ob_jw_arr_open(w);
+        for (size_t i = 0; i < OB_ARRAY_LEN(nparams); i++) {
+            ob_jw_obj_open(w);
+            ob_jw_kstr(w, "name", nparams[i][0]);
+            ob_jw_kstr(w, "in", "query");
+            ob_jw_kbool(w, "required", true);
+            ob_jw_kstr(w, "description", nparams[i][1]);
+            ob_jw_key(w, "schema");
+            ob_jw_obj_open(w);
+            ob_jw_kstr(w, "type", "string");
+            ob_jw_kstr(w, "format", nparams[i][2]);
+            ob_jw_obj_close(w);
+            ob_jw_obj_close(w);
+        }
+        ob_jw_arr_close(w);
+        op_end(w, r, "200", "{report, from, to, as_of, open_cases, delivery, rto_by_courier}", "report_ndr", 0,
+               errs_report);
         break;
     }
     case OB_RK_TICKET_SUGGESTIONS:
