@@ -82,6 +82,9 @@ int ob_courier_scan_apply(ob_ctx *ctx, const char *shipment_id, const char *sour
  * failed attempt starts RTO (the rto event). */
 int ob_ndr_failed_attempt(ob_ctx *ctx, const char *shipment_id, const ob_courier_scan *s, const char *at,
                           ob_err *err);
+/* A delivered scan resolves the shipment's open case (resolution delivered),
+ * through the resolve event so it is audited as one. */
+int ob_ndr_delivered(ob_ctx *ctx, const char *shipment_id, ob_err *err);
 
 /* The job kind couriers.track {shipment_id?}: poll open courier shipments. */
 int ob_courier_track_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);

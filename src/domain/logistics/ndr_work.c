@@ -95,6 +95,17 @@ int ob_ndr_failed_attempt(ob_ctx *ctx, const char *shipment_id, const ob_courier
     return ob_crud_insert_row(ctx, c, err);
 }
 
+int ob_ndr_delivered(ob_ctx *ctx, const char *shipment_id, ob_err *err)
+{
+    const char *id;
+    if (open_case(ctx, shipment_id, &id, err) != 0) return -1;
+    if (!id) return 0;
+    const ob_table *t = ob_registry_find(OB_TABLE_NDR_RECORDS);
+    ob_row *in = ob_row_new(ctx->arena, t), *out;
+    ob_row_set_text(ctx->arena, in, NDR_RECORDS_RESOLUTION, "delivered");
+    return ob_crud_run_verb(ctx, t, id, "resolve", in, &out, err);
+}
+
 /* The case closes as RTO and the shipment starts its way back. */
 static int start_rto(ob_ctx *ctx, ob_row *row, ob_err *err)
 {

@@ -144,6 +144,8 @@ int ob_courier_scan_apply(ob_ctx *ctx, const char *shipment_id, const char *sour
     if (ob_crud_insert_row(ctx, e, err) != 0) return -1;
     *added = true;
     if (status && strcmp(status, "ndr") == 0) return ob_ndr_failed_attempt(ctx, shipment_id, s, at, err);
+    /* delivered after all: the case of its failed attempts is resolved */
+    if (status && strcmp(status, "delivered") == 0 && ob_ndr_delivered(ctx, shipment_id, err) != 0) return -1;
     return moves_shipment(status) ? follow(ctx, shipment_id, err) : 0;
 }
 
