@@ -16,6 +16,7 @@
 #include "api/api_int.h"
 #include "api/features.h"
 #include "auth/session.h"
+#include "platform/admins.h"
 #include "base/base.h"
 #include "base/jsonr.h"
 #include "schema/crud.h"
@@ -168,7 +169,7 @@ static int tables_input(ob_req *req, ob_ctx *ctx, ob_call *call, ob_err *err)
 /* Step 6: what the route declares as its input. */
 static int input(ob_app *app, ob_req *req, ob_ctx *ctx, const ob_route_row *r, ob_call *call, ob_err *err)
 {
-    if (r->auth == OB_AUTH_BEARER && req->query_bad)
+    if (r->auth != OB_AUTH_NONE && req->query_bad)
         return ob_err_set(err, OB_E_BAD_QUERY, "the query string is malformed");
     if (r->input == OB_IN_UPDATE || r->input == OB_IN_EMPTY) {
         call->if_match = parse_if_match(req->header(req, "If-Match"));
@@ -211,6 +212,7 @@ static int input(ob_app *app, ob_req *req, ob_ctx *ctx, const ob_route_row *r, o
 static const char *rate_key(ob_ctx *ctx, const ob_route_row *r)
 {
     if (r->auth == OB_AUTH_NONE || !ctx->who) return ctx->ip ? ctx->ip : "";
+    if (r->auth == OB_AUTH_PLATFORM) return ob_arena_printf(ctx->arena, "platform/%s", ctx->who->user_id);
     return ob_arena_printf(ctx->arena, "%s/%s", ctx->tenant->id, ctx->who->user_id ? ctx->who->user_id : "-");
 }
 
@@ -228,6 +230,10 @@ int ob_gate(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, const ob_route
             return -1;
         }
         req->tenant = ctx->tenant->slug;
+    } else if (r->auth == OB_AUTH_PLATFORM && ob_platform_authenticate(ctx, req->header(req, "Authorization"), &err)) {
+        ob_resp_error(resp, &err);
+        if (err.code == OB_E_UNAUTHENTICATED) ob_resp_header(resp, "WWW-Authenticate", "Bearer");
+        return -1;
     }
     /* 3: the tenant's plan */
     if (r->feature) {

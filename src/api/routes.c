@@ -13,6 +13,8 @@
 #include "base/banned.h"
 
 static const ob_route_field login_fields[] = {{"tenant", 100}, {"email", 255}, {"password", 256}};
+static const ob_route_field platform_login_fields[] = {{"email", 255}, {"password", 256}};
+static const ob_route_field platform_verify_fields[] = {{"challenge", 100}, {"code", 10}};
 
 /* The routes outside the registry. */
 static const ob_route_row explicit_rows[] = {
@@ -71,6 +73,19 @@ static const ob_route_row explicit_rows[] = {
     {OB_RK_HOOK, "POST", "/api/v1/hooks/woocommerce/{tenant}/{id}", ob_api_hook, OB_AUTH_NONE, .rate = OB_RATE_WRITE,
      .op_id = "hook_woocommerce",
      .summary = "a WooCommerce webhook (X-WC-Webhook-Signature) of a connected sales channel"},
+    /* the platform (super admins): a token of its own, never a tenant's */
+    {OB_RK_PLATFORM_LOGIN, "POST", "/api/v1/platform/auth/login", ob_api_platform_login, OB_AUTH_NONE,
+     .rate = OB_RATE_AUTH, .input = OB_IN_FIELDS, .fields = platform_login_fields,
+     .nfields = (int)OB_ARRAY_LEN(platform_login_fields), .op_id = "platform_auth_login",
+     .summary = "a super admin's password: answers an MFA challenge (and the enrolment secret the first time)"},
+    {OB_RK_PLATFORM_VERIFY, "POST", "/api/v1/platform/auth/mfa/verify", ob_api_platform_verify, OB_AUTH_NONE,
+     .rate = OB_RATE_AUTH, .input = OB_IN_FIELDS, .fields = platform_verify_fields,
+     .nfields = (int)OB_ARRAY_LEN(platform_verify_fields), .op_id = "platform_auth_mfa_verify",
+     .summary = "complete a platform sign-in with a TOTP code: answers the platform token"},
+    {OB_RK_PLATFORM_ME, "GET", "/api/v1/platform/auth/me", ob_api_platform_me, OB_AUTH_PLATFORM,
+     .rate = OB_RATE_READ, .op_id = "platform_auth_me", .summary = "the signed-in super admin"},
+    {OB_RK_PLATFORM_LOGOUT, "POST", "/api/v1/platform/auth/logout", ob_api_platform_logout, OB_AUTH_PLATFORM,
+     .rate = OB_RATE_WRITE, .op_id = "platform_auth_logout", .summary = "end this platform token's session"},
     {OB_RK_HOOK, "POST", "/api/v1/hooks/generic/{tenant}/{id}", ob_api_hook, OB_AUTH_NONE, .rate = OB_RATE_WRITE,
      .op_id = "hook_generic", .summary = "a webhook in the generic signed form (Opsbase-Signature) of a connected sales channel"},
 };
@@ -321,7 +336,7 @@ const ob_route_row *ob_routes_record_get(const ob_table *t)
 
 const char *ob_auth_kind_name(ob_auth_kind k)
 {
-    return k == OB_AUTH_BEARER ? "bearer" : "none";
+    return k == OB_AUTH_BEARER ? "bearer" : k == OB_AUTH_PLATFORM ? "platform" : "none";
 }
 
 const char *ob_rate_class_name(ob_rate_class c)

@@ -60,6 +60,7 @@ int ob_cmd_migrate(int argc, char **argv);
 int ob_cmd_tenant(int argc, char **argv);
 int ob_cli_tenant_set(int argc, char **argv); /* tenant set (settings.c) */
 int ob_cmd_user(int argc, char **argv);
+int ob_cmd_admin(int argc, char **argv);
 int ob_cmd_schema(int argc, char **argv);
 int ob_cmd_openapi(int argc, char **argv);
 int ob_cmd_routes(int argc, char **argv);

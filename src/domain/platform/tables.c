@@ -110,8 +110,37 @@ static const ob_column super_admin_cols[] = {
     {"name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED},
     {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
     {"last_login_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
+    /* MFA is required of every super admin: the first sign-in enrols */
+    {"mfa_secret", OB_F_TEXT, .max = 64, .flags = OB_SECRET | OB_SERVER, .since = 6,
+     .doc = "TOTP secret (base32), set when enrolment is confirmed"},
+    {"mfa_enabled", OB_F_BOOL, .flags = OB_REQUIRED | OB_SERVER, .dflt = "false", .since = 6},
+    {"mfa_last_step", OB_F_INT, .flags = OB_SERVER, .since = 6,
+     .doc = "the last TOTP step accepted: a code of that step or an older one is refused (replay)"},
 };
 const ob_resource ob_res_super_admins = {
     .table = "super_admins", .doc = "platform administrators (not tenant users)",
     OB_COLS(super_admin_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL, .flags = OB_RES_NO_API,
+};
+
+/* A platform sign-in: a challenge while the second factor is pending (the
+ * row holds the hash of the challenge, and during enrolment the secret being
+ * confirmed), then the session of the obp_ token, whose hash replaces it. */
+OB_ENUM(platform_session_stage, "platform_session_stage", "mfa_pending", "active", "ended");
+static const ob_column platform_session_cols[] = {
+    {"super_admin_id", OB_F_REF, .ref = "super_admins", .on_delete = OB_DEL_CASCADE,
+     .flags = OB_REQUIRED | OB_INDEXED},
+    {"token_hash", OB_F_TEXT, .max = 64, .flags = OB_REQUIRED | OB_UNIQUE | OB_SECRET | OB_SERVER,
+     .doc = "BLAKE2b of the challenge, then of the obp_ token"},
+    {"stage", OB_F_ENUM, .enm = &platform_session_stage, .flags = OB_REQUIRED, .dflt = "mfa_pending"},
+    {"enrol_secret", OB_F_TEXT, .max = 64, .flags = OB_SECRET | OB_SERVER,
+     .doc = "the TOTP secret offered at enrolment, until a code confirms it"},
+    {"failed_codes", OB_F_INT, .flags = OB_REQUIRED | OB_SERVER, .dflt = "0",
+     .doc = "wrong codes for the challenge; the fifth ends it"},
+    {"ip_address", OB_F_TEXT, .max = 64},
+    {"expires_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED},
+};
+const ob_resource ob_res_platform_sessions = {
+    .table = "platform_sessions", .doc = "super admins' sign-in challenges and sessions",
+    OB_COLS(platform_session_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL, .flags = OB_RES_NO_API,
+    .since = 6,
 };
