@@ -118,6 +118,7 @@ static char *dupf(const char *fmt, const char *a, const char *b)
 typedef struct builder {
     ob_route_row *rows;
     int n, cap;
+    bool platform; /* rows of a control table: /api/v1/platform/<t>, super admins only */
 } builder;
 
 static ob_route_row *add(builder *b, const ob_route_row *r)
@@ -145,17 +146,34 @@ static void table_row(builder *b, const ob_table *t, ob_route_kind kind, const c
     bool write = strcmp(method, "GET") != 0;
     ob_route_row r = {kind, method, path, fn, OB_AUTH_BEARER, perm_code(t, pverb), ob_feature_of_module(t->res->perm),
                       write ? OB_RATE_WRITE : OB_RATE_READ, in, write, t, verb};
-    r.op_id = dupf("%s_%s", t->name, op);
+    r.op_id = dupf(b->platform ? "platform_%s_%s" : "%s_%s", t->name, op);
+    if (b->platform) { /* a super admin holds every platform operation; no tenant, so no feature */
+        r.auth = OB_AUTH_PLATFORM;
+        r.perm = r.feature = NULL;
+    }
     add(b, &r);
 }
+
+static void verb_rows(builder *b, const ob_table *t, const char *rec);
 
 /* The generic rows of a table, from the one method rule (schema/methods.h)
  * and its declared events and actions. */
 static void table_rows(builder *b, const ob_table *t)
 {
-    char *coll = dupf("/api/v1/%s%s", t->name, NULL), *rec = dupf("/api/v1/%s%s", t->name, "/{id}");
+    const char *pre = b->platform ? "/api/v1/platform/%s%s" : "/api/v1/%s%s";
+    char *coll = dupf(pre, t->name, NULL), *rec = dupf(pre, t->name, "/{id}");
     unsigned cm = ob_methods(t, OB_ROUTE_COLLECTION), rm = ob_methods(t, OB_ROUTE_RECORD);
     table_row(b, t, OB_RK_LIST, "GET", coll, ob_api_list, "view", OB_IN_QUERY, NULL, "list");
+    if (b->platform) {
+        /* the control tables: read, create and change; rows end by declared
+         * events (a tenant's suspend), never by DELETE, and files, imports and
+         * exports are a tenant's */
+        if (cm & OB_M_POST) table_row(b, t, OB_RK_CREATE, "POST", coll, ob_api_create, "create", OB_IN_CREATE, NULL, "create");
+        table_row(b, t, OB_RK_GET, "GET", rec, ob_api_get, "view", OB_IN_NONE, NULL, "get");
+        if (rm & OB_M_PATCH) table_row(b, t, OB_RK_UPDATE, "PATCH", rec, ob_api_update, "edit", OB_IN_UPDATE, NULL, "update");
+        verb_rows(b, t, rec);
+        return;
+    }
     bool upload = (t->res->flags & OB_RES_UPLOAD) != 0;
     if ((cm & OB_M_POST) && upload)
         table_row(b, t, OB_RK_UPLOAD, "POST", coll, ob_api_upload, "create", OB_IN_UPLOAD, NULL, "upload");
@@ -185,7 +203,12 @@ static void table_rows(builder *b, const ob_table *t)
         table_row(b, t, OB_RK_CONTENT, "GET", dupf("%s/%s", rec, v->name), ob_api_download, "view", OB_IN_NONE,
                   v->ref, v->name);
     }
-    /* one route per distinct verb; the engine prefers an action to an event */
+    verb_rows(b, t, rec);
+}
+
+/* One route per distinct verb; the engine prefers an action to an event. */
+static void verb_rows(builder *b, const ob_table *t, const char *rec)
+{
     const ob_fsm *f = t->res->fsm;
     for (int i = 0; f && i < f->n; i++) {
         const char *v = f->rows[i].event;
@@ -259,6 +282,12 @@ const ob_routes *ob_routes_get(void)
     for (int i = 0; i < ob_registry_count(); i++) {
         const ob_table *t = ob_registry_at(i);
         if (t->res->scope == OB_SCOPE_TENANT && !(t->res->flags & OB_RES_NO_API)) table_rows(&b, t);
+    }
+    /* the control tables with an API are the platform's */
+    b.platform = true;
+    for (int i = 0; i < ob_registry_count(); i++) {
+        const ob_table *t = ob_registry_at(i);
+        if (t->res->scope == OB_SCOPE_CONTROL && !(t->res->flags & OB_RES_NO_API)) table_rows(&b, t);
     }
     index_ = calloc((size_t)b.n, sizeof *index_);
     if (!index_) abort();
