@@ -2083,6 +2083,16 @@ static void explicit_op(oa *o, const ob_route_row *r)
         ob_jw_kstr(w, "description", "the super admin of the platform token; tenant tokens are refused (401)");
         op_end(w, r, "200", "the super admin", "platform_me", 0, errs_session);
         break;
+    case OB_RK_PLATFORM_EXPORT:
+        ob_jw_kstr(w, "description",
+                   "every row of the tenant's database and its uploaded files, written as opsbase tenant export "
+                   "writes them into exports/<slug>-<ms>-<random> under the server's data directory: manifest.json "
+                   "with each part's SHA-256, size and row counts per table, the rows as zstd JSON lines, the files; "
+                   "opsbase tenant import --from that directory --slug NEW restores it as a new tenant with every "
+                   "id and timestamp. Recorded in platform_audit_logs (action export)");
+        op_end(w, r, "200", "{\"tenant\": slug, \"path\": exports/..., \"rows\": n, \"files\": n}", "status", 0,
+               errs_get);
+        break;
     case OB_RK_PLATFORM_LOGOUT:
         ob_jw_kstr(w, "description", "the platform token used for this request stops working");
         op_end(w, r, "200", "{\"status\":\"logged_out\"}; the token stops working", "status", 0, errs_session);

@@ -86,6 +86,9 @@ static const ob_route_row explicit_rows[] = {
      .rate = OB_RATE_READ, .op_id = "platform_auth_me", .summary = "the signed-in super admin"},
     {OB_RK_PLATFORM_LOGOUT, "POST", "/api/v1/platform/auth/logout", ob_api_platform_logout, OB_AUTH_PLATFORM,
      .rate = OB_RATE_WRITE, .op_id = "platform_auth_logout", .summary = "end this platform token's session"},
+    {OB_RK_PLATFORM_EXPORT, "POST", "/api/v1/platform/tenants/{id}/export", ob_api_platform_export, OB_AUTH_PLATFORM,
+     .rate = OB_RATE_WRITE, .op_id = "platform_tenants_export",
+     .summary = "write every row and file of the tenant into an export under the data directory (GDPR portability)"},
     {OB_RK_HOOK, "POST", "/api/v1/hooks/generic/{tenant}/{id}", ob_api_hook, OB_AUTH_NONE, .rate = OB_RATE_WRITE,
      .op_id = "hook_generic", .summary = "a webhook in the generic signed form (Opsbase-Signature) of a connected sales channel"},
 };
