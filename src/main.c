@@ -17,6 +17,7 @@ static const command commands[] = {
     {"migrate", ob_cmd_migrate, "apply schema migrations to every database"},
     {"tenant", ob_cmd_tenant, "create, list or delete tenants"},
     {"user", ob_cmd_user, "create users"},
+    {"admin", ob_cmd_admin, "create super admins (the platform API's accounts)"},
     {"schema", ob_cmd_schema, "print the registry (--json)"},
     {"openapi", ob_cmd_openapi, "print the OpenAPI document"},
     {"routes", ob_cmd_routes, "print the route table (JSON)"},

@@ -62,6 +62,12 @@ void ob_api_stream(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
 void ob_api_login(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_logout(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_me(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+/* platform.c: the super admins' sign-in and session (platform/admins.h) */
+void ob_api_platform_login(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_platform_verify(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_platform_me(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_platform_logout(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_platform_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* resource.c: the generic routes of every table */
 void ob_api_list(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_get(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);

@@ -16,6 +16,7 @@
 #include "api/api_int.h"
 #include "api/features.h"
 #include "auth/session.h"
+#include "platform/admins.h"
 #include "base/base.h"
 #include "base/jsonr.h"
 #include "schema/crud.h"
@@ -168,13 +169,14 @@ static int tables_input(ob_req *req, ob_ctx *ctx, ob_call *call, ob_err *err)
 /* Step 6: what the route declares as its input. */
 static int input(ob_app *app, ob_req *req, ob_ctx *ctx, const ob_route_row *r, ob_call *call, ob_err *err)
 {
-    if (r->auth == OB_AUTH_BEARER && req->query_bad)
+    if (r->auth != OB_AUTH_NONE && req->query_bad)
         return ob_err_set(err, OB_E_BAD_QUERY, "the query string is malformed");
     if (r->input == OB_IN_UPDATE || r->input == OB_IN_EMPTY) {
         call->if_match = parse_if_match(req->header(req, "If-Match"));
         if (call->if_match == -2) return ob_err_set(err, OB_E_BAD_REQUEST, "the If-Match header is not a version");
     }
-    if (r->write && !strcmp(r->method, "POST")) {
+    /* idempotency records live in a tenant's database */
+    if (r->write && !strcmp(r->method, "POST") && r->auth == OB_AUTH_BEARER) {
         const char *key = req->header(req, "Idempotency-Key");
         if (key && !idem_key_valid(key))
             return ob_err_set(err, OB_E_BAD_REQUEST, "the Idempotency-Key must be 1 to 200 printable characters");
@@ -211,6 +213,7 @@ static int input(ob_app *app, ob_req *req, ob_ctx *ctx, const ob_route_row *r, o
 static const char *rate_key(ob_ctx *ctx, const ob_route_row *r)
 {
     if (r->auth == OB_AUTH_NONE || !ctx->who) return ctx->ip ? ctx->ip : "";
+    if (r->auth == OB_AUTH_PLATFORM) return ob_arena_printf(ctx->arena, "platform/%s", ctx->who->user_id);
     return ob_arena_printf(ctx->arena, "%s/%s", ctx->tenant->id, ctx->who->user_id ? ctx->who->user_id : "-");
 }
 
@@ -228,6 +231,20 @@ int ob_gate(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, const ob_route
             return -1;
         }
         req->tenant = ctx->tenant->slug;
+    } else if (r->auth == OB_AUTH_PLATFORM) {
+        /* a super admin, on a read connection to the control database */
+        if (ob_platform_authenticate(ctx, req->header(req, "Authorization"), &err) != 0 ||
+            ob_db_acquire(ctx->store, NULL, NULL, OB_DB_READ, &ctx->db, &err) != 0) {
+            ob_resp_error(resp, &err);
+            if (err.code == OB_E_UNAUTHENTICATED) ob_resp_header(resp, "WWW-Authenticate", "Bearer");
+            return -1;
+        }
+    }
+    /* a suspended tenant reads but writes nothing (platform tenants/{id}/suspend) */
+    if (r->write && ctx->tenant && ctx->tenant->suspended) {
+        ob_err_set(&err, OB_E_TENANT_SUSPENDED, NULL);
+        ob_resp_error(resp, &err);
+        return -1;
     }
     /* 3: the tenant's plan */
     if (r->feature) {

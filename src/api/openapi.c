@@ -618,6 +618,64 @@ static void string_array(ob_jsonw *w, const char *key, const char *desc)
     ob_jw_obj_close(w);
 }
 
+/* The super admin: {id, email[, name]}. */
+static void ksuper_admin(ob_jsonw *w)
+{
+    object_open(w, "super_admin", NULL);
+    kprop(w, "id", "string", "uuid", NULL);
+    kprop(w, "email", "string", "email", NULL);
+    kprop(w, "name", "string", NULL, "in GET /platform/auth/me");
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "id", "email", NULL);
+    ob_jw_obj_close(w);
+}
+
+/* Bodies of the platform sign-in (platform.c). */
+static void platform_schemas(ob_jsonw *w)
+{
+    object_open(w, "platform_login", NULL);
+    login_field(w, "email", 255, "email", NULL);
+    login_field(w, "password", 256, "password", NULL);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "email", "password", NULL);
+    ob_jw_kbool(w, "additionalProperties", false);
+    ob_jw_obj_close(w);
+
+    object_open(w, "platform_verify", NULL);
+    login_field(w, "challenge", 100, NULL, "the challenge POST /platform/auth/login answered");
+    login_field(w, "code", 10, NULL, "the 6-digit TOTP code; each code is accepted once");
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "challenge", "code", NULL);
+    ob_jw_kbool(w, "additionalProperties", false);
+    ob_jw_obj_close(w);
+
+    object_open(w, "platform_challenge", NULL);
+    kprop(w, "mfa_required", "boolean", NULL, "always true: super admins sign in with a second factor");
+    kprop(w, "challenge", "string", NULL, "for POST /platform/auth/mfa/verify, within 5 minutes; 5 wrong codes end it");
+    kprop(w, "expires_at", "string", "date-time", NULL);
+    kprop(w, "mfa_enrolment", "boolean", NULL, "true the first time: secret and otpauth_uri follow, shown once");
+    kprop(w, "secret", "string", NULL, "the TOTP secret (base32); the first code confirms it");
+    kprop(w, "otpauth_uri", "string", NULL, "the secret as an otpauth:// URI for an authenticator app");
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "mfa_required", "challenge", "expires_at", "mfa_enrolment", NULL);
+    ob_jw_obj_close(w);
+
+    object_open(w, "platform_session", NULL);
+    kprop(w, "token", "string", NULL, "obp_...: shown once; send as Authorization: Bearer <token> to /platform routes");
+    kprop(w, "token_type", "string", NULL, "Bearer");
+    kprop(w, "expires_at", "string", "date-time", NULL);
+    ksuper_admin(w);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "token", "token_type", "expires_at", "super_admin", NULL);
+    ob_jw_obj_close(w);
+
+    object_open(w, "platform_me", NULL);
+    ksuper_admin(w);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "super_admin", NULL);
+    ob_jw_obj_close(w);
+}
+
 /* Bodies of the auth routes (auth_routes.c) and of the probes. */
 static void auth_schemas(ob_jsonw *w)
 {
@@ -661,6 +719,8 @@ static void auth_schemas(ob_jsonw *w)
     ob_jw_obj_close(w);
     kstrs(w, "required", "user", "tenant", "roles", "permissions", NULL);
     ob_jw_obj_close(w);
+
+    platform_schemas(w);
 
     ob_jw_key(w, "openapi");
     ob_jw_obj_open(w);
@@ -1037,6 +1097,12 @@ static void components(oa *o)
     ob_jw_kstr(w, "scheme", "bearer");
     ob_jw_kstr(w, "description", "the token from POST /api/v1/auth/login");
     ob_jw_obj_close(w);
+    ob_jw_key(w, "platform");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "type", "http");
+    ob_jw_kstr(w, "scheme", "bearer");
+    ob_jw_kstr(w, "description", "a super admin's obp_ token from POST /api/v1/platform/auth/mfa/verify");
+    ob_jw_obj_close(w);
     ob_jw_obj_close(w);
     ob_jw_obj_close(w);
 }
@@ -1100,9 +1166,9 @@ static void op_begin(ob_jsonw *w, const ob_route_row *r, const char *tag, const 
     ob_jw_kstr(w, "summary", summary);
     ob_jw_key(w, "security");
     ob_jw_arr_open(w);
-    if (r->auth == OB_AUTH_BEARER) {
+    if (r->auth != OB_AUTH_NONE) {
         ob_jw_obj_open(w);
-        ob_jw_key(w, "bearer");
+        ob_jw_key(w, r->auth == OB_AUTH_PLATFORM ? "platform" : "bearer");
         ob_jw_arr_open(w);
         ob_jw_arr_close(w);
         ob_jw_obj_close(w);
@@ -1735,6 +1801,7 @@ static void explicit_op(oa *o, const ob_route_row *r)
 {
     ob_jsonw *w = &o->w;
     const char *tag = r->auth == OB_AUTH_BEARER || r->kind == OB_RK_LOGIN ? "auth" : "system";
+    if (!strncmp(r->path, "/api/v1/platform/", 17)) tag = "platform";
     /* a row under a table's path (/api/v1/<table>/...) is listed with that table */
     if (!strncmp(r->path, "/api/v1/", 8)) {
         char name[64];
@@ -2063,6 +2130,39 @@ static void explicit_op(oa *o, const ob_route_row *r)
         request_body(w, "auth_login", true, NULL);
         op_end(w, r, "200", "a new session", "auth_session", 0, errs_login);
         break;
+    case OB_RK_PLATFORM_LOGIN:
+        ob_jw_kstr(w, "description",
+                   "a super admin's e-mail and password (opsbase admin create-super-admin makes the first); never a "
+                   "token: a challenge that a TOTP code completes, with the enrolment secret the first time; every "
+                   "failure is the same 401");
+        request_body(w, "platform_login", true, NULL);
+        op_end(w, r, "200", "a challenge", "platform_challenge", 0, errs_login);
+        break;
+    case OB_RK_PLATFORM_VERIFY:
+        ob_jw_kstr(w, "description",
+                   "the challenge and a TOTP code of the super admin's secret (the one offered at enrolment, which "
+                   "this confirms); a code already used, or older, is refused; every failure is the same 401");
+        request_body(w, "platform_verify", true, NULL);
+        op_end(w, r, "200", "the platform token", "platform_session", 0, errs_login);
+        break;
+    case OB_RK_PLATFORM_ME:
+        ob_jw_kstr(w, "description", "the super admin of the platform token; tenant tokens are refused (401)");
+        op_end(w, r, "200", "the super admin", "platform_me", 0, errs_session);
+        break;
+    case OB_RK_PLATFORM_EXPORT:
+        ob_jw_kstr(w, "description",
+                   "every row of the tenant's database and its uploaded files, written as opsbase tenant export "
+                   "writes them into exports/<slug>-<ms>-<random> under the server's data directory: manifest.json "
+                   "with each part's SHA-256, size and row counts per table, the rows as zstd JSON lines, the files; "
+                   "opsbase tenant import --from that directory --slug NEW restores it as a new tenant with every "
+                   "id and timestamp. Recorded in platform_audit_logs (action export)");
+        op_end(w, r, "200", "{\"tenant\": slug, \"path\": exports/..., \"rows\": n, \"files\": n}", "status", 0,
+               errs_get);
+        break;
+    case OB_RK_PLATFORM_LOGOUT:
+        ob_jw_kstr(w, "description", "the platform token used for this request stops working");
+        op_end(w, r, "200", "{\"status\":\"logged_out\"}; the token stops working", "status", 0, errs_session);
+        break;
     case OB_RK_LOGOUT:
         ob_jw_kstr(w, "description", "the bearer token used for this request stops working");
         op_end(w, r, "200", "{\"status\":\"logged_out\"}; the token stops working", "status", 0, errs_session);
@@ -2150,6 +2250,7 @@ void ob_openapi_write(ob_sb *out, const char *version)
     ob_jw_arr_open(w);
     tag(w, "system", "probes and this document (no auth)");
     tag(w, "auth", "sessions and bearer tokens");
+    tag(w, "platform", "super admins: sign-in with MFA and the platform token");
     for (int i = 0; i < ob_registry_count(); i++)
         if (has_api(ob_registry_at(i))) tag(w, ob_registry_at(i)->name, ob_registry_at(i)->res->doc);
     ob_jw_arr_close(w);

@@ -101,7 +101,9 @@ static int perform(ob_ctx *ctx, ob_resp *resp, write_op op, const ob_call *call,
         bool found;
         if (ob_crud_create_or_find(ctx, t, call->input, &row, &found, err) != 0) return -1;
         ob_api_row_resp(ctx, resp, row, found ? 200 : 201);
-        ob_resp_header(resp, "Location", ob_arena_printf(ctx->arena, "/api/v1/%s/%s", t->name, ob_row_id(row)));
+        ob_resp_header(resp, "Location", ob_arena_printf(ctx->arena, "/api/v1/%s%s/%s",
+                                                         t->res->scope == OB_SCOPE_CONTROL ? "platform/" : "",
+                                                         t->name, ob_row_id(row)));
         return 0;
     }
     case OP_UPDATE:
@@ -140,7 +142,9 @@ static void run_write(ob_req *req, ob_resp *resp, ob_ctx *ctx, write_op op, cons
         ob_token_hash(h.buf, h.len, hash);
     }
     ob_conn *writer;
-    if (ob_db_acquire(ctx->store, ctx->tenant->slug, ctx->tenant->id, OB_DB_WRITE, &writer, &err) != 0)
+    /* no tenant: a platform route, on the control database */
+    if (ob_db_acquire(ctx->store, ctx->tenant ? ctx->tenant->slug : NULL, ctx->tenant ? ctx->tenant->id : NULL,
+                      OB_DB_WRITE, &writer, &err) != 0)
         return ob_resp_error(resp, &err);
     ob_conn *reader = ctx->db;
     ctx->db = writer;

@@ -25,6 +25,7 @@
 typedef enum ob_auth_kind {
     OB_AUTH_NONE,   /* anyone (probes, the document, sign-in) */
     OB_AUTH_BEARER, /* a session's bearer token, which names the tenant */
+    OB_AUTH_PLATFORM, /* a super admin's platform token (obp_): no tenant; tenant tokens never pass */
 } ob_auth_kind;
 
 /* What the gate reads and validates before the handler. */
@@ -55,6 +56,8 @@ typedef enum ob_route_kind {
     OB_RK_LIST, OB_RK_CREATE, OB_RK_GET, OB_RK_UPDATE, OB_RK_DELETE, OB_RK_VERB, OB_RK_UPLOAD, OB_RK_CONTENT, OB_RK_EXPORT,
     OB_RK_EXPORT_DOWNLOAD, /* the one download of an approved export (export_approval.c) */
     OB_RK_IMPORT,          /* rows from CSV or NDJSON through the create path (import.c) */
+    OB_RK_PLATFORM_LOGIN, OB_RK_PLATFORM_VERIFY, OB_RK_PLATFORM_ME, OB_RK_PLATFORM_LOGOUT, /* platform.c */
+    OB_RK_PLATFORM_EXPORT, /* a tenant's export (platform.c) */
 } ob_route_kind;
 
 /* A required text field of an OB_IN_FIELDS body. */

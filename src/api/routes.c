@@ -13,6 +13,8 @@
 #include "base/banned.h"
 
 static const ob_route_field login_fields[] = {{"tenant", 100}, {"email", 255}, {"password", 256}};
+static const ob_route_field platform_login_fields[] = {{"email", 255}, {"password", 256}};
+static const ob_route_field platform_verify_fields[] = {{"challenge", 100}, {"code", 10}};
 
 /* The routes outside the registry. */
 static const ob_route_row explicit_rows[] = {
@@ -74,6 +76,22 @@ static const ob_route_row explicit_rows[] = {
     {OB_RK_HOOK, "POST", "/api/v1/hooks/woocommerce/{tenant}/{id}", ob_api_hook, OB_AUTH_NONE, .rate = OB_RATE_WRITE,
      .op_id = "hook_woocommerce",
      .summary = "a WooCommerce webhook (X-WC-Webhook-Signature) of a connected sales channel"},
+    /* the platform (super admins): a token of its own, never a tenant's */
+    {OB_RK_PLATFORM_LOGIN, "POST", "/api/v1/platform/auth/login", ob_api_platform_login, OB_AUTH_NONE,
+     .rate = OB_RATE_AUTH, .input = OB_IN_FIELDS, .fields = platform_login_fields,
+     .nfields = (int)OB_ARRAY_LEN(platform_login_fields), .op_id = "platform_auth_login",
+     .summary = "a super admin's password: answers an MFA challenge (and the enrolment secret the first time)"},
+    {OB_RK_PLATFORM_VERIFY, "POST", "/api/v1/platform/auth/mfa/verify", ob_api_platform_verify, OB_AUTH_NONE,
+     .rate = OB_RATE_AUTH, .input = OB_IN_FIELDS, .fields = platform_verify_fields,
+     .nfields = (int)OB_ARRAY_LEN(platform_verify_fields), .op_id = "platform_auth_mfa_verify",
+     .summary = "complete a platform sign-in with a TOTP code: answers the platform token"},
+    {OB_RK_PLATFORM_ME, "GET", "/api/v1/platform/auth/me", ob_api_platform_me, OB_AUTH_PLATFORM,
+     .rate = OB_RATE_READ, .op_id = "platform_auth_me", .summary = "the signed-in super admin"},
+    {OB_RK_PLATFORM_LOGOUT, "POST", "/api/v1/platform/auth/logout", ob_api_platform_logout, OB_AUTH_PLATFORM,
+     .rate = OB_RATE_WRITE, .op_id = "platform_auth_logout", .summary = "end this platform token's session"},
+    {OB_RK_PLATFORM_EXPORT, "POST", "/api/v1/platform/tenants/{id}/export", ob_api_platform_export, OB_AUTH_PLATFORM,
+     .rate = OB_RATE_WRITE, .op_id = "platform_tenants_export",
+     .summary = "write every row and file of the tenant into an export under the data directory (GDPR portability)"},
     {OB_RK_HOOK, "POST", "/api/v1/hooks/generic/{tenant}/{id}", ob_api_hook, OB_AUTH_NONE, .rate = OB_RATE_WRITE,
      .op_id = "hook_generic", .summary = "a webhook in the generic signed form (Opsbase-Signature) of a connected sales channel"},
 };
@@ -106,6 +124,7 @@ static char *dupf(const char *fmt, const char *a, const char *b)
 typedef struct builder {
     ob_route_row *rows;
     int n, cap;
+    bool platform; /* rows of a control table: /api/v1/platform/<t>, super admins only */
 } builder;
 
 static ob_route_row *add(builder *b, const ob_route_row *r)
@@ -133,17 +152,34 @@ static void table_row(builder *b, const ob_table *t, ob_route_kind kind, const c
     bool write = strcmp(method, "GET") != 0;
     ob_route_row r = {kind, method, path, fn, OB_AUTH_BEARER, perm_code(t, pverb), ob_feature_of_module(t->res->perm),
                       write ? OB_RATE_WRITE : OB_RATE_READ, in, write, t, verb};
-    r.op_id = dupf("%s_%s", t->name, op);
+    r.op_id = dupf(b->platform ? "platform_%s_%s" : "%s_%s", t->name, op);
+    if (b->platform) { /* a super admin holds every platform operation; no tenant, so no feature */
+        r.auth = OB_AUTH_PLATFORM;
+        r.perm = r.feature = NULL;
+    }
     add(b, &r);
 }
+
+static void verb_rows(builder *b, const ob_table *t, const char *rec);
 
 /* The generic rows of a table, from the one method rule (schema/methods.h)
  * and its declared events and actions. */
 static void table_rows(builder *b, const ob_table *t)
 {
-    char *coll = dupf("/api/v1/%s%s", t->name, NULL), *rec = dupf("/api/v1/%s%s", t->name, "/{id}");
+    const char *pre = b->platform ? "/api/v1/platform/%s%s" : "/api/v1/%s%s";
+    char *coll = dupf(pre, t->name, NULL), *rec = dupf(pre, t->name, "/{id}");
     unsigned cm = ob_methods(t, OB_ROUTE_COLLECTION), rm = ob_methods(t, OB_ROUTE_RECORD);
     table_row(b, t, OB_RK_LIST, "GET", coll, ob_api_list, "view", OB_IN_QUERY, NULL, "list");
+    if (b->platform) {
+        /* the control tables: read, create and change; rows end by declared
+         * events (a tenant's suspend), never by DELETE, and files, imports and
+         * exports are a tenant's */
+        if (cm & OB_M_POST) table_row(b, t, OB_RK_CREATE, "POST", coll, ob_api_create, "create", OB_IN_CREATE, NULL, "create");
+        table_row(b, t, OB_RK_GET, "GET", rec, ob_api_get, "view", OB_IN_NONE, NULL, "get");
+        if (rm & OB_M_PATCH) table_row(b, t, OB_RK_UPDATE, "PATCH", rec, ob_api_update, "edit", OB_IN_UPDATE, NULL, "update");
+        verb_rows(b, t, rec);
+        return;
+    }
     bool upload = (t->res->flags & OB_RES_UPLOAD) != 0;
     if ((cm & OB_M_POST) && upload)
         table_row(b, t, OB_RK_UPLOAD, "POST", coll, ob_api_upload, "create", OB_IN_UPLOAD, NULL, "upload");
@@ -173,7 +209,12 @@ static void table_rows(builder *b, const ob_table *t)
         table_row(b, t, OB_RK_CONTENT, "GET", dupf("%s/%s", rec, v->name), ob_api_download, "view", OB_IN_NONE,
                   v->ref, v->name);
     }
-    /* one route per distinct verb; the engine prefers an action to an event */
+    verb_rows(b, t, rec);
+}
+
+/* One route per distinct verb; the engine prefers an action to an event. */
+static void verb_rows(builder *b, const ob_table *t, const char *rec)
+{
     const ob_fsm *f = t->res->fsm;
     for (int i = 0; f && i < f->n; i++) {
         const char *v = f->rows[i].event;
@@ -247,6 +288,12 @@ const ob_routes *ob_routes_get(void)
     for (int i = 0; i < ob_registry_count(); i++) {
         const ob_table *t = ob_registry_at(i);
         if (t->res->scope == OB_SCOPE_TENANT && !(t->res->flags & OB_RES_NO_API)) table_rows(&b, t);
+    }
+    /* the control tables with an API are the platform's */
+    b.platform = true;
+    for (int i = 0; i < ob_registry_count(); i++) {
+        const ob_table *t = ob_registry_at(i);
+        if (t->res->scope == OB_SCOPE_CONTROL && !(t->res->flags & OB_RES_NO_API)) table_rows(&b, t);
     }
     index_ = calloc((size_t)b.n, sizeof *index_);
     if (!index_) abort();
@@ -324,7 +371,7 @@ const ob_route_row *ob_routes_record_get(const ob_table *t)
 
 const char *ob_auth_kind_name(ob_auth_kind k)
 {
-    return k == OB_AUTH_BEARER ? "bearer" : "none";
+    return k == OB_AUTH_BEARER ? "bearer" : k == OB_AUTH_PLATFORM ? "platform" : "none";
 }
 
 const char *ob_rate_class_name(ob_rate_class c)

@@ -48,12 +48,52 @@ static const char *row_image(ob_ctx *ctx, const ob_row *r)
     return sb.buf;
 }
 
+/* A change to a control table made by a super admin (the platform API),
+ * chained into platform_audit_logs in the change's transaction. The
+ * system's own changes (provisioning from the command line) are not. */
+static ob_row *platform_row(ob_ctx *ctx, const char *action, const char *etype, const char *eid)
+{
+    ob_row *a = ob_row_new(ctx->arena, ob_registry_find(OB_TABLE_PLATFORM_AUDIT_LOGS));
+    char id[OB_UUID_LEN];
+    ob_uuid7(id);
+    ob_row_set_text(ctx->arena, a, PLATFORM_AUDIT_LOGS_ID, id);
+    ob_row_set_text(ctx->arena, a, PLATFORM_AUDIT_LOGS_CREATED_AT, ctx->now);
+    ob_row_set_text(ctx->arena, a, PLATFORM_AUDIT_LOGS_SUPER_ADMIN_ID, ctx->who ? ctx->who->user_id : NULL);
+    ob_row_set_text(ctx->arena, a, PLATFORM_AUDIT_LOGS_ACTION, action);
+    ob_row_set_text(ctx->arena, a, PLATFORM_AUDIT_LOGS_ENTITY_TYPE, etype);
+    ob_row_set_text(ctx->arena, a, PLATFORM_AUDIT_LOGS_ENTITY_ID, eid);
+    ob_row_set_text(ctx->arena, a, PLATFORM_AUDIT_LOGS_IP_ADDRESS, ctx->ip);
+    ob_row_set_text(ctx->arena, a, PLATFORM_AUDIT_LOGS_REQUEST_ID, ctx->request_id);
+    return a;
+}
+
+static int platform_change(ob_ctx *ctx, const char *action, const ob_row *old, const ob_row *row, ob_err *err)
+{
+    if (!ctx->who || ctx->who->is_system) return 0;
+    const ob_row *any = row ? row : old;
+    ob_row *a = platform_row(ctx, action, any->t->name, ob_row_id(any));
+    if (old) ob_row_set_text(ctx->arena, a, PLATFORM_AUDIT_LOGS_OLD_VALUES, row_image(ctx, old));
+    if (row) ob_row_set_text(ctx->arena, a, PLATFORM_AUDIT_LOGS_NEW_VALUES, row_image(ctx, row));
+    if (ob_audit_platform_link(ctx, a, err) != 0) return -1;
+    return ob_sql_insert(ctx, a, err);
+}
+
+int ob_audit_platform_event(ob_ctx *ctx, const char *action, const char *entity_type, const char *entity_id,
+                            const char *new_values_json, ob_err *err)
+{
+    ob_row *a = platform_row(ctx, action, entity_type, entity_id);
+    if (new_values_json) ob_row_set_text(ctx->arena, a, PLATFORM_AUDIT_LOGS_NEW_VALUES, new_values_json);
+    if (ob_audit_platform_link(ctx, a, err) != 0) return -1;
+    return ob_sql_insert(ctx, a, err);
+}
+
 int ob_audit_change(ob_ctx *ctx, const char *action, const ob_row *old, const ob_row *row, ob_err *err)
 {
     const ob_row *any = row ? row : old;
     const ob_table *t = any->t;
+    if (t->res->flags & OB_RES_NO_AUDIT) return 0;
     /* control tables are audited by the platform audit log, not a tenant's */
-    if ((t->res->flags & OB_RES_NO_AUDIT) || t->res->scope == OB_SCOPE_CONTROL) return 0;
+    if (t->res->scope == OB_SCOPE_CONTROL) return platform_change(ctx, action, old, row, err);
     const char *eid = ob_row_id(any);
     ob_row *a = base_row(ctx, action, t->name, eid, ctx->who ? ctx->who->user_id : NULL);
     if (old) ob_row_set_text(ctx->arena, a, AUDIT_LOGS_OLD_VALUES, row_image(ctx, old));

@@ -11,6 +11,11 @@
  * computed from old and row when both are given, else all non-secret set
  * columns. metadata_json may be NULL. */
 int ob_audit_change(ob_ctx *ctx, const char *action, const ob_row *old, const ob_row *row, ob_err *err);
+/* A super admin's action that changes no control row (a tenant's export),
+ * chained into platform_audit_logs on ctx->db (the control database's
+ * writer, in a transaction). */
+int ob_audit_platform_event(ob_ctx *ctx, const char *action, const char *entity_type, const char *entity_id,
+                            const char *new_values_json, ob_err *err);
 /* An event without row images (login, logout, login_failed). */
 int ob_audit_event(ob_ctx *ctx, const char *action, const char *entity_type, const char *entity_id,
                    const char *user_id, const char *metadata_json, ob_err *err);

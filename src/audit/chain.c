@@ -74,6 +74,29 @@ int ob_audit_chain_link(ob_ctx *ctx, ob_row *a, ob_err *err)
     return 0;
 }
 
+int ob_audit_platform_link(ob_ctx *ctx, ob_row *a, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, "SELECT \"seq\", \"hash\" FROM \"platform_audit_logs\" ORDER BY \"seq\" DESC LIMIT 1",
+                      &st, err) != 0)
+        return -1;
+    int rc = ob_stmt_step(st, err);
+    int64_t seq = 1;
+    const char *prev = ZERO_HASH;
+    if (rc == 1) {
+        seq = ob_stmt_col_i64(st, 0) + 1;
+        prev = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 1, NULL));
+    }
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    ob_row_set_int(a, PLATFORM_AUDIT_LOGS_SEQ, seq);
+    ob_row_set_text(ctx->arena, a, PLATFORM_AUDIT_LOGS_PREV_HASH, prev);
+    char h[65];
+    hash_of(prev, a, h);
+    ob_row_set_text(ctx->arena, a, PLATFORM_AUDIT_LOGS_HASH, h);
+    return 0;
+}
+
 int ob_audit_verify(ob_ctx *ctx, ob_audit_verdict *v, ob_err *err)
 {
     memset(v, 0, sizeof *v);

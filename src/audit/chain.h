@@ -18,6 +18,10 @@
 /* Fill seq, prev_hash and hash of an audit row about to be inserted. */
 int ob_audit_chain_link(ob_ctx *ctx, ob_row *a, ob_err *err);
 
+/* The same for a platform_audit_logs row (control database): its seq is the
+ * last row's plus one (seq is unique: of two racing writers one fails). */
+int ob_audit_platform_link(ob_ctx *ctx, ob_row *a, ob_err *err);
+
 typedef struct ob_audit_verdict {
     int64_t rows;          /* chained rows checked */
     int64_t unchained;     /* rows older than the chain (no seq) */

@@ -17,6 +17,7 @@ typedef struct entry {
     int64_t cached_ms, expires_ms;
     uint64_t epoch;
     int64_t ticket_limit, agent_limit, orders_month_limit;
+    bool suspended;
     bool is_owner;
     unsigned nulls; /* bit i: fixed string i is NULL */
     int nroles, nperms;
@@ -78,6 +79,7 @@ bool ob_pcache_get(const char hash[65], ob_arena *a, int64_t now_ms, ob_tenant_i
     t->name = take_fixed(&cur, n, 2);
     t->plan_code = take_fixed(&cur, n, 3);
     t->ticket_limit = snap.ticket_limit;
+    t->suspended = snap.suspended;
     t->agent_limit = snap.agent_limit;
     t->orders_month_limit = snap.orders_month_limit;
     q->session_id = take_fixed(&cur, n, 4);
@@ -123,6 +125,7 @@ void ob_pcache_put(const char hash[65], const ob_tenant_info *ti, const ob_princ
     e->ticket_limit = ti->ticket_limit;
     e->agent_limit = ti->agent_limit;
     e->orders_month_limit = ti->orders_month_limit;
+    e->suspended = ti->suspended;
     e->is_owner = p->is_owner;
     e->nulls = nulls;
     e->nroles = p->nroles;

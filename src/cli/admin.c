@@ -1,10 +1,12 @@
-/* admin.c - opsbase migrate, tenant create/list/delete, user create. */
+/* admin.c - opsbase migrate, tenant create/list/delete, user create, admin
+ * create-super-admin. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/base.h"
 #include "cli/cli.h"
+#include "platform/admins.h"
 #include "platform/tenants.h"
 #include "schema/registry.h"
 #include "base/banned.h"
@@ -164,8 +166,10 @@ int ob_cmd_tenant(int argc, char **argv)
     if (argc >= 1 && strcmp(argv[0], "list") == 0) return tenant_list(argc - 1, argv + 1);
     if (argc >= 1 && strcmp(argv[0], "delete") == 0) return tenant_delete(argc - 1, argv + 1);
     if (argc >= 1 && strcmp(argv[0], "set") == 0) return ob_cli_tenant_set(argc - 1, argv + 1);
+    if (argc >= 1 && strcmp(argv[0], "export") == 0) return ob_cli_tenant_export(argc - 1, argv + 1);
+    if (argc >= 1 && strcmp(argv[0], "import") == 0) return ob_cli_tenant_import(argc - 1, argv + 1);
     FILE *f = (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) ? stdout : stderr;
-    fprintf(f, "usage: opsbase tenant create|list|delete|set ... (--help on each)\n");
+    fprintf(f, "usage: opsbase tenant create|list|delete|set|export|import ... (--help on each)\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -203,6 +207,41 @@ int ob_cmd_user(int argc, char **argv)
     ob_store_close(s);
     if (rc) return rc;
     printf("user %s created in tenant \"%s\" with role %s\n", email, tenant, role);
+    if (generated[0]) printf("password: %s\n(shown once: keep it now)\n", generated);
+    return 0;
+}
+
+static const ob_opt super_admin_opts[] = {
+    DATA_OPT, DB_OPT,
+    {"--email", NULL, NULL, false, "e-mail (the sign-in name)"},
+    {"--password", NULL, NULL, false, "password (generated and printed once when absent)"},
+    {"--name", NULL, NULL, false, "display name"},
+};
+static const ob_cmd_spec super_admin_spec = {
+    "opsbase admin create-super-admin --email E [--password P] [--name N] [--data DIR]",
+    "Add a platform administrator; the first sign-in enrols a TOTP second factor.", super_admin_opts,
+    (int)OB_ARRAY_LEN(super_admin_opts), 1, 1};
+
+int ob_cmd_admin(int argc, char **argv)
+{
+    ob_args a;
+    const ob_cmd_spec *sp = &super_admin_spec;
+    int rc = ob_cli_parse(sp, argc, argv, &a);
+    if (rc) return rc == 1 ? 0 : rc;
+    if (strcmp(a.pos[0], "create-super-admin") != 0) return ob_cli_usage_error(sp, "unknown action \"%s\"", a.pos[0]);
+    const char *email = ob_cli_get(sp, &a, "--email");
+    if (!email || !strchr(email, '@')) return ob_cli_usage_error(sp, "--email must be an e-mail address");
+    ob_store *s;
+    if (open_store(a.val[0], a.val[1], true, &s)) return 1;
+    ob_err err;
+    char generated[32] = {0};
+    rc = ob_migrate_control(s, &err);
+    if (rc == 0)
+        rc = ob_super_admin_create(s, email, ob_cli_get(sp, &a, "--name"), ob_cli_get(sp, &a, "--password"),
+                                   generated, &err);
+    ob_store_close(s);
+    if (rc) return ob_cli_fail(&err);
+    printf("super admin %s created\n", email);
     if (generated[0]) printf("password: %s\n(shown once: keep it now)\n", generated);
     return 0;
 }

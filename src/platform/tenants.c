@@ -167,10 +167,11 @@ int ob_tenant_lookup(ob_conn *c, ob_arena *a, const char *slug, ob_tenant_info *
     ob_stmt *st;
     if (ob_db_prepare(c,
                       "SELECT t.id, t.slug, t.name, p.code, COALESCE(t.monthly_ticket_limit, p.max_tickets_per_month, "
-                      "-1), COALESCE(t.agent_limit, p.max_agents, -1), COALESCE(p.max_orders_per_month, -1) FROM tenants t "
+                      "-1), COALESCE(t.agent_limit, p.max_agents, -1), COALESCE(p.max_orders_per_month, -1), t.status "
+                      "FROM tenants t "
                       "LEFT JOIN subscriptions s ON "
                       "s.tenant_id = t.id AND s.status IN ('active', 'trial') LEFT JOIN plans p ON p.id = s.plan_id "
-                      "WHERE t.slug = ? AND t.deleted_at IS NULL AND t.status = 'active' "
+                      "WHERE t.slug = ? AND t.deleted_at IS NULL AND t.status IN ('active', 'suspended') "
                       "ORDER BY s.created_at DESC LIMIT 1",
                       &st, err) != 0)
         return -1;
@@ -186,6 +187,7 @@ int ob_tenant_lookup(ob_conn *c, ob_arena *a, const char *slug, ob_tenant_info *
         t->ticket_limit = ob_stmt_col_i64(st, 4);
         t->agent_limit = ob_stmt_col_i64(st, 5);
         t->orders_month_limit = ob_stmt_col_i64(st, 6);
+        t->suspended = strcmp(ob_stmt_col_text(st, 7, NULL), "suspended") == 0;
         *out = t;
     }
     ob_stmt_done(st);

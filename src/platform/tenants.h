@@ -29,8 +29,8 @@ int ob_platform_seed(ob_conn *control, ob_err *err);
 int ob_tenant_create(ob_store *s, ob_tenant_new *t, ob_err *err);
 /* Remove the tenant's database and control rows. */
 int ob_tenant_delete(ob_store *s, const char *slug, ob_err *err);
-/* Look up an active tenant by slug on a control connection; OB_E_NOT_FOUND
- * when there is none. The result lives in the arena. */
+/* Look up an active or suspended tenant (info->suspended) by slug on a
+ * control connection; OB_E_NOT_FOUND when there is none. The result lives in the arena. */
 int ob_tenant_lookup(ob_conn *control, ob_arena *a, const char *slug, ob_tenant_info **out, ob_err *err);
 /* Call fn with the code of each feature the tenant has: the active features
  * its plan includes (plan_features), unless a super admin's row in

@@ -39,6 +39,7 @@ typedef struct ob_tenant_info {
     int64_t ticket_limit;
     int64_t agent_limit;
     int64_t orders_month_limit;
+    bool suspended;           /* by a super admin: the tenant's requests may read, not write */
 } ob_tenant_info;
 
 typedef struct ob_ctx {

@@ -51,9 +51,16 @@ static int teardown(void **state)
 
 /* ---- helpers ----------------------------------------------------------- */
 
+/* A tenant table with generic routes under /api/v1/<t>. */
 static bool is_api(const ob_table *t)
 {
-    return !(t->res->flags & OB_RES_NO_API);
+    return t->res->scope == OB_SCOPE_TENANT && !(t->res->flags & OB_RES_NO_API);
+}
+
+/* A control table served to super admins under /api/v1/platform/<t>. */
+static bool is_platform(const ob_table *t)
+{
+    return t->res->scope == OB_SCOPE_CONTROL && !(t->res->flags & OB_RES_NO_API);
 }
 
 static json_t *get(json_t *obj, const char *key)
@@ -427,6 +434,11 @@ static void test_table_paths(void **state)
         const ob_table *t = ob_registry_at(i);
         json_t *coll = path_item("/api/v1/%s", t->name, NULL);
         json_t *one = path_item("/api/v1/%s/{id}", t->name, NULL);
+        if (is_platform(t)) {
+            if (coll || one || !path_item("/api/v1/platform/%s", t->name, NULL) || !schema(t->name))
+                fail_msg("%s: a platform table's paths", t->name);
+            continue;
+        }
         if (!is_api(t)) {
             if (coll || one || schema(t->name)) fail_msg("%s has no API but is documented", t->name);
             continue;
@@ -789,7 +801,15 @@ static void test_security(void **state)
             if (!is_method(m)) continue;
             /* inbound webhooks are signed by their provider instead */
             bool open = strncmp(path, "/api/v1/", 8) != 0 || (!strcmp(path, "/api/v1/auth/login") && !strcmp(m, "post")) ||
-                        !strncmp(path, "/api/v1/hooks/", 14);
+                        !strncmp(path, "/api/v1/hooks/", 14) || !strcmp(path, "/api/v1/platform/auth/login") ||
+                        !strcmp(path, "/api/v1/platform/auth/mfa/verify");
+            /* the platform's routes take a super admin's token, never a tenant's */
+            if (!open && !strncmp(path, "/api/v1/platform/", 17)) {
+                json_t *ps = json_array_get(get(op, "security"), 0);
+                if (json_array_size(get(op, "security")) != 1 || !json_is_array(json_object_get(ps, "platform")))
+                    fail_msg("%s %s should need a platform token", m, path);
+                continue;
+            }
             json_t *sec = get(op, "security");
             assert_true(json_is_array(sec));
             if (open) {
@@ -891,7 +911,7 @@ static void test_tags(void **state)
             found = true;
             if (t->res->doc) assert_string_equal(json_string_value(get(tag, "description")), t->res->doc);
         }
-        assert_true(found == is_api(t));
+        assert_true(found == (is_api(t) || is_platform(t)));
     }
 }
 

@@ -25,7 +25,7 @@ static const ob_column plan_cols[] = {
 };
 const ob_resource ob_res_plans = {
     .table = "plans", .doc = "subscription plans offered by the platform",
-    OB_COLS(plan_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL, .flags = OB_RES_NO_API,
+    OB_COLS(plan_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL,
 };
 
 static const ob_column feature_cols[] = {
@@ -37,8 +37,7 @@ static const ob_column feature_cols[] = {
 };
 const ob_resource ob_res_features = {
     .table = "features", .doc = "master list of platform features",
-    OB_COLS(feature_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL,
-    .flags = OB_RES_NO_API | OB_RES_APPEND_ONLY,
+    OB_COLS(feature_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL, .flags = OB_RES_APPEND_ONLY,
 };
 
 static const ob_column plan_feature_cols[] = {
@@ -51,7 +50,7 @@ static const ob_index plan_feature_idx[] = {{"plan_id,feature_id", .unique = tru
 const ob_resource ob_res_plan_features = {
     .table = "plan_features", .doc = "features included in each plan",
     OB_COLS(plan_feature_cols), OB_INDEXES(plan_feature_idx), .perm = "platform",
-    .scope = OB_SCOPE_CONTROL, .flags = OB_RES_NO_API | OB_RES_APPEND_ONLY,
+    .scope = OB_SCOPE_CONTROL, .flags = OB_RES_APPEND_ONLY,
 };
 
 static const ob_column tenant_cols[] = {
@@ -60,17 +59,28 @@ static const ob_column tenant_cols[] = {
     {"domain", OB_F_TEXT, .max = 255},
     {"schema_name", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_UNIQUE | OB_SERVER},
     {"logo_url", OB_F_TEXT, .max = 500},
-    {"status", OB_F_ENUM, .enm = &tenant_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "active"},
+    {"status", OB_F_ENUM, .enm = &tenant_status, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER, .dflt = "active",
+     .doc = "suspended: every write of the tenant answers 423 tenant_suspended, reads still work"},
     {"settings", OB_F_JSON, .dflt = "{}"},
     {"monthly_ticket_limit", OB_F_INT, .flags = OB_HAS_MIN, .min = 0,
      .doc = "overrides the plan's max_tickets_per_month (002 organizations)"},
     {"agent_limit", OB_F_INT, .flags = OB_HAS_MIN, .min = 0,
      .doc = "overrides the plan's max_agents (002 organizations)"},
 };
+/* A super admin suspends and resumes a tenant; the platform API creates none
+ * (provisioning makes a database: opsbase tenant create) and changes a
+ * tenant only by these events. */
+static const ob_transition tenant_transitions[] = {
+    {"suspend", "active", "suspended", NULL, NULL, NULL},
+    {"resume", "suspended", "active", NULL, NULL, NULL},
+};
+static const ob_fsm tenant_fsm = {
+    "status", tenant_transitions, (int)(sizeof tenant_transitions / sizeof tenant_transitions[0]), "edit"};
 const ob_resource ob_res_tenants = {
     .table = "tenants", .doc = "tenants (organizations); each has its own database",
     OB_COLS(tenant_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL,
-    .flags = OB_RES_NO_API | OB_RES_SOFT_DELETE,
+    /* OB_RES_AUTH: a suspension reaches the cached principals of this process at once */
+    .flags = OB_RES_READONLY | OB_RES_SOFT_DELETE | OB_RES_AUTH, .fsm = &tenant_fsm,
 };
 
 static const ob_column subscription_cols[] = {
@@ -87,7 +97,7 @@ static const ob_column subscription_cols[] = {
 };
 const ob_resource ob_res_subscriptions = {
     .table = "subscriptions", .doc = "a tenant's subscription to a plan",
-    OB_COLS(subscription_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL, .flags = OB_RES_NO_API,
+    OB_COLS(subscription_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL,
 };
 
 static const ob_column tenant_feature_cols[] = {
@@ -101,7 +111,7 @@ static const ob_index tenant_feature_idx[] = {{"tenant_id,feature_id", .unique =
 const ob_resource ob_res_tenant_features = {
     .table = "tenant_features", .doc = "per-tenant feature overrides set by a super admin",
     OB_COLS(tenant_feature_cols), OB_INDEXES(tenant_feature_idx), .perm = "platform",
-    .scope = OB_SCOPE_CONTROL, .flags = OB_RES_NO_API,
+    .scope = OB_SCOPE_CONTROL,
 };
 
 static const ob_column super_admin_cols[] = {
@@ -110,8 +120,60 @@ static const ob_column super_admin_cols[] = {
     {"name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED},
     {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
     {"last_login_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
+    /* MFA is required of every super admin: the first sign-in enrols */
+    {"mfa_secret", OB_F_TEXT, .max = 64, .flags = OB_SECRET | OB_SERVER, .since = 6,
+     .doc = "TOTP secret (base32), set when enrolment is confirmed"},
+    {"mfa_enabled", OB_F_BOOL, .flags = OB_REQUIRED | OB_SERVER, .dflt = "false", .since = 6},
+    {"mfa_last_step", OB_F_INT, .flags = OB_SERVER, .since = 6,
+     .doc = "the last TOTP step accepted: a code of that step or an older one is refused (replay)"},
 };
 const ob_resource ob_res_super_admins = {
     .table = "super_admins", .doc = "platform administrators (not tenant users)",
     OB_COLS(super_admin_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL, .flags = OB_RES_NO_API,
+};
+
+/* A platform sign-in: a challenge while the second factor is pending (the
+ * row holds the hash of the challenge, and during enrolment the secret being
+ * confirmed), then the session of the obp_ token, whose hash replaces it. */
+OB_ENUM(platform_session_stage, "platform_session_stage", "mfa_pending", "active", "ended");
+static const ob_column platform_session_cols[] = {
+    {"super_admin_id", OB_F_REF, .ref = "super_admins", .on_delete = OB_DEL_CASCADE,
+     .flags = OB_REQUIRED | OB_INDEXED},
+    {"token_hash", OB_F_TEXT, .max = 64, .flags = OB_REQUIRED | OB_UNIQUE | OB_SECRET | OB_SERVER,
+     .doc = "BLAKE2b of the challenge, then of the obp_ token"},
+    {"stage", OB_F_ENUM, .enm = &platform_session_stage, .flags = OB_REQUIRED, .dflt = "mfa_pending"},
+    {"enrol_secret", OB_F_TEXT, .max = 64, .flags = OB_SECRET | OB_SERVER,
+     .doc = "the TOTP secret offered at enrolment, until a code confirms it"},
+    {"failed_codes", OB_F_INT, .flags = OB_REQUIRED | OB_SERVER, .dflt = "0",
+     .doc = "wrong codes for the challenge; the fifth ends it"},
+    {"ip_address", OB_F_TEXT, .max = 64},
+    {"expires_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED},
+};
+const ob_resource ob_res_platform_sessions = {
+    .table = "platform_sessions", .doc = "super admins' sign-in challenges and sessions",
+    OB_COLS(platform_session_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL, .flags = OB_RES_NO_API,
+    .since = 6,
+};
+
+/* What super admins did through the platform API, one row per change, each
+ * row hash-chained to the one before (SHA-256 over the previous hash and the
+ * row's canonical JSON, as a tenant's audit_logs: audit/chain.h). */
+static const ob_column platform_audit_cols[] = {
+    {"seq", OB_F_INT, .flags = OB_REQUIRED | OB_UNIQUE | OB_SORT, .doc = "the row's place in the chain, from 1"},
+    {"super_admin_id", OB_F_TEXT, .max = 40, .flags = OB_INDEXED,
+     .doc = "who; not a reference, so that the row outlives the admin"},
+    {"action", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_INDEXED},
+    {"entity_type", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_INDEXED},
+    {"entity_id", OB_F_TEXT, .max = 40, .flags = OB_INDEXED},
+    {"old_values", OB_F_JSON},
+    {"new_values", OB_F_JSON},
+    {"ip_address", OB_F_TEXT, .max = 64},
+    {"request_id", OB_F_TEXT, .max = 64},
+    {"prev_hash", OB_F_TEXT, .max = 64, .flags = OB_REQUIRED},
+    {"hash", OB_F_TEXT, .max = 64, .flags = OB_REQUIRED},
+};
+const ob_resource ob_res_platform_audit_logs = {
+    .table = "platform_audit_logs", .doc = "the platform audit log: every change made through the platform API",
+    OB_COLS(platform_audit_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL,
+    .flags = OB_RES_READONLY | OB_RES_APPEND_ONLY | OB_RES_NO_AUDIT, .default_sort = "-seq", .since = 6,
 };
