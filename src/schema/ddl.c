@@ -408,6 +408,8 @@ int ob_migrate(ob_conn *c, ob_scope scope, int *applied, ob_err *err)
         if (apply_version(c, scope, v, err) != 0) return -1;
         if (applied) (*applied)++;
     }
+    /* an enum value added since the database was made: its CHECK widens */
+    if (have > 0 && have < want && ob_ddl_widen_enums(c, scope, NULL, err) != 0) return -1;
     if (ob_conn_dialect(c)->version_stamp) { /* the stamp ob_db_peek_version reads */
         char sql[48];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", want);

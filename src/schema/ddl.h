@@ -21,5 +21,9 @@ int ob_schema_version(ob_conn *c, ob_err *err);
  * to the registry's version. Refuses (OB_E_UNAVAILABLE) a database that is
  * newer than this binary. *applied receives how many versions were applied. */
 int ob_migrate(ob_conn *c, ob_scope scope, int *applied, ob_err *err);
+/* Widen the CHECK of every enum column whose stored list lacks a declared
+ * value (ddl_enums.c); ob_migrate calls it after applying versions.
+ * *widened (optional) receives how many columns were widened. */
+int ob_ddl_widen_enums(ob_conn *c, ob_scope scope, int *widened, ob_err *err);
 
 #endif
