@@ -3,6 +3,7 @@
 #ifndef OB_DOMAIN_CRM_H
 #define OB_DOMAIN_CRM_H
 
+#include "base/strbuf.h"
 #include "schema/registry.h"
 
 /* Fills file_name from file_path and uploaded_by from the caller when absent. */
@@ -11,5 +12,10 @@ extern const ob_hooks ob_customer_document_hooks;
 /* Fills created_by from the caller when absent. */
 extern const ob_hooks ob_communication_hooks;
 /* Records who entered the points. */
+
+/* The job kind loyalty.expire (expiry.c): an "expired" points entry per
+ * customer for what is left unspent of points whose expiry_date is before
+ * payload.date (default today, UTC); result {"date", "customers", "points"}. */
+int ob_loyalty_expire_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 
 #endif

@@ -164,6 +164,9 @@ static const ob_column loyalty_program_cols[] = {
      .since = 4, .doc = "what one point pays when redeemed, in the company's currency"},
     {"tier_multipliers", OB_F_JSON, .since = 4,
      .doc = "points multiplier per customer_tier, e.g. {\"premium\": 2, \"standard\": 1}; absent: 1"},
+    {"points_validity_days", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 1, .max = 36500, .since = 6,
+     .doc = "days points earned on a paid invoice stay valid: their expiry_date is the day paid plus these; "
+            "absent: they never expire"},
 };
 const ob_resource ob_res_loyalty_programs = {
     .table = "loyalty_programs", .doc = "loyalty programmes: earning rate and tiers (003)",
@@ -179,7 +182,9 @@ static const ob_column loyalty_point_cols[] = {
     {"reference_type", OB_F_ENUM, .enm = &loyalty_ref_type},
     {"reference_id", OB_F_TEXT, .max = 36, .doc = "id of the record named by reference_type (an invoice)"},
     {"description", OB_F_TEXT, .max = 10000},
-    {"expiry_date", OB_F_DATE, .flags = OB_SORT},
+    {"expiry_date", OB_F_DATE, .flags = OB_SORT,
+     .doc = "the last day the points of a positive entry count; the day after, the loyalty.expire job takes what "
+            "is left of them (oldest expiry first is what redemptions use) with an expired entry"},
     {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER, .stamp = OB_STAMP_ACTOR},
 };
 static const ob_index loyalty_point_idx[] = {{"expiry_date,transaction_type"}};
