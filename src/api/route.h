@@ -48,6 +48,7 @@ typedef enum ob_route_kind {
     OB_RK_LIVE, OB_RK_READY, OB_RK_METRICS, OB_RK_OPENAPI, OB_RK_LOGIN, OB_RK_LOGOUT, OB_RK_ME, OB_RK_REPORT,
     OB_RK_REPORT_PNL, OB_RK_METAL_RATE, OB_RK_AUDIT_VERIFY,
     OB_RK_REPORT_SUPPORT, OB_RK_TICKET_SUGGESTIONS, /* the support desk (report_support.c, suggestions.c) */
+    OB_RK_CUSTOMER_TIMELINE, OB_RK_REPORT_CRM, /* the gold shop's customer views (report_crm.c) */
     OB_RK_ONE_RECORD_GET, OB_RK_ONE_RECORD_EVENT, /* IATA ONE Record (api/one_record.c) */
     OB_RK_HOOK, /* an inbound webhook: the provider signs the body (api/hooks.c) */
     OB_RK_STREAM, /* committed changes as Server-Sent Events (api/stream.c) */

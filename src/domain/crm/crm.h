@@ -18,4 +18,10 @@ extern const ob_hooks ob_communication_hooks;
  * payload.date (default today, UTC); result {"date", "customers", "points"}. */
 int ob_loyalty_expire_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 
+/* The job kind crm.follow_ups (followups.c): tells the creator of each
+ * overdue follow-up, once (follow_up_notified_at); result {"notified"}. */
+int ob_crm_follow_ups_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
+/* Seeds its notification template and its schedule (from ob_seed_crm). */
+int ob_crm_seed_follow_ups(ob_ctx *ctx, ob_err *err);
+
 #endif

@@ -89,6 +89,7 @@ int ob_loyalty_expire_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err 
  * seeding). */
 int ob_seed_crm(ob_ctx *ctx, ob_err *err)
 {
+    if (ob_crm_seed_follow_ups(ctx, err) != 0) return -1;
     ob_stmt *st;
     if (ob_db_prepare(ctx->db, "SELECT 1 FROM \"schedules\" WHERE \"kind\" = 'loyalty.expire' LIMIT 1", &st, err) != 0)
         return -1;

@@ -64,6 +64,21 @@ static int communication_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
     return 0;
 }
 
-const ob_hooks ob_communication_hooks = {.before_create = communication_before_create};
+/* A follow-up moved to another date (or required again) is a new one: the
+ * overdue notice of the old one does not count for it (followups.c). */
+static int communication_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)ctx, (void)err;
+    const char *was = ob_row_text(old, CUSTOMER_COMMUNICATION_HISTORY_FOLLOW_UP_DATE),
+               *now = ob_row_text(row, CUSTOMER_COMMUNICATION_HISTORY_FOLLOW_UP_DATE);
+    bool moved = (was == NULL) != (now == NULL) || (was && now && strcmp(was, now) != 0) ||
+                 ob_row_int(old, CUSTOMER_COMMUNICATION_HISTORY_FOLLOW_UP_REQUIRED, 0) !=
+                     ob_row_int(row, CUSTOMER_COMMUNICATION_HISTORY_FOLLOW_UP_REQUIRED, 0);
+    if (moved) ob_row_set_null(row, CUSTOMER_COMMUNICATION_HISTORY_FOLLOW_UP_NOTIFIED_AT);
+    return 0;
+}
+
+const ob_hooks ob_communication_hooks = {.before_create = communication_before_create,
+                                         .before_update = communication_before_update};
 
 

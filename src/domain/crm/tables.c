@@ -119,6 +119,9 @@ static const ob_column communication_cols[] = {
      .doc = "scheduled: planned; completed: took place; cancelled: will not take place"},
     {"created_by", OB_F_REF, .ref = "users", .flags = OB_STAFF | OB_REQUIRED | OB_GENERATED | OB_IMMUTABLE,
      .doc = "the signed-in user when not given"},
+    {"follow_up_notified_at", OB_F_TIMESTAMP, .flags = OB_SERVER | OB_STAFF, .since = 6,
+     .doc = "when the crm.follow_ups job told created_by the follow-up was overdue (once); cleared when the "
+            "follow-up is moved"},
 };
 static const ob_index communication_idx[] = {
     {"customer_id,communication_date"},
