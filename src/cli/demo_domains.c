@@ -193,6 +193,54 @@ static int gold_pay(ob_ctx *ctx, const char *cus, const char *inv, const char *a
                        cus, inv, amount);
 }
 
+/* The pieces in the showroom, two of each, through the stock ledger: an
+ * issued invoice holds its piece, a paid one sells it. */
+static int gold_stock(ob_ctx *ctx, const char *const pieces[3], ob_err *err)
+{
+    char wh[37], row[37];
+    int rc = ob_demo_make(ctx, "warehouses", "{\"name\":\"Goldline showroom\",\"code\":\"SHOW\",\"city\":\"Chennai\"}",
+                          wh, err);
+    for (int i = 0; rc == 0 && i < 3; i++) {
+        rc = ob_demo_mkf(ctx, "inventory", row, err, "{\"product_id\":\"%s\",\"warehouse_id\":\"%s\"}", pieces[i], wh);
+        if (rc == 0)
+            rc = ob_demo_verb(ctx, "inventory", row, "adjust", "{\"quantity\":2,\"reason\":\"opening stock\"}", err);
+    }
+    return rc;
+}
+
+/* A customer's story for the timeline: a visit, a call whose follow-up is
+ * overdue (the crm.follow_ups job tells the owner), one due tomorrow, and a
+ * birthday for the occasions report. */
+static int gold_crm(ob_ctx *ctx, const char *cus, const char *owner, ob_err *err)
+{
+    char past[OB_TS_LEN], overdue[OB_TS_LEN], tomorrow[OB_TS_LEN];
+    ob_ts_format(ctx->now_ms - 3 * 86400000LL, past);
+    ob_ts_format(ctx->now_ms - 86400000LL, overdue);
+    ob_ts_format(ctx->now_ms + 86400000LL, tomorrow);
+    int rc = ob_demo_mkf(ctx, "customer_communication_history", NULL, err,
+                         "{\"customer_id\":\"%s\",\"communication_type\":\"visit\",\"direction\":\"inbound\","
+                         "\"subject\":\"Chose the bridal necklace\",\"communication_date\":\"%s\",\"created_by\":\"%s\"}",
+                         cus, past, owner);
+    if (rc == 0)
+        rc = ob_demo_mkf(ctx, "customer_communication_history", NULL, err,
+                         "{\"customer_id\":\"%s\",\"communication_type\":\"call\",\"direction\":\"outbound\","
+                         "\"subject\":\"Balance of the necklace\",\"communication_date\":\"%s\","
+                         "\"follow_up_required\":true,\"follow_up_date\":\"%s\",\"created_by\":\"%s\"}",
+                         cus, past, overdue, owner);
+    if (rc == 0)
+        rc = ob_demo_mkf(ctx, "customer_communication_history", NULL, err,
+                         "{\"customer_id\":\"%s\",\"communication_type\":\"call\",\"direction\":\"outbound\","
+                         "\"subject\":\"Ring sizing appointment\",\"follow_up_required\":true,"
+                         "\"follow_up_date\":\"%s\",\"created_by\":\"%s\"}",
+                         cus, tomorrow, owner);
+    if (rc == 0)
+        rc = ob_demo_mkf(ctx, "customer_preferences", NULL, err,
+                         "{\"customer_id\":\"%s\",\"preferred_metal_types\":[\"gold\"],"
+                         "\"special_occasions\":{\"birthday\":\"1988-03-14\",\"anniversary\":\"2014-11-21\"}}",
+                         cus);
+    return rc;
+}
+
 /* Invoices in every state: draft, issued, partially paid, paid, cancelled. */
 static int gold_invoices(ob_ctx *ctx, const char *cus1, const char *cus2, const char *const pieces[3], ob_err *err)
 {
@@ -255,8 +303,10 @@ int ob_demo_goldline(ob_ctx *ctx, ob_err *err)
                           "{\"name\":\"Arjun Shah\",\"email\":\"arjun@shah.test\",\"city\":\"Surat\",\"country\":\"India\"}",
                           cus2, err);
     const char *const pieces[3] = {p[0], p[1], p[2]};
+    if (rc == 0) rc = gold_stock(ctx, pieces, err);
     if (rc == 0) rc = gold_invoices(ctx, cus1, cus2, pieces, err);
     if (rc == 0) rc = user_id(ctx, "owner@goldline.test", owner, err);
+    if (rc == 0) rc = gold_crm(ctx, cus1, owner, err);
     if (rc == 0)
         rc = ob_demo_mkf(ctx, "dashboard_widgets", NULL, err,
                          "{\"user_id\":\"%s\",\"widget_type\":\"metric\",\"widget_config\":{\"title\":\"Gold sold "
