@@ -12,6 +12,8 @@ extern const ob_hooks ob_customer_document_hooks;
 /* Fills created_by from the caller when absent. */
 extern const ob_hooks ob_communication_hooks;
 /* Records who entered the points. */
+/* special_occasions: {"name": date} or [{"type", "date"}], dates YYYY-MM-DD or MM-DD. */
+extern const ob_hooks ob_customer_preference_hooks;
 
 /* The job kind loyalty.expire (expiry.c): an "expired" points entry per
  * customer for what is left unspent of points whose expiry_date is before

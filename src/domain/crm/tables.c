@@ -142,7 +142,9 @@ static const ob_column preference_cols[] = {
     {"price_range_min", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0},
     {"price_range_max", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0},
     {"communication_preferences", OB_F_JSON, .doc = "phone, e-mail and SMS preferences"},
-    {"special_occasions", OB_F_JSON, .doc = "birthday, anniversary..."},
+    {"special_occasions", OB_F_JSON,
+     .doc = "birthday, anniversary...: {\"birthday\": \"1985-03-14\"} or [{\"type\": \"birthday\", \"date\": "
+            "\"03-14\"}], dates YYYY-MM-DD or MM-DD (GET /api/v1/reports/occasions)"},
     {"purchase_frequency", OB_F_ENUM, .enm = &purchase_frequency},
     {"preferred_visit_time", OB_F_TEXT, .max = 100},
     {"notes", OB_F_TEXT, .max = 100000, .flags = OB_SEARCH},
@@ -153,6 +155,7 @@ static const ob_check preference_checks[] = {
 const ob_resource ob_res_customer_preferences = {
     .table = "customer_preferences", .doc = "what a customer likes and how to reach them (003)",
     OB_COLS(preference_cols), OB_CHECKS(preference_checks), .perm = "crm", .customer_scope = "customer_id",
+    .hooks = &ob_customer_preference_hooks,
 };
 
 static const ob_column loyalty_program_cols[] = {
