@@ -38,6 +38,10 @@ typedef struct ob_report_period {
 int ob_api_report_period(const ob_req *req, const char *group, ob_report_period *p, ob_resp *resp);
 /* GET /api/v1/reports/support (report_support.c). */
 void ob_api_report_support(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+/* report_crm.c: a customer's timeline, follow-ups due, occasions of a month. */
+void ob_api_customer_timeline(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_report_follow_ups(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_report_occasions(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* GET /api/v1/tickets/{id}/suggestions (suggestions.c). */
 void ob_api_ticket_suggestions(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* GET /api/v1/reports/ndr (report_ndr.c). */

@@ -50,6 +50,7 @@ typedef enum ob_route_kind {
     OB_RK_REPORT_PNL, OB_RK_METAL_RATE, OB_RK_AUDIT_VERIFY,
     OB_RK_REPORT_SUPPORT, OB_RK_TICKET_SUGGESTIONS, /* the support desk (report_support.c, suggestions.c) */
     OB_RK_REPORT_NDR,     /* the NDR workbench's figures (report_ndr.c) */
+    OB_RK_CUSTOMER_TIMELINE, OB_RK_REPORT_CRM, /* the gold shop's customer views (report_crm.c) */
     OB_RK_ONE_RECORD_GET, OB_RK_ONE_RECORD_EVENT, /* IATA ONE Record (api/one_record.c) */
     OB_RK_HOOK, /* an inbound webhook: the provider signs the body (api/hooks.c) */
     OB_RK_STREAM, /* committed changes as Server-Sent Events (api/stream.c) */

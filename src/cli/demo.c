@@ -3,11 +3,13 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/base.h"
 #include "cli/cli.h"
 #include "cli/demo.h"
+#include "files/files.h"
 #include "jobs/jobs.h"
 #include "platform/tenants.h"
 #include "schema/crud.h"
@@ -327,10 +329,16 @@ int ob_cmd_demo(int argc, char **argv)
         rc = ob_tenant_add_user(s, users[i].tenant, users[i].email, users[i].name, users[i].role, users[i].password,
                                 gen, &err);
     }
+    /* goldline's piece pictures go to the file store under the data directory */
+    ob_file_store files;
+    char *spool_dir = NULL;
+    if (rc == 0 && ob_file_store_local(&files, a.val[0], &spool_dir, &err) == 0) ob_files_use(&files);
+    else ob_err_clear(&err);
     if (rc == 0)
         rc = fill(s, "acme", fill_all, &err) || fill(s, "globex", fill_all, &err) ||
              fill(s, "skycargo", ob_demo_skycargo, &err) || fill(s, "goldline", ob_demo_goldline, &err);
     ob_store_close(s);
+    free(spool_dir);
     if (rc) return ob_cli_fail(&err);
     printf("demo tenants created in %s\n", a.val[0]);
     return 0;

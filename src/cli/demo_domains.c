@@ -2,15 +2,20 @@
  * operator's customer portal (seed 000), and goldline, a jewellery shop
  * (seed 003). Each shows its workflows in several states, reached through
  * the same events and actions a client would send. */
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "base/base.h"
 #include "base/clock.h"
 #include "cli/demo.h"
 #include "db/db.h"
+#include "files/files.h"
 #include "schema/crud.h"
+#include "schema/validate.h"
 #include "gen/columns.h"
 #include "base/banned.h"
 
@@ -193,6 +198,138 @@ static int gold_pay(ob_ctx *ctx, const char *cus, const char *inv, const char *a
                        cus, inv, amount);
 }
 
+/* The pieces in the showroom, two of each, through the stock ledger: an
+ * issued invoice holds its piece, a paid one sells it. */
+static int gold_stock(ob_ctx *ctx, const char *const pieces[3], ob_err *err)
+{
+    char wh[37], row[37];
+    int rc = ob_demo_make(ctx, "warehouses", "{\"name\":\"Goldline showroom\",\"code\":\"SHOW\",\"city\":\"Chennai\"}",
+                          wh, err);
+    for (int i = 0; rc == 0 && i < 3; i++) {
+        rc = ob_demo_mkf(ctx, "inventory", row, err, "{\"product_id\":\"%s\",\"warehouse_id\":\"%s\"}", pieces[i], wh);
+        if (rc == 0)
+            rc = ob_demo_verb(ctx, "inventory", row, "adjust", "{\"quantity\":2,\"reason\":\"opening stock\"}", err);
+    }
+    return rc;
+}
+
+/* A customer's story for the timeline: a visit, a call whose follow-up is
+ * overdue (the crm.follow_ups job tells the owner), one due tomorrow, and a
+ * birthday for the occasions report. */
+static int gold_crm(ob_ctx *ctx, const char *cus, const char *owner, ob_err *err)
+{
+    char past[OB_TS_LEN], overdue[OB_TS_LEN], tomorrow[OB_TS_LEN];
+    ob_ts_format(ctx->now_ms - 3 * 86400000LL, past);
+    ob_ts_format(ctx->now_ms - 86400000LL, overdue);
+    ob_ts_format(ctx->now_ms + 86400000LL, tomorrow);
+    int rc = ob_demo_mkf(ctx, "customer_communication_history", NULL, err,
+                         "{\"customer_id\":\"%s\",\"communication_type\":\"visit\",\"direction\":\"inbound\","
+                         "\"subject\":\"Chose the bridal necklace\",\"communication_date\":\"%s\",\"created_by\":\"%s\"}",
+                         cus, past, owner);
+    if (rc == 0)
+        rc = ob_demo_mkf(ctx, "customer_communication_history", NULL, err,
+                         "{\"customer_id\":\"%s\",\"communication_type\":\"call\",\"direction\":\"outbound\","
+                         "\"subject\":\"Balance of the necklace\",\"communication_date\":\"%s\","
+                         "\"follow_up_required\":true,\"follow_up_date\":\"%s\",\"created_by\":\"%s\"}",
+                         cus, past, overdue, owner);
+    if (rc == 0)
+        rc = ob_demo_mkf(ctx, "customer_communication_history", NULL, err,
+                         "{\"customer_id\":\"%s\",\"communication_type\":\"call\",\"direction\":\"outbound\","
+                         "\"subject\":\"Ring sizing appointment\",\"follow_up_required\":true,"
+                         "\"follow_up_date\":\"%s\",\"created_by\":\"%s\"}",
+                         cus, tomorrow, owner);
+    if (rc == 0)
+        rc = ob_demo_mkf(ctx, "customer_preferences", NULL, err,
+                         "{\"customer_id\":\"%s\",\"preferred_metal_types\":[\"gold\"],"
+                         "\"special_occasions\":{\"birthday\":\"1988-03-14\",\"anniversary\":\"2014-11-21\"}}",
+                         cus);
+    return rc;
+}
+
+/* A PNG chunk: length, type, data, CRC of type and data. */
+static void png_chunk(unsigned char *out, size_t *n, const char *type, const unsigned char *data, uint32_t len)
+{
+    unsigned char *p = out + *n;
+    p[0] = (unsigned char)(len >> 24), p[1] = (unsigned char)(len >> 16), p[2] = (unsigned char)(len >> 8);
+    p[3] = (unsigned char)len;
+    memcpy(p + 4, type, 4);
+    if (len) memcpy(p + 8, data, len);
+    uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), p + 4, len + 4);
+    p[8 + len] = (unsigned char)(crc >> 24), p[9 + len] = (unsigned char)(crc >> 16);
+    p[10 + len] = (unsigned char)(crc >> 8), p[11 + len] = (unsigned char)crc;
+    *n += 12 + len;
+}
+
+/* A small picture of a piece: a gold disc (its shade per piece) on white,
+ * 96 x 96 RGB, as PNG bytes made here (zlib), so the demo ships no files. */
+#define PNG_SIDE 96
+static size_t piece_png(int shade, unsigned char *out, size_t cap)
+{
+    static unsigned char raw[PNG_SIDE * (1 + 3 * PNG_SIDE)];
+    for (int y = 0; y < PNG_SIDE; y++) {
+        unsigned char *row = raw + (size_t)y * (1 + 3 * PNG_SIDE);
+        row[0] = 0; /* filter: none */
+        for (int x = 0; x < PNG_SIDE; x++) {
+            int dx = x - PNG_SIDE / 2, dy = y - PNG_SIDE / 2;
+            bool in = dx * dx + dy * dy < (PNG_SIDE / 3) * (PNG_SIDE / 3);
+            unsigned char *px = row + 1 + 3 * x;
+            px[0] = in ? (unsigned char)(212 - shade) : 255;
+            px[1] = in ? (unsigned char)(175 - shade) : 255;
+            px[2] = in ? (unsigned char)(55 + shade / 2) : 255;
+        }
+    }
+    unsigned char z[8192];
+    uLongf zn = sizeof z;
+    if (compress2(z, &zn, raw, sizeof raw, 9) != Z_OK || zn + 64 > cap) return 0;
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    unsigned char ihdr[13] = {0, 0, 0, PNG_SIDE, 0, 0, 0, PNG_SIDE, 8, 2, 0, 0, 0};
+    size_t n = sizeof sig;
+    memcpy(out, sig, n);
+    png_chunk(out, &n, "IHDR", ihdr, sizeof ihdr);
+    png_chunk(out, &n, "IDAT", z, (uint32_t)zn);
+    png_chunk(out, &n, "IEND", NULL, 0);
+    return n;
+}
+
+/* Each piece's photo: the file kept in the file store, its files row, and
+ * the primary images row (whose images.process job a running server picks
+ * up to make the thumbnail and compressed copy). */
+static int gold_images(ob_ctx *ctx, const char *const pieces[3], const char *const names[3], ob_err *err)
+{
+    const ob_file_store *fs = ob_files_current();
+    if (!fs) return 0; /* no file store: the demo goes without pictures */
+    for (int i = 0; i < 3; i++) {
+        unsigned char png[16384];
+        size_t n = piece_png(i * 25, png, sizeof png);
+        const char *path = ob_file_spool_name(fs, ctx->arena, ".png");
+        int fd = n ? open(path, O_WRONLY | O_CREAT | O_EXCL, 0600) : -1;
+        bool ok = fd >= 0 && write(fd, png, n) == (ssize_t)n && fsync(fd) == 0;
+        if (fd >= 0) close(fd);
+        if (!ok) {
+            unlink(path);
+            return ob_err_set(err, OB_E_INTERNAL, "the demo could not write a piece's picture");
+        }
+        const char *sha, *key;
+        int64_t size;
+        if (ob_file_store_add(fs, ctx->arena, ctx->tenant->slug, path, &sha, &size, &key, err) != 0) return -1;
+        ob_row *f = ob_row_new(ctx->arena, ob_registry_find(OB_TABLE_FILES));
+        const char *fname = ob_arena_printf(ctx->arena, "piece-%d.png", i + 1);
+        ob_row_set_text(ctx->arena, f, FILES_FILE_NAME, fname);
+        ob_row_set_text(ctx->arena, f, FILES_MIME_TYPE, "image/png");
+        ob_row_set_int(f, FILES_FILE_SIZE, size);
+        ob_row_set_text(ctx->arena, f, FILES_SHA256, sha);
+        ob_row_set_text(ctx->arena, f, FILES_STORAGE_KEY, key);
+        ob_row_set_text(ctx->arena, f, FILES_PURPOSE, "image");
+        if (ob_crud_insert_row(ctx, f, err) != 0) return -1;
+        if (ob_demo_mkf(ctx, "images", NULL, err,
+                        "{\"entity_type\":\"product\",\"entity_id\":\"%s\",\"file_id\":\"%s\",\"alt_text\":\"%s\","
+                        "\"is_primary\":true}",
+                        pieces[i], ob_row_id(f), names[i]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Invoices in every state: draft, issued, partially paid, paid, cancelled. */
 static int gold_invoices(ob_ctx *ctx, const char *cus1, const char *cus2, const char *const pieces[3], ob_err *err)
 {
@@ -255,8 +392,12 @@ int ob_demo_goldline(ob_ctx *ctx, ob_err *err)
                           "{\"name\":\"Arjun Shah\",\"email\":\"arjun@shah.test\",\"city\":\"Surat\",\"country\":\"India\"}",
                           cus2, err);
     const char *const pieces[3] = {p[0], p[1], p[2]};
+    static const char *const piece_names[3] = {"22K bridal necklace", "18K diamond ring", "24K coin 10 g"};
+    if (rc == 0) rc = gold_images(ctx, pieces, piece_names, err);
+    if (rc == 0) rc = gold_stock(ctx, pieces, err);
     if (rc == 0) rc = gold_invoices(ctx, cus1, cus2, pieces, err);
     if (rc == 0) rc = user_id(ctx, "owner@goldline.test", owner, err);
+    if (rc == 0) rc = gold_crm(ctx, cus1, owner, err);
     if (rc == 0)
         rc = ob_demo_mkf(ctx, "dashboard_widgets", NULL, err,
                          "{\"user_id\":\"%s\",\"widget_type\":\"metric\",\"widget_config\":{\"title\":\"Gold sold "

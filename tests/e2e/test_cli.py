@@ -335,5 +335,22 @@ def test_demo_has_a_cargo_portal_and_a_gold_shop(opsbase_bin, tmp_path, monkeypa
         assert db.execute("SELECT DISTINCT rate_per_gram FROM invoice_items WHERE purity = '916'").fetchall() == [
             (645000,)]
         assert db.execute("SELECT COUNT(*) FROM dashboard_widgets").fetchone() == (1,)
+        # the pieces went through the stock ledger: issued ones held, the paid one sold, the cancelled one back
+        assert db.execute("SELECT SUM(quantity_on_hand), SUM(quantity_reserved) FROM inventory").fetchone() == (5, 2)
+        assert sorted(db.execute("SELECT transaction_type, COUNT(*) FROM inventory_transactions "
+                                 "WHERE reference_type = 'invoice' GROUP BY transaction_type")) == [
+            ("release", 2), ("reserve", 4), ("sale", 1)]
+        # a customer with a story for the timeline, an overdue follow-up and a birthday
+        assert db.execute("SELECT COUNT(*) FROM customer_communication_history WHERE follow_up_required "
+                          "AND follow_up_date < strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone() == (1,)
+        assert db.execute("SELECT COUNT(*) FROM customer_preferences WHERE special_occasions LIKE '%birthday%'"
+                          ).fetchone() == (1,)
+        # every piece has its primary picture, a PNG in the file store, queued for its thumbnail
+        assert db.execute("SELECT COUNT(*) FROM images i JOIN files f ON f.id = i.file_id WHERE i.is_primary "
+                          "AND i.entity_type = 'product' AND f.mime_type = 'image/png'").fetchone() == (3,)
+        assert db.execute("SELECT COUNT(*) FROM jobs WHERE kind = 'images.process'").fetchone() == (3,)
+        keys = [r[0] for r in db.execute("SELECT storage_key FROM files WHERE mime_type = 'image/png'")]
+    stored = [p for p in (tmp_path / "demo").rglob("*") if p.is_file() and any(p.name in k or k in str(p) for k in keys)]
+    assert stored and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in stored)
     assert "0 mismatch(es)" in c.run("check-ledgers").stdout
     assert c.run("audit", "verify", "--tenant", "goldline").returncode == 0

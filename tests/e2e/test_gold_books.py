@@ -4,6 +4,7 @@ accounting_entries; a journal that does not balance is never posted."""
 import pytest
 
 import helpers as h
+import stock_helpers as sh
 
 API = "/api/v1"
 
@@ -23,6 +24,7 @@ def priced_invoice(c):
     p = h.create(c, "products", {"sku": h.uniq("P-"), "name": "22K necklace", "metal": "gold", "purity": 916,
                                  "gross_weight": "10.000", "making_charge_type": "percent",
                                  "making_charge_value": "12.00", "stone_charges": "1500.00"})
+    sh.inventory(c, on_hand=1, product_id=p["id"])  # a piece is sold from stock
     h.create(c, "invoice_items", {"invoice_id": inv["id"], "product_id": p["id"], "description": "necklace",
                                   "tax_rate": "3.00"})
     return h.get(c, "invoices", inv["id"]), cust

@@ -133,17 +133,21 @@ const ob_resource ob_res_product_variants = {
     OB_COLS(variant_cols), .perm = "inventory", .default_sort = "sku",
 };
 
+extern const ob_hooks ob_category_template_hooks; /* pieces.c: definitions checked */
 static const ob_column template_cols[] = {
     {"category_id", OB_F_REF, .ref = "categories", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED},
     {"name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
     {"description", OB_F_TEXT, .max = 10000},
     {"attributes", OB_F_JSON, .flags = OB_REQUIRED, .dflt = "[]",
-     .doc = "attribute definitions products of the category carry, e.g. [{\"name\": \"purity\", \"type\": "
-            "\"enum\", \"values\": [\"22K\", \"18K\"], \"required\": true}]"},
+     .doc = "custom attributes products of the category carry in their attributes, checked on every write of "
+            "the product: [{\"name\": \"hallmark\", \"type\": \"enum\", \"options\": [\"BIS\", \"none\"], "
+            "\"required\": true}]; type text, number, integer, boolean, date (YYYY-MM-DD) or enum (options, or "
+            "values)"},
     {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
 };
 static const ob_index template_idx[] = {{"category_id,name", .unique = true}};
 const ob_resource ob_res_category_templates = {
     .table = "category_templates", .doc = "attribute templates of product categories (003, named only)",
-    OB_COLS(template_cols), OB_INDEXES(template_idx), .perm = "inventory", .default_sort = "name",
+    OB_COLS(template_cols), OB_INDEXES(template_idx), .perm = "inventory", .hooks = &ob_category_template_hooks,
+    .default_sort = "name",
 };

@@ -57,7 +57,8 @@ static const ob_index inventory_idx[] = {
 static const ob_check inventory_checks[] = {
     {"chk_inventory_reserved_on_hand", "quantity_reserved", OB_CMP_LTE, "quantity_on_hand"},
 };
-OB_ENUM(ref_type, "inventory_reference_type", "order", "purchase_order", "adjustment", "return_order", "shipment");
+OB_ENUM(ref_type, "inventory_reference_type", "order", "purchase_order", "adjustment", "return_order", "shipment",
+        "invoice");
 
 static const ob_column adjust_input[] = {
     {"quantity", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX, .min = -1000000000, .max = 1000000000,
@@ -108,7 +109,7 @@ static const ob_column txn_cols[] = {
             "given back"},
     {"reference_type", OB_F_ENUM, .enm = &ref_type, .doc = "what caused it (with reference_id)"},
     {"reference_id", OB_F_TEXT, .max = 36, .flags = OB_LOWER | OB_INDEXED,
-     .doc = "id of the order, purchase order, shipment ... named by reference_type"},
+     .doc = "id of the order, purchase order, shipment, invoice ... named by reference_type"},
     {"notes", OB_F_TEXT, .max = 100000},
     {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER, .stamp = OB_STAMP_ACTOR,
      .doc = "the user who posted it"},

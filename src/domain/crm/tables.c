@@ -127,6 +127,9 @@ static const ob_column communication_cols[] = {
      .doc = "scheduled: planned; completed: took place; cancelled: will not take place"},
     {"created_by", OB_F_REF, .ref = "users", .flags = OB_STAFF | OB_REQUIRED | OB_GENERATED | OB_IMMUTABLE,
      .doc = "the signed-in user when not given"},
+    {"follow_up_notified_at", OB_F_TIMESTAMP, .flags = OB_SERVER | OB_STAFF, .since = 6,
+     .doc = "when the crm.follow_ups job told created_by the follow-up was overdue (once); cleared when the "
+            "follow-up is moved"},
 };
 static const ob_index communication_idx[] = {
     {"customer_id,communication_date"},
@@ -147,7 +150,9 @@ static const ob_column preference_cols[] = {
     {"price_range_min", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0},
     {"price_range_max", OB_F_DECIMAL, .scale = 2, .flags = OB_HAS_MIN, .min = 0},
     {"communication_preferences", OB_F_JSON, .doc = "phone, e-mail and SMS preferences"},
-    {"special_occasions", OB_F_JSON, .doc = "birthday, anniversary..."},
+    {"special_occasions", OB_F_JSON,
+     .doc = "birthday, anniversary...: {\"birthday\": \"1985-03-14\"} or [{\"type\": \"birthday\", \"date\": "
+            "\"03-14\"}], dates YYYY-MM-DD or MM-DD (GET /api/v1/reports/occasions)"},
     {"purchase_frequency", OB_F_ENUM, .enm = &purchase_frequency},
     {"preferred_visit_time", OB_F_TEXT, .max = 100},
     {"notes", OB_F_TEXT, .max = 100000, .flags = OB_SEARCH},
@@ -158,6 +163,7 @@ static const ob_check preference_checks[] = {
 const ob_resource ob_res_customer_preferences = {
     .table = "customer_preferences", .doc = "what a customer likes and how to reach them (003)",
     OB_COLS(preference_cols), OB_CHECKS(preference_checks), .perm = "crm", .customer_scope = "customer_id",
+    .hooks = &ob_customer_preference_hooks,
 };
 
 static const ob_column loyalty_program_cols[] = {
@@ -172,6 +178,9 @@ static const ob_column loyalty_program_cols[] = {
      .since = 4, .doc = "what one point pays when redeemed, in the company's currency"},
     {"tier_multipliers", OB_F_JSON, .since = 4,
      .doc = "points multiplier per customer_tier, e.g. {\"premium\": 2, \"standard\": 1}; absent: 1"},
+    {"points_validity_days", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 1, .max = 36500, .since = 6,
+     .doc = "days points earned on a paid invoice stay valid: their expiry_date is the day paid plus these; "
+            "absent: they never expire"},
 };
 const ob_resource ob_res_loyalty_programs = {
     .table = "loyalty_programs", .doc = "loyalty programmes: earning rate and tiers (003)",
@@ -187,7 +196,9 @@ static const ob_column loyalty_point_cols[] = {
     {"reference_type", OB_F_ENUM, .enm = &loyalty_ref_type},
     {"reference_id", OB_F_TEXT, .max = 36, .doc = "id of the record named by reference_type (an invoice)"},
     {"description", OB_F_TEXT, .max = 10000},
-    {"expiry_date", OB_F_DATE, .flags = OB_SORT},
+    {"expiry_date", OB_F_DATE, .flags = OB_SORT,
+     .doc = "the last day the points of a positive entry count; the day after, the loyalty.expire job takes what "
+            "is left of them (oldest expiry first is what redemptions use) with an expired entry"},
     {"created_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_STAFF | OB_SERVER, .stamp = OB_STAMP_ACTOR},
 };
 static const ob_index loyalty_point_idx[] = {{"expiry_date,transaction_type"}};

@@ -143,6 +143,7 @@ static int issue_lines(ob_ctx *ctx, const ob_row *inv, bool reverse, const char 
 OB_EFFECT_FN(ob_invoice_issue)
 {
     (void)old;
+    if (ob_invoice_reserve(ctx, row, err) != 0) return -1;
     return issue_lines(ctx, row, false, "invoice_issue",
                        ob_arena_printf(ctx->arena, "invoice %s issued", ob_row_text(row, INVOICES_INVOICE_NUMBER)),
                        err);
@@ -151,6 +152,7 @@ OB_EFFECT_FN(ob_invoice_issue)
 OB_EFFECT_FN(ob_invoice_cancel)
 {
     if (strcmp(ob_row_text(old, INVOICES_STATUS), "issued") != 0) return 0; /* a draft posted nothing */
+    if (ob_invoice_release(ctx, row, err) != 0) return -1;
     return issue_lines(ctx, row, true, "invoice_cancel",
                        ob_arena_printf(ctx->arena, "invoice %s cancelled", ob_row_text(row, INVOICES_INVOICE_NUMBER)),
                        err);
@@ -202,6 +204,12 @@ static int earn_points(ob_ctx *ctx, const ob_row *inv, ob_err *err)
     ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_REFERENCE_ID, ob_row_id(inv));
     ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_DESCRIPTION,
                     ob_arena_printf(ctx->arena, "invoice %s paid", ob_row_text(inv, INVOICES_INVOICE_NUMBER)));
+    /* valid for the programme's days from the (UTC) day paid */
+    if (!ob_row_is_null(prog, LOYALTY_PROGRAMS_POINTS_VALIDITY_DAYS)) {
+        char until[11];
+        ob_date_format(ctx->now_ms / 86400000 + ob_row_int(prog, LOYALTY_PROGRAMS_POINTS_VALIDITY_DAYS, 0), until);
+        ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_EXPIRY_DATE, until);
+    }
     return ob_crud_insert_row(ctx, e, err);
 }
 
@@ -232,17 +240,100 @@ static int settle(ob_ctx *ctx, const ob_row *old, const ob_row *pay, ob_err *err
     ob_row_set_int(next, INVOICES_AMOUNT_PAID, paid + amount);
     ob_row_set_text(ctx->arena, next, INVOICES_STATUS, paid + amount == total ? "paid" : "partially_paid");
     if (ob_crud_save(ctx, inv, next, "pay", err) != 0) return -1;
-    return paid + amount == total ? earn_points(ctx, next, err) : 0;
+    if (paid + amount < total) return 0;
+    /* paid in full: the pieces leave stock and the customer earns points */
+    if (ob_invoice_sell(ctx, next, err) != 0) return -1;
+    return earn_points(ctx, next, err);
 }
 
+int ob_invoice_refunded(ob_ctx *ctx, const ob_row *pay, int64_t amount, ob_err *err)
+{
+    const char *inv_id = ob_row_text(pay, PAYMENTS_INVOICE_ID);
+    /* only a completed payment counted towards its invoice */
+    if (!inv_id || !completed(pay)) return 0;
+    ob_row *inv;
+    if (load(ctx, OB_TABLE_INVOICES, inv_id, &inv, err) != 0) return -1;
+    int64_t paid = ob_row_int(inv, INVOICES_AMOUNT_PAID, 0);
+    if (amount > paid) amount = paid; /* never below nothing paid */
+    if (amount == 0) return 0;
+    jline l[] = {{ACC_RECEIVABLE, amount, 0}, {ACC_CASH, 0, amount}};
+    const char *desc = ob_arena_printf(ctx->arena, "refund on invoice %s", ob_row_text(inv, INVOICES_INVOICE_NUMBER));
+    if (post_journal(ctx, "invoice_refund", desc, l, 2, inv_id, ob_row_id(pay), err) != 0) return -1;
+    /* the pieces sold stay sold: a refund returns money, a return is its
+     * own movement; what is owed again is receivable again */
+    ob_row *next = ob_row_copy(ctx->arena, inv);
+    ob_row_set_int(next, INVOICES_AMOUNT_PAID, paid - amount);
+    ob_row_set_text(ctx->arena, next, INVOICES_STATUS, paid - amount == 0 ? "issued" : "partially_paid");
+    return ob_crud_save(ctx, inv, next, "refund", err);
+}
+
+/* A payment of an invoice is in the books once completed: what undoes it
+ * is the refund action (a ledger entry that moves the invoice back), never
+ * a typed status. By hand, a pending or processing payment may become
+ * completed (cash counted at the desk), failed or cancelled; refunded is the
+ * refund action's, and money captured through the gateway sets the status
+ * from its ledger (gateway.c). Actions (ctx->input set) are not hand
+ * writes. */
+static int hand_status(ob_ctx *ctx, const ob_row *old, const ob_row *row, ob_err *err)
+{
+    if (ctx->input || ob_row_is_null(row, PAYMENTS_INVOICE_ID)) return 0;
+    const char *to = ob_row_text(row, PAYMENTS_PAYMENT_STATUS), *from = old ? ob_row_text(old, PAYMENTS_PAYMENT_STATUS) : NULL;
+    if (from && !strcmp(from, to)) return 0;
+    if (!strcmp(to, "refunded"))
+        return ob_err_set(err, OB_E_BAD_STATE, "a payment of an invoice is refunded by its refund action");
+    if (from && (!strcmp(from, "completed") || !strcmp(from, "refunded")))
+        return ob_err_set(err, OB_E_BAD_STATE, "a %s payment of an invoice changes only by its refund action", from);
+    if (old && ob_row_int(old, PAYMENTS_CAPTURED_AMOUNT, 0) > 0)
+        return ob_err_set(err, OB_E_BAD_STATE, "the payment's status follows its gateway captures");
+    return 0;
+}
+
+/* Cash completed by hand is captured in full on the payment's own ledger (a
+ * charge entry), so its refund action has something to give back. */
+static int count_cash(ob_ctx *ctx, bool by_action, const ob_row *old, const ob_row *row, ob_err *err)
+{
+    if (by_action || ob_row_is_null(row, PAYMENTS_INVOICE_ID) || !completed(row) || completed(old) ||
+        ob_row_int(row, PAYMENTS_CAPTURED_AMOUNT, 0) > 0)
+        return 0;
+    ob_row *t = ob_row_with_defaults(ctx, OB_TABLE_PAYMENT_TRANSACTIONS);
+    ob_row_set_text(ctx->arena, t, PAYMENT_TRANSACTIONS_PAYMENT_ID, ob_row_id(row));
+    ob_row_set_text(ctx->arena, t, PAYMENT_TRANSACTIONS_TRANSACTION_TYPE, "charge");
+    ob_row_set_text(ctx->arena, t, PAYMENT_TRANSACTIONS_STATUS, "succeeded");
+    ob_row_set_int(t, PAYMENT_TRANSACTIONS_AMOUNT, ob_row_int(row, PAYMENTS_AMOUNT, 0));
+    ob_row_set_text(ctx->arena, t, PAYMENT_TRANSACTIONS_CURRENCY, ob_row_text(row, PAYMENTS_CURRENCY));
+    const char *method = ob_row_text(row, PAYMENTS_PAYMENT_METHOD);
+    ob_row_set_text(ctx->arena, t, PAYMENT_TRANSACTIONS_PAYMENT_GATEWAY, method ? method : "cash");
+    ob_row_set_text(ctx->arena, t, PAYMENT_TRANSACTIONS_PROCESSED_AT, ctx->now);
+    return ob_crud_insert_row(ctx, t, err);
+}
+
+static int payment_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    return hand_status(ctx, NULL, row, err);
+}
+
+static int payment_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    return hand_status(ctx, old, row, err);
+}
+
+/* read before settling: the journal it posts runs a verb of its own, which
+ * resets ctx->input */
 static int payment_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
 {
-    return settle(ctx, NULL, row, err);
+    bool by_action = ctx->input != NULL;
+    if (settle(ctx, NULL, row, err) != 0) return -1;
+    return count_cash(ctx, by_action, NULL, row, err);
 }
 
 static int payment_after_update(ob_ctx *ctx, const ob_row *old, const ob_row *row, ob_err *err)
 {
-    return settle(ctx, old, row, err);
+    bool by_action = ctx->input != NULL;
+    if (settle(ctx, old, row, err) != 0) return -1;
+    return count_cash(ctx, by_action, old, row, err);
 }
 
-const ob_hooks ob_payment_hooks = {.after_create = payment_after_create, .after_update = payment_after_update};
+const ob_hooks ob_payment_hooks = {.before_create = payment_before_create,
+                                   .before_update = payment_before_update,
+                                   .after_create = payment_after_create,
+                                   .after_update = payment_after_update};

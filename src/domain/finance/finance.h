@@ -35,4 +35,14 @@ extern const ob_hooks ob_metal_rate_hooks;
  * (RFC 3339): 1 with *rate set, 0 when there is none, -1 on error. */
 int ob_metal_rate_at(ob_ctx *ctx, const char *metal, int64_t purity, const char *at, int64_t *rate, ob_err *err);
 
+/* An invoice's stock (sale.c): issue reserves every product line's units
+ * (409 insufficient_stock when a piece is sold or held elsewhere), cancel
+ * releases them, being paid in full turns them into sale entries. */
+int ob_invoice_reserve(ob_ctx *ctx, const ob_row *inv, ob_err *err);
+int ob_invoice_release(ob_ctx *ctx, const ob_row *inv, ob_err *err);
+int ob_invoice_sell(ob_ctx *ctx, const ob_row *inv, ob_err *err);
+/* A refund of `amount` on a completed payment (before the refund moved its
+ * status): the invoice it paid owes that again (books.c). */
+int ob_invoice_refunded(ob_ctx *ctx, const ob_row *pay, int64_t amount, ob_err *err);
+
 #endif

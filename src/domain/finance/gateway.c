@@ -68,5 +68,13 @@ OB_ACTION_FN(ob_payment_capture)
 
 OB_ACTION_FN(ob_payment_refund)
 {
-    return post(ctx, old, row, "refund", ob_row_int(ctx->input, PAYMENTS_REFUND_IN_AMOUNT, 0), err);
+    int64_t amount = ob_row_int(ctx->input, PAYMENTS_REFUND_IN_AMOUNT, 0);
+    if (post(ctx, old, row, "refund", amount, err) != 0) return -1;
+    /* money back on an invoice's payment: the invoice owes it again. Its
+     * journal posts through a verb of its own, which resets ctx->input: the
+     * payment's save that follows is still this action's, not a hand write */
+    const ob_row *in = ctx->input;
+    int rc = ob_invoice_refunded(ctx, old, amount, err);
+    ctx->input = in;
+    return rc;
 }

@@ -7,7 +7,8 @@
 #include "base/banned.h"
 
 OB_ENUM(journal_status, "journal_status", "draft", "posted");
-OB_ENUM(journal_source, "journal_source", "manual", "invoice_issue", "invoice_payment", "invoice_cancel");
+OB_ENUM(journal_source, "journal_source", "manual", "invoice_issue", "invoice_payment", "invoice_cancel",
+        "invoice_refund");
 
 static const ob_column journal_cols[] = {
     {"journal_number", OB_F_TEXT, .max = 50, .number_prefix = "JV",

@@ -54,8 +54,9 @@ static const ob_column invoice_cols[] = {
      .doc = "generated (INV-000001) when not given"},
     {"customer_id", OB_F_REF, .ref = "customers", .flags = OB_REQUIRED | OB_INDEXED | OB_IMMUTABLE},
     {"status", OB_F_ENUM, .enm = &invoice_status, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER, .dflt = "draft",
-     .doc = "draft: being prepared; issued: sent, unpaid (issue); partially_paid and paid: by completed payments; "
-            "overdue: past due_date and unpaid; cancelled (cancel)"},
+     .doc = "draft: being prepared; issued: sent, unpaid, its pieces reserved (issue); partially_paid and paid: by "
+            "completed payments, paid in full sells the pieces, a refund moves it back; overdue: past due_date and "
+            "unpaid; cancelled (cancel: the pieces released)"},
     {"invoice_date", OB_F_DATE, .flags = OB_REQUIRED | OB_SORT, .dflt = "today"},
     {"due_date", OB_F_DATE, .flags = OB_SORT},
     {"currency", OB_F_TEXT, .max = 3, .flags = OB_REQUIRED | OB_GENERATED,
@@ -161,7 +162,8 @@ static const ob_column payment_cols[] = {
     {"payment_status", OB_F_ENUM, .enm = &payment_status, .flags = OB_REQUIRED | OB_INDEXED | OB_SORT,
      .dflt = "pending",
      .doc = "pending: not yet attempted; processing: at the gateway; completed: money received; failed; "
-            "cancelled: withdrawn before completion; refunded: returned after completion"},
+            "cancelled: withdrawn before completion; refunded: returned after completion (by the refund action only "
+            "for a payment of an invoice, which is not typed away from completed either)"},
     {"payment_gateway", OB_F_TEXT, .max = 50},
     {"transaction_id", OB_F_TEXT, .max = 100, .flags = OB_INDEXED, .doc = "the gateway's transaction id"},
     {"gateway_response", OB_F_TEXT, .flags = OB_STAFF, .max = 100000},

@@ -5,6 +5,7 @@
 
 #include "base/base.h"
 #include "domain/commerce/commerce.h"
+#include "domain/crm/crm.h"
 #include "domain/files/media.h"
 #include "domain/logistics/logistics.h"
 #include "domain/logistics/courier.h"
@@ -62,6 +63,12 @@ static int system_fail(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *er
 
 static const ob_job_kind job_kinds[] = {
     {"ledgers.check", false, ledgers_check, "verify every ledger balance against its entries"},
+    {"loyalty.expire", true, ob_loyalty_expire_run,
+     "write an expired entry for loyalty points left unspent past their expiry_date (payload.date, default today; "
+     "scheduled daily)"},
+    {"crm.follow_ups", true, ob_crm_follow_ups_run,
+     "tell the user who recorded each overdue follow-up, once (notification template crm_follow_up_overdue; "
+     "scheduled every 15 minutes)"},
     {"inventory.metrics", true, ob_inventory_metrics_run,
      "roll a day's stock ledger and stock into analytics_metrics (payload.date, default yesterday)"},
     {"services.sla_check", true, ob_service_sla_check,
