@@ -164,6 +164,10 @@ typedef struct ob_hooks {
     int (*before_update)(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
     int (*after_update)(ob_ctx *ctx, const ob_row *old, const ob_row *row, ob_err *err);
     int (*before_delete)(ob_ctx *ctx, const ob_row *old, ob_err *err);
+    /* A GET of one record (ob_crud_get) shows figures measured now: the hook
+     * fills server-set columns of the row read, which is not written back
+     * (a KPI's current value). Lists show the stored values. */
+    int (*on_read)(ob_ctx *ctx, ob_row *row, ob_err *err);
 } ob_hooks;
 
 /* A named action on one row, POST /api/v1/<table>/<id>/<verb>: the engine

@@ -2,13 +2,21 @@
 #ifndef OB_DOMAIN_ANALYTICS_H
 #define OB_DOMAIN_ANALYTICS_H
 
+#include "base/strbuf.h"
 #include "schema/registry.h"
 
 /* Links an event to its event_types row (by id or by code) and fills
  * event_type, event_name and event_category from it when not given. */
 extern const ob_hooks ob_analytics_event_hooks;
-/* created_by is the signed-in user; achievement_rate follows the values. */
+/* created_by is the signed-in user; the figures are measured on every write. */
 extern const ob_hooks ob_kpi_target_hooks;
+/* Measure a KPI target from the data (kpis.c): current_value and
+ * trend_direction for a known kpi_name (others are left alone). */
+int ob_kpi_measure(ob_ctx *ctx, ob_row *row, ob_err *err);
+/* ob_kpi_measure, then achievement_rate from the values. */
+int ob_kpi_refresh(ob_ctx *ctx, ob_row *row, ob_err *err);
+/* Job kind kpis.compute: measure and save every active target. */
+int ob_kpis_compute_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 /* user_id defaults to the signed-in user. */
 extern const ob_hooks ob_dashboard_widget_hooks;
 /* created_by is the signed-in user. */

@@ -86,22 +86,34 @@ static void kpi_rate(ob_row *row)
     ob_row_set_int(row, KPI_TARGETS_ACHIEVEMENT_RATE, rate);
 }
 
+int ob_kpi_refresh(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    if (ob_kpi_measure(ctx, row, err) != 0) return -1;
+    kpi_rate(row);
+    return 0;
+}
+
 static int kpi_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    kpi_rate(row);
+    if (ob_kpi_refresh(ctx, row, err) != 0) return -1;
     return ob_rule_stamp_user(ctx, row, KPI_TARGETS_CREATED_BY, true, err);
 }
 
 static int kpi_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
-    (void)ctx;
     (void)old;
-    (void)err;
-    kpi_rate(row);
-    return 0;
+    return ob_kpi_refresh(ctx, row, err);
 }
 
-const ob_hooks ob_kpi_target_hooks = {.before_create = kpi_before_create, .before_update = kpi_before_update};
+/* A target read alone shows its figures as of now (lists: as last saved). */
+static int kpi_on_read(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    if (!ob_row_int(row, KPI_TARGETS_IS_ACTIVE, 0)) return 0;
+    return ob_kpi_refresh(ctx, row, err);
+}
+
+const ob_hooks ob_kpi_target_hooks = {
+    .before_create = kpi_before_create, .before_update = kpi_before_update, .on_read = kpi_on_read};
 
 static int widget_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "base/base.h"
+#include "domain/analytics/analytics.h"
 #include "domain/commerce/commerce.h"
 #include "domain/files/media.h"
 #include "domain/logistics/logistics.h"
@@ -87,6 +88,8 @@ static const ob_job_kind job_kinds[] = {
      "read a customer document's text with Tesseract, PDF pages rendered by poppler (payload.document_id; "
      "queued when a document is created from an image or a PDF)",
      ob_document_ocr_settle},
+    {"kpis.compute", true, ob_kpis_compute_run,
+     "measure every active KPI target from the data and save its figures (schedule it daily, e.g. cron 5 0 * * *)"},
     {"documents.purge", true, ob_document_purge_run,
      "delete customer documents past purge_after that no legal hold keeps, and their files when nothing else "
      "names them (scheduled daily)"},
