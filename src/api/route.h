@@ -54,6 +54,7 @@ typedef enum ob_route_kind {
     OB_RK_LIST, OB_RK_CREATE, OB_RK_GET, OB_RK_UPDATE, OB_RK_DELETE, OB_RK_VERB, OB_RK_UPLOAD, OB_RK_CONTENT, OB_RK_EXPORT,
     OB_RK_EXPORT_DOWNLOAD, /* the one download of an approved export (export_approval.c) */
     OB_RK_IMPORT,          /* rows from CSV or NDJSON through the create path (import.c) */
+    OB_RK_VIEW,            /* a figure read from one record (ob_resource.views, resource.c) */
 } ob_route_kind;
 
 /* A required text field of an OB_IN_FIELDS body. */

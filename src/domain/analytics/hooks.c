@@ -117,10 +117,18 @@ const ob_hooks ob_kpi_target_hooks = {
 
 static int widget_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
+    if (ob_widget_check_config(ctx, row, err) != 0) return -1;
     return ob_rule_stamp_user(ctx, row, DASHBOARD_WIDGETS_USER_ID, true, err);
 }
 
-const ob_hooks ob_dashboard_widget_hooks = {.before_create = widget_before_create};
+static int widget_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)old;
+    return ob_widget_check_config(ctx, row, err);
+}
+
+const ob_hooks ob_dashboard_widget_hooks = {.before_create = widget_before_create,
+                                            .before_update = widget_before_update};
 
 static int report_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {

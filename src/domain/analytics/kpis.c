@@ -188,24 +188,52 @@ static window window_of(const char *name, int64_t d, int64_t period_start)
     return w;
 }
 
-int ob_kpi_measure(ob_ctx *ctx, ob_row *row, ob_err *err)
+bool ob_kpi_known(const char *name)
 {
-    const char *name = ob_row_text(row, KPI_TARGETS_KPI_NAME);
-    if (!name) return 0;
+    static const char *const known[] = {"daily_sales", "monthly_sales", "average_invoice_value",
+                                        "inventory_turnover", "customer_acquisition", "gold_sold_grams"};
+    for (size_t i = 0; name && i < sizeof known / sizeof known[0]; i++)
+        if (!strcmp(name, known[i])) return true;
+    return false;
+}
+
+int ob_kpi_today(ob_ctx *ctx, int64_t *day, ob_err *err)
+{
     const ob_tz *z;
     if (ob_jobs_tenant_zone(ctx->store, ctx->tenant->slug, &z, err) != 0) return -1;
-    int64_t today = (ctx->now_ms + (int64_t)ob_tz_offset(z, ctx->now_ms / 1000) * 1000) / DAY_MS;
-    int64_t ps = day_of(ob_row_text(row, KPI_TARGETS_PERIOD_START)), pe = day_of(ob_row_text(row, KPI_TARGETS_PERIOD_END));
+    *day = (ctx->now_ms + (int64_t)ob_tz_offset(z, ctx->now_ms / 1000) * 1000) / DAY_MS;
+    return 0;
+}
+
+int ob_kpi_measure_days(ob_ctx *ctx, const char *name, int64_t ps, int64_t pe, int64_t *value, const char **trend,
+                        ob_err *err)
+{
+    const ob_tz *z;
+    int64_t today;
+    if (ob_jobs_tenant_zone(ctx->store, ctx->tenant->slug, &z, err) != 0 || ob_kpi_today(ctx, &today, err) != 0)
+        return -1;
     int64_t d = today < ps ? ps : today > pe ? pe : today;
     window w = window_of(name, d, ps);
     int64_t len = w.last - w.first + 1, now = 0, before = 0;
     window prev = {w.first - len, w.first - 1};
     int rc = figure(ctx, z, name, w, &now, err);
-    if (rc != 0) return rc < 0 ? -1 : 0;
+    if (rc != 0) return rc;
     if (figure(ctx, z, name, prev, &before, err) < 0) return -1;
-    ob_row_set_int(row, KPI_TARGETS_CURRENT_VALUE, now);
-    ob_row_set_text(ctx->arena, row, KPI_TARGETS_TREND_DIRECTION,
-                    now > before ? "up" : now < before ? "down" : "stable");
+    *value = now;
+    if (trend) *trend = now > before ? "up" : now < before ? "down" : "stable";
+    return 0;
+}
+
+int ob_kpi_measure(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    const char *name = ob_row_text(row, KPI_TARGETS_KPI_NAME), *trend = NULL;
+    if (!name) return 0;
+    int64_t value = 0;
+    int rc = ob_kpi_measure_days(ctx, name, day_of(ob_row_text(row, KPI_TARGETS_PERIOD_START)),
+                                 day_of(ob_row_text(row, KPI_TARGETS_PERIOD_END)), &value, &trend, err);
+    if (rc != 0) return rc < 0 ? -1 : 0;
+    ob_row_set_int(row, KPI_TARGETS_CURRENT_VALUE, value);
+    ob_row_set_text(ctx->arena, row, KPI_TARGETS_TREND_DIRECTION, trend);
     return 0;
 }
 
