@@ -34,8 +34,9 @@ extern const ob_hooks ob_dashboard_widget_hooks;
 /* widgets.c: the config check of the hooks, and the data view. */
 int ob_widget_check_config(ob_ctx *ctx, const ob_row *row, ob_err *err);
 int ob_widget_data(ob_ctx *ctx, const ob_row *row, ob_sb *out, ob_err *err);
-/* created_by is the signed-in user. */
+/* created_by is the signed-in user; report_config is checked (report_run.c). */
 extern const ob_hooks ob_custom_report_hooks;
+int ob_report_check_config(ob_ctx *ctx, const ob_row *row, ob_err *err);
 /* created_by is the signed-in user. */
 extern const ob_hooks ob_automation_rule_hooks;
 

@@ -132,10 +132,18 @@ const ob_hooks ob_dashboard_widget_hooks = {.before_create = widget_before_creat
 
 static int report_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
+    if (ob_report_check_config(ctx, row, err) != 0) return -1;
     return ob_rule_stamp_user(ctx, row, CUSTOM_REPORTS_CREATED_BY, true, err);
 }
 
-const ob_hooks ob_custom_report_hooks = {.before_create = report_before_create};
+static int report_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)old;
+    return ob_report_check_config(ctx, row, err);
+}
+
+const ob_hooks ob_custom_report_hooks = {.before_create = report_before_create,
+                                         .before_update = report_before_update};
 
 static int rule_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
