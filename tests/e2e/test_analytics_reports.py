@@ -3,6 +3,8 @@ filters, group by, measures) is checked on save against what the caller may
 read (400 naming the bad part); POST /api/v1/custom_reports/{id}/run
 aggregates the source's rows into a report_runs row, exact to the paisa.
 Both engines."""
+import datetime
+import time
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -121,3 +123,53 @@ def test_a_change_is_checked_too(shop):
     h.expect_error(c.patch(f"{API}/custom_reports/{r['id']}", json={"report_config": {"source": "invoices"}}),
                    400, "validation_failed", "report_config")
     assert h.get(c, "custom_reports", r["id"])["report_config"] == CONFIG
+
+
+def _run_schedules(c, cli, slug):
+    """Enqueue reports.scheduled and wait until it is done; its result."""
+    before = len(h.list_all(c, "jobs", {"kind": "reports.scheduled"}))
+    cli.run("job", "enqueue", "--tenant", slug, "--kind", "reports.scheduled")
+    end = time.monotonic() + h.WAIT_S
+    while time.monotonic() < end:
+        jobs = h.list_all(c, "jobs", {"kind": "reports.scheduled"})
+        if len(jobs) > before and all(j["status"] in ("done", "dead") for j in jobs):
+            break
+        time.sleep(0.2)
+    newest = max(jobs, key=lambda j: j["created_at"])
+    assert newest["status"] == "done", newest
+    return newest["result"]
+
+
+def test_a_scheduled_report_runs_once_per_slot(shop, cli, server):
+    c = shop.owner
+    two_days_ago = h.fmt_ts(datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=2))
+
+    def scheduled(config=None, backdate=True, **fields):
+        r = h.ok(c.post(f"{API}/custom_reports", json={
+            "name": "Daily " + h.uniq(), "report_type": "sales", "report_config": config or CONFIG,
+            "is_scheduled": True, "schedule_frequency": "daily", "schedule_time": "00:00", **fields}), 201)
+        if backdate:
+            h.tenant_sql(server, shop.slug, f"UPDATE custom_reports SET created_at = '{two_days_ago}' "
+                                            f"WHERE id = '{r['id']}'")
+        return r
+
+    due = scheduled()
+    not_yet = scheduled(backdate=False)  # made now: its first slot is tomorrow's midnight
+    off = scheduled(is_active=False)
+    broken = scheduled()
+    # its source becomes unreadable by hand: the run records the failure
+    h.tenant_sql(server, shop.slug, "UPDATE custom_reports SET report_config = "
+                                    "'{\"source\": \"nope\", \"measures\": [{\"fn\": \"count\"}]}' "
+                                    f"WHERE id = '{broken['id']}'")
+    assert _run_schedules(c, cli, shop.slug) == {"ran": 1, "failed": 1}
+    (run,) = h.list_all(c, "report_runs", {"report_id": due["id"]})
+    assert (run["trigger"], run["status"], run["requested_by"], run["row_count"]) == ("schedule", "done", None, 2)
+    manual = h.ok(c.post(f"{API}/custom_reports/{due['id']}/run", json={}))
+    assert run["result"] == manual["result"]
+    (bad,) = h.list_all(c, "report_runs", {"report_id": broken["id"]})
+    assert bad["status"] == "failed" and "source" in bad["error_message"] and bad["result"] is None
+    for r in (not_yet, off):
+        assert h.list_all(c, "report_runs", {"report_id": r["id"]}) == []
+    # the slot is taken: nothing runs again until the next one
+    assert _run_schedules(c, cli, shop.slug) == {"ran": 0, "failed": 0}
+    assert len(h.list_all(c, "report_runs", {"report_id": due["id"], "trigger": "schedule"})) == 1

@@ -37,6 +37,10 @@ int ob_widget_data(ob_ctx *ctx, const ob_row *row, ob_sb *out, ob_err *err);
 /* created_by is the signed-in user; report_config is checked (report_run.c). */
 extern const ob_hooks ob_custom_report_hooks;
 int ob_report_check_config(ob_ctx *ctx, const ob_row *row, ob_err *err);
+/* Job kind reports.scheduled: run each active scheduled report whose slot
+ * (schedule_frequency, schedule_time, schedule_days in the tenant's zone)
+ * has come since its last scheduled run. */
+int ob_reports_scheduled_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 /* created_by is the signed-in user. */
 extern const ob_hooks ob_automation_rule_hooks;
 

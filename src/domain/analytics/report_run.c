@@ -14,14 +14,20 @@
  * }
  * Columns are the source's, neither secret nor masked. Sums are exact; an
  * average is the sum over the count, half up at the column's scale. Groups
- * come in the order of their keys, at most 1000. */
+ * come in the order of their keys, at most 1000.
+ * The job kind reports.scheduled runs the scheduled ones whose slot has come
+ * (as the system: the config was checked against its author on save); a
+ * config that no longer holds is recorded as a failed run, and the report
+ * is tried again at its next slot. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/base.h"
 #include "base/jsonw.h"
 #include "domain/analytics/analytics.h"
+#include "jobs/jobs.h"
 #include "schema/crud.h"
 #include "schema/ctx.h"
 #include "schema/row.h"
@@ -285,12 +291,12 @@ static int run_plan(ob_ctx *ctx, const plan *p, ob_sb *out, int64_t *n, ob_err *
     return rc < 0 ? -1 : 0;
 }
 
-OB_ACTION_FN(ob_custom_report_run)
+/* Run a report as ctx->who into a new report_runs row (*out). */
+static int run_report(ob_ctx *ctx, const ob_row *report, const char *trigger, ob_row **out, ob_err *err)
 {
-    (void)row;
     plan p;
-    /* checked again as the caller: the source or a column may have become unreadable */
-    if (check_text(ctx, ob_row_text(old, CUSTOM_REPORTS_REPORT_CONFIG), &p, err) != 0) {
+    /* checked again as the runner: the source or a column may have become unreadable */
+    if (check_text(ctx, ob_row_text(report, CUSTOM_REPORTS_REPORT_CONFIG), &p, err) != 0) {
         err->code = OB_E_UNPROCESSABLE;
         return -1;
     }
@@ -299,14 +305,121 @@ OB_ACTION_FN(ob_custom_report_run)
     int64_t n = 0;
     if (run_plan(ctx, &p, &result, &n, err) != 0) return -1;
     ob_row *run = ob_row_with_defaults(ctx, OB_TABLE_REPORT_RUNS);
-    ob_row_set_text(ctx->arena, run, REPORT_RUNS_REPORT_ID, ob_row_id(old));
-    ob_row_set_text(ctx->arena, run, REPORT_RUNS_TRIGGER, "manual");
+    ob_row_set_text(ctx->arena, run, REPORT_RUNS_REPORT_ID, ob_row_id(report));
+    ob_row_set_text(ctx->arena, run, REPORT_RUNS_TRIGGER, trigger);
     ob_row_set_text(ctx->arena, run, REPORT_RUNS_STATUS, "done");
     ob_row_set_int(run, REPORT_RUNS_ROW_COUNT, n);
     ob_row_set_text(ctx->arena, run, REPORT_RUNS_RESULT, result.buf);
     if (ctx->who && ctx->who->user_id) ob_row_set_text(ctx->arena, run, REPORT_RUNS_REQUESTED_BY, ctx->who->user_id);
     ob_row_set_text(ctx->arena, run, REPORT_RUNS_FINISHED_AT, ctx->now);
     if (ob_crud_insert_row(ctx, run, err) != 0) return -1;
+    *out = run;
+    return 0;
+}
+
+OB_ACTION_FN(ob_custom_report_run)
+{
+    (void)row;
+    ob_row *run;
+    if (run_report(ctx, old, "manual", &run, err) != 0) return -1;
     ctx->reply = run;
+    return 0;
+}
+
+/* The cron spec of a report's schedule: at schedule_time (00:00 when
+ * unset) every day, on schedule_days of a weekly one (Monday when none),
+ * on the 1st of a monthly one. */
+static const char *cron_of(ob_ctx *ctx, const ob_row *r)
+{
+    static const char *const days[] = {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
+    const char *t = ob_row_text(r, CUSTOM_REPORTS_SCHEDULE_TIME), *freq = ob_row_text(r, CUSTOM_REPORTS_SCHEDULE_FREQUENCY);
+    int hh = 0, mm = 0;
+    if (t && strlen(t) >= 5) hh = (t[0] - '0') * 10 + (t[1] - '0'), mm = (t[3] - '0') * 10 + (t[4] - '0');
+    if (freq && !strcmp(freq, "monthly")) return ob_arena_printf(ctx->arena, "%d %d 1 * *", mm, hh);
+    if (!freq || strcmp(freq, "weekly") != 0) return ob_arena_printf(ctx->arena, "%d %d * * *", mm, hh);
+    char list[32] = "";
+    const char *text = ob_row_text(r, CUSTOM_REPORTS_SCHEDULE_DAYS);
+    json_t *arr = json_loads(text ? text : "[]", JSON_DECODE_ANY, NULL), *d;
+    size_t i;
+    json_array_foreach(arr, i, d) for (int k = 0; k < 7; k++) {
+        const char *s = json_string_value(d);
+        if (s && !strcasecmp(s, days[k]) && !strchr(list, '0' + k) && strlen(list) < sizeof list - 3)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%d", *list ? "," : "", k);
+    }
+    json_decref(arr);
+    return ob_arena_printf(ctx->arena, "%d %d * * %s", mm, hh, *list ? list : "1");
+}
+
+/* When the report last ran on its schedule, else when it was made (ms). */
+static int last_slot_from(ob_ctx *ctx, const ob_row *r, int64_t *ms, ob_err *err)
+{
+    const ob_table *t = ob_registry_find(OB_TABLE_REPORT_RUNS);
+    ob_stmt *st;
+    const char *sql = ob_arena_printf(ctx->arena,
+                                      "SELECT %s FROM \"report_runs\" WHERE \"report_id\" = ? AND \"trigger\" = "
+                                      "'schedule' ORDER BY \"finished_at\" DESC LIMIT 1",
+                                      ob_sql_cols(t));
+    if (ob_db_prepare(ctx->db, sql, &st, err) != 0) return -1;
+    ob_stmt_bind_text(st, 1, ob_row_id(r), err);
+    int rc = ob_stmt_step(st, err);
+    const char *from = ob_row_text(r, CUSTOM_REPORTS_CREATED_AT);
+    if (rc == 1) {
+        ob_row *run = ob_row_new(ctx->arena, t);
+        ob_row_load(ctx->arena, run, st);
+        from = ob_row_text(run, REPORT_RUNS_FINISHED_AT);
+    }
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    if (!from || ob_ts_parse(from, ms) != 0) return ob_err_set(err, OB_E_INTERNAL, "unreadable time of a report");
+    return 0;
+}
+
+int ob_reports_scheduled_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err)
+{
+    (void)job;
+    const ob_table *t = ob_registry_find(OB_TABLE_CUSTOM_REPORTS);
+    const ob_tz *z;
+    if (ob_jobs_tenant_zone(ctx->store, ctx->tenant->slug, &z, err) != 0) return -1;
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db,
+                      "SELECT \"id\" FROM \"custom_reports\" WHERE \"is_scheduled\" AND \"is_active\" ORDER BY \"id\"",
+                      &st, err) != 0)
+        return -1;
+    const char *ids[256];
+    int n = 0, rc, ran = 0, failed = 0;
+    while (n < 256 && (rc = ob_stmt_step(st, err)) == 1) ids[n++] = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    for (int i = 0; i < n; i++) {
+        ob_row *r, *run;
+        int64_t from;
+        char next[OB_TS_LEN];
+        int64_t next_ms;
+        if (ob_sql_load_internal(ctx, t, ids[i], &r, err) != 0 || last_slot_from(ctx, r, &from, err) != 0) return -1;
+        if (ob_schedule_next(z, cron_of(ctx, r), from, next, err) != 0) return -1;
+        if (ob_ts_parse(next, &next_ms) != 0 || next_ms > ctx->now_ms) continue; /* not due */
+        /* one run per due slot, however many slots were missed */
+        ob_err rerr;
+        if (run_report(ctx, r, "schedule", &run, &rerr) == 0) {
+            ran++;
+            continue;
+        }
+        if (rerr.code != OB_E_UNPROCESSABLE && rerr.code != OB_E_VALIDATION) {
+            *err = rerr;
+            return -1;
+        }
+        /* a config that no longer holds: the failure is the run's record */
+        failed++;
+        run = ob_row_with_defaults(ctx, OB_TABLE_REPORT_RUNS);
+        ob_row_set_text(ctx->arena, run, REPORT_RUNS_REPORT_ID, ob_row_id(r));
+        ob_row_set_text(ctx->arena, run, REPORT_RUNS_TRIGGER, "schedule");
+        ob_row_set_text(ctx->arena, run, REPORT_RUNS_STATUS, "failed");
+        ob_row_set_text(ctx->arena, run, REPORT_RUNS_ERROR_MESSAGE,
+                        ob_arena_printf(ctx->arena, "report_config: %s",
+                                        rerr.nfields ? rerr.fields[0].problem : rerr.message));
+        ob_row_set_text(ctx->arena, run, REPORT_RUNS_FINISHED_AT, ctx->now);
+        if (ob_crud_insert_row(ctx, run, err) != 0) return -1;
+    }
+    ob_sb_addf(result, "{\"ran\":%d,\"failed\":%d}", ran, failed);
     return 0;
 }
