@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 import helpers as h
+from test_notify import notify_server  # noqa: F401 (a fixture: a server mailing to a sink)
 
 API = "/api/v1"
 
@@ -154,6 +155,8 @@ def test_a_scheduled_report_runs_once_per_slot(shop, cli, server):
         return r
 
     due = scheduled()
+    # recipients but no active template report.delivered: run, and why it was not mailed kept
+    unmailed = scheduled(email_recipients=["boss@example.test"])
     not_yet = scheduled(backdate=False)  # made now: its first slot is tomorrow's midnight
     off = scheduled(is_active=False)
     broken = scheduled()
@@ -161,7 +164,9 @@ def test_a_scheduled_report_runs_once_per_slot(shop, cli, server):
     h.tenant_sql(server, shop.slug, "UPDATE custom_reports SET report_config = "
                                     "'{\"source\": \"nope\", \"measures\": [{\"fn\": \"count\"}]}' "
                                     f"WHERE id = '{broken['id']}'")
-    assert _run_schedules(c, cli, shop.slug) == {"ran": 1, "failed": 1}
+    assert _run_schedules(c, cli, shop.slug) == {"ran": 2, "failed": 1}
+    (um,) = h.list_all(c, "report_runs", {"report_id": unmailed["id"]})
+    assert um["status"] == "done" and "report.delivered" in um["error_message"]
     (run,) = h.list_all(c, "report_runs", {"report_id": due["id"]})
     assert (run["trigger"], run["status"], run["requested_by"], run["row_count"]) == ("schedule", "done", None, 2)
     manual = h.ok(c.post(f"{API}/custom_reports/{due['id']}/run", json={}))
@@ -173,3 +178,30 @@ def test_a_scheduled_report_runs_once_per_slot(shop, cli, server):
     # the slot is taken: nothing runs again until the next one
     assert _run_schedules(c, cli, shop.slug) == {"ran": 0, "failed": 0}
     assert len(h.list_all(c, "report_runs", {"report_id": due["id"], "trigger": "schedule"})) == 1
+
+
+def test_a_scheduled_report_is_mailed_to_its_recipients(notify_server):  # noqa: F811
+    c, sink, *_ = notify_server
+    h.ok(c.post(f"{API}/notification_templates", json={
+        "name": "Report delivered", "code": "report.delivered", "type": "email",
+        "subject": "Report {{report_name}}", "body": "{{row_count}} rows at {{finished_at}}\n{{result}}",
+        "variables": ["report_name", "row_count", "finished_at", "result"]}), 201)
+    for _ in range(2):
+        h.create_customer(c)
+    # its slot: the next minute of the tenant's (UTC) day; the schedule sweeps every minute
+    at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=1)
+    r = h.ok(c.post(f"{API}/custom_reports", json={
+        "name": "Customers", "report_type": "customer", "is_scheduled": True, "schedule_frequency": "daily",
+        "schedule_time": at.strftime("%H:%M"), "email_recipients": ["boss@example.test", "acct@example.test"],
+        "report_config": {"source": "customers", "measures": [{"fn": "count"}]}}), 201)
+    h.ok(c.post(f"{API}/schedules", json={"name": "reports", "cron": "* * * * *", "kind": "reports.scheduled"}), 201)
+    end = time.monotonic() + h.WAIT_S + 60
+    while time.monotonic() < end and len(sink.messages()) < 2:
+        time.sleep(0.5)
+    msgs = sink.messages()
+    assert sorted(m["to"][0] for m in msgs) == ["<acct@example.test>", "<boss@example.test>"], msgs
+    (run,) = h.list_all(c, "report_runs", {"report_id": r["id"]})
+    assert run["trigger"] == "schedule" and run["status"] == "done" and run["error_message"] is None
+    for m in msgs:
+        assert "Subject: Report Customers\r\n" in m["data"]
+        assert f"1 rows at {run['finished_at']}\r\ncount_rows\r\n2" in m["data"]

@@ -21,12 +21,14 @@
  * is tried again at its next slot. */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base/base.h"
 #include "base/jsonw.h"
 #include "domain/analytics/analytics.h"
+#include "domain/notify/notify.h"
 #include "jobs/jobs.h"
 #include "schema/crud.h"
 #include "schema/ctx.h"
@@ -291,6 +293,67 @@ static int run_plan(ob_ctx *ctx, const plan *p, ob_sb *out, int64_t *n, ob_err *
     return rc < 0 ? -1 : 0;
 }
 
+#define MAIL_TEMPLATE "report.delivered"
+
+/* The result as text lines: the column names, then one line per group,
+ * values separated by ", ". */
+static const char *result_text(ob_ctx *ctx, const char *json)
+{
+    json_t *doc = json_loads(json ? json : "{}", 0, NULL), *row, *v;
+    ob_sb out;
+    ob_sb_init_arena(&out, ctx->arena, 512);
+    size_t i, k;
+    json_array_foreach(json_object_get(doc, "columns"), k, v) ob_sb_addf(&out, "%s%s", k ? ", " : "", json_string_value(v));
+    json_array_foreach(json_object_get(doc, "rows"), i, row) {
+        ob_sb_addf(&out, "\n");
+        json_array_foreach(row, k, v) {
+            char *s = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY);
+            ob_sb_addf(&out, "%s%s", k ? ", " : "", s ? s : json_string_value(v));
+            free(s);
+        }
+    }
+    json_decref(doc);
+    return out.buf;
+}
+
+/* Queue the run's e-mail to each of the report's email_recipients with the
+ * tenant's notification template report.delivered (variables report_name,
+ * finished_at, row_count, result). *problem: why nothing was sent, or NULL. */
+static int mail_run(ob_ctx *ctx, const ob_row *r, const ob_row *run, const char **problem, ob_err *err)
+{
+    *problem = NULL;
+    const char *text = ob_row_text(r, CUSTOM_REPORTS_EMAIL_RECIPIENTS);
+    json_t *to = json_loads(text ? text : "[]", JSON_DECODE_ANY, NULL);
+    if (!json_is_array(to) || json_array_size(to) == 0) {
+        json_decref(to);
+        return 0;
+    }
+    json_t *vars = json_pack("{s:s, s:s, s:I, s:s}", "report_name", ob_row_text(r, CUSTOM_REPORTS_NAME), "finished_at",
+                             ob_row_text(run, REPORT_RUNS_FINISHED_AT), "row_count",
+                             (json_int_t)ob_row_int(run, REPORT_RUNS_ROW_COUNT, 0), "result",
+                             result_text(ctx, ob_row_text(run, REPORT_RUNS_RESULT)));
+    size_t i;
+    json_t *a;
+    int rc = 0;
+    json_array_foreach(to, i, a) {
+        if (!json_is_string(a)) continue;
+        ob_err nerr;
+        if (ob_notify_vars(ctx, MAIL_TEMPLATE, json_string_value(a), vars, "custom_reports", ob_row_id(r), NULL,
+                           &nerr) == 0)
+            continue;
+        if (nerr.code != OB_E_UNPROCESSABLE) {
+            *err = nerr;
+            rc = -1;
+        } else {
+            *problem = ob_arena_printf(ctx->arena, "not e-mailed: %s", nerr.message);
+        }
+        break;
+    }
+    json_decref(vars);
+    json_decref(to);
+    return rc;
+}
+
 /* Run a report as ctx->who into a new report_runs row (*out). */
 static int run_report(ob_ctx *ctx, const ob_row *report, const char *trigger, ob_row **out, ob_err *err)
 {
@@ -312,6 +375,10 @@ static int run_report(ob_ctx *ctx, const ob_row *report, const char *trigger, ob
     ob_row_set_text(ctx->arena, run, REPORT_RUNS_RESULT, result.buf);
     if (ctx->who && ctx->who->user_id) ob_row_set_text(ctx->arena, run, REPORT_RUNS_REQUESTED_BY, ctx->who->user_id);
     ob_row_set_text(ctx->arena, run, REPORT_RUNS_FINISHED_AT, ctx->now);
+    /* a scheduled run is mailed; why it could not be is kept on the run */
+    const char *problem = NULL;
+    if (!strcmp(trigger, "schedule") && mail_run(ctx, report, run, &problem, err) != 0) return -1;
+    if (problem) ob_row_set_text(ctx->arena, run, REPORT_RUNS_ERROR_MESSAGE, problem);
     if (ob_crud_insert_row(ctx, run, err) != 0) return -1;
     *out = run;
     return 0;
