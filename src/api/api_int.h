@@ -79,6 +79,8 @@ void ob_api_create(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
 void ob_api_update(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_delete(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_verb(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+/* GET /api/v1/<t>/{id}/<view>: a figure the domain reads from the record (ob_resource.views) */
+void ob_api_view(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* upload.c, download.c: tables whose rows are uploads (OB_RES_UPLOAD) */
 void ob_api_upload(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_download(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);

@@ -928,6 +928,10 @@ static void auth_schemas(ob_jsonw *w)
     kstrs(w, "required", "eventCode", NULL);
     ob_jw_obj_close(w);
 
+    object_open(w, "view_data", "GET /api/v1/<table>/{id}/<view>: JSON the domain reads from the record");
+    ob_jw_obj_close(w);
+    ob_jw_obj_close(w);
+
     object_open(w, "status", "{\"status\": word} of the probes and logout");
     kprop(w, "status", "string", NULL, NULL);
     ob_jw_obj_close(w);
@@ -1345,6 +1349,19 @@ static void get_op(oa *o, const ob_route_row *r)
     op_begin(&o->w, r, r->t->name, "get a record");
     op_desc(o, "one record of", r->t);
     op_end(&o->w, r, "200", "the record", r->t->name, versioned(r->t) ? H_ETAG : 0, errs_get);
+}
+
+/* A view (ob_resource.views): JSON the domain reads from one record. */
+static void view_op(oa *o, const ob_route_row *r)
+{
+    const ob_view *v = NULL;
+    for (int i = 0; i < r->t->res->nviews && !v; i++)
+        if (!strcmp(r->t->res->views[i].name, r->verb)) v = &r->t->res->views[i];
+    op_begin(&o->w, r, r->t->name, v && v->doc ? v->doc : "a figure read from a record");
+    ob_jw_kstr(&o->w, "description",
+               "read from the record as a GET of it is: the table's view permission, 404 for a record the caller "
+               "may not see");
+    op_end(&o->w, r, "200", v && v->doc ? v->doc : "the figure", "view_data", 0, errs_get);
 }
 
 static void update_op(oa *o, const ob_route_row *r)
@@ -2188,6 +2205,7 @@ static void operation(oa *o, const ob_route_row *r)
     case OB_RK_EXPORT: return export_op(o, r);
     case OB_RK_EXPORT_DOWNLOAD: return export_download_op(o, r);
     case OB_RK_IMPORT: return import_op(o, r);
+    case OB_RK_VIEW: return view_op(o, r);
     default: return explicit_op(o, r);
     }
 }

@@ -5,6 +5,7 @@
  * transaction with their audit row and, when an Idempotency-Key is sent, the
  * stored first response. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api_int.h"
@@ -197,6 +198,25 @@ void ob_api_get(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *c
     ob_row *row;
     if (ob_crud_get(ctx, call->route->t, call->id, &row, &err) != 0) return ob_resp_error(resp, &err);
     ob_api_row_resp(ctx, resp, row, 200);
+}
+
+void ob_api_view(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
+{
+    (void)app, (void)req;
+    const ob_table *t = call->route->t;
+    const ob_view *v = NULL;
+    for (int i = 0; i < t->res->nviews && !v; i++)
+        if (!strcmp(t->res->views[i].name, call->route->verb)) v = &t->res->views[i];
+    ob_err err;
+    ob_row *row;
+    if (!v) abort(); /* the route was made from the view */
+    if (ob_crud_get(ctx, t, call->id, &row, &err) != 0) return ob_resp_error(resp, &err);
+    ob_sb out;
+    ob_sb_init_arena(&out, ctx->arena, 1024);
+    if (v->run(ctx, row, &out, &err) != 0) return ob_resp_error(resp, &err);
+    ob_sb_add(&resp->body, out.buf, out.len);
+    ob_resp_header(resp, "Content-Type", "application/json");
+    resp->status = 200;
 }
 
 void ob_api_create(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)

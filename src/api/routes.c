@@ -218,6 +218,12 @@ static void table_rows(builder *b, const ob_table *t)
         table_row(b, t, OB_RK_CONTENT, "GET", dupf("%s/%s", rec, v->name), ob_api_download, "view", OB_IN_NONE,
                   v->ref, v->name);
     }
+    /* a view's row carries its name where a verb would be */
+    for (int i = 0; i < t->res->nviews; i++) {
+        const ob_view *v = &t->res->views[i];
+        table_row(b, t, OB_RK_VIEW, "GET", dupf("%s/%s", rec, v->name), ob_api_view, "view", OB_IN_NONE, v->name,
+                  v->name);
+    }
     verb_rows(b, t, rec);
 }
 

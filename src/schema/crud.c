@@ -13,7 +13,9 @@
 
 int ob_crud_get(ob_ctx *ctx, const ob_table *t, const char *id, ob_row **out, ob_err *err)
 {
-    return ob_sql_load(ctx, t, id, out, err);
+    if (ob_sql_load(ctx, t, id, out, err) != 0) return -1;
+    const ob_hooks *h = t->res->hooks;
+    return h && h->on_read ? h->on_read(ctx, *out, err) : 0;
 }
 
 /* A customer user's new rows belong to their customer. */

@@ -19,6 +19,7 @@
 
 typedef struct ob_ctx ob_ctx;
 typedef struct ob_row ob_row;
+typedef struct ob_sb ob_sb;
 
 typedef enum ob_ftype {
     OB_F_TEXT,      /* .max = max length in characters */
@@ -170,6 +171,10 @@ typedef struct ob_hooks {
     int (*before_update)(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
     int (*after_update)(ob_ctx *ctx, const ob_row *old, const ob_row *row, ob_err *err);
     int (*before_delete)(ob_ctx *ctx, const ob_row *old, ob_err *err);
+    /* A GET of one record (ob_crud_get) shows figures measured now: the hook
+     * fills server-set columns of the row read, which is not written back
+     * (a KPI's current value). Lists show the stored values. */
+    int (*on_read)(ob_ctx *ctx, ob_row *row, ob_err *err);
 } ob_hooks;
 
 /* A named action on one row, POST /api/v1/<table>/<id>/<verb>: the engine
@@ -342,6 +347,16 @@ typedef struct ob_file_variant {
     const char *doc;
 } ob_file_variant;
 
+/* A figure read from one record, GET /api/v1/<t>/{id}/<name>, answered as
+ * JSON by the domain (a dashboard widget's data): the engine reads the row as
+ * a GET of it does (the table's view permission, customer scope, 404 for
+ * another tenant's or customer's) and run() writes the body. Read-only. */
+typedef struct ob_view {
+    const char *name; /* the route's last segment */
+    int (*run)(ob_ctx *ctx, const ob_row *row, ob_sb *out, ob_err *err);
+    const char *doc;
+} ob_view;
+
 typedef struct ob_resource {
     const char *table;
     const char *doc;
@@ -382,6 +397,8 @@ typedef struct ob_resource {
     const ob_ref_copy *copy;     /* columns filled from a referenced row (an uploaded file) */
     const ob_file_variant *variants; /* more files a record serves, each by its own route */
     int nvariants;
+    const ob_view *views;        /* figures read from a record, each by its own route */
+    int nviews;
 } ob_resource;
 
 /* Configuration tables: any change to them, create and delete included, needs
@@ -393,6 +410,7 @@ typedef struct ob_resource {
 #define OB_INDEXES(arr) .indexes = (arr), .nindexes = (int)(sizeof(arr) / sizeof((arr)[0]))
 #define OB_ACTIONS(arr) .actions = (arr), .nactions = (int)(sizeof(arr) / sizeof((arr)[0]))
 #define OB_CUSTOMER_ROWS(arr) .customer_rows = (arr), .ncustomer_rows = (int)(sizeof(arr) / sizeof((arr)[0]))
+#define OB_VIEWS(arr) .views = (arr), .nviews = (int)(sizeof(arr) / sizeof((arr)[0]))
 #define OB_VARIANTS(arr) .variants = (arr), .nvariants = (int)(sizeof(arr) / sizeof((arr)[0]))
 #define OB_CHECKS(arr) .checks = (arr), .nchecks = (int)(sizeof(arr) / sizeof((arr)[0]))
 

@@ -132,6 +132,13 @@ void ob_schema_json(ob_sb *out)
             for (int k = 0; k < r->nvariants; k++) ob_jw_str(&w, r->variants[k].name);
             ob_jw_arr_close(&w);
         }
+        /* GET .../{id}/<name> answers JSON read from the record (ob_resource.views) */
+        if (r->nviews) {
+            ob_jw_key(&w, "views");
+            ob_jw_arr_open(&w);
+            for (int k = 0; k < r->nviews; k++) ob_jw_str(&w, r->views[k].name);
+            ob_jw_arr_close(&w);
+        }
         if (r->copy) {
             ob_jw_key(&w, "copy");
             ob_jw_obj_open(&w);

@@ -79,6 +79,9 @@ EXTRAS = {
                               "secret": "generic-secret-0123456789"},
     # weekday hours are checked by a hook: a JSON object alone is not a week
     "business_calendars": {"hours": {"mon": [["09:00", "17:00"]]}},
+    # a widget's config and a report's are checked against what they name (issue #16)
+    "dashboard_widgets": {"widget_type": "metric", "widget_config": {"kpi": "daily_sales"}},
+    "custom_reports": {"report_config": {"source": "invoices", "measures": [{"fn": "count"}]}},
 }
 
 # What a state machine's guards need before its events can run, done to a

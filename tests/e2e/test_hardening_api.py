@@ -371,7 +371,8 @@ def test_json_arrays_and_patterns_are_typed(anon, acme_owner, login):
         assert _matches(st, good), good
     for bad in ("24:00", "8:30", "12:60", "12:00:60", "noon"):
         assert not _matches(st, bad), bad
-    body = {"name": h.uniq("Report "), "report_type": "sales", "report_config": {},
+    body = {"name": h.uniq("Report "), "report_type": "sales",
+            "report_config": {"source": "invoices", "measures": [{"fn": "count"}]},
             "export_formats": ["PDF", "csv"], "schedule_time": "23:59:59"}
     r = h.create(acme_owner, "custom_reports", body)
     assert h.as_obj(r["export_formats"]) == ["pdf", "csv"]

@@ -88,6 +88,11 @@ def test_route_table_is_the_openapi_operations(routes, doc, opsbase_bin):
     assert ("images", "thumbnail") in variants
     for name, v in variants:
         assert by_key[("GET", f"{API}/{name}/{{id}}/{v}")]["permission"] == by_key[("GET", f"{API}/{name}/{{id}}")]["permission"]
+    # figures read from a record (a widget's data) are read like the record
+    views = [(t["name"], v) for t in schema["tables"] for v in t.get("views", [])]
+    assert ("dashboard_widgets", "data") in views
+    for name, v in views:
+        assert by_key[("GET", f"{API}/{name}/{{id}}/{v}")]["permission"] == by_key[("GET", f"{API}/{name}/{{id}}")]["permission"]
     # tables that take creates take imports too (issue #12), upload tables excepted
     for t in schema["tables"]:
         if t["api"] and t["database"] == "tenant":
@@ -97,7 +102,7 @@ def test_route_table_is_the_openapi_operations(routes, doc, opsbase_bin):
     # ticket's suggestions, an export's one download and a customer's timeline are explicit, not a table's verbs)
     explicit = {("GET", f"{API}/tickets/{{id}}/suggestions"), ("GET", f"{API}/export_logs/{{id}}/download"),
                 ("GET", f"{API}/customers/{{id}}/timeline")}
-    assert verbs + len(uploads) + len(variants) == len([k for k in keys if k[1].startswith(API) and k[1].count("/") == 5
+    assert verbs + len(uploads) + len(variants) + len(views) == len([k for k in keys if k[1].startswith(API) and k[1].count("/") == 5
                                                         and not k[1].startswith(f"{API}/one-record/")
                                                         and not k[1].startswith(f"{API}/platform/")
                                                         and k not in explicit])

@@ -478,6 +478,8 @@ static void test_table_paths(void **state)
             bool content = ob_registry_content_of(t) && strcmp(key + n, "content") == 0;
             /* and the files made from them at their variant's name */
             for (int k = 0; k < t->res->nvariants; k++) content |= strcmp(key + n, t->res->variants[k].name) == 0;
+            /* and the figures read from a record at their view's name (a widget's data) */
+            for (int k = 0; k < t->res->nviews; k++) content |= strcmp(key + n, t->res->views[k].name) == 0;
             /* explicit rows of the route table under a table's record: a ticket's KB
              * suggestions, an approved export's one download, a customer's timeline */
             bool explicit_row = !strcmp(key, "/api/v1/tickets/{id}/suggestions") ||

@@ -2,17 +2,45 @@
 #ifndef OB_DOMAIN_ANALYTICS_H
 #define OB_DOMAIN_ANALYTICS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/strbuf.h"
 #include "schema/registry.h"
 
 /* Links an event to its event_types row (by id or by code) and fills
  * event_type, event_name and event_category from it when not given. */
 extern const ob_hooks ob_analytics_event_hooks;
-/* created_by is the signed-in user; achievement_rate follows the values. */
+/* created_by is the signed-in user; the figures are measured on every write. */
 extern const ob_hooks ob_kpi_target_hooks;
-/* user_id defaults to the signed-in user. */
+/* Measure a KPI target from the data (kpis.c): current_value and
+ * trend_direction for a known kpi_name (others are left alone). */
+int ob_kpi_measure(ob_ctx *ctx, ob_row *row, ob_err *err);
+/* Whether kpis.c measures a kpi_name. */
+bool ob_kpi_known(const char *name);
+/* Today in the tenant's zone, as a day number (days since 1970-01-01). */
+int ob_kpi_today(ob_ctx *ctx, int64_t *day, ob_err *err);
+/* The figure of a KPI for a period of days [ps, pe] as of now (minor units
+ * of 2 places) and its trend; 1 for an unknown name, -1 error. */
+int ob_kpi_measure_days(ob_ctx *ctx, const char *name, int64_t ps, int64_t pe, int64_t *value, const char **trend,
+                        ob_err *err);
+/* ob_kpi_measure, then achievement_rate from the values. */
+int ob_kpi_refresh(ob_ctx *ctx, ob_row *row, ob_err *err);
+/* Job kind kpis.compute: measure and save every active target. */
+int ob_kpis_compute_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
+/* user_id defaults to the signed-in user; widget_config is checked against
+ * the widget's type (widgets.c). */
 extern const ob_hooks ob_dashboard_widget_hooks;
-/* created_by is the signed-in user. */
+/* widgets.c: the config check of the hooks, and the data view. */
+int ob_widget_check_config(ob_ctx *ctx, const ob_row *row, ob_err *err);
+int ob_widget_data(ob_ctx *ctx, const ob_row *row, ob_sb *out, ob_err *err);
+/* created_by is the signed-in user; report_config is checked (report_run.c). */
 extern const ob_hooks ob_custom_report_hooks;
+int ob_report_check_config(ob_ctx *ctx, const ob_row *row, ob_err *err);
+/* Job kind reports.scheduled: run each active scheduled report whose slot
+ * (schedule_frequency, schedule_time, schedule_days in the tenant's zone)
+ * has come since its last scheduled run. */
+int ob_reports_scheduled_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 /* created_by is the signed-in user. */
 extern const ob_hooks ob_automation_rule_hooks;
 

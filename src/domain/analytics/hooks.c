@@ -86,36 +86,64 @@ static void kpi_rate(ob_row *row)
     ob_row_set_int(row, KPI_TARGETS_ACHIEVEMENT_RATE, rate);
 }
 
+int ob_kpi_refresh(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    if (ob_kpi_measure(ctx, row, err) != 0) return -1;
+    kpi_rate(row);
+    return 0;
+}
+
 static int kpi_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
-    kpi_rate(row);
+    if (ob_kpi_refresh(ctx, row, err) != 0) return -1;
     return ob_rule_stamp_user(ctx, row, KPI_TARGETS_CREATED_BY, true, err);
 }
 
 static int kpi_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
-    (void)ctx;
     (void)old;
-    (void)err;
-    kpi_rate(row);
-    return 0;
+    return ob_kpi_refresh(ctx, row, err);
 }
 
-const ob_hooks ob_kpi_target_hooks = {.before_create = kpi_before_create, .before_update = kpi_before_update};
+/* A target read alone shows its figures as of now (lists: as last saved). */
+static int kpi_on_read(ob_ctx *ctx, ob_row *row, ob_err *err)
+{
+    if (!ob_row_int(row, KPI_TARGETS_IS_ACTIVE, 0)) return 0;
+    return ob_kpi_refresh(ctx, row, err);
+}
+
+const ob_hooks ob_kpi_target_hooks = {
+    .before_create = kpi_before_create, .before_update = kpi_before_update, .on_read = kpi_on_read};
 
 static int widget_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
+    if (ob_widget_check_config(ctx, row, err) != 0) return -1;
     return ob_rule_stamp_user(ctx, row, DASHBOARD_WIDGETS_USER_ID, true, err);
 }
 
-const ob_hooks ob_dashboard_widget_hooks = {.before_create = widget_before_create};
+static int widget_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)old;
+    return ob_widget_check_config(ctx, row, err);
+}
+
+const ob_hooks ob_dashboard_widget_hooks = {.before_create = widget_before_create,
+                                            .before_update = widget_before_update};
 
 static int report_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
+    if (ob_report_check_config(ctx, row, err) != 0) return -1;
     return ob_rule_stamp_user(ctx, row, CUSTOM_REPORTS_CREATED_BY, true, err);
 }
 
-const ob_hooks ob_custom_report_hooks = {.before_create = report_before_create};
+static int report_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)old;
+    return ob_report_check_config(ctx, row, err);
+}
+
+const ob_hooks ob_custom_report_hooks = {.before_create = report_before_create,
+                                         .before_update = report_before_update};
 
 static int rule_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {

@@ -14,7 +14,9 @@ static const ob_column report_cols[] = {
     {"name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
     {"description", OB_F_TEXT, .max = 10000, .flags = OB_SEARCH},
     {"report_type", OB_F_ENUM, .enm = &report_type, .flags = OB_REQUIRED},
-    {"report_config", OB_F_JSON, .flags = OB_REQUIRED, .doc = "chart configuration, filters, ..."},
+    {"report_config", OB_F_JSON, .flags = OB_REQUIRED,
+     .doc = "{source: table, filters: {column: value}, group_by: [columns], measures: [{fn: sum|avg|count, column}]}, "
+            "checked on save against what the caller may read (src/domain/analytics/report_run.c)"},
     {"is_scheduled", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
     {"schedule_frequency", OB_F_ENUM, .enm = &schedule_frequency},
     {"schedule_time", OB_F_TEXT, .max = 8, .pattern = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
@@ -26,10 +28,34 @@ static const ob_column report_cols[] = {
     {"created_by", OB_F_REF, .ref = "users", .flags = OB_REQUIRED | OB_SERVER},
 };
 static const ob_index report_idx[] = {{"is_scheduled,is_active"}};
+OB_ACTION_FN(ob_custom_report_run);
+static const ob_action report_actions[] = {
+    {"run", "view", ob_custom_report_run,
+     "run the report now as the caller: its measures over the source's rows, grouped, into a report_runs row "
+     "(answered)"},
+};
 const ob_resource ob_res_custom_reports = {
     .table = "custom_reports", .doc = "saved report definitions, optionally scheduled and mailed",
     OB_COLS(report_cols), OB_INDEXES(report_idx), .perm = "reports", .hooks = &ob_custom_report_hooks,
-    .default_sort = "name",
+    OB_ACTIONS(report_actions), .default_sort = "name",
+};
+
+OB_ENUM(run_status, "report_run_status", "done", "failed");
+OB_ENUM(run_trigger, "report_run_trigger", "manual", "schedule");
+static const ob_column run_cols[] = {
+    {"report_id", OB_F_REF, .ref = "custom_reports", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED | OB_INDEXED},
+    {"trigger", OB_F_ENUM, .enm = &run_trigger, .flags = OB_REQUIRED, .dflt = "manual"},
+    {"status", OB_F_ENUM, .enm = &run_status, .flags = OB_REQUIRED},
+    {"row_count", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0", .doc = "groups in the result"},
+    {"result", OB_F_JSON, .doc = "{columns: [...], rows: [[...]]}: group keys, then one value per measure"},
+    {"error_message", OB_F_TEXT, .max = 10000},
+    {"requested_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .doc = "who ran it; empty: the schedule"},
+    {"finished_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED | OB_SORT},
+};
+const ob_resource ob_res_report_runs = {
+    .table = "report_runs", .doc = "runs of custom reports and their results, written by the server (read-only)",
+    OB_COLS(run_cols), .perm = "reports", .flags = OB_RES_READONLY | OB_RES_APPEND_ONLY,
+    .default_sort = "-finished_at", .since = 6,
 };
 
 static const ob_column rule_cols[] = {

@@ -99,10 +99,13 @@ static const ob_column kpi_cols[] = {
      .doc = "daily_sales, inventory_turnover, customer_acquisition, ..."},
     {"target_period", OB_F_ENUM, .enm = &target_period, .flags = OB_REQUIRED},
     {"target_value", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED},
-    {"current_value", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED, .dflt = "0"},
+    {"current_value", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_SERVER, .dflt = "0",
+     .doc = "measured by the server from the data for the known kpi_names (docs/kpis.md), on every write and by the "
+            "daily job kpis.compute; GET /api/v1/kpi_targets/{id}/live measures it now"},
     {"achievement_rate", OB_F_DECIMAL, .scale = 2, .flags = OB_REQUIRED | OB_SERVER, .dflt = "0",
      .doc = "percent: current_value / target_value * 100, kept by the server (0 while the target is 0)"},
-    {"trend_direction", OB_F_ENUM, .enm = &trend_direction},
+    {"trend_direction", OB_F_ENUM, .enm = &trend_direction, .flags = OB_SERVER,
+     .doc = "current_value against the same number of days just before its window"},
     {"period_start", OB_F_DATE, .flags = OB_REQUIRED | OB_SORT},
     {"period_end", OB_F_DATE, .flags = OB_REQUIRED},
     {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
@@ -120,14 +123,20 @@ static const ob_column widget_cols[] = {
     {"user_id", OB_F_REF, .ref = "users", .on_delete = OB_DEL_CASCADE,
      .flags = OB_REQUIRED | OB_GENERATED | OB_IMMUTABLE, .doc = "whose dashboard; defaults to the signed-in user"},
     {"widget_type", OB_F_ENUM, .enm = &widget_type, .flags = OB_REQUIRED},
-    {"widget_config", OB_F_JSON, .flags = OB_REQUIRED},
+    {"widget_config", OB_F_JSON, .flags = OB_REQUIRED,
+     .doc = "metric {kpi, days 1-366, title}; chart {kpi, days 1-92, title}; table {kpis: [names], title}: "
+            "checked against the type (src/domain/analytics/widgets.c)"},
     {"position_x", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .doc = "grid column"},
     {"position_y", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .doc = "grid row"},
     {"width", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 1, .doc = "grid columns"},
     {"height", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 1, .doc = "grid rows"},
     {"is_visible", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
 };
+static const ob_view widget_views[] = {
+    {"data", ob_widget_data,
+     "what the widget shows, for its owner: a metric's value, a chart's daily points or a table of KPI targets"},
+};
 const ob_resource ob_res_dashboard_widgets = {
     .table = "dashboard_widgets", .doc = "widgets on each user's dashboard",
-    OB_COLS(widget_cols), .perm = "analytics", .hooks = &ob_dashboard_widget_hooks,
+    OB_COLS(widget_cols), .perm = "analytics", .hooks = &ob_dashboard_widget_hooks, OB_VIEWS(widget_views),
 };

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "base/base.h"
+#include "domain/analytics/analytics.h"
 #include "domain/commerce/commerce.h"
 #include "domain/crm/crm.h"
 #include "domain/files/media.h"
@@ -94,6 +95,11 @@ static const ob_job_kind job_kinds[] = {
      "read a customer document's text with Tesseract, PDF pages rendered by poppler (payload.document_id; "
      "queued when a document is created from an image or a PDF)",
      ob_document_ocr_settle},
+    {"kpis.compute", true, ob_kpis_compute_run,
+     "measure every active KPI target from the data and save its figures (schedule it daily, e.g. cron 5 0 * * *)"},
+    {"reports.scheduled", true, ob_reports_scheduled_run,
+     "run each scheduled custom report whose slot (frequency, time, days, in the tenant's zone) has come since its "
+     "last scheduled run, into report_runs (schedule it, e.g. cron */15 * * * *)"},
     {"documents.purge", true, ob_document_purge_run,
      "delete customer documents past purge_after that no legal hold keeps, and their files when nothing else "
      "names them (scheduled daily)"},
