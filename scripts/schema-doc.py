@@ -47,7 +47,7 @@ def constraints(c):
     if "generated_as" in c:
         out.append(f"generated as `{c['generated_as']}`")
     for flag, word in (("indexed", "indexed"), ("searchable", "full-text"), ("sortable", "sortable"),
-                       ("server_set", "server-set"), ("immutable", "immutable"), ("secret", "secret"),
+                       ("server_set", "server-set"), ("immutable", "immutable"), ("secret", "secret"), ("encrypted", "sealed at rest"),
                        ("masked", "masked"), ("server_default", "filled by the server when absent"),
                        ("staff_only", "staff only"), ("customer_writable", "customer-writable")):
         if c.get(flag):

@@ -18,7 +18,7 @@ static int bad(ob_err *err, const char *param, const char *why)
 
 static bool filterable(const ob_column *c)
 {
-    return !(c->flags & (OB_SECRET | OB_NOFILTER)) && c->type != OB_F_JSON;
+    return !(c->flags & (OB_SECRET | OB_NOFILTER | OB_ENCRYPTED)) && c->type != OB_F_JSON;
 }
 
 /* A filter or cursor value from text, typed by the column. */
