@@ -61,8 +61,8 @@ enum {
     /* Sealed at rest (db/secrets.h): the storage layer encrypts it on every
      * write and opens it on every read, with table, row id and column as
      * associated data, so the database and its WAL never hold the plaintext.
-     * TEXT or JSON only; never filtered, sorted, searched or unique (look it
-     * up through a column declared .blind_of it); left out of stored row
+     * TEXT or JSON only; never sorted, searched or unique; an equality filter
+     * goes through the column declared .blind_of it; left out of stored row
      * images (audit values, webhook payloads). */
     OB_ENCRYPTED = 1u << 18,
 };
