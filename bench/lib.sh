@@ -53,6 +53,11 @@ pin_prefix() {
     if [ "$1" = pinned ]; then echo "taskset -c $2"; fi
 }
 
+# secret columns are sealed under a master key; a fixed one for benchmark data
+export OPSBASE_MASTER_KEY=${OPSBASE_MASTER_KEY:-62656e63682d6f6e6c79206d6173746572206b65792c206e6f74206120736563}
+# one load generator is one user: the tenant's per-user request limits off too
+export OPSBASE_SETTINGS_RATE_LIMITS=${OPSBASE_SETTINGS_RATE_LIMITS:-off}
+
 # start_opsbase DATA PORT pinned|unpinned [extra serve flags...]; sets SRV_PID.
 start_opsbase() {
     local data=$1 port=$2 pin=$3

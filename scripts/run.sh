@@ -4,6 +4,13 @@ set -e
 bin=${1:-build/opsbase}
 data=${OPSBASE_DATA:-./data}
 listen=${OPSBASE_LISTEN:-127.0.0.1:8080}
+# secret columns are sealed under a master key kept outside the data directory:
+# a development key is made once, next to it, unless one is configured
+if [ -z "${OPSBASE_MASTER_KEY:-}" ] && [ -z "${OPSBASE_MASTER_KEY_FILE:-}" ]; then
+    OPSBASE_MASTER_KEY_FILE=${data%/}.master-key
+    [ -f "$OPSBASE_MASTER_KEY_FILE" ] || (umask 077 && "$bin" keys new > "$OPSBASE_MASTER_KEY_FILE")
+    export OPSBASE_MASTER_KEY_FILE
+fi
 if [ ! -f "$data/control.db" ]; then
     "$bin" demo --data "$data"
 fi

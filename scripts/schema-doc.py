@@ -49,7 +49,7 @@ def constraints(c):
     if "server_set_when" in c:
         out.append(f"server-set on rows with `{c['server_set_when']}`")
     for flag, word in (("indexed", "indexed"), ("searchable", "full-text"), ("sortable", "sortable"),
-                       ("server_set", "server-set"), ("immutable", "immutable"), ("secret", "secret"),
+                       ("server_set", "server-set"), ("immutable", "immutable"), ("secret", "secret"), ("encrypted", "sealed at rest"),
                        ("masked", "masked"), ("server_default", "filled by the server when absent"),
                        ("staff_only", "staff only"), ("customer_writable", "customer-writable")):
         if c.get(flag):

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "db/secrets.h"
 #include "domain/domains.h"
 #include "base/banned.h"
 
@@ -30,6 +31,7 @@ static const command commands[] = {
     {"restore", ob_cmd_restore, "restore a backup, or one tenant of it"},
     {"audit", ob_cmd_audit, "verify the audit trail's hash chain"},
     {"archive", ob_cmd_archive, "archive rows past their retention, or put an archive back"},
+    {"keys", ob_cmd_keys, "make a master key, or re-seal every secret under a new one"},
     {"version", ob_cmd_version, "print the version"},
 };
 
@@ -52,6 +54,13 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0) return ob_cmd_version(0, NULL);
+    /* every command seals and opens secret columns with the key from the
+     * environment; serve and keys also take --master-key-file */
+    ob_err err = {0};
+    if (ob_secrets_configure(NULL, NULL, &err) != 0) {
+        fprintf(stderr, "opsbase: %s\n", err.message);
+        return 1;
+    }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
     fprintf(stderr, "opsbase: unknown command \"%s\"\n", argv[1]);

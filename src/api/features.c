@@ -26,6 +26,7 @@ static const struct {
     {"finance", "finance_reports"},
     {"analytics", "advanced_analytics"},
     {"reports", "advanced_analytics"},
+    {"api_keys", "api_access"},
 };
 
 const char *ob_feature_of_module(const char *module)

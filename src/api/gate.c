@@ -217,6 +217,28 @@ static const char *rate_key(ob_ctx *ctx, const ob_route_row *r)
     return ob_arena_printf(ctx->arena, "%s/%s", ctx->tenant->id, ctx->who->user_id ? ctx->who->user_id : "-");
 }
 
+/* The tenant's request budget (ratelimit.h): X-RateLimit-* on every answer
+ * of a limited route, 429 with Retry-After past it. */
+static int tenant_limits(ob_req *req, ob_resp *resp, ob_ctx *ctx, const ob_route_row *r)
+{
+    ob_rate_verdict v;
+    ob_err err;
+    if (ob_ratelimit_tenant(ctx, req->path, r->kind == OB_RK_EXPORT, &v, &err) != 0) {
+        ob_resp_error(resp, &err);
+        return -1;
+    }
+    if (!v.limit) return 0;
+    ob_resp_header(resp, "X-RateLimit-Limit", ob_arena_printf(ctx->arena, "%lld", (long long)v.limit));
+    ob_resp_header(resp, "X-RateLimit-Remaining", ob_arena_printf(ctx->arena, "%lld", (long long)v.remaining));
+    ob_resp_header(resp, "X-RateLimit-Reset", ob_arena_printf(ctx->arena, "%lld", (long long)v.reset_s));
+    if (!v.refused) return 0;
+    ob_err_set(&err, OB_E_RATE_LIMITED, "more than %lld requests in this window: retry in %lld s", (long long)v.limit,
+               (long long)v.reset_s);
+    ob_resp_error(resp, &err);
+    ob_resp_header(resp, "Retry-After", ob_arena_printf(ctx->arena, "%lld", (long long)v.reset_s));
+    return -1;
+}
+
 int ob_gate(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, const ob_route_row *r, ob_call *call)
 {
     ob_err err;
@@ -279,6 +301,8 @@ int ob_gate(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, const ob_route
         ob_resp_header(resp, "Retry-After", ob_arena_printf(ctx->arena, "%lld", (long long)retry));
         return -1;
     }
+    /* 5b: the tenant's own limits for its users, shared by every server process */
+    if (r->auth == OB_AUTH_BEARER && tenant_limits(req, resp, ctx, r) != 0) return -1;
     /* 6: the declared input */
     if (input(app, req, ctx, r, call, &err) != 0) {
         json_decref(call->body);

@@ -85,7 +85,7 @@ static bool list_param_name(const char *name)
 /* listq.c: secret, no-filter and JSON columns are not filterable. */
 static bool filterable(const ob_column *c)
 {
-    return !(c->flags & (OB_SECRET | OB_NOFILTER)) && c->type != OB_F_JSON && !list_param_name(c->name);
+    return !(c->flags & (OB_SECRET | OB_NOFILTER | OB_ENCRYPTED)) && c->type != OB_F_JSON && !list_param_name(c->name);
 }
 
 static bool sortable(const ob_column *c)

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "schema/ctx.h"
+
 typedef enum ob_rate_class {
     OB_RATE_NONE,  /* never limited */
     OB_RATE_AUTH,  /* sign-in: per client address */
@@ -38,5 +40,24 @@ void ob_ratelimit_free(ob_ratelimit *rl);
  * bucket is empty and *retry_after_s (at least 1) says when one request
  * will be allowed again. */
 bool ob_ratelimit_take(ob_ratelimit *rl, ob_rate_class c, const char *key, int64_t now_ms, int64_t *retry_after_s);
+
+/* The tenant's own limits (security_settings.requests_per_minute, a role's
+ * role_security_settings.custom_requests_per_minute, the largest of the
+ * caller's roles winning; export_requests_per_hour for exports), per user,
+ * in fixed windows counted in the tenant's database: one upsert per request
+ * on the tenant's writer, so servers sharing a database share the limit.
+ * The in-memory buckets above stay as the flood guard in front of it. */
+typedef struct ob_rate_verdict {
+    int64_t limit, remaining, reset_s; /* the window's limit, what is left, seconds to its end */
+    bool refused;
+} ob_rate_verdict;
+/* Off: nothing counted (serve --settings-rate-limits off). On by default. */
+void ob_ratelimit_settings_enable(bool on);
+/* Count one request of ctx's principal (a signed-in user) to path; export:
+ * the route is an export. A refusal past the limit is reported in *v (not an
+ * error); the first refusal of a window (an episode) writes a
+ * security_violations row, and a security_alerts row when the tenant's
+ * alert_on_limit_violations is set. v->limit 0: nothing limits this call. */
+int ob_ratelimit_tenant(ob_ctx *ctx, const char *path, bool export, ob_rate_verdict *v, ob_err *err);
 
 #endif

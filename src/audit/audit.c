@@ -44,7 +44,7 @@ static const char *row_image(ob_ctx *ctx, const ob_row *r)
     ob_sb_init_arena(&sb, ctx->arena, 512);
     ob_jsonw w;
     ob_jw_init(&w, &sb);
-    ob_row_json_raw(&w, r);
+    ob_row_json_sealed(&w, r, ob_conn_tenant(ctx->db));
     return sb.buf;
 }
 

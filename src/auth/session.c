@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "auth/apikey.h"
 #include "auth/password.h"
 #include "auth/pcache.h"
 #include "auth/rbac.h"
@@ -191,6 +192,7 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     if (strncasecmp(authz, bearer, sizeof bearer - 1) != 0)
         return ob_err_set(err, OB_E_UNAUTHENTICATED, "the Authorization header must be a Bearer token");
     const char *tok = authz + sizeof bearer - 1;
+    if (ob_apikey_is_key(tok)) return ob_apikey_authenticate(ctx, tok, err);
     size_t n = strlen(tok);
     if (n < sizeof TOKEN_PREFIX + 44 || n > 200 || strncmp(tok, TOKEN_PREFIX, sizeof TOKEN_PREFIX - 1) != 0)
         return ob_err_set(err, OB_E_UNAUTHENTICATED, "the token is not valid");

@@ -76,6 +76,7 @@ int ob_cmd_audit(int argc, char **argv);
 int ob_cmd_worker(int argc, char **argv);
 int ob_cmd_job(int argc, char **argv);
 int ob_cmd_import(int argc, char **argv);
+int ob_cmd_keys(int argc, char **argv);
 
 /* The job worker options serve and worker share, and their parsing. */
 #define OB_CLI_JOB_OPTS                                                                                   \

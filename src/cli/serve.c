@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/ratelimit.h"
 #include "api/stream.h"
 #include "auth/throttle.h"
 #include "base/base.h"
@@ -14,10 +15,16 @@
 #include "jobs/jobs.h"
 #include "platform/tenants.h"
 #include "schema/ddl.h"
+#include "db/secrets.h"
 #include "base/banned.h"
 
 static const ob_opt opts[] = {
     {"--data", "OPSBASE_DATA", "./data", false, "data directory"},
+    {"--master-key-file", "OPSBASE_MASTER_KEY_FILE", NULL, false,
+     "the master key secret columns are sealed under (64 hex characters; else OPSBASE_MASTER_KEY); required"},
+    {"--old-master-key-file", NULL, NULL, false, "during a key rotation: the previous key, which still opens"},
+    {"--settings-rate-limits", "OPSBASE_SETTINGS_RATE_LIMITS", "on", false,
+     "on: each tenant's security_settings request limits per user, counted in its database; off: not applied"},
     {"--db", "OPSBASE_DB", NULL, false, "postgres://USER@HOST:PORT/DB instead of the embedded database"},
     {"--listen", "OPSBASE_LISTEN", "127.0.0.1:8080", false, "address to listen on, HOST:PORT"},
     {"--threads", "OPSBASE_THREADS", "0", false, "worker threads (0: two per core, at least 4)"},
@@ -189,6 +196,17 @@ int ob_cmd_serve(int argc, char **argv)
     ob_log_set_level(level);
 
     ob_err err;
+    if (ob_secrets_configure(ob_cli_get(&spec, &a, "--master-key-file"), ob_cli_get(&spec, &a, "--old-master-key-file"),
+                             &err) != 0)
+        return ob_cli_fail(&err);
+    /* no silent development key: a server without one could not read its secrets back */
+    if (!ob_secrets_ready())
+        return ob_cli_usage_error(&spec, "no master key: give --master-key-file, OPSBASE_MASTER_KEY_FILE or "
+                                         "OPSBASE_MASTER_KEY (make one with `opsbase keys new`)");
+    const char *srl = ob_cli_get(&spec, &a, "--settings-rate-limits");
+    if (strcmp(srl, "on") != 0 && strcmp(srl, "off") != 0)
+        return ob_cli_usage_error(&spec, "--settings-rate-limits must be on or off");
+    ob_ratelimit_settings_enable(strcmp(srl, "on") == 0);
     ob_store *store;
     ob_store_opts so = {.data_dir = ob_cli_get(&spec, &a, "--data"), .url = ob_cli_get(&spec, &a, "--db"),
                         .synchronous = sync, .conn_memory = (size_t)dbmem << 20, .create = true};

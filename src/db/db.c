@@ -153,6 +153,16 @@ ob_db_engine ob_conn_engine(const ob_conn *c)
     return OPS(c)->engine;
 }
 
+const char *ob_conn_tenant(const ob_conn *c)
+{
+    return ((const ob_db_conn *)(const void *)c)->slug;
+}
+
+const char *ob_stmt_tenant(const ob_stmt *st)
+{
+    return ((const ob_db_stmt *)(const void *)st)->conn->slug;
+}
+
 int ob_db_exec(ob_conn *c, const char *sql, ob_err *err)
 {
     return OPS(c)->exec(c, sql, err);

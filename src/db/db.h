@@ -110,6 +110,10 @@ int ob_db_acquire(ob_store *s, const char *tenant, const char *generation, ob_db
 /* Give the connection back (rolls back an open transaction, unlocks a writer). */
 void ob_db_release(ob_conn *c);
 ob_db_engine ob_conn_engine(const ob_conn *c);
+/* The tenant slug a connection (or a statement's connection) belongs to, ""
+ * for the control database: the key that seals its secrets (db/secrets.h). */
+const char *ob_conn_tenant(const ob_conn *c);
+const char *ob_stmt_tenant(const ob_stmt *st);
 
 /* Run SQL without parameters (DDL, pragmas); several statements allowed. */
 int ob_db_exec(ob_conn *c, const char *sql, ob_err *err);

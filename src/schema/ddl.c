@@ -22,7 +22,7 @@ static const char *sql_type(ob_db_engine e, const ob_column *c)
     case OB_F_BOOL: return d->t_bool;
     case OB_F_TIMESTAMP: return d->t_timestamp;
     case OB_F_DATE: return d->t_date;
-    case OB_F_JSON: return d->t_json;
+    case OB_F_JSON: return (c->flags & OB_ENCRYPTED) ? "TEXT" : d->t_json; /* sealed text, not JSON */
     default: return "TEXT";
     }
 }
@@ -70,6 +70,8 @@ static void add_checks(ob_sb *out, ob_db_engine e, const ob_column *c)
 {
     const ob_dialect *d = ob_dialect_of(e);
     const char *n = c->name;
+    /* a sealed value is longer than its plaintext and not JSON: validation holds the limits */
+    if (c->flags & OB_ENCRYPTED) return;
     if (c->type == OB_F_TEXT && c->max > 0)
         ob_sb_addf(out, " CHECK (%s(\"%s\") <= %lld)", d->text_length, n,
                    (long long)c->max);

@@ -7,6 +7,7 @@
 #include "base/codec.h"
 #include "schema/list.h"
 #include "schema/rowjson.h"
+#include "db/secrets.h"
 #include "base/banned.h"
 
 static int bad(ob_err *err, const char *param, const char *why)
@@ -18,7 +19,7 @@ static int bad(ob_err *err, const char *param, const char *why)
 
 static bool filterable(const ob_column *c)
 {
-    return !(c->flags & (OB_SECRET | OB_NOFILTER)) && c->type != OB_F_JSON;
+    return !(c->flags & (OB_SECRET | OB_NOFILTER | OB_ENCRYPTED)) && c->type != OB_F_JSON;
 }
 
 /* A filter or cursor value from text, typed by the column. */
@@ -89,6 +90,27 @@ static const struct {
 } ops[] = {{"eq", OB_OP_EQ}, {"ne", OB_OP_NE}, {"gt", OB_OP_GT}, {"gte", OB_OP_GTE}, {"lt", OB_OP_LT},
            {"lte", OB_OP_LTE}, {"like", OB_OP_LIKE}, {"in", OB_OP_IN}, {"null", OB_OP_NULL}};
 
+/* Equality on a sealed column is equality of its keyed hash (the column
+ * declared .blind_of it); any other comparison would need the plaintext. */
+static int sealed_filter(ob_ctx *ctx, ob_arena *a, const ob_table *t, int col, const char *key, const char *dot,
+                         const char *val, ob_filter *f, ob_err *err)
+{
+    int blind = -1;
+    for (int i = 0; i < t->ncols; i++)
+        if (t->cols[i]->blind_of && strcmp(t->cols[i]->blind_of, t->cols[col]->name) == 0) blind = i;
+    if (blind < 0 || (dot && strcmp(dot, ".eq") != 0))
+        return bad(err, key, "is not a filterable field of this table");
+    if (ob_col_withheld(ctx, t->cols[col])) return bad(err, key, "names a field that is hidden or masked for your role");
+    char h[65];
+    if (ob_secret_blind(h, ob_conn_tenant(ctx->db), t->name, t->cols[col]->name, val, strlen(val), err) != 0) return -1;
+    f->col = blind;
+    f->op = OB_OP_EQ;
+    f->vals = ob_arena_alloc(a, sizeof(ob_value));
+    f->nvals = 1;
+    f->vals[0] = ob_v_text(ob_arena_strdup(a, h));
+    return 0;
+}
+
 static int parse_filter(ob_ctx *ctx, ob_arena *a, const ob_table *t, const char *key, const char *val,
                         ob_filter *f, ob_err *err)
 {
@@ -99,6 +121,7 @@ static int parse_filter(ob_ctx *ctx, ob_arena *a, const ob_table *t, const char 
     memcpy(name, key, nlen);
     name[nlen] = 0;
     int col = ob_table_col(t, name);
+    if (col >= 0 && (t->cols[col]->flags & OB_ENCRYPTED) && ctx) return sealed_filter(ctx, a, t, col, key, dot, val, f, err);
     if (col < 0 || !filterable(t->cols[col])) return bad(err, key, "is not a filterable field of this table");
     if (ctx && ob_col_withheld(ctx, t->cols[col]))
         return bad(err, key, "names a field that is hidden or masked for your role");

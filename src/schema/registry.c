@@ -73,6 +73,16 @@ static void check_column(const ob_resource *r, const ob_column *c)
     } else if (c->stamp_on || c->clear_on) {
         die(r->table, c->name, "stamp_on or clear_on without a stamp");
     }
+    if ((c->flags & OB_ENCRYPTED) &&
+        ((c->type != OB_F_TEXT && c->type != OB_F_JSON) || (c->flags & (OB_SEARCH | OB_SORT | OB_UNIQUE | OB_INDEXED)) || c->gen))
+        die(r->table, c->name, "an encrypted column is text or JSON, never searched, sorted, unique or indexed");
+    if (c->blind_of) {
+        bool named = false;
+        for (int j = 0; j < r->ncols; j++)
+            named |= strcmp(r->cols[j].name, c->blind_of) == 0 && (r->cols[j].flags & OB_ENCRYPTED);
+        if (c->type != OB_F_TEXT || !(c->flags & OB_SERVER) || !named)
+            die(r->table, c->name, "a lookup hash is server-set text naming an encrypted column of its row");
+    }
     if (c->image_of) {
         bool named = false;
         for (int j = 0; j < r->ncols; j++) named |= strcmp(r->cols[j].name, c->image_of) == 0;

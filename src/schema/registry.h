@@ -59,6 +59,13 @@ enum {
      * so a new workflow field is never customer-writable by accident. */
     OB_STAFF     = 1u << 16, /* staff only: absent for customer users, refused in their filters, sort and q= */
     OB_CUSTOMER_WRITE = 1u << 17, /* customer users may set it (on the rows their permissions let them write) */
+    /* Sealed at rest (db/secrets.h): the storage layer encrypts it on every
+     * write and opens it on every read, with table, row id and column as
+     * associated data, so the database and its WAL never hold the plaintext.
+     * TEXT or JSON only; never sorted, searched or unique; an equality filter
+     * goes through the column declared .blind_of it; left out of stored row
+     * images (audit values, webhook payloads). */
+    OB_ENCRYPTED = 1u << 18,
 };
 
 typedef enum ob_on_delete { OB_DEL_RESTRICT, OB_DEL_CASCADE, OB_DEL_SET_NULL } ob_on_delete;
@@ -120,6 +127,9 @@ typedef struct ob_column {
                                   * a warehouse shipment's status is still typed). On such rows a create
                                   * leaves it at its default and a PATCH may not name it: 400
                                   * readonly_field. */
+    const char *blind_of;        /* TEXT, server-set: the keyed BLAKE2b (db/secrets.h) of this row's
+                                  * OB_ENCRYPTED column of that name, written by the engine with it:
+                                  * lookups and uniqueness by a secret's value (index it) */
 } ob_column;
 
 typedef struct ob_index {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "db/secrets.h"
 #include "schema/row.h"
 #include "base/banned.h"
 
@@ -152,6 +153,25 @@ void ob_row_set_null(ob_row *r, ob_colh c)
     ob_row_set_null_at(r, col_of(r, c));
 }
 
+/* Open the sealed columns of a freshly loaded row. A value that does not open
+ * (a key this process lacks, tampering) is logged and kept as stored: writing
+ * the row back keeps it sealed as it was (schema/sql.c), nothing is lost. */
+static void open_sealed(ob_arena *a, ob_row *r, const char *tenant)
+{
+    const ob_table *t = r->t;
+    const char *id = t->id_col >= 0 && r->v[t->id_col].t == OB_V_TEXT ? r->v[t->id_col].s : "";
+    for (int i = 0; i < t->ncols; i++) {
+        if (!(t->cols[i]->flags & OB_ENCRYPTED) || r->v[i].t != OB_V_TEXT) continue;
+        ob_sb sb;
+        ob_sb_init_arena(&sb, a, r->v[i].n);
+        ob_err err = {0};
+        if (ob_secret_open(&sb, tenant, t->name, id, t->cols[i]->name, r->v[i].s, r->v[i].n, &err) == 0)
+            r->v[i] = ob_v_textn(sb.buf, sb.len);
+        else
+            ob_log(OB_LOG_ERROR, "secret_unreadable", "table", t->name, "id", id, "error", err.message, NULL);
+    }
+}
+
 void ob_row_load(ob_arena *a, ob_row *r, ob_stmt *st)
 {
     const ob_table *t = r->t;
@@ -191,6 +211,11 @@ void ob_row_load(ob_arena *a, ob_row *r, ob_stmt *st)
             break;
         }
         }
+    }
+    if (t->res && t->res->ncols) {
+        bool sealed = false;
+        for (int i = 0; i < t->ncols && !sealed; i++) sealed = (t->cols[i]->flags & OB_ENCRYPTED) != 0;
+        if (sealed) open_sealed(a, r, ob_stmt_tenant(st));
     }
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "db/secrets.h"
 #include "schema/rowjson.h"
 #include "base/banned.h"
 
@@ -112,6 +113,23 @@ static void write_image(ob_ctx *ctx, ob_jsonw *w, const char *of, const char *te
         int i = ob_table_col(t, key);
         if (i < 0) continue; /* a column dropped since: nothing declares how to show it */
         const ob_column *c = t->cols[i];
+        if (!ob_col_hidden(ctx, c) && (c->flags & OB_ENCRYPTED) && json_is_string(val)) {
+            /* sealed in the image as in its row (ob_row_json_sealed): open it, or leave it out */
+            const char *sv = json_string_value(val);
+            json_t *idv = json_object_get(obj, "id");
+            ob_sb sb;
+            ob_sb_init_arena(&sb, ctx->arena, 64);
+            ob_err e = {0};
+            if (ob_secret_looks_sealed(sv, strlen(sv)) && json_is_string(idv) && ctx->db &&
+                ob_secret_open(&sb, ob_conn_tenant(ctx->db), t->name, json_string_value(idv), c->name, sv, strlen(sv),
+                               &e) == 0) {
+                json_object_set_new(obj, key, json_stringn(sb.buf, sb.len));
+                val = json_object_get(obj, key);
+            } else {
+                json_object_del(obj, key);
+                continue;
+            }
+        }
         if (ob_col_hidden(ctx, c)) json_object_del(obj, key);
         else if (json_is_string(val) && ob_col_masked(ctx, c))
             json_object_set_new(obj, key, json_string(ob_mask_text(ctx->arena, c->mask, json_string_value(val))));
@@ -165,7 +183,7 @@ static void write_value(ob_jsonw *w, const ob_column *c, const ob_value *v, cons
     }
 }
 
-static void row_json(ob_ctx *ctx, ob_jsonw *w, const ob_row *r, bool stored)
+static void row_json(ob_ctx *ctx, ob_jsonw *w, const ob_row *r, bool stored, const char *seal_tenant)
 {
     const ob_table *t = r->t;
     ob_jw_obj_open(w);
@@ -174,6 +192,21 @@ static void row_json(ob_ctx *ctx, ob_jsonw *w, const ob_row *r, bool stored)
         if (!stored && ob_col_hidden(ctx, c)) continue;
         ob_value nv = ob_v_null();
         const ob_value *v = r->set[i] ? &r->v[i] : &nv;
+        /* row images never carry a sealed column's plaintext: sealed as in the row, or left out */
+        if (!ctx && !stored && (c->flags & OB_ENCRYPTED)) {
+            if (!seal_tenant) continue;
+            if (v->t == OB_V_TEXT && !ob_secret_looks_sealed(v->s, v->n)) {
+                ob_sb sb;
+                ob_sb_init(&sb, v->n * 2 + 64);
+                ob_err e = {0};
+                int rc = ob_secret_seal(&sb, seal_tenant, t->name, ob_row_id(r), c->name, v->s, v->n, &e);
+                ob_jw_key(w, c->name);
+                if (rc == 0) ob_jw_strn(w, sb.buf, sb.len);
+                else ob_jw_null(w);
+                ob_sb_release(&sb);
+                continue;
+            }
+        }
         ob_jw_key(w, c->name);
         if (ctx && c->image_of && v->t == OB_V_TEXT) {
             int of = ob_table_col(t, c->image_of);
@@ -189,15 +222,20 @@ static void row_json(ob_ctx *ctx, ob_jsonw *w, const ob_row *r, bool stored)
 
 void ob_row_json(ob_ctx *ctx, ob_jsonw *w, const ob_row *r)
 {
-    row_json(ctx, w, r, false);
+    row_json(ctx, w, r, false, NULL);
 }
 
 void ob_row_json_raw(ob_jsonw *w, const ob_row *r)
 {
-    row_json(NULL, w, r, false);
+    row_json(NULL, w, r, false, NULL);
+}
+
+void ob_row_json_sealed(ob_jsonw *w, const ob_row *r, const char *tenant)
+{
+    row_json(NULL, w, r, false, tenant);
 }
 
 void ob_row_json_stored(ob_jsonw *w, const ob_row *r)
 {
-    row_json(NULL, w, r, true);
+    row_json(NULL, w, r, true, NULL);
 }

@@ -15,8 +15,12 @@ void ob_row_json(ob_ctx *ctx, ob_jsonw *w, const ob_row *r);
  * principal may see it, as ob_row_json shows that table's rows: hidden
  * columns dropped, masked ones masked; null when it does not parse. */
 void ob_row_image_json(ob_ctx *ctx, ob_jsonw *w, const char *table, const char *text, size_t n);
-/* The same without masking (audit values); secret columns still left out. */
+/* The same without masking (webhook payloads); secret and sealed
+ * (OB_ENCRYPTED) columns left out. */
 void ob_row_json_raw(ob_jsonw *w, const ob_row *r);
+/* As raw, but sealed columns kept, sealed for the tenant as in their row
+ * (audit values): ob_row_image_json opens them for readers who may see them. */
+void ob_row_json_sealed(ob_jsonw *w, const ob_row *r, const char *tenant);
 /* Every column as stored, secrets included: for backups only. */
 void ob_row_json_stored(ob_jsonw *w, const ob_row *r);
 /* Whether column c is absent for the principal: secret, or staff-only and the

@@ -69,6 +69,7 @@ static void column(ob_jsonw *w, const ob_column *c)
     if (c->server_when) ob_jw_kstr(w, "server_set_when", c->server_when);
     flag(w, "immutable", c->flags, OB_IMMUTABLE);
     flag(w, "secret", c->flags, OB_SECRET);
+    flag(w, "encrypted", c->flags, OB_ENCRYPTED);
     flag(w, "masked", c->flags, OB_MASKED);
     flag(w, "implicit", c->flags, OB_IMPLICIT);
     flag(w, "server_default", c->flags, OB_GENERATED);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "db/secrets.h"
 #include "schema/sql.h"
 #include "base/banned.h"
 
@@ -262,6 +263,38 @@ static int reload_generated(ob_ctx *ctx, ob_row *row, ob_err *err)
     return rc < 0 ? -1 : 0;
 }
 
+/* The value column i is stored as: sealed for an encrypted column (a value
+ * already in sealed form is one that did not open when loaded, kept as it
+ * was), the keyed hash of the named column's plaintext for a lookup hash
+ * (also set in the row, so the caller's row matches what is stored). */
+static int stored_value(ob_ctx *ctx, ob_row *row, int i, ob_value *out, ob_err *err)
+{
+    const ob_table *t = row->t;
+    const ob_column *c = t->cols[i];
+    *out = row->set[i] ? row->v[i] : ob_v_null();
+    if (c->blind_of) {
+        int of = ob_table_col(t, c->blind_of);
+        if (!row->set[of] || row->v[of].t != OB_V_TEXT) {
+            *out = ob_v_null();
+        } else {
+            char h[65];
+            if (ob_secret_blind(h, ob_conn_tenant(ctx->db), t->name, c->blind_of, row->v[of].s, row->v[of].n, err) != 0)
+                return -1;
+            *out = ob_v_text(ob_arena_strdup(ctx->arena, h));
+        }
+        row->v[i] = *out;
+        row->set[i] = true;
+        return 0;
+    }
+    if (!(c->flags & OB_ENCRYPTED) || out->t != OB_V_TEXT || ob_secret_looks_sealed(out->s, out->n)) return 0;
+    ob_sb sb;
+    ob_sb_init_arena(&sb, ctx->arena, out->n * 2 + 64);
+    if (ob_secret_seal(&sb, ob_conn_tenant(ctx->db), t->name, ob_row_id(row), c->name, out->s, out->n, err) != 0)
+        return -1;
+    *out = ob_v_textn(sb.buf, sb.len);
+    return 0;
+}
+
 int ob_sql_insert(ob_ctx *ctx, const ob_row *row, ob_err *err)
 {
     const ob_table *t = row->t;
@@ -269,9 +302,9 @@ int ob_sql_insert(ob_ctx *ctx, const ob_row *row, ob_err *err)
     if (ob_db_prepare(ctx->db, sql_of(t)->insert, &st, err) != 0) return -1;
     int idx = 1;
     for (int i = 0; i < t->ncols; i++) {
-        ob_value nv = ob_v_null();
+        ob_value v;
         if (t->cols[i]->gen) continue;
-        if (ob_stmt_bind(st, idx++, row->set[i] ? &row->v[i] : &nv, err) != 0) {
+        if (stored_value(ctx, (ob_row *)row, i, &v, err) != 0 || ob_stmt_bind(st, idx++, &v, err) != 0) {
             ob_stmt_done(st);
             return -1;
         }
@@ -289,10 +322,14 @@ int ob_sql_update(ob_ctx *ctx, const ob_row *row, int64_t old_version, ob_err *e
     ob_stmt *st;
     if (ob_db_prepare(ctx->db, sql_of(t)->update, &st, err) != 0) return -1;
     int idx = 1;
-    ob_value nv = ob_v_null();
     for (int i = 0; i < t->ncols; i++) {
         if (i == t->id_col || t->cols[i]->gen) continue;
-        ob_stmt_bind(st, idx++, row->set[i] ? &row->v[i] : &nv, err);
+        ob_value v;
+        if (stored_value(ctx, (ob_row *)row, i, &v, err) != 0) {
+            ob_stmt_done(st);
+            return -1;
+        }
+        ob_stmt_bind(st, idx++, &v, err);
     }
     ob_stmt_bind(st, idx++, &row->v[t->id_col], err);
     if (t->version_col >= 0) ob_stmt_bind_i64(st, idx++, old_version, err);

@@ -67,6 +67,17 @@ if SCRATCH:
     # pytest's tmp_path (the SQLite data directories) and PgServer below
     tempfile.tempdir = SCRATCH
 
+# Secret columns are sealed under a master key that a server must be given
+# (docs/cli.md "Master keys"); the tests name theirs explicitly, and every server and
+# CLI they start inherits it.
+TEST_MASTER_KEY = "6f70736261736520746573742d6f6e6c79206d6173746572206b657920303031"
+os.environ.setdefault("OPSBASE_MASTER_KEY", TEST_MASTER_KEY)
+# Each tenant's own request limits (security_settings.requests_per_minute, 100
+# by default) are counted in its database; the session's server serves every
+# test as a few users, so it runs without them. test_rate_limits.py starts
+# servers of its own with them on.
+os.environ.setdefault("OPSBASE_SETTINGS_RATE_LIMITS", "off")
+
 # "sqlite" (default) or "postgres"
 ENGINE = os.environ.get("OPSBASE_TEST_DB", "sqlite").strip().lower() or "sqlite"
 

@@ -77,6 +77,8 @@ EXTRAS = {
     # a public target (an address: no DNS needed), known events, a long secret
     "webhook_subscriptions": {"url": "https://93.184.215.14/hook", "events": ["*"],
                               "secret": "generic-secret-0123456789"},
+    # an API key's scopes are permission codes its creator holds (a hook)
+    "api_keys": {"scopes": ["customers.view"]},
     # weekday hours are checked by a hook: a JSON object alone is not a week
     "business_calendars": {"hours": {"mon": [["09:00", "17:00"]]}},
     # a widget's config and a report's are checked against what they name (issue #16)
@@ -97,6 +99,10 @@ def _balanced_lines(owner, row):
 
 
 PREPARE = {"invoices": _invoice_line, "journals": _balanced_lines}
+
+# Members a create answers once beside the row, which no read shows again (a
+# hook's ctx->reveal): an API key.
+REVEALED_ON_CREATE = {"api_keys": ("key",)}
 
 # Tables that hold one row per tenant, made when the tenant is provisioned,
 # where the declaration does not say so (security_settings does: its unique
@@ -286,7 +292,10 @@ class Factory:
         body = self.body(table)
         body.update(fields)
         self.writes += 1
-        return h.create(self.c, table, body)
+        row = h.create(self.c, table, body)
+        for k in REVEALED_ON_CREATE.get(table, ()):
+            row.pop(k)  # shown once, never read back
+        return row
 
     def ids(self, table, fresh=False):
         """The ids of table's rows; listed again only when a row was made since

@@ -410,12 +410,15 @@ def test_channel_credentials_are_write_only(owner, server):
     assert conn["status"] == "active" and "credentials" not in conn
     assert "shpat_secret" not in str(h.get(owner, "sales_channels", ch["id"]))
     creds, secret, status = _stored_channel(server, ch["id"])
-    assert "shpat_secret" in creds and secret == "whsec" and status == "active"
+    # stored sealed (test_security_secrets.py): neither is in the file in clear
+    assert creds.startswith("v1:") and secret.startswith("v1:") and status == "active"
+    assert "shpat_secret" not in creds and "whsec" not in secret
     audit = h.audit_rows(owner, entity_type="sales_channels", entity_id=ch["id"], action="connect")
     assert len(audit) == 1 and "shpat_secret" not in str(audit[0])
     off = h.ok(owner.post(f"{API}/sales_channels/{ch['id']}/disconnect", json={}))
     assert off["status"] == "disconnected"
-    assert _stored_channel(server, ch["id"]) == ("{}", None, "disconnected")
+    creds, secret, status = _stored_channel(server, ch["id"])
+    assert creds.startswith("v1:") and (secret, status) == (None, "disconnected")  # "{}", sealed
 
 
 @pytest.mark.parametrize("body,status,code,field", [
@@ -427,10 +430,12 @@ def test_channel_credentials_are_write_only(owner, server):
 ])
 def test_channel_connect_refusals(owner, server, body, status, code, field):
     ch = mk_channel(owner)
+    stored = _stored_channel(server, ch["id"])  # "{}" sealed, no secret, active
+    assert stored[0].startswith("v1:") and stored[1:] == (None, "active")
     h.expect_error(owner.post(f"{API}/sales_channels/{ch['id']}/connect", json=body), status, code,
                    field)
     assert h.get(owner, "sales_channels", ch["id"]) == ch
-    assert _stored_channel(server, ch["id"]) == ("{}", None, "active")
+    assert _stored_channel(server, ch["id"]) == stored
 
 
 def test_channel_products(owner, channel, product):

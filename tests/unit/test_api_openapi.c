@@ -363,9 +363,10 @@ static bool keep_required_create(const ob_column *c)
     return keep_create(c) && (c->flags & OB_REQUIRED) && !(c->flags & OB_GENERATED) && !c->dflt;
 }
 
+/* sealed columns are left out: only equality through a lookup hash reaches them */
 static bool keep_filter(const ob_column *c)
 {
-    return !(c->flags & (OB_SECRET | OB_NOFILTER)) && c->type != OB_F_JSON;
+    return !(c->flags & (OB_SECRET | OB_NOFILTER | OB_ENCRYPTED)) && c->type != OB_F_JSON;
 }
 
 /* ---- tests ------------------------------------------------------------- */

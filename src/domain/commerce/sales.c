@@ -15,7 +15,7 @@ static const ob_column channel_cols[] = {
     {"channel_type_code", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_LOWER | OB_INDEXED | OB_IMMUTABLE,
      .doc = "code of a channel_types row of the platform (shopify, amazon, ...)"},
     {"name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
-    {"credentials", OB_F_JSON, .flags = OB_REQUIRED | OB_SECRET | OB_SERVER, .dflt = "{}",
+    {"credentials", OB_F_JSON, .flags = OB_REQUIRED | OB_SECRET | OB_SERVER | OB_ENCRYPTED, .dflt = "{}",
      .doc = "API credentials; set by the connect action, never shown"},
     {"settings", OB_F_JSON, .dflt = "{}"},
     {"status", OB_F_ENUM, .enm = &channel_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "active",
@@ -24,7 +24,7 @@ static const ob_column channel_cols[] = {
     {"last_sync_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
     {"sync_error", OB_F_TEXT, .max = 100000, .flags = OB_SERVER},
     {"webhook_url", OB_F_TEXT, .max = 500},
-    {"webhook_secret", OB_F_TEXT, .max = 255, .flags = OB_SECRET | OB_SERVER,
+    {"webhook_secret", OB_F_TEXT, .max = 255, .flags = OB_SECRET | OB_SERVER | OB_ENCRYPTED,
      .doc = "verifies the channel's webhooks; set by the connect action, never shown"},
 };
 static const ob_column channel_connect_input[] = {

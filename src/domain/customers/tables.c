@@ -18,7 +18,7 @@ static const ob_column customer_cols[] = {
     {"phone", OB_F_TEXT, .max = 20, .flags = OB_MASKED, .mask = OB_MASK_PHONE},
     {"company_name", OB_F_TEXT, .max = 200, .flags = OB_SORT | OB_SEARCH},
     {"business_type", OB_F_TEXT, .max = 50},
-    {"tax_number", OB_F_TEXT, .max = 50, .flags = OB_MASKED, .mask = OB_MASK_SENSITIVE},
+    {"tax_number", OB_F_TEXT, .max = 50, .flags = OB_MASKED | OB_ENCRYPTED, .mask = OB_MASK_SENSITIVE},
     {"tax_id", OB_F_TEXT, .max = 50, .flags = OB_MASKED, .mask = OB_MASK_SENSITIVE},
     {"industry", OB_F_TEXT, .max = 100},
     {"customer_tier", OB_F_ENUM, .enm = &customer_tier, .flags = OB_STAFF | OB_REQUIRED | OB_INDEXED, .dflt = "standard"},
@@ -34,7 +34,7 @@ static const ob_column customer_cols[] = {
     {"approval_status", OB_F_ENUM, .enm = &approval_status, .flags = OB_STAFF | OB_REQUIRED, .dflt = "pending"},
     {"approved_by", OB_F_REF, .flags = OB_STAFF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
     {"approved_at", OB_F_TIMESTAMP, .flags = OB_STAFF},
-    {"national_id", OB_F_TEXT, .max = 50, .flags = OB_MASKED, .mask = OB_MASK_SENSITIVE},
+    {"national_id", OB_F_TEXT, .max = 50, .flags = OB_MASKED | OB_ENCRYPTED, .mask = OB_MASK_SENSITIVE},
     {"date_of_birth", OB_F_DATE},
     {"age", OB_F_INT, .flags = OB_HAS_MIN | OB_HAS_MAX, .min = 0, .max = 150},
     {"gender", OB_F_TEXT, .max = 20},
@@ -60,8 +60,10 @@ static const ob_column customer_cols[] = {
     {"profile_image_id", OB_F_TEXT, .max = 36, .doc = "id of an image (images table arrives with the full model)"},
     {"loyalty_points", OB_F_INT, .flags = OB_REQUIRED | OB_SERVER | OB_HAS_MIN, .min = 0, .dflt = "0", .since = 4,
      .doc = "points balance: moved only by customer_loyalty_points entries (crm), never below 0"},
+    {"tax_number_hash", OB_F_TEXT, .max = 64, .flags = OB_SERVER | OB_SECRET, .blind_of = "tax_number", .since = 6,
+     .doc = "keyed hash of tax_number (stored sealed): finds customers by tax number without the plaintext"},
 };
-static const ob_index customer_idx[] = {{"status"}, {"customer_tier"}, {"created_at"}};
+static const ob_index customer_idx[] = {{"status"}, {"customer_tier"}, {"created_at"}, {"tax_number_hash", .since = 6}};
 /* 003's loyalty (crm/loyalty.c): points paid towards an invoice */
 OB_ACTION_FN(ob_customer_redeem_points);
 static const ob_column redeem_input[] = {

@@ -28,7 +28,7 @@ static const ob_column user_cols[] = {
     {"email_verified_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
     {"phone_verified", OB_F_BOOL, .flags = OB_REQUIRED | OB_SERVER, .dflt = "false"},
     {"mfa_enabled", OB_F_BOOL, .flags = OB_REQUIRED | OB_SERVER, .dflt = "false"},
-    {"mfa_secret", OB_F_TEXT, .max = 64, .flags = OB_SECRET | OB_SERVER},
+    {"mfa_secret", OB_F_TEXT, .max = 64, .flags = OB_SECRET | OB_SERVER | OB_ENCRYPTED},
     {"password_expires_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
     {"last_login_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
     {"failed_login_attempts", OB_F_INT, .flags = OB_REQUIRED | OB_SERVER, .dflt = "0"},

@@ -25,7 +25,7 @@ static const ob_column courier_config_cols[] = {
     {"courier_type_code", OB_F_TEXT, .max = 50, .flags = OB_REQUIRED | OB_LOWER | OB_INDEXED,
      .doc = "code of a courier_types row of the platform"},
     {"name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
-    {"credentials", OB_F_JSON, .flags = OB_REQUIRED | OB_SECRET | OB_SERVER, .dflt = "{}",
+    {"credentials", OB_F_JSON, .flags = OB_REQUIRED | OB_SECRET | OB_SERVER | OB_ENCRYPTED, .dflt = "{}",
      .doc = "encrypted at the application level (001); never returned"},
     {"settings", OB_F_JSON, .dflt = "{}"},
     {"is_default", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},

@@ -20,7 +20,7 @@ static const ob_column airline_cols[] = {
     {"awb_prefix", OB_F_TEXT, .max = 3, .pattern = "^[0-9]{3}$", .flags = OB_INDEXED, .since = 4,
      .doc = "the airline's 3-digit air waybill prefix (IATA accounting code, e.g. 176); once any airline has "
             "one, an air-cargo AWB must start with a known prefix"},
-    {"api_credentials", OB_F_TEXT, .max = 1000, .flags = OB_SECRET | OB_SERVER,
+    {"api_credentials", OB_F_TEXT, .max = 1000, .flags = OB_SECRET | OB_SERVER | OB_ENCRYPTED,
      .doc = "encrypted at rest (000); never returned"},
 };
 const ob_resource ob_res_airlines = {

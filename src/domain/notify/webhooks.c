@@ -36,7 +36,7 @@ static const ob_column subscription_cols[] = {
     {"events", OB_F_JSON, .flags = OB_REQUIRED,
      .doc = "event names to deliver, e.g. [\"tickets.created\", \"orders.status_changed\"], or [\"*\"]; "
             "every table's events are in docs/schema.md"},
-    {"secret", OB_F_TEXT, .max = 200, .flags = OB_REQUIRED | OB_SECRET,
+    {"secret", OB_F_TEXT, .max = 200, .flags = OB_REQUIRED | OB_SECRET | OB_ENCRYPTED,
      .doc = "at least 16 characters; signs every delivery (Opsbase-Signature), never shown"},
     {"active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true", .doc = "an inactive subscription gets no new deliveries"},
     {"description", OB_F_TEXT, .max = 500},
