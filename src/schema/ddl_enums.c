@@ -1,5 +1,5 @@
-/* ddl_enums.c - widening the CHECK of an enum column on databases made
- * before a value was added.
+/* ddl_enums.c - loosening the CHECKs of databases made before a later
+ * declaration: an enum value added, a column sealed at rest.
  *
  * An enum column's CHECK lists its values (ddl.c add_checks). A value added
  * in a later release reaches new databases through CREATE TABLE, but ALTER
@@ -14,6 +14,10 @@
  *   leave the stored content valid. integrity_check runs afterwards.
  * - PostgreSQL names the constraint; it is dropped and added again with the
  *   full list, in one transaction.
+ *
+ * A column declared OB_ENCRYPTED after databases existed holds sealed text
+ * (longer than its plain length, not JSON): its length and JSON checks are
+ * removed the same way, and on PostgreSQL a json column becomes text.
  *
  * Only widening is done: a stored list with a value the registry no longer
  * declares is left as it is (values are never removed; rows may hold it).
@@ -93,6 +97,27 @@ static char *widened_sql(ob_arena *a, const ob_table *t, const char *sql, int *c
             ob_sb_add(&next, out.buf, pre);
             ob_sb_add(&next, want.buf, want.len);
             ob_sb_adds(&next, out.buf + post);
+            out = next;
+            (*changed)++;
+        }
+    }
+    /* an encrypted column holds sealed text: the length and JSON checks it
+     * had before it was sealed no longer apply (ddl.c writes none now) */
+    for (int i = 0; i < t->ncols; i++) {
+        const ob_column *c = t->cols[i];
+        if (!(c->flags & OB_ENCRYPTED)) continue;
+        char len_head[128], json_check[256];
+        snprintf(len_head, sizeof len_head, " CHECK (length(\"%s\") <= ", c->name);
+        snprintf(json_check, sizeof json_check, " CHECK (\"%s\" IS NULL OR json_valid(\"%s\"))", c->name, c->name);
+        const char *cut[2] = {len_head, json_check};
+        for (int k = 0; k < 2; k++) {
+            char *at = strstr(out.buf, cut[k]);
+            char *end = !at ? NULL : k == 0 ? strchr(at + strlen(len_head), ')') : at + strlen(json_check) - 1;
+            if (!end) continue;
+            ob_sb next;
+            ob_sb_init_arena(&next, a, out.len);
+            ob_sb_add(&next, out.buf, (size_t)(at - out.buf));
+            ob_sb_adds(&next, end + 1);
             out = next;
             (*changed)++;
         }
@@ -189,6 +214,11 @@ static int widen_pg(ob_conn *c, ob_scope scope, int *widened, ob_err *err)
         const ob_table *t = tn ? ob_registry_find(tn) : NULL;
         int ci = t && t->res->scope == scope && cn ? ob_table_col(t, cn) : -1;
         const ob_column *col = ci >= 0 ? t->cols[ci] : NULL;
+        if (col && (col->flags & OB_ENCRYPTED)) { /* sealed text: its old length check goes */
+            ob_sb_addf(&ddl, "ALTER TABLE \"%s\" DROP CONSTRAINT \"%s\";\n", tn, con);
+            total++;
+            continue;
+        }
         if (!col || col->type != OB_F_ENUM || !def || !strstr(def, " ANY ")) continue;
         bool missing = false;
         for (int k = 0; k < col->enm->n && !missing; k++) {
@@ -203,6 +233,26 @@ static int widen_pg(ob_conn *c, ob_scope scope, int *widened, ob_err *err)
         total++;
     }
     ob_stmt_done(st);
+    /* an encrypted JSON column made before it was sealed is of type json */
+    if (rc == 0 && (rc = ob_db_prepare(c,
+                                       "SELECT table_name, column_name FROM information_schema.columns WHERE "
+                                       "table_schema = current_schema() AND data_type = 'json'",
+                                       &st, err)) == 0) {
+        while ((rc = ob_stmt_step(st, err)) == 1) {
+            const char *tn = ob_stmt_col_text(st, 0, NULL), *cn = ob_stmt_col_text(st, 1, NULL);
+            const ob_table *t = tn ? ob_registry_find(tn) : NULL;
+            int ci = t && t->res->scope == scope && cn ? ob_table_col(t, cn) : -1;
+            if (ci < 0 || !(t->cols[ci]->flags & OB_ENCRYPTED)) continue;
+            /* a json default cannot follow the type by itself: dropped, then set as text */
+            const char *dflt = t->cols[ci]->dflt;
+            ob_sb_addf(&ddl, "ALTER TABLE \"%s\" ALTER COLUMN \"%s\" DROP DEFAULT, ALTER COLUMN \"%s\" TYPE TEXT "
+                             "USING \"%s\"::text", tn, cn, cn, cn);
+            if (dflt && !strchr(dflt, '\'')) ob_sb_addf(&ddl, ", ALTER COLUMN \"%s\" SET DEFAULT '%s'", cn, dflt);
+            ob_sb_adds(&ddl, ";\n");
+            total++;
+        }
+        ob_stmt_done(st);
+    }
     if (rc == 0 && ddl.len) {
         rc = ob_db_begin(c, err);
         if (rc == 0) rc = ob_db_exec(c, ddl.buf, err);

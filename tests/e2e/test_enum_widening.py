@@ -72,7 +72,7 @@ def test_a_value_added_later_is_accepted_after_migrate(server, cli, new_tenant):
         _narrow_sqlite(server.data / "tenants" / f"{t.slug}.db", want)
     # the old database refuses the value the registry now declares
     r = c.post(f"{API}/shipments", json={"destination_warehouse_id": wh["id"], "status": "cancelled"})
-    assert r.status_code >= 400
+    h.expect_error(r, 400, "validation_failed")  # the database's CHECK
     assert h.list_all(c, "shipments", {"destination_warehouse_id": wh["id"]}) == []
 
     out = cli.run("migrate").stdout
@@ -88,3 +88,52 @@ def test_a_value_added_later_is_accepted_after_migrate(server, cli, new_tenant):
     # a second migrate has nothing to widen and changes nothing
     cli.run("migrate")
     assert h.get(c, "shipments", s["id"]) == s
+
+
+def test_a_column_sealed_later_loses_its_plain_checks(server, cli, new_tenant):
+    """customers.tax_number was text(50) and courier_configs.credentials JSON
+    before they were sealed at rest: on a database made then, the migration
+    drops the length check (and, on PostgreSQL, makes the json column text),
+    so the longer sealed values can be written."""
+    t = new_tenant()
+    c = t.owner
+    want = json.loads(cli.run("schema", "--json", data=False).stdout)["version"]
+    if server.db_url:
+        _pg(server, t.slug, "ALTER TABLE customers ADD CONSTRAINT customers_tax_number_check "
+                            "CHECK (char_length(tax_number) <= 50); "
+                            "ALTER TABLE courier_configs ALTER COLUMN credentials DROP DEFAULT, ALTER COLUMN credentials TYPE json "
+                            "USING credentials::json, ALTER COLUMN credentials SET DEFAULT '{}'; "
+                            f"DELETE FROM schema_migrations WHERE version = {want}")
+    else:
+        path = server.data / "tenants" / f"{t.slug}.db"
+        db = sqlite3.connect(path)
+        try:
+            (sql,) = db.execute("SELECT sql FROM sqlite_schema WHERE type='table' AND name='customers'").fetchone()
+            assert '"tax_number" TEXT' in sql and 'length("tax_number")' not in sql
+            old = sql.replace('"tax_number" TEXT', '"tax_number" TEXT CHECK (length("tax_number") <= 50)', 1)
+            (ver,) = db.execute("PRAGMA schema_version").fetchone()
+            db.execute("PRAGMA writable_schema = ON")
+            db.execute("UPDATE sqlite_schema SET sql = ? WHERE type='table' AND name='customers'", (old,))
+            db.execute(f"PRAGMA schema_version = {ver + 1}")
+            db.execute("PRAGMA writable_schema = OFF")
+            db.execute("DELETE FROM schema_migrations WHERE version = ?", (want,))
+            db.execute(f"PRAGMA user_version = {want - 1}")
+            db.commit()
+        finally:
+            db.close()
+    tax = "GSTIN" + h.uniq()[:20]
+    # sealed, the value is longer than 50 characters: the old check refuses it
+    r = c.post(f"{API}/customers", json={"name": "Sealed " + h.uniq(), "tax_number": tax})
+    h.expect_error(r, 400, "validation_failed")  # the database's CHECK
+    cli.run("migrate")
+    cust = h.create(c, "customers", {"name": "Sealed " + h.uniq(), "tax_number": tax})
+    assert h.get(c, "customers", cust["id"])["tax_number"] == tax
+    if server.db_url:
+        assert _pg(server, t.slug, "SELECT data_type FROM information_schema.columns WHERE table_schema = "
+                                   "current_schema() AND table_name = 'courier_configs' AND "
+                                   "column_name = 'credentials'") == "text"
+    else:
+        with sqlite3.connect(server.data / "tenants" / f"{t.slug}.db") as db:
+            (sql,) = db.execute("SELECT sql FROM sqlite_schema WHERE type='table' AND name='customers'").fetchone()
+            assert 'length("tax_number")' not in sql
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
