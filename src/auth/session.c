@@ -5,6 +5,7 @@
 #include "audit/audit.h"
 #include "auth/password.h"
 #include "auth/pcache.h"
+#include "auth/policy.h"
 #include "auth/rbac.h"
 #include "auth/session.h"
 #include "auth/throttle.h"
@@ -69,6 +70,23 @@ static int record(ob_ctx *ctx, ob_login *in, const char *user_id, bool ok, const
         rc = ob_sql_run(ctx->db, "UPDATE users SET failed_login_attempts = 0, last_login_at = ? WHERE id = ?", v, 2,
                         err);
         if (rc == 0) rc = ob_throttle_success(ctx, in->email, ctx->ip, err);
+        ob_session_policy pol;
+        if (rc == 0) rc = ob_policy_load(ctx, &pol, err);
+        if (rc == 0) rc = ob_policy_admit(ctx, user_id, &pol, err);
+        if (rc != 0 && err->code == OB_E_SESSION_LIMIT) {
+            /* refused by policy: the refusal is audited, nothing else written */
+            ob_err refused = *err;
+            ob_db_rollback(c);
+            rc = ob_db_begin(c, err);
+            if (rc == 0)
+                rc = ob_audit_event(ctx, "login_failed", "users", user_id, user_id,
+                                    "{\"reason\":\"session_limit\"}", err);
+            if (rc == 0) rc = ob_db_commit(c, err);
+            ob_db_release(c);
+            ctx->db = NULL;
+            if (rc == 0) *err = refused;
+            return -1;
+        }
         ob_sb tok;
         ob_sb_init_arena(&tok, ctx->arena, 96);
         ob_sb_addf(&tok, TOKEN_PREFIX "%s_", in->tenant_info->slug);
@@ -184,6 +202,74 @@ bool ob_principal_confined(const ob_principal *p, bool customer_type)
     return !staff || customer_type;
 }
 
+/* What the session policy needs to know of a session, read with it on every
+ * request (the settings row joins in: no cache to go stale). */
+typedef struct live_session {
+    const char *last_activity, *ip;
+    int64_t idle_ms;
+    bool ip_binding;
+} live_session;
+
+static void live_read(ob_ctx *ctx, ob_stmt *st, int col, live_session *ls)
+{
+    const char *last = ob_stmt_col_text(st, col, NULL), *ip = ob_stmt_col_text(st, col + 1, NULL);
+    ls->last_activity = last ? ob_arena_strdup(ctx->arena, last) : NULL;
+    ls->ip = ip ? ob_arena_strdup(ctx->arena, ip) : NULL;
+    ls->idle_ms = ob_stmt_col_type(st, col + 2) == OB_V_NULL ? 30LL * 60000 : ob_stmt_col_i64(st, col + 2) * 60000;
+    ls->ip_binding = ob_stmt_col_i64(st, col + 3) != 0;
+}
+
+/* End a session the policy no longer allows, in a write transaction of its
+ * own (with the violation, when there is one). */
+static int end_session(ob_ctx *ctx, ob_tenant_info *ti, const char *sid, const char *uid, const char *reason,
+                       const char *violation, ob_err *err)
+{
+    ob_conn *w, *r = ctx->db;
+    if (ob_db_acquire(ctx->store, ti->slug, ti->id, OB_DB_WRITE, &w, err) != 0) return -1;
+    ctx->db = w;
+    ob_value v[] = {ob_v_text(ctx->now), ob_v_bool(false), ob_v_text(reason), ob_v_text(sid)};
+    int rc = ob_db_begin(w, err);
+    if (rc == 0)
+        rc = ob_sql_run(w,
+                        "UPDATE user_sessions SET terminated_at = ?, is_active = ?, termination_reason = ? "
+                        "WHERE id = ? AND terminated_at IS NULL",
+                        v, 4, err);
+    if (rc == 0 && violation) rc = ob_policy_violation(ctx, uid, "session_hijack_attempt", "high", violation, err);
+    if (rc == 0) rc = ob_db_commit(w, err);
+    else ob_db_rollback(w);
+    ob_db_release(w);
+    ctx->db = r;
+    ob_registry_auth_changed();
+    return rc;
+}
+
+/* Idle timeout and IP binding (policy.h); then last activity, when stale. */
+static int enforce(ob_ctx *ctx, ob_tenant_info *ti, const char *sid, const char *uid, const live_session *ls,
+                   ob_err *err)
+{
+    int64_t last_ms;
+    bool known = ls->last_activity && ob_ts_parse(ls->last_activity, &last_ms) == 0;
+    if (known && ctx->now_ms - last_ms >= ls->idle_ms) {
+        if (end_session(ctx, ti, sid, uid, "idle_timeout", NULL, err) != 0) return -1;
+        return ob_err_set(err, OB_E_UNAUTHENTICATED, "the session has expired after a period of inactivity");
+    }
+    if (ls->ip_binding && ls->ip && ctx->ip && strcmp(ls->ip, ctx->ip) != 0) {
+        const char *why = ob_arena_printf(ctx->arena, "a token issued to %s was used from %s: its session ended",
+                                          ls->ip, ctx->ip);
+        if (end_session(ctx, ti, sid, uid, "ip_mismatch", why, err) != 0) return -1;
+        return ob_err_set(err, OB_E_UNAUTHENTICATED, "the session is bound to another address");
+    }
+    if (known && ctx->now_ms - last_ms < ob_policy_touch_ms(ls->idle_ms)) return 0;
+    ob_conn *w;
+    ob_err ignored; /* a missed touch only shortens the idle window */
+    if (ob_db_acquire(ctx->store, ti->slug, ti->id, OB_DB_WRITE, &w, &ignored) == 0) {
+        ob_value v[] = {ob_v_text(ctx->now), ob_v_text(sid)};
+        ob_sql_run(w, "UPDATE user_sessions SET last_activity_at = ? WHERE id = ?", v, 2, &ignored);
+        ob_db_release(w);
+    }
+    return 0;
+}
+
 int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
 {
     static const char bearer[] = "Bearer ";
@@ -211,20 +297,29 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
             ob_db_acquire(ctx->store, ti->slug, ti->id, OB_DB_READ, &rc_conn, err) == 0) {
             ob_stmt *st;
             int live = -1;
+            live_session ls;
             if (ob_db_prepare(rc_conn,
-                              "SELECT 1 FROM user_sessions WHERE id = ? AND user_id = ? AND session_token = ? AND "
-                              "terminated_at IS NULL",
+                              "SELECT s.last_activity_at, s.ip_address, st.session_timeout_minutes, "
+                              "st.ip_binding_enabled FROM user_sessions s LEFT JOIN security_settings st ON "
+                              "st.scope = 'tenant' WHERE s.id = ? AND s.user_id = ? AND s.session_token = ? AND "
+                              "s.terminated_at IS NULL AND s.expires_at > ?",
                               &st, err) == 0) {
                 ob_stmt_bind_text(st, 1, cached->session_id, err);
                 ob_stmt_bind_text(st, 2, cached->user_id, err);
                 ob_stmt_bind_text(st, 3, hash, err);
+                ob_stmt_bind_text(st, 4, ctx->now, err);
                 live = ob_stmt_step(st, err);
+                if (live == 1) live_read(ctx, st, 0, &ls);
                 ob_stmt_done(st);
             }
             if (live == 1) {
                 ctx->tenant = ti;
-                ctx->who = cached;
                 ctx->db = rc_conn;
+                if (enforce(ctx, ti, cached->session_id, cached->user_id, &ls, err) != 0) {
+                    ob_pcache_drop(hash);
+                    return -1; /* the caller releases ctx->db */
+                }
+                ctx->who = cached;
                 return 0;
             }
             ob_db_release(rc_conn);
@@ -246,9 +341,10 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     ob_stmt *st;
     if (ob_db_prepare(c,
                       "SELECT s.id, s.user_id, s.expires_at, s.last_activity_at, u.email, u.name, u.is_owner, "
-                      "u.is_active, u.status, u.customer_id, u.user_type, u.locked_until FROM user_sessions s JOIN "
-                      "users u ON u.id = s.user_id WHERE s.session_token = ? AND s.terminated_at IS NULL AND "
-                      "s.is_active AND u.deleted_at IS NULL",
+                      "u.is_active, u.status, u.customer_id, u.user_type, u.locked_until, s.last_activity_at, s.ip_address, "
+                      "st.session_timeout_minutes, st.ip_binding_enabled FROM user_sessions s JOIN users u ON "
+                      "u.id = s.user_id LEFT JOIN security_settings st ON st.scope = 'tenant' WHERE "
+                      "s.session_token = ? AND s.terminated_at IS NULL AND s.is_active AND u.deleted_at IS NULL",
                       &st, err) != 0)
         return -1;
     ob_stmt_bind_text(st, 1, hash, err);
@@ -262,9 +358,9 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     p->session_id = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
     p->user_id = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 1, NULL));
     const char *expires = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 2, NULL) ? ob_stmt_col_text(st, 2, NULL) : "");
-    const char *activity = ob_stmt_col_text(st, 3, NULL);
     bool expired = !*expires || strcmp(expires, ctx->now) <= 0;
-    char *last = ob_arena_strdup(ctx->arena, activity ? activity : "");
+    live_session ls;
+    live_read(ctx, st, 12, &ls);
     p->email = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 4, NULL));
     p->name = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 5, NULL));
     p->is_owner = ob_stmt_col_i64(st, 6) != 0;
@@ -278,6 +374,7 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     ob_stmt_done(st);
     if (expired) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the session has expired");
     if (!active || is_locked) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the account is not active");
+    if (enforce(ctx, ti, p->session_id, p->user_id, &ls, err) != 0) return -1;
     if (ob_rbac_load(ctx, p->user_id, p, err) != 0) return -1;
     if (ob_principal_confined(p, customer_type))
         /* confined without a customer: a customer id no row has, so nothing matches */
@@ -285,22 +382,6 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     ctx->who = p;
     int64_t expires_ms;
     if (ob_ts_parse(expires, &expires_ms) == 0) ob_pcache_put(hash, ti, p, expires_ms, ctx->now_ms, epoch);
-    /* last activity, written at most once a minute per session */
-    int64_t last_ms;
-    if (ob_ts_parse(last, &last_ms) != 0 || ctx->now_ms - last_ms > 60000) {
-        ob_conn *w;
-        ob_err ignored;
-        if (ob_db_acquire(ctx->store, ti->slug, ti->id, OB_DB_WRITE, &w, &ignored) == 0) {
-            ob_stmt *u;
-            if (ob_db_prepare(w, "UPDATE user_sessions SET last_activity_at = ? WHERE id = ?", &u, &ignored) == 0) {
-                ob_stmt_bind_text(u, 1, ctx->now, &ignored);
-                ob_stmt_bind_text(u, 2, p->session_id, &ignored);
-                ob_stmt_step(u, &ignored);
-                ob_stmt_done(u);
-            }
-            ob_db_release(w);
-        }
-    }
     return 0;
 }
 

@@ -11,6 +11,8 @@ OB_ENUM(export_status, "export_status", "pending_approval", "approved", "rejecte
 OB_ENUM(security_severity, "security_severity", "low", "medium", "high", "critical");
 OB_ENUM(alert_status, "security_alert_status", "open", "investigating", "resolved", "false_positive");
 /* 001: "Allowed exports values". */
+/* What a sign-in beyond max_concurrent_sessions does (session policy, src/auth/policy.c). */
+OB_ENUM(session_limit_action, "session_limit_action", "end_oldest", "refuse");
 OB_ENUM(export_kind, "export_kind", "orders_csv", "orders_excel", "customers", "financial", "ndr", "inventory",
         "analytics", "bulk_api");
 
@@ -45,6 +47,11 @@ static const ob_column settings_cols[] = {
     {"max_upload_bytes", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX, .min = 1, .max = 1099511627776,
      .dflt = "26214400", .since = 4,
      .doc = "largest file a user of this tenant may upload (25 MiB by default; serve's --upload-limit caps it)"},
+    /* session policy (issue #17): the choice 001 leaves open */
+    {"session_limit_action", OB_F_ENUM, .enm = &session_limit_action, .flags = OB_REQUIRED, .dflt = "end_oldest",
+     .since = 6,
+     .doc = "a sign-in beyond max_concurrent_sessions: end_oldest ends the user's oldest live session "
+            "(termination_reason max_sessions_exceeded); refuse answers 409 session_limit_reached"},
 };
 const ob_resource ob_res_security_settings = {
     .table = "security_settings",
