@@ -1,4 +1,4 @@
-/* auth_routes.c - POST /auth/login, POST /auth/logout, GET /auth/me. */
+/* auth_routes.c - POST /auth/login, POST /auth/refresh, POST /auth/logout, GET /auth/me. */
 #include <string.h>
 
 #include "api/api_int.h"
@@ -8,6 +8,16 @@
 #include "schema/sql.h"
 #include "gen/columns.h"
 #include "base/banned.h"
+
+/* The bearer token and the refresh token that renews it (session.h). */
+static void tokens_json(ob_jsonw *w, const ob_login *in)
+{
+    ob_jw_kstr(w, "token", in->token);
+    ob_jw_kstr(w, "token_type", "Bearer");
+    ob_jw_kstr(w, "expires_at", in->expires_at);
+    ob_jw_kstr(w, "refresh_token", in->refresh_token);
+    ob_jw_kstr(w, "session_expires_at", in->session_expires_at);
+}
 
 /* call->fields: tenant, email, password (the route's declared input). */
 void ob_api_login(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
@@ -26,11 +36,26 @@ void ob_api_login(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call 
     ob_jsonw w;
     ob_jw_init(&w, &resp->body);
     ob_jw_obj_open(&w);
-    ob_jw_kstr(&w, "token", in.token);
-    ob_jw_kstr(&w, "token_type", "Bearer");
-    ob_jw_kstr(&w, "expires_at", in.expires_at);
+    tokens_json(&w, &in);
     ob_jw_key(&w, "user");
     ob_row_json_raw(&w, in.user);
+    ob_jw_obj_close(&w);
+    resp->status = 200;
+}
+
+/* call->fields: refresh_token (the route's declared input). */
+void ob_api_refresh(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
+{
+    (void)app;
+    ob_err err;
+    ob_login out = {0};
+    int rc = ob_session_refresh(ctx, call->fields[0], &out, &err);
+    if (out.tenant_info) req->tenant = out.tenant_info->slug;
+    if (rc != 0) return ob_resp_error(resp, &err);
+    ob_jsonw w;
+    ob_jw_init(&w, &resp->body);
+    ob_jw_obj_open(&w);
+    tokens_json(&w, &out);
     ob_jw_obj_close(&w);
     resp->status = 200;
 }

@@ -215,6 +215,7 @@ static bool sign_in(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
         in.tenant = ob_arena_strdup(ctx->arena, in.tenant);
         in.email = ob_arena_strdup(ctx->arena, in.email);
         in.password = ob_arena_strdup(ctx->arena, in.password);
+        in.cookie = true; /* no refresh in the console: its token lasts the session */
         rc = ob_session_login(ctx, &in, &err);
     }
     json_decref(body);

@@ -633,10 +633,29 @@ static void auth_schemas(ob_jsonw *w)
     ob_jw_kstr(w, "type", "string");
     ob_jw_kstr(w, "const", "Bearer");
     ob_jw_obj_close(w);
-    kprop(w, "expires_at", "string", "date-time", NULL);
+    kprop(w, "expires_at", "string", "date-time", "when the bearer token stops working");
+    kprop(w, "refresh_token", "string", NULL, "shown once; POST /api/v1/auth/refresh exchanges it for the next pair");
+    kprop(w, "session_expires_at", "string", "date-time", "the end of the sign-in and of its refresh tokens");
     kuser(w);
     ob_jw_obj_close(w);
-    kstrs(w, "required", "token", "token_type", "expires_at", "user", NULL);
+    kstrs(w, "required", "token", "token_type", "expires_at", "refresh_token", "session_expires_at", "user", NULL);
+    ob_jw_obj_close(w);
+
+    object_open(w, "auth_refresh", NULL);
+    login_field(w, "refresh_token", 200, "password", "the refresh token of the last sign-in or refresh");
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "refresh_token", NULL);
+    ob_jw_kbool(w, "additionalProperties", false);
+    ob_jw_obj_close(w);
+
+    object_open(w, "auth_tokens", NULL);
+    kprop(w, "token", "string", NULL, "shown once; send as Authorization: Bearer <token>");
+    kprop(w, "token_type", "string", NULL, "Bearer");
+    kprop(w, "expires_at", "string", "date-time", "when the bearer token stops working");
+    kprop(w, "refresh_token", "string", NULL, "shown once; the next refresh");
+    kprop(w, "session_expires_at", "string", "date-time", NULL);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "token", "token_type", "expires_at", "refresh_token", "session_expires_at", NULL);
     ob_jw_obj_close(w);
 
     object_open(w, "auth_me", NULL);
@@ -1016,7 +1035,7 @@ static const int errs_patch[] = {400, 401, 403, 404, 409, 412, 413, 415, 422, 0}
 static const int errs_delete[] = {400, 401, 403, 404, 409, 412, 0};
 static const int errs_delete_unversioned[] = {400, 401, 403, 404, 409, 0};
 static const int errs_verb[] = {400, 401, 403, 404, 409, 413, 415, 422, 0};
-static const int errs_login[] = {400, 401, 413, 415, 0};
+static const int errs_login[] = {400, 401, 409, 413, 415, 0};
 static const int errs_session[] = {401, 0};
 static const int errs_hook[] = {400, 401, 404, 0};
 static const int errs_stream[] = {400, 401, 403, 0};
@@ -1696,7 +1715,8 @@ static void verb_op(oa *o, const ob_route_row *r)
 static void explicit_op(oa *o, const ob_route_row *r)
 {
     ob_jsonw *w = &o->w;
-    const char *tag = r->auth == OB_AUTH_BEARER || r->kind == OB_RK_LOGIN ? "auth" : "system";
+    bool auth = r->auth == OB_AUTH_BEARER || r->kind == OB_RK_LOGIN || r->kind == OB_RK_REFRESH;
+    const char *tag = auth ? "auth" : "system";
     /* a row under a table's path (/api/v1/<table>/...) is listed with that table */
     if (!strncmp(r->path, "/api/v1/", 8)) {
         char name[64];
@@ -1996,6 +2016,13 @@ static void explicit_op(oa *o, const ob_route_row *r)
                    "after 5 failed logins the account is locked for 15 minutes; every failure is the same 401");
         request_body(w, "auth_login", true, NULL);
         op_end(w, r, "200", "a new session", "auth_session", 0, errs_login);
+        break;
+    case OB_RK_REFRESH:
+        ob_jw_kstr(w, "description",
+                   "the refresh token given is spent; presenting it again revokes every token of its sign-in and "
+                   "ends the session");
+        request_body(w, "auth_refresh", true, NULL);
+        op_end(w, r, "200", "the next bearer token and refresh token", "auth_tokens", 0, errs_login);
         break;
     case OB_RK_LOGOUT:
         ob_jw_kstr(w, "description", "the bearer token used for this request stops working");

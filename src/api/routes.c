@@ -13,6 +13,7 @@
 #include "base/banned.h"
 
 static const ob_route_field login_fields[] = {{"tenant", 100}, {"email", 255}, {"password", 256}};
+static const ob_route_field refresh_fields[] = {{"refresh_token", 200}};
 
 /* The routes outside the registry. */
 static const ob_route_row explicit_rows[] = {
@@ -25,6 +26,9 @@ static const ob_route_row explicit_rows[] = {
     {OB_RK_LOGIN, "POST", "/api/v1/auth/login", ob_api_login, OB_AUTH_NONE, .rate = OB_RATE_AUTH,
      .input = OB_IN_FIELDS, .fields = login_fields, .nfields = (int)OB_ARRAY_LEN(login_fields),
      .op_id = "auth_login", .summary = "sign in"},
+    {OB_RK_REFRESH, "POST", "/api/v1/auth/refresh", ob_api_refresh, OB_AUTH_NONE, .rate = OB_RATE_AUTH,
+     .input = OB_IN_FIELDS, .fields = refresh_fields, .nfields = (int)OB_ARRAY_LEN(refresh_fields),
+     .op_id = "auth_refresh", .summary = "exchange a refresh token for a new bearer token and refresh token"},
     {OB_RK_LOGOUT, "POST", "/api/v1/auth/logout", ob_api_logout, OB_AUTH_BEARER, .rate = OB_RATE_WRITE,
      .op_id = "auth_logout", .summary = "end this token's session"},
     {OB_RK_ME, "GET", "/api/v1/auth/me", ob_api_me, OB_AUTH_BEARER, .rate = OB_RATE_READ, .op_id = "auth_me",

@@ -16,10 +16,11 @@ int ob_policy_load(ob_ctx *ctx, ob_session_policy *out, ob_err *err)
     out->max_sessions = 3;
     out->refuse_over_limit = false;
     out->ip_binding = false;
+    out->access_ms = 15LL * 60000;
     ob_stmt *st;
     if (ob_db_prepare(ctx->db,
                       "SELECT session_timeout_minutes, max_concurrent_sessions, session_limit_action, "
-                      "ip_binding_enabled FROM security_settings WHERE scope = 'tenant'",
+                      "ip_binding_enabled, access_token_minutes FROM security_settings WHERE scope = 'tenant'",
                       &st, err) != 0)
         return -1;
     int rc = ob_stmt_step(st, err);
@@ -29,6 +30,7 @@ int ob_policy_load(ob_ctx *ctx, ob_session_policy *out, ob_err *err)
         const char *action = ob_stmt_col_text(st, 2, NULL);
         out->refuse_over_limit = action && strcmp(action, "refuse") == 0;
         out->ip_binding = ob_stmt_col_i64(st, 3) != 0;
+        out->access_ms = ob_stmt_col_i64(st, 4) * 60000;
     }
     ob_stmt_done(st);
     return rc < 0 ? -1 : 0;

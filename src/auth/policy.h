@@ -28,6 +28,7 @@ typedef struct ob_session_policy {
     int64_t max_sessions;   /* max_concurrent_sessions */
     bool refuse_over_limit; /* session_limit_action = refuse */
     bool ip_binding;        /* ip_binding_enabled */
+    int64_t access_ms;      /* access_token_minutes: a bearer token's lifetime */
 } ob_session_policy;
 
 /* The tenant's policy read on ctx->db; the declared defaults when the

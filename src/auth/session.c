@@ -16,6 +16,7 @@
 #include "base/banned.h"
 
 #define TOKEN_PREFIX "obt_"
+#define REFRESH_PREFIX "obr_"
 
 static int fail(ob_err *err)
 {
@@ -52,6 +53,39 @@ static int user_by_email(ob_ctx *ctx, const char *email, ob_row **out, ob_err *e
 }
 
 
+/* A new random token "<prefix><slug>_<43 chars>" (arena) and its hash. */
+static const char *new_token(ob_ctx *ctx, const char *prefix, const char *slug, char hash[65])
+{
+    ob_sb tok;
+    ob_sb_init_arena(&tok, ctx->arena, 96);
+    ob_sb_addf(&tok, "%s%s_", prefix, slug);
+    ob_random_b64url(&tok, 32);
+    ob_token_hash(tok.buf, tok.len, hash);
+    return tok.buf;
+}
+
+/* A bearer token lives access_token_minutes, never past its session. */
+static void access_expiry(ob_ctx *ctx, const ob_session_policy *pol, const char *session_expires, char out[OB_TS_LEN])
+{
+    ob_ts_format(ctx->now_ms + pol->access_ms, out);
+    if (strcmp(out, session_expires) > 0) memcpy(out, session_expires, OB_TS_LEN);
+}
+
+/* A refresh token of session sid, valid as long as the session may live. */
+static int issue_refresh(ob_ctx *ctx, const char *slug, const char *user_id, const char *sid, const char *expires,
+                         const char **out, ob_err *err)
+{
+    char hash[65], id[OB_UUID_LEN];
+    *out = new_token(ctx, REFRESH_PREFIX, slug, hash);
+    ob_uuid7(id);
+    ob_value v[] = {ob_v_text(id), ob_v_text(ctx->now), ob_v_text(user_id), ob_v_text(hash), ob_v_text(expires),
+                    ob_v_text(sid)};
+    return ob_sql_run(ctx->db,
+                      "INSERT INTO refresh_tokens (id, created_at, user_id, token_hash, expires_at, session_id) "
+                      "VALUES (?, ?, ?, ?, ?, ?)",
+                      v, 6, err);
+}
+
 /* Record the outcome in one write transaction: counters, lock, session, audit. */
 static int record(ob_ctx *ctx, ob_login *in, const char *user_id, bool ok, const char *reason, ob_err *err)
 {
@@ -87,25 +121,25 @@ static int record(ob_ctx *ctx, ob_login *in, const char *user_id, bool ok, const
             if (rc == 0) *err = refused;
             return -1;
         }
-        ob_sb tok;
-        ob_sb_init_arena(&tok, ctx->arena, 96);
-        ob_sb_addf(&tok, TOKEN_PREFIX "%s_", in->tenant_info->slug);
-        ob_random_b64url(&tok, 32);
-        in->token = tok.buf;
         char hash[65], sid[OB_UUID_LEN];
-        ob_token_hash(tok.buf, tok.len, hash);
+        in->token = new_token(ctx, TOKEN_PREFIX, in->tenant_info->slug, hash);
         ob_uuid7(sid);
-        ob_ts_format(ctx->now_ms + OB_SESSION_TTL_MS, in->expires_at);
+        ob_ts_format(ctx->now_ms + OB_SESSION_TTL_MS, in->session_expires_at);
+        access_expiry(ctx, &pol, in->session_expires_at, in->expires_at);
+        if (in->cookie) memcpy(in->expires_at, in->session_expires_at, OB_TS_LEN);
         const char *ua = ctx->user_agent ? ob_arena_strndup(ctx->arena, ctx->user_agent, 1000) : NULL;
         ob_value s[] = {ob_v_text(sid), ob_v_text(ctx->now), ob_v_text(user_id), ob_v_text(hash), ob_v_text(ctx->ip),
                         ob_v_text(ua), ob_v_bool(false), ob_v_bool(true), ob_v_text(ctx->now),
-                        ob_v_text(in->expires_at)};
+                        ob_v_text(in->session_expires_at), ob_v_text(in->expires_at)};
         if (rc == 0)
             rc = ob_sql_run(ctx->db,
                              "INSERT INTO user_sessions (id, created_at, user_id, session_token, ip_address, "
-                             "user_agent, is_trusted, is_active, last_activity_at, expires_at) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             s, 10, err);
+                             "user_agent, is_trusted, is_active, last_activity_at, expires_at, access_expires_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             s, 11, err);
+        if (rc == 0)
+            rc = issue_refresh(ctx, in->tenant_info->slug, user_id, sid, in->session_expires_at, &in->refresh_token,
+                               err);
         static ob_principal who;
         ob_principal *p = ob_arena_zalloc(ctx->arena, sizeof *p);
         (void)who;
@@ -302,12 +336,14 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
                               "SELECT s.last_activity_at, s.ip_address, st.session_timeout_minutes, "
                               "st.ip_binding_enabled FROM user_sessions s LEFT JOIN security_settings st ON "
                               "st.scope = 'tenant' WHERE s.id = ? AND s.user_id = ? AND s.session_token = ? AND "
-                              "s.terminated_at IS NULL AND s.expires_at > ?",
+                              "s.terminated_at IS NULL AND s.expires_at > ? AND (s.access_expires_at IS NULL OR "
+                              "s.access_expires_at > ?)",
                               &st, err) == 0) {
                 ob_stmt_bind_text(st, 1, cached->session_id, err);
                 ob_stmt_bind_text(st, 2, cached->user_id, err);
                 ob_stmt_bind_text(st, 3, hash, err);
                 ob_stmt_bind_text(st, 4, ctx->now, err);
+                ob_stmt_bind_text(st, 5, ctx->now, err);
                 live = ob_stmt_step(st, err);
                 if (live == 1) live_read(ctx, st, 0, &ls);
                 ob_stmt_done(st);
@@ -342,7 +378,8 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     if (ob_db_prepare(c,
                       "SELECT s.id, s.user_id, s.expires_at, s.last_activity_at, u.email, u.name, u.is_owner, "
                       "u.is_active, u.status, u.customer_id, u.user_type, u.locked_until, s.last_activity_at, s.ip_address, "
-                      "st.session_timeout_minutes, st.ip_binding_enabled FROM user_sessions s JOIN users u ON "
+                      "st.session_timeout_minutes, st.ip_binding_enabled, s.access_expires_at FROM user_sessions s JOIN "
+                      "users u ON "
                       "u.id = s.user_id LEFT JOIN security_settings st ON st.scope = 'tenant' WHERE "
                       "s.session_token = ? AND s.terminated_at IS NULL AND s.is_active AND u.deleted_at IS NULL",
                       &st, err) != 0)
@@ -361,6 +398,9 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     bool expired = !*expires || strcmp(expires, ctx->now) <= 0;
     live_session ls;
     live_read(ctx, st, 12, &ls);
+    const char *access = ob_stmt_col_text(st, 16, NULL);
+    bool access_over = access && strcmp(access, ctx->now) <= 0;
+    if (access && strcmp(access, expires) < 0) expires = ob_arena_strdup(ctx->arena, access);
     p->email = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 4, NULL));
     p->name = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 5, NULL));
     p->is_owner = ob_stmt_col_i64(st, 6) != 0;
@@ -373,6 +413,9 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     cid = cid ? ob_arena_strdup(ctx->arena, cid) : NULL;
     ob_stmt_done(st);
     if (expired) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the session has expired");
+    if (access_over)
+        return ob_err_set(err, OB_E_UNAUTHENTICATED,
+                          "the token has expired: POST /api/v1/auth/refresh with the refresh token for a new one");
     if (!active || is_locked) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the account is not active");
     if (enforce(ctx, ti, p->session_id, p->user_id, &ls, err) != 0) return -1;
     if (ob_rbac_load(ctx, p->user_id, p, err) != 0) return -1;
@@ -393,6 +436,132 @@ int ob_session_logout(ob_ctx *ctx, ob_err *err)
                     "termination_reason = 'user_logout' WHERE id = ?",
                     v, 4, err) != 0)
         return -1;
+    ob_value r[] = {ob_v_text(ctx->now), ob_v_text(ctx->who->session_id)};
+    if (ob_sql_run(ctx->db, "UPDATE refresh_tokens SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL", r,
+                   2, err) != 0)
+        return -1;
     ob_registry_auth_changed(); /* the cached principal of this token must go */
     return ob_audit_event(ctx, "logout", "users", ctx->who->user_id, ctx->who->user_id, NULL, err);
+}
+
+/* The tenant slug of a "<prefix><slug>_<random>" token (arena), or NULL. */
+static char *token_slug(ob_ctx *ctx, const char *tok, const char *prefix)
+{
+    size_t n = strlen(tok), pn = strlen(prefix);
+    if (n < pn + 45 || n > 200 || strncmp(tok, prefix, pn) != 0) return NULL;
+    const char *start = tok + pn, *us = strchr(start, '_');
+    if (!us || us == start) return NULL;
+    return ob_arena_strndup(ctx->arena, start, (size_t)(us - start));
+}
+
+/* Reuse of a spent refresh token: someone else holds a copy. Every token of
+ * the sign-in is revoked and its session ends. */
+static int revoke_family(ob_ctx *ctx, const char *uid, const char *sid, ob_err *err)
+{
+    ob_value r[] = {ob_v_text(ctx->now), ob_v_text(sid)};
+    ob_value s[] = {ob_v_text(ctx->now), ob_v_bool(false), ob_v_text(sid)};
+    if (ob_sql_run(ctx->db, "UPDATE refresh_tokens SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL", r,
+                   2, err) != 0 ||
+        ob_sql_run(ctx->db,
+                   "UPDATE user_sessions SET terminated_at = ?, is_active = ?, termination_reason = "
+                   "'refresh_token_reuse' WHERE id = ? AND terminated_at IS NULL",
+                   s, 3, err) != 0)
+        return -1;
+    ob_registry_auth_changed();
+    return ob_policy_violation(ctx, uid, "refresh_token_reuse", "high",
+                               "a refresh token was presented again after it had been exchanged: every token of its "
+                               "sign-in was revoked",
+                               err);
+}
+
+/* In the write transaction: the refresh row of hash, checked and rotated. */
+static int rotate(ob_ctx *ctx, const char *hash, ob_login *out, bool *reused, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db,
+                      "SELECT t.id, t.user_id, t.session_id, t.expires_at, t.revoked_at, t.replaced_at, s.expires_at, "
+                      "s.last_activity_at, s.terminated_at, u.is_active, u.status, u.locked_until FROM refresh_tokens t "
+                      "JOIN user_sessions s ON s.id = t.session_id JOIN users u ON u.id = t.user_id WHERE "
+                      "t.token_hash = ? AND u.deleted_at IS NULL",
+                      &st, err) != 0)
+        return -1;
+    ob_stmt_bind_text(st, 1, hash, err);
+    int rc = ob_stmt_step(st, err);
+    if (rc != 1) {
+        ob_stmt_done(st);
+        return rc < 0 ? -1 : ob_err_set(err, OB_E_UNAUTHENTICATED, "the refresh token is not valid");
+    }
+    const char *col[12];
+    for (int i = 0; i < 12; i++) {
+        const char *v = i == 9 ? NULL : ob_stmt_col_text(st, i, NULL);
+        col[i] = v ? ob_arena_strdup(ctx->arena, v) : NULL;
+    }
+    bool user_active = ob_stmt_col_i64(st, 9) != 0 && col[10] && strcmp(col[10], "active") == 0;
+    ob_stmt_done(st);
+    const char *id = col[0], *uid = col[1], *sid = col[2];
+    if (col[5]) {
+        if (revoke_family(ctx, uid, sid, err) != 0) return -1;
+        *reused = true; /* the revocation is committed with the refusal */
+        return ob_err_set(err, OB_E_UNAUTHENTICATED,
+                          "the refresh token was already used: its sign-in has been ended");
+    }
+    if (col[4] || col[8] || strcmp(col[3], ctx->now) <= 0 || strcmp(col[6], ctx->now) <= 0 || !user_active ||
+        (col[11] && strcmp(col[11], ctx->now) > 0))
+        return ob_err_set(err, OB_E_UNAUTHENTICATED, "the refresh token has expired or its session has ended");
+    ob_session_policy pol;
+    if (ob_policy_load(ctx, &pol, err) != 0) return -1;
+    int64_t last_ms;
+    if (col[7] && ob_ts_parse(col[7], &last_ms) == 0 && ctx->now_ms - last_ms >= pol.idle_ms) {
+        ob_value v[] = {ob_v_text(ctx->now), ob_v_bool(false), ob_v_text(sid)};
+        if (ob_sql_run(ctx->db,
+                       "UPDATE user_sessions SET terminated_at = ?, is_active = ?, termination_reason = 'idle_timeout' "
+                       "WHERE id = ?",
+                       v, 3, err) != 0)
+            return -1;
+        *reused = true; /* the ending is committed with the refusal */
+        return ob_err_set(err, OB_E_UNAUTHENTICATED, "the session has expired after a period of inactivity");
+    }
+    char access_hash[65];
+    out->token = new_token(ctx, TOKEN_PREFIX, out->tenant_info->slug, access_hash);
+    snprintf(out->session_expires_at, OB_TS_LEN, "%s", col[6]);
+    access_expiry(ctx, &pol, out->session_expires_at, out->expires_at);
+    ob_value s[] = {ob_v_text(access_hash), ob_v_text(out->expires_at), ob_v_text(ctx->now), ob_v_text(sid)};
+    ob_value t[] = {ob_v_text(ctx->now), ob_v_text(id)};
+    if (ob_sql_run(ctx->db,
+                   "UPDATE user_sessions SET session_token = ?, access_expires_at = ?, last_activity_at = ? WHERE id = ?",
+                   s, 4, err) != 0 ||
+        ob_sql_run(ctx->db, "UPDATE refresh_tokens SET replaced_at = ? WHERE id = ?", t, 2, err) != 0)
+        return -1;
+    return issue_refresh(ctx, out->tenant_info->slug, uid, sid, out->session_expires_at, &out->refresh_token, err);
+}
+
+int ob_session_refresh(ob_ctx *ctx, const char *refresh_token, ob_login *out, ob_err *err)
+{
+    char *slug = token_slug(ctx, refresh_token, REFRESH_PREFIX);
+    if (!slug) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the refresh token is not valid");
+    if (find_tenant(ctx, slug, &out->tenant_info, err) != 0)
+        return err->code == OB_E_NOT_FOUND ? ob_err_set(err, OB_E_UNAUTHENTICATED, "the refresh token is not valid")
+                                           : -1;
+    ctx->tenant = out->tenant_info;
+    char hash[65];
+    ob_token_hash(refresh_token, strlen(refresh_token), hash);
+    ob_conn *c;
+    if (ob_db_acquire(ctx->store, out->tenant_info->slug, out->tenant_info->id, OB_DB_WRITE, &c, err) != 0) return -1;
+    ctx->db = c;
+    /* one write transaction: two exchanges of one token queue on the
+     * tenant's write lock, and the second is a reuse */
+    bool keep = false;
+    int rc = ob_db_begin(c, err);
+    if (rc == 0) rc = rotate(ctx, hash, out, &keep, err);
+    if (rc == 0 || keep) {
+        ob_err failed = *err;
+        int crc = ob_db_commit(c, err);
+        if (crc == 0 && rc != 0) *err = failed;
+        if (crc != 0) rc = -1;
+    } else {
+        ob_db_rollback(c);
+    }
+    ob_db_release(c);
+    ctx->db = NULL;
+    return rc;
 }

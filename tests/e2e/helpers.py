@@ -320,12 +320,13 @@ def tenant_sql(server, slug, sql):
 
 # Session policy of the suite's tenants (issue #17). A new tenant gets seed
 # 001's defaults: 30 minutes idle, 3 sessions per user, sessions end when a
-# user's roles change. The suite signs the same users in many times, keeps
-# tokens for the whole run and grants roles to signed-in users, so tenants
-# made through Cli.tenant_create get a relaxed policy; test_sessions_policy.py
-# sets and tests the real one.
+# user's roles change, bearer tokens last 15 minutes. The suite signs the
+# same users in many times, keeps tokens for the whole run and grants roles
+# to signed-in users, so tenants made through Cli.tenant_create get a relaxed
+# policy; test_sessions_policy.py and test_refresh_tokens.py set the real one.
 RELAXED_SESSION_POLICY = ("UPDATE security_settings SET session_timeout_minutes = 1440, "
-                          "max_concurrent_sessions = 1000, force_logout_on_role_change = false")
+                          "max_concurrent_sessions = 1000, force_logout_on_role_change = false, "
+                          "access_token_minutes = 1440")
 
 
 def relax_session_policy(data_dir, slug_):

@@ -139,7 +139,12 @@ static const ob_column session_cols[] = {
     {"terminated_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
     {"termination_reason", OB_F_TEXT, .max = 100,
      .doc = "user_logout, admin_force_logout, session_expired, max_sessions_exceeded, role_changed, "
-            "security_violation, deactivated, locked, password_changed, user_deleted"},
+            "security_violation, deactivated, locked, password_changed, user_deleted, idle_timeout, ip_mismatch, "
+            "refresh_token_reuse"},
+    /* issue #17: the bearer token is short-lived; a refresh token renews it */
+    {"access_expires_at", OB_F_TIMESTAMP, .since = 6,
+     .doc = "when the current bearer token stops working (POST /api/v1/auth/refresh issues the next); null: with "
+            "the session"},
 };
 static const ob_action session_actions[] = {
     {"terminate", "end", ob_session_terminate, "end the session now (DELETE does the same); the row is kept"},

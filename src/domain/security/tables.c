@@ -52,6 +52,9 @@ static const ob_column settings_cols[] = {
      .since = 6,
      .doc = "a sign-in beyond max_concurrent_sessions: end_oldest ends the user's oldest live session "
             "(termination_reason max_sessions_exceeded); refuse answers 409 session_limit_reached"},
+    {"access_token_minutes", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX, .min = 1, .max = 1440,
+     .dflt = "15", .since = 6,
+     .doc = "lifetime of a bearer token; POST /api/v1/auth/refresh with the refresh token gives the next one"},
 };
 const ob_resource ob_res_security_settings = {
     .table = "security_settings",
@@ -178,6 +181,10 @@ static const ob_column refresh_cols[] = {
      .doc = "001 token: its hash; the token itself is never stored"},
     {"expires_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED | OB_INDEXED | OB_SORT},
     {"revoked_at", OB_F_TIMESTAMP},
+    /* issue #17: rotation. The tokens of one sign-in form a family: its session. */
+    {"session_id", OB_F_REF, .ref = "user_sessions", .on_delete = OB_DEL_CASCADE, .flags = OB_INDEXED, .since = 6,
+     .doc = "the sign-in this token descends from; reuse of a replaced token revokes every token of it"},
+    {"replaced_at", OB_F_TIMESTAMP, .since = 6, .doc = "when it was exchanged for the next token; null: current"},
 };
 const ob_resource ob_res_refresh_tokens = {
     .table = "refresh_tokens", .doc = "refresh tokens (stored as hashes), written by the server (read-only)",
