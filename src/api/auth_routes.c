@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "auth/mfa.h"
 #include "auth/session.h"
 #include "base/base.h"
 #include "schema/rowjson.h"
@@ -36,7 +37,21 @@ void ob_api_login(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call 
     ob_jsonw w;
     ob_jw_init(&w, &resp->body);
     ob_jw_obj_open(&w);
+    if (in.mfa_challenge) {
+        /* the password was right; the session waits for the second factor */
+        ob_jw_key(&w, "mfa_required");
+        ob_jw_bool(&w, true);
+        ob_jw_kstr(&w, "challenge", in.mfa_challenge);
+        ob_jw_obj_close(&w);
+        resp->status = 200;
+        return;
+    }
     tokens_json(&w, &in);
+    if (in.mfa_enrolment) {
+        /* the token may only enrol (gate.c); the next sign-in asks for the code */
+        ob_jw_key(&w, "mfa_enrollment_required");
+        ob_jw_bool(&w, true);
+    }
     ob_jw_key(&w, "user");
     ob_row_json_raw(&w, in.user);
     ob_jw_obj_close(&w);
@@ -56,6 +71,116 @@ void ob_api_refresh(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_cal
     ob_jw_init(&w, &resp->body);
     ob_jw_obj_open(&w);
     tokens_json(&w, &out);
+    ob_jw_obj_close(&w);
+    resp->status = 200;
+}
+
+/* Run fn for ctx->who in a write transaction; the read connection stays. */
+static int in_write(ob_ctx *ctx, int (*fn)(ob_ctx *, void *, ob_err *), void *arg, ob_err *err)
+{
+    ob_conn *w;
+    if (ob_db_acquire(ctx->store, ctx->tenant->slug, ctx->tenant->id, OB_DB_WRITE, &w, err) != 0) return -1;
+    ob_conn *r = ctx->db;
+    ctx->db = w;
+    int rc = ob_db_begin(w, err);
+    if (rc == 0) rc = fn(ctx, arg, err);
+    if (rc == 0) rc = ob_db_commit(w, err);
+    else ob_db_rollback(w);
+    ob_db_release(w);
+    ctx->db = r;
+    return rc;
+}
+
+typedef struct mfa_io {
+    const char *code, *secret, *uri;
+    const char *codes[OB_MFA_RECOVERY_CODES];
+} mfa_io;
+
+static int do_enroll(ob_ctx *ctx, void *arg, ob_err *err)
+{
+    mfa_io *io = arg;
+    return ob_mfa_enroll(ctx, io->code, &io->secret, &io->uri, err);
+}
+
+static int do_confirm(ob_ctx *ctx, void *arg, ob_err *err)
+{
+    mfa_io *io = arg;
+    return ob_mfa_confirm(ctx, io->code, io->codes, err);
+}
+
+static int do_disable(ob_ctx *ctx, void *arg, ob_err *err)
+{
+    mfa_io *io = arg;
+    return ob_mfa_disable(ctx, io->code, err);
+}
+
+/* call->fields: password (enrolling a device asks for it again). */
+void ob_api_mfa_enroll(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
+{
+    (void)app, (void)req;
+    ob_err err;
+    mfa_io io = {.code = call->fields[0]};
+    if (in_write(ctx, do_enroll, &io, &err) != 0) return ob_resp_error(resp, &err);
+    ob_jsonw w;
+    ob_jw_init(&w, &resp->body);
+    ob_jw_obj_open(&w);
+    ob_jw_kstr(&w, "secret", io.secret);
+    ob_jw_kstr(&w, "otpauth_uri", io.uri);
+    ob_jw_obj_close(&w);
+    resp->status = 200;
+}
+
+/* call->fields: code. */
+void ob_api_mfa_confirm(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
+{
+    (void)app, (void)req;
+    ob_err err;
+    mfa_io io = {.code = call->fields[0]};
+    if (in_write(ctx, do_confirm, &io, &err) != 0) return ob_resp_error(resp, &err);
+    ob_jsonw w;
+    ob_jw_init(&w, &resp->body);
+    ob_jw_obj_open(&w);
+    ob_jw_key(&w, "mfa_enabled");
+    ob_jw_bool(&w, true);
+    ob_jw_key(&w, "recovery_codes");
+    ob_jw_arr_open(&w);
+    for (int i = 0; i < OB_MFA_RECOVERY_CODES; i++) ob_jw_str(&w, io.codes[i]);
+    ob_jw_arr_close(&w);
+    ob_jw_obj_close(&w);
+    resp->status = 200;
+}
+
+/* call->fields: code. */
+void ob_api_mfa_disable(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
+{
+    (void)app, (void)req;
+    ob_err err;
+    mfa_io io = {.code = call->fields[0]};
+    if (in_write(ctx, do_disable, &io, &err) != 0) return ob_resp_error(resp, &err);
+    ob_jsonw w;
+    ob_jw_init(&w, &resp->body);
+    ob_jw_obj_open(&w);
+    ob_jw_key(&w, "mfa_enabled");
+    ob_jw_bool(&w, false);
+    ob_jw_obj_close(&w);
+    resp->status = 200;
+}
+
+/* call->fields: challenge, code, recovery_code (one of the last two). */
+void ob_api_mfa_verify(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
+{
+    (void)app;
+    ob_err err;
+    ob_login out = {0};
+    int rc = ob_mfa_verify(ctx, call->fields[0], call->fields[1], call->fields[2], &out, &err);
+    if (out.tenant_info) req->tenant = out.tenant_info->slug;
+    if (rc != 0) return ob_resp_error(resp, &err);
+    ob_jsonw w;
+    ob_jw_init(&w, &resp->body);
+    ob_jw_obj_open(&w);
+    tokens_json(&w, &out);
+    ob_jw_key(&w, "user");
+    ob_row_json_raw(&w, out.user);
     ob_jw_obj_close(&w);
     resp->status = 200;
 }

@@ -17,10 +17,11 @@ int ob_policy_load(ob_ctx *ctx, ob_session_policy *out, ob_err *err)
     out->refuse_over_limit = false;
     out->ip_binding = false;
     out->access_ms = 15LL * 60000;
+    out->mfa_required = false;
     ob_stmt *st;
     if (ob_db_prepare(ctx->db,
                       "SELECT session_timeout_minutes, max_concurrent_sessions, session_limit_action, "
-                      "ip_binding_enabled, access_token_minutes FROM security_settings WHERE scope = 'tenant'",
+                      "ip_binding_enabled, access_token_minutes, mfa_required FROM security_settings WHERE scope = 'tenant'",
                       &st, err) != 0)
         return -1;
     int rc = ob_stmt_step(st, err);
@@ -31,6 +32,7 @@ int ob_policy_load(ob_ctx *ctx, ob_session_policy *out, ob_err *err)
         out->refuse_over_limit = action && strcmp(action, "refuse") == 0;
         out->ip_binding = ob_stmt_col_i64(st, 3) != 0;
         out->access_ms = ob_stmt_col_i64(st, 4) * 60000;
+        out->mfa_required = ob_stmt_col_i64(st, 5) != 0;
     }
     ob_stmt_done(st);
     return rc < 0 ? -1 : 0;

@@ -29,6 +29,7 @@ typedef struct ob_session_policy {
     bool refuse_over_limit; /* session_limit_action = refuse */
     bool ip_binding;        /* ip_binding_enabled */
     int64_t access_ms;      /* access_token_minutes: a bearer token's lifetime */
+    bool mfa_required;      /* mfa_required: users without MFA get an enrol-only session */
 } ob_session_policy;
 
 /* The tenant's policy read on ctx->db; the declared defaults when the

@@ -4,6 +4,7 @@
 
 #include "audit/audit.h"
 #include "auth/password.h"
+#include "auth/mfa.h"
 #include "auth/pcache.h"
 #include "auth/policy.h"
 #include "auth/rbac.h"
@@ -23,7 +24,7 @@ static int fail(ob_err *err)
     return ob_err_set(err, OB_E_BAD_CREDENTIALS, NULL);
 }
 
-static int find_tenant(ob_ctx *ctx, const char *slug, ob_tenant_info **out, ob_err *err)
+int ob_session_find_tenant(ob_ctx *ctx, const char *slug, ob_tenant_info **out, ob_err *err)
 {
     ob_conn *c;
     if (ob_db_acquire(ctx->store, NULL, NULL, OB_DB_READ, &c, err) != 0) return -1;
@@ -107,6 +108,11 @@ static int record(ob_ctx *ctx, ob_login *in, const char *user_id, bool ok, const
         ob_session_policy pol;
         if (rc == 0) rc = ob_policy_load(ctx, &pol, err);
         if (rc == 0) rc = ob_policy_admit(ctx, user_id, &pol, err);
+        in->mfa_enrolment = rc == 0 && pol.mfa_required && !in->has_mfa;
+        if (in->mfa_enrolment && in->cookie)
+            rc = ob_err_set(err, OB_E_UNPROCESSABLE,
+                            "the tenant requires a second factor and this account has none: enrol through "
+                            "POST /api/v1/auth/login and /api/v1/auth/mfa/enroll first");
         if (rc != 0 && err->code == OB_E_SESSION_LIMIT) {
             /* refused by policy: the refusal is audited, nothing else written */
             ob_err refused = *err;
@@ -130,13 +136,13 @@ static int record(ob_ctx *ctx, ob_login *in, const char *user_id, bool ok, const
         const char *ua = ctx->user_agent ? ob_arena_strndup(ctx->arena, ctx->user_agent, 1000) : NULL;
         ob_value s[] = {ob_v_text(sid), ob_v_text(ctx->now), ob_v_text(user_id), ob_v_text(hash), ob_v_text(ctx->ip),
                         ob_v_text(ua), ob_v_bool(false), ob_v_bool(true), ob_v_text(ctx->now),
-                        ob_v_text(in->session_expires_at), ob_v_text(in->expires_at)};
+                        ob_v_text(in->session_expires_at), ob_v_text(in->expires_at), ob_v_bool(in->mfa_enrolment)};
         if (rc == 0)
             rc = ob_sql_run(ctx->db,
                              "INSERT INTO user_sessions (id, created_at, user_id, session_token, ip_address, "
-                             "user_agent, is_trusted, is_active, last_activity_at, expires_at, access_expires_at) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             s, 11, err);
+                             "user_agent, is_trusted, is_active, last_activity_at, expires_at, access_expires_at, "
+                             "mfa_enrolment_only) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             s, 12, err);
         if (rc == 0)
             rc = issue_refresh(ctx, in->tenant_info->slug, user_id, sid, in->session_expires_at, &in->refresh_token,
                                err);
@@ -185,7 +191,7 @@ static int claim(ob_ctx *ctx, ob_login *in, ob_err *err)
 
 int ob_session_login(ob_ctx *ctx, ob_login *in, ob_err *err)
 {
-    if (find_tenant(ctx, in->tenant, &in->tenant_info, err) != 0) {
+    if (ob_session_find_tenant(ctx, in->tenant, &in->tenant_info, err) != 0) {
         if (err->code != OB_E_NOT_FOUND) return -1;
         ob_password_dummy_verify(in->password);
         return fail(err);
@@ -218,10 +224,24 @@ int ob_session_login(ob_ctx *ctx, ob_login *in, ob_err *err)
         if (record(ctx, in, strcmp(reason, "bad_password") == 0 ? uid : NULL, false, reason, err) != 0) return -1;
         return fail(err);
     }
+    if (ob_row_int(u, USERS_MFA_ENABLED, 0)) return ob_mfa_challenge(ctx, in->tenant_info, uid, &in->mfa_challenge, err);
     if (record(ctx, in, uid, true, NULL, err) != 0) return -1;
     in->user = u;
     ob_row_set_text(ctx->arena, u, USERS_LAST_LOGIN_AT, ctx->now);
     return 0;
+}
+
+int ob_session_open(ob_ctx *ctx, ob_login *in, const char *user_id, ob_err *err)
+{
+    in->has_mfa = true;
+    if (record(ctx, in, user_id, true, NULL, err) != 0) return -1;
+    ob_conn *c;
+    if (ob_db_acquire(ctx->store, in->tenant_info->slug, in->tenant_info->id, OB_DB_READ, &c, err) != 0) return -1;
+    ctx->db = c;
+    int found = user_by_email(ctx, in->email, &in->user, err);
+    ob_db_release(c);
+    ctx->db = NULL;
+    return found == 1 ? 0 : found < 0 ? -1 : ob_err_set(err, OB_E_UNAUTHENTICATED, "the user is gone");
 }
 
 bool ob_principal_confined(const ob_principal *p, bool customer_type)
@@ -363,7 +383,7 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
         ob_pcache_drop(hash);
     }
     uint64_t epoch = ob_registry_auth_epoch(); /* before reading: a write meanwhile makes the entry stale */
-    if (find_tenant(ctx, slug, &ti, err) != 0) {
+    if (ob_session_find_tenant(ctx, slug, &ti, err) != 0) {
         if (err->code == OB_E_NOT_FOUND) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the token is not valid");
         return -1;
     }
@@ -378,7 +398,8 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     if (ob_db_prepare(c,
                       "SELECT s.id, s.user_id, s.expires_at, s.last_activity_at, u.email, u.name, u.is_owner, "
                       "u.is_active, u.status, u.customer_id, u.user_type, u.locked_until, s.last_activity_at, s.ip_address, "
-                      "st.session_timeout_minutes, st.ip_binding_enabled, s.access_expires_at FROM user_sessions s JOIN "
+                      "st.session_timeout_minutes, st.ip_binding_enabled, s.access_expires_at, s.mfa_enrolment_only FROM "
+                      "user_sessions s JOIN "
                       "users u ON "
                       "u.id = s.user_id LEFT JOIN security_settings st ON st.scope = 'tenant' WHERE "
                       "s.session_token = ? AND s.terminated_at IS NULL AND s.is_active AND u.deleted_at IS NULL",
@@ -400,6 +421,7 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     live_read(ctx, st, 12, &ls);
     const char *access = ob_stmt_col_text(st, 16, NULL);
     bool access_over = access && strcmp(access, ctx->now) <= 0;
+    p->enrol_only = ob_stmt_col_i64(st, 17) != 0;
     if (access && strcmp(access, expires) < 0) expires = ob_arena_strdup(ctx->arena, access);
     p->email = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 4, NULL));
     p->name = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 5, NULL));
@@ -445,7 +467,7 @@ int ob_session_logout(ob_ctx *ctx, ob_err *err)
 }
 
 /* The tenant slug of a "<prefix><slug>_<random>" token (arena), or NULL. */
-static char *token_slug(ob_ctx *ctx, const char *tok, const char *prefix)
+char *ob_session_token_slug(ob_ctx *ctx, const char *tok, const char *prefix)
 {
     size_t n = strlen(tok), pn = strlen(prefix);
     if (n < pn + 45 || n > 200 || strncmp(tok, prefix, pn) != 0) return NULL;
@@ -537,9 +559,9 @@ static int rotate(ob_ctx *ctx, const char *hash, ob_login *out, bool *reused, ob
 
 int ob_session_refresh(ob_ctx *ctx, const char *refresh_token, ob_login *out, ob_err *err)
 {
-    char *slug = token_slug(ctx, refresh_token, REFRESH_PREFIX);
+    char *slug = ob_session_token_slug(ctx, refresh_token, REFRESH_PREFIX);
     if (!slug) return ob_err_set(err, OB_E_UNAUTHENTICATED, "the refresh token is not valid");
-    if (find_tenant(ctx, slug, &out->tenant_info, err) != 0)
+    if (ob_session_find_tenant(ctx, slug, &out->tenant_info, err) != 0)
         return err->code == OB_E_NOT_FOUND ? ob_err_set(err, OB_E_UNAUTHENTICATED, "the refresh token is not valid")
                                            : -1;
     ctx->tenant = out->tenant_info;

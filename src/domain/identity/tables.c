@@ -29,6 +29,11 @@ static const ob_column user_cols[] = {
     {"phone_verified", OB_F_BOOL, .flags = OB_REQUIRED | OB_SERVER, .dflt = "false"},
     {"mfa_enabled", OB_F_BOOL, .flags = OB_REQUIRED | OB_SERVER, .dflt = "false"},
     {"mfa_secret", OB_F_TEXT, .max = 64, .flags = OB_SECRET | OB_SERVER},
+    /* issue #17: TOTP sign-in (src/auth/mfa.c) */
+    {"mfa_last_step", OB_F_INT, .flags = OB_SECRET | OB_SERVER, .since = 6,
+     .doc = "the 30-second step of the last code accepted: that code and older ones are refused"},
+    {"mfa_recovery_codes", OB_F_JSON, .flags = OB_SECRET | OB_SERVER, .since = 6,
+     .doc = "hashes of the unused single-use recovery codes"},
     {"password_expires_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
     {"last_login_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
     {"failed_login_attempts", OB_F_INT, .flags = OB_REQUIRED | OB_SERVER, .dflt = "0"},
@@ -145,6 +150,8 @@ static const ob_column session_cols[] = {
     {"access_expires_at", OB_F_TIMESTAMP, .since = 6,
      .doc = "when the current bearer token stops working (POST /api/v1/auth/refresh issues the next); null: with "
             "the session"},
+    {"mfa_enrolment_only", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false", .since = 6,
+     .doc = "the tenant requires MFA and the user has none: the token may only enrol (POST /api/v1/auth/mfa/...)"},
 };
 static const ob_action session_actions[] = {
     {"terminate", "end", ob_session_terminate, "end the session now (DELETE does the same); the row is kept"},

@@ -192,6 +192,24 @@ const ob_resource ob_res_refresh_tokens = {
     .default_sort = "-created_at",
 };
 
+/* issue #17: a sign-in that passed the password and waits for its second
+ * factor (POST /api/v1/auth/mfa/verify). */
+static const ob_column challenge_cols[] = {
+    {"user_id", OB_F_REF, .ref = "users", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED | OB_INDEXED},
+    {"challenge_hash", OB_F_TEXT, .max = 64, .flags = OB_REQUIRED | OB_UNIQUE | OB_SECRET | OB_SERVER,
+     .doc = "hash of the challenge handed to the client; the challenge itself is never stored"},
+    {"expires_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED, .doc = "5 minutes after the password was accepted"},
+    {"failed_attempts", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0",
+     .doc = "wrong codes; the fifth ends the challenge"},
+    {"ended_at", OB_F_TIMESTAMP, .doc = "completed, or ended by wrong codes"},
+    {"ip_address", OB_F_TEXT, .max = 64},
+};
+const ob_resource ob_res_mfa_challenges = {
+    .table = "mfa_challenges", .doc = "second-factor challenges of sign-ins, written by the server (read-only)",
+    OB_COLS(challenge_cols), .perm = "sessions", .since = 6,
+    .flags = OB_RES_READONLY | OB_RES_APPEND_ONLY | OB_RES_NO_AUDIT, .default_sort = "-created_at",
+};
+
 static const ob_column template_cols[] = {
     {"name", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
     {"description", OB_F_TEXT, .max = 10000},
