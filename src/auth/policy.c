@@ -101,3 +101,47 @@ int ob_policy_violation(ob_ctx *ctx, const char *user_id, const char *type, cons
     ob_row_set_text(ctx->arena, v, SECURITY_VIOLATIONS_METADATA, "{}");
     return ob_crud_insert_row(ctx, v, err);
 }
+
+/* Whether the user has a session whose column equals v (NULL equals NULL). */
+static int seen(ob_ctx *ctx, const char *user_id, const char *col, const char *v, ob_err *err)
+{
+    ob_sb sql;
+    ob_sb_init_arena(&sql, ctx->arena, 160);
+    if (v) ob_sb_addf(&sql, "SELECT 1 FROM user_sessions WHERE user_id = ? AND %s = ? LIMIT 1", col);
+    else ob_sb_addf(&sql, "SELECT 1 FROM user_sessions WHERE user_id = ? AND %s IS NULL LIMIT 1", col);
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, sql.buf, &st, err) != 0) return -1;
+    ob_stmt_bind_text(st, 1, user_id, err);
+    if (v) ob_stmt_bind_text(st, 2, v, err);
+    int rc = ob_stmt_step(st, err);
+    ob_stmt_done(st);
+    return rc;
+}
+
+int ob_policy_signin_alert(ob_ctx *ctx, const char *user_id, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, "SELECT 1 FROM user_sessions WHERE user_id = ? LIMIT 1", &st, err) != 0) return -1;
+    ob_stmt_bind_text(st, 1, user_id, err);
+    int before = ob_stmt_step(st, err);
+    ob_stmt_done(st);
+    if (before <= 0) return before; /* a first sign-in has nothing to differ from */
+    const char *ua = ctx->user_agent ? ob_arena_strndup(ctx->arena, ctx->user_agent, 1000) : NULL;
+    int device = seen(ctx, user_id, "user_agent", ua, err);
+    int address = device < 0 ? -1 : seen(ctx, user_id, "ip_address", ctx->ip, err);
+    if (device < 0 || address < 0) return -1;
+    if (device && address) return 0;
+    ob_row *a = ob_row_new(ctx->arena, ob_registry_find(OB_TABLE_SECURITY_ALERTS));
+    ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_ALERT_TYPE, device ? "new_address_login" : "new_device_login");
+    ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_SEVERITY, "medium");
+    ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_DESCRIPTION,
+                    ob_arena_printf(ctx->arena, "sign-in from %s%s%s", device ? "" : "a new device",
+                                    !device && !address ? " and " : "", address ? "" : "a new address"));
+    ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_USER_ID, user_id);
+    ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_IP_ADDRESS, ctx->ip);
+    ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_ADDITIONAL_DATA,
+                    ob_arena_printf(ctx->arena, "{\"new_device\":%s,\"new_address\":%s}", device ? "false" : "true",
+                                    address ? "false" : "true"));
+    ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_STATUS, "open");
+    return ob_crud_insert_row(ctx, a, err);
+}

@@ -43,6 +43,11 @@ int ob_policy_admit(ob_ctx *ctx, const char *user_id, const ob_session_policy *p
 /* How stale last_activity_at may grow before a request rewrites it. */
 int64_t ob_policy_touch_ms(int64_t idle_ms);
 
+/* At a successful sign-in, before its session is written: a security_alerts
+ * row (new_device_login, new_address_login) when the user has signed in
+ * before but never with this User-Agent, or never from this address. */
+int ob_policy_signin_alert(ob_ctx *ctx, const char *user_id, ob_err *err);
+
 /* Write a security_violations row on ctx->db (in the caller's transaction). */
 int ob_policy_violation(ob_ctx *ctx, const char *user_id, const char *type, const char *severity,
                         const char *description, ob_err *err);

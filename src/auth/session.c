@@ -109,6 +109,7 @@ static int record(ob_ctx *ctx, ob_login *in, const char *user_id, bool ok, const
         if (rc == 0) rc = ob_policy_load(ctx, &pol, err);
         if (rc == 0) rc = ob_policy_admit(ctx, user_id, &pol, err);
         in->mfa_enrolment = rc == 0 && pol.mfa_required && !in->has_mfa;
+        if (rc == 0) rc = ob_policy_signin_alert(ctx, user_id, err);
         if (in->mfa_enrolment && in->cookie)
             rc = ob_err_set(err, OB_E_UNPROCESSABLE,
                             "the tenant requires a second factor and this account has none: enrol through "

@@ -172,6 +172,7 @@ const ob_resource ob_res_security_alerts = {
     .table = "security_alerts",
     .doc = "alerts for security staff: raised by the server (or by hand), worked by changing status",
     OB_COLS(alert_cols), OB_INDEXES(alert_idx), .perm = "security", .state = "status",
+    .hooks = &ob_security_alert_hooks,
     .default_sort = "-created_at",
 };
 
