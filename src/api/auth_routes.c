@@ -208,6 +208,81 @@ void ob_api_logout(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call
     resp->status = 200;
 }
 
+/* The console's copy protection for this user: the tenant's settings, where
+ * a role the user holds overrides one (null: no override), a restriction any
+ * held role sets wins. */
+static void copy_protection_json(ob_ctx *ctx, ob_jsonw *w)
+{
+    static const char *const cols[] = {"disable_text_selection", "disable_right_click", "block_keyboard_shortcuts"};
+    bool v[3] = {false, false, false}, overridden[3] = {false, false, false}, any[3] = {false, false, false};
+    bool enabled = true, blur = false, can_copy = false, can_print = true, roles_copy = false;
+    ob_err err;
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db,
+                      "SELECT disable_text_selection, disable_right_click, block_keyboard_shortcuts, "
+                      "copy_protection_enabled, blur_on_print_screen FROM security_settings WHERE scope = 'tenant'",
+                      &st, &err) == 0) {
+        if (ob_stmt_step(st, &err) == 1) {
+            for (int i = 0; i < 3; i++) v[i] = ob_stmt_col_i64(st, i) != 0;
+            enabled = ob_stmt_col_i64(st, 3) != 0;
+            blur = ob_stmt_col_i64(st, 4) != 0;
+        }
+        ob_stmt_done(st);
+    }
+    if (ob_db_prepare(ctx->db,
+                      "SELECT rs.disable_text_selection, rs.disable_right_click, rs.block_keyboard_shortcuts, "
+                      "rs.can_copy_data, rs.can_print FROM role_security_settings rs JOIN user_roles ur ON "
+                      "ur.role_id = rs.role_id WHERE ur.user_id = ? AND ur.status = 'active'",
+                      &st, &err) == 0) {
+        ob_stmt_bind_text(st, 1, ctx->who->user_id, &err);
+        while (ob_stmt_step(st, &err) == 1) {
+            for (int i = 0; i < 3; i++) {
+                if (ob_stmt_col_type(st, i) == OB_V_NULL) continue;
+                overridden[i] = true;
+                any[i] = any[i] || ob_stmt_col_i64(st, i) != 0;
+            }
+            roles_copy = roles_copy || ob_stmt_col_i64(st, 3) != 0;
+            can_print = can_print && ob_stmt_col_i64(st, 4) != 0;
+        }
+        ob_stmt_done(st);
+    }
+    can_copy = ctx->who->is_owner || roles_copy;
+    if (ctx->who->is_owner) can_print = true;
+    ob_jw_key(w, "copy_protection");
+    ob_jw_obj_open(w);
+    ob_jw_kbool(w, "enabled", enabled);
+    for (int i = 0; i < 3; i++) ob_jw_kbool(w, cols[i], enabled && (overridden[i] ? any[i] : v[i]));
+    ob_jw_kbool(w, "blur_on_print_screen", enabled && blur);
+    ob_jw_kbool(w, "can_copy_data", can_copy);
+    ob_jw_kbool(w, "can_print", can_print);
+    ob_jw_obj_close(w);
+}
+
+/* This token's session: when it, and the token, stop working. */
+static void session_json(ob_ctx *ctx, ob_jsonw *w)
+{
+    ob_err err;
+    ob_stmt *st;
+    ob_jw_key(w, "session");
+    ob_jw_obj_open(w);
+    ob_jw_kstr(w, "id", ctx->who->session_id);
+    if (ob_db_prepare(ctx->db,
+                      "SELECT s.expires_at, s.access_expires_at, s.last_activity_at, st.session_timeout_minutes FROM "
+                      "user_sessions s LEFT JOIN security_settings st ON st.scope = 'tenant' WHERE s.id = ?",
+                      &st, &err) == 0) {
+        ob_stmt_bind_text(st, 1, ctx->who->session_id, &err);
+        if (ob_stmt_step(st, &err) == 1) {
+            ob_jw_kstr(w, "expires_at", ob_stmt_col_text(st, 0, NULL));
+            ob_jw_kstr(w, "token_expires_at", ob_stmt_col_text(st, 1, NULL));
+            ob_jw_kstr(w, "last_activity_at", ob_stmt_col_text(st, 2, NULL));
+            ob_jw_ki64(w, "idle_timeout_minutes", ob_stmt_col_i64(st, 3));
+        }
+        ob_stmt_done(st);
+    }
+    ob_jw_kbool(w, "mfa_enrolment_only", ctx->who->enrol_only);
+    ob_jw_obj_close(w);
+}
+
 void ob_api_me(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
     (void)app, (void)req, (void)call;
@@ -242,6 +317,8 @@ void ob_api_me(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *ca
         for (int i = 0; i < ctx->who->nperms; i++) ob_jw_str(&w, ctx->who->perms[i]);
     }
     ob_jw_arr_close(&w);
+    session_json(ctx, &w);
+    copy_protection_json(ctx, &w);
     ob_jw_obj_close(&w);
     resp->status = 200;
 }

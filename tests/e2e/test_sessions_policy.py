@@ -203,3 +203,28 @@ def test_policy_settings_are_guarded(server, new_tenant):
     st = h.list_all(t.owner, "security_settings")[0]
     assert st["max_concurrent_sessions"] == 1000 and st["session_limit_action"] == "end_oldest"
     agent.close()
+
+
+def test_me_shows_session_and_copy_protection(server, new_tenant):
+    t = new_tenant(agents=1)
+    set_policy(t.owner, disable_right_click=True, session_timeout_minutes=45)
+    agent = sign_in(server, t.slug, t.agents[0])
+    me = h.ok(agent.get(f"{API}/auth/me"))
+    s = me["session"]
+    assert s["idle_timeout_minutes"] == 45 and s["mfa_enrolment_only"] is False
+    assert s["expires_at"] >= s["token_expires_at"] > s["last_activity_at"]
+    cp = me["copy_protection"]
+    assert cp["enabled"] is True and cp["disable_right_click"] is True and cp["disable_text_selection"] is False
+    assert cp["can_copy_data"] is False and cp["can_print"] is True
+    # a role's override wins over the tenant's; the owner may copy
+    role = h.find_role_id(t.owner, "agent")
+    h.create(t.owner, "role_security_settings", {"role_id": role, "disable_text_selection": True,
+                                                 "disable_right_click": False, "can_print": False})
+    cp = h.ok(agent.get(f"{API}/auth/me"))["copy_protection"]
+    assert cp["disable_text_selection"] is True and cp["disable_right_click"] is False and cp["can_print"] is False
+    assert h.ok(t.owner.get(f"{API}/auth/me"))["copy_protection"]["can_copy_data"] is True
+    # copy protection off: nothing is asked of the console
+    set_policy(t.owner, copy_protection_enabled=False)
+    cp = h.ok(agent.get(f"{API}/auth/me"))["copy_protection"]
+    assert not any(cp[k] for k in ("disable_text_selection", "disable_right_click", "block_keyboard_shortcuts"))
+    agent.close()
