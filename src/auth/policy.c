@@ -99,7 +99,16 @@ int ob_policy_violation(ob_ctx *ctx, const char *user_id, const char *type, cons
                     ctx->user_agent ? ob_arena_strndup(ctx->arena, ctx->user_agent, 1000) : NULL);
     ob_row_set_bool(v, SECURITY_VIOLATIONS_BLOCKED, true);
     ob_row_set_text(ctx->arena, v, SECURITY_VIOLATIONS_METADATA, "{}");
-    return ob_crud_insert_row(ctx, v, err);
+    if (ob_crud_insert_row(ctx, v, err) != 0) return -1;
+    /* and an alert for security staff to work (status open) */
+    ob_row *a = ob_row_new(ctx->arena, ob_registry_find(OB_TABLE_SECURITY_ALERTS));
+    ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_ALERT_TYPE, type);
+    ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_SEVERITY, severity);
+    ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_DESCRIPTION, description);
+    ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_USER_ID, user_id);
+    ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_IP_ADDRESS, ctx->ip);
+    ob_row_set_text(ctx->arena, a, SECURITY_ALERTS_STATUS, "open");
+    return ob_crud_insert_row(ctx, a, err);
 }
 
 /* Whether the user has a session whose column equals v (NULL equals NULL). */

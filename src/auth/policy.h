@@ -48,7 +48,8 @@ int64_t ob_policy_touch_ms(int64_t idle_ms);
  * before but never with this User-Agent, or never from this address. */
 int ob_policy_signin_alert(ob_ctx *ctx, const char *user_id, ob_err *err);
 
-/* Write a security_violations row on ctx->db (in the caller's transaction). */
+/* Write a security_violations row on ctx->db (in the caller's transaction),
+ * and a security_alerts row of the same type and severity. */
 int ob_policy_violation(ob_ctx *ctx, const char *user_id, const char *type, const char *severity,
                         const char *description, ob_err *err);
 

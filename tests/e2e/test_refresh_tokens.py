@@ -84,6 +84,8 @@ def test_reuse_revokes_the_family(server, new_tenant):
     assert all(x["revoked_at"] for x in h.list_all(t.owner, "refresh_tokens", {"session_id": ended[0]["id"]}))
     v = h.list_all(t.owner, "security_violations")
     assert [x["violation_type"] for x in v] == ["refresh_token_reuse"] and v[0]["user_id"] == uid
+    a = [x for x in h.list_all(t.owner, "security_alerts") if x["alert_type"] == "refresh_token_reuse"]
+    assert len(a) == 1 and a[0]["user_id"] == uid and a[0]["severity"] == "high"
     # the other sign-in is untouched
     assert me_status(server, other["token"]) == 200
     h.ok(refresh(server, other["refresh_token"]))

@@ -164,6 +164,8 @@ def test_ip_binding(server, new_tenant):
     v = h.list_all(t.owner, "security_violations")
     assert [x["violation_type"] for x in v] == ["session_hijack_attempt"]
     assert v[0]["user_id"] == uid and v[0]["ip_address"] == "127.0.0.2" and v[0]["severity"] == "high"
+    a = [x for x in h.list_all(t.owner, "security_alerts") if x["alert_type"] == "session_hijack_attempt"]
+    assert len(a) == 1 and a[0]["user_id"] == uid and a[0]["status"] == "open" and a[0]["severity"] == "high"
     agent.close()
     moved.close()
 
