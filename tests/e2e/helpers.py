@@ -324,9 +324,10 @@ def tenant_sql(server, slug, sql):
 # same users in many times, keeps tokens for the whole run and grants roles
 # to signed-in users, so tenants made through Cli.tenant_create get a relaxed
 # policy; test_sessions_policy.py and test_refresh_tokens.py set the real one.
-RELAXED_SESSION_POLICY = ("UPDATE security_settings SET session_timeout_minutes = 1440, "
-                          "max_concurrent_sessions = 1000, force_logout_on_role_change = false, "
-                          "access_token_minutes = 1440")
+RELAXED_SESSION_SETTINGS = {"session_timeout_minutes": 1440, "max_concurrent_sessions": 1000,
+                            "force_logout_on_role_change": False, "access_token_minutes": 1440}
+RELAXED_SESSION_POLICY = "UPDATE security_settings SET " + ", ".join(
+    f"{k} = {str(v).lower()}" for k, v in RELAXED_SESSION_SETTINGS.items())
 
 
 def relax_session_policy(data_dir, slug_):
