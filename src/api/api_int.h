@@ -64,6 +64,11 @@ void ob_api_hook(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *
 void ob_api_stream(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* auth_routes.c */
 void ob_api_login(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_refresh(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_mfa_enroll(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_mfa_confirm(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_mfa_verify(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
+void ob_api_mfa_disable(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_logout(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 void ob_api_me(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call);
 /* platform.c: the super admins' sign-in and session (platform/admins.h) */

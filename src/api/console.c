@@ -215,7 +215,12 @@ static bool sign_in(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
         in.tenant = ob_arena_strdup(ctx->arena, in.tenant);
         in.email = ob_arena_strdup(ctx->arena, in.email);
         in.password = ob_arena_strdup(ctx->arena, in.password);
+        in.cookie = true; /* no refresh in the console: its token lasts the session */
         rc = ob_session_login(ctx, &in, &err);
+        if (rc == 0 && in.mfa_challenge)
+            rc = ob_err_set(&err, OB_E_UNPROCESSABLE,
+                            "this account signs in with a second factor, which the console does not ask for yet: "
+                            "use POST /api/v1/auth/login and /api/v1/auth/mfa/verify");
     }
     json_decref(body);
     if (in.tenant_info) req->tenant = in.tenant_info->slug;

@@ -79,7 +79,7 @@ static bool idem_key_valid(const char *k)
 }
 
 /* An OB_IN_FIELDS body: exactly the declared text fields, each a non-empty
- * string within its length. */
+ * string within its length (an optional one may be absent: NULL). */
 static int declared_fields(ob_ctx *ctx, const ob_route_row *r, json_t *body, ob_call *call, ob_err *err)
 {
     const char *key;
@@ -91,6 +91,10 @@ static int declared_fields(ob_ctx *ctx, const ob_route_row *r, json_t *body, ob_
     }
     for (int i = 0; i < r->nfields; i++) {
         v = json_object_get(body, r->fields[i].name);
+        if (!v && r->fields[i].optional) {
+            call->fields[i] = NULL;
+            continue;
+        }
         if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > r->fields[i].max) {
             ob_err_set(err, OB_E_VALIDATION, NULL);
             return ob_err_field_add(err, r->fields[i].name, v ? "must be a non-empty string" : "is required");
@@ -253,6 +257,15 @@ int ob_gate(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, const ob_route
             return -1;
         }
         req->tenant = ctx->tenant->slug;
+        /* a session of a user the tenant requires MFA of, not yet enrolled */
+        if (ctx->who->enrol_only && r->kind != OB_RK_MFA_ENROLL && r->kind != OB_RK_MFA_CONFIRM &&
+            r->kind != OB_RK_ME && r->kind != OB_RK_LOGOUT) {
+            ob_err_set(&err, OB_E_FORBIDDEN,
+                       "the tenant requires a second factor: enrol first (POST /api/v1/auth/mfa/enroll, then "
+                       "/confirm), then sign in again");
+            ob_resp_error(resp, &err);
+            return -1;
+        }
     } else if (r->auth == OB_AUTH_PLATFORM) {
         /* a super admin, on a read connection to the control database */
         if (ob_platform_authenticate(ctx, req->header(req, "Authorization"), &err) != 0 ||

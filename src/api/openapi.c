@@ -695,10 +695,66 @@ static void auth_schemas(ob_jsonw *w)
     ob_jw_kstr(w, "type", "string");
     ob_jw_kstr(w, "const", "Bearer");
     ob_jw_obj_close(w);
-    kprop(w, "expires_at", "string", "date-time", NULL);
+    kprop(w, "expires_at", "string", "date-time", "when the bearer token stops working");
+    kprop(w, "refresh_token", "string", NULL, "shown once; POST /api/v1/auth/refresh exchanges it for the next pair");
+    kprop(w, "session_expires_at", "string", "date-time", "the end of the sign-in and of its refresh tokens");
     kuser(w);
     ob_jw_obj_close(w);
-    kstrs(w, "required", "token", "token_type", "expires_at", "user", NULL);
+    kstrs(w, "required", "token", "token_type", "expires_at", "refresh_token", "session_expires_at", "user", NULL);
+    ob_jw_obj_close(w);
+
+    object_open(w, "auth_refresh", NULL);
+    login_field(w, "refresh_token", 200, "password", "the refresh token of the last sign-in or refresh");
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "refresh_token", NULL);
+    ob_jw_kbool(w, "additionalProperties", false);
+    ob_jw_obj_close(w);
+
+    object_open(w, "auth_mfa_password", NULL);
+    login_field(w, "password", 256, "password", "the signed-in user's password, again");
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "password", NULL);
+    ob_jw_kbool(w, "additionalProperties", false);
+    ob_jw_obj_close(w);
+
+    object_open(w, "auth_mfa_code", NULL);
+    login_field(w, "code", 10, NULL, "6 digits from the authenticator");
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "code", NULL);
+    ob_jw_kbool(w, "additionalProperties", false);
+    ob_jw_obj_close(w);
+
+    object_open(w, "auth_mfa_verify", NULL);
+    login_field(w, "challenge", 200, NULL, "from the sign-in's answer");
+    login_field(w, "code", 10, NULL, "6 digits from the authenticator; or");
+    login_field(w, "recovery_code", 40, NULL, "one of the recovery codes, each good once");
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "challenge", NULL);
+    ob_jw_kbool(w, "additionalProperties", false);
+    ob_jw_obj_close(w);
+
+    object_open(w, "auth_mfa_secret", NULL);
+    kprop(w, "secret", "string", NULL, "base32");
+    kprop(w, "otpauth_uri", "string", NULL, NULL);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "secret", "otpauth_uri", NULL);
+    ob_jw_obj_close(w);
+
+    object_open(w, "auth_mfa_state", NULL);
+    kprop(w, "mfa_enabled", "boolean", NULL, NULL);
+    string_array(w, "recovery_codes", "on confirm only");
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "mfa_enabled", NULL);
+    ob_jw_obj_close(w);
+
+    object_open(w, "auth_tokens", NULL);
+    kprop(w, "token", "string", NULL, "shown once; send as Authorization: Bearer <token>");
+    kprop(w, "token_type", "string", NULL, "Bearer");
+    kprop(w, "expires_at", "string", "date-time", "when the bearer token stops working");
+    kprop(w, "refresh_token", "string", NULL, "shown once; the next refresh");
+    kprop(w, "session_expires_at", "string", "date-time", NULL);
+    ob_jw_obj_close(w);
+    kstrs(w, "required", "token", "token_type", "expires_at", "refresh_token", "session_expires_at", NULL);
     ob_jw_obj_close(w);
 
     object_open(w, "auth_me", NULL);
@@ -1124,8 +1180,9 @@ static const int errs_patch[] = {400, 401, 403, 404, 409, 412, 413, 415, 422, 0}
 static const int errs_delete[] = {400, 401, 403, 404, 409, 412, 0};
 static const int errs_delete_unversioned[] = {400, 401, 403, 404, 409, 0};
 static const int errs_verb[] = {400, 401, 403, 404, 409, 413, 415, 422, 0};
-static const int errs_login[] = {400, 401, 413, 415, 0};
+static const int errs_login[] = {400, 401, 409, 413, 415, 0};
 static const int errs_session[] = {401, 0};
+static const int errs_mfa[] = {400, 401, 413, 415, 422, 0};
 static const int errs_hook[] = {400, 401, 404, 0};
 static const int errs_stream[] = {400, 401, 403, 0};
 static const int errs_ready[] = {503, 0};
@@ -1140,7 +1197,8 @@ static const int errs_import[] = {400, 401, 403, 413, 415, 422, 0};
 static bool status_listed(int status)
 {
     static const int *const lists[] = {errs_list,  errs_get,  errs_create, errs_patch,   errs_delete, errs_hook,
-                                       errs_delete_unversioned, errs_verb, errs_login, errs_session, errs_ready, errs_rate,
+                                       errs_delete_unversioned, errs_verb, errs_login, errs_session, errs_mfa,
+                                       errs_ready, errs_rate,
                                        errs_upload, errs_content, errs_export, errs_export_download, errs_import};
     for (size_t i = 0; i < OB_ARRAY_LEN(lists); i++)
         for (int k = 0; lists[i][k]; k++)
@@ -1817,7 +1875,9 @@ static void verb_op(oa *o, const ob_route_row *r)
 static void explicit_op(oa *o, const ob_route_row *r)
 {
     ob_jsonw *w = &o->w;
-    const char *tag = r->auth == OB_AUTH_BEARER || r->kind == OB_RK_LOGIN ? "auth" : "system";
+    bool auth = r->auth == OB_AUTH_BEARER || r->kind == OB_RK_LOGIN || r->kind == OB_RK_REFRESH ||
+                r->kind == OB_RK_MFA_VERIFY;
+    const char *tag = auth ? "auth" : "system";
     if (!strncmp(r->path, "/api/v1/platform/", 17)) tag = "platform";
     /* a row under a table's path (/api/v1/<table>/...) is listed with that table */
     if (!strncmp(r->path, "/api/v1/", 8)) {
@@ -2143,7 +2203,8 @@ static void explicit_op(oa *o, const ob_route_row *r)
         break;
     case OB_RK_LOGIN:
         ob_jw_kstr(w, "description",
-                   "after 5 failed logins the account is locked for 15 minutes; every failure is the same 401");
+                   "after 5 failed logins the account is locked for 15 minutes; every failure is the same 401. A "
+                   "user with MFA gets {\"mfa_required\": true, \"challenge\"} instead of tokens");
         request_body(w, "auth_login", true, NULL);
         op_end(w, r, "200", "a new session", "auth_session", 0, errs_login);
         break;
@@ -2179,6 +2240,32 @@ static void explicit_op(oa *o, const ob_route_row *r)
     case OB_RK_PLATFORM_LOGOUT:
         ob_jw_kstr(w, "description", "the platform token used for this request stops working");
         op_end(w, r, "200", "{\"status\":\"logged_out\"}; the token stops working", "status", 0, errs_session);
+        break;
+    case OB_RK_MFA_ENROLL:
+        ob_jw_kstr(w, "description", "a new TOTP secret, not in force until confirmed; 422 for a wrong password");
+        request_body(w, "auth_mfa_password", true, NULL);
+        op_end(w, r, "200", "the secret and its otpauth:// URI, shown once", "auth_mfa_secret", 0, errs_mfa);
+        break;
+    case OB_RK_MFA_CONFIRM:
+    case OB_RK_MFA_DISABLE:
+        ob_jw_kstr(w, "description", "a current code of the enrolled secret; 422 when wrong or already used");
+        request_body(w, "auth_mfa_code", true, NULL);
+        op_end(w, r, "200", r->kind == OB_RK_MFA_CONFIRM ? "MFA on, with ten recovery codes shown once" : "MFA off",
+               "auth_mfa_state", 0, errs_mfa);
+        break;
+    case OB_RK_MFA_VERIFY:
+        ob_jw_kstr(w, "description",
+                   "a code is accepted once, within one 30-second step; five wrong answers or 5 minutes end the "
+                   "challenge");
+        request_body(w, "auth_mfa_verify", true, NULL);
+        op_end(w, r, "200", "a new session", "auth_session", 0, errs_login);
+        break;
+    case OB_RK_REFRESH:
+        ob_jw_kstr(w, "description",
+                   "the refresh token given is spent; presenting it again revokes every token of its sign-in and "
+                   "ends the session");
+        request_body(w, "auth_refresh", true, NULL);
+        op_end(w, r, "200", "the next bearer token and refresh token", "auth_tokens", 0, errs_login);
         break;
     case OB_RK_LOGOUT:
         ob_jw_kstr(w, "description", "the bearer token used for this request stops working");

@@ -46,7 +46,9 @@ typedef enum ob_input_kind {
 
 /* Which operation a row is, for the OpenAPI document's shape of it. */
 typedef enum ob_route_kind {
-    OB_RK_LIVE, OB_RK_READY, OB_RK_METRICS, OB_RK_OPENAPI, OB_RK_LOGIN, OB_RK_LOGOUT, OB_RK_ME, OB_RK_REPORT,
+    OB_RK_LIVE, OB_RK_READY, OB_RK_METRICS, OB_RK_OPENAPI, OB_RK_LOGIN, OB_RK_REFRESH, OB_RK_LOGOUT, OB_RK_ME,
+    OB_RK_MFA_ENROLL, OB_RK_MFA_CONFIRM, OB_RK_MFA_VERIFY, OB_RK_MFA_DISABLE, /* the second factor (auth_routes.c) */
+    OB_RK_REPORT,
     OB_RK_REPORT_PNL, OB_RK_METAL_RATE, OB_RK_AUDIT_VERIFY,
     OB_RK_REPORT_SUPPORT, OB_RK_TICKET_SUGGESTIONS, /* the support desk (report_support.c, suggestions.c) */
     OB_RK_REPORT_NDR,     /* the NDR workbench's figures (report_ndr.c) */
@@ -66,6 +68,7 @@ typedef enum ob_route_kind {
 typedef struct ob_route_field {
     const char *name;
     size_t max; /* characters */
+    bool optional; /* may be absent (the handler gets NULL) */
 } ob_route_field;
 
 #define OB_ROUTE_MAX_FIELDS 4

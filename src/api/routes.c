@@ -15,6 +15,11 @@
 static const ob_route_field login_fields[] = {{"tenant", 100}, {"email", 255}, {"password", 256}};
 static const ob_route_field platform_login_fields[] = {{"email", 255}, {"password", 256}};
 static const ob_route_field platform_verify_fields[] = {{"challenge", 100}, {"code", 10}};
+static const ob_route_field refresh_fields[] = {{"refresh_token", 200}};
+static const ob_route_field mfa_code_fields[] = {{"code", 10}};
+static const ob_route_field mfa_enroll_fields[] = {{"password", 256}};
+static const ob_route_field mfa_verify_fields[] = {
+    {"challenge", 200}, {"code", 10, .optional = true}, {"recovery_code", 40, .optional = true}};
 
 /* The routes outside the registry. */
 static const ob_route_row explicit_rows[] = {
@@ -27,6 +32,21 @@ static const ob_route_row explicit_rows[] = {
     {OB_RK_LOGIN, "POST", "/api/v1/auth/login", ob_api_login, OB_AUTH_NONE, .rate = OB_RATE_AUTH,
      .input = OB_IN_FIELDS, .fields = login_fields, .nfields = (int)OB_ARRAY_LEN(login_fields),
      .op_id = "auth_login", .summary = "sign in"},
+    {OB_RK_REFRESH, "POST", "/api/v1/auth/refresh", ob_api_refresh, OB_AUTH_NONE, .rate = OB_RATE_AUTH,
+     .input = OB_IN_FIELDS, .fields = refresh_fields, .nfields = (int)OB_ARRAY_LEN(refresh_fields),
+     .op_id = "auth_refresh", .summary = "exchange a refresh token for a new bearer token and refresh token"},
+    {OB_RK_MFA_ENROLL, "POST", "/api/v1/auth/mfa/enroll", ob_api_mfa_enroll, OB_AUTH_BEARER, .rate = OB_RATE_WRITE,
+     .input = OB_IN_FIELDS, .fields = mfa_enroll_fields, .nfields = (int)OB_ARRAY_LEN(mfa_enroll_fields), .op_id = "auth_mfa_enroll", .summary = "start TOTP enrolment: the secret and its otpauth:// URI, shown once"},
+    {OB_RK_MFA_CONFIRM, "POST", "/api/v1/auth/mfa/confirm", ob_api_mfa_confirm, OB_AUTH_BEARER,
+     .rate = OB_RATE_WRITE, .input = OB_IN_FIELDS, .fields = mfa_code_fields,
+     .nfields = (int)OB_ARRAY_LEN(mfa_code_fields), .op_id = "auth_mfa_confirm",
+     .summary = "turn MFA on with a code of the enrolled secret; answers ten single-use recovery codes, once"},
+    {OB_RK_MFA_VERIFY, "POST", "/api/v1/auth/mfa/verify", ob_api_mfa_verify, OB_AUTH_NONE, .rate = OB_RATE_AUTH,
+     .input = OB_IN_FIELDS, .fields = mfa_verify_fields, .nfields = (int)OB_ARRAY_LEN(mfa_verify_fields),
+     .op_id = "auth_mfa_verify", .summary = "complete a sign-in's MFA challenge with a code or a recovery code"},
+    {OB_RK_MFA_DISABLE, "POST", "/api/v1/auth/mfa/disable", ob_api_mfa_disable, OB_AUTH_BEARER,
+     .rate = OB_RATE_WRITE, .input = OB_IN_FIELDS, .fields = mfa_code_fields,
+     .nfields = (int)OB_ARRAY_LEN(mfa_code_fields), .op_id = "auth_mfa_disable", .summary = "turn MFA off with a code"},
     {OB_RK_LOGOUT, "POST", "/api/v1/auth/logout", ob_api_logout, OB_AUTH_BEARER, .rate = OB_RATE_WRITE,
      .op_id = "auth_logout", .summary = "end this token's session"},
     {OB_RK_ME, "GET", "/api/v1/auth/me", ob_api_me, OB_AUTH_BEARER, .rate = OB_RATE_READ, .op_id = "auth_me",

@@ -18,7 +18,7 @@ typedef struct entry {
     uint64_t epoch;
     int64_t ticket_limit, agent_limit, orders_month_limit;
     bool suspended;
-    bool is_owner;
+    bool is_owner, enrol_only;
     unsigned nulls; /* bit i: fixed string i is NULL */
     int nroles, nperms;
     char *blob;     /* FIXED strings, then roles, then perms, each NUL-terminated */
@@ -88,6 +88,7 @@ bool ob_pcache_get(const char hash[65], ob_arena *a, int64_t now_ms, ob_tenant_i
     q->name = take_fixed(&cur, n, 7);
     q->customer_id = take_fixed(&cur, n, 8);
     q->is_owner = snap.is_owner;
+    q->enrol_only = snap.enrol_only;
     q->nroles = snap.nroles;
     q->nperms = snap.nperms;
     q->roles = ob_arena_alloc(a, sizeof(char *) * (size_t)(snap.nroles + 1));
@@ -127,6 +128,7 @@ void ob_pcache_put(const char hash[65], const ob_tenant_info *ti, const ob_princ
     e->orders_month_limit = ti->orders_month_limit;
     e->suspended = ti->suspended;
     e->is_owner = p->is_owner;
+    e->enrol_only = p->enrol_only;
     e->nulls = nulls;
     e->nroles = p->nroles;
     e->nperms = p->nperms;

@@ -24,6 +24,7 @@ typedef struct ob_principal {
     const char *customer_id;  /* set for customer users: rows are scoped to it */
     bool is_owner;
     bool is_system;           /* CLI / internal: every permission, no scoping */
+    bool enrol_only;          /* a session that may only enrol MFA (security_settings.mfa_required) */
     const char **roles;       /* role codes */
     int nroles;
     const char **perms;       /* sorted permission codes */

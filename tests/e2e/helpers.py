@@ -229,8 +229,11 @@ class Cli:
     def tenant_create(self, slug_, plan="business", owner_email=None,
                       owner_password=OWNER_PASSWORD, extra=(), check=True):
         owner_email = owner_email or f"owner@{slug_}.test"
-        return self.run("tenant", "create", slug_, "--plan", plan, "--owner-email", owner_email,
-                        "--owner-password", owner_password, *extra, check=check)
+        r = self.run("tenant", "create", slug_, "--plan", plan, "--owner-email", owner_email,
+                     "--owner-password", owner_password, *extra, check=check)
+        if r.returncode == 0:
+            relax_session_policy(self.data, slug_)
+        return r
 
     def user_create(self, tenant, email, role, password=USER_PASSWORD, check=True):
         return self.run("user", "create", "--tenant", tenant, "--email", email, "--role", role,
@@ -313,3 +316,26 @@ def tenant_sql(server, slug, sql):
     else:
         with sqlite3.connect(server.data / "tenants" / f"{slug}.db") as c:
             c.execute(sql)
+
+
+# Session policy of the suite's tenants (issue #17). A new tenant gets seed
+# 001's defaults: 30 minutes idle, 3 sessions per user, sessions end when a
+# user's roles change, bearer tokens last 15 minutes. The suite signs the
+# same users in many times, keeps tokens for the whole run and grants roles
+# to signed-in users, so tenants made through Cli.tenant_create get a relaxed
+# policy; test_sessions_policy.py and test_refresh_tokens.py set the real one.
+RELAXED_SESSION_SETTINGS = {"session_timeout_minutes": 1440, "max_concurrent_sessions": 1000,
+                            "force_logout_on_role_change": False, "access_token_minutes": 1440}
+RELAXED_SESSION_POLICY = "UPDATE security_settings SET " + ", ".join(
+    f"{k} = {str(v).lower()}" for k, v in RELAXED_SESSION_SETTINGS.items())
+
+
+def relax_session_policy(data_dir, slug_):
+    url = os.environ.get("OPSBASE_DB")
+    if url:
+        schema = "tenant_" + slug_.replace("-", "_")
+        subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qc",
+                        f'SET search_path TO "{schema}"; {RELAXED_SESSION_POLICY}'], check=True, capture_output=True)
+    else:
+        with sqlite3.connect(os.path.join(str(data_dir), "tenants", f"{slug_}.db")) as c:
+            c.execute(RELAXED_SESSION_POLICY)

@@ -155,9 +155,11 @@ def _settings(client):
 
 
 def test_security_settings_seeded_with_001_defaults(fresh, acme_owner):
+    # the suite's tenants run a relaxed session policy (helpers.py); a bare
+    # tenant's session defaults are test_sessions_policy.py's
     for client in (fresh.owner, acme_owner):
         s = _settings(client)
-        for k, v in SECURITY_DEFAULTS.items():
+        for k, v in {**SECURITY_DEFAULTS, **h.RELAXED_SESSION_SETTINGS}.items():
             assert s[k] == v, f"{k}: {s[k]!r} != {v!r}"
         assert s["scope"] == "tenant"
 
@@ -170,6 +172,8 @@ def test_security_settings_patch_and_audit(fresh):
     assert (upd["max_export_rows"], upd["mfa_required"], upd["require_approval_threshold"]) == (500, True, None)
     assert _settings(fresh.owner) == upd
     assert "update" in _audit_actions(fresh.owner, "security_settings", s["id"])
+    # the module's later sign-ins must not be held for MFA enrolment
+    h.ok(fresh.owner.patch(f"/api/v1/security_settings/{s['id']}", json={"mfa_required": False}))
 
 
 def test_security_settings_stay_one_row(fresh):

@@ -355,6 +355,21 @@ static bool grant_live(const ob_ctx *ctx, const ob_row *ur)
     return ob_streq(ob_row_text(ur, USER_ROLES_STATUS), "active") && (!exp || strcmp(exp, ctx->now) > 0);
 }
 
+/* security_settings.force_logout_on_role_change (issue #17): a grant given
+ * or changed ends the holder's sessions as well; a grant lost always does. */
+static int force_logout(ob_ctx *ctx, const char *user_id, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, "SELECT force_logout_on_role_change FROM security_settings WHERE scope = 'tenant'", &st,
+                      err) != 0)
+        return -1;
+    int rc = ob_stmt_step(st, err);
+    bool on = rc == 1 && ob_stmt_col_i64(st, 0) != 0;
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    return on ? ob_identity_end_sessions(ctx, user_id, "role_changed", err) : 0;
+}
+
 static int user_role_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     char code[101];
@@ -373,8 +388,8 @@ static int user_role_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
     if (strcmp(code, "owner") == 0 && !is_system(ctx))
         return ob_err_set(err, OB_E_FORBIDDEN,
                           "the owner role is given only by POST /api/v1/users/{id}/transfer_ownership");
-    if (strcmp(code, "agent") != 0 || !grant_live(ctx, row)) return 0;
-    return check_agent_limit(ctx, user_id, err);
+    if (strcmp(code, "agent") == 0 && grant_live(ctx, row) && check_agent_limit(ctx, user_id, err) != 0) return -1;
+    return force_logout(ctx, user_id, err);
 }
 
 static int user_role_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
@@ -387,9 +402,10 @@ static int user_role_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, 
         return ob_err_set(err, OB_E_UNPROCESSABLE, "the owner role moves only with transfer_ownership");
     if (grant_live(ctx, old) && !grant_live(ctx, row))
         return ob_identity_end_sessions(ctx, user_id, "role_changed", err);
-    if (!grant_live(ctx, old) && grant_live(ctx, row) && strcmp(code, "agent") == 0)
-        return check_agent_limit(ctx, user_id, err);
-    return 0;
+    if (!grant_live(ctx, old) && grant_live(ctx, row) && strcmp(code, "agent") == 0 &&
+        check_agent_limit(ctx, user_id, err) != 0)
+        return -1;
+    return force_logout(ctx, user_id, err);
 }
 
 static int user_role_before_delete(ob_ctx *ctx, const ob_row *old, ob_err *err)

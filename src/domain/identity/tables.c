@@ -29,6 +29,11 @@ static const ob_column user_cols[] = {
     {"phone_verified", OB_F_BOOL, .flags = OB_REQUIRED | OB_SERVER, .dflt = "false"},
     {"mfa_enabled", OB_F_BOOL, .flags = OB_REQUIRED | OB_SERVER, .dflt = "false"},
     {"mfa_secret", OB_F_TEXT, .max = 64, .flags = OB_SECRET | OB_SERVER | OB_ENCRYPTED},
+    /* issue #17: TOTP sign-in (src/auth/mfa.c) */
+    {"mfa_last_step", OB_F_INT, .flags = OB_SECRET | OB_SERVER, .since = 6,
+     .doc = "the 30-second step of the last code accepted: that code and older ones are refused"},
+    {"mfa_recovery_codes", OB_F_JSON, .flags = OB_SECRET | OB_SERVER, .since = 6,
+     .doc = "hashes of the unused single-use recovery codes"},
     {"password_expires_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
     {"last_login_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
     {"failed_login_attempts", OB_F_INT, .flags = OB_REQUIRED | OB_SERVER, .dflt = "0"},
@@ -139,7 +144,14 @@ static const ob_column session_cols[] = {
     {"terminated_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL},
     {"termination_reason", OB_F_TEXT, .max = 100,
      .doc = "user_logout, admin_force_logout, session_expired, max_sessions_exceeded, role_changed, "
-            "security_violation, deactivated, locked, password_changed, user_deleted"},
+            "security_violation, deactivated, locked, password_changed, user_deleted, idle_timeout, ip_mismatch, "
+            "refresh_token_reuse"},
+    /* issue #17: the bearer token is short-lived; a refresh token renews it */
+    {"access_expires_at", OB_F_TIMESTAMP, .since = 6,
+     .doc = "when the current bearer token stops working (POST /api/v1/auth/refresh issues the next); null: with "
+            "the session"},
+    {"mfa_enrolment_only", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false", .since = 6,
+     .doc = "the tenant requires MFA and the user has none: the token may only enrol (POST /api/v1/auth/mfa/...)"},
 };
 static const ob_action session_actions[] = {
     {"terminate", "end", ob_session_terminate, "end the session now (DELETE does the same); the row is kept"},

@@ -11,6 +11,8 @@ OB_ENUM(export_status, "export_status", "pending_approval", "approved", "rejecte
 OB_ENUM(security_severity, "security_severity", "low", "medium", "high", "critical");
 OB_ENUM(alert_status, "security_alert_status", "open", "investigating", "resolved", "false_positive");
 /* 001: "Allowed exports values". */
+/* What a sign-in beyond max_concurrent_sessions does (session policy, src/auth/policy.c). */
+OB_ENUM(session_limit_action, "session_limit_action", "end_oldest", "refuse");
 OB_ENUM(export_kind, "export_kind", "orders_csv", "orders_excel", "customers", "financial", "ndr", "inventory",
         "analytics", "bulk_api");
 
@@ -45,6 +47,14 @@ static const ob_column settings_cols[] = {
     {"max_upload_bytes", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX, .min = 1, .max = 1099511627776,
      .dflt = "26214400", .since = 4,
      .doc = "largest file a user of this tenant may upload (25 MiB by default; serve's --upload-limit caps it)"},
+    /* session policy (issue #17): the choice 001 leaves open */
+    {"session_limit_action", OB_F_ENUM, .enm = &session_limit_action, .flags = OB_REQUIRED, .dflt = "end_oldest",
+     .since = 6,
+     .doc = "a sign-in beyond max_concurrent_sessions: end_oldest ends the user's oldest live session "
+            "(termination_reason max_sessions_exceeded); refuse answers 409 session_limit_reached"},
+    {"access_token_minutes", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN | OB_HAS_MAX, .min = 1, .max = 1440,
+     .dflt = "15", .since = 6,
+     .doc = "lifetime of a bearer token; POST /api/v1/auth/refresh with the refresh token gives the next one"},
 };
 const ob_resource ob_res_security_settings = {
     .table = "security_settings",
@@ -162,6 +172,7 @@ const ob_resource ob_res_security_alerts = {
     .table = "security_alerts",
     .doc = "alerts for security staff: raised by the server (or by hand), worked by changing status",
     OB_COLS(alert_cols), OB_INDEXES(alert_idx), .perm = "security", .state = "status",
+    .hooks = &ob_security_alert_hooks,
     .default_sort = "-created_at",
 };
 
@@ -171,11 +182,33 @@ static const ob_column refresh_cols[] = {
      .doc = "001 token: its hash; the token itself is never stored"},
     {"expires_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED | OB_INDEXED | OB_SORT},
     {"revoked_at", OB_F_TIMESTAMP},
+    /* issue #17: rotation. The tokens of one sign-in form a family: its session. */
+    {"session_id", OB_F_REF, .ref = "user_sessions", .on_delete = OB_DEL_CASCADE, .flags = OB_INDEXED, .since = 6,
+     .doc = "the sign-in this token descends from; reuse of a replaced token revokes every token of it"},
+    {"replaced_at", OB_F_TIMESTAMP, .since = 6, .doc = "when it was exchanged for the next token; null: current"},
 };
 const ob_resource ob_res_refresh_tokens = {
     .table = "refresh_tokens", .doc = "refresh tokens (stored as hashes), written by the server (read-only)",
     OB_COLS(refresh_cols), .perm = "sessions", .flags = OB_RES_READONLY | OB_RES_APPEND_ONLY | OB_RES_NO_AUDIT,
     .default_sort = "-created_at",
+};
+
+/* issue #17: a sign-in that passed the password and waits for its second
+ * factor (POST /api/v1/auth/mfa/verify). */
+static const ob_column challenge_cols[] = {
+    {"user_id", OB_F_REF, .ref = "users", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED | OB_INDEXED},
+    {"challenge_hash", OB_F_TEXT, .max = 64, .flags = OB_REQUIRED | OB_UNIQUE | OB_SECRET | OB_SERVER,
+     .doc = "hash of the challenge handed to the client; the challenge itself is never stored"},
+    {"expires_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED, .doc = "5 minutes after the password was accepted"},
+    {"failed_attempts", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0",
+     .doc = "wrong codes; the fifth ends the challenge"},
+    {"ended_at", OB_F_TIMESTAMP, .doc = "completed, or ended by wrong codes"},
+    {"ip_address", OB_F_TEXT, .max = 64},
+};
+const ob_resource ob_res_mfa_challenges = {
+    .table = "mfa_challenges", .doc = "second-factor challenges of sign-ins, written by the server (read-only)",
+    OB_COLS(challenge_cols), .perm = "sessions", .since = 6,
+    .flags = OB_RES_READONLY | OB_RES_APPEND_ONLY | OB_RES_NO_AUDIT, .default_sort = "-created_at",
 };
 
 static const ob_column template_cols[] = {
