@@ -7,10 +7,20 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wformat=2 -Wno-format-nonliteral -Wvla \
            -Wno-missing-field-initializers
 CSTD    := -std=c11 -D_GNU_SOURCE
+# Images and OCR (src/files/media_dl.c) open these on first use instead of being
+# linked: with what they bring (GLib, Leptonica, codecs) they were some eighty of
+# the binary's shared libraries, loaded and relocated by every CLI command and
+# server start. Their headers are still used; media_dl.c gets their sonames.
+MEDIA_PKGS := vips tesseract poppler-glib cairo glib-2.0 gobject-2.0
+LINK_PKGS  := $(filter-out $(MEDIA_PKGS),$(PKGS))
+soname = $(shell objdump -p $$(pkg-config --variable=libdir $(1) 2>/dev/null)/lib$(2).so 2>/dev/null | sed -n 's/^ *SONAME *//p')
+MEDIA_SONAMES = -DOB_SONAME_VIPS='"$(call soname,vips,vips)"' -DOB_SONAME_TESS='"$(call soname,tesseract,tesseract)"' \
+                -DOB_SONAME_POPPLER='"$(call soname,poppler-glib,poppler-glib)"' -DOB_SONAME_CAIRO='"$(call soname,cairo,cairo)"' \
+                -DOB_SONAME_GLIB='"$(call soname,glib-2.0,glib-2.0)"' -DOB_SONAME_GOBJECT='"$(call soname,gobject-2.0,gobject-2.0)"'
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libunistring (Unicode case mapping and normalization) has no pkg-config file on Debian,
 # nor has libharu (PDF exports)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhpdf -lunistring -lpthread -lm
+PKG_LIBS   = $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null) -lhpdf -lunistring -lpthread -lm
 
 # Build flavours: the default build and an ASan+UBSan build in its own tree.
 ifeq ($(SAN),1)
@@ -62,6 +72,8 @@ $(GEN_HEADERS): $(B)/gen/columns.stamp
 $(B)/obj/%.o: %.c | $(GEN_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/obj/src/files/media_dl.o: CFLAGS += $(MEDIA_SONAMES)
 
 $(B)/libopsbase.a: $(LIB_OBJS)
 	@rm -f $@
