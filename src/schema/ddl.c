@@ -429,22 +429,33 @@ static void fresh_table(ob_sb *out, ob_db_engine e, const ob_table *t, int want)
 
 /* Whether none of scope's tables exists yet (a new database): a database with
  * some of them but no recorded version (rolled back by hand) is replayed,
- * which completes what is there. */
+ * which completes what is there. One catalog query, so that PostgreSQL is not
+ * asked once a table. */
 static bool is_empty(ob_conn *c, ob_scope scope)
 {
+    ob_sb sql;
+    ob_sb_init(&sql, 4096);
+    ob_sb_adds(&sql, ob_conn_engine(c) == OB_DB_SQLITE
+                         ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ("
+                         : "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() "
+                           "AND table_name IN (");
+    bool first = true;
     for (int i = 0; i < ob_registry_count(); i++) {
         const ob_table *t = ob_registry_at(i);
         if (t->res->scope != scope) continue;
-        char sql[160];
-        snprintf(sql, sizeof sql, "SELECT 1 FROM \"%s\" LIMIT 0", t->name);
-        ob_stmt *st;
-        ob_err ignored;
-        if (ob_db_prepare(c, sql, &st, &ignored) == 0) {
-            ob_stmt_done(st);
-            return false;
-        }
+        ob_sb_addf(&sql, "%s'%s'", first ? "" : ", ", t->name); /* registry names: [a-z_] */
+        first = false;
     }
-    return true;
+    ob_sb_adds(&sql, ")");
+    ob_stmt *st;
+    ob_err ignored;
+    bool empty = false;
+    if (ob_db_prepare(c, sql.buf, &st, &ignored) == 0) {
+        empty = ob_stmt_step(st, &ignored) == 1 && ob_stmt_col_i64(st, 0) == 0;
+        ob_stmt_done(st);
+    }
+    ob_sb_release(&sql);
+    return empty;
 }
 
 /* A new database gets every version in one transaction, with the schema the
