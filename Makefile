@@ -13,10 +13,12 @@ CSTD    := -std=c11 -D_GNU_SOURCE
 # server start. Their headers are still used; media_dl.c gets their sonames.
 MEDIA_PKGS := vips tesseract poppler-glib cairo glib-2.0 gobject-2.0
 LINK_PKGS  := $(filter-out $(MEDIA_PKGS),$(PKGS))
-soname = $(shell objdump -p $$(pkg-config --variable=libdir $(1) 2>/dev/null)/lib$(2).so 2>/dev/null | sed -n 's/^ *SONAME *//p')
-MEDIA_SONAMES = -DOB_SONAME_VIPS='"$(call soname,vips,vips)"' -DOB_SONAME_TESS='"$(call soname,tesseract,tesseract)"' \
-                -DOB_SONAME_POPPLER='"$(call soname,poppler-glib,poppler-glib)"' -DOB_SONAME_CAIRO='"$(call soname,cairo,cairo)"' \
-                -DOB_SONAME_GLIB='"$(call soname,glib-2.0,glib-2.0)"' -DOB_SONAME_GOBJECT='"$(call soname,gobject-2.0,gobject-2.0)"'
+# -DOB_SONAME_X='"libx.so.N"' from the development link (none when it cannot be
+# read: media_dl.c then uses the sonames of Debian 12)
+soname = $(shell objdump -p $$(pkg-config --variable=libdir $(1) 2>/dev/null)/lib$(1).so 2>/dev/null | sed -n 's/^ *SONAME *//p')
+soname_def = $(foreach n,$(call soname,$(1)),-DOB_SONAME_$(2)='"$(n)"')
+MEDIA_SONAMES = $(call soname_def,vips,VIPS) $(call soname_def,tesseract,TESS) $(call soname_def,poppler-glib,POPPLER) \
+                $(call soname_def,cairo,CAIRO) $(call soname_def,glib-2.0,GLIB) $(call soname_def,gobject-2.0,GOBJECT)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libunistring (Unicode case mapping and normalization) has no pkg-config file on Debian,
 # nor has libharu (PDF exports)
