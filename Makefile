@@ -7,10 +7,22 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wformat=2 -Wno-format-nonliteral -Wvla \
            -Wno-missing-field-initializers
 CSTD    := -std=c11 -D_GNU_SOURCE
+# Images and OCR (src/files/media_dl.c) open these on first use instead of being
+# linked: with what they bring (GLib, Leptonica, codecs) they were some eighty of
+# the binary's shared libraries, loaded and relocated by every CLI command and
+# server start. Their headers are still used; media_dl.c gets their sonames.
+MEDIA_PKGS := vips tesseract poppler-glib cairo glib-2.0 gobject-2.0
+LINK_PKGS  := $(filter-out $(MEDIA_PKGS),$(PKGS))
+# -DOB_SONAME_X='"libx.so.N"' from the development link (none when it cannot be
+# read: media_dl.c then uses the sonames of Debian 12)
+soname = $(shell objdump -p $$(pkg-config --variable=libdir $(1) 2>/dev/null)/lib$(1).so 2>/dev/null | sed -n 's/^ *SONAME *//p')
+soname_def = $(foreach n,$(call soname,$(1)),-DOB_SONAME_$(2)='"$(n)"')
+MEDIA_SONAMES = $(call soname_def,vips,VIPS) $(call soname_def,tesseract,TESS) $(call soname_def,poppler-glib,POPPLER) \
+                $(call soname_def,cairo,CAIRO) $(call soname_def,glib-2.0,GLIB) $(call soname_def,gobject-2.0,GOBJECT)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libunistring (Unicode case mapping and normalization) has no pkg-config file on Debian,
 # nor has libharu (PDF exports)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhpdf -lunistring -lpthread -lm
+PKG_LIBS   = $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null) -lhpdf -lunistring -lpthread -lm
 
 # Build flavours: the default build and an ASan+UBSan build in its own tree.
 ifeq ($(SAN),1)
@@ -62,6 +74,8 @@ $(GEN_HEADERS): $(B)/gen/columns.stamp
 $(B)/obj/%.o: %.c | $(GEN_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/obj/src/files/media_dl.o: CFLAGS += $(MEDIA_SONAMES)
 
 $(B)/libopsbase.a: $(LIB_OBJS)
 	@rm -f $@

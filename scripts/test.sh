@@ -10,16 +10,23 @@ summary=""
 passed=0
 failed=0
 
+# The one-minute load average when a stage starts: on a shared machine a
+# stage's seconds say little without it.
+load() {
+    cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?"
+}
+
 stage() { # name, command...
     name=$1
     shift
     echo "==> $name"
     t0=$(date +%s)
+    l0=$(load)
     if "$@"; then
-        summary="$summary\n  $name: ok ($(($(date +%s) - t0)) s)"
+        summary="$summary\n  $name: ok ($(($(date +%s) - t0)) s, load $l0 at start)"
         passed=$((passed + 1))
     else
-        summary="$summary\n  $name: FAILED ($(($(date +%s) - t0)) s)"
+        summary="$summary\n  $name: FAILED ($(($(date +%s) - t0)) s, load $l0 at start)"
         failed=$((failed + 1))
         status=1
     fi

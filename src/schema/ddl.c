@@ -396,6 +396,110 @@ static int apply_version(ob_conn *c, ob_scope scope, int v, ob_err *err)
     return -1;
 }
 
+/* A table as replaying its versions one by one leaves it: the columns of its
+ * first version in declared order, then those of each later version appended,
+ * as ALTER TABLE ADD COLUMN would; SQLite's full-text table has the searchable
+ * columns of the first version (the replay does not rebuild it), PostgreSQL's
+ * full-text index all of them (the replay rebuilds it). */
+static void fresh_table(ob_sb *out, ob_db_engine e, const ob_table *t, int want)
+{
+    int born = since_of(t->res->since);
+    ob_sb_addf(out, "CREATE TABLE IF NOT EXISTS \"%s\" (\n", t->name);
+    bool first = true;
+    for (int v = born; v <= want; v++)
+        for (int i = 0; i < t->ncols; i++) {
+            const ob_column *c = t->cols[i];
+            int at = v == born ? (since_of(c->since) <= born ? born : 0) : (c->since == v ? v : 0);
+            if (at != v) continue;
+            ob_sb_adds(out, first ? "  " : ",\n  ");
+            column_def(out, e, c);
+            first = false;
+        }
+    for (int i = 0; i < t->res->nchecks; i++) {
+        const ob_check *ck = &t->res->checks[i];
+        ob_sb_addf(out, ",\n  CONSTRAINT \"%s\" CHECK (\"%s\" IS NULL OR \"%s\" IS NULL OR \"%s\" %s \"%s\")",
+                   ck->name, ck->left, ck->right, ck->left, cmp_sql(ck->op), ck->right);
+    }
+    ob_sb_adds(out, "\n);\n");
+    for (int i = 0; i < t->ncols; i++)
+        if (since_of(t->cols[i]->since) <= want && wants_index(t, t->cols[i])) column_index(out, t, t->cols[i]);
+    for (int i = 0; i < t->res->nindexes; i++)
+        if (since_of(t->res->indexes[i].since) <= want) index_def(out, t, &t->res->indexes[i]);
+    if (t->nsearch > 0 && ob_dialect_of(e)->fts5) fts_def(out, t, born);
+    if (t->nsearch > 0 && !ob_dialect_of(e)->fts5) pg_fts_def(out, t, want);
+}
+
+/* Whether none of scope's tables exists yet (a new database): a database with
+ * some of them but no recorded version (rolled back by hand) is replayed,
+ * which completes what is there. One catalog query, so that PostgreSQL is not
+ * asked once a table. */
+static bool is_empty(ob_conn *c, ob_scope scope)
+{
+    ob_sb sql;
+    ob_sb_init(&sql, 4096);
+    ob_sb_adds(&sql, ob_conn_engine(c) == OB_DB_SQLITE
+                         ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ("
+                         : "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() "
+                           "AND table_name IN (");
+    bool first = true;
+    for (int i = 0; i < ob_registry_count(); i++) {
+        const ob_table *t = ob_registry_at(i);
+        if (t->res->scope != scope) continue;
+        ob_sb_addf(&sql, "%s'%s'", first ? "" : ", ", t->name); /* registry names: [a-z_] */
+        first = false;
+    }
+    ob_sb_adds(&sql, ")");
+    ob_stmt *st;
+    ob_err ignored;
+    bool empty = false;
+    if (ob_db_prepare(c, sql.buf, &st, &ignored) == 0) {
+        empty = ob_stmt_step(st, &ignored) == 1 && ob_stmt_col_i64(st, 0) == 0;
+        ob_stmt_done(st);
+    }
+    ob_sb_release(&sql);
+    return empty;
+}
+
+/* A new database gets every version in one transaction, with the schema the
+ * version-by-version replay would leave (fresh_table): on SQLite each ALTER
+ * TABLE ADD COLUMN of the replay re-reads the whole schema, which made a
+ * tenant's creation parse it some sixty times. */
+static int create_fresh(ob_conn *c, ob_scope scope, int want, ob_err *err)
+{
+    ob_db_engine e = ob_conn_engine(c);
+    ob_sb sql;
+    ob_sb_init(&sql, 65536);
+    for (int i = 0; i < ob_registry_count(); i++) {
+        const ob_table *t = ob_registry_at(i);
+        if (t->res->scope == scope && since_of(t->res->since) <= want) fresh_table(&sql, e, t, want);
+    }
+    for (int i = 0; !ob_dialect_of(e)->inline_refs && i < ob_registry_count(); i++) {
+        const ob_table *t = ob_registry_at(i);
+        if (t->res->scope != scope) continue;
+        for (int v = since_of(t->res->since); v <= want; v++) fk_defs(&sql, NULL, t, v);
+    }
+    int rc = ob_db_begin(c, err);
+    if (rc == 0 && sql.len) rc = ob_db_exec(c, sql.buf, err);
+    ob_sb_release(&sql);
+    char now[OB_TS_LEN];
+    ob_ts_format(ob_now_ms(), now);
+    for (int v = 1; rc == 0 && v <= want; v++) {
+        ob_stmt *st;
+        rc = ob_db_prepare(c, "INSERT INTO schema_migrations (version, applied_at, description) VALUES (?, ?, ?)", &st,
+                           err);
+        if (rc == 0) {
+            ob_stmt_bind_i64(st, 1, v, err);
+            ob_stmt_bind_text(st, 2, now, err);
+            ob_stmt_bind_text(st, 3, "registry schema", err);
+            rc = ob_stmt_step(st, err) < 0 ? -1 : 0;
+            ob_stmt_done(st);
+        }
+    }
+    if (rc == 0) return ob_db_commit(c, err);
+    ob_db_rollback(c);
+    return -1;
+}
+
 int ob_migrate(ob_conn *c, ob_scope scope, int *applied, ob_err *err)
 {
     int have = ob_schema_version(c, err);
@@ -406,6 +510,11 @@ int ob_migrate(ob_conn *c, ob_scope scope, int *applied, ob_err *err)
         return ob_err_set(err, OB_E_UNAVAILABLE,
                           "the database is at schema version %d but this binary knows only up to %d: upgrade opsbase",
                           have, want);
+    if (have == 0 && want > 0 && is_empty(c, scope)) {
+        if (create_fresh(c, scope, want, err) != 0) return -1;
+        if (applied) *applied = want;
+        have = want;
+    }
     for (int v = have + 1; v <= want; v++) {
         if (apply_version(c, scope, v, err) != 0) return -1;
         if (applied) (*applied)++;

@@ -12,7 +12,9 @@ FZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer $(SAN) \
              -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wno-missing-field-initializers -Wno-format-nonliteral -Wvla \
              $(shell pkg-config --cflags $(PKGS)) -Isrc -I$(FB)
-FZ_LIBS  := $(shell pkg-config --libs $(PKGS)) -lhpdf -lunistring -lpthread -lm
+# linked as there: without the media libraries, which src/files/media_dl.c opens on use
+MEDIA    := $(shell sed -n "s/^MEDIA_PKGS *:= *//p" Makefile)
+FZ_LIBS  := $(shell pkg-config --libs $(filter-out $(MEDIA),$(PKGS))) -lhpdf -lunistring -lpthread -lm
 
 SRCS     := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
 OBJS     := $(SRCS:%.c=$(FB)/obj/%.o)
