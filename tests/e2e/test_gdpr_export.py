@@ -22,6 +22,14 @@ def _run(opsbase_bin, args, *argv, check=True):
     return r
 
 
+def _unsealed(row):
+    """A row with its sealed values (secrets at rest: v1:<key id>:...) marked,
+    not compared: each tenant seals under its own key with a fresh nonce, so
+    a copy's ciphertext differs by design. That they open to the same values
+    is the importer's re-sealing of what the export wrote in clear."""
+    return {k: ("<sealed>" if isinstance(v, str) and v.startswith("v1:") else v) for k, v in row.items()}
+
+
 def _rows(url, data, slug, table):
     """Every row of a tenant table, as JSON text per row, in id order."""
     if url:
@@ -29,11 +37,11 @@ def _rows(url, data, slug, table):
         r = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-At", "-c",
                             f'SELECT row_to_json(t)::text FROM "{schema}"."{table}" t ORDER BY id'],
                            check=True, capture_output=True, text=True, timeout=60)
-        return r.stdout.splitlines()
+        return [json.dumps(_unsealed(json.loads(line)), sort_keys=True) for line in r.stdout.splitlines()]
     with sqlite3.connect(data / "tenants" / f"{slug}.db") as c:
         cur = c.execute(f'SELECT * FROM "{table}" ORDER BY id')
         names = [d[0] for d in cur.description]
-        return [json.dumps(dict(zip(names, row)), sort_keys=True, default=str) for row in cur]
+        return [json.dumps(_unsealed(dict(zip(names, row))), sort_keys=True, default=str) for row in cur]
 
 
 def _tenant_tables(opsbase_bin):

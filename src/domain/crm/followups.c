@@ -102,12 +102,13 @@ int ob_crm_seed_follow_ups(ob_ctx *ctx, ob_err *err)
     char id[OB_UUID_LEN];
     ob_uuid7(id);
     ob_value v[] = {ob_v_text(id), ob_v_text(ctx->now), ob_v_text(ctx->now)};
+    /* variables as compact JSON, the engine's form: an export compares rows byte for byte */
     if (ob_sql_run(ctx->db,
                    "INSERT INTO \"notification_templates\" (\"id\", \"created_at\", \"updated_at\", \"version\", "
                    "\"name\", \"code\", \"type\", \"subject\", \"body\", \"variables\", \"is_active\") VALUES (?, ?, ?, 1, "
                    "'Follow-up overdue', '" TEMPLATE "', 'email', 'Follow-up overdue: {{customer_name}}', "
                    "'The follow-up \"{{subject}}\" with {{customer_name}} was due {{follow_up_date}}.', "
-                   "'[\"customer_name\", \"subject\", \"follow_up_date\"]', TRUE) ON CONFLICT DO NOTHING",
+                   "'[\"customer_name\",\"subject\",\"follow_up_date\"]', TRUE) ON CONFLICT DO NOTHING",
                    v, 3, err) != 0)
         return -1;
     ob_stmt *st;
