@@ -87,8 +87,10 @@ def test_customer_document_verified_once_by_staff(acme_owner, acme_agent, globex
                                              field: value}), 400, "readonly_field", field)
     h.expect_error(acme_agent.post(f"{API}/customer_documents/{d['id']}/verify"), 403, "forbidden")
     h.expect_error(globex_owner.post(f"{API}/customer_documents/{d['id']}/verify"), 404, "not_found")
-    assert h.get(acme_owner, "customer_documents", d["id"]) == d
+    # (the OCR job may have read the file meanwhile: only the verification is compared)
+    VER = ("is_verified", "verified_by", "verified_at")
+    assert [h.get(acme_owner, "customer_documents", d["id"])[k] for k in VER] == [False, None, None]
     v = h.ok(acme_owner.post(f"{API}/customer_documents/{d['id']}/verify"))
     assert v["is_verified"] is True and v["verified_by"] == acme_owner.user["id"] and h.TS_RE.match(v["verified_at"])
     h.expect_error(acme_owner.post(f"{API}/customer_documents/{d['id']}/verify"), 422, "invalid_transition")
-    assert h.get(acme_owner, "customer_documents", d["id"]) == v
+    assert [h.get(acme_owner, "customer_documents", d["id"])[k] for k in VER] == [v[k] for k in VER]
