@@ -179,13 +179,11 @@ static void table_row(builder *b, const ob_table *t, ob_route_kind kind, const c
                       ob_route_fn fn, const char *pverb, ob_input_kind in, const char *verb, const char *op)
 {
     bool write = strcmp(method, "GET") != 0;
-    ob_route_row r = {kind, method, path, fn, OB_AUTH_BEARER, perm_code(t, pverb), ob_feature_of_module(t->res->perm),
+    /* a super admin holds every platform operation; no tenant, so no feature */
+    ob_route_row r = {kind, method, path, fn, b->platform ? OB_AUTH_PLATFORM : OB_AUTH_BEARER,
+                      b->platform ? NULL : perm_code(t, pverb), b->platform ? NULL : ob_feature_of_module(t->res->perm),
                       write ? OB_RATE_WRITE : OB_RATE_READ, in, write, t, verb};
     r.op_id = dupf(b->platform ? "platform_%s_%s" : "%s_%s", t->name, op);
-    if (b->platform) { /* a super admin holds every platform operation; no tenant, so no feature */
-        r.auth = OB_AUTH_PLATFORM;
-        r.perm = r.feature = NULL;
-    }
     add(b, &r);
 }
 

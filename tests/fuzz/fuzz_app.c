@@ -12,6 +12,7 @@
 #include "api/app.h"
 #include "base/base.h"
 #include "base/log.h"
+#include "db/secrets.h"
 #include "domain/domains.h"
 #include "http/http.h"
 #include "http/query.h"
@@ -227,6 +228,12 @@ void fz_app_init(void)
     }
     atexit(cleanup);
     ob_err err;
+    /* secret columns are sealed at rest: a fixed key only the fuzz harness uses */
+    setenv("OPSBASE_MASTER_KEY", "6f70736261736520667a7a2d6f6e6c79206d6173746572206b657920303031", 0);
+    if (ob_secrets_configure(NULL, NULL, &err) != 0) {
+        fprintf(stderr, "fuzz set-up: %s\n", err.message);
+        abort();
+    }
     ob_store_opts so = { .data_dir = data_dir, .synchronous = "off", .create = true };
     if (ob_store_open(&store, &so, &err) != 0 || ob_migrate_all(store, true, NULL, &err) != 0) {
         fprintf(stderr, "fuzz set-up: %s\n", err.message);
