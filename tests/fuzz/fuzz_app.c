@@ -229,7 +229,7 @@ void fz_app_init(void)
     atexit(cleanup);
     ob_err err;
     /* secret columns are sealed at rest: a fixed key only the fuzz harness uses */
-    setenv("OPSBASE_MASTER_KEY", "6f70736261736520667a7a2d6f6e6c79206d6173746572206b657920303031", 0);
+    setenv("OPSBASE_MASTER_KEY", "6f7073626173652066757a7a2d6f6e6c79206d6173746572206b657920303031", 0);
     if (ob_secrets_configure(NULL, NULL, &err) != 0) {
         fprintf(stderr, "fuzz set-up: %s\n", err.message);
         abort();
