@@ -283,10 +283,16 @@ def matrix_specs(server, schema, world):
         # (test_commerce_pnl.py); imports (test_import.py), an approved export's one
         # download (test_export_governance.py), a ticket's suggestions and its CSAT
         # rating, which customers hold (test_support_desk.py), and an image's derived
-        # files (test_files_images.py)
+        # files (test_files_images.py); a customer's timeline (test_crm_timeline.py),
+        # a widget's data (test_analytics_widgets.py), and the reports that need
+        # another permission than reports.view: NDR (ndr.view,
+        # test_commerce_ndr_report.py), follow-ups and occasions (crm.view,
+        # test_crm_timeline.py)
         if path.endswith(("/export", "/content", "/audit_logs/verify", "/metal_rates/current", "/import",
-                          "/download", "/suggestions", "/rate", "/thumbnail", "/compressed")) or \
-                path == "/api/v1/reports/pnl":
+                          "/download", "/suggestions", "/rate", "/thumbnail", "/compressed", "/timeline",
+                          "/data")) or \
+                path in ("/api/v1/reports/pnl", "/api/v1/reports/ndr", "/api/v1/reports/follow_ups",
+                         "/api/v1/reports/occasions"):
             continue
         if path == "/metrics" or parts[:3] == ["api", "v1", "reports"]:
             # /metrics is off on a server without --metrics-token (404); a report
@@ -313,12 +319,21 @@ def matrix_specs(server, schema, world):
                         specs.append((p, m, path, body, {"Content-Type": "application/json"}, (401, 429),
                                       "login"))
                         continue
+                    # sign-in steps that stand for a session (a refresh token, an MFA
+                    # challenge) take no bearer token; the MFA set-up needs one
+                    open_step = path.endswith(("/auth/refresh", "/auth/mfa/verify"))
+                    mfa_setup = "/auth/mfa/" in path and not open_step
                     if m not in methods:
-                        want = 405 if parts[:2] != ["api", "v1"] or p.role is not None or "login" in path else 401
+                        want = (405 if parts[:2] != ["api", "v1"] or p.role is not None or "login" in path
+                                or open_step or mfa_setup else 401)
                         if path.endswith(("/me", "/logout")) and p.role is None:
                             want = (401, 405)
                     elif path.endswith(("/me", "/logout")):
                         want = 401 if p.role is None else 200
+                    elif open_step:
+                        want = 400  # no body: nothing to exchange
+                    elif mfa_setup:
+                        want = 401 if p.role is None else 400
                     else:
                         want = 200
                     specs.append((p, m, path, b"", {}, want, ""))
@@ -328,8 +343,10 @@ def matrix_specs(server, schema, world):
             # routes outside any table's path, each with its own permission tests:
             # inbound webhooks (signed, no session: test_inbound_webhooks.py) and
             # ONE Record (shipments.view/create: test_cargo_one_record.py) and the
-            # event stream (each table's view permission: test_stream.py)
-            assert table in ("hooks", "one-record", "stream"), path
+            # event stream (each table's view permission: test_stream.py) and the
+            # platform's routes (a super admin's token only: test_platform_auth.py,
+            # test_platform_resources.py)
+            assert table in ("hooks", "one-record", "stream", "platform"), path
             continue
         meta = schema[table]
         known = table in KNOWN
