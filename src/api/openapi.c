@@ -1872,6 +1872,28 @@ static void verb_op(oa *o, const ob_route_row *r)
 }
 
 /* The explicit rows: their descriptions and response shapes. */
+/* A report's query parameters, {name, description, format ("" for none)}:
+ * the first two (from and to) are required, all are strings. */
+static void report_params(ob_jsonw *w, const char *const (*params)[3], size_t n)
+{
+    ob_jw_key(w, "parameters");
+    ob_jw_arr_open(w);
+    for (size_t i = 0; i < n; i++) {
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "name", params[i][0]);
+        ob_jw_kstr(w, "in", "query");
+        ob_jw_kbool(w, "required", i < 2);
+        ob_jw_kstr(w, "description", params[i][1]);
+        ob_jw_key(w, "schema");
+        ob_jw_obj_open(w);
+        ob_jw_kstr(w, "type", "string");
+        if (params[i][2][0]) ob_jw_kstr(w, "format", params[i][2]);
+        ob_jw_obj_close(w);
+        ob_jw_obj_close(w);
+    }
+    ob_jw_arr_close(w);
+}
+
 static void explicit_op(oa *o, const ob_route_row *r)
 {
     ob_jsonw *w = &o->w;
@@ -1941,22 +1963,7 @@ static void explicit_op(oa *o, const ob_route_row *r)
                                                 {"to", "last day, YYYY-MM-DD, at most 366 days after from", "date"},
                                                 {"warehouse_id", "one warehouse; absent: the whole tenant", "uuid"},
                                                 {"format", "json (default) or pdf", ""}};
-        ob_jw_key(w, "parameters");
-        ob_jw_arr_open(w);
-        for (size_t i = 0; i < OB_ARRAY_LEN(params); i++) {
-            ob_jw_obj_open(w);
-            ob_jw_kstr(w, "name", params[i][0]);
-            ob_jw_kstr(w, "in", "query");
-            ob_jw_kbool(w, "required", i < 2);
-            ob_jw_kstr(w, "description", params[i][1]);
-            ob_jw_key(w, "schema");
-            ob_jw_obj_open(w);
-            ob_jw_kstr(w, "type", "string");
-            if (params[i][2][0]) ob_jw_kstr(w, "format", params[i][2]);
-            ob_jw_obj_close(w);
-            ob_jw_obj_close(w);
-        }
-        ob_jw_arr_close(w);
+        report_params(w, params, OB_ARRAY_LEN(params));
         op_end(w, r, "200", "{report, from, to, warehouse_id, days: [{date, units_sold, units_received, stock_outs, "
                             "inventory_value, turnover}]}", "report", 0, errs_report);
         break;
@@ -1969,22 +1976,7 @@ static void explicit_op(oa *o, const ob_route_row *r)
         static const char *const params[][3] = {{"from", "first day, YYYY-MM-DD", "date"},
                                                 {"to", "last day, YYYY-MM-DD", "date"},
                                                 {"group", "day (default), month or channel", ""}};
-        ob_jw_key(w, "parameters");
-        ob_jw_arr_open(w);
-        for (size_t i = 0; i < OB_ARRAY_LEN(params); i++) {
-            ob_jw_obj_open(w);
-            ob_jw_kstr(w, "name", params[i][0]);
-            ob_jw_kstr(w, "in", "query");
-            ob_jw_kbool(w, "required", i < 2);
-            ob_jw_kstr(w, "description", params[i][1]);
-            ob_jw_key(w, "schema");
-            ob_jw_obj_open(w);
-            ob_jw_kstr(w, "type", "string");
-            if (params[i][2][0]) ob_jw_kstr(w, "format", params[i][2]);
-            ob_jw_obj_close(w);
-            ob_jw_obj_close(w);
-        }
-        ob_jw_arr_close(w);
+        report_params(w, params, OB_ARRAY_LEN(params));
         op_end(w, r, "200", "{report, from, to, group, rows: [{key, orders, gross_revenue, platform_fee, "
                             "payment_gateway_fee, shipping_cost, product_cost, other_costs, expenses, net_revenue, "
                             "profit}], totals}", "report_pnl", 0, errs_report);
@@ -2000,22 +1992,7 @@ static void explicit_op(oa *o, const ob_route_row *r)
         static const char *const sparams[][3] = {{"from", "first day, YYYY-MM-DD", "date"},
                                                  {"to", "last day, YYYY-MM-DD", "date"},
                                                  {"group", "category (default) or agent", ""}};
-        ob_jw_key(w, "parameters");
-        ob_jw_arr_open(w);
-        for (size_t i = 0; i < OB_ARRAY_LEN(sparams); i++) {
-            ob_jw_obj_open(w);
-            ob_jw_kstr(w, "name", sparams[i][0]);
-            ob_jw_kstr(w, "in", "query");
-            ob_jw_kbool(w, "required", i < 2);
-            ob_jw_kstr(w, "description", sparams[i][1]);
-            ob_jw_key(w, "schema");
-            ob_jw_obj_open(w);
-            ob_jw_kstr(w, "type", "string");
-            if (sparams[i][2][0]) ob_jw_kstr(w, "format", sparams[i][2]);
-            ob_jw_obj_close(w);
-            ob_jw_obj_close(w);
-        }
-        ob_jw_arr_close(w);
+        report_params(w, sparams, OB_ARRAY_LEN(sparams));
         op_end(w, r, "200", "{report, from, to, group, rows: [{key, name, tickets, response_compliance_pct, ...}], "
                             "totals}", "report_support", 0, errs_report);
         break;
@@ -2028,22 +2005,7 @@ static void explicit_op(oa *o, const ob_route_row *r)
                    "to origin) and the share returned. Rates are strings with 2 places, rounded half up");
         static const char *const nparams[][3] = {{"from", "first day, YYYY-MM-DD", "date"},
                                                  {"to", "last day, YYYY-MM-DD", "date"}};
-        ob_jw_key(w, "parameters");
-        ob_jw_arr_open(w);
-        for (size_t i = 0; i < OB_ARRAY_LEN(nparams); i++) {
-            ob_jw_obj_open(w);
-            ob_jw_kstr(w, "name", nparams[i][0]);
-            ob_jw_kstr(w, "in", "query");
-            ob_jw_kbool(w, "required", true);
-            ob_jw_kstr(w, "description", nparams[i][1]);
-            ob_jw_key(w, "schema");
-            ob_jw_obj_open(w);
-            ob_jw_kstr(w, "type", "string");
-            ob_jw_kstr(w, "format", nparams[i][2]);
-            ob_jw_obj_close(w);
-            ob_jw_obj_close(w);
-        }
-        ob_jw_arr_close(w);
+        report_params(w, nparams, OB_ARRAY_LEN(nparams));
         op_end(w, r, "200", "{report, from, to, as_of, open_cases, delivery, rto_by_courier}", "report_ndr", 0,
                errs_report);
         break;
