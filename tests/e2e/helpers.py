@@ -4,6 +4,7 @@ Nothing here starts processes on its own; conftest.py owns the server and the
 data directory. These helpers wrap the command line, the HTTP client and the
 assertions every test repeats (error shape, unique values, record lookups).
 """
+import contextlib
 import datetime
 import json
 import os
@@ -309,6 +310,23 @@ def upload_file(client, content=None, name="doc.pdf", ctype="application/pdf", *
     return ok(r, 201)
 
 
+@contextlib.contextmanager
+def sqlite_db(path, **kw):
+    """A connection to an SQLite file that is closed on leaving the block, after
+    committing (or rolling back on an error). sqlite3's own `with` ends only the
+    transaction: the handle stays open until garbage collection, and while the
+    test process holds a tenant's database open SQLite treats its shared-memory
+    index as live, so a server restarted after a SIGKILL trusts the stale index
+    instead of recovering the WAL, and a commit the killed server had written
+    and synced is not seen (tests/crash found this)."""
+    con = sqlite3.connect(str(path), **kw)
+    try:
+        with con:
+            yield con
+    finally:
+        con.close()
+
+
 def tenant_sql(server, slug, sql):
     """Run one SQL statement in a tenant's database on the session's engine, as
     an operator would by hand: for back-dating rows the server stamps."""
@@ -317,7 +335,7 @@ def tenant_sql(server, slug, sql):
         subprocess.run(["psql", server.db_url, "-v", "ON_ERROR_STOP=1", "-qc", f'SET search_path TO "{schema}"; {sql}'],
                        check=True, capture_output=True)
     else:
-        with sqlite3.connect(server.data / "tenants" / f"{slug}.db") as c:
+        with sqlite_db(server.data / "tenants" / f"{slug}.db") as c:
             c.execute(sql)
 
 
@@ -340,5 +358,5 @@ def relax_session_policy(data_dir, slug_):
         subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qc",
                         f'SET search_path TO "{schema}"; {RELAXED_SESSION_POLICY}'], check=True, capture_output=True)
     else:
-        with sqlite3.connect(os.path.join(str(data_dir), "tenants", f"{slug_}.db")) as c:
+        with sqlite_db(os.path.join(str(data_dir), "tenants", f"{slug_}.db")) as c:
             c.execute(RELAXED_SESSION_POLICY)

@@ -4,7 +4,6 @@ admins made with the command line, and a signed-in platform client."""
 import base64
 import hashlib
 import hmac
-import sqlite3
 import struct
 import subprocess
 import time
@@ -61,7 +60,7 @@ def control_rows(server, sql):
         r = subprocess.run(["psql", server.db_url, "-v", "ON_ERROR_STOP=1", "-AtF", "\t", "-c", sql],
                            check=True, capture_output=True, text=True)
         return [tuple(line.split("\t")) for line in r.stdout.splitlines() if line]
-    with sqlite3.connect(server.data / "control.db") as c:
+    with h.sqlite_db(server.data / "control.db") as c:
         return [tuple("" if v is None else str(v) for v in row) for row in c.execute(sql)]
 
 

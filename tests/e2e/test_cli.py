@@ -287,11 +287,10 @@ def test_demo(opsbase_bin, tmp_path):
 
 def test_demo_has_every_system(opsbase_bin, tmp_path, monkeypatch):
     """make run's demo data: something to show in each of the five systems."""
-    import sqlite3
     monkeypatch.delenv("OPSBASE_DB", raising=False)  # the demo's own embedded data directory
     c = h.Cli(opsbase_bin, tmp_path / "demo")
     c.run("demo", timeout=120)
-    with sqlite3.connect(tmp_path / "demo" / "tenants" / "acme.db") as db:
+    with h.sqlite_db(tmp_path / "demo" / "tenants" / "acme.db") as db:
         def count(table):
             return db.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
         for table in ("tickets", "documents", "customers", "orders", "order_items", "sales_channels",
@@ -307,11 +306,10 @@ def test_demo_has_every_system(opsbase_bin, tmp_path, monkeypatch):
 def test_demo_has_a_cargo_portal_and_a_gold_shop(opsbase_bin, tmp_path, monkeypatch):
     """skycargo (seed 000) and goldline (seed 003): each workflow in several states,
     reached through the engine's events and actions, ledgers that add up."""
-    import sqlite3
     monkeypatch.delenv("OPSBASE_DB", raising=False)  # the demo's own embedded data directory
     c = h.Cli(opsbase_bin, tmp_path / "demo")
     c.run("demo", timeout=120)
-    with sqlite3.connect(tmp_path / "demo" / "tenants" / "skycargo.db") as db:
+    with h.sqlite_db(tmp_path / "demo" / "tenants" / "skycargo.db") as db:
         rows = dict(db.execute("SELECT awb_number, status FROM shipments"))
         assert rows == {"176-41000013": "created", "176-41000024": "booked", "176-41000035": "departed",
                         "157-41000046": "delivered"}
@@ -326,7 +324,7 @@ def test_demo_has_a_cargo_portal_and_a_gold_shop(opsbase_bin, tmp_path, monkeypa
                             "ON c.id = u.customer_id WHERE u.email = 'portal@skycargo.test'").fetchone()
         assert portal[1] == "Sahyadri Pharma"
         assert db.execute("SELECT COUNT(*) FROM shipments WHERE customer_id = ?", (portal[0],)).fetchone() == (2,)
-    with sqlite3.connect(tmp_path / "demo" / "tenants" / "goldline.db") as db:
+    with h.sqlite_db(tmp_path / "demo" / "tenants" / "goldline.db") as db:
         assert sorted(r[0] for r in db.execute("SELECT status FROM invoices")) == [
             "cancelled", "draft", "issued", "paid", "partially_paid"]
         # every journal balances; the 10 g of 22K is priced at the rate in force when invoiced

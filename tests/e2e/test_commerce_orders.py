@@ -160,11 +160,10 @@ def test_two_orders_race_for_the_last_unit(server, acme_owner):
 
 def test_demo_shows_the_fulfilment_loop(opsbase_bin, tmp_path, monkeypatch):
     """make run's demo: a simulator channel and courier, orders in every state."""
-    import sqlite3
     monkeypatch.delenv("OPSBASE_DB", raising=False)  # the demo's own embedded data directory
     c = h.Cli(opsbase_bin, tmp_path / "demo")
     c.run("demo", timeout=120)
-    with sqlite3.connect(tmp_path / "demo" / "tenants" / "acme.db") as db:
+    with h.sqlite_db(tmp_path / "demo" / "tenants" / "acme.db") as db:
         states = {r[0] for r in db.execute("SELECT status FROM orders")}
         assert {"pending", "confirmed", "shipped", "delivered", "cancelled"} <= states
         assert db.execute("SELECT COUNT(*) FROM shipments WHERE awb_number LIKE 'SIM%'").fetchone()[0] == 2

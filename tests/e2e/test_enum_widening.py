@@ -37,7 +37,7 @@ def _narrow_sqlite(path, want):
 
 
 def _sqlite_check(path):
-    with sqlite3.connect(path) as c:
+    with h.sqlite_db(path) as c:
         (sql,) = c.execute("SELECT sql FROM sqlite_schema WHERE type='table' AND name='shipments'").fetchone()
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         return sql
@@ -133,7 +133,7 @@ def test_a_column_sealed_later_loses_its_plain_checks(server, cli, new_tenant):
                                    "current_schema() AND table_name = 'courier_configs' AND "
                                    "column_name = 'credentials'") == "text"
     else:
-        with sqlite3.connect(server.data / "tenants" / f"{t.slug}.db") as db:
+        with h.sqlite_db(server.data / "tenants" / f"{t.slug}.db") as db:
             (sql,) = db.execute("SELECT sql FROM sqlite_schema WHERE type='table' AND name='customers'").fetchone()
             assert 'length("tax_number")' not in sql
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

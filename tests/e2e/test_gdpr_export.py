@@ -4,7 +4,6 @@ GDPR): the demo's acme exported with `opsbase tenant export`, imported with
 compared (ids and timestamps equal); a corrupted export is refused and
 writes nothing."""
 import json
-import sqlite3
 import subprocess
 
 import pytest
@@ -38,7 +37,7 @@ def _rows(url, data, slug, table):
                             f'SELECT row_to_json(t)::text FROM "{schema}"."{table}" t ORDER BY id'],
                            check=True, capture_output=True, text=True, timeout=60)
         return [json.dumps(_unsealed(json.loads(line)), sort_keys=True) for line in r.stdout.splitlines()]
-    with sqlite3.connect(data / "tenants" / f"{slug}.db") as c:
+    with h.sqlite_db(data / "tenants" / f"{slug}.db") as c:
         cur = c.execute(f'SELECT * FROM "{table}" ORDER BY id')
         names = [d[0] for d in cur.description]
         return [json.dumps(_unsealed(dict(zip(names, row))), sort_keys=True, default=str) for row in cur]

@@ -245,8 +245,7 @@ def test_idempotent_replay_keeps_etag_and_location(acme_owner):
 def _tenant_sql(server, slug, statements):
     """Run SQL in one tenant's database on the session's engine."""
     if server.engine == "sqlite":
-        import sqlite3
-        with sqlite3.connect(server.data / "tenants" / f"{slug}.db") as c:
+        with h.sqlite_db(server.data / "tenants" / f"{slug}.db") as c:
             for s in statements:
                 c.execute(s)
         return

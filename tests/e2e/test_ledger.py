@@ -5,7 +5,6 @@ and writes nothing; racing entries for the last units: exactly as many win as
 there are units; `opsbase check-ledgers` verifies balances against entries.
 Runs on both engines."""
 import concurrent.futures
-import sqlite3
 import subprocess
 
 import httpx
@@ -107,7 +106,7 @@ def test_race_for_the_last_units_exactly_the_stock_wins(server, acme_owner):
 def _tamper(server, database, slug, inv_id, value):
     """Change a balance behind the server's back, as a bad restore might."""
     if database is None:
-        with sqlite3.connect(f"{server.data}/tenants/{slug}.db", timeout=10) as db:
+        with h.sqlite_db(f"{server.data}/tenants/{slug}.db", timeout=10) as db:
             db.execute("UPDATE inventory SET quantity_on_hand = ? WHERE id = ?", (value, inv_id))
         return
     bindir = conftest._pg_bindir()

@@ -2,7 +2,6 @@
 schema version, is idempotent, and nothing runs on a database newer than the
 binary. These tests use their own data directories (SQLite files)."""
 import json
-import sqlite3
 import subprocess
 
 import helpers as h
@@ -18,7 +17,7 @@ def schema_version(opsbase_bin):
 
 
 def db_version(path):
-    with sqlite3.connect(path) as c:
+    with h.sqlite_db(path) as c:
         return c.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
 
 
@@ -37,20 +36,20 @@ def test_migrate_records_the_version_and_is_idempotent(opsbase_bin, tmp_path):
     want = schema_version(opsbase_bin)
     assert db_version(data / "control.db") == want
     assert db_version(data / "tenants" / "mig.db") == want
-    with sqlite3.connect(data / "tenants" / "mig.db") as c:
+    with h.sqlite_db(data / "tenants" / "mig.db") as c:
         assert c.execute("PRAGMA user_version").fetchone()[0] == want
     for _ in range(2):
         r = run(opsbase_bin, "migrate", "--data", str(data))
         assert r.returncode == 0, r.stderr
         assert f"schema version {want}" in r.stdout
-    with sqlite3.connect(data / "control.db") as c:
+    with h.sqlite_db(data / "control.db") as c:
         assert c.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == want
 
 
 def test_a_newer_control_database_is_refused(opsbase_bin, tmp_path):
     data = tmp_path / "data"
     provision(opsbase_bin, data)
-    with sqlite3.connect(data / "control.db") as c:
+    with h.sqlite_db(data / "control.db") as c:
         c.execute("INSERT INTO schema_migrations VALUES (999, '2030-01-01T00:00:00.000Z', 'from the future')")
     r = run(opsbase_bin, "serve", "--data", str(data), "--listen", "127.0.0.1:0", timeout=20)
     assert r.returncode == 1, (r.returncode, r.stderr)
@@ -62,7 +61,7 @@ def test_a_newer_control_database_is_refused(opsbase_bin, tmp_path):
 def test_a_newer_tenant_database_is_refused(opsbase_bin, tmp_path):
     data = tmp_path / "data"
     provision(opsbase_bin, data)
-    with sqlite3.connect(data / "tenants" / "mig.db") as c:
+    with h.sqlite_db(data / "tenants" / "mig.db") as c:
         c.execute("INSERT INTO schema_migrations VALUES (999, '2030-01-01T00:00:00.000Z', 'from the future')")
         c.execute("PRAGMA user_version = 999")  # a newer binary stamps both
     r = run(opsbase_bin, "serve", "--data", str(data), "--listen", "127.0.0.1:0", timeout=20)

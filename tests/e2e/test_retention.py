@@ -5,7 +5,6 @@ soft-deleted rows leave after 30 days; a tenant's override wins; every batch is
 audited; an archived run comes back with `opsbase archive restore`."""
 import datetime as dt
 import json
-import sqlite3
 import subprocess
 import time
 import uuid
@@ -41,7 +40,7 @@ def control_sql(server, sql, params=()):
         q = sql.replace("?", "%s") % tuple(f"'{p}'" for p in params)
         subprocess.run(["psql", server.db_url, "-v", "ON_ERROR_STOP=1", "-qc", q], check=True, capture_output=True)
     else:
-        with sqlite3.connect(server.data / "control.db") as c:
+        with h.sqlite_db(server.data / "control.db") as c:
             c.execute(sql, params)
 
 

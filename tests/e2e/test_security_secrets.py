@@ -5,7 +5,6 @@ those allowed, masked by the existing rules; a sealed value moved to another
 row does not open; `opsbase keys rotate` re-seals under a new master key
 while a server holding both keys keeps serving."""
 import os
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ def raw(server, slug, sql):
         r = subprocess.run(["psql", server.db_url, "-v", "ON_ERROR_STOP=1", "-At", "-F", "\t", "-c",
                             f'SET search_path TO "{schema}"; {sql}'], check=True, capture_output=True, text=True)
         return [tuple(line.split("\t")) for line in r.stdout.splitlines() if line and line != "SET"]
-    with sqlite3.connect(server.data / "tenants" / f"{slug}.db") as c:
+    with h.sqlite_db(server.data / "tenants" / f"{slug}.db") as c:
         return [tuple("" if v is None else str(v) for v in row) for row in c.execute(sql)]
 
 
