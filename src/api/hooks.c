@@ -1,6 +1,7 @@
 /* hooks.c - inbound webhooks: POST /api/v1/hooks/<provider>/<tenant>/<id>,
  * where id is the sales channel the provider was given (connect returns the
- * path and the secret).
+ * path and the secret), or for provider courier the courier configuration
+ * (its webhook action returns them; domain/logistics/courier_inbound.c).
  *
  * No session calls here: the signature is the caller's proof, checked before
  * anything is written, in constant time, with the channel's secret. A bad
@@ -31,12 +32,16 @@ typedef struct provider {
     const char *name;         /* the path segment and inbound_webhooks.provider */
     const char *channel_type; /* the channel type it serves; NULL: any */
     const char *sig, *delivery, *topic;
+    bool timestamped;         /* Opsbase-Signature over "<Opsbase-Timestamp>.<body>" */
+    bool courier;             /* the id is a courier configuration's, not a sales channel's */
 } provider;
 
 static const provider providers[] = {
-    {"shopify", "shopify", "X-Shopify-Hmac-Sha256", "X-Shopify-Webhook-Id", "X-Shopify-Topic"},
-    {"woocommerce", "woocommerce", "X-WC-Webhook-Signature", "X-WC-Webhook-Delivery-ID", "X-WC-Webhook-Topic"},
-    {"generic", NULL, "Opsbase-Signature", "Opsbase-Delivery", "Opsbase-Event"},
+    {"shopify", "shopify", "X-Shopify-Hmac-Sha256", "X-Shopify-Webhook-Id", "X-Shopify-Topic", false, false},
+    {"woocommerce", "woocommerce", "X-WC-Webhook-Signature", "X-WC-Webhook-Delivery-ID", "X-WC-Webhook-Topic", false,
+     false},
+    {"generic", NULL, "Opsbase-Signature", "Opsbase-Delivery", "Opsbase-Event", true, false},
+    {"courier", NULL, "Opsbase-Signature", "Opsbase-Delivery", "Opsbase-Event", true, true},
 };
 
 static void hmac(const char *secret, const char *prefix, const char *body, size_t n,
@@ -66,7 +71,7 @@ static bool signed_ok(const provider *p, const ob_req *req, const char *secret, 
     unsigned char mac[crypto_auth_hmacsha256_BYTES];
     const char *got = req->header(req, p->sig);
     if (!got) return false;
-    if (strcmp(p->name, "generic") != 0) {
+    if (!p->timestamped) {
         char b64[sodium_base64_ENCODED_LEN(crypto_auth_hmacsha256_BYTES, sodium_base64_VARIANT_ORIGINAL)];
         hmac(secret, NULL, req->body, req->body_len, mac);
         sodium_bin2base64(b64, sizeof b64, mac, sizeof mac, sodium_base64_VARIANT_ORIGINAL);
@@ -81,10 +86,12 @@ static bool signed_ok(const provider *p, const ob_req *req, const char *secret, 
     return same(got, want);
 }
 
-/* The tenant's channel behind the path, on a reader; 404 for every way it
- * is not there (no tenant, no channel, another provider's, not connected),
- * so the path reveals nothing. */
-static int find_channel(ob_ctx *ctx, const provider *p, const char *slug, const char *id, ob_row **out, ob_err *err)
+/* The tenant's channel (or courier configuration) behind the path, on a
+ * reader, and its webhook secret; 404 for every way it is not there (no
+ * tenant, no channel, another provider's, not connected, an inactive courier
+ * or one never given a webhook), so the path reveals nothing. */
+static int find_channel(ob_ctx *ctx, const provider *p, const char *slug, const char *id, ob_row **out,
+                        const char **secret, ob_err *err)
 {
     ob_tenant_info *ti;
     ob_conn *c;
@@ -95,10 +102,17 @@ static int find_channel(ob_ctx *ctx, const provider *p, const char *slug, const 
     }
     ctx->db = c;
     ctx->tenant = ti;
+    if (p->courier) {
+        if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_COURIER_CONFIGS), id, out, err) != 0) return -1;
+        *secret = ob_row_text(*out, COURIER_CONFIGS_WEBHOOK_SECRET);
+        if (!*secret || !**secret || !ob_row_int(*out, COURIER_CONFIGS_IS_ACTIVE, 0))
+            return ob_err_set(err, OB_E_NOT_FOUND, NULL);
+        return 0;
+    }
     if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_SALES_CHANNELS), id, out, err) != 0) return -1;
-    const char *secret = ob_row_text(*out, SALES_CHANNELS_WEBHOOK_SECRET);
+    *secret = ob_row_text(*out, SALES_CHANNELS_WEBHOOK_SECRET);
     if ((p->channel_type && strcmp(ob_row_text(*out, SALES_CHANNELS_CHANNEL_TYPE_CODE), p->channel_type) != 0) ||
-        !secret || !*secret || strcmp(ob_row_text(*out, SALES_CHANNELS_STATUS), "disconnected") == 0)
+        !*secret || !**secret || strcmp(ob_row_text(*out, SALES_CHANNELS_STATUS), "disconnected") == 0)
         return ob_err_set(err, OB_E_NOT_FOUND, NULL);
     return 0;
 }
@@ -108,8 +122,8 @@ static int violation(ob_ctx *ctx, const ob_req *req, const provider *p, const ch
     ob_row *v = ob_row_new(ctx->arena, ob_registry_find(OB_TABLE_SECURITY_VIOLATIONS));
     ob_row_set_text(ctx->arena, v, SECURITY_VIOLATIONS_VIOLATION_TYPE, "invalid_webhook_signature");
     ob_row_set_text(ctx->arena, v, SECURITY_VIOLATIONS_DESCRIPTION,
-                    ob_arena_printf(ctx->arena, "a %s webhook for sales channel %s without a valid signature", p->name,
-                                    channel_id));
+                    ob_arena_printf(ctx->arena, "a %s webhook for %s %s without a valid signature", p->name,
+                                    p->courier ? "courier configuration" : "sales channel", channel_id));
     ob_row_set_text(ctx->arena, v, SECURITY_VIOLATIONS_SEVERITY, "medium");
     ob_row_set_text(ctx->arena, v, SECURITY_VIOLATIONS_IP_ADDRESS, ctx->ip);
     ob_row_set_text(ctx->arena, v, SECURITY_VIOLATIONS_USER_AGENT,
@@ -200,10 +214,11 @@ void ob_api_hook(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *
     }
     ctx->who = &system;
     ob_row *ch;
-    if (find_channel(ctx, p, req->seg[4], call->id, &ch, &err) != 0) return ob_resp_error(resp, &err);
+    const char *secret = NULL;
+    if (find_channel(ctx, p, req->seg[4], call->id, &ch, &secret, &err) != 0) return ob_resp_error(resp, &err);
     req->tenant = ctx->tenant->slug;
     hook_call h = {.p = p, .req = req, .channel_id = ob_row_id(ch)};
-    if (!signed_ok(p, req, ob_row_text(ch, SALES_CHANNELS_WEBHOOK_SECRET), ctx->now_ms)) {
+    if (!signed_ok(p, req, secret, ctx->now_ms)) {
         if (in_write(ctx, do_violation, &h, &err) != 0) return ob_resp_error(resp, &err);
         ob_err_set(&err, OB_E_BAD_SIGNATURE, "the %s signature does not match the body", p->sig);
         return ob_resp_error(resp, &err);

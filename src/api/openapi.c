@@ -2140,12 +2140,13 @@ static void explicit_op(oa *o, const ob_route_row *r)
     }
     case OB_RK_HOOK:
         ob_jw_kstr(w, "description",
-                   "the path and secret come from POST /api/v1/sales_channels/{id}/connect. The signature is checked "
+                   "the path and secret come from POST /api/v1/sales_channels/{id}/connect (for couriers, "
+                   "POST /api/v1/courier_configs/{id}/webhook). The signature is checked "
                    "first (a bad one: 401 invalid_signature and a security_violations row, nothing else); the raw "
                    "body is stored once per provider delivery id as an inbound_webhooks row (a replay answers "
                    "status duplicate and changes nothing) and applied to the unified orders by the job "
-                   "inbound.process. 404 for an unknown tenant or channel, another provider's channel, or one "
-                   "not connected");
+                   "inbound.process (a courier's scans to the shipment of its AWB by couriers.inbound). 404 for an "
+                   "unknown tenant or channel, another provider's channel, or one not connected");
         ob_jw_key(w, "parameters");
         ob_jw_arr_open(w);
         ob_jw_obj_open(w);

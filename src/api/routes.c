@@ -123,6 +123,9 @@ static const ob_route_row explicit_rows[] = {
      .summary = "write every row and file of the tenant into an export under the data directory (GDPR portability)"},
     {OB_RK_HOOK, "POST", "/api/v1/hooks/generic/{tenant}/{id}", ob_api_hook, OB_AUTH_NONE, .rate = OB_RATE_WRITE,
      .op_id = "hook_generic", .summary = "a webhook in the generic signed form (Opsbase-Signature) of a connected sales channel"},
+    {OB_RK_HOOK, "POST", "/api/v1/hooks/courier/{tenant}/{id}", ob_api_hook, OB_AUTH_NONE, .rate = OB_RATE_WRITE,
+     .op_id = "hook_courier",
+     .summary = "a courier's tracking scans in the generic signed form (Opsbase-Signature) for a courier configuration"},
 };
 
 /* The permission code of a verb on t: the table's override of view, create,

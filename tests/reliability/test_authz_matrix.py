@@ -341,7 +341,8 @@ def matrix_specs(server, schema, world):
         table = parts[2]
         if table not in schema:
             # routes outside any table's path, each with its own permission tests:
-            # inbound webhooks (signed, no session: test_inbound_webhooks.py) and
+            # inbound webhooks (signed, no session: test_inbound_webhooks.py,
+            # test_courier_webhooks.py) and
             # ONE Record (shipments.view/create: test_cargo_one_record.py) and the
             # event stream (each table's view permission: test_stream.py) and the
             # platform's routes (a super admin's token only: test_platform_auth.py,

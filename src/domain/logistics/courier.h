@@ -92,4 +92,10 @@ int ob_courier_track_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *
 /* The built-in simulator (courier_sim.c), type code "simulator". */
 extern const ob_courier_adapter ob_courier_simulator;
 
+/* Tracking pushed by the courier (courier_inbound.c): the action that gives
+ * a courier configuration its webhook endpoint and secret, and the job kind
+ * couriers.inbound that applies one stored delivery of the courier webhook. */
+int ob_courier_webhook(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err);
+int ob_courier_inbound_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
+
 #endif

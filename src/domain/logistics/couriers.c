@@ -3,6 +3,7 @@
  * configuration names its courier type by code, as 001 does: the two live in
  * different databases, so there is no foreign key between them. */
 #include "domain/domains.h"
+#include "domain/logistics/courier.h"
 #include "domain/logistics/logistics.h"
 #include "base/banned.h"
 
@@ -30,8 +31,21 @@ static const ob_column courier_config_cols[] = {
     {"settings", OB_F_JSON, .dflt = "{}"},
     {"is_default", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "false"},
     {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
+    {"webhook_url", OB_F_TEXT, .max = 500, .flags = OB_SERVER, .since = 7,
+     .doc = "where the courier posts its scans (POST /api/v1/hooks/courier/{tenant}/{id}); set by the webhook action"},
+    {"webhook_secret", OB_F_TEXT, .max = 255, .flags = OB_SECRET | OB_SERVER | OB_ENCRYPTED, .since = 7,
+     .doc = "verifies the courier's tracking webhooks; set by the webhook action, never shown"},
+};
+static const ob_column courier_webhook_input[] = {
+    {"webhook_secret", OB_F_TEXT, .max = 255, .flags = OB_SECRET,
+     .doc = "the secret the courier signs with, when it has one; else one is made"},
+};
+static const ob_action courier_config_actions[] = {
+    {"webhook", "configure", ob_courier_webhook,
+     "give the courier its tracking webhook endpoint and a new signing secret (shown once)",
+     OB_INPUT(courier_webhook_input)},
 };
 const ob_resource ob_res_courier_configs = {
     .table = "courier_configs", .doc = "the tenant's configured couriers (001)",
-    OB_COLS(courier_config_cols), .perm = "couriers", .default_sort = "name",
+    OB_COLS(courier_config_cols), .perm = "couriers", .default_sort = "name", OB_ACTIONS(courier_config_actions),
 };

@@ -8,6 +8,8 @@
  * transaction (the after_create hook), so a stored delivery is always
  * processed, with the job queue's retries, and the answer to the provider
  * never waits for the work. */
+#include <string.h>
+
 #include "base/base.h"
 #include "domain/domains.h"
 #include "domain/notify/notify.h"
@@ -15,15 +17,15 @@
 #include "gen/columns.h"
 #include "base/banned.h"
 
-OB_ENUM(inbound_provider, "inbound_provider", "shopify", "woocommerce", "generic");
+OB_ENUM(inbound_provider, "inbound_provider", "shopify", "woocommerce", "generic", "courier");
 OB_ENUM(inbound_status, "inbound_status", "received", "processed", "ignored");
 
 static const ob_column inbound_cols[] = {
     {"provider", OB_F_ENUM, .enm = &inbound_provider, .flags = OB_REQUIRED | OB_SORT,
      .doc = "whose signature and payload form: shopify (X-Shopify-Hmac-Sha256), woocommerce "
-            "(X-WC-Webhook-Signature), generic (Opsbase-Signature)"},
+            "(X-WC-Webhook-Signature), generic (Opsbase-Signature), courier (Opsbase-Signature, a courier's scans)"},
     {"source_id", OB_F_TEXT, .max = 36, .flags = OB_REQUIRED | OB_INDEXED,
-     .doc = "the endpoint it came to: the sales channel's id"},
+     .doc = "the endpoint it came to: the sales channel's id (the courier configuration's for courier)"},
     {"delivery_id", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED,
      .doc = "the provider's id of the delivery (X-Shopify-Webhook-Id, X-WC-Webhook-Delivery-ID, Opsbase-Delivery); "
             "a second delivery with the same id is a replay and changes nothing"},
@@ -32,7 +34,8 @@ static const ob_column inbound_cols[] = {
     {"status", OB_F_ENUM, .enm = &inbound_status, .flags = OB_REQUIRED | OB_SERVER | OB_SORT, .dflt = "received",
      .doc = "received: stored, its job queued (failed attempts are the job's); processed: applied (result_id); "
             "ignored: nothing to apply (an unknown topic, or an order no longer pending), see note"},
-    {"result_id", OB_F_TEXT, .max = 36, .flags = OB_SERVER, .doc = "the record it created or updated (an order)"},
+    {"result_id", OB_F_TEXT, .max = 36, .flags = OB_SERVER,
+     .doc = "the record it created or updated (an order; a shipment for courier)"},
     {"note", OB_F_TEXT, .max = 2000, .flags = OB_SERVER},
     {"processed_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
 };
@@ -49,7 +52,8 @@ const ob_resource ob_res_inbound_webhooks = {
 static int inbound_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
 {
     const char *payload = ob_arena_printf(ctx->arena, "{\"inbound_id\":\"%s\"}", ob_row_id(row));
-    return ob_job_enqueue(ctx, "inbound.process", payload, 8, err);
+    bool courier = strcmp(ob_row_text(row, INBOUND_WEBHOOKS_PROVIDER), "courier") == 0;
+    return ob_job_enqueue(ctx, courier ? "couriers.inbound" : "inbound.process", payload, 8, err);
 }
 
 const ob_hooks ob_inbound_hooks = {.after_create = inbound_after_create};

@@ -82,6 +82,9 @@ static const ob_job_kind job_kinds[] = {
      ob_webhook_deliver_settle},
     {"couriers.track", true, ob_courier_track_run,
      "ask the courier of each open courier shipment (or payload.shipment_id) for its scans and append them"},
+    {"couriers.inbound", true, ob_courier_inbound_run,
+     "apply one stored courier tracking webhook (payload.inbound_id) to the shipment of its AWB (queued by the "
+     "server)"},
     {"inbound.process", true, ob_channel_inbound_run,
      "apply one stored inbound webhook (payload.inbound_id) to the unified orders (queued by the server)"},
     {"notify.send", false, ob_notify_send_run,
