@@ -181,6 +181,7 @@ test:
 test-long:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory all
+	OPSBASE_TEST_DB=postgres $(MAKE) --no-print-directory e2e
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=3600
 	@$(MAKE) --no-print-directory crash-long
 

@@ -36,7 +36,10 @@ stage "layer check (includes follow each README's May call)" /usr/bin/python3 sc
 stage "build" make -s -j"$jobs" all
 stage "unit tests" make -s -j"$jobs" unit
 stage "end-to-end tests" make -s e2e
-stage "end-to-end tests (PostgreSQL)" env OPSBASE_TEST_DB=postgres make -s e2e
+# PostgreSQL runs the same end-to-end suite once, under ASan + UBSan below:
+# the optimised build's run on PostgreSQL (the same tests, the same driver
+# code without sanitizers) is in make test-long, which keeps make test inside
+# its time budget.
 stage "OpenAPI lint (Redocly, Spectral)" make -s openapi-lint
 stage "console bundle matches its sources (web/)" make -s console-check
 stage "console in Chromium (Playwright)" make -s console-test
