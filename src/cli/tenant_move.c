@@ -33,7 +33,7 @@ static const char *redacted(ob_arena *a, const char *url)
     return ob_arena_printf(a, "%.*s%s", (int)(colon - url), url, at);
 }
 
-static int audit_move(ob_store *s, const char *slug, const char *from, const char *to, const ob_move_report *r,
+static int audit_move(ob_store *s, const char *slug, const char *to, const ob_move_report *r,
                       const ob_err *failure, ob_err *err)
 {
     ob_arena a;
@@ -56,7 +56,7 @@ static int audit_move(ob_store *s, const char *slug, const char *from, const cha
         ob_jw_init(&w, &sb);
         ob_jw_obj_open(&w);
         ob_jw_kstr(&w, "tenant", slug);
-        ob_jw_kstr(&w, "from", redacted(&a, from));
+        ob_jw_kstr(&w, "from", redacted(&a, r->from));
         ob_jw_kstr(&w, "to", redacted(&a, to));
         if (failure) {
             ob_jw_kstr(&w, "error", failure->message);
@@ -94,14 +94,14 @@ int ob_cli_tenant_move(int argc, char **argv)
     rc = ob_db_move_tenant(s, slug, &mo, &rep, &err);
     if (rc != 0 && err.code != OB_E_UNPROCESSABLE && err.code != OB_E_NOT_FOUND && err.code != OB_E_BAD_REQUEST) {
         ob_err aerr;
-        audit_move(s, slug, o.url ? o.url : "", to, &rep, &err, &aerr);
+        audit_move(s, slug, to, &rep, &err, &aerr);
     }
     if (rc != 0) {
         ob_store_close(s);
         return ob_cli_fail(&err);
     }
     ob_err aerr;
-    if (audit_move(s, slug, o.url, to, &rep, NULL, &aerr) != 0)
+    if (audit_move(s, slug, to, &rep, NULL, &aerr) != 0)
         fprintf(stderr, "opsbase: the move is done but its audit record failed: %s\n", aerr.message);
     ob_store_close(s);
     printf("tenant \"%s\" moved: %d table(s), %lld row(s); copy %lld ms, write pause %lld ms%s%s\n", slug,

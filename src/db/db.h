@@ -117,6 +117,7 @@ typedef struct ob_move_report {
     int64_t rows;             /* rows copied, as counted on both servers */
     int tables;
     char old_schema[96];      /* the renamed old schema ("" when dropped) */
+    char from[512];           /* the server the tenant was on (cut if longer) */
 } ob_move_report;
 int ob_db_move_tenant(ob_store *s, const char *slug, const ob_move_opts *o, ob_move_report *rep, ob_err *err);
 

@@ -92,6 +92,28 @@ static int tenant_ddl(ob_store *s, const char *slug, const char *sql, ob_err *er
     return rc;
 }
 
+/* A dropped tenant has no placement: a tenant made later under its slug
+ * starts on the main server. (A control database not yet migrated has no
+ * such table.) */
+static int forget_placement(ob_store *s, const char *slug, ob_err *err)
+{
+    ob_conn *c;
+    if (ob_db_core_acquire(s, "", NULL, OB_DB_READ, &c, err))
+        return -1;
+    const char *params[1] = { slug };
+    PGresult *res = PQexecParams(c->pg,
+                                 "DELETE FROM public.tenant_placements WHERE tenant = $1",
+                                 1, NULL, params, NULL, NULL, 0);
+    int rc = 0;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if ((!res || PQresultStatus(res) != PGRES_COMMAND_OK) && !(state && strcmp(state, "42P01") == 0))
+        rc = ob_pg_fail(c, res, err);
+    PQclear(res);
+    ob_db_core_release(c);
+    ob_pg_place_invalidate(s);
+    return rc;
+}
+
 /* db.c has checked the slug of create and drop. */
 int ob_pg_create_tenant(ob_store *s, const char *slug, ob_err *err)
 {
@@ -113,7 +135,7 @@ int ob_pg_drop_tenant(ob_store *s, const char *slug, ob_err *err)
     snprintf(sql, sizeof sql, "DROP SCHEMA \"%s\" CASCADE", schema);
     const char *state = NULL;
     if (tenant_ddl(s, slug, sql, err, &state) == 0)
-        return 0;
+        return forget_placement(s, slug, err);
     if (state && strcmp(state, "missing") == 0)
         ob_db_err(err, OB_E_NOT_FOUND, "no tenant '%s'", slug);
     return -1;

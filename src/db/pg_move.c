@@ -196,6 +196,7 @@ int ob_pg_move_tenant(ob_store *s, const char *slug, const ob_move_opts *o, ob_m
     if (ob_pg_place_get(s, slug, true, &from, &moving, err))
         return -1;
     const char *src = from ? from : s->url;
+    snprintf(rep->from, sizeof rep->from, "%s", src);
     PGconn *ctl = NULL, *sp = NULL, *dp = NULL;
     int rc = -1;
     bool placed = false, restored = false, exists = false;

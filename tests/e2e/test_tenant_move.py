@@ -164,13 +164,20 @@ def test_move_under_load_keeps_every_acknowledged_write(two_clusters):
     assert _psql(a, "SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_stayer'") == "1"
     assert _psql(b, "SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_stayer'") == "0"
     # both tenants are still listed
-    listed = cli.run("tenant", "list", "--db", a.url, data=False).stdout
+    listed = cli.run("tenant", "list", "--db", a.url).stdout
     assert SLUG in listed and "stayer" in listed
 
     # audited in the platform audit log, with the figures
-    row = _psql(a, "SELECT action || ' ' || entity_type || ' ' || (new_values::json->>'to') || ' ' ||"
-                   " (new_values::json->>'rows') FROM platform_audit_logs WHERE action = 'move'")
-    assert row == f"move tenants {b.url} {m.group(2)}", row
+    row = _psql(a, "SELECT action || ' ' || entity_type || ' ' || (new_values::json->>'from') || ' ' ||"
+                   " (new_values::json->>'to') || ' ' || (new_values::json->>'rows') || ' ' ||"
+                   " (new_values::json->>'pause_ms') FROM platform_audit_logs WHERE action = 'move'")
+    assert row == f"move tenants {a.url} {b.url} {m.group(2)} {m.group(4)}", row
+
+    # deleting the moved tenant drops its schema on the new server and its
+    # placement, so the slug starts afresh on the main server
+    cli.run("tenant", "delete", SLUG, "--yes", "--db", a.url)
+    assert _psql(b, f"SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_{SLUG}'") == "0"
+    assert _psql(a, f"SELECT count(*) FROM tenant_placements WHERE tenant = '{SLUG}'") == "0"
 
 
 def test_move_refusals(two_clusters):
