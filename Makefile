@@ -48,7 +48,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all run test test-long unit e2e openapi-lint deps clean bench bench-reserve bench-jobs bench-smoke fmt docs fuzz reliability crash crash-long \
+.PHONY: all run test test-long move-long unit e2e openapi-lint deps clean bench bench-reserve bench-jobs bench-smoke fmt docs fuzz reliability crash crash-long \
         console console-check console-test
 
 all: $(B)/opsbase
@@ -184,6 +184,12 @@ test-long:
 	OPSBASE_TEST_DB=postgres $(MAKE) --no-print-directory e2e
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=3600
 	@$(MAKE) --no-print-directory crash-long
+	@$(MAKE) --no-print-directory move-long
+
+# The tenant move under load with a larger tenant and a minute of writing after
+# the switch (the short form runs in make test's end-to-end stages).
+move-long: $(B)/opsbase
+	OPSBASE_MASTER_KEY=$${OPSBASE_MASTER_KEY:-$(TEST_MASTER_KEY)} OPSBASE_SETTINGS_RATE_LIMITS=off OPSBASE_MOVE_SEED=5000 OPSBASE_MOVE_AFTER_S=60 OPSBASE_BIN=$(CURDIR)/$(B)/opsbase /usr/bin/python3 -m pytest -q -s -n 0 tests/e2e/test_tenant_move.py
 
 clean:
 	rm -rf build build-san build-release

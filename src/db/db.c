@@ -288,3 +288,16 @@ void ob_stmt_done(ob_stmt *st)
     if (st)
         ob_db_core_stmt_done(st);
 }
+
+int ob_db_move_tenant(ob_store *s, const char *slug, const ob_move_opts *o, ob_move_report *rep, ob_err *err)
+{
+    memset(rep, 0, sizeof *rep);
+    if (ob_store_engine(s) != OB_DB_POSTGRES)
+        return ob_db_err(err, OB_E_UNPROCESSABLE,
+                         "tenant placements are PostgreSQL's: a SQLite store keeps every tenant in its data directory");
+    if (!ob_db_slug_valid(slug))
+        return ob_db_err(err, OB_E_BAD_REQUEST, "invalid tenant slug");
+    if (!o->to_url || !*o->to_url)
+        return ob_db_err(err, OB_E_BAD_REQUEST, "the target server's URL is required");
+    return ob_pg_move_tenant(s, slug, o, rep, err);
+}

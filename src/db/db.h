@@ -101,6 +101,26 @@ bool ob_db_tenant_exists(ob_store *s, const char *slug);
  * starts fast. -1 in *version when the engine cannot tell cheaply. */
 int ob_db_peek_version(ob_store *s, const char *slug, int *version, ob_err *err);
 
+/* Move a tenant's schema to another PostgreSQL server (tenant_placements;
+ * see docs/scaling.md). Writes to the tenant answer 503 while it is copied;
+ * the copy's row counts are checked before the placement is switched; the
+ * old schema is kept renamed (old_schema names it) unless drop_old. SQLite
+ * refuses (OB_E_UNPROCESSABLE): its tenants live in the data directory. */
+typedef struct ob_move_opts {
+    const char *to_url;       /* the target server's URL or conninfo */
+    bool drop_old;            /* drop the old schema instead of keeping it renamed */
+    const char *pg_bin;       /* directory of pg_dump and pg_restore (NULL: PATH) */
+} ob_move_opts;
+typedef struct ob_move_report {
+    int64_t pause_ms;         /* writes refused or waiting: from 'moving' to the switch */
+    int64_t copy_ms;          /* pg_dump | pg_restore of the schema */
+    int64_t rows;             /* rows copied, as counted on both servers */
+    int tables;
+    char old_schema[96];      /* the renamed old schema ("" when dropped) */
+    char from[512];           /* the server the tenant was on (cut if longer) */
+} ob_move_report;
+int ob_db_move_tenant(ob_store *s, const char *slug, const ob_move_opts *o, ob_move_report *rep, ob_err *err);
+
 /* Get a connection. tenant NULL means the control database. generation, if not
  * NULL, identifies this incarnation of the tenant (its id): cached connections
  * opened under another generation are reopened, so a deleted and recreated

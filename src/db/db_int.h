@@ -147,4 +147,7 @@ extern const ob_db_ops ob_pg_ops;
 /* ob_err_set that tolerates a NULL err, for both engines. Returns -1. */
 int ob_db_err(ob_err *err, ob_errcode code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* The PostgreSQL driver's tenant move (pg_move.c), behind ob_db_move_tenant. */
+int ob_pg_move_tenant(ob_store *s, const char *slug, const ob_move_opts *o, ob_move_report *rep, ob_err *err);
+
 #endif

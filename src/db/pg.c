@@ -26,12 +26,14 @@ int ob_pg_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err)
     ob_db_core_init(s, &ob_pg_ops,
                     opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : DEFAULT_BUSY_TIMEOUT_MS, 0);
     s->url = ob_db_xstrdup(opts->url);
+    ob_pg_place_init(s);
     for (size_t i = 0; sync[i] && i + 1 < sizeof s->sync_name; i++)
         s->sync_name[i] = (char)(sync[i] | 0x20);
     /* Prove the server answers before anyone relies on it. */
     ob_conn *c;
     if (ob_db_core_acquire(s, "", NULL, OB_DB_READ, &c, err)) {
         ob_db_core_free(s);
+        ob_pg_place_free(s);
         free(s->url);
         free(s);
         return -1;
@@ -44,16 +46,30 @@ int ob_pg_store_open(ob_store **out, const ob_store_opts *opts, ob_err *err)
 void ob_pg_store_close(ob_store *s)
 {
     ob_db_core_free(s);
+    ob_pg_place_free(s);
     free(s->url);
     free(s);
 }
 
-/* Run one DDL command on a control connection (db.c holds the tenant's
- * write lock, so it never overlaps a write to that tenant in this process). */
-static int tenant_ddl(ob_store *s, const char *sql, ob_err *err, const char **state_out)
+/* Run one DDL command on the server of slug's placement (db.c holds the
+ * tenant's write lock, so it never overlaps a write to that tenant in this
+ * process): a control connection on the main server, else a session of its
+ * own on the tenant's. */
+static int tenant_ddl(ob_store *s, const char *slug, const char *sql, ob_err *err, const char **state_out)
 {
-    ob_conn *c;
-    int rc = ob_db_core_acquire(s, "", NULL, OB_DB_READ, &c, err);
+    char *url = NULL;
+    bool moving;
+    if (ob_pg_place_get(s, slug, true, &url, &moving, err))
+        return -1;
+    ob_conn *c = NULL;
+    int rc;
+    if (url) {
+        c = ob_db_xcalloc(1, sizeof *c);
+        c->pg = ob_pg_connect(s, url, err);
+        rc = c->pg ? 0 : -1;
+    } else {
+        rc = ob_db_core_acquire(s, "", NULL, OB_DB_READ, &c, err);
+    }
     if (rc == 0) {
         PGresult *res = PQexec(c->pg, sql);
         if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -64,8 +80,37 @@ static int tenant_ddl(ob_store *s, const char *sql, ob_err *err, const char **st
             rc = ob_pg_fail(c, res, err);
         }
         PQclear(res);
-        ob_db_core_release(c);
+        if (!url)
+            ob_db_core_release(c);
     }
+    if (url) {
+        if (c->pg)
+            PQfinish(c->pg);
+        free(c);
+    }
+    free(url);
+    return rc;
+}
+
+/* A dropped tenant has no placement: a tenant made later under its slug
+ * starts on the main server. (A control database not yet migrated has no
+ * such table.) */
+static int forget_placement(ob_store *s, const char *slug, ob_err *err)
+{
+    ob_conn *c;
+    if (ob_db_core_acquire(s, "", NULL, OB_DB_READ, &c, err))
+        return -1;
+    const char *params[1] = { slug };
+    PGresult *res = PQexecParams(c->pg,
+                                 "DELETE FROM public.tenant_placements WHERE tenant = $1",
+                                 1, NULL, params, NULL, NULL, 0);
+    int rc = 0;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if ((!res || PQresultStatus(res) != PGRES_COMMAND_OK) && !(state && strcmp(state, "42P01") == 0))
+        rc = ob_pg_fail(c, res, err);
+    PQclear(res);
+    ob_db_core_release(c);
+    ob_pg_place_invalidate(s);
     return rc;
 }
 
@@ -76,7 +121,7 @@ int ob_pg_create_tenant(ob_store *s, const char *slug, ob_err *err)
     ob_pg_schema_name(slug, schema);
     snprintf(sql, sizeof sql, "CREATE SCHEMA \"%s\"", schema);
     const char *state = NULL;
-    if (tenant_ddl(s, sql, err, &state) == 0)
+    if (tenant_ddl(s, slug, sql, err, &state) == 0)
         return 0;
     if (state && strcmp(state, "exists") == 0)
         ob_db_err(err, OB_E_CONFLICT, "tenant '%s' exists", slug);
@@ -89,8 +134,8 @@ int ob_pg_drop_tenant(ob_store *s, const char *slug, ob_err *err)
     ob_pg_schema_name(slug, schema);
     snprintf(sql, sizeof sql, "DROP SCHEMA \"%s\" CASCADE", schema);
     const char *state = NULL;
-    if (tenant_ddl(s, sql, err, &state) == 0)
-        return 0;
+    if (tenant_ddl(s, slug, sql, err, &state) == 0)
+        return forget_placement(s, slug, err);
     if (state && strcmp(state, "missing") == 0)
         ob_db_err(err, OB_E_NOT_FOUND, "no tenant '%s'", slug);
     return -1;
@@ -113,21 +158,59 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+typedef struct slug_list {
+    char **v;
+    int n, cap;
+} slug_list;
+
+static int collect(const char *slug, void *ctx)
+{
+    slug_list *l = ctx;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        char **v = realloc(l->v, (size_t)l->cap * sizeof *v);
+        if (!v)
+            abort();
+        l->v = v;
+    }
+    l->v[l->n++] = ob_db_xstrdup(slug);
+    return 0;
+}
+
+/* The schemas on the main server and the tenants placed on other servers
+ * (a moved tenant's old schema is renamed out of the tenant_ prefix). */
 int ob_pg_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void *ctx, ob_err *err)
 {
-    ob_conn *c;
-    if (ob_db_core_acquire(s, "", NULL, OB_DB_READ, &c, err))
+    slug_list placed = { 0 };
+    if (ob_pg_place_each(s, collect, &placed, err)) {
+        for (int i = 0; i < placed.n; i++)
+            free(placed.v[i]);
+        free(placed.v);
         return -1;
+    }
+    ob_conn *c;
+    if (ob_db_core_acquire(s, "", NULL, OB_DB_READ, &c, err)) {
+        for (int i = 0; i < placed.n; i++)
+            free(placed.v[i]);
+        free(placed.v);
+        return -1;
+    }
     PGresult *res = PQexec(c->pg, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant\\_%'");
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
         int rc = ob_pg_fail(c, res, err);
         PQclear(res);
         ob_db_core_release(c);
+        for (int i = 0; i < placed.n; i++)
+            free(placed.v[i]);
+        free(placed.v);
         return rc;
     }
     int n = PQntuples(res);
-    char **slugs = ob_db_xcalloc((size_t)n + 1, sizeof *slugs);
+    char **slugs = ob_db_xcalloc((size_t)n + (size_t)placed.n + 1, sizeof *slugs);
     int k = 0;
+    for (int i = 0; i < placed.n; i++)
+        slugs[k++] = placed.v[i];
+    free(placed.v);
     for (int i = 0; i < n; i++) {
         char *slug = ob_db_xstrdup(PQgetvalue(res, i, 0) + 7);
         for (char *p = slug; *p; p++)
@@ -144,7 +227,8 @@ int ob_pg_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void 
         qsort(slugs, (size_t)k, sizeof *slugs, cmp_str);
     int rc = 0;
     for (int i = 0; i < k; i++) {
-        if (rc == 0)
+        /* a tenant both placed and with a schema here (a move under way) once */
+        if (rc == 0 && (i == 0 || strcmp(slugs[i], slugs[i - 1]) != 0))
             rc = fn(slugs[i], ctx);
         free(slugs[i]);
     }

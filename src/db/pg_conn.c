@@ -38,9 +38,8 @@ static void first_line(const char *msg, char *out, size_t n)
     out[len] = '\0';
 }
 
-static int conn_open(ob_store *s, ob_conn **out, ob_err *err)
+PGconn *ob_pg_connect(ob_store *s, const char *url, ob_err *err)
 {
-    *out = NULL;
     char busy[16];
     snprintf(busy, sizeof busy, "%d", s->base.busy_timeout_ms);
     /* Our defaults first, the URL last: libpq keeps the last value of a
@@ -48,7 +47,7 @@ static int conn_open(ob_store *s, ob_conn **out, ob_err *err)
     const char *const keys[] = { "connect_timeout", "keepalives", "keepalives_idle",
                                  "keepalives_interval", "keepalives_count", "tcp_user_timeout",
                                  "application_name", "client_encoding", "dbname", NULL };
-    const char *const vals[] = { "5", "1", "10", "5", "3", "15000", "opsbase", "UTF8", s->url, NULL };
+    const char *const vals[] = { "5", "1", "10", "5", "3", "15000", "opsbase", "UTF8", url ? url : s->url, NULL };
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
     if (!pg)
         abort();
@@ -56,12 +55,24 @@ static int conn_open(ob_store *s, ob_conn **out, ob_err *err)
         char line[200];
         first_line(PQerrorMessage(pg), line, sizeof line);
         PQfinish(pg);
-        return ob_db_err(err, OB_E_STORAGE, "storage error: cannot connect to PostgreSQL: %s", line);
+        ob_db_err(err, OB_E_STORAGE, "storage error: cannot connect to PostgreSQL: %s", line);
+        return NULL;
     }
+    return pg;
+}
+
+/* A pooled session to url (NULL: the main server). */
+static int conn_open(ob_store *s, const char *url, ob_conn **out, ob_err *err)
+{
+    *out = NULL;
+    PGconn *pg = ob_pg_connect(s, url, err);
+    if (!pg)
+        return -1;
     ob_conn *c = ob_db_xcalloc(1, sizeof *c);
     c->base.ops = &ob_pg_ops;
     c->base.drv = &ob_pg_ops.driver;
     c->pg = pg;
+    c->server = url ? ob_db_xstrdup(url) : NULL;
     char setup[512];
     snprintf(setup, sizeof setup,
              "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3;"
@@ -72,6 +83,7 @@ static int conn_open(ob_store *s, ob_conn **out, ob_err *err)
              strcmp(s->sync_name, "off") == 0 ? "off" : "on");
     if (ob_pg_run(c, setup, err)) {
         PQfinish(c->pg);
+        free(c->server);
         free(c);
         return -1;
     }
@@ -135,6 +147,13 @@ int ob_pg_fail(ob_conn *c, const PGresult *res, ob_err *err)
         snprintf(text, sizeof text, "the database connection was lost: %s", msg);
         f.kind = OB_DBF_STORAGE;
         f.message = text;
+    } else if (strcmp(state, "42P01") == 0 && c->base.slug[0] && c->owner) {
+        /* Every table a tenant connection names is declared, so a missing
+         * one means its schema left this server (a move renamed it) after
+         * the connection was attached: retryable, and the retry goes to
+         * the tenant's new server. */
+        ob_pg_place_invalidate(c->owner);
+        return ob_db_err(err, OB_E_UNAVAILABLE, "tenant '%s' moved to another server; retry", c->base.slug);
     } else if (strcmp(state, "23505") == 0) {
         return map_unique(err, res);
     } else if (strcmp(state, "23503") == 0) {
@@ -174,8 +193,33 @@ int ob_pg_run(ob_conn *c, const char *sql, ob_err *err)
     return rc;
 }
 
+static bool same_server(const ob_conn *c, const char *url)
+{
+    return (!c->server && !url) || (c->server && url && strcmp(c->server, url) == 0);
+}
+
+/* The connection is to another server than slug's placement: mark it
+ * broken, so the core closes it and opens one to the right server. */
+static int elsewhere(ob_conn *c, const char *slug, ob_err *err)
+{
+    c->base.broken = true;
+    return ob_db_err(err, OB_E_STORAGE, "storage error: tenant '%s' is on another server", slug);
+}
+
 static int conn_use(ob_conn *c, const char *slug, ob_err *err)
 {
+    ob_store *s = c->owner;
+    char *url = NULL;
+    bool moving = false;
+    if (ob_pg_place_get(s, slug, false, &url, &moving, err))
+        return -1;
+    bool same = same_server(c, url);
+    free(url);
+    if (!same)
+        return elsewhere(c, slug, err);
+    if (moving && c->base.mode == OB_DB_WRITE)
+        /* a move is copying the tenant: its writes wait for the switch */
+        return ob_db_err(err, OB_E_UNAVAILABLE, "tenant '%s' is moving to another server; retry shortly", slug);
     char schema[OB_PG_SCHEMA_MAX];
     ob_pg_schema_name(slug, schema);
     const char *params[1] = { schema };
@@ -196,8 +240,16 @@ static int conn_use(ob_conn *c, const char *slug, ob_err *err)
     PQclear(res);
     snprintf(c->schema, sizeof c->schema, "%s", schema);
     if (!exists) {
-        if (slug && *slug)
+        if (slug && *slug) {
+            /* Moved away just now? Then the placement says so already. */
+            if (ob_pg_place_get(s, slug, true, &url, &moving, err) == 0) {
+                same = same_server(c, url);
+                free(url);
+                if (!same)
+                    return elsewhere(c, slug, err);
+            }
             return ob_db_err(err, OB_E_NOT_FOUND, "no tenant '%s'", slug);
+        }
         return ob_db_err(err, OB_E_NOT_FOUND, "the control schema is missing");
     }
     return 0;
@@ -210,7 +262,7 @@ int ob_pg_exec(ob_conn *c, const char *sql, ob_err *err)
 
 /* The advisory lock key of a tenant: a fixed class plus the core's hash of
  * the slug. A collision only serializes two tenants' writes. */
-static int32_t lock_key(const char *slug)
+int32_t ob_pg_lock_key(const char *slug)
 {
     return (int32_t)(uint32_t)ob_db_hash(slug);
 }
@@ -218,11 +270,32 @@ static int32_t lock_key(const char *slug)
 int ob_pg_begin(ob_conn *c, ob_err *err)
 {
     char sql[128];
-    if (c->base.mode == OB_DB_WRITE)
-        /* Waits (up to lock_timeout) for another process writing this tenant. */
-        snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%d, %d)", 0x0b5e,
-                 (int)lock_key(c->base.slug));
-    else
+    if (c->base.mode == OB_DB_WRITE) {
+        /* Waits (up to lock_timeout) for another process writing this tenant,
+         * or for a move (pg_move.c holds the same lock while it copies).
+         * After a move the schema on this server has been renamed, so the
+         * path reaches nothing (current_schema() is null): the write is
+         * refused as retryable rather than failing on a missing table. */
+        snprintf(sql, sizeof sql,
+                 "BEGIN; SELECT pg_advisory_xact_lock(%d, %d); SELECT current_schema() IS NOT NULL",
+                 0x0b5e, (int)ob_pg_lock_key(c->base.slug));
+        PGresult *res = PQexec(c->pg, sql);
+        bool ok = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+        bool here = ok && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+        if (!ok)
+            ob_pg_fail(c, res, err);
+        PQclear(res);
+        if (ok && !here && c->base.slug[0]) {
+            ob_pg_place_invalidate(c->owner);
+            ob_db_err(err, OB_E_UNAVAILABLE, "tenant '%s' moved to another server; retry", c->base.slug);
+        }
+        if (!ok || (!here && c->base.slug[0])) {
+            ob_pg_rollback(c);
+            return -1;
+        }
+        c->base.in_txn = true;
+        return 0;
+    } else
         snprintf(sql, sizeof sql, "BEGIN ISOLATION LEVEL REPEATABLE READ");
     if (ob_pg_run(c, sql, err)) {
         ob_pg_rollback(c);
@@ -313,15 +386,23 @@ int ob_pg_check(ob_conn *c, char *result, size_t n, ob_err *err)
 
 int ob_pg_drv_open(ob_store *s, const char *slug, ob_db_mode mode, ob_conn **out, ob_err *err)
 {
-    (void)slug; /* the core attaches it to the slug next */
-    (void)mode;
-    return conn_open(s, out, err);
+    (void)mode; /* the core attaches it to the slug next */
+    char *url = NULL;
+    bool moving;
+    if (ob_pg_place_get(s, slug, false, &url, &moving, err))
+        return -1;
+    int rc = conn_open(s, url, out, err);
+    if (rc == 0)
+        (*out)->owner = s;
+    free(url);
+    return rc;
 }
 
 /* The core has freed the statements; their server side goes with it. */
 void ob_pg_drv_close(ob_conn *c)
 {
     PQfinish(c->pg);
+    free(c->server);
     free(c);
 }
 

@@ -52,6 +52,8 @@ struct ob_conn {
     ob_db_conn base;      /* first: the core's part */
     PGconn *pg;
     char schema[OB_PG_SCHEMA_MAX]; /* search_path set on it ("" unknown) */
+    ob_store *owner;      /* the store that opened it (base.store is set only while acquired) */
+    char *server;         /* URL it was opened to when not the main server (malloc) */
     int64_t changes;
     unsigned next_name;
 };
@@ -60,6 +62,7 @@ struct ob_store {
     ob_db_store base;     /* first: the core's part */
     char *url;
     char sync_name[8];    /* "full", "normal" or "off" as configured */
+    struct ob_pg_place *place; /* the placements cache (pg_place.c) */
 };
 
 OB_DB_DRIVER_DECLS(pg);
@@ -72,6 +75,19 @@ void ob_pg_schema_name(const char *slug, char out[OB_PG_SCHEMA_MAX]);
 int ob_pg_fail(ob_conn *c, const PGresult *res, ob_err *err);
 /* Run a parameterless command; -1 with err filled on failure. */
 int ob_pg_run(ob_conn *c, const char *sql, ob_err *err);
+/* The advisory lock key of a tenant's writes (class 0x0b5e). */
+int32_t ob_pg_lock_key(const char *slug);
+/* --- pg_place.c --- */
+void ob_pg_place_init(ob_store *s);
+void ob_pg_place_free(ob_store *s);
+/* The server of slug's schema: *url NULL for the main server, else a malloc'd
+ * URL; *moving while a move copies it. fresh: read the table again first. */
+int ob_pg_place_get(ob_store *s, const char *slug, bool fresh, char **url, bool *moving, ob_err *err);
+void ob_pg_place_invalidate(ob_store *s);
+/* fn for each tenant placed on a server other than the main one. */
+int ob_pg_place_each(ob_store *s, int (*fn)(const char *slug, void *ctx), void *ctx, ob_err *err);
+/* Open a plain session (our settings, no pool) to url (NULL: the main one). */
+PGconn *ob_pg_connect(ob_store *s, const char *url, ob_err *err);
 /* --- pg_stmt.c --- */
 /* Rewrite `?` placeholders to $1..$n outside quotes; *nparams gets n. */
 char *ob_pg_rewrite_params(const char *sql, int *nparams);

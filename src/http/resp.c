@@ -105,6 +105,15 @@ void ob_resp_error(ob_resp *resp, const ob_err *err)
         ob_jw_obj_close(&w);
     }
     error_close(&w);
+    /* A 503 is passing (a tenant being moved, the database restarting): tell
+     * a client when to try again, unless the route already did. */
+    if (resp->status == 503) {
+        bool has = false;
+        for (int i = 0; i < resp->nheaders && !has; i++)
+            has = strcasecmp(resp->headers[i].key, "Retry-After") == 0;
+        if (!has)
+            ob_resp_header(resp, "Retry-After", "1");
+    }
 }
 
 void ob_resp_errorf(ob_resp *resp, ob_errcode code, const char *msg)

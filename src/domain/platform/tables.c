@@ -177,3 +177,23 @@ const ob_resource ob_res_platform_audit_logs = {
     OB_COLS(platform_audit_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL,
     .flags = OB_RES_READONLY | OB_RES_APPEND_ONLY | OB_RES_NO_AUDIT, .default_sort = "-seq", .since = 6,
 };
+
+/* Where a tenant's schema lives on PostgreSQL. No row: on the main server
+ * (the one --db names), so setups that never moved a tenant have none. The
+ * connection layer (db/pg_place.c) reads this table itself, with raw SQL and
+ * a short cache, because it must know the server before it can open a
+ * connection; `opsbase tenant move` writes it. SQLite ignores it. */
+OB_ENUM(placement_state, "placement_state", "active", "moving");
+static const ob_column tenant_placement_cols[] = {
+    {"tenant", OB_F_TEXT, .max = 64, .flags = OB_REQUIRED | OB_UNIQUE, .doc = "the tenant's slug"},
+    {"server_url", OB_F_TEXT, .max = 1000, .flags = OB_REQUIRED | OB_SECRET | OB_SERVER,
+     .doc = "PostgreSQL connection URL or conninfo of the server holding the tenant's schema"},
+    {"state", OB_F_ENUM, .enm = &placement_state, .flags = OB_REQUIRED, .dflt = "active",
+     .doc = "moving: a move is copying the tenant; writes to it answer 503 with Retry-After"},
+    {"moved_at", OB_F_TIMESTAMP, .doc = "when the last move switched the tenant"},
+};
+const ob_resource ob_res_tenant_placements = {
+    .table = "tenant_placements", .doc = "which PostgreSQL server holds each moved tenant's schema",
+    OB_COLS(tenant_placement_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL,
+    .flags = OB_RES_NO_API | OB_RES_NO_AUDIT, .since = 7,
+};
