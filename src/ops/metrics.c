@@ -177,6 +177,11 @@ static void render_gauges(ob_sb *o, const ob_metrics_gauges *g)
               (double)g->db_opens);
         gauge(o, "opsbase_db_connections_evicted_total", "counter",
               "Idle database connections closed to keep within the memory budget.", eng, (double)g->db_evictions);
+        gauge(o, "opsbase_db_statements_total", "counter", "Database statements executed, by engine.", eng,
+              (double)g->db_statements);
+        gauge(o, "opsbase_db_slow_statements_total", "counter",
+              "Database statements at least --slow-query-ms slow (each logged once), by engine.", eng,
+              (double)g->db_slow_statements);
         gauge(o, "opsbase_tenants_open", "gauge", "Tenant databases with a connection open.", "",
               (double)g->tenants_open);
     }
