@@ -109,6 +109,7 @@ void ob_api_metrics(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_cal
     memset(&g, 0, sizeof g);
     ob_metrics_gather(app->store, &g);
     g.http_connections = ob_http_open_connections();
+    g.rate_counter_writes = ob_ratelimit_writes();
     (void)ctx;
     ob_metrics_render(&resp->body, &g);
     resp->status = 200;

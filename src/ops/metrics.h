@@ -36,6 +36,7 @@ typedef struct ob_metrics_gauges {
     int64_t jobs_queued, jobs_due, jobs_dead; /* over every tenant, at most 5 s old */
     double jobs_oldest_due_s; /* how long the oldest due job has waited */
     int64_t db_statements, db_slow_statements; /* executed since start, of which logged as slow */
+    int64_t rate_counter_writes; /* writes of the tenants' shared rate counters, -1 unknown */
 } ob_metrics_gauges;
 
 /* Fill g from the store (http_connections is left to the caller). */
