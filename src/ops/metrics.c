@@ -186,7 +186,7 @@ static void render_gauges(ob_sb *o, const ob_metrics_gauges *g)
               (double)g->tenants_open);
     }
     if (g->rate_counter_writes >= 0)
-        gauge(o, "opsbase_rate_counter_writes_total", "counter",
+        gauge(o, "opsbase_rate_limit_writes_total", "counter",
               "Writes of the tenants' shared rate-limit counters (each claims several requests' budget).", "",
               (double)g->rate_counter_writes);
     gauge(o, "opsbase_jobs_queued", "gauge", "Background jobs waiting, over every tenant (counted at most 10 s ago).",

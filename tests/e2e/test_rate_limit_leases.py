@@ -1,6 +1,6 @@
 """The tenant's rate limits without a write per request (issue 20): a process
 claims a lease of several requests from the shared counter at once and spends
-it in memory, so many requests make few writes (opsbase_rate_counter_writes_total
+it in memory, so many requests make few writes (opsbase_rate_limit_writes_total
 in /metrics); the servers sharing a database together still never admit more
 than the limit, and end early by at most their unspent leases."""
 import re
@@ -25,7 +25,7 @@ def lease_cli(opsbase_bin, tmp_path_factory, database):
 
 def _writes(url):
     text = httpx.get(url + "/metrics", headers={"Authorization": "Bearer " + TOKEN}, timeout=10).text
-    m = re.search(r"^opsbase_rate_counter_writes_total (\S+)$", text, re.M)
+    m = re.search(r"^opsbase_rate_limit_writes_total (\S+)$", text, re.M)
     assert m, text[:2000]
     return float(m.group(1))
 
