@@ -5,7 +5,8 @@
  * this process's own per-statement totals (db.h ob_db_stmt_stats_top), kept
  * since it started. Table sizes: SQLite's dbstat table (bytes of each table's
  * b-tree) and PostgreSQL's pg_total_relation_size (with indexes and TOAST);
- * rows are counted exactly (COUNT(*)), tenant by tenant, on a read connection. */
+ * rows are counted exactly (COUNT(*)), tenant by tenant, in one statement per
+ * tenant on a read connection. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,13 +144,22 @@ static void tenant_figures(ob_store *s, ob_arena *a, const char *slug, tenant_fi
     if (ob_tenant_open(s, a, slug, OB_DB_READ, &info, &c, &err) != 0) return; /* suspended or gone */
     int n = 0, cap = ob_registry_count();
     table_fig *figs = ob_arena_alloc(a, sizeof *figs * (size_t)(cap ? cap : 1));
+    /* every table's count in one statement: one round trip per tenant, not
+     * one per table (PostgreSQL over a network, and the scan's total time) */
+    ob_sb sql;
+    ob_sb_init_arena(&sql, a, 8192);
     for (int i = 0; i < cap; i++) {
         const ob_table *t = ob_registry_at(i);
         if (t->res->scope != OB_SCOPE_TENANT) continue;
-        ob_stmt *st;
-        const char *sql = ob_arena_printf(a, "SELECT COUNT(*) FROM \"%s\"", t->name);
-        if (ob_db_prepare(c, sql, &st, &err) != 0) continue;
-        if (ob_stmt_step(st, &err) == 1) figs[n++] = (table_fig){t->name, ob_stmt_col_i64(st, 0), -1};
+        ob_sb_addf(&sql, "%sSELECT %d, COUNT(*) FROM \"%s\"", sql.len ? " UNION ALL " : "", i, t->name);
+    }
+    ob_stmt *st;
+    if (sql.len && ob_db_prepare(c, sql.buf, &st, &err) == 0) {
+        while (n < cap && ob_stmt_step(st, &err) == 1) {
+            int64_t i = ob_stmt_col_i64(st, 0);
+            if (i < 0 || i >= cap) continue;
+            figs[n++] = (table_fig){ob_registry_at((int)i)->name, ob_stmt_col_i64(st, 1), -1};
+        }
         ob_stmt_done(st);
     }
     table_bytes(c, figs, n);
