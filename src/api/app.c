@@ -22,6 +22,8 @@ int ob_app_init(ob_app *app, ob_store *store, const char *version, const int64_t
     app->store = store;
     app->version = version;
     app->max_json_depth = OB_JSON_MAX_DEPTH_DEFAULT;
+    app->ready.min_free_bytes = 64 << 20;
+    app->ready.max_job_age_s = 600;
     ob_routes_get(); /* built here, before the server's threads read it */
     int64_t rates[OB_RATE__COUNT] = {0, OB_RATE_AUTH_DEFAULT, OB_RATE_READ_DEFAULT, OB_RATE_WRITE_DEFAULT};
     if (rate_per_minute) memcpy(rates, rate_per_minute, sizeof rates);
@@ -74,24 +76,14 @@ void ob_api_healthz(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_cal
     simple(resp, 200, "status", "ok");
 }
 
+/* 200 when the database, the job queues and the disk all pass; 503 naming
+ * the failed checks. Every check's figures are in the body either way. */
 void ob_api_readyz(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
     (void)req, (void)ctx, (void)call;
-    ob_err err;
-    ob_conn *c;
-    if (ob_db_acquire(app->store, NULL, NULL, OB_DB_READ, &c, &err) != 0) {
-        ob_resp_error(resp, &err);
-        return;
-    }
-    ob_stmt *st;
-    int rc = ob_db_prepare(c, "SELECT 1", &st, &err);
-    if (rc == 0) {
-        rc = ob_stmt_step(st, &err) == 1 ? 0 : -1;
-        ob_stmt_done(st);
-    }
-    ob_db_release(c);
-    if (rc != 0) ob_resp_error(resp, &err);
-    else simple(resp, 200, "status", "ready");
+    ob_jsonw w;
+    ob_jw_init(&w, &resp->body);
+    resp->status = ob_ready_check(app->store, &app->ready, &w) ? 200 : 503;
 }
 
 /* Prometheus scrapes with a token of its own, not a user's session: the
@@ -117,6 +109,7 @@ void ob_api_metrics(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_cal
     memset(&g, 0, sizeof g);
     ob_metrics_gather(app->store, &g);
     g.http_connections = ob_http_open_connections();
+    g.rate_counter_writes = ob_ratelimit_writes();
     (void)ctx;
     ob_metrics_render(&resp->body, &g);
     resp->status = 200;

@@ -5,6 +5,7 @@
 #ifndef OB_APP_H
 #define OB_APP_H
 
+#include "ops/ready.h"
 #include "api/ratelimit.h"
 #include "db/db.h"
 #include "files/files.h"
@@ -19,6 +20,7 @@ typedef struct ob_app {
     ob_ratelimit *rate;   /* the gate's buckets */
     const char *metrics_token; /* GET /metrics needs "Bearer <this>"; NULL: /metrics is off (404) */
     const ob_file_store *files; /* where uploads are kept; NULL: uploads and downloads answer 503 */
+    ob_ready_cfg ready;   /* what /readyz checks against (serve's --ready-* flags) */
 } ob_app;
 
 /* Requests per minute of each rate class (serve's --rate-* flags); NULL: the

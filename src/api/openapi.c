@@ -2200,6 +2200,17 @@ static void explicit_op(oa *o, const ob_route_row *r)
         op_end(w, r, "200", "{\"tenant\": slug, \"path\": exports/..., \"rows\": n, \"files\": n}", "status", 0,
                errs_get);
         break;
+    case OB_RK_PLATFORM_STATS:
+        ob_jw_kstr(w, "description",
+                   "seed 000's monitoring queries: statements.top, the 20 statements with the most total time "
+                   "(PostgreSQL's pg_stat_statements where the extension is installed, else this process's own "
+                   "timing since it started: source says which), with executed_total and slow_total (see serve "
+                   "--slow-query-ms); tenants, the 10 largest of the first 100 tenants (bytes, exact rows, and "
+                   "the 10 tables with the most rows); connections (the pool, and PostgreSQL's sessions on the "
+                   "database); jobs (queued, due, the oldest due job's age)");
+        op_end(w, r, "200", "{engine, statements, tenants_total, tenants_scanned, tenants, connections, jobs}",
+               "status", 0, errs_session);
+        break;
     case OB_RK_PLATFORM_LOGOUT:
         ob_jw_kstr(w, "description", "the platform token used for this request stops working");
         op_end(w, r, "200", "{\"status\":\"logged_out\"}; the token stops working", "status", 0, errs_session);

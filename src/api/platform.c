@@ -1,6 +1,7 @@
 /* platform.c - the super admins' sign-in and session
  * (/api/v1/platform/auth/...; platform/admins.h does the work), and a
- * tenant's export (POST /api/v1/platform/tenants/{id}/export). */
+ * tenant's export (POST /api/v1/platform/tenants/{id}/export), and the
+ * monitoring figures (GET /api/v1/platform/stats). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "base/base.h"
 #include "files/files.h"
 #include "ops/backup.h"
+#include "ops/stats.h"
 #include "platform/admins.h"
 #include "base/banned.h"
 
@@ -156,6 +158,21 @@ void ob_api_platform_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx
     ob_jw_ki64(&w, "files", rep.files);
     ob_jw_obj_close(&w);
     if (audit_export(ctx, call->id, out.buf, &err) != 0) return ob_resp_error(resp, &err);
+    ob_sb_add(&resp->body, out.buf, out.len);
+    resp->status = 200;
+}
+
+/* Seed 000's monitoring queries (ops/stats.h); read-only, super admins only
+ * (the route's OB_AUTH_PLATFORM: tenant tokens never reach here). */
+void ob_api_platform_stats(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
+{
+    (void)req, (void)call;
+    ob_err err;
+    ob_sb out;
+    ob_sb_init_arena(&out, ctx->arena, 4096);
+    ob_jsonw w;
+    ob_jw_init(&w, &out);
+    if (ob_stats_write(app->store, ctx->arena, &w, &err) != 0) return ob_resp_error(resp, &err);
     ob_sb_add(&resp->body, out.buf, out.len);
     resp->status = 200;
 }

@@ -59,5 +59,9 @@ void ob_ratelimit_settings_enable(bool on);
  * security_violations row, and a security_alerts row when the tenant's
  * alert_on_limit_violations is set. v->limit 0: nothing limits this call. */
 int ob_ratelimit_tenant(ob_ctx *ctx, const char *path, bool export, ob_rate_verdict *v, ob_err *err);
+/* Writes of the shared counters (lease claims) since start, for /metrics:
+ * a process claims several requests of a budget at once (ratelimit.c), so
+ * far fewer than one write per request. */
+int64_t ob_ratelimit_writes(void);
 
 #endif

@@ -61,6 +61,7 @@ typedef enum ob_route_kind {
     OB_RK_IMPORT,          /* rows from CSV or NDJSON through the create path (import.c) */
     OB_RK_PLATFORM_LOGIN, OB_RK_PLATFORM_VERIFY, OB_RK_PLATFORM_ME, OB_RK_PLATFORM_LOGOUT, /* platform.c */
     OB_RK_PLATFORM_EXPORT, /* a tenant's export (platform.c) */
+    OB_RK_PLATFORM_STATS, /* the monitoring figures (platform.c, ops/stats.h) */
     OB_RK_VIEW,            /* a figure read from one record (ob_resource.views, resource.c) */
 } ob_route_kind;
 

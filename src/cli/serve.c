@@ -55,6 +55,12 @@ static const ob_opt opts[] = {
     {"--archive-dir", "OPSBASE_ARCHIVE_DIR", NULL, false, "archive root (default: DATA/archive)"},
     {"--metrics-token", "OPSBASE_METRICS_TOKEN", NULL, false,
      "serve GET /metrics to clients sending Authorization: Bearer <this> (at least 16 characters; unset: off)"},
+    {"--ready-min-disk-mb", "OPSBASE_READY_MIN_DISK_MB", "64", false,
+     "/readyz fails when the data directory's file system has less than this many MiB free"},
+    {"--ready-max-job-age", "OPSBASE_READY_MAX_JOB_AGE", "600", false,
+     "/readyz fails when a due background job has waited more than this many seconds"},
+    {"--slow-query-ms", "OPSBASE_SLOW_QUERY_MS", "off", false,
+     "log every database statement that takes at least this many milliseconds (0: all; off: none)"},
     {"--rate-auth", "OPSBASE_RATE_AUTH", "600", false, "sign-in requests a minute per client address (0: no limit)"},
     {"--rate-read", "OPSBASE_RATE_READ", "12000", false, "reads a minute per tenant and user (0: no limit)"},
     {"--rate-write", "OPSBASE_RATE_WRITE", "6000", false, "writes a minute per tenant and user (0: no limit)"},
@@ -158,6 +164,16 @@ int ob_cmd_serve(int argc, char **argv)
     const char *metrics_token = ob_cli_get(&spec, &a, "--metrics-token");
     if (metrics_token && strlen(metrics_token) < 16)
         return ob_cli_usage_error(&spec, "--metrics-token must be at least 16 characters");
+    int64_t ready_disk_mb, ready_job_age;
+    if (number(ob_cli_get(&spec, &a, "--ready-min-disk-mb"), 0, 1LL << 40, &ready_disk_mb) != 0)
+        return ob_cli_usage_error(&spec, "--ready-min-disk-mb must be 0 to 1099511627776");
+    if (number(ob_cli_get(&spec, &a, "--ready-max-job-age"), 1, 86400 * 365, &ready_job_age) != 0)
+        return ob_cli_usage_error(&spec, "--ready-max-job-age must be 1 to 31536000 seconds");
+    const char *slow = ob_cli_get(&spec, &a, "--slow-query-ms");
+    int64_t slow_ms = -1;
+    if (strcmp(slow, "off") != 0 && number(slow, 0, 86400000, &slow_ms) != 0)
+        return ob_cli_usage_error(&spec, "--slow-query-ms must be off or 0 to 86400000");
+    ob_db_slow_query_ms(slow_ms);
     ob_jobs_opts jo;
     if ((rc = ob_cli_job_opts(&spec, &a, &jo)) != 0) return rc;
     ob_throttle_cfg tc;
@@ -231,6 +247,8 @@ int ob_cmd_serve(int argc, char **argv)
         return ob_cli_fail(&err);
     }
     app.metrics_token = metrics_token;
+    app.ready = (ob_ready_cfg){.data_dir = ob_cli_get(&spec, &a, "--data"),
+                               .min_free_bytes = ready_disk_mb << 20, .max_job_age_s = ready_job_age};
     /* uploads live under the data directory in both storage modes */
     ob_file_store files;
     char *spool_dir = NULL;

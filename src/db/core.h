@@ -64,6 +64,9 @@ struct ob_db_stmt {
     ob_db_stmt *parent;    /* one-off: the cached statement of the same text */
     ob_db_stmt *hnext;     /* bucket chain (cached only) */
     ob_db_stmt *prev, *next; /* LRU, most recent first (one-off: the one-off list) */
+    int64_t run_us;        /* time spent in step since the last done (core_timing.c) */
+    int64_t rows;          /* rows stepped since the last done */
+    int steps;             /* steps since the last done; 0: nothing ran, nothing timed */
 };
 
 /* The start of every engine's ob_conn. */
@@ -195,6 +198,9 @@ void ob_db_core_stats(ob_store *s, ob_db_pool_stats *out);
 /* --- core_stmt.c: the statement cache --- */
 int ob_db_core_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err);
 void ob_db_core_stmt_done(ob_stmt *st);
+/* One execution of p ended (core_timing.c): counted, added to its text's
+ * totals, and logged when slower than the slow-query threshold. */
+void ob_db_core_timing_record(ob_db_stmt *p);
 /* Reset statements still handed out and free one-off handles (release). */
 void ob_db_core_stmts_reset(ob_conn *c);
 /* Free every statement (slimming, closing). */

@@ -16,6 +16,7 @@
  * a value missing. */
 #include <string.h>
 
+#include "base/clock.h"
 #include "db/core.h"
 #include "db/dlist.h"
 #include "base/banned.h"
@@ -75,6 +76,8 @@ static void stmt_reset(ob_db_conn *c, ob_db_stmt *p)
     c->drv->stmt_reset((ob_stmt *)p);
     p->bind_errors = 0;
     p->busy = false;
+    p->steps = 0;
+    p->run_us = p->rows = 0;
 }
 
 int ob_db_core_prepare(ob_conn *conn, const char *sql, ob_stmt **out, ob_err *err)
@@ -125,6 +128,10 @@ int ob_db_core_prepare(ob_conn *conn, const char *sql, ob_stmt **out, ob_err *er
 void ob_db_core_stmt_done(ob_stmt *st)
 {
     ob_db_stmt *p = OB_DB_STMT(st);
+    if (p->steps)
+        ob_db_core_timing_record(p);
+    p->steps = 0;
+    p->run_us = p->rows = 0;
     if (!p->cached) {
         oneoff_free(p->conn, p);
         return;
@@ -172,5 +179,12 @@ int ob_db_core_step(ob_stmt *st, ob_err *err)
     if (p->bind_errors)
         return ob_db_err(err, OB_E_INTERNAL,
                          "database error: the statement has a value that could not be bound");
-    return p->ops->step(st, err);
+    /* only the time inside the engine counts, not the caller's work between rows */
+    int64_t t0 = ob_mono_us();
+    int rc = p->ops->step(st, err);
+    p->run_us += ob_mono_us() - t0;
+    p->steps++;
+    if (rc == 1)
+        p->rows++;
+    return rc;
 }

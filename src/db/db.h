@@ -86,6 +86,24 @@ typedef struct ob_store_stats {
 } ob_store_stats;
 void ob_store_stats_get(ob_store *s, ob_store_stats *out);
 
+/* What statements cost (core_timing.c), process-wide. An execution is a
+ * prepared statement's steps up to ob_stmt_done, timed inside the engine.
+ * ms >= 0: every execution at least that slow is logged once (warn: engine,
+ * tenant, the SQL text with its placeholders, never the bound values,
+ * duration and rows); -1 (the default) turns the log off. */
+void ob_db_slow_query_ms(int64_t ms);
+/* Executions since start, and of them those logged as slow. */
+void ob_db_timing_counts(int64_t *statements, int64_t *slow_statements);
+/* Totals per SQL text (bounded: at most 768 texts, then one "(other
+ * statements)" row); the max with the largest total time first. */
+typedef struct ob_db_stmt_stat {
+    char sql[512]; /* the text, cut at 511 bytes */
+    int64_t calls, total_us, max_us, rows;
+} ob_db_stmt_stat;
+int ob_db_stmt_stats_top(ob_db_stmt_stat *out, int max);
+/* Forget the totals and counts (tests). */
+void ob_db_timing_reset(void);
+
 /* True when slug is a valid tenant slug: [a-z0-9][a-z0-9-]{0,62}, no "--" at
  * the ends. Checked before any file or schema name is formed. */
 bool ob_db_slug_valid(const char *slug);

@@ -99,6 +99,7 @@ void ob_metrics_gather(ob_store *s, ob_metrics_gauges *g)
     g->db_opens = ps.opens;
     g->db_evictions = ps.evictions;
     g->tenants_open = ps.tenants_open;
+    ob_db_timing_counts(&g->db_statements, &g->db_slow_statements);
     int64_t now = ob_now_ms();
     jobs_sum j;
     gather_jobs(s, now, &j);
@@ -106,6 +107,16 @@ void ob_metrics_gather(ob_store *s, ob_metrics_gauges *g)
     g->jobs_due = j.due;
     g->jobs_dead = j.dead;
     g->jobs_oldest_due_s = j.oldest_due_ms ? (double)(now - j.oldest_due_ms) / 1000 : 0;
+}
+
+void ob_metrics_jobs(ob_store *s, int64_t *queued, int64_t *due, double *oldest_due_s)
+{
+    int64_t now = ob_now_ms();
+    jobs_sum j;
+    gather_jobs(s, now, &j);
+    *queued = j.queued;
+    *due = j.due;
+    *oldest_due_s = j.oldest_due_ms ? (double)(now - j.oldest_due_ms) / 1000 : 0;
 }
 
 void ob_metrics_gather_reset(void)

@@ -177,9 +177,18 @@ static void render_gauges(ob_sb *o, const ob_metrics_gauges *g)
               (double)g->db_opens);
         gauge(o, "opsbase_db_connections_evicted_total", "counter",
               "Idle database connections closed to keep within the memory budget.", eng, (double)g->db_evictions);
+        gauge(o, "opsbase_db_statements_total", "counter", "Database statements executed, by engine.", eng,
+              (double)g->db_statements);
+        gauge(o, "opsbase_db_slow_statements_total", "counter",
+              "Database statements at least --slow-query-ms slow (each logged once), by engine.", eng,
+              (double)g->db_slow_statements);
         gauge(o, "opsbase_tenants_open", "gauge", "Tenant databases with a connection open.", "",
               (double)g->tenants_open);
     }
+    if (g->rate_counter_writes >= 0)
+        gauge(o, "opsbase_rate_limit_writes_total", "counter",
+              "Writes of the tenants' shared rate-limit counters (each claims several requests' budget).", "",
+              (double)g->rate_counter_writes);
     gauge(o, "opsbase_jobs_queued", "gauge", "Background jobs waiting, over every tenant (counted at most 10 s ago).",
           "", (double)g->jobs_queued);
     gauge(o, "opsbase_jobs_due", "gauge", "Of the waiting jobs, those whose run_at has come.", "", (double)g->jobs_due);

@@ -35,10 +35,15 @@ typedef struct ob_metrics_gauges {
     int64_t http_connections; /* client connections open, -1 unknown */
     int64_t jobs_queued, jobs_due, jobs_dead; /* over every tenant, at most 5 s old */
     double jobs_oldest_due_s; /* how long the oldest due job has waited */
+    int64_t db_statements, db_slow_statements; /* executed since start, of which logged as slow */
+    int64_t rate_counter_writes; /* writes of the tenants' shared rate counters, -1 unknown */
 } ob_metrics_gauges;
 
 /* Fill g from the store (http_connections is left to the caller). */
 void ob_metrics_gather(ob_store *s, ob_metrics_gauges *g);
+/* The job queues alone (the same cache): waiting, due, and how long the
+ * oldest due job has waited (0: none); for /readyz. */
+void ob_metrics_jobs(ob_store *s, int64_t *queued, int64_t *due, double *oldest_due_s);
 /* Forget the cached job counts (tests). */
 void ob_metrics_gather_reset(void);
 

@@ -9,7 +9,8 @@ def test_healthz(anon):
 
 
 def test_readyz(anon):
-    assert h.ok(anon.get("/readyz")) == {"status": "ready"}
+    body = h.ok(anon.get("/readyz"))
+    assert body["status"] == "ready" and set(body["checks"]) == {"database", "jobs", "disk"}
 
 
 def test_openapi_document(anon):

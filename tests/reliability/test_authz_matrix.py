@@ -338,6 +338,13 @@ def matrix_specs(server, schema, world):
                         want = 200
                     specs.append((p, m, path, b"", {}, want, ""))
             continue
+        if path == "/api/v1/platform/stats":
+            # the monitoring figures span every tenant: no tenant principal, however
+            # privileged, holds a platform token (test_platform_stats.py signs one in)
+            for p in world["principals"]:
+                for m in sorted(methods | {"POST", "PUT", "PATCH", "DELETE"}):
+                    specs.append((p, m, path, b"", {}, 401 if m in methods else 405, ""))
+            continue
         table = parts[2]
         if table not in schema:
             # routes outside any table's path, each with its own permission tests:
