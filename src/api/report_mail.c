@@ -25,7 +25,7 @@
 #include "gen/columns.h"
 #include "base/banned.h"
 
-#define ATTACHMENTS 3
+#define ATTACHMENTS 3 /* at most: CSV, XLSX, PDF in this order */
 
 /* The result as columns the writers take: group keys as text, measures
  * typed by their values (whole numbers, decimals at their scale). Each
@@ -202,6 +202,24 @@ static const char *base_name(ob_ctx *ctx, const char *name)
     return s;
 }
 
+/* The files the report asks for in export_formats (csv, excel, pdf; kept
+ * lower case by the column's enum): all three when it names none. */
+static void wanted(const ob_row *report, bool want[ATTACHMENTS])
+{
+    static const char *const names[ATTACHMENTS] = {"csv", "excel", "pdf"};
+    const char *text = ob_row_text(report, CUSTOM_REPORTS_EXPORT_FORMATS);
+    json_t *arr = json_loads(text ? text : "[]", JSON_DECODE_ANY, NULL), *v;
+    bool any = false;
+    for (int k = 0; k < ATTACHMENTS; k++) {
+        want[k] = false;
+        size_t i;
+        json_array_foreach(arr, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), names[k])) want[k] = true;
+        any |= want[k];
+    }
+    json_decref(arr);
+    for (int k = 0; !any && k < ATTACHMENTS; k++) want[k] = true;
+}
+
 static int load_log(ob_ctx *ctx, const ob_row *job, ob_row **out, ob_err *err)
 {
     json_t *pl = json_loads(ob_row_text(job, JOBS_PAYLOAD) ? ob_row_text(job, JOBS_PAYLOAD) : "{}", 0, NULL);
@@ -240,25 +258,31 @@ int ob_report_mail_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *er
     if (table_of(ctx, ob_row_text(run, REPORT_RUNS_RESULT), &t, err) != 0) return -1;
     const char *name = ob_row_text(report, CUSTOM_REPORTS_NAME), *base = base_name(ctx, name);
     const char *spool = ob_arena_printf(ctx->arena, "%s/spool", files->root);
-    ob_smtp_file f[ATTACHMENTS] = {
-        {ob_arena_printf(ctx->arena, "%s.csv", base), ob_export_mime("csv"), NULL, 0},
-        {ob_arena_printf(ctx->arena, "%s.xlsx", base), ob_export_mime("xlsx"), NULL, 0},
-        {ob_arena_printf(ctx->arena, "%s.pdf", base), ob_export_mime("pdf"), NULL, 0},
-    };
-    ob_sb csv;
-    ob_sb_init_arena(&csv, ctx->arena, 1024);
-    write_csv(&t, &csv);
-    f[0].data = csv.buf;
-    f[0].len = csv.len;
-    int rc = write_xlsx(ctx, &t, spool, &f[1], err);
-    if (rc == 0) rc = write_pdf(ctx, &t, name, ob_row_text(run, REPORT_RUNS_FINISHED_AT), spool, &f[2], err);
+    bool want[ATTACHMENTS];
+    wanted(report, want);
+    ob_smtp_file f[ATTACHMENTS];
+    int n = 0, rc = 0;
+    if (want[0]) {
+        ob_sb csv;
+        ob_sb_init_arena(&csv, ctx->arena, 1024);
+        write_csv(&t, &csv);
+        f[n++] = (ob_smtp_file){ob_arena_printf(ctx->arena, "%s.csv", base), ob_export_mime("csv"), csv.buf, csv.len};
+    }
+    if (want[1]) {
+        f[n] = (ob_smtp_file){ob_arena_printf(ctx->arena, "%s.xlsx", base), ob_export_mime("xlsx"), NULL, 0};
+        rc = write_xlsx(ctx, &t, spool, &f[n++], err);
+    }
+    if (rc == 0 && want[2]) {
+        f[n] = (ob_smtp_file){ob_arena_printf(ctx->arena, "%s.pdf", base), ob_export_mime("pdf"), NULL, 0};
+        rc = write_pdf(ctx, &t, name, ob_row_text(run, REPORT_RUNS_FINISHED_AT), spool, &f[n++], err);
+    }
     json_decref(t.rows);
     if (rc != 0) return -1;
     const char *subject = ob_row_text(log, NOTIFICATION_LOGS_SUBJECT);
     if (ob_smtp_send_files(ob_row_text(log, NOTIFICATION_LOGS_RECIPIENT), subject ? subject : "",
-                           ob_row_text(log, NOTIFICATION_LOGS_BODY), f, ATTACHMENTS, err) != 0)
+                           ob_row_text(log, NOTIFICATION_LOGS_BODY), f, n, err) != 0)
         return -1;
-    ob_sb_addf(result, "{\"status\":\"sent\",\"attachments\":%d}", ATTACHMENTS);
+    ob_sb_addf(result, "{\"status\":\"sent\",\"attachments\":%d}", n);
     return 0;
 }
 

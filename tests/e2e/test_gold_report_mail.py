@@ -70,12 +70,24 @@ def test_a_scheduled_report_arrives_with_its_csv_xlsx_and_pdf(notify_server):  #
         "name": "Sales by day", "report_type": "sales", "is_scheduled": True, "schedule_frequency": "daily",
         "schedule_time": at.strftime("%H:%M"), "email_recipients": ["boss@example.test"],
         "report_config": config}), 201)
+    # export_formats picks the files: this one asks for the spreadsheet alone
+    only = h.ok(c.post(f"{API}/custom_reports", json={
+        "name": "Invoices", "report_type": "sales", "is_scheduled": True, "schedule_frequency": "daily",
+        "schedule_time": at.strftime("%H:%M"), "email_recipients": ["acct@example.test"],
+        "export_formats": ["EXCEL"], "report_config": {"source": "invoices", "measures": [{"fn": "count"}]}}), 201)
     h.ok(c.post(f"{API}/schedules", json={"name": "reports", "cron": "* * * * *", "kind": "reports.scheduled"}), 201)
     end = time.monotonic() + h.WAIT_S + 60
-    while time.monotonic() < end and not sink.messages():
+    while time.monotonic() < end and len(sink.messages()) < 2:
         time.sleep(0.5)
-    (m,) = sink.messages()
-    assert m["to"] == ["<boss@example.test>"]
+    by_to = {m["to"][0]: m for m in sink.messages()}
+    assert sorted(by_to) == ["<acct@example.test>", "<boss@example.test>"]
+    m = by_to["<boss@example.test>"]
+    one = email.message_from_bytes(by_to["<acct@example.test>"]["data"].encode(), policy=email.policy.default)
+    (xlsx,) = list(one.iter_attachments())
+    assert (xlsx.get_filename(), xlsx.get_content_type()) == ("Invoices.xlsx", XLSX)
+    (only_run,) = h.list_all(c, "report_runs", {"report_id": only["id"]})
+    assert only_run["result"] == {"columns": ["count_rows"], "rows": [[3]]}
+    assert _sheet_rows(xlsx.get_payload(decode=True)) == [[("s", "count_rows")], [("n", "3")]]
     (run,) = h.list_all(c, "report_runs", {"report_id": r["id"]})
     assert run["trigger"] == "schedule" and run["status"] == "done" and run["error_message"] is None
     result = run["result"]
