@@ -47,7 +47,7 @@ def test_specs_and_kinds_are_checked_when_saved(new_tenant, cli, login):
     h.expect_error(_schedule(t.owner, kind="system.sleep"), 400, "validation_failed")
     assert t.owner.post(f"{API}/schedules", json="nope").status_code == 400
     # nothing was saved: only the schedules every tenant is given (document purge, loyalty
-    # expiry, overdue follow-ups)
+    # expiry, overdue follow-ups, KPI measuring, scheduled reports)
     assert sorted(s["kind"] for s in h.list_all(t.owner, "schedules")) == sorted(h.SEEDED_SCHEDULE_KINDS)
     email = f"viewer@{t.slug}.test"
     cli.user_create(t.slug, email, "viewer")
