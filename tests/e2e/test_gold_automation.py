@@ -4,7 +4,13 @@ checked on write (400 naming the part); a low-stock entry is the event
 inventory.low: every active rule whose where holds runs (a reorder action
 shapes the suggestion, a notify action queues a message from a template),
 each run logged in automation_logs and counted on the rule, audited; a rule
-that is not active never runs. Both engines."""
+that is not active never runs. A paid invoice (invoice.paid) and the daily
+birthday sweep (customer.birthday) run their rules in the job automation.run
+(notify the customer, raise a follow-up call). Both engines."""
+import datetime
+import json
+import time
+
 import pytest
 
 import helpers as h
@@ -99,3 +105,80 @@ def test_low_stock_runs_the_matching_rules(new_tenant):
 
 def test_a_rule_needs_the_automation_permission(acme_viewer):
     h.expect_error(_rule(acme_viewer, {"event": "inventory.low"}, [{"type": "reorder"}]), 403, "forbidden")
+
+
+def _job_done(c, kind, before, pred=lambda j: True):
+    """The first job of kind not in before that pred accepts, once finished."""
+    deadline = time.monotonic() + h.WAIT_S
+    while time.monotonic() < deadline:
+        new = [j for j in h.list_all(c, "jobs", {"kind": kind}) if j["id"] not in before and pred(j)]
+        if new and all(j["status"] in ("done", "dead") for j in new):
+            return new
+        time.sleep(0.1)
+    raise AssertionError(f"no {kind} job finished")
+
+
+def test_a_paid_invoice_runs_its_rules_in_a_job(new_tenant):
+    t = new_tenant()
+    c = t.owner
+    h.ok(c.post(f"{API}/notification_templates", json={
+        "name": "Thanks", "code": "sale.thanks", "type": "email", "subject": "Thank you for {{invoice_number}}",
+        "body": "We received {{total_amount}}.", "variables": ["invoice_number", "total_amount"]}), 201)
+    rule = h.ok(_rule(c, {"event": "invoice.paid"}, [
+        {"type": "notify", "template": "sale.thanks", "to": "customer"},
+        {"type": "follow_up", "days": 7, "subject": "How is the necklace?"}], rule_type="communication"), 201)
+    h.ok(_rule(c, {"event": "invoice.paid", "where": {"currency": "USD"}},
+               [{"type": "follow_up", "subject": "never"}]), 201)
+    cust = h.create_customer(c, email=f"buyer@{t.slug}.test")
+    inv = h.create(c, "invoices", {"customer_id": cust["id"], "currency": "INR"})
+    h.create(c, "invoice_items", {"invoice_id": inv["id"], "description": "ring", "unit_price": "500.00"})
+    inv = h.ok(c.post(f"{API}/invoices/{inv['id']}/issue", json={}))
+    before = {j["id"] for j in h.list_all(c, "jobs", {"kind": "automation.run"})}
+    h.ok(c.post(f"{API}/payments", json={"customer_id": cust["id"], "invoice_id": inv["id"], "amount": "200.00",
+                                         "currency": "INR", "payment_status": "completed"}), 201)
+    assert [j for j in h.list_all(c, "jobs", {"kind": "automation.run"}) if j["id"] not in before] == []  # not paid yet
+    h.ok(c.post(f"{API}/payments", json={"customer_id": cust["id"], "invoice_id": inv["id"], "amount": "300.00",
+                                         "currency": "INR", "payment_status": "completed"}), 201)
+    [job] = _job_done(c, "automation.run", before)
+    assert job["status"] == "done" and h.as_obj(job["payload"]) == {"event": "invoice.paid", "id": inv["id"]}
+    assert h.as_obj(job["result"]) == {"ran": 1}
+    inv = h.get(c, "invoices", inv["id"])
+    [msg] = h.rows_where(c, "notification_logs", reference_id=inv["id"])
+    assert msg["subject"] == f"Thank you for {inv['invoice_number']}" and msg["body"] == "We received 500.00."
+    [fu] = h.rows_where(c, "customer_communication_history", customer_id=cust["id"])
+    assert (fu["subject"], fu["follow_up_required"], fu["status"], fu["created_by"]) == (
+        "How is the necklace?", True, "scheduled", c.user["id"])
+    [log] = h.rows_where(c, "automation_logs", rule_id=rule["id"])
+    assert log["execution_status"] == "success"
+    assert h.get(c, "automation_rules", rule["id"])["execution_count"] == 1
+
+
+def test_birthdays_run_daily_in_a_job(server, new_tenant):
+    t = new_tenant()
+    c = t.owner
+    (sched,) = [x for x in h.list_all(c, "schedules", {"kind": "automation.run"})]
+    assert h.as_obj(sched["payload"]) == {"event": "customer.birthday"} and sched["enabled"]
+    h.ok(c.post(f"{API}/notification_templates", json={
+        "name": "Birthday", "code": "birthday", "type": "email", "subject": "Happy birthday {{company_name}}",
+        "body": "From the shop", "variables": ["company_name"]}), 201)
+    rule = h.ok(_rule(c, {"event": "customer.birthday"}, [{"type": "notify", "template": "birthday",
+                                                           "to": "customer"}]), 201)
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    born = today.replace(year=1990) if (today.month, today.day) != (2, 29) else datetime.date(1992, 2, 29)
+    other = (today + datetime.timedelta(days=1)).replace(year=1991)
+    yes = h.create_customer(c, company_name="Asha", email=f"asha@{t.slug}.test", date_of_birth=born.isoformat())
+    h.create_customer(c, company_name="Ravi", email=f"ravi@{t.slug}.test", date_of_birth=other.isoformat())
+    h.create_customer(c, company_name="Nobody")
+    before = {j["id"] for j in h.list_all(c, "jobs", {"kind": "automation.run"})}
+    args = ["job", "enqueue", "--tenant", t.slug, "--kind", "automation.run", "--max-attempts", "1",
+            "--payload", json.dumps({"event": "customer.birthday"})]
+    if server.db_url:
+        args += ["--db", server.db_url]
+    server.cli.run(*args)
+    [job] = _job_done(c, "automation.run", before)
+    assert job["status"] == "done" and h.as_obj(job["result"]) == {"ran": 1}
+    [log] = h.rows_where(c, "automation_logs", rule_id=rule["id"])
+    assert h.as_obj(log["execution_details"])["id"] == yes["id"]
+    [msg] = h.rows_where(c, "notification_logs", reference_id=yes["id"])
+    assert msg["subject"] == "Happy birthday Asha"
+    assert h.rows_where(c, "notification_logs", subject="Happy birthday Ravi") == []

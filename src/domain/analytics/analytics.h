@@ -58,5 +58,12 @@ int ob_automation_match(ob_ctx *ctx, const char *event, const ob_row *row, ob_au
  * and record the run: an automation_logs row whose execution_details are
  * details plus the actions' outcomes, and the rule's count and time. */
 int ob_automation_run(ob_ctx *ctx, const ob_automation_rule *r, const ob_row *row, json_t *details, ob_err *err);
+/* An event of a row (invoice.paid: an invoice's id) in the caller's
+ * transaction: the job automation.run is queued when an active rule waits
+ * for the event, and runs the matching rules. */
+int ob_automation_raise(ob_ctx *ctx, const char *event, const char *id, ob_err *err);
+/* Job kind automation.run {"event", "id"}; customer.birthday without an id:
+ * every customer whose birthday is today in the tenant's zone. */
+int ob_automation_job_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 
 #endif

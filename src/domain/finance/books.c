@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "domain/analytics/analytics.h"
 #include "domain/finance/finance.h"
 #include "schema/crud.h"
 #include "schema/ctx.h"
@@ -241,9 +242,10 @@ static int settle(ob_ctx *ctx, const ob_row *old, const ob_row *pay, ob_err *err
     ob_row_set_text(ctx->arena, next, INVOICES_STATUS, paid + amount == total ? "paid" : "partially_paid");
     if (ob_crud_save(ctx, inv, next, "pay", err) != 0) return -1;
     if (paid + amount < total) return 0;
-    /* paid in full: the pieces leave stock and the customer earns points */
-    if (ob_invoice_sell(ctx, next, err) != 0) return -1;
-    return earn_points(ctx, next, err);
+    /* paid in full: the pieces leave stock, the customer earns points and
+     * the automation rules of invoice.paid run in a job */
+    if (ob_invoice_sell(ctx, next, err) != 0 || earn_points(ctx, next, err) != 0) return -1;
+    return ob_automation_raise(ctx, "invoice.paid", inv_id, err);
 }
 
 int ob_invoice_refunded(ob_ctx *ctx, const ob_row *pay, int64_t amount, ob_err *err)
