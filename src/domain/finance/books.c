@@ -205,10 +205,12 @@ static int earn_points(ob_ctx *ctx, const ob_row *inv, ob_err *err)
     ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_REFERENCE_ID, ob_row_id(inv));
     ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_DESCRIPTION,
                     ob_arena_printf(ctx->arena, "invoice %s paid", ob_row_text(inv, INVOICES_INVOICE_NUMBER)));
-    /* valid for the programme's days from the (UTC) day paid */
+    /* valid for the programme's days from the day paid in the tenant's zone */
     if (!ob_row_is_null(prog, LOYALTY_PROGRAMS_POINTS_VALIDITY_DAYS)) {
         char until[11];
-        ob_date_format(ctx->now_ms / 86400000 + ob_row_int(prog, LOYALTY_PROGRAMS_POINTS_VALIDITY_DAYS, 0), until);
+        int64_t today;
+        if (ob_kpi_today(ctx, &today, err) != 0) return -1;
+        ob_date_format(today + ob_row_int(prog, LOYALTY_PROGRAMS_POINTS_VALIDITY_DAYS, 0), until);
         ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_EXPIRY_DATE, until);
     }
     return ob_crud_insert_row(ctx, e, err);
