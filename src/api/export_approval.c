@@ -214,7 +214,16 @@ static const ob_job_kind api_kinds[] = {
     {"exports.produce", true, produce_run,
      "write an approved export (payload.export_id) into the file store for its one-time download (queued by "
      "the approval)"},
+    {"reports.mail", false, ob_report_mail_run,
+     "send a scheduled report run's message (payload.log_id, a notification_logs row naming the run) with the "
+     "result as CSV, XLSX and PDF attachments (queued by reports.scheduled)",
+     ob_report_mail_settle},
 };
+
+const ob_file_store *ob_api_file_store(void)
+{
+    return store_of_files;
+}
 
 void ob_api_jobs_use(const ob_file_store *files)
 {

@@ -11,6 +11,7 @@
 #include "api/export_xlsx.h"
 #include "base/base.h"
 #include "base/kv.h"
+#include "files/files.h"
 #include "http/http.h"
 #include "schema/ctx.h"
 #include "schema/registry.h"
@@ -61,5 +62,13 @@ int ob_export_record(ob_ctx *ctx, ob_row *row, ob_err *err);
 /* POST .../export above the threshold: the pending export_logs row, and
  * the 202 answer with its one-time token (only here, only to the requester). */
 void ob_export_pending(ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_row *log);
+
+/* The file store this process gave the API's jobs (NULL: none). */
+const ob_file_store *ob_api_file_store(void);
+
+/* The job reports.mail (report_mail.c): a report run's message with its
+ * CSV, XLSX and PDF (run on a reader; settle records the message's outcome). */
+int ob_report_mail_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
+int ob_report_mail_settle(ob_ctx *ctx, const ob_row *job, int rc, const ob_err *rerr, ob_sb *result, ob_err *err);
 
 #endif

@@ -404,5 +404,27 @@ int ob_demo_goldline(ob_ctx *ctx, ob_err *err)
                          "today (g)\",\"kpi\":\"gold_sold_grams\"},\"position_x\":0,\"position_y\":0,\"width\":4,"
                          "\"height\":2}",
                          owner);
+    /* a weekly sales report mailed with its CSV, XLSX and PDF, and a rule that
+     * books a follow-up call a week after every paid invoice, both the owner's
+     * (their author is the signed-in user: the system acts as the owner here) */
+    const ob_principal *system = ctx->who;
+    ob_principal as_owner = system ? *system : (ob_principal){.is_system = true};
+    as_owner.user_id = owner;
+    ctx->who = &as_owner;
+    if (rc == 0)
+        rc = ob_demo_make(ctx, "custom_reports",
+                          "{\"name\":\"Sales by day\",\"report_type\":\"sales\",\"report_config\":{\"source\":"
+                          "\"invoices\",\"group_by\":[\"invoice_date\"],\"measures\":[{\"fn\":\"sum\",\"column\":"
+                          "\"total_amount\"},{\"fn\":\"count\"}]},\"is_scheduled\":true,\"schedule_frequency\":"
+                          "\"weekly\",\"schedule_time\":\"08:00\",\"schedule_days\":[\"monday\"],"
+                          "\"email_recipients\":[\"owner@goldline.test\"]}",
+                          NULL, err);
+    if (rc == 0)
+        rc = ob_demo_make(ctx, "automation_rules",
+                          "{\"rule_name\":\"Follow up a week after a sale\",\"rule_type\":\"communication\","
+                          "\"trigger_conditions\":{\"event\":\"invoice.paid\"},\"actions\":[{\"type\":\"follow_up\","
+                          "\"days\":7,\"subject\":\"How is the piece?\"}]}",
+                          NULL, err);
+    ctx->who = system;
     return rc;
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "base/base.h"
 #include "base/clock.h"
 #include "jobs/smtp.h"
@@ -67,7 +69,68 @@ static void subject_header(ob_sb *m, const char *subject)
     ob_sb_adds(m, "?=\r\n");
 }
 
+/* The body as CRLF lines (curl dot-stuffs lines that start with '.'). */
+static void add_text(ob_sb *m, const char *body)
+{
+    for (const char *s = body; *s; s++) {
+        if (*s == '\n' && (s == body || s[-1] != '\r')) ob_sb_addc(m, '\r');
+        ob_sb_addc(m, *s);
+    }
+    ob_sb_adds(m, "\r\n");
+}
+
+/* bytes as base64 (RFC 2045), lines of 76 characters */
+static void add_base64(ob_sb *m, const unsigned char *p, size_t n)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    int col = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+        char q[4] = {abc[v >> 18 & 63], abc[v >> 12 & 63], i + 1 < n ? abc[v >> 6 & 63] : '=',
+                     i + 2 < n ? abc[v & 63] : '='};
+        ob_sb_add(m, q, 4);
+        if ((col += 4) == 76) {
+            ob_sb_adds(m, "\r\n");
+            col = 0;
+        }
+    }
+    if (col) ob_sb_adds(m, "\r\n");
+}
+
+/* The message after its From/To/Subject headers. */
+static void add_content(ob_sb *m, const char *body, const ob_smtp_file *files, int n)
+{
+    ob_sb_adds(m, "MIME-Version: 1.0\r\n");
+    if (n == 0) {
+        ob_sb_adds(m, "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n");
+        add_text(m, body);
+        return;
+    }
+    /* a boundary that cannot occur in base64 or, being random, in the text */
+    unsigned char raw[12];
+    randombytes_buf(raw, sizeof raw);
+    char boundary[48] = "=_ob_";
+    for (size_t i = 0; i < sizeof raw; i++) snprintf(boundary + 5 + 2 * i, 3, "%02x", raw[i]);
+    ob_sb_addf(m, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", boundary);
+    ob_sb_addf(m, "--%s\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+               boundary);
+    add_text(m, body);
+    for (int i = 0; i < n; i++) {
+        ob_sb_addf(m, "--%s\r\nContent-Type: %s; name=\"%s\"\r\nContent-Transfer-Encoding: base64\r\n"
+                      "Content-Disposition: attachment; filename=\"%s\"\r\n\r\n",
+                   boundary, files[i].mime, files[i].name, files[i].name);
+        add_base64(m, files[i].data, files[i].len);
+    }
+    ob_sb_addf(m, "--%s--\r\n", boundary);
+}
+
 int ob_smtp_send(const char *to, const char *subject, const char *body, ob_err *err)
+{
+    return ob_smtp_send_files(to, subject, body, NULL, 0, err);
+}
+
+int ob_smtp_send_files(const char *to, const char *subject, const char *body, const ob_smtp_file *files, int n,
+                       ob_err *err)
 {
     if (!plain_address(to)) return ob_err_set(err, OB_E_UNPROCESSABLE, "the recipient is not one e-mail address");
     pthread_mutex_lock(&cfg_lock);
@@ -84,13 +147,7 @@ int ob_smtp_send(const char *to, const char *subject, const char *body, ob_err *
     ob_sb_init(&m, strlen(body) + 512);
     ob_sb_addf(&m, "From: <%s>\r\nTo: <%s>\r\n", from, to);
     subject_header(&m, subject ? subject : "");
-    ob_sb_adds(&m, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n");
-    /* bare LFs become CRLF; curl dot-stuffs lines that start with '.' */
-    for (const char *s = body; *s; s++) {
-        if (*s == '\n' && (s == body || s[-1] != '\r')) ob_sb_addc(&m, '\r');
-        ob_sb_addc(&m, *s);
-    }
-    ob_sb_adds(&m, "\r\n");
+    add_content(&m, body, files, n);
     reader r = {m.buf, m.len};
     char rcpt_buf[300], from_buf[300];
     snprintf(rcpt_buf, sizeof rcpt_buf, "<%s>", to);

@@ -16,4 +16,16 @@ void ob_smtp_configure(const char *url, const char *from, int timeout_ms);
  * put in a header (CR, LF, angle brackets). */
 int ob_smtp_send(const char *to, const char *subject, const char *body, ob_err *err);
 
+/* A file sent with a message: its name (ASCII, no quotes), MIME type and bytes. */
+typedef struct ob_smtp_file {
+    const char *name, *mime;
+    const void *data;
+    size_t len;
+} ob_smtp_file;
+
+/* The same with files: multipart/mixed, the text first, then each file
+ * base64-encoded as an attachment. n == 0 sends what ob_smtp_send does. */
+int ob_smtp_send_files(const char *to, const char *subject, const char *body, const ob_smtp_file *files, int n,
+                       ob_err *err);
+
 #endif

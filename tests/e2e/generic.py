@@ -84,6 +84,8 @@ EXTRAS = {
     # a widget's config and a report's are checked against what they name (issue #16)
     "dashboard_widgets": {"widget_type": "metric", "widget_config": {"kpi": "daily_sales"}},
     "custom_reports": {"report_config": {"source": "invoices", "measures": [{"fn": "count"}]}},
+    # a rule's trigger and actions have one checked shape (issue #16)
+    "automation_rules": {"trigger_conditions": {"event": "inventory.low"}, "actions": [{"type": "reorder"}]},
 }
 
 # What a state machine's guards need before its events can run, done to a

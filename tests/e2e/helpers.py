@@ -27,7 +27,8 @@ USER_PASSWORD = "User-pass-123!"
 MISSING_ID = "01900000-0000-7000-8000-000000000000"
 # The schedules every new tenant is given (their jobs may appear in any test
 # that crosses their time: crm.follow_ups runs every 15 minutes).
-SEEDED_SCHEDULE_KINDS = ("documents.purge", "loyalty.expire", "crm.follow_ups")
+SEEDED_SCHEDULE_KINDS = ("documents.purge", "loyalty.expire", "crm.follow_ups", "kpis.compute", "reports.scheduled",
+                         "automation.run")
 
 HTTP_TIMEOUT = 15.0
 # The longest a background step (a job, a schedule's run) may take before a

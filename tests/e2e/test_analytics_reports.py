@@ -143,6 +143,10 @@ def _run_schedules(c, cli, slug):
 
 def test_a_scheduled_report_runs_once_per_slot(shop, cli, server):
     c = shop.owner
+    # the tenant's own sweep (seeded every five minutes) is paused: this test counts its runs
+    (sweep,) = h.list_all(c, "schedules", {"kind": "reports.scheduled"})
+    assert (sweep["cron"], sweep["enabled"]) == ("*/5 * * * *", True)
+    h.ok(c.patch(f"{API}/schedules/{sweep['id']}", json={"enabled": False}))
     two_days_ago = h.fmt_ts(datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=2))
 
     def scheduled(config=None, backdate=True, **fields):

@@ -333,6 +333,10 @@ def test_demo_has_a_cargo_portal_and_a_gold_shop(opsbase_bin, tmp_path, monkeypa
         assert db.execute("SELECT DISTINCT rate_per_gram FROM invoice_items WHERE purity = '916'").fetchall() == [
             (645000,)]
         assert db.execute("SELECT COUNT(*) FROM dashboard_widgets").fetchone() == (1,)
+        # a weekly report mailed with its files, and a rule booking a follow-up after each sale
+        assert db.execute("SELECT name, schedule_frequency FROM custom_reports WHERE is_scheduled").fetchall() == [
+            ("Sales by day", "weekly")]
+        assert db.execute("SELECT COUNT(*) FROM automation_rules WHERE is_active").fetchone() == (1,)
         # the pieces went through the stock ledger: issued ones held, the paid one sold, the cancelled one back
         assert db.execute("SELECT SUM(quantity_on_hand), SUM(quantity_reserved) FROM inventory").fetchone() == (5, 2)
         assert sorted(db.execute("SELECT transaction_type, COUNT(*) FROM inventory_transactions "

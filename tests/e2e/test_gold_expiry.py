@@ -132,3 +132,51 @@ def test_validity_is_checked(shop):
         h.expect_error(shop.owner.post(f"{API}/loyalty_programs", json={"name": "x", "points_per_currency_unit": "1",
                                                                         "points_validity_days": days}),
                        400, "validation_failed", "points_validity_days")
+
+
+def _far_zone():
+    """A zone whose date differs from UTC's now: UTC+14 from 10:00 UTC, else UTC-12."""
+    hour = dt.datetime.now(dt.timezone.utc).hour
+    return ("Pacific/Kiritimati", 14) if hour >= 10 else ("Etc/GMT+12", -12)
+
+
+def test_days_are_the_tenant_zone_days(server, cli, new_tenant):
+    """Earned points' expiry_date and the job's default day are days of the
+    tenant's zone, not of UTC (a zone is picked whose date differs from UTC's
+    at the time of the run)."""
+    zone, offset = _far_zone()
+    t = new_tenant()
+    cli.run("tenant", "set", t.slug, "--timezone", zone)
+    c = t.owner
+    h.create(c, "metal_rates", {"metal": "gold", "purity": 916, "rate_per_gram": "6400.00",
+                                "effective_from": "2026-01-01T00:00:00Z"})
+    h.create(c, "loyalty_programs", {"name": "Gold Club", "points_per_currency_unit": "0.01", "point_value": "1.00",
+                                     "points_validity_days": 30})
+    utc_day = dt.datetime.now(dt.timezone.utc).date()
+    local_day = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=offset)).date()
+    assert local_day != utc_day
+    cust = h.create_customer(c)
+    inv = h.create(c, "invoices", {"customer_id": cust["id"], "currency": "INR"})
+    h.create(c, "invoice_items", {"invoice_id": inv["id"], "description": "ring", "unit_price": "1000.00"})
+    h.ok(c.post(f"{API}/invoices/{inv['id']}/issue"))
+    h.create(c, "payments", {"customer_id": cust["id"], "invoice_id": inv["id"], "amount": "1000.00",
+                             "payment_status": "completed"})
+    [earned] = h.rows_where(c, "customer_loyalty_points", customer_id=cust["id"])
+    assert earned["points"] == 10 and earned["expiry_date"] == str(local_day + dt.timedelta(days=30))
+    # the job without a day expires what was valid until yesterday in the zone
+    gone, kept = h.create_customer(c), h.create_customer(c)
+    entry(c, gone, "earned", 5, str(local_day - dt.timedelta(days=1)))
+    entry(c, kept, "earned", 6, str(local_day))
+    before = {j["id"] for j in h.list_all(c, "jobs", {"kind": "loyalty.expire"})}
+    args = ["job", "enqueue", "--tenant", t.slug, "--kind", "loyalty.expire", "--max-attempts", "1"]
+    if server.db_url:
+        args += ["--db", server.db_url]
+    server.cli.run(*args)
+    deadline = time.monotonic() + h.WAIT_S
+    while time.monotonic() < deadline:
+        new = [j for j in h.list_all(c, "jobs", {"kind": "loyalty.expire"}) if j["id"] not in before]
+        if new and new[0]["status"] in ("done", "dead"):
+            break
+        time.sleep(0.1)
+    assert new[0]["status"] == "done" and new[0]["result"]["date"] == str(local_day), new
+    assert balance(c, gone) == 0 and balance(c, kept) == 6

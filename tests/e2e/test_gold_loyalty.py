@@ -112,3 +112,31 @@ def test_viewer_cannot_redeem(acme_owner, acme_viewer):
     inv = h.create(acme_owner, "invoices", {"customer_id": cust["id"]})
     h.expect_error(acme_viewer.post(f"{API}/customers/{cust['id']}/redeem_points",
                                     json={"points": 1, "invoice_id": inv["id"]}), 403, "forbidden")
+
+
+def test_a_refund_takes_back_the_points_in_proportion(shop):
+    """floor(earned x refunded so far / total) less what earlier refunds took;
+    never more than the customer still holds."""
+    cust = h.create_customer(shop)
+    inv = issued_invoice(shop, cust)
+    p = pay(shop, cust, inv, "75375.40")
+    assert balance(shop, cust) == 753
+
+    def refund(amount):
+        h.ok(shop.post(f"{API}/payments/{p['id']}/refund", json={"amount": amount}))
+
+    def taken_back():
+        return sorted(e["points"] for e in h.rows_where(shop, "customer_loyalty_points", customer_id=cust["id"])
+                      if e["transaction_type"] == "adjusted")
+
+    refund("375.40")  # 753 x 375.40 / 75,375.40 = 3.75 -> 3
+    assert balance(shop, cust) == 750 and taken_back() == [-3]
+    refund("37500.00")  # 753 x 37,875.40 / 75,375.40 = 378.37 -> 378, less the 3 taken
+    assert balance(shop, cust) == 375 and taken_back() == [-375, -3]
+    (e,) = [x for x in h.rows_where(shop, "customer_loyalty_points", customer_id=cust["id"]) if x["points"] == -375]
+    assert (e["reference_type"], e["reference_id"]) == ("invoice", inv["id"])
+    # the customer spends 300 of them; the last refund takes only the 75 left, not the 375 due
+    h.ok(redeem(shop, cust, issued_invoice(shop, cust), 300))
+    refund("37500.00")
+    assert balance(shop, cust) == 0 and taken_back() == [-375, -75, -3]
+    assert h.get(shop, "invoices", inv["id"])["status"] == "issued"

@@ -649,7 +649,7 @@ def test_custom_report_refused(fresh, change, status, code, field):
 
 def _rule_body(**fields):
     body = {"rule_name": h.uniq("Reorder gold "), "rule_type": "reorder",
-            "trigger_conditions": {"stock_below": 5}, "actions": [{"do": "suggest_reorder"}]}
+            "trigger_conditions": {"event": "inventory.low"}, "actions": [{"type": "reorder"}]}
     body.update(fields)
     return body
 

@@ -69,20 +69,25 @@ def test_automation_rule_shapes_reorder_and_logs_runs(new_tenant):
     c = t.owner
     p = s.product(c)
     inv = s.inventory(c, on_hand=30, product_id=p["id"])
-    rule = h.create(c, "automation_rules", {"rule_name": "Keep 20", "rule_type": "reorder",
-                                            "trigger_conditions": {"product_id": p["id"]},
-                                            "actions": {"reorder_point": 20, "reorder_quantity": 7}})
+    rule = h.create(c, "automation_rules", {
+        "rule_name": "Keep 20", "rule_type": "reorder",
+        "trigger_conditions": {"event": "inventory.low", "where": {"product_id": p["id"]}},
+        "actions": [{"type": "reorder", "reorder_point": 20, "reorder_quantity": 7}]})
     h.ok(s.act(c, "inventory", inv["id"], "adjust", {"quantity": -5, "reason": "x"}))
     assert _suggestions(c, p) == []
+    # not low yet: the rule's event has not happened, nothing is logged
+    assert h.rows_where(c, "automation_logs", rule_id=rule["id"]) == []
     h.ok(s.act(c, "inventory", inv["id"], "adjust", {"quantity": -5, "reason": "x"}))
     [sg] = _suggestions(c, p)
     assert sg["suggested_quantity"] == 7 and "reorder point 20" in sg["reason"]
-    logs = h.rows_where(c, "automation_logs", rule_id=rule["id"])
-    assert len(logs) == 2 and all(x["execution_status"] == "success" for x in logs)
-    made = sorted(h.as_obj(x["execution_details"]).get("suggestion_id") or "" for x in logs)
-    assert made == ["", sg["id"]]
+    [log] = h.rows_where(c, "automation_logs", rule_id=rule["id"])
+    assert log["execution_status"] == "success"
+    assert h.as_obj(log["execution_details"])["suggestion_id"] == sg["id"]
     r = h.get(c, "automation_rules", rule["id"])
-    assert r["execution_count"] == 2 and r["last_executed"]
+    assert r["execution_count"] == 1 and r["last_executed"]
+    # still low: the rule runs again (its event), the pending suggestion is not repeated
+    h.ok(s.act(c, "inventory", inv["id"], "adjust", {"quantity": -1, "reason": "x"}))
+    assert len(_suggestions(c, p)) == 1 and h.get(c, "automation_rules", rule["id"])["execution_count"] == 2
     # a rule for another product leaves this one alone
     other = s.product(c)
     inv2 = s.inventory(c, on_hand=30, product_id=other["id"])

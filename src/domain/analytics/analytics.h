@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "base/strbuf.h"
 #include "schema/registry.h"
 
@@ -41,7 +43,27 @@ int ob_report_check_config(ob_ctx *ctx, const ob_row *row, ob_err *err);
  * (schedule_frequency, schedule_time, schedule_days in the tenant's zone)
  * has come since its last scheduled run. */
 int ob_reports_scheduled_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
-/* created_by is the signed-in user. */
+/* created_by is the signed-in user; trigger_conditions and actions are
+ * checked (automation.c, which documents their shape). */
 extern const ob_hooks ob_automation_rule_hooks;
+int ob_automation_check(ob_ctx *ctx, const ob_row *row, ob_err *err);
+/* An active rule whose trigger matched: its id and actions (JSON text). */
+typedef struct ob_automation_rule {
+    const char *id, *actions;
+} ob_automation_rule;
+/* The active rules of event whose where holds on row, newest first (arena). */
+int ob_automation_match(ob_ctx *ctx, const char *event, const ob_row *row, ob_automation_rule **out, int *n,
+                        ob_err *err);
+/* Run r's actions on row (notify; reorder is the caller's, applied before)
+ * and record the run: an automation_logs row whose execution_details are
+ * details plus the actions' outcomes, and the rule's count and time. */
+int ob_automation_run(ob_ctx *ctx, const ob_automation_rule *r, const ob_row *row, json_t *details, ob_err *err);
+/* An event of a row (invoice.paid: an invoice's id) in the caller's
+ * transaction: the job automation.run is queued when an active rule waits
+ * for the event, and runs the matching rules. */
+int ob_automation_raise(ob_ctx *ctx, const char *event, const char *id, ob_err *err);
+/* Job kind automation.run {"event", "id"}; customer.birthday without an id:
+ * every customer whose birthday is today in the tenant's zone. */
+int ob_automation_job_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 
 #endif

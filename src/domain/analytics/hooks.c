@@ -147,7 +147,14 @@ const ob_hooks ob_custom_report_hooks = {.before_create = report_before_create,
 
 static int rule_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
+    if (ob_automation_check(ctx, row, err) != 0) return -1;
     return ob_rule_stamp_user(ctx, row, AUTOMATION_RULES_CREATED_BY, true, err);
 }
 
-const ob_hooks ob_automation_rule_hooks = {.before_create = rule_before_create};
+static int rule_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)old;
+    return ob_automation_check(ctx, row, err);
+}
+
+const ob_hooks ob_automation_rule_hooks = {.before_create = rule_before_create, .before_update = rule_before_update};

@@ -27,6 +27,7 @@
 
 #include "base/base.h"
 #include "base/jsonw.h"
+#include "base/uuid.h"
 #include "domain/analytics/analytics.h"
 #include "domain/notify/notify.h"
 #include "jobs/jobs.h"
@@ -316,9 +317,15 @@ static const char *result_text(ob_ctx *ctx, const char *json)
     return out.buf;
 }
 
+/* The API's job that sends a run's message with the result as CSV, XLSX and
+ * PDF attachments (api/report_mail.c); a process without it (a bare
+ * `opsbase worker`) sends the text alone through notify.send. */
+#define MAIL_SENDER "reports.mail"
+
 /* Queue the run's e-mail to each of the report's email_recipients with the
  * tenant's notification template report.delivered (variables report_name,
- * finished_at, row_count, result). *problem: why nothing was sent, or NULL. */
+ * finished_at, row_count, result), each message naming the run in its
+ * metadata ({"report_run_id"}). *problem: why nothing was sent, or NULL. */
 static int mail_run(ob_ctx *ctx, const ob_row *r, const ob_row *run, const char **problem, ob_err *err)
 {
     *problem = NULL;
@@ -332,14 +339,16 @@ static int mail_run(ob_ctx *ctx, const ob_row *r, const ob_row *run, const char 
                              ob_row_text(run, REPORT_RUNS_FINISHED_AT), "row_count",
                              (json_int_t)ob_row_int(run, REPORT_RUNS_ROW_COUNT, 0), "result",
                              result_text(ctx, ob_row_text(run, REPORT_RUNS_RESULT)));
+    const char *meta = ob_arena_printf(ctx->arena, "{\"report_run_id\":\"%s\"}", ob_row_id(run));
+    const char *sender = ob_jobs_kind(MAIL_SENDER) ? MAIL_SENDER : NULL;
     size_t i;
     json_t *a;
     int rc = 0;
     json_array_foreach(to, i, a) {
         if (!json_is_string(a)) continue;
         ob_err nerr;
-        if (ob_notify_vars(ctx, MAIL_TEMPLATE, json_string_value(a), vars, "custom_reports", ob_row_id(r), NULL,
-                           &nerr) == 0)
+        if (ob_notify_vars_by(ctx, MAIL_TEMPLATE, json_string_value(a), vars, "custom_reports", ob_row_id(r), meta,
+                              sender, NULL, &nerr) == 0)
             continue;
         if (nerr.code != OB_E_UNPROCESSABLE) {
             *err = nerr;
@@ -368,6 +377,9 @@ static int run_report(ob_ctx *ctx, const ob_row *report, const char *trigger, ob
     int64_t n = 0;
     if (run_plan(ctx, &p, &result, &n, err) != 0) return -1;
     ob_row *run = ob_row_with_defaults(ctx, OB_TABLE_REPORT_RUNS);
+    char id[OB_UUID_LEN]; /* known before the insert: the run's messages name it */
+    ob_uuid7(id);
+    ob_row_set_text(ctx->arena, run, REPORT_RUNS_ID, id);
     ob_row_set_text(ctx->arena, run, REPORT_RUNS_REPORT_ID, ob_row_id(report));
     ob_row_set_text(ctx->arena, run, REPORT_RUNS_TRIGGER, trigger);
     ob_row_set_text(ctx->arena, run, REPORT_RUNS_STATUS, "done");

@@ -61,8 +61,12 @@ const ob_resource ob_res_report_runs = {
 static const ob_column rule_cols[] = {
     {"rule_name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
     {"rule_type", OB_F_ENUM, .enm = &rule_type, .flags = OB_REQUIRED},
-    {"trigger_conditions", OB_F_JSON, .flags = OB_REQUIRED},
-    {"actions", OB_F_JSON, .flags = OB_REQUIRED, .doc = "what the rule does when it triggers"},
+    {"trigger_conditions", OB_F_JSON, .flags = OB_REQUIRED,
+     .doc = "{event: inventory.low|invoice.paid|customer.birthday, where: {column: value}}: the event and "
+            "equalities on its row, checked on save (src/domain/analytics/automation.c)"},
+    {"actions", OB_F_JSON, .flags = OB_REQUIRED,
+     .doc = "what the rule does when it triggers: 1 to 10 of {type: reorder, reorder_point, reorder_quantity}, "
+            "{type: notify, template, to} and {type: follow_up, days, subject}, checked on save"},
     {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
     {"last_executed", OB_F_TIMESTAMP, .flags = OB_SERVER},
     {"execution_count", OB_F_INT, .flags = OB_REQUIRED | OB_SERVER | OB_HAS_MIN, .min = 0, .dflt = "0"},

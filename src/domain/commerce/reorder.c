@@ -1,12 +1,14 @@
 /* reorder.c - reorder suggestions: raised after a stock entry leaves a row's
  * available units at or below its reorder point (once: not while one is
- * pending for the same product and warehouse), shaped by an active
- * automation rule of type reorder when one matches, and approved into a
- * draft purchase order. */
+ * pending for the same product and warehouse), shaped by the reorder action
+ * of an active automation rule of the event inventory.low that matches the
+ * row, and approved into a draft purchase order. Such an entry is the event
+ * inventory.low: every matching rule then runs (analytics/automation.c). */
 #include <jansson.h>
 #include <string.h>
 
 #include "base/base.h"
+#include "domain/analytics/analytics.h"
 #include "domain/commerce/commerce.h"
 #include "schema/crud.h"
 #include "schema/ctx.h"
@@ -89,96 +91,57 @@ static int last_supply(ob_ctx *ctx, const char *product_id, const char **supplie
     return 0;
 }
 
-/* An active reorder rule that matches the row: trigger_conditions may name
- * product_id and warehouse_id; actions may set reorder_point and
- * reorder_quantity, which replace the row's. The most recently made wins. */
-typedef struct rule {
-    const char *id;
+/* The automation rules of inventory.low that match the row (automation.c):
+ * the newest with a reorder action sets the point and quantity, which
+ * replace the row's. */
+typedef struct rules {
+    ob_automation_rule *list;
+    int n;
     int64_t point, quantity; /* -1: keep the row's */
-} rule;
+} rules;
 
-static int64_t json_int_or(json_t *o, const char *key)
+static int find_rules(ob_ctx *ctx, const ob_row *inv, rules *out, ob_err *err)
 {
-    json_t *v = json_object_get(o, key);
-    return json_is_integer(v) && json_integer_value(v) >= 0 ? json_integer_value(v) : -1;
-}
-
-static bool cond_ok(json_t *cond, const char *key, const char *value)
-{
-    json_t *v = json_object_get(cond, key);
-    return !json_is_string(v) || (value && strcmp(json_string_value(v), value) == 0);
-}
-
-static int find_rule(ob_ctx *ctx, const ob_row *inv, rule *out, ob_err *err)
-{
-    out->id = NULL;
-    ob_stmt *st;
-    if (ob_db_prepare(ctx->db,
-                      "SELECT \"id\", \"trigger_conditions\", \"actions\" FROM \"automation_rules\" "
-                      "WHERE \"rule_type\" = 'reorder' AND \"is_active\" = ? ORDER BY \"created_at\" DESC, \"id\" DESC",
-                      &st, err) != 0)
-        return -1;
-    ob_value yes = ob_v_bool(true);
-    ob_stmt_bind(st, 1, &yes, err);
-    int rc = 0;
-    while (!out->id && (rc = ob_stmt_step(st, err)) == 1) {
-        json_t *cond = json_loads(ob_stmt_col_text(st, 1, NULL), 0, NULL);
-        json_t *acts = json_loads(ob_stmt_col_text(st, 2, NULL), 0, NULL);
-        if (cond_ok(cond, "product_id", ob_row_text(inv, INVENTORY_PRODUCT_ID)) &&
-            cond_ok(cond, "warehouse_id", ob_row_text(inv, INVENTORY_WAREHOUSE_ID))) {
-            out->id = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
-            out->point = json_int_or(acts, "reorder_point");
-            out->quantity = json_int_or(acts, "reorder_quantity");
+    out->point = out->quantity = -1;
+    if (ob_automation_match(ctx, "inventory.low", inv, &out->list, &out->n, err) != 0) return -1;
+    for (int i = 0; i < out->n; i++) {
+        json_t *acts = json_loads(out->list[i].actions, 0, NULL), *a;
+        size_t k;
+        bool found = false;
+        json_array_foreach(acts, k, a) {
+            const char *type = json_string_value(json_object_get(a, "type"));
+            if (!type || strcmp(type, "reorder") != 0) continue;
+            json_t *p = json_object_get(a, "reorder_point"), *q = json_object_get(a, "reorder_quantity");
+            if (json_is_integer(p)) out->point = json_integer_value(p);
+            if (json_is_integer(q)) out->quantity = json_integer_value(q);
+            found = true;
+            break;
         }
-        json_decref(cond);
         json_decref(acts);
+        if (found) break;
     }
-    ob_stmt_done(st);
-    return rc < 0 && !out->id ? -1 : 0;
-}
-
-/* The rule's run: a log row and its counters. */
-static int log_rule(ob_ctx *ctx, const rule *r, const ob_row *inv, int64_t available, int64_t point, int64_t qty,
-                    const char *suggestion_id, ob_err *err)
-{
-    ob_row *log = ob_row_with_defaults(ctx, OB_TABLE_AUTOMATION_LOGS);
-    ob_row_set_text(ctx->arena, log, AUTOMATION_LOGS_RULE_ID, r->id);
-    ob_row_set_text(ctx->arena, log, AUTOMATION_LOGS_EXECUTION_STATUS, "success");
-    json_t *d = json_pack("{s:s, s:I, s:I, s:I, s:s?}", "inventory_id", ob_row_id(inv), "available",
-                          (json_int_t)available, "reorder_point", (json_int_t)point, "reorder_quantity",
-                          (json_int_t)qty, "suggestion_id", suggestion_id);
-    char *txt = json_dumps(d, JSON_COMPACT);
-    ob_row_set_text(ctx->arena, log, AUTOMATION_LOGS_EXECUTION_DETAILS, txt);
-    free(txt);
-    json_decref(d);
-    ob_row_set_text(ctx->arena, log, AUTOMATION_LOGS_EXECUTED_AT, ctx->now);
-    if (ob_crud_insert_row(ctx, log, err) != 0) return -1;
-    ob_row *old;
-    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_AUTOMATION_RULES), r->id, &old, err) != 0) return -1;
-    ob_row *upd = ob_row_copy(ctx->arena, old);
-    ob_row_set_int(upd, AUTOMATION_RULES_EXECUTION_COUNT, ob_row_int(old, AUTOMATION_RULES_EXECUTION_COUNT, 0) + 1);
-    ob_row_set_text(ctx->arena, upd, AUTOMATION_RULES_LAST_EXECUTED, ctx->now);
-    return ob_crud_save(ctx, old, upd, "execute", err);
+    return 0;
 }
 
 int ob_reorder_check(ob_ctx *ctx, const char *inventory_id, ob_err *err)
 {
     ob_row *inv;
     if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_INVENTORY), inventory_id, &inv, err) != 0) return -1;
-    rule r;
-    if (find_rule(ctx, inv, &r, err) != 0) return -1;
-    int64_t point = r.id && r.point >= 0 ? r.point : ob_row_int(inv, INVENTORY_REORDER_POINT, -1);
-    if (point < 0 && !r.id) return 0; /* no reorder point: nothing to watch */
+    rules r;
+    if (find_rules(ctx, inv, &r, err) != 0) return -1;
+    int64_t point = r.point >= 0 ? r.point : ob_row_int(inv, INVENTORY_REORDER_POINT, -1);
+    if (point < 0) return 0; /* no reorder point: nothing to watch */
     int64_t on_hand = ob_row_int(inv, INVENTORY_QUANTITY_ON_HAND, 0);
     int64_t reserved = ob_row_int(inv, INVENTORY_QUANTITY_RESERVED, 0);
     int64_t available = on_hand - reserved;
-    int64_t qty = r.id && r.quantity > 0 ? r.quantity : ob_row_int(inv, INVENTORY_REORDER_QUANTITY, 0);
+    int64_t qty = r.quantity > 0 ? r.quantity : ob_row_int(inv, INVENTORY_REORDER_QUANTITY, 0);
     /* without a reorder quantity, bring the row back to twice its point */
     if (qty <= 0) qty = 2 * point - available > 0 ? 2 * point - available : 1;
+    if (available > point) return 0; /* not low: no suggestion, no rule runs */
     const char *made = NULL;
     bool pending = false;
-    if (point >= 0 && available <= point && pending_exists(ctx, inv, &pending, err) != 0) return -1;
-    if (point >= 0 && available <= point && !pending) {
+    if (pending_exists(ctx, inv, &pending, err) != 0) return -1;
+    if (!pending) {
         int64_t used;
         const char *supplier;
         int64_t price;
@@ -204,7 +167,16 @@ int ob_reorder_check(ob_ctx *ctx, const char *inventory_id, ob_err *err)
         if (ob_crud_insert_row(ctx, s, err) != 0) return -1;
         made = ob_row_id(s);
     }
-    return r.id ? log_rule(ctx, &r, inv, available, point, qty, made, err) : 0;
+    /* the event inventory.low: every matching rule runs, each run logged */
+    for (int i = 0; i < r.n; i++) {
+        json_t *d = json_pack("{s:s, s:I, s:I, s:I, s:s?}", "inventory_id", ob_row_id(inv), "available",
+                              (json_int_t)available, "reorder_point", (json_int_t)point, "reorder_quantity",
+                              (json_int_t)qty, "suggestion_id", made);
+        int rc = ob_automation_run(ctx, &r.list[i], inv, d, err);
+        json_decref(d);
+        if (rc != 0) return -1;
+    }
+    return 0;
 }
 
 int ob_suggestion_approve(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "domain/analytics/analytics.h"
 #include "domain/crm/crm.h"
 #include "domain/seeds.h"
 #include "jobs/jobs.h"
@@ -29,11 +30,13 @@
 
 int ob_loyalty_expire_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err)
 {
-    /* payload.date (YYYY-MM-DD): the day to expire as of, default today (UTC) */
+    /* payload.date (YYYY-MM-DD): the day to expire as of, default today in
+     * the tenant's zone (a point valid until D is spent or gone on D + 1 there) */
     const char *p = ob_row_text(job, JOBS_PAYLOAD);
+    int64_t day;
+    if (ob_kpi_today(ctx, &day, err) != 0) return -1;
     json_t *pj = json_loads(p ? p : "{}", 0, NULL);
     const char *given = json_string_value(json_object_get(pj, "date"));
-    int64_t day = ctx->now_ms / 86400000;
     int bad = given && ob_date_parse(given, &day) != 0;
     json_decref(pj);
     if (bad) return ob_err_set(err, OB_E_UNPROCESSABLE, "date must be YYYY-MM-DD");

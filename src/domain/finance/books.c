@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "domain/analytics/analytics.h"
 #include "domain/finance/finance.h"
 #include "schema/crud.h"
 #include "schema/ctx.h"
@@ -204,10 +205,12 @@ static int earn_points(ob_ctx *ctx, const ob_row *inv, ob_err *err)
     ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_REFERENCE_ID, ob_row_id(inv));
     ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_DESCRIPTION,
                     ob_arena_printf(ctx->arena, "invoice %s paid", ob_row_text(inv, INVOICES_INVOICE_NUMBER)));
-    /* valid for the programme's days from the (UTC) day paid */
+    /* valid for the programme's days from the day paid in the tenant's zone */
     if (!ob_row_is_null(prog, LOYALTY_PROGRAMS_POINTS_VALIDITY_DAYS)) {
         char until[11];
-        ob_date_format(ctx->now_ms / 86400000 + ob_row_int(prog, LOYALTY_PROGRAMS_POINTS_VALIDITY_DAYS, 0), until);
+        int64_t today;
+        if (ob_kpi_today(ctx, &today, err) != 0) return -1;
+        ob_date_format(today + ob_row_int(prog, LOYALTY_PROGRAMS_POINTS_VALIDITY_DAYS, 0), until);
         ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_EXPIRY_DATE, until);
     }
     return ob_crud_insert_row(ctx, e, err);
@@ -241,9 +244,58 @@ static int settle(ob_ctx *ctx, const ob_row *old, const ob_row *pay, ob_err *err
     ob_row_set_text(ctx->arena, next, INVOICES_STATUS, paid + amount == total ? "paid" : "partially_paid");
     if (ob_crud_save(ctx, inv, next, "pay", err) != 0) return -1;
     if (paid + amount < total) return 0;
-    /* paid in full: the pieces leave stock and the customer earns points */
-    if (ob_invoice_sell(ctx, next, err) != 0) return -1;
-    return earn_points(ctx, next, err);
+    /* paid in full: the pieces leave stock, the customer earns points and
+     * the automation rules of invoice.paid run in a job */
+    if (ob_invoice_sell(ctx, next, err) != 0 || earn_points(ctx, next, err) != 0) return -1;
+    return ob_automation_raise(ctx, "invoice.paid", inv_id, err);
+}
+
+/* The points an invoice earned (its earned entries) and those already taken
+ * back by its refunds (its adjusted entries, negative). */
+static int invoice_points(ob_ctx *ctx, const char *inv_id, int64_t *earned, int64_t *taken, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db,
+                      "SELECT COALESCE(SUM(CASE WHEN \"transaction_type\" = 'earned' THEN \"points\" ELSE 0 END), 0), "
+                      "COALESCE(-SUM(CASE WHEN \"transaction_type\" = 'adjusted' THEN \"points\" ELSE 0 END), 0) "
+                      "FROM \"customer_loyalty_points\" WHERE \"reference_type\" = 'invoice' AND \"reference_id\" = ?",
+                      &st, err) != 0)
+        return -1;
+    ob_stmt_bind_text(st, 1, inv_id, err);
+    int rc = ob_stmt_step(st, err);
+    *earned = rc == 1 ? ob_stmt_col_i64(st, 0) : 0;
+    *taken = rc == 1 ? ob_stmt_col_i64(st, 1) : 0;
+    ob_stmt_done(st);
+    return rc < 0 ? -1 : 0;
+}
+
+/* A refund takes back the points the invoice earned in proportion to the
+ * money refunded so far: floor(earned x refunded / total), less what earlier
+ * refunds took (rounding down: a customer keeps a part point; a full refund
+ * takes them all). Never below a zero balance: points already spent stay
+ * spent, and the entry takes only what the customer still holds. */
+static int take_back_points(ob_ctx *ctx, const ob_row *inv, int64_t paid_after, ob_err *err)
+{
+    int64_t earned, taken, total = ob_row_int(inv, INVOICES_TOTAL_AMOUNT, 0);
+    if (total <= 0) return 0;
+    if (invoice_points(ctx, ob_row_id(inv), &earned, &taken, err) != 0) return -1;
+    if (earned <= 0) return 0;
+    int64_t refunded = total - paid_after;
+    int64_t due = (int64_t)((__int128)earned * refunded / total) - taken;
+    ob_row *cust;
+    if (load(ctx, OB_TABLE_CUSTOMERS, ob_row_text(inv, INVOICES_CUSTOMER_ID), &cust, err) != 0) return -1;
+    int64_t balance = ob_row_int(cust, CUSTOMERS_LOYALTY_POINTS, 0);
+    if (due > balance) due = balance;
+    if (due <= 0) return 0;
+    ob_row *e = ob_row_with_defaults(ctx, OB_TABLE_CUSTOMER_LOYALTY_POINTS);
+    ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_CUSTOMER_ID, ob_row_text(inv, INVOICES_CUSTOMER_ID));
+    ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_TRANSACTION_TYPE, "adjusted");
+    ob_row_set_int(e, CUSTOMER_LOYALTY_POINTS_POINTS, -due);
+    ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_REFERENCE_TYPE, "invoice");
+    ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_REFERENCE_ID, ob_row_id(inv));
+    ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_DESCRIPTION,
+                    ob_arena_printf(ctx->arena, "refund on invoice %s", ob_row_text(inv, INVOICES_INVOICE_NUMBER)));
+    return ob_crud_insert_row(ctx, e, err);
 }
 
 int ob_invoice_refunded(ob_ctx *ctx, const ob_row *pay, int64_t amount, ob_err *err)
@@ -264,7 +316,8 @@ int ob_invoice_refunded(ob_ctx *ctx, const ob_row *pay, int64_t amount, ob_err *
     ob_row *next = ob_row_copy(ctx->arena, inv);
     ob_row_set_int(next, INVOICES_AMOUNT_PAID, paid - amount);
     ob_row_set_text(ctx->arena, next, INVOICES_STATUS, paid - amount == 0 ? "issued" : "partially_paid");
-    return ob_crud_save(ctx, inv, next, "refund", err);
+    if (ob_crud_save(ctx, inv, next, "refund", err) != 0) return -1;
+    return take_back_points(ctx, inv, paid - amount, err);
 }
 
 /* A payment of an invoice is in the books once completed: what undoes it

@@ -31,6 +31,12 @@ int ob_notify(ob_ctx *ctx, const char *template_code, const char *to, const ob_r
  * ref_id may be NULL; *log_id (optional) receives the message's id. */
 int ob_notify_vars(ob_ctx *ctx, const char *template_code, const char *to, json_t *vars, const char *ref_type,
                    const char *ref_id, const char **log_id, ob_err *err);
+/* The same, the message kept with metadata (a JSON object, NULL: {}) and
+ * sent by the job kind `sender` (NULL: notify.send), one that reads the log
+ * row's {"log_id"} payload and settles the row as notify.send does: the
+ * API's reports.mail, which attaches a report run's files. */
+int ob_notify_vars_by(ob_ctx *ctx, const char *template_code, const char *to, json_t *vars, const char *ref_type,
+                      const char *ref_id, const char *metadata, const char *sender, const char **log_id, ob_err *err);
 /* The job kind notify.send: one attempt (run, on a reader) and its outcome
  * on the message (settle). */
 int ob_notify_send_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);

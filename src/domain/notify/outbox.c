@@ -154,11 +154,21 @@ static const char *render(ob_ctx *ctx, const char *text, json_t *vars, ob_err *e
     return out.buf;
 }
 
+typedef struct sending {
+    const char *metadata, *sender;
+} sending;
+
 static int queue(ob_ctx *ctx, const ob_row *tpl, const char *to, json_t *vars, const char *ref_type,
-                 const char *ref_id, const char **log_id, ob_err *err);
+                 const char *ref_id, const sending *how, const char **log_id, ob_err *err);
 
 int ob_notify_vars(ob_ctx *ctx, const char *template_code, const char *to, json_t *vars, const char *ref_type,
                    const char *ref_id, const char **log_id, ob_err *err)
+{
+    return ob_notify_vars_by(ctx, template_code, to, vars, ref_type, ref_id, NULL, NULL, log_id, err);
+}
+
+int ob_notify_vars_by(ob_ctx *ctx, const char *template_code, const char *to, json_t *vars, const char *ref_type,
+                      const char *ref_id, const char *metadata, const char *sender, const char **log_id, ob_err *err)
 {
     ob_stmt *st;
     /* a code may have a template per channel: e-mail first, then SMS, then WhatsApp */
@@ -178,12 +188,13 @@ int ob_notify_vars(ob_ctx *ctx, const char *template_code, const char *to, json_
                                 template_code);
     ob_row *tpl;
     if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_NOTIFICATION_TEMPLATES), tid, &tpl, err) != 0) return -1;
-    return queue(ctx, tpl, to, vars, ref_type, ref_id, log_id, err);
+    sending how = {metadata, sender};
+    return queue(ctx, tpl, to, vars, ref_type, ref_id, &how, log_id, err);
 }
 
 /* Render tpl and write the pending message with the job that sends it. */
 static int queue(ob_ctx *ctx, const ob_row *tpl, const char *to, json_t *vars, const char *ref_type,
-                 const char *ref_id, const char **log_id, ob_err *err)
+                 const char *ref_id, const sending *how, const char **log_id, ob_err *err)
 {
     const char *tid = ob_row_id(tpl);
     const char *subject = render(ctx, ob_row_text(tpl, NOTIFICATION_TEMPLATES_SUBJECT), vars, err);
@@ -198,10 +209,10 @@ static int queue(ob_ctx *ctx, const ob_row *tpl, const char *to, json_t *vars, c
     ob_row_set_text(ctx->arena, log, NOTIFICATION_LOGS_STATUS, "pending");
     ob_row_set_text(ctx->arena, log, NOTIFICATION_LOGS_REFERENCE_TYPE, ref_type);
     ob_row_set_text(ctx->arena, log, NOTIFICATION_LOGS_REFERENCE_ID, ref_id);
-    ob_row_set_text(ctx->arena, log, NOTIFICATION_LOGS_METADATA, "{}");
+    ob_row_set_text(ctx->arena, log, NOTIFICATION_LOGS_METADATA, how && how->metadata ? how->metadata : "{}");
     if (ob_crud_insert_row(ctx, log, err) != 0) return -1;
     if (log_id) *log_id = ob_row_id(log);
-    return ob_job_enqueue(ctx, "notify.send",
+    return ob_job_enqueue(ctx, how && how->sender ? how->sender : "notify.send",
                           ob_arena_printf(ctx->arena, "{\"log_id\":\"%s\"}", ob_row_id(log)), SEND_ATTEMPTS, err);
 }
 
@@ -233,7 +244,8 @@ OB_ACTION_FN(ob_template_send)
     }
     const char *log_id = NULL;
     /* this template, whatever others share its code */
-    int rc = queue(ctx, old, ob_row_text(ctx->input, NOTIFICATION_TEMPLATES_SEND_IN_TO), vars, NULL, NULL, &log_id, err);
+    int rc = queue(ctx, old, ob_row_text(ctx->input, NOTIFICATION_TEMPLATES_SEND_IN_TO), vars, NULL, NULL, NULL, &log_id,
+                   err);
     json_decref(vars);
     if (rc == 0) ctx->reveal = ob_arena_printf(ctx->arena, "{\"notification_log_id\":\"%s\"}", log_id);
     return rc;

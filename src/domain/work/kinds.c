@@ -99,10 +99,13 @@ static const ob_job_kind job_kinds[] = {
      "queued when a document is created from an image or a PDF)",
      ob_document_ocr_settle},
     {"kpis.compute", true, ob_kpis_compute_run,
-     "measure every active KPI target from the data and save its figures (schedule it daily, e.g. cron 5 0 * * *)"},
+     "measure every active KPI target from the data and save its figures (scheduled daily)"},
     {"reports.scheduled", true, ob_reports_scheduled_run,
      "run each scheduled custom report whose slot (frequency, time, days, in the tenant's zone) has come since its "
-     "last scheduled run, into report_runs (schedule it, e.g. cron */15 * * * *)"},
+     "last scheduled run, into report_runs (scheduled every five minutes)"},
+    {"automation.run", true, ob_automation_job_run,
+     "run the active automation rules of payload.event on the row payload.id (queued by invoice.paid); "
+     "customer.birthday without an id: the customers whose birthday is today (scheduled daily)"},
     {"documents.purge", true, ob_document_purge_run,
      "delete customer documents past purge_after that no legal hold keeps, and their files when nothing else "
      "names them (scheduled daily)"},

@@ -1,0 +1,184 @@
+"""Gold shop (issue #16): automation rules have one documented shape,
+trigger_conditions {event, where} and actions [{type: reorder|notify, ...}],
+checked on write (400 naming the part); a low-stock entry is the event
+inventory.low: every active rule whose where holds runs (a reorder action
+shapes the suggestion, a notify action queues a message from a template),
+each run logged in automation_logs and counted on the rule, audited; a rule
+that is not active never runs. A paid invoice (invoice.paid) and the daily
+birthday sweep (customer.birthday) run their rules in the job automation.run
+(notify the customer, raise a follow-up call). Both engines."""
+import datetime
+import json
+import time
+
+import pytest
+
+import helpers as h
+import stock_helpers as s
+
+API = "/api/v1"
+
+
+def _rule(c, trigger, actions, status=201, **fields):
+    return c.post(f"{API}/automation_rules", json={"rule_name": h.uniq("Rule "), "rule_type": "alert",
+                                                   "trigger_conditions": trigger, "actions": actions, **fields})
+
+
+@pytest.mark.parametrize("trigger,actions,part", [
+    ("low", [{"type": "reorder"}], "must be an object"),
+    ({"event": "stock_below"}, [{"type": "reorder"}], "event"),
+    ({"stock_below": 5}, [{"type": "reorder"}], "stock_below"),
+    ({"event": "inventory.low", "where": {"nope": 1}}, [{"type": "reorder"}], "where.nope"),
+    ({"event": "inventory.low", "where": {"product_id": [1]}}, [{"type": "reorder"}], "where.product_id"),
+    ({"event": "inventory.low", "where": [1]}, [{"type": "reorder"}], "where"),
+    ({"event": "inventory.low"}, [], "1 to 10 actions"),
+    ({"event": "inventory.low"}, {"type": "reorder"}, "1 to 10 actions"),
+    ({"event": "inventory.low"}, [{"do": "suggest_reorder"}], "[0].type"),
+    ({"event": "inventory.low"}, [{"type": "reorder"}, {"type": "webhook"}], "[1].type"),
+    ({"event": "inventory.low"}, [{"type": "reorder", "reorder_quantity": 0}], "[0].reorder_quantity"),
+    ({"event": "inventory.low"}, [{"type": "reorder", "reorder_point": "5"}], "[0].reorder_point"),
+    ({"event": "inventory.low"}, [{"type": "notify", "to": "a@b.test"}], "[0].template"),
+    ({"event": "inventory.low"}, [{"type": "notify", "template": "x"}], "[0].to"),
+    ({"event": "inventory.low"}, [{"type": "notify", "template": "x", "to": "a@b.test", "cc": "c"}], "[0].cc"),
+])
+def test_the_shape_is_checked_on_write(acme_owner, trigger, actions, part):
+    c = acme_owner
+    before = h.list_all(c, "automation_rules")
+    e = h.expect_error(_rule(c, trigger, actions), 400, "validation_failed")
+    fields = e.get("fields") or {}
+    named = "trigger_conditions" if part in str(fields.get("trigger_conditions", "")) else "actions"
+    assert part in fields[named], e
+    assert h.list_all(c, "automation_rules") == before  # nothing written
+
+
+def test_a_change_is_checked_too(acme_owner):
+    c = acme_owner
+    r = h.ok(_rule(c, {"event": "inventory.low"}, [{"type": "reorder"}]), 201)
+    h.expect_error(c.patch(f"{API}/automation_rules/{r['id']}", json={"actions": [{"type": "set_field"}]}),
+                   400, "validation_failed", "actions")
+    assert h.get(c, "automation_rules", r["id"])["actions"] == [{"type": "reorder"}]
+    h.ok(c.patch(f"{API}/automation_rules/{r['id']}", json={"is_active": False}))
+
+
+def test_low_stock_runs_the_matching_rules(new_tenant):
+    t = new_tenant()
+    c = t.owner
+    h.ok(c.post(f"{API}/notification_templates", json={
+        "name": "Low stock", "code": "stock.low", "type": "email", "subject": "Low: {{quantity_on_hand}} left",
+        "body": "Reorder {{product_id}}", "variables": ["quantity_on_hand", "product_id"]}), 201)
+    p = s.product(c)
+    wh, other_wh = s.warehouse(c), s.warehouse(c)
+    inv = s.inventory(c, on_hand=10, product_id=p["id"], warehouse_id=wh["id"])
+    h.ok(c.patch(f"{API}/inventory/{inv['id']}", json={"reorder_point": 4}))
+    low = {"event": "inventory.low", "where": {"warehouse_id": wh["id"]}}
+    tell = h.ok(_rule(c, low, [{"type": "notify", "template": "stock.low", "to": "buyer@shop.test"}]), 201)
+    shape = h.ok(_rule(c, low, [{"type": "reorder", "reorder_quantity": 12}]), 201)
+    elsewhere = h.ok(_rule(c, {"event": "inventory.low", "where": {"warehouse_id": other_wh["id"]}},
+                           [{"type": "reorder", "reorder_quantity": 99}]), 201)
+    off = h.ok(_rule(c, low, [{"type": "reorder", "reorder_quantity": 55}], is_active=False), 201)
+    broken = h.ok(_rule(c, low, [{"type": "notify", "template": "no.such", "to": "x@shop.test"},
+                                 {"type": "notify", "template": "stock.low", "to": "y@shop.test"}]), 201)
+
+    h.ok(s.act(c, "inventory", inv["id"], "adjust", {"quantity": -5, "reason": "x"}))  # 5 left: not low
+    assert h.rows_where(c, "automation_logs") == []
+    h.ok(s.act(c, "inventory", inv["id"], "adjust", {"quantity": -1, "reason": "x"}))  # 4 left: low
+    [sg] = h.rows_where(c, "reorder_suggestions", product_id=p["id"])
+    assert sg["suggested_quantity"] == 12  # the newest active matching rule with a reorder action
+    [msg] = h.rows_where(c, "notification_logs", recipient="buyer@shop.test")
+    assert (msg["subject"], msg["body"], msg["reference_id"]) == ("Low: 4 left", f"Reorder {p['id']}", inv["id"])
+    logs = {x["rule_id"]: x for x in h.rows_where(c, "automation_logs")}
+    assert sorted(logs) == sorted([tell["id"], shape["id"], broken["id"]])
+    assert logs[tell["id"]]["execution_status"] == "success"
+    assert logs[shape["id"]]["execution_status"] == "success"
+    d = h.as_obj(logs[shape["id"]]["execution_details"])
+    assert (d["inventory_id"], d["available"], d["reorder_point"], d["suggestion_id"]) == (inv["id"], 4, 4, sg["id"])
+    assert logs[broken["id"]]["execution_status"] == "partial" and "no.such" in logs[broken["id"]]["error_message"]
+    assert len(h.rows_where(c, "notification_logs", recipient="y@shop.test")) == 1
+    for r in (elsewhere, off):
+        assert h.get(c, "automation_rules", r["id"])["execution_count"] == 0
+    got = h.get(c, "automation_rules", tell["id"])
+    assert got["execution_count"] == 1 and got["last_executed"] == logs[tell["id"]]["executed_at"]
+    # the count moves by the server, audited
+    audit = h.audit_rows(c, entity_type="automation_rules", entity_id=tell["id"])
+    assert "execute" in [a["action"] for a in audit], audit
+
+
+def test_a_rule_needs_the_automation_permission(acme_viewer):
+    h.expect_error(_rule(acme_viewer, {"event": "inventory.low"}, [{"type": "reorder"}]), 403, "forbidden")
+
+
+def _job_done(c, kind, before, pred=lambda j: True):
+    """The first job of kind not in before that pred accepts, once finished."""
+    deadline = time.monotonic() + h.WAIT_S
+    while time.monotonic() < deadline:
+        new = [j for j in h.list_all(c, "jobs", {"kind": kind}) if j["id"] not in before and pred(j)]
+        if new and all(j["status"] in ("done", "dead") for j in new):
+            return new
+        time.sleep(0.1)
+    raise AssertionError(f"no {kind} job finished")
+
+
+def test_a_paid_invoice_runs_its_rules_in_a_job(new_tenant):
+    t = new_tenant()
+    c = t.owner
+    h.ok(c.post(f"{API}/notification_templates", json={
+        "name": "Thanks", "code": "sale.thanks", "type": "email", "subject": "Thank you for {{invoice_number}}",
+        "body": "We received {{total_amount}}.", "variables": ["invoice_number", "total_amount"]}), 201)
+    rule = h.ok(_rule(c, {"event": "invoice.paid"}, [
+        {"type": "notify", "template": "sale.thanks", "to": "customer"},
+        {"type": "follow_up", "days": 7, "subject": "How is the necklace?"}], rule_type="communication"), 201)
+    h.ok(_rule(c, {"event": "invoice.paid", "where": {"currency": "USD"}},
+               [{"type": "follow_up", "subject": "never"}]), 201)
+    cust = h.create_customer(c, email=f"buyer@{t.slug}.test")
+    inv = h.create(c, "invoices", {"customer_id": cust["id"], "currency": "INR"})
+    h.create(c, "invoice_items", {"invoice_id": inv["id"], "description": "ring", "unit_price": "500.00"})
+    inv = h.ok(c.post(f"{API}/invoices/{inv['id']}/issue", json={}))
+    before = {j["id"] for j in h.list_all(c, "jobs", {"kind": "automation.run"})}
+    h.ok(c.post(f"{API}/payments", json={"customer_id": cust["id"], "invoice_id": inv["id"], "amount": "200.00",
+                                         "currency": "INR", "payment_status": "completed"}), 201)
+    assert [j for j in h.list_all(c, "jobs", {"kind": "automation.run"}) if j["id"] not in before] == []  # not paid yet
+    h.ok(c.post(f"{API}/payments", json={"customer_id": cust["id"], "invoice_id": inv["id"], "amount": "300.00",
+                                         "currency": "INR", "payment_status": "completed"}), 201)
+    [job] = _job_done(c, "automation.run", before)
+    assert job["status"] == "done" and h.as_obj(job["payload"]) == {"event": "invoice.paid", "id": inv["id"]}
+    assert h.as_obj(job["result"]) == {"ran": 1}
+    inv = h.get(c, "invoices", inv["id"])
+    [msg] = h.rows_where(c, "notification_logs", reference_id=inv["id"])
+    assert msg["subject"] == f"Thank you for {inv['invoice_number']}" and msg["body"] == "We received 500.00."
+    [fu] = h.rows_where(c, "customer_communication_history", customer_id=cust["id"])
+    assert (fu["subject"], fu["follow_up_required"], fu["status"], fu["created_by"]) == (
+        "How is the necklace?", True, "scheduled", c.user["id"])
+    [log] = h.rows_where(c, "automation_logs", rule_id=rule["id"])
+    assert log["execution_status"] == "success"
+    assert h.get(c, "automation_rules", rule["id"])["execution_count"] == 1
+
+
+def test_birthdays_run_daily_in_a_job(server, new_tenant):
+    t = new_tenant()
+    c = t.owner
+    (sched,) = [x for x in h.list_all(c, "schedules", {"kind": "automation.run"})]
+    assert h.as_obj(sched["payload"]) == {"event": "customer.birthday"} and sched["enabled"]
+    h.ok(c.post(f"{API}/notification_templates", json={
+        "name": "Birthday", "code": "birthday", "type": "email", "subject": "Happy birthday {{company_name}}",
+        "body": "From the shop", "variables": ["company_name"]}), 201)
+    rule = h.ok(_rule(c, {"event": "customer.birthday"}, [{"type": "notify", "template": "birthday",
+                                                           "to": "customer"}]), 201)
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    born = today.replace(year=1990) if (today.month, today.day) != (2, 29) else datetime.date(1992, 2, 29)
+    other = (today + datetime.timedelta(days=1)).replace(year=1991)
+    yes = h.create_customer(c, company_name="Asha", email=f"asha@{t.slug}.test", date_of_birth=born.isoformat())
+    h.create_customer(c, company_name="Ravi", email=f"ravi@{t.slug}.test", date_of_birth=other.isoformat())
+    h.create_customer(c, company_name="Nobody")
+    before = {j["id"] for j in h.list_all(c, "jobs", {"kind": "automation.run"})}
+    args = ["job", "enqueue", "--tenant", t.slug, "--kind", "automation.run", "--max-attempts", "1",
+            "--payload", json.dumps({"event": "customer.birthday"})]
+    if server.db_url:
+        args += ["--db", server.db_url]
+    server.cli.run(*args)
+    [job] = _job_done(c, "automation.run", before)
+    assert job["status"] == "done" and h.as_obj(job["result"]) == {"ran": 1}
+    [log] = h.rows_where(c, "automation_logs", rule_id=rule["id"])
+    assert h.as_obj(log["execution_details"])["id"] == yes["id"]
+    [msg] = h.rows_where(c, "notification_logs", reference_id=yes["id"])
+    assert msg["subject"] == "Happy birthday Asha"
+    assert h.rows_where(c, "notification_logs", subject="Happy birthday Ravi") == []
