@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { after, before, test } from "node:test";
-import { launch, openPage, OWNER, signIn, startServer } from "./harness.mjs";
+import { AGENT, launch, openPage, OWNER, signIn, startServer } from "./harness.mjs";
 
 const USER = { tenant: "acme", email: "agent2@acme.test", password: "agent-pass-123" };
 
@@ -152,4 +152,89 @@ test("the session's token is renewed before it expires, and the old one stops wo
   assert.equal((await me(newToken)).status, 401);
   clean(p);
   await p.context.close();
+});
+
+// The owner's bearer token, for the settings a test changes through the API.
+async function ownerApi() {
+  const r = await fetch(`${server.url}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(OWNER),
+  });
+  assert.equal(r.status, 200);
+  const { token } = await r.json();
+  return async (method, path, body) => {
+    const res = await fetch(`${server.url}/api/v1/${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = await res.json();
+    assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
+    return data;
+  };
+}
+
+// What the page lets a user do, asked the way the browser would.
+const probe = (page) =>
+  page.evaluate(() => {
+    const link = document.querySelector("nav a");
+    const fire = (target, ev) => target.dispatchEvent(ev); // false: the page refused it
+    return {
+      userSelect: getComputedStyle(document.body).userSelect,
+      contextMenu: fire(link, new MouseEvent("contextmenu", { bubbles: true, cancelable: true })),
+      copy: fire(link, new ClipboardEvent("copy", { bubbles: true, cancelable: true })),
+      save: fire(link, new KeyboardEvent("keydown", { key: "s", ctrlKey: true, bubbles: true, cancelable: true })),
+    };
+  });
+
+test("copy protection: the tenant's settings and the role's overrides are honoured, and nothing when off", async () => {
+  const call = await ownerApi();
+  const settings = (await call("GET", "security_settings")).data.find((r) => r.scope === "tenant");
+  await call("PATCH", `security_settings/${settings.id}`, {
+    copy_protection_enabled: true, disable_text_selection: true, disable_right_click: true,
+    block_keyboard_shortcuts: true, blur_on_print_screen: true,
+  });
+  const roles = (await call("GET", "roles?limit=100")).data;
+  const agent = roles.find((r) => r.code === "agent");
+  await call("POST", "role_security_settings", { role_id: agent.id, can_print: false });
+
+  const p = await openPage(browser, server.url);
+  const { page } = p;
+  await signIn(p, AGENT);
+  assert.deepEqual(await probe(page), { userSelect: "none", contextMenu: false, copy: false, save: false });
+  // select-all from the keyboard selects nothing
+  await page.locator("main").click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press("Control+A");
+  assert.equal(await page.evaluate(() => String(getSelection())), "");
+  // the role may not print: the printed page is empty
+  await page.emulateMedia({ media: "print" });
+  assert.equal(await page.evaluate(() => getComputedStyle(document.body).display), "none");
+  await page.emulateMedia({ media: "screen" });
+  // the window loses the front (a capture tool): the page blurs until the user is back
+  await page.evaluate(() => dispatchEvent(new Event("blur")));
+  assert.ok(await page.evaluate(() => document.documentElement.classList.contains("cp-blurred")));
+  await p.shot("14-copy-protection-blurred");
+  await page.evaluate(() => dispatchEvent(new Event("focus")));
+  assert.equal(await page.evaluate(() => document.documentElement.classList.contains("cp-blurred")), false);
+  clean(p);
+  await p.context.close();
+
+  // the owner may copy and print; the tenant-wide restrictions still hold
+  const o = await openPage(browser, server.url);
+  await signIn(o, OWNER);
+  assert.deepEqual(await probe(o.page), { userSelect: "none", contextMenu: false, copy: true, save: false });
+  await o.page.emulateMedia({ media: "print" });
+  assert.equal(await o.page.evaluate(() => getComputedStyle(document.body).display), "block");
+  clean(o);
+  await o.context.close();
+
+  // turned off for the tenant: nothing is held back, whatever the role said
+  await call("PATCH", `security_settings/${settings.id}`, { copy_protection_enabled: false });
+  const q = await openPage(browser, server.url);
+  await signIn(q, AGENT);
+  assert.deepEqual(await probe(q.page), { userSelect: "auto", contextMenu: true, copy: true, save: true });
+  assert.equal(await q.page.evaluate(() => document.documentElement.dataset.copyProtection), "off");
+  clean(q);
+  await q.context.close();
 });

@@ -3,6 +3,7 @@
 import { useEffect, useMemo, useRef } from "preact/hooks";
 import { AccountPage } from "./account";
 import { ListPage } from "./list";
+import { protect } from "./protect";
 import { CreatePage, RecordPage } from "./record";
 import { href, useRoute } from "./router";
 import { byArea, Me, Schema, Table, title, visibleTables } from "./schema";
@@ -19,6 +20,8 @@ export function Shell(props: { me: Me; schema: Schema; onSignOut: () => void }) 
   const areas = useMemo(() => byArea(visible), [visible]);
   const ctx: Ctx = useMemo(() => ({ me, schema, tables: new Map(visible.map((t) => [t.name, t])) }), [visible]);
   const route = useRoute();
+  // the tenant's copy protection, for as long as this user is signed in
+  useEffect(() => protect(me.copy_protection), [me]);
   const mainRef = useRef<HTMLElement>(null);
   const current = route.kind === "home" || route.kind === "account" ? null : route.table;
   const nav = useRef<HTMLDetailsElement>(null);
