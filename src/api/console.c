@@ -18,6 +18,7 @@
 #include "auth/mfa.h"
 #include "auth/session.h"
 #include "base/base.h"
+#include "platform/admins.h"
 #include "schema/rowjson.h"
 #include "schema/schema_json.h"
 #include "base/banned.h"
@@ -403,6 +404,107 @@ static bool session_route(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
     return true;
 }
 
+/* ---- the platform's cookie session ------------------------------------------
+ * A super admin's console keeps its obp_ token in a cookie of its own that
+ * only /api/v1/platform/... and these routes see; the password step is the
+ * declared POST /api/v1/platform/auth/login (it returns no token). */
+
+static void set_platform_cookie(const ob_req *req, ob_resp *resp, ob_arena *a, const char *token, long max_age)
+{
+    const char *proto = req->header(req, "X-Forwarded-Proto");
+    bool tls = proto && strcasecmp(proto, "https") == 0;
+    ob_resp_header(resp, "Set-Cookie",
+                   ob_arena_printf(a, "%s=%s; Path=/api/v1; Max-Age=%ld; HttpOnly; SameSite=Strict%s",
+                                   OB_CONSOLE_PLATFORM_COOKIE, token, max_age, tls ? "; Secure" : ""));
+}
+
+static void platform_state(ob_resp *resp, const char *token, const char *expires_at)
+{
+    char csrf[65];
+    ob_console_csrf(token, csrf);
+    ob_jsonw w;
+    ob_jw_init(&w, &resp->body);
+    ob_jw_obj_open(&w);
+    ob_jw_kbool(&w, "signed_in", true);
+    ob_jw_kstr(&w, "csrf_token", csrf);
+    if (expires_at) ob_jw_kstr(&w, "expires_at", expires_at);
+    ob_jw_obj_close(&w);
+    resp->status = 200;
+}
+
+/* POST .../platform/session/mfa {"challenge","code"}: the cookie for the code. */
+static bool platform_verify(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
+{
+    ob_err err;
+    json_t *body;
+    if (ob_api_body(app, req, false, &body, &err) != 0) {
+        ob_resp_error(resp, &err);
+        return true;
+    }
+    static const char *const keys[] = {"challenge", "code", NULL};
+    const char *challenge = NULL, *code = NULL;
+    int rc = only_keys(body, keys, &err);
+    if (rc == 0) rc = string_field(body, "challenge", 200, &challenge, &err);
+    if (rc == 0) rc = string_field(body, "code", 10, &code, &err);
+    if (rc == 0) {
+        challenge = ob_arena_strdup(ctx->arena, challenge);
+        code = ob_arena_strdup(ctx->arena, code);
+    }
+    json_decref(body);
+    ob_platform_token out;
+    if (rc == 0) rc = ob_platform_mfa_verify(ctx, challenge, code, &out, &err);
+    if (rc != 0) {
+        ob_resp_error(resp, &err);
+        return true;
+    }
+    set_platform_cookie(req, resp, ctx->arena, out.token, (long)(OB_PLATFORM_SESSION_TTL_MS / 1000));
+    platform_state(resp, out.token, out.expires_at);
+    return true;
+}
+
+/* GET: is the cookie live (and its CSRF token); DELETE: sign out. */
+static bool platform_session(ob_req *req, ob_resp *resp, ob_ctx *ctx)
+{
+    bool del = strcmp(req->method, "DELETE") == 0;
+    if (!del && !is_get(req)) return not_allowed(resp, "GET, DELETE");
+    const char *token = cookie_named(req, ctx->arena, OB_CONSOLE_PLATFORM_COOKIE);
+    if (del && (!token || !csrf_ok(req, token))) {
+        if (token) ob_resp_errorf(resp, OB_E_FORBIDDEN, "the console's CSRF token is missing or wrong");
+        else ob_resp_errorf(resp, OB_E_UNAUTHENTICATED, "no platform session");
+        return true;
+    }
+    ob_err err;
+    const char *auth = token ? ob_arena_printf(ctx->arena, "Bearer %s", token) : NULL;
+    if (!token || ob_platform_authenticate(ctx, auth, &err) != 0) {
+        if (token && err.code != OB_E_UNAUTHENTICATED) {
+            ob_resp_error(resp, &err);
+            return true;
+        }
+        if (token) set_platform_cookie(req, resp, ctx->arena, "", 0);
+        if (del) {
+            ob_resp_errorf(resp, OB_E_UNAUTHENTICATED, "no platform session");
+        } else {
+            ob_sb_reset(&resp->body);
+            ob_sb_adds(&resp->body, "{\"signed_in\":false}");
+            resp->status = 200;
+        }
+        return true;
+    }
+    if (!del) {
+        platform_state(resp, token, NULL);
+        return true;
+    }
+    if (ob_platform_logout(ctx, &err) != 0) {
+        ob_resp_error(resp, &err);
+        return true;
+    }
+    set_platform_cookie(req, resp, ctx->arena, "", 0);
+    ob_sb_reset(&resp->body);
+    ob_sb_adds(&resp->body, "{\"status\":\"logged_out\"}");
+    resp->status = 200;
+    return true;
+}
+
 /* ---- the schema ---------------------------------------------------------- */
 
 static struct {
@@ -465,9 +567,22 @@ bool ob_console_handle(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
         ob_resp_errorf(resp, OB_E_NO_ROUTE, NULL);
         return true;
     }
-    /* cookie in, bearer out: only when the client sent no Authorization */
+    if (req->nseg >= 5 && strcmp(req->seg[2], "console") == 0 && strcmp(req->seg[3], "platform") == 0 &&
+        strcmp(req->seg[4], "session") == 0) {
+        if (req->nseg == 5) return platform_session(req, resp, ctx);
+        if (req->nseg == 6 && strcmp(req->seg[5], "mfa") == 0) {
+            if (strcmp(req->method, "POST") != 0) return not_allowed(resp, "POST");
+            return platform_verify(app, req, resp, ctx);
+        }
+        ob_resp_errorf(resp, OB_E_NO_ROUTE, NULL);
+        return true;
+    }
+    /* cookie in, bearer out: only when the client sent no Authorization; the
+     * platform's routes read the platform's cookie, every other the tenant's */
     if (!req->header(req, "Authorization")) {
-        const char *token = cookie_token(req, ctx->arena);
+        bool platform = strcmp(req->seg[2], "platform") == 0;
+        const char *token = platform ? cookie_named(req, ctx->arena, OB_CONSOLE_PLATFORM_COOKIE)
+                                     : cookie_token(req, ctx->arena);
         if (token && !is_get(req) && !csrf_ok(req, token)) {
             ob_resp_errorf(resp, OB_E_FORBIDDEN, "the console's CSRF token is missing or wrong");
             return true;

@@ -3,9 +3,8 @@
 // (RFC 6238) or a recovery code, and the session's token renewed through the
 // refresh cookie before it expires. Its own server: enrolment changes a user.
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { after, before, test } from "node:test";
-import { AGENT, launch, openPage, OWNER, signIn, startServer } from "./harness.mjs";
+import { AGENT, launch, nowStep, openPage, OWNER, signIn, startServer, totp } from "./harness.mjs";
 
 const USER = { tenant: "acme", email: "agent2@acme.test", password: "agent-pass-123" };
 
@@ -23,23 +22,6 @@ function clean(p) {
   assert.deepEqual(p.problems(), [], "the page saw errors");
 }
 
-// RFC 6238 over RFC 4226: HMAC-SHA1 of the 30-second step, dynamic truncation, six digits.
-function base32(s) {
-  const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const ch of s.replace(/=+$/, "").toUpperCase()) bits += abc.indexOf(ch).toString(2).padStart(5, "0");
-  const out = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) out.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(out);
-}
-export function totp(secret, step) {
-  const msg = Buffer.alloc(8);
-  msg.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac("sha1", base32(secret)).update(msg).digest();
-  const off = mac[mac.length - 1] & 0x0f;
-  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, "0");
-}
-const nowStep = () => Math.floor(Date.now() / 1000 / 30);
 
 test("TOTP as the RFC computes it (its SHA-1 vector at 59 s, last six digits)", () => {
   // "12345678901234567890" in base32

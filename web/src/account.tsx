@@ -13,7 +13,7 @@ interface Enrolment {
 }
 
 // The otpauth:// URI as a QR code image (a data: URL, which the page's CSP allows).
-function qrDataUrl(text: string): string {
+export function qrDataUrl(text: string): string {
   const qr = qrcode(0, "M"); // 0: the smallest version that holds the text
   qr.addData(text);
   qr.make();

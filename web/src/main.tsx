@@ -6,6 +6,8 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, setCsrf } from "./api";
 import { Me, Schema } from "./schema";
+import { PlatformApp } from "./platform";
+import { useRoute } from "./router";
 import { keepAlive, stop } from "./session";
 import { Shell } from "./shell";
 import "./style.css";
@@ -172,6 +174,9 @@ function App() {
       location.hash = "#/";
     }
   };
+  const route = useRoute();
+  // the super admins' console is another app on its own cookie (platform.tsx)
+  if (route.kind === "platform") return <PlatformApp page={route.page} />;
   if (fatal) return <p class="banner error" role="alert">The console could not start: {fatal}</p>;
   if (session === undefined) return <p class="loading" aria-busy="true">Loading…</p>;
   if (session === null) return <Login onDone={refresh} />;

@@ -23,7 +23,7 @@ export function Shell(props: { me: Me; schema: Schema; onSignOut: () => void }) 
   // the tenant's copy protection, for as long as this user is signed in
   useEffect(() => protect(me.copy_protection), [me]);
   const mainRef = useRef<HTMLElement>(null);
-  const current = route.kind === "home" || route.kind === "account" ? null : route.table;
+  const current = route.kind === "list" || route.kind === "new" || route.kind === "record" ? route.table : null;
   const nav = useRef<HTMLDetailsElement>(null);
   useEffect(() => {
     // a new page: focus moves to it (keyboard and screen-reader users), the phone menu closes
@@ -37,7 +37,7 @@ export function Shell(props: { me: Me; schema: Schema; onSignOut: () => void }) 
   else if (!t) page = <p class="banner error" role="alert">There is no table “{current}” you may see.</p>;
   else if (route.kind === "list") page = <ListPage key={t.name} ctx={ctx} table={t} />;
   else if (route.kind === "new") page = <CreatePage key={t.name} ctx={ctx} table={t} />;
-  else page = <RecordPage key={`${t.name}/${route.id}`} ctx={ctx} table={t} id={route.id} />;
+  else if (route.kind === "record") page = <RecordPage key={`${t.name}/${route.id}`} ctx={ctx} table={t} id={route.id} />;
   return (
     <div class="shell">
       <a class="skip" href="#main">Skip to content</a>
