@@ -56,3 +56,59 @@ test("shipment timeline: milestones in time order, the latest marked, the flight
   clean(p);
   await p.context.close();
 });
+
+test("queue board: today's tokens by status, a token issued elsewhere appears live, call next and serve", async () => {
+  const p = await signedInPage(browser, server.url, SKY);
+  const { page } = p;
+  const { centre, open } = await page.evaluate(async () => {
+    const get = async (u) => (await fetch(u, { headers: { Accept: "application/json" } })).json();
+    const centre = (await get("/api/v1/service_centers?code=BOM-T2")).data[0];
+    const open = (await get(`/api/v1/queue_numbers?service_center_id=${centre.id}&status.in=waiting,called,serving&limit=100`)).data;
+    return { centre, open };
+  });
+  await page.goto(`/#/t/service_centers/${centre.id}`);
+  const board = page.getByRole("region", { name: "Queue board" });
+  await board.getByRole("status").filter({ hasText: "Live" }).waitFor();
+  const column = (name) => board.getByRole("region", { name, exact: true }).getByRole("listitem");
+  const count = (status) => open.filter((t) => t.status === status).length;
+  await column("Waiting").first().waitFor();
+  assert.equal(await column("Waiting").count(), count("waiting"));
+  assert.equal(await column("Called").count(), count("called"));
+  assert.ok(count("waiting") >= 1 && count("called") >= 1, "the demo's queue has waiting and called tokens");
+
+  // a token issued at the counter (another client, bearer token): the board shows it without a reload
+  const login = await fetch(`${server.url}/api/v1/auth/login`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(SKY),
+  });
+  const { token } = await login.json();
+  const issued = await fetch(`${server.url}/api/v1/service_centers/${centre.id}/tokens`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ customer_id: open[0].customer_id }),
+  });
+  assert.equal(issued.status, 200);
+  const fresh = await issued.json();
+  await column("Waiting").filter({ hasText: fresh.queue_number }).waitFor();
+  assert.equal(await column("Waiting").count(), count("waiting") + 1);
+
+  // call next: one waiting token moves to Called (the centre's order decides which)
+  const wasCalled = new Set(open.filter((t) => t.status === "called").map((t) => t.queue_number));
+  await board.getByRole("button", { name: "Call next" }).click();
+  const called = column("Called");
+  for (let i = 0; (await called.count()) !== count("called") + 1; i++) {
+    assert.ok(i < 100, "a token was called");
+    await page.waitForTimeout(100);
+  }
+  assert.equal(await column("Waiting").count(), count("waiting"));
+  const numbers = (await called.locator(".number").allTextContents()).map((x) => x.trim());
+  const next = numbers.find((n) => !wasCalled.has(n));
+  assert.ok(next, numbers.join(","));
+  // serve it: it moves to Serving
+  await board.getByRole("button", { name: `serve ${next}` }).click();
+  await column("Serving").filter({ hasText: next }).waitFor();
+  assert.equal(await column("Called").filter({ hasText: next }).count(), 0);
+  await board.scrollIntoViewIfNeeded();
+  await p.shot("19-queue-board");
+  clean(p);
+  await p.context.close();
+});
