@@ -67,7 +67,7 @@ test("platform: enrol and sign in, suspend and resume a tenant, read the audit, 
   // the audit chain has both, newest first
   await page.getByRole("link", { name: "Platform audit" }).click();
   await page.getByRole("heading", { name: "Platform audit" }).waitFor();
-  const actions = page.getByRole("row").filter({ hasText: "tenants" });
+  const actions = page.getByRole("row").filter({ hasText: "tenants globex" });
   await actions.first().waitFor();
   const texts = await actions.allTextContents();
   const resume = texts.findIndex((t) => /resume/.test(t));

@@ -169,10 +169,16 @@ interface AuditRow {
 
 function Audit() {
   const [rows, setRows] = useState<AuditRow[] | null>(null);
+  const [slugs, setSlugs] = useState<Map<string, string>>(new Map());
   const { error, run } = useRunner();
   useEffect(() => {
     run(async () => {
-      const r = await api<{ data: AuditRow[] }>("GET", "/api/v1/platform/platform_audit_logs?sort=-seq&limit=50");
+      const [r, ts] = await Promise.all([
+        api<{ data: AuditRow[] }>("GET", "/api/v1/platform/platform_audit_logs?sort=-seq&limit=50"),
+        api<{ data: Tenant[] }>("GET", "/api/v1/platform/tenants?limit=100"),
+      ]);
+      // a tenant is named by its slug, which people know, rather than its id
+      setSlugs(new Map(ts.data.data.map((t) => [t.id, t.slug])));
       setRows(r.data.data);
     })();
   }, []);
@@ -195,7 +201,10 @@ function Audit() {
                   <td>{a.seq}</td>
                   <td>{new Date(a.created_at).toLocaleString()}</td>
                   <td>{a.action}</td>
-                  <td>{a.entity_type} <code>{a.entity_id}</code></td>
+                  <td>
+                    {a.entity_type}{" "}
+                    <code>{(a.entity_type === "tenants" && a.entity_id && slugs.get(a.entity_id)) || a.entity_id}</code>
+                  </td>
                   <td><code>{a.super_admin_id}</code></td>
                 </tr>
               ))}
