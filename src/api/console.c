@@ -15,8 +15,10 @@
 
 #include "api/api_int.h"
 #include "api/console.h"
+#include "auth/mfa.h"
 #include "auth/session.h"
 #include "base/base.h"
+#include "platform/admins.h"
 #include "schema/rowjson.h"
 #include "schema/schema_json.h"
 #include "base/banned.h"
@@ -100,20 +102,25 @@ void ob_console_csrf(const char *token, char out[65])
     sodium_bin2hex(out, 65, h, sizeof h);
 }
 
-/* The console cookie's value from the Cookie header, or NULL. */
-static const char *cookie_token(const ob_req *req, ob_arena *a)
+/* The value of the cookie called name from the Cookie header, or NULL. */
+static const char *cookie_named(const ob_req *req, ob_arena *a, const char *name)
 {
     const char *c = req->header(req, "Cookie");
-    size_t n = strlen(OB_CONSOLE_COOKIE);
+    size_t n = strlen(name);
     for (const char *p = c; p && *p;) {
         while (*p == ' ' || *p == ';') p++;
         const char *end = strchr(p, ';');
         size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len > n && strncmp(p, OB_CONSOLE_COOKIE, n) == 0 && p[n] == '=')
+        if (len > n && strncmp(p, name, n) == 0 && p[n] == '=')
             return len > n + 1 ? ob_arena_strndup(a, p + n + 1, len - n - 1) : NULL;
         p += len;
     }
     return NULL;
+}
+
+static const char *cookie_token(const ob_req *req, ob_arena *a)
+{
+    return cookie_named(req, a, OB_CONSOLE_COOKIE);
 }
 
 static bool csrf_ok(const ob_req *req, const char *token)
@@ -133,6 +140,17 @@ static void set_cookie(const ob_req *req, ob_resp *resp, ob_arena *a, const char
     ob_resp_header(resp, "Set-Cookie",
                    ob_arena_printf(a, "%s=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Strict%s", OB_CONSOLE_COOKIE,
                                    token, max_age, tls ? "; Secure" : ""));
+}
+
+/* The refresh token rides in its own HttpOnly cookie that the browser sends
+ * only to the console's session routes: no other request ever carries it. */
+static void set_refresh_cookie(const ob_req *req, ob_resp *resp, ob_arena *a, const char *token, long max_age)
+{
+    const char *proto = req->header(req, "X-Forwarded-Proto");
+    bool tls = proto && strcasecmp(proto, "https") == 0;
+    ob_resp_header(resp, "Set-Cookie",
+                   ob_arena_printf(a, "%s=%s; Path=/api/v1/console/session; Max-Age=%ld; HttpOnly; SameSite=Strict%s",
+                                   OB_CONSOLE_REFRESH_COOKIE, token, max_age, tls ? "; Secure" : ""));
 }
 
 /* Lets the gate read the cookie's token as "Authorization: Bearer ...":
@@ -190,6 +208,41 @@ static int string_field(json_t *body, const char *key, size_t max, const char **
     return 0;
 }
 
+/* A session opened or renewed: both cookies set, the CSRF token and the
+ * token's expiry in the body (the console renews before it), never a token. */
+static void session_opened(const ob_req *req, ob_resp *resp, ob_arena *a, const ob_login *in)
+{
+    char csrf[65];
+    ob_console_csrf(in->token, csrf);
+    set_cookie(req, resp, a, in->token, (long)(OB_SESSION_TTL_MS / 1000));
+    set_refresh_cookie(req, resp, a, in->refresh_token, (long)(OB_SESSION_TTL_MS / 1000));
+    ob_jsonw w;
+    ob_jw_init(&w, &resp->body);
+    ob_jw_obj_open(&w);
+    ob_jw_kstr(&w, "csrf_token", csrf);
+    ob_jw_kstr(&w, "expires_at", in->expires_at);
+    ob_jw_kstr(&w, "session_expires_at", in->session_expires_at);
+    if (in->user) {
+        ob_jw_key(&w, "user");
+        ob_row_json_raw(&w, in->user);
+    }
+    ob_jw_obj_close(&w);
+    resp->status = 200;
+}
+
+/* The body's object with only the keys named (a NULL-ended list), or an error. */
+static int only_keys(json_t *body, const char *const *keys, ob_err *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v) {
+        bool known = false;
+        for (const char *const *k = keys; *k; k++) known = known || strcmp(key, *k) == 0;
+        if (!known) return ob_err_set(err, OB_E_UNKNOWN_FIELD, "unknown field \"%.60s\"", key);
+    }
+    return 0;
+}
+
 static bool sign_in(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
 {
     ob_err err;
@@ -199,15 +252,8 @@ static bool sign_in(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
         return true;
     }
     ob_login in = {0};
-    const char *key;
-    json_t *v;
-    int rc = 0;
-    json_object_foreach(body, key, v) {
-        if (strcmp(key, "tenant") && strcmp(key, "email") && strcmp(key, "password")) {
-            rc = ob_err_set(&err, OB_E_UNKNOWN_FIELD, "unknown field \"%.60s\"", key);
-            break;
-        }
-    }
+    static const char *const keys[] = {"tenant", "email", "password", NULL};
+    int rc = only_keys(body, keys, &err);
     if (rc == 0) rc = string_field(body, "tenant", 100, &in.tenant, &err);
     if (rc == 0) rc = string_field(body, "email", 255, &in.email, &err);
     if (rc == 0) rc = string_field(body, "password", 256, &in.password, &err);
@@ -215,12 +261,8 @@ static bool sign_in(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
         in.tenant = ob_arena_strdup(ctx->arena, in.tenant);
         in.email = ob_arena_strdup(ctx->arena, in.email);
         in.password = ob_arena_strdup(ctx->arena, in.password);
-        in.cookie = true; /* no refresh in the console: its token lasts the session */
+        in.cookie = true; /* the token lasts the session; the console renews it through its refresh cookie */
         rc = ob_session_login(ctx, &in, &err);
-        if (rc == 0 && in.mfa_challenge)
-            rc = ob_err_set(&err, OB_E_UNPROCESSABLE,
-                            "this account signs in with a second factor, which the console does not ask for yet: "
-                            "use POST /api/v1/auth/login and /api/v1/auth/mfa/verify");
     }
     json_decref(body);
     if (in.tenant_info) req->tenant = in.tenant_info->slug;
@@ -230,19 +272,83 @@ static bool sign_in(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
             ob_resp_header(resp, "Retry-After", ob_arena_printf(ctx->arena, "%lld", (long long)in.retry_after_s));
         return true;
     }
-    char csrf[65];
-    ob_console_csrf(in.token, csrf);
-    set_cookie(req, resp, ctx->arena, in.token, (long)(OB_SESSION_TTL_MS / 1000));
-    /* the token itself stays out of the body: only the cookie carries it */
-    ob_jsonw w;
-    ob_jw_init(&w, &resp->body);
-    ob_jw_obj_open(&w);
-    ob_jw_kstr(&w, "csrf_token", csrf);
-    ob_jw_kstr(&w, "expires_at", in.expires_at);
-    ob_jw_key(&w, "user");
-    ob_row_json_raw(&w, in.user);
-    ob_jw_obj_close(&w);
-    resp->status = 200;
+    if (in.mfa_challenge) {
+        /* the password was right; no cookie until the second factor is given */
+        ob_jsonw w;
+        ob_jw_init(&w, &resp->body);
+        ob_jw_obj_open(&w);
+        ob_jw_kbool(&w, "mfa_required", true);
+        ob_jw_kstr(&w, "challenge", in.mfa_challenge);
+        ob_jw_obj_close(&w);
+        resp->status = 200;
+        return true;
+    }
+    session_opened(req, resp, ctx->arena, &in);
+    return true;
+}
+
+/* POST /api/v1/console/session/mfa {"challenge", "code" | "recovery_code"}:
+ * the second step of a sign-in with MFA (mfa.h), ending in the cookies. */
+static bool verify_mfa(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
+{
+    ob_err err;
+    json_t *body;
+    if (ob_api_body(app, req, false, &body, &err) != 0) {
+        ob_resp_error(resp, &err);
+        return true;
+    }
+    static const char *const keys[] = {"challenge", "code", "recovery_code", NULL};
+    const char *challenge = NULL, *code = NULL, *recovery = NULL;
+    int rc = only_keys(body, keys, &err);
+    if (rc == 0) rc = string_field(body, "challenge", 200, &challenge, &err);
+    if (rc == 0 && json_object_get(body, "code")) rc = string_field(body, "code", 20, &code, &err);
+    if (rc == 0 && json_object_get(body, "recovery_code"))
+        rc = string_field(body, "recovery_code", 64, &recovery, &err);
+    ob_login out = {.cookie = true};
+    if (rc == 0) {
+        challenge = ob_arena_strdup(ctx->arena, challenge);
+        if (code) code = ob_arena_strdup(ctx->arena, code);
+        if (recovery) recovery = ob_arena_strdup(ctx->arena, recovery);
+    }
+    json_decref(body);
+    if (rc == 0) rc = ob_mfa_verify(ctx, challenge, code, recovery, &out, &err);
+    if (out.tenant_info) req->tenant = out.tenant_info->slug;
+    if (rc != 0) {
+        ob_resp_error(resp, &err);
+        return true;
+    }
+    session_opened(req, resp, ctx->arena, &out);
+    return true;
+}
+
+/* POST /api/v1/console/session/refresh: a new token for the refresh cookie
+ * (rotated, as /auth/refresh does), before the current one expires. The
+ * CSRF token of the current cookie guards it like any other write. */
+static bool renew(ob_req *req, ob_resp *resp, ob_ctx *ctx)
+{
+    const char *token = cookie_token(req, ctx->arena);
+    const char *refresh = cookie_named(req, ctx->arena, OB_CONSOLE_REFRESH_COOKIE);
+    if (!token || !refresh) {
+        ob_resp_errorf(resp, OB_E_UNAUTHENTICATED, "no console session");
+        return true;
+    }
+    if (!csrf_ok(req, token)) {
+        ob_resp_errorf(resp, OB_E_FORBIDDEN, "the console's CSRF token is missing or wrong");
+        return true;
+    }
+    ob_err err;
+    ob_login out = {0};
+    int rc = ob_session_refresh(ctx, refresh, &out, &err);
+    if (out.tenant_info) req->tenant = out.tenant_info->slug;
+    if (rc != 0) {
+        ob_resp_error(resp, &err);
+        if (err.code == OB_E_UNAUTHENTICATED) {
+            set_cookie(req, resp, ctx->arena, "", 0);
+            set_refresh_cookie(req, resp, ctx->arena, "", 0);
+        }
+        return true;
+    }
+    session_opened(req, resp, ctx->arena, &out);
     return true;
 }
 
@@ -277,7 +383,10 @@ static bool session_route(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
     }
     if (del) {
         ob_api_logout(app, req, resp, ctx, NULL);
-        if (resp->status == 200) set_cookie(req, resp, ctx->arena, "", 0);
+        if (resp->status == 200) {
+            set_cookie(req, resp, ctx->arena, "", 0);
+            set_refresh_cookie(req, resp, ctx->arena, "", 0);
+        }
     } else {
         char csrf[65];
         ob_console_csrf(token, csrf);
@@ -292,6 +401,107 @@ static bool session_route(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
     }
     if (ctx->db) ob_db_release(ctx->db);
     ctx->db = NULL;
+    return true;
+}
+
+/* ---- the platform's cookie session ------------------------------------------
+ * A super admin's console keeps its obp_ token in a cookie of its own that
+ * only /api/v1/platform/... and these routes see; the password step is the
+ * declared POST /api/v1/platform/auth/login (it returns no token). */
+
+static void set_platform_cookie(const ob_req *req, ob_resp *resp, ob_arena *a, const char *token, long max_age)
+{
+    const char *proto = req->header(req, "X-Forwarded-Proto");
+    bool tls = proto && strcasecmp(proto, "https") == 0;
+    ob_resp_header(resp, "Set-Cookie",
+                   ob_arena_printf(a, "%s=%s; Path=/api/v1; Max-Age=%ld; HttpOnly; SameSite=Strict%s",
+                                   OB_CONSOLE_PLATFORM_COOKIE, token, max_age, tls ? "; Secure" : ""));
+}
+
+static void platform_state(ob_resp *resp, const char *token, const char *expires_at)
+{
+    char csrf[65];
+    ob_console_csrf(token, csrf);
+    ob_jsonw w;
+    ob_jw_init(&w, &resp->body);
+    ob_jw_obj_open(&w);
+    ob_jw_kbool(&w, "signed_in", true);
+    ob_jw_kstr(&w, "csrf_token", csrf);
+    if (expires_at) ob_jw_kstr(&w, "expires_at", expires_at);
+    ob_jw_obj_close(&w);
+    resp->status = 200;
+}
+
+/* POST .../platform/session/mfa {"challenge","code"}: the cookie for the code. */
+static bool platform_verify(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
+{
+    ob_err err;
+    json_t *body;
+    if (ob_api_body(app, req, false, &body, &err) != 0) {
+        ob_resp_error(resp, &err);
+        return true;
+    }
+    static const char *const keys[] = {"challenge", "code", NULL};
+    const char *challenge = NULL, *code = NULL;
+    int rc = only_keys(body, keys, &err);
+    if (rc == 0) rc = string_field(body, "challenge", 200, &challenge, &err);
+    if (rc == 0) rc = string_field(body, "code", 10, &code, &err);
+    if (rc == 0) {
+        challenge = ob_arena_strdup(ctx->arena, challenge);
+        code = ob_arena_strdup(ctx->arena, code);
+    }
+    json_decref(body);
+    ob_platform_token out;
+    if (rc == 0) rc = ob_platform_mfa_verify(ctx, challenge, code, &out, &err);
+    if (rc != 0) {
+        ob_resp_error(resp, &err);
+        return true;
+    }
+    set_platform_cookie(req, resp, ctx->arena, out.token, (long)(OB_PLATFORM_SESSION_TTL_MS / 1000));
+    platform_state(resp, out.token, out.expires_at);
+    return true;
+}
+
+/* GET: is the cookie live (and its CSRF token); DELETE: sign out. */
+static bool platform_session(ob_req *req, ob_resp *resp, ob_ctx *ctx)
+{
+    bool del = strcmp(req->method, "DELETE") == 0;
+    if (!del && !is_get(req)) return not_allowed(resp, "GET, DELETE");
+    const char *token = cookie_named(req, ctx->arena, OB_CONSOLE_PLATFORM_COOKIE);
+    if (del && (!token || !csrf_ok(req, token))) {
+        if (token) ob_resp_errorf(resp, OB_E_FORBIDDEN, "the console's CSRF token is missing or wrong");
+        else ob_resp_errorf(resp, OB_E_UNAUTHENTICATED, "no platform session");
+        return true;
+    }
+    ob_err err;
+    const char *auth = token ? ob_arena_printf(ctx->arena, "Bearer %s", token) : NULL;
+    if (!token || ob_platform_authenticate(ctx, auth, &err) != 0) {
+        if (token && err.code != OB_E_UNAUTHENTICATED) {
+            ob_resp_error(resp, &err);
+            return true;
+        }
+        if (token) set_platform_cookie(req, resp, ctx->arena, "", 0);
+        if (del) {
+            ob_resp_errorf(resp, OB_E_UNAUTHENTICATED, "no platform session");
+        } else {
+            ob_sb_reset(&resp->body);
+            ob_sb_adds(&resp->body, "{\"signed_in\":false}");
+            resp->status = 200;
+        }
+        return true;
+    }
+    if (!del) {
+        platform_state(resp, token, NULL);
+        return true;
+    }
+    if (ob_platform_logout(ctx, &err) != 0) {
+        ob_resp_error(resp, &err);
+        return true;
+    }
+    set_platform_cookie(req, resp, ctx->arena, "", 0);
+    ob_sb_reset(&resp->body);
+    ob_sb_adds(&resp->body, "{\"status\":\"logged_out\"}");
+    resp->status = 200;
     return true;
 }
 
@@ -350,9 +560,29 @@ bool ob_console_handle(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx)
      * needs no CSRF token, and the session route reads the cookie itself */
     if (req->nseg == 4 && strcmp(req->seg[2], "console") == 0 && strcmp(req->seg[3], "session") == 0)
         return session_route(app, req, resp, ctx);
-    /* cookie in, bearer out: only when the client sent no Authorization */
+    if (req->nseg == 5 && strcmp(req->seg[2], "console") == 0 && strcmp(req->seg[3], "session") == 0) {
+        if (strcmp(req->method, "POST") != 0) return not_allowed(resp, "POST");
+        if (strcmp(req->seg[4], "mfa") == 0) return verify_mfa(app, req, resp, ctx);
+        if (strcmp(req->seg[4], "refresh") == 0) return renew(req, resp, ctx);
+        ob_resp_errorf(resp, OB_E_NO_ROUTE, NULL);
+        return true;
+    }
+    if (req->nseg >= 5 && strcmp(req->seg[2], "console") == 0 && strcmp(req->seg[3], "platform") == 0 &&
+        strcmp(req->seg[4], "session") == 0) {
+        if (req->nseg == 5) return platform_session(req, resp, ctx);
+        if (req->nseg == 6 && strcmp(req->seg[5], "mfa") == 0) {
+            if (strcmp(req->method, "POST") != 0) return not_allowed(resp, "POST");
+            return platform_verify(app, req, resp, ctx);
+        }
+        ob_resp_errorf(resp, OB_E_NO_ROUTE, NULL);
+        return true;
+    }
+    /* cookie in, bearer out: only when the client sent no Authorization; the
+     * platform's routes read the platform's cookie, every other the tenant's */
     if (!req->header(req, "Authorization")) {
-        const char *token = cookie_token(req, ctx->arena);
+        bool platform = strcmp(req->seg[2], "platform") == 0;
+        const char *token = platform ? cookie_named(req, ctx->arena, OB_CONSOLE_PLATFORM_COOKIE)
+                                     : cookie_token(req, ctx->arena);
         if (token && !is_get(req) && !csrf_ok(req, token)) {
             ob_resp_errorf(resp, OB_E_FORBIDDEN, "the console's CSRF token is missing or wrong");
             return true;

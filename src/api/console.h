@@ -7,6 +7,10 @@
  *   GET  /                        index.html, revalidated on every load
  *   GET  /assets/<name>-<hash>.*  scripts and styles, cached for a year
  *   POST|GET|DELETE /api/v1/console/session   sign in / CSRF token / sign out
+ *   POST /api/v1/console/session/mfa          the second factor of a sign-in
+ *   POST /api/v1/console/session/refresh      a new token before this one expires
+ *   GET|DELETE /api/v1/console/platform/session    a super admin's cookie / sign out
+ *   POST /api/v1/console/platform/session/mfa      the code that sets it
  *   GET  /api/v1/schema           the registry (opsbase schema --json)
  * and lets the API's gate see a console cookie as a bearer token, after the
  * CSRF check for writes. Bearer tokens are unaffected. */
@@ -35,6 +39,11 @@ extern const int ob_console_nfiles;
 
 /* The cookie that carries a console session's token. */
 #define OB_CONSOLE_COOKIE "ob_console"
+/* the refresh token, sent only to /api/v1/console/session/... */
+#define OB_CONSOLE_REFRESH_COOKIE "ob_console_refresh"
+/* a super admin's platform token, sent only under /api/v1 and read only by
+ * /api/v1/platform/... and /api/v1/console/platform/session */
+#define OB_CONSOLE_PLATFORM_COOKIE "ob_console_platform"
 /* The header a cookie-authenticated write must carry. */
 #define OB_CONSOLE_CSRF_HEADER "X-CSRF-Token"
 

@@ -25,7 +25,8 @@ static const char *resp_strdup(ob_resp *resp, const char *s)
 }
 
 /* Set, not append: a second call with the same name (any case) replaces the
- * value. Content-Type goes to resp->content_type so it is never sent twice. */
+ * value. Content-Type goes to resp->content_type so it is never sent twice.
+ * Set-Cookie is the exception: each cookie needs its own header line. */
 void ob_resp_header(ob_resp *resp, const char *key, const char *val)
 {
     if (!key || !val)
@@ -34,7 +35,7 @@ void ob_resp_header(ob_resp *resp, const char *key, const char *val)
         resp->content_type = resp_strdup(resp, val);
         return;
     }
-    for (int i = 0; i < resp->nheaders; i++) {
+    for (int i = 0; strcasecmp(key, "Set-Cookie") != 0 && i < resp->nheaders; i++) {
         if (strcasecmp(resp->headers[i].key, key) == 0) {
             resp->headers[i].val = resp_strdup(resp, val);
             return;

@@ -4,6 +4,7 @@
 // console error and every failed or refused request, so a test can assert
 // that nothing went wrong that it did not expect.
 import { spawn, spawnSync } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
@@ -55,6 +56,12 @@ export async function startServer() {
   }
   return {
     url,
+    // an opsbase command on the server's data (e.g. "admin", "create-super-admin", ...)
+    cli(...args) {
+      const r = spawnSync(BIN, [...args, "--data", data], { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`opsbase ${args.join(" ")}: ${r.stderr}`);
+      return r.stdout;
+    },
     async stop() {
       proc.kill("SIGTERM");
       await new Promise((r) => (proc.exitCode !== null ? r() : proc.once("exit", r)));
@@ -134,3 +141,21 @@ export async function signIn(p, who = OWNER) {
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("button", { name: "Sign out" }).waitFor();
 }
+
+// RFC 6238 over RFC 4226: HMAC-SHA1 of the 30-second step, dynamic truncation, six digits.
+function base32(s) {
+  const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of s.replace(/=+$/, "").toUpperCase()) bits += abc.indexOf(ch).toString(2).padStart(5, "0");
+  const out = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) out.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(out);
+}
+export function totp(secret, step) {
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac("sha1", base32(secret)).update(msg).digest();
+  const off = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, "0");
+}
+export const nowStep = () => Math.floor(Date.now() / 1000 / 30);

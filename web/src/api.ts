@@ -23,9 +23,18 @@ export function setCsrf(token: string) {
   csrf = token;
 }
 
+// Renews the session's token (main.tsx): called when a request is refused
+// as unauthenticated, since a tab that slept past the token's expiry has
+// missed its timer; true when there is a new token to retry with.
+let renewer: (() => Promise<boolean>) | null = null;
+export function setRenewer(fn: (() => Promise<boolean>) | null) {
+  renewer = fn;
+}
+
 export interface Reply<T = any> {
   data: T;
   etag: string | null;
+  date: number; // the server's clock at the answer (its Date header), ms
 }
 
 export async function api<T = any>(
@@ -33,6 +42,7 @@ export async function api<T = any>(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  retry = true,
 ): Promise<Reply<T>> {
   const h: Record<string, string> = { Accept: "application/json", ...headers };
   if (body !== undefined) h["Content-Type"] = "application/json";
@@ -50,8 +60,12 @@ export async function api<T = any>(
   } catch {
     data = null;
   }
+  if (r.status === 401 && retry && renewer && !path.startsWith("/api/v1/console/session")) {
+    if (await renewer()) return api<T>(method, path, body, headers, false);
+  }
   if (!r.ok) throw new ApiError(r.status, data);
-  return { data: data as T, etag: r.headers.get("ETag") };
+  const date = Date.parse(r.headers.get("Date") || "");
+  return { data: data as T, etag: r.headers.get("ETag"), date: Number.isNaN(date) ? Date.now() : date };
 }
 
 export function qs(params: Record<string, string | undefined>): string {

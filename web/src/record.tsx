@@ -8,6 +8,8 @@ import { Cell, Draft, DraftError, draftOf, Field, formatCell, valueOf } from "./
 import { go, href } from "./router";
 import { can, Column, required, rowLabel, singular, Table, title, Transition, writable } from "./schema";
 import type { Ctx } from "./shell";
+import { ShipmentTimeline } from "./timeline";
+import { QueueBoard } from "./queue";
 
 function newKey(): string {
   return crypto.randomUUID();
@@ -244,6 +246,8 @@ export function RecordPage(props: { ctx: Ctx; table: Table; id: string }) {
           {canDelete && <button type="button" class="danger" onClick={remove}>Delete</button>}
         </div>
       </form>
+      {t.name === "shipments" && <ShipmentTimeline ctx={ctx} shipment={row} />}
+      {t.name === "service_centers" && <QueueBoard ctx={ctx} centre={row} />}
       {can(ctx.me, "audit.view") && <History key={historyKey} ctx={ctx} table={t} id={row.id} />}
     </section>
   );

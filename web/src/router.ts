@@ -1,16 +1,20 @@
-// Hash routes (#/t/customers, #/t/customers/new, #/t/customers/<id>): the
+// Hash routes (#/platform, #/account, #/t/customers, #/t/customers/new, #/t/customers/<id>): the
 // server serves one page at "/", and every console address stays a link
 // that survives a reload without server-side fallbacks.
 import { useEffect, useState } from "preact/hooks";
 
 export type Route =
   | { kind: "home" }
+  | { kind: "account" }
+  | { kind: "platform"; page: string }
   | { kind: "list"; table: string }
   | { kind: "new"; table: string }
   | { kind: "record"; table: string; id: string };
 
 export function parse(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === "account") return { kind: "account" };
+  if (parts[0] === "platform") return { kind: "platform", page: parts[1] || "tenants" };
   if (parts[0] === "t" && parts[1]) {
     if (parts[2] === "new") return { kind: "new", table: parts[1] };
     if (parts[2]) return { kind: "record", table: parts[1], id: parts[2] };
@@ -23,6 +27,10 @@ export function href(r: Route): string {
   switch (r.kind) {
     case "home":
       return "#/";
+    case "account":
+      return "#/account";
+    case "platform":
+      return r.page === "tenants" ? "#/platform" : `#/platform/${encodeURIComponent(r.page)}`;
     case "list":
       return `#/t/${encodeURIComponent(r.table)}`;
     case "new":

@@ -67,6 +67,19 @@ export interface Me {
   tenant: { id: string; slug: string; name: string; plan: string };
   roles: string[];
   permissions: string[];
+  session?: { id: string; expires_at?: string; token_expires_at?: string; mfa_enrolment_only?: boolean };
+  copy_protection?: CopyProtection;
+}
+
+// What the tenant's settings (and the user's roles) allow on screen (/auth/me).
+export interface CopyProtection {
+  enabled: boolean;
+  disable_text_selection: boolean;
+  disable_right_click: boolean;
+  block_keyboard_shortcuts: boolean;
+  blur_on_print_screen: boolean;
+  can_copy_data: boolean;
+  can_print: boolean;
 }
 
 // Areas of the product by permission module; a module not listed lands in Settings.

@@ -1,7 +1,9 @@
 // The signed-in frame: the areas and tables this user may see, and the page
 // the address names.
 import { useEffect, useMemo, useRef } from "preact/hooks";
+import { AccountPage } from "./account";
 import { ListPage } from "./list";
+import { protect } from "./protect";
 import { CreatePage, RecordPage } from "./record";
 import { href, useRoute } from "./router";
 import { byArea, Me, Schema, Table, title, visibleTables } from "./schema";
@@ -18,8 +20,10 @@ export function Shell(props: { me: Me; schema: Schema; onSignOut: () => void }) 
   const areas = useMemo(() => byArea(visible), [visible]);
   const ctx: Ctx = useMemo(() => ({ me, schema, tables: new Map(visible.map((t) => [t.name, t])) }), [visible]);
   const route = useRoute();
+  // the tenant's copy protection, for as long as this user is signed in
+  useEffect(() => protect(me.copy_protection), [me]);
   const mainRef = useRef<HTMLElement>(null);
-  const current = route.kind === "home" ? null : route.table;
+  const current = route.kind === "list" || route.kind === "new" || route.kind === "record" ? route.table : null;
   const nav = useRef<HTMLDetailsElement>(null);
   useEffect(() => {
     // a new page: focus moves to it (keyboard and screen-reader users), the phone menu closes
@@ -29,10 +33,11 @@ export function Shell(props: { me: Me; schema: Schema; onSignOut: () => void }) 
   let page;
   const t = current ? ctx.tables.get(current) : undefined;
   if (route.kind === "home") page = <Home ctx={ctx} areas={areas} />;
+  else if (route.kind === "account") page = <AccountPage me={me} />;
   else if (!t) page = <p class="banner error" role="alert">There is no table “{current}” you may see.</p>;
   else if (route.kind === "list") page = <ListPage key={t.name} ctx={ctx} table={t} />;
   else if (route.kind === "new") page = <CreatePage key={t.name} ctx={ctx} table={t} />;
-  else page = <RecordPage key={`${t.name}/${route.id}`} ctx={ctx} table={t} id={route.id} />;
+  else if (route.kind === "record") page = <RecordPage key={`${t.name}/${route.id}`} ctx={ctx} table={t} id={route.id} />;
   return (
     <div class="shell">
       <a class="skip" href="#main">Skip to content</a>
@@ -42,6 +47,7 @@ export function Shell(props: { me: Me; schema: Schema; onSignOut: () => void }) 
           <span class="tenant">{me.tenant.name || me.tenant.slug}</span>
           <span class="user">{me.user.email}</span>
         </span>
+        <a class="button" href={href({ kind: "account" })}>My account</a>
         <button type="button" onClick={props.onSignOut}>Sign out</button>
       </header>
       <details class="nav" open ref={nav}>
