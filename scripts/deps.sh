@@ -13,6 +13,8 @@ pkgs="$pkgs libvips-dev libtesseract-dev tesseract-ocr-eng libpoppler-glib-dev l
 if [ "$mode" = test ]; then
     pkgs="$pkgs libcmocka-dev python3 python3-pytest python3-pytest-xdist python3-httpx curl postgresql clang libclang-rt-14-dev"
     pkgs="$pkgs valgrind slowhttptest strace wrk procps prometheus"
+    # backups and exports are zstd files: the secrets tests read them back with the zstd tool
+    pkgs="$pkgs zstd"
     # the console's browser tests drive Debian's Chromium (tests/console)
     pkgs="$pkgs chromium fonts-dejavu-core"
 fi

@@ -174,7 +174,12 @@ void ob_api_mfa_verify(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_
     ob_login out = {0};
     int rc = ob_mfa_verify(ctx, call->fields[0], call->fields[1], call->fields[2], &out, &err);
     if (out.tenant_info) req->tenant = out.tenant_info->slug;
-    if (rc != 0) return ob_resp_error(resp, &err);
+    if (rc != 0) {
+        ob_resp_error(resp, &err);
+        if (err.code == OB_E_RATE_LIMITED)
+            ob_resp_header(resp, "Retry-After", ob_arena_printf(ctx->arena, "%lld", (long long)out.retry_after_s));
+        return;
+    }
     ob_jsonw w;
     ob_jw_init(&w, &resp->body);
     ob_jw_obj_open(&w);

@@ -16,6 +16,14 @@
 #include "platform/admins.h"
 #include "base/banned.h"
 
+/* A refused sign-in step; a lockout tells when to try again. */
+static void locked_error(ob_ctx *ctx, ob_resp *resp, const ob_err *err, int64_t retry_after_s)
+{
+    ob_resp_error(resp, err);
+    if (err->code == OB_E_LOCKED)
+        ob_resp_header(resp, "Retry-After", ob_arena_printf(ctx->arena, "%lld", (long long)retry_after_s));
+}
+
 /* call->fields: email, password. */
 void ob_api_platform_login(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
@@ -23,7 +31,7 @@ void ob_api_platform_login(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx,
     ob_err err;
     ob_platform_login out;
     if (ob_platform_login_start(ctx, call->fields[0], call->fields[1], &out, &err) != 0)
-        return ob_resp_error(resp, &err);
+        return locked_error(ctx, resp, &err, out.retry_after_s);
     ob_jsonw w;
     ob_jw_init(&w, &resp->body);
     ob_jw_obj_open(&w);
@@ -47,7 +55,7 @@ void ob_api_platform_verify(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx
     ob_err err;
     ob_platform_token out;
     if (ob_platform_mfa_verify(ctx, call->fields[0], call->fields[1], &out, &err) != 0)
-        return ob_resp_error(resp, &err);
+        return locked_error(ctx, resp, &err, out.retry_after_s);
     ob_jsonw w;
     ob_jw_init(&w, &resp->body);
     ob_jw_obj_open(&w);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "db/secrets.h"
 #include "base/base.h"
 #include "schema/crud.h"
 #include "schema/list.h"
@@ -51,7 +52,7 @@ static int idem_lookup(ob_ctx *ctx, const char *key, const char *hash, ob_resp *
 {
     ob_stmt *st;
     if (ob_db_prepare(ctx->db,
-                      "SELECT request_hash, status, response, headers FROM idempotency_keys WHERE user_id = ? AND "
+                      "SELECT request_hash, status, response, headers, id FROM idempotency_keys WHERE user_id = ? AND "
                       "idem_key = ?",
                       &st, err) != 0)
         return -1;
@@ -67,7 +68,17 @@ static int idem_lookup(ob_ctx *ctx, const char *key, const char *hash, ob_resp *
         resp->status = (int)ob_stmt_col_i64(st, 1);
         const char *body = ob_stmt_col_text(st, 2, &n);
         ob_sb_reset(&resp->body);
-        ob_sb_add(&resp->body, body, n);
+        /* stored sealed (idempotency_keys.response is OB_ENCRYPTED); rows
+         * kept before it was are in clear */
+        if (ob_secret_looks_sealed(body, n)) {
+            if (ob_secret_open(&resp->body, ctx->tenant->slug, "idempotency_keys", ob_stmt_col_text(st, 4, NULL),
+                               "response", body, n, err) != 0) {
+                ob_stmt_done(st);
+                return -1;
+            }
+        } else {
+            ob_sb_add(&resp->body, body, n);
+        }
         replay_headers(resp, ob_stmt_col_text(st, 3, NULL));
         ob_resp_header(resp, "Idempotent-Replayed", "true");
     }

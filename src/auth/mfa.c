@@ -5,6 +5,7 @@
 #include "audit/audit.h"
 #include "auth/mfa.h"
 #include "auth/password.h"
+#include "auth/throttle.h"
 #include "auth/totp.h"
 #include "db/secrets.h"
 #include "base/base.h"
@@ -162,7 +163,8 @@ int ob_mfa_disable(ob_ctx *ctx, const char *code, ob_err *err)
     return ob_audit_event(ctx, "mfa_disable", "users", uid, uid, NULL, err);
 }
 
-int ob_mfa_challenge(ob_ctx *ctx, ob_tenant_info *ti, const char *user_id, const char **challenge, ob_err *err)
+int ob_mfa_challenge(ob_ctx *ctx, ob_tenant_info *ti, const char *user_id, const char *email,
+                     const char **challenge, ob_err *err)
 {
     ob_sb tok;
     ob_sb_init_arena(&tok, ctx->arena, 96);
@@ -183,6 +185,7 @@ int ob_mfa_challenge(ob_ctx *ctx, ob_tenant_info *ti, const char *user_id, const
                         "INSERT INTO mfa_challenges (id, created_at, user_id, challenge_hash, expires_at, "
                         "failed_attempts, ip_address) VALUES (?, ?, ?, ?, ?, 0, ?)",
                         v, 6, err);
+    if (rc == 0) rc = ob_throttle_refund(ctx, email, ctx->ip, err);
     if (rc == 0) rc = ob_audit_event(ctx, "login_mfa_challenge", "users", user_id, user_id, NULL, err);
     if (rc == 0) rc = ob_db_commit(c, err);
     else ob_db_rollback(c);
@@ -195,7 +198,7 @@ int ob_mfa_challenge(ob_ctx *ctx, ob_tenant_info *ti, const char *user_id, const
 /* In the write transaction: the challenge answered. 1 passed, 0 refused (the
  * refusal is to be committed), -1 error. */
 static int answer(ob_ctx *ctx, const char *hash, const char *code, const char *recovery, const char **uid,
-                  const char **email, ob_err *err)
+                  const char **email, int64_t *retry_ms, ob_err *err)
 {
     ob_stmt *st;
     if (ob_db_prepare(ctx->db,
@@ -224,8 +227,30 @@ static int answer(ob_ctx *ctx, const char *hash, const char *code, const char *r
     mfa_state m;
     if (load_state(ctx, *uid, &m, err) != 0) return -1;
     *email = m.email;
+    /* a code is a guess like a password: it claims an attempt of the same
+     * account and address counters (throttle.h), so a known password does
+     * not buy five fresh guesses per challenge; a blocked claim is refused
+     * before the code is looked at, and costs the challenge nothing */
+    if (ob_throttle_claim(ctx, m.email, ctx->ip, retry_ms, err) != 0) return -1;
+    if (*retry_ms > 0) {
+        if (ob_audit_event(ctx, "login_failed", "users", *uid, *uid, "{\"reason\":\"rate_limited\",\"step\":\"mfa\"}",
+                           err) != 0)
+            return -1;
+        ob_err_set(err, OB_E_RATE_LIMITED, "too many sign-in attempts: try again in %lld s",
+                   (long long)((*retry_ms + 999) / 1000));
+        return 0;
+    }
     int ok = !m.enabled ? 0 : code ? take_code(ctx, *uid, &m, code, err) : take_recovery(ctx, *uid, &m, recovery, err);
     if (ok < 0) return -1;
+    if (!ok) {
+        /* counted and audited as a wrong password is (session.c) */
+        ob_value u[] = {ob_v_text(*uid)};
+        if (ob_sql_run(ctx->db, "UPDATE users SET failed_login_attempts = failed_login_attempts + 1 WHERE id = ?", u,
+                       1, err) != 0 ||
+            ob_audit_event(ctx, "login_failed", "users", *uid, *uid,
+                           code ? "{\"reason\":\"bad_mfa_code\"}" : "{\"reason\":\"bad_recovery_code\"}", err) != 0)
+            return -1;
+    }
     bool over = !ok && fails + 1 >= OB_MFA_MAX_FAILURES;
     ob_value v[] = {ob_v_int(ok ? fails : fails + 1), ob_v_text(ok || over ? ctx->now : NULL), ob_v_text(cid)};
     if (ob_sql_run(ctx->db, "UPDATE mfa_challenges SET failed_attempts = ?, ended_at = ? WHERE id = ?", v, 3, err) != 0)
@@ -256,8 +281,9 @@ int ob_mfa_verify(ob_ctx *ctx, const char *challenge, const char *code, const ch
     if (ob_db_acquire(ctx->store, out->tenant_info->slug, out->tenant_info->id, OB_DB_WRITE, &c, err) != 0) return -1;
     ctx->db = c;
     const char *uid = NULL, *email = NULL;
+    int64_t retry_ms = 0;
     int rc = ob_db_begin(c, err);
-    int passed = rc == 0 ? answer(ctx, hash, code, recovery_code, &uid, &email, err) : -1;
+    int passed = rc == 0 ? answer(ctx, hash, code, recovery_code, &uid, &email, &retry_ms, err) : -1;
     if (passed >= 0) {
         ob_err refused = *err;
         if (ob_db_commit(c, err) != 0) passed = -1;
@@ -267,6 +293,7 @@ int ob_mfa_verify(ob_ctx *ctx, const char *challenge, const char *code, const ch
     }
     ob_db_release(c);
     ctx->db = NULL;
+    out->retry_after_s = (retry_ms + 999) / 1000;
     if (passed != 1) return -1;
     out->email = email;
     return ob_session_open(ctx, out, uid, err);

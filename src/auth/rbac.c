@@ -89,7 +89,7 @@ static bool grants(const char *role, const char *code)
     /* locks, credentials, other people's sessions and ownership stay with administrators */
     static const char *const admin_only[] = {"team.delete",       "team.roles",   "settings.edit",
                                              "team.lock",         "team.end_sessions", "team.set_password",
-                                             "team.transfer_ownership", "sessions.end", NULL};
+                                             "team.transfer_ownership", "sessions.end", "api_keys.manage", NULL};
     if (!strcmp(role, "manager")) return !is_one_of(code, admin_only);
     if (!strcmp(role, "operator"))
         return (reads && !is_one_of(code, private_views) && !is_one_of(module, quiet_modules)) ||

@@ -226,7 +226,8 @@ int ob_session_login(ob_ctx *ctx, ob_login *in, ob_err *err)
         if (record(ctx, in, strcmp(reason, "bad_password") == 0 ? uid : NULL, false, reason, err) != 0) return -1;
         return fail(err);
     }
-    if (ob_row_int(u, USERS_MFA_ENABLED, 0)) return ob_mfa_challenge(ctx, in->tenant_info, uid, &in->mfa_challenge, err);
+    if (ob_row_int(u, USERS_MFA_ENABLED, 0))
+        return ob_mfa_challenge(ctx, in->tenant_info, uid, in->email, &in->mfa_challenge, err);
     if (record(ctx, in, uid, true, NULL, err) != 0) return -1;
     in->user = u;
     ob_row_set_text(ctx->arena, u, USERS_LAST_LOGIN_AT, ctx->now);

@@ -200,3 +200,17 @@ int ob_throttle_success(ob_ctx *ctx, const char *account, const char *address, o
     }
     return 0;
 }
+
+int ob_throttle_refund(ob_ctx *ctx, const char *account, const char *address, ob_err *err)
+{
+    key_state ks[2];
+    int n = keys_of(ctx, account, address, ks);
+    for (int i = 0; i < n; i++) {
+        ob_value v[] = {ob_v_text(ks[i].key)};
+        if (ob_sql_run(ctx->db, "UPDATE login_throttles SET failures = failures - 1 WHERE throttle_key = ? AND "
+                                "failures > 0",
+                       v, 1, err) != 0)
+            return -1;
+    }
+    return 0;
+}

@@ -46,4 +46,10 @@ int ob_throttle_claim(ob_ctx *ctx, const char *account, const char *address, int
  * forgotten; the address gets its one claim back. ctx->db as above. */
 int ob_throttle_success(ob_ctx *ctx, const char *account, const char *address, ob_err *err);
 
+/* The claimed attempt was a right password that still owes a second factor
+ * (mfa.h): its claim is given back on both keys, but the account's earlier
+ * failures and blocks stay, since the sign-in is not complete; the codes
+ * then claim attempts of their own. ctx->db as above. */
+int ob_throttle_refund(ob_ctx *ctx, const char *account, const char *address, ob_err *err);
+
 #endif

@@ -13,6 +13,7 @@
 #include "ops/schedule.h"
 #include "http/http.h"
 #include "jobs/jobs.h"
+#include "platform/admins.h"
 #include "platform/tenants.h"
 #include "schema/ddl.h"
 #include "db/secrets.h"
@@ -46,6 +47,9 @@ static const ob_opt opts[] = {
     {"--login-window", "OPSBASE_LOGIN_WINDOW", "900", false, "seconds over which failed sign-ins are counted"},
     {"--login-delay", "OPSBASE_LOGIN_DELAY", "60", false, "seconds of the first sign-in block (doubles each time)"},
     {"--login-max-delay", "OPSBASE_LOGIN_MAX_DELAY", "3600", false, "seconds of the longest sign-in block"},
+    {"--platform-login-max-failures", "OPSBASE_PLATFORM_LOGIN_MAX_FAILURES", "5", false,
+     "failed super-admin sign-in steps (password or code) in a row that lock the account"},
+    {"--platform-lockout", "OPSBASE_PLATFORM_LOCKOUT", "900", false, "seconds a locked super admin waits"},
     {"--backup-dir", "OPSBASE_BACKUP_DIR", NULL, false, "take backups into this directory (one sub-directory each)"},
     {"--backup-every", "OPSBASE_BACKUP_EVERY", "15m", false, "interval between backups: N followed by s, m or h"},
     {"--backup-keep", "OPSBASE_BACKUP_KEEP", "0", false, "newest backups to keep (0: any number)"},
@@ -209,6 +213,12 @@ int ob_cmd_serve(int argc, char **argv)
     tc.delay_ms = delay * 1000;
     tc.max_delay_ms = max_delay * 1000;
     ob_throttle_configure(&tc);
+    int64_t pmax, plock;
+    if (number(ob_cli_get(&spec, &a, "--platform-login-max-failures"), 1, 1000, &pmax) != 0 ||
+        number(ob_cli_get(&spec, &a, "--platform-lockout"), 1, 86400 * 30, &plock) != 0)
+        return ob_cli_usage_error(&spec, "--platform-login-max-failures must be 1 to 1000 and --platform-lockout 1 "
+                                         "to 2592000 seconds");
+    ob_platform_lockout_configure(pmax, plock * 1000);
     ob_log_set_level(level);
 
     ob_err err;

@@ -9,6 +9,7 @@
 #include "base/base.h"
 #include "base/clock.h"
 #include "base/jsonw.h"
+#include "db/secrets.h"
 #include "ops/backup.h"
 #include "ops/ops_int.h"
 #include "ops/zfile.h"
@@ -66,7 +67,9 @@ static int dump_table(ob_conn *c, const ob_table *t, int tcol, const char *tenan
     ob_arena_init(&rows, 0);
     while (rc == 0 && (rc = ob_stmt_step(st, err)) == 1) {
         ob_row *r = ob_row_new(&rows, t);
-        ob_row_load(&rows, r, st);
+        /* secrets stay sealed as stored: a backup or an export never holds
+         * one in clear, whichever process (with or without the key) takes it */
+        ob_row_load_stored(&rows, r, st);
         ob_sb_reset(&line);
         ob_jsonw w;
         ob_jw_init(&w, &line);
@@ -255,6 +258,9 @@ int ob_backup(ob_store *s, const ob_backup_opts *o, ob_backup_report *rep, ob_er
                               ob_store_engine(s) == OB_DB_POSTGRES ? "postgres" : "sqlite", "scope",
                               o->tenant ? "tenant" : "all", "started_at", started, "finished_at", finished,
                               "parts", json_incref(parts));
+        /* which master key sealed the secret columns (each value names its
+         * own key too): a restore needs that key, or the one rotated from it */
+        json_object_set_new(m, "sealed_key_id", json_string(ob_secrets_key_id()));
         rc = write_manifest(o->out_dir, m, err);
         json_decref(m);
     }

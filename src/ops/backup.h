@@ -11,8 +11,12 @@
  * keeps writing. The rows are the registry's, read and written through db.h:
  * the same code on both engines, and a backup restores on either.
  *
- * Backups hold secrets as stored (password hashes, channel credentials): the
- * files are created 0600 in a 0700 directory.
+ * Backups hold secrets as stored (password hashes, sealed columns): sealed
+ * values are read without being opened (ob_row_load_stored), so no backup or
+ * export holds one in clear; the manifest's sealed_key_id names the master
+ * key. A restore opens them with the part's tenant and seals them again for
+ * the slug it restores as, computing their lookup hashes again. The files
+ * are created 0600 in a 0700 directory.
  */
 #ifndef OB_BACKUP_H
 #define OB_BACKUP_H

@@ -12,6 +12,7 @@
 
 #include "base/base.h"
 #include "base/uuid.h"
+#include "db/secrets.h"
 #include "ops/backup.h"
 #include "ops/ops_int.h"
 #include "ops/zfile.h"
@@ -38,6 +39,7 @@ typedef struct loader {
     int64_t rows;
     /* renaming a tenant: its old and new id and the new slug */
     const char *old_id, *new_id, *slug;
+    const char *sealed_for; /* tenant rows: the slug the part's secrets are sealed for */
 } loader;
 
 static int table_rank(const ob_table *t)
@@ -77,6 +79,11 @@ static int value_of(ob_arena *a, const ob_table *t, const ob_column *c, json_t *
         return 0;
     }
     case OB_F_JSON: {
+        if ((c->flags & OB_ENCRYPTED) && json_is_string(j) &&
+            ob_secret_looks_sealed(json_string_value(j), json_string_length(j))) { /* sealed as stored (backup.c) */
+            *v = ob_v_textn(ob_arena_strdup(a, json_string_value(j)), json_string_length(j));
+            return 0;
+        }
         char *dump = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
         if (!dump) return bad_row(err, t, c->name);
         *v = ob_v_text(ob_arena_strdup(a, dump));
@@ -128,6 +135,31 @@ int ob_ops_row_from_json(ob_arena *a, const ob_table *t, json_t *obj, ob_row **o
 
 #define SCRATCH_ROWS 256
 
+/* A backup holds secrets sealed for the tenant's slug. They are opened here
+ * and sealed again as the row is inserted (schema/sql.c), for the slug it
+ * is restored as: under another slug the new tenant's key seals them, and
+ * the lookup hashes of their plaintext (blind_of) are computed again with
+ * that key, so `?tax_number=` finds the rows of the copy. A value that does
+ * not open (a master key this process lacks) refuses the restore. */
+static int open_secrets(loader *l, ob_row *r, ob_err *err)
+{
+    const ob_table *t = r->t;
+    for (int i = 0; i < t->ncols; i++) {
+        if (!(t->cols[i]->flags & OB_ENCRYPTED) || !r->set[i] || r->v[i].t != OB_V_TEXT) continue;
+        if (!ob_secret_looks_sealed(r->v[i].s, r->v[i].n)) continue; /* written in clear by an older export */
+        ob_sb plain;
+        ob_sb_init_arena(&plain, &l->scratch, r->v[i].n);
+        if (ob_secret_open(&plain, l->sealed_for, t->name, ob_row_id(r), t->cols[i]->name, r->v[i].s, r->v[i].n,
+                           err) != 0)
+            return ob_err_set(err, OB_E_VALIDATION,
+                              "%s.%s of row %.40s does not open: the backup was sealed under a master key this "
+                              "process does not hold (the manifest's sealed_key_id names it)",
+                              t->name, t->cols[i]->name, ob_row_id(r));
+        r->v[i] = ob_v_textn(plain.buf, plain.len);
+    }
+    return 0;
+}
+
 static int load_row(loader *l, const ob_table *t, json_t *obj, ob_err *err)
 {
     if (l->rows % SCRATCH_ROWS == 0) { /* rows are inserted one by one: their memory need not outlive a batch */
@@ -147,6 +179,7 @@ static int load_row(loader *l, const ob_table *t, json_t *obj, ob_err *err)
         r->set[i] = false;
     }
     rename_tenant_row(l, t, r);
+    if (l->sealed_for && open_secrets(l, r, err) != 0) return -1;
     l->rows++;
     return ob_sql_insert(&l->ctx, r, err);
 }
@@ -326,6 +359,7 @@ static int restore_tenant(ob_store *s, const char *dir, const char *files_root, 
                 if (rc == 0) {
                     ob_ctx_system(&tl.ctx, &a, s, tc, NULL);
                     tl.ctx.arena = &tl.scratch;
+                    tl.sealed_for = p->tenant;
                 }
             }
             if (rc == 0) rc = load_row(&tl, t, row, err);

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "audit/audit.h"
 #include "auth/password.h"
 #include "auth/totp.h"
 #include "base/base.h"
@@ -64,6 +65,102 @@ static int bad(ob_err *err)
     return ob_err_set(err, OB_E_BAD_CREDENTIALS, NULL);
 }
 
+/* Set once by serve before the workers start, read-only afterwards. */
+static int64_t lock_max = 5, lock_ms = 15LL * 60 * 1000;
+
+void ob_platform_lockout_configure(int64_t max_failures, int64_t lockout_ms)
+{
+    lock_max = max_failures;
+    lock_ms = lockout_ms;
+}
+
+/* A platform audit row of the sign-in, on c (a write transaction); admin_id
+ * NULL for an unknown e-mail, whose text is not kept. */
+static int audit_signin(ob_ctx *ctx, ob_conn *c, const char *action, const char *admin_id, const char *json,
+                        ob_err *err)
+{
+    ob_conn *was = ctx->db;
+    ctx->db = c;
+    int rc = ob_audit_platform_event(ctx, action, "super_admins", admin_id, json, err);
+    ctx->db = was;
+    return rc;
+}
+
+/* In the write transaction on c: one more failed step of admin_id; the
+ * max-th locks the account and ends its pending challenges. */
+static int admin_failed(ob_ctx *ctx, ob_conn *c, const char *admin_id, const char *reason, ob_err *err)
+{
+    ob_value v[] = {ob_v_text(ctx->now), ob_v_text(admin_id)};
+    if (ob_sql_run(c,
+                   "UPDATE super_admins SET failed_login_attempts = failed_login_attempts + 1, updated_at = ?, "
+                   "version = version + 1 WHERE id = ?",
+                   v, 2, err) != 0)
+        return -1;
+    ob_stmt *st;
+    if (ob_db_prepare(c, "SELECT failed_login_attempts FROM super_admins WHERE id = ?", &st, err) != 0) return -1;
+    ob_stmt_bind_text(st, 1, admin_id, err);
+    int rc = ob_stmt_step(st, err);
+    int64_t fails = rc == 1 ? ob_stmt_col_i64(st, 0) : 0;
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    const char *json = ob_arena_printf(ctx->arena, "{\"reason\":\"%s\",\"failures\":%lld}", reason,
+                                       (long long)fails);
+    if (audit_signin(ctx, c, "login_failed", admin_id, json, err) != 0) return -1;
+    if (fails < lock_max) return 0;
+    char until[OB_TS_LEN];
+    ob_ts_format(ctx->now_ms + lock_ms, until);
+    ob_value l[] = {ob_v_text(until), ob_v_text(admin_id)};
+    ob_value e[] = {ob_v_text(ctx->now), ob_v_text(admin_id)};
+    if (ob_sql_run(c, "UPDATE super_admins SET locked_until = ?, failed_login_attempts = 0 WHERE id = ?", l, 2,
+                   err) != 0 ||
+        ob_sql_run(c,
+                   "UPDATE platform_sessions SET stage = 'ended', updated_at = ?, version = version + 1 "
+                   "WHERE super_admin_id = ? AND stage = 'mfa_pending'",
+                   e, 2, err) != 0)
+        return -1;
+    json = ob_arena_printf(ctx->arena, "{\"failures\":%lld,\"locked_until\":\"%s\"}", (long long)fails, until);
+    return audit_signin(ctx, c, "login_lockout", admin_id, json, err);
+}
+
+/* A failed step recorded in a write transaction of its own. */
+static int record_failure(ob_ctx *ctx, const char *admin_id, const char *reason, ob_err *err)
+{
+    ob_conn *c;
+    if (ob_db_acquire(ctx->store, NULL, NULL, OB_DB_WRITE, &c, err) != 0) return -1;
+    int rc = ob_db_begin(c, err);
+    if (rc == 0)
+        rc = admin_id ? admin_failed(ctx, c, admin_id, reason, err)
+                      : audit_signin(ctx, c, "login_failed", NULL, "{\"reason\":\"unknown_admin\"}", err);
+    if (rc == 0) rc = ob_db_commit(c, err);
+    else ob_db_rollback(c);
+    ob_db_release(c);
+    return rc;
+}
+
+/* A sign-in step refused during a lockout: audited, not counted. */
+static int record_refusal(ob_ctx *ctx, const char *admin_id, ob_err *err)
+{
+    ob_conn *c;
+    if (ob_db_acquire(ctx->store, NULL, NULL, OB_DB_WRITE, &c, err) != 0) return -1;
+    int rc = ob_db_begin(c, err);
+    if (rc == 0) rc = audit_signin(ctx, c, "login_failed", admin_id, "{\"reason\":\"locked\"}", err);
+    if (rc == 0) rc = ob_db_commit(c, err);
+    else ob_db_rollback(c);
+    ob_db_release(c);
+    return rc;
+}
+
+/* OB_E_LOCKED while locked_until (a timestamp text or NULL) is ahead. */
+static bool locked_out(ob_ctx *ctx, const char *locked_until, int64_t *retry_after_s, ob_err *err)
+{
+    int64_t until;
+    if (!locked_until || ob_ts_parse(locked_until, &until) != 0 || until <= ctx->now_ms) return false;
+    *retry_after_s = (until - ctx->now_ms + 999) / 1000;
+    ob_err_set(err, OB_E_LOCKED, "too many failed sign-ins: the account is locked for %lld s",
+               (long long)*retry_after_s);
+    return true;
+}
+
 /* A random credential with its prefix, and the hash stored for it. */
 static const char *new_secret_token(ob_arena *a, const char *prefix, char hash[65])
 {
@@ -83,9 +180,11 @@ int ob_platform_login_start(ob_ctx *ctx, const char *email, const char *password
     if (ob_db_acquire(ctx->store, NULL, NULL, OB_DB_READ, &c, err) != 0) return -1;
     ob_stmt *st;
     int found = -1;
-    const char *id = NULL, *hash = NULL;
+    const char *id = NULL, *hash = NULL, *locked = NULL;
     bool mfa = false;
-    if (ob_db_prepare(c, "SELECT id, password_hash, mfa_enabled FROM super_admins WHERE email = ? AND is_active = ?",
+    if (ob_db_prepare(c,
+                      "SELECT id, password_hash, mfa_enabled, locked_until FROM super_admins WHERE email = ? AND "
+                      "is_active = ?",
                       &st, err) == 0) {
         ob_stmt_bind_text(st, 1, ob_text_lower(ctx->arena, email, strlen(email), NULL), err);
         ob_value on = ob_v_bool(true);
@@ -95,6 +194,8 @@ int ob_platform_login_start(ob_ctx *ctx, const char *email, const char *password
             id = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
             hash = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 1, NULL));
             mfa = ob_stmt_col_i64(st, 2) != 0;
+            const char *l = ob_stmt_col_text(st, 3, NULL);
+            locked = l ? ob_arena_strdup(ctx->arena, l) : NULL;
         }
         ob_stmt_done(st);
     }
@@ -103,9 +204,17 @@ int ob_platform_login_start(ob_ctx *ctx, const char *email, const char *password
     /* the password check outside any write lock, as long for an unknown admin */
     if (found == 0) {
         ob_password_dummy_verify(password);
-        return bad(err);
+        return record_failure(ctx, NULL, NULL, err) != 0 ? -1 : bad(err);
     }
-    if (!ob_password_verify(hash, password)) return bad(err);
+    /* verified even when locked, so a locked account answers as slowly */
+    bool ok = ob_password_verify(hash, password);
+    if (locked_out(ctx, locked, &out->retry_after_s, err)) {
+        ob_err refused = *err;
+        if (record_refusal(ctx, id, err) != 0) return -1;
+        *err = refused;
+        return -1;
+    }
+    if (!ok) return record_failure(ctx, id, "bad_password", err) != 0 ? -1 : bad(err);
     char th[65], sid[OB_UUID_LEN], secret[OB_TOTP_B32_LEN + 1] = {0};
     out->challenge = new_secret_token(ctx->arena, CHALLENGE_PREFIX, th);
     ob_uuid7(sid);
@@ -136,7 +245,7 @@ int ob_platform_login_start(ob_ctx *ctx, const char *email, const char *password
 
 /* The challenge's row, in the write transaction on c. 1 found, 0 not, -1. */
 typedef struct pending {
-    const char *id, *admin_id, *email, *enrol_secret, *mfa_secret;
+    const char *id, *admin_id, *email, *enrol_secret, *mfa_secret, *locked_until;
     int64_t failed, last_step;
     bool mfa_enabled;
 } pending;
@@ -146,7 +255,7 @@ static int load_pending(ob_ctx *ctx, ob_conn *c, const char *hash, pending *p, o
     ob_stmt *st;
     if (ob_db_prepare(c,
                       "SELECT s.id, s.super_admin_id, a.email, s.enrol_secret, a.mfa_secret, s.failed_codes, "
-                      "COALESCE(a.mfa_last_step, -1), a.mfa_enabled FROM platform_sessions s "
+                      "COALESCE(a.mfa_last_step, -1), a.mfa_enabled, a.locked_until FROM platform_sessions s "
                       "JOIN super_admins a ON a.id = s.super_admin_id "
                       "WHERE s.token_hash = ? AND s.stage = 'mfa_pending' AND s.expires_at > ? AND a.is_active = ?",
                       &st, err) != 0)
@@ -166,6 +275,7 @@ static int load_pending(ob_ctx *ctx, ob_conn *c, const char *hash, pending *p, o
         p->failed = ob_stmt_col_i64(st, 5);
         p->last_step = ob_stmt_col_i64(st, 6);
         p->mfa_enabled = ob_stmt_col_i64(st, 7) != 0;
+        p->locked_until = (s = ob_stmt_col_text(st, 8, NULL)) ? ob_arena_strdup(ctx->arena, s) : NULL;
     }
     ob_stmt_done(st);
     return rc;
@@ -176,10 +286,13 @@ static int count_bad_code(ob_ctx *ctx, ob_conn *c, const pending *p, ob_err *err
 {
     bool end = p->failed + 1 >= OB_PLATFORM_MAX_BAD_CODES;
     ob_value v[] = {ob_v_text(end ? "ended" : "mfa_pending"), ob_v_text(ctx->now), ob_v_text(p->id)};
-    return ob_sql_run(c,
-                      "UPDATE platform_sessions SET failed_codes = failed_codes + 1, stage = ?, updated_at = ?, "
-                      "version = version + 1 WHERE id = ?",
-                      v, 3, err);
+    if (ob_sql_run(c,
+                   "UPDATE platform_sessions SET failed_codes = failed_codes + 1, stage = ?, updated_at = ?, "
+                   "version = version + 1 WHERE id = ?",
+                   v, 3, err) != 0)
+        return -1;
+    /* and a failure of the account, as a wrong password is */
+    return admin_failed(ctx, c, p->admin_id, "bad_code", err);
 }
 
 static int verify_in(ob_ctx *ctx, ob_conn *c, const char *challenge, const char *code, ob_platform_token *out,
@@ -190,6 +303,7 @@ static int verify_in(ob_ctx *ctx, ob_conn *c, const char *challenge, const char 
     pending p = {0};
     int found = load_pending(ctx, c, ch, &p, err);
     if (found <= 0) return found < 0 ? -1 : bad(err);
+    if (locked_out(ctx, p.locked_until, &out->retry_after_s, err)) return -1;
     const char *secret = p.mfa_enabled ? p.mfa_secret : p.enrol_secret;
     int64_t step = secret ? ob_totp_check(secret, code, ctx->now_ms / 1000, 1, p.last_step) : -1;
     if (step < 0) {
@@ -200,7 +314,8 @@ static int verify_in(ob_ctx *ctx, ob_conn *c, const char *challenge, const char 
      * code finds it taken (SQLite serializes, PostgreSQL re-checks the WHERE) */
     ob_value s[] = {ob_v_int(step), ob_v_text(ctx->now), ob_v_text(p.admin_id), ob_v_int(step)};
     if (ob_sql_run(c,
-                   "UPDATE super_admins SET mfa_last_step = ?, last_login_at = ?, version = version + 1 "
+                   "UPDATE super_admins SET mfa_last_step = ?, last_login_at = ?, failed_login_attempts = 0, "
+                   "locked_until = NULL, version = version + 1 "
                    "WHERE id = ? AND (mfa_last_step IS NULL OR mfa_last_step < ?)",
                    s, 4, err) != 0)
         return -1;
@@ -217,6 +332,7 @@ static int verify_in(ob_ctx *ctx, ob_conn *c, const char *challenge, const char 
     ob_ts_format(ctx->now_ms + OB_PLATFORM_SESSION_TTL_MS, out->expires_at);
     out->admin_id = p.admin_id;
     out->email = p.email;
+    if (audit_signin(ctx, c, "login", p.admin_id, NULL, err) != 0) return -1;
     ob_value a[] = {ob_v_text(th), ob_v_text(out->expires_at), ob_v_text(ctx->now), ob_v_text(p.id)};
     return ob_sql_run(c,
                       "UPDATE platform_sessions SET token_hash = ?, stage = 'active', enrol_secret = NULL, "

@@ -391,6 +391,13 @@ static void build(void)
         if (r->copy) check_copy(r);
         check_variants_and_sole(r);
         if (r->ncustomer_rows > OB_ROW_RULES_MAX) die(r->table, NULL, "too many customer row rules");
+        if (r->own_col) {
+            int oc = -1;
+            for (int j = 0; j < r->ncols; j++)
+                if (strcmp(r->cols[j].name, r->own_col) == 0) oc = j;
+            if (oc < 0 || r->cols[oc].type != OB_F_REF || strcmp(r->cols[oc].ref, "users") != 0 || !r->perm_others)
+                die(r->table, r->own_col, "own_col is a users reference of the table, with perm_others");
+        }
         t->cols = cols;
         t->ncols = k;
         if (r->nactions) t->inputs = build_inputs(r);

@@ -386,6 +386,9 @@ typedef struct ob_resource {
     const char *customer_scope;  /* column tying a row to a customer, for customer users */
     const ob_row_rule *customer_rows; /* rules every row must also meet for customer users */
     int ncustomer_rows;
+    const char *own_col;         /* a users reference: a principal without perm_others reaches (lists,
+                                  * reads, changes) only the rows whose own_col is itself; others 404 */
+    const char *perm_others;     /* the permission code that reaches every row (with own_col) */
     const ob_fsm *fsm;
     const ob_ledger *ledger;     /* this table's rows are entries of a bounded ledger */
     const ob_retention *retention; /* archived and removed when old (ops/archive.c) */

@@ -172,7 +172,7 @@ static void open_sealed(ob_arena *a, ob_row *r, const char *tenant)
     }
 }
 
-void ob_row_load(ob_arena *a, ob_row *r, ob_stmt *st)
+void ob_row_load_stored(ob_arena *a, ob_row *r, ob_stmt *st)
 {
     const ob_table *t = r->t;
     for (int i = 0; i < t->ncols; i++) {
@@ -212,6 +212,12 @@ void ob_row_load(ob_arena *a, ob_row *r, ob_stmt *st)
         }
         }
     }
+}
+
+void ob_row_load(ob_arena *a, ob_row *r, ob_stmt *st)
+{
+    const ob_table *t = r->t;
+    ob_row_load_stored(a, r, st);
     if (t->res && t->res->ncols) {
         bool sealed = false;
         for (int i = 0; i < t->ncols && !sealed; i++) sealed = (t->cols[i]->flags & OB_ENCRYPTED) != 0;

@@ -60,6 +60,9 @@ void ob_row_set_null_at(ob_row *r, int i);
 /* Load every column from the current result row of st, which selected the
  * table's columns in declaration order (see ob_sql_select_cols). */
 void ob_row_load(ob_arena *a, ob_row *r, ob_stmt *st);
+/* The same, with sealed (OB_ENCRYPTED) values left sealed as stored: for
+ * copies that must never hold a secret in clear (backups, exports). */
+void ob_row_load_stored(ob_arena *a, ob_row *r, ob_stmt *st);
 
 /* Compare one column of two rows (same table). */
 bool ob_row_col_equal(const ob_row *a, const ob_row *b, int col);

@@ -213,6 +213,11 @@ static void row_json(ob_ctx *ctx, ob_jsonw *w, const ob_row *r, bool stored, con
             write_image(ctx, w, of >= 0 && r->set[of] && r->v[of].t == OB_V_TEXT ? r->v[of].s : NULL, v->s, v->n);
             continue;
         }
+        if ((c->flags & OB_ENCRYPTED) && v->t == OB_V_TEXT && ob_secret_looks_sealed(v->s, v->n)) {
+            /* sealed text, even in a JSON column: written as a string */
+            ob_jw_strn(w, v->s, v->n);
+            continue;
+        }
         const char *masked = NULL;
         if (ctx && v->t == OB_V_TEXT && ob_col_masked(ctx, c)) masked = ob_mask_text(ctx->arena, c->mask, v->s);
         write_value(w, c, v, masked);

@@ -103,9 +103,14 @@ static ob_value rule_value(const ob_table *t, const ob_row_rule *rr)
 
 int ob_sql_scope(const ob_ctx *ctx, const ob_table *t, ob_sb *sql, ob_value *params)
 {
-    if (!ob_ctx_confined(ctx)) return 0;
-    const char *scope = t->res->customer_scope;
     int n = 0;
+    /* rows of their own only (an API key and its creator), unless the principal may reach all */
+    if (t->res->own_col && ctx->who && !ob_ctx_can(ctx, t->res->perm_others)) {
+        ob_sb_addf(sql, " AND \"%s\".\"%s\" = ?", t->name, t->res->own_col);
+        params[n++] = ob_v_text(ctx->who->user_id);
+    }
+    if (!ob_ctx_confined(ctx)) return n;
+    const char *scope = t->res->customer_scope;
     for (int i = 0; i < t->res->ncustomer_rows; i++) {
         const ob_row_rule *rr = &t->res->customer_rows[i];
         ob_sb_addf(sql, " AND \"%s\".\"%s\" = ?", t->name, rr->col);

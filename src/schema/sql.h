@@ -43,7 +43,7 @@ int ob_sql_delete(ob_ctx *ctx, const ob_table *t, const char *id, ob_err *err);
  * principal's customer (customer_scope) and to the rows the customer row rules
  * allow, its own and, for "parent.col" scopes, the parent's. The values to
  * bind, in order, go to params (room for OB_SQL_SCOPE_MAX); returns how many. */
-#define OB_SQL_SCOPE_MAX (2 * OB_ROW_RULES_MAX + 1)
+#define OB_SQL_SCOPE_MAX (2 * OB_ROW_RULES_MAX + 2) /* + the own_col of ob_resource */
 int ob_sql_scope(const ob_ctx *ctx, const ob_table *t, ob_sb *sql, ob_value *params);
 
 

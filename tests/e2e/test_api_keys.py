@@ -158,3 +158,37 @@ def test_racing_requests_with_one_key_all_pass(server, new_tenant):
     for th in ts:
         th.join()
     assert codes == [200] * 8
+
+
+def test_keys_are_seen_by_their_creator_and_by_those_who_manage_keys(server, new_tenant, cli, login):
+    """A key's row (name, scopes, prefix) belongs to its creator: other users
+    see only their own keys (404 for another's, by id, revoke or delete)
+    unless they hold api_keys.manage (owner and admin)."""
+    t = new_tenant()
+    for name, role in (("mgr1", "manager"), ("mgr2", "manager"), ("adm", "admin"), ("view", "viewer")):
+        cli.user_create(t.slug, f"{name}@{t.slug}.test", role)
+    m1, m2 = login(t.slug, f"mgr1@{t.slug}.test"), login(t.slug, f"mgr2@{t.slug}.test")
+    adm, viewer = login(t.slug, f"adm@{t.slug}.test"), login(t.slug, f"view@{t.slug}.test")
+    k1, k2 = make_key(m1, ["customers.view"]), make_key(m2, ["customers.view"])
+    ko = make_key(t.owner, ["customers.view"])
+    assert [k["id"] for k in h.list_all(m1, "api_keys")] == [k1["id"]]
+    assert [k["id"] for k in h.list_all(m2, "api_keys")] == [k2["id"]]
+    assert h.list_all(viewer, "api_keys") == []
+    for c in (t.owner, adm):
+        assert {k["id"] for k in h.list_all(c, "api_keys")} == {k1["id"], k2["id"], ko["id"]}
+    # another's key is not found, whatever is asked of it; nothing changes
+    for kid in (k2["id"], ko["id"]):
+        h.expect_error(m1.get(f"{API}/api_keys/{kid}"), 404, "not_found")
+        h.expect_error(m1.post(f"{API}/api_keys/{kid}/revoke"), 404, "not_found")
+        h.expect_error(m1.delete(f"{API}/api_keys/{kid}"), 404, "not_found")
+        h.expect_error(m1.patch(f"{API}/api_keys/{kid}", json={"name": "mine now"}), 404, "not_found")
+        h.expect_error(viewer.get(f"{API}/api_keys/{kid}"), 404, "not_found")
+    assert h.get(t.owner, "api_keys", k2["id"])["status"] == "active"
+    # the creator reads and revokes its own; an admin revokes anyone's
+    assert h.get(m1, "api_keys", k1["id"])["name"] == k1["name"]
+    assert h.ok(m1.post(f"{API}/api_keys/{k1['id']}/revoke"))["status"] == "revoked"
+    assert h.ok(adm.post(f"{API}/api_keys/{k2['id']}/revoke"))["status"] == "revoked"
+    # the manage code is an administrator's: managers do not hold it
+    perms = h.ok(m1.get(f"{API}/auth/me"))["permissions"]
+    assert "api_keys.view" in perms and "api_keys.manage" not in perms
+    assert "api_keys.manage" in h.ok(adm.get(f"{API}/auth/me"))["permissions"]

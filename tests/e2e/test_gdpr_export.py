@@ -24,8 +24,9 @@ def _run(opsbase_bin, args, *argv, check=True):
 def _unsealed(row):
     """A row with its sealed values (secrets at rest: v1:<key id>:...) marked,
     not compared: each tenant seals under its own key with a fresh nonce, so
-    a copy's ciphertext differs by design. That they open to the same values
-    is the importer's re-sealing of what the export wrote in clear."""
+    a copy's ciphertext differs by design. The export carries them sealed as
+    stored; the importer opens them with the original tenant's key and seals
+    them again with the new one (test_secrets_copies.py)."""
     return {k: ("<sealed>" if isinstance(v, str) and v.startswith("v1:") else v) for k, v in row.items()}
 
 

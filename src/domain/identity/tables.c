@@ -204,7 +204,9 @@ static const ob_column idem_cols[] = {
     {"path", OB_F_TEXT, .max = 2000, .flags = OB_REQUIRED},
     {"request_hash", OB_F_TEXT, .max = 64, .flags = OB_REQUIRED},
     {"status", OB_F_INT, .flags = OB_REQUIRED},
-    {"response", OB_F_TEXT, .max = 2000000, .flags = OB_REQUIRED},
+    /* a write's answer may show a secret it was given (a customer's tax
+     * number): kept sealed, opened for the replay (api/resource.c) */
+    {"response", OB_F_TEXT, .max = 2000000, .flags = OB_REQUIRED | OB_ENCRYPTED},
     {"headers", OB_F_JSON, .since = 2,
      .doc = "headers of the first response ({\"ETag\": ..., \"Location\": ...}), sent again on replay"},
 };

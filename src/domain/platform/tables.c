@@ -126,6 +126,11 @@ static const ob_column super_admin_cols[] = {
     {"mfa_enabled", OB_F_BOOL, .flags = OB_REQUIRED | OB_SERVER, .dflt = "false", .since = 6},
     {"mfa_last_step", OB_F_INT, .flags = OB_SERVER, .since = 6,
      .doc = "the last TOTP step accepted: a code of that step or an older one is refused (replay)"},
+    /* wrong passwords and wrong codes alike; a completed sign-in clears them */
+    {"failed_login_attempts", OB_F_INT, .flags = OB_REQUIRED | OB_SERVER, .dflt = "0", .since = 7,
+     .doc = "failed sign-in steps since the last completed sign-in or lockout"},
+    {"locked_until", OB_F_TIMESTAMP, .flags = OB_SERVER, .since = 7,
+     .doc = "sign-in refused (423) until then: set after too many failures (serve --platform-login-max-failures)"},
 };
 const ob_resource ob_res_super_admins = {
     .table = "super_admins", .doc = "platform administrators (not tenant users)",

@@ -41,6 +41,8 @@ extern const ob_hooks ob_api_key_hooks;
 const ob_resource ob_res_api_keys = {
     .table = "api_keys", .doc = "API keys: bearer credentials acting as their creator, narrowed to their scopes",
     OB_COLS(api_key_cols), .perm = "api_keys", .fsm = &api_key_fsm, .delete_action = "revoke",
+    /* a key is its creator's credential: others' keys are for those who manage them */
+    .own_col = "user_id", .perm_others = "api_keys.manage",
     .hooks = &ob_api_key_hooks, .default_sort = "-created_at", .since = 6,
 };
 
