@@ -132,6 +132,8 @@ static int bury(ob_store *s, ob_arena *a, const due_tenant *d, const char *now, 
 int ob_tenant_purge_due(ob_store *s, ob_arena *a, int64_t now_ms, ob_slugs *purged, ob_err *err)
 {
     memset(purged, 0, sizeof *purged);
+    /* the certificate is signed after the removal: make sure it can be */
+    if (!ob_secrets_ready()) return ob_err_set(err, OB_E_INTERNAL, "no master key: a deletion certificate cannot be signed");
     due_tenant *due;
     int n;
     if (due_tenants(s, a, now_ms, &due, &n, err) != 0) return -1;
