@@ -57,6 +57,10 @@ def test_erasure_pseudonymises_the_person_everywhere_and_keeps_the_amounts(shop)
     cust, contact, order, secrets = person(c)
     other, other_contact, _, other_secrets = person(c)
     assert all(s in all_audit_text(c) for s in secrets[:6])
+    # a subscriber to the changes: the erasure's payloads must not carry the old values
+    h.create(c, "webhook_subscriptions", {"url": "https://1.1.1.1/erase-test", "secret": "whsec-0123456789abcdef",
+                                          "events": ["customers.updated", "customer_contacts.updated",
+                                                     "orders.updated"]})
 
     e = h.ok(c.post(f"{API}/customers/{cust['id']}/erase", json={"reason": "GDPR art. 17 request #12"}))
     pseudo = "erased-" + cust["id"][-12:]
@@ -97,6 +101,13 @@ def test_erasure_pseudonymises_the_person_everywhere_and_keeps_the_amounts(shop)
     assert len(erase_rows) == 1 and "name" in erase_rows[0]["changed_fields"]
     assert erase_rows[0]["new_values"]["name"] == pseudo and erase_rows[0]["old_values"]["name"] is None
     assert [a["action"] for a in h.audit_rows(c, entity_type="erasures", entity_id=e["id"])] == ["create"]
+
+    deliveries = h.list_all(c, "webhook_deliveries")
+    assert len(deliveries) >= 3
+    dtext = json.dumps(deliveries)
+    assert cust["id"] in dtext and pseudo in dtext
+    for s in secrets:
+        assert s not in dtext, s
 
     # the chain was re-linked and holds
     v = h.ok(c.get(f"{API}/audit_logs/verify"))
