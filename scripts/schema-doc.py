@@ -50,7 +50,7 @@ def constraints(c):
         out.append(f"server-set on rows with `{c['server_set_when']}`")
     for flag, word in (("indexed", "indexed"), ("searchable", "full-text"), ("sortable", "sortable"),
                        ("server_set", "server-set"), ("immutable", "immutable"), ("secret", "secret"), ("encrypted", "sealed at rest"),
-                       ("masked", "masked"), ("server_default", "filled by the server when absent"),
+                       ("masked", "masked"), ("personal", "personal data"), ("server_default", "filled by the server when absent"),
                        ("staff_only", "staff only"), ("customer_writable", "customer-writable")):
         if c.get(flag):
             out.append(word)

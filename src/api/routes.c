@@ -205,11 +205,15 @@ static void table_rows(builder *b, const ob_table *t)
     table_row(b, t, OB_RK_LIST, "GET", coll, ob_api_list, "view", OB_IN_QUERY, NULL, "list");
     if (b->platform) {
         /* the control tables: read, create and change; rows end by declared
-         * events (a tenant's suspend), never by DELETE, and files, imports and
+         * events (a tenant's suspend), never by a plain DELETE, and files, imports and
          * exports are a tenant's */
         if (cm & OB_M_POST) table_row(b, t, OB_RK_CREATE, "POST", coll, ob_api_create, "create", OB_IN_CREATE, NULL, "create");
         table_row(b, t, OB_RK_GET, "GET", rec, ob_api_get, "view", OB_IN_NONE, NULL, "get");
         if (rm & OB_M_PATCH) table_row(b, t, OB_RK_UPDATE, "PATCH", rec, ob_api_update, "edit", OB_IN_UPDATE, NULL, "update");
+        /* ... unless DELETE runs a declared action (a tenant's scheduled erasure) */
+        if ((rm & OB_M_DELETE) && t->res->delete_action)
+            table_row(b, t, OB_RK_DELETE, "DELETE", rec, ob_api_delete, ob_crud_action_perm(t, t->res->delete_action),
+                      OB_IN_EMPTY, t->res->delete_action, "delete");
         verb_rows(b, t, rec);
         return;
     }

@@ -96,7 +96,10 @@ int ob_audit_change(ob_ctx *ctx, const char *action, const ob_row *old, const ob
     if (t->res->scope == OB_SCOPE_CONTROL) return platform_change(ctx, action, old, row, err);
     const char *eid = ob_row_id(any);
     ob_row *a = base_row(ctx, action, t->name, eid, ctx->who ? ctx->who->user_id : NULL);
-    if (old) ob_row_set_text(ctx->arena, a, AUDIT_LOGS_OLD_VALUES, row_image(ctx, old));
+    const char *old_image = old ? row_image(ctx, old) : NULL;
+    /* an erasure's own row must not keep what it erased */
+    if (old_image && strcmp(action, "erase") == 0) old_image = ob_audit_redact_image(ctx->arena, t, old_image);
+    if (old) ob_row_set_text(ctx->arena, a, AUDIT_LOGS_OLD_VALUES, old_image);
     if (row) ob_row_set_text(ctx->arena, a, AUDIT_LOGS_NEW_VALUES, row_image(ctx, row));
     ob_sb ch;
     ob_sb_init_arena(&ch, ctx->arena, 128);

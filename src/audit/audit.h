@@ -20,4 +20,18 @@ int ob_audit_platform_event(ob_ctx *ctx, const char *action, const char *entity_
 int ob_audit_event(ob_ctx *ctx, const char *action, const char *entity_type, const char *entity_id,
                    const char *user_id, const char *metadata_json, ob_err *err);
 
+/* A person's erasure (schema/erase.h): the audit images of the erased row
+ * lose its personal columns (set to null), so the trail keeps who changed
+ * what and when but not the values. Counts the rows rewritten into *redacted
+ * and lowers *from_seq to the first one's place in the chain (leave it at 0
+ * before the first call), for ob_audit_relink. */
+int ob_audit_redact(ob_ctx *ctx, const ob_row *erased, int64_t *redacted, int64_t *from_seq, ob_err *err);
+/* The image (a row's JSON as audit_logs keeps it) of a row of t with its
+ * personal columns null; image itself when it has none to redact. */
+const char *ob_audit_redact_image(ob_arena *a, const ob_table *t, const char *image);
+/* Re-link the tenant's hash chain from seq on, after ob_audit_redact
+ * rewrote rows there: every later row's prev_hash and hash are recomputed,
+ * so `audit verify` holds again. The erasure's own audit row records it. */
+int ob_audit_relink(ob_ctx *ctx, int64_t from_seq, ob_err *err);
+
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "audit/chain.h"
 #include "base/base.h"
 #include "schema/sql.h"
@@ -146,4 +147,62 @@ int ob_audit_verify(ob_ctx *ctx, ob_audit_verdict *v, ob_err *err)
     ob_stmt_done(st);
     ob_arena_release(&rows);
     return rc < 0 ? -1 : 0;
+}
+
+/* Batches of rows from seq on are read, then rewritten: the updates run on
+ * the connection that read them, so no statement is open while they do. */
+int ob_audit_relink(ob_ctx *ctx, int64_t from_seq, ob_err *err)
+{
+    if (from_seq <= 0) return 0;
+    const ob_table *t = ob_registry_find(OB_TABLE_AUDIT_LOGS);
+    char prev[65] = ZERO_HASH;
+    ob_stmt *st;
+    if (from_seq > 1) {
+        if (ob_db_prepare(ctx->db, "SELECT \"hash\" FROM \"audit_logs\" WHERE \"seq\" = ?", &st, err) != 0) return -1;
+        ob_stmt_bind_i64(st, 1, from_seq - 1, err);
+        int rc = ob_stmt_step(st, err);
+        if (rc == 1 && ob_stmt_col_text(st, 0, NULL)) snprintf(prev, sizeof prev, "%s", ob_stmt_col_text(st, 0, NULL));
+        ob_stmt_done(st);
+        if (rc < 0) return -1;
+    }
+    const char *sql = ob_arena_printf(ctx->arena,
+                                      "SELECT %s FROM \"audit_logs\" WHERE \"seq\" >= ? ORDER BY \"seq\" LIMIT 256",
+                                      ob_sql_cols(t));
+    int64_t next = from_seq;
+    for (;;) {
+        ob_arena batch;
+        ob_arena_init(&batch, 0);
+        ob_row *rows[256];
+        int n = 0, rc = 0;
+        if (ob_db_prepare(ctx->db, sql, &st, err) != 0) {
+            ob_arena_release(&batch);
+            return -1;
+        }
+        ob_stmt_bind_i64(st, 1, next, err);
+        while (n < 256 && (rc = ob_stmt_step(st, err)) == 1) {
+            rows[n] = ob_row_new(&batch, t);
+            ob_row_load(&batch, rows[n], st);
+            n++;
+        }
+        ob_stmt_done(st);
+        if (n < 256 && rc < 0) {
+            ob_arena_release(&batch);
+            return -1;
+        }
+        for (int i = 0; i < n; i++) {
+            ob_row *r = rows[i];
+            char h[65];
+            ob_row_set_text(&batch, r, AUDIT_LOGS_PREV_HASH, prev);
+            hash_of(prev, r, h);
+            ob_row_set_text(&batch, r, AUDIT_LOGS_HASH, h);
+            if (ob_sql_update(ctx, r, 0, err) != 0) {
+                ob_arena_release(&batch);
+                return -1;
+            }
+            snprintf(prev, sizeof prev, "%s", h);
+            next = ob_row_int(r, AUDIT_LOGS_SEQ, next) + 1;
+        }
+        ob_arena_release(&batch);
+        if (n < 256) return 0;
+    }
 }

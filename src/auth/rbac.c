@@ -89,11 +89,13 @@ static bool grants(const char *role, const char *code)
     /* locks, credentials, other people's sessions and ownership stay with administrators */
     static const char *const admin_only[] = {"team.delete",       "team.roles",   "settings.edit",
                                              "team.lock",         "team.end_sessions", "team.set_password",
-                                             "team.transfer_ownership", "sessions.end", "api_keys.manage", NULL};
+                                             "team.transfer_ownership", "sessions.end", "api_keys.manage",
+                                             "customers.erase", NULL};
     if (!strcmp(role, "manager")) return !is_one_of(code, admin_only);
     if (!strcmp(role, "operator"))
         return (reads && !is_one_of(code, private_views) && !is_one_of(module, quiet_modules)) ||
-               (is_one_of(module, operational) && !ends_with(code, ".delete") && !ends_with(code, ".export"));
+               (is_one_of(module, operational) && !ends_with(code, ".delete") && !ends_with(code, ".export") &&
+                !ends_with(code, ".erase"));
     if (!strcmp(role, "viewer")) return reads && !is_one_of(code, private_views);
     if (!strcmp(role, "analyst")) return reads || ends_with(code, ".export");
     if (!strcmp(role, "agent")) return has_prefix(code, "tickets.") ? !ends_with(code, ".delete") : is_one_of(code, agent_codes);

@@ -167,10 +167,11 @@ int ob_cmd_tenant(int argc, char **argv)
     if (argc >= 1 && strcmp(argv[0], "delete") == 0) return tenant_delete(argc - 1, argv + 1);
     if (argc >= 1 && strcmp(argv[0], "set") == 0) return ob_cli_tenant_set(argc - 1, argv + 1);
     if (argc >= 1 && strcmp(argv[0], "export") == 0) return ob_cli_tenant_export(argc - 1, argv + 1);
+    if (argc >= 1 && strcmp(argv[0], "purge-due") == 0) return ob_cli_tenant_purge_due(argc - 1, argv + 1);
     if (argc >= 1 && strcmp(argv[0], "import") == 0) return ob_cli_tenant_import(argc - 1, argv + 1);
     if (argc >= 1 && strcmp(argv[0], "move") == 0) return ob_cli_tenant_move(argc - 1, argv + 1);
     FILE *f = (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) ? stdout : stderr;
-    fprintf(f, "usage: opsbase tenant create|list|delete|set|export|import|move ... (--help on each)\n");
+    fprintf(f, "usage: opsbase tenant create|list|delete|set|export|import|move|purge-due ... (--help on each)\n");
     return f == stdout ? 0 : 2;
 }
 

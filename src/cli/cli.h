@@ -60,6 +60,7 @@ int ob_cmd_migrate(int argc, char **argv);
 int ob_cmd_tenant(int argc, char **argv);
 int ob_cli_tenant_set(int argc, char **argv); /* tenant set (settings.c) */
 int ob_cli_tenant_export(int argc, char **argv); /* tenant export (tenant_export.c) */
+int ob_cli_tenant_purge_due(int argc, char **argv); /* tenant purge-due (purge.c) */
 int ob_cli_tenant_import(int argc, char **argv); /* tenant import (tenant_export.c) */
 int ob_cli_tenant_move(int argc, char **argv);   /* tenant move (tenant_move.c) */
 int ob_cmd_user(int argc, char **argv);

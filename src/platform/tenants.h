@@ -72,6 +72,14 @@ int ob_migrate_control(ob_store *s, ob_err *err);
  * agent limit (OB_E_PLAN_LIMIT). */
 int ob_tenant_add_user(ob_store *s, const char *slug, const char *email, const char *name, const char *role,
                        const char *password, char generated[32], ob_err *err);
+/* Erase every suspended tenant whose deletion_due_at (set by the platform's
+ * DELETE) is at or before now_ms: count its rows per table in one snapshot,
+ * remove its database (ob_tenant_delete), then insert a tenant_tombstones row
+ * whose certificate (JSON: slug, tenant id, times, rows per table) is signed
+ * with a keyed BLAKE2b under a key derived from the master key
+ * (ob_secret_blind). purged lists the slugs, allocated in a. The caller
+ * removes the tenants' files. */
+int ob_tenant_purge_due(ob_store *s, ob_arena *a, int64_t now_ms, ob_slugs *purged, ob_err *err);
 /* A system context on a connection (CLI and provisioning). */
 void ob_ctx_system(ob_ctx *ctx, ob_arena *a, ob_store *s, ob_conn *c, const ob_tenant_info *t);
 

@@ -66,6 +66,10 @@ enum {
      * goes through the column declared .blind_of it; left out of stored row
      * images (audit values, webhook payloads). */
     OB_ENCRYPTED = 1u << 18,
+    /* Personal data of a person (names, contacts, addresses, identity): a
+     * person's erasure (schema/erase.h) overwrites it in their row and in
+     * the rows that reference it, and redacts it from their audit images. */
+    OB_PERSONAL  = 1u << 19,
 };
 
 typedef enum ob_on_delete { OB_DEL_RESTRICT, OB_DEL_CASCADE, OB_DEL_SET_NULL } ob_on_delete;

@@ -71,6 +71,7 @@ static void column(ob_jsonw *w, const ob_column *c)
     flag(w, "secret", c->flags, OB_SECRET);
     flag(w, "encrypted", c->flags, OB_ENCRYPTED);
     flag(w, "masked", c->flags, OB_MASKED);
+    flag(w, "personal", c->flags, OB_PERSONAL);
     flag(w, "implicit", c->flags, OB_IMPLICIT);
     flag(w, "server_default", c->flags, OB_GENERATED);
     flag(w, "staff_only", c->flags, OB_STAFF);

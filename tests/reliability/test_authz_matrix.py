@@ -38,13 +38,14 @@ CANARY_A, CANARY_B = "CANARYA", "CANARYB"
 # action (not state machine event) -> its permission verb
 ACTION_PERMS = {("tickets", "assign"): "assign", ("users", "lock"): "lock", ("users", "unlock"): "lock",
                 ("users", "end_sessions"): "end_sessions", ("users", "set_password"): "set_password",
-                ("users", "transfer_ownership"): "transfer_ownership", ("user_sessions", "terminate"): "end"}
+                ("users", "transfer_ownership"): "transfer_ownership", ("user_sessions", "terminate"): "end",
+                ("customers", "erase"): "erase"}
 # tables whose DELETE runs a declared action instead of removing the row
 DELETE_ACTIONS = {"user_sessions": "terminate"}
 # Tables whose behaviour is written down here; others get the generic checks only.
 KNOWN = {"users", "roles", "permissions", "role_permissions", "user_roles", "user_sessions",
          "data_masking_rules", "audit_logs", "customers", "customer_contacts", "categories", "tickets",
-         "ticket_messages", "documents", "document_categories"}
+         "ticket_messages", "documents", "document_categories", "erasures"}
 
 
 def grants(role, code):
@@ -58,10 +59,11 @@ def grants(role, code):
         return True
     if role == "manager":
         return code not in ("team.delete", "team.roles", "settings.edit", "team.lock", "team.end_sessions",
-                            "team.set_password", "team.transfer_ownership", "sessions.end")
+                            "team.set_password", "team.transfer_ownership", "sessions.end", "customers.erase")
     if role == "operator":
         return ((code.endswith(".view") and code not in private_views and module not in ("finance", "settings"))
-                or (module in operational and not code.endswith(".delete") and not code.endswith(".export")))
+                or (module in operational and not code.endswith(".delete") and not code.endswith(".export")
+                    and not code.endswith(".erase")))
     if role == "viewer":
         return code.endswith(".view") and code not in private_views
     if role == "analyst":

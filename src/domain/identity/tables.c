@@ -10,12 +10,12 @@ OB_ENUM(active_status, "active_status", "active", "inactive");
 OB_ENUM(mask_field_type, "mask_field_type", "phone", "email", "address", "sensitive");
 
 static const ob_column user_cols[] = {
-    {"email", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_UNIQUE | OB_LOWER | OB_SORT | OB_SEARCH},
+    {"email", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_UNIQUE | OB_LOWER | OB_SORT | OB_SEARCH | OB_PERSONAL},
     {"username", OB_F_TEXT, .max = 100, .flags = OB_UNIQUE},
-    {"name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH},
-    {"first_name", OB_F_TEXT, .max = 100},
-    {"last_name", OB_F_TEXT, .max = 100},
-    {"phone", OB_F_TEXT, .max = 20, .flags = OB_MASKED, .mask = OB_MASK_PHONE},
+    {"name", OB_F_TEXT, .max = 255, .flags = OB_REQUIRED | OB_SORT | OB_SEARCH | OB_PERSONAL},
+    {"first_name", OB_F_TEXT, .flags = OB_PERSONAL, .max = 100},
+    {"last_name", OB_F_TEXT, .flags = OB_PERSONAL, .max = 100},
+    {"phone", OB_F_TEXT, .max = 20, .flags = OB_MASKED | OB_PERSONAL, .mask = OB_MASK_PHONE},
     {"avatar_url", OB_F_TEXT, .max = 500},
     {"password_hash", OB_F_TEXT, .max = 255, .flags = OB_SECRET | OB_SERVER},
     {"user_type", OB_F_ENUM, .enm = &user_type, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "employee"},

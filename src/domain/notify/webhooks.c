@@ -255,6 +255,13 @@ static int emit(ob_ctx *ctx, const ob_row *old, const ob_row *row, ob_err *err)
 int ob_notify_record_change(ob_ctx *ctx, const char *action, const ob_row *old, const ob_row *row, ob_err *err)
 {
     if (ob_audit_change(ctx, action, old, row, err) != 0) return -1;
+    if (old && strcmp(action, "erase") == 0) {
+        /* an erasure's payload ("previous") must not carry what it erased */
+        ob_row *o = ob_row_copy(ctx->arena, old);
+        for (int i = 0; i < o->t->ncols; i++)
+            if (o->t->cols[i]->flags & OB_PERSONAL) ob_row_set_null_at(o, i);
+        old = o;
+    }
     return emit(ctx, old, row, err);
 }
 

@@ -66,6 +66,22 @@ static const ob_column tenant_cols[] = {
      .doc = "overrides the plan's max_tickets_per_month (002 organizations)"},
     {"agent_limit", OB_F_INT, .flags = OB_HAS_MIN, .min = 0,
      .doc = "overrides the plan's max_agents (002 organizations)"},
+    {"deletion_due_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .since = 7,
+     .doc = "set by DELETE (the tenant is suspended until then; cancel_deletion clears it): from this time "
+            "`opsbase tenant purge-due` removes the tenant and leaves a tenant_tombstones row"},
+};
+/* A tenant's erasure (platform/deletion.c): DELETE schedules it after the
+ * grace period, cancel_deletion restores the tenant */
+OB_ACTION_FN(ob_tenant_schedule_deletion);
+OB_ACTION_FN(ob_tenant_cancel_deletion);
+static const ob_action tenant_actions[] = {
+    {"schedule_deletion", "edit", ob_tenant_schedule_deletion,
+     "suspend the tenant and schedule its erasure after the grace period "
+     "(OPSBASE_TENANT_DELETION_GRACE_DAYS, default 30); DELETE runs it",
+     .from = "active,suspended", .to = "suspended"},
+    {"cancel_deletion", "edit", ob_tenant_cancel_deletion,
+     "cancel a scheduled erasure: the tenant is active again (422 when none is scheduled)",
+     .from = "suspended", .to = "active"},
 };
 /* A super admin suspends and resumes a tenant; the platform API creates none
  * (provisioning makes a database: opsbase tenant create) and changes a
@@ -81,6 +97,7 @@ const ob_resource ob_res_tenants = {
     OB_COLS(tenant_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL,
     /* OB_RES_AUTH: a suspension reaches the cached principals of this process at once */
     .flags = OB_RES_READONLY | OB_RES_SOFT_DELETE | OB_RES_AUTH, .fsm = &tenant_fsm,
+    OB_ACTIONS(tenant_actions), .delete_action = "schedule_deletion",
 };
 
 static const ob_column subscription_cols[] = {
@@ -201,4 +218,25 @@ const ob_resource ob_res_tenant_placements = {
     .table = "tenant_placements", .doc = "which PostgreSQL server holds each moved tenant's schema",
     OB_COLS(tenant_placement_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL,
     .flags = OB_RES_NO_API | OB_RES_NO_AUDIT, .since = 7,
+};
+
+/* What is left of an erased tenant (platform/deletion.c): counts, never rows. */
+static const ob_column tombstone_cols[] = {
+    {"slug", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER},
+    {"tenant_id", OB_F_TEXT, .max = 36, .flags = OB_REQUIRED | OB_SERVER},
+    {"deletion_due_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
+    {"deleted_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED | OB_SERVER},
+    {"tables", OB_F_JSON, .flags = OB_REQUIRED | OB_SERVER, .doc = "rows removed, by table"},
+    {"rows_removed", OB_F_INT, .flags = OB_REQUIRED | OB_SERVER},
+    {"checksum", OB_F_TEXT, .max = 64, .flags = OB_REQUIRED | OB_SERVER,
+     .doc = "SHA-256 of the certificate's JSON text"},
+    {"certificate", OB_F_TEXT, .max = 100000, .flags = OB_REQUIRED | OB_SERVER,
+     .doc = "the deletion certificate: JSON text of slug, tenant id, times, tables and rows removed"},
+    {"signature", OB_F_TEXT, .max = 64, .flags = OB_REQUIRED | OB_SERVER,
+     .doc = "keyed BLAKE2b of the certificate under a key derived from the master key (an HMAC)"},
+};
+const ob_resource ob_res_tenant_tombstones = {
+    .table = "tenant_tombstones", .doc = "erased tenants: slug, time, counts and the signed deletion certificate",
+    OB_COLS(tombstone_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL,
+    .flags = OB_RES_READONLY | OB_RES_APPEND_ONLY, .default_sort = "-created_at", .since = 7,
 };
