@@ -194,6 +194,32 @@ static int request_document_before_update(ob_ctx *ctx, const ob_row *old, ob_row
     return 0;
 }
 
+/* The attach event (declared in services.c) gives a pending or rejected
+ * document its file; the portal customer holds it for their own requests.
+ * The file is one the caller can see (a customer user: their customer's
+ * files; another tenant's never), and a file that names a customer names the
+ * request's: anything else is "no such file", 404, as if it did not exist. */
+OB_GUARD_FN(ob_request_document_attach_guard)
+{
+    const char *fid = ob_row_text(row, REQUEST_DOCUMENTS_FILE_ID);
+    if (!fid) {
+        ob_err_set(err, OB_E_VALIDATION, "file_id is required to attach a file");
+        snprintf(err->field, sizeof err->field, "%s", REQUEST_DOCUMENTS_FILE_ID.name);
+        ob_err_field_add(err, REQUEST_DOCUMENTS_FILE_ID.name, "is required");
+        err->code = OB_E_VALIDATION;
+        return -1;
+    }
+    ob_row *file, *req;
+    if (ob_sql_load(ctx, ob_registry_find(OB_TABLE_FILES), fid, &file, err) != 0) return -1;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_SERVICE_REQUESTS),
+                             ob_row_text(row, REQUEST_DOCUMENTS_SERVICE_REQUEST_ID), &req, err) != 0)
+        return -1;
+    const char *owner = ob_row_text(file, FILES_CUSTOMER_ID);
+    if (owner && !same_text(owner, ob_row_text(req, SERVICE_REQUESTS_CUSTOMER_ID)))
+        return ob_err_set(err, OB_E_NOT_FOUND, "no such files record");
+    return 0;
+}
+
 const ob_hooks ob_request_document_hooks = {
     .before_create = request_document_before_create,
     .before_update = request_document_before_update,
