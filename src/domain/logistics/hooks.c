@@ -7,6 +7,7 @@
 
 #include "base/base.h"
 #include "domain/logistics/logistics.h"
+#include "domain/notify/notify.h"
 #include "schema/ctx.h"
 #include "schema/row.h"
 #include "schema/sql.h"
@@ -132,10 +133,18 @@ static int shipment_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, o
     return check_shipment_needs(row, err);
 }
 
+/* ONE Record subscribers following the shipment hear of every change to it
+ * (an air-cargo shipment's; others are not logistics objects here). */
+static int shipment_after_update(ob_ctx *ctx, const ob_row *old, const ob_row *row, ob_err *err)
+{
+    return ob_one_record_notify(ctx, "LOGISTICS_OBJECT_UPDATED", old, row, NULL, err);
+}
+
 const ob_hooks ob_shipment_hooks = {
     .before_create = shipment_before_create,
     .after_create = ob_awb_first_milestone,
     .before_update = shipment_before_update,
+    .after_update = shipment_after_update,
 };
 
 /* The first n characters of UTF-8 text s. */
@@ -158,9 +167,21 @@ static int tracking_event_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
     return 0;
 }
 
+/* A milestone moves the shipment's status (notified as an update of the
+ * shipment) and is itself a LogisticsEvent received for it. */
+static int tracking_event_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
+{
+    if (ob_milestone_after_create(ctx, row, err) != 0) return -1;
+    ob_row *ship;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_SHIPMENTS), ob_row_text(row, TRACKING_EVENTS_SHIPMENT_ID),
+                             &ship, err) != 0)
+        return -1;
+    return ob_one_record_notify(ctx, "LOGISTICS_EVENT_RECEIVED", NULL, ship, row, err);
+}
+
 const ob_hooks ob_tracking_event_hooks = {
     .before_create = tracking_event_before_create,
-    .after_create = ob_milestone_after_create,
+    .after_create = tracking_event_after_create,
 };
 
 static int ndr_record_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
