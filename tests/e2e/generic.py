@@ -173,8 +173,7 @@ def same(sent, got, c):
     if t == "real":
         return got is not None and float(got) == float(sent)
     if t == "enum":
-        # stored as declared (most values are lower case; ONE Record's are upper)
-        return isinstance(got, str) and got.lower() == str(sent).lower()
+        return isinstance(got, str) and got == str(sent).lower()
     if t == "timestamp":
         return got is not None and h.parse_ts(got) == h.parse_ts(sent)
     return got == sent

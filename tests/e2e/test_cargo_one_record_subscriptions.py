@@ -109,6 +109,7 @@ def test_subscriptions_are_checked(new_tenant, cli, login):
     iri = f"http://example.test/api/v1/one-record/logistics-objects/{ship['id']}"
     sub = h.ok(_subscribe(c, url, "LOGISTICS_OBJECT_IDENTIFIER", iri, secret), 201)
     assert sub["shipment_id"] == ship["id"] and sub["event_types"] == BOTH and "secret" not in sub
+    assert sub["topic_type"] == "logistics_object_identifier"  # the API's name, stored lower case
     ep = h.get(c, "webhook_subscriptions", sub["webhook_subscription_id"])
     assert ep["url"] == url and ep["events"] == ["one_record.notification"] and "secret" not in ep
     h.expect_error(other.owner.get(f"{API}/one_record_subscriptions/{sub['id']}"), 404, "not_found")

@@ -28,7 +28,8 @@
 #define UPDATED "LOGISTICS_OBJECT_UPDATED"
 #define RECEIVED "LOGISTICS_EVENT_RECEIVED"
 
-OB_ENUM(topic_type, "one_record_topic_type", "LOGISTICS_OBJECT_TYPE", "LOGISTICS_OBJECT_IDENTIFIER");
+/* the API's TopicType names, in the engine's lower case (input in any case) */
+OB_ENUM(topic_type, "one_record_topic_type", "logistics_object_type", "logistics_object_identifier");
 
 static const ob_column sub_cols[] = {
     {"callback_url", OB_F_TEXT, .max = 2000, .flags = OB_REQUIRED,
@@ -36,8 +37,8 @@ static const ob_column sub_cols[] = {
     {"secret", OB_F_TEXT, .max = 200, .flags = OB_REQUIRED | OB_SECRET | OB_ENCRYPTED,
      .doc = "at least 16 characters; signs every notification (Opsbase-Signature, as webhooks), never shown"},
     {"topic_type", OB_F_ENUM, .enm = &topic_type, .flags = OB_REQUIRED | OB_IMMUTABLE,
-     .doc = "LOGISTICS_OBJECT_TYPE: every object of the type in topic; LOGISTICS_OBJECT_IDENTIFIER: the one "
-            "object topic names"},
+     .doc = "logistics_object_type: every object of the type in topic; logistics_object_identifier: the one "
+            "object topic names (ONE Record's LOGISTICS_OBJECT_TYPE and LOGISTICS_OBJECT_IDENTIFIER)"},
     {"topic", OB_F_TEXT, .max = 2000, .flags = OB_REQUIRED | OB_IMMUTABLE,
      .doc = "for a type: https://onerecord.iata.org/ns/cargo#Shipment (or cargo:Shipment), the type served; for "
             "an identifier: a shipment's logistics-object IRI or its id"},
@@ -97,7 +98,7 @@ static int check(ob_ctx *ctx, ob_row *row, ob_err *err)
     if (!url || !secret || !type || !topic || !events) return 0;
     if (strlen(secret) < 16) return bad(err, "secret", "at least 16 characters");
     if (check_event_types(events, err) != 0) return -1;
-    if (strcmp(type, "LOGISTICS_OBJECT_TYPE") == 0) {
+    if (strcmp(type, "logistics_object_type") == 0) {
         if (strcmp(topic, CARGO_NS "Shipment") != 0 && strcmp(topic, "cargo:Shipment") != 0)
             return bad(err, "topic", "the logistics objects served here are of type " CARGO_NS "Shipment");
         return 0;
@@ -272,7 +273,7 @@ int ob_one_record_notify(ob_ctx *ctx, const char *event_type, const ob_row *old,
     if (ob_db_prepare(ctx->db,
                       "SELECT webhook_subscription_id, event_types FROM one_record_subscriptions "
                       "WHERE active = ? AND webhook_subscription_id IS NOT NULL "
-                      "AND (topic_type = 'LOGISTICS_OBJECT_TYPE' OR shipment_id = ?) ORDER BY id",
+                      "AND (topic_type = 'logistics_object_type' OR shipment_id = ?) ORDER BY id",
                       &st, err) != 0)
         return -1;
     ob_value v[] = {ob_v_bool(true), ob_v_text(ob_row_id(ship))};
