@@ -62,6 +62,11 @@ int ob_jobs_tenant_zone(ob_store *s, const char *slug, const ob_tz **out, ob_err
  * strictly after after_ms in zone z, as a timestamp; 422 when the spec is
  * malformed or never matches. */
 int ob_schedule_next(const ob_tz *z, const char *spec, int64_t after_ms, char out[OB_TS_LEN], ob_err *err);
+/* A schedule every tenant starts with (a seed): inserted with its first slot
+ * in UTC unless a schedule of that kind exists already (the tenant may have
+ * renamed, re-timed or disabled it; a seed never undoes that). ctx->db is in
+ * a write transaction. */
+int ob_schedule_seed(ob_ctx *ctx, const char *name, const char *cron, const char *kind, ob_err *err);
 /* Fire the tenant's due schedules: each slot once, its job enqueued in the
  * transaction that moves next_run_at on. *fired counts the slots fired here. */
 int ob_schedules_fire_due(ob_store *s, const ob_tenant_info *ti, ob_arena *a, int *fired, ob_err *err);

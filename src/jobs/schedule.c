@@ -60,6 +60,27 @@ int ob_schedule_next(const ob_tz *z, const char *spec, int64_t after_ms, char ou
     return 0;
 }
 
+int ob_schedule_seed(ob_ctx *ctx, const char *name, const char *cron, const char *kind, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, "SELECT 1 FROM schedules WHERE kind = ? LIMIT 1", &st, err) != 0) return -1;
+    int rc = ob_stmt_bind_text(st, 1, kind, err);
+    if (rc == 0) rc = ob_stmt_step(st, err);
+    ob_stmt_done(st);
+    if (rc != 0) return rc < 0 ? -1 : 0;
+    const ob_tz *utc;
+    char next[OB_TS_LEN], id[OB_UUID_LEN];
+    if (ob_tz_get("UTC", &utc, err) != 0 || ob_schedule_next(utc, cron, ctx->now_ms, next, err) != 0) return -1;
+    ob_uuid7(id);
+    ob_value v[] = {ob_v_text(id), ob_v_text(ctx->now), ob_v_text(ctx->now), ob_v_text(name),
+                    ob_v_text(cron), ob_v_text(kind), ob_v_text(next)};
+    /* the name is unique: a tenant's own schedule of that name wins */
+    return ob_sql_run(ctx->db,
+                      "INSERT INTO schedules (id, created_at, updated_at, version, name, cron, kind, payload, "
+                      "enabled, next_run_at) VALUES (?, ?, ?, 1, ?, ?, ?, '{}', TRUE, ?) ON CONFLICT DO NOTHING",
+                      v, (int)OB_ARRAY_LEN(v), err);
+}
+
 typedef struct due {
     const char *id, *cron, *kind, *payload, *slot;
 } due;

@@ -77,6 +77,9 @@ EXTRAS = {
     # a public target (an address: no DNS needed), known events, a long secret
     "webhook_subscriptions": {"url": "https://93.184.215.14/hook", "events": ["*"],
                               "secret": "generic-secret-0123456789"},
+    # the same for a ONE Record subscriber, following every shipment
+    "one_record_subscriptions": {"callback_url": "https://93.184.215.14/one-record",
+                                 "secret": "generic-secret-0123456789", "topic": "cargo:Shipment"},
     # an API key's scopes are permission codes its creator holds (a hook)
     "api_keys": {"scopes": ["customers.view"]},
     # weekday hours are checked by a hook: a JSON object alone is not a week

@@ -28,7 +28,7 @@ MISSING_ID = "01900000-0000-7000-8000-000000000000"
 # The schedules every new tenant is given (their jobs may appear in any test
 # that crosses their time: crm.follow_ups runs every 15 minutes).
 SEEDED_SCHEDULE_KINDS = ("documents.purge", "loyalty.expire", "crm.follow_ups", "kpis.compute", "reports.scheduled",
-                         "automation.run")
+                         "automation.run", "services.sla_check", "tickets.sla_check")
 
 HTTP_TIMEOUT = 15.0
 # The longest a background step (a job, a schedule's run) may take before a
@@ -326,6 +326,17 @@ def sqlite_db(path, **kw):
             yield con
     finally:
         con.close()
+
+
+def pause_seeded_schedule(client, kind):
+    """Disable the tenant's seeded schedule of a kind (every five minutes for
+    the SLA checks), so a test that runs that job by hand and counts its runs
+    sees only its own. Returns the server's time of the pause: a slot that
+    fired before it made a job created no later (filter jobs after it)."""
+    since = ""
+    for s in list_all(client, "schedules", {"kind": kind}):
+        since = max(since, ok(client.patch(f"/api/v1/schedules/{s['id']}", json={"enabled": False}))["updated_at"])
+    return since
 
 
 def tenant_sql(server, slug, sql):

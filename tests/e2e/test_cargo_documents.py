@@ -1,6 +1,6 @@
 """Documents checked by staff (issue #15, seed 000): a request document is
-pending until it has a file, uploaded once it has one (given on create, or
-attached later by staff), then verified or
+pending until it has a file, uploaded once it has one (given on create,
+attached later by the customer with the attach event, or by staff), then verified or
 rejected by the verify and reject events (services.approve, stamping who and
 when); a new file moves it back to uploaded and clears the verification. A
 customer document is verified once by the verify action (crm.verify). The
@@ -56,7 +56,7 @@ def test_request_document_verify_reject_and_replace(cli, login, acme_owner, acme
                                json={"rejection_reason": "illegible scan"}))
     assert rej["status"] == "rejected" and rej["rejection_reason"] == "illegible scan"
     assert rej["verified_by"] is None and rej["verified_at"] is None
-    # the customer sends a better file: uploaded again, to be checked again
+    # a better file, attached by staff here (the customer's own way is the attach event, below)
     f2 = h.upload_file(portal, _pdf(), name="inv2.pdf")
     h.expect_error(portal.patch(f"{API}/request_documents/{doc['id']}", json={"file_id": f2["id"]}), 403, "forbidden")
     again = h.ok(acme_owner.patch(f"{API}/request_documents/{doc['id']}", json={"file_id": f2["id"]}))
@@ -94,3 +94,55 @@ def test_customer_document_verified_once_by_staff(acme_owner, acme_agent, globex
     assert v["is_verified"] is True and v["verified_by"] == acme_owner.user["id"] and h.TS_RE.match(v["verified_at"])
     h.expect_error(acme_owner.post(f"{API}/customer_documents/{d['id']}/verify"), 422, "invalid_transition")
     assert [h.get(acme_owner, "customer_documents", d["id"])[k] for k in VER] == [v[k] for k in VER]
+
+
+def test_the_customer_attaches_the_file_of_their_own_request_document(cli, login, acme_owner, globex_owner):
+    """The attach event: the request's customer gives a pending or rejected
+    document its file (staff PATCH file_id; the portal role holds
+    services.create, not .edit). Another customer's document or file, or
+    another tenant's, is unknown (404); a verified document refuses (422);
+    a missing file_id is 400; nothing is written on a refusal."""
+    cust, other = h.create_customer(acme_owner), h.create_customer(acme_owner)
+    portal, portal_b = _portal(cli, login, acme_owner, cust["id"]), _portal(cli, login, acme_owner, other["id"])
+    st = h.create(acme_owner, "service_types", {"service_code": h.uniq("ST")[:20], "service_name": "Customs"})
+    sr = h.create(portal, "service_requests", {"service_type_id": st["id"], "request_title": h.uniq("req")})
+    doc = h.create(portal, "request_documents", {"service_request_id": sr["id"], "document_name": "Invoice"})
+    mine = h.upload_file(portal, _pdf(), name="invoice.pdf")
+    theirs = h.upload_file(portal_b, _pdf(), name="theirs.pdf")
+    staff_for_b = h.upload_file(acme_owner, _pdf(), name="b.pdf", customer_id=other["id"])
+    foreign = h.upload_file(globex_owner, _pdf(), name="globex.pdf")
+    url = f"{API}/request_documents/{doc['id']}/attach"
+    h.expect_error(portal.post(url, json={}), 400, "validation_failed", "file_id")
+    assert portal.post(url, json={"file_id": mine["id"], "status": "verified"}).status_code == 400
+    assert portal.post(url, content=b"{nope", headers={"Content-Type": "application/json"}).status_code == 400
+    # not their file, not this tenant's file
+    for f in (theirs, foreign, staff_for_b):
+        h.expect_error(portal.post(url, json={"file_id": f["id"]}), 404, "not_found")
+    # not their document; not this tenant's document
+    h.expect_error(portal_b.post(url, json={"file_id": theirs["id"]}), 404, "not_found")
+    h.expect_error(globex_owner.post(url, json={"file_id": foreign["id"]}), 404, "not_found")
+    email = h.uniq("viewer") + "@acme.test"
+    cli.user_create("acme", email, "viewer")
+    h.expect_error(login("acme", email).post(url, json={"file_id": mine["id"]}), 403, "forbidden")
+    still = h.get(acme_owner, "request_documents", doc["id"])
+    assert still["status"] == "pending" and still["file_id"] is None and still["file_name"] is None
+    got = h.ok(portal.post(url, json={"file_id": mine["id"]}))
+    assert got["status"] == "uploaded" and got["file_id"] == mine["id"] and got["file_name"] == "invoice.pdf"
+    assert "file_path" not in got and "uploaded_by" not in got  # staff-only columns
+    full = h.get(acme_owner, "request_documents", doc["id"])
+    assert full["file_hash"] == mine["sha256"] and full["file_size"] == mine["file_size"]
+    # once uploaded, the document waits for staff: attaching again is the wrong state
+    h.expect_error(portal.post(url, json={"file_id": mine["id"]}), 422, "invalid_transition")
+    h.ok(acme_owner.post(f"{API}/request_documents/{doc['id']}/verify"))
+    h.expect_error(portal.post(url, json={"file_id": h.upload_file(portal, _pdf())["id"]}), 422,
+                   "invalid_transition")
+    assert h.get(acme_owner, "request_documents", doc["id"])["status"] == "verified"
+    # rejected: the customer sends a better file, to be checked again
+    h.ok(acme_owner.post(f"{API}/request_documents/{doc['id']}/reject", json={"rejection_reason": "blurred"}))
+    better = h.upload_file(portal, _pdf(), name="invoice-2.pdf")
+    again = h.ok(portal.post(url, json={"file_id": better["id"]}))
+    assert again["status"] == "uploaded" and again["file_name"] == "invoice-2.pdf"
+    staff_view = h.get(acme_owner, "request_documents", doc["id"])
+    assert staff_view["verified_by"] is None and staff_view["verified_at"] is None
+    acts = [a["action"] for a in h.audit_rows(acme_owner, entity_type="request_documents", entity_id=doc["id"])]
+    assert acts.count("attach") == 2 and acts.count("verify") == 1 and acts.count("reject") == 1, acts

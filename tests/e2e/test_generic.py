@@ -166,7 +166,9 @@ def _paths(table):
 
 def _event_body(f, table, tr):
     fields = [x for x in (tr.get("fields") or "").split(",") if x]
-    return {n: g.value_for(g.col(table, n), f.salt()) for n in fields}
+    # a reference an event takes (a document's file_id) is a row of its table
+    return {n: f.ref(g.col(table, n)["references"]) if g.col(table, n)["type"] == "reference"
+            else g.value_for(g.col(table, n), f.salt()) for n in fields}
 
 
 def _at(owner, f, table, path):

@@ -7,6 +7,7 @@
 
 #include "base/base.h"
 #include "domain/logistics/logistics.h"
+#include "domain/notify/notify.h"
 #include "schema/ctx.h"
 #include "schema/row.h"
 #include "schema/sql.h"
@@ -132,10 +133,18 @@ static int shipment_before_update(ob_ctx *ctx, const ob_row *old, ob_row *row, o
     return check_shipment_needs(row, err);
 }
 
+/* ONE Record subscribers following the shipment hear of every change to it
+ * (an air-cargo shipment's; others are not logistics objects here). */
+static int shipment_after_update(ob_ctx *ctx, const ob_row *old, const ob_row *row, ob_err *err)
+{
+    return ob_one_record_notify(ctx, "LOGISTICS_OBJECT_UPDATED", old, row, NULL, err);
+}
+
 const ob_hooks ob_shipment_hooks = {
     .before_create = shipment_before_create,
     .after_create = ob_awb_first_milestone,
     .before_update = shipment_before_update,
+    .after_update = shipment_after_update,
 };
 
 /* The first n characters of UTF-8 text s. */
@@ -158,9 +167,21 @@ static int tracking_event_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
     return 0;
 }
 
+/* A milestone moves the shipment's status (notified as an update of the
+ * shipment) and is itself a LogisticsEvent received for it. */
+static int tracking_event_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
+{
+    if (ob_milestone_after_create(ctx, row, err) != 0) return -1;
+    ob_row *ship;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_SHIPMENTS), ob_row_text(row, TRACKING_EVENTS_SHIPMENT_ID),
+                             &ship, err) != 0)
+        return -1;
+    return ob_one_record_notify(ctx, "LOGISTICS_EVENT_RECEIVED", NULL, ship, row, err);
+}
+
 const ob_hooks ob_tracking_event_hooks = {
     .before_create = tracking_event_before_create,
-    .after_create = ob_milestone_after_create,
+    .after_create = tracking_event_after_create,
 };
 
 static int ndr_record_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
@@ -191,6 +212,32 @@ static int request_document_before_update(ob_ctx *ctx, const ob_row *old, ob_row
     (void)err;
     const char *was = ob_row_text(old, REQUEST_DOCUMENTS_FILE_ID), *now = ob_row_text(row, REQUEST_DOCUMENTS_FILE_ID);
     if (now && !same_text(was, now)) ob_row_set_text(ctx->arena, row, REQUEST_DOCUMENTS_STATUS, "uploaded");
+    return 0;
+}
+
+/* The attach event (declared in services.c) gives a pending or rejected
+ * document its file; the portal customer holds it for their own requests.
+ * The file is one the caller can see (a customer user: their customer's
+ * files; another tenant's never), and a file that names a customer names the
+ * request's: anything else is "no such file", 404, as if it did not exist. */
+OB_GUARD_FN(ob_request_document_attach_guard)
+{
+    const char *fid = ob_row_text(row, REQUEST_DOCUMENTS_FILE_ID);
+    if (!fid) {
+        ob_err_set(err, OB_E_VALIDATION, "file_id is required to attach a file");
+        snprintf(err->field, sizeof err->field, "%s", REQUEST_DOCUMENTS_FILE_ID.name);
+        ob_err_field_add(err, REQUEST_DOCUMENTS_FILE_ID.name, "is required");
+        err->code = OB_E_VALIDATION;
+        return -1;
+    }
+    ob_row *file, *req;
+    if (ob_sql_load(ctx, ob_registry_find(OB_TABLE_FILES), fid, &file, err) != 0) return -1;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_SERVICE_REQUESTS),
+                             ob_row_text(row, REQUEST_DOCUMENTS_SERVICE_REQUEST_ID), &req, err) != 0)
+        return -1;
+    const char *owner = ob_row_text(file, FILES_CUSTOMER_ID);
+    if (owner && !same_text(owner, ob_row_text(req, SERVICE_REQUESTS_CUSTOMER_ID)))
+        return ob_err_set(err, OB_E_NOT_FOUND, "no such files record");
     return 0;
 }
 

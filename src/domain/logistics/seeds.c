@@ -1,8 +1,10 @@
 /* seeds.c - the rows 000 and 001 insert: the standard logistics services
- * in every tenant and the supported courier types of the platform. Both run
- * on every provisioning and migration, so they insert only what is missing. */
+ * and the service-request SLA schedule in every tenant, and the supported
+ * courier types of the platform. Both run on every provisioning and
+ * migration, so they insert only what is missing. */
 #include "base/base.h"
 #include "domain/logistics/logistics.h"
+#include "jobs/jobs.h"
 #include "schema/sql.h"
 #include "base/banned.h"
 
@@ -33,7 +35,9 @@ int ob_seed_logistics(ob_ctx *ctx, ob_err *err)
                  v, (int)OB_ARRAY_LEN(v), err) != 0)
             return -1;
     }
-    return 0;
+    /* the SLA of open requests is watched from the start, not once staff
+     * remember to schedule it: the job marks each breach once */
+    return ob_schedule_seed(ctx, "check service request SLAs", "*/5 * * * *", "services.sla_check", err);
 }
 
 int ob_seed_couriers(ob_ctx *ctx, ob_err *err)

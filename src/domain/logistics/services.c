@@ -182,9 +182,14 @@ static const ob_copy_col request_document_file_copy[] = {
     {"mime_type", "mime_type"}, {"file_hash", "sha256"},
 };
 static const ob_ref_copy request_document_file = {"file_id", request_document_file_copy, 5, false};
-/* Staff who approve requests check their documents; a customer replaces a
- * rejected one by giving a new file_id (hooks.c moves it to uploaded). */
+/* Staff who approve requests check their documents. The request's customer
+ * attaches the file of a pending document, or a new one for a rejected one
+ * (services.create, which the portal role holds; their own requests only, by
+ * the customer scope; hooks.c checks the file is theirs). A new file_id by
+ * PATCH (staff) moves any state to uploaded the same way. */
+OB_GUARD_FN(ob_request_document_attach_guard);
 static const ob_transition request_document_transitions[] = {
+    {"attach", "pending,rejected", "uploaded", ob_request_document_attach_guard, NULL, "create", "file_id"},
     {"verify", "uploaded", "verified", NULL, NULL, "approve"},
     {"reject", "uploaded,verified", "rejected", NULL, NULL, "approve", "rejection_reason"},
 };

@@ -12,6 +12,21 @@
  * domain events as webhook deliveries, all in the change's transaction. */
 int ob_notify_record_change(ob_ctx *ctx, const char *action, const ob_row *old, const ob_row *row, ob_err *err);
 
+/* Queue one signed POST of body to a webhook subscription (a delivery row
+ * and the job of its first attempt, retried like every delivery), in the
+ * caller's transaction: for notifications that are not a table's events. */
+int ob_webhook_outbox(ob_ctx *ctx, const char *subscription_id, const char *event, const char *body, ob_err *err);
+
+/* ONE Record subscriptions (webhooks_one_record.c). Each is delivered
+ * through a webhook subscription of its own that names this event. */
+#define OB_ONE_RECORD_WEBHOOK_EVENT "one_record.notification"
+/* Notify the subscriptions whose topic covers air-cargo shipment ship of
+ * event_type (LOGISTICS_OBJECT_UPDATED: old is the shipment before, the
+ * changed properties are named; LOGISTICS_EVENT_RECEIVED: ev is the
+ * tracking_events row). Nothing for other shipment types. */
+int ob_one_record_notify(ob_ctx *ctx, const char *event_type, const ob_row *old, const ob_row *ship,
+                         const ob_row *ev, ob_err *err);
+
 /* The job kind webhooks.deliver: one attempt (run, on a reader) and its
  * outcome written to the delivery, with the next attempt queued (settle). */
 int ob_webhook_deliver_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);

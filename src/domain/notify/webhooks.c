@@ -81,7 +81,10 @@ static int check_events(const char *text, ob_err *err)
     json_array_foreach(j, i, v)
     {
         const char *s = json_string_value(v);
-        if (rc == 0 && (!s || (strcmp(s, "*") != 0 && !ob_event_known(s))))
+        /* the ONE Record subscriptions' own endpoints (webhooks_one_record.c)
+         * name the one event no table change emits */
+        if (rc == 0 && (!s || (strcmp(s, "*") != 0 && strcmp(s, OB_ONE_RECORD_WEBHOOK_EVENT) != 0 &&
+                               !ob_event_known(s))))
             rc = ob_err_set(err, OB_E_UNPROCESSABLE, "events: \"%.100s\" is not an event (see docs/schema.md)",
                             s ? s : "(not a string)");
     }
@@ -198,6 +201,22 @@ static const char *body_of(ob_ctx *ctx, const char *id, const char *name, const 
     return sb.buf;
 }
 
+/* One delivery and the job of its first attempt, in the caller's transaction. */
+static int outbox_insert(ob_ctx *ctx, const char *id, const char *sub, const char *event, const char *body,
+                         ob_err *err)
+{
+    ob_row *d = ob_row_new(ctx->arena, ob_registry_find(OB_TABLE_WEBHOOK_DELIVERIES));
+    ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_ID, id);
+    ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_SUBSCRIPTION_ID, sub);
+    ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_EVENT, event);
+    ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_PAYLOAD, body);
+    ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_STATUS, "pending");
+    ob_row_set_int(d, WEBHOOK_DELIVERIES_ATTEMPTS, 0);
+    ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_NEXT_ATTEMPT_AT, ctx->now);
+    if (ob_crud_insert_row(ctx, d, err) != 0) return -1;
+    return enqueue_attempt(ctx, id, 1, NULL, err);
+}
+
 static int emit(ob_ctx *ctx, const ob_row *old, const ob_row *row, ob_err *err)
 {
     const char *names[OB_EVENTS_PER_CHANGE];
@@ -232,24 +251,21 @@ static int emit(ob_ctx *ctx, const ob_row *old, const ob_row *row, ob_err *err)
         evs[ns++] = ob_arena_strdup(ctx->arena, e ? e : "[]");
     }
     ob_stmt_done(st);
-    const ob_table *dt = ob_registry_find(OB_TABLE_WEBHOOK_DELIVERIES);
     for (int s = 0; rc == 0 && s < ns; s++)
         for (int k = 0; rc == 0 && k < n; k++) {
             if (!subscribed(evs[s], names[k])) continue;
             char id[OB_UUID_LEN];
             ob_uuid7(id);
-            ob_row *d = ob_row_new(ctx->arena, dt);
-            ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_ID, id);
-            ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_SUBSCRIPTION_ID, subs[s]);
-            ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_EVENT, names[k]);
-            ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_PAYLOAD, body_of(ctx, id, names[k], old, row));
-            ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_STATUS, "pending");
-            ob_row_set_int(d, WEBHOOK_DELIVERIES_ATTEMPTS, 0);
-            ob_row_set_text(ctx->arena, d, WEBHOOK_DELIVERIES_NEXT_ATTEMPT_AT, ctx->now);
-            rc = ob_crud_insert_row(ctx, d, err);
-            if (rc == 0) rc = enqueue_attempt(ctx, id, 1, NULL, err);
+            rc = outbox_insert(ctx, id, subs[s], names[k], body_of(ctx, id, names[k], old, row), err);
         }
     return rc;
+}
+
+int ob_webhook_outbox(ob_ctx *ctx, const char *subscription_id, const char *event, const char *body, ob_err *err)
+{
+    char id[OB_UUID_LEN];
+    ob_uuid7(id);
+    return outbox_insert(ctx, id, subscription_id, event, body, err);
 }
 
 int ob_notify_record_change(ob_ctx *ctx, const char *action, const ob_row *old, const ob_row *row, ob_err *err)

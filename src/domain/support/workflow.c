@@ -11,6 +11,8 @@
 #include "schema/sql.h"
 #include "schema/validate.h"
 #include "domain/notify/notify.h"
+#include "domain/seeds.h"
+#include "jobs/jobs.h"
 #include "gen/columns.h"
 #include "base/banned.h"
 
@@ -401,4 +403,11 @@ int ob_ticket_sla_check(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *e
     }
     ob_sb_addf(result, "{\"breached\":%d}", n);
     return 0;
+}
+
+/* Seeded in every tenant: the ticket SLAs are watched from the start (every
+ * five minutes, each breach marked once), not once staff schedule it. */
+int ob_seed_support(ob_ctx *ctx, ob_err *err)
+{
+    return ob_schedule_seed(ctx, "check ticket SLAs", "*/5 * * * *", "tickets.sla_check", err);
 }
