@@ -6,7 +6,8 @@ session; it runs whichever engine the session uses, and skips only when no
 PostgreSQL server binaries are installed.
 
 While the database is down every request that needs it is answered at once
-with 503 and the JSON error `storage_unavailable` (no hang, no crash); after
+with 503 and the JSON error `storage_unavailable` (the readiness probe: 503
+naming the failed check; no hang, no crash); after
 the database is back the same server process serves again, without a
 restart.
 """
@@ -108,7 +109,6 @@ def test_database_outage_is_503_and_recovers_without_restart(outage_server):
             lambda: client.post("/api/v1/customers",
                                 json={"customer_code": h.uniq("C-"), "company_name": "down"}),
             lambda: h.login_raw(url, "outage", "owner@outage.test", h.OWNER_PASSWORD),
-            lambda: httpx.get(url + "/readyz", timeout=h.HTTP_TIMEOUT),
         ]
         for _ in range(2):  # the second round uses connections the first one dropped
             for call in calls:
@@ -116,6 +116,12 @@ def test_database_outage_is_503_and_recovers_without_restart(outage_server):
                 r = call()
                 assert time.monotonic() - t0 < FAST, f"took {time.monotonic() - t0:.1f}s: {h.show(r)}"
                 _storage_error(r)
+            # the readiness probe is a quick 503 that names the failed check
+            t0 = time.monotonic()
+            r = httpx.get(url + "/readyz", timeout=h.HTTP_TIMEOUT)
+            assert time.monotonic() - t0 < FAST, f"took {time.monotonic() - t0:.1f}s: {h.show(r)}"
+            assert r.status_code == 503, h.show(r)
+            assert r.json()["status"] == "not_ready" and "database" in r.json()["failed"], h.show(r)
         # The process itself stays up and answers what needs no database.
         assert proc.poll() is None, h.tail(stderr_path)
         assert httpx.get(url + "/healthz", timeout=5).status_code == 200
