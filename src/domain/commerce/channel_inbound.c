@@ -17,6 +17,7 @@
 #include "base/base.h"
 #include "base/clock.h"
 #include "domain/commerce/commerce.h"
+#include "domain/notify/notify.h"
 #include "schema/crud.h"
 #include "schema/sql.h"
 #include "gen/columns.h"
@@ -429,25 +430,12 @@ done:
 
 int ob_channel_inbound_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err)
 {
-    json_t *pl = json_loads(ob_row_text(job, JOBS_PAYLOAD), 0, NULL);
-    const char *id = ob_arena_strdup(ctx->arena, jstr(pl, "inbound_id") ? jstr(pl, "inbound_id") : "");
-    json_decref(pl);
-    const ob_table *t = ob_registry_find(OB_TABLE_INBOUND_WEBHOOKS);
     ob_row *in;
-    if (ob_sql_load_internal(ctx, t, id, &in, err) != 0) return -1;
-    /* at least once: a run after the one that applied it finds it done */
-    if (strcmp(ob_row_text(in, INBOUND_WEBHOOKS_STATUS), "received") != 0) {
-        ob_sb_addf(result, "{\"status\":\"%s\"}", ob_row_text(in, INBOUND_WEBHOOKS_STATUS));
-        return 0;
-    }
+    if (ob_inbound_take(ctx, job, &in, result, err) != 0) return -1;
+    if (!in) return 0; /* settled by an earlier run */
     outcome o = {"ignored", NULL, NULL};
     if (apply(ctx, in, &o, err) != 0) return -1;
-    ob_row *row = ob_row_copy(ctx->arena, in);
-    ob_row_set_text(ctx->arena, row, INBOUND_WEBHOOKS_STATUS, o.status);
-    ob_row_set_text(ctx->arena, row, INBOUND_WEBHOOKS_RESULT_ID, o.result_id);
-    ob_row_set_text(ctx->arena, row, INBOUND_WEBHOOKS_NOTE, o.note);
-    ob_row_set_text(ctx->arena, row, INBOUND_WEBHOOKS_PROCESSED_AT, ctx->now);
-    if (ob_crud_save(ctx, in, row, "process", err) != 0) return -1;
+    if (ob_inbound_settle(ctx, in, o.status, o.result_id, o.note, err) != 0) return -1;
     ob_jsonw w;
     ob_jw_init(&w, result);
     ob_jw_obj_open(&w);

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "base/base.h"
-#include "base/codec.h"
 #include "domain/commerce/commerce.h"
+#include "domain/notify/notify.h"
 #include "schema/ctx.h"
 #include "schema/row.h"
 #include "gen/columns.h"
@@ -19,28 +19,14 @@ int ob_channel_connect(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
                     ob_row_text(ctx->input, SALES_CHANNELS_CONNECT_IN_CREDENTIALS));
     /* the inbound webhook endpoint (api/hooks.c) and its secret: the one the
      * channel was given, else a new one; the response shows both, this once */
-    const char *secret = ob_row_is_set(ctx->input, SALES_CHANNELS_CONNECT_IN_WEBHOOK_SECRET)
-                             ? ob_row_text(ctx->input, SALES_CHANNELS_CONNECT_IN_WEBHOOK_SECRET)
-                             : NULL;
-    ob_sb sb;
-    ob_sb_init_arena(&sb, ctx->arena, 64);
-    if (!secret || !*secret) {
-        ob_random_b64url(&sb, 32);
-        secret = sb.buf;
-    }
-    ob_row_set_text(ctx->arena, row, SALES_CHANNELS_WEBHOOK_SECRET, secret);
+    const char *given = ob_row_is_set(ctx->input, SALES_CHANNELS_CONNECT_IN_WEBHOOK_SECRET)
+                            ? ob_row_text(ctx->input, SALES_CHANNELS_CONNECT_IN_WEBHOOK_SECRET)
+                            : NULL;
+    ob_row_set_text(ctx->arena, row, SALES_CHANNELS_WEBHOOK_SECRET, ob_inbound_secret(ctx, given));
     const char *type = ob_row_text(old, SALES_CHANNELS_CHANNEL_TYPE_CODE);
     const char *provider = !strcmp(type, "shopify") || !strcmp(type, "woocommerce") ? type : "generic";
     ob_row_set_text(ctx->arena, row, SALES_CHANNELS_WEBHOOK_URL,
                     ob_arena_printf(ctx->arena, "/api/v1/hooks/%s/%s/%s", provider, ctx->tenant->slug, ob_row_id(old)));
-    ob_sb out;
-    ob_sb_init_arena(&out, ctx->arena, 128);
-    ob_jsonw w;
-    ob_jw_init(&w, &out);
-    ob_jw_obj_open(&w);
-    ob_jw_kstr(&w, "webhook_secret", secret);
-    ob_jw_obj_close(&w);
-    ctx->reveal = out.buf;
     ob_row_set_text(ctx->arena, row, SALES_CHANNELS_STATUS, "active");
     ob_row_set_null(row, SALES_CHANNELS_SYNC_ERROR);
     return 0;

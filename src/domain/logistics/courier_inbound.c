@@ -20,9 +20,9 @@
 #include <string.h>
 
 #include "base/base.h"
-#include "base/codec.h"
 #include "domain/logistics/courier.h"
 #include "domain/logistics/logistics.h"
+#include "domain/notify/notify.h"
 #include "schema/crud.h"
 #include "schema/row.h"
 #include "schema/sql.h"
@@ -32,26 +32,12 @@
 int ob_courier_webhook(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
 {
     (void)err;
-    const char *secret = ob_row_is_set(ctx->input, COURIER_CONFIGS_WEBHOOK_IN_WEBHOOK_SECRET)
-                             ? ob_row_text(ctx->input, COURIER_CONFIGS_WEBHOOK_IN_WEBHOOK_SECRET)
-                             : NULL;
-    ob_sb sb;
-    ob_sb_init_arena(&sb, ctx->arena, 64);
-    if (!secret || !*secret) {
-        ob_random_b64url(&sb, 32);
-        secret = sb.buf;
-    }
-    ob_row_set_text(ctx->arena, row, COURIER_CONFIGS_WEBHOOK_SECRET, secret);
+    const char *given = ob_row_is_set(ctx->input, COURIER_CONFIGS_WEBHOOK_IN_WEBHOOK_SECRET)
+                            ? ob_row_text(ctx->input, COURIER_CONFIGS_WEBHOOK_IN_WEBHOOK_SECRET)
+                            : NULL;
+    ob_row_set_text(ctx->arena, row, COURIER_CONFIGS_WEBHOOK_SECRET, ob_inbound_secret(ctx, given));
     ob_row_set_text(ctx->arena, row, COURIER_CONFIGS_WEBHOOK_URL,
                     ob_arena_printf(ctx->arena, "/api/v1/hooks/courier/%s/%s", ctx->tenant->slug, ob_row_id(old)));
-    ob_sb out;
-    ob_sb_init_arena(&out, ctx->arena, 128);
-    ob_jsonw w;
-    ob_jw_init(&w, &out);
-    ob_jw_obj_open(&w);
-    ob_jw_kstr(&w, "webhook_secret", secret);
-    ob_jw_obj_close(&w);
-    ctx->reveal = out.buf; /* the one time the secret is shown */
     return 0;
 }
 
@@ -140,25 +126,12 @@ done:
 
 int ob_courier_inbound_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err)
 {
-    json_t *pl = json_loads(ob_row_text(job, JOBS_PAYLOAD), 0, NULL);
-    const char *id = jtext(ctx->arena, pl, "inbound_id");
-    json_decref(pl);
-    const ob_table *t = ob_registry_find(OB_TABLE_INBOUND_WEBHOOKS);
     ob_row *in;
-    if (ob_sql_load_internal(ctx, t, id ? id : "", &in, err) != 0) return -1;
-    /* at least once: a run after the one that applied it finds it done */
-    if (strcmp(ob_row_text(in, INBOUND_WEBHOOKS_STATUS), "received") != 0) {
-        ob_sb_addf(result, "{\"status\":\"%s\"}", ob_row_text(in, INBOUND_WEBHOOKS_STATUS));
-        return 0;
-    }
+    if (ob_inbound_take(ctx, job, &in, result, err) != 0) return -1;
+    if (!in) return 0; /* settled by an earlier run */
     outcome o = {.status = "ignored"};
     if (apply(ctx, in, &o, err) != 0) return -1;
-    ob_row *row = ob_row_copy(ctx->arena, in);
-    ob_row_set_text(ctx->arena, row, INBOUND_WEBHOOKS_STATUS, o.status);
-    ob_row_set_text(ctx->arena, row, INBOUND_WEBHOOKS_RESULT_ID, o.shipment_id);
-    ob_row_set_text(ctx->arena, row, INBOUND_WEBHOOKS_NOTE, o.note);
-    ob_row_set_text(ctx->arena, row, INBOUND_WEBHOOKS_PROCESSED_AT, ctx->now);
-    if (ob_crud_save(ctx, in, row, "process", err) != 0) return -1;
+    if (ob_inbound_settle(ctx, in, o.status, o.shipment_id, o.note, err) != 0) return -1;
     ob_jsonw w;
     ob_jw_init(&w, result);
     ob_jw_obj_open(&w);

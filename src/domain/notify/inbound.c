@@ -8,12 +8,16 @@
  * transaction (the after_create hook), so a stored delivery is always
  * processed, with the job queue's retries, and the answer to the provider
  * never waits for the work. */
+#include <jansson.h>
 #include <string.h>
 
 #include "base/base.h"
+#include "base/codec.h"
 #include "domain/domains.h"
 #include "domain/notify/notify.h"
 #include "jobs/jobs.h"
+#include "schema/crud.h"
+#include "schema/sql.h"
 #include "gen/columns.h"
 #include "base/banned.h"
 
@@ -57,3 +61,52 @@ static int inbound_after_create(ob_ctx *ctx, const ob_row *row, ob_err *err)
 }
 
 const ob_hooks ob_inbound_hooks = {.after_create = inbound_after_create};
+
+const char *ob_inbound_secret(ob_ctx *ctx, const char *given)
+{
+    const char *secret = given;
+    if (!secret || !*secret) {
+        ob_sb sb;
+        ob_sb_init_arena(&sb, ctx->arena, 64);
+        ob_random_b64url(&sb, 32);
+        secret = sb.buf;
+    }
+    ob_sb out;
+    ob_sb_init_arena(&out, ctx->arena, 128);
+    ob_jsonw w;
+    ob_jw_init(&w, &out);
+    ob_jw_obj_open(&w);
+    ob_jw_kstr(&w, "webhook_secret", secret);
+    ob_jw_obj_close(&w);
+    ctx->reveal = out.buf;
+    return secret;
+}
+
+int ob_inbound_take(ob_ctx *ctx, const ob_row *job, ob_row **out, ob_sb *result, ob_err *err)
+{
+    *out = NULL;
+    json_t *pl = json_loads(ob_row_text(job, JOBS_PAYLOAD), 0, NULL);
+    const json_t *v = json_object_get(pl, "inbound_id");
+    const char *id = ob_arena_strdup(ctx->arena, json_is_string(v) ? json_string_value(v) : "");
+    json_decref(pl);
+    ob_row *in;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_INBOUND_WEBHOOKS), id, &in, err) != 0) return -1;
+    /* at least once: a run after the one that applied it finds it done */
+    if (strcmp(ob_row_text(in, INBOUND_WEBHOOKS_STATUS), "received") != 0) {
+        ob_sb_addf(result, "{\"status\":\"%s\"}", ob_row_text(in, INBOUND_WEBHOOKS_STATUS));
+        return 0;
+    }
+    *out = in;
+    return 0;
+}
+
+int ob_inbound_settle(ob_ctx *ctx, const ob_row *in, const char *status, const char *result_id, const char *note,
+                      ob_err *err)
+{
+    ob_row *row = ob_row_copy(ctx->arena, in);
+    ob_row_set_text(ctx->arena, row, INBOUND_WEBHOOKS_STATUS, status);
+    ob_row_set_text(ctx->arena, row, INBOUND_WEBHOOKS_RESULT_ID, result_id);
+    ob_row_set_text(ctx->arena, row, INBOUND_WEBHOOKS_NOTE, note);
+    ob_row_set_text(ctx->arena, row, INBOUND_WEBHOOKS_PROCESSED_AT, ctx->now);
+    return ob_crud_save(ctx, in, row, "process", err);
+}

@@ -57,4 +57,15 @@ int ob_notify_vars_by(ob_ctx *ctx, const char *template_code, const char *to, js
 int ob_notify_send_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 int ob_notify_send_settle(ob_ctx *ctx, const ob_row *job, int rc, const ob_err *rerr, ob_sb *result, ob_err *err);
 
+/* Inbound webhooks (inbound.c), shared by every provider's processing job.
+ * ob_inbound_secret: the secret an endpoint verifies with, the one given or
+ * 32 random bytes, put in the action's answer this once (ctx->reveal).
+ * ob_inbound_take: the stored delivery the job names (payload.inbound_id);
+ * *out is NULL when an earlier run settled it (the job's result says how).
+ * ob_inbound_settle: record what the run did (status, result, note). */
+const char *ob_inbound_secret(ob_ctx *ctx, const char *given);
+int ob_inbound_take(ob_ctx *ctx, const ob_row *job, ob_row **out, ob_sb *result, ob_err *err);
+int ob_inbound_settle(ob_ctx *ctx, const ob_row *in, const char *status, const char *result_id, const char *note,
+                      ob_err *err);
+
 #endif
