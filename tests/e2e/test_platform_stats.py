@@ -43,7 +43,7 @@ def test_stats_show_statements_tenants_connections_and_jobs(platform_admin, acme
         assert t["bytes"] is None or t["bytes"] > 0
     customers = h.list_all(acme_owner, "customers")
     in_top = [t for t in tables if t["table"] == "customers"]
-    if in_top:  # exact counts, not estimates
+    if in_top and not database:  # SQLite counts exactly; PostgreSQL shows its statistics' estimates
         assert in_top[0]["rows"] >= len(customers) >= 1
 
     conns = body["connections"]
