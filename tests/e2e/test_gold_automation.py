@@ -15,6 +15,7 @@ import pytest
 
 import helpers as h
 import stock_helpers as s
+from test_webhooks import SECRET, Endpoint, verify
 
 API = "/api/v1"
 
@@ -34,7 +35,15 @@ def _rule(c, trigger, actions, status=201, **fields):
     ({"event": "inventory.low"}, [], "1 to 10 actions"),
     ({"event": "inventory.low"}, {"type": "reorder"}, "1 to 10 actions"),
     ({"event": "inventory.low"}, [{"do": "suggest_reorder"}], "[0].type"),
-    ({"event": "inventory.low"}, [{"type": "reorder"}, {"type": "webhook"}], "[1].type"),
+    ({"event": "inventory.low"}, [{"type": "reorder"}, {"type": "transfer"}], "[1].type"),
+    ({"event": "inventory.low"}, [{"type": "set_field", "field": "notes", "value": "x"}], "[0].type"),
+    ({"event": "invoice.paid"}, [{"type": "set_field", "field": "nope", "value": 1}], "[0].field"),
+    ({"event": "invoice.paid"}, [{"type": "set_field", "field": "subtotal", "value": "1.00"}], "[0].field"),
+    ({"event": "invoice.paid"}, [{"type": "set_field", "field": "notes"}], "[0].value"),
+    ({"event": "invoice.paid"}, [{"type": "set_field", "field": "notes", "value": "x", "at": 1}], "[0].at"),
+    ({"event": "invoice.paid"}, [{"type": "webhook"}], "[0].subscription_id"),
+    ({"event": "invoice.paid"}, [{"type": "webhook", "subscription_id": h.MISSING_ID}], "[0].subscription_id"),
+    ({"event": "invoice.paid"}, [{"type": "webhook", "subscription_id": h.MISSING_ID, "url": "x"}], "[0].url"),
     ({"event": "inventory.low"}, [{"type": "reorder", "reorder_quantity": 0}], "[0].reorder_quantity"),
     ({"event": "inventory.low"}, [{"type": "reorder", "reorder_point": "5"}], "[0].reorder_point"),
     ({"event": "inventory.low"}, [{"type": "notify", "to": "a@b.test"}], "[0].template"),
@@ -182,3 +191,55 @@ def test_birthdays_run_daily_in_a_job(server, new_tenant):
     [msg] = h.rows_where(c, "notification_logs", reference_id=yes["id"])
     assert msg["subject"] == "Happy birthday Asha"
     assert h.rows_where(c, "notification_logs", subject="Happy birthday Ravi") == []
+
+
+def test_set_field_and_webhook_actions(server, new_tenant):
+    """set_field writes the event row as a client's PATCH would (a value the
+    engine refuses fails that action alone: a partial run); webhook queues one
+    signed POST of the event, the rule and the row to a subscription."""
+    t = new_tenant()
+    c = t.owner
+    args = ["tenant", "set", t.slug, "--webhooks-allow-private", "yes"]
+    if server.db_url:
+        args += ["--db", server.db_url]
+    server.cli.run(*args)
+    ep = Endpoint()
+    try:
+        sub = h.ok(c.post(f"{API}/webhook_subscriptions", json={"url": ep.url, "events": ["customers.created"],
+                                                                "secret": SECRET}), 201)
+        rule = h.ok(_rule(c, {"event": "customer.birthday"}, [
+            {"type": "set_field", "field": "notes", "value": "birthday greeted"},
+            {"type": "set_field", "field": "customer_tier", "value": "diamond"},
+            {"type": "webhook", "subscription_id": sub["id"]}]), 201)
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        born = today.replace(year=1990) if (today.month, today.day) != (2, 29) else datetime.date(1992, 2, 29)
+        yes = h.create_customer(c, company_name="Asha", date_of_birth=born.isoformat())
+        before = {j["id"] for j in h.list_all(c, "jobs", {"kind": "automation.run"})}
+        args = ["job", "enqueue", "--tenant", t.slug, "--kind", "automation.run", "--max-attempts", "1",
+                "--payload", json.dumps({"event": "customer.birthday"})]
+        if server.db_url:
+            args += ["--db", server.db_url]
+        server.cli.run(*args)
+        [job] = _job_done(c, "automation.run", before)
+        assert job["status"] == "done" and h.as_obj(job["result"]) == {"ran": 1}
+        [log] = h.rows_where(c, "automation_logs", rule_id=rule["id"])
+        assert log["execution_status"] == "partial" and log["error_message"].startswith("actions[1]:")
+        acts = h.as_obj(log["execution_details"])["actions"]
+        assert [a["type"] for a in acts] == ["set_field", "set_field", "webhook"]
+        assert ["error" in a for a in acts] == [False, True, False]
+        got = h.get(c, "customers", yes["id"])
+        assert (got["notes"], got["customer_tier"]) == ("birthday greeted", "standard")
+        assert "update" in [a["action"] for a in h.audit_rows(c, entity_type="customers", entity_id=yes["id"])]
+
+        def delivered():
+            return [r for r in ep.requests() if r["headers"].get("Opsbase-Event") == "automation.rule"]
+        deadline = time.monotonic() + h.WAIT_S
+        while not delivered() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [req] = delivered()
+        body = verify(req)
+        assert body["event"] == "customer.birthday"
+        assert body["rule"] == {"id": rule["id"], "rule_name": rule["rule_name"]}
+        assert body["data"]["id"] == yes["id"] and body["data"]["notes"] == "birthday greeted"
+    finally:
+        ep.close()

@@ -17,6 +17,16 @@
  *   {"type": "notify", "template": code, "to": address}
  *       a message from the tenant's notification template with the event
  *       row's fields (an e-mail address or a phone number, per template)
+ *   {"type": "follow_up", "days": n, "subject": text}
+ *       a scheduled call with the event's customer, n days from the run
+ *   {"type": "set_field", "field": column, "value": v}
+ *       the event row's column set as a client's PATCH would set it (the
+ *       engine validates the value at the run; a refusal fails the action);
+ *       not for inventory.low, whose row the stock entry is still writing
+ *   {"type": "webhook", "subscription_id": id}
+ *       a signed POST of {event, rule, data: the event row as it is after
+ *       the run's earlier actions} to the
+ *       tenant's webhook subscription, queued and retried as every delivery
  * ]
  * A rule that matches runs all its actions; each run writes one
  * automation_logs row (success, partial when some action failed, failed
@@ -103,6 +113,46 @@ static int check_trigger(ob_ctx *ctx, json_t *t, const event_kind **ev, ob_err *
     return 0;
 }
 
+/* set_field: a column of the event's row a client may write. */
+static int check_set_field(ob_arena *a, json_t *act, const event_kind *ev, const char *part, ob_err *err)
+{
+    const char *f = AUTOMATION_RULES_ACTIONS.name;
+    const char *key;
+    json_t *v;
+    if (!strcmp(ev->name, "inventory.low"))
+        return bad(err, a, f, "%s.type: set_field is not an action of inventory.low (its stock entry writes the row)",
+                   part);
+    json_object_foreach(act, key, v) if (strcmp(key, "type") && strcmp(key, "field") && strcmp(key, "value"))
+        return bad(err, a, f, "%s: set_field takes field and value", ob_arena_printf(a, "%s.%s", part, key));
+    const char *field = json_string_value(json_object_get(act, "field"));
+    const ob_table *t = ob_registry_find(ev->table);
+    const ob_column *col = NULL;
+    for (int i = 0; field && i < t->ncols; i++)
+        if (!strcmp(t->cols[i]->name, field)) col = t->cols[i];
+    if (!col || (col->flags & (OB_SECRET | OB_SERVER | OB_GENERATED | OB_IMMUTABLE)))
+        return bad(err, a, f, "%s.field: must be a column of the event's row that a client may write", part);
+    if (!json_object_get(act, "value")) return bad(err, a, f, "%s.value: is required (null clears)", part);
+    return 0;
+}
+
+/* webhook: one of the tenant's webhook subscriptions. */
+static int check_webhook(ob_ctx *ctx, json_t *act, const char *part, ob_err *err)
+{
+    ob_arena *a = ctx->arena;
+    const char *f = AUTOMATION_RULES_ACTIONS.name;
+    const char *key;
+    json_t *v;
+    json_object_foreach(act, key, v) if (strcmp(key, "type") && strcmp(key, "subscription_id"))
+        return bad(err, a, f, "%s: webhook takes subscription_id", ob_arena_printf(a, "%s.%s", part, key));
+    const char *sub = json_string_value(json_object_get(act, "subscription_id"));
+    int found = sub && strlen(sub) == 36
+                    ? ob_sql_exists(ctx, ob_registry_find(OB_TABLE_WEBHOOK_SUBSCRIPTIONS), sub, err)
+                    : 0;
+    if (found < 0) return -1;
+    if (!found) return bad(err, a, f, "%s.subscription_id: must be a webhook subscription of the tenant", part);
+    return 0;
+}
+
 static int check_actions(ob_ctx *ctx, json_t *acts, const event_kind *ev, ob_err *err)
 {
     ob_arena *a = ctx->arena;
@@ -114,11 +164,20 @@ static int check_actions(ob_ctx *ctx, json_t *acts, const event_kind *ev, ob_err
     json_array_foreach(acts, i, act) {
         const char *part = ob_arena_printf(a, "[%zu]", i);
         const char *type = json_string_value(json_object_get(act, "type"));
-        if (!json_is_object(act) || !type || (strcmp(type, "reorder") && strcmp(type, "notify") &&
-                                              strcmp(type, "follow_up")))
-            return bad(err, a, f, "%s.type: must be reorder, notify or follow_up", part);
+        if (!json_is_object(act) || !type ||
+            (strcmp(type, "reorder") && strcmp(type, "notify") && strcmp(type, "follow_up") &&
+             strcmp(type, "set_field") && strcmp(type, "webhook")))
+            return bad(err, a, f, "%s.type: must be reorder, notify, follow_up, set_field or webhook", part);
         const char *key;
         json_t *v;
+        if (!strcmp(type, "set_field")) {
+            if (check_set_field(a, act, ev, part, err) != 0) return -1;
+            continue;
+        }
+        if (!strcmp(type, "webhook")) {
+            if (check_webhook(ctx, act, part, err) != 0) return -1;
+            continue;
+        }
         if (!strcmp(type, "reorder")) {
             if (strcmp(ev->name, "inventory.low") != 0)
                 return bad(err, a, f, "%s.type: reorder is an action of inventory.low", part);
@@ -267,6 +326,36 @@ static int follow_up(ob_ctx *ctx, json_t *act, const ob_row *rule, const ob_row 
     return ob_crud_insert_row(ctx, c, err);
 }
 
+/* One signed POST to the rule's webhook subscription: the event, the rule
+ * and the event row as the API shows it (the outbox signs and retries). */
+static int rule_webhook(ob_ctx *ctx, json_t *act, const ob_row *rule, const ob_row *row, ob_err *err)
+{
+    const char *sub = json_string_value(json_object_get(act, "subscription_id"));
+    int found = sub ? ob_sql_exists(ctx, ob_registry_find(OB_TABLE_WEBHOOK_SUBSCRIPTIONS), sub, err) : 0;
+    if (found < 0) return -1;
+    if (!found) return ob_err_set(err, OB_E_UNPROCESSABLE, "the webhook subscription no longer exists");
+    ob_row *cur; /* as it is now: an earlier set_field of the run shows */
+    if (ob_sql_load_internal(ctx, row->t, ob_row_id(row), &cur, err) != 0) return -1;
+    json_t *trigger = json_loads(ob_row_text(rule, AUTOMATION_RULES_TRIGGER_CONDITIONS), 0, NULL);
+    const char *event = ob_arena_strdup(ctx->arena, json_string_value(json_object_get(trigger, "event")));
+    json_decref(trigger);
+    ob_sb sb;
+    ob_sb_init_arena(&sb, ctx->arena, 1024);
+    ob_jsonw w;
+    ob_jw_init(&w, &sb);
+    ob_jw_obj_open(&w);
+    ob_jw_kstr(&w, "event", event);
+    ob_jw_key(&w, "rule");
+    ob_jw_obj_open(&w);
+    ob_jw_kstr(&w, "id", ob_row_id(rule));
+    ob_jw_kstr(&w, "rule_name", ob_row_text(rule, AUTOMATION_RULES_RULE_NAME));
+    ob_jw_obj_close(&w);
+    ob_jw_key(&w, "data");
+    ob_row_json_raw(&w, cur);
+    ob_jw_obj_close(&w);
+    return ob_webhook_outbox(ctx, sub, "automation.rule", sb.buf, err);
+}
+
 int ob_automation_run(ob_ctx *ctx, const ob_automation_rule *r, const ob_row *row, json_t *details, ob_err *err)
 {
     ob_row *old, *cust = NULL;
@@ -292,6 +381,14 @@ int ob_automation_run(ob_ctx *ctx, const ob_automation_rule *r, const ob_row *ro
         } else if (type && !strcmp(type, "follow_up")) {
             if (!cust) rc = ob_err_set(&aerr, OB_E_UNPROCESSABLE, "the event names no customer");
             else rc = follow_up(ctx, act, old, cust, &aerr);
+        } else if (type && !strcmp(type, "set_field")) {
+            json_t *body = json_object();
+            json_object_set(body, json_string_value(json_object_get(act, "field")), json_object_get(act, "value"));
+            ob_row *out;
+            rc = ob_crud_update(ctx, row->t, ob_row_id(row), body, -1, &out, &aerr);
+            json_decref(body);
+        } else if (type && !strcmp(type, "webhook")) {
+            rc = rule_webhook(ctx, act, old, row, &aerr);
         } /* reorder: applied by the caller before the run (the suggestion's point and quantity) */
         if (rc != 0) {
             if (aerr.code != OB_E_UNPROCESSABLE && aerr.code != OB_E_VALIDATION) {
