@@ -421,11 +421,13 @@ def db_checks(data, readonly=True):
             for value, n in con.execute(f"SELECT {field}, count(*) FROM {table} GROUP BY {field} "
                                         "HAVING count(*) > 1"):
                 problems.append(f"DUPLICATED: {table}.{field}={value!r} x{n}")
-        for key, status, resp, rpath in con.execute(
-                "SELECT idem_key, status, response, path FROM idempotency_keys"):
+        # The stored response is sealed (it may hold a secret): the record a
+        # create made is in its Location header, any other's id in the path.
+        for key, status, hdrs, rpath in con.execute(
+                "SELECT idem_key, status, headers, path FROM idempotency_keys"):
             if 200 <= status < 300:
-                rid = json.loads(resp).get("id")
-                table = rpath.split("/")[3]
+                parts = (json.loads(hdrs or "{}").get("Location") or rpath).split("/")
+                table, rid = parts[3], parts[4] if len(parts) > 4 else None
                 if (table, rid) not in versions:
                     partial += 1
                     problems.append(f"PARTIAL: idempotency record {key} names missing "
