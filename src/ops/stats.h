@@ -14,6 +14,8 @@
 
 #define OB_STATS_TOP_STATEMENTS 20
 #define OB_STATS_SCAN_TENANTS 100
+/* ...and for at most this long: tenants_scanned says how many were. */
+#define OB_STATS_SCAN_MS 2000
 #define OB_STATS_TOP_TENANTS 10
 #define OB_STATS_TOP_TABLES 10
 

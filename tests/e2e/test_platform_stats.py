@@ -28,7 +28,8 @@ def test_stats_show_statements_tenants_connections_and_jobs(platform_admin, acme
     # statements are shown as prepared: the customer's code was a bound value
     assert secret not in str(body)
 
-    assert body["tenants_total"] >= 3 and body["tenants_scanned"] == min(body["tenants_total"], 100)
+    # at most the first 100 in slug order, and at most what two seconds allow
+    assert body["tenants_total"] >= 3 and 1 <= body["tenants_scanned"] <= min(body["tenants_total"], 100)
     tenants = body["tenants"]
     assert 1 <= len(tenants) <= 10
     sizes = [(t["bytes"] or 0, t["rows"]) for t in tenants]
