@@ -360,3 +360,24 @@ int ob_sql_delete(ob_ctx *ctx, const ob_table *t, const char *id, ob_err *err)
     }
     return rc < 0 ? -1 : 0;
 }
+
+int ob_sql_texts(ob_ctx *ctx, ob_stmt *st, const char ***out, size_t *n, ob_err *err)
+{
+    const char **v = NULL;
+    size_t cap = 0;
+    int rc;
+    *n = 0;
+    while ((rc = ob_stmt_step(st, err)) == 1) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 32;
+            const char **grown = ob_arena_alloc(ctx->arena, cap * sizeof *grown);
+            if (*n) memcpy(grown, v, *n * sizeof *grown);
+            v = grown;
+        }
+        const char *t = ob_stmt_col_text(st, 0, NULL);
+        v[(*n)++] = t ? ob_arena_strdup(ctx->arena, t) : NULL;
+    }
+    ob_stmt_done(st);
+    *out = v;
+    return rc < 0 ? -1 : 0;
+}

@@ -28,6 +28,10 @@ int ob_sql_load_internal(ob_ctx *ctx, const ob_table *t, const char *id, ob_row 
 /* Run one statement with n bound values, stepping it once (INSERT, UPDATE,
  * DELETE); rows it returns are ignored. */
 int ob_sql_run(ob_conn *c, const char *sql, const ob_value *vals, int n, ob_err *err);
+/* Step a prepared statement to its end and finish it, keeping its first
+ * column as text (ctx's arena; NULL for null): the ids a job reads before it
+ * writes, since writing while the statement is open is not portable. */
+int ob_sql_texts(ob_ctx *ctx, ob_stmt *st, const char ***out, size_t *n, ob_err *err);
 /* Next value of a named per-tenant counter (1, 2, ...). */
 int ob_sql_seq_next(ob_ctx *ctx, const char *name, int64_t *out, ob_err *err);
 /* INSERT the full row. */

@@ -246,20 +246,9 @@ int ob_kpis_compute_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *e
     ob_stmt *st;
     if (ob_db_prepare(ctx->db, "SELECT \"id\" FROM \"kpi_targets\" WHERE \"is_active\" ORDER BY \"id\"", &st, err) != 0)
         return -1;
-    const char **ids = NULL;
-    size_t n = 0, cap = 0;
-    int rc;
-    while ((rc = ob_stmt_step(st, err)) == 1) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 32;
-            const char **nw = ob_arena_alloc(ctx->arena, cap * sizeof *nw);
-            if (n) memcpy(nw, ids, n * sizeof *nw);
-            ids = nw;
-        }
-        ids[n++] = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
-    }
-    ob_stmt_done(st);
-    if (rc < 0) return -1;
+    const char **ids;
+    size_t n;
+    if (ob_sql_texts(ctx, st, &ids, &n, err) != 0) return -1;
     for (size_t i = 0; i < n; i++) {
         ob_row *old;
         if (ob_sql_load_internal(ctx, t, ids[i], &old, err) != 0) return -1;
