@@ -49,9 +49,10 @@ fi
 # web/package-lock.json pins them
 web="$(dirname "$0")/../web"
 if [ "$mode" = test ] || [ "$mode" = console ]; then
-    if [ ! -x "$web/node_modules/.bin/esbuild" ] || [ ! -x "$web/node_modules/.bin/tsc" ] \
-        || [ ! -d "$web/node_modules/playwright-core" ] || [ ! -d "$web/node_modules/preact" ]; then
+    # installed again whenever package-lock.json changed since the last install
+    # (a copy of it is kept in node_modules), so a new package reaches old checkouts
+    if ! cmp -s "$web/package-lock.json" "$web/node_modules/.opsbase-installed-lock"; then
         echo "opsbase: installing the console's packages (npm ci in web)"
-        (cd "$web" && npm ci --no-audit --no-fund)
+        (cd "$web" && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.opsbase-installed-lock)
     fi
 fi

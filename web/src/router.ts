@@ -1,4 +1,4 @@
-// Hash routes (#/platform, #/account, #/t/customers, #/t/customers/new, #/t/customers/<id>): the
+// Hash routes (#/platform, #/account, #/w/<workflow screen>, #/t/customers, #/t/customers/new, #/t/customers/<id>): the
 // server serves one page at "/", and every console address stays a link
 // that survives a reload without server-side fallbacks.
 import { useEffect, useState } from "preact/hooks";
@@ -7,6 +7,7 @@ export type Route =
   | { kind: "home" }
   | { kind: "account" }
   | { kind: "platform"; page: string }
+  | { kind: "screen"; name: string }
   | { kind: "list"; table: string }
   | { kind: "new"; table: string }
   | { kind: "record"; table: string; id: string };
@@ -15,6 +16,7 @@ export function parse(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] === "account") return { kind: "account" };
   if (parts[0] === "platform") return { kind: "platform", page: parts[1] || "tenants" };
+  if (parts[0] === "w" && parts[1]) return { kind: "screen", name: parts[1] };
   if (parts[0] === "t" && parts[1]) {
     if (parts[2] === "new") return { kind: "new", table: parts[1] };
     if (parts[2]) return { kind: "record", table: parts[1], id: parts[2] };
@@ -31,6 +33,8 @@ export function href(r: Route): string {
       return "#/account";
     case "platform":
       return r.page === "tenants" ? "#/platform" : `#/platform/${encodeURIComponent(r.page)}`;
+    case "screen":
+      return `#/w/${encodeURIComponent(r.name)}`;
     case "list":
       return `#/t/${encodeURIComponent(r.table)}`;
     case "new":

@@ -5,6 +5,7 @@ import { AccountPage } from "./account";
 import { ListPage } from "./list";
 import { protect } from "./protect";
 import { CreatePage, RecordPage } from "./record";
+import { Screen, visibleScreens } from "./screens";
 import { href, useRoute } from "./router";
 import { byArea, Me, Schema, Table, title, visibleTables } from "./schema";
 
@@ -18,6 +19,13 @@ export function Shell(props: { me: Me; schema: Schema; onSignOut: () => void }) 
   const { me, schema } = props;
   const visible = useMemo(() => visibleTables(schema, me), [schema, me]);
   const areas = useMemo(() => byArea(visible), [visible]);
+  const screens = useMemo(() => visibleScreens(me), [me]);
+  // every area with a table or a workflow screen this user may open, in AREAS order
+  const areaNames = useMemo(() => {
+    const names = areas.map(([a]) => a);
+    for (const s of screens) if (!names.includes(s.area)) names.push(s.area);
+    return names;
+  }, [areas, screens]);
   const ctx: Ctx = useMemo(() => ({ me, schema, tables: new Map(visible.map((t) => [t.name, t])) }), [visible]);
   const route = useRoute();
   // the tenant's copy protection, for as long as this user is signed in
@@ -34,6 +42,10 @@ export function Shell(props: { me: Me; schema: Schema; onSignOut: () => void }) 
   const t = current ? ctx.tables.get(current) : undefined;
   if (route.kind === "home") page = <Home ctx={ctx} areas={areas} />;
   else if (route.kind === "account") page = <AccountPage me={me} />;
+  else if (route.kind === "screen") {
+    const sc = screens.find((x) => x.name === route.name);
+    page = sc ? sc.render(ctx) : <p class="banner error" role="alert">There is no screen “{route.name}” you may open.</p>;
+  }
   else if (!t) page = <p class="banner error" role="alert">There is no table “{current}” you may see.</p>;
   else if (route.kind === "list") page = <ListPage key={t.name} ctx={ctx} table={t} />;
   else if (route.kind === "new") page = <CreatePage key={t.name} ctx={ctx} table={t} />;
@@ -53,11 +65,23 @@ export function Shell(props: { me: Me; schema: Schema; onSignOut: () => void }) 
       <details class="nav" open ref={nav}>
         <summary>Menu</summary>
         <nav aria-label="Areas">
-          {areas.map(([area, ts]) => (
+          {areaNames.map((area) => (
             <section key={area}>
               <h2>{area}</h2>
               <ul>
-                {ts.map((x) => (
+                {screens
+                  .filter((sc: Screen) => sc.area === area)
+                  .map((sc) => (
+                    <li key={`w/${sc.name}`}>
+                      <a
+                        href={href({ kind: "screen", name: sc.name })}
+                        aria-current={route.kind === "screen" && route.name === sc.name ? "page" : undefined}
+                      >
+                        {sc.title}
+                      </a>
+                    </li>
+                  ))}
+                {(areas.find(([a]) => a === area)?.[1] || []).map((x) => (
                   <li key={x.name}>
                     <a href={href({ kind: "list", table: x.name })} aria-current={x.name === current ? "page" : undefined}>
                       {title(x.name)}
