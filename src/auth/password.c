@@ -13,14 +13,27 @@
 #define OPSLIMIT 2ULL
 #define MEMLIMIT (19ULL * 1024 * 1024)
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+static pthread_once_t once = PTHREAD_ONCE_INIT, dummy_once = PTHREAD_ONCE_INIT;
 static char dummy_hash[OB_PASSWORD_HASH_MAX];
 static volatile int dummy_sink;
 
 static void init(void)
 {
     if (sodium_init() < 0) abort();
+}
+
+/* The dummy hash costs one full hash: made only by a process that verifies
+ * (the server, at start through ob_password_warm), not by every command that
+ * merely stores a password (tenant create, user create). */
+static void init_dummy(void)
+{
+    pthread_once(&once, init);
     if (crypto_pwhash_str(dummy_hash, "opsbase-dummy-password", 22, OPSLIMIT, MEMLIMIT) != 0) dummy_hash[0] = 0;
+}
+
+void ob_password_warm(void)
+{
+    pthread_once(&dummy_once, init_dummy);
 }
 
 int ob_password_hash(const char *pw, char out[OB_PASSWORD_HASH_MAX], ob_err *err)
@@ -44,7 +57,7 @@ bool ob_password_verify(const char *hash, const char *pw)
 
 void ob_password_dummy_verify(const char *pw)
 {
-    pthread_once(&once, init);
+    pthread_once(&dummy_once, init_dummy);
     /* the result is meaningless; only the time spent matters */
     if (dummy_hash[0]) dummy_sink = crypto_pwhash_str_verify(dummy_hash, pw, strlen(pw));
 }

@@ -18,6 +18,8 @@ bool ob_password_verify(const char *hash, const char *pw);
 /* Spend the time of a verification without a hash, so that unknown users and
  * wrong passwords take as long as each other. */
 void ob_password_dummy_verify(const char *pw);
+/* Make the dummy hash now rather than on the first unknown sign-in (serve). */
+void ob_password_warm(void);
 /* A policy check: length and not all one kind of character. */
 int ob_password_check(const char *pw, ob_err *err);
 /* A strong random password (24 characters) into out[32]. */

@@ -7,6 +7,7 @@
 #include "api/app.h"
 #include "api/ratelimit.h"
 #include "api/stream.h"
+#include "auth/password.h"
 #include "auth/throttle.h"
 #include "base/base.h"
 #include "cli/cli.h"
@@ -213,6 +214,7 @@ int ob_cmd_serve(int argc, char **argv)
     tc.delay_ms = delay * 1000;
     tc.max_delay_ms = max_delay * 1000;
     ob_throttle_configure(&tc);
+    ob_password_warm(); /* the dummy hash of unknown-user sign-ins, before the first request */
     int64_t pmax, plock;
     if (number(ob_cli_get(&spec, &a, "--platform-login-max-failures"), 1, 1000, &pmax) != 0 ||
         number(ob_cli_get(&spec, &a, "--platform-lockout"), 1, 86400 * 30, &plock) != 0)

@@ -168,6 +168,21 @@ int ob_db_exec(ob_conn *c, const char *sql, ob_err *err)
     return OPS(c)->exec(c, sql, err);
 }
 
+int ob_db_template_load(ob_conn *c, const char *key, bool *loaded, ob_err *err)
+{
+    *loaded = false;
+    if (ob_conn_engine(c) != OB_DB_SQLITE || OB_DB_CONN(c)->in_txn)
+        return 0;
+    OB_DB_CONN(c)->remeasure = true;
+    return ob_sqlite_template_load(c, key, loaded, err);
+}
+
+void ob_db_template_save(ob_conn *c, const char *key)
+{
+    if (ob_conn_engine(c) == OB_DB_SQLITE && !OB_DB_CONN(c)->in_txn)
+        ob_sqlite_template_save(c, key);
+}
+
 /* 256 MiB while loading, then the driver's default again (sqlite_conn.c). */
 int ob_db_bulk(ob_conn *c, bool on, ob_err *err)
 {

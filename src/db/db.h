@@ -155,6 +155,15 @@ const char *ob_stmt_tenant(const ob_stmt *st);
 
 /* Run SQL without parameters (DDL, pragmas); several statements allowed. */
 int ob_db_exec(ob_conn *c, const char *sql, ob_err *err);
+/* Empty-database templates (SQLite): a database that has just been given its
+ * whole schema is kept as templates/<key>.db in the data directory, and the
+ * next database made from the same schema text (key: its hash) copies its
+ * pages instead of running the DDL again, which is most of a tenant's
+ * creation. *loaded false when there is no template of key (and always on
+ * PostgreSQL, where a schema cannot be copied). Saving is best effort: a
+ * failure leaves the next creation to run the DDL. c has no transaction open. */
+int ob_db_template_load(ob_conn *c, const char *key, bool *loaded, ob_err *err);
+void ob_db_template_save(ob_conn *c, const char *key);
 /* A bulk load (a restore) on c: on SQLite a page cache large enough that a
  * transaction of many rows and indexes does not spill to disk page by page;
  * off gives the memory back. A no-op on PostgreSQL. */

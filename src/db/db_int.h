@@ -144,6 +144,10 @@ typedef struct ob_db_ops {
 extern const ob_db_ops ob_sqlite_ops;
 extern const ob_db_ops ob_pg_ops;
 
+/* The SQLite driver's empty-database templates (sqlite.c), behind ob_db_template_*. */
+int ob_sqlite_template_load(ob_conn *c, const char *key, bool *loaded, ob_err *err);
+void ob_sqlite_template_save(ob_conn *c, const char *key);
+
 /* ob_err_set that tolerates a NULL err, for both engines. Returns -1. */
 int ob_db_err(ob_err *err, ob_errcode code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

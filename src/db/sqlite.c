@@ -309,3 +309,65 @@ int ob_sqlite_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), v
     free(slugs);
     return rc;
 }
+
+/* templates/<key>.db; the key is hex (a hash), checked so that it can never
+ * name anything outside the directory. */
+static int template_path(const ob_store *s, const char *key, char *out, size_t n)
+{
+    size_t len = strlen(key);
+    if (len == 0 || len > 64 || strspn(key, "0123456789abcdef") != len)
+        return -1;
+    return snprintf(out, n, "%s/templates/%s.db", s->data_dir, key) < (int)n ? 0 : -1;
+}
+
+int ob_sqlite_template_load(ob_conn *c, const char *key, bool *loaded, ob_err *err)
+{
+    char path[OB_SQLITE_PATH_MAX];
+    struct stat sb;
+    if (!c->base.store || template_path(c->base.store, key, path, sizeof path) != 0 || stat(path, &sb) != 0)
+        return 0;
+    sqlite3 *src = NULL;
+    if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        sqlite3_close(src); /* unreadable: made again by this creation */
+        return 0;
+    }
+    /* Page by page into c's (empty) database, as one write of c's: its WAL
+     * and synchronous setting make the copy as durable as the DDL was. */
+    sqlite3_backup *b = sqlite3_backup_init(c->db, "main", src, "main");
+    int rc = b ? sqlite3_backup_step(b, -1) : sqlite3_errcode(c->db);
+    if (b)
+        sqlite3_backup_finish(b);
+    sqlite3_close(src);
+    if (rc != SQLITE_DONE)
+        return ob_sqlite_fail(err, c->db, rc);
+    *loaded = true;
+    return 0;
+}
+
+void ob_sqlite_template_save(ob_conn *c, const char *key)
+{
+    char path[OB_SQLITE_PATH_MAX], dir[OB_SQLITE_PATH_MAX], tmp[OB_SQLITE_PATH_MAX + 32];
+    struct stat sb;
+    ob_store *s = c->base.store;
+    if (!s || template_path(s, key, path, sizeof path) != 0 || stat(path, &sb) == 0)
+        return;
+    snprintf(dir, sizeof dir, "%s/templates", s->data_dir);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return;
+    /* a private name, then a rename: another process creating a tenant at
+     * the same moment never reads half a template */
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    unlink(tmp);
+    char *sql = sqlite3_mprintf("VACUUM INTO %Q", tmp);
+    int rc = sql ? sqlite3_exec(c->db, sql, NULL, NULL, NULL) : SQLITE_NOMEM;
+    sqlite3_free(sql);
+    int fd = rc == SQLITE_OK ? open(tmp, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd >= 0)
+        fchmod(fd, 0600); /* as private as the databases made from it */
+    if (fd >= 0 && fsync(fd) == 0 && rename(tmp, path) == 0)
+        fsync_dir(dir);
+    else
+        unlink(tmp);
+    if (fd >= 0)
+        close(fd);
+}

@@ -478,11 +478,32 @@ static int create_fresh(ob_conn *c, ob_scope scope, int want, ob_err *err)
         if (t->res->scope != scope) continue;
         for (int v = since_of(t->res->since); v <= want; v++) fk_defs(&sql, NULL, t, v);
     }
+    /* The template of this exact schema text (SQLite): its pages copied,
+     * the DDL not run again. */
+    char key[65];
+    ob_sha256 h;
+    ob_sha256_init(&h);
+    ob_sha256_update(&h, sql.buf ? sql.buf : "", sql.len);
+    ob_sha256_final(&h, key);
+    bool loaded = false;
+    if (ob_db_template_load(c, key, &loaded, err) != 0) {
+        ob_sb_release(&sql);
+        return -1;
+    }
+    char now[OB_TS_LEN];
+    ob_ts_format(ob_now_ms(), now);
+    if (loaded) { /* the template's versions, applied now */
+        ob_sb_release(&sql);
+        ob_stmt *st;
+        if (ob_db_prepare(c, "UPDATE schema_migrations SET applied_at = ?", &st, err) != 0) return -1;
+        ob_stmt_bind_text(st, 1, now, err);
+        int urc = ob_stmt_step(st, err) < 0 ? -1 : 0;
+        ob_stmt_done(st);
+        return urc;
+    }
     int rc = ob_db_begin(c, err);
     if (rc == 0 && sql.len) rc = ob_db_exec(c, sql.buf, err);
     ob_sb_release(&sql);
-    char now[OB_TS_LEN];
-    ob_ts_format(ob_now_ms(), now);
     for (int v = 1; rc == 0 && v <= want; v++) {
         ob_stmt *st;
         rc = ob_db_prepare(c, "INSERT INTO schema_migrations (version, applied_at, description) VALUES (?, ?, ?)", &st,
@@ -495,9 +516,10 @@ static int create_fresh(ob_conn *c, ob_scope scope, int want, ob_err *err)
             ob_stmt_done(st);
         }
     }
-    if (rc == 0) return ob_db_commit(c, err);
-    ob_db_rollback(c);
-    return -1;
+    if (rc == 0) rc = ob_db_commit(c, err);
+    else ob_db_rollback(c);
+    if (rc == 0) ob_db_template_save(c, key);
+    return rc;
 }
 
 int ob_migrate(ob_conn *c, ob_scope scope, int *applied, ob_err *err)
