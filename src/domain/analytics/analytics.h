@@ -43,6 +43,14 @@ int ob_report_check_config(ob_ctx *ctx, const ob_row *row, ob_err *err);
  * (schedule_frequency, schedule_time, schedule_days in the tenant's zone)
  * has come since its last scheduled run. */
 int ob_reports_scheduled_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
+/* A run's files are written by the API's job reports.render (a layer above:
+ * the XLSX and PDF writers live there), queued in the run's transaction when
+ * this process has it. Once they are stored, that job queues this kind,
+ * reports.deliver {"report_run_id"}: a scheduled run's messages are queued
+ * to the report's email_recipients with the sender reports.mail, which
+ * attaches the stored files; why none could be queued is kept in the run's
+ * error_message. */
+int ob_reports_deliver_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 /* created_by is the signed-in user; trigger_conditions and actions are
  * checked (automation.c, which documents their shape). */
 extern const ob_hooks ob_automation_rule_hooks;
