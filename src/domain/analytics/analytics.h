@@ -70,7 +70,11 @@ int ob_automation_run(ob_ctx *ctx, const ob_automation_rule *r, const ob_row *ro
  * transaction: the job automation.run is queued when an active rule waits
  * for the event, and runs the matching rules. */
 int ob_automation_raise(ob_ctx *ctx, const char *event, const char *id, ob_err *err);
-/* Job kind automation.run {"event", "id"}; customer.birthday without an id:
+/* The same with the row captured as it is now (inventory.low: the stock
+ * entry's inventory row) and details added to each run's log: the job runs
+ * the rules on the capture, after the caller's transaction commits. */
+int ob_automation_raise_row(ob_ctx *ctx, const char *event, const ob_row *row, json_t *details, ob_err *err);
+/* Job kind automation.run {"event", "id", "row"?, "details"?}; customer.birthday without an id:
  * every customer whose birthday is today in the tenant's zone. */
 int ob_automation_job_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 

@@ -100,8 +100,12 @@ static const ob_column rule_log_cols[] = {
     {"execution_details", OB_F_JSON},
     {"error_message", OB_F_TEXT, .max = 100000},
     {"executed_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED | OB_SORT, .dflt = "now"},
+    {"run_key", OB_F_TEXT, .max = 200, .since = 8,
+     .doc = "what the run was for, once: customer.birthday:<customer id>:<date in the tenant's zone>; a rule runs "
+            "at most once per key (a sweep run twice the same day greets once); empty: runs that repeat freely"},
 };
-static const ob_index rule_log_idx[] = {{"execution_status,executed_at"}};
+static const ob_index rule_log_idx[] = {{"execution_status,executed_at"},
+                                        {"rule_id,run_key", .unique = true, .since = 8}};
 const ob_resource ob_res_automation_logs = {
     .table = "automation_logs", .doc = "runs of automation rules, written by the server (read-only)",
     OB_COLS(rule_log_cols), OB_INDEXES(rule_log_idx), .perm = "automation",
