@@ -329,3 +329,41 @@ def test_a_birthday_sweep_run_twice_the_same_day_greets_once(server, new_tenant)
     r = c.post(f"{API}/automation_logs", json={"rule_id": rule["id"], "execution_status": "success",
                                                "run_key": "x"})
     assert r.status_code in (403, 405)
+
+
+def test_rules_of_the_old_shape_are_migrated(server, cli, new_tenant):
+    """A reorder rule saved before the one format (flat trigger_conditions,
+    actions an object) is rewritten in it by `opsbase migrate`, and runs as
+    such; one in the format is left alone, and a second migrate changes
+    nothing."""
+    t = new_tenant()
+    c = t.owner
+    p = s.product(c)
+    inv = s.inventory(c, on_hand=30, product_id=p["id"])
+    old = h.ok(_rule(c, {"event": "inventory.low"}, [{"type": "reorder"}], rule_type="reorder"), 201)
+    new = h.ok(_rule(c, {"event": "inventory.low", "where": {"product_id": "none"}},
+                     [{"type": "reorder", "reorder_quantity": 3}], rule_type="reorder"), 201)
+    h.tenant_sql(server, t.slug, "UPDATE automation_rules SET trigger_conditions = "
+                                 f"'{{\"product_id\": \"{p['id']}\", \"note\": \"x\"}}', actions = "
+                                 "'{\"reorder_point\": 20, \"reorder_quantity\": 7}' "
+                                 f"WHERE id = '{old['id']}'")
+    assert h.get(c, "automation_rules", old["id"])["actions"] == {"reorder_point": 20, "reorder_quantity": 7}
+    cli.run("migrate")
+    got = h.get(c, "automation_rules", old["id"])
+    assert got["trigger_conditions"] == {"event": "inventory.low", "where": {"product_id": p["id"]}}
+    assert got["actions"] == [{"type": "reorder", "reorder_point": 20, "reorder_quantity": 7}]
+    assert got["version"] == old["version"] + 1
+    assert h.get(c, "automation_rules", new["id"]) == new
+    cli.run("migrate")
+    assert h.get(c, "automation_rules", old["id"]) == got
+    # it runs as a rule of the format: the stock entry's suggestion takes its point and quantity
+    before = {j["id"] for j in h.list_all(c, "jobs", {"kind": "automation.run"})}
+    h.ok(s.act(c, "inventory", inv["id"], "adjust", {"quantity": -10, "reason": "x"}))  # 20 left: at the point
+    [sg] = h.rows_where(c, "reorder_suggestions", product_id=p["id"])
+    assert sg["suggested_quantity"] == 7
+    _job_done(c, "automation.run", before)
+    [log] = h.rows_where(c, "automation_logs", rule_id=old["id"])
+    assert log["execution_status"] == "success"
+    # and a PATCH of it is held to the format like any other
+    h.expect_error(c.patch(f"{API}/automation_rules/{old['id']}", json={"actions": {"reorder_point": 1}}),
+                   400, "validation_failed", "actions")

@@ -74,6 +74,11 @@ int ob_automation_raise(ob_ctx *ctx, const char *event, const char *id, ob_err *
  * entry's inventory row) and details added to each run's log: the job runs
  * the rules on the capture, after the caller's transaction commits. */
 int ob_automation_raise_row(ob_ctx *ctx, const char *event, const ob_row *row, json_t *details, ob_err *err);
+/* Rules saved in the shape before the one documented in automation.c
+ * (reorder rules: flat trigger_conditions {product_id, warehouse_id},
+ * actions an object {reorder_point, reorder_quantity}) rewritten in it: run
+ * by the analytics seed on every `migrate`; *n counts the rules rewritten. */
+int ob_automation_migrate(ob_ctx *ctx, int *n, ob_err *err);
 /* Job kind automation.run {"event", "id", "row"?, "details"?}; customer.birthday without an id:
  * every customer whose birthday is today in the tenant's zone. */
 int ob_automation_job_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);

@@ -623,3 +623,87 @@ int ob_automation_job_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err 
     ob_sb_addf(result, "{\"ran\":%d}", ran);
     return 0;
 }
+
+/* A rule of the shape before this one (reorder rules only had behaviour):
+ * trigger_conditions {product_id?, warehouse_id?} and actions
+ * {reorder_point?, reorder_quantity?}, in the shape above: inventory.low
+ * where those columns, one reorder action. NULL when text is not of it. */
+static json_t *old_trigger(const char *text)
+{
+    json_t *t = json_loads(text ? text : "null", JSON_DECODE_ANY, NULL);
+    if (!json_is_object(t) || json_object_get(t, "event")) {
+        json_decref(t);
+        return NULL;
+    }
+    json_t *where = json_object(), *v;
+    const char *key;
+    json_object_foreach(t, key, v) if ((!strcmp(key, "product_id") || !strcmp(key, "warehouse_id")) &&
+                                       json_is_string(v)) json_object_set(where, key, v);
+    json_decref(t);
+    json_t *out = json_pack("{s:s}", "event", "inventory.low");
+    if (json_object_size(where)) json_object_set(out, "where", where);
+    json_decref(where);
+    return out;
+}
+
+static json_t *old_actions(const char *text)
+{
+    json_t *a = json_loads(text ? text : "null", JSON_DECODE_ANY, NULL);
+    json_t *act = json_pack("{s:s}", "type", "reorder");
+    json_t *p = json_object_get(a, "reorder_point"), *q = json_object_get(a, "reorder_quantity");
+    if (json_is_integer(p) && json_integer_value(p) >= 0) json_object_set(act, "reorder_point", p);
+    if (json_is_integer(q) && json_integer_value(q) >= 1) json_object_set(act, "reorder_quantity", q);
+    json_decref(a);
+    json_t *out = json_array();
+    json_array_append_new(out, act);
+    return out;
+}
+
+int ob_automation_migrate(ob_ctx *ctx, int *n, ob_err *err)
+{
+    *n = 0;
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db,
+                      "SELECT \"id\", \"trigger_conditions\", \"actions\" FROM \"automation_rules\" "
+                      "WHERE \"rule_type\" = 'reorder' ORDER BY \"id\"",
+                      &st, err) != 0)
+        return -1;
+    typedef struct fix {
+        const char *id, *trigger, *actions;
+    } fix;
+    fix *list = NULL;
+    int cap = 0, rc;
+    while ((rc = ob_stmt_step(st, err)) == 1) {
+        json_t *t = old_trigger(ob_stmt_col_text(st, 1, NULL));
+        if (!t) continue;
+        json_t *acts = json_loads(ob_stmt_col_text(st, 2, NULL) ? ob_stmt_col_text(st, 2, NULL) : "null",
+                                  JSON_DECODE_ANY, NULL);
+        json_t *a = json_is_array(acts) ? json_incref(acts) : old_actions(ob_stmt_col_text(st, 2, NULL));
+        json_decref(acts);
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            fix *nw = ob_arena_alloc(ctx->arena, (size_t)cap * sizeof *nw);
+            if (*n) memcpy(nw, list, (size_t)*n * sizeof *nw);
+            list = nw;
+        }
+        char *tt = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS), *at = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
+        list[(*n)++] = (fix){ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL)), ob_arena_strdup(ctx->arena, tt),
+                             ob_arena_strdup(ctx->arena, at)};
+        free(tt);
+        free(at);
+        json_decref(t);
+        json_decref(a);
+    }
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    for (int i = 0; i < *n; i++) {
+        ob_value v[] = {ob_v_text(list[i].trigger), ob_v_text(list[i].actions), ob_v_text(ctx->now),
+                        ob_v_text(list[i].id)};
+        if (ob_sql_run(ctx->db,
+                       "UPDATE \"automation_rules\" SET \"trigger_conditions\" = ?, \"actions\" = ?, "
+                       "\"updated_at\" = ?, \"version\" = \"version\" + 1 WHERE \"id\" = ?",
+                       v, 4, err) != 0)
+            return -1;
+    }
+    return 0;
+}
