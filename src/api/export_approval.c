@@ -218,6 +218,11 @@ static const ob_job_kind api_kinds[] = {
      "send a scheduled report run's message (payload.log_id, a notification_logs row naming the run) with the "
      "result as CSV, XLSX and PDF attachments (queued by reports.scheduled)",
      ob_report_mail_settle},
+    {"reports.render", false, ob_report_render_run,
+     "write a custom report run's result (payload.report_run_id) as CSV, XLSX and PDF files into the file store, "
+     "named by the run, then queue a scheduled run's messages (queued by every run; failures logged on the run and "
+     "retried)",
+     ob_report_render_settle},
 };
 
 const ob_file_store *ob_api_file_store(void)

@@ -70,5 +70,11 @@ const ob_file_store *ob_api_file_store(void);
  * CSV, XLSX and PDF (run on a reader; settle records the message's outcome). */
 int ob_report_mail_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 int ob_report_mail_settle(ob_ctx *ctx, const ob_row *job, int rc, const ob_err *rerr, ob_sb *result, ob_err *err);
+/* The job reports.render (report_mail.c): a run's CSV, XLSX and PDF written
+ * into the file store on a reader; settle records them as files rows named
+ * by the run and queues a scheduled run's messages, or logs a failure on
+ * the run (retried after the back-off; failed after the last attempt). */
+int ob_report_render_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
+int ob_report_render_settle(ob_ctx *ctx, const ob_row *job, int rc, const ob_err *rerr, ob_sb *result, ob_err *err);
 
 #endif

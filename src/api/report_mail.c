@@ -19,6 +19,9 @@
 #include <unistd.h>
 
 #include "api/export_int.h"
+#include "jobs/jobs.h"
+#include "schema/crud.h"
+#include "schema/validate.h"
 #include "base/base.h"
 #include "jobs/smtp.h"
 #include "schema/sql.h"
@@ -220,13 +223,51 @@ static void wanted(const ob_row *report, bool want[ATTACHMENTS])
     for (int k = 0; !any && k < ATTACHMENTS; k++) want[k] = true;
 }
 
-static int load_log(ob_ctx *ctx, const ob_row *job, ob_row **out, ob_err *err)
+/* The run's files in memory, in the order CSV, XLSX, PDF, those the report
+ * asks for: f[k] with data NULL for one it does not. */
+static int render(ob_ctx *ctx, const ob_row *run, const ob_row *report, ob_smtp_file f[ATTACHMENTS], ob_err *err)
+{
+    const ob_file_store *files = ob_api_file_store();
+    if (!files) return ob_err_set(err, OB_E_UNAVAILABLE, "this process has no file store");
+    table_out t = {0};
+    if (table_of(ctx, ob_row_text(run, REPORT_RUNS_RESULT), &t, err) != 0) return -1;
+    const char *name = ob_row_text(report, CUSTOM_REPORTS_NAME), *base = base_name(ctx, name);
+    const char *spool = ob_arena_printf(ctx->arena, "%s/spool", files->root);
+    bool want[ATTACHMENTS];
+    wanted(report, want);
+    memset(f, 0, ATTACHMENTS * sizeof *f);
+    int rc = 0;
+    if (want[0]) {
+        ob_sb csv;
+        ob_sb_init_arena(&csv, ctx->arena, 1024);
+        write_csv(&t, &csv);
+        f[0] = (ob_smtp_file){ob_arena_printf(ctx->arena, "%s.csv", base), ob_export_mime("csv"), csv.buf, csv.len};
+    }
+    if (want[1]) {
+        f[1] = (ob_smtp_file){ob_arena_printf(ctx->arena, "%s.xlsx", base), ob_export_mime("xlsx"), NULL, 0};
+        rc = write_xlsx(ctx, &t, spool, &f[1], err);
+    }
+    if (rc == 0 && want[2]) {
+        f[2] = (ob_smtp_file){ob_arena_printf(ctx->arena, "%s.pdf", base), ob_export_mime("pdf"), NULL, 0};
+        rc = write_pdf(ctx, &t, name, ob_row_text(run, REPORT_RUNS_FINISHED_AT), spool, &f[2], err);
+    }
+    json_decref(t.rows);
+    return rc;
+}
+
+static const char *payload_text(ob_ctx *ctx, const ob_row *job, const char *key)
 {
     json_t *pl = json_loads(ob_row_text(job, JOBS_PAYLOAD) ? ob_row_text(job, JOBS_PAYLOAD) : "{}", 0, NULL);
-    const char *id = ob_arena_strdup(ctx->arena, json_string_value(json_object_get(pl, "log_id")) ?
-                                                     json_string_value(json_object_get(pl, "log_id")) : "");
+    const char *v = json_string_value(json_object_get(pl, key));
+    const char *out = ob_arena_strdup(ctx->arena, v ? v : "");
     json_decref(pl);
-    return ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_NOTIFICATION_LOGS), id, out, err);
+    return out;
+}
+
+static int load_log(ob_ctx *ctx, const ob_row *job, ob_row **out, ob_err *err)
+{
+    return ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_NOTIFICATION_LOGS), payload_text(ctx, job, "log_id"),
+                                out, err);
 }
 
 /* The run the message names, and its report. */
@@ -242,10 +283,37 @@ static int load_run(ob_ctx *ctx, const ob_row *log, ob_row **run, ob_row **repor
                                 ob_row_text(*run, REPORT_RUNS_REPORT_ID), report, err);
 }
 
-int ob_report_mail_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err)
+/* The run's columns naming its stored files, in the order CSV, XLSX, PDF. */
+static ob_colh file_col(int k)
+{
+    return k == 0 ? REPORT_RUNS_CSV_FILE_ID : k == 1 ? REPORT_RUNS_XLSX_FILE_ID : REPORT_RUNS_PDF_FILE_ID;
+}
+
+/* The run's stored files read back from the file store, with the names and
+ * types their files rows keep. */
+static int stored(ob_ctx *ctx, const ob_row *run, ob_smtp_file f[ATTACHMENTS], ob_err *err)
 {
     const ob_file_store *files = ob_api_file_store();
     if (!files) return ob_err_set(err, OB_E_UNAVAILABLE, "this process has no file store");
+    memset(f, 0, ATTACHMENTS * sizeof *f);
+    for (int k = 0; k < ATTACHMENTS; k++) {
+        const char *id = ob_row_text(run, file_col(k));
+        if (!id) continue;
+        ob_row *file;
+        if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_FILES), id, &file, err) != 0) return -1;
+        int fd;
+        int64_t size;
+        if (files->open(files, ctx->arena, ctx->tenant->slug, ob_row_text(file, FILES_STORAGE_KEY), &fd, &size, err) != 0)
+            return -1;
+        f[k].name = ob_row_text(file, FILES_FILE_NAME);
+        f[k].mime = ob_row_text(file, FILES_MIME_TYPE);
+        if (slurp(ctx, fd, size, &f[k], err) != 0) return -1;
+    }
+    return 0;
+}
+
+int ob_report_mail_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err)
+{
     ob_row *log, *run, *report;
     if (load_log(ctx, job, &log, err) != 0) return -1;
     const char *status = ob_row_text(log, NOTIFICATION_LOGS_STATUS);
@@ -254,36 +322,40 @@ int ob_report_mail_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *er
         return 0;
     }
     if (load_run(ctx, log, &run, &report, err) != 0) return -1;
-    table_out t = {0};
-    if (table_of(ctx, ob_row_text(run, REPORT_RUNS_RESULT), &t, err) != 0) return -1;
-    const char *name = ob_row_text(report, CUSTOM_REPORTS_NAME), *base = base_name(ctx, name);
-    const char *spool = ob_arena_printf(ctx->arena, "%s/spool", files->root);
-    bool want[ATTACHMENTS];
-    wanted(report, want);
+    /* the files stored with the run; a run from before they were kept is rendered here */
+    const char *fs = ob_row_text(run, REPORT_RUNS_FILES_STATUS);
     ob_smtp_file f[ATTACHMENTS];
-    int n = 0, rc = 0;
-    if (want[0]) {
-        ob_sb csv;
-        ob_sb_init_arena(&csv, ctx->arena, 1024);
-        write_csv(&t, &csv);
-        f[n++] = (ob_smtp_file){ob_arena_printf(ctx->arena, "%s.csv", base), ob_export_mime("csv"), csv.buf, csv.len};
-    }
-    if (want[1]) {
-        f[n] = (ob_smtp_file){ob_arena_printf(ctx->arena, "%s.xlsx", base), ob_export_mime("xlsx"), NULL, 0};
-        rc = write_xlsx(ctx, &t, spool, &f[n++], err);
-    }
-    if (rc == 0 && want[2]) {
-        f[n] = (ob_smtp_file){ob_arena_printf(ctx->arena, "%s.pdf", base), ob_export_mime("pdf"), NULL, 0};
-        rc = write_pdf(ctx, &t, name, ob_row_text(run, REPORT_RUNS_FINISHED_AT), spool, &f[n++], err);
-    }
-    json_decref(t.rows);
-    if (rc != 0) return -1;
+    if ((fs && !strcmp(fs, "stored") ? stored(ctx, run, f, err) : render(ctx, run, report, f, err)) != 0) return -1;
+    int n = 0;
+    for (int k = 0; k < ATTACHMENTS; k++)
+        if (f[k].data) f[n++] = f[k];
     const char *subject = ob_row_text(log, NOTIFICATION_LOGS_SUBJECT);
     if (ob_smtp_send_files(ob_row_text(log, NOTIFICATION_LOGS_RECIPIENT), subject ? subject : "",
                            ob_row_text(log, NOTIFICATION_LOGS_BODY), f, n, err) != 0)
         return -1;
     ob_sb_addf(result, "{\"status\":\"sent\",\"attachments\":%d}", n);
     return 0;
+}
+
+/* A failed attempt at the run's files or message, logged on the run: its
+ * attempts counted and error_message the latest reason. After the job's
+ * last attempt the run is failed (and its files too when they were never
+ * written); before it, 1: the job system retries after its back-off. */
+static int log_failure(ob_ctx *ctx, const ob_row *job, const char *run_id, const char *what, const ob_err *rerr,
+                       bool files, ob_err *err)
+{
+    int64_t attempt = ob_row_int(job, JOBS_ATTEMPTS, 0), max = ob_row_int(job, JOBS_MAX_ATTEMPTS, 5);
+    bool last = attempt >= max;
+    const char *why = ob_arena_printf(ctx->arena, "%s, attempt %lld of %lld%s: %.1000s", what, (long long)attempt,
+                                      (long long)max, last ? ", given up" : "", rerr->message);
+    ob_value v[] = {ob_v_text(why), ob_v_text(run_id)};
+    const char *sql = !last ? "UPDATE report_runs SET attempts = attempts + 1, error_message = ? WHERE id = ?"
+                      : files ? "UPDATE report_runs SET attempts = attempts + 1, error_message = ?, status = 'failed', "
+                                "files_status = 'failed' WHERE id = ?"
+                              : "UPDATE report_runs SET attempts = attempts + 1, error_message = ?, status = 'failed' "
+                                "WHERE id = ?";
+    if (ob_sql_run(ctx->db, sql, v, 2, err) != 0) return -1;
+    return last ? 0 : 1;
 }
 
 /* The message's status is the server's, set in the transaction that
@@ -300,14 +372,124 @@ static int set_status(ob_ctx *ctx, const char *id, const char *status, const cha
 
 int ob_report_mail_settle(ob_ctx *ctx, const ob_row *job, int rc, const ob_err *rerr, ob_sb *result, ob_err *err)
 {
-    ob_row *log;
+    ob_row *log, *run, *report;
     if (load_log(ctx, job, &log, err) != 0) return -1;
     if (rc == 0) return set_status(ctx, ob_row_id(log), "sent", NULL, err);
-    if (ob_row_int(job, JOBS_ATTEMPTS, 0) < ob_row_int(job, JOBS_MAX_ATTEMPTS, 5)) {
-        *err = *rerr; /* retried after its back-off; the message stays pending */
-        return -1;
-    }
+    if (load_run(ctx, log, &run, &report, err) != 0) return -1;
+    const char *what = ob_arena_printf(ctx->arena, "mail to %s", ob_row_text(log, NOTIFICATION_LOGS_RECIPIENT));
+    int logged = log_failure(ctx, job, ob_row_id(run), what, rerr, false, err);
+    if (logged != 0) return logged; /* retried after its back-off; the message stays pending */
     ob_sb_reset(result);
     ob_sb_adds(result, "{\"status\":\"failed\"}");
     return set_status(ctx, ob_row_id(log), "failed", rerr->message, err);
+}
+
+/* Bytes into a new spool file, then into the tenant's file store. */
+static int store_bytes(ob_ctx *ctx, const ob_file_store *files, const ob_smtp_file *f, const char *ext,
+                       json_t *out, ob_err *err)
+{
+    const char *path = ob_file_spool_name(files, ctx->arena, ext);
+    FILE *fp = fopen(path, "wbx");
+    if (!fp) return ob_err_set(err, OB_E_UNAVAILABLE, "the report's file could not be written");
+    bool ok = fwrite(f->data, 1, f->len, fp) == f->len;
+    if (fclose(fp) != 0 || !ok) {
+        unlink(path);
+        return ob_err_set(err, OB_E_UNAVAILABLE, "the report's file could not be written");
+    }
+    const char *sha, *key;
+    int64_t size;
+    if (ob_file_store_add(files, ctx->arena, ctx->tenant->slug, path, &sha, &size, &key, err) != 0) return -1;
+    json_object_set_new(out, "name", json_string(f->name));
+    json_object_set_new(out, "mime", json_string(f->mime));
+    json_object_set_new(out, "sha256", json_string(sha));
+    json_object_set_new(out, "size", json_integer(size));
+    json_object_set_new(out, "key", json_string(key));
+    return 0;
+}
+
+/* reports.render {"report_run_id"}: on a reader, the files written and put
+ * into the store (content-addressed, so a retry stores nothing twice);
+ * result {"files": [{k, name, mime, sha256, size, key}]} for the settle. */
+int ob_report_render_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err)
+{
+    static const char *const ext[ATTACHMENTS] = {".csv", ".xlsx", ".pdf"};
+    const ob_file_store *files = ob_api_file_store();
+    if (!files) return ob_err_set(err, OB_E_UNAVAILABLE, "this process has no file store");
+    ob_row *run, *report;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_REPORT_RUNS), payload_text(ctx, job, "report_run_id"),
+                             &run, err) != 0)
+        return -1;
+    const char *fs = ob_row_text(run, REPORT_RUNS_FILES_STATUS);
+    if (!fs || strcmp(fs, "pending") != 0) return 0; /* done by an earlier attempt: the settle skips it */
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_CUSTOM_REPORTS), ob_row_text(run, REPORT_RUNS_REPORT_ID),
+                             &report, err) != 0)
+        return -1;
+    ob_smtp_file f[ATTACHMENTS];
+    if (render(ctx, run, report, f, err) != 0) return -1;
+    json_t *doc = json_object(), *arr = json_array();
+    json_object_set_new(doc, "files", arr);
+    int rc = 0;
+    for (int k = 0; rc == 0 && k < ATTACHMENTS; k++) {
+        if (!f[k].data) continue;
+        json_t *o = json_pack("{s:i}", "k", k);
+        json_array_append_new(arr, o);
+        rc = store_bytes(ctx, files, &f[k], ext[k], o, err);
+    }
+    char *text = rc == 0 ? json_dumps(doc, JSON_COMPACT) : NULL;
+    if (text) ob_sb_adds(result, text);
+    free(text);
+    json_decref(doc);
+    return rc;
+}
+
+/* One files row for a stored file, as an upload would make (no uploader:
+ * the server wrote it); its id. */
+static int file_row(ob_ctx *ctx, json_t *o, const char **id, ob_err *err)
+{
+    ob_row *row = ob_row_with_defaults(ctx, OB_TABLE_FILES);
+    ob_row_set_text(ctx->arena, row, FILES_FILE_NAME, json_string_value(json_object_get(o, "name")));
+    ob_row_set_text(ctx->arena, row, FILES_MIME_TYPE, json_string_value(json_object_get(o, "mime")));
+    ob_row_set_int(row, FILES_FILE_SIZE, (int64_t)json_integer_value(json_object_get(o, "size")));
+    ob_row_set_text(ctx->arena, row, FILES_SHA256, json_string_value(json_object_get(o, "sha256")));
+    ob_row_set_text(ctx->arena, row, FILES_STORAGE_KEY, json_string_value(json_object_get(o, "key")));
+    ob_row_set_text(ctx->arena, row, FILES_PURPOSE, "report");
+    if (ob_crud_insert_row(ctx, row, err) != 0) return -1;
+    *id = ob_row_id(row);
+    return 0;
+}
+
+int ob_report_render_settle(ob_ctx *ctx, const ob_row *job, int rc, const ob_err *rerr, ob_sb *result, ob_err *err)
+{
+    const char *run_id = payload_text(ctx, job, "report_run_id");
+    ob_row *run;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_REPORT_RUNS), run_id, &run, err) != 0) return -1;
+    const char *fs = ob_row_text(run, REPORT_RUNS_FILES_STATUS);
+    if (!fs || strcmp(fs, "pending") != 0) return 0; /* settled by an earlier attempt */
+    if (rc != 0) {
+        int logged = log_failure(ctx, job, run_id, "render", rerr, true, err);
+        if (logged == 0) {
+            ob_sb_reset(result);
+            ob_sb_adds(result, "{\"status\":\"failed\"}");
+        }
+        return logged;
+    }
+    json_t *doc = json_loads(result->len ? result->buf : "{}", 0, NULL), *o;
+    const char *ids[ATTACHMENTS] = {NULL, NULL, NULL};
+    size_t i;
+    int src = 0;
+    json_array_foreach(json_object_get(doc, "files"), i, o) {
+        int k = (int)json_integer_value(json_object_get(o, "k"));
+        if (src == 0 && k >= 0 && k < ATTACHMENTS) src = file_row(ctx, o, &ids[k], err);
+    }
+    json_decref(doc);
+    if (src != 0) return -1;
+    ob_value v[] = {ob_v_text(ids[0]), ob_v_text(ids[1]), ob_v_text(ids[2]), ob_v_text(run_id)};
+    if (ob_sql_run(ctx->db,
+                   "UPDATE report_runs SET files_status = 'stored', csv_file_id = ?, xlsx_file_id = ?, pdf_file_id = ? "
+                   "WHERE id = ?",
+                   v, 4, err) != 0)
+        return -1;
+    /* the messages are the analytics area's: its job queues them */
+    return ob_job_enqueue(ctx, "reports.deliver", ob_arena_printf(ctx->arena, "{\"report_run_id\":\"%s\"}", run_id),
+                          5, err);
 }

@@ -161,8 +161,12 @@ static int run_claimed(ob_store *s, const ob_tenant_info *ti, ob_arena *a, const
     if (rc == 0 && k && k->settle) {
         ob_err serr;
         ob_err_clear(&serr);
-        if (k->settle(&ctx, job, jrc, &jerr, &result, &serr) == 0) {
+        int settled = k->settle(&ctx, job, jrc, &jerr, &result, &serr);
+        if (settled == 0) {
             jrc = 0;
+        } else if (settled == 1 && jrc != 0) {
+            /* the kind logged the failure in its rows: those writes stay, and
+             * the job is retried (or buried) with run()'s error as any other */
         } else {
             ob_db_rollback(w);
             rc = ob_db_begin(w, err);

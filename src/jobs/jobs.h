@@ -33,7 +33,10 @@ typedef struct ob_job_kind {
      * transaction that records the job, with run()'s outcome (rc, rerr), so
      * the kind can record it in its own rows (a webhook delivery). Returning
      * 0 records the job done whatever run() returned: the kind has taken its
-     * failure over (and queued its own retry). */
+     * failure over (and queued its own retry). Returning 1 after a failed
+     * run() keeps the settle's writes (the kind's log of the attempt) and
+     * records the failure as usual: retried after the back-off, dead after
+     * max_attempts. */
     int (*settle)(ob_ctx *ctx, const ob_row *job, int rc, const ob_err *rerr, ob_sb *result, ob_err *err);
 } ob_job_kind;
 

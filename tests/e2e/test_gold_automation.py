@@ -1,7 +1,8 @@
 """Gold shop (issue #16): automation rules have one documented shape,
 trigger_conditions {event, where} and actions [{type: reorder|notify, ...}],
 checked on write (400 naming the part); a low-stock entry is the event
-inventory.low: every active rule whose where holds runs (a reorder action
+inventory.low: every active rule whose where holds runs, in the job
+automation.run queued by the entry with the row captured (a reorder action
 shapes the suggestion, a notify action queues a message from a template),
 each run logged in automation_logs and counted on the rule, audited; a rule
 that is not active never runs. A paid invoice (invoice.paid) and the daily
@@ -10,6 +11,7 @@ birthday sweep (customer.birthday) run their rules in the job automation.run
 import datetime
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -36,7 +38,8 @@ def _rule(c, trigger, actions, status=201, **fields):
     ({"event": "inventory.low"}, {"type": "reorder"}, "1 to 10 actions"),
     ({"event": "inventory.low"}, [{"do": "suggest_reorder"}], "[0].type"),
     ({"event": "inventory.low"}, [{"type": "reorder"}, {"type": "transfer"}], "[1].type"),
-    ({"event": "inventory.low"}, [{"type": "set_field", "field": "notes", "value": "x"}], "[0].type"),
+    ({"event": "inventory.low"}, [{"type": "set_field", "field": "notes", "value": "x"}], "[0].field"),
+    ({"event": "inventory.low"}, [{"type": "set_field", "field": "quantity_on_hand", "value": 9}], "[0].field"),
     ({"event": "invoice.paid"}, [{"type": "set_field", "field": "nope", "value": 1}], "[0].field"),
     ({"event": "invoice.paid"}, [{"type": "set_field", "field": "subtotal", "value": "1.00"}], "[0].field"),
     ({"event": "invoice.paid"}, [{"type": "set_field", "field": "notes"}], "[0].value"),
@@ -90,7 +93,13 @@ def test_low_stock_runs_the_matching_rules(new_tenant):
 
     h.ok(s.act(c, "inventory", inv["id"], "adjust", {"quantity": -5, "reason": "x"}))  # 5 left: not low
     assert h.rows_where(c, "automation_logs") == []
+    before = {j["id"] for j in h.list_all(c, "jobs", {"kind": "automation.run"})}
     h.ok(s.act(c, "inventory", inv["id"], "adjust", {"quantity": -1, "reason": "x"}))  # 4 left: low
+    # the rules run in a job queued by the entry, on the row as the entry left it
+    [job] = _job_done(c, "automation.run", before)
+    pl = h.as_obj(job["payload"])
+    assert (pl["event"], pl["id"], pl["row"]["quantity_on_hand"]) == ("inventory.low", inv["id"], 4)
+    assert h.as_obj(job["result"]) == {"ran": 3}
     [sg] = h.rows_where(c, "reorder_suggestions", product_id=p["id"])
     assert sg["suggested_quantity"] == 12  # the newest active matching rule with a reorder action
     [msg] = h.rows_where(c, "notification_logs", recipient="buyer@shop.test")
@@ -243,3 +252,118 @@ def test_set_field_and_webhook_actions(server, new_tenant):
         assert body["data"]["id"] == yes["id"] and body["data"]["notes"] == "birthday greeted"
     finally:
         ep.close()
+
+
+def test_low_stock_rules_run_after_the_entry_and_may_set_fields(new_tenant):
+    """inventory.low's rules run in a job after the stock entry commits: a
+    set_field action writes the inventory row then (its reorder columns; the
+    stock columns stay the ledger's), a refused value fails that action
+    alone, and no rule's failure undoes the entry. Two entries racing for the
+    last unit: one wins, and the rules run once, for it."""
+    t = new_tenant()
+    c = t.owner
+    p = s.product(c)
+    inv = s.inventory(c, on_hand=3, product_id=p["id"])
+    h.ok(c.patch(f"{API}/inventory/{inv['id']}", json={"reorder_point": 1}))
+    rule = h.ok(_rule(c, {"event": "inventory.low", "where": {"product_id": p["id"]}}, [
+        {"type": "set_field", "field": "reorder_quantity", "value": 25},
+        {"type": "set_field", "field": "reorder_point", "value": -4}]), 201)
+    before = {j["id"] for j in h.list_all(c, "jobs", {"kind": "automation.run"})}
+    h.ok(s.act(c, "inventory", inv["id"], "adjust", {"quantity": -2, "reason": "sold"}))  # 1 left: low
+    [job] = _job_done(c, "automation.run", before)
+    assert job["status"] == "done" and h.as_obj(job["result"]) == {"ran": 1}
+    assert h.as_obj(job["payload"])["row"]["quantity_on_hand"] == 1
+    [log] = h.rows_where(c, "automation_logs", rule_id=rule["id"])
+    assert log["execution_status"] == "partial" and "actions[1]" in log["error_message"]
+    got = h.get(c, "inventory", inv["id"])
+    assert (got["reorder_quantity"], got["reorder_point"], got["quantity_on_hand"]) == (25, 1, 1)
+    # the last unit, raced: one entry wins, the other is refused with nothing written
+    seen = {j["id"] for j in h.list_all(c, "jobs", {"kind": "automation.run"})}
+    with ThreadPoolExecutor(2) as pool:
+        rs = list(pool.map(lambda _: s.act(c, "inventory", inv["id"], "adjust", {"quantity": -1, "reason": "race"}),
+                           range(2)))
+    assert sorted(r.status_code for r in rs) == [200, 409], [r.text for r in rs]
+    [job] = _job_done(c, "automation.run", seen)
+    assert h.as_obj(job["payload"])["row"]["quantity_on_hand"] == 0
+    assert h.get(c, "inventory", inv["id"])["quantity_on_hand"] == 0
+    assert h.get(c, "automation_rules", rule["id"])["execution_count"] == 2
+
+
+def test_a_birthday_sweep_run_twice_the_same_day_greets_once(server, new_tenant):
+    """Each greeting's log keeps its key (customer.birthday:<customer>:<date>):
+    a second sweep of the day, or two at once, runs no rule again."""
+    t = new_tenant()
+    c = t.owner
+    h.ok(c.post(f"{API}/notification_templates", json={
+        "name": "Birthday", "code": "birthday", "type": "email", "subject": "Happy birthday {{company_name}}",
+        "body": "From the shop", "variables": ["company_name"]}), 201)
+    rule = h.ok(_rule(c, {"event": "customer.birthday"}, [{"type": "notify", "template": "birthday",
+                                                           "to": "customer"}]), 201)
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    born = today.replace(year=1990) if (today.month, today.day) != (2, 29) else datetime.date(1992, 2, 29)
+    asha = h.create_customer(c, company_name="Asha", email=f"asha@{t.slug}.test", date_of_birth=born.isoformat())
+
+    def sweep(n=1):
+        before = {j["id"] for j in h.list_all(c, "jobs", {"kind": "automation.run"})}
+        args = ["job", "enqueue", "--tenant", t.slug, "--kind", "automation.run", "--max-attempts", "1",
+                "--payload", json.dumps({"event": "customer.birthday"})]
+        if server.db_url:
+            args += ["--db", server.db_url]
+        for _ in range(n):
+            server.cli.run(*args)
+        deadline = time.monotonic() + h.WAIT_S
+        while time.monotonic() < deadline:
+            new = [j for j in h.list_all(c, "jobs", {"kind": "automation.run"}) if j["id"] not in before]
+            if len(new) == n and all(j["status"] in ("done", "dead") for j in new):
+                return sorted(h.as_obj(j["result"])["ran"] for j in new)
+            time.sleep(0.1)
+        raise AssertionError("the sweeps did not finish")
+
+    assert sweep() == [1]
+    assert sweep(2) == [0, 0]  # the same day again, twice: nobody greeted twice
+    [log] = h.rows_where(c, "automation_logs", rule_id=rule["id"])
+    assert log["run_key"] == f"customer.birthday:{asha['id']}:{today.isoformat()}"
+    assert len(h.rows_where(c, "notification_logs", reference_id=asha["id"])) == 1
+    assert h.get(c, "automation_rules", rule["id"])["execution_count"] == 1
+    # the key is the server's: a log cannot be written by a client
+    r = c.post(f"{API}/automation_logs", json={"rule_id": rule["id"], "execution_status": "success",
+                                               "run_key": "x"})
+    assert r.status_code in (403, 405)
+
+
+def test_rules_of_the_old_shape_are_migrated(server, cli, new_tenant):
+    """A reorder rule saved before the one format (flat trigger_conditions,
+    actions an object) is rewritten in it by `opsbase migrate`, and runs as
+    such; one in the format is left alone, and a second migrate changes
+    nothing."""
+    t = new_tenant()
+    c = t.owner
+    p = s.product(c)
+    inv = s.inventory(c, on_hand=30, product_id=p["id"])
+    old = h.ok(_rule(c, {"event": "inventory.low"}, [{"type": "reorder"}], rule_type="reorder"), 201)
+    new = h.ok(_rule(c, {"event": "inventory.low", "where": {"product_id": "none"}},
+                     [{"type": "reorder", "reorder_quantity": 3}], rule_type="reorder"), 201)
+    h.tenant_sql(server, t.slug, "UPDATE automation_rules SET trigger_conditions = "
+                                 f"'{{\"product_id\": \"{p['id']}\", \"note\": \"x\"}}', actions = "
+                                 "'{\"reorder_point\": 20, \"reorder_quantity\": 7}' "
+                                 f"WHERE id = '{old['id']}'")
+    assert h.get(c, "automation_rules", old["id"])["actions"] == {"reorder_point": 20, "reorder_quantity": 7}
+    cli.run("migrate")
+    got = h.get(c, "automation_rules", old["id"])
+    assert got["trigger_conditions"] == {"event": "inventory.low", "where": {"product_id": p["id"]}}
+    assert got["actions"] == [{"type": "reorder", "reorder_point": 20, "reorder_quantity": 7}]
+    assert got["version"] == old["version"] + 1
+    assert h.get(c, "automation_rules", new["id"]) == new
+    cli.run("migrate")
+    assert h.get(c, "automation_rules", old["id"]) == got
+    # it runs as a rule of the format: the stock entry's suggestion takes its point and quantity
+    before = {j["id"] for j in h.list_all(c, "jobs", {"kind": "automation.run"})}
+    h.ok(s.act(c, "inventory", inv["id"], "adjust", {"quantity": -10, "reason": "x"}))  # 20 left: at the point
+    [sg] = h.rows_where(c, "reorder_suggestions", product_id=p["id"])
+    assert sg["suggested_quantity"] == 7
+    _job_done(c, "automation.run", before)
+    [log] = h.rows_where(c, "automation_logs", rule_id=old["id"])
+    assert log["execution_status"] == "success"
+    # and a PATCH of it is held to the format like any other
+    h.expect_error(c.patch(f"{API}/automation_rules/{old['id']}", json={"actions": {"reorder_point": 1}}),
+                   400, "validation_failed", "actions")

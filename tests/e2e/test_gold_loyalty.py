@@ -140,3 +140,59 @@ def test_a_refund_takes_back_the_points_in_proportion(shop):
     refund("37500.00")
     assert balance(shop, cust) == 0 and taken_back() == [-375, -75, -3]
     assert h.get(shop, "invoices", inv["id"])["status"] == "issued"
+
+
+def _points(c, cust, kind):
+    return sorted(e["points"] for e in h.rows_where(c, "customer_loyalty_points", customer_id=cust["id"])
+                  if e["transaction_type"] == kind)
+
+
+def test_paying_again_after_a_full_refund_earns_no_more_than_the_paid_amount_allows(shop):
+    """The rule: the points an invoice holds (earned less taken back) never
+    exceed floor(paid / 100) x the multiplier over its life. Paid in full
+    again after a full refund, it earns back only what it no longer holds."""
+    cust = h.create_customer(shop)
+    inv = issued_invoice(shop, cust)
+    p = pay(shop, cust, inv, "75375.40")
+    assert balance(shop, cust) == 753
+    h.ok(shop.post(f"{API}/payments/{p['id']}/refund", json={"amount": "75375.40"}))
+    assert balance(shop, cust) == 0 and h.get(shop, "invoices", inv["id"])["status"] == "issued"
+    pay(shop, cust, inv, "75375.40")
+    assert balance(shop, cust) == 753 and _points(shop, cust, "earned") == [753, 753]
+    assert h.get(shop, "invoices", inv["id"])["status"] == "paid"
+    # paid in full once more is refused: nothing more to pay, nothing earned
+    h.expect_error(shop.post(f"{API}/payments", json={"customer_id": cust["id"], "invoice_id": inv["id"],
+                                                      "amount": "1.00", "payment_status": "completed"}),
+                   422, "invalid_transition")
+    assert balance(shop, cust) == 753
+
+
+def test_points_spent_before_the_refund_are_not_earned_twice(shop):
+    """A refund takes back only what the customer still holds; paying again
+    tops the invoice up to its 753, not 753 more."""
+    cust = h.create_customer(shop)
+    inv = issued_invoice(shop, cust)
+    p = pay(shop, cust, inv, "75375.40")
+    h.ok(redeem(shop, cust, issued_invoice(shop, cust), 700))  # 53 left
+    h.ok(shop.post(f"{API}/payments/{p['id']}/refund", json={"amount": "75375.40"}))
+    assert balance(shop, cust) == 0 and _points(shop, cust, "adjusted") == [-53]  # the invoice still holds 700
+    pay(shop, cust, inv, "75375.40")
+    assert _points(shop, cust, "earned") == [53, 753] and balance(shop, cust) == 53
+    # half refunded now: the invoice keeps 753 - floor(753 x 1/2) = 377 of its 753
+    p2 = [x for x in h.rows_where(shop, "payments", invoice_id=inv["id"]) if x["id"] != p["id"]][0]
+    h.ok(shop.post(f"{API}/payments/{p2['id']}/refund", json={"amount": "37687.70"}))
+    assert _points(shop, cust, "adjusted") == [-53, -53]  # 376 due, only the 53 held are taken
+    assert balance(shop, cust) == 0
+
+
+def test_two_payments_racing_to_pay_it_again_earn_once(shop):
+    cust = h.create_customer(shop)
+    inv = issued_invoice(shop, cust)
+    p = pay(shop, cust, inv, "75375.40")
+    h.ok(shop.post(f"{API}/payments/{p['id']}/refund", json={"amount": "75375.40"}))
+    body = {"customer_id": cust["id"], "invoice_id": inv["id"], "amount": "75375.40", "payment_status": "completed"}
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        rs = list(pool.map(lambda _: shop.post(f"{API}/payments", json=body), range(2)))
+    assert sorted(r.status_code for r in rs) == [201, 422], [h.show(r) for r in rs]
+    assert balance(shop, cust) == 753 and _points(shop, cust, "earned") == [753, 753]
+    assert len([x for x in h.rows_where(shop, "payments", invoice_id=inv["id"])]) == 2

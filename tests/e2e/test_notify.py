@@ -26,6 +26,7 @@ class SmtpSink:
 
     def __init__(self, refuse=0):
         self.refuse = refuse
+        self.refuse_rcpt = set()  # addresses whose RCPT is always answered 451
         self.got = []
         self.lock = threading.Lock()
         self.sock = socket.socket()
@@ -65,7 +66,7 @@ class SmtpSink:
                     say("250 ok")
                 elif up.startswith("RCPT TO:"):
                     with self.lock:
-                        refuse = self.refuse != 0
+                        refuse = self.refuse != 0 or any(a in cmd for a in self.refuse_rcpt)
                         if self.refuse > 0:
                             self.refuse -= 1
                     if refuse:

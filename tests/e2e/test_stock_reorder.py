@@ -5,6 +5,8 @@ supplier, estimated cost), not again while it is pending; approve makes a
 draft purchase order and marks the suggestion ordered; an automation rule of
 type reorder replaces the point and quantity, and every run is logged.
 Both engines."""
+import time
+
 import helpers as h
 import stock_helpers as s
 
@@ -64,6 +66,14 @@ def test_approve_needs_a_supplier_and_permission(acme_owner, acme_viewer):
     assert h.get(c, "reorder_suggestions", sg["id"])["status"] == "pending"
 
 
+def _runs(c, rule_id, n):
+    """The rule's logs once its count reaches n (its runs are a job's, after the entry)."""
+    deadline = time.monotonic() + h.WAIT_S
+    while h.get(c, "automation_rules", rule_id)["execution_count"] < n and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return h.rows_where(c, "automation_logs", rule_id=rule_id)
+
+
 def test_automation_rule_shapes_reorder_and_logs_runs(new_tenant):
     t = new_tenant()
     c = t.owner
@@ -80,13 +90,14 @@ def test_automation_rule_shapes_reorder_and_logs_runs(new_tenant):
     h.ok(s.act(c, "inventory", inv["id"], "adjust", {"quantity": -5, "reason": "x"}))
     [sg] = _suggestions(c, p)
     assert sg["suggested_quantity"] == 7 and "reorder point 20" in sg["reason"]
-    [log] = h.rows_where(c, "automation_logs", rule_id=rule["id"])
+    [log] = _runs(c, rule["id"], 1)
     assert log["execution_status"] == "success"
     assert h.as_obj(log["execution_details"])["suggestion_id"] == sg["id"]
     r = h.get(c, "automation_rules", rule["id"])
     assert r["execution_count"] == 1 and r["last_executed"]
     # still low: the rule runs again (its event), the pending suggestion is not repeated
     h.ok(s.act(c, "inventory", inv["id"], "adjust", {"quantity": -1, "reason": "x"}))
+    assert len(_runs(c, rule["id"], 2)) == 2
     assert len(_suggestions(c, p)) == 1 and h.get(c, "automation_rules", rule["id"])["execution_count"] == 2
     # a rule for another product leaves this one alone
     other = s.product(c)

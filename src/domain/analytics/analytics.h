@@ -43,6 +43,14 @@ int ob_report_check_config(ob_ctx *ctx, const ob_row *row, ob_err *err);
  * (schedule_frequency, schedule_time, schedule_days in the tenant's zone)
  * has come since its last scheduled run. */
 int ob_reports_scheduled_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
+/* A run's files are written by the API's job reports.render (a layer above:
+ * the XLSX and PDF writers live there), queued in the run's transaction when
+ * this process has it. Once they are stored, that job queues this kind,
+ * reports.deliver {"report_run_id"}: a scheduled run's messages are queued
+ * to the report's email_recipients with the sender reports.mail, which
+ * attaches the stored files; why none could be queued is kept in the run's
+ * error_message. */
+int ob_reports_deliver_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 /* created_by is the signed-in user; trigger_conditions and actions are
  * checked (automation.c, which documents their shape). */
 extern const ob_hooks ob_automation_rule_hooks;
@@ -62,7 +70,16 @@ int ob_automation_run(ob_ctx *ctx, const ob_automation_rule *r, const ob_row *ro
  * transaction: the job automation.run is queued when an active rule waits
  * for the event, and runs the matching rules. */
 int ob_automation_raise(ob_ctx *ctx, const char *event, const char *id, ob_err *err);
-/* Job kind automation.run {"event", "id"}; customer.birthday without an id:
+/* The same with the row captured as it is now (inventory.low: the stock
+ * entry's inventory row) and details added to each run's log: the job runs
+ * the rules on the capture, after the caller's transaction commits. */
+int ob_automation_raise_row(ob_ctx *ctx, const char *event, const ob_row *row, json_t *details, ob_err *err);
+/* Rules saved in the shape before the one documented in automation.c
+ * (reorder rules: flat trigger_conditions {product_id, warehouse_id},
+ * actions an object {reorder_point, reorder_quantity}) rewritten in it: run
+ * by the analytics seed on every `migrate`; *n counts the rules rewritten. */
+int ob_automation_migrate(ob_ctx *ctx, int *n, ob_err *err);
+/* Job kind automation.run {"event", "id", "row"?, "details"?}; customer.birthday without an id:
  * every customer whose birthday is today in the tenant's zone. */
 int ob_automation_job_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 

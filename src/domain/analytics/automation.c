@@ -22,12 +22,18 @@
  *   {"type": "set_field", "field": column, "value": v}
  *       the event row's column set as a client's PATCH would set it (the
  *       engine validates the value at the run; a refusal fails the action);
- *       not for inventory.low, whose row the stock entry is still writing
+ *       for inventory.low too (reorder_point, reorder_quantity: the stock
+ *       columns are the ledger's), as its rules run after the stock entry
  *   {"type": "webhook", "subscription_id": id}
  *       a signed POST of {event, rule, data: the event row as it is after
  *       the run's earlier actions} to the
  *       tenant's webhook subscription, queued and retried as every delivery
  * ]
+ * Rules run in the job automation.run, queued in the transaction of the
+ * event: inventory.low's by the stock entry with the inventory row as the
+ * entry left it captured in the payload (its where is matched on that
+ * capture, its actions see it), so no rule runs inside the entry's
+ * transaction and a failing action never undoes a stock movement.
  * A rule that matches runs all its actions; each run writes one
  * automation_logs row (success, partial when some action failed, failed
  * when none ran) and bumps execution_count and last_executed. A rule that
@@ -119,9 +125,6 @@ static int check_set_field(ob_arena *a, json_t *act, const event_kind *ev, const
     const char *f = AUTOMATION_RULES_ACTIONS.name;
     const char *key;
     json_t *v;
-    if (!strcmp(ev->name, "inventory.low"))
-        return bad(err, a, f, "%s.type: set_field is not an action of inventory.low (its stock entry writes the row)",
-                   part);
     json_object_foreach(act, key, v) if (strcmp(key, "type") && strcmp(key, "field") && strcmp(key, "value"))
         return bad(err, a, f, "%s: set_field takes field and value", ob_arena_printf(a, "%s.%s", part, key));
     const char *field = json_string_value(json_object_get(act, "field"));
@@ -356,7 +359,9 @@ static int rule_webhook(ob_ctx *ctx, json_t *act, const ob_row *rule, const ob_r
     return ob_webhook_outbox(ctx, sub, "automation.rule", sb.buf, err);
 }
 
-int ob_automation_run(ob_ctx *ctx, const ob_automation_rule *r, const ob_row *row, json_t *details, ob_err *err)
+/* The run of r on row, its log keyed by key when given (NULL: none). */
+static int run_rule(ob_ctx *ctx, const ob_automation_rule *r, const ob_row *row, json_t *details, const char *key,
+                    ob_err *err)
 {
     ob_row *old, *cust = NULL;
     if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_AUTOMATION_RULES), r->id, &old, err) != 0 ||
@@ -416,12 +421,33 @@ int ob_automation_run(ob_ctx *ctx, const ob_automation_rule *r, const ob_row *ro
     ob_row_set_text(ctx->arena, log, AUTOMATION_LOGS_EXECUTION_DETAILS, txt);
     free(txt);
     if (problem) ob_row_set_text(ctx->arena, log, AUTOMATION_LOGS_ERROR_MESSAGE, problem);
+    if (key) ob_row_set_text(ctx->arena, log, AUTOMATION_LOGS_RUN_KEY, key);
     ob_row_set_text(ctx->arena, log, AUTOMATION_LOGS_EXECUTED_AT, ctx->now);
     if (ob_crud_insert_row(ctx, log, err) != 0) return -1;
     ob_row *upd = ob_row_copy(ctx->arena, old);
     ob_row_set_int(upd, AUTOMATION_RULES_EXECUTION_COUNT, ob_row_int(old, AUTOMATION_RULES_EXECUTION_COUNT, 0) + 1);
     ob_row_set_text(ctx->arena, upd, AUTOMATION_RULES_LAST_EXECUTED, ctx->now);
     return ob_crud_save(ctx, old, upd, "execute", err);
+}
+
+int ob_automation_run(ob_ctx *ctx, const ob_automation_rule *r, const ob_row *row, json_t *details, ob_err *err)
+{
+    return run_rule(ctx, r, row, details, NULL, err);
+}
+
+/* Whether rule_id has run for key already. */
+static int ran_for(ob_ctx *ctx, const char *rule_id, const char *key, bool *yes, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, "SELECT 1 FROM \"automation_logs\" WHERE \"rule_id\" = ? AND \"run_key\" = ?", &st,
+                      err) != 0)
+        return -1;
+    ob_stmt_bind_text(st, 1, rule_id, err);
+    ob_stmt_bind_text(st, 2, key, err);
+    int rc = ob_stmt_step(st, err);
+    ob_stmt_done(st);
+    *yes = rc == 1;
+    return rc < 0 ? -1 : 0;
 }
 
 /* Whether an active rule waits for event (a job is queued only then). */
@@ -458,15 +484,75 @@ int ob_automation_raise(ob_ctx *ctx, const char *event, const char *id, ob_err *
     return ob_job_enqueue(ctx, "automation.run", payload, 3, err);
 }
 
+int ob_automation_raise_row(ob_ctx *ctx, const char *event, const ob_row *row, json_t *details, ob_err *err)
+{
+    bool yes;
+    if (any_rule(ctx, event, &yes, err) != 0) return -1;
+    if (!yes) return 0;
+    ob_sb sb;
+    ob_sb_init_arena(&sb, ctx->arena, 1024);
+    ob_jsonw w;
+    ob_jw_init(&w, &sb);
+    ob_jw_obj_open(&w);
+    ob_jw_kstr(&w, "event", event);
+    ob_jw_kstr(&w, "id", ob_row_id(row));
+    ob_jw_key(&w, "row");
+    ob_row_json_raw(&w, row);
+    ob_jw_obj_close(&w);
+    json_t *p = json_loads(sb.buf, 0, NULL);
+    if (!p) return ob_err_set(err, OB_E_INTERNAL, "the event's row could not be captured");
+    if (details) json_object_set(p, "details", details);
+    char *txt = json_dumps(p, JSON_COMPACT);
+    const char *payload = ob_arena_strdup(ctx->arena, txt);
+    free(txt);
+    json_decref(p);
+    return ob_job_enqueue(ctx, "automation.run", payload, 3, err);
+}
+
+/* The event's row as the payload captured it: the stored row with every
+ * captured column's value put back (a column since dropped is skipped). */
+static int captured(ob_ctx *ctx, const ob_table *t, const char *id, json_t *cap, ob_row **out, ob_err *err)
+{
+    ob_row *now;
+    if (ob_sql_load_internal(ctx, t, id, &now, err) != 0) return -1;
+    ob_row *r = ob_row_copy(ctx->arena, now);
+    const char *key;
+    json_t *v;
+    json_object_foreach(cap, key, v) {
+        int i = -1;
+        for (int k = 0; k < t->ncols; k++)
+            if (!strcmp(t->cols[k]->name, key)) i = k;
+        if (i < 0 || !strcmp(key, "id")) continue;
+        const ob_column *c = t->cols[i];
+        int64_t minor;
+        if (json_is_null(v)) ob_row_set_null_at(r, i);
+        else if (json_is_integer(v) && c->type == OB_F_INT) ob_row_set_int_at(r, i, (int64_t)json_integer_value(v));
+        else if (json_is_boolean(v)) ob_row_set_bool(r, OB_COLH(t->name, i, key), json_is_true(v));
+        else if (json_is_string(v) && c->type == OB_F_DECIMAL) {
+            if (ob_parse_decimal(json_string_value(v), c->scale, &minor) == 0) ob_row_set_int_at(r, i, minor);
+        } else if (json_is_string(v)) ob_row_set_text_at(ctx->arena, r, i, json_string_value(v));
+    }
+    *out = r;
+    return 0;
+}
+
 /* Run the matching rules on one event row; *ran counts the runs. */
-static int run_on(ob_ctx *ctx, const char *event, const ob_row *row, int *ran, ob_err *err)
+static int run_on(ob_ctx *ctx, const char *event, const ob_row *row, json_t *base, const char *key, int *ran,
+                  ob_err *err)
 {
     ob_automation_rule *rules;
     int n;
     if (ob_automation_match(ctx, event, row, &rules, &n, err) != 0) return -1;
     for (int i = 0; i < n; i++) {
-        json_t *d = json_pack("{s:s, s:s, s:s}", "event", event, "table", row->t->name, "id", ob_row_id(row));
-        int rc = ob_automation_run(ctx, &rules[i], row, d, err);
+        bool done = false;
+        if (key && ran_for(ctx, rules[i].id, key, &done, err) != 0) return -1;
+        if (done) continue; /* this occasion was greeted today */
+        json_t *d = json_is_object(base) ? json_deep_copy(base) : json_object();
+        json_object_set_new(d, "event", json_string(event));
+        json_object_set_new(d, "table", json_string(row->t->name));
+        json_object_set_new(d, "id", json_string(ob_row_id(row)));
+        if (key) json_object_set_new(d, "run_key", json_string(key));
+        int rc = run_rule(ctx, &rules[i], row, d, key, err);
         json_decref(d);
         if (rc != 0) return -1;
         (*ran)++;
@@ -502,7 +588,9 @@ static int birthdays(ob_ctx *ctx, int *ran, ob_err *err)
         const char *dob = ob_row_text(c, CUSTOMERS_DATE_OF_BIRTH);
         if (!dob || strlen(dob) < 10) continue;
         bool hit = !strncmp(dob + 5, d + 5, 5) || (leap_less && !strncmp(dob + 5, "02-29", 5));
-        if (hit && run_on(ctx, "customer.birthday", c, ran, err) != 0) return -1;
+        /* one greeting per customer, occasion and day, however often the sweep runs */
+        const char *key = ob_arena_printf(ctx->arena, "customer.birthday:%s:%s", ids[i], d);
+        if (hit && run_on(ctx, "customer.birthday", c, NULL, key, ran, err) != 0) return -1;
     }
     return 0;
 }
@@ -515,19 +603,107 @@ int ob_automation_job_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err 
                                                         json_string_value(json_object_get(p, "event")) : "");
     const char *id = json_string_value(json_object_get(p, "id")) ?
                          ob_arena_strdup(ctx->arena, json_string_value(json_object_get(p, "id"))) : NULL;
-    json_decref(p);
+    json_t *cap = json_object_get(p, "row"), *details = json_object_get(p, "details");
     const event_kind *ev = event_of(event);
-    int ran = 0;
-    if (!ev || !strcmp(ev->name, "inventory.low"))
-        return ob_err_set(err, OB_E_UNPROCESSABLE, "payload.event must be invoice.paid or customer.birthday");
-    if (!id && !strcmp(ev->name, "customer.birthday")) {
-        if (birthdays(ctx, &ran, err) != 0) return -1;
+    int ran = 0, rc = 0;
+    if (!ev) {
+        rc = ob_err_set(err, OB_E_UNPROCESSABLE, "payload.event must be inventory.low, invoice.paid or customer.birthday");
+    } else if (!id && !strcmp(ev->name, "customer.birthday")) {
+        rc = birthdays(ctx, &ran, err);
+    } else if (!id || (!strcmp(ev->name, "inventory.low") && !json_is_object(cap))) {
+        rc = ob_err_set(err, OB_E_UNPROCESSABLE, "payload.id is required (and payload.row for inventory.low)");
     } else {
         ob_row *row;
-        if (!id) return ob_err_set(err, OB_E_UNPROCESSABLE, "payload.id is required");
-        if (ob_sql_load_internal(ctx, ob_registry_find(ev->table), id, &row, err) != 0) return -1;
-        if (run_on(ctx, ev->name, row, &ran, err) != 0) return -1;
+        const ob_table *t = ob_registry_find(ev->table);
+        rc = json_is_object(cap) ? captured(ctx, t, id, cap, &row, err) : ob_sql_load_internal(ctx, t, id, &row, err);
+        if (rc == 0) rc = run_on(ctx, ev->name, row, details, NULL, &ran, err);
     }
+    json_decref(p);
+    if (rc != 0) return -1;
     ob_sb_addf(result, "{\"ran\":%d}", ran);
+    return 0;
+}
+
+/* A rule of the shape before this one (reorder rules only had behaviour):
+ * trigger_conditions {product_id?, warehouse_id?} and actions
+ * {reorder_point?, reorder_quantity?}, in the shape above: inventory.low
+ * where those columns, one reorder action. NULL when text is not of it. */
+static json_t *old_trigger(const char *text)
+{
+    json_t *t = json_loads(text ? text : "null", JSON_DECODE_ANY, NULL);
+    if (!json_is_object(t) || json_object_get(t, "event")) {
+        json_decref(t);
+        return NULL;
+    }
+    json_t *where = json_object(), *v;
+    const char *key;
+    json_object_foreach(t, key, v) if ((!strcmp(key, "product_id") || !strcmp(key, "warehouse_id")) &&
+                                       json_is_string(v)) json_object_set(where, key, v);
+    json_decref(t);
+    json_t *out = json_pack("{s:s}", "event", "inventory.low");
+    if (json_object_size(where)) json_object_set(out, "where", where);
+    json_decref(where);
+    return out;
+}
+
+static json_t *old_actions(const char *text)
+{
+    json_t *a = json_loads(text ? text : "null", JSON_DECODE_ANY, NULL);
+    json_t *act = json_pack("{s:s}", "type", "reorder");
+    json_t *p = json_object_get(a, "reorder_point"), *q = json_object_get(a, "reorder_quantity");
+    if (json_is_integer(p) && json_integer_value(p) >= 0) json_object_set(act, "reorder_point", p);
+    if (json_is_integer(q) && json_integer_value(q) >= 1) json_object_set(act, "reorder_quantity", q);
+    json_decref(a);
+    json_t *out = json_array();
+    json_array_append_new(out, act);
+    return out;
+}
+
+int ob_automation_migrate(ob_ctx *ctx, int *n, ob_err *err)
+{
+    *n = 0;
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db,
+                      "SELECT \"id\", \"trigger_conditions\", \"actions\" FROM \"automation_rules\" "
+                      "WHERE \"rule_type\" = 'reorder' ORDER BY \"id\"",
+                      &st, err) != 0)
+        return -1;
+    typedef struct fix {
+        const char *id, *trigger, *actions;
+    } fix;
+    fix *list = NULL;
+    int cap = 0, rc;
+    while ((rc = ob_stmt_step(st, err)) == 1) {
+        json_t *t = old_trigger(ob_stmt_col_text(st, 1, NULL));
+        if (!t) continue;
+        json_t *acts = json_loads(ob_stmt_col_text(st, 2, NULL) ? ob_stmt_col_text(st, 2, NULL) : "null",
+                                  JSON_DECODE_ANY, NULL);
+        json_t *a = json_is_array(acts) ? json_incref(acts) : old_actions(ob_stmt_col_text(st, 2, NULL));
+        json_decref(acts);
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            fix *nw = ob_arena_alloc(ctx->arena, (size_t)cap * sizeof *nw);
+            if (*n) memcpy(nw, list, (size_t)*n * sizeof *nw);
+            list = nw;
+        }
+        char *tt = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS), *at = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
+        list[(*n)++] = (fix){ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL)), ob_arena_strdup(ctx->arena, tt),
+                             ob_arena_strdup(ctx->arena, at)};
+        free(tt);
+        free(at);
+        json_decref(t);
+        json_decref(a);
+    }
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    for (int i = 0; i < *n; i++) {
+        ob_value v[] = {ob_v_text(list[i].trigger), ob_v_text(list[i].actions), ob_v_text(ctx->now),
+                        ob_v_text(list[i].id)};
+        if (ob_sql_run(ctx->db,
+                       "UPDATE \"automation_rules\" SET \"trigger_conditions\" = ?, \"actions\" = ?, "
+                       "\"updated_at\" = ?, \"version\" = \"version\" + 1 WHERE \"id\" = ?",
+                       v, 4, err) != 0)
+            return -1;
+    }
     return 0;
 }

@@ -321,6 +321,12 @@ static const char *result_text(ob_ctx *ctx, const char *json)
  * PDF attachments (api/report_mail.c); a process without it (a bare
  * `opsbase worker`) sends the text alone through notify.send. */
 #define MAIL_SENDER "reports.mail"
+/* The API's job that writes a run's files into the file store. Its
+ * attempts: the first and three retries after the job system's back-off
+ * (doubling from its base, a second by default): minutes at most, so a
+ * failed run is retried long before its report's next slot. */
+#define RENDERER "reports.render"
+#define RENDER_ATTEMPTS 4
 
 /* Queue the run's e-mail to each of the report's email_recipients with the
  * tenant's notification template report.delivered (variables report_name,
@@ -387,6 +393,15 @@ static int run_report(ob_ctx *ctx, const ob_row *report, const char *trigger, ob
     ob_row_set_text(ctx->arena, run, REPORT_RUNS_RESULT, result.buf);
     if (ctx->who && ctx->who->user_id) ob_row_set_text(ctx->arena, run, REPORT_RUNS_REQUESTED_BY, ctx->who->user_id);
     ob_row_set_text(ctx->arena, run, REPORT_RUNS_FINISHED_AT, ctx->now);
+    if (ob_jobs_kind(RENDERER)) {
+        /* the files are written and stored by the renderer, which then mails them */
+        ob_row_set_text(ctx->arena, run, REPORT_RUNS_FILES_STATUS, "pending");
+        if (ob_crud_insert_row(ctx, run, err) != 0) return -1;
+        const char *payload = ob_arena_printf(ctx->arena, "{\"report_run_id\":\"%s\"}", id);
+        if (ob_job_enqueue(ctx, RENDERER, payload, RENDER_ATTEMPTS, err) != 0) return -1;
+        *out = run;
+        return 0;
+    }
     /* a scheduled run is mailed; why it could not be is kept on the run */
     const char *problem = NULL;
     if (!strcmp(trigger, "schedule") && mail_run(ctx, report, run, &problem, err) != 0) return -1;
@@ -394,6 +409,26 @@ static int run_report(ob_ctx *ctx, const ob_row *report, const char *trigger, ob
     if (ob_crud_insert_row(ctx, run, err) != 0) return -1;
     *out = run;
     return 0;
+}
+
+int ob_reports_deliver_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err)
+{
+    (void)result;
+    json_t *pl = json_loads(ob_row_text(job, JOBS_PAYLOAD) ? ob_row_text(job, JOBS_PAYLOAD) : "{}", 0, NULL);
+    const char *run_id = ob_arena_strdup(ctx->arena, json_string_value(json_object_get(pl, "report_run_id")) ?
+                                                         json_string_value(json_object_get(pl, "report_run_id")) : "");
+    json_decref(pl);
+    ob_row *run, *report;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_REPORT_RUNS), run_id, &run, err) != 0 ||
+        ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_CUSTOM_REPORTS), ob_row_text(run, REPORT_RUNS_REPORT_ID),
+                             &report, err) != 0)
+        return -1;
+    if (strcmp(ob_row_text(run, REPORT_RUNS_TRIGGER), "schedule") != 0) return 0;
+    const char *problem = NULL;
+    if (mail_run(ctx, report, run, &problem, err) != 0) return -1;
+    if (!problem) return 0;
+    ob_value v[] = {ob_v_text(problem), ob_v_text(run_id)};
+    return ob_sql_run(ctx->db, "UPDATE report_runs SET error_message = ? WHERE id = ?", v, 2, err);
 }
 
 OB_ACTION_FN(ob_custom_report_run)

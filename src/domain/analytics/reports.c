@@ -42,6 +42,7 @@ const ob_resource ob_res_custom_reports = {
 
 OB_ENUM(run_status, "report_run_status", "done", "failed");
 OB_ENUM(run_trigger, "report_run_trigger", "manual", "schedule");
+OB_ENUM(run_files, "report_run_files", "pending", "stored", "failed");
 static const ob_column run_cols[] = {
     {"report_id", OB_F_REF, .ref = "custom_reports", .on_delete = OB_DEL_CASCADE, .flags = OB_REQUIRED | OB_INDEXED},
     {"trigger", OB_F_ENUM, .enm = &run_trigger, .flags = OB_REQUIRED, .dflt = "manual"},
@@ -51,6 +52,19 @@ static const ob_column run_cols[] = {
     {"error_message", OB_F_TEXT, .max = 10000},
     {"requested_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .doc = "who ran it; empty: the schedule"},
     {"finished_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED | OB_SORT},
+    {"files_status", OB_F_ENUM, .enm = &run_files, .since = 8,
+     .doc = "pending: the job reports.render is writing the files; stored: csv/xlsx/pdf_file_id name them; failed: "
+            "rendering or mailing gave up after its retries (status failed, error_message why); empty: a run made "
+            "before files were kept or by a process without the renderer"},
+    {"csv_file_id", OB_F_REF, .ref = "files", .on_delete = OB_DEL_SET_NULL, .since = 8,
+     .doc = "the result as CSV, a stored file (GET /api/v1/files/{id}/content)"},
+    {"xlsx_file_id", OB_F_REF, .ref = "files", .on_delete = OB_DEL_SET_NULL, .since = 8,
+     .doc = "the result as XLSX, a stored file"},
+    {"pdf_file_id", OB_F_REF, .ref = "files", .on_delete = OB_DEL_SET_NULL, .since = 8,
+     .doc = "the result as PDF, a stored file"},
+    {"attempts", OB_F_INT, .flags = OB_REQUIRED | OB_HAS_MIN, .min = 0, .dflt = "0", .since = 8,
+     .doc = "failed attempts at rendering or mailing the run, each logged in error_message and retried by the "
+            "job system after its back-off"},
 };
 const ob_resource ob_res_report_runs = {
     .table = "report_runs", .doc = "runs of custom reports and their results, written by the server (read-only)",
@@ -86,8 +100,12 @@ static const ob_column rule_log_cols[] = {
     {"execution_details", OB_F_JSON},
     {"error_message", OB_F_TEXT, .max = 100000},
     {"executed_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED | OB_SORT, .dflt = "now"},
+    {"run_key", OB_F_TEXT, .max = 200, .since = 8,
+     .doc = "what the run was for, once: customer.birthday:<customer id>:<date in the tenant's zone>; a rule runs "
+            "at most once per key (a sweep run twice the same day greets once); empty: runs that repeat freely"},
 };
-static const ob_index rule_log_idx[] = {{"execution_status,executed_at"}};
+static const ob_index rule_log_idx[] = {{"execution_status,executed_at"},
+                                        {"rule_id,run_key", .unique = true, .since = 8}};
 const ob_resource ob_res_automation_logs = {
     .table = "automation_logs", .doc = "runs of automation rules, written by the server (read-only)",
     OB_COLS(rule_log_cols), OB_INDEXES(rule_log_idx), .perm = "automation",

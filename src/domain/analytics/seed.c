@@ -2,9 +2,12 @@
  * measured daily (kpis.compute), the automation rules of customer.birthday
  * run daily at 09:00 (automation.run) and scheduled custom reports swept every
  * five minutes (reports.scheduled, which runs each report once per slot of
- * its own schedule, so the sweep only bounds how late a report may start). */
+ * its own schedule, so the sweep only bounds how late a report may start);
+ * and, on every migration, automation rules of the old shape rewritten in
+ * the documented one (automation.c). */
 #include "base/base.h"
 #include "base/uuid.h"
+#include "domain/analytics/analytics.h"
 #include "domain/seeds.h"
 #include "jobs/jobs.h"
 #include "schema/sql.h"
@@ -42,5 +45,8 @@ int ob_seed_analytics(ob_ctx *ctx, ob_err *err)
         seed_schedule(ctx, "birthday greetings", "0 9 * * *", "automation.run", "{\"event\":\"customer.birthday\"}",
                       err) != 0)
         return -1;
-    return seed_schedule(ctx, "run scheduled reports", "*/5 * * * *", "reports.scheduled", "{}", err);
+    if (seed_schedule(ctx, "run scheduled reports", "*/5 * * * *", "reports.scheduled", "{}", err) != 0) return -1;
+    /* automation rules of the old shape, rewritten once in the documented one */
+    int fixed;
+    return ob_automation_migrate(ctx, &fixed, err);
 }

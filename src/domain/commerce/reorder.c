@@ -167,16 +167,15 @@ int ob_reorder_check(ob_ctx *ctx, const char *inventory_id, ob_err *err)
         if (ob_crud_insert_row(ctx, s, err) != 0) return -1;
         made = ob_row_id(s);
     }
-    /* the event inventory.low: every matching rule runs, each run logged */
-    for (int i = 0; i < r.n; i++) {
-        json_t *d = json_pack("{s:s, s:I, s:I, s:I, s:s?}", "inventory_id", ob_row_id(inv), "available",
-                              (json_int_t)available, "reorder_point", (json_int_t)point, "reorder_quantity",
-                              (json_int_t)qty, "suggestion_id", made);
-        int rc = ob_automation_run(ctx, &r.list[i], inv, d, err);
-        json_decref(d);
-        if (rc != 0) return -1;
-    }
-    return 0;
+    /* the event inventory.low: the matching rules run in a job queued here,
+     * on the row as this entry leaves it, never inside the entry */
+    if (r.n == 0) return 0;
+    json_t *d = json_pack("{s:s, s:I, s:I, s:I, s:s?}", "inventory_id", ob_row_id(inv), "available",
+                          (json_int_t)available, "reorder_point", (json_int_t)point, "reorder_quantity",
+                          (json_int_t)qty, "suggestion_id", made);
+    int rc = ob_automation_raise_row(ctx, "inventory.low", inv, d, err);
+    json_decref(d);
+    return rc;
 }
 
 int ob_suggestion_approve(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)

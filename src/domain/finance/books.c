@@ -164,6 +164,30 @@ static bool completed(const ob_row *p)
     return p && !strcmp(ob_row_text(p, PAYMENTS_PAYMENT_STATUS), "completed");
 }
 
+/* The points an invoice earned (its earned entries), those already taken
+ * back by its refunds (its adjusted entries, negative) and its points in
+ * full (the largest single earned entry: what its first full payment
+ * earned, or a later one's when the tier's multiplier grew). */
+static int invoice_points(ob_ctx *ctx, const char *inv_id, int64_t *earned, int64_t *taken, int64_t *full,
+                          ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db,
+                      "SELECT COALESCE(SUM(CASE WHEN \"transaction_type\" = 'earned' THEN \"points\" ELSE 0 END), 0), "
+                      "COALESCE(-SUM(CASE WHEN \"transaction_type\" = 'adjusted' THEN \"points\" ELSE 0 END), 0), "
+                      "COALESCE(MAX(CASE WHEN \"transaction_type\" = 'earned' THEN \"points\" ELSE 0 END), 0) "
+                      "FROM \"customer_loyalty_points\" WHERE \"reference_type\" = 'invoice' AND \"reference_id\" = ?",
+                      &st, err) != 0)
+        return -1;
+    ob_stmt_bind_text(st, 1, inv_id, err);
+    int rc = ob_stmt_step(st, err);
+    *earned = rc == 1 ? ob_stmt_col_i64(st, 0) : 0;
+    *taken = rc == 1 ? ob_stmt_col_i64(st, 1) : 0;
+    *full = rc == 1 ? ob_stmt_col_i64(st, 2) : 0;
+    ob_stmt_done(st);
+    return rc < 0 ? -1 : 0;
+}
+
 /* Points for a paid invoice (003 loyalty): floor(total / 100) x the
  * multiplier of the customer's tier in the oldest active programme; none
  * without one. The entry moves the customer's balance (crm's ledger). */
@@ -195,6 +219,12 @@ static int earn_points(ob_ctx *ctx, const ob_row *inv, ob_err *err)
     json_decref(j);
     /* the total is in hundredths: one point per 100 whole units */
     int64_t points = ob_row_int(inv, INVOICES_TOTAL_AMOUNT, 0) / 10000 * (int64_t)mult;
+    /* paid in full again after refunds: only what the invoice no longer
+     * holds, so the points it holds never exceed floor(paid / 100) x the
+     * multiplier however often it is refunded and paid */
+    int64_t earned, taken, full;
+    if (invoice_points(ctx, ob_row_id(inv), &earned, &taken, &full, err) != 0) return -1;
+    points -= earned - taken;
     if (points <= 0) return 0;
     ob_row *e = ob_row_with_defaults(ctx, OB_TABLE_CUSTOMER_LOYALTY_POINTS);
     ob_row_set_text(ctx->arena, e, CUSTOMER_LOYALTY_POINTS_CUSTOMER_ID, ob_row_text(inv, INVOICES_CUSTOMER_ID));
@@ -250,38 +280,24 @@ static int settle(ob_ctx *ctx, const ob_row *old, const ob_row *pay, ob_err *err
     return ob_automation_raise(ctx, "invoice.paid", inv_id, err);
 }
 
-/* The points an invoice earned (its earned entries) and those already taken
- * back by its refunds (its adjusted entries, negative). */
-static int invoice_points(ob_ctx *ctx, const char *inv_id, int64_t *earned, int64_t *taken, ob_err *err)
-{
-    ob_stmt *st;
-    if (ob_db_prepare(ctx->db,
-                      "SELECT COALESCE(SUM(CASE WHEN \"transaction_type\" = 'earned' THEN \"points\" ELSE 0 END), 0), "
-                      "COALESCE(-SUM(CASE WHEN \"transaction_type\" = 'adjusted' THEN \"points\" ELSE 0 END), 0) "
-                      "FROM \"customer_loyalty_points\" WHERE \"reference_type\" = 'invoice' AND \"reference_id\" = ?",
-                      &st, err) != 0)
-        return -1;
-    ob_stmt_bind_text(st, 1, inv_id, err);
-    int rc = ob_stmt_step(st, err);
-    *earned = rc == 1 ? ob_stmt_col_i64(st, 0) : 0;
-    *taken = rc == 1 ? ob_stmt_col_i64(st, 1) : 0;
-    ob_stmt_done(st);
-    return rc < 0 ? -1 : 0;
-}
-
 /* A refund takes back the points the invoice earned in proportion to the
  * money refunded so far: floor(earned x refunded / total), less what earlier
  * refunds took (rounding down: a customer keeps a part point; a full refund
- * takes them all). Never below a zero balance: points already spent stay
+ * takes them all); earned is the invoice's points in full, so a refund
+ * after it was paid again takes back against what it holds now. Never below a zero balance: points already spent stay
  * spent, and the entry takes only what the customer still holds. */
 static int take_back_points(ob_ctx *ctx, const ob_row *inv, int64_t paid_after, ob_err *err)
 {
-    int64_t earned, taken, total = ob_row_int(inv, INVOICES_TOTAL_AMOUNT, 0);
+    int64_t earned, taken, full, total = ob_row_int(inv, INVOICES_TOTAL_AMOUNT, 0);
     if (total <= 0) return 0;
-    if (invoice_points(ctx, ob_row_id(inv), &earned, &taken, err) != 0) return -1;
+    if (invoice_points(ctx, ob_row_id(inv), &earned, &taken, &full, err) != 0) return -1;
     if (earned <= 0) return 0;
     int64_t refunded = total - paid_after;
-    int64_t due = (int64_t)((__int128)earned * refunded / total) - taken;
+    /* what it may keep: its points in full less floor(full x refunded /
+     * total); with one payment in full, floor(earned x refunded / total)
+     * less earlier take-backs as before */
+    int64_t keep = full - (int64_t)((__int128)full * refunded / total);
+    int64_t due = earned - taken - keep;
     ob_row *cust;
     if (load(ctx, OB_TABLE_CUSTOMERS, ob_row_text(inv, INVOICES_CUSTOMER_ID), &cust, err) != 0) return -1;
     int64_t balance = ob_row_int(cust, CUSTOMERS_LOYALTY_POINTS, 0);

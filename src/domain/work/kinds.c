@@ -103,6 +103,9 @@ static const ob_job_kind job_kinds[] = {
     {"reports.scheduled", true, ob_reports_scheduled_run,
      "run each scheduled custom report whose slot (frequency, time, days, in the tenant's zone) has come since its "
      "last scheduled run, into report_runs (scheduled every five minutes)"},
+    {"reports.deliver", true, ob_reports_deliver_run,
+     "queue a scheduled report run's messages (payload.report_run_id) once its files are stored, each sent by "
+     "reports.mail with the stored files attached (queued by reports.render)"},
     {"automation.run", true, ob_automation_job_run,
      "run the active automation rules of payload.event on the row payload.id (queued by invoice.paid); "
      "customer.birthday without an id: the customers whose birthday is today (scheduled daily)"},
