@@ -2,9 +2,14 @@
  * control database, and each tenant's configured couriers. A tenant's
  * configuration names its courier type by code, as 001 does: the two live in
  * different databases, so there is no foreign key between them. */
+#include <string.h>
+
 #include "domain/domains.h"
 #include "domain/logistics/courier.h"
+#include "domain/logistics/courier_http.h"
 #include "domain/logistics/logistics.h"
+#include "schema/row.h"
+#include "gen/columns.h"
 #include "base/banned.h"
 
 static const ob_column courier_type_cols[] = {
@@ -40,7 +45,27 @@ static const ob_column courier_webhook_input[] = {
     {"webhook_secret", OB_F_TEXT, .max = 255, .flags = OB_SECRET,
      .doc = "the secret the courier signs with, when it has one; else one is made"},
 };
+static const ob_column courier_connect_input[] = {
+    {"credentials", OB_F_JSON, .flags = OB_REQUIRED | OB_HAS_MIN | OB_SECRET, .min = 1,
+     .doc = "the courier account's API credentials, an object (docs/couriers.md lists each courier's keys); "
+            "stored sealed, never shown"},
+};
+
+/* connect {credentials}: the only way a configuration's credentials are
+ * written (the engine has checked they are a non-empty object); they are
+ * read back only by the courier adapters (courier_http.c). */
+static int courier_connect(ob_ctx *ctx, const ob_row *old, ob_row *row, ob_err *err)
+{
+    (void)old;
+    (void)err;
+    ob_row_set_text(ctx->arena, row, COURIER_CONFIGS_CREDENTIALS,
+                    ob_row_text(ctx->input, COURIER_CONFIGS_CONNECT_IN_CREDENTIALS));
+    return 0;
+}
+
 static const ob_action courier_config_actions[] = {
+    {"connect", "configure", courier_connect, "store the courier account's API credentials (sealed, never shown)",
+     OB_INPUT(courier_connect_input)},
     {"webhook", "configure", ob_courier_webhook,
      "give the courier its tracking webhook endpoint and a new signing secret (shown once)",
      OB_INPUT(courier_webhook_input)},
@@ -49,3 +74,14 @@ const ob_resource ob_res_courier_configs = {
     .table = "courier_configs", .doc = "the tenant's configured couriers (001)",
     OB_COLS(courier_config_cols), .perm = "couriers", .default_sort = "name", OB_ACTIONS(courier_config_actions),
 };
+
+/* The adapters opsbase has, by courier type code: the simulator and the
+ * four couriers it speaks HTTP to. */
+const ob_courier_adapter *ob_courier_adapter_for(const char *type_code)
+{
+    static const ob_courier_adapter *const all[] = {&ob_courier_simulator, &ob_courier_shiprocket,
+                                                    &ob_courier_delhivery, &ob_courier_bluedart, &ob_courier_dtdc};
+    for (size_t i = 0; type_code && i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(all[i]->type_code, type_code) == 0) return all[i];
+    return NULL;
+}
