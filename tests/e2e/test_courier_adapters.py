@@ -371,3 +371,64 @@ def test_credentials_never_reach_the_logs(server, tenant, f):
                 no_secret_in(fh.read())
         except FileNotFoundError:
             pass
+
+
+@pytest.mark.parametrize("kind", TYPES)
+def test_cancel_tells_the_courier_first(tenant, f, kind):
+    c = tenant.owner
+    cfg = courier(c, f, kind)
+    o = confirmed(c)
+    h.ok(ship(c, o, cfg))
+    sh = shipment(c, o)
+    awb = sh["awb_number"]
+    got = h.ok(s.act(c, "shipments", sh["id"], "courier_cancel"))
+    assert got["status"] == "cancelled"
+    if kind == "shiprocket":
+        assert f.seen("/orders/cancel/shipment/awbs")[0].json() == {"awbs": [awb]}
+    elif kind == "delhivery":
+        assert f.seen("/api/p/edit")[0].json() == {"waybill": awb, "cancellation": "true"}
+    elif kind == "bluedart":
+        b = f.seen("/waybill/v1/CancelWaybill")[0].json()
+        assert b["Request"] == {"AWBNo": awb} and b["Profile"]["LoginID"] == "BDLOGIN"
+    else:
+        assert f.seen("/consignment/cancel")[0].json() == {"AWBNo": [awb], "customerCode": "GL1099"}
+    # cancelled is final for the courier: a second cancel is the wrong state, and nothing is asked
+    before = len(f.requests)
+    h.expect_error(s.act(c, "shipments", sh["id"], "courier_cancel"), 422, "invalid_transition")
+    assert len(f.requests) == before
+
+
+def test_cancel_refused_or_out_of_reach_writes_nothing(tenant, f, acme_viewer, globex_owner):
+    c = tenant.owner
+    cfg = courier(c, f, "dtdc")
+    o = confirmed(c)
+    h.ok(ship(c, o, cfg))
+    sh = shipment(c, o)
+    f.refuse["/consignment/cancel"] = (200, {"status": "OK", "success": False,
+                                             "failures": [{"message": "Consignment already picked up"}]})
+    e = h.expect_error(s.act(c, "shipments", sh["id"], "courier_cancel"), 502, "courier_error")
+    assert "Consignment already picked up" in e["message"]
+    assert h.get(c, "shipments", sh["id"]) == sh
+    h.expect_error(s.act(globex_owner, "shipments", sh["id"], "courier_cancel"), 404, "not_found")
+    # not a courier shipment: wrong state, nothing called
+    other = h.create(c, "shipments", {"shipment_type": "inbound", "destination_warehouse_id":
+                                      s.inventory(c)["warehouse_id"]})
+    h.expect_error(s.act(c, "shipments", other["id"], "courier_cancel"), 422, "invalid_transition")
+
+
+def test_pickup_is_asked_of_the_courier(tenant, f):
+    c = tenant.owner
+    cfg = courier(c, f, "shiprocket")
+    o = confirmed(c)
+    h.ok(ship(c, o, cfg))
+    sh = shipment(c, o)
+    h.expect_error(s.act(c, "shipments", sh["id"], "courier_pickup", {}), 400, "validation_failed", "date")
+    h.ok(s.act(c, "shipments", sh["id"], "courier_pickup", {"date": "2026-12-07"}))
+    assert f.seen("/courier/generate/pickup")[0].json() == {"shipment_id": [8001]}
+    cfg = courier(c, f, "delhivery")
+    o = confirmed(c)
+    h.ok(ship(c, o, cfg))
+    sh = shipment(c, o)
+    h.ok(s.act(c, "shipments", sh["id"], "courier_pickup", {"date": "2026-12-07"}))
+    b = f.seen("/fm/request/new/")[0].json()
+    assert (b["pickup_date"], b["pickup_location"], b["expected_package_count"]) == ("2026-12-07", "PUNE-WH", 1)
