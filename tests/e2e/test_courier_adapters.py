@@ -432,3 +432,20 @@ def test_pickup_is_asked_of_the_courier(tenant, f):
     h.ok(s.act(c, "shipments", sh["id"], "courier_pickup", {"date": "2026-12-07"}))
     b = f.seen("/fm/request/new/")[0].json()
     assert (b["pickup_date"], b["pickup_location"], b["expected_package_count"]) == ("2026-12-07", "PUNE-WH", 1)
+
+
+def test_two_racing_to_ship_one_order_book_one_parcel(tenant, f):
+    c = tenant.owner
+    cfg = courier(c, f, "dtdc")
+    o = confirmed(c)
+    from concurrent.futures import ThreadPoolExecutor
+    f.delay = 0.2  # both requests are in flight while the courier answers
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: ship(c, o, cfg), range(2)))
+    f.delay = 0
+    codes = sorted(r.status_code for r in answers)
+    assert codes[0] == 200 and codes[1] in (409, 422), [r.text for r in answers]
+    sh = shipment(c, o)
+    assert sh["awb_number"]
+    # the loser was turned away before it reached the courier: one booking there
+    assert len(f.seen("/consignment/softdata")) == 1
