@@ -449,3 +449,20 @@ def test_two_racing_to_ship_one_order_book_one_parcel(tenant, f):
     assert sh["awb_number"]
     # the loser was turned away before it reached the courier: one booking there
     assert len(f.seen("/consignment/softdata")) == 1
+
+
+def test_once_the_awb_is_booked_a_missing_label_or_price_does_not_undo_it(tenant, f):
+    c = tenant.owner
+    cfg = courier(c, f, "delhivery")
+    o = confirmed(c)
+    f.refuse["/invoice/charges"] = (500, {"message": "rate service down"})
+    f.refuse["/packing_slip"] = (503, {"message": "slip service down"})
+    h.ok(ship(c, o, cfg))
+    sh = shipment(c, o)
+    assert sh["awb_number"].startswith("DL") and sh["shipping_charges"] == "0.00" and sh["label_url"] is None
+    cfg = courier(c, f, "shiprocket")
+    o = confirmed(c)
+    f.refuse["/generate/label"] = (500, {"message": "label service down"})
+    h.ok(ship(c, o, cfg))
+    sh = shipment(c, o)
+    assert sh["awb_number"].startswith("SR") and sh["shipping_charges"] == "61.50" and sh["label_url"] is None

@@ -80,11 +80,17 @@ static int dl_create(ob_ctx *ctx, const ob_courier_config *cfg, const ob_courier
     json_decref(r);
     if (!ok) return ob_courier_refuse(cfg, "book the shipment", reason, err);
 
+    /* the waybill is booked from here on: a packing slip or a price Delhivery
+     * cannot give now is left empty rather than failing a booking that
+     * would stay orphaned at the courier */
     json_t *slip;
     if (call(ctx, cfg,
              ob_arena_printf(ctx->arena, "/api/p/packing_slip?wbns=%s&pdf=true", ob_courier_urlencode(ctx, awb)), NULL,
-             false, &slip, err) != 0)
-        return -1;
+             false, &slip, err) != 0) {
+        if (err->code != OB_E_COURIER) return -1;
+        ob_err_clear(err);
+        slip = NULL;
+    }
     out->label_url = ob_courier_text(ctx, ob_courier_at(slip, "packages.0.pdf_download_link"));
     json_decref(slip);
 
@@ -96,8 +102,11 @@ static int dl_create(ob_ctx *ctx, const ob_courier_config *cfg, const ob_courier
                              ob_courier_urlencode(ctx, pin), ob_courier_urlencode(ctx, opt(cfg, "origin_pin", "")),
                              ob_courier_urlencode(ctx, opt(cfg, "weight_g", "500")),
                              p->cod_amount ? "COD" : "Pre-paid", cod),
-             NULL, false, &fee, err) != 0)
-        return -1;
+             NULL, false, &fee, err) != 0) {
+        if (err->code != OB_E_COURIER) return -1;
+        ob_err_clear(err);
+        fee = NULL;
+    }
     out->charges = ob_courier_money(ob_courier_at(fee, "0.total_amount"));
     json_decref(fee);
     out->awb = awb;

@@ -104,10 +104,16 @@ static int sr_create(ob_ctx *ctx, const ob_courier_config *cfg, const ob_courier
     json_decref(awb);
     if (!code || !*code) return ob_courier_refuse(cfg, "assign an AWB", reason, err);
 
+    /* the AWB is Shiprocket's from here on: a label it cannot make now is
+     * left empty (Shiprocket's panel makes it later), not a failed booking
+     * that would leave the AWB orphaned at the courier */
     json_t *label;
     if (call(ctx, cfg, "/v1/external/courier/generate/label", json_pack("{s:[I]}", "shipment_id", sid), &label,
-             err) != 0)
-        return -1;
+             err) != 0) {
+        if (err->code != OB_E_COURIER) return -1;
+        ob_err_clear(err);
+        label = NULL;
+    }
     out->label_url = ob_courier_text(ctx, json_object_get(label, "label_url"));
     json_decref(label);
     out->awb = code;
