@@ -171,52 +171,69 @@ int ob_webhook_check_target(const char *url, bool allow_private, ob_err *err)
     return resolve(url, allow_private, &t, err);
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *arg)
+/* A response body, kept up to a cap (NULL buf: thrown away). */
+typedef struct sink {
+    char *buf;
+    size_t len, cap;
+    bool keep;
+} sink;
+
+static size_t collect(char *p, size_t size, size_t n, void *arg)
 {
-    (void)p;
-    (void)arg;
-    return size * n;
+    sink *s = arg;
+    size_t m = size * n;
+    if (!s->keep) return m;
+    if (s->len + m > OB_HTTP_MAX_RESPONSE) return 0; /* an answer past the cap fails the call */
+    if (s->len + m + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 4096;
+        while (cap < s->len + m + 1) cap *= 2;
+        char *b = realloc(s->buf, cap);
+        if (!b) return 0;
+        s->buf = b;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, p, m);
+    s->len += m;
+    s->buf[s->len] = 0;
+    return m;
 }
 
-int ob_webhook_post(const char *url, bool allow_private, const char *event, const char *delivery_id,
-                    const char *secret, const char *body, long *status, ob_err *err)
+int ob_http_send(const ob_http_call *call, long *status, char **body, ob_err *err)
 {
     *status = 0;
+    if (body) *body = NULL;
     target t;
-    if (resolve(url, allow_private, &t, err) != 0) return -1;
-    char ts[24], sig[OB_WEBHOOK_SIG_LEN], line[512];
-    snprintf(ts, sizeof ts, "%lld", (long long)(ob_now_ms() / 1000));
-    ob_webhook_sign(secret, ts, body, strlen(body), sig);
+    if (resolve(call->url, call->allow_private, &t, err) != 0) return -1;
     CURL *c = curl_easy_init();
     if (!c) return ob_err_set(err, OB_E_INTERNAL, "cannot start an HTTP client");
     struct curl_slist *hd = NULL, *pin = NULL;
-    hd = curl_slist_append(hd, "Content-Type: application/json");
+    for (const char *const *h = call->headers; h && *h; h++) hd = curl_slist_append(hd, *h);
     hd = curl_slist_append(hd, "Expect:");
-    snprintf(line, sizeof line, "Opsbase-Event: %s", event);
-    hd = curl_slist_append(hd, line);
-    snprintf(line, sizeof line, "Opsbase-Delivery: %s", delivery_id);
-    hd = curl_slist_append(hd, line);
-    snprintf(line, sizeof line, "Opsbase-Timestamp: %s", ts);
-    hd = curl_slist_append(hd, line);
-    snprintf(line, sizeof line, "Opsbase-Signature: %s", sig);
-    hd = curl_slist_append(hd, line);
+    char line[512];
     if (!t.literal) {
         /* connect to the address that was checked, not to a second answer */
         snprintf(line, sizeof line, "%s:%ld:%s%s%s", t.host, t.port, t.v6 ? "[" : "", t.addr, t.v6 ? "]" : "");
         pin = curl_slist_append(pin, line);
         curl_easy_setopt(c, CURLOPT_RESOLVE, pin);
     }
-    curl_easy_setopt(c, CURLOPT_URL, url);
+    sink s = {NULL, 0, 0, body != NULL};
+    curl_easy_setopt(c, CURLOPT_URL, call->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)cfg.timeout_ms);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "opsbase-webhooks/1");
+    if (call->connect_timeout_ms > 0) curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)call->connect_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(call->timeout_ms > 0 ? call->timeout_ms : cfg.timeout_ms));
+    curl_easy_setopt(c, CURLOPT_USERAGENT, call->agent ? call->agent : "opsbase/1");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hd);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    if (call->body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, call->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(call->body));
+    }
+    if (call->method && strcmp(call->method, "GET") != 0 && strcmp(call->method, "POST") != 0)
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, call->method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
     CURLcode cc = curl_easy_perform(c);
     int rc = 0;
     if (cc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
@@ -224,5 +241,23 @@ int ob_webhook_post(const char *url, bool allow_private, const char *event, cons
     curl_easy_cleanup(c);
     curl_slist_free_all(hd);
     curl_slist_free_all(pin);
+    if (rc == 0 && body) *body = s.buf ? s.buf : strdup("");
+    else free(s.buf);
     return rc;
+}
+
+int ob_webhook_post(const char *url, bool allow_private, const char *event, const char *delivery_id,
+                    const char *secret, const char *body, long *status, ob_err *err)
+{
+    char ts[24], sig[OB_WEBHOOK_SIG_LEN], ev[512], dl[512], tsl[64], sgl[128];
+    snprintf(ts, sizeof ts, "%lld", (long long)(ob_now_ms() / 1000));
+    ob_webhook_sign(secret, ts, body, strlen(body), sig);
+    snprintf(ev, sizeof ev, "Opsbase-Event: %s", event);
+    snprintf(dl, sizeof dl, "Opsbase-Delivery: %s", delivery_id);
+    snprintf(tsl, sizeof tsl, "Opsbase-Timestamp: %s", ts);
+    snprintf(sgl, sizeof sgl, "Opsbase-Signature: %s", sig);
+    const char *hd[] = {"Content-Type: application/json", ev, dl, tsl, sgl, NULL};
+    ob_http_call call = {.method = "POST", .url = url, .headers = hd, .body = body,
+                         .allow_private = allow_private, .agent = "opsbase-webhooks/1"};
+    return ob_http_send(&call, status, NULL, err);
 }

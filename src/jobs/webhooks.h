@@ -46,4 +46,23 @@ void ob_webhook_sign(const char *secret, const char *timestamp, const char *body
 int ob_webhook_post(const char *url, bool allow_private, const char *event, const char *delivery_id,
                     const char *secret, const char *body, long *status, ob_err *err);
 
+/* One HTTP exchange through the same target check and pinned connection as
+ * a webhook (redirects not followed): the HTTP client of opsbase's outgoing
+ * calls. headers are "Name: value" lines ending in NULL; a body makes it a
+ * POST unless method says otherwise; timeouts of 0 take the webhook
+ * defaults. *status as for ob_webhook_post; *body (when body is not NULL)
+ * receives the answer, NUL-terminated and malloc'd (the caller frees it),
+ * at most OB_HTTP_MAX_RESPONSE bytes or the call fails. */
+#define OB_HTTP_MAX_RESPONSE (1024 * 1024)
+typedef struct ob_http_call {
+    const char *method; /* "GET", "POST", ...; NULL: POST with a body, else GET */
+    const char *url;
+    const char *const *headers;
+    const char *body;
+    bool allow_private;
+    int connect_timeout_ms, timeout_ms;
+    const char *agent;
+} ob_http_call;
+int ob_http_send(const ob_http_call *call, long *status, char **body, ob_err *err);
+
 #endif

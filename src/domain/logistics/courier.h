@@ -5,7 +5,8 @@
  * a tenant's courier_configs row.
  *
  * Calls run inside the caller's write transaction and allocate from
- * ctx->arena; a refusal by the courier is OB_E_COURIER with the courier's
+ * ctx->arena; the HTTP adapters keep them short (courier_http.h: 5 s to
+ * connect, 15 s in all, set per config); a refusal by the courier is OB_E_COURIER with the courier's
  * message, and the caller's transaction then writes nothing. */
 #ifndef OB_DOMAIN_LOGISTICS_COURIER_H
 #define OB_DOMAIN_LOGISTICS_COURIER_H
@@ -72,6 +73,9 @@ const ob_courier_adapter *ob_courier_adapter_for(const char *type_code);
 /* Tracking (tracking.c). The vocabulary status of a courier's code, or NULL
  * for a code opsbase does not know (stored as "unknown", moves nothing). */
 const char *ob_courier_status(const char *code);
+/* The same for a courier's own codes first (source: its type code, as the
+ * tracking job and the courier webhook pass it), then the common ones. */
+const char *ob_courier_status_for(const char *courier, const char *code);
 /* Append one scan of a shipment unless it is stored already (*added false);
  * the shipment follows its latest event, a delivery delivers the order.
  * A scan without a code or a valid time is 400. */

@@ -111,11 +111,3 @@ const ob_courier_adapter ob_courier_simulator = {
     .pickup = sim_pickup,
     .reattempt = sim_reattempt,
 };
-
-const ob_courier_adapter *ob_courier_adapter_for(const char *type_code)
-{
-    static const ob_courier_adapter *const all[] = {&ob_courier_simulator};
-    for (size_t i = 0; type_code && i < sizeof all / sizeof all[0]; i++)
-        if (strcmp(all[i]->type_code, type_code) == 0) return all[i];
-    return NULL;
-}

@@ -117,7 +117,19 @@ static const ob_column shipment_book_input[] = {
     {"flight_schedule_id", OB_F_REF, .ref = "flight_schedules", .flags = OB_REQUIRED,
      .doc = "a scheduled or delayed flight with room for the shipment's weight"},
 };
+/* Courier bookings (couriers.c). */
+OB_ACTION_FN(ob_shipment_courier_cancel);
+OB_ACTION_FN(ob_shipment_courier_pickup);
+static const ob_column courier_pickup_input[] = {
+    {"date", OB_F_DATE, .flags = OB_REQUIRED, .doc = "the day the courier is to collect the parcel"},
+};
 static const ob_action shipment_actions[] = {
+    {"courier_cancel", "edit", ob_shipment_courier_cancel,
+     "cancel a courier shipment's booking before pickup (created or manifested): the courier is told first, and "
+     "its refusal writes nothing; status cancelled"},
+    {"courier_pickup", "edit", ob_shipment_courier_pickup,
+     "ask the courier to collect a booked courier shipment (created or manifested) on a date",
+     OB_INPUT(courier_pickup_input)},
     {"book", "edit", ob_shipment_book,
      "book an air-cargo shipment (created) on a flight: its weight_kg, rounded up to whole kilograms, is taken "
      "from the flight's capacity (409 insufficient_capacity when it does not fit); flight number and date "

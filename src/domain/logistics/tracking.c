@@ -36,6 +36,50 @@ static const struct {
     {"can", "cancelled"},
 };
 
+/* Each HTTP courier's own codes, as its adapter reports them (the adapter
+ * files say how a code is made from the courier's answer). Looked up before
+ * the common codes above, so "UD" means what Delhivery means by it. */
+static const struct {
+    const char *courier, *code, *status;
+} courier_map[] = {
+    /* Shiprocket: the label of its sr-status */
+    {"shiprocket", "NEW", "created"}, {"shiprocket", "AWB ASSIGNED", "created"},
+    {"shiprocket", "MANIFEST GENERATED", "manifested"}, {"shiprocket", "PICKUP SCHEDULED", "manifested"},
+    {"shiprocket", "OUT FOR PICKUP", "manifested"}, {"shiprocket", "PICKED UP", "picked"},
+    {"shiprocket", "SHIPPED", "in_transit"}, {"shiprocket", "IN TRANSIT", "in_transit"},
+    {"shiprocket", "REACHED AT DESTINATION HUB", "in_transit"},
+    {"shiprocket", "OUT FOR DELIVERY", "out_for_delivery"}, {"shiprocket", "DELIVERED", "delivered"},
+    {"shiprocket", "UNDELIVERED", "ndr"}, {"shiprocket", "RTO INITIATED", "rto_initiated"},
+    {"shiprocket", "RTO IN TRANSIT", "rto_in_transit"}, {"shiprocket", "RTO DELIVERED", "rto_delivered"},
+    {"shiprocket", "CANCELED", "cancelled"}, {"shiprocket", "CANCELLED", "cancelled"},
+    /* Delhivery: "<ScanType>:<Scan>" (UD forward, DL delivered, RT return, CN cancelled) */
+    {"delhivery", "UD:Not Picked", "created"}, {"delhivery", "UD:Manifested", "manifested"},
+    {"delhivery", "UD:In Transit", "in_transit"}, {"delhivery", "UD:Pending", "ndr"},
+    {"delhivery", "UD:Dispatched", "out_for_delivery"}, {"delhivery", "DL:Delivered", "delivered"},
+    {"delhivery", "RT:In Transit", "rto_in_transit"}, {"delhivery", "RT:Pending", "rto_in_transit"},
+    {"delhivery", "RT:Dispatched", "rto_in_transit"}, {"delhivery", "DL:RTO", "rto_delivered"},
+    {"delhivery", "CN:Canceled", "cancelled"}, {"delhivery", "CN:Cancelled", "cancelled"},
+    /* BlueDart: its ScanType */
+    {"bluedart", "PU", "picked"}, {"bluedart", "IT", "in_transit"}, {"bluedart", "OD", "out_for_delivery"},
+    {"bluedart", "DL", "delivered"}, {"bluedart", "UD", "ndr"}, {"bluedart", "RT", "rto_initiated"},
+    {"bluedart", "RI", "rto_in_transit"}, {"bluedart", "RD", "rto_delivered"}, {"bluedart", "CN", "cancelled"},
+    /* DTDC: its strCode */
+    {"dtdc", "BKD", "created"}, {"dtdc", "PCUP", "picked"}, {"dtdc", "OBMN", "in_transit"},
+    {"dtdc", "OBMD", "in_transit"}, {"dtdc", "IBMN", "in_transit"}, {"dtdc", "IBMD", "in_transit"},
+    {"dtdc", "CDOUT", "in_transit"}, {"dtdc", "CDIN", "in_transit"}, {"dtdc", "OUTDLV", "out_for_delivery"},
+    {"dtdc", "DLV", "delivered"}, {"dtdc", "NONDLV", "ndr"}, {"dtdc", "RTO", "rto_initiated"},
+    {"dtdc", "RTOOBMN", "rto_in_transit"}, {"dtdc", "RTOIBMN", "rto_in_transit"},
+    {"dtdc", "RTODLV", "rto_delivered"}, {"dtdc", "CNCL", "cancelled"},
+};
+
+const char *ob_courier_status_for(const char *courier, const char *code)
+{
+    for (size_t i = 0; courier && code && i < OB_ARRAY_LEN(courier_map); i++)
+        if (strcmp(courier_map[i].courier, courier) == 0 && strcasecmp(courier_map[i].code, code) == 0)
+            return courier_map[i].status;
+    return ob_courier_status(code);
+}
+
 const char *ob_courier_status(const char *code)
 {
     for (size_t i = 0; code && i < OB_ARRAY_LEN(code_map); i++)
@@ -129,7 +173,7 @@ int ob_courier_scan_apply(ob_ctx *ctx, const char *shipment_id, const char *sour
     bool found;
     if (exists(ctx, shipment_id, key, &found, err) != 0) return -1;
     if (found) return 0;
-    const char *status = ob_courier_status(s->code);
+    const char *status = ob_courier_status_for(source, s->code);
     ob_row *e = ob_row_new(ctx->arena, ob_registry_find(OB_TABLE_TRACKING_EVENTS));
     ob_row_set_text(ctx->arena, e, TRACKING_EVENTS_SHIPMENT_ID, shipment_id);
     ob_row_set_text(ctx->arena, e, TRACKING_EVENTS_EVENT_CODE, s->code);
