@@ -5,6 +5,7 @@
 import { JSX } from "preact";
 import type { Ctx } from "./shell";
 import { can, Me } from "./schema";
+import { InvoiceBuilder } from "./invoice";
 
 export interface Screen {
   name: string; // the address: #/w/<name>
@@ -15,7 +16,10 @@ export interface Screen {
 }
 
 // Append new screens to this list (one entry each, in the order the navigation shows them).
-export const SCREENS: Screen[] = [];
+export const SCREENS: Screen[] = [
+  { name: "invoice-builder", title: "Invoice builder", area: "Shop and invoices", perm: "finance.create",
+    render: (ctx) => <InvoiceBuilder ctx={ctx} /> },
+];
 
 export function visibleScreens(me: Me): Screen[] {
   return SCREENS.filter((s) => can(me, s.perm));
