@@ -1,6 +1,8 @@
 // Workflow screens, part A, on the demo's data in a real browser: the
-// invoice builder (the gold shop's worked numbers, issue, old gold, payment).
+// invoice builder (the gold shop's worked numbers, issue, old gold, payment)
+// and the NDR workbench (a case opened by a courier's failed-delivery scan).
 import assert from "node:assert/strict";
+import { createHmac, randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
 import { launch, signedInPage, startServer } from "./harness.mjs";
 
@@ -131,6 +133,126 @@ test("invoice builder: the worked numbers of the gold shop, issue, old gold and 
   assert.equal(after.status, "paid");
   assert.equal(after.amount_paid, "75375.40");
   await p.shot("21-invoice-builder-paid");
+  clean(p);
+  await p.context.close();
+});
+
+// An NDR case on acme as it happens: an order shipped through the demo's
+// simulator courier, then the courier's signed webhook posts a failed scan.
+async function ndrCase(call) {
+  const [inv] = (await call("GET", "/api/v1/inventory?quantity_on_hand.gt=2&limit=1")).body.data;
+  const [channel] = (await call("GET", "/api/v1/sales_channels?limit=1")).body.data;
+  const [cfg] = (await call("GET", "/api/v1/courier_configs?courier_type_code=simulator&limit=1")).body.data;
+  assert.ok(inv && channel && cfg, "the demo has stock, a channel and the simulator courier");
+  const buyer = `Buyer ${randomUUID().slice(0, 8)}`;
+  const o = await call("POST", "/api/v1/orders", { channel_id: channel.id, external_order_id: `EXT-${randomUUID()}`,
+    customer_name: buyer, customer_phone: "9000000001",
+    shipping_address: { name: buyer, line1: "1 Main St", city: "Pune", country: "IN" },
+    subtotal: "10.00", total_amount: "10.00" });
+  assert.equal(o.status, 201, JSON.stringify(o.body));
+  const it = await call("POST", "/api/v1/order_items", { order_id: o.body.id, product_id: inv.product_id, name: "Line",
+    sku: "T-1", quantity: 1, unit_price: "10.00", total_amount: "10.00" });
+  assert.equal(it.status, 201, JSON.stringify(it.body));
+  for (const [verb, body] of [["confirm", {}], ["ship", { courier_config_id: cfg.id }]]) {
+    const r = await call("POST", `/api/v1/orders/${o.body.id}/${verb}`, body);
+    assert.equal(r.status, 200, `${verb}: ${JSON.stringify(r.body)}`);
+  }
+  const [ship] = (await call("GET", `/api/v1/shipments?order_id=${o.body.id}`)).body.data;
+  const hook = await call("POST", `/api/v1/courier_configs/${cfg.id}/webhook`, {});
+  assert.equal(hook.status, 200, JSON.stringify(hook.body));
+  const body = JSON.stringify({ awb: ship.awb_number, scans: [
+    { code: "UD", at: new Date(Date.now() - 3 * 86400000).toISOString().slice(0, 19) + "Z", reason: "Customer not available at door" }] });
+  const ts = String(Math.floor(Date.now() / 1000));
+  const sig = "v1=" + createHmac("sha256", hook.body.webhook_secret).update(`${ts}.${body}`).digest("hex");
+  const r = await fetch(`${server.url}${hook.body.webhook_url}`, { method: "POST", body, headers: {
+    "Content-Type": "application/json", "Opsbase-Event": "tracking.scan", "Opsbase-Delivery": randomUUID(),
+    "Opsbase-Timestamp": ts, "Opsbase-Signature": sig } });
+  assert.equal(r.status, 200, await r.text());
+  // the job couriers.inbound applies it: the case opens
+  for (let i = 0; ; i++) {
+    const [c] = (await call("GET", `/api/v1/ndr_records?shipment_id=${ship.id}`)).body.data;
+    if (c) return c;
+    assert.ok(i < 200, "the failed scan opened a case");
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+}
+
+test("NDR workbench: open cases by age, assign, contact, reattempt, remarks, resolve and RTO", async () => {
+  const call = await bearer(ACME);
+  const first = await ndrCase(call);
+  const second = await ndrCase(call);
+  assert.equal(first.status, "open");
+  const p = await signedInPage(browser, server.url, ACME);
+  const { page } = p;
+  await page.getByRole("navigation").getByRole("link", { name: "NDR workbench" }).click();
+  await page.getByRole("heading", { name: "NDR workbench" }).waitFor();
+  const rows = page.getByRole("table", { name: "Cases" }).locator("tbody tr");
+  await rows.first().waitFor();
+  // oldest first, every open case the API lists
+  const api = (await call("GET", "/api/v1/ndr_records?status.in=open,in_progress,reattempt_scheduled&sort=ndr_date&limit=100")).body.data;
+  assert.deepEqual(await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute("data-case"))), api.map((c) => c.ndr_number));
+  assert.equal((await rows.filter({ hasText: first.ndr_number }).locator("[data-age]").textContent()).trim(), "3 days");
+  // filter: assigned to me (none yet)
+  await page.getByLabel("Assigned to me").check();
+  await page.getByText("No cases.").waitFor();
+  await page.getByLabel("Assigned to me").uncheck();
+  await rows.first().waitFor();
+
+  await page.getByRole("button", { name: first.ndr_number }).click();
+  const panel = page.getByRole("region", { name: new RegExp(`Case ${first.ndr_number}`) });
+  const actions = panel.getByRole("group", { name: "Case actions" });
+  await actions.getByRole("button", { name: "Assign to me" }).click();
+  await panel.locator("[data-assigned]").filter({ hasText: "owner@acme.test" }).waitFor();
+  // a call with its outcome: in progress, one action row
+  await actions.getByText("Record contact").click();
+  await actions.getByLabel("Contact by").selectOption("call");
+  await actions.getByLabel("Call status").selectOption("connected");
+  await actions.getByLabel("Outcome").selectOption("reschedule");
+  await actions.getByLabel("Notes").fill("tomorrow after 10");
+  await actions.getByRole("button", { name: "Save contact" }).click();
+  await panel.locator("[data-status]").filter({ hasText: "in progress" }).waitFor();
+  // reattempt on a date at a new address: through the courier's adapter
+  const tomorrow = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
+  await actions.getByText("Reattempt", { exact: true }).click();
+  await actions.getByLabel("Deliver on").fill(tomorrow);
+  await actions.getByLabel("New address line").fill("12 Lake Road");
+  await actions.getByLabel("City").fill("Pune");
+  await actions.getByRole("button", { name: "Ask the courier" }).click();
+  await panel.locator("[data-status]").filter({ hasText: "reattempt scheduled" }).waitFor();
+  const taken = panel.getByRole("list", { name: "Actions taken" }).getByRole("listitem");
+  await taken.nth(1).waitFor();
+  assert.match(await taken.nth(0).textContent(), /call · connected · reschedule/);
+  assert.match(await taken.nth(1).textContent(), new RegExp(`reattempt request.*on ${tomorrow}`));
+  // remarks: appended, shown oldest first
+  for (const text of ["buyer asked for an evening slot", "courier confirmed"]) {
+    await panel.getByLabel("Add a remark").fill(text);
+    await panel.getByRole("button", { name: "Add remark" }).click();
+    await panel.getByRole("list", { name: "Remarks" }).getByText(text).waitFor();
+  }
+  const remarks = await panel.getByRole("list", { name: "Remarks" }).getByRole("listitem").allTextContents();
+  assert.ok(remarks[0].startsWith("buyer asked") && remarks[1].startsWith("courier confirmed"), remarks.join("|"));
+  await p.shot("22-ndr-workbench");
+  // resolve as delivered: the case leaves the open list
+  await actions.getByText("Resolve", { exact: true }).click();
+  await actions.getByLabel("Resolution").selectOption("delivered");
+  await actions.getByRole("button", { name: "Resolve case" }).click();
+  await panel.locator("[data-status]").filter({ hasText: "resolved" }).waitFor();
+  assert.equal(await panel.getByRole("group", { name: "Case actions" }).count(), 0);
+  await rows.filter({ hasText: first.ndr_number }).waitFor({ state: "detached" });
+
+  // the other case: return to origin in one click
+  await page.getByRole("button", { name: second.ndr_number }).click();
+  const other = page.getByRole("region", { name: new RegExp(`Case ${second.ndr_number}`) });
+  await other.getByRole("button", { name: "Return to origin" }).click();
+  await other.locator("[data-status]").filter({ hasText: "rto" }).waitFor();
+  const [a, b] = await Promise.all([first, second].map(async (c) => (await call("GET", `/api/v1/ndr_records/${c.id}`)).body));
+  assert.equal(a.status, "resolved");
+  assert.equal(a.resolution, "delivered");
+  assert.equal(b.status, "rto");
+  const acts = (await call("GET", `/api/v1/ndr_actions?ndr_id=${first.id}&sort=created_at`)).body.data;
+  assert.deepEqual(acts.map((x) => x.action_type), ["call", "reattempt_request"]);
+  const rem = (await call("GET", `/api/v1/ndr_remarks?ndr_id=${first.id}`)).body.data;
+  assert.equal(rem.length, 2);
   clean(p);
   await p.context.close();
 });

@@ -6,6 +6,7 @@ import { JSX } from "preact";
 import type { Ctx } from "./shell";
 import { can, Me } from "./schema";
 import { InvoiceBuilder } from "./invoice";
+import { NdrWorkbench } from "./ndr";
 
 export interface Screen {
   name: string; // the address: #/w/<name>
@@ -19,6 +20,8 @@ export interface Screen {
 export const SCREENS: Screen[] = [
   { name: "invoice-builder", title: "Invoice builder", area: "Shop and invoices", perm: "finance.create",
     render: (ctx) => <InvoiceBuilder ctx={ctx} /> },
+  { name: "ndr-workbench", title: "NDR workbench", area: "Orders and fulfilment", perm: "ndr.view",
+    render: (ctx) => <NdrWorkbench ctx={ctx} /> },
 ];
 
 export function visibleScreens(me: Me): Screen[] {
