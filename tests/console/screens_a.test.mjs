@@ -1,6 +1,7 @@
 // Workflow screens, part A, on the demo's data in a real browser: the
 // invoice builder (the gold shop's worked numbers, issue, old gold, payment)
-// and the NDR workbench (a case opened by a courier's failed-delivery scan).
+// the NDR workbench (a case opened by a courier's failed-delivery scan) and
+// dashboards (KPI targets, the three kinds of widget, the P&L chart).
 import assert from "node:assert/strict";
 import { createHmac, randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
@@ -256,3 +257,77 @@ test("NDR workbench: open cases by age, assign, contact, reattempt, remarks, res
   clean(p);
   await p.context.close();
 });
+
+test("dashboards: KPI targets with achievement, metric, chart and table widgets, the P&L chart", async () => {
+  const call = await bearer(GOLD);
+  // a sale today (a line by weight, issued) so that today's sales are not nothing
+  const [cust] = (await call("GET", "/api/v1/customers?limit=1")).body.data;
+  const inv = (await call("POST", "/api/v1/invoices", { customer_id: cust.id })).body;
+  assert.equal((await call("POST", "/api/v1/invoice_items", { invoice_id: inv.id, description: "chain", metal_type: "gold",
+    purity: "916", net_weight: "1.000" })).status, 201);
+  assert.equal((await call("POST", `/api/v1/invoices/${inv.id}/issue`, {})).status, 200);
+  const me = (await call("GET", "/api/v1/auth/me")).body;
+  const day = new Date().toISOString().slice(0, 10);
+  const target = await call("POST", "/api/v1/kpi_targets", { kpi_type: "financial", kpi_name: "daily_sales",
+    target_period: "daily", target_value: "100000.00", period_start: day, period_end: day });
+  assert.equal(target.status, 201, JSON.stringify(target.body));
+  for (const cfg of [["chart", { kpi: "daily_sales", days: 7, title: "Sales this week" }], ["table", { title: "Targets now" }]]) {
+    const w = await call("POST", "/api/v1/dashboard_widgets", { user_id: me.user.id, widget_type: cfg[0], widget_config: cfg[1],
+      position_x: 0, position_y: cfg[0] === "chart" ? 2 : 4, width: 6, height: 3 });
+    assert.equal(w.status, 201, JSON.stringify(w.body));
+  }
+  const p = await signedInPage(browser, server.url, GOLD);
+  const { page } = p;
+  await page.getByRole("navigation").getByRole("link", { name: "Dashboards" }).click();
+  await page.getByRole("heading", { name: "Dashboards", level: 1 }).waitFor();
+  // the target as the API lists it: figures and achievement
+  const [t] = (await call("GET", `/api/v1/kpi_targets?id=${target.body.id}`)).body.data;
+  assert.ok(Number(t.current_value) > 0, "today's sale counts");
+  const card = page.getByRole("list", { name: "KPI targets" }).locator('[data-kpi="daily_sales"]').last();
+  await card.waitFor();
+  assert.equal((await card.locator('[data-f="current_value"]').textContent()).trim(), grouped(t.current_value));
+  assert.equal((await card.locator('[data-f="achievement_rate"]').textContent()).trim(), `${t.achievement_rate}%`);
+  // the three widgets, each with its data endpoint's figures
+  const widgets = (await call("GET", `/api/v1/dashboard_widgets?user_id=${me.user.id}`)).body.data;
+  const data = {};
+  for (const w of widgets) data[w.widget_type] = (await call("GET", `/api/v1/dashboard_widgets/${w.id}/data`)).body;
+  const metric = page.getByRole("region", { name: "Gold sold today (g)" });
+  await metric.locator('[data-f="value"]').filter({ hasText: grouped(data.metric.value) }).waitFor();
+  const chart = page.getByRole("region", { name: "Sales this week" });
+  await chart.getByRole("img", { name: /Sales this week/ }).waitFor();
+  assert.equal(data.chart.points.length, 7);
+  const table = page.getByRole("table", { name: "Targets now figures" });
+  await table.locator("tbody tr").first().waitFor();
+  assert.equal(await table.locator("tbody tr").count(), data.table.rows.length);
+  // the canvas was drawn on (not blank)
+  const drawn = await chart.locator("canvas").evaluate((c) => {
+    const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < px.length; i += 4) if (px[i]) return true;
+    return false;
+  });
+  assert.ok(drawn, "the chart drew");
+  await p.shot("23-dashboards");
+  clean(p);
+  await p.context.close();
+
+  // the P&L on acme (its demo delivered an order): the chart and the report's exact figures
+  const a = await signedInPage(browser, server.url, ACME);
+  await a.page.goto("/#/w/dashboards");
+  const pnl = a.page.getByRole("table", { name: "Profit and loss figures" });
+  await pnl.locator("[data-totals]").waitFor();
+  const from = new Date(Date.now() - 29 * 86400000).toISOString().slice(0, 10);
+  const report = (await (await bearer(ACME))("GET", `/api/v1/reports/pnl?from=${from}&to=${day}&group=day`)).body;
+  assert.ok(report.rows.length >= 1);
+  assert.equal(await pnl.locator("tbody tr").count(), report.rows.length + 1);
+  assert.equal((await pnl.locator('[data-totals] [data-f="profit"]').textContent()).trim(), grouped(report.totals.profit));
+  await a.page.getByRole("img", { name: "Profit and loss chart" }).waitFor();
+  await a.page.getByRole("heading", { name: "Profit and loss" }).scrollIntoViewIfNeeded();
+  await a.shot("24-pnl-chart");
+  clean(a);
+  await a.context.close();
+});
+
+function grouped(s) {
+  const [i, f] = String(s).split(".");
+  return i.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (f !== undefined ? `.${f}` : "");
+}

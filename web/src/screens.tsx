@@ -7,6 +7,7 @@ import type { Ctx } from "./shell";
 import { can, Me } from "./schema";
 import { InvoiceBuilder } from "./invoice";
 import { NdrWorkbench } from "./ndr";
+import { Dashboards } from "./dashboards";
 
 export interface Screen {
   name: string; // the address: #/w/<name>
@@ -22,6 +23,8 @@ export const SCREENS: Screen[] = [
     render: (ctx) => <InvoiceBuilder ctx={ctx} /> },
   { name: "ndr-workbench", title: "NDR workbench", area: "Orders and fulfilment", perm: "ndr.view",
     render: (ctx) => <NdrWorkbench ctx={ctx} /> },
+  { name: "dashboards", title: "Dashboards", area: "Analytics", perm: "analytics.view",
+    render: (ctx) => <Dashboards ctx={ctx} /> },
 ];
 
 export function visibleScreens(me: Me): Screen[] {
