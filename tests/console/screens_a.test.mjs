@@ -1,9 +1,11 @@
 // Workflow screens, part A, on the demo's data in a real browser: the
 // invoice builder (the gold shop's worked numbers, issue, old gold, payment)
 // the NDR workbench (a case opened by a courier's failed-delivery scan) and
-// dashboards (KPI targets, the three kinds of widget, the P&L chart).
+// dashboards (KPI targets, the three kinds of widget, the P&L chart) and the
+// attached files of a record page (upload, list, preview, download).
 import assert from "node:assert/strict";
 import { createHmac, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { launch, signedInPage, startServer } from "./harness.mjs";
 
@@ -331,3 +333,92 @@ function grouped(s) {
   const [i, f] = String(s).split(".");
   return i.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (f !== undefined ? `.${f}` : "");
 }
+
+// A small PNG (a 2x2 picture) and a one-page PDF, made here.
+const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==", "base64");
+function pdf() {
+  const objs = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] >>"];
+  let out = "%PDF-1.4\n";
+  const at = [];
+  objs.forEach((o, i) => { at.push(out.length); out += `${i + 1} 0 obj ${o} endobj\n`; });
+  const xref = out.length;
+  out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n` + at.map((n) => `${String(n).padStart(10, "0")} 00000 n \n`).join("");
+  out += `trailer << /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out);
+}
+
+test("attached files: upload to a customer's record, list, preview an image and a PDF, download", async () => {
+  const call = await bearer(ACME);
+  const cust = (await call("POST", "/api/v1/customers", { name: `Files ${randomUUID().slice(0, 8)}` })).body;
+  const p = await signedInPage(browser, server.url, ACME);
+  const { page } = p;
+  await page.goto(`/#/t/customers/${cust.id}`);
+  const panel = page.getByRole("region", { name: "Attached files" });
+  await panel.getByText("No files yet.").waitFor();
+  for (const [name, mimeType, buffer] of [["front.png", "image/png", PNG], ["contract.pdf", "application/pdf", pdf()]]) {
+    await panel.getByLabel("Add a file").setInputFiles({ name, mimeType, buffer });
+    await panel.getByRole("button", { name: "Upload" }).click();
+    await panel.locator(`[data-file="${name}"]`).waitFor();
+  }
+  const rows = panel.getByRole("table", { name: "Files" }).locator("tbody tr");
+  assert.deepEqual(await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute("data-file"))), ["contract.pdf", "front.png"]);
+  // the API holds them against this record, types read from the content
+  const listed = (await call("GET", `/api/v1/files?record_table=customers&record_id=${cust.id}&sort=created_at`)).body.data;
+  assert.deepEqual(listed.map((f) => [f.file_name, f.mime_type, f.file_size]),
+    [["front.png", "image/png", PNG.length], ["contract.pdf", "application/pdf", pdf().length]]);
+  // another record shows none of them
+  const other = (await call("POST", "/api/v1/customers", { name: `Other ${randomUUID().slice(0, 8)}` })).body;
+  assert.equal((await call("GET", `/api/v1/files?record_table=customers&record_id=${other.id}`)).body.data.length, 0);
+
+  // preview: the picture drawn from the downloaded bytes
+  await panel.getByRole("button", { name: "Preview front.png" }).click();
+  const img = panel.getByRole("img", { name: "front.png" });
+  await img.waitFor();
+  await page.waitForFunction(() => document.querySelector("img.preview")?.naturalWidth === 2);
+  await panel.scrollIntoViewIfNeeded();
+  await p.shot("25-attached-files");
+  // the PDF in a frame of its own bytes
+  await panel.getByRole("button", { name: "Preview contract.pdf" }).click();
+  const frame = panel.locator("iframe.preview");
+  await frame.waitFor();
+  assert.match(await frame.getAttribute("src"), /^blob:/);
+  assert.equal(await frame.getAttribute("title"), "contract.pdf");
+  // download: the same bytes under the file's name
+  const [download] = await Promise.all([page.waitForEvent("download"),
+    panel.getByRole("link", { name: "Download front.png" }).click()]);
+  assert.equal(download.suggestedFilename(), "front.png");
+  assert.deepEqual(readFileSync(await download.path()), PNG);
+  clean(p);
+  await p.context.close();
+});
+
+test("attached files: a record that is missing or out of the uploader's sight takes no file", async () => {
+  const call = await bearer(ACME);
+  const res = await fetch(`${server.url}/api/v1/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ tenant: "acme", email: "agent1@acme.test", password: "agent-pass-123" }) });
+  const agent = (await res.json()).token;
+  const up = async (token, fields) => {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    form.append("file", new Blob([PNG], { type: "image/png" }), "x.png");
+    const r = await fetch(`${server.url}/api/v1/files`, { method: "POST", body: form, headers: { Authorization: `Bearer ${token}` } });
+    return { status: r.status, body: await r.json() };
+  };
+  const cust = (await call("POST", "/api/v1/customers", { name: `Scope ${randomUUID().slice(0, 8)}` })).body;
+  const token = (await (await fetch(`${server.url}/api/v1/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(ACME) })).json()).token;
+  // a record that does not exist, an unknown table, half a pair: refused, nothing stored
+  assert.equal((await up(token, { record_table: "customers", record_id: randomUUID() })).status, 404);
+  const bad = await up(token, { record_table: "no_such_table", record_id: cust.id });
+  assert.equal(bad.status, 400);
+  assert.ok(bad.body.error.fields.record_table);
+  assert.equal((await up(token, { record_id: cust.id })).status, 400);
+  // the agent may upload files but not see orders: an order is as absent to it as a missing one
+  const [order] = (await call("GET", "/api/v1/orders?limit=1")).body.data;
+  const viaAgent = await up(agent, { record_table: "orders", record_id: order.id });
+  assert.equal(viaAgent.status, 404, JSON.stringify(viaAgent));
+  assert.equal((await up(agent, { record_table: "customers", record_id: cust.id })).status, 201);
+  assert.equal((await call("GET", `/api/v1/files?record_table=customers&record_id=${cust.id}`)).body.data.length, 1);
+  assert.equal((await call("GET", `/api/v1/files?record_table=orders`)).body.data.length, 0);
+});
