@@ -23,10 +23,10 @@ static const ob_column file_cols[] = {
             "their customer's files"},
     {"uploaded_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER | OB_STAFF,
      .stamp = OB_STAMP_ACTOR},
-    {"record_table", OB_F_TEXT, .max = 64, .flags = OB_IMMUTABLE, .since = 8,
+    {"record_table", OB_F_TEXT, .max = 64, .flags = OB_IMMUTABLE | OB_CUSTOMER_WRITE, .since = 8,
      .doc = "the table of the record the file is attached to (with record_id); the record must be one the uploader "
             "may see"},
-    {"record_id", OB_F_TEXT, .max = 36, .flags = OB_INDEXED | OB_IMMUTABLE, .since = 8,
+    {"record_id", OB_F_TEXT, .max = 36, .flags = OB_INDEXED | OB_IMMUTABLE | OB_CUSTOMER_WRITE, .since = 8,
      .doc = "the id of that record: a record page lists its files by record_table and record_id"},
 };
 const ob_resource ob_res_files = {
