@@ -75,7 +75,7 @@ function making(p: Row): string {
   return `${grouped(p.making_charge_value)} fixed`;
 }
 
-function AddPiece(props: { invoice: Row; onAdded: () => void }) {
+function AddPiece(props: { ctx: Ctx; invoice: Row; onAdded: () => void }) {
   const [pieces, setPieces] = useState<Row[]>([]);
   const [pid, setPid] = useState("");
   const [rate, setRate] = useState<Row | null | undefined>(undefined);
@@ -85,6 +85,8 @@ function AddPiece(props: { invoice: Row; onAdded: () => void }) {
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   useEffect(() => {
+    // the pieces are the catalogue's: without inventory.view there is nothing to pick
+    if (!can(props.ctx.me, "inventory.view")) return;
     api<{ data: Row[] }>("GET", `/api/v1/products${qs({ "metal.null": "false", is_active: "true", sort: "name", limit: "200" })}`)
       .then((r) => setPieces(r.data.data))
       .catch(() => setPieces([]));
@@ -382,7 +384,8 @@ export function InvoiceBuilder(props: { ctx: Ctx }) {
     <section class="builder">
       <h1>Invoice builder</h1>
       {error && <p class="banner error" role="alert">{error}</p>}
-      {!invoice && !customer && <CustomerPicker onPick={setCustomer} />}
+      {!invoice && !customer && (can(ctx.me, "customers.view") ? <CustomerPicker onPick={setCustomer} />
+        : <p class="banner warn">Choosing a customer needs the permission to see customers.</p>)}
       {!invoice && customer && (
         <section class="panel" aria-labelledby="start-title">
           <h2 id="start-title">Customer: {customer.name}</h2>
@@ -401,7 +404,7 @@ export function InvoiceBuilder(props: { ctx: Ctx }) {
           </header>
           <Lines lines={lines} draft={draft && can(ctx.me, "finance.delete")} onChange={refresh} onError={setError} />
           <Totals invoice={invoice} />
-          {draft && can(ctx.me, "finance.create") && <AddPiece invoice={invoice} onAdded={refresh} />}
+          {draft && can(ctx.me, "finance.create") && <AddPiece ctx={ctx} invoice={invoice} onAdded={refresh} />}
           {draft && can(ctx.me, "finance.edit") && (
             <p><button type="button" class="primary" disabled={busy || !lines.length} onClick={issue}>Issue invoice</button></p>
           )}
