@@ -23,10 +23,12 @@
 #include "schema/schema_json.h"
 #include "base/banned.h"
 
-/* No inline script or style, nothing from elsewhere, never framed. */
+/* No inline script or style, nothing from elsewhere, never framed. blob:
+ * images and frames are the attached-files preview (web/src/files.tsx): bytes
+ * this page downloaded itself, since uploads are never served inline. */
 #define CSP                                                                                                  \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " \
-    "font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " \
+    "font-src 'self'; frame-src blob:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 /* A year: asset names change with their content, so a cached copy is never stale. */
 #define CACHE_IMMUTABLE "public, max-age=31536000, immutable"

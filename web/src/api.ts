@@ -74,3 +74,6 @@ export function qs(params: Record<string, string | undefined>): string {
   const s = u.toString();
   return s ? `?${s}` : "";
 }
+
+// The session's CSRF token, for the one write that is not JSON (a multipart upload, files.tsx).
+export const csrfToken = () => csrf;

@@ -10,6 +10,7 @@ import { can, Column, required, rowLabel, singular, Table, title, Transition, wr
 import type { Ctx } from "./shell";
 import { ShipmentTimeline } from "./timeline";
 import { QueueBoard } from "./queue";
+import { AttachedFiles } from "./files";
 
 function newKey(): string {
   return crypto.randomUUID();
@@ -248,6 +249,7 @@ export function RecordPage(props: { ctx: Ctx; table: Table; id: string }) {
       </form>
       {t.name === "shipments" && <ShipmentTimeline ctx={ctx} shipment={row} />}
       {t.name === "service_centers" && <QueueBoard ctx={ctx} centre={row} />}
+      {ctx.tables.has("files") && t.name !== "files" && <AttachedFiles ctx={ctx} table={t} row={row} />}
       {can(ctx.me, "audit.view") && <History key={historyKey} ctx={ctx} table={t} id={row.id} />}
     </section>
   );

@@ -12,6 +12,9 @@
 #include "schema/registry.h"
 #include "schema/row.h"
 
+/* files: a file attached to a record names one the uploader may see (attach.c). */
+extern const ob_hooks ob_file_hooks;
+
 /* images: queue images.process for a new image made from an upload. */
 extern const ob_hooks ob_image_hooks;
 

@@ -3,6 +3,7 @@
  * read from the bytes as they streamed in, and the content is stored once
  * per tenant by its SHA-256 (src/files). Rows are facts, never changed. */
 #include "domain/domains.h"
+#include "domain/files/media.h"
 #include "base/banned.h"
 
 static const ob_column file_cols[] = {
@@ -22,9 +23,15 @@ static const ob_column file_cols[] = {
             "their customer's files"},
     {"uploaded_by", OB_F_REF, .ref = "users", .on_delete = OB_DEL_SET_NULL, .flags = OB_SERVER | OB_STAFF,
      .stamp = OB_STAMP_ACTOR},
+    {"record_table", OB_F_TEXT, .max = 64, .flags = OB_IMMUTABLE | OB_CUSTOMER_WRITE, .since = 8,
+     .doc = "the table of the record the file is attached to (with record_id); the record must be one the uploader "
+            "may see"},
+    {"record_id", OB_F_TEXT, .max = 36, .flags = OB_INDEXED | OB_IMMUTABLE | OB_CUSTOMER_WRITE, .since = 8,
+     .doc = "the id of that record: a record page lists its files by record_table and record_id"},
 };
 const ob_resource ob_res_files = {
     .table = "files", .doc = "uploaded files: name, type read from the content, size and SHA-256",
     OB_COLS(file_cols), .perm = "files", .customer_scope = "customer_id",
     .flags = OB_RES_APPEND_ONLY | OB_RES_UPLOAD, .default_sort = "-created_at", .since = 4,
+    .hooks = &ob_file_hooks,
 };
