@@ -58,14 +58,33 @@ export function valueOf(c: Column, d: string | boolean): any {
   }
 }
 
+// The zone times are shown in: the tenant's (GET /auth/me), else the browser's.
+let zone: string | undefined;
+export function setTimeZone(tz: string | undefined) {
+  try {
+    zone = tz ? Intl.DateTimeFormat(undefined, { timeZone: tz }).resolvedOptions().timeZone : undefined;
+  } catch {
+    zone = undefined; // a zone this browser does not know: its own
+  }
+}
+export function timeZone(): string {
+  return zone || Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+// A UTC instant as people read it, in the shown zone.
+export function formatTime(v: string | null | undefined): string {
+  if (!v) return "";
+  const d = new Date(v);
+  if (isNaN(d.getTime())) return String(v);
+  return d.toLocaleString(undefined, { timeZone: zone, year: "numeric", month: "short", day: "numeric",
+    hour: "2-digit", minute: "2-digit" });
+}
+
 export function formatCell(c: Column | undefined, v: any): string {
   if (v === null || v === undefined) return "";
   if (!c) return String(v);
   if (c.type === "boolean") return v ? "yes" : "no";
-  if (c.type === "timestamp") {
-    const d = new Date(v);
-    return isNaN(d.getTime()) ? String(v) : d.toLocaleString();
-  }
+  if (c.type === "timestamp") return formatTime(String(v));
   if (c.type === "json") return JSON.stringify(v);
   if (c.type === "enum") return String(v).replace(/_/g, " ");
   return String(v);

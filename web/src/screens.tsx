@@ -5,6 +5,9 @@
 import { JSX } from "preact";
 import type { Ctx } from "./shell";
 import { can, Me } from "./schema";
+import { InboxScreen } from "./inbox";
+import { ReceivingScreen } from "./receiving";
+import { StockScreen } from "./stock";
 
 export interface Screen {
   name: string; // the address: #/w/<name>
@@ -15,7 +18,13 @@ export interface Screen {
 }
 
 // Append new screens to this list (one entry each, in the order the navigation shows them).
-export const SCREENS: Screen[] = [];
+export const SCREENS: Screen[] = [
+  { name: "inbox", title: "Ticket inbox", area: "Support", perm: "tickets.view", render: (ctx) => <InboxScreen ctx={ctx} /> },
+  { name: "stock", title: "Stock by warehouse", area: "Inventory and purchasing", perm: "inventory.view",
+    render: (ctx) => <StockScreen ctx={ctx} /> },
+  { name: "receiving", title: "Receive purchase orders", area: "Inventory and purchasing", perm: "purchasing.view",
+    render: (ctx) => <ReceivingScreen ctx={ctx} /> },
+];
 
 export function visibleScreens(me: Me): Screen[] {
   return SCREENS.filter((s) => can(me, s.perm));
