@@ -4,6 +4,7 @@
 // warehouse with its ledger, receiving a purchase order, and an export
 // through its approval.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { AGENT, OWNER, launch, signedInPage, startServer } from "./harness.mjs";
 
@@ -229,4 +230,81 @@ test("purchase-order receiving on acme: submit, approve, receive part then the r
   assert.deepEqual(entries.slice(-2).map((e) => e.quantity), [60, item.quantity_ordered - 60]);
   clean(p);
   await p.context.close();
+});
+
+test("exports with approval: an analyst asks, the owner approves one and rejects another, the job's progress, one download", async () => {
+  // the tenant asks for approval above one row (through the API, as an administrator would)
+  const login = await fetch(`${server.url}/api/v1/auth/login`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(OWNER),
+  });
+  const bearer = { Authorization: `Bearer ${(await login.json()).token}`, "Content-Type": "application/json" };
+  const settings = await (await fetch(`${server.url}/api/v1/security_settings?scope=tenant`, { headers: bearer })).json();
+  const patched = await fetch(`${server.url}/api/v1/security_settings/${settings.data[0].id}`, {
+    method: "PATCH", headers: bearer, body: JSON.stringify({ require_approval_threshold: 1 }),
+  });
+  assert.equal(patched.status, 200);
+  const ANALYST = { tenant: "acme", email: "analyst@acme.test", password: "analyst-pass-123" };
+  server.cli("user", "create", "--tenant", "acme", "--email", ANALYST.email, "--role", "analyst", "--password", ANALYST.password);
+
+  const a = await signedInPage(browser, server.url, ANALYST);
+  const get = getter(a.page);
+  await a.page.getByRole("navigation", { name: "Areas" }).getByRole("link", { name: "Exports", exact: true }).click();
+  const form = a.page.getByRole("form", { name: "Request an export" });
+  const ask = async (table, format) => {
+    await form.getByLabel("Table").selectOption(table);
+    await form.getByLabel("Format").selectOption(format);
+    await form.getByRole("button", { name: "Request export" }).click();
+    await a.page.getByRole("status").filter({ hasText: "waiting for approval" }).waitFor();
+  };
+  await ask("customers", "csv");
+  await ask("tickets", "json");
+  const mine = (await get("/api/v1/export_logs?sort=-created_at&limit=2")).body.data;
+  const [tick, cust] = mine;
+  assert.deepEqual([cust.export_type, cust.status, tick.export_type, tick.status],
+    ["customers", "pending_approval", "tickets", "pending_approval"]);
+  const myRow = (x) => a.page.getByRole("table", { name: "My exports" }).locator(`tr[data-export="${x.id}"]`);
+  await myRow(cust).getByText("waiting for an approver").waitFor();
+
+  // the owner: both wait, named by their requester
+  const o = await signedInPage(browser, server.url, OWNER);
+  await o.page.goto("/#/w/exports");
+  const waiting = o.page.getByRole("table", { name: "Exports awaiting approval" });
+  await waiting.locator(`tr[data-export="${tick.id}"]`).waitFor();
+  assert.match(await waiting.locator(`tr[data-export="${cust.id}"]`).textContent(), /analyst@acme\.test.*Customers \(csv\)/);
+  await o.shot("33-exports-approval");
+  // the worker is kept busy a moment, so the approved export's job waits in the queue where its progress shows
+  server.cli("job", "enqueue", "--tenant", "acme", "--kind", "system.sleep", "--payload", '{"ms":2500}');
+  await waiting.locator(`tr[data-export="${cust.id}"]`).getByRole("button", { name: "Approve" }).click();
+  await waiting.locator(`tr[data-export="${cust.id}"]`).waitFor({ state: "detached" });
+  await waiting.locator(`tr[data-export="${tick.id}"]`).getByRole("button", { name: "Reject" }).click();
+  await o.page.getByText("Nothing waits.").waitFor();
+  const decided = (await getter(o.page)(`/api/v1/export_logs/${tick.id}`)).body;
+  assert.equal(decided.status, "rejected");
+
+  // the analyst's page follows: the job's progress, then the download; the rejected one says so
+  const progress = myRow(cust).getByRole("group", { name: "Writing Customers" });
+  await progress.getByRole("status").filter({ hasText: /Queued|Running/ }).waitFor();
+  assert.equal(await progress.locator("progress").count(), 1);
+  await a.shot("34-exports-progress");
+  await myRow(tick).locator('[data-col="status"]').filter({ hasText: "rejected" }).waitFor();
+  const button = myRow(cust).getByRole("button", { name: "Download" });
+  await button.waitFor();
+  const done = (await get(`/api/v1/export_logs/${cust.id}`)).body;
+  assert.equal(done.status, "completed");
+  const file = a.page.waitForEvent("download");
+  await button.click();
+  const d = await file;
+  const text = readFileSync(await d.path(), "utf8");
+  const lines = text.trim().split(/\r?\n/);
+  // the tenant's watermark names the requester, then the header and every row
+  assert.match(lines[0], /^Exported by analyst@acme\.test/);
+  assert.match(lines[1], /company_name/);
+  assert.equal(lines.length, done.row_count + 2, "the watermark, a header and every row");
+  await myRow(cust).locator('[data-col="status"]').filter({ hasText: "downloaded" }).waitFor();
+  assert.equal(await myRow(cust).getByRole("button", { name: "Download" }).count(), 0, "one download per token");
+  await a.shot("35-exports-downloaded");
+  clean(a);
+  clean(o);
+  await a.context.close();
+  await o.context.close();
 });

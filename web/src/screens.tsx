@@ -5,6 +5,7 @@
 import { JSX } from "preact";
 import type { Ctx } from "./shell";
 import { can, Me } from "./schema";
+import { ExportsScreen } from "./exports";
 import { InboxScreen } from "./inbox";
 import { ReceivingScreen } from "./receiving";
 import { StockScreen } from "./stock";
@@ -24,6 +25,7 @@ export const SCREENS: Screen[] = [
     render: (ctx) => <StockScreen ctx={ctx} /> },
   { name: "receiving", title: "Receive purchase orders", area: "Inventory and purchasing", perm: "purchasing.view",
     render: (ctx) => <ReceivingScreen ctx={ctx} /> },
+  { name: "exports", title: "Exports", area: "Security", perm: "security.view", render: (ctx) => <ExportsScreen ctx={ctx} /> },
 ];
 
 export function visibleScreens(me: Me): Screen[] {
