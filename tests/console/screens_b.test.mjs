@@ -308,3 +308,70 @@ test("exports with approval: an analyst asks, the owner approves one and rejects
   await a.context.close();
   await o.context.close();
 });
+
+test("generic fields: times in the tenant's zone, a JSON column as key/value rows with a raw toggle, areas the plan leaves out hidden", async () => {
+  const login = await fetch(`${server.url}/api/v1/auth/login`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(OWNER),
+  });
+  const bearer = { Authorization: `Bearer ${(await login.json()).token}`, "Content-Type": "application/json" };
+  const company = (await (await fetch(`${server.url}/api/v1/company_settings`, { headers: bearer })).json()).data[0];
+  const zoned = await fetch(`${server.url}/api/v1/company_settings/${company.id}`, {
+    method: "PATCH", headers: bearer, body: JSON.stringify({ timezone: "Asia/Kolkata" }),
+  });
+  assert.equal(zoned.status, 200);
+
+  const p = await signedInPage(browser, server.url, OWNER);
+  const { page } = p;
+  const get = getter(page);
+  const me = (await get("/api/v1/auth/me")).body;
+  assert.equal(me.tenant.timezone, "Asia/Kolkata");
+  await page.getByText("times in Asia/Kolkata").waitFor();
+  // a ticket's creation time as Kolkata's wall clock reads it (UTC+05:30), not UTC's
+  const ticket = (await get("/api/v1/tickets?limit=1")).body.data[0];
+  await page.goto(`/#/t/tickets/${ticket.id}`);
+  const shown = (await page.locator('[data-field="created_at"]').textContent()).trim();
+  const expect = (tz) => page.evaluate(([v, z]) => new Date(v).toLocaleString(undefined, { timeZone: z, year: "numeric",
+    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }), [ticket.created_at, tz]);
+  assert.equal(shown, await expect("Asia/Kolkata"));
+  assert.notEqual(shown, await expect("UTC"));
+
+  // a JSON column: key/value rows; a value that reads as JSON is sent as JSON, text as text
+  await page.goto(`/#/t/company_settings/${company.id}`);
+  const rows = page.getByRole("group", { name: "Settings entries" });
+  await rows.waitFor();
+  const before = Object.keys(company.settings || {}).length;
+  assert.equal(await rows.getByRole("textbox", { name: /Settings key/ }).count(), before);
+  await rows.getByRole("button", { name: "Add entry" }).click();
+  await rows.getByLabel(`Settings key ${before + 1}`).fill("console_note");
+  await rows.getByLabel(`Settings value ${before + 1}`).fill("Counted weekly");
+  await rows.getByRole("button", { name: "Add entry" }).click();
+  await rows.getByLabel(`Settings key ${before + 2}`).fill("over_receipt_tolerance_percent");
+  await rows.getByLabel(`Settings value ${before + 2}`).fill("5");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByText("Saved.").waitFor();
+  const saved = (await get(`/api/v1/company_settings/${company.id}`)).body.settings;
+  assert.equal(saved.console_note, "Counted weekly");
+  assert.equal(saved.over_receipt_tolerance_percent, 5);
+  // the raw toggle shows the same object as text
+  await page.locator(".type-json").filter({ has: rows }).getByLabel("Raw JSON").check();
+  const raw = JSON.parse(await page.locator("textarea#f-settings, textarea[name=settings]").first().inputValue());
+  assert.deepEqual(raw, saved);
+  await p.shot("36-json-fields");
+  clean(p);
+  await p.context.close();
+
+  // globex is on the starter plan: no NDR, couriers, finance or analytics in its console
+  const GLOBEX = { tenant: "globex", email: "owner@globex.test", password: "globex-owner-pass" };
+  const g = await signedInPage(browser, server.url, GLOBEX);
+  const gm = (await getter(g.page)("/api/v1/auth/me")).body;
+  assert.ok(gm.modules_not_in_plan.includes("ndr") && !gm.features.includes("ndr_management"), JSON.stringify(gm.features));
+  const nav = g.page.getByRole("navigation", { name: "Areas" });
+  await nav.getByRole("link", { name: "Tickets", exact: true }).waitFor();
+  for (const hidden of ["Ndr records", "Courier configs", "Kpi targets"])
+    assert.equal(await nav.getByRole("link", { name: hidden, exact: true }).count(), 0, hidden);
+  assert.equal(await nav.getByRole("heading", { name: "Finance" }).count(), 0);
+  await g.page.goto("/#/t/ndr_records");
+  await g.page.getByText("There is no table “ndr_records” you may see.").waitFor();
+  clean(g);
+  await g.context.close();
+});

@@ -4,7 +4,7 @@
 // the ones this user may open under their area, and #/w/<name> opens one.
 import { JSX } from "preact";
 import type { Ctx } from "./shell";
-import { can, Me } from "./schema";
+import { can, inPlan, Me } from "./schema";
 import { ExportsScreen } from "./exports";
 import { InboxScreen } from "./inbox";
 import { ReceivingScreen } from "./receiving";
@@ -29,5 +29,5 @@ export const SCREENS: Screen[] = [
 ];
 
 export function visibleScreens(me: Me): Screen[] {
-  return SCREENS.filter((s) => can(me, s.perm));
+  return SCREENS.filter((s) => can(me, s.perm) && inPlan(me, s.perm.split(".")[0]));
 }
