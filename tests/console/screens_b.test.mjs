@@ -272,11 +272,11 @@ test("exports with approval: an analyst asks, the owner approves one and rejects
   await waiting.locator(`tr[data-export="${tick.id}"]`).waitFor();
   assert.match(await waiting.locator(`tr[data-export="${cust.id}"]`).textContent(), /analyst@acme\.test.*Customers \(csv\)/);
   await o.shot("33-exports-approval");
-  // the worker is kept busy a moment, so the approved export's job waits in the queue where its progress shows
-  server.cli("job", "enqueue", "--tenant", "acme", "--kind", "system.sleep", "--payload", '{"ms":2500}');
-  await waiting.locator(`tr[data-export="${cust.id}"]`).getByRole("button", { name: "Approve" }).click();
-  await waiting.locator(`tr[data-export="${cust.id}"]`).waitFor({ state: "detached" });
   await waiting.locator(`tr[data-export="${tick.id}"]`).getByRole("button", { name: "Reject" }).click();
+  await waiting.locator(`tr[data-export="${tick.id}"]`).waitFor({ state: "detached" });
+  // the worker is kept busy a few seconds, so the approved export's job waits in the queue where its progress shows
+  server.cli("job", "enqueue", "--tenant", "acme", "--kind", "system.sleep", "--payload", '{"ms":5000}');
+  await waiting.locator(`tr[data-export="${cust.id}"]`).getByRole("button", { name: "Approve" }).click();
   await o.page.getByText("Nothing waits.").waitFor();
   const decided = (await getter(o.page)(`/api/v1/export_logs/${tick.id}`)).body;
   assert.equal(decided.status, "rejected");
