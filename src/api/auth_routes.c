@@ -2,12 +2,14 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "api/features.h"
 #include "auth/mfa.h"
 #include "auth/session.h"
 #include "base/base.h"
 #include "schema/rowjson.h"
 #include "schema/sql.h"
 #include "gen/columns.h"
+#include "jobs/tz.h"
 #include "base/banned.h"
 
 /* The bearer token and the refresh token that renews it (session.h). */
@@ -288,6 +290,56 @@ static void session_json(ob_ctx *ctx, ob_jsonw *w)
     ob_jw_obj_close(w);
 }
 
+/* The tenant's time zone for showing times (company_settings.timezone, as
+ * the reports read it; UTC when unset or unknown to the server). */
+static const char *tenant_zone_name(ob_ctx *ctx)
+{
+    ob_err err;
+    ob_stmt *st;
+    const char *name = "UTC";
+    if (ob_db_prepare(ctx->db, "SELECT \"timezone\" FROM \"company_settings\" ORDER BY \"created_at\" LIMIT 1", &st,
+                      &err) == 0) {
+        if (ob_stmt_step(st, &err) == 1) {
+            const char *z = ob_stmt_col_text(st, 0, NULL);
+            if (z && *z) name = ob_arena_strdup(ctx->arena, z);
+        }
+        ob_stmt_done(st);
+    }
+    const ob_tz *tz;
+    return ob_tz_get(name, &tz, &err) == 0 ? name : "UTC";
+}
+
+/* The plan's features as the gate applies them: the codes the tenant has,
+ * and the permission modules whose feature it lacks (their routes answer
+ * 403 feature_disabled, so the console leaves them out). */
+static void features_json(ob_ctx *ctx, ob_jsonw *w)
+{
+    const char *feature, *module;
+    ob_jw_key(w, "features");
+    ob_jw_arr_open(w);
+    for (size_t i = 0; (module = ob_feature_module_at(i, &feature)) != NULL; i++) {
+        bool on = false, seen = false;
+        for (size_t k = 0; k < i; k++) {
+            const char *f2;
+            ob_feature_module_at(k, &f2);
+            seen = seen || !strcmp(f2, feature);
+        }
+        ob_err err;
+        if (!seen && ob_feature_enabled(ctx->store, ctx->tenant, feature, ctx->now_ms, &on, &err) == 0 && on)
+            ob_jw_str(w, feature);
+    }
+    ob_jw_arr_close(w);
+    ob_jw_key(w, "modules_not_in_plan");
+    ob_jw_arr_open(w);
+    for (size_t i = 0; (module = ob_feature_module_at(i, &feature)) != NULL; i++) {
+        bool on = true;
+        ob_err err;
+        if (ob_feature_enabled(ctx->store, ctx->tenant, feature, ctx->now_ms, &on, &err) == 0 && !on)
+            ob_jw_str(w, module);
+    }
+    ob_jw_arr_close(w);
+}
+
 void ob_api_me(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
     (void)app, (void)req, (void)call;
@@ -305,7 +357,9 @@ void ob_api_me(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *ca
     ob_jw_kstr(&w, "slug", ctx->tenant->slug);
     ob_jw_kstr(&w, "name", ctx->tenant->name);
     ob_jw_kstr(&w, "plan", ctx->tenant->plan_code);
+    ob_jw_kstr(&w, "timezone", tenant_zone_name(ctx));
     ob_jw_obj_close(&w);
+    features_json(ctx, &w);
     ob_jw_key(&w, "roles");
     ob_jw_arr_open(&w);
     for (int i = 0; i < ctx->who->nroles; i++) ob_jw_str(&w, ctx->who->roles[i]);

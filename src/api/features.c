@@ -36,6 +36,13 @@ const char *ob_feature_of_module(const char *module)
     return NULL;
 }
 
+const char *ob_feature_module_at(size_t i, const char **feature)
+{
+    if (i >= OB_ARRAY_LEN(module_features)) return NULL;
+    *feature = module_features[i].feature;
+    return module_features[i].module;
+}
+
 /* Bit of a feature code among the map's distinct codes; -1 for another. */
 static int feature_bit(const char *code)
 {

@@ -11,6 +11,7 @@
 #define OB_API_FEATURES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "db/db.h"
 #include "schema/ctx.h"
@@ -19,6 +20,9 @@
 
 /* The feature code the routes of a permission module need, or NULL. */
 const char *ob_feature_of_module(const char *module);
+/* The i-th entry of the map (module and its feature), or NULL past its end:
+ * for /auth/me, which tells the console which areas the plan leaves out. */
+const char *ob_feature_module_at(size_t i, const char **feature);
 /* Whether tenant t has feature code (one of the map's). */
 int ob_feature_enabled(ob_store *s, const ob_tenant_info *t, const char *code, int64_t now_ms, bool *on,
                        ob_err *err);

@@ -64,11 +64,13 @@ export interface Schema {
 
 export interface Me {
   user: Record<string, any>;
-  tenant: { id: string; slug: string; name: string; plan: string };
+  tenant: { id: string; slug: string; name: string; plan: string; timezone?: string };
   roles: string[];
   permissions: string[];
   session?: { id: string; expires_at?: string; token_expires_at?: string; mfa_enrolment_only?: boolean };
   copy_protection?: CopyProtection;
+  features?: string[]; // the plan's features this tenant has
+  modules_not_in_plan?: string[]; // permission modules whose feature the plan leaves out
 }
 
 // What the tenant's settings (and the user's roles) allow on screen (/auth/me).
@@ -101,8 +103,16 @@ export function can(me: Me, perm: string): boolean {
   return me.permissions.includes(perm);
 }
 
+// Whether the tenant's plan includes a permission module (a route of one it
+// leaves out answers 403 feature_disabled, so the console does not offer it).
+export function inPlan(me: Me, module: string): boolean {
+  return !(me.modules_not_in_plan || []).includes(module);
+}
+
 export function visibleTables(schema: Schema, me: Me): Table[] {
-  return schema.tables.filter((t) => t.api && t.database === "tenant" && can(me, t.permissions.view));
+  return schema.tables.filter(
+    (t) => t.api && t.database === "tenant" && can(me, t.permissions.view) && inPlan(me, t.permission_module),
+  );
 }
 
 export function byArea(tables: Table[]): [string, Table[]][] {

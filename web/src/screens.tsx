@@ -4,7 +4,11 @@
 // the ones this user may open under their area, and #/w/<name> opens one.
 import { JSX } from "preact";
 import type { Ctx } from "./shell";
-import { can, Me } from "./schema";
+import { can, inPlan, Me } from "./schema";
+import { ExportsScreen } from "./exports";
+import { InboxScreen } from "./inbox";
+import { ReceivingScreen } from "./receiving";
+import { StockScreen } from "./stock";
 import { InvoiceBuilder } from "./invoice";
 import { NdrWorkbench } from "./ndr";
 import { Dashboards } from "./dashboards";
@@ -25,8 +29,14 @@ export const SCREENS: Screen[] = [
     render: (ctx) => <NdrWorkbench ctx={ctx} /> },
   { name: "dashboards", title: "Dashboards", area: "Analytics", perm: "analytics.view",
     render: (ctx) => <Dashboards ctx={ctx} /> },
+  { name: "inbox", title: "Ticket inbox", area: "Support", perm: "tickets.view", render: (ctx) => <InboxScreen ctx={ctx} /> },
+  { name: "stock", title: "Stock by warehouse", area: "Inventory and purchasing", perm: "inventory.view",
+    render: (ctx) => <StockScreen ctx={ctx} /> },
+  { name: "receiving", title: "Receive purchase orders", area: "Inventory and purchasing", perm: "purchasing.view",
+    render: (ctx) => <ReceivingScreen ctx={ctx} /> },
+  { name: "exports", title: "Exports", area: "Security", perm: "security.view", render: (ctx) => <ExportsScreen ctx={ctx} /> },
 ];
 
 export function visibleScreens(me: Me): Screen[] {
-  return SCREENS.filter((s) => can(me, s.perm));
+  return SCREENS.filter((s) => can(me, s.perm) && inPlan(me, s.perm.split(".")[0]));
 }

@@ -2,6 +2,7 @@
 // the address names.
 import { useEffect, useMemo, useRef } from "preact/hooks";
 import { AccountPage } from "./account";
+import { setTimeZone } from "./fields";
 import { ListPage } from "./list";
 import { protect } from "./protect";
 import { CreatePage, RecordPage } from "./record";
@@ -17,6 +18,8 @@ export interface Ctx {
 
 export function Shell(props: { me: Me; schema: Schema; onSignOut: () => void }) {
   const { me, schema } = props;
+  // times are shown in the tenant's zone: set before any page renders one
+  useMemo(() => setTimeZone(me.tenant.timezone), [me]);
   const visible = useMemo(() => visibleTables(schema, me), [schema, me]);
   const areas = useMemo(() => byArea(visible), [visible]);
   const screens = useMemo(() => visibleScreens(me), [me]);
@@ -106,7 +109,7 @@ function Home(props: { ctx: Ctx; areas: [string, Table[]][] }) {
     <section>
       <h1>Welcome, {me.user.name || me.user.first_name || me.user.email}</h1>
       <p class="muted">
-        {me.tenant.name} · plan {me.tenant.plan} · {me.roles.join(", ")}
+        {me.tenant.name} · plan {me.tenant.plan} · {me.roles.join(", ")} · times in {me.tenant.timezone || "your browser's zone"}
       </p>
       <div class="cards">
         {props.areas.map(([area, ts]) => (
