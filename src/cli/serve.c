@@ -7,6 +7,7 @@
 #include "api/app.h"
 #include "api/ratelimit.h"
 #include "api/stream.h"
+#include "audit/readlog.h"
 #include "auth/throttle.h"
 #include "base/base.h"
 #include "cli/cli.h"
@@ -282,8 +283,16 @@ int ob_cmd_serve(int argc, char **argv)
         ob_store_close(store);
         return ob_cli_fail(&err);
     }
+    /* before HTTP would be better, but a failure here must stop what started */
+    if (ob_readlog_start(store, &err) != 0) {
+        ob_http_stop(http);
+        ob_app_release(&app);
+        ob_store_close(store);
+        return ob_cli_fail(&err);
+    }
     ob_jobs *jobs = NULL;
     if (jo.workers > 0 && ob_jobs_start(&jobs, store, &jo, &err) != 0) {
+        ob_readlog_stop();
         ob_http_stop(http);
         ob_app_release(&app);
         ob_store_close(store);
@@ -292,6 +301,7 @@ int ob_cmd_serve(int argc, char **argv)
     ob_backup_sched *backups = NULL;
     if ((bso.dir || bso.archive_every_s) && ob_backup_sched_start(&backups, store, &bso, &err) != 0) {
         ob_jobs_stop(jobs);
+        ob_readlog_stop();
         ob_http_stop(http);
         ob_app_release(&app);
         ob_store_close(store);
@@ -306,6 +316,7 @@ int ob_cmd_serve(int argc, char **argv)
     ob_log(OB_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     ob_http_stop(http);
     ob_stream_shutdown(); /* after HTTP: its streams have ended */
+    ob_readlog_stop();    /* after HTTP: every read answered is written */
     ob_jobs_stop(jobs); /* after HTTP: no new request enqueues; running jobs finish */
     ob_backup_sched_stop(backups);
     ob_app_release(&app);
