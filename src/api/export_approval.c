@@ -218,6 +218,9 @@ static const ob_job_kind api_kinds[] = {
      "send a scheduled report run's message (payload.log_id, a notification_logs row naming the run) with the "
      "result as CSV, XLSX and PDF attachments (queued by reports.scheduled)",
      ob_report_mail_settle},
+    {"platform.tenant_export", false, ob_platform_export_run,
+     "write a tenant's export archive (payload.export_id, a tenant_exports row in the control database) under "
+     "DATA/exports/ (queued by POST /api/v1/platform/tenants/{id}/export)"},
 };
 
 const ob_file_store *ob_api_file_store(void)

@@ -240,3 +240,30 @@ const ob_resource ob_res_tenant_tombstones = {
     OB_COLS(tombstone_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL,
     .flags = OB_RES_READONLY | OB_RES_APPEND_ONLY, .default_sort = "-created_at", .since = 7,
 };
+
+/* A tenant's export as one archive file (issue 17): asked for by a super
+ * admin (POST /api/v1/platform/tenants/{id}/export answers 202 with this
+ * row), written by the job platform.tenant_export in the tenant's queue, and
+ * downloaded at GET /api/v1/platform/tenant_exports/{id}/download. */
+OB_ENUM(tenant_export_status, "tenant_export_status", "queued", "running", "done", "failed");
+static const ob_column tenant_export_cols[] = {
+    {"tenant_id", OB_F_TEXT, .max = 36, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER},
+    {"slug", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER},
+    {"status", OB_F_ENUM, .enm = &tenant_export_status, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER,
+     .dflt = "queued"},
+    {"requested_by", OB_F_TEXT, .max = 40, .flags = OB_SERVER, .doc = "the super admin who asked"},
+    {"job_id", OB_F_TEXT, .max = 36, .flags = OB_SERVER, .doc = "the job in the tenant's queue that writes it"},
+    {"file_name", OB_F_TEXT, .max = 200, .flags = OB_SERVER,
+     .doc = "the archive (a POSIX tar of manifest.json, the rows as JSON lines and the files) under exports/"},
+    {"sha256", OB_F_TEXT, .max = 64, .flags = OB_SERVER, .doc = "SHA-256 of the archive file"},
+    {"size_bytes", OB_F_INT, .flags = OB_SERVER},
+    {"rows", OB_F_INT, .flags = OB_SERVER, .doc = "rows exported (the manifest has them per table)"},
+    {"files", OB_F_INT, .flags = OB_SERVER, .doc = "uploaded files exported"},
+    {"error", OB_F_TEXT, .max = 2000, .flags = OB_SERVER},
+    {"finished_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
+};
+const ob_resource ob_res_tenant_exports = {
+    .table = "tenant_exports", .doc = "tenants' exports as archive files, made by a job and downloaded by super admins",
+    OB_COLS(tenant_export_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL,
+    .flags = OB_RES_READONLY | OB_RES_NO_AUDIT, .default_sort = "-created_at", .since = 8,
+};
