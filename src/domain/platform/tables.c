@@ -221,6 +221,7 @@ const ob_resource ob_res_tenant_placements = {
 };
 
 /* What is left of an erased tenant (platform/deletion.c): counts, never rows. */
+OB_ENUM(tombstone_state, "tenant_tombstone_state", "purging", "done");
 static const ob_column tombstone_cols[] = {
     {"slug", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER},
     {"tenant_id", OB_F_TEXT, .max = 36, .flags = OB_REQUIRED | OB_SERVER},
@@ -234,10 +235,21 @@ static const ob_column tombstone_cols[] = {
      .doc = "the deletion certificate: JSON text of slug, tenant id, times, tables and rows removed"},
     {"signature", OB_F_TEXT, .max = 64, .flags = OB_REQUIRED | OB_SERVER,
      .doc = "keyed BLAKE2b of the certificate under a key derived from the master key (an HMAC)"},
+    {"state", OB_F_ENUM, .enm = &tombstone_state, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER, .dflt = "done",
+     .since = 8,
+     .doc = "purging: written before the tenant's database and files are removed, so a purge cut short is "
+            "finished by the next run; done: removed"},
+    {"completed_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .since = 8, .doc = "when the removal was finished"},
 };
+static const ob_index tombstone_idx[] = {
+    /* one erasure per tenant: of two purges racing, one writes the tombstone */
+    {"tenant_id", .unique = true, .since = 8},
+};
+/* Append-only but for its one completion (state purging -> done, completed_at),
+ * written by platform/deletion.c. */
 const ob_resource ob_res_tenant_tombstones = {
     .table = "tenant_tombstones", .doc = "erased tenants: slug, time, counts and the signed deletion certificate",
-    OB_COLS(tombstone_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL,
+    OB_COLS(tombstone_cols), OB_INDEXES(tombstone_idx), .perm = "platform", .scope = OB_SCOPE_CONTROL,
     .flags = OB_RES_READONLY | OB_RES_APPEND_ONLY, .default_sort = "-created_at", .since = 7,
 };
 
