@@ -49,7 +49,9 @@ static const char *metadata(const ob_ctx *ctx)
         ob_sb_add(&sb, rt->ids.buf, rt->ids.len);
         ob_sb_addc(&sb, ']');
     }
-    ob_sb_addf(&sb, "},\"rows\":%d}", ctx->reads->n);
+    ob_sb_addf(&sb, "},\"rows\":%d", ctx->reads->n);
+    if (ctx->reads->n > OB_READS_MAX_IDS) ob_sb_adds(&sb, ",\"ids_truncated\":true");
+    ob_sb_addc(&sb, '}');
     return sb.buf;
 }
 
@@ -62,7 +64,9 @@ void ob_readlog_push(const ob_ctx *ctx)
     if (!on) return;
     const ob_read_table *first = ctx->reads->head;
     /* one row read: the audit row names it, as a change's row does */
-    const char *eid = ctx->reads->n == 1 ? ob_arena_strndup(ctx->arena, first->ids.buf + 1, first->ids.len - 2) : NULL;
+    const char *eid = ctx->reads->n == 1 && first->n == 1 ? ob_arena_strndup(ctx->arena, first->ids.buf + 1,
+                                                                              first->ids.len - 2)
+                                                           : NULL;
     const char *etype = first->next ? "*" : first->table;
     const char *s[] = {ctx->tenant->slug, ctx->tenant->id, ctx->who->user_id, ctx->who->session_id,
                        ctx->ip, ctx->user_agent, ctx->request_id, etype, eid, metadata(ctx)};

@@ -27,10 +27,12 @@ void ob_reads_note(ob_ctx *ctx, const ob_table *t, const char *id)
         while (*end) end = &(*end)->next;
         *end = rt;
     }
+    ctx->reads->n++;
+    /* an export reads every row through list pages: past the cap it is counted, not listed */
+    if (ctx->reads->n > OB_READS_MAX_IDS) return;
     if (rt->n) ob_sb_addc(&rt->ids, ',');
     ob_sb_addc(&rt->ids, '"');
     ob_sb_adds(&rt->ids, id); /* ids are uuids: nothing to escape */
     ob_sb_addc(&rt->ids, '"');
     rt->n++;
-    ctx->reads->n++;
 }

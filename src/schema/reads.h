@@ -12,16 +12,19 @@
 #include "schema/ctx.h"
 #include "schema/registry.h"
 
+/* Ids listed per request at most; the rows past it are counted (ob_reads.n). */
+#define OB_READS_MAX_IDS 1000
+
 typedef struct ob_read_table {
     const char *table;
     ob_sb ids;                 /* a JSON array's items, comma-separated quoted ids */
-    int n;
+    int n;                     /* ids listed */
     struct ob_read_table *next;
 } ob_read_table;
 
 typedef struct ob_reads {
     ob_read_table *head;
-    int n;                     /* rows noted, all tables */
+    int n;                     /* rows noted, all tables (listed or past the cap) */
 } ob_reads;
 
 /* Start gathering for this request (ctx->reads, from the arena). */
