@@ -8,11 +8,13 @@
 
 #include "api/api_int.h"
 #include "api/console.h"
+#include "audit/readlog.h"
 #include "base/clock.h"
 #include "ops/metrics.h"
 #include "api/openapi.h"
 #include "base/base.h"
 #include "base/jsonr.h"
+#include "schema/reads.h"
 #include "schema/rowjson.h"
 #include "base/banned.h"
 
@@ -162,8 +164,12 @@ void ob_app_handle(ob_req *req, ob_resp *resp, void *arg)
     ob_metrics_inflight(1);
     if (ob_gate(app, req, resp, &ctx, r, &call) == 0) {
         call.id = id;
+        /* a read's personal rows are audited after the response (audit/readlog.h) */
+        bool reading = strcmp(req->method, "GET") == 0;
+        if (reading) ob_reads_begin(&ctx);
         r->handler(app, req, resp, &ctx, &call);
         json_decref(call.body);
+        if (reading && resp->status < 300) ob_readlog_push(&ctx);
     }
     if (ctx.db) ob_db_release(ctx.db);
     ctx.db = NULL;

@@ -223,6 +223,9 @@ static const ob_job_kind api_kinds[] = {
      "named by the run, then queue a scheduled run's messages (queued by every run; failures logged on the run and "
      "retried)",
      ob_report_render_settle},
+    {"platform.tenant_export", false, ob_platform_export_run,
+     "write a tenant's export archive (payload.export_id, a tenant_exports row in the control database) under "
+     "DATA/exports/ (queued by POST /api/v1/platform/tenants/{id}/export)"},
 };
 
 const ob_file_store *ob_api_file_store(void)

@@ -69,6 +69,8 @@ const ob_file_store *ob_api_file_store(void);
 /* The job reports.mail (report_mail.c): a report run's message with its
  * CSV, XLSX and PDF (run on a reader; settle records the message's outcome). */
 int ob_report_mail_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
+/* platform.tenant_export: a tenant's export archive (platform_export.c). */
+int ob_platform_export_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 int ob_report_mail_settle(ob_ctx *ctx, const ob_row *job, int rc, const ob_err *rerr, ob_sb *result, ob_err *err);
 /* The job reports.render (report_mail.c): a run's CSV, XLSX and PDF written
  * into the file store on a reader; settle records them as files rows named

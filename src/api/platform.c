@@ -1,6 +1,5 @@
 /* platform.c - the super admins' sign-in and session
- * (/api/v1/platform/auth/...; platform/admins.h does the work), and a
- * tenant's export (POST /api/v1/platform/tenants/{id}/export), and the
+ * (/api/v1/platform/auth/...; platform/admins.h does the work), and the
  * monitoring figures (GET /api/v1/platform/stats). */
 #include <errno.h>
 #include <stdio.h>
@@ -97,76 +96,6 @@ void ob_api_platform_logout(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx
     ob_jw_obj_open(&w);
     ob_jw_kstr(&w, "status", "logged_out");
     ob_jw_obj_close(&w);
-    resp->status = 200;
-}
-
-/* The slug of a tenant that is not deleted, on the control connection. */
-static int tenant_slug(ob_ctx *ctx, const char *id, const char **slug, ob_err *err)
-{
-    ob_stmt *st;
-    if (ob_db_prepare(ctx->db, "SELECT slug FROM tenants WHERE id = ? AND deleted_at IS NULL", &st, err) != 0)
-        return -1;
-    ob_stmt_bind_text(st, 1, id, err);
-    int rc = ob_stmt_step(st, err);
-    if (rc == 1) *slug = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
-    ob_stmt_done(st);
-    if (rc < 0) return -1;
-    return rc == 1 ? 0 : ob_err_set(err, OB_E_NOT_FOUND, "no such tenant");
-}
-
-/* The export's platform audit row, in a write transaction of its own. */
-static int audit_export(ob_ctx *ctx, const char *id, const char *detail, ob_err *err)
-{
-    ob_conn *w, *r = ctx->db;
-    if (ob_db_acquire(ctx->store, NULL, NULL, OB_DB_WRITE, &w, err) != 0) return -1;
-    ctx->db = w;
-    int rc = ob_db_begin(w, err);
-    if (rc == 0) rc = ob_audit_platform_event(ctx, "export", "tenants", id, detail, err);
-    if (rc == 0) rc = ob_db_commit(w, err);
-    else ob_db_rollback(w);
-    ob_db_release(w);
-    ctx->db = r;
-    return rc;
-}
-
-/* Every row and file of the tenant, as `opsbase tenant export` writes them
- * (ops/backup.h), into exports/ under the data directory; the answer names
- * the directory, which `opsbase tenant import --from` takes. */
-void ob_api_platform_export(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
-{
-    (void)req;
-    ob_err err;
-    const char *slug = NULL;
-    if (tenant_slug(ctx, call->id, &slug, &err) != 0) return ob_resp_error(resp, &err);
-    if (!app->files || !app->files->root) {
-        ob_err_set(&err, OB_E_UNAVAILABLE, "this server keeps no files: exports need its data directory");
-        return ob_resp_error(resp, &err);
-    }
-    const char *dir = ob_arena_printf(ctx->arena, "%s/exports", app->files->root);
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        ob_err_set(&err, OB_E_INTERNAL, "cannot create the exports directory");
-        return ob_resp_error(resp, &err);
-    }
-    ob_sb name;
-    ob_sb_init_arena(&name, ctx->arena, 96);
-    ob_sb_addf(&name, "%s-%lld-", slug, (long long)ctx->now_ms);
-    ob_random_b64url(&name, 6);
-    ob_backup_opts bo = {.out_dir = ob_arena_printf(ctx->arena, "%s/%s", dir, name.buf), .tenant = slug,
-                         .version = app->version, .files_root = app->files->root};
-    ob_backup_report rep;
-    if (ob_backup(ctx->store, &bo, &rep, &err) != 0) return ob_resp_error(resp, &err);
-    ob_sb out;
-    ob_sb_init_arena(&out, ctx->arena, 256);
-    ob_jsonw w;
-    ob_jw_init(&w, &out);
-    ob_jw_obj_open(&w);
-    ob_jw_kstr(&w, "tenant", slug);
-    ob_jw_kstr(&w, "path", ob_arena_printf(ctx->arena, "exports/%s", name.buf));
-    ob_jw_ki64(&w, "rows", rep.rows);
-    ob_jw_ki64(&w, "files", rep.files);
-    ob_jw_obj_close(&w);
-    if (audit_export(ctx, call->id, out.buf, &err) != 0) return ob_resp_error(resp, &err);
-    ob_sb_add(&resp->body, out.buf, out.len);
     resp->status = 200;
 }
 

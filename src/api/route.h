@@ -60,7 +60,8 @@ typedef enum ob_route_kind {
     OB_RK_EXPORT_DOWNLOAD, /* the one download of an approved export (export_approval.c) */
     OB_RK_IMPORT,          /* rows from CSV or NDJSON through the create path (import.c) */
     OB_RK_PLATFORM_LOGIN, OB_RK_PLATFORM_VERIFY, OB_RK_PLATFORM_ME, OB_RK_PLATFORM_LOGOUT, /* platform.c */
-    OB_RK_PLATFORM_EXPORT, /* a tenant's export (platform.c) */
+    OB_RK_PLATFORM_EXPORT, /* a tenant's export archive, made by a job (platform_export.c) */
+    OB_RK_PLATFORM_EXPORT_DOWNLOAD, /* its download (platform_export.c) */
     OB_RK_PLATFORM_STATS, /* the monitoring figures (platform.c, ops/stats.h) */
     OB_RK_VIEW,            /* a figure read from one record (ob_resource.views, resource.c) */
 } ob_route_kind;

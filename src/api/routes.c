@@ -123,7 +123,11 @@ static const ob_route_row explicit_rows[] = {
      .summary = "monitoring: top statements by time, the largest tenants and tables, connections, job queues"},
     {OB_RK_PLATFORM_EXPORT, "POST", "/api/v1/platform/tenants/{id}/export", ob_api_platform_export, OB_AUTH_PLATFORM,
      .rate = OB_RATE_WRITE, .op_id = "platform_tenants_export",
-     .summary = "write every row and file of the tenant into an export under the data directory (GDPR portability)"},
+     .summary = "queue the tenant's export (GDPR portability): answers 202 with a tenant_exports row that a job "
+                "completes with one archive of every row and file, a manifest and checksums"},
+    {OB_RK_PLATFORM_EXPORT_DOWNLOAD, "GET", "/api/v1/platform/tenant_exports/{id}/download",
+     ob_api_platform_export_download, OB_AUTH_PLATFORM, .rate = OB_RATE_READ, .op_id = "platform_tenant_exports_download",
+     .summary = "the archive of a finished tenant export (application/x-tar; X-Checksum-SHA256)"},
     {OB_RK_HOOK, "POST", "/api/v1/hooks/generic/{tenant}/{id}", ob_api_hook, OB_AUTH_NONE, .rate = OB_RATE_WRITE,
      .op_id = "hook_generic", .summary = "a webhook in the generic signed form (Opsbase-Signature) of a connected sales channel"},
     {OB_RK_HOOK, "POST", "/api/v1/hooks/courier/{tenant}/{id}", ob_api_hook, OB_AUTH_NONE, .rate = OB_RATE_WRITE,

@@ -1,10 +1,7 @@
 /* purge.c - opsbase tenant purge-due: erase the tenants whose deletion was
  * scheduled (platform DELETE) and whose grace period is over. */
-#define _XOPEN_SOURCE 700
-#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/base.h"
 #include "cli/cli.h"
@@ -18,17 +15,9 @@ static const ob_opt purge_opts[] = {
 };
 static const ob_cmd_spec purge_spec = {
     "opsbase tenant purge-due [--now TIME] [--data DIR] [--db URL]",
-    "Erase every tenant whose scheduled deletion is due: its database and files go, a tombstone with a "
-    "signed deletion certificate stays in the control database.",
+    "Erase every tenant whose scheduled deletion is due: a tombstone with a signed deletion certificate is "
+    "written to the control database, then its database and files go (serve does this itself, --purge-every).",
     purge_opts, 3, 0, 0};
-
-static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path) == 0 ? 0 : -1;
-}
 
 int ob_cli_tenant_purge_due(int argc, char **argv)
 {
@@ -45,16 +34,10 @@ int ob_cli_tenant_purge_due(int argc, char **argv)
     ob_arena ar;
     ob_arena_init(&ar, 0);
     ob_slugs done;
-    rc = ob_tenant_purge_due(s, &ar, now_ms, &done, &err);
+    /* uploads live under the data directory in both storage modes */
+    rc = ob_tenant_purge_due(s, &ar, now_ms, a.val[0], &done, &err);
     ob_store_close(s);
-    for (int i = 0; rc == 0 && i < done.n; i++) {
-        /* uploads live under the data directory in both storage modes */
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s/files/%s", a.val[0], done.v[i]);
-        if (access(dir, F_OK) == 0 && nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
-            fprintf(stderr, "opsbase: could not remove every file under %s\n", dir);
-        printf("tenant \"%s\" erased\n", done.v[i]);
-    }
+    for (int i = 0; rc == 0 && i < done.n; i++) printf("tenant \"%s\" erased\n", done.v[i]);
     ob_arena_release(&ar);
     return rc ? ob_cli_fail(&err) : 0;
 }

@@ -7,6 +7,7 @@
 #include "api/app.h"
 #include "api/ratelimit.h"
 #include "api/stream.h"
+#include "audit/readlog.h"
 #include "auth/password.h"
 #include "auth/throttle.h"
 #include "base/base.h"
@@ -58,6 +59,8 @@ static const ob_opt opts[] = {
     {"--archive-every", "OPSBASE_ARCHIVE_EVERY", "off", false,
      "run retention (archive rows past their table's retention) this often, e.g. 24h; off: never"},
     {"--archive-dir", "OPSBASE_ARCHIVE_DIR", NULL, false, "archive root (default: DATA/archive)"},
+    {"--purge-every", "OPSBASE_PURGE_EVERY", "1h", false,
+     "erase tenants whose scheduled deletion is due (and finish a purge cut short) this often; off: never"},
     {"--metrics-token", "OPSBASE_METRICS_TOKEN", NULL, false,
      "serve GET /metrics to clients sending Authorization: Bearer <this> (at least 16 characters; unset: off)"},
     {"--ready-min-disk-mb", "OPSBASE_READY_MIN_DISK_MB", "64", false,
@@ -157,6 +160,9 @@ int ob_cmd_serve(int argc, char **argv)
         return ob_cli_usage_error(&spec, "--backup-keep must be 0 to 1000000");
     if (number(ob_cli_get(&spec, &a, "--backup-keep-days"), 0, 36500, &bso.keep_days) != 0)
         return ob_cli_usage_error(&spec, "--backup-keep-days must be 0 to 36500");
+    const char *pevery = ob_cli_get(&spec, &a, "--purge-every");
+    if (strcmp(pevery, "off") != 0 && duration(pevery, &bso.purge_every_s) != 0)
+        return ob_cli_usage_error(&spec, "--purge-every must be off or like 30s, 1h");
     const char *aevery = ob_cli_get(&spec, &a, "--archive-every");
     if (strcmp(aevery, "off") != 0 && duration(aevery, &bso.archive_every_s) != 0)
         return ob_cli_usage_error(&spec, "--archive-every must be off or like 12h, 24h");
@@ -284,16 +290,26 @@ int ob_cmd_serve(int argc, char **argv)
         ob_store_close(store);
         return ob_cli_fail(&err);
     }
+    /* before HTTP would be better, but a failure here must stop what started */
+    if (ob_readlog_start(store, &err) != 0) {
+        ob_http_stop(http);
+        ob_app_release(&app);
+        ob_store_close(store);
+        return ob_cli_fail(&err);
+    }
     ob_jobs *jobs = NULL;
     if (jo.workers > 0 && ob_jobs_start(&jobs, store, &jo, &err) != 0) {
+        ob_readlog_stop();
         ob_http_stop(http);
         ob_app_release(&app);
         ob_store_close(store);
         return ob_cli_fail(&err);
     }
     ob_backup_sched *backups = NULL;
-    if ((bso.dir || bso.archive_every_s) && ob_backup_sched_start(&backups, store, &bso, &err) != 0) {
+    if ((bso.dir || bso.archive_every_s || bso.purge_every_s) &&
+        ob_backup_sched_start(&backups, store, &bso, &err) != 0) {
         ob_jobs_stop(jobs);
+        ob_readlog_stop();
         ob_http_stop(http);
         ob_app_release(&app);
         ob_store_close(store);
@@ -308,6 +324,7 @@ int ob_cmd_serve(int argc, char **argv)
     ob_log(OB_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     ob_http_stop(http);
     ob_stream_shutdown(); /* after HTTP: its streams have ended */
+    ob_readlog_stop();    /* after HTTP: every read answered is written */
     ob_jobs_stop(jobs); /* after HTTP: no new request enqueues; running jobs finish */
     ob_backup_sched_stop(backups);
     ob_app_release(&app);

@@ -19,6 +19,7 @@
 #include "ops/archive.h"
 #include "ops/backup.h"
 #include "ops/schedule.h"
+#include "platform/tenants.h"
 #include "base/banned.h"
 
 #define STAMP_LEN 17 /* 20261205T111300Z */
@@ -154,14 +155,37 @@ static void archive_once(ob_backup_sched *b)
     ob_log(OB_LOG_INFO, "archive_run", "rows", rows, "tenants_on_hold", held, NULL);
 }
 
+/* The platform's own schedule: tenants whose erasure is due, and any purge
+ * an earlier run left half done (its tombstone still purging). */
+static void purge_once(ob_backup_sched *b)
+{
+    ob_arena a;
+    ob_arena_init(&a, 0);
+    ob_slugs done;
+    ob_err err;
+    ob_err_clear(&err);
+    if (ob_tenant_purge_due(b->store, &a, ob_now_ms(), b->o.files_root, &done, &err) != 0)
+        ob_log(OB_LOG_ERROR, "purge_failed", "error", err.message, NULL);
+    for (int i = 0; i < done.n; i++) ob_log(OB_LOG_INFO, "tenant_erased", "tenant", done.v[i], NULL);
+    ob_arena_release(&a);
+}
+
 static void *loop(void *arg)
 {
     ob_backup_sched *b = arg;
     int64_t next_backup = b->o.dir ? ob_now_ms() : INT64_MAX;
     int64_t next_archive = b->o.archive_every_s ? ob_now_ms() + b->o.archive_every_s * 1000 : INT64_MAX;
+    int64_t next_purge = b->o.purge_every_s ? ob_now_ms() : INT64_MAX;
     pthread_mutex_lock(&b->mu);
     while (!b->stop) {
         int64_t now = ob_now_ms();
+        if (now >= next_purge) {
+            pthread_mutex_unlock(&b->mu);
+            purge_once(b);
+            next_purge = now + b->o.purge_every_s * 1000;
+            pthread_mutex_lock(&b->mu);
+            continue;
+        }
         if (now >= next_backup || now >= next_archive) {
             pthread_mutex_unlock(&b->mu);
             if (now >= next_backup) {
@@ -176,6 +200,7 @@ static void *loop(void *arg)
             continue;
         }
         int64_t wake = next_backup < next_archive ? next_backup : next_archive;
+        if (next_purge < wake) wake = next_purge;
         struct timespec until = {.tv_sec = (time_t)(wake / 1000), .tv_nsec = (long)(wake % 1000) * 1000000};
         pthread_cond_timedwait(&b->cv, &b->mu, &until);
     }

@@ -1,4 +1,5 @@
-/* schedule.h - periodic backups and retention runs inside `opsbase serve`. */
+/* schedule.h - periodic backups, retention runs and tenant purges inside
+ * `opsbase serve`. */
 #ifndef OB_OPS_SCHEDULE_H
 #define OB_OPS_SCHEDULE_H
 
@@ -11,6 +12,8 @@ typedef struct ob_backup_sched_opts {
     int64_t every_s;      /* the first at start-up, then one per interval */
     const char *archive_dir;   /* retention runs (ops/archive.h) into this root */
     int64_t archive_every_s;   /* 0: no retention runs; else the first after one interval */
+    int64_t purge_every_s;     /* 0: no purges; else erase due tenants (platform/tenants.h
+                                  ob_tenant_purge_due) at start-up, then once per interval */
     int64_t keep;         /* newest backups kept (0: any number) */
     int64_t keep_days;    /* none older than this (0: any age) */
     const char *version;

@@ -74,12 +74,17 @@ int ob_tenant_add_user(ob_store *s, const char *slug, const char *email, const c
                        const char *password, char generated[32], ob_err *err);
 /* Erase every suspended tenant whose deletion_due_at (set by the platform's
  * DELETE) is at or before now_ms: count its rows per table in one snapshot,
- * remove its database (ob_tenant_delete), then insert a tenant_tombstones row
- * whose certificate (JSON: slug, tenant id, times, rows per table) is signed
- * with a keyed BLAKE2b under a key derived from the master key
- * (ob_secret_blind). purged lists the slugs, allocated in a. The caller
- * removes the tenants' files. */
-int ob_tenant_purge_due(ob_store *s, ob_arena *a, int64_t now_ms, ob_slugs *purged, ob_err *err);
+ * insert a tenant_tombstones row in state purging whose certificate (JSON:
+ * slug, tenant id, times, rows per table) is signed with a keyed BLAKE2b
+ * under a key derived from the master key (ob_secret_blind), remove its
+ * database (ob_tenant_delete) and its files under files_root/files/<slug>
+ * (NULL: none), then mark the tombstone done. Tombstones an earlier run left
+ * purging are finished first. Two processes may run it at once: the unique
+ * tenant_id of tombstones lets one of them erase each tenant. purged lists
+ * the slugs erased, allocated in a. Run by `opsbase tenant purge-due` and by
+ * `serve` (--purge-every). */
+int ob_tenant_purge_due(ob_store *s, ob_arena *a, int64_t now_ms, const char *files_root, ob_slugs *purged,
+                        ob_err *err);
 /* A system context on a connection (CLI and provisioning). */
 void ob_ctx_system(ob_ctx *ctx, ob_arena *a, ob_store *s, ob_conn *c, const ob_tenant_info *t);
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "schema/reads.h"
 #include "schema/crud.h"
 #include "schema/quota.h"
 #include "schema/ledger.h"
@@ -15,7 +16,9 @@ int ob_crud_get(ob_ctx *ctx, const ob_table *t, const char *id, ob_row **out, ob
 {
     if (ob_sql_load(ctx, t, id, out, err) != 0) return -1;
     const ob_hooks *h = t->res->hooks;
-    return h && h->on_read ? h->on_read(ctx, *out, err) : 0;
+    if (h && h->on_read && h->on_read(ctx, *out, err) != 0) return -1;
+    ob_reads_note(ctx, t, id); /* a read request's personal rows are audited (schema/reads.h) */
+    return 0;
 }
 
 /* A customer user's new rows belong to their customer. */

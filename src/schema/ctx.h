@@ -59,6 +59,7 @@ typedef struct ob_ctx {
                                  * token issued at a service centre); NULL: the action's row */
     const char *reveal;       /* a JSON object an action adds to its response, once: a secret it made that
                                  no read shows again (a channel's webhook secret); NULL: none */
+    struct ob_reads *reads;   /* a GET's reads of personal rows (schema/reads.h); NULL: not noted */
     int mask_state;           /* 0: not loaded, 1: loaded (mask_bits valid) */
     unsigned mask_bits;       /* bit k set: mask kind k is masked for this principal */
 } ob_ctx;

@@ -66,8 +66,23 @@ static int erase_row(ob_ctx *ctx, ob_row *old, const char *pseudonym, ob_err *er
     return 1;
 }
 
-static int erase_by(ob_ctx *ctx, const ob_table *rt, const ob_column *ref, const char *id, const char *pseudonym,
-                    json_t *tally, ob_erase_each each, void *arg, ob_err *err)
+/* How far an erasure follows references: rows naming the subject (1), rows
+ * naming those (2: a shipment of the customer's order), and one more (3). */
+#define ERASE_DEPTH 3
+
+typedef struct walk {
+    const ob_table *root;  /* the subject's table: a row of it is another person */
+    const char *pseudonym;
+    json_t *tally;
+    json_t *seen;          /* "table/id" of every row visited: each is erased once */
+    ob_erase_each each;
+    void *arg;
+} walk;
+
+static int erase_level(ob_ctx *ctx, walk *w, const ob_table *t, const char *id, int depth, ob_err *err);
+
+static int erase_by(ob_ctx *ctx, walk *w, const ob_table *rt, const ob_column *ref, const char *id, int depth,
+                    ob_err *err)
 {
     const char *sql = ob_arena_printf(ctx->arena, "SELECT %s FROM \"%s\" WHERE \"%s\" = ? ORDER BY \"id\"",
                                       ob_sql_cols(rt), rt->name, ref->name);
@@ -92,14 +107,36 @@ static int erase_by(ob_ctx *ctx, const ob_table *rt, const ob_column *ref, const
     if (rc < 0) return -1;
     int64_t done = 0;
     for (int i = 0; i < n; i++) {
-        if (each && each(ctx, rows[i], arg, err) != 0) return -1;
-        int r = erase_row(ctx, rows[i], pseudonym, err);
+        const char *key = ob_arena_printf(ctx->arena, "%s/%s", rt->name, ob_row_id(rows[i]));
+        if (json_object_get(w->seen, key)) continue; /* reached by another path (an NDR case names its order too) */
+        json_object_set_new(w->seen, key, json_true());
+        if (w->each && w->each(ctx, rows[i], w->arg, err) != 0) return -1;
+        int r = erase_row(ctx, rows[i], w->pseudonym, err);
         if (r < 0) return -1;
         done += r;
+        if (depth < ERASE_DEPTH && erase_level(ctx, w, rt, ob_row_id(rows[i]), depth + 1, err) != 0) return -1;
     }
     if (done) {
-        json_t *had = json_object_get(tally, rt->name);
-        json_object_set_new(tally, rt->name, json_integer(done + (had ? json_integer_value(had) : 0)));
+        json_t *had = json_object_get(w->tally, rt->name);
+        json_object_set_new(w->tally, rt->name, json_integer(done + (had ? json_integer_value(had) : 0)));
+    }
+    return 0;
+}
+
+/* The rows of tables with personal columns that reference (t, id). */
+static int erase_level(ob_ctx *ctx, walk *w, const ob_table *t, const char *id, int depth, ob_err *err)
+{
+    for (int i = 0; i < ob_registry_count(); i++) {
+        const ob_table *rt = ob_registry_at(i);
+        /* a row of the subject's own table naming it (a related customer) is
+         * another person's: theirs stays; so is a row of the same table
+         * naming this one (an order's parent order) */
+        if (rt == w->root || rt == t || rt->res->scope != t->res->scope || !ob_erase_has_personal(rt)) continue;
+        for (int k = 0; k < rt->ncols; k++) {
+            const ob_column *c = rt->cols[k];
+            if (c->type != OB_F_REF || !c->ref || strcmp(c->ref, t->name) != 0) continue;
+            if (erase_by(ctx, w, rt, c, id, depth, err) != 0) return -1;
+        }
     }
     return 0;
 }
@@ -107,16 +144,8 @@ static int erase_by(ob_ctx *ctx, const ob_table *rt, const ob_column *ref, const
 int ob_erase_referencing(ob_ctx *ctx, const ob_table *t, const char *id, const char *pseudonym, json_t *tally,
                          ob_erase_each each, void *arg, ob_err *err)
 {
-    for (int i = 0; i < ob_registry_count(); i++) {
-        const ob_table *rt = ob_registry_at(i);
-        /* a row of the subject's own table naming it (a related customer) is
-         * another person's: theirs stays */
-        if (rt == t || rt->res->scope != t->res->scope || !ob_erase_has_personal(rt)) continue;
-        for (int k = 0; k < rt->ncols; k++) {
-            const ob_column *c = rt->cols[k];
-            if (c->type != OB_F_REF || !c->ref || strcmp(c->ref, t->name) != 0) continue;
-            if (erase_by(ctx, rt, c, id, pseudonym, tally, each, arg, err) != 0) return -1;
-        }
-    }
-    return 0;
+    walk w = {.root = t, .pseudonym = pseudonym, .tally = tally, .seen = json_object(), .each = each, .arg = arg};
+    int rc = erase_level(ctx, &w, t, id, 1, err);
+    json_decref(w.seen);
+    return rc;
 }

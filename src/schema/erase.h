@@ -25,7 +25,10 @@ int ob_erase_apply(ob_arena *a, ob_row *row, const char *pseudonym);
 typedef int (*ob_erase_each)(ob_ctx *ctx, const ob_row *erased, void *arg, ob_err *err);
 
 /* Erase the personal columns of every row, soft-deleted ones included, whose
- * reference column points at the subject (t, id): one audited update per
+ * reference column points at the subject (t, id), and of the rows that point
+ * at those, three references deep (a shipment of the customer's order, an NDR
+ * case of that shipment), each row once; only tables with a personal column
+ * are visited, and no row of t itself (another person). One audited update per
  * row changed, under the action "erase", on the caller's write transaction,
  * with no hook run (an erasure rewrites history that workflows must not
  * refuse: an issued invoice keeps its amounts and loses its names). Adds

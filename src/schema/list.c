@@ -4,6 +4,7 @@
 #include "base/base.h"
 #include "db/dialect.h"
 #include "schema/list.h"
+#include "schema/reads.h"
 #include "schema/rowjson.h"
 #include "schema/sql.h"
 #include "base/banned.h"
@@ -203,6 +204,7 @@ int ob_list_run(ob_ctx *ctx, const ob_table *t, const ob_listq *q, ob_jsonw *w, 
         }
         ob_row_load(ctx->arena, row, st);
         ob_row_json(ctx, w, row);
+        ob_reads_note(ctx, t, ob_row_id(row));
         n++;
     }
     ob_stmt_done(st);

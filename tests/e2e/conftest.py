@@ -376,6 +376,8 @@ def server(opsbase_bin, tmp_path_factory, database):
     with open(stderr_path, "wb") as err, open(stdout_path, "wb") as out:
         proc = subprocess.Popen(
             [str(opsbase_bin), "serve", "--data", str(data), "--listen", f"127.0.0.1:{port}",
+             # the server erases due tenants itself (test_platform_tenant_purge.py): soon, for the tests
+             "--purge-every", "1s",
              *(("--db", database) if database else ())],
             stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
     _STATE["stderr"] = stderr_path

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 import helpers as h
+import stock_helpers as stock
 
 API = "/api/v1"
 
@@ -173,4 +174,49 @@ def test_two_racing_erasures_one_wins(server, shop):
         codes = sorted(ex.map(erase, range(2)))
     assert codes == [200, 422]
     assert len(h.list_all(c, "erasures")) == 1
+    assert h.ok(c.get(f"{API}/audit_logs/verify"))["holds"] is True
+
+
+def test_erasure_follows_references_two_and_three_deep(shop):
+    """customer <- order <- shipment (two deep: the shipment names the order, not
+    the customer) <- NDR case (three deep through the shipment; it names the order
+    too, and is rewritten once)."""
+    slug, c = shop
+    cust, _, order, secrets = person(c)
+    tag = uuid.uuid4().hex[:8]
+    consignee = f"Consignee {tag}"
+    wh = stock.warehouse(c)
+    sh = h.create(c, "shipments", {"shipment_type": "outbound", "origin_warehouse_id": wh["id"],
+                                   "order_id": order["id"], "consignee_name": consignee,
+                                   "consignee_address": f"{tag} Dock Road, Pune",
+                                   "delivery_address": {"line1": f"{tag} Dock Road", "city": "Pune"}})
+    assert sh.get("customer_id") in (None, "") and sh["order_id"] == order["id"]
+    case = h.create(c, "ndr_records", {"shipment_id": sh["id"], "reason_code": "customer_unavailable",
+                                       "ndr_date": "2026-06-01T18:00:00Z", "customer_name": consignee,
+                                       "customer_phone": "+9198765" + str(int(tag, 16) % 10**5).zfill(5)})
+    assert case["order_id"] == order["id"]
+    # an unrelated shipment of another order keeps its consignee
+    _, _, other_order, _ = person(c)
+    keep = h.create(c, "shipments", {"shipment_type": "outbound", "origin_warehouse_id": wh["id"],
+                                     "order_id": other_order["id"],
+                                     "consignee_name": f"Keep {tag}"})
+
+    e = h.ok(c.post(f"{API}/customers/{cust['id']}/erase", json={}))
+    pseudo = "erased-" + cust["id"][-12:]
+    assert e["tables"] == {"customers": 1, "customer_contacts": 1, "orders": 1, "shipments": 1,
+                           "ndr_records": 1}, e["tables"]
+    got = h.get(c, "shipments", sh["id"])
+    assert got["consignee_name"] == pseudo and got["consignee_address"] == pseudo
+    assert got["delivery_address"] in (None, {}), got["delivery_address"]
+    assert got["order_id"] == order["id"] and got["version"] == sh["version"] + 1
+    nd = h.get(c, "ndr_records", case["id"])
+    assert nd["customer_name"] == pseudo and nd["customer_phone"] in (None, pseudo[:20])
+    assert nd["status"] == case["status"] and nd["reason_code"] == "customer_unavailable"
+    assert h.get(c, "shipments", keep["id"])["consignee_name"] == f"Keep {tag}"
+    # each deep row once, under the action erase, its old image redacted; the chain holds
+    for table, rid in (("shipments", sh["id"]), ("ndr_records", case["id"])):
+        rows = h.audit_rows(c, entity_type=table, entity_id=rid, action="erase")
+        assert len(rows) == 1, (table, rows)
+    text = all_audit_text(c)
+    assert consignee not in text and f"{tag} Dock Road" not in text
     assert h.ok(c.get(f"{API}/audit_logs/verify"))["holds"] is True

@@ -221,6 +221,7 @@ const ob_resource ob_res_tenant_placements = {
 };
 
 /* What is left of an erased tenant (platform/deletion.c): counts, never rows. */
+OB_ENUM(tombstone_state, "tenant_tombstone_state", "purging", "done");
 static const ob_column tombstone_cols[] = {
     {"slug", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER},
     {"tenant_id", OB_F_TEXT, .max = 36, .flags = OB_REQUIRED | OB_SERVER},
@@ -234,9 +235,47 @@ static const ob_column tombstone_cols[] = {
      .doc = "the deletion certificate: JSON text of slug, tenant id, times, tables and rows removed"},
     {"signature", OB_F_TEXT, .max = 64, .flags = OB_REQUIRED | OB_SERVER,
      .doc = "keyed BLAKE2b of the certificate under a key derived from the master key (an HMAC)"},
+    {"state", OB_F_ENUM, .enm = &tombstone_state, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER, .dflt = "done",
+     .since = 8,
+     .doc = "purging: written before the tenant's database and files are removed, so a purge cut short is "
+            "finished by the next run; done: removed"},
+    {"completed_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .since = 8, .doc = "when the removal was finished"},
 };
+static const ob_index tombstone_idx[] = {
+    /* one erasure per tenant: of two purges racing, one writes the tombstone */
+    {"tenant_id", .unique = true, .since = 8},
+};
+/* Append-only but for its one completion (state purging -> done, completed_at),
+ * written by platform/deletion.c. */
 const ob_resource ob_res_tenant_tombstones = {
     .table = "tenant_tombstones", .doc = "erased tenants: slug, time, counts and the signed deletion certificate",
-    OB_COLS(tombstone_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL,
+    OB_COLS(tombstone_cols), OB_INDEXES(tombstone_idx), .perm = "platform", .scope = OB_SCOPE_CONTROL,
     .flags = OB_RES_READONLY | OB_RES_APPEND_ONLY, .default_sort = "-created_at", .since = 7,
+};
+
+/* A tenant's export as one archive file (issue 17): asked for by a super
+ * admin (POST /api/v1/platform/tenants/{id}/export answers 202 with this
+ * row), written by the job platform.tenant_export in the tenant's queue, and
+ * downloaded at GET /api/v1/platform/tenant_exports/{id}/download. */
+OB_ENUM(tenant_export_status, "tenant_export_status", "queued", "running", "done", "failed");
+static const ob_column tenant_export_cols[] = {
+    {"tenant_id", OB_F_TEXT, .max = 36, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER},
+    {"slug", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER},
+    {"status", OB_F_ENUM, .enm = &tenant_export_status, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER,
+     .dflt = "queued"},
+    {"requested_by", OB_F_TEXT, .max = 40, .flags = OB_SERVER, .doc = "the super admin who asked"},
+    {"job_id", OB_F_TEXT, .max = 36, .flags = OB_SERVER, .doc = "the job in the tenant's queue that writes it"},
+    {"file_name", OB_F_TEXT, .max = 200, .flags = OB_SERVER,
+     .doc = "the archive (a POSIX tar of manifest.json, the rows as JSON lines and the files) under exports/"},
+    {"sha256", OB_F_TEXT, .max = 64, .flags = OB_SERVER, .doc = "SHA-256 of the archive file"},
+    {"size_bytes", OB_F_INT, .flags = OB_SERVER},
+    {"rows", OB_F_INT, .flags = OB_SERVER, .doc = "rows exported (the manifest has them per table)"},
+    {"files", OB_F_INT, .flags = OB_SERVER, .doc = "uploaded files exported"},
+    {"error", OB_F_TEXT, .max = 2000, .flags = OB_SERVER},
+    {"finished_at", OB_F_TIMESTAMP, .flags = OB_SERVER},
+};
+const ob_resource ob_res_tenant_exports = {
+    .table = "tenant_exports", .doc = "tenants' exports as archive files, made by a job and downloaded by super admins",
+    OB_COLS(tenant_export_cols), .perm = "platform", .scope = OB_SCOPE_CONTROL,
+    .flags = OB_RES_READONLY | OB_RES_NO_AUDIT, .default_sort = "-created_at", .since = 8,
 };
