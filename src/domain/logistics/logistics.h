@@ -51,6 +51,13 @@ extern const ob_hooks ob_flight_schedule_hooks;
  * sla_breached (service_requests.sla_breached); reports {"breached": N}. */
 int ob_service_sla_check(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 
+/* NDR rules (ndr_auto.c): queue the job ndr.rules for a case's failed
+ * attempt in the caller's transaction; the job runs the first matching
+ * ndr_rules row (or the default: RTO from the third attempt) and logs the
+ * run in ndr_rule_runs. */
+int ob_ndr_rules_queue(ob_ctx *ctx, const char *ndr_id, int64_t attempt, ob_err *err);
+int ob_ndr_rules_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
+
 /* Seed rows (listed in domain/seeds.def): 000's three service types in each
  * tenant, 001's five courier types in the control database. */
 int ob_seed_logistics(ob_ctx *ctx, ob_err *err);

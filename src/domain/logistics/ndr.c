@@ -45,7 +45,7 @@ static const ob_column ndr_record_cols[] = {
  * (sortable) have their own indexes */
 static const ob_index ndr_record_idx[] = {{"status"}, {"priority,status"}};
 /* The workbench (ndr_work.c). fail records another failed attempt (the
- * courier's scans call it; the third starts RTO); rto sends the parcel back
+ * courier's scans call it; the NDR rules decide what follows); rto sends the parcel back
  * and resolve closes the case, both under ndr.close; assign, act and
  * reattempt take inputs that are not columns, so they are actions, act and
  * reattempt also steps of the machine. */

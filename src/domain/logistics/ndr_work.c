@@ -1,7 +1,8 @@
 /* ndr_work.c - the NDR workbench: a failed-delivery scan opens the
  * shipment's case or records another attempt on it; people assign it, act
  * on it (calls and messages), ask the courier to reattempt, send it back
- * (RTO) or resolve it. The third failed attempt starts RTO on its own.
+ * (RTO) or resolve it. Each failed attempt queues the NDR rules (the job
+ * ndr.rules, ndr_auto.c), which by default start RTO at the third.
  * The states and who may move them are declared in ndr.c. */
 #include <jansson.h>
 #include <string.h>
@@ -16,9 +17,6 @@
 #include "schema/sql.h"
 #include "gen/columns.h"
 #include "base/banned.h"
-
-/* The attempt that starts RTO when no one has resolved the case. */
-#define RTO_ATTEMPT 3
 
 /* The courier's words for a failure -> reason codes. */
 static const struct {
@@ -65,7 +63,8 @@ int ob_ndr_failed_attempt(ob_ctx *ctx, const char *shipment_id, const ob_courier
         ob_row_set_text(ctx->arena, in, NDR_RECORDS_REASON_CODE, reason_code(s->reason));
         ob_row_set_text(ctx->arena, in, NDR_RECORDS_REASON_DESCRIPTION, s->reason);
         ob_row_set_text(ctx->arena, in, NDR_RECORDS_NDR_DATE, at);
-        return ob_crud_run_verb(ctx, t, id, "fail", in, &out, err);
+        if (ob_crud_run_verb(ctx, t, id, "fail", in, &out, err) != 0) return -1;
+        return ob_ndr_rules_queue(ctx, id, ob_row_int(out, NDR_RECORDS_ATTEMPT_COUNT, 1), err);
     }
     ob_row *sh, *order = NULL;
     if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_SHIPMENTS), shipment_id, &sh, err) != 0) return -1;
@@ -92,7 +91,8 @@ int ob_ndr_failed_attempt(ob_ctx *ctx, const char *shipment_id, const ob_courier
         ob_date_format(ms / 86400000 + 1, due);
         ob_row_set_text(ctx->arena, c, NDR_RECORDS_DUE_DATE, due);
     }
-    return ob_crud_insert_row(ctx, c, err);
+    if (ob_crud_insert_row(ctx, c, err) != 0) return -1;
+    return ob_ndr_rules_queue(ctx, ob_row_id(c), 1, err);
 }
 
 int ob_ndr_delivered(ob_ctx *ctx, const char *shipment_id, ob_err *err)
@@ -126,14 +126,14 @@ OB_EFFECT_FN(ob_ndr_rto)
     return start_rto(ctx, row, err);
 }
 
+/* Another failed attempt; what follows from it (RTO at the third by
+ * default) is the NDR rules' to decide, after this transaction. */
 OB_EFFECT_FN(ob_ndr_fail)
 {
-    int64_t attempts = ob_row_int(old, NDR_RECORDS_ATTEMPT_COUNT, 1) + 1;
-    ob_row_set_int(row, NDR_RECORDS_ATTEMPT_COUNT, attempts);
-    if (attempts < RTO_ATTEMPT) return 0;
-    /* the third failure sends the parcel back unless someone resolved it */
-    ob_row_set_text(ctx->arena, row, NDR_RECORDS_STATUS, "rto");
-    return start_rto(ctx, row, err);
+    (void)ctx;
+    (void)err;
+    ob_row_set_int(row, NDR_RECORDS_ATTEMPT_COUNT, ob_row_int(old, NDR_RECORDS_ATTEMPT_COUNT, 1) + 1);
+    return 0;
 }
 
 OB_EFFECT_FN(ob_ndr_resolve)

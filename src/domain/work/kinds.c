@@ -82,6 +82,9 @@ static const ob_job_kind job_kinds[] = {
      ob_webhook_deliver_settle},
     {"couriers.track", true, ob_courier_track_run,
      "ask the courier of each open courier shipment (or payload.shipment_id) for its scans and append them"},
+    {"ndr.rules", true, ob_ndr_rules_run,
+     "run the tenant's NDR rules on one failed delivery attempt (payload.ndr_id, payload.attempt) and log the run "
+     "in ndr_rule_runs (queued by the failed-delivery scan)"},
     {"couriers.inbound", true, ob_courier_inbound_run,
      "apply one stored courier tracking webhook (payload.inbound_id) to the shipment of its AWB (queued by the "
      "server)"},
