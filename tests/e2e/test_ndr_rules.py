@@ -16,6 +16,7 @@ from test_commerce_orders import order
 from test_commerce_ship import courier
 from test_commerce_tracking import scan, script
 from test_courier_webhooks import done, post, webhook
+from test_ndr_reattempt import settled
 
 API = "/api/v1"
 
@@ -156,12 +157,12 @@ def test_reattempt_next_day_through_the_courier(server, t):
         assert (r["rule_id"], r["action"], r["outcome"]) == (rr["id"], "reattempt_next_day", "done")
         assert tomorrow in r["detail"]
         assert h.get(c, "ndr_records", case["id"])["status"] == "reattempt_scheduled"
-        [a] = h.list_all(c, "ndr_actions", {"ndr_id": case["id"]})
-        assert (a["action_type"], a["reattempt_date"], a["performed_by"]) == (
-            "reattempt_request", tomorrow, c.user["id"])
+        [a] = settled(c, case)
+        assert (a["action_type"], a["reattempt_date"], a["performed_by"], a["request_status"]) == (
+            "reattempt_request", tomorrow, c.user["id"], "sent")
 
-        # the courier refuses (its settings' "fail"): the scan comes by its
-        # webhook, the run says why, the case stays open with no request
+        # the courier refuses (its settings' "fail"; the scan comes by its
+        # webhook): the rule asked, and the request fails after its tries
         o2, sh2 = shipped(c, cfg, cod=True)
         hook = webhook(c, cfg)
         h.ok(c.patch(f"{API}/courier_configs/{cfg['id']}", json={"settings": {"fail": "closed today"}}))
@@ -169,9 +170,9 @@ def test_reattempt_next_day_through_the_courier(server, t):
                                     **scan("UD", "2026-09-02T18:00:00Z", reason="COD not ready")}))
         [case2] = h.list_all(c, "ndr_records", {"shipment_id": sh2["id"]})
         [r] = runs(c, case2["id"], 1)
-        assert (r["action"], r["outcome"]) == ("reattempt_next_day", "failed") and "closed today" in r["detail"]
-        assert h.get(c, "ndr_records", case2["id"])["status"] == "open"
-        assert h.list_all(c, "ndr_actions", {"ndr_id": case2["id"]}) == []
+        assert (r["action"], r["outcome"]) == ("reattempt_next_day", "done")
+        [req] = settled(c, case2)
+        assert (req["request_status"], req["request_attempts"]) == ("failed", 3) and "closed today" in req["request_error"]
     finally:
         h.ok(c.patch(f"{API}/ndr_rules/{rr['id']}", json={"is_active": False}))
 

@@ -58,6 +58,14 @@ int ob_service_sla_check(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *
 int ob_ndr_rules_queue(ob_ctx *ctx, const char *ndr_id, int64_t attempt, ob_err *err);
 int ob_ndr_rules_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 
+/* The job ndr.reattempt {action_id} (ndr_work.c): put one pending
+ * reattempt request to the courier (run, on a reader) and record sent, or
+ * failed after its last try (settle; earlier refusals are retried by the
+ * queue with back-off). */
+int ob_ndr_reattempt_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
+int ob_ndr_reattempt_settle(ob_ctx *ctx, const ob_row *job, int jrc, const ob_err *jerr, ob_sb *result,
+                            ob_err *err);
+
 /* Seed rows (listed in domain/seeds.def): 000's three service types in each
  * tenant, 001's five courier types in the control database. */
 int ob_seed_logistics(ob_ctx *ctx, ob_err *err);

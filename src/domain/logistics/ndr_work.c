@@ -12,6 +12,7 @@
 #include "domain/commerce/commerce.h"
 #include "domain/logistics/courier.h"
 #include "domain/logistics/logistics.h"
+#include "jobs/jobs.h"
 #include "schema/crud.h"
 #include "schema/row.h"
 #include "schema/sql.h"
@@ -178,34 +179,116 @@ OB_ACTION_FN(ob_ndr_act)
     return ob_crud_insert_row(ctx, a, err);
 }
 
-/* The courier hears of the reattempt first: if it refuses, nothing is
- * recorded and the case stays where it was. */
+/* How many times a reattempt request is put to the courier (the job's
+ * attempts, spaced by the queue's back-off) before it is given up. */
+#define REATTEMPT_TRIES 3
+
+/* The shipment's courier: its configuration (settings parsed; the caller
+ * decrefs cfg->settings), adapter and AWB. 422 when the shipment was not
+ * booked with a courier opsbase has an adapter for. */
+static int courier_of(ob_ctx *ctx, const char *shipment_id, ob_courier_config *cfg, const ob_courier_adapter **ad,
+                      const char **awb, ob_err *err)
+{
+    ob_row *sh, *cfg_row;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_SHIPMENTS), shipment_id, &sh, err) != 0) return -1;
+    const char *cfg_id = ob_row_text(sh, SHIPMENTS_COURIER_CONFIG_ID);
+    *awb = ob_row_text(sh, SHIPMENTS_AWB_NUMBER);
+    if (!cfg_id || !*awb) return ob_err_set(err, OB_E_UNPROCESSABLE, "the shipment was not booked with a courier");
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_COURIER_CONFIGS), cfg_id, &cfg_row, err) != 0) return -1;
+    const char *type = ob_row_text(cfg_row, COURIER_CONFIGS_COURIER_TYPE_CODE);
+    *ad = ob_courier_adapter_for(type);
+    if (!*ad) return ob_err_set(err, OB_E_UNPROCESSABLE, "opsbase has no adapter for courier type %.50s", type);
+    const char *settings_text = ob_row_text(cfg_row, COURIER_CONFIGS_SETTINGS);
+    *cfg = (ob_courier_config){cfg_id, type, settings_text ? json_loads(settings_text, 0, NULL) : NULL};
+    return 0;
+}
+
+/* The request is recorded pending and the job ndr.reattempt puts it to the
+ * courier after this transaction: a courier that refuses or is down is asked
+ * again with back-off, and the case is not held up by it. A shipment with
+ * no courier to ask is 422 at once. */
 OB_ACTION_FN(ob_ndr_reattempt)
 {
     (void)row;
     const ob_row *in = ctx->input;
-    ob_row *sh, *cfg_row;
-    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_SHIPMENTS), ob_row_text(old, NDR_RECORDS_SHIPMENT_ID),
-                             &sh, err) != 0)
-        return -1;
-    const char *cfg_id = ob_row_text(sh, SHIPMENTS_COURIER_CONFIG_ID), *awb = ob_row_text(sh, SHIPMENTS_AWB_NUMBER);
-    if (!cfg_id || !awb) return ob_err_set(err, OB_E_UNPROCESSABLE, "the shipment was not booked with a courier");
-    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_COURIER_CONFIGS), cfg_id, &cfg_row, err) != 0) return -1;
-    const char *type = ob_row_text(cfg_row, COURIER_CONFIGS_COURIER_TYPE_CODE);
-    const ob_courier_adapter *ad = ob_courier_adapter_for(type);
-    if (!ad) return ob_err_set(err, OB_E_UNPROCESSABLE, "opsbase has no adapter for courier type %.50s", type);
-    const char *settings_text = ob_row_text(cfg_row, COURIER_CONFIGS_SETTINGS);
-    json_t *settings = settings_text ? json_loads(settings_text, 0, NULL) : NULL;
-    ob_courier_config cfg = {cfg_id, type, settings};
-    const char *date = ob_row_text(in, NDR_RECORDS_REATTEMPT_IN_DATE);
-    const char *addr = ob_row_text(in, NDR_RECORDS_REATTEMPT_IN_NEW_ADDRESS);
-    const char *phone = ob_row_text(in, NDR_RECORDS_REATTEMPT_IN_NEW_PHONE);
-    int rc = ad->reattempt(ctx, &cfg, awb, date, addr, phone, err);
-    json_decref(settings);
-    if (rc != 0) return -1;
+    ob_courier_config cfg;
+    const ob_courier_adapter *ad;
+    const char *awb;
+    if (courier_of(ctx, ob_row_text(old, NDR_RECORDS_SHIPMENT_ID), &cfg, &ad, &awb, err) != 0) return -1;
+    json_decref((json_t *)cfg.settings);
     ob_row *a = action_row(ctx, old, "reattempt_request");
-    ob_row_set_text(ctx->arena, a, NDR_ACTIONS_REATTEMPT_DATE, date);
-    ob_row_set_text(ctx->arena, a, NDR_ACTIONS_NEW_ADDRESS, addr);
-    ob_row_set_text(ctx->arena, a, NDR_ACTIONS_NEW_PHONE, phone);
-    return ob_crud_insert_row(ctx, a, err);
+    ob_row_set_text(ctx->arena, a, NDR_ACTIONS_REATTEMPT_DATE, ob_row_text(in, NDR_RECORDS_REATTEMPT_IN_DATE));
+    ob_row_set_text(ctx->arena, a, NDR_ACTIONS_NEW_ADDRESS, ob_row_text(in, NDR_RECORDS_REATTEMPT_IN_NEW_ADDRESS));
+    ob_row_set_text(ctx->arena, a, NDR_ACTIONS_NEW_PHONE, ob_row_text(in, NDR_RECORDS_REATTEMPT_IN_NEW_PHONE));
+    ob_row_set_text(ctx->arena, a, NDR_ACTIONS_REQUEST_STATUS, "pending");
+    ob_row_set_int(a, NDR_ACTIONS_REQUEST_ATTEMPTS, 0);
+    if (ob_crud_insert_row(ctx, a, err) != 0) return -1;
+    const char *payload = ob_arena_printf(ctx->arena, "{\"action_id\":\"%s\"}", ob_row_id(a));
+    return ob_job_enqueue(ctx, "ndr.reattempt", payload, REATTEMPT_TRIES, err);
+}
+
+/* The request the job names, or NULL when it is not pending any more. */
+static int pending_request(ob_ctx *ctx, const ob_row *job, ob_row **out, ob_err *err)
+{
+    *out = NULL;
+    json_t *pl = json_loads(ob_row_text(job, JOBS_PAYLOAD) ? ob_row_text(job, JOBS_PAYLOAD) : "{}", 0, NULL);
+    const char *id = json_string_value(json_object_get(pl, "action_id"));
+    id = id ? ob_arena_strdup(ctx->arena, id) : NULL;
+    json_decref(pl);
+    if (!id) return ob_err_set(err, OB_E_VALIDATION, "the payload needs action_id");
+    ob_row *a;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_NDR_ACTIONS), id, &a, err) != 0) {
+        if (err->code != OB_E_NOT_FOUND) return -1;
+        ob_err_clear(err); /* its case was deleted since */
+        return 0;
+    }
+    const char *st = ob_row_text(a, NDR_ACTIONS_REQUEST_STATUS);
+    if (st && !strcmp(st, "pending")) *out = a;
+    return 0;
+}
+
+/* ndr.reattempt {action_id}: one try, on a reader, outside the tenant's
+ * write lock (a courier's API may be slow). */
+int ob_ndr_reattempt_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err)
+{
+    ob_row *a, *ndr;
+    if (pending_request(ctx, job, &a, err) != 0) return -1;
+    if (!a) {
+        ob_sb_adds(result, "{\"skipped\":true}");
+        return 0;
+    }
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_NDR_RECORDS), ob_row_text(a, NDR_ACTIONS_NDR_ID), &ndr,
+                             err) != 0)
+        return -1;
+    ob_courier_config cfg;
+    const ob_courier_adapter *ad;
+    const char *awb;
+    if (courier_of(ctx, ob_row_text(ndr, NDR_RECORDS_SHIPMENT_ID), &cfg, &ad, &awb, err) != 0) return -1;
+    int rc = ad->reattempt(ctx, &cfg, awb, ob_row_text(a, NDR_ACTIONS_REATTEMPT_DATE),
+                           ob_row_text(a, NDR_ACTIONS_NEW_ADDRESS), ob_row_text(a, NDR_ACTIONS_NEW_PHONE), err);
+    json_decref((json_t *)cfg.settings);
+    if (rc == 0) ob_sb_adds(result, "{\"sent\":true}");
+    return rc;
+}
+
+/* The try's outcome on the request, in the transaction that records the
+ * job: sent; or, refused before the last try, the job fails and the queue
+ * tries again after its back-off; refused at the last, failed for good. */
+int ob_ndr_reattempt_settle(ob_ctx *ctx, const ob_row *job, int jrc, const ob_err *jerr, ob_sb *result,
+                            ob_err *err)
+{
+    (void)result;
+    ob_row *a;
+    if (pending_request(ctx, job, &a, err) != 0) return -1;
+    if (!a) return jrc == 0 ? 0 : (*err = *jerr, -1);
+    int64_t tries = ob_row_int(job, JOBS_ATTEMPTS, 1), max = ob_row_int(job, JOBS_MAX_ATTEMPTS, REATTEMPT_TRIES);
+    if (jrc != 0 && tries < max) {
+        *err = *jerr;
+        return -1;
+    }
+    ob_row *na = ob_row_copy(ctx->arena, a);
+    ob_row_set_int(na, NDR_ACTIONS_REQUEST_ATTEMPTS, tries);
+    ob_row_set_text(ctx->arena, na, NDR_ACTIONS_REQUEST_STATUS, jrc == 0 ? "sent" : "failed");
+    if (jrc != 0) ob_row_set_text(ctx->arena, na, NDR_ACTIONS_REQUEST_ERROR, ob_arena_printf(ctx->arena, "%.1900s", jerr->message));
+    return ob_crud_save(ctx, a, na, jrc == 0 ? "sent" : "failed", err);
 }
