@@ -66,6 +66,15 @@ int ob_ndr_reattempt_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *
 int ob_ndr_reattempt_settle(ob_ctx *ctx, const ob_row *job, int jrc, const ob_err *jerr, ob_sb *result,
                             ob_err *err);
 
+/* NDR messages to the buyer (ndr_notify.c): the SMS templates ndr_opened,
+ * ndr_reattempt_scheduled and ndr_follow_up seeded in every tenant, and one
+ * message of template code about case ndr to its phone through the outbox,
+ * in the caller's transaction (*sent false, no error, when the case has no
+ * phone or no active template has the code; sent may be NULL). */
+int ob_ndr_seed_templates(ob_ctx *ctx, ob_err *err);
+int ob_ndr_notify(ob_ctx *ctx, const char *code, const ob_row *ndr, const char *reattempt_date, bool *sent,
+                  ob_err *err);
+
 /* Seed rows (listed in domain/seeds.def): 000's three service types in each
  * tenant, 001's five courier types in the control database. */
 int ob_seed_logistics(ob_ctx *ctx, ob_err *err);

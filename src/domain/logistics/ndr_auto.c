@@ -10,7 +10,6 @@
 #include "base/base.h"
 #include "domain/logistics/courier.h"
 #include "domain/logistics/logistics.h"
-#include "domain/notify/notify.h"
 #include "jobs/jobs.h"
 #include "schema/crud.h"
 #include "schema/row.h"
@@ -117,15 +116,13 @@ static int act(ob_ctx *ctx, const ob_table *t, const ob_row *c, const rule *r, c
         return ob_crud_save(ctx, c, row, "escalate", err);
     }
     if (!strcmp(action, "notify")) {
-        ob_row *order;
-        if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_ORDERS), ob_row_text(c, NDR_RECORDS_ORDER_ID), &order,
-                                 err) != 0)
-            return -1;
-        const char *to = ob_row_text(order, ORDERS_CUSTOMER_EMAIL);
-        if (!to) to = ob_row_text(order, ORDERS_CUSTOMER_PHONE);
-        if (!to) return ob_err_set(err, OB_E_UNPROCESSABLE, "the order has no e-mail address or phone number");
-        *detail = ob_arena_printf(ctx->arena, "%s sent to the buyer", TEMPLATE_FOLLOW_UP);
-        return ob_notify(ctx, TEMPLATE_FOLLOW_UP, to, c, err);
+        bool sent;
+        if (ob_ndr_notify(ctx, TEMPLATE_FOLLOW_UP, c, NULL, &sent, err) != 0) return -1;
+        if (!sent)
+            return ob_err_set(err, OB_E_UNPROCESSABLE, "nothing sent: the case has no phone or the template %s is "
+                              "not active", TEMPLATE_FOLLOW_UP);
+        *detail = TEMPLATE_FOLLOW_UP " sent to the buyer";
+        return 0;
     }
     return 0; /* hold */
 }

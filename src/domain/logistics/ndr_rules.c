@@ -24,7 +24,7 @@ static const ob_column ndr_rule_cols[] = {
     {"max_attempt", OB_F_INT, .flags = OB_HAS_MIN, .min = 1, .doc = "the highest failed attempt it applies to; null: any"},
     {"action", OB_F_ENUM, .enm = &ndr_rule_action, .flags = OB_REQUIRED,
      .doc = "reattempt_next_day: ask the courier to deliver again the next day (UTC); notify: send the buyer the "
-            "template ndr_follow_up; escalate: priority urgent; rto: send the parcel back; hold: nothing (keeps "
+            "SMS template ndr_follow_up; escalate: priority urgent; rto: send the parcel back; hold: nothing (keeps "
             "the third attempt from starting RTO)"},
     {"is_active", OB_F_BOOL, .flags = OB_REQUIRED, .dflt = "true"},
     {"created_by", OB_F_REF, .ref = "users", .flags = OB_REQUIRED | OB_SERVER, .stamp = OB_STAMP_ACTOR,

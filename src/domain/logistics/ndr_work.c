@@ -1,7 +1,8 @@
 /* ndr_work.c - the NDR workbench: a failed-delivery scan opens the
  * shipment's case or records another attempt on it; people assign it, act
  * on it (calls and messages), ask the courier to reattempt, send it back
- * (RTO) or resolve it. Each failed attempt queues the NDR rules (the job
+ * (RTO) or resolve it. The buyer is told by SMS (ndr_notify.c) when the
+ * case opens and when the courier takes a reattempt. Each failed attempt queues the NDR rules (the job
  * ndr.rules, ndr_auto.c), which by default start RTO at the third.
  * The states and who may move them are declared in ndr.c. */
 #include <jansson.h>
@@ -93,6 +94,10 @@ int ob_ndr_failed_attempt(ob_ctx *ctx, const char *shipment_id, const ob_courier
         ob_row_set_text(ctx->arena, c, NDR_RECORDS_DUE_DATE, due);
     }
     if (ob_crud_insert_row(ctx, c, err) != 0) return -1;
+    ob_row *stored; /* numbered by the insert */
+    if (ob_sql_load_internal(ctx, t, ob_row_id(c), &stored, err) != 0 ||
+        ob_ndr_notify(ctx, "ndr_opened", stored, NULL, NULL, err) != 0)
+        return -1;
     return ob_ndr_rules_queue(ctx, ob_row_id(c), 1, err);
 }
 
@@ -290,5 +295,12 @@ int ob_ndr_reattempt_settle(ob_ctx *ctx, const ob_row *job, int jrc, const ob_er
     ob_row_set_int(na, NDR_ACTIONS_REQUEST_ATTEMPTS, tries);
     ob_row_set_text(ctx->arena, na, NDR_ACTIONS_REQUEST_STATUS, jrc == 0 ? "sent" : "failed");
     if (jrc != 0) ob_row_set_text(ctx->arena, na, NDR_ACTIONS_REQUEST_ERROR, ob_arena_printf(ctx->arena, "%.1900s", jerr->message));
-    return ob_crud_save(ctx, a, na, jrc == 0 ? "sent" : "failed", err);
+    if (ob_crud_save(ctx, a, na, jrc == 0 ? "sent" : "failed", err) != 0) return -1;
+    if (jrc != 0) return 0;
+    /* the courier has it: the buyer hears of the new date */
+    ob_row *ndr;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_NDR_RECORDS), ob_row_text(a, NDR_ACTIONS_NDR_ID), &ndr,
+                             err) != 0)
+        return -1;
+    return ob_ndr_notify(ctx, "ndr_reattempt_scheduled", ndr, ob_row_text(a, NDR_ACTIONS_REATTEMPT_DATE), NULL, err);
 }
