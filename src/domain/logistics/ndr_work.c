@@ -13,6 +13,7 @@
 #include "domain/commerce/commerce.h"
 #include "domain/logistics/courier.h"
 #include "domain/logistics/logistics.h"
+#include "domain/support/support.h"
 #include "jobs/jobs.h"
 #include "schema/crud.h"
 #include "schema/row.h"
@@ -53,6 +54,30 @@ static int open_case(ob_ctx *ctx, const char *shipment_id, const char **id, ob_e
     return rc < 0 ? -1 : 0;
 }
 
+/* A case is due one working day (NDR_DUE_MINUTES business minutes) after
+ * the failure, counted in the tenant's business calendar (its oldest, when
+ * it keeps several) by the support desk's calendar arithmetic, so nights,
+ * closed days and holidays do not count; the UTC date of that moment. With
+ * no calendar, the next calendar day. */
+#define NDR_DUE_MINUTES 480
+
+static int due_date(ob_ctx *ctx, int64_t failed_ms, char out[11], ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, "SELECT \"id\" FROM \"business_calendars\" ORDER BY \"created_at\", \"id\" LIMIT 1",
+                      &st, err) != 0)
+        return -1;
+    int rc = ob_stmt_step(st, err);
+    const char *cal = rc == 1 ? ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL)) : NULL;
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    int64_t due = failed_ms + 86400000LL;
+    const int64_t minutes[] = {NDR_DUE_MINUTES};
+    if (cal && ob_business_due(ctx, cal, failed_ms, minutes, &due, 1, err) != 0) return -1;
+    ob_date_format(due / 86400000LL, out);
+    return 0;
+}
+
 int ob_ndr_failed_attempt(ob_ctx *ctx, const char *shipment_id, const ob_courier_scan *s, const char *at,
                           ob_err *err)
 {
@@ -85,12 +110,10 @@ int ob_ndr_failed_attempt(ob_ctx *ctx, const char *shipment_id, const ob_courier
     /* cash on delivery is money not yet collected: those cases go first */
     const char *pm = ob_row_text(order, ORDERS_PAYMENT_METHOD);
     ob_row_set_text(ctx->arena, c, NDR_RECORDS_PRIORITY, pm && !strcmp(pm, "cod") ? "high" : "medium");
-    /* due the next calendar day (UTC); the tenant's business calendar is not
-     * modelled yet */
     int64_t ms;
     char due[11];
     if (ob_ts_parse(at, &ms) == 0) {
-        ob_date_format(ms / 86400000 + 1, due);
+        if (due_date(ctx, ms, due, err) != 0) return -1;
         ob_row_set_text(ctx->arena, c, NDR_RECORDS_DUE_DATE, due);
     }
     if (ob_crud_insert_row(ctx, c, err) != 0) return -1;
