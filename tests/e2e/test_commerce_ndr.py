@@ -3,7 +3,7 @@ ndr_records case (reason normalized, priority, due date) or records another
 attempt on the open one; assign (ndr.assign), act (an ndr_actions row),
 reattempt (sent to the courier's adapter by a job, test_ndr_reattempt.py), rto
 (ndr.close) and resolve; the third failed attempt starts RTO (the NDR rules' default, test_ndr_rules.py); the parcel back
-at the origin returns the order and restocks its units. Both engines."""
+at the origin makes the order rto_delivered and restocks its units. Both engines."""
 import time
 
 import helpers as h
@@ -77,6 +77,7 @@ def test_failures_open_a_case_then_rto_on_the_third(server, acme_owner, acme_age
     case = rto_soon(c, sh)
     assert (case["status"], case["attempt_count"], case["resolution"]) == ("rto", 3, "rto")
     assert h.get(c, "shipments", sh["id"])["status"] == "rto_initiated"
+    assert h.get(c, "orders", o["id"])["status"] == "rto"
     h.expect_error(s.act(c, "ndr_records", case["id"], "resolve"), 422, "invalid_transition")
     h.expect_error(s.act(c, "ndr_records", case["id"], "act", {"action_type": "sms"}), 422, "invalid_transition")
 
@@ -88,7 +89,7 @@ def test_failures_open_a_case_then_rto_on_the_third(server, acme_owner, acme_age
     script(c, cfg, third + [scan("RT-IT", "2026-06-04T09:00:00Z"), scan("RT-DL", "2026-06-06T11:00:00Z")])
     run_track(server, c, {"shipment_id": sh["id"]})
     assert h.get(c, "shipments", sh["id"])["status"] == "rto_delivered"
-    assert h.get(c, "orders", o["id"])["status"] == "returned"
+    assert h.get(c, "orders", o["id"])["status"] == "rto_delivered"
     assert h.get(c, "inventory", inv["id"])["quantity_on_hand"] == 5
     back = [e for e in s.entries(c, inv["id"]) if e["reference_id"] == o["id"] and e["transaction_type"] == "return"]
     assert [e["quantity"] for e in back] == [1]

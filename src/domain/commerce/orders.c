@@ -40,7 +40,10 @@ const ob_hooks ob_order_hooks = {
  * orders.edit. The effects move stock (fulfil.c): confirm reserves every
  * mapped line or refuses with 409 insufficient_stock, cancel releases what
  * the order holds, return puts the sold units back on the shelves, deliver
- * writes its revenue record (revenue.c). ship is an action that is also a transition (sales.c). */
+ * writes its revenue record (revenue.c). ship is an action that is also a transition (sales.c).
+ * rto: the courier is bringing the parcel back (its rto_initiated scan or the
+ * NDR case's rto); rto_receive: it is back at the origin, and its units go
+ * back on the shelves as return does (the rto_delivered scan, tracking.c). */
 OB_EFFECT_FN(ob_order_confirm);
 OB_EFFECT_FN(ob_order_cancel);
 OB_EFFECT_FN(ob_order_delivered);
@@ -51,6 +54,8 @@ static const ob_transition order_transitions[] = {
     {"process",  "confirmed",                      "processing", NULL, NULL},
     {"deliver",  "shipped",                        "delivered",  NULL, ob_order_delivered},
     {"return",   "shipped,delivered",              "returned",   NULL, ob_order_returned},
+    {"rto",      "shipped",                        "rto",        NULL, NULL},
+    {"rto_receive", "shipped,rto",                 "rto_delivered", NULL, ob_order_returned},
     {"cancel",   "pending,confirmed,processing",   "cancelled",  NULL, ob_order_cancel, "cancel"},
 };
 const ob_fsm ob_order_fsm = {"status", order_transitions, (int)OB_ARRAY_LEN(order_transitions), "edit"};

@@ -51,6 +51,12 @@ extern const ob_hooks ob_flight_schedule_hooks;
  * sla_breached (service_requests.sla_breached); reports {"breached": N}. */
 int ob_service_sla_check(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 
+/* The order a courier shipment belongs to follows it (tracking.c):
+ * delivered -> deliver, rto_initiated/rto_in_transit -> rto,
+ * rto_delivered -> rto_receive (restocked), each only from the order
+ * states it is declared from. NULL order_id: nothing. */
+int ob_shipment_moves_order(ob_ctx *ctx, const char *order_id, const char *status, ob_err *err);
+
 /* NDR rules (ndr_auto.c): queue the job ndr.rules for a case's failed
  * attempt in the caller's transaction; the job runs the first matching
  * ndr_rules row (or the default: RTO from the third attempt) and logs the

@@ -146,7 +146,8 @@ static int start_rto(ob_ctx *ctx, ob_row *row, ob_err *err)
     ob_row *to = ob_row_copy(ctx->arena, sh);
     ob_row_set_text(ctx->arena, to, SHIPMENTS_STATUS, "rto_initiated");
     ob_row_set_text(ctx->arena, to, SHIPMENTS_RTO_INITIATED_AT, ctx->now);
-    return ob_crud_save(ctx, sh, to, "rto", err);
+    if (ob_crud_save(ctx, sh, to, "rto", err) != 0) return -1;
+    return ob_shipment_moves_order(ctx, ob_row_text(sh, SHIPMENTS_ORDER_ID), "rto_initiated", err);
 }
 
 OB_EFFECT_FN(ob_ndr_rto)
