@@ -9,6 +9,9 @@
  * - rto_by_courier: per courier configuration, the courier shipments that
  *   ended in the period, delivered (delivered_at, never returned) or
  *   returned to origin (rto_initiated_at), and the share returned.
+ * - failed_reattempts: the reattempt requests made in the period
+ *   (performed_at) that the courier refused or never took after their 3
+ *   tries (request_status failed), with their case, newest first.
  * Rates are exact decimals with 2 places, as strings, rounded half up; null
  * when nothing was measured. Everything is computed here from the rows, so
  * both engines give the same answer. */
@@ -179,6 +182,53 @@ static int rto_by_courier(ob_ctx *ctx, ob_jsonw *w, const char *lo, const char *
     return 0;
 }
 
+static void kstr_or_null(ob_jsonw *w, const char *key, const char *v)
+{
+    if (v) ob_jw_kstr(w, key, v);
+    else ob_jw_knull(w, key);
+}
+
+static int failed_reattempts(ob_ctx *ctx, ob_jsonw *w, const char *lo, const char *hi, ob_err *err)
+{
+    ob_stmt *st;
+    if (prepare2(ctx,
+                 "SELECT n.\"id\", n.\"ndr_number\", n.\"shipment_id\", n.\"status\", a.\"id\", "
+                 "a.\"reattempt_date\", a.\"request_attempts\", a.\"request_error\", a.\"performed_at\" "
+                 "FROM \"ndr_actions\" a JOIN \"ndr_records\" n ON n.\"id\" = a.\"ndr_id\" "
+                 "WHERE a.\"request_status\" = 'failed' AND a.\"performed_at\" >= ? AND a.\"performed_at\" < ? "
+                 "ORDER BY a.\"performed_at\" DESC, a.\"id\" DESC LIMIT 1000",
+                 lo, hi, &st, err) != 0)
+        return -1;
+    ob_jw_key(w, "failed_reattempts");
+    ob_jw_arr_open(w);
+    int rc;
+    while ((rc = ob_stmt_step(st, err)) == 1) {
+        ob_jw_obj_open(w);
+        kstr_or_null(w, "ndr_id", ob_stmt_col_text(st, 0, NULL));
+        kstr_or_null(w, "ndr_number", ob_stmt_col_text(st, 1, NULL));
+        kstr_or_null(w, "shipment_id", ob_stmt_col_text(st, 2, NULL));
+        kstr_or_null(w, "status", ob_stmt_col_text(st, 3, NULL));
+        kstr_or_null(w, "action_id", ob_stmt_col_text(st, 4, NULL));
+        kstr_or_null(w, "reattempt_date", ob_stmt_col_text(st, 5, NULL));
+        ob_jw_ki64(w, "attempts", ob_stmt_col_i64(st, 6));
+        kstr_or_null(w, "error", ob_stmt_col_text(st, 7, NULL));
+        int64_t at;
+        const char *ts = ob_stmt_col_text(st, 8, NULL);
+        char norm[OB_TS_LEN];
+        if (ts && ob_ts_parse(ts, &at) == 0) {
+            ob_ts_format(at, norm);
+            ob_jw_kstr(w, "requested_at", norm);
+        } else {
+            ob_jw_knull(w, "requested_at");
+        }
+        ob_jw_obj_close(w);
+    }
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    ob_jw_arr_close(w);
+    return 0;
+}
+
 void ob_api_report_ndr(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
     (void)app, (void)call;
@@ -200,7 +250,7 @@ void ob_api_report_ndr(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_
     ob_jw_kstr(&w, "as_of", ctx->now);
     ob_err err;
     if (open_cases(ctx, &w, lo, hi, &err) != 0 || delivery(ctx, &w, lo, hi, &err) != 0 ||
-        rto_by_courier(ctx, &w, lo, hi, &err) != 0) {
+        rto_by_courier(ctx, &w, lo, hi, &err) != 0 || failed_reattempts(ctx, &w, lo, hi, &err) != 0) {
         ob_sb_reset(&resp->body);
         ob_resp_error(resp, &err);
         return;

@@ -29,6 +29,8 @@ MISSING_ID = "01900000-0000-7000-8000-000000000000"
 # that crosses their time: crm.follow_ups runs every 15 minutes).
 SEEDED_SCHEDULE_KINDS = ("documents.purge", "loyalty.expire", "crm.follow_ups", "kpis.compute", "reports.scheduled",
                          "automation.run", "services.sla_check", "tickets.sla_check")
+# The notification templates every new tenant is given, by code.
+SEEDED_TEMPLATE_CODES = ("crm_follow_up_overdue", "ndr_follow_up", "ndr_opened", "ndr_reattempt_scheduled")
 
 HTTP_TIMEOUT = 15.0
 # The longest a background step (a job, a schedule's run) may take before a

@@ -1,9 +1,11 @@
 """The NDR workbench (issue #14): a failed-delivery scan opens the shipment's
 ndr_records case (reason normalized, priority, due date) or records another
 attempt on the open one; assign (ndr.assign), act (an ndr_actions row),
-reattempt (sent to the courier's adapter; a refusal writes nothing), rto
-(ndr.close) and resolve; the third failed attempt starts RTO; the parcel back
-at the origin returns the order and restocks its units. Both engines."""
+reattempt (sent to the courier's adapter by a job, test_ndr_reattempt.py), rto
+(ndr.close) and resolve; the third failed attempt starts RTO (the NDR rules' default, test_ndr_rules.py); the parcel back
+at the origin makes the order rto_delivered and restocks its units. Both engines."""
+import time
+
 import helpers as h
 import stock_helpers as s
 from test_commerce_orders import order
@@ -17,6 +19,17 @@ def case_of(c, sh):
     rows = h.list_all(c, "ndr_records", {"shipment_id": sh["id"]})
     assert len(rows) == 1, rows
     return rows[0]
+
+
+def rto_soon(c, sh):
+    """The shipment's case once the NDR rules' job has sent it back."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        case = case_of(c, sh)
+        if case["status"] == "rto":
+            return case
+        time.sleep(0.05)
+    raise AssertionError("the third failed attempt did not start RTO")
 
 
 def ndr_actions(c, case):
@@ -33,7 +46,8 @@ def test_failures_open_a_case_then_rto_on_the_third(server, acme_owner, acme_age
     run_track(server, c, {"shipment_id": sh["id"]})
     case = case_of(c, sh)
     assert (case["status"], case["attempt_count"], case["reason_code"]) == ("open", 1, "customer_unavailable")
-    assert case["order_id"] == o["id"] and case["due_date"] == "2026-06-02" and case["priority"] == "medium"
+    # due a working day later in acme's business calendar, when other tests gave it one (test_ndr_due.py)
+    assert case["order_id"] == o["id"] and case["due_date"] >= "2026-06-02" and case["priority"] == "medium"
     assert case["customer_name"] == o["customer_name"]
 
     agent_id = acme_agent_ids[0]
@@ -59,9 +73,11 @@ def test_failures_open_a_case_then_rto_on_the_third(server, acme_owner, acme_age
 
     script(c, cfg, second + [scan("UD", "2026-06-03T18:00:00Z", reason="refused by buyer")])
     run_track(server, c, {"shipment_id": sh["id"]})
-    case = case_of(c, sh)
+    # the NDR rules run after the scan (the job ndr.rules): with none, RTO
+    case = rto_soon(c, sh)
     assert (case["status"], case["attempt_count"], case["resolution"]) == ("rto", 3, "rto")
     assert h.get(c, "shipments", sh["id"])["status"] == "rto_initiated"
+    assert h.get(c, "orders", o["id"])["status"] == "rto"
     h.expect_error(s.act(c, "ndr_records", case["id"], "resolve"), 422, "invalid_transition")
     h.expect_error(s.act(c, "ndr_records", case["id"], "act", {"action_type": "sms"}), 422, "invalid_transition")
 
@@ -73,7 +89,7 @@ def test_failures_open_a_case_then_rto_on_the_third(server, acme_owner, acme_age
     script(c, cfg, third + [scan("RT-IT", "2026-06-04T09:00:00Z"), scan("RT-DL", "2026-06-06T11:00:00Z")])
     run_track(server, c, {"shipment_id": sh["id"]})
     assert h.get(c, "shipments", sh["id"])["status"] == "rto_delivered"
-    assert h.get(c, "orders", o["id"])["status"] == "returned"
+    assert h.get(c, "orders", o["id"])["status"] == "rto_delivered"
     assert h.get(c, "inventory", inv["id"])["quantity_on_hand"] == 5
     back = [e for e in s.entries(c, inv["id"]) if e["reference_id"] == o["id"] and e["transaction_type"] == "return"]
     assert [e["quantity"] for e in back] == [1]
@@ -104,12 +120,7 @@ def test_refusals_and_manual_close(server, acme_owner, acme_viewer, globex_owner
     h.expect_error(s.act(globex_owner, "ndr_records", case["id"], "resolve"), 404, "not_found")
     h.expect_error(s.act(c, "ndr_records", case["id"], "act", {"action_type": "fax"}), 400, "validation_failed")
     h.expect_error(s.act(c, "ndr_records", case["id"], "reattempt", {}), 400, "validation_failed", "date")
-    # the courier refuses the reattempt: nothing is written
-    h.ok(c.patch(f"{API}/courier_configs/{cfg['id']}", json={"settings": {"fail": "no more attempts"}}))
-    e = h.expect_error(s.act(c, "ndr_records", case["id"], "reattempt", {"date": "2026-07-02"}), 502,
-                       "courier_error")
-    assert "no more attempts" in e["message"]
-    assert h.get(c, "ndr_records", case["id"]) == case and ndr_actions(c, case) == []
+    # (a courier refusing the reattempt: test_ndr_reattempt.py)
     done = h.ok(s.act(c, "ndr_records", case["id"], "rto"))
     assert done["status"] == "rto" and done["resolution"] == "rto" and done["resolved_at"]
     assert h.get(c, "shipments", sh["id"])["status"] == "rto_initiated"

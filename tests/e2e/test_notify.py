@@ -157,8 +157,8 @@ def test_placeholders_must_be_declared_at_save(notify_server):
                                                                    "address.city"]), 422, "unprocessable", "subject")
     h.expect_error(_template(c, subject="Hi", body="Hi {{ not a name }}", variables=[]), 422, "unprocessable", "body")
     h.expect_error(_template(c, subject="Hi", body="Hi {{open", variables=[]), 422, "unprocessable", "body")
-    # nothing was saved: only the templates every tenant is given (the overdue follow-up)
-    assert [x["code"] for x in h.list_all(c, "notification_templates")] == ["crm_follow_up_overdue"]
+    # nothing was saved: only the templates every tenant is given (the overdue follow-up, NDR messages)
+    assert [x["code"] for x in h.list_all(c, "notification_templates")] == list(h.SEEDED_TEMPLATE_CODES)
     t = h.ok(_template(c), 201)
     # a PATCH is held to the same rule
     h.expect_error(c.patch(f"{API}/notification_templates/{t['id']}", json={"body": "{{secret_thing}}"}), 422,

@@ -166,7 +166,8 @@ def test_feature_disabled_by_plan(tiny_owner, acme_owner, routes, anon):
     """ndr_management is a Professional feature: the free tenant's NDR routes are
     403 feature_disabled, its support desk answers."""
     ndr = [r for r in routes if r["feature"] == "ndr_management"]
-    assert {r["path"].split("/")[3] for r in ndr} == {"ndr_records", "ndr_actions", "ndr_remarks"}
+    assert {r["path"].split("/")[3] for r in ndr} == {"ndr_records", "ndr_actions", "ndr_remarks", "ndr_rules",
+                                                      "ndr_rule_runs"}
     for r in ndr:
         h.expect_error(_probe(tiny_owner, r), 403, "feature_disabled")
     h.ok(acme_owner.get(f"{API}/ndr_records"))

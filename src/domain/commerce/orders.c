@@ -40,17 +40,26 @@ const ob_hooks ob_order_hooks = {
  * orders.edit. The effects move stock (fulfil.c): confirm reserves every
  * mapped line or refuses with 409 insufficient_stock, cancel releases what
  * the order holds, return puts the sold units back on the shelves, deliver
- * writes its revenue record (revenue.c). ship is an action that is also a transition (sales.c). */
+ * writes its revenue record (revenue.c). ship is an action that is also a transition (sales.c).
+ * rto: the courier is bringing the parcel back (its rto_initiated scan or the
+ * NDR case's rto); rto_receive: it is back at the origin, and its units go
+ * back on the shelves as return does (the rto_delivered scan, tracking.c).
+ * Both write the courier's charges the order will not earn back as expenses
+ * (revenue.c). */
 OB_EFFECT_FN(ob_order_confirm);
 OB_EFFECT_FN(ob_order_cancel);
 OB_EFFECT_FN(ob_order_delivered);
 OB_EFFECT_FN(ob_order_returned);
+OB_EFFECT_FN(ob_order_rto);
+OB_EFFECT_FN(ob_order_rto_received);
 static const ob_transition order_transitions[] = {
     /* event     from                              to            guard effect            perm */
     {"confirm",  "pending",                        "confirmed",  NULL, ob_order_confirm},
     {"process",  "confirmed",                      "processing", NULL, NULL},
     {"deliver",  "shipped",                        "delivered",  NULL, ob_order_delivered},
     {"return",   "shipped,delivered",              "returned",   NULL, ob_order_returned},
+    {"rto",      "shipped",                        "rto",        NULL, ob_order_rto},
+    {"rto_receive", "shipped,rto",                 "rto_delivered", NULL, ob_order_rto_received},
     {"cancel",   "pending,confirmed,processing",   "cancelled",  NULL, ob_order_cancel, "cancel"},
 };
 const ob_fsm ob_order_fsm = {"status", order_transitions, (int)OB_ARRAY_LEN(order_transitions), "edit"};

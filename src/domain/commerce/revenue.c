@@ -8,7 +8,10 @@
  * "payment_gateway_fee_percent": "1.80"}; the gateway's applies only to
  * orders not paid cash on delivery. Amounts round half up to the minor
  * unit. Product cost is each line's sent units at its variant's cost_price,
- * else its product's (a line without either costs 0). */
+ * else its product's (a line without either costs 0).
+ *
+ * An order returned to origin writes its courier charges as expenses
+ * instead (rto_costs below). */
 #include <jansson.h>
 #include <string.h>
 
@@ -85,4 +88,78 @@ OB_EFFECT_FN(ob_order_delivered)
     ob_row_set_int(r, REVENUE_RECORDS_OTHER_COSTS, 0);
     ob_row_set_text(ctx->arena, r, REVENUE_RECORDS_REVENUE_DATE, ob_arena_strndup(ctx->arena, ctx->now, 10));
     return ob_crud_insert_row(ctx, r, err);
+}
+
+/* An order sent back earns nothing, and its courier still bills: each of
+ * its shipments with charges gets two expenses, linked to the order, the
+ * shipment and the order's channel: the forward courier charge (shipping)
+ * and the RTO charge (returns), billed at the forward rate as couriers do by
+ * default. Written once per shipment and category, on whichever of rto and
+ * rto_receive comes first. A delivered order's charges are in its revenue
+ * record's shipping_cost instead, so the P&L counts them once. */
+static int rto_costs(ob_ctx *ctx, const ob_row *order, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db,
+                      "SELECT s.\"id\", s.\"shipment_number\", s.\"shipping_charges\", "
+                      "(SELECT COUNT(*) FROM \"expenses\" e WHERE e.\"shipment_id\" = s.\"id\" "
+                      "AND e.\"category\" IN ('shipping', 'returns')) "
+                      "FROM \"shipments\" s WHERE s.\"order_id\" = ? AND s.\"shipping_charges\" IS NOT NULL "
+                      "ORDER BY s.\"id\" LIMIT 100",
+                      &st, err) != 0)
+        return -1;
+    ob_stmt_bind_text(st, 1, ob_row_id(order), err);
+    struct charge {
+        const char *id, *number;
+        int64_t amount;
+    } *c = ob_arena_alloc(ctx->arena, 100 * sizeof *c);
+    int n = 0, rc;
+    while ((rc = ob_stmt_step(st, err)) == 1) {
+        if (ob_stmt_col_i64(st, 3) > 0) continue; /* written already */
+        const char *text = ob_stmt_col_text(st, 2, NULL);
+        int64_t amount = 0;
+        if (text && strchr(text, '.')) ob_parse_decimal(text, 2, &amount);
+        else amount = ob_stmt_col_i64(st, 2);
+        if (amount <= 0) continue;
+        c[n].id = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
+        const char *num = ob_stmt_col_text(st, 1, NULL);
+        c[n].number = num ? ob_arena_strdup(ctx->arena, num) : c[n].id;
+        c[n++].amount = amount;
+    }
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    static const struct {
+        const char *category, *what;
+    } kinds[] = {{"shipping", "courier charges"}, {"returns", "RTO charges"}};
+    for (int i = 0; i < n; i++)
+        for (size_t k = 0; k < OB_ARRAY_LEN(kinds); k++) {
+            ob_row *e = ob_row_with_defaults(ctx, OB_TABLE_EXPENSES);
+            ob_row_set_text(ctx->arena, e, EXPENSES_CATEGORY, kinds[k].category);
+            ob_row_set_text(ctx->arena, e, EXPENSES_SUBCATEGORY, "rto");
+            ob_row_set_text(ctx->arena, e, EXPENSES_DESCRIPTION,
+                            ob_arena_printf(ctx->arena, "%s of %s, order %s returned to origin", kinds[k].what,
+                                            c[i].number, ob_row_text(order, ORDERS_ORDER_NUMBER)));
+            ob_row_set_int(e, EXPENSES_AMOUNT, c[i].amount);
+            ob_row_set_text(ctx->arena, e, EXPENSES_CURRENCY, ob_row_text(order, ORDERS_CURRENCY));
+            ob_row_set_text(ctx->arena, e, EXPENSES_EXPENSE_DATE, ob_arena_strndup(ctx->arena, ctx->now, 10));
+            ob_row_set_text(ctx->arena, e, EXPENSES_CHANNEL_ID, ob_row_text(order, ORDERS_CHANNEL_ID));
+            ob_row_set_text(ctx->arena, e, EXPENSES_ORDER_ID, ob_row_id(order));
+            ob_row_set_text(ctx->arena, e, EXPENSES_SHIPMENT_ID, c[i].id);
+            if (ob_crud_insert_row(ctx, e, err) != 0) return -1;
+        }
+    return 0;
+}
+
+OB_EFFECT_FN(ob_order_returned); /* fulfil.c: the units back on the shelves */
+
+OB_EFFECT_FN(ob_order_rto)
+{
+    (void)old;
+    return rto_costs(ctx, row, err);
+}
+
+OB_EFFECT_FN(ob_order_rto_received)
+{
+    if (rto_costs(ctx, row, err) != 0) return -1;
+    return ob_order_returned(ctx, old, row, err);
 }

@@ -6,7 +6,7 @@
 
 OB_ENUM(channel_status, "channel_status", "active", "disconnected", "error", "syncing");
 OB_ENUM(order_status, "order_status", "pending", "confirmed", "processing", "shipped", "delivered", "cancelled",
-        "returned");
+        "returned", "rto", "rto_delivered");
 OB_ENUM(payment_status, "order_payment_status", "pending", "paid", "cod", "refunded", "failed");
 OB_ENUM(fulfillment_status, "fulfillment_status", "unfulfilled", "partial", "fulfilled");
 OB_ENUM(payment_method, "order_payment_method", "cod", "prepaid", "card", "upi", "wallet", "netbanking");
@@ -55,8 +55,10 @@ static const ob_column order_cols[] = {
     {"status", OB_F_ENUM, .enm = &order_status, .flags = OB_REQUIRED | OB_SERVER | OB_SORT, .dflt = "pending",
      .doc = "pending: received, not yet confirmed; confirmed: accepted for fulfilment; processing: being "
             "picked and packed; shipped: handed to a courier; delivered: received by the buyer; cancelled: "
-            "will not be fulfilled; returned: came back after shipping. Changed by the events confirm (reserves "
-            "the lines' stock), process, deliver, return, cancel (releases it) and the ship action"},
+            "will not be fulfilled; returned: came back after shipping; rto: the courier is returning it to origin; "
+            "rto_delivered: back at the origin, units restocked. Changed by the events confirm (reserves "
+            "the lines' stock), process, deliver, return, rto, rto_receive (restocks), cancel (releases it) and the "
+            "ship action; a courier's scans send deliver, rto and rto_receive"},
     {"payment_status", OB_F_ENUM, .enm = &payment_status, .flags = OB_REQUIRED | OB_INDEXED, .dflt = "pending",
      .doc = "pending, paid, cod (cash on delivery, collected by the courier), refunded, failed"},
     {"fulfillment_status", OB_F_ENUM, .enm = &fulfillment_status, .flags = OB_REQUIRED, .dflt = "unfulfilled",

@@ -45,6 +45,16 @@ static int expense_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 
 const ob_hooks ob_expense_hooks = {.before_create = expense_before_create};
 
+OB_ACTION_FN(ob_expense_receipt)
+{
+    (void)old;
+    const char *file_id = ob_row_text(ctx->input, EXPENSES_RECEIPT_IN_FILE_ID);
+    ob_row *file;
+    if (ob_sql_load_internal(ctx, ob_registry_find(OB_TABLE_FILES), file_id, &file, err) != 0) return -1;
+    ob_row_set_text(ctx->arena, row, EXPENSES_RECEIPT_FILE_ID, ob_row_id(file));
+    return 0;
+}
+
 static int invoice_before_create(ob_ctx *ctx, ob_row *row, ob_err *err)
 {
     stamp_creator(ctx, row, INVOICES_CREATED_BY);

@@ -252,10 +252,20 @@ static const ob_column expense_cols[] = {
 };
 /* the receipt is a file: nothing to copy, but its content is served with the expense's scope */
 static const ob_ref_copy expense_receipt = {"receipt_file_id", NULL, 0, false};
+/* receipt (hooks.c): file_id is looked up in the tenant, so another
+ * tenant's or an unknown file is 404 like any record the caller cannot see */
+OB_ACTION_FN(ob_expense_receipt);
+static const ob_column expense_receipt_input[] = {
+    {"file_id", OB_F_TEXT, .max = 64, .flags = OB_REQUIRED, .doc = "an uploaded file (POST /api/v1/files)"},
+};
+static const ob_action expense_actions[] = {
+    {"receipt", "edit", ob_expense_receipt, "attach an uploaded file as the expense's receipt (receipt_file_id)",
+     OB_INPUT(expense_receipt_input)},
+};
 const ob_resource ob_res_expenses = {
     .table = "expenses", .doc = "business expenses (001)",
     OB_COLS(expense_cols), .perm = "finance", .hooks = &ob_expense_hooks, .default_sort = "-expense_date",
-    .copy = &expense_receipt,
+    .copy = &expense_receipt, OB_ACTIONS(expense_actions),
 };
 
 static const ob_column revenue_cols[] = {

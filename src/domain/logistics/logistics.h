@@ -51,6 +51,36 @@ extern const ob_hooks ob_flight_schedule_hooks;
  * sla_breached (service_requests.sla_breached); reports {"breached": N}. */
 int ob_service_sla_check(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
 
+/* The order a courier shipment belongs to follows it (tracking.c):
+ * delivered -> deliver, rto_initiated/rto_in_transit -> rto,
+ * rto_delivered -> rto_receive (restocked), each only from the order
+ * states it is declared from. NULL order_id: nothing. */
+int ob_shipment_moves_order(ob_ctx *ctx, const char *order_id, const char *status, ob_err *err);
+
+/* NDR rules (ndr_auto.c): queue the job ndr.rules for a case's failed
+ * attempt in the caller's transaction; the job runs the first matching
+ * ndr_rules row (or the default: RTO from the third attempt) and logs the
+ * run in ndr_rule_runs. */
+int ob_ndr_rules_queue(ob_ctx *ctx, const char *ndr_id, int64_t attempt, ob_err *err);
+int ob_ndr_rules_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
+
+/* The job ndr.reattempt {action_id} (ndr_work.c): put one pending
+ * reattempt request to the courier (run, on a reader) and record sent, or
+ * failed after its last try (settle; earlier refusals are retried by the
+ * queue with back-off). */
+int ob_ndr_reattempt_run(ob_ctx *ctx, const ob_row *job, ob_sb *result, ob_err *err);
+int ob_ndr_reattempt_settle(ob_ctx *ctx, const ob_row *job, int jrc, const ob_err *jerr, ob_sb *result,
+                            ob_err *err);
+
+/* NDR messages to the buyer (ndr_notify.c): the SMS templates ndr_opened,
+ * ndr_reattempt_scheduled and ndr_follow_up seeded in every tenant, and one
+ * message of template code about case ndr to its phone through the outbox,
+ * in the caller's transaction (*sent false, no error, when the case has no
+ * phone or no active template has the code; sent may be NULL). */
+int ob_ndr_seed_templates(ob_ctx *ctx, ob_err *err);
+int ob_ndr_notify(ob_ctx *ctx, const char *code, const ob_row *ndr, const char *reattempt_date, bool *sent,
+                  ob_err *err);
+
 /* Seed rows (listed in domain/seeds.def): 000's three service types in each
  * tenant, 001's five courier types in the control database. */
 int ob_seed_logistics(ob_ctx *ctx, ob_err *err);

@@ -11,6 +11,7 @@ OB_ENUM(ndr_priority, "ndr_priority", "low", "medium", "high", "urgent");
 OB_ENUM(ndr_action_type, "ndr_action_type", "call", "whatsapp", "sms", "email", "reattempt_request");
 OB_ENUM(ndr_call_status, "ndr_call_status", "connected", "not_answered", "busy", "switched_off", "invalid_number");
 OB_ENUM(ndr_message_status, "ndr_message_status", "sent", "delivered", "read", "failed");
+OB_ENUM(ndr_request_status, "ndr_request_status", "pending", "sent", "failed");
 OB_ENUM(ndr_outcome, "ndr_outcome", "will_accept", "wrong_address", "reschedule", "refuse", "not_reachable");
 
 static const ob_column ndr_record_cols[] = {
@@ -45,7 +46,7 @@ static const ob_column ndr_record_cols[] = {
  * (sortable) have their own indexes */
 static const ob_index ndr_record_idx[] = {{"status"}, {"priority,status"}};
 /* The workbench (ndr_work.c). fail records another failed attempt (the
- * courier's scans call it; the third starts RTO); rto sends the parcel back
+ * courier's scans call it; the NDR rules decide what follows); rto sends the parcel back
  * and resolve closes the case, both under ndr.close; assign, act and
  * reattempt take inputs that are not columns, so they are actions, act and
  * reattempt also steps of the machine. */
@@ -87,7 +88,8 @@ static const ob_action ndr_actions_decl[] = {
     {"act", "action", ob_ndr_act, "record a call or message to the buyer (an ndr_actions row); status in_progress",
      OB_INPUT(ndr_act_input), .from = NDR_OPEN, .to = "in_progress"},
     {"reattempt", "reattempt", ob_ndr_reattempt,
-     "ask the courier, through its adapter, to deliver again (an ndr_actions row); status reattempt_scheduled",
+     "ask the courier to deliver again: an ndr_actions row sent to the courier's adapter by the job ndr.reattempt "
+     "(3 tries with back-off); status reattempt_scheduled",
      OB_INPUT(ndr_reattempt_input), .from = NDR_OPEN, .to = "reattempt_scheduled"},
 };
 const ob_resource ob_res_ndr_records = {
@@ -112,6 +114,13 @@ static const ob_column ndr_action_cols[] = {
     {"performed_by", OB_F_REF, .ref = "users", .flags = OB_REQUIRED | OB_SERVER, .stamp = OB_STAMP_ACTOR, .doc = "the signed-in user"},
     {"performed_at", OB_F_TIMESTAMP, .flags = OB_REQUIRED | OB_SORT, .dflt = "now"},
     {"metadata", OB_F_JSON, .dflt = "{}"},
+    {"request_status", OB_F_ENUM, .enm = &ndr_request_status, .flags = OB_SERVER | OB_INDEXED, .since = 8,
+     .doc = "a reattempt request's delivery to the courier: pending (the job ndr.reattempt sends it, retried "
+            "with back-off), sent (the courier took it), failed (refused or unreachable 3 times: listed in the NDR "
+            "report); null for calls and messages"},
+    {"request_attempts", OB_F_INT, .flags = OB_SERVER | OB_HAS_MIN, .min = 0, .since = 8,
+     .doc = "how many times the request was put to the courier"},
+    {"request_error", OB_F_TEXT, .max = 2000, .flags = OB_SERVER, .since = 8, .doc = "the courier's last refusal"},
 };
 const ob_resource ob_res_ndr_actions = {
     .table = "ndr_actions", .doc = "calls, messages and reattempt requests made on an NDR case (001)",

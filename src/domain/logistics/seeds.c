@@ -37,6 +37,7 @@ int ob_seed_logistics(ob_ctx *ctx, ob_err *err)
     }
     /* the SLA of open requests is watched from the start, not once staff
      * remember to schedule it: the job marks each breach once */
+    if (ob_ndr_seed_templates(ctx, err) != 0) return -1;
     return ob_schedule_seed(ctx, "check service request SLAs", "*/5 * * * *", "services.sla_check", err);
 }
 

@@ -5,7 +5,8 @@
  * and the courier's payload kept; a scan already stored is ignored; scans
  * may arrive out of order, and the shipment's status follows the event with
  * the latest time, not the last to arrive. A delivered shipment delivers its
- * order; one back at the origin (rto_delivered) returns it to stock. The job kind couriers.track polls each open courier shipment
+ * order; one on its way back makes the order rto, and back at the origin
+ * (rto_delivered) the order is rto_delivered and its units restocked. The job kind couriers.track polls each open courier shipment
  * through its courier's adapter (courier.h). */
 #include <jansson.h>
 #include <string.h>
@@ -147,16 +148,39 @@ static int follow(ob_ctx *ctx, const char *shipment_id, ob_err *err)
     if (!strcmp(status, "rto_initiated")) ob_row_set_text(ctx->arena, row, SHIPMENTS_RTO_INITIATED_AT, at);
     if (!strcmp(status, "rto_delivered")) ob_row_set_text(ctx->arena, row, SHIPMENTS_RTO_DELIVERED_AT, at);
     if (ob_crud_save(ctx, old, row, "track", err) != 0) return -1;
-    /* delivered delivers the order; back at the origin, the order is
-     * returned and its units restocked (the order's return event) */
-    const char *order_id = ob_row_text(old, SHIPMENTS_ORDER_ID);
-    bool delivered = strcmp(status, "delivered") == 0, back = strcmp(status, "rto_delivered") == 0;
-    if ((!delivered && !back) || !order_id) return 0;
+    return ob_shipment_moves_order(ctx, ob_row_text(old, SHIPMENTS_ORDER_ID), status, err);
+}
+
+/* delivered delivers the order; on its way back (rto_initiated,
+ * rto_in_transit) the order is rto; back at the origin (rto_delivered) it
+ * is rto_delivered and its units restocked (the order's rto_receive). An
+ * order already past the step stays. */
+int ob_shipment_moves_order(ob_ctx *ctx, const char *order_id, const char *status, ob_err *err)
+{
+    static const struct {
+        const char *shipment, *from, *event;
+    } steps[] = {
+        {"delivered", "shipped", "deliver"},
+        {"rto_initiated", "shipped", "rto"},
+        {"rto_in_transit", "shipped", "rto"},
+        {"rto_delivered", "shipped,rto", "rto_receive"},
+    };
+    if (!order_id || !status) return 0;
     const ob_table *orders = ob_registry_find(OB_TABLE_ORDERS);
-    ob_row *order, *out;
-    if (ob_sql_load_internal(ctx, orders, order_id, &order, err) != 0) return -1;
-    if (strcmp(ob_row_text(order, ORDERS_STATUS), "shipped") != 0) return 0;
-    return ob_crud_run_verb(ctx, orders, order_id, delivered ? "deliver" : "return", NULL, &out, err);
+    ob_row *order = NULL, *out;
+    for (size_t i = 0; i < OB_ARRAY_LEN(steps); i++) {
+        if (strcmp(steps[i].shipment, status) != 0) continue;
+        if (!order && ob_sql_load_internal(ctx, orders, order_id, &order, err) != 0) return -1;
+        const char *now = ob_row_text(order, ORDERS_STATUS);
+        bool from = false;
+        for (const char *p = steps[i].from; *p;) {
+            size_t n = strcspn(p, ",");
+            if (strlen(now) == n && strncmp(p, now, n) == 0) from = true;
+            p += n + (p[n] == ',');
+        }
+        if (from) return ob_crud_run_verb(ctx, orders, order_id, steps[i].event, NULL, &out, err);
+    }
+    return 0;
 }
 
 int ob_courier_scan_apply(ob_ctx *ctx, const char *shipment_id, const char *source, const ob_courier_scan *s,

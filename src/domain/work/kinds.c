@@ -82,6 +82,13 @@ static const ob_job_kind job_kinds[] = {
      ob_webhook_deliver_settle},
     {"couriers.track", true, ob_courier_track_run,
      "ask the courier of each open courier shipment (or payload.shipment_id) for its scans and append them"},
+    {"ndr.rules", true, ob_ndr_rules_run,
+     "run the tenant's NDR rules on one failed delivery attempt (payload.ndr_id, payload.attempt) and log the run "
+     "in ndr_rule_runs (queued by the failed-delivery scan)"},
+    {"ndr.reattempt", false, ob_ndr_reattempt_run,
+     "put one NDR reattempt request (payload.action_id) to the courier's adapter; refused, it is tried again with "
+     "back-off, 3 tries in all, then marked failed (queued by the reattempt action)",
+     ob_ndr_reattempt_settle},
     {"couriers.inbound", true, ob_courier_inbound_run,
      "apply one stored courier tracking webhook (payload.inbound_id) to the shipment of its AWB (queued by the "
      "server)"},
