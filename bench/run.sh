@@ -171,16 +171,27 @@ start_opsbase "$COLD" "$PORT" unpinned
 CTOK=$(login "$PORT" c001 owner@c001.test)
 stop_pid "$SRV_PID"
 r=0
-while read -r ms; do
+while read -r ms cpu; do
     r=$((r + 1))
     metric "cold_start_${MIX_N}_tenants" "$r" "$ms" ms
+    metric "cold_start_cpu_${MIX_N}_tenants" "$r" "$cpu" ms
 done < <($PY "$BENCH_DIR/coldstart.py" "$OPSBASE" "$COLD" "$PORT" "$CTOK" "$RUNS")
+# the same token on 1,000 tenants (c001 is among them; the copies are only counted)
+prepare_cold_many
+NC=$(find "$COLD_MANY/tenants" -name '*.db' | wc -l)
+r=0
+while read -r ms cpu; do
+    r=$((r + 1))
+    metric "cold_start_many_tenants" "$r" "$ms" ms
+    metric "cold_start_cpu_many_tenants" "$r" "$cpu" ms
+done < <($PY "$BENCH_DIR/coldstart.py" "$OPSBASE" "$COLD_MANY" "$PORT" "$CTOK" "$RUNS")
+metric "cold_start_many_tenants_n" 1 "$NC" tenants
 start_opsbase "$DATA" "$PORT" unpinned
 CTOK=$(login "$PORT" m001 owner@m001.test)
 stop_pid "$SRV_PID"
 NT=$(find "$DATA/tenants" -name '*.db' | wc -l)
 r=0
-while read -r ms; do
+while read -r ms _; do
     r=$((r + 1))
     metric "cold_start_${NT}_tenants" "$r" "$ms" ms
 done < <($PY "$BENCH_DIR/coldstart.py" "$OPSBASE" "$DATA" "$PORT" "$CTOK" "$RUNS")

@@ -246,7 +246,7 @@ int ob_cmd_serve(int argc, char **argv)
                         .synchronous = sync, .conn_memory = (size_t)dbmem << 20, .create = true};
     if (ob_store_open(&store, &so, &err) != 0) return ob_cli_fail(&err);
     int ntenants = 0;
-    if (check_synchronous(store, sync, &err) != 0 || ob_migrate_all(store, false, &ntenants, &err) != 0) {
+    if (check_synchronous(store, sync, &err) != 0 || ob_migrate_lazy(store, &ntenants, &err) != 0) {
         ob_store_close(store);
         return ob_cli_fail(&err);
     }

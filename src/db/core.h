@@ -108,6 +108,12 @@ struct ob_db_slot {
     ob_db_slot *hnext;
 };
 
+/* A tenant database whose first-use check (ob_store_on_first_use) passed. */
+typedef struct ob_db_seen {
+    struct ob_db_seen *next;
+    char slug[OB_DB_SLUG_MAX];
+} ob_db_seen;
+
 typedef struct ob_db_epoch {
     char slug[OB_DB_SLUG_MAX];
     uint64_t epoch;
@@ -138,6 +144,10 @@ struct ob_db_store {
     size_t mem;            /* sum of bytes of every open connection */
     ob_db_pool_stats stats;
     ob_db_epoch *epochs;   /* only slugs that were ever dropped */
+    /* the first-use check and the tenants that passed it (db.c) */
+    ob_db_first_use_fn first_use;
+    void *first_use_arg;
+    ob_db_seen *seen[OB_DB_SLOT_BUCKETS];
 };
 
 #define OB_DB_CORE(s) ((ob_db_store *)(void *)(s))
@@ -194,6 +204,10 @@ void ob_db_core_unlock(ob_store *s, ob_db_slot *w);
  * and close its idle readers; readers out now are closed on release. */
 void ob_db_core_dropped(ob_store *s, const char *slug);
 void ob_db_core_stats(ob_store *s, ob_db_pool_stats *out);
+/* Whether slug passed its first-use check; mark it passed; forget it (drop). */
+bool ob_db_core_seen(ob_store *s, const char *slug);
+void ob_db_core_seen_add(ob_store *s, const char *slug);
+void ob_db_core_seen_forget(ob_store *s, const char *slug);
 
 /* --- core_stmt.c: the statement cache --- */
 int ob_db_core_prepare(ob_conn *c, const char *sql, ob_stmt **out, ob_err *err);

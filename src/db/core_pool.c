@@ -707,9 +707,64 @@ void ob_db_core_free(ob_store *store)
         s->epochs = e->next;
         free(e);
     }
+    for (size_t i = 0; i < OB_DB_SLOT_BUCKETS; i++) {
+        while (s->seen[i]) {
+            ob_db_seen *e = s->seen[i];
+            s->seen[i] = e->next;
+            free(e);
+        }
+    }
     pthread_mutex_unlock(&s->mu);
     graveyard_close(&g);
     pthread_mutex_destroy(&s->mu);
+}
+
+/* ------------------------------------------- first-use checks passed */
+
+bool ob_db_core_seen(ob_store *store, const char *slug)
+{
+    ob_db_store *s = OB_DB_CORE(store);
+    bool found = false;
+    pthread_mutex_lock(&s->mu);
+    for (ob_db_seen *e = s->seen[ob_db_hash(slug) & (OB_DB_SLOT_BUCKETS - 1)]; e && !found; e = e->next)
+        found = strcmp(e->slug, slug) == 0;
+    pthread_mutex_unlock(&s->mu);
+    return found;
+}
+
+void ob_db_core_seen_add(ob_store *store, const char *slug)
+{
+    ob_db_store *s = OB_DB_CORE(store);
+    ob_db_seen **b = &s->seen[ob_db_hash(slug) & (OB_DB_SLOT_BUCKETS - 1)];
+    ob_db_seen *n = ob_db_xcalloc(1, sizeof *n);
+    snprintf(n->slug, sizeof n->slug, "%s", slug);
+    pthread_mutex_lock(&s->mu);
+    ob_db_seen *e = *b;
+    while (e && strcmp(e->slug, slug) != 0)
+        e = e->next;
+    if (!e) {
+        n->next = *b;
+        *b = n;
+        n = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(n); /* another thread's check passed first */
+}
+
+void ob_db_core_seen_forget(ob_store *store, const char *slug)
+{
+    ob_db_store *s = OB_DB_CORE(store);
+    ob_db_seen *gone = NULL;
+    pthread_mutex_lock(&s->mu);
+    for (ob_db_seen **pp = &s->seen[ob_db_hash(slug) & (OB_DB_SLOT_BUCKETS - 1)]; *pp; pp = &(*pp)->next) {
+        if (strcmp((*pp)->slug, slug) == 0) {
+            gone = *pp;
+            *pp = gone->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(gone);
 }
 
 void ob_db_core_stats(ob_store *store, ob_db_pool_stats *out)

@@ -110,8 +110,10 @@ int ob_db_drop_tenant(ob_store *s, const char *slug, ob_err *err)
     int rc = OPS(s)->drop_tenant(s, slug, err);
     /* After the removal: idle readers are closed now, acquired ones when
      * they come back (core_pool.c). */
-    if (rc == 0)
+    if (rc == 0) {
         ob_db_core_dropped(s, slug);
+        ob_db_core_seen_forget(s, slug);
+    }
     ob_db_core_unlock(s, w);
     return rc;
 }
@@ -127,6 +129,31 @@ bool ob_db_tenant_exists(ob_store *s, const char *slug)
     return OPS(s)->tenant_exists(s, slug);
 }
 
+void ob_store_on_first_use(ob_store *s, ob_db_first_use_fn fn, void *arg)
+{
+    OB_DB_CORE(s)->first_use = fn;
+    OB_DB_CORE(s)->first_use_arg = arg;
+}
+
+/* The tenant whose first-use check this thread is running: its own acquires
+ * of that tenant go straight through. */
+static _Thread_local const char *checking;
+
+/* Run the first-use check of a tenant not yet seen by this store. */
+static int first_use(ob_store *s, const char *slug, const char *generation, ob_err *err)
+{
+    ob_db_store *core = OB_DB_CORE(s);
+    if (!core->first_use || (checking && strcmp(checking, slug) == 0) || ob_db_core_seen(s, slug))
+        return 0;
+    const char *outer = checking;
+    checking = slug;
+    int rc = core->first_use(s, slug, generation, core->first_use_arg, err);
+    checking = outer;
+    if (rc == 0)
+        ob_db_core_seen_add(s, slug);
+    return rc;
+}
+
 int ob_db_acquire(ob_store *s, const char *tenant, const char *generation, ob_db_mode mode,
                   ob_conn **out, ob_err *err)
 {
@@ -134,6 +161,8 @@ int ob_db_acquire(ob_store *s, const char *tenant, const char *generation, ob_db
     /* Validate before a path or schema name is formed: a request names the tenant. */
     if (tenant && !ob_db_slug_valid(tenant))
         return ob_db_err(err, OB_E_NOT_FOUND, "no such tenant");
+    if (tenant && *tenant && first_use(s, tenant, generation, err))
+        return -1;
     return ob_db_core_acquire(s, tenant ? tenant : "", generation, mode, out, err);
 }
 

@@ -119,6 +119,18 @@ bool ob_db_tenant_exists(ob_store *s, const char *slug);
  * starts fast. -1 in *version when the engine cannot tell cheaply. */
 int ob_db_peek_version(ob_store *s, const char *slug, int *version, ob_err *err);
 
+/* A check run before a tenant database's first connection of this store is
+ * handed out (serve: the tenant's schema stamp, migrating it when behind), so
+ * a start does not visit every tenant. Runs once per tenant and store while it
+ * succeeds (two threads meeting a tenant first may both run it: it must be
+ * safe to repeat); a failure fails that acquire and is tried again on the
+ * next. fn may acquire connections of the same tenant: the check is not
+ * re-entered by its own thread. A dropped tenant is checked again. Set it
+ * before connections are acquired by more than one thread. */
+typedef int (*ob_db_first_use_fn)(ob_store *s, const char *slug, const char *generation, void *arg,
+                                  ob_err *err);
+void ob_store_on_first_use(ob_store *s, ob_db_first_use_fn fn, void *arg);
+
 /* Move a tenant's schema to another PostgreSQL server (tenant_placements;
  * see docs/scaling.md). Writes to the tenant answer 503 while it is copied;
  * the copy's row counts are checked before the placement is switched; the

@@ -153,6 +153,26 @@ bool ob_pg_tenant_exists(ob_store *s, const char *slug)
     return true;
 }
 
+/* The tenant's schema version, read on a pooled read connection (no write
+ * lock, no migration), so that serve's first-use check of a current tenant
+ * costs one query. -1 when it cannot be read: the caller then takes the full
+ * path, which reports the problem. */
+int ob_pg_peek_version(ob_store *s, const char *slug, int *version, ob_err *err)
+{
+    (void)err;
+    *version = -1;
+    ob_conn *c;
+    ob_err ignored;
+    if (!ob_db_slug_valid(slug) || ob_db_core_acquire(s, slug, NULL, OB_DB_READ, &c, &ignored))
+        return 0;
+    PGresult *res = PQexec(c->pg, "SELECT MAX(version) FROM schema_migrations");
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+        *version = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10); /* digits: PostgreSQL's integer */
+    PQclear(res);
+    ob_db_core_release(c);
+    return 0;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);

@@ -416,4 +416,5 @@ bool ob_pg_drv_settle(ob_conn *c)
 /* A session serves any schema (search_path is set on every acquire), so
  * idle readers are lent across tenants and kept by count, not memory. */
 const ob_db_ops ob_pg_ops = OB_DB_OPS_TABLE(pg, OB_DB_POSTGRES,
-    .attach = conn_use, .stmt_cap = OB_PG_STMT_CAP, .retarget = true, .idle_max = OB_PG_IDLE_MAX);
+    .attach = conn_use, .stmt_cap = OB_PG_STMT_CAP, .retarget = true, .idle_max = OB_PG_IDLE_MAX,
+    .peek_version = ob_pg_peek_version);

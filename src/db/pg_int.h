@@ -92,4 +92,7 @@ PGconn *ob_pg_connect(ob_store *s, const char *url, ob_err *err);
 /* Rewrite `?` placeholders to $1..$n outside quotes; *nparams gets n. */
 char *ob_pg_rewrite_params(const char *sql, int *nparams);
 
+/* pg.c: ob_db_peek_version for PostgreSQL (the driver's peek_version). */
+int ob_pg_peek_version(ob_store *s, const char *slug, int *version, ob_err *err);
+
 #endif

@@ -458,6 +458,49 @@ int ob_migrate_control(ob_store *s, ob_err *err)
     return rc;
 }
 
+/* Bring one tenant database up to this binary's schema: skipped at once when
+ * its stamp says it is current (unless sync); refused when it is newer. */
+static int migrate_one(ob_store *s, ob_arena *a, const char *slug, bool sync, ob_err *err)
+{
+    ob_tenant_info *info;
+    ob_conn *c;
+    int stamped, rc;
+    if (!sync && ob_db_peek_version(s, slug, &stamped, err) == 0 && stamped >= 0) {
+        if (stamped == ob_registry_version()) return 0; /* current: nothing to open */
+        if (stamped > ob_registry_version())
+            return ob_err_set(err, OB_E_UNAVAILABLE,
+                              "tenant \"%s\" is at schema version %d but this binary knows only up to %d: "
+                              "upgrade opsbase",
+                              slug, stamped, ob_registry_version());
+    }
+    if (ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, err) != 0) return -1;
+    rc = ob_tenant_lookup(c, a, slug, &info, err);
+    ob_db_release(c);
+    if (rc != 0) {
+        if (err->code != OB_E_NOT_FOUND) return -1;
+        /* suspended tenants are migrated too */
+        info = ob_arena_zalloc(a, sizeof *info);
+        info->slug = slug;
+    }
+    if (ob_db_acquire(s, slug, info->id, OB_DB_WRITE, &c, err) != 0) return -1;
+    int applied = 0;
+    rc = ob_migrate(c, OB_SCOPE_TENANT, &applied, err);
+    if (rc != 0 || (!sync && !applied)) {
+        ob_db_release(c);
+        return rc;
+    }
+    ob_ctx ctx;
+    ob_ctx_system(&ctx, a, s, c, info);
+    rc = ob_db_begin(c, err);
+    if (rc == 0) rc = ob_rbac_sync(&ctx, err);
+    if (rc == 0) rc = seed_masking(&ctx, err);
+    if (rc == 0) rc = ob_seeds_run(&ctx, OB_SCOPE_TENANT, err);
+    if (rc == 0) rc = ob_db_commit(c, err);
+    else ob_db_rollback(c);
+    ob_db_release(c);
+    return rc;
+}
+
 int ob_migrate_all(ob_store *s, bool sync, int *ntenants, ob_err *err)
 {
     ob_arena a;
@@ -471,54 +514,39 @@ int ob_migrate_all(ob_store *s, bool sync, int *ntenants, ob_err *err)
     if (rc == 0 && (sync || applied)) rc = ob_platform_seed(c, err);
     if (rc == 0) rc = ob_tenant_slugs(c, &a, false, &l, err);
     ob_db_release(c);
-    for (int i = 0; rc == 0 && i < l.n; i++) {
-        ob_tenant_info *info;
-        int stamped;
-        if (!sync && ob_db_peek_version(s, l.v[i], &stamped, err) == 0 && stamped >= 0) {
-            if (stamped == ob_registry_version()) continue; /* current: nothing to open */
-            if (stamped > ob_registry_version()) {
-                rc = ob_err_set(err, OB_E_UNAVAILABLE,
-                                "tenant \"%s\" is at schema version %d but this binary knows only up to %d: "
-                                "upgrade opsbase",
-                                l.v[i], stamped, ob_registry_version());
-                break;
-            }
-        }
-        if (ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, err) != 0) {
-            rc = -1;
-            break;
-        }
-        rc = ob_tenant_lookup(c, &a, l.v[i], &info, err);
-        ob_db_release(c);
-        if (rc != 0) {
-            if (err->code == OB_E_NOT_FOUND) { /* suspended tenants are migrated too */
-                info = ob_arena_zalloc(&a, sizeof *info);
-                info->slug = l.v[i];
-                rc = 0;
-            } else {
-                break;
-            }
-        }
-        if ((rc = ob_db_acquire(s, l.v[i], info->id, OB_DB_WRITE, &c, err)) != 0) break;
-        applied = 0;
-        rc = ob_migrate(c, OB_SCOPE_TENANT, &applied, err);
-        if (rc != 0 || (!sync && !applied)) {
-            ob_db_release(c);
-            continue;
-        }
-        ob_ctx ctx;
-        ob_ctx_system(&ctx, &a, s, c, info);
-        if (rc == 0) rc = ob_db_begin(c, err);
-        if (rc == 0) rc = ob_rbac_sync(&ctx, err);
-        if (rc == 0) rc = seed_masking(&ctx, err);
-        if (rc == 0) rc = ob_seeds_run(&ctx, OB_SCOPE_TENANT, err);
-        if (rc == 0) rc = ob_db_commit(c, err);
-        else ob_db_rollback(c);
-        ob_db_release(c);
-    }
+    for (int i = 0; rc == 0 && i < l.n; i++) rc = migrate_one(s, &a, l.v[i], sync, err);
     if (ntenants) *ntenants = l.n;
 out:
     ob_arena_release(&a);
+    return rc;
+}
+
+/* ob_store_on_first_use's check for serve: the tenant's stamp, and the
+ * migration when it is behind (the same as ob_migrate_all without sync). */
+static int first_use(ob_store *s, const char *slug, const char *generation, void *arg, ob_err *err)
+{
+    (void)generation, (void)arg;
+    ob_arena a;
+    ob_arena_init(&a, 0);
+    int rc = migrate_one(s, &a, slug, false, err);
+    ob_arena_release(&a);
+    return rc;
+}
+
+int ob_migrate_lazy(ob_store *s, int *ntenants, ob_err *err)
+{
+    if (ob_migrate_control(s, err) != 0) return -1;
+    ob_conn *c;
+    if (ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, err) != 0) return -1;
+    ob_stmt *st;
+    int rc = ob_db_prepare(c, "SELECT COUNT(*) FROM tenants WHERE deleted_at IS NULL", &st, err);
+    if (rc == 0) {
+        rc = ob_stmt_step(st, err) == 1 ? 0 : -1;
+        if (rc == 0 && ntenants) *ntenants = (int)ob_stmt_col_i64(st, 0);
+        ob_stmt_done(st);
+    }
+    ob_db_release(c);
+    if (rc == 0) ob_store_on_first_use(s, first_use, NULL);
     return rc;
 }
 

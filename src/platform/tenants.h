@@ -67,6 +67,11 @@ int ob_migrate_all(ob_store *s, bool sync, int *ntenants, ob_err *err);
  * commands that touch no existing tenant database, such as tenant create:
  * their cost must not grow with the number of tenants. */
 int ob_migrate_control(ob_store *s, ob_err *err);
+/* serve: migrate the control database now and each tenant database on its
+ * first use (ob_store_on_first_use: its stamp read, migrated when behind;
+ * newer than this binary: its acquires fail OB_E_UNAVAILABLE), so a start
+ * costs the same with 10 or 10,000 tenants. *ntenants: how many there are. */
+int ob_migrate_lazy(ob_store *s, int *ntenants, ob_err *err);
 /* Add a user with a role to a tenant (the CLI's user create). A NULL
  * password is generated into generated[32]. The agent role obeys the plan's
  * agent limit (OB_E_PLAN_LIMIT). */
