@@ -9,6 +9,8 @@
 #include "base/base.h"
 #include "cli/cli.h"
 #include "cli/demo.h"
+#include "db/db.h"
+#include "domain/logistics/courier.h"
 #include "files/files.h"
 #include "jobs/jobs.h"
 #include "platform/tenants.h"
@@ -146,8 +148,11 @@ static int fill_operations(ob_ctx *ctx, const char *cus1, const char *cus2, ob_e
 
 /* The fulfilment loop (issue #14): a simulator courier whose scripted scans
  * deliver, and orders in every state: pending, confirmed (stock reserved),
- * shipped through the simulator, delivered (revenue written), cancelled. A
- * couriers.track job is queued to pull the scans. */
+ * shipped through the simulator, delivered (revenue written), cancelled,
+ * processing, returned, rto (courier and return charges as expenses),
+ * rto_delivered (restocked), and one shipped whose delivery failed, so the
+ * NDR workbench has an open case. A couriers.track job is queued to pull the
+ * scans. */
 int ob_demo_verb(ob_ctx *ctx, const char *table, const char *id, const char *v, const char *json, ob_err *err)
 {
     json_t *body = json_loads(json, 0, NULL);
@@ -157,9 +162,35 @@ int ob_demo_verb(ob_ctx *ctx, const char *table, const char *id, const char *v, 
     return rc;
 }
 
+/* A courier's failed-delivery scan on the order's shipment, as a scan pulled
+ * from the courier would be applied: the shipment's NDR case opens (its
+ * rules run when the server's jobs do). */
+static int failed_delivery(ob_ctx *ctx, const char *order, ob_err *err)
+{
+    ob_stmt *st;
+    char shipment[37] = "";
+    if (ob_db_prepare(ctx->db, "SELECT id FROM shipments WHERE order_id = ?", &st, err) != 0) return -1;
+    ob_stmt_bind_text(st, 1, order, err);
+    int rc = ob_stmt_step(st, err);
+    if (rc == 1) snprintf(shipment, sizeof shipment, "%s", ob_stmt_col_text(st, 0, NULL));
+    ob_stmt_done(st);
+    if (rc < 0) return -1;
+    if (!*shipment) return ob_err_set(err, OB_E_INTERNAL, "the demo order %s has no shipment", order);
+    ob_courier_scan scan = {.code = "UD", .at = ctx->now, .location = "Pune",
+                            .reason = "Customer not available at the door", .raw = "{\"code\":\"UD\"}"};
+    bool added;
+    return ob_courier_scan_apply(ctx, shipment, "simulator", &scan, &added, err);
+}
+
 static int fill_fulfilment(ob_ctx *ctx, const char *cus1, ob_err *err)
 {
-    static const char *const states[] = {"pending", "confirmed", "shipped", "delivered", "cancelled"};
+    static const char *const states[] = {"pending",  "confirmed", "shipped", "delivered", "cancelled",
+                                         "processing", "returned", "rto",     "rto_delivered", "ndr"};
+    /* the events after confirm and ship that bring each order to its state */
+    static const char *const after[OB_ARRAY_LEN(states)][3] = {
+        [3] = {"deliver"}, [4] = {"cancel"}, [5] = {"process"}, [6] = {"deliver", "return"},
+        [7] = {"rto"},     [8] = {"rto", "rto_receive"},
+    };
     char chan[37], prod[37], wh[37], inv[37], sim[37];
     int rc = ob_demo_mkf(ctx, "sales_channels", chan, err,
                  "{\"channel_type_code\":\"custom\",\"name\":\"Simulator shop\","
@@ -190,13 +221,14 @@ static int fill_fulfilment(ob_ctx *ctx, const char *cus1, ob_err *err)
                      "\"quantity\":2,\"unit_price\":\"250.00\",\"total_amount\":\"500.00\"}",
                      order, prod);
         if (rc == 0 && i >= 1) rc = ob_demo_verb(ctx, "orders", order, "confirm", "{}", err);
-        if (rc == 0 && (i == 2 || i == 3)) {
+        if (rc == 0 && (i == 2 || i == 3 || i >= 6)) {
             char body[96];
             snprintf(body, sizeof body, "{\"courier_config_id\":\"%s\"}", sim);
             rc = ob_demo_verb(ctx, "orders", order, "ship", body, err);
         }
-        if (rc == 0 && i == 3) rc = ob_demo_verb(ctx, "orders", order, "deliver", "{}", err);
-        if (rc == 0 && i == 4) rc = ob_demo_verb(ctx, "orders", order, "cancel", "{}", err);
+        for (size_t k = 0; rc == 0 && k < OB_ARRAY_LEN(after[i]) && after[i][k]; k++)
+            rc = ob_demo_verb(ctx, "orders", order, after[i][k], "{}", err);
+        if (rc == 0 && strcmp(states[i], "ndr") == 0) rc = failed_delivery(ctx, order, err);
     }
     if (rc == 0) rc = ob_job_enqueue(ctx, "couriers.track", NULL, 0, err);
     return rc;

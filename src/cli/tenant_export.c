@@ -74,7 +74,7 @@ int ob_cli_tenant_export(int argc, char **argv)
 static char *exported_slug(const char *dir, char *buf, size_t n)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    if (snprintf(path, sizeof path, "%s/manifest.json", dir) >= (int)sizeof path) return NULL;
     json_t *m = json_load_file(path, 0, NULL);
     json_t *parts = json_object_get(m, "parts");
     const char *slug = NULL;

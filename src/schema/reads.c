@@ -10,6 +10,7 @@
 void ob_reads_begin(ob_ctx *ctx)
 {
     ctx->reads = ob_arena_zalloc(ctx->arena, sizeof *ctx->reads);
+    ctx->reads->arena = ctx->arena;
 }
 
 void ob_reads_note(ob_ctx *ctx, const ob_table *t, const char *id)
@@ -19,9 +20,9 @@ void ob_reads_note(ob_ctx *ctx, const ob_table *t, const char *id)
     while (rt && strcmp(rt->table, t->name) != 0) rt = rt->next;
     if (!rt) {
         if (!ob_erase_has_personal(t)) return;
-        rt = ob_arena_zalloc(ctx->arena, sizeof *rt);
+        rt = ob_arena_zalloc(ctx->reads->arena, sizeof *rt);
         rt->table = t->name;
-        ob_sb_init_arena(&rt->ids, ctx->arena, 64);
+        ob_sb_init_arena(&rt->ids, ctx->reads->arena, 64);
         /* appended, so the audit row lists tables in the order read */
         ob_read_table **end = &ctx->reads->head;
         while (*end) end = &(*end)->next;

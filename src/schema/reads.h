@@ -25,6 +25,8 @@ typedef struct ob_read_table {
 typedef struct ob_reads {
     ob_read_table *head;
     int n;                     /* rows noted, all tables (listed or past the cap) */
+    ob_arena *arena;           /* the request's: a handler may point ctx->arena at a
+                                * shorter-lived one (an export's page) while it reads */
 } ob_reads;
 
 /* Start gathering for this request (ctx->reads, from the arena). */

@@ -165,8 +165,16 @@ def test_demo_shows_the_fulfilment_loop(opsbase_bin, tmp_path, monkeypatch):
     c.run("demo", timeout=120)
     with h.sqlite_db(tmp_path / "demo" / "tenants" / "acme.db") as db:
         states = {r[0] for r in db.execute("SELECT status FROM orders")}
-        assert {"pending", "confirmed", "shipped", "delivered", "cancelled"} <= states
-        assert db.execute("SELECT COUNT(*) FROM shipments WHERE awb_number LIKE 'SIM%'").fetchone()[0] == 2
-        assert db.execute("SELECT COUNT(*) FROM revenue_records").fetchone()[0] == 1
+        assert {"pending", "confirmed", "processing", "shipped", "delivered", "cancelled", "returned", "rto",
+                "rto_delivered"} <= states
+        # shipped twice (one with a failed delivery), delivered, returned, rto, rto_delivered
+        assert db.execute("SELECT COUNT(*) FROM shipments WHERE awb_number LIKE 'SIM%'").fetchone()[0] == 6
+        # the delivered order and the returned one (delivered first)
+        assert db.execute("SELECT COUNT(*) FROM revenue_records").fetchone()[0] == 2
+        # the failed delivery opened a case for the NDR workbench
+        assert db.execute("SELECT status, attempt_count FROM ndr_records").fetchall() == [("open", 1)]
+        # each order sent back: its courier charge and its return charge
+        assert sorted(r[0] for r in db.execute("SELECT category FROM expenses")) == \
+            ["returns", "returns", "shipping", "shipping"]
         assert db.execute("SELECT COUNT(*) FROM jobs WHERE kind = 'couriers.track'").fetchone()[0] == 1
     assert "0 mismatch(es)" in c.run("check-ledgers").stdout
