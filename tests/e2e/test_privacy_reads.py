@@ -1,5 +1,5 @@
 """Audited reads of personal data (issue #17): a GET that returns rows of a table
-with personal columns (customers, payment methods...) leaves one audit_logs row
+with personal columns (customers, customer documents, payment methods...) leaves one audit_logs row
 per request, action `read`, naming the table and the ids read in its metadata.
 The row is written after the response by the server's read log (the GET takes
 no write lock), chained like every audit row, so `audit verify` holds. A table
@@ -91,6 +91,19 @@ def test_payment_methods_are_personal_too(shop):
     h.ok(owner.get(f"{API}/payment_methods/{pm['id']}", headers={"X-Request-Id": rid}))
     rows = read_rows(owner, rid)
     assert len(rows) == 1 and meta(rows[0])["reads"] == {"payment_methods": [pm["id"]]}, rows
+
+
+def test_customer_documents_are_personal_too(shop):
+    """A customer's documents (an id card's recognised text is personal): a read of one is audited."""
+    _, owner, _ = shop
+    cust = h.create_customer(owner)
+    f = h.upload_file(owner, b"%PDF-1.4\n%%EOF\n", name="id card.pdf")
+    doc = h.create(owner, "customer_documents", {"customer_id": cust["id"], "document_name": "Id card",
+                                                 "document_type": "id_copy", "file_id": f["id"]})
+    rid = "doc-" + uuid.uuid4().hex
+    h.ok(owner.get(f"{API}/customer_documents/{doc['id']}", headers={"X-Request-Id": rid}))
+    rows = read_rows(owner, rid)
+    assert len(rows) == 1 and meta(rows[0])["reads"] == {"customer_documents": [doc["id"]]}, rows
 
 
 def test_tables_without_personal_columns_refusals_and_404s_leave_none(shop):

@@ -36,8 +36,9 @@ static const ob_column document_cols[] = {
     {"expiry_date", OB_F_DATE, .flags = OB_SORT, .doc = "when the document itself (an id card) expires"},
     {"ocr_processed", OB_F_BOOL, .flags = OB_REQUIRED | OB_SERVER, .dflt = "false",
      .doc = "set by the documents.ocr job once it read the file (an image or a PDF)"},
-    {"ocr_content", OB_F_TEXT, .max = 1000000, .flags = OB_STAFF | OB_SEARCH | OB_SERVER,
-     .doc = "text Tesseract recognised in the file (PDF pages rendered by poppler); found by q="},
+    {"ocr_content", OB_F_TEXT, .max = 1000000, .flags = OB_STAFF | OB_SEARCH | OB_SERVER | OB_PERSONAL,
+     .doc = "text Tesseract recognised in the file (PDF pages rendered by poppler); found by q=; personal (an id "
+            "card's text): reads are audited, erasure replaces it"},
     {"ocr_confidence", OB_F_DECIMAL, .scale = 2, .flags = OB_STAFF | OB_SERVER | OB_HAS_MIN | OB_HAS_MAX, .min = 0,
      .max = 100, .doc = "0.00 to 1.00: Tesseract's mean word confidence"},
     {"is_verified", OB_F_BOOL, .flags = OB_REQUIRED | OB_SERVER, .dflt = "false",
