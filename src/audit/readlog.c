@@ -109,6 +109,8 @@ static void write_tenant(entry **batch, const char *slug, const char *tenant_id)
     ob_arena_init(&a, 0);
     ob_err err;
     ob_conn *w = NULL;
+    /* names the write lock that follows as the read log's, not a request's */
+    ob_log(OB_LOG_DEBUG, "read log flush", "database", slug, NULL);
     int rc = ob_db_acquire(q.store, slug, tenant_id, OB_DB_WRITE, &w, &err);
     if (rc == 0) rc = ob_db_begin(w, &err);
     int64_t n = 0;
