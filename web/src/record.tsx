@@ -11,6 +11,7 @@ import type { Ctx } from "./shell";
 import { ShipmentTimeline } from "./timeline";
 import { QueueBoard } from "./queue";
 import { AttachedFiles } from "./files";
+import { RelatedRecords } from "./related";
 
 function newKey(): string {
   return crypto.randomUUID();
@@ -250,6 +251,7 @@ export function RecordPage(props: { ctx: Ctx; table: Table; id: string }) {
       {t.name === "shipments" && <ShipmentTimeline ctx={ctx} shipment={row} />}
       {t.name === "service_centers" && <QueueBoard ctx={ctx} centre={row} />}
       {ctx.tables.has("files") && t.name !== "files" && <AttachedFiles ctx={ctx} table={t} row={row} />}
+      <RelatedRecords ctx={ctx} table={t} id={row.id} />
       {can(ctx.me, "audit.view") && <History key={historyKey} ctx={ctx} table={t} id={row.id} />}
     </section>
   );
