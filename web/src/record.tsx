@@ -11,6 +11,8 @@ import type { Ctx } from "./shell";
 import { ShipmentTimeline } from "./timeline";
 import { QueueBoard } from "./queue";
 import { AttachedFiles } from "./files";
+import { RelatedRecords } from "./related";
+import { ReportRuns } from "./reportruns";
 
 function newKey(): string {
   return crypto.randomUUID();
@@ -249,7 +251,9 @@ export function RecordPage(props: { ctx: Ctx; table: Table; id: string }) {
       </form>
       {t.name === "shipments" && <ShipmentTimeline ctx={ctx} shipment={row} />}
       {t.name === "service_centers" && <QueueBoard ctx={ctx} centre={row} />}
+      {t.name === "custom_reports" && ctx.tables.has("report_runs") && <ReportRuns key={historyKey} ctx={ctx} report={row} />}
       {ctx.tables.has("files") && t.name !== "files" && <AttachedFiles ctx={ctx} table={t} row={row} />}
+      <RelatedRecords ctx={ctx} table={t} id={row.id} />
       {can(ctx.me, "audit.view") && <History key={historyKey} ctx={ctx} table={t} id={row.id} />}
     </section>
   );
@@ -303,17 +307,24 @@ function Actions(props: { ctx: Ctx; table: Table; row: Record<string, any>; onDo
   const { ctx, table: t, row } = props;
   const [draft, setDraft] = useState<Record<string, Draft>>({});
   const [error, setError] = useState<{ verb: string; e: ApiError } | null>(null);
+  const [done, setDone] = useState<string | null>(null);
   const run = async (verb: string, input: Column[]) => {
     setError(null);
+    setDone(null);
     try {
       const r = await api("POST", `/api/v1/${t.name}/${row.id}/${verb}`, bodyOf(input, draft[verb] || {}));
-      props.onDone(r.data, r.etag);
+      if (r.data?.id === row.id) return props.onDone(r.data, r.etag);
+      // the action answered something else (a report's run): this record is read again
+      const cur = await api("GET", `/api/v1/${t.name}/${row.id}`);
+      props.onDone(cur.data, cur.etag);
+      setDone(`${title(verb)}: done.`);
     } catch (err) {
       setError({ verb, e: err as ApiError });
     }
   };
   return (
     <div class="actions">
+      {done && <p class="banner ok" role="status">{done}</p>}
       {(t.actions || []).filter((a) => can(ctx.me, a.permission)).map((a) => (
         <details key={a.verb}>
           <summary>{title(a.verb)}</summary>
