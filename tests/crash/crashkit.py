@@ -33,8 +33,14 @@ for _var in ("OPSBASE_DB", "OPSBASE_SYNCHRONOUS"):
 
 STARTUP_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
-# Actions that write an audit row without changing the record's version.
-SESSION_ACTIONS = ("login", "login_failed", "logout")
+# Actions that write an audit row without changing the record's version (a
+# read: the audited read of a personal row, written after the response).
+SESSION_ACTIONS = ("login", "login_failed", "logout", "read")
+
+
+def change_rows(client, **filters):
+    """The audit rows of changes (not reads) that match filters."""
+    return [r for r in h.audit_rows(client, **filters) if r["action"] != "read"]
 
 
 def binary():

@@ -488,7 +488,7 @@ def _kill_at_commit(opsbase_bin, tmp_path, servers, straces, inject, kill_from_t
         rows = cf.customers_named(client, body["company_name"])
         assert [x["id"] for x in rows] == [row["id"]], f"exactly one row expected: {rows}"
         assert rows[0] == row, "the retry's answer differs from the stored row"
-        audit = h.audit_rows(client, entity_type="customers", entity_id=row["id"])
+        audit = cf.change_rows(client, entity_type="customers", entity_id=row["id"])
         assert len(audit) == 1, audit
     srv.stop()
     for p in cf.db_paths(srv.data, slug_):

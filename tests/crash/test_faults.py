@@ -153,7 +153,7 @@ def test_disk_full_injected(opsbase_bin, tmp_path, servers, straces):
     srv.kill()
     srv.start()
     assert [x["id"] for x in cf.customers_named(client, body["company_name"])] == [row["id"]]
-    assert len(h.audit_rows(client, entity_type="customers", entity_id=row["id"])) == 1
+    assert len(cf.change_rows(client, entity_type="customers", entity_id=row["id"])) == 1
     client.close()
     srv.stop()
     for p in cf.db_paths(srv.data, "enospc"):
@@ -200,7 +200,7 @@ def test_fsync_eio_refused_then_recovers(opsbase_bin, tmp_path, servers, straces
                                 json={"notes": "after EIO"},
                                 headers={"If-Match": f'"{before["version"]}"'}))
     assert updated["version"] == before["version"] + 1
-    assert len(h.audit_rows(client, entity_type="customers", entity_id=row["id"])) == 1
+    assert len(cf.change_rows(client, entity_type="customers", entity_id=row["id"])) == 1
     assert srv.starts == 1 and srv.alive()
 
     # and everything holds over a crash
