@@ -347,7 +347,8 @@ function Actions(props: { ctx: Ctx; table: Table; row: Record<string, any>; onDo
 function History(props: { ctx: Ctx; table: Table; id: string }) {
   const [rows, setRows] = useState<Record<string, any>[] | null>(null);
   useEffect(() => {
-    api("GET", `/api/v1/audit_logs?entity_type=${props.table.name}&entity_id=${props.id}&sort=-created_at&limit=50`)
+    // the record's changes: audited reads of a personal record (who looked) stay in the audit log
+    api("GET", `/api/v1/audit_logs?entity_type=${props.table.name}&entity_id=${props.id}&action.ne=read&sort=-created_at&limit=50`)
       .then((r) => setRows(r.data.data))
       .catch(() => setRows([]));
   }, []);
