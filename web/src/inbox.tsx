@@ -9,6 +9,7 @@ import { api, ApiError, qs } from "./api";
 import { formatTime } from "./fields";
 import { href } from "./router";
 import { can } from "./schema";
+import { useRun } from "./run";
 import type { Ctx } from "./shell";
 import "./screens-b.css";
 
@@ -151,7 +152,7 @@ function TicketPanel(props: { ctx: Ctx; id: string; now: number; onChanged: () =
   const [notes, setNotes] = useState("");
   const [rating, setRating] = useState("5");
   const [comment, setComment] = useState("");
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useRun(props.onChanged, setError);
   const tt = ctx.tables.get("tickets");
   const path = `/api/v1/tickets/${encodeURIComponent(id)}`;
   const loadThread = () =>
@@ -164,18 +165,6 @@ function TicketPanel(props: { ctx: Ctx; id: string; now: number; onChanged: () =
       .then((r) => setKb(r.data.documents))
       .catch(() => setKb([]));
   }, [id]);
-  const run = async (step: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await step();
-      props.onChanged();
-    } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
-    } finally {
-      setBusy(false);
-    }
-  };
   if (!t) return <section class="panel">{error ? <p class="banner error" role="alert">{error}</p> : <p class="muted">Loading…</p>}</section>;
   const send = (e: Event) => {
     e.preventDefault();

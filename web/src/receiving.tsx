@@ -10,6 +10,7 @@ import { formatTime } from "./fields";
 import { href } from "./router";
 import { can } from "./schema";
 import type { Ctx } from "./shell";
+import { useRun } from "./run";
 import { names } from "./stock";
 import "./screens-b.css";
 
@@ -81,7 +82,7 @@ function OrderPanel(props: { ctx: Ctx; id: string; onChanged: () => void }) {
   const [qty, setQty] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useRun(props.onChanged, setError, () => setDone(null));
   const load = async () => {
     const [o, items] = await Promise.all([
       api<Row>("GET", path),
@@ -111,19 +112,6 @@ function OrderPanel(props: { ctx: Ctx; id: string; onChanged: () => void }) {
   useEffect(() => {
     loadStock().catch((e: ApiError) => setError(e.message));
   }, [wh, lines]);
-  const run = async (step: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    setDone(null);
-    try {
-      await step();
-      props.onChanged();
-    } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
-    } finally {
-      setBusy(false);
-    }
-  };
   if (!po) return <section class="panel">{error ? <p class="banner error" role="alert">{error}</p> : <p class="muted">Loading…</p>}</section>;
   const pt = ctx.tables.get("purchase_orders");
   const events = (pt?.state_machine?.transitions || []).filter(
