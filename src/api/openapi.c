@@ -2200,6 +2200,19 @@ static void explicit_op(oa *o, const ob_route_row *r)
         op_end(w, r, "200", "{\"tenant\": slug, \"path\": exports/..., \"rows\": n, \"files\": n}", "status", 0,
                errs_get);
         break;
+    case OB_RK_PLATFORM_TENANT_CREATE:
+        ob_jw_kstr(w, "description",
+                   "what opsbase tenant create does, for a super admin: the tenant and its subscription in the "
+                   "control database (recorded in platform_audit_logs in the same transaction), its database "
+                   "migrated and seeded, and its owner. 409 when the slug is taken; 400 for a bad field, an unknown plan or a "
+                   "password the policy refuses");
+        request_body(w, BODY_ANY_OBJECT, true,
+                     "slug (lower-case letters, digits, dashes; required), plan (a plan's code; required), "
+                     "owner_email (required), owner_password (made and answered once when absent), owner_name, "
+                     "name, ticket_limit and agent_limit (whole numbers; absent: the plan's)");
+        op_end(w, r, "201", "{\"id\", \"slug\", \"plan\", \"owner_email\", \"owner_password\" only when made here}",
+               "status", 0, errs_create);
+        break;
     case OB_RK_PLATFORM_STATS:
         ob_jw_kstr(w, "description",
                    "seed 000's monitoring queries: statements.top, the 20 statements with the most total time "
@@ -2280,14 +2293,24 @@ static void paths(oa *o)
     const ob_routes *rt = ob_routes_get();
     ob_jw_key(w, "paths");
     ob_jw_obj_open(w);
-    for (int i = 0; i < rt->n;) {
+    /* a path's operations may be rows far apart (an explicit row beside a
+     * table's generic ones): each path is written once, with all of them */
+    bool *done = calloc((size_t)rt->n, sizeof *done);
+    if (!done) abort();
+    for (int i = 0; i < rt->n; i++) {
+        if (done[i]) continue;
         const ob_route_row *r = &rt->rows[i];
         ob_jw_key(w, r->path);
         ob_jw_obj_open(w);
         if (strstr(r->path, "{id}")) shared_params(w, "id", NULL);
-        for (; i < rt->n && !strcmp(rt->rows[i].path, r->path); i++) operation(o, &rt->rows[i]);
+        for (int k = i; k < rt->n; k++)
+            if (!done[k] && !strcmp(rt->rows[k].path, r->path)) {
+                operation(o, &rt->rows[k]);
+                done[k] = true;
+            }
         ob_jw_obj_close(w);
     }
+    free(done);
     ob_jw_obj_close(w);
 }
 

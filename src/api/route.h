@@ -63,6 +63,7 @@ typedef enum ob_route_kind {
     OB_RK_PLATFORM_EXPORT, /* a tenant's export archive, made by a job (platform_export.c) */
     OB_RK_PLATFORM_EXPORT_DOWNLOAD, /* its download (platform_export.c) */
     OB_RK_PLATFORM_STATS, /* the monitoring figures (platform.c, ops/stats.h) */
+    OB_RK_PLATFORM_TENANT_CREATE, /* provisioning a tenant (platform_tenants.c) */
     OB_RK_VIEW,            /* a figure read from one record (ob_resource.views, resource.c) */
 } ob_route_kind;
 

@@ -121,6 +121,9 @@ static const ob_route_row explicit_rows[] = {
     {OB_RK_PLATFORM_STATS, "GET", "/api/v1/platform/stats", ob_api_platform_stats, OB_AUTH_PLATFORM,
      .rate = OB_RATE_READ, .op_id = "platform_stats",
      .summary = "monitoring: top statements by time, the largest tenants and tables, connections, job queues"},
+    {OB_RK_PLATFORM_TENANT_CREATE, "POST", "/api/v1/platform/tenants", ob_api_platform_tenant_create,
+     OB_AUTH_PLATFORM, .rate = OB_RATE_WRITE, .op_id = "platform_tenants_create",
+     .summary = "provision a tenant: its control rows, its database migrated and seeded, and its owner"},
     {OB_RK_PLATFORM_EXPORT, "POST", "/api/v1/platform/tenants/{id}/export", ob_api_platform_export, OB_AUTH_PLATFORM,
      .rate = OB_RATE_WRITE, .op_id = "platform_tenants_export",
      .summary = "queue the tenant's export (GDPR portability): answers 202 with a tenant_exports row that a job "

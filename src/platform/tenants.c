@@ -283,6 +283,11 @@ int ob_tenant_create(ob_store *s, ob_tenant_new *t, ob_err *err)
     if (rc != 0) goto out;
     ob_ctx ctx;
     ob_ctx_system(&ctx, &a, s, c, NULL);
+    if (t->by) {
+        ctx.who = t->by->who;
+        ctx.ip = t->by->ip;
+        ctx.request_id = t->by->request_id;
+    }
     rc = ob_db_begin(c, err);
     ob_stmt *st = NULL;
     char plan_id[40] = {0};
@@ -315,6 +320,7 @@ int ob_tenant_create(ob_store *s, ob_tenant_new *t, ob_err *err)
             ob_err_set(err, OB_E_CONFLICT, "a tenant \"%.60s\" exists already", t->slug);
         if (rc == 0) {
             info.id = ob_row_text(row, TENANTS_ID);
+            snprintf(t->id, sizeof t->id, "%s", info.id);
             info.slug = t->slug;
             info.name = ob_row_text(row, TENANTS_NAME);
             info.plan_code = t->plan_code;

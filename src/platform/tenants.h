@@ -18,7 +18,13 @@ typedef struct ob_tenant_new {
     const char *owner_name;
     int64_t ticket_limit;        /* -1: the plan's */
     int64_t agent_limit;         /* -1: the plan's */
+    /* the request of a super admin (POST /api/v1/platform/tenants): its
+     * principal, address and request id go on the control rows' audit
+     * (platform_audit_logs, in the same transaction); NULL from the command
+     * line, whose provisioning is the system's and not audited there */
+    const ob_ctx *by;
     char generated_password[32];
+    char id[40];                 /* out: the new tenant's id */
 } ob_tenant_new;
 
 /* Seed plans and features into the control database (idempotent). Runs after

@@ -479,12 +479,33 @@ class Tenant:
 
 
 @pytest.fixture(scope="session")
-def new_tenant(cli, login):
+def provisioner(server):
+    """A super admin's client that provisions tenants with POST
+    /api/v1/platform/tenants: the server does what `opsbase tenant create`
+    does without a process of its own, which made the CLI the largest cost of
+    a run (a few hundred tenants a session; test_cli.py tests the command)."""
+    import platform_helpers as ph
+    email = ph.create_admin(server.cli)
+    token, _, _ = ph.enrol(server.url, email)
+    with ph.client(server.url, token) as c:
+        yield c
+
+
+_LIMIT_FLAGS = {"--agent-limit": "agent_limit", "--ticket-limit": "ticket_limit"}
+
+
+@pytest.fixture(scope="session")
+def new_tenant(cli, login, provisioner):
     """new_tenant(agents=N, plan=...) -> a fresh tenant with N agents and a logged-in owner."""
 
     def _make(agents=0, plan="business", extra=()):
         s = h.slug()
-        cli.tenant_create(s, plan=plan, extra=extra)
+        body = {"slug": s, "plan": plan, "owner_email": f"owner@{s}.test", "owner_password": h.OWNER_PASSWORD}
+        flags = list(extra)
+        for flag, value in zip(flags[::2], flags[1::2]):
+            body[_LIMIT_FLAGS[flag]] = int(value)
+        h.ok(provisioner.post("/api/v1/platform/tenants", json=body), 201)
+        h.relax_session_policy(cli.data, s)
         emails = []
         for i in range(agents):
             e = f"agent{i + 1}@{s}.test"
