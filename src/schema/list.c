@@ -80,6 +80,17 @@ static void add_filter(ob_sb *sql, params *p, const ob_table *t, const ob_filter
     }
 }
 
+/* NULLS FIRST/LAST only where a null can occur: PostgreSQL walks an ascending
+ * index backwards only for plain DESC (its default is DESC NULLS FIRST), so
+ * "created_at DESC NULLS LAST" sorted the whole match set; for the id and the
+ * engine's own required columns the clause changes nothing but the plan. */
+static const char *order_sql(const ob_column *c, bool desc)
+{
+    bool never_null = c->type == OB_F_ID || ((c->flags & OB_IMPLICIT) && (c->flags & OB_REQUIRED));
+    if (never_null) return desc ? "DESC" : "ASC";
+    return desc ? "DESC NULLS LAST" : "ASC NULLS FIRST";
+}
+
 /* Rows strictly after the cursor in ORDER BY c ASC NULLS FIRST / DESC NULLS LAST. */
 static void add_keyset(ob_sb *sql, params *p, const ob_table *t, const ob_listq *q)
 {
@@ -218,8 +229,7 @@ int ob_list_run(ob_ctx *ctx, const ob_table *t, const ob_listq *q, ob_jsonw *w, 
         if (q->after) add_keyset(&sql, &p, t, q);
         ob_sb_adds(&sql, " ORDER BY ");
         for (int i = 0; i < q->nsort; i++)
-            ob_sb_addf(&sql, "%s\"%s\" %s", i ? ", " : "", t->cols[q->sort[i]]->name,
-                       q->desc[i] ? "DESC NULLS LAST" : "ASC NULLS FIRST");
+            ob_sb_addf(&sql, "%s\"%s\" %s", i ? ", " : "", t->cols[q->sort[i]]->name, order_sql(t->cols[q->sort[i]], q->desc[i]));
     }
     ob_sb_adds(&sql, " LIMIT ?");
     push(&p, ob_v_int(q->limit + 1));
