@@ -130,6 +130,16 @@ for t in s10k bench s1m; do
     probe "scale_list_nofilter_$rows" "$PORT" "/api/v1/customers?sort=-created_at&limit=50" "$tok"
     probe "scale_search_$rows" "$PORT" "/api/v1/customers?$SEARCH_Q" "$tok"
 done
+stop_pid "$SRV_PID"
+# the same probes on PostgreSQL 15 (bench/pg_scale.py: a throw-away cluster, 10k,
+# 100k and 1M customers loaded with COPY); skipped, saying so, without its binaries
+log "scaling on PostgreSQL"
+PGOUT=$(BENCH_RUNS=$RUNS BENCH_WORK=$WORK/pg-scale $PY "$BENCH_DIR/pg_scale.py" "$OPSBASE") ||
+    { log "PostgreSQL scaling failed"; FAILED=1; }
+while read -r _ name r line; do
+    record "$name" unpinned "$r" "$line"
+done < <(printf '%s\n' "$PGOUT" | grep '^PROBE ' || true)
+start_opsbase "$DATA" "$PORT" pinned
 for n in 1 2 8; do
     [ -f "$DATA/tenants/w$n.db" ] || continue
     tenants_file "$PORT" 1 "$n" 'w%d' 0 "$OUT/w$n.txt"

@@ -35,6 +35,7 @@ typedef struct ob_listq {
     bool desc[OB_LIST_MAX_SORT + 1];
     int nsort;
     const char *sort_spec;           /* canonical text, bound into the cursor */
+    bool sort_default;               /* no sort= given: the table's default order */
     int limit;
     const char *q;                   /* full-text words, or NULL */
     ob_value *after;                 /* cursor: values of the sort columns, or NULL */

@@ -278,6 +278,7 @@ int ob_listq_parse(ob_ctx *ctx, const ob_table *t, const ob_kv *params, int n, o
             q->nf++;
         }
     }
+    q->sort_default = !sort;
     if (!sort) sort = t->res->default_sort ? t->res->default_sort : "id";
     if (!*sort) return bad(err, "sort", "is empty");
     if (parse_sort(ctx, t, sort, q, err) != 0) return -1;
