@@ -481,9 +481,9 @@ class Tenant:
 @pytest.fixture(scope="session")
 def provisioner(server):
     """A super admin's client that provisions tenants with POST
-    /api/v1/platform/tenants: the server does what `opsbase tenant create`
-    does without a process of its own, which made the CLI the largest cost of
-    a run (a few hundred tenants a session; test_cli.py tests the command)."""
+    /api/v1/platform/tenants, as an operator's sign-up flow would: the server
+    does what `opsbase tenant create` does (test_cli.py tests the command),
+    so most of the session's few hundred tenants go through the API."""
     import platform_helpers as ph
     email = ph.create_admin(server.cli)
     token, _, _ = ph.enrol(server.url, email)
