@@ -449,6 +449,8 @@ def main():
     finally:
         srv.stop()
     log(f"done in {time.time() - t0:.0f} s")
+    from wfreport import section
+    print(section(OUT, {})[0])
     if checks_failed:
         sys.exit("workflows: FAILED: " + "; ".join(checks_failed))
     if not SMALL:
