@@ -146,7 +146,7 @@ bench-jobs:
 bench-workflows:
 	@$(MAKE) --no-print-directory RELEASE=1 all
 	@mkdir -p build-release/bench-workflows
-	@/usr/bin/python3 bench/workflows/run.py build-release/opsbase build-release/bench-workflows
+	@BENCH_WF_PRINT=1 /usr/bin/python3 bench/workflows/run.py build-release/opsbase build-release/bench-workflows
 
 bench-smoke: $(B)/opsbase
 	@bench/smoke.sh $(B)/opsbase
