@@ -41,7 +41,7 @@ Writes OUT/workflows.tsv for bench/report.py:
 usage: bench/workflows/run.py OPSBASE_BINARY OUT_DIR
 env:   BENCH_RUNS (3)  BENCH_DURATION (5, the reserve case)  BENCH_SMALL (1: a few
        records, one run)  BENCH_WF_N (records per run and case: 400)
-       BENCH_WF_CONNS (16)  BENCH_WF_PRODUCTS (20)  BENCH_WF_PRINT (1: print the table)"""
+       BENCH_WF_CONNS (16)  BENCH_WF_PRODUCTS (20; 5 small)  BENCH_WF_PRINT (1: print the table)"""
 import datetime
 import decimal
 import hashlib
@@ -73,7 +73,7 @@ RUNS = int(os.environ.get("BENCH_RUNS", "1" if SMALL else "3"))
 DURATION = float(os.environ.get("BENCH_DURATION", "1" if SMALL else "5"))
 N = int(os.environ.get("BENCH_WF_N", "20" if SMALL else "400"))
 CONNS = int(os.environ.get("BENCH_WF_CONNS", "8" if SMALL else "16"))
-PRODUCTS = int(os.environ.get("BENCH_WF_PRODUCTS", "20"))
+PRODUCTS = int(os.environ.get("BENCH_WF_PRODUCTS", "5" if SMALL else "20"))
 WORK = os.path.join(OUT, "workflows")
 DATA = os.path.join(WORK, "data")
 DB = os.path.join(DATA, "tenants", "bench.db")
@@ -223,9 +223,9 @@ def prepare(srv, tok):
     many(srv, [Req("POST", f"/api/v1/inventory/{i['id']}/adjust", tok, {"quantity": STOCK, "reason": "bench stock"})
                for i in stock])
     custs = many(srv, [Req("POST", "/api/v1/customers", tok, {"company_name": f"Gold buyer {i}"}, expect=201)
-                       for i in range(20)])
-    bills = many(srv, [Req("POST", "/api/v1/invoices", tok, {"customer_id": custs[i % 20]["id"], "currency": "INR"},
-                           expect=201) for i in range(total)])
+                       for i in range(min(20, total))])
+    bills = many(srv, [Req("POST", "/api/v1/invoices", tok, {"customer_id": custs[i % len(custs)]["id"],
+                                                              "currency": "INR"}, expect=201) for i in range(total)])
     many(srv, [Req("POST", "/api/v1/invoice_items", tok, {"invoice_id": b["id"], "product_id": p["id"],
                                                            "description": p["name"], "tax_rate": "3.00"}, expect=201)
                for b in bills for p in pieces])
