@@ -42,6 +42,7 @@ usage: bench/workflows/run.py OPSBASE_BINARY OUT_DIR
 env:   BENCH_RUNS (3)  BENCH_DURATION (5, the reserve case)  BENCH_SMALL (1: a few
        records, one run)  BENCH_WF_N (records per run and case: 400)
        BENCH_WF_CONNS (16)  BENCH_WF_PRODUCTS (20; 5 small)  BENCH_WF_PRINT (1: print the table)"""
+import contextlib
 import datetime
 import decimal
 import hashlib
@@ -53,7 +54,6 @@ import random
 import shutil
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import threading
@@ -121,7 +121,8 @@ def ts(text):
 
 
 def q(sql, args=()):
-    with sqlite3.connect(f"file:{DB}?mode=ro", uri=True, timeout=30) as c:
+    """A read of the tenant's file beside the running server (WAL: never blocks it)."""
+    with contextlib.closing(sqlite3.connect(f"file:{DB}?mode=ro", uri=True, timeout=30)) as c:
         return c.execute(sql, args).fetchall()
 
 
