@@ -6,8 +6,11 @@ the final state verified afterwards:
 
   confirm   POST /orders/ID/confirm of pending orders of 2-3 lines prepared
             beforehand (lines spread over BENCH_WF_PRODUCTS stocked products),
-            confirmed concurrently. Check: every order confirmed, and each
-            product's stock reserved == the sum of its confirmed order lines.
+            confirmed concurrently; ceiling: 2-3 bare conditional UPDATEs of
+            those stock rows in one transaction (bench/reserve/ceiling.c
+            --lines 2-3) on a copy of the file, after each run. Check: every
+            order confirmed, and each product's stock reserved == the sum of
+            its confirmed order lines.
   reserve   POST /inventory/ID/reserve {"quantity": 1} on one hot row for
             BENCH_DURATION s; ceiling: the engine's bare conditional UPDATE of
             the same row (bench/reserve/ceiling.c, server stopped), run right
@@ -230,17 +233,38 @@ def prepare(srv, tok):
     many(srv, [Req("POST", "/api/v1/invoice_items", tok, {"invoice_id": b["id"], "product_id": p["id"],
                                                            "description": p["name"], "tax_rate": "3.00"}, expect=201)
                for b in bills for p in pieces])
-    return [o["id"] for o in orders], hot, [b["id"] for b in bills]
+    return [o["id"] for o in orders], hot, [b["id"] for b in bills], [i["id"] for i in invs[:PRODUCTS]]
 
 
 # --- cases ------------------------------------------------------------------------
 
-def case_confirm(srv, tok, orders):
+def ceiling(exe, db, idfile, *extra):
+    out = subprocess.run([exe, "--sqlite", db, "--ids", idfile, "--threads", "2", "--seconds",
+                          str(max(1, int(DURATION))), *extra], capture_output=True, text=True, check=True).stdout
+    return float(out.split("ops_per_s=")[1].split()[0])
+
+
+def case_confirm(srv, tok, orders, exe, stocked):
+    """Ceiling: 2-3 bare conditional UPDATEs of the stocked rows in one durable
+    transaction, on a copy of the tenant's file taken after each run (the
+    server idle), so the orders' reservations stay checkable."""
+    idfile, copy = os.path.join(WORK, "stocked.txt"), os.path.join(WORK, "confirm-ceiling.db")
+    with open(idfile, "w") as f:
+        f.write("\n".join(stocked) + "\n")
     for r in range(RUNS):
         mine = orders[r * N:(r + 1) * N]
         res = drive(srv.port, [Req("POST", f"/api/v1/orders/{o}/confirm", tok, {}) for o in mine], CONNS,
                     seconds=CASE_LIMIT_S)
         record("confirm", r + 1, res, len(mine))
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(copy + suffix):
+                os.remove(copy + suffix)
+        with contextlib.closing(sqlite3.connect(f"file:{DB}?mode=ro", uri=True)) as src, \
+                contextlib.closing(sqlite3.connect(copy)) as dst:
+            src.backup(dst)
+        ceil = ceiling(exe, copy, idfile, "--lines", "2-3")
+        emit("ceil", "confirm", r + 1, "%.1f" % ceil)
+        log(f"confirm run {r + 1}: ceiling {ceil:.0f} transactions/s")
     n = q("SELECT count(*) FROM orders WHERE status = 'confirmed'")[0][0]
     check("confirm", n == len(orders), f"{n} of {len(orders)} orders confirmed")
     want = dict(q("SELECT oi.product_id, sum(oi.quantity) FROM order_items oi JOIN orders o ON o.id = oi.order_id "
@@ -263,8 +287,7 @@ def reserved(inv):
     return q("SELECT quantity_reserved FROM inventory WHERE id = ?", (inv,))[0][0]
 
 
-def case_reserve(srv, tok, hot):
-    exe = build_reserve_ceiling()
+def case_reserve(srv, tok, hot, exe):
     idfile = os.path.join(WORK, "hot.txt")
     with open(idfile, "w") as f:
         f.write(hot + "\n")
@@ -279,9 +302,7 @@ def case_reserve(srv, tok, hot):
         grew += reserved(hot) - before
         # the ceiling on the same row of the same file, the server stopped
         srv.stop()
-        out = subprocess.run([exe, "--sqlite", DB, "--ids", idfile, "--threads", "2", "--seconds",
-                              str(max(1, int(DURATION)))], capture_output=True, text=True, check=True).stdout
-        ceil = float(out.split("ops_per_s=")[1].split()[0])
+        ceil = ceiling(exe, DB, idfile)
         emit("ceil", "reserve", r + 1, "%.1f" % ceil)
         log(f"reserve run {r + 1}: ceiling {ceil:.0f} ops/s")
         srv.start()
@@ -439,11 +460,12 @@ def main():
     srv.start()
     try:
         tok = login(srv)
-        orders, hot, bills = prepare(srv, tok)
+        orders, hot, bills, stocked = prepare(srv, tok)
         emit("extra", "setup", 1, "prepare_s", "%.1f" % (time.time() - t0))
         log(f"prepared in {time.time() - t0:.0f} s; measuring ({RUNS} runs, {N} records a run, {CONNS} connections)")
-        case_confirm(srv, tok, orders)
-        case_reserve(srv, tok, hot)
+        exe = build_reserve_ceiling()
+        case_confirm(srv, tok, orders, exe, stocked)
+        case_reserve(srv, tok, hot, exe)
         case_invoice(srv, tok, bills)
         case_tracking(srv, tok, orders)
         case_delivery(srv, tok)

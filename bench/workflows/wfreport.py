@@ -14,6 +14,7 @@ CASES = [
     ("delivery", "webhook delivery to a local sink (burst)", "deliveries/s"),
 ]
 BASELINE = {
+    "confirm": "2-3 bare conditional UPDATEs in one transaction, transactions/s",
     "reserve": "bare conditional UPDATE of the same row, ops/s",
     "delivery": "plain POST of the same body to the sink, 2 connections",
 }
@@ -113,7 +114,8 @@ def section(out, wrk_runs):
                                                          ", missing: " + ", ".join(missing + ([] if t else ["ticket"]))
                                                          if missing or not t else ""),
               "0 and 0", ok)]
-    for case, what in (("reserve", "reserve on one hot row / bare conditional UPDATE"),
+    for case, what in (("confirm", "order confirm / its 2-3 bare conditional UPDATEs in one transaction"),
+                       ("reserve", "reserve on one hot row / bare conditional UPDATE"),
                        ("delivery", "webhook deliveries/s / plain POST to the sink")):
         r = ratios.get(case)
         goals.append((what, "-" if r is None else "%.2fx" % r, "no target (a regression shows as a ratio)", None))
