@@ -48,7 +48,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all run test test-long move-long unit e2e openapi-lint deps clean bench bench-reserve bench-jobs bench-smoke fmt docs fuzz reliability crash crash-long \
+.PHONY: all run test test-long move-long unit e2e openapi-lint deps clean bench bench-reserve bench-jobs bench-workflows bench-smoke fmt docs fuzz reliability crash crash-long \
         console console-check console-test
 
 all: $(B)/opsbase
@@ -141,6 +141,12 @@ bench-reserve:
 bench-jobs:
 	@$(MAKE) --no-print-directory RELEASE=1 all
 	@/usr/bin/python3 bench/jobs/run.py build-release/opsbase
+
+# The workflows' hot paths alone, the section `make bench` runs (bench/README.md).
+bench-workflows:
+	@$(MAKE) --no-print-directory RELEASE=1 all
+	@mkdir -p build-release/bench-workflows
+	@BENCH_WF_PRINT=1 /usr/bin/python3 bench/workflows/run.py build-release/opsbase build-release/bench-workflows
 
 bench-smoke: $(B)/opsbase
 	@bench/smoke.sh $(B)/opsbase

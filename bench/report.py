@@ -12,6 +12,9 @@ import os
 import statistics
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "workflows"))
+from wfreport import section as workflows_section  # noqa: E402  (bench/workflows/wfreport.py)
+
 ANALYSIS = "## Analysis"
 
 # opsbase case -> (ceiling case, peer case) it is compared with
@@ -209,11 +212,16 @@ def main():
              "[README.md](README.md). Every figure is the median of the runs, with min-max; ratios compare "
              "medians measured in this same run. Latencies are wrk's (`--latency`), in milliseconds.\n")
     s.append("## Machine\n\n```\n%s\n```\n" % machine)
-    s.append("## Goals of issue 5\n\n" + goals(runs, metrics) + "\n")
+    wf_text, wf_goals = workflows_section(out, runs)
+    s.append("## Goals of issue 5\n\n" + goals(runs, metrics) + "".join(
+        "\n| %s | %s | %s | %s |" % (t, v, w, "n/a" if ok is None else ("**met**" if ok else "**missed**"))
+        for t, v, w, ok in wf_goals) + "\n")
     opsc = ["get", "list", "list_nofilter", "list_deep", "search", "create", "create_normal", "patch", "ticket",
             "mix100"]
     s.append("## opsbase, server and wrk pinned to separate cores\n\n" + throughput_table(runs, opsc, "pinned") + "\n")
     s.append("## opsbase, unpinned\n\n" + throughput_table(runs, opsc, "unpinned") + "\n")
+    if wf_text:
+        s.append(wf_text)
     cc = ["ceiling_fixed", "ceiling_get", "ceiling_list", "ceiling_insert", "ceiling_insert_normal"]
     s.append("## Ceiling (bench/ceiling: libmicrohttpd + SQLite, no auth, no audit)\n\npinned:\n\n" +
              throughput_table(runs, cc, "pinned", False) + "\n\nunpinned:\n\n" +

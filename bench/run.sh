@@ -115,6 +115,11 @@ printf '%s\n' "$TOKEN" >"$OUT/token.txt"
 bench create_normal pinned pinned "http://127.0.0.1:$PORT/" BENCH_MODE=create BENCH_FILE="$OUT/token.txt"
 stop_pid "$SRV_PID"
 
+# --- workflows (bench/workflows/run.py: its own server and data, OUT/workflows.tsv)
+log "workflows"
+BENCH_RUNS=$RUNS BENCH_DURATION=$DURATION BENCH_SMALL=$SMOKE $PY "$BENCH_DIR/workflows/run.py" "$OPSBASE" "$OUT" ||
+    { log "workflows failed"; FAILED=1; }
+
 # --- scaling -------------------------------------------------------------------
 log "scaling"
 reset_data

@@ -4,10 +4,13 @@
  *    WHERE id = ? AND quantity_reserved + 1 <= quantity_on_hand
  * on a random id of a file, by N threads for S seconds, at the durability
  * opsbase uses (SQLite WAL + synchronous=FULL; PostgreSQL's default commit).
- * No HTTP, no JSON, no audit, no ledger entry. Not part of opsbase.
+ * With --lines MIN-MAX a transaction updates MIN to MAX consecutive ids of the
+ * file from a random one instead (an order's confirm reserves each of its
+ * lines in one transaction: bench/workflows). No HTTP, no JSON, no audit, no
+ * ledger entry. Not part of opsbase.
  *
- * usage: ceiling (--sqlite FILE | --pg URL --schema S) --ids FILE --threads N --seconds S
- * prints: CEILING ops_per_s=... refused=... */
+ * usage: ceiling (--sqlite FILE | --pg URL --schema S) --ids FILE --threads N --seconds S [--lines MIN-MAX]
+ * prints: CEILING ops_per_s=... refused=...  (an operation is one transaction) */
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -20,7 +23,7 @@
 
 static const char *sqlite_path, *pg_url, *pg_schema;
 static char **ids;
-static int nids, seconds = 5;
+static int nids, seconds = 5, lines_min = 1, lines_max = 1;
 static atomic_long done_ops, refused;
 
 static double now_s(void)
@@ -28,6 +31,14 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* How many rows the next transaction updates; no draw when it is fixed, so the
+ * single-row ceiling takes the same random ids as before --lines existed. */
+static int lines_of(unsigned *seed)
+{
+    if (lines_min >= lines_max) return lines_min;
+    return lines_min + (int)(rand_r(seed) % (unsigned)(lines_max - lines_min + 1));
 }
 
 static const char *UPDATE_SQL = "UPDATE inventory SET quantity_reserved = quantity_reserved + 1, version = version + 1 "
@@ -47,10 +58,13 @@ static void *run_sqlite(void *arg)
     double end = now_s() + seconds;
     while (now_s() < end) {
         sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-        sqlite3_bind_text(st, 1, ids[rand_r(&seed) % nids], -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) exit(1);
-        if (sqlite3_changes(db) != 1) refused++;
-        sqlite3_reset(st);
+        int k = lines_of(&seed), from = (int)(rand_r(&seed) % (unsigned)nids);
+        for (int j = 0; j < k; j++) {
+            sqlite3_bind_text(st, 1, ids[(from + j) % nids], -1, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_DONE) exit(1);
+            if (sqlite3_changes(db) != 1) refused++;
+            sqlite3_reset(st);
+        }
         if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) exit(1);
         done_ops++;
     }
@@ -71,12 +85,15 @@ static void *run_pg(void *arg)
     PQclear(PQprepare(c, "u", sql, 1, NULL));
     double end = now_s() + seconds;
     while (now_s() < end) {
-        const char *v[1] = {ids[rand_r(&seed) % nids]};
+        int k = lines_of(&seed), from = (int)(rand_r(&seed) % (unsigned)nids);
         PQclear(PQexec(c, "BEGIN"));
-        PGresult *r = PQexecPrepared(c, "u", 1, v, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) exit(1);
-        if (strcmp(PQcmdTuples(r), "1") != 0) refused++;
-        PQclear(r);
+        for (int j = 0; j < k; j++) {
+            const char *v[1] = {ids[(from + j) % nids]};
+            PGresult *r = PQexecPrepared(c, "u", 1, v, NULL, NULL, 0);
+            if (PQresultStatus(r) != PGRES_COMMAND_OK) exit(1);
+            if (strcmp(PQcmdTuples(r), "1") != 0) refused++;
+            PQclear(r);
+        }
         PQclear(PQexec(c, "COMMIT"));
         done_ops++;
     }
@@ -95,10 +112,15 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--ids")) idfile = argv[i + 1];
         else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--seconds")) seconds = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--lines") && sscanf(argv[i + 1], "%d-%d", &lines_min, &lines_max) != 2) {
+            fprintf(stderr, "--lines takes MIN-MAX\n");
+            return 2;
+        }
     }
     FILE *f = idfile ? fopen(idfile, "r") : NULL;
-    if (!f || (!sqlite_path && !(pg_url && pg_schema))) {
-        fprintf(stderr, "usage: ceiling (--sqlite FILE | --pg URL --schema S) --ids FILE --threads N --seconds S\n");
+    if (!f || (!sqlite_path && !(pg_url && pg_schema)) || lines_min < 1 || lines_max < lines_min) {
+        fprintf(stderr, "usage: ceiling (--sqlite FILE | --pg URL --schema S) --ids FILE --threads N --seconds S "
+                        "[--lines MIN-MAX]\n");
         return 2;
     }
     char line[128];

@@ -30,6 +30,10 @@ ROWS = int(os.environ.get("BENCH_ROWS", "1000"))
 CONNS = os.environ.get("BENCH_CONNS", "16")
 WORK = os.environ.get("BENCH_WORK", os.path.join(ROOT, "build-release", "bench-reserve"))
 PASSWORD = "Bench-pass-123!"
+# sealed columns need a master key: the benchmark's fixed one (as bench/lib.sh),
+# so that `make bench-reserve` / `make bench-jobs` run from a plain shell
+os.environ.setdefault("OPSBASE_MASTER_KEY", "62656e63682d6f6e6c79206d6173746572206b65792c206e6f74206120736563")
+os.environ.setdefault("OPSBASE_SETTINGS_RATE_LIMITS", "off")
 
 
 def free_port():
