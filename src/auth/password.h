@@ -18,8 +18,13 @@ bool ob_password_verify(const char *hash, const char *pw);
 /* Spend the time of a verification without a hash, so that unknown users and
  * wrong passwords take as long as each other. */
 void ob_password_dummy_verify(const char *pw);
-/* Make the dummy hash now rather than on the first unknown sign-in (serve). */
+/* Make the dummy hash now rather than on the first unknown sign-in (serve);
+ * it is built from random bytes with this module's parameters, not hashed, so
+ * this costs microseconds. */
 void ob_password_warm(void);
+/* The dummy hash unknown-user sign-ins are verified against (static storage;
+ * "" if it could not be made, which a test catches): for tests. */
+const char *ob_password_dummy_hash(void);
 /* A policy check: length and not all one kind of character. */
 int ob_password_check(const char *pw, ob_err *err);
 /* A strong random password (24 characters) into out[32]. */

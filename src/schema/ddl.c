@@ -544,6 +544,15 @@ int ob_migrate(ob_conn *c, ob_scope scope, int *applied, ob_err *err)
     /* an enum value added since the database was made: its CHECK widens */
     if (have > 0 && have < want && ob_ddl_widen_enums(c, scope, NULL, err) != 0) return -1;
     if (ob_conn_dialect(c)->version_stamp) { /* the stamp ob_db_peek_version reads */
+        /* setting it writes and syncs the file even when unchanged, and serve
+         * migrates the control database at every start: read it first */
+        ob_stmt *st;
+        if (ob_db_prepare(c, "PRAGMA user_version", &st, err) != 0) return -1;
+        int rc = ob_stmt_step(st, err);
+        int64_t stamped = rc == 1 ? ob_stmt_col_i64(st, 0) : -1;
+        ob_stmt_done(st);
+        if (rc < 0) return -1;
+        if (stamped == want) return 0;
         char sql[48];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", want);
         return ob_db_exec(c, sql, err);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +54,29 @@ static void test_salted(void **state)
     assert_string_not_equal(a, b);
     assert_true(ob_password_verify(a, "the same password"));
     assert_true(ob_password_verify(b, "the same password"));
+}
+
+/* Unknown-user sign-ins cost what a real one costs only if the dummy hash
+ * parses and carries the same parameters as a stored hash: a malformed one
+ * would fail at once. */
+static void test_dummy_hash(void **state)
+{
+    (void)state;
+    char h[OB_PASSWORD_HASH_MAX];
+    hash_ok("a real password", h);
+    const char *d = ob_password_dummy_hash();
+    assert_true(strlen(d) > 0);
+    /* the same text up to the salt: $argon2id$v=19$m=...,t=...,p=...$ */
+    const char *hs = strrchr(h, '$'), *ds = strrchr(d, '$');
+    size_t params = (size_t)(strchr(h + 1, 'p') - h);
+    assert_memory_equal(d, h, params);
+    assert_int_equal(strlen(d), strlen(h));
+    assert_int_equal(ds - d, hs - h);
+    /* libsodium parses it (-1 otherwise) and finds its parameters current */
+    assert_int_equal(crypto_pwhash_str_needs_rehash(d, 2, 19u << 20), 0);
+    assert_int_equal(crypto_pwhash_str_needs_rehash(h, 2, 19u << 20), 0);
+    assert_false(ob_password_verify(d, "a real password"));
+    assert_string_equal(d, ob_password_dummy_hash()); /* made once */
 }
 
 static void test_malformed(void **state)
@@ -178,6 +202,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_salted),  cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_dummy_hash),
         cmocka_unit_test(test_policy),    cmocka_unit_test(test_policy_counts_characters),
         cmocka_unit_test(test_generate),
     };
