@@ -48,7 +48,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all run test test-long move-long unit e2e openapi-lint deps clean bench bench-reserve bench-jobs bench-workflows bench-smoke fmt docs fuzz reliability crash crash-long \
+.PHONY: all run test test-long move-long unit e2e openapi-lint deps clean bench bench-pg bench-reserve bench-jobs bench-workflows bench-smoke fmt docs fuzz reliability crash crash-long \
         console console-check console-test
 
 all: $(B)/opsbase
@@ -131,6 +131,11 @@ console-test: $(B)/opsbase
 bench:
 	@$(MAKE) --no-print-directory RELEASE=1 all
 	@bench/run.sh build-release/opsbase
+
+# Only the PostgreSQL part of `make bench` (bench/pg.sh): opsbase against the libpq ceiling and Directus.
+bench-pg:
+	@$(MAKE) --no-print-directory RELEASE=1 all
+	@BENCH_ONLY=pg bench/run.sh build-release/opsbase
 
 # Stock reservations against the engines' bare conditional UPDATE (bench/README.md).
 bench-reserve:

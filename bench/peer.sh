@@ -12,12 +12,12 @@ PEER_PASS=bench-admin-pass-1
 PEER_TOKEN=bench-static-token-0123456789abcdef
 
 peer_install() {
-    if [ -x "$PEER_DIR/node_modules/.bin/directus" ] && [ -d "$PEER_DIR/node_modules/sqlite3" ]; then return 0; fi
+    if [ -x "$PEER_DIR/node_modules/.bin/directus" ] && [ -d "$PEER_DIR/node_modules/sqlite3" ] && [ -d "$PEER_DIR/node_modules/pg" ]; then return 0; fi
     command -v npm >/dev/null || { PEER_WHY="npm is not installed (apt-get install npm)"; return 1; }
     log "installing Directus $DIRECTUS_VERSION into $PEER_DIR (once)"
     mkdir -p "$PEER_DIR"
     [ -f "$PEER_DIR/package.json" ] || echo '{"name":"opsbase-bench-peer","private":true}' >"$PEER_DIR/package.json"
-    (cd "$PEER_DIR" && timeout 1200 npm install --no-audit --no-fund "directus@$DIRECTUS_VERSION" sqlite3 \
+    (cd "$PEER_DIR" && timeout 1200 npm install --no-audit --no-fund "directus@$DIRECTUS_VERSION" sqlite3 pg \
         >"$PEER_DIR/npm-install.log" 2>&1) || { PEER_WHY="npm install failed (see $PEER_DIR/npm-install.log)"; return 1; }
 }
 

@@ -264,6 +264,8 @@ def main():
             pm.append("| %s | %s %s |" % (name, spread([v / 1024 for v in m["v"]] if m["unit"] == "kB" else m["v"]),
                                           "MB" if m["unit"] == "kB" else m["unit"]))
     s.append("## Peer: Directus on SQLite (unpinned)\n\n%s\n\n%s\n\n%s\n" % (peer or "measured", ptab, "\n".join(pm)))
+    import report_pg
+    s.append(report_pg.section(runs, out))
     if bad:
         s.append("**Failed requests in this run:** " + ", ".join("%s/%s" % k for k, _ in bad) + "\n")
     text = "\n".join(s)

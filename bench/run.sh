@@ -7,17 +7,19 @@
 # env:   BENCH_DURATION (s per wrk run, 5)  BENCH_RUNS (3)  BENCH_PEER (1; 0 skips Directus)
 #        BENCH_PORT (base port, 18400)  BENCH_SMALL (1: the smoke data set, to test this script quickly)
 #        BENCH_WORK (work directory, build-release/bench)
+#        BENCH_PG (1; 0 skips PostgreSQL)  BENCH_ONLY=pg (only the PostgreSQL part, bench/pg.sh)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$BENCH_DIR/prepare.sh"
 source "$BENCH_DIR/peer.sh"
+source "$BENCH_DIR/pg.sh"
 
 SMOKE=${BENCH_SMALL:-0}
 DURATION=${BENCH_DURATION:-5}
 RUNS=${BENCH_RUNS:-3}
 PORT=${BENCH_PORT:-18400}
 WORK=${BENCH_WORK:-$ROOT/build-release/bench}
-OUT=$WORK/out
+OUT=$WORK/out${BENCH_ONLY:+-$BENCH_ONLY}
 LOGDIR=$OUT
 RESULTS=$OUT/runs.tsv
 METRICS=$OUT/metrics.tsv
@@ -37,6 +39,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 : >"$RESULTS"
 : >"$METRICS"
+if [ "${BENCH_ONLY:-}" = pg ]; then pg_only; exit 0; fi
 
 CEILING=$WORK/ceiling
 build_ceiling "$CEILING"
@@ -221,6 +224,10 @@ else
     PEER_WHY="skipped (BENCH_PEER=0)"
 fi
 printf '%s\n' "${PEER_WHY:-}" >"$OUT/peer.txt"
+
+# --- PostgreSQL (bench/pg.sh) ---------------------------------------------------
+if [ "${BENCH_PG:-1}" = 1 ]; then pg_bench; else PG_WHY="skipped (BENCH_PG=0)"; fi
+printf '%s\n' "$PG_WHY" >"$OUT/pg.txt"
 
 echo "load after: $(uptime | sed 's/.*load average/load average/')" >>"$OUT/machine.txt"
 top -bn1 | head -20 >"$OUT/top-after.txt"

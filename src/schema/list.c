@@ -80,13 +80,15 @@ static void add_filter(ob_sb *sql, params *p, const ob_table *t, const ob_filter
     }
 }
 
-/* NULLS FIRST/LAST only where a null can occur: PostgreSQL walks an ascending
- * index backwards only for plain DESC (its default is DESC NULLS FIRST), so
- * "created_at DESC NULLS LAST" sorted the whole match set; for the id and the
- * engine's own required columns the clause changes nothing but the plan. */
+/* NULLS FIRST/LAST only where a null can occur. PostgreSQL's btree order is
+ * ASC NULLS LAST, so it reads an index backwards only for plain DESC:
+ * "created_at DESC NULLS LAST" made it read and sort every matching row
+ * (80,000 for a status filter). A column NOT NULL in the table's DDL
+ * (schema/ddl.c column_def: the id, every required column that is not
+ * generated) gets no clause, which changes nothing but the plan. */
 static const char *order_sql(const ob_column *c, bool desc, bool pg_search)
 {
-    bool never_null = c->type == OB_F_ID || ((c->flags & OB_IMPLICIT) && (c->flags & OB_REQUIRED));
+    bool never_null = c->type == OB_F_ID || (!c->gen && (c->flags & OB_REQUIRED));
     /* A PostgreSQL search keeps the clause, and so its bitmap scan of the GIN
      * index and top-N sort: offered the index walk, the planner takes it from
      * about 20k rows, filtering each row with to_tsvector (tens of µs a row),
