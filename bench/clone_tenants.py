@@ -4,13 +4,19 @@ tenant made by `opsbase tenant create` (its SQLite file copied, its control rows
 copied with a new id and slug). Creating 1,000 tenants through the command
 takes 8 minutes on a quiet machine and over half an hour on a busy one (the
 owner's password hash and the schema's DDL each time); a start only needs them
-to exist. The copies share the template's rows, users and sessions, so they are
-for counting and opening, not for signing in (their sealed values are sealed
-for the template's slug). The server must not be running.
+to exist. The copies share the template's rows, users and sessions; their
+sealed values are sealed for the template's slug, so a request that opens one
+fails on a copy. With --sign-in the owner's e-mail owner@TEMPLATE.test becomes
+owner@SLUG.test in each copy, so a copy can be signed in to with the template's
+owner password and serve rows without sealed values (the multi-tenant mix: gets
+and creates of customers). The server must not be running.
 
-usage: clone_tenants.py DATA TEMPLATE_SLUG COUNT PREFIX
-makes PREFIX0001 .. PREFIX<COUNT> (skipping those that exist).
+usage: clone_tenants.py DATA TEMPLATE_SLUG COUNT PREFIX [--first N] [--format FMT] [--sign-in]
+makes PREFIX0001 .. PREFIX<COUNT> (skipping those that exist); with --format
+the slugs are FMT % i for i = FIRST .. FIRST + COUNT - 1 (e.g. 'm%03d' from 101:
+m101 .. m1000), PREFIX unused.
 """
+import argparse
 import os
 import shutil
 import sqlite3
@@ -27,7 +33,17 @@ def uuid7():
 
 
 def main():
-    data, template, count, prefix = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    ap = argparse.ArgumentParser()
+    ap.add_argument("data")
+    ap.add_argument("template")
+    ap.add_argument("count", type=int)
+    ap.add_argument("prefix")
+    ap.add_argument("--first", type=int, default=1)
+    ap.add_argument("--format")
+    ap.add_argument("--sign-in", action="store_true")
+    a = ap.parse_args()
+    data, template, count, prefix = a.data, a.template, a.count, a.prefix
+    fmt = a.format or (prefix.replace("%", "%%") + "%04d")
     src = os.path.join(data, "tenants", template + ".db")
     db = sqlite3.connect(os.path.join(data, "control.db"))
     try:
@@ -41,13 +57,18 @@ def main():
         srow = dict(zip(scols, db.execute("SELECT * FROM subscriptions WHERE tenant_id = ?",
                                           (trow["id"],)).fetchone()))
         made = 0
-        for i in range(1, count + 1):
-            slug = "%s%04d" % (prefix, i)
+        for i in range(a.first, a.first + count):
+            slug = fmt % i
             dst = os.path.join(data, "tenants", slug + ".db")
             if os.path.exists(dst):
                 continue
             shutil.copyfile(src, dst)
             os.chmod(dst, 0o600)
+            if a.sign_in:
+                with sqlite3.connect(dst) as t:
+                    t.execute("UPDATE users SET email = ? WHERE email = ?",
+                              ("owner@%s.test" % slug, "owner@%s.test" % template))
+                t.close()
             t = dict(trow, id=uuid7(), slug=slug, name=slug, schema_name="tenant_" + slug)
             s = dict(srow, id=uuid7(), tenant_id=t["id"])
             db.execute("INSERT INTO tenants (%s) VALUES (%s)" % (",".join(cols), ",".join("?" * len(cols))),

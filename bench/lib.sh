@@ -225,23 +225,18 @@ deep_cursor() {
     printf '%s' "$c"
 }
 
-# tenants_file PORT FIRST LAST PREFIX IDS OUT: "token id..." per tenant.
+# tenants_file PORT FIRST LAST PREFIX IDS OUT: "token id..." per tenant (of
+# $DATA), signed in four at a time by bench/tokens.py.
 tenants_file() {
-    local i t tok
-    : >"$6"
-    for i in $(seq "$2" "$3"); do
-        t=$(printf "$4" "$i")
-        tok=$(login "$1" "$t" "owner@$t.test")
-        [ -n "$tok" ] || die "login to $t failed"
-        if [ "$5" -gt 0 ]; then
-            printf '%s %s\n' "$tok" "$($PY -c 'import sqlite3, sys
-db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
-print(" ".join(r[0] for r in db.execute("SELECT id FROM customers ORDER BY random() LIMIT ?", (int(sys.argv[2]),))))' \
-                "$DATA/tenants/$t.db" "$5")" >>"$6"
-        else
-            printf '%s\n' "$tok" >>"$6"
-        fi
-    done
+    $PY "$BENCH_DIR/tokens.py" "$1" "$2" "$3" "$4" "$5" "$DATA" "$6" 4 "$OWNER_PASS" \
+        || die "signing in to tenants $2..$3 ($4) failed"
+}
+
+# reset_hwm PID: start the process's peak RSS (VmHWM) afresh, so the next
+# reading is the peak of what ran in between (sign-ins before a case hash
+# passwords with 19 MiB each and would otherwise set it).
+reset_hwm() {
+    echo 5 >"/proc/$1/clear_refs" 2>/dev/null || log "cannot reset VmHWM of $1"
 }
 
 

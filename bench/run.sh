@@ -48,7 +48,8 @@ prepare_data
 prepare_cold
 reset_data
 MIX_N=100
-[ "$SMOKE" = 1 ] && MIX_N=5
+MANY_N=1000
+[ "$SMOKE" = 1 ] && MIX_N=5 && MANY_N=20
 
 {
     echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -184,6 +185,28 @@ if [ "${#MANY[@]}" -gt "$MIX_N" ]; then
     metric "rss_${#MANY[@]}_tenants" 1 "$(rss_kb "$SRV_PID")" kB
 fi
 stop_pid "$SRV_PID"
+
+# --- many tenants: the mix on one tenant, on 100 and on 1,000 (bench/mix.sh) --
+# Each on a fresh server, the same mix on one tenant first (the goals are
+# ratios to it), peak RSS (VmHWM) of the mix alone; its own data set of
+# m001..m100 made by `tenant create` plus copies of m001 beyond.
+for n in "$MIX_N" "$MANY_N"; do
+    log "the mix over $n tenants (bench/mix.sh)"
+    rm -f "$WORK/mix/out/mix.tsv"
+    BENCH_WORK=$WORK/mix BENCH_MIX_N=$n BENCH_MIX_BASE=$MIX_N BENCH_RUNS=$RUNS BENCH_DURATION=$DURATION \
+        BENCH_PORT=$((PORT + 100)) BENCH_PIN=pinned "$BENCH_DIR/mix.sh" "$OPSBASE" >>"$OUT/mix.log" 2>&1 \
+        || die "bench/mix.sh over $n tenants failed (see $OUT/mix.log)"
+    while read -r _ c _ r v; do
+        [ -n "$v" ] || continue
+        case $c in
+            mix1) metric "mix_one_tenant_with_$n" "$r" "$v" req/s ;;
+            rss_mix1) ;;
+            rss_mix*) metric "rss_mix_$n" "$r" "$v" kB ;;
+            mix*) metric "mix_tenants_$n" "$r" "$v" req/s ;;
+        esac
+    done < <(grep '^MIX ' "$WORK/mix/out/mix.tsv")
+done
+
 # cold start: a token made on a running server, then exec-to-first-200
 start_opsbase "$COLD" "$PORT" unpinned
 CTOK=$(login "$PORT" c001 owner@c001.test)
