@@ -51,8 +51,11 @@ def test_plans_and_features_are_generic_resources(platform_admin):
 
 
 def test_tenants_cannot_be_created_or_patched_generically(platform_admin):
-    h.expect_error(platform_admin.post(f"{PLATFORM}/tenants", json={"name": "x", "slug": "x"}), 405,
-                   "method_not_allowed")
+    # POST provisions (test_platform_tenant_create.py): a row alone, without a
+    # plan and an owner, is refused and makes nothing
+    h.expect_error(platform_admin.post(f"{PLATFORM}/tenants", json={"name": "x", "slug": "x"}), 400,
+                   "validation_failed", "plan")
+    assert not h.ok(platform_admin.get(f"{PLATFORM}/tenants", params={"slug": "x"}))["data"]
     tid = _tenant_id(platform_admin, "globex")
     # DELETE schedules the tenant's erasure instead (test_platform_tenant_erasure.py)
     h.expect_error(platform_admin.patch(f"{PLATFORM}/tenants/{tid}", json={"name": "x"}), 405, "method_not_allowed")
@@ -116,9 +119,13 @@ def test_every_platform_change_is_in_the_chained_audit_log(platform_admin, new_t
     h.ok(platform_admin.post(f"{PLATFORM}/tenants/{tid}/resume"))
     me = h.ok(platform_admin.get(f"{PLATFORM}/auth/me"))["super_admin"]
     rows = h.ok(platform_admin.get(f"{PLATFORM}/platform_audit_logs", params={"entity_id": tid}))["data"]
-    assert [r["action"] for r in rows] == ["resume", "suspend"], rows
+    # newest first: the tenant was provisioned over the API by the session's
+    # super admin (conftest.py provisioner), then suspended and resumed by this one
+    assert [r["action"] for r in rows] == ["resume", "suspend", "create"], rows
     for r in rows:
-        assert r["entity_type"] == "tenants" and r["super_admin_id"] == me["id"]
+        assert r["entity_type"] == "tenants"
+    assert rows[0]["super_admin_id"] == me["id"] and rows[1]["super_admin_id"] == me["id"]
+    assert rows[2]["super_admin_id"] and h.as_obj(rows[2]["new_values"])["slug"] == t.slug
     assert h.as_obj(rows[1]["old_values"])["status"] == "active"
     assert h.as_obj(rows[1]["new_values"])["status"] == "suspended"
     # the whole log is one chain: seq 1.., each row's prev_hash the hash before
