@@ -184,6 +184,9 @@ ob_db_engine ob_conn_engine(const ob_conn *c)
 
 const char *ob_conn_tenant(const ob_conn *c)
 {
+    /* no connection (a list query parsed on its own, as the query fuzzer
+     * does): no tenant, so no tenant key; the caller's sealing fails cleanly */
+    if (!c) return NULL;
     return ((const ob_db_conn *)(const void *)c)->slug;
 }
 

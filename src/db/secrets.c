@@ -210,6 +210,7 @@ int ob_secret_blind(char out[65], const char *tenant, const char *table, const c
                     size_t n, ob_err *err)
 {
     if (!keys[0].set) return ob_err_set(err, OB_E_INTERNAL, "no master key: lookup hashes cannot be made");
+    if (!tenant) return ob_err_set(err, OB_E_INTERNAL, "no tenant: lookup hashes cannot be made");
     unsigned char k[OB_SECRET_KEY_BYTES], h[32];
     tenant_key(&keys[0], "lookup", tenant, k);
     crypto_generichash_state st;
