@@ -91,10 +91,12 @@ $(B)/tests/%: tests/unit/%.c $(B)/libopsbase.a | $(GEN_HEADERS)
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
 
-# One pytest-xdist worker per core, each with its own data directory, server and
+# Two pytest-xdist workers per core, each with its own data directory, server and
 # (OPSBASE_TEST_DB=postgres) PostgreSQL cluster; a file stays on one worker, in
-# order. E2E_JOBS=0 runs everything in one process.
-E2E_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# order. Two a core because the suite mostly waits (a schedule's next minute, a
+# job's poll, a server's start): one worker a core left the cores a third busy.
+# E2E_JOBS=0 runs everything in one process.
+E2E_JOBS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 # Servers that tests start seal secret columns under this key (serve requires
 # one; tests/e2e/conftest.py holds the same): it seals test data only. They also
 # run without the tenants' per-user request limits (100 a minute by the seed's

@@ -74,7 +74,7 @@ def serve(opsbase_bin, cli, *flags, env=None):
         proc = subprocess.Popen([str(opsbase_bin), "serve", "--data", cli.data, "--listen", f"127.0.0.1:{port}",
                                  *(("--db", cli.db) if cli.db else ()), *flags], stdout=out, stderr=out, stdin=subprocess.DEVNULL,
                                 env={**os.environ, **(env or {})}, start_new_session=True)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + h.WAIT_S
     while True:
         if proc.poll() is not None:
             raise AssertionError("serve exited: " + log.read_text(errors="replace")[-2000:])

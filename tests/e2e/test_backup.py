@@ -62,7 +62,7 @@ def start_server(opsbase_bin, args, *extra):
     proc = subprocess.Popen([str(opsbase_bin), "serve", *args, "--listen", f"127.0.0.1:{port}", *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + h.WAIT_S
     while True:
         try:
             if httpx.get(url + "/healthz", timeout=1).status_code == 200:
@@ -259,7 +259,7 @@ def test_backup_under_writes_restores_every_acknowledged_write(opsbase_bin, serv
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + h.WAIT_S
         while True:
             try:
                 if httpx.get(url + "/healthz", timeout=1).status_code == 200:
@@ -431,7 +431,7 @@ def test_scheduled_backups_older_than_keep_days_are_removed(opsbase_bin, databas
     proc, _ = start_server(opsbase_bin, args, "--backup-dir", backups, "--backup-every", "1h",
                            "--backup-keep-days", "30")
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + h.WAIT_S
         while True:
             names = sorted(p.name for p in backups.iterdir())
             fresh = [n for n in names if n > young and (backups / n / "manifest.json").exists()]

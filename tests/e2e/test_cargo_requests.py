@@ -106,7 +106,7 @@ def test_breach_is_marked_once_with_its_event(new_tenant, cli):
 
 def _wait_jobs(c, n, since=""):
     import time
-    end = time.monotonic() + 20
+    end = time.monotonic() + h.WAIT_S
     while time.monotonic() < end:
         jobs = sorted((j for j in h.list_all(c, "jobs", {"kind": "services.sla_check"}) if j["created_at"] > since),
                       key=lambda j: j["created_at"])

@@ -23,7 +23,7 @@ def case_of(c, sh):
 
 def rto_soon(c, sh):
     """The shipment's case once the NDR rules' job has sent it back."""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + h.WAIT_S
     while time.monotonic() < deadline:
         case = case_of(c, sh)
         if case["status"] == "rto":

@@ -21,7 +21,7 @@ def run_track(server, c, payload=None):
     if server.db_url:
         args += ["--db", server.db_url]
     server.cli.run(*args)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + h.WAIT_S
     while time.monotonic() < deadline:
         jobs = [j for j in c.get(f"{API}/jobs", params={"kind": "couriers.track", "limit": 200}).json()["data"]
                 if j["id"] not in before]

@@ -246,7 +246,7 @@ def run_track(server, slug, c, shipment_id):
     if server.db_url:
         args += ["--db", server.db_url]
     server.cli.run(*args)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + h.WAIT_S
     while time.monotonic() < deadline:
         jobs = c.get(f"{API}/jobs", params={"kind": "couriers.track", "limit": 200}).json()["data"]
         mine = [j for j in jobs if shipment_id in json.dumps(j.get("payload"))]

@@ -40,7 +40,7 @@ def _report(c, **kw):
     return h.create(c, "custom_reports", body)
 
 
-def _stored(c, run_id, timeout=20):
+def _stored(c, run_id, timeout=h.WAIT_S):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         run = h.get(c, "report_runs", run_id)

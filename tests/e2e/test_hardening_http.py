@@ -103,7 +103,7 @@ def _serve(opsbase_bin, tmp_path_factory, head_timeout_s):
             env={**os.environ, "OPSBASE_HEADER_TIMEOUT": str(head_timeout_s)},
             stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + h.WAIT_S
         while True:
             assert proc.poll() is None, f"serve exited with {proc.returncode}\n{h.tail(err_path)}"
             try:

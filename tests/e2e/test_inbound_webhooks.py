@@ -21,7 +21,7 @@ import stock_helpers as sh
 API = "/api/v1"
 
 
-def _wait(pred, what, timeout=20):
+def _wait(pred, what, timeout=h.WAIT_S):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         got = pred()

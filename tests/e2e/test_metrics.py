@@ -40,7 +40,7 @@ def metered(opsbase_bin, metered_cli):
 
 def _wait(url, proc):
     import time
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + h.WAIT_S
     while time.monotonic() < deadline:
         assert proc.poll() is None
         try:
@@ -119,7 +119,7 @@ def test_metrics_show_connections_pool_and_job_queues(metered, metered_cli):
     # a job that fails on its only attempt becomes a dead letter, and the
     # gauge (counted over every tenant at most 5 s ago) shows it
     cli.run("job", "enqueue", "--tenant", "meter", "--kind", "system.fail", "--max-attempts", "1", *db)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + h.WAIT_S
     while True:
         text = scrape(metered).text
         if gauge(text, "opsbase_jobs_dead") >= dead_before + 1:

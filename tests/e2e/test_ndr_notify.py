@@ -26,7 +26,7 @@ def t(new_tenant):
 
 def messages(c, case_id, n=None):
     """The case's messages, once there are n (when given) and none is pending."""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + h.WAIT_S
     while True:
         got = h.list_all(c, "notification_logs", {"reference_id": case_id, "sort": "created_at"})
         if (n is None or len(got) >= n) and all(m["status"] != "pending" for m in got):

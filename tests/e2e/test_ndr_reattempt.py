@@ -18,7 +18,7 @@ API = "/api/v1"
 
 def settled(c, case, n=1):
     """The case's reattempt requests once none is pending."""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + h.WAIT_S
     while time.monotonic() < deadline:
         reqs = h.list_all(c, "ndr_actions", {"ndr_id": case["id"], "action_type": "reattempt_request",
                                              "sort": "performed_at"})

@@ -39,7 +39,7 @@ def track(server, c, slug, sh):
     if server.db_url:
         args += ["--db", server.db_url]
     server.cli.run(*args)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + h.WAIT_S
     while time.monotonic() < deadline:
         new = [j for i, j in mine().items() if i not in before]
         if new and new[0]["status"] == "done":
@@ -51,7 +51,7 @@ def track(server, c, slug, sh):
 
 def runs(c, case_id, n):
     """The case's rule runs once there are n of them (the job runs after the scan)."""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + h.WAIT_S
     while time.monotonic() < deadline:
         got = h.list_all(c, "ndr_rule_runs", {"ndr_id": case_id, "sort": "ran_at"})
         if len(got) >= n:

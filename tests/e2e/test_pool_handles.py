@@ -22,7 +22,7 @@ def _start(opsbase_bin, data, db, *extra):
                              "--metrics-token", TOKEN, "--workers", "0", *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + h.WAIT_S
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
         try:

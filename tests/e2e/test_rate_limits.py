@@ -27,7 +27,7 @@ def _serve(opsbase_bin, tmp_path, data):
     with open(logp, "ab") as log:
         proc = subprocess.Popen([str(opsbase_bin), "serve", "--data", str(data), "--listen", f"127.0.0.1:{port}",
                                  "--workers", "0"], stdout=log, stderr=log, env=env)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + h.WAIT_S
     while True:
         try:
             if httpx.get(base + "/healthz", timeout=1).status_code == 200:

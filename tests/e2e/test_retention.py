@@ -177,7 +177,7 @@ def test_serve_runs_retention_on_its_interval(opsbase_bin, database, tmp_path):
                                  "--archive-every", "1s"], stdout=subprocess.DEVNULL, stderr=err,
                                 start_new_session=True)
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + h.WAIT_S
         while b'"msg":"archive_run"' not in log.read_bytes():
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
             time.sleep(0.1)

@@ -229,7 +229,7 @@ def limited(server, opsbase_bin, tmp_path_factory):
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + h.WAIT_S
         while True:
             assert proc.poll() is None, f"serve exited with {proc.returncode}\n{h.tail(err_path)}"
             try:

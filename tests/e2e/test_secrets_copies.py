@@ -46,7 +46,7 @@ def test_backup_and_export_hold_the_sealed_values_as_stored(server, new_tenant, 
     server.cli.run("backup", "--out", out, "--tenant", t.slug)
     tid = h.ok(platform_admin.get(f"{PLATFORM}/tenants", params={"slug": t.slug}))["data"][0]["id"]
     asked = h.ok(platform_admin.post(f"{PLATFORM}/tenants/{tid}/export"), 202)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + h.WAIT_S
     while (done := h.ok(platform_admin.get(f"{PLATFORM}/tenant_exports/{asked['id']}")))["status"] in (
             "queued", "running") and time.monotonic() < deadline:
         time.sleep(0.1)

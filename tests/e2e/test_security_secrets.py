@@ -160,7 +160,7 @@ def _serve(opsbase_bin, tmp_path, data, *flags):
     proc = subprocess.Popen([str(opsbase_bin), "serve", "--data", str(data), "--listen", f"127.0.0.1:{port}",
                              "--workers", "0", *flags], stdout=log, stderr=log)
     log.close()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + h.WAIT_S
     while True:
         try:
             if httpx.get(base + "/healthz", timeout=1).status_code == 200:

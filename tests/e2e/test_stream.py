@@ -242,7 +242,7 @@ def own_server(opsbase_bin, tmp_path, database, pg_factory):
                              "--stream-keepalive-ms", "300", "--stream-retention", "3"],
                             env=env, stdout=log, stderr=log)
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + h.WAIT_S
         while True:
             try:
                 if httpx.get(base + "/healthz", timeout=1).status_code == 200:

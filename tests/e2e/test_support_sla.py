@@ -131,7 +131,7 @@ def test_pause_in_open_hours_resumes_with_the_time_left_across_holidays(new_tena
 
 
 def _sla_jobs(c, n, since=""):
-    end = time.monotonic() + 30
+    end = time.monotonic() + h.WAIT_S
     while time.monotonic() < end:
         jobs = sorted((j for j in h.list_all(c, "jobs", {"kind": "tickets.sla_check"}) if j["created_at"] > since),
                       key=lambda j: j["created_at"])

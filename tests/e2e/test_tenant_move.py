@@ -34,7 +34,7 @@ def _serve(binary, data, db, tmp_path, name):
     proc = subprocess.Popen([str(binary), "serve", "--data", str(data), "--listen", f"127.0.0.1:{port}",
                              "--db", db], stdout=subprocess.DEVNULL, stderr=err,
                             stdin=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + h.WAIT_S
     while True:
         assert proc.poll() is None, h.tail(tmp_path / f"{name}.stderr")
         try:
