@@ -224,7 +224,7 @@ def main():
              "medians measured in this same run. Latencies are wrk's (`--latency`), in milliseconds.\n")
     s.append("## Machine\n\n```\n%s\n```\n" % machine)
     wf_text, wf_goals = workflows_section(out, runs)
-    s.append("## Goals of issue 5\n\n" + goals(runs, metrics) + "".join(
+    s.append("## Goals (issue #20: performance)\n\n" + goals(runs, metrics) + "".join(
         "\n| %s | %s | %s | %s |" % (t, v, w, "n/a" if ok is None else ("**met**" if ok else "**missed**"))
         for t, v, w, ok in wf_goals) + "\n")
     opsc = ["get", "list", "list_nofilter", "list_deep", "search", "create", "create_normal", "patch", "ticket",
