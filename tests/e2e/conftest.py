@@ -504,7 +504,9 @@ def new_tenant(cli, login, provisioner):
         flags = list(extra)
         for flag, value in zip(flags[::2], flags[1::2]):
             body[_LIMIT_FLAGS[flag]] = int(value)
-        h.ok(provisioner.post("/api/v1/platform/tenants", json=body), 201)
+        # creating a schema is the slowest request there is (PostgreSQL under ASan on a
+        # busy machine: tens of seconds), so it gets the wait of background work
+        h.ok(provisioner.post("/api/v1/platform/tenants", json=body, timeout=h.WAIT_S), 201)
         h.relax_session_policy(cli.data, s)
         emails = []
         for i in range(agents):

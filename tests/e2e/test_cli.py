@@ -218,7 +218,7 @@ def test_serve_fresh_dir_and_sigterm(opsbase_bin, tmp_path):
     try:
         _wait_health(f"http://127.0.0.1:{port}", proc)
         import httpx
-        assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).json()["status"] == "ready"
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=h.HTTP_TIMEOUT).json()["status"] == "ready"
         # A second opsbase on the same port must fail rather than share it.
         second = subprocess.Popen([str(opsbase_bin), "serve", "--data", str(tmp_path / "other"),
                                    "--listen", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
@@ -257,7 +257,7 @@ def test_serve_on_taken_port_fails(opsbase_bin, tmp_path):
                                  "--listen", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         try:
-            rc = proc.wait(timeout=5)
+            rc = proc.wait(timeout=h.WAIT_S)
         except subprocess.TimeoutExpired:
             rc = None
         finally:
