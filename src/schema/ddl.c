@@ -198,7 +198,12 @@ static bool wants_index(const ob_table *t, const ob_column *c)
     return (c->flags & OB_SORT) && c->type != OB_F_ID && t->res->default_sort != NULL;
 }
 
-static void fts_def(ob_sb *out, const ob_table *t, int v)
+/* SQLite full text before OB_FTS_ONE_SINCE: an external-content FTS5 table
+ * per searchable table, with its four shadow tables and three triggers (245
+ * of a tenant file's 353 tables, most of the schema every connection parses).
+ * Kept only so that replaying versions 1..8 onto an old database leaves what
+ * those versions left; the replay of OB_FTS_ONE_SINCE drops it all. */
+static void legacy_fts_def(ob_sb *out, const ob_table *t, int v)
 {
     const char *n = t->name;
     ob_sb cols, newv, oldv;
@@ -232,6 +237,153 @@ static void fts_def(ob_sb *out, const ob_table *t, int v)
     ob_sb_release(&cols);
     ob_sb_release(&newv);
     ob_sb_release(&oldv);
+}
+
+/* SQLite full text since OB_FTS_ONE_SINCE: ONE contentless FTS5 table per
+ * database, ob_fts, whose columns c0..c(k-1) hold a table's searchable
+ * columns in declared order (k the most any table has; the rest NULL), so a
+ * quoted term or phrase matches within one column, as with a table each.
+ * A row's full-text rowid is (fts_no << 40) + its rowid (registry.c: fts_no
+ * is the table's for good), so one table's rows are one rowid range and a
+ * search is MATCH plus that range, walked newest first by list.c.
+ * Contentless: the index holds no copy of the text; SQLite 3.40 has no
+ * contentless_delete, so the delete and update triggers pass the old values
+ * with the 'delete' command. columnsize=0: nothing ranks by length. */
+#define FTS_SHIFT 40
+
+long long ob_ddl_fts_lo(const ob_table *t)
+{
+    return (long long)t->fts_no << FTS_SHIFT;
+}
+
+long long ob_ddl_fts_hi(const ob_table *t)
+{
+    return ob_ddl_fts_lo(t) + ((1LL << FTS_SHIFT) - 1);
+}
+
+static bool in_fts(const ob_table *t, ob_scope scope, int v)
+{
+    return t->res->scope == scope && t->nsearch > 0 && since_of(t->res->since) <= v;
+}
+
+/* ", c0, c1" and ", <p>."a", <p>."b"" for t's searchable columns at version v */
+static void fts_cols(ob_sb *cols, ob_sb *vals, const char *prefix, const ob_table *t, int v)
+{
+    int k = 0;
+    for (int i = 0; i < t->ncols; i++) {
+        const ob_column *c = t->cols[i];
+        if (!(c->flags & OB_SEARCH) || since_of(c->since) > v) continue;
+        if (cols) ob_sb_addf(cols, ", c%d", k);
+        ob_sb_addf(vals, ", %s\"%s\"", prefix, c->name);
+        k++;
+    }
+}
+
+static void fts_triggers(ob_sb *out, const ob_table *t, int v, bool replace)
+{
+    const char *n = t->name;
+    long long lo = ob_ddl_fts_lo(t);
+    ob_sb cols, newv, oldv;
+    ob_sb_init(&cols, 64);
+    ob_sb_init(&newv, 64);
+    ob_sb_init(&oldv, 64);
+    fts_cols(&cols, &newv, "new.", t, v);
+    fts_cols(NULL, &oldv, "old.", t, v);
+    /* an update that sets none of the searchable columns leaves the entry as
+     * it is (most updates: a status, a stamp); a generated column changes
+     * without being set, so a table with one searchable re-indexes always */
+    ob_sb of;
+    ob_sb_init(&of, 64);
+    bool gen = false;
+    for (int i = 0; i < t->ncols; i++) {
+        const ob_column *c = t->cols[i];
+        if (!(c->flags & OB_SEARCH) || since_of(c->since) > v) continue;
+        gen = gen || c->gen;
+        ob_sb_addf(&of, "%s\"%s\"", of.len ? ", " : " OF ", c->name);
+    }
+    if (replace)
+        ob_sb_addf(out, "DROP TRIGGER IF EXISTS \"%s_fts_ai\";\nDROP TRIGGER IF EXISTS \"%s_fts_ad\";\n"
+                        "DROP TRIGGER IF EXISTS \"%s_fts_au\";\n", n, n, n);
+    ob_sb_addf(out,
+               "CREATE TRIGGER IF NOT EXISTS \"%s_fts_ai\" AFTER INSERT ON \"%s\" BEGIN "
+               "INSERT INTO ob_fts(rowid%s) VALUES (%lld + new.rowid%s); END;\n",
+               n, n, cols.buf, lo, newv.buf);
+    ob_sb_addf(out,
+               "CREATE TRIGGER IF NOT EXISTS \"%s_fts_ad\" AFTER DELETE ON \"%s\" BEGIN "
+               "INSERT INTO ob_fts(ob_fts, rowid%s) VALUES ('delete', %lld + old.rowid%s); END;\n",
+               n, n, cols.buf, lo, oldv.buf);
+    ob_sb_addf(out,
+               "CREATE TRIGGER IF NOT EXISTS \"%s_fts_au\" AFTER UPDATE%s ON \"%s\" BEGIN "
+               "INSERT INTO ob_fts(ob_fts, rowid%s) VALUES ('delete', %lld + old.rowid%s); "
+               "INSERT INTO ob_fts(rowid%s) VALUES (%lld + new.rowid%s); END;\n",
+               n, gen ? "" : of.buf, n, cols.buf, lo, oldv.buf, cols.buf, lo, newv.buf);
+    ob_sb_release(&of);
+    ob_sb_release(&cols);
+    ob_sb_release(&newv);
+    ob_sb_release(&oldv);
+}
+
+/* The full-text table of scope's database at version v with its triggers.
+ * rebuild (a migration): dropped and made again, filled from every
+ * searchable table; the one statement that reads all the text, run only by
+ * a version that changes what is searchable. */
+static void fts_one_def(ob_sb *out, ob_scope scope, int v, bool rebuild)
+{
+    int k = 0;
+    for (int i = 0; i < ob_registry_count(); i++) {
+        const ob_table *t = ob_registry_at(i);
+        if (!in_fts(t, scope, v)) continue;
+        int n = 0;
+        for (int j = 0; j < t->ncols; j++)
+            if ((t->cols[j]->flags & OB_SEARCH) && since_of(t->cols[j]->since) <= v) n++;
+        if (n > k) k = n;
+    }
+    if (k == 0) return;
+    if (rebuild) ob_sb_adds(out, "DROP TABLE IF EXISTS ob_fts;\n");
+    ob_sb_adds(out, "CREATE VIRTUAL TABLE IF NOT EXISTS ob_fts USING fts5(");
+    for (int j = 0; j < k; j++) ob_sb_addf(out, "%sc%d", j ? ", " : "", j);
+    ob_sb_adds(out, ", content='', columnsize=0, tokenize='unicode61 remove_diacritics 2');\n");
+    for (int i = 0; i < ob_registry_count(); i++) {
+        const ob_table *t = ob_registry_at(i);
+        if (!in_fts(t, scope, v)) continue;
+        fts_triggers(out, t, v, rebuild);
+        if (!rebuild) continue;
+        ob_sb cols, vals;
+        ob_sb_init(&cols, 64);
+        ob_sb_init(&vals, 64);
+        fts_cols(&cols, &vals, "", t, v);
+        ob_sb_addf(out, "INSERT INTO ob_fts(rowid%s) SELECT %lld + rowid%s FROM \"%s\";\n", cols.buf,
+                   ob_ddl_fts_lo(t), vals.buf, t->name);
+        ob_sb_release(&cols);
+        ob_sb_release(&vals);
+    }
+}
+
+/* The per-table full-text tables and triggers of before OB_FTS_ONE_SINCE
+ * (and of tables since removed from the registry), found in the catalog:
+ * their drops, triggers first. */
+static int legacy_fts_drops(ob_conn *c, ob_sb *out, ob_err *err)
+{
+    static const char *const kinds[2][2] = {
+        {"TRIGGER", "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name GLOB '*_fts_a[iud]'"},
+        {"TABLE", "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB '*_fts' "
+                  "AND sql LIKE 'CREATE VIRTUAL TABLE%'"}};
+    for (int k = 0; k < 2; k++) {
+        ob_stmt *st;
+        if (ob_db_prepare(c, kinds[k][1], &st, err) != 0) return -1;
+        int rc;
+        while ((rc = ob_stmt_step(st, err)) == 1) {
+            ob_sb_addf(out, "DROP %s IF EXISTS \"", kinds[k][0]);
+            for (const char *p = ob_stmt_col_text(st, 0, NULL); p && *p; p++) {
+                if (*p == '"') ob_sb_addc(out, '"');
+                ob_sb_addc(out, *p);
+            }
+            ob_sb_adds(out, "\";\n");
+        }
+        ob_stmt_done(st);
+        if (rc < 0) return -1;
+    }
+    return 0;
 }
 
 /* PostgreSQL full text: an expression GIN index over the searchable columns of
@@ -274,7 +426,8 @@ void ob_ddl_create_table(ob_sb *out, ob_db_engine e, const ob_table *t, int v)
     }
     for (int i = 0; i < t->res->nindexes; i++)
         if (since_of(t->res->indexes[i].since) <= v) index_def(out, t, &t->res->indexes[i]);
-    if (t->nsearch > 0 && ob_dialect_of(e)->fts5) fts_def(out, t, v);
+    /* since OB_FTS_ONE_SINCE SQLite's full text is the database's (fts_one_def) */
+    if (t->nsearch > 0 && ob_dialect_of(e)->fts5 && v < OB_FTS_ONE_SINCE) legacy_fts_def(out, t, v);
     if (t->nsearch > 0 && !ob_dialect_of(e)->fts5) pg_fts_def(out, t, v);
 }
 
@@ -352,12 +505,17 @@ static int apply_version(ob_conn *c, ob_scope scope, int v, ob_err *err)
     ob_db_engine e = ob_conn_engine(c);
     ob_sb sql;
     ob_sb_init(&sql, 8192);
+    /* SQLite: the version that made the full-text table one per database
+     * replaces the old ones; a later version that adds a searchable table or
+     * column fills it again (a contentless table cannot re-read one table) */
+    bool fts_rebuild = v == OB_FTS_ONE_SINCE;
     for (int i = 0; i < ob_registry_count(); i++) {
         const ob_table *t = ob_registry_at(i);
         if (t->res->scope != scope) continue;
         int born = since_of(t->res->since);
         if (born == v) {
             ob_ddl_create_table(&sql, e, t, v);
+            fts_rebuild = fts_rebuild || t->nsearch > 0;
         } else if (born < v) {
             bool search_added = false;
             for (int j = 0; j < t->ncols; j++)
@@ -366,6 +524,7 @@ static int apply_version(ob_conn *c, ob_scope scope, int v, ob_err *err)
                     search_added = search_added || (t->cols[j]->flags & OB_SEARCH);
                 }
             if (search_added && !ob_dialect_of(e)->fts5) pg_fts_def(&sql, t, v);
+            fts_rebuild = fts_rebuild || search_added;
             for (int j = 0; j < t->res->nindexes; j++)
                 if (t->res->indexes[j].since == v) index_def(&sql, t, &t->res->indexes[j]);
         }
@@ -375,6 +534,15 @@ static int apply_version(ob_conn *c, ob_scope scope, int v, ob_err *err)
         if (t->res->scope == scope && since_of(t->res->since) <= v) fk_defs(&sql, c, t, v);
     }
     int rc = ob_db_begin(c, err);
+    if (rc == 0 && ob_dialect_of(e)->fts5 && fts_rebuild && v >= OB_FTS_ONE_SINCE) {
+        /* drops read from the catalog inside the transaction, run before the rest */
+        ob_sb pre;
+        ob_sb_init(&pre, 4096);
+        rc = legacy_fts_drops(c, &pre, err);
+        if (rc == 0 && pre.len) rc = ob_db_exec(c, pre.buf, err);
+        ob_sb_release(&pre);
+        fts_one_def(&sql, scope, v, true);
+    }
     if (rc == 0 && sql.len) rc = ob_db_exec(c, sql.buf, err);
     ob_sb_release(&sql);
     if (rc == 0) {
@@ -398,9 +566,9 @@ static int apply_version(ob_conn *c, ob_scope scope, int v, ob_err *err)
 
 /* A table as replaying its versions one by one leaves it: the columns of its
  * first version in declared order, then those of each later version appended,
- * as ALTER TABLE ADD COLUMN would; SQLite's full-text table has the searchable
- * columns of the first version (the replay does not rebuild it), PostgreSQL's
- * full-text index all of them (the replay rebuilds it). */
+ * as ALTER TABLE ADD COLUMN would; PostgreSQL's full-text index has all the
+ * searchable columns (the replay rebuilds it), and so has SQLite's full-text
+ * table, made once for the whole database by create_fresh (fts_one_def). */
 static void fresh_table(ob_sb *out, ob_db_engine e, const ob_table *t, int want)
 {
     int born = since_of(t->res->since);
@@ -425,7 +593,6 @@ static void fresh_table(ob_sb *out, ob_db_engine e, const ob_table *t, int want)
         if (since_of(t->cols[i]->since) <= want && wants_index(t, t->cols[i])) column_index(out, t, t->cols[i]);
     for (int i = 0; i < t->res->nindexes; i++)
         if (since_of(t->res->indexes[i].since) <= want) index_def(out, t, &t->res->indexes[i]);
-    if (t->nsearch > 0 && ob_dialect_of(e)->fts5) fts_def(out, t, born);
     if (t->nsearch > 0 && !ob_dialect_of(e)->fts5) pg_fts_def(out, t, want);
 }
 
@@ -478,6 +645,7 @@ static int create_fresh(ob_conn *c, ob_scope scope, int want, ob_err *err)
         if (t->res->scope != scope) continue;
         for (int v = since_of(t->res->since); v <= want; v++) fk_defs(&sql, NULL, t, v);
     }
+    if (ob_dialect_of(e)->fts5) fts_one_def(&sql, scope, want, false);
     /* The template of this exact schema text (SQLite): its pages copied,
      * the DDL not run again. */
     char key[65];

@@ -15,8 +15,14 @@
 #include "db/db.h"
 #include "schema/registry.h"
 
-/* CREATE TABLE (+ indexes, full-text index and its triggers) for t at version v. */
+/* CREATE TABLE (+ indexes; PostgreSQL's full-text index; SQLite's per-table
+ * full-text table only for v < OB_FTS_ONE_SINCE) for t at version v. */
 void ob_ddl_create_table(ob_sb *out, ob_db_engine e, const ob_table *t, int v);
+
+/* SQLite since OB_FTS_ONE_SINCE: a database's one full-text table ob_fts
+ * holds searchable table t's rows at rowids lo..hi, row rowid + lo. */
+long long ob_ddl_fts_lo(const ob_table *t);
+long long ob_ddl_fts_hi(const ob_table *t);
 
 /* The schema version recorded in a database (0 when none). */
 int ob_schema_version(ob_conn *c, ob_err *err);

@@ -3,6 +3,7 @@
 
 #include "base/base.h"
 #include "db/dialect.h"
+#include "schema/ddl.h"
 #include "schema/list.h"
 #include "schema/reads.h"
 #include "schema/rowjson.h"
@@ -188,17 +189,24 @@ static bool fts_walk(const ob_table *t, const ob_listq *q)
 static void fts_walk_from(ob_sb *sql, params *p, const ob_table *t, const ob_listq *q, const char *fq)
 {
     const char *n = t->name;
-    ob_sb_addf(sql, "(SELECT rowid AS ob_r FROM \"%s_fts\" WHERE \"%s_fts\" MATCH ?", n, n);
+    long long lo = ob_ddl_fts_lo(t);
+    /* the database's full-text table holds t's rows at lo + rowid (ddl.c);
+     * one lower and one upper bound, which FTS5 both uses to seek (with a
+     * second upper bound it would seek by one and filter by the other) */
+    ob_sb_addf(sql, "(SELECT rowid AS ob_r FROM ob_fts WHERE ob_fts MATCH ? AND rowid >= %lld", lo);
     push(p, ob_v_text(fq));
     if (q->after) {
         ob_sb_addf(sql,
-                   " AND rowid < coalesce((SELECT rowid FROM \"%s\" WHERE \"id\" = ?), "
+                   " AND rowid < %lld + coalesce((SELECT rowid FROM \"%s\" WHERE \"id\" = ?), "
                    "(SELECT rowid FROM \"%s\" WHERE \"id\" < ? ORDER BY \"id\" DESC LIMIT 1) + 1)",
-                   n, n);
+                   lo, n, n);
         push(p, q->after[q->nsort - 1]);
         push(p, q->after[q->nsort - 1]);
+    } else {
+        ob_sb_addf(sql, " AND rowid <= %lld", ob_ddl_fts_hi(t));
     }
-    ob_sb_addf(sql, ") AS ob_m JOIN \"%s\" ON \"%s\".rowid = ob_m.ob_r", n, n);
+    /* ob_r stays the full-text rowid so that ORDER BY ob_r is the index's own order */
+    ob_sb_addf(sql, ") AS ob_m JOIN \"%s\" ON \"%s\".rowid = ob_m.ob_r - %lld", n, n, lo);
 }
 
 int ob_list_run(ob_ctx *ctx, const ob_table *t, const ob_listq *q, ob_jsonw *w, ob_err *err)
@@ -225,8 +233,8 @@ int ob_list_run(ob_ctx *ctx, const ob_table *t, const ob_listq *q, ob_jsonw *w, 
         ob_sb_adds(&sql, " @@ plainto_tsquery('simple', ?)");
         push(&p, ob_v_text(q->q));
     } else if (fq && !walk) {
-        ob_sb_addf(&sql, " AND \"%s\".rowid IN (SELECT rowid FROM \"%s_fts\" WHERE \"%s_fts\" MATCH ?)", t->name, t->name,
-                   t->name);
+        ob_sb_addf(&sql, " AND \"%s\".rowid IN (SELECT rowid - %lld FROM ob_fts WHERE ob_fts MATCH ? AND rowid >= %lld "
+                   "AND rowid <= %lld)", t->name, ob_ddl_fts_lo(t), ob_ddl_fts_lo(t), ob_ddl_fts_hi(t));
         push(&p, ob_v_text(fq));
     }
     if (walk) {

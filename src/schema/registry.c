@@ -35,6 +35,31 @@ static void die(const char *table, const char *col, const char *why)
     abort();
 }
 
+/* A searchable table's number in its database's full-text table: its rows
+ * are the rowids (number << 40) + row rowid (ddl.c), so the number must stay
+ * the table's for good. Taken from the name (FNV-1a folded to 22 bits), so
+ * no catalog holds it and adding or removing another table never moves it;
+ * two tables of one database whose names collide stop the start-up, and one
+ * of them then declares a free number (ob_resource.fts_no). */
+static int fts_no_of(const ob_resource *r)
+{
+    if (r->fts_no > 0) return r->fts_no;
+    uint32_t h = 2166136261u;
+    for (const char *p = r->table; *p; p++) h = (h ^ (uint8_t)*p) * 16777619u;
+    h = (h ^ (h >> 22)) & 0x3fffffu;
+    return h ? (int)h : 1;
+}
+
+static void assign_fts_no(ob_table *t, int i)
+{
+    if (t->nsearch == 0) return;
+    if (t->res->fts_no < 0 || t->res->fts_no > 0x3fffff) die(t->name, NULL, "fts_no out of 1..4194303");
+    t->fts_no = fts_no_of(t->res);
+    for (int j = 0; j < i; j++)
+        if (tables[j].fts_no == t->fts_no && tables[j].res->scope == t->res->scope)
+            die(t->name, NULL, "full-text number collides with another table's: declare a free fts_no");
+}
+
 static int find_decl(const char *name)
 {
     for (int i = 0; i < NRES; i++)
@@ -407,7 +432,8 @@ static void build(void)
         for (int j = 0; j < r->nindexes; j++)
             if (r->indexes[j].since > schema_version) schema_version = r->indexes[j].since;
     }
-    if (schema_version < 1) schema_version = 1;
+    if (schema_version < OB_FTS_ONE_SINCE) schema_version = OB_FTS_ONE_SINCE;
+    for (int i = 0; i < NRES; i++) assign_fts_no(&tables[i], i);
     for (int i = 0; i < NRES; i++)
         if (tables[i].res->retention) check_retention(&tables[i]);
     for (int i = 0; i < NRES; i++) check_dedupe_and_flag_event(&tables[i]);

@@ -402,6 +402,8 @@ typedef struct ob_resource {
     int nactions;
     const char *default_sort;    /* e.g. "-created_at"; NULL: "id" */
     int since;
+    int fts_no;                  /* SQLite full-text range (ddl.c): 0 takes it from the name's hash;
+                                  * set only when that hash collides with another table's */
     const char *delete_action;   /* DELETE runs this action instead of removing the row
                                   * (history that must stay: sessions end, not vanish) */
     const char *state;           /* without a state machine: the enum column whose values the
@@ -440,6 +442,7 @@ struct ob_table {
     int ncols;
     int id_col, created_col, updated_col, version_col, deleted_col; /* -1 when absent */
     int nsearch;                  /* searchable columns */
+    int fts_no;                   /* its rows' range in the SQLite full-text table (ddl.c), 0 without */
     int state_col;                /* fsm column, else the resource's state column, or -1 */
     int ngen;                     /* generated columns (rows are re-read after writes) */
     const ob_table *const *inputs; /* per action (res->actions): its input as a table, or NULL */
@@ -485,7 +488,12 @@ const ob_table *ob_registry_find(const char *name);
  * reference points to when that one is; NULL: t serves no content. */
 const ob_table *ob_registry_content_of(const ob_table *t);
 int ob_table_col(const ob_table *t, const char *name); /* index or -1 */
-/* The current schema version: the highest `since` anywhere. */
+/* The schema version that replaced SQLite's full-text table per searchable
+ * table by one per database (ddl.c): a change of the engine, not of a
+ * declaration, so the schema version is at least this. */
+#define OB_FTS_ONE_SINCE 9
+/* The current schema version: the highest `since` anywhere, at least
+ * OB_FTS_ONE_SINCE. */
 int ob_registry_version(void);
 
 /* A counter bumped by every write to an OB_RES_AUTH table (and by sign-in

@@ -1,0 +1,156 @@
+"""Schema version 9 made SQLite's full text one table per database (ob_fts)
+instead of one FTS5 table per searchable table: a tenant file made at version
+8, with rows in several searchable tables, finds the same rows by q= after
+`opsbase migrate`, and the new table keeps up with writes afterwards. The
+version-8 layout is written back by hand here (the old DDL text, the old
+tables filled by FTS5's own 'rebuild'), as test_enum_widening does for its
+CHECKs. On PostgreSQL version 9 changes nothing (its GIN indexes stay): the
+same searches give the same rows after version 9 is applied again. Also:
+q= words with FTS5 syntax in them are matched as words, never as syntax."""
+import json
+import sqlite3
+
+import helpers as h
+
+OLD_VERSION = 8
+
+
+def _ids(rows):
+    return sorted(r["id"] for r in rows)
+
+
+def _searchable(cli):
+    schema = json.loads(cli.run("schema", "--json", data=False).stdout)
+    return {t["name"]: [c["name"] for c in t["columns"] if c.get("searchable")]
+            for t in schema["tables"] if t["database"] == "tenant" and any(c.get("searchable") for c in t["columns"])}
+
+
+def _to_version_8(path, searchable):
+    """The full-text layout of schema version 8: <t>_fts external-content
+    tables, their three triggers, no ob_fts."""
+    db = sqlite3.connect(path)
+    try:
+        names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_fts_a_'")]
+        for n in names:
+            db.execute(f'DROP TRIGGER "{n}"')
+        db.execute("DROP TABLE ob_fts")
+        for t, cols in searchable.items():
+            c = ", ".join(f'"{x}"' for x in cols)
+            new = ", ".join(f'new."{x}"' for x in cols)
+            old = ", ".join(f'old."{x}"' for x in cols)
+            db.executescript(
+                f'CREATE VIRTUAL TABLE "{t}_fts" USING fts5({c}, content=\'{t}\', content_rowid=\'rowid\', '
+                f"tokenize='unicode61 remove_diacritics 2');\n"
+                f'CREATE TRIGGER "{t}_fts_ai" AFTER INSERT ON "{t}" BEGIN '
+                f'INSERT INTO "{t}_fts"(rowid, {c}) VALUES (new.rowid, {new}); END;\n'
+                f'CREATE TRIGGER "{t}_fts_ad" AFTER DELETE ON "{t}" BEGIN '
+                f'INSERT INTO "{t}_fts"("{t}_fts", rowid, {c}) VALUES (\'delete\', old.rowid, {old}); END;\n'
+                f'CREATE TRIGGER "{t}_fts_au" AFTER UPDATE ON "{t}" BEGIN '
+                f'INSERT INTO "{t}_fts"("{t}_fts", rowid, {c}) VALUES (\'delete\', old.rowid, {old}); '
+                f'INSERT INTO "{t}_fts"(rowid, {c}) VALUES (new.rowid, {new}); END;\n'
+                f'INSERT INTO "{t}_fts"("{t}_fts") VALUES (\'rebuild\');\n')
+        db.execute("DELETE FROM schema_migrations WHERE version > ?", (OLD_VERSION,))
+        db.execute(f"PRAGMA user_version = {OLD_VERSION}")
+        db.commit()
+    finally:
+        db.close()
+
+
+def _layout(path):
+    with h.sqlite_db(path) as db:
+        fts = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%fts%'")]
+        version = db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    return sorted(fts), version
+
+
+def test_a_version_8_file_finds_the_same_rows_after_the_upgrade(server, cli, new_tenant):
+    t = new_tenant()
+    c = t.owner
+    want = json.loads(cli.run("schema", "--json", data=False).stdout)["version"]
+    assert want > OLD_VERSION
+    w, shared = h.word(), h.word()
+    cust = [h.create_customer(c, company_name=f"Acme {w} {i}", notes=f"{shared} notes") for i in range(3)]
+    h.create_customer(c, company_name="Acme without the word")
+    docs = [h.create_document(c, title=f"Guide {w}", content=f"body {shared} {i}") for i in range(4)]
+    tick = [h.create_ticket(c, cust[0]["id"], description=f"broken {w} {shared}")]
+    cats = [h.create_category(c, name=f"Cat {w}")]
+    tables = {"customers": cust, "documents": docs, "tickets": tick, "categories": cats}
+    probes = [w, shared, f"{w} {shared}", w.upper(), "Acme"]
+
+    def searches():
+        return {(tb, q): _ids(h.list_all(c, tb, {"q": q}, limit=2)) for tb in tables for q in probes}
+
+    before = searches()
+    assert before[("customers", w)] == _ids(cust)
+    assert before[("documents", f"{w} {shared}")] == _ids(docs)
+    assert before[("tickets", shared)] == _ids(tick)
+    assert before[("customers", shared)] == _ids(cust)
+    assert before[("categories", w)] == _ids(cats)
+    assert before[("documents", "Acme")] == []
+
+    path = server.data / "tenants" / f"{t.slug}.db" if not server.db_url else None
+    if path:
+        searchable = _searchable(cli)
+        assert len(searchable) >= 40
+        _to_version_8(path, searchable)
+        fts, version = _layout(path)
+        assert version == OLD_VERSION and "ob_fts" not in fts and "customers_fts" in fts
+    else:
+        h.tenant_sql(server, t.slug, f"DELETE FROM schema_migrations WHERE version > {OLD_VERSION}")
+
+    out = cli.run("migrate").stdout
+    assert f"schema version {want}" in out
+    if path:
+        fts, version = _layout(path)
+        assert version == want
+        # the one table and its shadow tables, nothing of the old layout
+        assert fts == ["ob_fts", "ob_fts_config", "ob_fts_data", "ob_fts_idx"], fts
+        with h.sqlite_db(path) as db:
+            triggers = db.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND "
+                                  "sql LIKE '%ob_fts%'").fetchone()[0]
+            assert triggers == 3 * len(searchable)
+    assert searches() == before
+
+    # the migrated table follows creates, updates and deletes
+    extra = h.create_document(c, title=f"Late {w}")
+    assert _ids(h.list_all(c, "documents", {"q": w})) == _ids(docs + [extra])
+    h.ok(c.patch(f"/api/v1/documents/{docs[0]['id']}", json={"title": "Renamed"}))
+    assert _ids(h.list_all(c, "documents", {"q": w})) == _ids(docs[1:] + [extra])
+    assert _ids(h.list_all(c, "documents", {"q": "renamed"})) == [docs[0]["id"]]
+    assert c.delete(f"/api/v1/documents/{extra['id']}").status_code in (200, 204)
+    assert _ids(h.list_all(c, "documents", {"q": w})) == _ids(docs[1:])
+    # other tables' rows never leak into a table's results (one table, rowid ranges)
+    assert h.list_all(c, "categories", {"q": shared}) == []
+
+
+def test_search_words_are_never_fts_syntax(new_tenant):
+    """Each word of q= is one quoted term, all of them required: quotes, *,
+    -, NEAR, OR, parentheses and column-like words are matched as text (or
+    find nothing), never parsed, and never fail the request."""
+    t = new_tenant()
+    c = t.owner
+    w = h.word()
+    d1 = h.create_document(c, title=f"{w} alpha", content="title:x near(beta) said \"hi\"")
+    d2 = h.create_document(c, title=f"{w} gamma", content="c0:delta")
+    both = sorted([d1["id"], d2["id"]])
+    for q, want in [
+        (w, both),
+        (f"{w} alpha", [d1["id"]]),
+        (f"{w} OR gamma", []),            # OR is a word, absent from both
+        (f"{w} NEAR alpha", [d1["id"]]),  # near is a word of d1's content
+        (f"{w} NEAR gamma", []),
+        (f"{w} -alpha", [d1["id"]]),      # "-alpha" is the term alpha, not a negation
+        (f"{w}*", both),                  # * is no operator: the word itself
+        (f"{w[:6]}*", []),                # and no prefix query
+        (f'"{w}" "alpha', [d1["id"]]),
+        ('title:x', [d1["id"]]),          # the phrase "title x", not a column filter
+        ('c0:delta', [d2["id"]]),         # the internal column names are no filter either
+        ('near(beta)', [d1["id"]]),
+        (f'{w} ("', both),
+        ('content:delta', []),
+        (')(*', []),
+    ]:
+        r = c.get("/api/v1/documents", params={"q": q})
+        assert r.status_code == 200, (q, r.status_code, r.text)
+        assert sorted(x["id"] for x in r.json()["data"]) == want, q
