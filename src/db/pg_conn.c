@@ -1,6 +1,7 @@
 /* pg_conn.c - the PostgreSQL driver's connections: connecting with timeouts,
  * the session settings, the core's driver table, classification of SQLSTATEs,
  * search_path, exec and transactions. */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,10 +242,21 @@ static int elsewhere(ob_conn *c, const char *slug, ob_err *err)
  *  - The placement check above still runs on every acquire (from the
  *    in-process cache, no round trip), so a connection to a server that no
  *    longer holds the tenant, and a writer while the tenant is moving, are
- *    refused exactly as before. */
+ *    refused exactly as before.
+ *  - An idle session the server has ended (a restart, a terminated backend)
+ *    has something to read: the server's last message or the end of the
+ *    stream. Then the attach runs, fails on the dead session, and the core
+ *    replaces the connection within the same acquire, as it did when every
+ *    acquire made the round trip; the check is one poll() with no wait. */
 static bool attached(const ob_conn *c, const char *schema)
 {
-    return c->schema[0] && strcmp(c->schema, schema) == 0 && PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+    if (!c->schema[0] || strcmp(c->schema, schema) != 0 || PQstatus(c->pg) != CONNECTION_OK ||
+        PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+        return false;
+    struct pollfd pfd = { .fd = PQsocket(c->pg), .events = POLLIN };
+    if (pfd.fd < 0)
+        return false;
+    return poll(&pfd, 1, 0) == 0;
 }
 
 static int conn_use(ob_conn *c, const char *slug, ob_err *err)
@@ -459,8 +471,9 @@ bool ob_pg_drv_settle(ob_conn *c)
     return !c->base.broken && PQstatus(c->pg) == CONNECTION_OK;
 }
 
-/* A session serves any schema (search_path is set on every acquire), so
+/* A session serves any schema (attach points it at the acquire's one), so
  * idle readers are lent across tenants and kept by count, not memory. */
 const ob_db_ops ob_pg_ops = OB_DB_OPS_TABLE(pg, OB_DB_POSTGRES,
     .attach = conn_use, .stmt_cap = OB_PG_STMT_CAP, .retarget = true, .idle_max = OB_PG_IDLE_MAX,
+    .gone_fails = true,
     .peek_version = ob_pg_peek_version);
