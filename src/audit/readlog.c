@@ -101,8 +101,9 @@ void ob_readlog_push(const ob_ctx *ctx)
     pthread_mutex_unlock(&q.mu);
 }
 
-/* Write the entries of one tenant (those of batch with its slug) in one
- * transaction on its writer; they leave the batch whatever happens. */
+/* Write the first OB_READLOG_TXN_MAX entries of one tenant (those of batch
+ * with its slug, in order) in one transaction on its writer; they leave the
+ * batch whatever happens, and the caller comes back for the rest. */
 static void write_tenant(entry **batch, const char *slug, const char *tenant_id)
 {
     ob_arena a;
@@ -114,7 +115,7 @@ static void write_tenant(entry **batch, const char *slug, const char *tenant_id)
     int rc = ob_db_acquire(q.store, slug, tenant_id, OB_DB_WRITE, &w, &err);
     if (rc == 0) rc = ob_db_begin(w, &err);
     int64_t n = 0;
-    for (entry **pp = batch; *pp;) {
+    for (entry **pp = batch; *pp && n < OB_READLOG_TXN_MAX;) {
         entry *e = *pp;
         if (strcmp(e->slug, slug) != 0) {
             pp = &e->next;

@@ -4,9 +4,13 @@
  * hands what it read to ob_readlog_push as its last step: one entry per
  * request, naming each table and the ids read. The entry waits in memory and
  * a flusher thread writes it into the tenant's audit_logs (action "read",
- * chained like every audit row) on the tenant's writer, several entries of
- * one tenant in one transaction. So a read never takes the tenant's write
- * lock inside the request, and the hash chain holds.
+ * chained like every audit row) on the tenant's writer, up to
+ * OB_READLOG_TXN_MAX entries of one tenant in one transaction. So a read never
+ * takes the tenant's write lock inside the request, and the hash chain holds.
+ * The bound keeps the write lock free between short transactions: a burst of
+ * reads (thousands a second on PostgreSQL, each entry three statements) made
+ * one transaction that held the lock longer than a write request waits for it
+ * (the busy timeout), and the tenant's writes failed as busy meanwhile.
  *
  * What a crash loses: the entries queued and not yet written, at most the
  * reads of the last flush interval (OB_READLOG_FLUSH_MS) and never more than
@@ -23,6 +27,7 @@
 
 #define OB_READLOG_FLUSH_MS 200
 #define OB_READLOG_CAP 10000
+#define OB_READLOG_TXN_MAX 64
 
 /* Start the flusher for the store (once per process). */
 int ob_readlog_start(ob_store *s, ob_err *err);

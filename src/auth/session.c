@@ -349,9 +349,13 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     if (ob_pcache_get(hash, ctx->arena, ctx->now_ms, &ti, &cached)) {
         /* One primary-key read confirms the session still exists in this
          * tenant's database: a tenant deleted (or recreated) and a session
-         * ended by another process stop at once, not after the TTL. */
+         * ended by another process stop at once, not after the TTL. Where
+         * that read fails by itself on a deleted tenant (PostgreSQL), asking
+         * whether it exists first would only cost a round trip: a failed
+         * read falls through to the full check below, which asks the
+         * control database. */
         ob_conn *rc_conn;
-        if (ob_db_tenant_exists(ctx->store, ti->slug) &&
+        if ((ob_db_gone_fails(ctx->store) || ob_db_tenant_exists(ctx->store, ti->slug)) &&
             ob_db_acquire(ctx->store, ti->slug, ti->id, OB_DB_READ, &rc_conn, err) == 0) {
             ob_stmt *st;
             int live = -1;

@@ -114,6 +114,12 @@ int ob_db_create_tenant(ob_store *s, const char *slug, ob_err *err);
 int ob_db_drop_tenant(ob_store *s, const char *slug, ob_err *err);
 /* Whether a tenant database exists. */
 bool ob_db_tenant_exists(ob_store *s, const char *slug);
+/* Whether a statement on a connection acquired for a tenant that another
+ * process has deleted fails by itself, so a caller about to read the tenant
+ * may skip ob_db_tenant_exists and treat a failed read as "maybe gone".
+ * PostgreSQL: yes (the schema is gone: no table is reached). SQLite: no (a
+ * pooled connection keeps reading the deleted file). */
+bool ob_db_gone_fails(ob_store *s);
 /* The schema version a tenant database was last migrated to, read without a
  * full open (SQLite: the user_version stamp), so a server with many tenants
  * starts fast. -1 in *version when the engine cannot tell cheaply. */

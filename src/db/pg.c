@@ -149,8 +149,17 @@ bool ob_pg_tenant_exists(ob_store *s, const char *slug)
     ob_err err;
     if (ob_db_core_acquire(s, slug, NULL, OB_DB_READ, &c, &err))
         return false;
+    /* The acquire may have skipped its existence check (pg_conn.c attached:
+     * a pooled connection already on this schema), and a drop by another
+     * process leaves such a connection's path naming nothing: ask. */
+    PGresult *res = PQexec(c->pg, "SELECT current_schema() IS NOT NULL");
+    bool exists = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+                  strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    if (!exists)
+        c->schema[0] = '\0'; /* checked again on its next acquire */
+    PQclear(res);
     ob_db_core_release(c);
-    return true;
+    return exists;
 }
 
 /* The tenant's schema version, read on a pooled read connection (no write

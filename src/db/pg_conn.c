@@ -1,6 +1,7 @@
 /* pg_conn.c - the PostgreSQL driver's connections: connecting with timeouts,
  * the session settings, the core's driver table, classification of SQLSTATEs,
  * search_path, exec and transactions. */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +88,7 @@ static int conn_open(ob_store *s, const char *url, ob_conn **out, ob_err *err)
         free(c);
         return -1;
     }
-    snprintf(c->schema, sizeof c->schema, "public");
+    c->schema[0] = '\0'; /* public, but attach checks it once (attached) */
     *out = c;
     return 0;
 }
@@ -134,6 +135,8 @@ static bool storage_state(const char *state)
 int ob_pg_fail(ob_conn *c, const PGresult *res, ob_err *err)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    /* After any failure the next acquire sets search_path again (attached). */
+    c->schema[0] = '\0';
     if (!res || conn_lost(c))
         c->base.broken = true;
     if (!err)
@@ -206,6 +209,56 @@ static int elsewhere(ob_conn *c, const char *slug, ob_err *err)
     return ob_db_err(err, OB_E_STORAGE, "storage error: tenant '%s' is on another server", slug);
 }
 
+/* Whether c already stands on schema, so that attach may skip its round
+ * trip (a get by id then costs the session check and the select, not a third
+ * exchange before them). Tenant isolation rests on search_path, so this is
+ * the reasoning for trusting c->schema:
+ *  - c->schema is written only by attach, after the server answered that the
+ *    path is set and the schema exists, and cleared before every attach's
+ *    round trip and on every failed command (ob_pg_fail), so after any error,
+ *    lost connection or rolled-back transaction the next acquire sets the
+ *    path again. Nothing else in opsbase sets search_path on a pooled
+ *    connection (pg_move.c and the placement cache use their own sessions).
+ *  - set_config(..., false) outside a transaction is a session setting that
+ *    was committed with its own statement; a later ROLLBACK restores a
+ *    setting only to its value at that transaction's start, which is this one.
+ *    An idle connection is never inside a transaction (the core's settle rolls
+ *    back on release), and the skip also requires the session to be idle.
+ *  - The path holds the schema's name, not its oid: the server resolves it
+ *    again whenever pg_namespace changes, and re-analyzes a prepared statement
+ *    whose resolved path changed. So a schema dropped, renamed by a move or
+ *    dropped and made again by a restore is never reached through an old oid:
+ *    the next statement sees the schema now named tenant_<slug> (the same
+ *    tenant, by construction of the name) or none (42P01: the tenant moved or
+ *    went, answered as retryable, and the path is checked again next time).
+ *  - What the skipped EXISTS told the caller (the tenant is gone: 404) is
+ *    known without it in this process: a drop here bumps the drop epoch and
+ *    closes the tenant's idle readers and its writer, so no connection that
+ *    served the old tenant is handed out for it. A drop by another process
+ *    removes the tenant's control row, which every request reads first (and a
+ *    tenant made again under the slug has another id, the pool's generation,
+ *    so the old connections are retired). Writes check again under the
+ *    tenant's advisory lock (ob_pg_begin: current_schema() IS NOT NULL).
+ *  - The placement check above still runs on every acquire (from the
+ *    in-process cache, no round trip), so a connection to a server that no
+ *    longer holds the tenant, and a writer while the tenant is moving, are
+ *    refused exactly as before.
+ *  - An idle session the server has ended (a restart, a terminated backend)
+ *    has something to read: the server's last message or the end of the
+ *    stream. Then the attach runs, fails on the dead session, and the core
+ *    replaces the connection within the same acquire, as it did when every
+ *    acquire made the round trip; the check is one poll() with no wait. */
+static bool attached(const ob_conn *c, const char *schema)
+{
+    if (!c->schema[0] || strcmp(c->schema, schema) != 0 || PQstatus(c->pg) != CONNECTION_OK ||
+        PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+        return false;
+    struct pollfd pfd = { .fd = PQsocket(c->pg), .events = POLLIN };
+    if (pfd.fd < 0)
+        return false;
+    return poll(&pfd, 1, 0) == 0;
+}
+
 static int conn_use(ob_conn *c, const char *slug, ob_err *err)
 {
     ob_store *s = c->owner;
@@ -222,6 +275,8 @@ static int conn_use(ob_conn *c, const char *slug, ob_err *err)
         return ob_db_err(err, OB_E_UNAVAILABLE, "tenant '%s' is moving to another server; retry shortly", slug);
     char schema[OB_PG_SCHEMA_MAX];
     ob_pg_schema_name(slug, schema);
+    if (attached(c, schema))
+        return 0;
     const char *params[1] = { schema };
     /* One round trip: set the path (session-wide, outside any transaction)
      * and learn whether the schema exists. A path naming a missing schema
@@ -238,7 +293,10 @@ static int conn_use(ob_conn *c, const char *slug, ob_err *err)
     }
     bool exists = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
     PQclear(res);
-    snprintf(c->schema, sizeof c->schema, "%s", schema);
+    /* Remembered only when the schema was there: a path naming a missing
+     * schema is checked again on the next acquire, not trusted. */
+    if (exists)
+        snprintf(c->schema, sizeof c->schema, "%s", schema);
     if (!exists) {
         if (slug && *slug) {
             /* Moved away just now? Then the placement says so already. */
@@ -413,8 +471,9 @@ bool ob_pg_drv_settle(ob_conn *c)
     return !c->base.broken && PQstatus(c->pg) == CONNECTION_OK;
 }
 
-/* A session serves any schema (search_path is set on every acquire), so
+/* A session serves any schema (attach points it at the acquire's one), so
  * idle readers are lent across tenants and kept by count, not memory. */
 const ob_db_ops ob_pg_ops = OB_DB_OPS_TABLE(pg, OB_DB_POSTGRES,
     .attach = conn_use, .stmt_cap = OB_PG_STMT_CAP, .retarget = true, .idle_max = OB_PG_IDLE_MAX,
+    .gone_fails = true,
     .peek_version = ob_pg_peek_version);

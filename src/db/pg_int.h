@@ -7,7 +7,8 @@
  * the connection's search_path to exactly one of these schemas (and checks
  * that it exists) in the same round trip, before the connection is handed
  * out (the driver's attach), so a statement can only name tables of the
- * tenant it was acquired for.
+ * tenant it was acquired for; a connection already standing on that schema
+ * keeps it without the round trip (pg_conn.c, attached, says why that is safe).
  *
  * The pool, the in-process write locks, the statement cache and the error
  * mapping are the core's (core.h). Because a connection is not tied to one
