@@ -141,7 +141,7 @@ void ob_store_on_write(ob_store *s, ob_db_write_fn fn, void *arg);
 
 /* A cheap stamp of a tenant database's state as another process could have
  * changed it, without opening it: SQLite stats the database file and its
- * non-empty -wal (inode, size, modification and change times), so a commit
+ * non-empty -wal (inode, size, modification time), so a commit
  * by any process changes the stamp (short of two commits in one clock tick
  * leaving the same sizes). 1 with *stamp; 0 when the engine has no such stamp
  * (PostgreSQL) or the file cannot be read. */

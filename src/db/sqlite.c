@@ -182,12 +182,13 @@ int ob_sqlite_peek_version(ob_store *s, const char *slug, int *version, ob_err *
     return 0;
 }
 
-/* Mix one file's identity and last change into h (FNV-1a over the fields). */
+/* Mix one file's identity and last write into h (FNV-1a over the fields).
+ * Not the change time: SQLite sets the owner and mode of a -wal each time a
+ * connection opens it (a read of our own would look like a change). */
 static uint64_t stamp_mix(uint64_t h, const struct stat *sb)
 {
     const uint64_t f[] = { (uint64_t)sb->st_ino, (uint64_t)sb->st_size, (uint64_t)sb->st_mtim.tv_sec,
-                           (uint64_t)sb->st_mtim.tv_nsec, (uint64_t)sb->st_ctim.tv_sec,
-                           (uint64_t)sb->st_ctim.tv_nsec };
+                           (uint64_t)sb->st_mtim.tv_nsec };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         for (int b = 0; b < 64; b += 8)
             h = (h ^ ((f[i] >> b) & 0xff)) * 0x100000001b3ULL;

@@ -70,11 +70,16 @@ static int sweep(ob_jobs *j)
 static void *worker_main(void *arg)
 {
     ob_jobs *j = arg;
+    /* The first sweep waits one poll interval (or a wake-up): at start it
+     * would visit every tenant, competing with the first requests for the
+     * cores, and work due then is at most one interval late, as any poll. */
+    bool first = true;
     while (!j->stop) {
         pthread_mutex_lock(&wake_mu);
         uint64_t seen = wake_seq;
         pthread_mutex_unlock(&wake_mu);
-        int ran = sweep(j);
+        int ran = first ? 0 : sweep(j);
+        first = false;
         if (ran > 0) continue; /* there may be more: sweep again at once */
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
