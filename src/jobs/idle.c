@@ -12,9 +12,9 @@
  *    the API, a restore, a job's own effects);
  *  - the tenant's file stamp is unchanged (SQLite: another process, a second
  *    server or the CLI, committed nothing);
- *  - it is younger than the recheck bound (ob_jobs_opts.recheck_s), which
- *    bounds how late work written by another process is found where there
- *    is no stamp (PostgreSQL), or where a stamp missed a change.
+ *  - it is younger than its bound (worker.c: ob_jobs_opts.recheck_s where
+ *    there is no stamp, PostgreSQL; ten times it where the stamp is the
+ *    check and the bound only a backstop for a change it missed).
  * Anything unknown (a tenant not seen yet, a sweep that failed or ran work)
  * means no note: the tenant is visited. */
 #include <pthread.h>

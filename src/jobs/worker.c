@@ -6,6 +6,8 @@
  * SQLite (its files changed) and within recheck_s at most on PostgreSQL. */
 #include <errno.h>
 #include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -43,7 +45,7 @@ static int sweep(ob_jobs *j)
     ob_slugs l = {0};
     ob_err err;
     ob_conn *c;
-    int total = 0;
+    int total = 0, visited = 0;
     if (ob_db_acquire(j->store, NULL, NULL, OB_DB_READ, &c, &err) == 0) {
         if (ob_tenant_slugs(c, &a, true, &l, &err) != 0)
             ob_log(OB_LOG_WARN, "jobs: cannot list tenants", "error", err.message, NULL);
@@ -54,15 +56,26 @@ static int sweep(ob_jobs *j)
         ob_jobs_mark m;
         if (ob_jobs_idle_skip(j->store, l.v[i], now, &m)) continue;
         int ran = 0;
+        visited++;
         if (ob_jobs_run_due_next(j->store, l.v[i], &j->o, &ran, &next, &err) != 0) {
             ob_log(OB_LOG_WARN, "jobs: sweep failed", "tenant", l.v[i], "error", err.message, NULL);
             next = 0;
         }
         total += ran;
-        int64_t bound = now + (int64_t)j->o.recheck_s * 1000;
+        /* the bound: --job-recheck-s where nothing else tells of another
+         * process's writes (PostgreSQL); ten times it where the file stamp
+         * does and the bound only backs it up (SQLite). Spread over its last
+         * quarter, so the tenants noted in one sweep do not all come due in
+         * the same later one. */
+        int64_t span = (int64_t)j->o.recheck_s * 1000 * (m.has_stamp ? 10 : 1);
+        int64_t bound = now + span - (int64_t)randombytes_uniform((uint32_t)(span / 4 + 1));
         if (next > now) ob_jobs_idle_note(l.v[i], &m, next < bound ? next : bound);
         else ob_jobs_idle_forget(l.v[i]);
     }
+    char nv[16], nt[16];
+    snprintf(nv, sizeof nv, "%d", visited);
+    snprintf(nt, sizeof nt, "%d", l.n);
+    ob_log(OB_LOG_DEBUG, "jobs: swept", "tenants", nt, "visited", nv, NULL);
     ob_arena_release(&a);
     return total;
 }
