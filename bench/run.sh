@@ -227,6 +227,12 @@ while read -r ms cpu; do
     metric "cold_start_cpu_many_tenants" "$r" "$cpu" ms
 done < <($PY "$BENCH_DIR/coldstart.py" "$OPSBASE" "$COLD_MANY" "$PORT" "$CTOK" "$RUNS")
 metric "cold_start_many_tenants_n" 1 "$NC" tenants
+# the same 1,000 tenants left idle: the job workers' sweep is all that runs
+while read -r _ r cpu fds stop; do
+    metric "idle_cpu_20s_many_tenants" "$r" "$cpu" ms
+    metric "idle_fds_many_tenants" "$r" "$fds" fds
+    metric "stop_ms_many_tenants" "$r" "$stop" ms
+done < <($PY "$BENCH_DIR/idle.py" "$COLD_MANY" "$PORT" 20 "$RUNS" "$OPSBASE")
 start_opsbase "$DATA" "$PORT" unpinned
 CTOK=$(login "$PORT" m001 owner@m001.test)
 stop_pid "$SRV_PID"

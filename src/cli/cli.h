@@ -87,6 +87,8 @@ int ob_cmd_keys(int argc, char **argv);
     {"--job-lease", "OPSBASE_JOB_LEASE", "300", false,                                                     \
      "seconds a claimed job is a worker's before another may run it again"},                               \
     {"--job-backoff-ms", "OPSBASE_JOB_BACKOFF_MS", "1000", false, "first retry delay of a failed job (doubles)"}, \
+    {"--job-recheck-s", "OPSBASE_JOB_RECHECK_S", "30", false,                                              \
+     "longest a tenant with nothing due goes unvisited (bounds finding, on PostgreSQL, jobs another process wrote)"}, \
     {"--webhook-backoff-ms", "OPSBASE_WEBHOOK_BACKOFF_MS", "60000", false,                                 \
      "first retry delay of a failed webhook delivery (doubles, at most 480 times it)"},                   \
     {"--webhook-attempts", "OPSBASE_WEBHOOK_ATTEMPTS", "12", false,                                        \

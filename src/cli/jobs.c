@@ -24,6 +24,9 @@ int ob_cli_job_opts(const ob_cmd_spec *spec, const ob_args *a, ob_jobs_opts *out
         return ob_cli_usage_error(spec, "--job-lease must be 1 to 86400 seconds");
     if (ob_parse_i64(ob_cli_get(spec, a, "--job-backoff-ms"), &backoff) != 0 || backoff < 1 || backoff > 3600000)
         return ob_cli_usage_error(spec, "--job-backoff-ms must be 1 to 3600000");
+    int64_t recheck;
+    if (ob_parse_i64(ob_cli_get(spec, a, "--job-recheck-s"), &recheck) != 0 || recheck < 1 || recheck > 3600)
+        return ob_cli_usage_error(spec, "--job-recheck-s must be 1 to 3600 seconds");
     int64_t wb, wa, wt;
     if (ob_parse_i64(ob_cli_get(spec, a, "--webhook-backoff-ms"), &wb) != 0 || wb < 1 || wb > 3600000)
         return ob_cli_usage_error(spec, "--webhook-backoff-ms must be 1 to 3600000");
@@ -37,7 +40,7 @@ int ob_cli_job_opts(const ob_cmd_spec *spec, const ob_args *a, ob_jobs_opts *out
         return ob_cli_usage_error(spec, "--smtp-url must be smtp://host:port or smtps://host:port");
     ob_smtp_configure(smtp, ob_cli_get(spec, a, "--smtp-from"), (int)wt * 1000);
     *out = (ob_jobs_opts){.workers = (int)workers, .poll_ms = (int)poll, .lease_s = (int)lease,
-                          .backoff_ms = (int)backoff};
+                          .backoff_ms = (int)backoff, .recheck_s = (int)recheck};
     return 0;
 }
 

@@ -148,6 +148,10 @@ struct ob_db_store {
     ob_db_first_use_fn first_use;
     void *first_use_arg;
     ob_db_seen *seen[OB_DB_SLOT_BUCKETS];
+    /* told of each tenant writer given back (db.c); set while other threads
+     * run, so read and written atomically */
+    _Atomic(ob_db_write_fn) on_write;
+    void *_Atomic on_write_arg;
 };
 
 #define OB_DB_CORE(s) ((ob_db_store *)(void *)(s))

@@ -176,10 +176,36 @@ int ob_db_each_tenant(ob_store *s, int (*fn)(const char *slug, void *ctx), void 
     return OPS(s)->each_tenant(s, fn, ctx, err);
 }
 
+void ob_store_on_write(ob_store *s, ob_db_write_fn fn, void *arg)
+{
+    ob_db_store *core = OB_DB_CORE(s);
+    core->on_write_arg = arg; /* before fn: a reader that sees fn sees its arg */
+    core->on_write = fn;
+}
+
+int ob_db_tenant_stamp(ob_store *s, const char *slug, uint64_t *stamp)
+{
+    *stamp = 0;
+    if (!slug || !ob_db_slug_valid(slug) || OPS(s)->engine != OB_DB_SQLITE)
+        return 0;
+    return ob_sqlite_tenant_stamp(s, slug, stamp);
+}
+
 void ob_db_release(ob_conn *c)
 {
-    if (c)
-        ob_db_core_release(c);
+    if (!c)
+        return;
+    ob_db_conn *dc = OB_DB_CONN(c);
+    ob_db_store *core = OB_DB_CORE(dc->store);
+    bool told = dc->mode == OB_DB_WRITE && dc->slug[0];
+    char slug[OB_DB_SLUG_MAX];
+    if (told)
+        ob_db_copy_part(slug, sizeof slug, dc->slug, strlen(dc->slug));
+    ob_db_core_release(c);
+    /* after the release: what was committed is visible to every reader */
+    ob_db_write_fn fn = told ? core->on_write : NULL;
+    if (fn)
+        fn(slug, core->on_write_arg);
 }
 
 ob_db_engine ob_conn_engine(const ob_conn *c)

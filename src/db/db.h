@@ -137,6 +137,22 @@ typedef int (*ob_db_first_use_fn)(ob_store *s, const char *slug, const char *gen
                                   ob_err *err);
 void ob_store_on_first_use(ob_store *s, ob_db_first_use_fn fn, void *arg);
 
+/* Told, after a tenant's WRITE connection is given back (its transaction
+ * committed or rolled back), that the tenant may have changed: the job
+ * workers trust "nothing due" only while nothing was written since. Called on
+ * the releasing thread with no lock of the store held; it must be quick. NULL
+ * turns it off. May be set while other threads use the store. */
+typedef void (*ob_db_write_fn)(const char *slug, void *arg);
+void ob_store_on_write(ob_store *s, ob_db_write_fn fn, void *arg);
+
+/* A cheap stamp of a tenant database's state as another process could have
+ * changed it, without opening it: SQLite stats the database file and its
+ * non-empty -wal (inode, size, modification time), so a commit
+ * by any process changes the stamp (short of two commits in one clock tick
+ * leaving the same sizes). 1 with *stamp; 0 when the engine has no such stamp
+ * (PostgreSQL) or the file cannot be read. */
+int ob_db_tenant_stamp(ob_store *s, const char *slug, uint64_t *stamp);
+
 /* Move a tenant's schema to another PostgreSQL server (tenant_placements;
  * see docs/scaling.md). Writes to the tenant answer 503 while it is copied;
  * the copy's row counts are checked before the placement is switched; the

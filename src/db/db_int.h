@@ -148,6 +148,8 @@ extern const ob_db_ops ob_pg_ops;
 
 /* The SQLite driver's empty-database templates (sqlite.c), behind ob_db_template_*. */
 int ob_sqlite_template_load(ob_conn *c, const char *key, bool *loaded, ob_err *err);
+/* The stamp of a tenant's files (ob_db_tenant_stamp), stat() only. */
+int ob_sqlite_tenant_stamp(ob_store *s, const char *slug, uint64_t *stamp);
 void ob_sqlite_template_save(ob_conn *c, const char *key);
 
 /* ob_err_set that tolerates a NULL err, for both engines. Returns -1. */

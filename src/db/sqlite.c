@@ -182,6 +182,35 @@ int ob_sqlite_peek_version(ob_store *s, const char *slug, int *version, ob_err *
     return 0;
 }
 
+/* Mix one file's identity and last write into h (FNV-1a over the fields).
+ * Not the change time: SQLite sets the owner and mode of a -wal each time a
+ * connection opens it (a read of our own would look like a change). */
+static uint64_t stamp_mix(uint64_t h, const struct stat *sb)
+{
+    const uint64_t f[] = { (uint64_t)sb->st_ino, (uint64_t)sb->st_size, (uint64_t)sb->st_mtim.tv_sec,
+                           (uint64_t)sb->st_mtim.tv_nsec };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        for (int b = 0; b < 64; b += 8)
+            h = (h ^ ((f[i] >> b) & 0xff)) * 0x100000001b3ULL;
+    return h;
+}
+
+int ob_sqlite_tenant_stamp(ob_store *s, const char *slug, uint64_t *stamp)
+{
+    char path[OB_SQLITE_PATH_MAX], wal[OB_SQLITE_PATH_MAX];
+    struct stat sb;
+    if (ob_sqlite_path(s, slug, path, sizeof path) != 0 || stat(path, &sb) != 0)
+        return 0;
+    uint64_t h = stamp_mix(0xcbf29ce484222325ULL, &sb);
+    /* An empty -wal is left out: it comes and goes with this process's own
+     * connections (created on open, removed on the last close) and holds no
+     * commit; a checkpoint that empties a full one changes the database file. */
+    if (snprintf(wal, sizeof wal, "%s-wal", path) < (int)sizeof wal && stat(wal, &sb) == 0 && sb.st_size > 0)
+        h = stamp_mix(h ^ 1, &sb);
+    *stamp = h;
+    return 1;
+}
+
 bool ob_sqlite_tenant_exists(ob_store *s, const char *slug)
 {
     char path[OB_SQLITE_PATH_MAX];

@@ -66,6 +66,7 @@ int ob_job_enqueue_at(ob_ctx *ctx, const char *kind, const char *payload_json, i
     ob_row_set_int(row, JOBS_MAX_ATTEMPTS, max_attempts > 0 ? max_attempts : 8);
     ob_row_set_text(ctx->arena, row, JOBS_RUN_AT, run_at ? run_at : ctx->now);
     if (ob_crud_insert_row(ctx, row, err) != 0) return -1;
+    ob_jobs_idle_enqueued(ob_conn_tenant(ctx->db));
     ob_jobs_wake();
     return 0;
 }
@@ -202,22 +203,39 @@ static int run_claimed(ob_store *s, const ob_tenant_info *ti, ob_arena *a, const
     return rc;
 }
 
-/* Whether the tenant has a job to claim, asked on a reader: the sweep visits
- * every tenant each poll, and taking each one's writer only to find nothing
- * held the write lock of every tenant once a second and made a sweep of many
- * tenants slow. 1 yes, 0 no, -1 error. */
-static int has_due(ob_store *s, const ob_tenant_info *ti, const char *now, ob_err *err)
+/* When the tenant's next job can be claimed (*job_ms: the earliest queued
+ * run_at or running lease expiry) and when anything there could fall due
+ * (*any_ms: that, or an enabled schedule's next slot); INT64_MAX for none.
+ * Asked on a reader: the sweep visits every tenant each poll, and taking each
+ * one's writer only to find nothing held the write lock of every tenant once
+ * a second and made a sweep of many tenants slow. A timestamp that does not
+ * parse counts as due now: better a visit too many than a job missed. */
+static int next_due(ob_store *s, const ob_tenant_info *ti, int64_t now_ms, int64_t *job_ms, int64_t *any_ms,
+                    ob_err *err)
 {
+    *job_ms = *any_ms = INT64_MAX;
     ob_conn *c;
     if (ob_db_acquire(s, ti->slug, ti->id, OB_DB_READ, &c, err) != 0) return -1;
     ob_stmt *st = NULL;
     int rc = ob_db_prepare(c,
-                           "SELECT 1 FROM jobs WHERE (status = 'queued' AND run_at <= ?) "
-                           "OR (status = 'running' AND locked_until < ?) LIMIT 1",
+                           "SELECT (SELECT MIN(run_at) FROM jobs WHERE status = 'queued'), "
+                           "(SELECT MIN(locked_until) FROM jobs WHERE status = 'running'), "
+                           "(SELECT MIN(next_run_at) FROM schedules WHERE enabled = ?)",
                            &st, err);
-    ob_value v[] = {ob_v_text(now), ob_v_text(now)};
-    for (int i = 0; rc == 0 && i < 2; i++) rc = ob_stmt_bind(st, i + 1, &v[i], err);
-    if (rc == 0) rc = ob_stmt_step(st, err);
+    ob_value v = ob_v_bool(true);
+    if (rc == 0) rc = ob_stmt_bind(st, 1, &v, err);
+    int got = rc == 0 ? ob_stmt_step(st, err) : -1;
+    if (got < 0) rc = -1;
+    for (int i = 0; got == 1 && i < 3; i++) {
+        const char *t = ob_stmt_col_text(st, i, NULL);
+        int64_t at;
+        if (!t) continue;
+        if (ob_ts_parse(t, &at) != 0) at = now_ms;
+        /* a lease is taken over once it has passed (locked_until < now) */
+        if (i == 1 && at < INT64_MAX) at++;
+        if (i < 2 && at < *job_ms) *job_ms = at;
+        if (at < *any_ms) *any_ms = at;
+    }
     if (st) ob_stmt_done(st);
     ob_db_release(c);
     return rc;
@@ -225,7 +243,15 @@ static int has_due(ob_store *s, const ob_tenant_info *ti, const char *now, ob_er
 
 int ob_jobs_run_due(ob_store *s, const char *slug, const ob_jobs_opts *o, int *ran, ob_err *err)
 {
+    int64_t next;
+    return ob_jobs_run_due_next(s, slug, o, ran, &next, err);
+}
+
+int ob_jobs_run_due_next(ob_store *s, const char *slug, const ob_jobs_opts *o, int *ran, int64_t *next_ms,
+                         ob_err *err)
+{
     *ran = 0;
+    *next_ms = 0;
     ob_arena a;
     ob_arena_init(&a, 0);
     ob_tenant_info *ti = NULL;
@@ -238,14 +264,16 @@ int ob_jobs_run_due(ob_store *s, const char *slug, const ob_jobs_opts *o, int *r
     int fired = 0;
     ob_err serr;
     /* a schedule that cannot fire must not hold up the tenant's jobs */
-    if (rc == 0 && ob_schedules_fire_due(s, ti, &a, &fired, &serr) != 0)
+    bool sched_ok = true;
+    if (rc == 0 && ob_schedules_fire_due(s, ti, &a, &fired, &serr) != 0) {
+        sched_ok = false;
         ob_log(OB_LOG_WARN, "schedules: firing failed", "tenant", slug, "error", serr.message, NULL);
-    char now[OB_TS_LEN];
-    ob_ts_format(ob_now_ms(), now);
-    int due = rc == 0 ? has_due(s, ti, now, err) : 0;
-    if (due < 0) rc = -1;
+    }
+    int64_t now = ob_now_ms(), job_ms = INT64_MAX, any_ms = INT64_MAX;
+    if (rc == 0) rc = next_due(s, ti, now, &job_ms, &any_ms, err);
+    bool due = job_ms <= now;
     /* a bounded batch per sweep, so one busy tenant cannot starve the others */
-    for (int i = 0; rc == 0 && due == 1 && i < 32; i++) {
+    for (int i = 0; rc == 0 && due && i < 32; i++) {
         ob_conn *w;
         ob_row *job = NULL;
         if ((rc = ob_db_acquire(s, ti->slug, ti->id, OB_DB_WRITE, &w, err)) != 0) break;
@@ -261,6 +289,9 @@ int ob_jobs_run_due(ob_store *s, const char *slug, const ob_jobs_opts *o, int *r
         rc = run_claimed(s, ti, &a, job, o, err);
         (*ran)++;
     }
+    /* only a quiet tenant gets a next moment: one that ran or fired anything,
+     * or whose schedules failed, is visited again on the next sweep */
+    if (rc == 0 && *ran == 0 && fired == 0 && sched_ok && !due) *next_ms = any_ms;
     ob_arena_release(&a);
     return rc;
 }

@@ -80,6 +80,9 @@ typedef struct ob_jobs_opts {
     int poll_ms;        /* how often due jobs are looked for without a wake-up (default 1000) */
     int lease_s;        /* how long a claim lasts before another worker may run the job (300) */
     int backoff_ms;     /* first retry delay, doubled per attempt with jitter, capped at 1 h (1000) */
+    int recheck_s;      /* longest a tenant with nothing due is passed over on PostgreSQL (30):
+                           the bound on finding work another process wrote; 10x on SQLite, whose
+                           file stamp finds that at once (worker.c, idle.c) */
 } ob_jobs_opts;
 
 typedef struct ob_jobs ob_jobs;

@@ -7,4 +7,31 @@
 /* Wake this process's workers (a job was enqueued). */
 void ob_jobs_wake(void);
 
+/* Passing idle tenants over (idle.c). What a tenant looked like before a
+ * sweep read it: its file stamp and this process's count of its writers. */
+typedef struct ob_jobs_mark {
+    uint64_t writes, stamp, generation;
+    bool has_stamp;
+} ob_jobs_mark;
+/* True when the tenant may be passed over now; otherwise *m is filled for
+ * ob_jobs_idle_note. */
+bool ob_jobs_idle_skip(ob_store *s, const char *slug, int64_t now_ms, ob_jobs_mark *m);
+/* The sweep begun after *m found nothing runnable before until_ms. */
+void ob_jobs_idle_note(const char *slug, const ob_jobs_mark *m, int64_t until_ms);
+/* The tenant must be visited on the next sweep. */
+void ob_jobs_idle_forget(const char *slug);
+/* A job was enqueued in this process: wake the workers again once the
+ * enqueuing writer is given back (its commit is then visible). */
+void ob_jobs_idle_enqueued(const char *slug);
+/* The store's write hook (ob_store_on_write). */
+void ob_jobs_idle_written(const char *slug, void *arg);
+/* Forget every note (the workers stopped). */
+void ob_jobs_idle_reset(void);
+
+/* ob_jobs_run_due that also reports, when nothing ran or fired, the earliest
+ * moment anything could fall due in the tenant (*next_ms; INT64_MAX: nothing
+ * queued, running or scheduled), else *next_ms = 0. */
+int ob_jobs_run_due_next(ob_store *s, const char *slug, const ob_jobs_opts *o, int *ran, int64_t *next_ms,
+                         ob_err *err);
+
 #endif
