@@ -51,10 +51,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 stage "unit tests (ASan+UBSan)" make -s -j"$jobs" SAN=1 unit
 stage "end-to-end tests (ASan+UBSan)" make -s SAN=1 e2e
-# Three workers a core on PostgreSQL: each waits on its own PostgreSQL server as
-# well as on background work, and two a core left this, the longest stage, at
-# 1,020 s with the cores half idle.
-stage "end-to-end tests (PostgreSQL, ASan+UBSan)" env OPSBASE_TEST_DB=postgres make -s SAN=1 E2E_JOBS=$((jobs * 3)) e2e
+stage "end-to-end tests (PostgreSQL, ASan+UBSan)" env OPSBASE_TEST_DB=postgres make -s SAN=1 e2e
 stage "reliability tests + valgrind" make -s reliability
 stage "fuzzing (60 s per target)" tests/fuzz/run.sh 60
 
