@@ -192,6 +192,20 @@ static int mark_done(ob_store *s, const char *tombstone_id, const char *now, ob_
     return rc;
 }
 
+/* Whether a tombstone for tenant_id exists: 1 yes, 0 no, -1 error. */
+static int buried(ob_store *s, const char *tenant_id, ob_err *err)
+{
+    ob_conn *c;
+    if (ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, err) != 0) return -1;
+    ob_stmt *st = NULL;
+    int rc = ob_db_prepare(c, "SELECT 1 FROM tenant_tombstones WHERE tenant_id = ?", &st, err);
+    if (rc == 0) rc = ob_stmt_bind_text(st, 1, tenant_id, err);
+    if (rc == 0) rc = ob_stmt_step(st, err);
+    if (st) ob_stmt_done(st);
+    ob_db_release(c);
+    return rc < 0 ? -1 : rc;
+}
+
 typedef struct pending {
     const char *id, *slug, *tenant_id;
 } pending;
@@ -262,6 +276,14 @@ int ob_tenant_purge_due(ob_store *s, ob_arena *a, int64_t now_ms, const char *fi
         int rc = count_rows(s, due[i].slug, tables, &total, err);
         if (rc != 0 && err->code == OB_E_NOT_FOUND) {
             json_decref(tables); /* another purge removed it meanwhile; its tombstone says so */
+            continue;
+        }
+        /* On PostgreSQL another purge can drop the schema under this count:
+         * a table gone from a tenant connection reads as a move (retryable).
+         * When that purge's tombstone is there, the tenant is its to finish. */
+        ob_err again;
+        if (rc != 0 && err->code == OB_E_UNAVAILABLE && buried(s, due[i].id, &again) == 1) {
+            json_decref(tables);
             continue;
         }
         const char *tomb = NULL;
