@@ -374,3 +374,24 @@ def relax_session_policy(data_dir, slug_):
     else:
         with sqlite_db(os.path.join(str(data_dir), "tenants", f"{slug_}.db")) as c:
             c.execute(RELAXED_SESSION_POLICY)
+
+
+def own_store(opsbase_bin, tmp_path, pg_url=None, unset=()):
+    """A store of one test's own with tenant jk (owner@jk.test): returns its data
+    directory, the environment its commands and servers run with (OPSBASE_DB is
+    pg_url's, or none for SQLite; the names in unset are removed) and a cli(*args)
+    that runs opsbase on it."""
+    data = tmp_path / "data"
+    env = dict(os.environ)
+    for name in ("OPSBASE_DB", *unset):
+        env.pop(name, None)
+    if pg_url:
+        env["OPSBASE_DB"] = pg_url
+
+    def cli(*args, check=True):
+        return subprocess.run([str(opsbase_bin), *args, "--data", str(data)], env=env, capture_output=True,
+                              text=True, timeout=60, check=check)
+
+    cli("tenant", "create", "jk", "--plan", "business", "--owner-email", "owner@jk.test",
+        "--owner-password", OWNER_PASSWORD)
+    return data, env, cli

@@ -5,7 +5,6 @@ is visible, even with no polling at all); one enqueued by another process
 (the CLI) runs on the next poll on SQLite (the tenant's files changed) and
 within --job-recheck-s on PostgreSQL; a job due later runs when it falls due.
 Both engines."""
-import os
 import signal
 import subprocess
 import time
@@ -23,19 +22,8 @@ API = "/api/v1"
 def idle_store(opsbase_bin, tmp_path, database, pg_factory):
     """A store of this test's own with one tenant (jk) and a way to start a
     server on it with given worker flags; the servers are stopped at the end."""
-    data = tmp_path / "data"
-    env = dict(os.environ)
-    env.pop("OPSBASE_DB", None)
-    env.pop("OPSBASE_JOB_RECHECK_S", None)
-    if database:
-        env["OPSBASE_DB"] = pg_factory().url
-
-    def cli(*args, check=True):
-        return subprocess.run([str(opsbase_bin), *args, "--data", str(data)], env=env, capture_output=True,
-                              text=True, timeout=60, check=check)
-
-    cli("tenant", "create", "jk", "--plan", "business", "--owner-email", "owner@jk.test",
-        "--owner-password", h.OWNER_PASSWORD)
+    data, env, cli = h.own_store(opsbase_bin, tmp_path, pg_factory().url if database else None,
+                                 unset=("OPSBASE_JOB_RECHECK_S",))
     cli("tenant", "set", "jk", "--webhooks-allow-private", "yes")
     procs = []
 

@@ -4,7 +4,6 @@ rows with their job, sent over SMTP to the configured server (--smtp-url) and
 marked sent; an SMTP server that refuses is retried, then the message is
 marked failed with the reason; SMS goes to the built-in log provider. The SMTP
 server is a small sink in this process. Both engines."""
-import os
 import signal
 import socket
 import subprocess
@@ -106,18 +105,7 @@ class SmtpSink:
 def notify_server(opsbase_bin, tmp_path, database, pg_factory):
     """A server of this test's own mailing to a sink (fast job back-off)."""
     sink = SmtpSink()
-    data = tmp_path / "data"
-    env = dict(os.environ)
-    env.pop("OPSBASE_DB", None)
-    if database:
-        env["OPSBASE_DB"] = pg_factory().url
-
-    def cli(*args, check=True):
-        return subprocess.run([str(opsbase_bin), *args, "--data", str(data)], env=env, capture_output=True,
-                              text=True, timeout=60, check=check)
-
-    cli("tenant", "create", "jk", "--plan", "business", "--owner-email", "owner@jk.test",
-        "--owner-password", h.OWNER_PASSWORD)
+    data, env, cli = h.own_store(opsbase_bin, tmp_path, pg_factory().url if database else None)
     cli("user", "create", "--tenant", "jk", "--email", "agent@jk.test", "--role", "agent",
         "--password", h.USER_PASSWORD)
     port = _free_port()

@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import http.server
 import json
-import os
 import signal
 import subprocess
 import threading
@@ -73,18 +72,7 @@ def verify(req, secret=SECRET):
 def hook_server(opsbase_bin, tmp_path, database, pg_factory):
     """A server of this test's own (fast back-off, five attempts), a tenant
     whose webhooks may reach loopback, and its owner's client."""
-    data = tmp_path / "data"
-    env = dict(os.environ)
-    env.pop("OPSBASE_DB", None)
-    if database:
-        env["OPSBASE_DB"] = pg_factory().url
-
-    def cli(*args, check=True):
-        return subprocess.run([str(opsbase_bin), *args, "--data", str(data)], env=env, capture_output=True,
-                              text=True, timeout=60, check=check)
-
-    cli("tenant", "create", "jk", "--plan", "business", "--owner-email", "owner@jk.test",
-        "--owner-password", h.OWNER_PASSWORD)
+    data, env, cli = h.own_store(opsbase_bin, tmp_path, pg_factory().url if database else None)
     cli("tenant", "set", "jk", "--webhooks-allow-private", "yes")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
