@@ -7,13 +7,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "db/db.h"
+#include "fixture.h"
 #include "jobs/jobs_int.h"
 #include "base/banned.h"
 
@@ -21,14 +20,6 @@ typedef struct fixture {
     char dir[256];
     ob_store *store, *other; /* other: a second process on the same files */
 } fixture;
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static ob_store *open_store(const char *dir)
 {
@@ -72,7 +63,7 @@ static int teardown(void **state)
     ob_jobs_idle_reset();
     ob_store_close(f->other);
     ob_store_close(f->store);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ob_fx_rm_rf(f->dir);
     free(f);
     return 0;
 }
