@@ -144,8 +144,11 @@ static int mkdir_one(const char *p, ob_err *err)
 static int sink_start(sink *s, const char *root, const char *slug, const char *key, int64_t n, ob_err *err)
 {
     char dir[1100];
+    /* On PostgreSQL nothing else makes the data directory: a restore into a
+     * new store may be the first to write there. */
+    int rc = mkdir_one(root, err);
     snprintf(dir, sizeof dir, "%s/files", root);
-    int rc = mkdir_one(dir, err);
+    if (rc == 0) rc = mkdir_one(dir, err);
     snprintf(dir, sizeof dir, "%s/files/%s", root, slug);
     if (rc == 0) rc = mkdir_one(dir, err);
     snprintf(dir, sizeof dir, "%s/files/%s/%.2s", root, slug, key);

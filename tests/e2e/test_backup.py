@@ -204,6 +204,12 @@ def test_scheduled_backups_survive_kill_9_and_restore_every_acknowledged_write(o
 
 def test_backup_under_writes_restores_every_acknowledged_write(opsbase_bin, server, acme_owner, customer, tmp_path):
     before = [new_ticket(acme_owner, customer, f"before {i}") for i in range(5)]
+    # an upload, so that the restore writes files into a data directory that
+    # does not exist yet (on PostgreSQL nothing else would have made it)
+    body = PDF + os.urandom(1000)
+    r = acme_owner.post("/api/v1/files", files={"file": ("drill.pdf", body, "application/pdf")})
+    assert r.status_code == 201, h.show(r)
+    fid = r.json()["id"]
     stop = threading.Event()
     during = []
 
@@ -242,6 +248,7 @@ def test_backup_under_writes_restores_every_acknowledged_write(opsbase_bin, serv
         assert f.read_bytes()[:4] == b"\x28\xb5\x2f\xfd", "parts are zstd frames"
 
     args, data = fresh_store(tmp_path, server.db_url)
+    assert not data.exists()
     r = run(opsbase_bin, "restore", "--from", out, *args)
     assert "restore:" in r.stdout
     # every balance is restored as it was: the restored store's ledger check says
@@ -276,6 +283,8 @@ def test_backup_under_writes_restores_every_acknowledged_write(opsbase_bin, serv
             assert got.status_code == 200, h.show(got)
             orig = acme_owner.get(f"/api/v1/tickets/{tid}").json()
             assert got.json() == orig, "a restored row equals the original, version and stamps included"
+        got = httpx.get(f"{url}/api/v1/files/{fid}/content", headers=auth, timeout=10)
+        assert got.status_code == 200 and got.content == body, "the upload is restored with its tenant"
         # the restored tenant keeps numbering after the last restored ticket
         r = httpx.post(f"{url}/api/v1/tickets", headers=auth, timeout=10,
                        json={"title": "after restore", "description": "x", "customer_id": customer})
