@@ -103,8 +103,9 @@ static int sealed_filter(ob_ctx *ctx, ob_arena *a, const ob_table *t, int col, c
     if (ob_col_withheld(ctx, t->cols[col])) return bad(err, key, "names a field that is hidden or masked for your role");
     char h[65];
     /* parsed with no connection (the query fuzzer): no tenant key to hash with */
-    if (!ob_conn_tenant(ctx->db)) return ob_err_set(err, OB_E_BAD_QUERY, "a filter on %s needs a tenant", t->cols[col]->name);
-    if (ob_secret_blind(h, ob_conn_tenant(ctx->db), t->name, t->cols[col]->name, val, strlen(val), err) != 0) return -1;
+    const char *tenant = ob_conn_tenant(ctx->db);
+    if (!tenant) return ob_err_set(err, OB_E_BAD_QUERY, "a filter on %s needs a tenant", t->cols[col]->name);
+    if (ob_secret_blind(h, tenant, t->name, t->cols[col]->name, val, strlen(val), err) != 0) return -1;
     f->col = blind;
     f->op = OB_OP_EQ;
     f->vals = ob_arena_alloc(a, sizeof(ob_value));

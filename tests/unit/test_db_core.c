@@ -19,20 +19,13 @@
 #include "db/db.h"
 #include "db/core.h"
 #include "db/dialect.h"
+#include "fixture.h"
 #include "base/banned.h"
 
 typedef struct fixture {
     char dir[256];
     ob_store *store;
 } fixture;
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -61,7 +54,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     ob_store_close(f->store);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ob_fx_rm_rf(f->dir);
     free(f);
     return 0;
 }

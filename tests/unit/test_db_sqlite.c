@@ -16,25 +16,13 @@
 
 #include "db/db.h"
 #include "db/core.h" /* the pool's counters */
+#include "fixture.h"
 #include "base/banned.h"
 
 typedef struct fixture {
     char dir[256];
     ob_store *store;
 } fixture;
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rm_rf(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* conn_memory 0: the default budget for idle connections */
 static ob_store *open_store(const char *dir, const char *sync, size_t conn_memory)
@@ -66,7 +54,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     ob_store_close(f->store);
-    rm_rf(f->dir);
+    ob_fx_rm_rf(f->dir);
     free(f);
     return 0;
 }
