@@ -1,5 +1,6 @@
 /* app.c - dispatch: the route table's row for a request, the gate, then the
  * row's handler; and the handlers of the probes and the document. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +32,9 @@ int ob_app_init(ob_app *app, ob_store *store, const char *version, const int64_t
     if (rate_per_minute) memcpy(rates, rate_per_minute, sizeof rates);
     app->rate = ob_ratelimit_new(rates);
     if (!app->rate) return ob_err_set(err, OB_E_INTERNAL, "out of memory");
-    ob_sb sb;
-    ob_sb_init(&sb, 1 << 16);
-    ob_openapi_write(&sb, version);
-    app->openapi = ob_sb_detach(&sb, &app->openapi_len);
+    /* the document is built at its first request, not here: it is a third
+     * of a start's work and most servers are never asked for it */
+    pthread_mutex_init(&app->openapi_lock, NULL);
     return 0;
 }
 
@@ -42,6 +42,7 @@ void ob_app_release(ob_app *app)
 {
     free(app->openapi);
     app->openapi = NULL;
+    pthread_mutex_destroy(&app->openapi_lock);
     ob_ratelimit_free(app->rate);
     app->rate = NULL;
 }
@@ -121,6 +122,14 @@ void ob_api_metrics(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_cal
 void ob_api_openapi(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, ob_call *call)
 {
     (void)req, (void)ctx, (void)call;
+    pthread_mutex_lock(&app->openapi_lock);
+    if (!app->openapi) {
+        ob_sb sb;
+        ob_sb_init(&sb, 1 << 16);
+        ob_openapi_write(&sb, app->version);
+        app->openapi = ob_sb_detach(&sb, &app->openapi_len);
+    }
+    pthread_mutex_unlock(&app->openapi_lock);
     ob_sb_add(&resp->body, app->openapi, app->openapi_len);
     resp->status = 200;
 }

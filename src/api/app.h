@@ -5,6 +5,8 @@
 #ifndef OB_APP_H
 #define OB_APP_H
 
+#include <pthread.h>
+
 #include "ops/ready.h"
 #include "api/ratelimit.h"
 #include "db/db.h"
@@ -15,8 +17,9 @@ typedef struct ob_app {
     ob_store *store;
     const char *version;
     int max_json_depth;
-    char *openapi;        /* the OpenAPI document, built once at start */
+    char *openapi;        /* the OpenAPI document, built at its first request */
     size_t openapi_len;
+    pthread_mutex_t openapi_lock; /* guards the build of openapi */
     ob_ratelimit *rate;   /* the gate's buckets */
     const char *metrics_token; /* GET /metrics needs "Bearer <this>"; NULL: /metrics is off (404) */
     const ob_file_store *files; /* where uploads are kept; NULL: uploads and downloads answer 503 */
@@ -24,7 +27,8 @@ typedef struct ob_app {
 } ob_app;
 
 /* Requests per minute of each rate class (serve's --rate-* flags); NULL: the
- * defaults of ratelimit.h. Builds the route table and the document. */
+ * defaults of ratelimit.h. Builds the route table (the document waits for
+ * its first request). */
 int ob_app_init(ob_app *app, ob_store *store, const char *version, const int64_t *rate_per_minute, ob_err *err);
 void ob_app_release(ob_app *app);
 /* The server's ob_http_opts.spool: whether the request's route takes an
