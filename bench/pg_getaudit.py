@@ -24,9 +24,11 @@ binary alike). For each binary in turn, N rounds interleaved (A B A B ...):
 The tenant's per-user limits are on (the production default; its limit set
 far above the load, so nothing is refused), so the trips include their read;
 OPSBASE_SETTINGS_RATE_LIMITS_AB=off turns them off as bench/lib.sh does.
-Every other flag is bench/lib.sh's. Prints one line per
-run and the medians per binary. Needs wrk, taskset, PostgreSQL 15+ server
-binaries (OPSBASE_PG_BINDIR or /usr/lib/postgresql/*/bin).
+Every other flag is bench/lib.sh's. Prints one line per run and the medians
+per binary. --sqlite: the same tenant on the embedded engine (its file, the
+server's default durability), without the statement counts. Needs wrk,
+taskset and (not with --sqlite) PostgreSQL 15+ server binaries
+(OPSBASE_PG_BINDIR or /usr/lib/postgresql/*/bin).
 """
 import argparse
 import glob
@@ -84,7 +86,20 @@ def http(method, path, token=None, body=None):
             time.sleep(0.2)
 
 
+SQLITE_FILE = None  # --sqlite: the tenant's file, read with the sqlite3 module instead of psql
+
+
 def psql(sql):
+    if SQLITE_FILE:
+        import sqlite3
+        db = sqlite3.connect(SQLITE_FILE, timeout=30)
+        try:
+            cur = db.execute(sql.replace("tenant_ga.", ""))
+            row = cur.fetchone()
+            db.commit()
+            return str(row[0]) if row else ""
+        finally:
+            db.close()
     out = subprocess.run(["psql", "-X", "-At", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres", "-d",
                           "opsbase", "-c", sql], check=True, capture_output=True, text=True)
     return out.stdout.strip()
@@ -98,7 +113,7 @@ class Server:
         except urllib.error.URLError:
             pass
         env = dict(os.environ, OPSBASE_MASTER_KEY=KEY, OPSBASE_SETTINGS_RATE_LIMITS=LIMITS)
-        self.p = subprocess.Popen(["taskset", "-c", "0", binary, "serve", "--data", data, "--db", url, "--listen",
+        self.p = subprocess.Popen(["taskset", "-c", "0", binary, "serve", "--data", data] + (["--db", url] if url else []) + ["--listen",
                                    "127.0.0.1:%d" % PORT, "--log-level", "error", "--rate-read", "0",
                                    "--rate-write", "0", "--rate-auth", "0"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -172,30 +187,37 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--sqlite", action="store_true", help="the embedded engine instead: no cluster, no statement counts")
     ap.add_argument("binaries", nargs="+")
     a = ap.parse_args()
+    global SQLITE_FILE
     bins = [os.path.abspath(b) for b in a.binaries]
-    pgb = pg_bin()
+    pgb = pg_bin() if not a.sqlite else None
     work = tempfile.mkdtemp(prefix="pg_getaudit.")
     if os.getuid() == 0:
         subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "opsbase-bench"],
                        capture_output=True)
         shutil.chown(work, "opsbase-bench")
     pgdata, log = os.path.join(work, "pg"), os.path.join(work, "pg.log")
-    subprocess.run(as_owner([pgb + "/initdb", "-D", pgdata, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                             "--locale=C"]), check=True, capture_output=True)
-    opts = ("-h 127.0.0.1 -p %d -k %s -c max_connections=200 -c shared_buffers=256MB "
-            "-c log_min_duration_statement=0 -c log_timezone=UTC -c log_line_prefix='%%m [%%p] '" % (PG_PORT, work))
-    subprocess.run(as_owner([pgb + "/pg_ctl", "-D", pgdata, "-l", log, "-w", "-o", opts, "start"]), check=True,
-                   capture_output=True)
+    if a.sqlite:
+        SQLITE_FILE = os.path.join(work, "files", "tenants", "ga.db")
+    if not a.sqlite:
+        subprocess.run(as_owner([pgb + "/initdb", "-D", pgdata, "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                                 "--locale=C"]), check=True, capture_output=True)
+        opts = ("-h 127.0.0.1 -p %d -k %s -c max_connections=200 -c shared_buffers=256MB "
+                "-c log_min_duration_statement=0 -c log_timezone=UTC -c log_line_prefix='%%m [%%p] '" % (PG_PORT, work))
+        subprocess.run(as_owner([pgb + "/pg_ctl", "-D", pgdata, "-l", log, "-w", "-o", opts, "start"]), check=True,
+                       capture_output=True)
     try:
-        subprocess.run(as_owner([pgb + "/createdb", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres",
-                                 "opsbase"]), check=True)
-        url = "postgres://postgres@127.0.0.1:%d/opsbase" % PG_PORT
+        url = None
+        if not a.sqlite:
+            subprocess.run(as_owner([pgb + "/createdb", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres",
+                                     "opsbase"]), check=True)
+            url = "postgres://postgres@127.0.0.1:%d/opsbase" % PG_PORT
         data = os.path.join(work, "files")
         env = dict(os.environ, OPSBASE_MASTER_KEY=KEY)
         subprocess.run([bins[0], "tenant", "create", "ga", "--plan", "enterprise", "--owner-email", "owner@ga.test",
-                        "--owner-password", PASSWORD, "--db", url, "--data", data], env=env, check=True,
+                        "--owner-password", PASSWORD, "--data", data] + (["--db", url] if url else []), env=env, check=True,
                        stdout=subprocess.DEVNULL)
         # one load generator is one user: a limit it never reaches, so the
         # limiter does all its work (the settings read, leases) and refuses none
@@ -217,7 +239,7 @@ def main():
                 load = os.getloadavg()[0]
                 s = Server(b, data, url)
                 try:
-                    own, flush = trips(log, tok, ids[0])
+                    own, flush = trips(log, tok, ids[0]) if url else (0, 0)
                     before = int(psql("SELECT count(*) FROM tenant_ga.audit_logs WHERE action = 'read'"))
                     rps, errors = run_wrk(tok, ids_file, a.duration)
                     gets = int(rps * a.duration)
@@ -247,7 +269,8 @@ def main():
                                                          med("own"), med("flush"),
                                                          100 * med("written") / max(1, med("gets"))))
     finally:
-        subprocess.run(as_owner([pgb + "/pg_ctl", "-D", pgdata, "-m", "fast", "-w", "stop"]), capture_output=True)
+        if not a.sqlite:
+            subprocess.run(as_owner([pgb + "/pg_ctl", "-D", pgdata, "-m", "fast", "-w", "stop"]), capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
 
 
