@@ -251,6 +251,8 @@ int ob_gate(ob_app *app, ob_req *req, ob_resp *resp, ob_ctx *ctx, const ob_route
     call->if_match = -1;
     /* 1, 2: who is asking, for which tenant, on that tenant's database */
     if (r->auth == OB_AUTH_BEARER) {
+        /* step 5b's settings come with the session row: one round trip less */
+        ctx->limits.want = ob_ratelimit_settings_on();
         if (ob_session_authenticate(ctx, req->header(req, "Authorization"), &err) != 0) {
             ob_resp_error(resp, &err);
             if (err.code == OB_E_UNAUTHENTICATED) ob_resp_header(resp, "WWW-Authenticate", "Bearer");

@@ -129,6 +129,11 @@ void ob_ratelimit_settings_enable(bool on)
     atomic_store(&settings_limits, on);
 }
 
+bool ob_ratelimit_settings_on(void)
+{
+    return atomic_load(&settings_limits);
+}
+
 typedef struct tenant_limits {
     int64_t per_minute, exports_per_hour;
     bool alert;
@@ -369,7 +374,16 @@ int ob_ratelimit_tenant(ob_ctx *ctx, const char *path, bool export, ob_rate_verd
     memset(v, 0, sizeof *v);
     if (!atomic_load(&settings_limits) || !ctx->who || !ctx->who->user_id || !ctx->tenant) return 0;
     tenant_limits l = {0};
-    int found = read_limits(ctx, &l, err);
+    int found;
+    if (ctx->limits.read) {
+        /* read with the session row, in the same statement (ob_ctx_limits) */
+        found = ctx->limits.found;
+        l.per_minute = ctx->limits.per_minute;
+        l.exports_per_hour = ctx->limits.exports_per_hour;
+        l.alert = ctx->limits.alert;
+    } else {
+        found = read_limits(ctx, &l, err); /* an API key's request: its check does not read them */
+    }
     if (found <= 0) return found;
     /* the request budget, and for an export the hourly export budget too */
     struct {

@@ -53,6 +53,8 @@ typedef struct ob_rate_verdict {
 } ob_rate_verdict;
 /* Off: nothing counted (serve --settings-rate-limits off). On by default. */
 void ob_ratelimit_settings_enable(bool on);
+/* Whether they are on: the gate asks the session check to read them (ob_ctx_limits). */
+bool ob_ratelimit_settings_on(void);
 /* Count one request of ctx's principal (a signed-in user) to path; export:
  * the route is an export. A refusal past the limit is reported in *v (not an
  * error); the first refusal of a window (an episode) writes a

@@ -126,3 +126,17 @@ int ob_audit_event(ob_ctx *ctx, const char *action, const char *entity_type, con
     if (ob_audit_chain_link(ctx, a, err) != 0) return -1;
     return ob_sql_insert(ctx, a, err);
 }
+
+int ob_audit_events(ob_conn *db, const ob_audit_ev *ev, int n, ob_err *err)
+{
+    if (n <= 0) return 0;
+    ob_ctx *c0 = ev[0].ctx;
+    ob_row **rows = ob_arena_alloc(c0->arena, (size_t)n * sizeof *rows);
+    for (int i = 0; i < n; i++) {
+        ev[i].ctx->db = db;
+        rows[i] = base_row(ev[i].ctx, ev[i].action, ev[i].entity_type, ev[i].entity_id, ev[i].user_id);
+        if (ev[i].metadata_json) ob_row_set_text(ev[i].ctx->arena, rows[i], AUDIT_LOGS_METADATA, ev[i].metadata_json);
+    }
+    if (ob_audit_chain_link_many(c0, rows, n, err) != 0) return -1;
+    return ob_sql_insert_many(c0, rows, n, err);
+}

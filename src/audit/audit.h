@@ -20,6 +20,17 @@ int ob_audit_platform_event(ob_ctx *ctx, const char *action, const char *entity_
 int ob_audit_event(ob_ctx *ctx, const char *action, const char *entity_type, const char *entity_id,
                    const char *user_id, const char *metadata_json, ob_err *err);
 
+/* One event of a batch: ctx gives its arena, principal, address, user
+ * agent, request id and time (each event its own request's). */
+typedef struct ob_audit_ev {
+    ob_ctx *ctx;
+    const char *action, *entity_type, *entity_id, *user_id, *metadata_json;
+} ob_audit_ev;
+/* n events as ob_audit_event writes them, in order, on db (a tenant's writer
+ * in a transaction): chained and inserted in a few statements whatever n
+ * (the read log's flush), not three each. */
+int ob_audit_events(ob_conn *db, const ob_audit_ev *ev, int n, ob_err *err);
+
 /* A person's erasure (schema/erase.h): the audit images of the erased row
  * lose its personal columns (set to null), so the trail keeps who changed
  * what and when but not the values. Counts the rows rewritten into *redacted

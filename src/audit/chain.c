@@ -52,6 +52,41 @@ static void hash_of(const char *prev, const ob_row *r, char out[65])
     sodium_bin2hex(out, 65, d, sizeof d);
 }
 
+/* The hash of row seq (the chain's head before it), or the zero hash for
+ * the first row and after an archived one. */
+static int prev_hash(ob_ctx *ctx, int64_t seq, const char **out, ob_err *err)
+{
+    *out = ZERO_HASH;
+    if (seq <= 1) return 0;
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db, "SELECT \"hash\" FROM \"audit_logs\" WHERE \"seq\" = ?", &st, err) != 0) return -1;
+    ob_stmt_bind_i64(st, 1, seq - 1, err);
+    int rc = ob_stmt_step(st, err);
+    if (rc == 1 && ob_stmt_col_text(st, 0, NULL)) *out = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
+    ob_stmt_done(st);
+    /* rc == 0: the row before was archived; the chain goes on from the zero hash */
+    return rc < 0 ? -1 : 0;
+}
+
+int ob_audit_chain_link_many(ob_ctx *ctx, ob_row *const *rows, int n, ob_err *err)
+{
+    if (n <= 0) return 0;
+    int64_t last;
+    if (ob_sql_seq_take(ctx, "audit_chain", n, &last, err) != 0) return -1;
+    int64_t seq = last - n + 1;
+    const char *prev;
+    if (prev_hash(ctx, seq, &prev, err) != 0) return -1;
+    for (int i = 0; i < n; i++, seq++) {
+        ob_row_set_int(rows[i], AUDIT_LOGS_SEQ, seq);
+        ob_row_set_text(ctx->arena, rows[i], AUDIT_LOGS_PREV_HASH, prev);
+        char h[65];
+        hash_of(prev, rows[i], h);
+        ob_row_set_text(ctx->arena, rows[i], AUDIT_LOGS_HASH, h);
+        prev = rows[i]->v[AUDIT_LOGS_HASH.idx].s; /* the arena's copy */
+    }
+    return 0;
+}
+
 int ob_audit_chain_link(ob_ctx *ctx, ob_row *a, ob_err *err)
 {
     int64_t seq;

@@ -18,6 +18,11 @@
 /* Fill seq, prev_hash and hash of an audit row about to be inserted. */
 int ob_audit_chain_link(ob_ctx *ctx, ob_row *a, ob_err *err);
 
+/* The same for n rows about to be inserted in this order: their seqs taken
+ * in one statement, the head's hash read once, each row's prev_hash the
+ * hash of the one before it (two statements whatever n). */
+int ob_audit_chain_link_many(ob_ctx *ctx, ob_row *const *rows, int n, ob_err *err);
+
 /* The same for a platform_audit_logs row (control database): its seq is the
  * last row's plus one (seq is unique: of two racing writers one fails). */
 int ob_audit_platform_link(ob_ctx *ctx, ob_row *a, ob_err *err);

@@ -103,7 +103,10 @@ void ob_readlog_push(const ob_ctx *ctx)
 
 /* Write the first OB_READLOG_TXN_MAX entries of one tenant (those of batch
  * with its slug, in order) in one transaction on its writer; they leave the
- * batch whatever happens, and the caller comes back for the rest. */
+ * batch whatever happens, and the caller comes back for the rest. The rows
+ * are chained in memory and inserted together (ob_audit_events): BEGIN, the
+ * chain's counter, its head, one insert of up to 64 rows, COMMIT, so the
+ * write lock is held for a handful of statements however many reads came. */
 static void write_tenant(entry **batch, const char *slug, const char *tenant_id)
 {
     ob_arena a;
@@ -112,9 +115,8 @@ static void write_tenant(entry **batch, const char *slug, const char *tenant_id)
     ob_conn *w = NULL;
     /* names the write lock that follows as the read log's, not a request's */
     ob_log(OB_LOG_DEBUG, "read log flush", "database", slug, NULL);
-    int rc = ob_db_acquire(q.store, slug, tenant_id, OB_DB_WRITE, &w, &err);
-    if (rc == 0) rc = ob_db_begin(w, &err);
-    int64_t n = 0;
+    entry *mine[OB_READLOG_TXN_MAX];
+    int n = 0;
     for (entry **pp = batch; *pp && n < OB_READLOG_TXN_MAX;) {
         entry *e = *pp;
         if (strcmp(e->slug, slug) != 0) {
@@ -122,23 +124,31 @@ static void write_tenant(entry **batch, const char *slug, const char *tenant_id)
             continue;
         }
         *pp = e->next;
-        if (rc == 0) {
-            ob_principal who = {.user_id = e->user_id, .session_id = e->session_id};
-            ob_tenant_info ti = {.id = e->tenant_id, .slug = e->slug};
-            ob_ctx ctx = {.arena = &a, .store = q.store, .db = w, .tenant = &ti, .who = &who, .ip = e->ip,
-                          .user_agent = e->user_agent, .request_id = e->request_id, .now_ms = e->now_ms};
-            ob_ts_format(e->now_ms, ctx.now);
-            rc = ob_audit_event(&ctx, "read", e->etype, e->eid, e->user_id, e->metadata, &err);
-        }
-        n++;
-        free(e);
+        mine[n++] = e;
     }
+    ob_audit_ev ev[OB_READLOG_TXN_MAX];
+    ob_ctx ctx[OB_READLOG_TXN_MAX];
+    ob_principal who[OB_READLOG_TXN_MAX];
+    ob_tenant_info ti = {.id = tenant_id, .slug = slug};
+    for (int i = 0; i < n; i++) {
+        entry *e = mine[i];
+        who[i] = (ob_principal){.user_id = e->user_id, .session_id = e->session_id};
+        ctx[i] = (ob_ctx){.arena = &a, .store = q.store, .tenant = &ti, .who = &who[i], .ip = e->ip,
+                          .user_agent = e->user_agent, .request_id = e->request_id, .now_ms = e->now_ms};
+        ob_ts_format(e->now_ms, ctx[i].now);
+        ev[i] = (ob_audit_ev){.ctx = &ctx[i], .action = "read", .entity_type = e->etype, .entity_id = e->eid,
+                              .user_id = e->user_id, .metadata_json = e->metadata};
+    }
+    int rc = ob_db_acquire(q.store, slug, tenant_id, OB_DB_WRITE, &w, &err);
+    if (rc == 0) rc = ob_db_begin(w, &err);
+    if (rc == 0) rc = ob_audit_events(w, ev, n, &err);
     if (rc == 0) rc = ob_db_commit(w, &err);
     if (w) ob_db_release(w); /* rolls back what did not commit */
     if (rc != 0) {
         atomic_fetch_add(&q.dropped, n);
         ob_log(OB_LOG_WARN, "read log: personal reads not audited", "tenant", slug, "error", err.message, NULL);
     }
+    for (int i = 0; i < n; i++) free(mine[i]); /* after the write: the rows point into them */
     ob_arena_release(&a);
 }
 

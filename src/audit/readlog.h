@@ -8,9 +8,11 @@
  * OB_READLOG_TXN_MAX entries of one tenant in one transaction. So a read never
  * takes the tenant's write lock inside the request, and the hash chain holds.
  * The bound keeps the write lock free between short transactions: a burst of
- * reads (thousands a second on PostgreSQL, each entry three statements) made
- * one transaction that held the lock longer than a write request waits for it
- * (the busy timeout), and the tenant's writes failed as busy meanwhile.
+ * reads (thousands a second on PostgreSQL, each entry then three statements)
+ * made one transaction that held the lock longer than a write request waits
+ * for it (the busy timeout), and the tenant's writes failed as busy
+ * meanwhile. A transaction's rows are chained in memory and inserted together
+ * (ob_audit_events), so it is a handful of statements whatever its size.
  *
  * What a crash loses: the entries queued and not yet written, at most the
  * reads of the last flush interval (OB_READLOG_FLUSH_MS) and never more than

@@ -276,6 +276,27 @@ static void live_read(ob_ctx *ctx, ob_stmt *st, int col, live_session *ls)
     ls->ip_binding = ob_stmt_col_i64(st, col + 3) != 0;
 }
 
+/* The caller's request limits (ob_ctx_limits), columns appended to the
+ * session check when the gate wants them: the settings row is joined as
+ * "st" already, and the role override is a sub-select on the session's
+ * user, so the limiter's read costs no round trip of its own. */
+#define LIMITS_COLS                                                                                                 \
+    ", st.id, st.requests_per_minute, st.export_requests_per_hour, st.alert_on_limit_violations, (SELECT "        \
+    "MAX(r.custom_requests_per_minute) FROM role_security_settings r JOIN user_roles ur ON ur.role_id = r.role_id " \
+    "WHERE ur.user_id = s.user_id)"
+
+static void limits_read(ob_ctx *ctx, ob_stmt *st, int col)
+{
+    ob_ctx_limits *l = &ctx->limits;
+    l->read = true;
+    l->found = ob_stmt_col_type(st, col) != OB_V_NULL; /* no settings row: no limits, as the limiter's own read */
+    if (!l->found) return;
+    l->per_minute = ob_stmt_col_i64(st, col + 1);
+    l->exports_per_hour = ob_stmt_col_i64(st, col + 2);
+    l->alert = ob_stmt_col_i64(st, col + 3) != 0;
+    if (ob_stmt_col_type(st, col + 4) != OB_V_NULL) l->per_minute = ob_stmt_col_i64(st, col + 4);
+}
+
 /* End a session the policy no longer allows, in a write transaction of its
  * own (with the violation, when there is one). */
 static int end_session(ob_ctx *ctx, ob_tenant_info *ti, const char *sid, const char *uid, const char *reason,
@@ -360,13 +381,13 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
             ob_stmt *st;
             int live = -1;
             live_session ls;
-            if (ob_db_prepare(rc_conn,
-                              "SELECT s.last_activity_at, s.ip_address, st.session_timeout_minutes, "
-                              "st.ip_binding_enabled FROM user_sessions s LEFT JOIN security_settings st ON "
-                              "st.scope = 'tenant' WHERE s.id = ? AND s.user_id = ? AND s.session_token = ? AND "
-                              "s.terminated_at IS NULL AND s.expires_at > ? AND (s.access_expires_at IS NULL OR "
-                              "s.access_expires_at > ?)",
-                              &st, err) == 0) {
+#define LIVE_HEAD "SELECT s.last_activity_at, s.ip_address, st.session_timeout_minutes, st.ip_binding_enabled"
+#define LIVE_TAIL                                                                                                  \
+    " FROM user_sessions s LEFT JOIN security_settings st ON st.scope = 'tenant' WHERE s.id = ? AND s.user_id = ? " \
+    "AND s.session_token = ? AND s.terminated_at IS NULL AND s.expires_at > ? AND (s.access_expires_at IS NULL OR " \
+    "s.access_expires_at > ?)"
+            bool want = ctx->limits.want;
+            if (ob_db_prepare(rc_conn, want ? LIVE_HEAD LIMITS_COLS LIVE_TAIL : LIVE_HEAD LIVE_TAIL, &st, err) == 0) {
                 ob_stmt_bind_text(st, 1, cached->session_id, err);
                 ob_stmt_bind_text(st, 2, cached->user_id, err);
                 ob_stmt_bind_text(st, 3, hash, err);
@@ -374,6 +395,7 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
                 ob_stmt_bind_text(st, 5, ctx->now, err);
                 live = ob_stmt_step(st, err);
                 if (live == 1) live_read(ctx, st, 0, &ls);
+                if (live == 1 && want) limits_read(ctx, st, 4);
                 ob_stmt_done(st);
             }
             if (live == 1) {
@@ -403,16 +425,15 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     }
     ctx->db = c;
     ob_stmt *st;
-    if (ob_db_prepare(c,
-                      "SELECT s.id, s.user_id, s.expires_at, s.last_activity_at, u.email, u.name, u.is_owner, "
-                      "u.is_active, u.status, u.customer_id, u.user_type, u.locked_until, s.last_activity_at, s.ip_address, "
-                      "st.session_timeout_minutes, st.ip_binding_enabled, s.access_expires_at, s.mfa_enrolment_only FROM "
-                      "user_sessions s JOIN "
-                      "users u ON "
-                      "u.id = s.user_id LEFT JOIN security_settings st ON st.scope = 'tenant' WHERE "
-                      "s.session_token = ? AND s.terminated_at IS NULL AND s.is_active AND u.deleted_at IS NULL",
-                      &st, err) != 0)
-        return -1;
+#define FULL_HEAD                                                                                                  \
+    "SELECT s.id, s.user_id, s.expires_at, s.last_activity_at, u.email, u.name, u.is_owner, u.is_active, u.status, " \
+    "u.customer_id, u.user_type, u.locked_until, s.last_activity_at, s.ip_address, st.session_timeout_minutes, "     \
+    "st.ip_binding_enabled, s.access_expires_at, s.mfa_enrolment_only"
+#define FULL_TAIL                                                                                                  \
+    " FROM user_sessions s JOIN users u ON u.id = s.user_id LEFT JOIN security_settings st ON st.scope = 'tenant' "  \
+    "WHERE s.session_token = ? AND s.terminated_at IS NULL AND s.is_active AND u.deleted_at IS NULL"
+    bool want = ctx->limits.want;
+    if (ob_db_prepare(c, want ? FULL_HEAD LIMITS_COLS FULL_TAIL : FULL_HEAD FULL_TAIL, &st, err) != 0) return -1;
     ob_stmt_bind_text(st, 1, hash, err);
     int rc = ob_stmt_step(st, err);
     if (rc != 1) {
@@ -430,6 +451,7 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     const char *access = ob_stmt_col_text(st, 16, NULL);
     bool access_over = access && strcmp(access, ctx->now) <= 0;
     p->enrol_only = ob_stmt_col_i64(st, 17) != 0;
+    if (want) limits_read(ctx, st, 18);
     if (access && strcmp(access, expires) < 0) expires = ob_arena_strdup(ctx->arena, access);
     p->email = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 4, NULL));
     p->name = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 5, NULL));

@@ -43,6 +43,21 @@ typedef struct ob_tenant_info {
     bool suspended;           /* by a super admin: the tenant's requests may read, not write */
 } ob_tenant_info;
 
+/* The caller's own request limits (security_settings and the most generous
+ * override among the caller's roles), read by the session check in the same
+ * statement as the session row when the gate asks (want), so the tenant
+ * rate limiter (api/ratelimit.h) spends no round trip of its own on them.
+ * Read on every request, never cached: a change by any process counts from
+ * the next request. */
+typedef struct ob_ctx_limits {
+    bool want;                        /* the gate: read them with the session */
+    bool read;                        /* the session check filled the fields below */
+    bool found;                       /* the tenant has its settings row */
+    bool alert;                       /* alert_on_limit_violations */
+    int64_t per_minute;               /* the role override when one is set, else the tenant's */
+    int64_t exports_per_hour;
+} ob_ctx_limits;
+
 typedef struct ob_ctx {
     ob_arena *arena;
     ob_store *store;
@@ -62,6 +77,7 @@ typedef struct ob_ctx {
     struct ob_reads *reads;   /* a GET's reads of personal rows (schema/reads.h); NULL: not noted */
     int mask_state;           /* 0: not loaded, 1: loaded (mask_bits valid) */
     unsigned mask_bits;       /* bit k set: mask kind k is masked for this principal */
+    ob_ctx_limits limits;     /* see ob_ctx_limits */
 } ob_ctx;
 
 /* Fill now/now_ms from the clock. */

@@ -227,6 +227,27 @@ int ob_sql_run(ob_conn *c, const char *sql, const ob_value *vals, int n, ob_err 
     return rc < 0 ? -1 : 0;
 }
 
+int ob_sql_seq_take(ob_ctx *ctx, const char *name, int64_t n, int64_t *last, ob_err *err)
+{
+    ob_stmt *st;
+    if (ob_db_prepare(ctx->db,
+                      "INSERT INTO sequences (id, created_at, name, value) VALUES (?, ?, ?, ?) "
+                      "ON CONFLICT (name) DO UPDATE SET value = sequences.value + excluded.value RETURNING value",
+                      &st, err) != 0)
+        return -1;
+    char id[OB_UUID_LEN];
+    ob_uuid7(id);
+    ob_stmt_bind_text(st, 1, id, err);
+    ob_stmt_bind_text(st, 2, ctx->now, err);
+    ob_stmt_bind_text(st, 3, name, err);
+    ob_stmt_bind_i64(st, 4, n, err);
+    int rc = ob_stmt_step(st, err);
+    if (rc == 1) *last = ob_stmt_col_i64(st, 0);
+    ob_stmt_done(st);
+    if (rc == 0) return ob_err_set(err, OB_E_INTERNAL, "sequence \"%s\" returned nothing", name);
+    return rc < 0 ? -1 : 0;
+}
+
 int ob_sql_seq_next(ob_ctx *ctx, const char *name, int64_t *out, ob_err *err)
 {
     ob_stmt *st;
@@ -380,4 +401,55 @@ int ob_sql_texts(ob_ctx *ctx, ob_stmt *st, const char ***out, size_t *n, ob_err 
     ob_stmt_done(st);
     *out = v;
     return rc < 0 ? -1 : 0;
+}
+
+/* The INSERT of n rows of t (arena): the one-row text with n - 1 more
+ * parenthesised groups of placeholders. */
+static const char *insert_n(ob_ctx *ctx, const ob_table *t, int n)
+{
+    const char *one = sql_of(t)->insert, *values = strstr(one, ") VALUES (");
+    const char *group = values + strlen(") VALUES ");
+    ob_sb sb;
+    ob_sb_init_arena(&sb, ctx->arena, strlen(one) + (size_t)n * (strlen(group) + 1));
+    ob_sb_adds(&sb, one);
+    for (int i = 1; i < n; i++) {
+        ob_sb_addc(&sb, ',');
+        ob_sb_adds(&sb, group);
+    }
+    return sb.buf;
+}
+
+int ob_sql_insert_many(ob_ctx *ctx, ob_row *const *rows, int n, ob_err *err)
+{
+    if (n <= 0) return 0;
+    const ob_table *t = rows[0]->t;
+    if (t->ngen) return ob_err_set(err, OB_E_INTERNAL, "\"%s\" has generated columns: insert its rows one by one", t->name);
+    for (int done = 0; done < n;) {
+        int k = OB_SQL_INSERT_MANY_MAX;
+        while (k > n - done) k /= 2;
+        ob_stmt *st;
+        if (ob_db_prepare(ctx->db, insert_n(ctx, t, k), &st, err) != 0) return -1;
+        int idx = 1;
+        for (int r = done; r < done + k; r++) {
+            if (rows[r]->t != t) {
+                ob_stmt_done(st);
+                return ob_err_set(err, OB_E_INTERNAL, "rows of several tables in one insert");
+            }
+            for (int i = 0; i < t->ncols; i++) {
+                ob_value v;
+                if (stored_value(ctx, rows[r], i, &v, err) != 0 || ob_stmt_bind(st, idx++, &v, err) != 0) {
+                    ob_stmt_done(st);
+                    return -1;
+                }
+            }
+        }
+        int rc = ob_stmt_step(st, err);
+        ob_stmt_done(st);
+        if (rc < 0) {
+            if (!err->resource[0]) snprintf(err->resource, sizeof err->resource, "%s", t->name);
+            return -1;
+        }
+        done += k;
+    }
+    return 0;
 }

@@ -34,8 +34,17 @@ int ob_sql_run(ob_conn *c, const char *sql, const ob_value *vals, int n, ob_err 
 int ob_sql_texts(ob_ctx *ctx, ob_stmt *st, const char ***out, size_t *n, ob_err *err);
 /* Next value of a named per-tenant counter (1, 2, ...). */
 int ob_sql_seq_next(ob_ctx *ctx, const char *name, int64_t *out, ob_err *err);
+/* The next n values of a named per-tenant counter, taken in one statement:
+ * *last is the last of them (the first is *last - n + 1). n >= 1. */
+int ob_sql_seq_take(ob_ctx *ctx, const char *name, int64_t n, int64_t *last, ob_err *err);
 /* INSERT the full row. */
 int ob_sql_insert(ob_ctx *ctx, const ob_row *row, ob_err *err);
+/* INSERT n rows of one table with no generated columns, in order, with
+ * multi-row INSERTs of power-of-two sizes (at most OB_SQL_INSERT_MANY_MAX
+ * rows each), so a connection's statement cache holds a few texts however
+ * n varies: a batch of 64 is one statement, one of 63 six. */
+#define OB_SQL_INSERT_MANY_MAX 64
+int ob_sql_insert_many(ob_ctx *ctx, ob_row *const *rows, int n, ob_err *err);
 /* UPDATE every column of row where id and the old version match; version and
  * updated_at of row must already be the new ones. OB_E_VERSION when the stored
  * version moved. */
