@@ -38,7 +38,7 @@
  * unlinked old file for as long as it is open. So every acquire of a pooled
  * tenant connection asks the driver whether its database was replaced under
  * its name (drv->replaced; SQLite compares the inode it holds with a stat of
- * the path, about a microsecond) and closes it if so, taking the next idle
+ * the path, one or two microseconds) and closes it if so, taking the next idle
  * one or opening anew. Only acquires check: a request that acquires after the
  * other process has finished never reads the old file; one that holds its
  * connection across the swap finishes on the old file, as if it had run just

@@ -312,7 +312,7 @@ static void drv_slim(ob_conn *c)
  * inode with the one it holds open (taken from the descriptor when the
  * connection opened). The open handle pins its inode, so a file made since
  * under the same name cannot carry the same number: a match means it is
- * still the same file. One stat(2), about a microsecond. A connection whose
+ * still the same file. One stat(2), one or two microseconds. A connection whose
  * VFS cannot tell is taken as unmoved. */
 static bool drv_replaced(ob_conn *c)
 {
