@@ -371,8 +371,10 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
         /* One primary-key read confirms the session still exists in this
          * tenant's database: a tenant deleted (or recreated) and a session
          * ended by another process stop at once, not after the TTL. Where
-         * that read fails by itself on a deleted tenant (PostgreSQL), asking
-         * whether it exists first would only cost a round trip: a failed
+         * that read fails by itself on a deleted tenant (PostgreSQL: no
+         * schema; SQLite: the pool closes a connection to a deleted file on
+         * acquire), asking whether it exists first would only cost a round
+         * trip or a second stat of the same file: a failed
          * read falls through to the full check below, which asks the
          * control database. */
         ob_conn *rc_conn;

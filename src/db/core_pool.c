@@ -32,6 +32,30 @@
  * generation string passed by the caller is compared on every acquire as
  * well, which also catches a tenant recreated by another process.
  *
+ * Replaced files: a generation cannot catch a tenant that another process
+ * deleted and restored from a backup (`opsbase tenant delete` then `restore
+ * --tenant`: the tenant keeps its id), and a SQLite handle goes on reading the
+ * unlinked old file for as long as it is open. So every acquire of a pooled
+ * tenant connection asks the driver whether its database was replaced under
+ * its name (drv->replaced; SQLite compares the inode it holds with a stat of
+ * the path, one or two microseconds) and closes it if so, taking the next idle
+ * one or opening anew. Only acquires check: a request that acquires after the
+ * other process has finished never reads the old file; one that holds its
+ * connection across the swap finishes on the old file, as if it had run just
+ * before the delete. That includes a writer in mid-transaction: its commit
+ * lands in the deleted file and is lost with it, which is what the delete
+ * asked for (the restored data is the backup's, taken before that write).
+ * Closing a connection to a replaced file is safe: SQLite sees the inode has
+ * moved and skips the checkpoint and the removal of the -wal and -shm by
+ * name, which would otherwise hit the new file's. The tenant's first-use
+ * check is forgotten too, so the new file's schema stamp is checked again (a
+ * restore by an older binary leaves it behind). The control database is not
+ * checked: no opsbase command replaces its file (a whole-store restore needs
+ * an empty store and writes rows into it), and every request reads it.
+ * The job workers need nothing more: their acquires are checked the same way,
+ * and the tenant file stamp that tells them of another process's writes
+ * (idle.c) includes the inode, so a restored tenant is visited again.
+ *
  * A GET never takes the write lock: every write lock taken is counted
  * (stats.write_locks) and logged at debug level with its database, which is
  * what the end-to-end test of read-only requests watches. */
@@ -153,6 +177,19 @@ static void set_generation(ob_db_conn *c, const char *generation)
 static bool generation_fits(const ob_db_conn *c, const char *generation)
 {
     return !generation || (c->generation && strcmp(c->generation, generation) == 0);
+}
+
+/* The pooled tenant connection c reads a database that another process has
+ * since replaced under its name (see "Replaced files" above). Called without
+ * s->mu: a stat must not hold up other threads, and c is out of every list. */
+static bool replaced(ob_db_store *s, ob_db_conn *c)
+{
+    if (!s->drv->replaced || !c->slug[0] || !s->drv->replaced((ob_conn *)c))
+        return false;
+    ob_log(OB_LOG_INFO, "closing a pooled connection: its database was replaced by another process", "database",
+           c->slug, NULL);
+    ob_db_core_seen_forget((ob_store *)s, c->slug);
+    return true;
 }
 
 static int conn_open(ob_db_store *s, const char *slug, const char *generation, ob_db_mode mode,
@@ -382,7 +419,12 @@ static int reader_acquire(ob_db_store *s, const char *slug, const char *generati
                           ob_err *err)
 {
     graveyard g = { 0 };
-    ob_db_conn *c = NULL;
+    ob_db_conn *c;
+    bool borrowed;
+    uint64_t epoch;
+again:
+    c = NULL;
+    borrowed = false;
     pthread_mutex_lock(&s->mu);
     ob_db_slot *w = slot_find(s, slug);
     while (w && w->readers) {
@@ -398,12 +440,17 @@ static int reader_acquire(ob_db_store *s, const char *slug, const char *generati
     }
     if (w && !c)
         bury_slot_if_empty(s, &g, w);
-    bool borrowed = false;
     if (!c && s->drv->retarget)
         borrowed = (c = borrow(s, &g)) != NULL;
-    uint64_t epoch = epoch_get(s, slug);
+    epoch = epoch_get(s, slug);
     pthread_mutex_unlock(&s->mu);
     graveyard_close(&g);
+    if (c && !borrowed && replaced(s, c)) {
+        /* every reader opened before the swap is stale: each is found and
+         * closed like this one, so the loop ends when the slot is empty */
+        discard(s, c);
+        goto again;
+    }
 
     bool fresh = !c;
     if (fresh && open_counted(s, slug, generation, OB_DB_READ, &c, err))
@@ -575,7 +622,8 @@ static int writer_acquire(ob_db_store *s, const char *slug, const char *generati
     ob_db_slot *w;
     if (writer_take(s, slug, &w, err))
         return -1;
-    if (w->conn && !generation_fits(w->conn, generation))
+    /* under the slot's lock, so nobody else is using the writer */
+    if (w->conn && (!generation_fits(w->conn, generation) || replaced(s, w->conn)))
         writer_close_conn(s, w);
     bool fresh = !w->conn;
     if (fresh && writer_open(s, w, generation, err))

@@ -117,8 +117,10 @@ bool ob_db_tenant_exists(ob_store *s, const char *slug);
 /* Whether a statement on a connection acquired for a tenant that another
  * process has deleted fails by itself, so a caller about to read the tenant
  * may skip ob_db_tenant_exists and treat a failed read as "maybe gone".
- * PostgreSQL: yes (the schema is gone: no table is reached). SQLite: no (a
- * pooled connection keeps reading the deleted file). */
+ * PostgreSQL: yes (the schema is gone: no table is reached). SQLite: yes,
+ * the acquire itself fails: a pooled connection whose file was deleted or
+ * replaced is closed on acquire (core_pool.c "Replaced files") and opening a
+ * missing file fails. */
 bool ob_db_gone_fails(ob_store *s);
 /* The schema version a tenant database was last migrated to, read without a
  * full open (SQLite: the user_version stamp), so a server with many tenants

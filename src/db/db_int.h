@@ -38,6 +38,12 @@ typedef struct ob_db_driver {
     /* Optional: give back an idle connection's caches (its statements are
      * freed by the core first). */
     void (*slim)(ob_conn *c);
+    /* Optional: true when the database a pooled connection has open is no
+     * longer the one under its name (SQLite: another process deleted the
+     * tenant's file, or replaced it by a restore or a create of the same
+     * slug). The core then closes it instead of handing it out; see
+     * core_pool.c "Replaced files". */
+    bool (*replaced)(ob_conn *c);
     /* Optional: the schema version stamp of a tenant without a full open. */
     int (*peek_version)(ob_store *s, const char *slug, int *version, ob_err *err);
     /* Make a statement for sql. parent is the busy cached statement of the

@@ -308,8 +308,23 @@ static void drv_slim(ob_conn *c)
     sqlite3_db_release_memory(c->db);
 }
 
+/* SQLite's own answer: its unix VFS stats the file's name and compares the
+ * inode with the one it holds open (taken from the descriptor when the
+ * connection opened). The open handle pins its inode, so a file made since
+ * under the same name cannot carry the same number: a match means it is
+ * still the same file. One stat(2), one or two microseconds. A connection whose
+ * VFS cannot tell is taken as unmoved. */
+static bool drv_replaced(ob_conn *c)
+{
+    int moved = 0;
+    return sqlite3_file_control(c->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved;
+}
+
 const ob_db_ops ob_sqlite_ops = OB_DB_OPS_TABLE(sqlite, OB_DB_SQLITE,
-    .measure = conn_measure, .mem_now = drv_mem_now, .slim = drv_slim,
+    .measure = conn_measure, .mem_now = drv_mem_now, .slim = drv_slim, .replaced = drv_replaced,
+    /* the check above makes an acquire of a deleted tenant fail, so a caller
+     * may skip its own stat (ob_db_tenant_exists): the same stat twice */
+    .gone_fails = true,
     .peek_version = ob_sqlite_peek_version, .stmt_cap = OB_SQLITE_STMT_CAP,
     /* a handle belongs to one database file; every request reads the control
      * database, so its connections are never evicted */

@@ -3,7 +3,8 @@ until its next due moment, and that must never lose a job. A job enqueued in
 the server's own process runs at once (the workers are woken once its commit
 is visible, even with no polling at all); one enqueued by another process
 (the CLI) runs on the next poll on SQLite (the tenant's files changed) and
-within --job-recheck-s on PostgreSQL; a job due later runs when it falls due.
+within --job-recheck-s on PostgreSQL; a job due later runs when it falls due;
+a job of a tenant the CLI deleted and restored while serving runs too.
 Both engines."""
 import signal
 import subprocess
@@ -107,3 +108,29 @@ def test_a_retry_due_later_runs_when_it_falls_due(idle_store):
         assert d["attempts"] == 2
     finally:
         ep.close()
+
+
+def test_a_job_of_a_tenant_restored_by_another_process_runs(idle_store, tmp_path):
+    """The CLI deletes jk and restores it from a backup (it keeps its id) while
+    the server's workers hold pooled connections of it: a job enqueued after
+    the restore is in the restored database, which the workers must reach
+    (a worker still reading the deleted file would never see it)."""
+    cli, start, pg = idle_store
+    bound = 4 if pg else 3600
+    owner = start("--job-poll-ms", "100", "--job-recheck-s", str(bound))
+    cli("job", "enqueue", "--tenant", "jk", "--kind", "ledgers.check")
+    _wait(lambda: (j := _job(owner, "ledgers.check")) and j["status"] == "done" and j, 30, "the first job")
+    time.sleep(1)  # swept again: jk is passed over, its connections pooled
+    out = tmp_path / "backup"
+    cli("backup", "--out", str(out), "--tenant", "jk")
+    cli("tenant", "delete", "jk", "--yes")
+    cli("restore", "--from", str(out), "--tenant", "jk")
+    t0 = time.monotonic()
+    cli("job", "enqueue", "--tenant", "jk", "--kind", "ledgers.check")
+
+    def done():
+        return len([j for j in h.list_all(owner, "jobs", {"kind": "ledgers.check"}) if j["status"] == "done"]) == 2
+
+    _wait(done, 30, "the job enqueued after the restore")
+    took = time.monotonic() - t0
+    assert took < (bound + 3 if pg else 5), took

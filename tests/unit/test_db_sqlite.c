@@ -775,6 +775,53 @@ static void test_pool_drop_in_use(void **state)
     assert_string_equal(got, "new");
 }
 
+/* Another process (here a second store on the same directory, with a pool of
+ * its own) deletes a tenant and makes it again under the same generation, as
+ * `opsbase tenant delete` and `restore --tenant` do: the first store's pooled
+ * readers and writer must not go on with the unlinked old file. */
+static void test_pool_replaced_by_another_store(void **state)
+{
+    fixture *f = *state;
+    ob_err err;
+    make_tenant(f->store, "t1", "CREATE TABLE m(v TEXT)");
+    insert_marker(f->store, "t1", "g1", "old");
+    ob_conn *r1, *r2; /* two idle readers and the writer pooled */
+    assert_int_equal(ob_db_acquire(f->store, "t1", "g1", OB_DB_READ, &r1, &err), 0);
+    assert_int_equal(ob_db_acquire(f->store, "t1", "g1", OB_DB_READ, &r2, &err), 0);
+    ob_db_release(r1);
+    ob_db_release(r2);
+
+    ob_store *other = open_store(f->dir, NULL, 0);
+    assert_int_equal(ob_db_drop_tenant(other, "t1", &err), 0);
+    /* deleted and not yet made again: nothing of the old file is served */
+    assert_int_equal(ob_db_acquire(f->store, "t1", "g1", OB_DB_READ, &r1, &err), -1);
+    assert_int_equal(err.code, OB_E_NOT_FOUND);
+    make_tenant(other, "t1", "CREATE TABLE m(v TEXT)");
+    insert_marker(other, "t1", "g1", "restored");
+    ob_store_close(other);
+
+    ob_db_pool_stats before, after;
+    ob_db_core_stats(f->store, &before);
+    char got[64];
+    read_marker(f->store, "t1", "g1", got, sizeof got);
+    assert_string_equal(got, "restored");
+    /* the writer too: a write lands in the new file */
+    insert_marker(f->store, "t1", "g1", "later");
+    read_marker(f->store, "t1", "g1", got, sizeof got);
+    assert_string_equal(got, "restored,later");
+    ob_db_core_stats(f->store, &after);
+    /* the stale readers went at the failed acquire above; the stale writer
+     * was closed here, and a reader and the writer opened on the new file */
+    assert_int_equal(after.opens - before.opens, 2);
+    assert_int_equal(after.open, before.open + 1);
+
+    /* closing the stale handles took neither the new file's WAL nor its rows */
+    ob_store_close(f->store);
+    f->store = open_store(f->dir, NULL, 0);
+    read_marker(f->store, "t1", NULL, got, sizeof got);
+    assert_string_equal(got, "restored,later");
+}
+
 static void test_synchronous_and_check(void **state)
 {
     fixture *f = *state;
@@ -872,6 +919,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lru_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pool_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pool_drop_in_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pool_replaced_by_another_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_synchronous_and_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_each_tenant, setup, teardown),
     };
