@@ -250,22 +250,7 @@ int ob_sql_seq_take(ob_ctx *ctx, const char *name, int64_t n, int64_t *last, ob_
 
 int ob_sql_seq_next(ob_ctx *ctx, const char *name, int64_t *out, ob_err *err)
 {
-    ob_stmt *st;
-    if (ob_db_prepare(ctx->db,
-                      "INSERT INTO sequences (id, created_at, name, value) VALUES (?, ?, ?, 1) "
-                      "ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value",
-                      &st, err) != 0)
-        return -1;
-    char id[OB_UUID_LEN];
-    ob_uuid7(id);
-    ob_stmt_bind_text(st, 1, id, err);
-    ob_stmt_bind_text(st, 2, ctx->now, err);
-    ob_stmt_bind_text(st, 3, name, err);
-    int rc = ob_stmt_step(st, err);
-    if (rc == 1) *out = ob_stmt_col_i64(st, 0);
-    ob_stmt_done(st);
-    if (rc == 0) return ob_err_set(err, OB_E_INTERNAL, "sequence \"%s\" returned nothing", name);
-    return rc < 0 ? -1 : 0;
+    return ob_sql_seq_take(ctx, name, 1, out, err);
 }
 
 /* Generated columns are computed by the engine: read them back into the row. */
