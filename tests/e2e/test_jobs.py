@@ -3,7 +3,6 @@ its result; a failing one is retried with back-off, then dead, and a retry
 queues it again; the API shows jobs read-only; a worker killed in the middle of
 a job loses nothing: the job runs again after the restart. Both engines."""
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -76,19 +75,7 @@ def _free_port():
 def own_store(opsbase_bin, tmp_path, database, pg_factory):
     """A data directory (and on PostgreSQL a database) of this test's own, with
     one tenant, so that no other server's workers take its jobs."""
-    data = tmp_path / "data"
-    env = dict(os.environ)
-    env.pop("OPSBASE_DB", None)
-    url = pg_factory().url if database else None
-    if url:
-        env["OPSBASE_DB"] = url
-
-    def run(*args, check=True):
-        return subprocess.run([str(opsbase_bin), *args, "--data", str(data)], env=env, capture_output=True,
-                              text=True, timeout=60, check=check)
-
-    run("tenant", "create", "jk", "--plan", "business", "--owner-email", "owner@jk.test",
-        "--owner-password", h.OWNER_PASSWORD)
+    data, env, run = h.own_store(opsbase_bin, tmp_path, pg_factory().url if database else None)
     return run, data, env
 
 
