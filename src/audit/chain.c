@@ -89,25 +89,7 @@ int ob_audit_chain_link_many(ob_ctx *ctx, ob_row *const *rows, int n, ob_err *er
 
 int ob_audit_chain_link(ob_ctx *ctx, ob_row *a, ob_err *err)
 {
-    int64_t seq;
-    if (ob_sql_seq_next(ctx, "audit_chain", &seq, err) != 0) return -1;
-    const char *prev = ZERO_HASH;
-    if (seq > 1) {
-        ob_stmt *st;
-        if (ob_db_prepare(ctx->db, "SELECT \"hash\" FROM \"audit_logs\" WHERE \"seq\" = ?", &st, err) != 0) return -1;
-        ob_stmt_bind_i64(st, 1, seq - 1, err);
-        int rc = ob_stmt_step(st, err);
-        if (rc == 1 && ob_stmt_col_text(st, 0, NULL)) prev = ob_arena_strdup(ctx->arena, ob_stmt_col_text(st, 0, NULL));
-        ob_stmt_done(st);
-        if (rc < 0) return -1;
-        /* rc == 0: the row before was archived; the chain goes on from the zero hash */
-    }
-    ob_row_set_int(a, AUDIT_LOGS_SEQ, seq);
-    ob_row_set_text(ctx->arena, a, AUDIT_LOGS_PREV_HASH, prev);
-    char h[65];
-    hash_of(prev, a, h);
-    ob_row_set_text(ctx->arena, a, AUDIT_LOGS_HASH, h);
-    return 0;
+    return ob_audit_chain_link_many(ctx, &a, 1, err);
 }
 
 int ob_audit_platform_link(ob_ctx *ctx, ob_row *a, ob_err *err)
