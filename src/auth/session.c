@@ -370,16 +370,13 @@ int ob_session_authenticate(ob_ctx *ctx, const char *authz, ob_err *err)
     if (ob_pcache_get(hash, ctx->arena, ctx->now_ms, &ti, &cached)) {
         /* One primary-key read confirms the session still exists in this
          * tenant's database: a tenant deleted (or recreated) and a session
-         * ended by another process stop at once, not after the TTL. Where
-         * that read fails by itself on a deleted tenant (PostgreSQL: no
-         * schema; SQLite: the pool closes a connection to a deleted file on
-         * acquire), asking whether it exists first would only cost a round
-         * trip or a second stat of the same file: a failed
-         * read falls through to the full check below, which asks the
-         * control database. */
+         * ended by another process stop at once, not after the TTL. That
+         * read fails by itself on a deleted tenant (db.h: the acquire or the
+         * statement fails on both engines), so there is no separate check
+         * that it exists: a failed read falls through to the full check
+         * below, which asks the control database. */
         ob_conn *rc_conn;
-        if ((ob_db_gone_fails(ctx->store) || ob_db_tenant_exists(ctx->store, ti->slug)) &&
-            ob_db_acquire(ctx->store, ti->slug, ti->id, OB_DB_READ, &rc_conn, err) == 0) {
+        if (ob_db_acquire(ctx->store, ti->slug, ti->id, OB_DB_READ, &rc_conn, err) == 0) {
             ob_stmt *st;
             int live = -1;
             live_session ls;

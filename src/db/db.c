@@ -129,11 +129,6 @@ bool ob_db_tenant_exists(ob_store *s, const char *slug)
     return OPS(s)->tenant_exists(s, slug);
 }
 
-bool ob_db_gone_fails(ob_store *s)
-{
-    return OPS(s)->driver.gone_fails;
-}
-
 void ob_store_on_first_use(ob_store *s, ob_db_first_use_fn fn, void *arg)
 {
     OB_DB_CORE(s)->first_use = fn;

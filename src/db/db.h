@@ -112,16 +112,13 @@ bool ob_db_slug_valid(const char *slug);
 int ob_db_create_tenant(ob_store *s, const char *slug, ob_err *err);
 /* Remove a tenant database entirely (closes cached connections first). */
 int ob_db_drop_tenant(ob_store *s, const char *slug, ob_err *err);
-/* Whether a tenant database exists. */
+/* Whether a tenant database exists. A caller about to read a tenant need not
+ * ask first: a read of a tenant that another process has deleted fails by
+ * itself on every engine, so a failed read means "maybe gone". PostgreSQL:
+ * the schema is gone, no table is reached. SQLite: the acquire fails, since a
+ * pooled connection whose file was deleted or replaced is closed on acquire
+ * (core_pool.c "Replaced files") and opening a missing file fails. */
 bool ob_db_tenant_exists(ob_store *s, const char *slug);
-/* Whether a statement on a connection acquired for a tenant that another
- * process has deleted fails by itself, so a caller about to read the tenant
- * may skip ob_db_tenant_exists and treat a failed read as "maybe gone".
- * PostgreSQL: yes (the schema is gone: no table is reached). SQLite: yes,
- * the acquire itself fails: a pooled connection whose file was deleted or
- * replaced is closed on acquire (core_pool.c "Replaced files") and opening a
- * missing file fails. */
-bool ob_db_gone_fails(ob_store *s);
 /* The schema version a tenant database was last migrated to, read without a
  * full open (SQLite: the user_version stamp), so a server with many tenants
  * starts fast. -1 in *version when the engine cannot tell cheaply. */

@@ -60,8 +60,6 @@ typedef struct ob_db_driver {
                             (attach switches it), so acquire borrows one */
     bool keep_control;   /* never evict the control database's connections */
     int idle_max;        /* idle connections kept (0: no bound by count) */
-    bool gone_fails;     /* a statement on a pooled connection of a tenant that
-                            another process deleted fails (ob_db_gone_fails) */
 } ob_db_driver;
 
 typedef struct ob_db_ops {

@@ -475,5 +475,4 @@ bool ob_pg_drv_settle(ob_conn *c)
  * idle readers are lent across tenants and kept by count, not memory. */
 const ob_db_ops ob_pg_ops = OB_DB_OPS_TABLE(pg, OB_DB_POSTGRES,
     .attach = conn_use, .stmt_cap = OB_PG_STMT_CAP, .retarget = true, .idle_max = OB_PG_IDLE_MAX,
-    .gone_fails = true,
     .peek_version = ob_pg_peek_version);

@@ -322,9 +322,6 @@ static bool drv_replaced(ob_conn *c)
 
 const ob_db_ops ob_sqlite_ops = OB_DB_OPS_TABLE(sqlite, OB_DB_SQLITE,
     .measure = conn_measure, .mem_now = drv_mem_now, .slim = drv_slim, .replaced = drv_replaced,
-    /* the check above makes an acquire of a deleted tenant fail, so a caller
-     * may skip its own stat (ob_db_tenant_exists): the same stat twice */
-    .gone_fails = true,
     .peek_version = ob_sqlite_peek_version, .stmt_cap = OB_SQLITE_STMT_CAP,
     /* a handle belongs to one database file; every request reads the control
      * database, so its connections are never evicted */
