@@ -491,6 +491,13 @@ static int migrate_one(ob_store *s, ob_arena *a, const char *slug, bool sync, ob
     if (ob_db_acquire(s, slug, info->id, OB_DB_WRITE, &c, err) != 0) return -1;
     int applied = 0;
     rc = ob_migrate(c, OB_SCOPE_TENANT, &applied, err);
+    if (rc != 0) { /* the operator is told which tenant to repair (a duplicate a new unique index refuses) */
+        char msg[2 * sizeof err->message];
+        snprintf(msg, sizeof msg, "tenant \"%s\": %s", slug, err->message);
+        size_t n = strlen(msg) < sizeof err->message ? strlen(msg) : sizeof err->message - 1;
+        memcpy(err->message, msg, n);
+        err->message[n] = '\0';
+    }
     if (rc != 0 || (!sync && !applied)) {
         ob_db_release(c);
         return rc;

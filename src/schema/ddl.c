@@ -5,6 +5,7 @@
 #include "base/base.h"
 #include "db/dialect.h"
 #include "schema/ddl.h"
+#include "schema/indexes.h"
 #include "base/banned.h"
 
 static int since_of(int s)
@@ -146,15 +147,12 @@ static const char *cmp_sql(ob_cmp op)
     }
 }
 
-/* Index name: ix_<table>_<cols with _>; the columns list is registry text. */
-static void index_def(ob_sb *out, const ob_table *t, const ob_index *ix)
+/* CREATE INDEX for one index of indexes.h's list (never a constraint: those
+ * come with CREATE TABLE); the columns and WHERE are registry text. */
+static void index_sql(ob_sb *out, const ob_table *t, const ob_index_def *d)
 {
-    ob_sb_addf(out, "CREATE %sINDEX IF NOT EXISTS \"ix_%s_", ix->unique ? "UNIQUE " : "", t->name);
-    for (const char *p = ix->cols; *p; p++)
-        ob_sb_addc(out, (*p == ',') ? '_' : (*p == '-') ? 'd' : *p);
-    if (ix->where) ob_sb_adds(out, "_p");
-    ob_sb_addf(out, "\" ON \"%s\" (", t->name);
-    const char *p = ix->cols;
+    ob_sb_addf(out, "CREATE %sINDEX IF NOT EXISTS \"%s\" ON \"%s\" (", d->unique ? "UNIQUE " : "", d->name, t->name);
+    const char *p = d->cols;
     bool first = true;
     while (*p) {
         const char *end = strchr(p, ',');
@@ -169,33 +167,21 @@ static void index_def(ob_sb *out, const ob_table *t, const ob_index *ix)
         p += n + (end ? 1 : 0);
     }
     ob_sb_addc(out, ')');
-    if (ix->where) ob_sb_addf(out, " WHERE %s", ix->where);
+    if (d->where) ob_sb_addf(out, " WHERE %s", d->where);
     ob_sb_adds(out, ";\n");
 }
 
-/* Single-column indexes carry the columns lists sort by after them, so that a
- * page of a list is read in index order and never sorted: a sortable column is
- * (col, id), the keyset order; a filtering column of a table listed newest
- * first is (col, created_at, id), so "status=open, newest first" is one range. */
-static void column_index(ob_sb *out, const ob_table *t, const ob_column *c)
+/* Every index of t at version v (indexes.h: a column's own index carries
+ * the columns lists sort by after it, so that a page of a list is read in
+ * index order and never sorted: a sortable column is (col, id), the keyset
+ * order; a filtering column of a table listed newest first is (col,
+ * created_at, id), so "status=open, newest first" is one range). */
+static void indexes_sql(ob_sb *out, const ob_table *t, int v)
 {
-    const char *ds = t->res->default_sort;
-    bool by_created = ds && (strcmp(ds, "-created_at") == 0 || strcmp(ds, "created_at") == 0);
-    const char *tail = "";
-    if ((c->flags & OB_SORT) && c->type != OB_F_ID) tail = ", \"id\"";
-    else if (by_created && strcmp(c->name, "created_at") != 0) tail = ", \"created_at\", \"id\"";
-    ob_sb_addf(out, "CREATE INDEX IF NOT EXISTS \"ix_%s_%s\" ON \"%s\" (\"%s\"%s);\n", t->name, c->name, t->name,
-               c->name, tail);
-}
-
-static bool wants_index(const ob_table *t, const ob_column *c)
-{
-    if (c->flags & OB_UNIQUE) return false; /* the unique constraint indexes it */
-    if (c->flags & OB_INDEXED) return true;
-    /* references are indexed so deletes and joins do not scan */
-    if (c->type == OB_F_REF) return true;
-    /* sortable columns get an index so keyset pages stay cheap at any depth */
-    return (c->flags & OB_SORT) && c->type != OB_F_ID && t->res->default_sort != NULL;
+    ob_index_def plan[OB_INDEX_MAX];
+    int n = ob_index_plan(t, v, plan, OB_INDEX_MAX);
+    for (int i = 0; i < n; i++)
+        if (!plan[i].constraint) index_sql(out, t, &plan[i]);
 }
 
 /* SQLite full text before OB_FTS_ONE_SINCE: an external-content FTS5 table
@@ -420,12 +406,7 @@ void ob_ddl_create_table(ob_sb *out, ob_db_engine e, const ob_table *t, int v)
                    ck->name, ck->left, ck->right, ck->left, cmp_sql(ck->op), ck->right);
     }
     ob_sb_adds(out, "\n);\n");
-    for (int i = 0; i < t->ncols; i++) {
-        const ob_column *c = t->cols[i];
-        if (since_of(c->since) <= v && wants_index(t, c)) column_index(out, t, c);
-    }
-    for (int i = 0; i < t->res->nindexes; i++)
-        if (since_of(t->res->indexes[i].since) <= v) index_def(out, t, &t->res->indexes[i]);
+    indexes_sql(out, t, v);
     /* since OB_FTS_ONE_SINCE SQLite's full text is the database's (fts_one_def) */
     if (t->nsearch > 0 && ob_dialect_of(e)->fts5 && v < OB_FTS_ONE_SINCE) legacy_fts_def(out, t, v);
     if (t->nsearch > 0 && !ob_dialect_of(e)->fts5) pg_fts_def(out, t, v);
@@ -449,12 +430,12 @@ static void fk_defs(ob_sb *out, ob_conn *conn, const ob_table *t, int v)
     }
 }
 
+/* (its index, if it has one, is index_changes') */
 static void add_column_ddl(ob_sb *out, ob_db_engine e, const ob_table *t, const ob_column *c)
 {
     ob_sb_addf(out, "ALTER TABLE \"%s\" ADD COLUMN ", t->name);
     column_def(out, e, c);
     ob_sb_adds(out, ";\n");
-    if (wants_index(t, c)) column_index(out, t, c);
 }
 
 int ob_schema_version(ob_conn *c, ob_err *err)
@@ -500,6 +481,82 @@ static bool has_constraint(ob_conn *c, const char *name)
     return found;
 }
 
+/* Whether the rows of t hold d, a unique index to be made over them: a
+ * duplicate (NULLs never are) fails the migration with a message naming the
+ * table, the index and the value, before anything is changed, rather than
+ * with the engine's words in the middle of the version. */
+static int unique_holds(ob_conn *c, const ob_table *t, const ob_index_def *d, int v, ob_err *err)
+{
+    ob_sb cols, q;
+    int ncols = 0;
+    ob_sb_init(&cols, 64);
+    ob_sb_init(&q, 256);
+    bool missing = false;
+    for (const char *p = d->cols; *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        bool desc = *p == '-';
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(n - desc), p + desc);
+        missing = missing || !has_column(c, t, name);
+        ncols++;
+        ob_sb_addf(&cols, "%s\"%s\"", cols.len ? ", " : "", name);
+        ob_sb_addf(&q, "%s\"%s\" IS NOT NULL", q.len ? " AND " : "", name);
+        p += n + (end ? 1 : 0);
+    }
+    int rc = 0;
+    if (!missing) { /* a column this version adds holds nothing yet */
+        ob_sb sql;
+        ob_sb_init(&sql, 512);
+        ob_sb_addf(&sql, "SELECT %s, COUNT(*) FROM \"%s\" WHERE %s%s%s%s GROUP BY %s HAVING COUNT(*) > 1 LIMIT 1",
+                   cols.buf, t->name, q.buf, d->where ? " AND (" : "", d->where ? d->where : "", d->where ? ")" : "",
+                   cols.buf);
+        ob_stmt *st;
+        rc = ob_db_prepare(c, sql.buf, &st, err);
+        ob_sb_release(&sql);
+        if (rc == 0) {
+            int found = ob_stmt_step(st, err);
+            if (found < 0) rc = -1;
+            else if (found == 1) {
+                const char *val = ob_stmt_col_text(st, 0, NULL);
+                rc = ob_err_set(err, OB_E_CONFLICT,
+                                "%s has %lld rows with %s = %.40s: schema version %d cannot make the unique index %s; "
+                                "nothing was changed",
+                                t->name, (long long)ob_stmt_col_i64(st, ncols), cols.buf, val ? val : "",
+                                v, d->name);
+            }
+            ob_stmt_done(st);
+        }
+    }
+    ob_sb_release(&cols);
+    ob_sb_release(&q);
+    return rc;
+}
+
+/* The indexes version v changes on a table made before it: those in
+ * indexes.h's list at v and not at v - 1 are made; from OB_INDEX_FIX_SINCE
+ * on, those of v - 1 no longer in it, or made otherwise under their name
+ * (audit_logs' seq, unique since), are dropped first. Before, a version only
+ * added: its replay leaves what it left. */
+static int index_changes(ob_sb *out, ob_conn *c, const ob_table *t, int v, ob_err *err)
+{
+    ob_index_def was[OB_INDEX_MAX], now[OB_INDEX_MAX];
+    int nw = ob_index_plan(t, v - 1, was, OB_INDEX_MAX), nn = ob_index_plan(t, v, now, OB_INDEX_MAX);
+    for (int i = 0; v >= OB_INDEX_FIX_SINCE && i < nw; i++) {
+        bool kept = was[i].constraint;
+        for (int j = 0; !kept && j < nn; j++) kept = ob_index_same(&was[i], &now[j]);
+        if (!kept) ob_sb_addf(out, "DROP INDEX IF EXISTS \"%s\";\n", was[i].name);
+    }
+    for (int j = 0; j < nn; j++) {
+        bool had = now[j].constraint;
+        for (int i = 0; !had && i < nw; i++) had = ob_index_same(&was[i], &now[j]);
+        if (had) continue;
+        if (now[j].unique && unique_holds(c, t, &now[j], v, err) != 0) return -1;
+        index_sql(out, t, &now[j]);
+    }
+    return 0;
+}
+
 static int apply_version(ob_conn *c, ob_scope scope, int v, ob_err *err)
 {
     ob_db_engine e = ob_conn_engine(c);
@@ -525,8 +582,10 @@ static int apply_version(ob_conn *c, ob_scope scope, int v, ob_err *err)
                 }
             if (search_added && !ob_dialect_of(e)->fts5) pg_fts_def(&sql, t, v);
             fts_rebuild = fts_rebuild || search_added;
-            for (int j = 0; j < t->res->nindexes; j++)
-                if (t->res->indexes[j].since == v) index_def(&sql, t, &t->res->indexes[j]);
+            if (index_changes(&sql, c, t, v, err) != 0) {
+                ob_sb_release(&sql);
+                return -1;
+            }
         }
     }
     for (int i = 0; !ob_dialect_of(e)->inline_refs && i < ob_registry_count(); i++) {
@@ -589,10 +648,7 @@ static void fresh_table(ob_sb *out, ob_db_engine e, const ob_table *t, int want)
                    ck->name, ck->left, ck->right, ck->left, cmp_sql(ck->op), ck->right);
     }
     ob_sb_adds(out, "\n);\n");
-    for (int i = 0; i < t->ncols; i++)
-        if (since_of(t->cols[i]->since) <= want && wants_index(t, t->cols[i])) column_index(out, t, t->cols[i]);
-    for (int i = 0; i < t->res->nindexes; i++)
-        if (since_of(t->res->indexes[i].since) <= want) index_def(out, t, &t->res->indexes[i]);
+    indexes_sql(out, t, want);
     if (t->nsearch > 0 && !ob_dialect_of(e)->fts5) pg_fts_def(out, t, want);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "schema/indexes.h"
 #include "schema/registry.h"
 #include "base/banned.h"
 
@@ -433,6 +434,11 @@ static void build(void)
             if (r->indexes[j].since > schema_version) schema_version = r->indexes[j].since;
     }
     if (schema_version < OB_FTS_ONE_SINCE) schema_version = OB_FTS_ONE_SINCE;
+    if (schema_version < OB_INDEX_FIX_SINCE) schema_version = OB_INDEX_FIX_SINCE;
+    for (int i = 0; i < NRES; i++) {
+        char iwhy[768];
+        if (ob_index_check(&tables[i], schema_version, iwhy, sizeof iwhy) != 0) die(tables[i].name, NULL, iwhy);
+    }
     for (int i = 0; i < NRES; i++) assign_fts_no(&tables[i], i);
     for (int i = 0; i < NRES; i++)
         if (tables[i].res->retention) check_retention(&tables[i]);

@@ -492,8 +492,12 @@ int ob_table_col(const ob_table *t, const char *name); /* index or -1 */
  * table by one per database (ddl.c): a change of the engine, not of a
  * declaration, so the schema version is at least this. */
 #define OB_FTS_ONE_SINCE 9
+/* The schema version from which a table's indexes follow the rules of
+ * schema/indexes.h (a declared unique index is made, a non-unique one that
+ * another index leads is not): its migration drops and makes what changed. */
+#define OB_INDEX_FIX_SINCE 10
 /* The current schema version: the highest `since` anywhere, at least
- * OB_FTS_ONE_SINCE. */
+ * OB_FTS_ONE_SINCE and OB_INDEX_FIX_SINCE. */
 int ob_registry_version(void);
 
 /* A counter bumped by every write to an OB_RES_AUTH table (and by sign-in
