@@ -110,6 +110,9 @@ def test_a_version_8_file_finds_the_same_rows_after_the_upgrade(server, cli, new
             triggers = db.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND "
                                   "sql LIKE '%ob_fts%'").fetchone()[0]
             assert triggers == 3 * len(searchable)
+            # version 10 on the way: audit_logs' sequence is unique (test_index_fix.py)
+            seq = [r for r in db.execute("PRAGMA index_list(audit_logs)") if r[1] == "ix_audit_logs_seq"]
+            assert len(seq) == 1 and seq[0][2] == 1
     assert searches() == before
 
     # the migrated table follows creates, updates and deletes
