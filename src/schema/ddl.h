@@ -2,8 +2,10 @@
  *
  * Schema version N contains every table, column and index whose `since` is
  * <= N (0 counts as 1). Migrating a database from version a to b creates the
- * tables born in each version, adds the columns and indexes added in it, and
- * records the version in schema_migrations, one transaction per version.
+ * tables born in each version, adds the columns and indexes added in it (from
+ * OB_INDEX_FIX_SINCE also dropping the indexes schema/indexes.h no longer
+ * lists), and records the version in schema_migrations, one transaction per
+ * version.
  * A new database (no version, none of the scope's tables) gets all versions in
  * one transaction, laid out as the replay would leave it (same column order,
  * indexes, keys and full-text tables on both engines).
