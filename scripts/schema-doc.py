@@ -86,6 +86,7 @@ def render(schema):
             if t.get("indexes"):
                 lines += ["", "Indexes: " + "; ".join(
                     ("unique " if i["unique"] else "") + f"({i['columns']})" + (f" where {i['where']}" if i.get("where") else "")
+                    + (" (not made: another index leads with these columns)" if i.get("covered") else "")
                     for i in t["indexes"])]
             if t.get("checks"):
                 lines += ["", "Checks: " + "; ".join(f"{k['name']}: {k['left']} {k['op']} {k['right']}"

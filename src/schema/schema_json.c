@@ -3,6 +3,7 @@
 
 #include "base/base.h"
 #include "schema/events.h"
+#include "schema/indexes.h"
 #include "schema/methods.h"
 #include "schema/registry.h"
 #include "schema/schema_json.h"
@@ -261,11 +262,16 @@ void ob_schema_json(ob_sb *out)
         if (r->dedupe) ob_jw_kstr(&w, "dedupe", r->dedupe);
         ob_jw_key(&w, "indexes");
         ob_jw_arr_open(&w);
+        ob_index_def plan[OB_INDEX_MAX];
+        int nplan = ob_index_plan(t, ob_registry_version(), plan, OB_INDEX_MAX);
         for (int k = 0; k < r->nindexes; k++) {
             ob_jw_obj_open(&w);
             ob_jw_kstr(&w, "columns", r->indexes[k].cols);
             ob_jw_kbool(&w, "unique", r->indexes[k].unique);
             if (r->indexes[k].where) ob_jw_kstr(&w, "where", r->indexes[k].where);
+            bool made = false; /* not made: another index leads with its columns (indexes.h) */
+            for (int m = 0; m < nplan && !made; m++) made = plan[m].decl == k;
+            if (!made) ob_jw_kbool(&w, "covered", true);
             ob_jw_obj_close(&w);
         }
         ob_jw_arr_close(&w);
