@@ -519,7 +519,9 @@ static int unique_holds(ob_conn *c, const ob_table *t, const ob_index_def *d, in
             if (found < 0) rc = -1;
             else if (found == 1) {
                 const char *val = ob_stmt_col_text(st, 0, NULL);
-                rc = ob_err_set(err, OB_E_CONFLICT,
+                /* unavailable: under serve the tenant's first use answers 503 until it is repaired,
+                 * as a tenant newer than the binary does */
+                rc = ob_err_set(err, OB_E_UNAVAILABLE,
                                 "%s has %lld rows with %s = %.40s: schema version %d cannot make the unique index %s; "
                                 "nothing was changed",
                                 t->name, (long long)ob_stmt_col_i64(st, ncols), cols.buf, val ? val : "",

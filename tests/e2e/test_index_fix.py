@@ -10,6 +10,8 @@ import json
 import sqlite3
 import subprocess
 
+import pytest
+
 import helpers as h
 
 # a few of the indexes version 10 drops: (name, table, columns as SQL)
@@ -140,3 +142,45 @@ def test_version_10_refuses_a_duplicate_sequence_naming_the_tenant(server, cli, 
                                  f"(SELECT MAX(id) FROM audit_logs WHERE seq = {lo})")
     cli.run("migrate")
     _v10_result(server, t.slug)
+
+
+def test_serve_answers_503_for_a_tenant_its_migration_refuses(opsbase_bin, tmp_path, database):
+    """Under serve the migration runs on a tenant's first use: a duplicate
+    sequence refuses it there too, with 503 (as a tenant newer than the
+    binary), while the other tenants serve. SQLite (the stamp is moved)."""
+    from test_pool_handles import _login, _start
+    from conftest import _stop
+    if database:
+        pytest.skip("SQLite's stamp (user_version) is moved here")
+    data = tmp_path / "data"
+    cli = h.Cli(opsbase_bin, data)
+    for s in ("dupa", "dupb"):
+        cli.run("tenant", "create", s, "--plan", "business", "--owner-email", f"o@{s}.test",
+                "--owner-password", h.OWNER_PASSWORD)
+        h.relax_session_policy(data, s)
+    proc, url = _start(opsbase_bin, data, ())
+    try:
+        b = _login(url, "dupb")
+        for _ in range(2):
+            h.create_customer(b, name="Chain " + h.uniq())
+        b.close()
+    finally:
+        _stop(proc)
+    path = data / "tenants" / "dupb.db"
+    with h.sqlite_db(path) as c:
+        lo, hi = c.execute("SELECT MIN(seq), MAX(seq) FROM audit_logs WHERE seq IS NOT NULL").fetchone()
+        assert hi > lo
+    server = type("S", (), {"db_url": None, "data": data})
+    _as_version_9(server, "dupb")
+    with h.sqlite_db(path) as c:
+        c.execute(f"UPDATE audit_logs SET seq = {lo} WHERE seq = {hi}")
+    proc, url = _start(opsbase_bin, data, ())
+    try:
+        r = h.login_raw(url, "dupb", "o@dupb.test", h.OWNER_PASSWORD)
+        assert r.status_code == 503, r.text
+        assert "ix_audit_logs_seq" in r.json()["error"]["message"]
+        a = _login(url, "dupa")  # the others serve
+        assert h.page(a, "customers")["data"] == []
+        a.close()
+    finally:
+        _stop(proc)
