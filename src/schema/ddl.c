@@ -430,7 +430,7 @@ static void fk_defs(ob_sb *out, ob_conn *conn, const ob_table *t, int v)
     }
 }
 
-/* (its index, if it has one, is index_changes') */
+/* The column's index, if it has one, is made by index_changes. */
 static void add_column_ddl(ob_sb *out, ob_db_engine e, const ob_table *t, const ob_column *c)
 {
     ob_sb_addf(out, "ALTER TABLE \"%s\" ADD COLUMN ", t->name);
