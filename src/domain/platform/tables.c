@@ -3,7 +3,9 @@
 #include "domain/domains.h"
 #include "base/banned.h"
 
-OB_ENUM(tenant_status, "tenant_status", "active", "suspended", "cancelled");
+/* provisioning (since 10): the row of a create in flight, no tenant yet to
+ * any reader (platform/tenants.h ob_tenant_create) */
+OB_ENUM(tenant_status, "tenant_status", "active", "suspended", "cancelled", "provisioning");
 OB_ENUM(subscription_status, "subscription_status", "trial", "active", "past_due", "cancelled", "expired");
 
 static const ob_column plan_cols[] = {
@@ -69,6 +71,11 @@ static const ob_column tenant_cols[] = {
     {"deletion_due_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .since = 7,
      .doc = "set by DELETE (the tenant is suspended until then; cancel_deletion clears it): from this time "
             "`opsbase tenant purge-due` removes the tenant and leaves a tenant_tombstones row"},
+    /* with the status provisioning (since 10, the version whose migration
+     * widens the status CHECK of older control databases) */
+    {"provisioned_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .since = 10,
+     .doc = "when the tenant's database was made and seeded and the tenant became active; null while its "
+            "status is provisioning and for tenants made before schema version 10"},
 };
 /* A tenant's erasure (platform/deletion.c): DELETE schedules it after the
  * grace period, cancel_deletion restores the tenant */
