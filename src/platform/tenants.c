@@ -434,9 +434,10 @@ int ob_tenant_reap_provisioning(ob_store *s, const char *slug, int64_t now_ms, i
 /* Tests only (tests/e2e/test_tenant_provisioning.py): OPSBASE_TEST_PROVISION_PAUSE
  * names a directory; while a file named after the slug is in it, a create
  * waits once its database is made and seeded and before the tenant is made
- * active, the moment a slow provisioning or a crash leaves behind. A file
- * whose text begins with "fail" fails the create there instead (a failure
- * after the rows and the database are in). Unset, as in production, it costs
+ * active, the moment a slow provisioning or a crash leaves behind; it makes
+ * "<slug>.paused" there when it begins to wait. A file whose text begins with
+ * "fail" fails the create there instead (a failure after the rows and the
+ * database are in). Unset, as in production, it costs
  * one getenv per create. */
 static int test_pause(const char *slug, ob_err *err)
 {
@@ -452,6 +453,12 @@ static int test_pause(const char *slug, ob_err *err)
         fclose(f);
         if (got == 4 && memcmp(text, "fail", 4) == 0)
             return ob_err_set(err, OB_E_INTERNAL, "provisioning of \"%.60s\" failed (test hook)", slug);
+        if (i == 0) { /* tells the test that the create has come this far */
+            char mark[4200];
+            snprintf(mark, sizeof mark, "%s.paused", path);
+            FILE *m = fopen(mark, "w");
+            if (m) fclose(m);
+        }
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
