@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit/audit.h"
 #include "auth/password.h"
 #include "auth/rbac.h"
 #include "base/base.h"
@@ -358,13 +359,52 @@ static int control_run(ob_store *s, const char *sql, ob_value *v, int nv, int64_
     return rc;
 }
 
+/* Delete a provisioning row at its version (its subscription goes by
+ * cascade). When the create was a super admin's request (by), a
+ * provision_failed row in platform_audit_logs, in the same transaction, says
+ * why, beside the create rows of the tenant that never came to be. */
+static int remove_row(ob_store *s, const char *id, int64_t version, const ob_ctx *by, const char *why, ob_err *err)
+{
+    ob_conn *c;
+    if (ob_db_acquire(s, NULL, NULL, OB_DB_WRITE, &c, err) != 0) return -1;
+    ob_arena a;
+    ob_arena_init(&a, 0);
+    ob_ctx ctx;
+    ob_ctx_system(&ctx, &a, s, c, NULL);
+    if (by) {
+        ctx.who = by->who;
+        ctx.ip = by->ip;
+        ctx.request_id = by->request_id;
+    }
+    ob_value d[] = {ob_v_text(id), ob_v_int(version)};
+    int rc = ob_db_begin(c, err);
+    if (rc == 0) rc = ob_sql_run(c, "DELETE FROM tenants WHERE id = ? AND status = 'provisioning' AND version = ?", d, 2,
+                                 err);
+    if (rc == 0 && by && ob_db_changes(c) == 1) {
+        ob_sb sb;
+        ob_sb_init_arena(&sb, &a, 256);
+        ob_jsonw w;
+        ob_jw_init(&w, &sb);
+        ob_jw_obj_open(&w);
+        ob_jw_kstr(&w, "error", why);
+        ob_jw_obj_close(&w);
+        rc = ob_audit_platform_event(&ctx, "provision_failed", "tenants", id, sb.buf, err);
+    }
+    if (rc == 0) rc = ob_db_commit(c, err);
+    else ob_db_rollback(c);
+    ob_db_release(c);
+    ob_arena_release(&a);
+    return rc;
+}
+
 /* Who may drop a provisioning tenant's database: the one process whose
  * compare-and-set of the row's version from `version` succeeds (the
  * provisioner abandoning its create, or a reaper of a stale row). The row
  * stays until the database is gone, so its slug cannot be taken meanwhile;
- * then the row (and by cascade its subscription) is deleted. A process that
- * loses the claim leaves both alone: someone else is removing them. */
-static int abandon(ob_store *s, const char *id, const char *slug, int64_t version, ob_err *err)
+ * then the row is removed (remove_row). A process that loses the claim leaves
+ * both alone: someone else is removing them. */
+static int abandon(ob_store *s, const char *id, const char *slug, int64_t version, const ob_ctx *by, const char *why,
+                   ob_err *err)
 {
     char now[OB_TS_LEN];
     ob_ts_format(ob_now_ms(), now);
@@ -378,9 +418,7 @@ static int abandon(ob_store *s, const char *id, const char *slug, int64_t versio
     if (n == 0) return 0;
     /* missing already: the crash came before the database was made */
     if (ob_db_drop_tenant(s, slug, err) != 0 && err->code != OB_E_NOT_FOUND) return -1;
-    ob_value d[] = {ob_v_text(id), ob_v_int(version + 1)};
-    return control_run(s, "DELETE FROM tenants WHERE id = ? AND status = 'provisioning' AND version = ?", d, 2, &n,
-                       err);
+    return remove_row(s, id, version + 1, by, why, err);
 }
 
 int ob_tenant_reap_provisioning(ob_store *s, const char *slug, int64_t now_ms, int *reaped, ob_err *err)
@@ -423,7 +461,7 @@ int ob_tenant_reap_provisioning(ob_store *s, const char *slug, int64_t now_ms, i
         ob_db_release(c);
     }
     for (int i = 0; rc == 0 && i < n; i++) {
-        rc = abandon(s, v[i].id, v[i].slug, v[i].version, err);
+        rc = abandon(s, v[i].id, v[i].slug, v[i].version, NULL, NULL, err);
         if (rc == 0) ob_log(OB_LOG_INFO, "tenant: stale provisioning removed", "tenant", v[i].slug, NULL);
         if (rc == 0 && reaped) (*reaped)++;
     }
@@ -530,11 +568,9 @@ int ob_tenant_create(ob_store *s, ob_tenant_new *t, ob_err *err)
          * already is not this create's to drop. Should this cleanup fail too,
          * the row stays provisioning and is reaped once stale. */
         ob_err ignored;
-        int64_t n;
-        ob_value d[] = {ob_v_text(info.id), ob_v_int(version)};
-        if (created) abandon(s, info.id, t->slug, version, &ignored);
-        else control_run(s, "DELETE FROM tenants WHERE id = ? AND status = 'provisioning' AND version = ?", d, 2, &n,
-                         &ignored);
+        const char *why = ob_arena_strdup(&a, err->message);
+        if (created) abandon(s, info.id, t->slug, version, t->by, why, &ignored);
+        else remove_row(s, info.id, version, t->by, why, &ignored);
     }
 out:
     ob_arena_release(&a);

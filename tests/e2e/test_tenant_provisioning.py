@@ -187,6 +187,12 @@ def test_a_create_failing_after_its_rows_leaves_nothing_and_the_slug_is_free(sto
     code, text = _post(url, store.token, s)
     assert code == 500, text
     assert store.row(s) is None
+    # the platform's audit keeps the create rows and says why the tenant never came to be
+    tid = store.control(f"SELECT entity_id FROM platform_audit_logs WHERE action = 'create' AND "
+                        f"entity_type = 'tenants' AND CAST(new_values AS TEXT) LIKE '%\"{s}\"%'")[0][0]
+    failed = store.control(f"SELECT new_values FROM platform_audit_logs WHERE action = 'provision_failed' AND "
+                           f"entity_id = '{tid}'")
+    assert len(failed) == 1 and "test hook" in failed[0][0], failed
     assert not store.control("SELECT s.id FROM subscriptions s LEFT JOIN tenants t ON t.id = s.tenant_id "
                              "WHERE t.id IS NULL")
     assert not store.database_exists(s)
