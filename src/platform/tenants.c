@@ -378,8 +378,8 @@ static int remove_row(ob_store *s, const char *id, int64_t version, const ob_ctx
     }
     ob_value d[] = {ob_v_text(id), ob_v_int(version)};
     int rc = ob_db_begin(c, err);
-    if (rc == 0) rc = ob_sql_run(c, "DELETE FROM tenants WHERE id = ? AND status = 'provisioning' AND version = ?", d, 2,
-                                 err);
+    if (rc == 0)
+        rc = ob_sql_run(c, "DELETE FROM tenants WHERE id = ? AND status = 'provisioning' AND version = ?", d, 2, err);
     if (rc == 0 && by && ob_db_changes(c) == 1) {
         ob_sb sb;
         ob_sb_init_arena(&sb, &a, 256);
