@@ -550,7 +550,7 @@ int ob_tenant_create(ob_store *s, ob_tenant_new *t, ob_err *err)
     if (rc != 0) goto out;
     /* No control transaction is open from here to activate(): the schema DDL,
      * seeds and owner take hundreds of milliseconds in which other control
-     * writes (sign-ins, admin actions, other creates) go on. Every reader
+     * writes (platform sign-ins and actions, other creates) go on. Every reader
      * of tenants takes a provisioning row for no tenant (ob_tenant_lookup,
      * ob_tenant_slugs). */
     if (ob_db_tenant_exists(s, t->slug))
