@@ -62,7 +62,8 @@ static const ob_column tenant_cols[] = {
     {"schema_name", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_UNIQUE | OB_SERVER},
     {"logo_url", OB_F_TEXT, .max = 500},
     {"status", OB_F_ENUM, .enm = &tenant_status, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER, .dflt = "active",
-     .doc = "suspended: every write of the tenant answers 423 tenant_suspended, reads still work"},
+     .doc = "suspended: every write of the tenant answers 423 tenant_suspended, reads still work; provisioning: "
+            "a create in flight (its database being made), no tenant yet to sign-in, jobs or any action"},
     {"settings", OB_F_JSON, .dflt = "{}"},
     {"monthly_ticket_limit", OB_F_INT, .flags = OB_HAS_MIN, .min = 0,
      .doc = "overrides the plan's max_tickets_per_month (002 organizations)"},
