@@ -40,8 +40,8 @@ int ob_platform_seed(ob_conn *control, ob_err *err);
  * Until (3) every reader takes the tenant for none (ob_tenant_lookup,
  * ob_tenant_slugs, ob_tenant_delete). A row a crash left provisioning is
  * removed once older than OB_PROVISION_STALE_MS (ob_tenant_reap_provisioning):
- * at a server's start, by `opsbase migrate`, and by the next create or delete
- * of its slug. */
+ * at a server's start, by its purge runs (--purge-every), by `opsbase
+ * migrate`, and by the next create or delete of its slug. */
 int ob_tenant_create(ob_store *s, ob_tenant_new *t, ob_err *err);
 /* How long a create may take before its provisioning row counts as left by
  * a crash: far beyond a create's real second or so, so that a live create

@@ -28,8 +28,9 @@ class Store:
         self.cli, self.pause_dir = cli, pause_dir
         self.served = None
 
-    def start(self):
-        self.served = serve(self.cli.binary, self.cli, env={"OPSBASE_TEST_PROVISION_PAUSE": str(self.pause_dir)})
+    def start(self, *flags):
+        self.served = serve(self.cli.binary, self.cli, *flags,
+                            env={"OPSBASE_TEST_PROVISION_PAUSE": str(self.pause_dir)})
         return self.served
 
     def control(self, sql):
@@ -235,3 +236,26 @@ def test_a_crashed_create_is_reaped_once_stale(store):
     assert store.row(t) is None and not store.database_exists(t)
     assert not store.control("SELECT id FROM subscriptions WHERE tenant_id NOT IN (SELECT id FROM tenants)")
     assert _post(store.served.url, store.token, t)[0] == 201
+
+
+def test_a_running_server_reaps_a_stale_one_on_its_purge_runs(store):
+    url, u = store.served.url, h.slug()
+    store.pause(u)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(_post, url, store.token, u)
+        store.wait_paused(u, pending)
+        store.served.proc.kill()
+        store.served.proc.wait(timeout=30)
+        with pytest.raises(httpx.HTTPError):
+            pending.result(timeout=60)
+    store.resume(u)
+    store.start("--purge-every", "1s")
+    assert store.row(u) == "provisioning"
+    store.backdate(u)  # stale now: the next purge run (within a second) removes it, no restart
+    deadline = time.monotonic() + h.WAIT_S
+    while store.row(u) is not None:
+        assert time.monotonic() < deadline, "the stale provisioning row was not removed"
+        time.sleep(0.1)
+    assert not store.database_exists(u)
+    assert _post(store.served.url, store.token, u)[0] == 201
+
