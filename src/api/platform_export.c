@@ -28,11 +28,14 @@
 
 #define EXPORT_KIND "platform.tenant_export"
 
-/* The id and slug of a tenant that is not deleted, on the control connection. */
+/* The id and slug of a tenant that is not deleted (nor being provisioned),
+ * on the control connection. */
 static int live_tenant(ob_ctx *ctx, const char *id, const char **slug, ob_err *err)
 {
     ob_stmt *st;
-    if (ob_db_prepare(ctx->db, "SELECT slug FROM tenants WHERE id = ? AND deleted_at IS NULL", &st, err) != 0)
+    if (ob_db_prepare(ctx->db,
+                      "SELECT slug FROM tenants WHERE id = ? AND deleted_at IS NULL AND status <> 'provisioning'", &st,
+                      err) != 0)
         return -1;
     ob_stmt_bind_text(st, 1, id, err);
     int rc = ob_stmt_step(st, err);

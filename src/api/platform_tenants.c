@@ -94,9 +94,9 @@ void ob_api_platform_tenant_create(ob_app *app, ob_req *req, ob_resp *resp, ob_c
     if (ob_api_body(app, req, false, &body, &err) != 0) return ob_resp_error(resp, &err);
     ob_tenant_new t = {.by = ctx};
     int rc = read_input(body, &t, &err);
-    /* the owner's password is hashed and the database made while the
-     * control database's write lock is held: a few hundred milliseconds in
-     * which other control writes wait (ob_tenant_create) */
+    /* the owner's password is hashed and the database made between two
+     * short control transactions, with the control database's write lock
+     * not held (ob_tenant_create) */
     if (rc == 0) rc = ob_tenant_create(ctx->store, &t, &err);
     if (rc != 0) {
         json_decref(body);

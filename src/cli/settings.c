@@ -55,7 +55,7 @@ int ob_cli_tenant_set(int argc, char **argv)
         ob_value v[] = {ob_v_text(text), ob_v_text(now), ob_v_text(slug)};
         rc = ob_sql_run(c,
                         "UPDATE tenants SET settings = ?, updated_at = ?, version = version + 1 "
-                        "WHERE slug = ? AND deleted_at IS NULL",
+                        "WHERE slug = ? AND deleted_at IS NULL AND status <> 'provisioning'",
                         v, 3, &err);
         if (rc == 0 && ob_db_changes(c) != 1) rc = ob_err_set(&err, OB_E_NOT_FOUND, "no tenant \"%s\"", slug);
         if (rc == 0) rc = ob_db_commit(c, &err);

@@ -23,7 +23,10 @@ int ob_jobs_tenant_settings(ob_store *s, const char *slug, json_t **out, ob_err 
     *out = NULL;
     if (ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, err) != 0) return -1;
     ob_stmt *st = NULL;
-    int rc = ob_db_prepare(c, "SELECT settings FROM tenants WHERE slug = ? AND deleted_at IS NULL", &st, err);
+    int rc = ob_db_prepare(c,
+                           "SELECT settings FROM tenants WHERE slug = ? AND deleted_at IS NULL AND "
+                           "status <> 'provisioning'",
+                           &st, err);
     if (rc == 0) {
         rc = ob_stmt_bind_text(st, 1, slug, err);
         int got = rc == 0 ? ob_stmt_step(st, err) : -1;

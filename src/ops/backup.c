@@ -27,11 +27,14 @@ int ob_ops_tenant_col(const ob_table *t)
     return i >= 0 && t->cols[i]->type == OB_F_REF && strcmp(t->cols[i]->ref, "tenants") == 0 ? i : -1;
 }
 
-/* Any tenant that is not deleted, suspended ones included: a backup takes all. */
+/* Any tenant that is not deleted, suspended ones included: a backup takes
+ * all (but a create in flight, which is no tenant yet). */
 int ob_ops_tenant_id(ob_conn *c, ob_arena *a, const char *slug, const char **id, ob_err *err)
 {
     ob_stmt *st;
-    if (ob_db_prepare(c, "SELECT id FROM tenants WHERE slug = ? AND deleted_at IS NULL", &st, err) != 0) return -1;
+    if (ob_db_prepare(c, "SELECT id FROM tenants WHERE slug = ? AND deleted_at IS NULL AND status <> 'provisioning'",
+                      &st, err) != 0)
+        return -1;
     ob_stmt_bind_text(st, 1, slug, err);
     int rc = ob_stmt_step(st, err);
     if (rc == 1) *id = ob_arena_strdup(a, ob_stmt_col_text(st, 0, NULL));

@@ -85,7 +85,8 @@ void ob_metrics_gather(ob_store *s, ob_metrics_gauges *g)
     ob_conn *c;
     if (ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, &err) == 0) {
         ob_stmt *st;
-        if (ob_db_prepare(c, "SELECT COUNT(*) FROM tenants WHERE deleted_at IS NULL", &st, &err) == 0) {
+        if (ob_db_prepare(c, "SELECT COUNT(*) FROM tenants WHERE deleted_at IS NULL AND status <> 'provisioning'", &st,
+                          &err) == 0) {
             if (ob_stmt_step(st, &err) == 1) g->tenants = ob_stmt_col_i64(st, 0);
             ob_stmt_done(st);
         }

@@ -155,8 +155,10 @@ static void archive_once(ob_backup_sched *b)
     ob_log(OB_LOG_INFO, "archive_run", "rows", rows, "tenants_on_hold", held, NULL);
 }
 
-/* The platform's own schedule: tenants whose erasure is due, and any purge
- * an earlier run left half done (its tombstone still purging). */
+/* The platform's own schedule: tenants whose erasure is due, any purge an
+ * earlier run left half done (its tombstone still purging), and the
+ * provisioning rows of creates that crashed (a long-running server's start
+ * is not soon enough for a slug nobody creates again). */
 static void purge_once(ob_backup_sched *b)
 {
     ob_arena a;
@@ -164,6 +166,8 @@ static void purge_once(ob_backup_sched *b)
     ob_slugs done;
     ob_err err;
     ob_err_clear(&err);
+    if (ob_tenant_reap_provisioning(b->store, NULL, ob_now_ms(), NULL, &err) != 0)
+        ob_log(OB_LOG_WARN, "tenant: stale provisioning not removed", "error", err.message, NULL);
     if (ob_tenant_purge_due(b->store, &a, ob_now_ms(), b->o.files_root, &done, &err) != 0)
         ob_log(OB_LOG_ERROR, "purge_failed", "error", err.message, NULL);
     for (int i = 0; i < done.n; i++) ob_log(OB_LOG_INFO, "tenant_erased", "tenant", done.v[i], NULL);

@@ -1,7 +1,10 @@
 /* tenants.c - provisioning and looking up tenants. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "audit/audit.h"
 #include "auth/password.h"
 #include "auth/rbac.h"
 #include "base/base.h"
@@ -266,6 +269,261 @@ static int provision(ob_store *s, ob_arena *a, ob_tenant_info *info, ob_tenant_n
     return rc;
 }
 
+/* The control rows of a new tenant, in one short transaction of the control
+ * database: the plan looked up, the tenants row with status provisioning and
+ * its subscription inserted (audited as the caller's). A taken slug is a 409
+ * here, before any database is made. */
+static int insert_rows(ob_store *s, ob_arena *a, ob_tenant_new *t, ob_tenant_info *info, int64_t *version,
+                       ob_err *err)
+{
+    ob_conn *c;
+    if (ob_db_acquire(s, NULL, NULL, OB_DB_WRITE, &c, err) != 0) return -1;
+    ob_ctx ctx;
+    ob_ctx_system(&ctx, a, s, c, NULL);
+    if (t->by) {
+        ctx.who = t->by->who;
+        ctx.ip = t->by->ip;
+        ctx.request_id = t->by->request_id;
+    }
+    int rc = ob_db_begin(c, err);
+    ob_stmt *st = NULL;
+    char plan_id[40] = {0};
+    if (rc == 0) rc = ob_db_prepare(c, "SELECT id FROM plans WHERE code = ? AND is_active", &st, err);
+    if (rc == 0) {
+        ob_stmt_bind_text(st, 1, t->plan_code, err);
+        int found = ob_stmt_step(st, err);
+        if (found == 1) snprintf(plan_id, sizeof plan_id, "%s", ob_stmt_col_text(st, 0, NULL));
+        ob_stmt_done(st);
+        if (found < 0) rc = -1;
+        else if (found == 0) rc = ob_err_set(err, OB_E_VALIDATION, "no plan \"%.60s\"", t->plan_code);
+    }
+    if (rc == 0) {
+        const ob_table *tt = ob_registry_find(OB_TABLE_TENANTS);
+        ob_row *row = ob_row_new(a, tt);
+        json_t *body = json_pack("{s:s, s:s}", "name", t->name ? t->name : t->slug, "slug", t->slug);
+        if (t->ticket_limit >= 0) json_object_set_new(body, "monthly_ticket_limit", json_integer(t->ticket_limit));
+        if (t->agent_limit >= 0) json_object_set_new(body, "agent_limit", json_integer(t->agent_limit));
+        rc = ob_validate_body(&ctx, tt, body, row, true, err);
+        json_decref(body);
+        char *schema = ob_arena_printf(a, "tenant_%s", t->slug);
+        for (char *p = schema; *p; p++)
+            if (*p == '-') *p = '_';
+        if (rc == 0) {
+            ob_row_set_text(a, row, TENANTS_SCHEMA_NAME, schema);
+            ob_row_set_text(a, row, TENANTS_STATUS, "provisioning");
+            rc = ob_crud_insert_row(&ctx, row, err);
+        }
+        if (rc != 0 && err->code == OB_E_CONFLICT)
+            ob_err_set(err, OB_E_CONFLICT, "a tenant \"%.60s\" exists already", t->slug);
+        if (rc == 0) {
+            info->id = ob_row_text(row, TENANTS_ID);
+            *version = ob_row_int(row, TENANTS_VERSION, 1);
+            snprintf(t->id, sizeof t->id, "%s", info->id);
+            info->slug = t->slug;
+            info->name = ob_row_text(row, TENANTS_NAME);
+            info->plan_code = t->plan_code;
+            info->ticket_limit = t->ticket_limit;
+            info->agent_limit = t->agent_limit;
+            info->orders_month_limit = -1;
+            ob_row *sub = ob_row_new(a, ob_registry_find(OB_TABLE_SUBSCRIPTIONS));
+            char end[OB_TS_LEN];
+            ob_ts_format(ctx.now_ms + 30LL * 86400 * 1000, end);
+            ob_row_set_text(a, sub, SUBSCRIPTIONS_TENANT_ID, info->id);
+            ob_row_set_text(a, sub, SUBSCRIPTIONS_PLAN_ID, plan_id);
+            ob_row_set_text(a, sub, SUBSCRIPTIONS_STATUS, "active");
+            ob_row_set_text(a, sub, SUBSCRIPTIONS_CURRENT_PERIOD_START, ctx.now);
+            ob_row_set_text(a, sub, SUBSCRIPTIONS_CURRENT_PERIOD_END, end);
+            ob_row_set_text(a, sub, SUBSCRIPTIONS_PAYMENT_PROVIDER, "manual");
+            ob_row_set_text(a, sub, SUBSCRIPTIONS_METADATA, "{}");
+            rc = ob_crud_insert_row(&ctx, sub, err);
+        }
+    }
+    if (rc == 0) rc = ob_db_commit(c, err);
+    else ob_db_rollback(c);
+    ob_db_release(c);
+    return rc;
+}
+
+/* One statement on the control database in a transaction of its own; *n
+ * receives the rows it changed. */
+static int control_run(ob_store *s, const char *sql, ob_value *v, int nv, int64_t *n, ob_err *err)
+{
+    ob_conn *c;
+    if (ob_db_acquire(s, NULL, NULL, OB_DB_WRITE, &c, err) != 0) return -1;
+    int rc = ob_db_begin(c, err);
+    if (rc == 0) rc = ob_sql_run(c, sql, v, nv, err);
+    *n = rc == 0 ? ob_db_changes(c) : 0;
+    if (rc == 0) rc = ob_db_commit(c, err);
+    else ob_db_rollback(c);
+    ob_db_release(c);
+    return rc;
+}
+
+/* Delete a provisioning row at its version (its subscription goes by
+ * cascade). When the create was a super admin's request (by), a
+ * provision_failed row in platform_audit_logs, in the same transaction, says
+ * why, beside the create rows of the tenant that never came to be. */
+static int remove_row(ob_store *s, const char *id, int64_t version, const ob_ctx *by, const char *why, ob_err *err)
+{
+    ob_conn *c;
+    if (ob_db_acquire(s, NULL, NULL, OB_DB_WRITE, &c, err) != 0) return -1;
+    ob_arena a;
+    ob_arena_init(&a, 0);
+    ob_ctx ctx;
+    ob_ctx_system(&ctx, &a, s, c, NULL);
+    if (by) {
+        ctx.who = by->who;
+        ctx.ip = by->ip;
+        ctx.request_id = by->request_id;
+    }
+    ob_value d[] = {ob_v_text(id), ob_v_int(version)};
+    int rc = ob_db_begin(c, err);
+    if (rc == 0)
+        rc = ob_sql_run(c, "DELETE FROM tenants WHERE id = ? AND status = 'provisioning' AND version = ?", d, 2, err);
+    if (rc == 0 && by && ob_db_changes(c) == 1) {
+        ob_sb sb;
+        ob_sb_init_arena(&sb, &a, 256);
+        ob_jsonw w;
+        ob_jw_init(&w, &sb);
+        ob_jw_obj_open(&w);
+        ob_jw_kstr(&w, "error", why);
+        ob_jw_obj_close(&w);
+        rc = ob_audit_platform_event(&ctx, "provision_failed", "tenants", id, sb.buf, err);
+    }
+    if (rc == 0) rc = ob_db_commit(c, err);
+    else ob_db_rollback(c);
+    ob_db_release(c);
+    ob_arena_release(&a);
+    return rc;
+}
+
+/* Who may drop a provisioning tenant's database: the one process whose
+ * compare-and-set of the row's version from `version` succeeds (the
+ * provisioner abandoning its create, or a reaper of a stale row). The row
+ * stays until the database is gone, so its slug cannot be taken meanwhile;
+ * then the row is removed (remove_row). A process that loses the claim leaves
+ * both alone: someone else is removing them. */
+static int abandon(ob_store *s, const char *id, const char *slug, int64_t version, const ob_ctx *by, const char *why,
+                   ob_err *err)
+{
+    char now[OB_TS_LEN];
+    ob_ts_format(ob_now_ms(), now);
+    ob_value v[] = {ob_v_text(now), ob_v_text(id), ob_v_int(version)};
+    int64_t n;
+    if (control_run(s,
+                    "UPDATE tenants SET version = version + 1, updated_at = ? "
+                    "WHERE id = ? AND status = 'provisioning' AND version = ?",
+                    v, 3, &n, err) != 0)
+        return -1;
+    if (n == 0) return 0;
+    /* missing already: the crash came before the database was made */
+    if (ob_db_drop_tenant(s, slug, err) != 0 && err->code != OB_E_NOT_FOUND) return -1;
+    return remove_row(s, id, version + 1, by, why, err);
+}
+
+int ob_tenant_reap_provisioning(ob_store *s, const char *slug, int64_t now_ms, int *reaped, ob_err *err)
+{
+    if (reaped) *reaped = 0;
+    ob_arena a;
+    ob_arena_init(&a, 0);
+    ob_conn *c;
+    int rc = ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, err);
+    typedef struct stale {
+        const char *id, *slug;
+        int64_t version;
+    } stale;
+    stale *v = NULL;
+    int n = 0, cap = 0;
+    if (rc == 0) {
+        ob_stmt *st;
+        rc = ob_db_prepare(c,
+                           slug ? "SELECT id, slug, created_at, version FROM tenants WHERE status = 'provisioning' "
+                                  "AND slug = ?"
+                                : "SELECT id, slug, created_at, version FROM tenants WHERE status = 'provisioning'",
+                           &st, err);
+        if (rc == 0 && slug) ob_stmt_bind_text(st, 1, slug, err);
+        while (rc == 0 && (rc = ob_stmt_step(st, err)) == 1) {
+            rc = 0;
+            int64_t made;
+            const char *at = ob_stmt_col_text(st, 2, NULL);
+            if (!at || ob_ts_parse(at, &made) != 0 || made + OB_PROVISION_STALE_MS > now_ms) continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 4;
+                stale *g = ob_arena_alloc(&a, sizeof *g * (size_t)cap);
+                if (n) memcpy(g, v, sizeof *g * (size_t)n);
+                v = g;
+            }
+            v[n++] = (stale){ob_arena_strdup(&a, ob_stmt_col_text(st, 0, NULL)),
+                             ob_arena_strdup(&a, ob_stmt_col_text(st, 1, NULL)), ob_stmt_col_i64(st, 3)};
+        }
+        if (rc >= 0) ob_stmt_done(st);
+        rc = rc < 0 ? -1 : 0;
+        ob_db_release(c);
+    }
+    for (int i = 0; rc == 0 && i < n; i++) {
+        rc = abandon(s, v[i].id, v[i].slug, v[i].version, NULL, NULL, err);
+        if (rc == 0) ob_log(OB_LOG_INFO, "tenant: stale provisioning removed", "tenant", v[i].slug, NULL);
+        if (rc == 0 && reaped) (*reaped)++;
+    }
+    ob_arena_release(&a);
+    return rc;
+}
+
+/* Tests only (tests/e2e/test_tenant_provisioning.py): OPSBASE_TEST_PROVISION_PAUSE
+ * names a directory; while a file named after the slug is in it, a create
+ * waits once its database is made and seeded and before the tenant is made
+ * active, the moment a slow provisioning or a crash leaves behind; it makes
+ * "<slug>.paused" there when it begins to wait. A file whose text begins with
+ * "fail" fails the create there instead (a failure after the rows and the
+ * database are in). Unset, as in production, it costs
+ * one getenv per create. */
+static int test_pause(const char *slug, ob_err *err)
+{
+    const char *dir = getenv("OPSBASE_TEST_PROVISION_PAUSE");
+    if (!dir || !*dir) return 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, slug);
+    for (int i = 0; i < 300 * 50; i++) { /* at most 300 s: a test that died does not hold a server for ever */
+        FILE *f = fopen(path, "r");
+        if (!f) return 0;
+        char text[8] = {0};
+        size_t got = fread(text, 1, 4, f);
+        fclose(f);
+        if (got == 4 && memcmp(text, "fail", 4) == 0)
+            return ob_err_set(err, OB_E_INTERNAL, "provisioning of \"%.60s\" failed (test hook)", slug);
+        if (i == 0) { /* tells the test that the create has come this far */
+            char mark[4200];
+            snprintf(mark, sizeof mark, "%s.paused", path);
+            FILE *m = fopen(mark, "w");
+            if (m) fclose(m);
+        }
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* The second control transaction: the tenant becomes active, unless a
+ * reaper claimed its row meanwhile (its version moved on: OB_E_CONFLICT, and
+ * the reaper removes what was made). */
+static int activate(ob_store *s, const ob_tenant_new *t, const char *id, int64_t version, bool *lost, ob_err *err)
+{
+    char now[OB_TS_LEN];
+    ob_ts_format(ob_now_ms(), now);
+    ob_value v[] = {ob_v_text(now), ob_v_text(now), ob_v_text(id), ob_v_int(version)};
+    int64_t n;
+    if (control_run(s,
+                    "UPDATE tenants SET status = 'active', provisioned_at = ?, updated_at = ?, "
+                    "version = version + 1 WHERE id = ? AND status = 'provisioning' AND version = ?",
+                    v, 4, &n, err) != 0)
+        return -1;
+    *lost = n == 0;
+    if (n == 0)
+        return ob_err_set(err, OB_E_CONFLICT, "the provisioning of tenant \"%.60s\" was abandoned: create it again",
+                          t->slug);
+    return 0;
+}
+
 int ob_tenant_create(ob_store *s, ob_tenant_new *t, ob_err *err)
 {
     if (!ob_db_slug_valid(t->slug))
@@ -278,87 +536,42 @@ int ob_tenant_create(ob_store *s, ob_tenant_new *t, ob_err *err)
     if (ob_password_check(t->owner_password, err) != 0) return -1;
     ob_arena a;
     ob_arena_init(&a, 0);
-    ob_conn *c;
-    int rc = ob_db_acquire(s, NULL, NULL, OB_DB_WRITE, &c, err);
-    if (rc != 0) goto out;
-    ob_ctx ctx;
-    ob_ctx_system(&ctx, &a, s, c, NULL);
-    if (t->by) {
-        ctx.who = t->by->who;
-        ctx.ip = t->by->ip;
-        ctx.request_id = t->by->request_id;
-    }
-    rc = ob_db_begin(c, err);
-    ob_stmt *st = NULL;
-    char plan_id[40] = {0};
-    if (rc == 0) rc = ob_db_prepare(c, "SELECT id FROM plans WHERE code = ? AND is_active", &st, err);
-    if (rc == 0) {
-        ob_stmt_bind_text(st, 1, t->plan_code, err);
-        int found = ob_stmt_step(st, err);
-        if (found == 1) snprintf(plan_id, sizeof plan_id, "%s", ob_stmt_col_text(st, 0, NULL));
-        ob_stmt_done(st);
-        if (found < 0) rc = -1;
-        else if (found == 0) rc = ob_err_set(err, OB_E_VALIDATION, "no plan \"%.60s\"", t->plan_code);
-    }
     ob_tenant_info info = {0};
-    if (rc == 0) {
-        const ob_table *tt = ob_registry_find(OB_TABLE_TENANTS);
-        ob_row *row = ob_row_new(&a, tt);
-        json_t *body = json_pack("{s:s, s:s}", "name", t->name ? t->name : t->slug, "slug", t->slug);
-        if (t->ticket_limit >= 0) json_object_set_new(body, "monthly_ticket_limit", json_integer(t->ticket_limit));
-        if (t->agent_limit >= 0) json_object_set_new(body, "agent_limit", json_integer(t->agent_limit));
-        rc = ob_validate_body(&ctx, tt, body, row, true, err);
-        json_decref(body);
-        char *schema = ob_arena_printf(&a, "tenant_%s", t->slug);
-        for (char *p = schema; *p; p++)
-            if (*p == '-') *p = '_';
-        if (rc == 0) {
-            ob_row_set_text(&a, row, TENANTS_SCHEMA_NAME, schema);
-            rc = ob_crud_insert_row(&ctx, row, err);
-        }
-        if (rc != 0 && err->code == OB_E_CONFLICT)
-            ob_err_set(err, OB_E_CONFLICT, "a tenant \"%.60s\" exists already", t->slug);
-        if (rc == 0) {
-            info.id = ob_row_text(row, TENANTS_ID);
-            snprintf(t->id, sizeof t->id, "%s", info.id);
-            info.slug = t->slug;
-            info.name = ob_row_text(row, TENANTS_NAME);
-            info.plan_code = t->plan_code;
-            info.ticket_limit = t->ticket_limit;
-            info.agent_limit = t->agent_limit;
-            info.orders_month_limit = -1;
-            ob_row *sub = ob_row_new(&a, ob_registry_find(OB_TABLE_SUBSCRIPTIONS));
-            char end[OB_TS_LEN];
-            ob_ts_format(ctx.now_ms + 30LL * 86400 * 1000, end);
-            ob_row_set_text(&a, sub, SUBSCRIPTIONS_TENANT_ID, info.id);
-            ob_row_set_text(&a, sub, SUBSCRIPTIONS_PLAN_ID, plan_id);
-            ob_row_set_text(&a, sub, SUBSCRIPTIONS_STATUS, "active");
-            ob_row_set_text(&a, sub, SUBSCRIPTIONS_CURRENT_PERIOD_START, ctx.now);
-            ob_row_set_text(&a, sub, SUBSCRIPTIONS_CURRENT_PERIOD_END, end);
-            ob_row_set_text(&a, sub, SUBSCRIPTIONS_PAYMENT_PROVIDER, "manual");
-            ob_row_set_text(&a, sub, SUBSCRIPTIONS_METADATA, "{}");
-            rc = ob_crud_insert_row(&ctx, sub, err);
-        }
+    int64_t version = 1;
+    int rc = insert_rows(s, &a, t, &info, &version, err);
+    if (rc != 0 && err->code == OB_E_CONFLICT) {
+        /* the slug may be held by a create that crashed: removed when stale,
+         * and tried once more */
+        ob_err e2;
+        int reaped = 0;
+        if (ob_tenant_reap_provisioning(s, t->slug, ob_now_ms(), &reaped, &e2) == 0 && reaped)
+            rc = insert_rows(s, &a, t, &info, &version, err);
     }
-    bool created = false;
+    if (rc != 0) goto out;
+    /* No control transaction is open from here to activate(): the schema DDL,
+     * seeds and owner take hundreds of milliseconds in which other control
+     * writes (platform sign-ins and actions, other creates) go on. Every reader
+     * of tenants takes a provisioning row for no tenant (ob_tenant_lookup,
+     * ob_tenant_slugs). */
+    if (ob_db_tenant_exists(s, t->slug))
+        rc = ob_err_set(err, OB_E_CONFLICT, "a database for tenant \"%.60s\" exists already", t->slug);
+    bool created = false, lost = false;
     if (rc == 0) {
-        if (ob_db_tenant_exists(s, t->slug)) {
-            rc = ob_err_set(err, OB_E_CONFLICT, "a database for tenant \"%.60s\" exists already", t->slug);
-        } else {
-            rc = ob_db_create_tenant(s, t->slug, err);
-            created = rc == 0;
-        }
+        rc = ob_db_create_tenant(s, t->slug, err);
+        created = rc == 0;
     }
     if (rc == 0) rc = provision(s, &a, &info, t, err);
-    if (rc == 0) rc = ob_db_commit(c, err);
-    if (rc != 0) {
-        ob_db_rollback(c);
-        if (created) {
-            ob_err ignored;
-            ob_db_drop_tenant(s, t->slug, &ignored);
-        }
+    if (rc == 0) rc = test_pause(t->slug, err);
+    if (rc == 0) rc = activate(s, t, info.id, version, &lost, err);
+    if (rc != 0 && !lost) {
+        /* the database made here is dropped (abandon); one found there
+         * already is not this create's to drop. Should this cleanup fail too,
+         * the row stays provisioning and is reaped once stale. */
+        ob_err ignored;
+        const char *why = ob_arena_strdup(&a, err->message);
+        if (created) abandon(s, info.id, t->slug, version, t->by, why, &ignored);
+        else remove_row(s, info.id, version, t->by, why, &ignored);
     }
-    ob_db_release(c);
 out:
     ob_arena_release(&a);
     return rc;
@@ -367,16 +580,33 @@ out:
 int ob_tenant_delete(ob_store *s, const char *slug, ob_err *err)
 {
     if (!ob_db_slug_valid(slug)) return ob_err_set(err, OB_E_NOT_FOUND, "no tenant \"%.60s\"", slug);
+    /* a create that crashed long ago left its slug provisioning: removed
+     * as a stale one is, which is what was asked */
+    int reaped = 0;
+    if (ob_tenant_reap_provisioning(s, slug, ob_now_ms(), &reaped, err) != 0) return -1;
+    if (reaped) return 0;
     ob_conn *c;
     if (ob_db_acquire(s, NULL, NULL, OB_DB_WRITE, &c, err) != 0) return -1;
     int rc = ob_db_begin(c, err);
+    ob_stmt *st;
+    int provisioning = 0;
+    if (rc == 0 && (rc = ob_db_prepare(c, "SELECT 1 FROM tenants WHERE slug = ? AND status = 'provisioning'", &st,
+                                       err)) == 0) {
+        ob_stmt_bind_text(st, 1, slug, err);
+        provisioning = ob_stmt_step(st, err);
+        ob_stmt_done(st);
+        if (provisioning < 0) rc = -1;
+    }
     ob_value v = ob_v_text(slug);
-    if (rc == 0) rc = ob_sql_run(c, "DELETE FROM tenants WHERE slug = ?", &v, 1, err);
-    int64_t n = rc == 0 ? ob_db_changes(c) : 0;
-    if (rc == 0) rc = ob_db_commit(c, err);
+    if (rc == 0 && !provisioning) rc = ob_sql_run(c, "DELETE FROM tenants WHERE slug = ?", &v, 1, err);
+    int64_t n = rc == 0 && !provisioning ? ob_db_changes(c) : 0;
+    if (rc == 0 && !provisioning) rc = ob_db_commit(c, err);
     else ob_db_rollback(c);
     ob_db_release(c);
     if (rc != 0) return -1;
+    /* a create in flight: not a tenant yet, and its database is its own */
+    if (provisioning)
+        return ob_err_set(err, OB_E_NOT_FOUND, "no tenant \"%.60s\" (it is being provisioned)", slug);
     bool exists = ob_db_tenant_exists(s, slug);
     if (n == 0 && !exists) return ob_err_set(err, OB_E_NOT_FOUND, "no tenant \"%.60s\"", slug);
     return exists ? ob_db_drop_tenant(s, slug, err) : 0;
@@ -411,6 +641,7 @@ static int collect_slug(const char *slug, const char *plan, const char *status, 
     (void)plan;
     slug_list *l = arg;
     if (l->active_only && strcmp(status, "active") != 0) return 0;
+    if (strcmp(status, "provisioning") == 0) return 0; /* not a tenant until its create has finished */
     ob_slugs *o = l->out;
     if (o->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 16;
@@ -514,6 +745,16 @@ static int migrate_one(ob_store *s, ob_arena *a, const char *slug, bool sync, ob
     return rc;
 }
 
+/* The provisioning rows crashed creates left: removed at a start. Failing
+ * to remove one does not stop the start (the next start or create of the
+ * slug tries again). */
+static void reap_at_start(ob_store *s)
+{
+    ob_err e;
+    if (ob_tenant_reap_provisioning(s, NULL, ob_now_ms(), NULL, &e) != 0)
+        ob_log(OB_LOG_WARN, "tenant: stale provisioning not removed", "error", e.message, NULL);
+}
+
 int ob_migrate_all(ob_store *s, bool sync, int *ntenants, ob_err *err)
 {
     ob_arena a;
@@ -527,6 +768,7 @@ int ob_migrate_all(ob_store *s, bool sync, int *ntenants, ob_err *err)
     if (rc == 0 && (sync || applied)) rc = ob_platform_seed(c, err);
     if (rc == 0) rc = ob_tenant_slugs(c, &a, false, &l, err);
     ob_db_release(c);
+    if (rc == 0) reap_at_start(s);
     for (int i = 0; rc == 0 && i < l.n; i++) rc = migrate_one(s, &a, l.v[i], sync, err);
     if (ntenants) *ntenants = l.n;
 out:
@@ -549,10 +791,12 @@ static int first_use(ob_store *s, const char *slug, const char *generation, void
 int ob_migrate_lazy(ob_store *s, int *ntenants, ob_err *err)
 {
     if (ob_migrate_control(s, err) != 0) return -1;
+    reap_at_start(s);
     ob_conn *c;
     if (ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, err) != 0) return -1;
     ob_stmt *st;
-    int rc = ob_db_prepare(c, "SELECT COUNT(*) FROM tenants WHERE deleted_at IS NULL", &st, err);
+    int rc = ob_db_prepare(c, "SELECT COUNT(*) FROM tenants WHERE deleted_at IS NULL AND status <> 'provisioning'",
+                       &st, err);
     if (rc == 0) {
         rc = ob_stmt_step(st, err) == 1 ? 0 : -1;
         if (rc == 0 && ntenants) *ntenants = (int)ob_stmt_col_i64(st, 0);

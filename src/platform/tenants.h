@@ -31,9 +31,31 @@ typedef struct ob_tenant_new {
  * migrating it, inside its own transaction. */
 int ob_platform_seed(ob_conn *control, ob_err *err);
 /* Create the tenant: control rows, its database (migrated and seeded) and the
- * owner. All or nothing. */
+ * owner. All or nothing, without holding the control database's write lock
+ * while the database is made: (1) a short control transaction inserts the
+ * tenants row with status provisioning and its subscription (a taken slug is
+ * OB_E_CONFLICT at once); (2) the database is made, migrated and seeded
+ * outside any control transaction; (3) a second short one makes the row
+ * active. A failure in (2) or (3) drops the database and deletes the row.
+ * Until (3) every reader takes the tenant for none (ob_tenant_lookup,
+ * ob_tenant_slugs, ob_tenant_delete). A row a crash left provisioning is
+ * removed once older than OB_PROVISION_STALE_MS (ob_tenant_reap_provisioning):
+ * at a server's start, by its purge runs (--purge-every), by `opsbase
+ * migrate`, and by the next create or delete of its slug. */
 int ob_tenant_create(ob_store *s, ob_tenant_new *t, ob_err *err);
-/* Remove the tenant's database and control rows. */
+/* How long a create may take before its provisioning row counts as left by
+ * a crash: far beyond a create's real second or so, so that a live create
+ * (another process's included) is never taken for a dead one. */
+#define OB_PROVISION_STALE_MS (10 * 60 * 1000LL)
+/* Remove the provisioning rows (slug NULL: of every slug) older than
+ * OB_PROVISION_STALE_MS at now_ms, each with its database if one was made.
+ * One process removes each row: it claims the row by a compare-and-set of its
+ * version, drops the database, then deletes the row, so a crash in between
+ * leaves a row the next run finishes, and the slug stays taken until the
+ * database is gone. *reaped (optional): how many were removed. */
+int ob_tenant_reap_provisioning(ob_store *s, const char *slug, int64_t now_ms, int *reaped, ob_err *err);
+/* Remove the tenant's database and control rows. A tenant being provisioned
+ * is OB_E_NOT_FOUND and is left alone (a stale one is reaped). */
 int ob_tenant_delete(ob_store *s, const char *slug, ob_err *err);
 /* Look up an active or suspended tenant (info->suspended) by slug on a
  * control connection; OB_E_NOT_FOUND when there is none. The result lives in the arena. */
@@ -54,13 +76,14 @@ typedef struct ob_slugs {
     const char **v;
     int n;
 } ob_slugs;
-/* Every tenant that is not deleted (active_only: and whose status is
- * active), read on the given control connection. */
+/* Every tenant that is not deleted and not being provisioned (active_only:
+ * whose status is active), read on the given control connection. */
 int ob_tenant_slugs(ob_conn *control, ob_arena *a, bool active_only, ob_slugs *out, ob_err *err);
 /* The same on a read connection of its own; with one given (a command's
  * --tenant), just that slug. */
 int ob_tenant_slugs_of(ob_store *s, ob_arena *a, const char *only, ob_slugs *out, ob_err *err);
-/* Call fn for each tenant row: slug, plan, status. */
+/* Call fn for each tenant row: slug, plan, status (a create in flight shows
+ * as provisioning: callers that want tenants skip it, as ob_tenant_slugs does). */
 int ob_tenant_each(ob_conn *control, int (*fn)(const char *slug, const char *plan, const char *status, void *arg),
                    void *arg, ob_err *err);
 /* Migrate the control database and every tenant database; prints nothing.

@@ -3,7 +3,9 @@
 #include "domain/domains.h"
 #include "base/banned.h"
 
-OB_ENUM(tenant_status, "tenant_status", "active", "suspended", "cancelled");
+/* provisioning (since 10): the row of a create in flight, no tenant yet to
+ * any reader (platform/tenants.h ob_tenant_create) */
+OB_ENUM(tenant_status, "tenant_status", "active", "suspended", "cancelled", "provisioning");
 OB_ENUM(subscription_status, "subscription_status", "trial", "active", "past_due", "cancelled", "expired");
 
 static const ob_column plan_cols[] = {
@@ -60,7 +62,8 @@ static const ob_column tenant_cols[] = {
     {"schema_name", OB_F_TEXT, .max = 100, .flags = OB_REQUIRED | OB_UNIQUE | OB_SERVER},
     {"logo_url", OB_F_TEXT, .max = 500},
     {"status", OB_F_ENUM, .enm = &tenant_status, .flags = OB_REQUIRED | OB_INDEXED | OB_SERVER, .dflt = "active",
-     .doc = "suspended: every write of the tenant answers 423 tenant_suspended, reads still work"},
+     .doc = "suspended: every write of the tenant answers 423 tenant_suspended, reads still work; provisioning: "
+            "a create in flight (its database being made), no tenant yet to sign-in, jobs or any action"},
     {"settings", OB_F_JSON, .dflt = "{}"},
     {"monthly_ticket_limit", OB_F_INT, .flags = OB_HAS_MIN, .min = 0,
      .doc = "overrides the plan's max_tickets_per_month (002 organizations)"},
@@ -69,6 +72,11 @@ static const ob_column tenant_cols[] = {
     {"deletion_due_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .since = 7,
      .doc = "set by DELETE (the tenant is suspended until then; cancel_deletion clears it): from this time "
             "`opsbase tenant purge-due` removes the tenant and leaves a tenant_tombstones row"},
+    /* with the status provisioning (since 10, the version whose migration
+     * widens the status CHECK of older control databases) */
+    {"provisioned_at", OB_F_TIMESTAMP, .flags = OB_SERVER, .since = 10,
+     .doc = "when the tenant's database was made and seeded and the tenant became active; null while its "
+            "status is provisioning and for tenants made before schema version 10"},
 };
 /* A tenant's erasure (platform/deletion.c): DELETE schedules it after the
  * grace period, cancel_deletion restores the tenant */
