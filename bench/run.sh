@@ -233,6 +233,12 @@ while read -r _ r cpu fds stop; do
     metric "idle_fds_many_tenants" "$r" "$fds" fds
     metric "stop_ms_many_tenants" "$r" "$stop" ms
 done < <($PY "$BENCH_DIR/idle.py" "$COLD_MANY" "$PORT" 20 "$RUNS" "$OPSBASE")
+# and a fresh server's first /readyz on them (an orchestrator's probe times out
+# at about 1 s): its job figures are the sweep's counts, no tenant visited
+while read -r _ r first _ later; do
+    metric "first_readyz_many_tenants" "$r" "$first" ms
+    metric "readyz_at_5s_many_tenants" "$r" "$later" ms
+done < <($PY "$BENCH_DIR/first_probe.py" "$COLD_MANY" "$PORT" "$RUNS" "$OPSBASE")
 start_opsbase "$DATA" "$PORT" unpinned
 CTOK=$(login "$PORT" m001 owner@m001.test)
 stop_pid "$SRV_PID"

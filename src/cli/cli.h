@@ -82,7 +82,7 @@ int ob_cmd_keys(int argc, char **argv);
 
 /* The job worker options serve and worker share, and their parsing. */
 #define OB_CLI_JOB_OPTS                                                                                   \
-    {"--workers", "OPSBASE_WORKERS", "1", false, "background job worker threads (0: none in this process)"}, \
+    {"--workers", "OPSBASE_WORKERS", "1", false, "background job worker threads (0: none in this process; serve still counts the queues)"}, \
     {"--job-poll-ms", "OPSBASE_JOB_POLL_MS", "1000", false, "how often workers look for due jobs"},        \
     {"--job-lease", "OPSBASE_JOB_LEASE", "300", false,                                                     \
      "seconds a claimed job is a worker's before another may run it again"},                               \

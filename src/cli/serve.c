@@ -12,6 +12,7 @@
 #include "auth/throttle.h"
 #include "base/base.h"
 #include "cli/cli.h"
+#include "ops/metrics.h"
 #include "ops/schedule.h"
 #include "http/http.h"
 #include "jobs/jobs.h"
@@ -20,6 +21,21 @@
 #include "schema/ddl.h"
 #include "db/secrets.h"
 #include "base/banned.h"
+
+/* /readyz and /metrics read the job queues from the sweep's sums (ops may
+ * not call jobs; this process has both). */
+static void jobs_figures(ob_metrics_jobs_figures *out)
+{
+    int64_t now = ob_now_ms();
+    ob_jobs_backlog b;
+    ob_jobs_backlog_get(now, &b);
+    out->queued = b.queued;
+    out->due = b.due;
+    out->dead = b.dead;
+    out->oldest_due_s = b.oldest_due_ms ? (double)(now - b.oldest_due_ms) / 1000 : 0;
+    out->tenants_counted = b.tenants_counted;
+    out->swept = b.swept_ms != 0;
+}
 
 static const ob_opt opts[] = {
     {"--data", "OPSBASE_DATA", "./data", false, "data directory"},
@@ -298,7 +314,11 @@ int ob_cmd_serve(int argc, char **argv)
         return ob_cli_fail(&err);
     }
     ob_jobs *jobs = NULL;
-    if (jo.workers > 0 && ob_jobs_start(&jobs, store, &jo, &err) != 0) {
+    /* without workers one thread still sweeps, only to count the queues for
+     * /readyz and /metrics (jobs run in another process, `opsbase worker`) */
+    jo.count_only = jo.workers == 0;
+    ob_metrics_use_jobs(jobs_figures);
+    if (ob_jobs_start(&jobs, store, &jo, &err) != 0) {
         ob_readlog_stop();
         ob_http_stop(http);
         ob_app_release(&app);
@@ -326,6 +346,7 @@ int ob_cmd_serve(int argc, char **argv)
     ob_stream_shutdown(); /* after HTTP: its streams have ended */
     ob_readlog_stop();    /* after HTTP: every read answered is written */
     ob_jobs_stop(jobs); /* after HTTP: no new request enqueues; running jobs finish */
+    ob_metrics_use_jobs(NULL);
     ob_backup_sched_stop(backups);
     ob_app_release(&app);
     ob_store_close(store);

@@ -206,35 +206,55 @@ static int run_claimed(ob_store *s, const ob_tenant_info *ti, ob_arena *a, const
 /* When the tenant's next job can be claimed (*job_ms: the earliest queued
  * run_at or running lease expiry) and when anything there could fall due
  * (*any_ms: that, or an enabled schedule's next slot); INT64_MAX for none.
+ * The same read counts the queue for /readyz and /metrics (*count, backlog.c),
+ * so the probes open no tenant: the sweep's visit is the count.
  * Asked on a reader: the sweep visits every tenant each poll, and taking each
  * one's writer only to find nothing held the write lock of every tenant once
  * a second and made a sweep of many tenants slow. A timestamp that does not
  * parse counts as due now: better a visit too many than a job missed. */
 static int next_due(ob_store *s, const ob_tenant_info *ti, int64_t now_ms, int64_t *job_ms, int64_t *any_ms,
-                    ob_err *err)
+                    ob_jobs_count *count, ob_err *err)
 {
     *job_ms = *any_ms = INT64_MAX;
+    memset(count, 0, sizeof *count);
+    count->next_ms = INT64_MAX;
     ob_conn *c;
     if (ob_db_acquire(s, ti->slug, ti->id, OB_DB_READ, &c, err) != 0) return -1;
+    char now_ts[OB_TS_LEN];
+    ob_ts_format(now_ms, now_ts);
     ob_stmt *st = NULL;
     int rc = ob_db_prepare(c,
                            "SELECT (SELECT MIN(run_at) FROM jobs WHERE status = 'queued'), "
                            "(SELECT MIN(locked_until) FROM jobs WHERE status = 'running'), "
-                           "(SELECT MIN(next_run_at) FROM schedules WHERE enabled = ?)",
+                           "(SELECT MIN(next_run_at) FROM schedules WHERE enabled = ?), "
+                           "(SELECT MIN(run_at) FROM jobs WHERE status = 'queued' AND run_at > ?), "
+                           "(SELECT COUNT(*) FROM jobs WHERE status = 'queued'), "
+                           "(SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND run_at <= ?), "
+                           "(SELECT COUNT(*) FROM jobs WHERE status = 'dead')",
                            &st, err);
-    ob_value v = ob_v_bool(true);
-    if (rc == 0) rc = ob_stmt_bind(st, 1, &v, err);
+    ob_value v[] = {ob_v_bool(true), ob_v_text(now_ts), ob_v_text(now_ts)};
+    for (int i = 0; rc == 0 && i < (int)OB_ARRAY_LEN(v); i++) rc = ob_stmt_bind(st, i + 1, &v[i], err);
     int got = rc == 0 ? ob_stmt_step(st, err) : -1;
     if (got < 0) rc = -1;
-    for (int i = 0; got == 1 && i < 3; i++) {
+    for (int i = 0; got == 1 && i < 4; i++) {
         const char *t = ob_stmt_col_text(st, i, NULL);
         int64_t at;
         if (!t) continue;
         if (ob_ts_parse(t, &at) != 0) at = now_ms;
+        if (i == 0) count->oldest_ms = at;
+        if (i == 3) {
+            count->next_ms = at;
+            continue;
+        }
         /* a lease is taken over once it has passed (locked_until < now) */
         if (i == 1 && at < INT64_MAX) at++;
         if (i < 2 && at < *job_ms) *job_ms = at;
         if (at < *any_ms) *any_ms = at;
+    }
+    if (got == 1) {
+        count->queued = ob_stmt_col_i64(st, 4);
+        count->due = ob_stmt_col_i64(st, 5);
+        count->dead = ob_stmt_col_i64(st, 6);
     }
     if (st) ob_stmt_done(st);
     ob_db_release(c);
@@ -265,12 +285,23 @@ int ob_jobs_run_due_next(ob_store *s, const char *slug, const ob_jobs_opts *o, i
     ob_err serr;
     /* a schedule that cannot fire must not hold up the tenant's jobs */
     bool sched_ok = true;
-    if (rc == 0 && ob_schedules_fire_due(s, ti, &a, &fired, &serr) != 0) {
+    if (rc == 0 && !o->count_only && ob_schedules_fire_due(s, ti, &a, &fired, &serr) != 0) {
         sched_ok = false;
         ob_log(OB_LOG_WARN, "schedules: firing failed", "tenant", slug, "error", serr.message, NULL);
     }
+    /* taken before the read: a count read later by another worker wins */
+    uint64_t mark = ob_jobs_backlog_mark();
     int64_t now = ob_now_ms(), job_ms = INT64_MAX, any_ms = INT64_MAX;
-    if (rc == 0) rc = next_due(s, ti, now, &job_ms, &any_ms, err);
+    ob_jobs_count count;
+    if (rc == 0) rc = next_due(s, ti, now, &job_ms, &any_ms, &count, err);
+    if (rc == 0) ob_jobs_backlog_set(slug, mark, &count);
+    if (rc == 0 && o->count_only) {
+        /* nothing runs here: the count changes by itself only when a queued
+         * job comes due; anything else is a write (idle.c) */
+        *next_ms = count.next_ms;
+        ob_arena_release(&a);
+        return 0;
+    }
     bool due = job_ms <= now;
     /* a bounded batch per sweep, so one busy tenant cannot starve the others */
     for (int i = 0; rc == 0 && due && i < 32; i++) {

@@ -83,6 +83,8 @@ typedef struct ob_jobs_opts {
     int recheck_s;      /* longest a tenant with nothing due is passed over on PostgreSQL (30):
                            the bound on finding work another process wrote; 10x on SQLite, whose
                            file stamp finds that at once (worker.c, idle.c) */
+    bool count_only;    /* sweep only to count the queues for ob_jobs_backlog_get (one thread):
+                           run no job, fire no schedule (serve --workers 0) */
 } ob_jobs_opts;
 
 typedef struct ob_jobs ob_jobs;
@@ -90,6 +92,22 @@ typedef struct ob_jobs ob_jobs;
 int ob_jobs_start(ob_jobs **out, ob_store *store, const ob_jobs_opts *o, ob_err *err);
 /* Stop them, letting running jobs finish. NULL is a no-op. */
 void ob_jobs_stop(ob_jobs *j);
+
+/* The job queues summed over every tenant this process has counted, read
+ * without opening any tenant (backlog.c): each sweep's visit of a tenant
+ * counts its queue, and a reader sums the last counts under a lock. A
+ * tenant's figures are as of its last visit, which comes within a poll of
+ * any write to it in this process, and of another process's write within
+ * the sweep's bound (the next poll on SQLite, --job-recheck-s on
+ * PostgreSQL). Before the first whole pass since start (swept_ms 0) only
+ * the tenants visited so far are counted. */
+typedef struct ob_jobs_backlog {
+    int64_t queued, due, dead;
+    int64_t oldest_due_ms;   /* run_at of the oldest queued job whose run_at has come; 0: none */
+    int64_t tenants_counted; /* tenants whose queue is known */
+    int64_t swept_ms;        /* when the last whole pass ended; 0: none since start */
+} ob_jobs_backlog;
+void ob_jobs_backlog_get(int64_t now_ms, ob_jobs_backlog *out);
 
 /* Run every due job of one tenant once (tests and `opsbase worker --once`);
  * *ran receives how many ran. */

@@ -28,6 +28,24 @@ void ob_jobs_idle_written(const char *slug, void *arg);
 /* Forget every note (the workers stopped). */
 void ob_jobs_idle_reset(void);
 
+/* What each tenant's queue held at its last visit (backlog.c). */
+typedef struct ob_jobs_count {
+    int64_t queued, due, dead; /* due: queued with run_at <= the visit */
+    int64_t oldest_ms;         /* the earliest run_at of a queued job; 0: none */
+    int64_t next_ms;           /* the earliest run_at after the visit; INT64_MAX: none */
+} ob_jobs_count;
+/* A sequence number to take before reading a count: of two counts of one
+ * tenant, the one read under the later number is kept. */
+uint64_t ob_jobs_backlog_mark(void);
+void ob_jobs_backlog_set(const char *slug, uint64_t mark, const ob_jobs_count *c);
+/* The pass that began at mark `pass` listed the tenant (counted or not). */
+void ob_jobs_backlog_listed(const char *slug, uint64_t pass);
+/* That pass went through its whole list: tenants it did not list and nobody
+ * counted since it began are dropped. */
+void ob_jobs_backlog_swept(uint64_t pass, int64_t now_ms);
+/* Forget every count (the workers stopped). */
+void ob_jobs_backlog_reset(void);
+
 /* ob_jobs_run_due that also reports, when nothing ran or fired, the earliest
  * moment anything could fall due in the tenant (*next_ms; INT64_MAX: nothing
  * queued, running or scheduled), else *next_ms = 0. */

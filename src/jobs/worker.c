@@ -1,5 +1,7 @@
 /* worker.c - the worker threads: sweep every tenant for due jobs, then sleep
- * until the poll interval passes or a job is enqueued in this process. A
+ * until the poll interval passes or a job is enqueued in this process. Each
+ * visit also counts the tenant's queue (backlog.c); with count_only one
+ * thread sweeps for that alone (serve --workers 0). A
  * tenant with nothing due is passed over until its next due moment (idle.c),
  * or until something is written to it; jobs enqueued by another process (a
  * second server on the same data, the CLI) are found by the next sweep on
@@ -46,14 +48,19 @@ static int sweep(ob_jobs *j)
     ob_err err;
     ob_conn *c;
     int total = 0, visited = 0;
+    /* before the list: a tenant counted after it is kept whatever the list says */
+    uint64_t pass = ob_jobs_backlog_mark();
+    bool listed = false;
     if (ob_db_acquire(j->store, NULL, NULL, OB_DB_READ, &c, &err) == 0) {
         if (ob_tenant_slugs(c, &a, true, &l, &err) != 0)
             ob_log(OB_LOG_WARN, "jobs: cannot list tenants", "error", err.message, NULL);
+        else listed = true;
         ob_db_release(c);
     }
     for (int i = 0; i < l.n && !j->stop; i++) {
         int64_t now = ob_now_ms(), next = 0;
         ob_jobs_mark m;
+        ob_jobs_backlog_listed(l.v[i], pass);
         if (ob_jobs_idle_skip(j->store, l.v[i], now, &m)) continue;
         int ran = 0;
         visited++;
@@ -72,6 +79,7 @@ static int sweep(ob_jobs *j)
         if (next > now) ob_jobs_idle_note(l.v[i], &m, next < bound ? next : bound);
         else ob_jobs_idle_forget(l.v[i]);
     }
+    if (listed && !j->stop) ob_jobs_backlog_swept(pass, ob_now_ms());
     char nv[16], nt[16];
     snprintf(nv, sizeof nv, "%d", visited);
     snprintf(nt, sizeof nt, "%d", l.n);
@@ -118,6 +126,7 @@ int ob_jobs_start(ob_jobs **out, ob_store *store, const ob_jobs_opts *o, ob_err 
     if (j->o.lease_s <= 0) j->o.lease_s = 300;
     if (j->o.backoff_ms <= 0) j->o.backoff_ms = 1000;
     if (j->o.recheck_s <= 0) j->o.recheck_s = 30;
+    if (j->o.count_only) j->o.workers = 1; /* a count needs no second thread */
     j->threads = calloc((size_t)j->o.workers, sizeof *j->threads);
     if (!j->threads) {
         free(j);
@@ -145,6 +154,7 @@ void ob_jobs_stop(ob_jobs *j)
     for (int i = 0; i < j->nthreads; i++) pthread_join(j->threads[i], NULL);
     ob_store_on_write(j->store, NULL, NULL);
     ob_jobs_idle_reset();
+    ob_jobs_backlog_reset();
     free(j->threads);
     free(j);
 }

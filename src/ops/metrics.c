@@ -189,13 +189,19 @@ static void render_gauges(ob_sb *o, const ob_metrics_gauges *g)
         gauge(o, "opsbase_rate_limit_writes_total", "counter",
               "Writes of the tenants' shared rate-limit counters (each claims several requests' budget).", "",
               (double)g->rate_counter_writes);
-    gauge(o, "opsbase_jobs_queued", "gauge", "Background jobs waiting, over every tenant (counted at most 10 s ago).",
-          "", (double)g->jobs_queued);
+    gauge(o, "opsbase_jobs_queued", "gauge",
+          "Background jobs waiting, over every tenant counted (each as of the job sweep's last visit).", "",
+          (double)g->jobs_queued);
     gauge(o, "opsbase_jobs_due", "gauge", "Of the waiting jobs, those whose run_at has come.", "", (double)g->jobs_due);
     gauge(o, "opsbase_jobs_dead", "gauge", "Background jobs that exhausted their attempts (dead letters).", "",
           (double)g->jobs_dead);
     gauge(o, "opsbase_jobs_oldest_due_age_seconds", "gauge", "How long the oldest due job has waited (0: none).", "",
           g->jobs_oldest_due_s);
+    gauge(o, "opsbase_jobs_tenants_counted", "gauge", "Tenants whose job queue the job figures include.", "",
+          (double)g->jobs_tenants_counted);
+    gauge(o, "opsbase_jobs_swept", "gauge",
+          "1 once a whole pass of the job sweep has counted every tenant since start, else 0.", "",
+          g->jobs_swept ? 1 : 0);
 }
 
 void ob_metrics_render(ob_sb *o, const ob_metrics_gauges *g)

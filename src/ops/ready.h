@@ -1,8 +1,9 @@
 /* ready.h - what /readyz checks: the database, the job queues and the disk.
  *
  * Each check has a status and its figures; the probe is ready only when all
- * pass. The job figures come from the same cache as /metrics (at most 5 s
- * old), so a probe every second does not visit every tenant every second. */
+ * pass. The job figures are the job sweep's counts, as /metrics reads them
+ * (ob_metrics_jobs): the probe opens one tenant (the database check's)
+ * however many there are. */
 #ifndef OB_READY_H
 #define OB_READY_H
 

@@ -7,6 +7,7 @@ import time
 import httpx
 import pytest
 
+import helpers as h
 import obs_helpers as oh
 
 
@@ -50,7 +51,9 @@ def test_an_old_due_job_fails_the_jobs_check(opsbase_bin, ready_cli):
     s = oh.serve(opsbase_bin, ready_cli, "--ready-max-job-age", "1", "--workers", "0")
     try:
         time.sleep(1.5)
-        deadline = time.monotonic() + 15  # the queue figures are cached for 5 s
+        # the figures are the count of the sweep (one thread with --workers 0),
+        # whose first pass begins one poll interval after start
+        deadline = time.monotonic() + h.WAIT_S
         while True:
             r = httpx.get(s.url + "/readyz", timeout=10)
             if r.status_code == 503 or time.monotonic() > deadline:

@@ -111,8 +111,8 @@ def test_get_requests_take_no_write_lock(env):
     h.expect_error(client.get("/api/v1/customers/00000000-0000-7000-8000-000000000000"), 404,
                    "not_found")
     assert httpx.get(url + "/healthz", timeout=h.HTTP_TIMEOUT).status_code == 200
-    # a fresh server's first /readyz counts every tenant's jobs (one open each):
-    # slow under ASan on a busy machine, and its speed is not what this checks
+    # /readyz opens one tenant (its database check), under ASan on a busy
+    # machine not fast, and its speed is not what this checks
     assert httpx.get(url + "/readyz", timeout=h.WAIT_S).status_code == 200
 
     after = write_locks(stderr_path)
