@@ -87,14 +87,10 @@ static void add_filter(ob_sb *sql, params *p, const ob_table *t, const ob_filter
  * (80,000 for a status filter). A column NOT NULL in the table's DDL
  * (schema/ddl.c column_def: the id, every required column that is not
  * generated) gets no clause, which changes nothing but the plan. */
-static const char *order_sql(const ob_column *c, bool desc, bool pg_search)
+static const char *order_sql(const ob_column *c, bool desc)
 {
     bool never_null = c->type == OB_F_ID || (!c->gen && (c->flags & OB_REQUIRED));
-    /* A PostgreSQL search keeps the clause, and so its bitmap scan of the GIN
-     * index and top-N sort: offered the index walk, the planner takes it from
-     * about 20k rows, filtering each row with to_tsvector (tens of µs a row),
-     * 150 ms at 20k rows where the bitmap plan takes a few (bench/results.md). */
-    if (never_null && !pg_search) return desc ? "DESC" : "ASC";
+    if (never_null) return desc ? "DESC" : "ASC";
     return desc ? "DESC NULLS LAST" : "ASC NULLS FIRST";
 }
 
@@ -156,20 +152,6 @@ static const char *fts_query(ob_arena *a, const char *q)
     return sb.len ? sb.buf : NULL;
 }
 
-/* PostgreSQL: the searchable columns as one tsvector, the same expression as
- * ddl.c's GIN index (pg_fts_def) so the index serves the query. */
-static void fts_vector(ob_sb *sql, const ob_table *t)
-{
-    ob_sb_adds(sql, "to_tsvector('simple', ");
-    bool first = true;
-    for (int i = 0; i < t->ncols; i++) {
-        if (!(t->cols[i]->flags & OB_SEARCH)) continue;
-        ob_sb_addf(sql, "%scoalesce(\"%s\", '')", first ? "" : " || ' ' || ", t->cols[i]->name);
-        first = false;
-    }
-    ob_sb_addc(sql, ')');
-}
-
 /* SQLite, q= in a newest-first default order: walk the FTS5 doclist from its
  * highest rowid down and stop at the page. The old plan collected every match
  * and sorted it, so its cost grew with the table (1% of 1M rows is 10,000
@@ -227,10 +209,10 @@ int ob_list_run(ob_ctx *ctx, const ob_table *t, const ob_listq *q, ob_jsonw *w, 
     for (int i = 0; i < nscope; i++) push(&p, scope[i]);
     for (int i = 0; i < q->nf; i++) add_filter(&sql, &p, t, &q->f[i], e);
     if (fq && !ob_dialect_of(e)->fts5) {
-        /* every word must occur, like the quoted FTS5 terms */
-        ob_sb_adds(&sql, " AND ");
-        fts_vector(&sql, t);
-        ob_sb_adds(&sql, " @@ plainto_tsquery('simple', ?)");
+        /* every word must occur, like the quoted FTS5 terms; the stored
+         * tsvector (ddl.c pg_tsv_def) costs a comparison a row, so a newest-first
+         * search can walk the created_at index and stop at the page */
+        ob_sb_addf(&sql, " AND \"%s\".\"%s\" @@ plainto_tsquery('simple', ?)", t->name, OB_DDL_PG_TSV);
         push(&p, ob_v_text(q->q));
     } else if (fq && !walk) {
         ob_sb_addf(&sql, " AND \"%s\".rowid IN (SELECT rowid - %lld FROM ob_fts WHERE ob_fts MATCH ? AND rowid >= %lld "
@@ -244,7 +226,7 @@ int ob_list_run(ob_ctx *ctx, const ob_table *t, const ob_listq *q, ob_jsonw *w, 
         ob_sb_adds(&sql, " ORDER BY ");
         for (int i = 0; i < q->nsort; i++)
             ob_sb_addf(&sql, "%s\"%s\" %s", i ? ", " : "", t->cols[q->sort[i]]->name,
-                       order_sql(t->cols[q->sort[i]], q->desc[i], fq && !ob_dialect_of(e)->fts5));
+                       order_sql(t->cols[q->sort[i]], q->desc[i]));
     }
     ob_sb_adds(&sql, " LIMIT ?");
     push(&p, ob_v_int(q->limit + 1));

@@ -433,6 +433,7 @@ static void build(void)
             if (r->indexes[j].since > schema_version) schema_version = r->indexes[j].since;
     }
     if (schema_version < OB_FTS_ONE_SINCE) schema_version = OB_FTS_ONE_SINCE;
+    if (schema_version < OB_PG_TSV_SINCE) schema_version = OB_PG_TSV_SINCE;
     for (int i = 0; i < NRES; i++) assign_fts_no(&tables[i], i);
     for (int i = 0; i < NRES; i++)
         if (tables[i].res->retention) check_retention(&tables[i]);
