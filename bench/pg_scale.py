@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""The scaling probes of run.sh on PostgreSQL: the list, the unfiltered list
-and the search (q=garcia, ~1% of rows) on tenants of 10k, 100k and 1M
+"""The scaling probes of run.sh on PostgreSQL: the list, the unfiltered list,
+the search (q=garcia, ~1% of rows) and a search for a word in no row on tenants of 10k, 100k and 1M
 customers, each probed by latency.py (one client, keep-alive, up to 200
 requests or BENCH_PROBE_BUDGET seconds), BENCH_RUNS times.
 
@@ -56,7 +56,9 @@ PASSWORD = "bench-owner-pass-1"
 LABELS = {"10k": 10000, "100k": 100000, "1M": 1000000, "2k": 2000, "20k": 20000}
 SHAPES = (("list", "/api/v1/customers?status=active&sort=-created_at&limit=50"),
           ("list_nofilter", "/api/v1/customers?sort=-created_at&limit=50"),
-          ("search", "/api/v1/customers?q=garcia&limit=50"))
+          ("search", "/api/v1/customers?q=garcia&limit=50"),
+          # a word in no row: the worst case of a search that reads newest rows first
+          ("searchabsent", "/api/v1/customers?q=zzzabsent&limit=50"))
 
 
 def log(msg):
