@@ -197,7 +197,7 @@ static void fts_walk_from(ob_sb *sql, params *p, const ob_table *t, const ob_lis
 }
 
 /* PostgreSQL, q= in a newest-first default order on a table of at least
- * PG_WINDOW rows (by the planner's estimate): the matches among the newest
+ * PG_WINDOW_MIN_ROWS rows (the planner's estimate): the matches among the newest
  * PG_WINDOW rows the list would show, read newest first, filtered by the stored
  * tsvector (ddl.c pg_tsv_def) and stopped at the page. A word in one row of a
  * hundred fills a page of 50 after about 5,000 rows, whatever the table's
@@ -205,9 +205,13 @@ static void fts_walk_from(ob_sb *sql, params *p, const ob_table *t, const ob_lis
  * (10,000 random rows at 1M). When the window holds less than a page the plain
  * search runs instead (ob_list_run): a rare word has few matches to sort. The
  * window is a prefix of the list's own order, so its matches are the first
- * ones of the whole search. A small table is searched the plain way (a
- * walk of 5,000 rows costs more than sorting its hundred matches). */
+ * ones of the whole search. A smaller table is searched the plain way: a
+ * walk of 5,000 rows costs more than reading and sorting its few hundred
+ * matches (at 10k rows 0.8 ms against about 6 ms, bench/results.md); the two
+ * cost the same near 50,000 rows for a word in 1% of them (a match read from
+ * the GIN index, at random in the table, costs about ten rows walked). */
 #define PG_WINDOW 10000
+#define PG_WINDOW_MIN_ROWS 50000
 
 static bool pg_window(ob_db_engine e, const ob_table *t, const ob_listq *q)
 {
@@ -247,7 +251,8 @@ static void pg_window_sql(ob_ctx *ctx, ob_sb *sql, params *p, const ob_table *t,
     ob_sb_addf(sql, " LIMIT %d) AS \"%s\" WHERE \"%s\".\"%s\" @@ plainto_tsquery('simple', ?)", PG_WINDOW, n, n,
                OB_DDL_PG_TSV);
     push(p, ob_v_text(q->q));
-    ob_sb_addf(sql, " AND (SELECT reltuples FROM pg_class WHERE oid = to_regclass('\"%s\"')) >= %d", n, PG_WINDOW);
+    ob_sb_addf(sql, " AND (SELECT reltuples FROM pg_class WHERE oid = to_regclass('\"%s\"')) >= %d", n,
+               PG_WINDOW_MIN_ROWS);
     add_order(sql, t, q, false);
     ob_sb_adds(sql, " LIMIT ?");
     push(p, ob_v_int(q->limit + 1));
