@@ -206,10 +206,12 @@ static void fts_walk_from(ob_sb *sql, params *p, const ob_table *t, const ob_lis
  * search runs instead (ob_list_run): a rare word has few matches to sort. The
  * window is a prefix of the list's own order, so its matches are the first
  * ones of the whole search. A smaller table is searched the plain way: a
- * walk of 5,000 rows costs more than reading and sorting its few hundred
- * matches (at 10k rows 0.8 ms against about 6 ms, bench/results.md); the two
- * cost the same near 50,000 rows for a word in 1% of them (a match read from
- * the GIN index, at random in the table, costs about ten rows walked). */
+ * walk of thousands of rows costs more than reading and sorting its few
+ * hundred matches (an absent word at 10k rows: 13 ms through the window, 0.3
+ * ms without, bench/results.md); for a word in 1% of the rows the two cost
+ * the same near 50,000 rows (a match read from the GIN index, at random in the
+ * table, costs about ten rows walked). The size is checked inside the window
+ * statement, so a small table pays one extra statement that reads no row. */
 #define PG_WINDOW 10000
 #define PG_WINDOW_MIN_ROWS 50000
 
