@@ -567,6 +567,12 @@ static int apply_version(ob_conn *c, ob_scope scope, int v, ob_err *err)
         if (t->res->scope == scope && since_of(t->res->since) <= v) fk_defs(&sql, c, t, v);
     }
     int rc = ob_db_begin(c, err);
+    /* PostgreSQL: OB_PG_TSV_SINCE rewrites every searchable table (a stored
+     * column added), minutes for a million rows, past the session's statement
+     * timeout (pg_conn.c), which rolled the version back; lifted for this
+     * transaction only */
+    if (rc == 0 && !ob_dialect_of(e)->fts5 && v == OB_PG_TSV_SINCE)
+        rc = ob_db_exec(c, "SET LOCAL statement_timeout = 0", err);
     if (rc == 0 && ob_dialect_of(e)->fts5 && fts_rebuild && v >= OB_FTS_ONE_SINCE) {
         /* drops read from the catalog inside the transaction, run before the rest */
         ob_sb pre;
