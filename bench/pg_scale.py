@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""The scaling probes of run.sh on PostgreSQL: the list, the unfiltered list
-and the search (q=garcia, ~1% of rows) on tenants of 10k, 100k and 1M
+"""The scaling probes of run.sh on PostgreSQL: the list, the unfiltered list,
+the search (q=garcia, ~1% of rows) and a search for a word in no row on tenants of 10k, 100k and 1M
 customers, each probed by latency.py (one client, keep-alive, up to 200
 requests or BENCH_PROBE_BUDGET seconds), BENCH_RUNS times.
 
@@ -12,14 +12,21 @@ and every other index are kept up to date by PostgreSQL as they arrive), then
 ANALYZE. The server is stopped and the cluster removed at the end.
 
 With more than one binary (A/B), each run probes every binary in turn, so
-machine load hits them alike. Without PostgreSQL server binaries it prints
+machine load hits them alike. With BENCH_PG_OWN=1 each binary gets its own
+database and data directory, its tenants made and loaded by itself: for an A/B
+across a schema version (a binary refuses a schema newer than it knows, and an
+older binary's indexes are not the newer one's); the load time of each is
+logged, and each run then also probes creates (POST /customers, one client,
+up to 200 or BENCH_PROBE_BUDGET seconds, on the smallest tenant: the write
+cost of the full-text upkeep). Without PostgreSQL server binaries it prints
 why and exits 0.
 
 usage: bench/pg_scale.py OPSBASE_BINARY [OPSBASE_BINARY...]
 prints: PROBE NAME RUN BENCH ...   (NAME scale_pg_<shape>_<rows>, suffixed
         _b<i> for the i-th binary when more than one is given)
 env:    BENCH_RUNS (3)  BENCH_PROBE_BUDGET (5)  BENCH_PG_SIZES (10k,100k,1M)
-        BENCH_SMALL (1: 2k and 20k rows)  BENCH_WORK (build-release/bench-pg)"""
+        BENCH_SMALL (1: 2k and 20k rows)  BENCH_WORK (build-release/bench-pg)
+        BENCH_PG_OWN (0; 1: a database per binary, and the create probe)"""
 import csv
 import os
 import shutil
@@ -49,7 +56,9 @@ PASSWORD = "bench-owner-pass-1"
 LABELS = {"10k": 10000, "100k": 100000, "1M": 1000000, "2k": 2000, "20k": 20000}
 SHAPES = (("list", "/api/v1/customers?status=active&sort=-created_at&limit=50"),
           ("list_nofilter", "/api/v1/customers?sort=-created_at&limit=50"),
-          ("search", "/api/v1/customers?q=garcia&limit=50"))
+          ("search", "/api/v1/customers?q=garcia&limit=50"),
+          # a word in no row: the worst case of a search that reads newest rows first
+          ("searchabsent", "/api/v1/customers?q=zzzabsent&limit=50"))
 
 
 def log(msg):
@@ -142,6 +151,35 @@ def login(port, slug):
         return json.load(r)["token"]
 
 
+def create_probe(port, token, budget):
+    """POST /customers one after another on one keep-alive connection; the
+    same summary line as latency.py."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    lat, bad = [], 0
+    t0 = time.monotonic()
+    while len(lat) < 200 and (not lat or time.monotonic() - t0 < budget):
+        n = random.randrange(10 ** 12)
+        # no word of the search probes: the new rows must not change their answers
+        body = json.dumps({"customer_code": "B-%d" % n, "company_name": "Probe %d" % n,
+                           "notes": "created by the create probe"})
+        s = time.monotonic()
+        conn.request("POST", "/api/v1/customers", body=body,
+                     headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+        r = conn.getresponse()
+        r.read()
+        lat.append(int((time.monotonic() - s) * 1e6))
+        bad += r.status >= 400
+    secs = time.monotonic() - t0
+    conn.close()
+    lat.sort()
+
+    def pct(p):
+        return lat[min(len(lat) - 1, max(0, int(round(p / 100.0 * len(lat) + 0.5)) - 1))]
+    return ("BENCH rps=%.1f requests=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d non2xx=%d connect=0 read=0 "
+            "write=0 timeout=0" % (len(lat) / secs, len(lat), pct(50), pct(90), pct(99), lat[-1], bad))
+
+
 def main():
     binaries = [os.path.abspath(b) for b in sys.argv[1:]]
     if not binaries:
@@ -160,13 +198,21 @@ def main():
     procs = []
     try:
         pg.init().start()
-        pg.create_db()
-        data = os.path.join(WORK, "data")
-        for label in labels:
-            load(binaries[0], pg, data, "p" + label.lower(), LABELS[label])
+        own = os.environ.get("BENCH_PG_OWN", "0") == "1"
+        places = []  # (data directory, server) of each binary
+        for i, binary in enumerate(binaries if own else binaries[:1]):
+            db = PgServer.__new__(PgServer)
+            db.__dict__.update(pg.__dict__)
+            db.dbname = "opsbase_b%d" % (i + 1) if own else pg.dbname
+            pg.create_db(db.dbname)
+            data = os.path.join(WORK, "data_b%d" % (i + 1) if own else "data")
+            for label in labels:
+                load(binary, db, data, "p" + label.lower(), LABELS[label])
+            places.append((data, db))
         for r in range(1, RUNS + 1):
             for i, binary in enumerate(binaries):
-                proc, port = serve(binary, pg, data)
+                data, db = places[i if own else 0]
+                proc, port = serve(binary, db, data)
                 procs.append(proc)
                 suffix = "_b%d" % (i + 1) if len(binaries) > 1 else ""
                 for label in labels:
@@ -177,6 +223,9 @@ def main():
                                              check=True, capture_output=True, text=True).stdout
                         line = [x for x in out.splitlines() if x.startswith("BENCH ")][-1]
                         print("PROBE scale_pg_%s_%s%s %d %s" % (shape, label, suffix, r, line), flush=True)
+                if own:
+                    line = create_probe(port, login(port, "p" + labels[0].lower()), float(BUDGET))
+                    print("PROBE scale_pg_create_%s%s %d %s" % (labels[0], suffix, r, line), flush=True)
                 proc.terminate()
                 proc.wait()
     finally:

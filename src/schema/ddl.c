@@ -372,13 +372,11 @@ static int legacy_fts_drops(ob_conn *c, ob_sb *out, ob_err *err)
     return 0;
 }
 
-/* PostgreSQL full text: an expression GIN index over the searchable columns of
- * version v. list.c searches with the same expression (its fts_vector) so the
- * index is used; 'simple' lower-cases without stemming, like FTS5's unicode61. */
-static void pg_fts_def(ob_sb *out, const ob_table *t, int v)
+/* PostgreSQL full text: the searchable columns of version v as one tsvector;
+ * 'simple' lower-cases without stemming, like FTS5's unicode61. */
+static void pg_fts_expr(ob_sb *out, const ob_table *t, int v)
 {
-    ob_sb_addf(out, "DROP INDEX IF EXISTS \"ix_%s_fts\";\nCREATE INDEX \"ix_%s_fts\" ON \"%s\" USING GIN (to_tsvector('simple', ",
-               t->name, t->name, t->name);
+    ob_sb_adds(out, "to_tsvector('simple', ");
     bool first = true;
     for (int i = 0; i < t->ncols; i++) {
         const ob_column *c = t->cols[i];
@@ -386,7 +384,39 @@ static void pg_fts_def(ob_sb *out, const ob_table *t, int v)
         ob_sb_addf(out, "%scoalesce(\"%s\", '')", first ? "" : " || ' ' || ", c->name);
         first = false;
     }
-    ob_sb_adds(out, "));\n");
+    ob_sb_adds(out, ")");
+}
+
+/* Since OB_PG_TSV_SINCE: the tsvector is a stored generated column,
+ * OB_DDL_PG_TSV, indexed by GIN. A search filters it at the cost of a
+ * comparison, so the planner can walk the created_at index newest first and
+ * stop at the page; the expression index left a bitmap scan of every match
+ * and a sort (or a to_tsvector per row walked, tens of µs each). The column
+ * is dropped and added again whenever its expression changes (PostgreSQL 15
+ * cannot alter a generated expression), which rewrites the table once. It is
+ * no registry column, so no read, write, export or backup names it. */
+static void pg_tsv_def(ob_sb *out, const ob_table *t, int v)
+{
+    const char *n = t->name;
+    ob_sb_addf(out, "DROP INDEX IF EXISTS \"ix_%s_fts\";\nALTER TABLE \"%s\" DROP COLUMN IF EXISTS \"%s\";\n"
+                    "ALTER TABLE \"%s\" ADD COLUMN \"%s\" tsvector GENERATED ALWAYS AS (",
+               n, n, OB_DDL_PG_TSV, n, OB_DDL_PG_TSV);
+    pg_fts_expr(out, t, v);
+    ob_sb_addf(out, ") STORED;\nCREATE INDEX \"ix_%s_fts\" ON \"%s\" USING GIN (\"%s\");\n", n, n, OB_DDL_PG_TSV);
+}
+
+/* PostgreSQL full text of version v: before OB_PG_TSV_SINCE an expression GIN
+ * index over the searchable columns, since then pg_tsv_def. */
+static void pg_fts_def(ob_sb *out, const ob_table *t, int v)
+{
+    if (v >= OB_PG_TSV_SINCE) {
+        pg_tsv_def(out, t, v);
+        return;
+    }
+    ob_sb_addf(out, "DROP INDEX IF EXISTS \"ix_%s_fts\";\nCREATE INDEX \"ix_%s_fts\" ON \"%s\" USING GIN (",
+               t->name, t->name, t->name);
+    pg_fts_expr(out, t, v);
+    ob_sb_adds(out, ");\n");
 }
 
 void ob_ddl_create_table(ob_sb *out, ob_db_engine e, const ob_table *t, int v)
@@ -582,7 +612,10 @@ static int apply_version(ob_conn *c, ob_scope scope, int v, ob_err *err)
                     add_column_ddl(&sql, e, t, t->cols[j]);
                     search_added = search_added || (t->cols[j]->flags & OB_SEARCH);
                 }
-            if (search_added && !ob_dialect_of(e)->fts5) pg_fts_def(&sql, t, v);
+            /* PostgreSQL: a version that adds a searchable column, and the
+             * one that made the tsvector a stored column, rebuild it */
+            if (!ob_dialect_of(e)->fts5 && t->nsearch > 0 && (search_added || v == OB_PG_TSV_SINCE))
+                pg_fts_def(&sql, t, v);
             fts_rebuild = fts_rebuild || search_added;
             if (index_changes(&sql, c, t, v, err) != 0) {
                 ob_sb_release(&sql);
@@ -595,6 +628,12 @@ static int apply_version(ob_conn *c, ob_scope scope, int v, ob_err *err)
         if (t->res->scope == scope && since_of(t->res->since) <= v) fk_defs(&sql, c, t, v);
     }
     int rc = ob_db_begin(c, err);
+    /* PostgreSQL: OB_PG_TSV_SINCE rewrites every searchable table (a stored
+     * column added), minutes for a million rows, past the session's statement
+     * timeout (pg_conn.c), which rolled the version back; lifted for this
+     * transaction only */
+    if (rc == 0 && !ob_dialect_of(e)->fts5 && v == OB_PG_TSV_SINCE)
+        rc = ob_db_exec(c, "SET LOCAL statement_timeout = 0", err);
     if (rc == 0 && ob_dialect_of(e)->fts5 && fts_rebuild && v >= OB_FTS_ONE_SINCE) {
         /* drops read from the catalog inside the transaction, run before the rest */
         ob_sb pre;

@@ -26,6 +26,11 @@ void ob_ddl_create_table(ob_sb *out, ob_db_engine e, const ob_table *t, int v);
 long long ob_ddl_fts_lo(const ob_table *t);
 long long ob_ddl_fts_hi(const ob_table *t);
 
+/* PostgreSQL since OB_PG_TSV_SINCE: a searchable table's stored generated
+ * tsvector column (GIN-indexed as ix_<t>_fts), which list.c's q= filters.
+ * Not a registry column: never read into a row, never written. */
+#define OB_DDL_PG_TSV "ob_tsv"
+
 /* The schema version recorded in a database (0 when none). */
 int ob_schema_version(ob_conn *c, ob_err *err);
 /* Migrate the control database (scope CONTROL) or a tenant database (TENANT)

@@ -435,6 +435,7 @@ static void build(void)
     }
     if (schema_version < OB_FTS_ONE_SINCE) schema_version = OB_FTS_ONE_SINCE;
     if (schema_version < OB_INDEX_FIX_SINCE) schema_version = OB_INDEX_FIX_SINCE;
+    if (schema_version < OB_PG_TSV_SINCE) schema_version = OB_PG_TSV_SINCE;
     for (int i = 0; i < NRES; i++) {
         char iwhy[768];
         if (ob_index_check(&tables[i], schema_version, iwhy, sizeof iwhy) != 0) die(tables[i].name, NULL, iwhy);

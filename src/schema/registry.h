@@ -496,8 +496,12 @@ int ob_table_col(const ob_table *t, const char *name); /* index or -1 */
  * schema/indexes.h (a declared unique index is made, a non-unique one that
  * another index leads is not): its migration drops and makes what changed. */
 #define OB_INDEX_FIX_SINCE 10
+/* The schema version that replaced PostgreSQL's full-text expression index by
+ * a stored generated tsvector column with a GIN index (ddl.c pg_tsv_def);
+ * SQLite records the version and changes nothing. */
+#define OB_PG_TSV_SINCE 11
 /* The current schema version: the highest `since` anywhere, at least
- * OB_FTS_ONE_SINCE and OB_INDEX_FIX_SINCE. */
+ * OB_PG_TSV_SINCE (and so OB_FTS_ONE_SINCE and OB_INDEX_FIX_SINCE). */
 int ob_registry_version(void);
 
 /* A counter bumped by every write to an OB_RES_AUTH table (and by sign-in

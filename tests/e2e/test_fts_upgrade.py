@@ -5,10 +5,15 @@ instead of one FTS5 table per searchable table: a tenant file made at version
 version-8 layout is written back by hand here (the old DDL text, the old
 tables filled by FTS5's own 'rebuild'), as test_enum_widening does for its
 CHECKs. On PostgreSQL version 9 changes nothing (its GIN indexes stay): the
-same searches give the same rows after version 9 is applied again. Also:
-q= words with FTS5 syntax in them are matched as words, never as syntax."""
+same searches give the same rows after version 9 is applied again. Schema
+version 11 made PostgreSQL's full text a stored tsvector column with a GIN
+index (SQLite: no change): a tenant put back to version 10's expression index
+finds the same rows after the upgrade. Also: q= words with FTS5 syntax in them
+are matched as words, never as syntax. (test_migrations.py runs on SQLite
+files only, so the upgrades of both engines are tested here.)"""
 import json
 import sqlite3
+import subprocess
 
 import helpers as h
 
@@ -157,3 +162,88 @@ def test_search_words_are_never_fts_syntax(new_tenant):
         r = c.get("/api/v1/documents", params={"q": q})
         assert r.status_code == 200, (q, r.status_code, r.text)
         assert sorted(x["id"] for x in r.json()["data"]) == want, q
+
+
+TSV_VERSION = 11  # PostgreSQL's full text became a stored tsvector column (ddl.c pg_tsv_def)
+
+
+def _pg_rows(server, slug, sql):
+    schema = "tenant_" + slug.replace("-", "_")
+    r = subprocess.run(["psql", server.db_url, "-v", "ON_ERROR_STOP=1", "-Atc", f'SET search_path TO "{schema}"; {sql}'],
+                       check=True, capture_output=True, text=True)
+    return [line for line in r.stdout.splitlines() if line and line != "SET"]
+
+
+def _to_version_10(server, slug, searchable):
+    """PostgreSQL's full text before version 11: an expression GIN index, no
+    tsvector column. SQLite: version 11 changed nothing, only the record."""
+    if server.db_url:
+        ddl = []
+        for t, cols in searchable.items():
+            expr = " || ' ' || ".join(f"coalesce(\"{c}\", '')" for c in cols)
+            ddl.append(f'DROP INDEX "ix_{t}_fts"; ALTER TABLE "{t}" DROP COLUMN ob_tsv; '
+                       f'CREATE INDEX "ix_{t}_fts" ON "{t}" USING GIN (to_tsvector(\'simple\', {expr}));')
+        h.tenant_sql(server, slug, " ".join(ddl) + f" DELETE FROM schema_migrations WHERE version >= {TSV_VERSION};")
+    else:
+        with h.sqlite_db(server.data / "tenants" / f"{slug}.db") as c:
+            c.execute("DELETE FROM schema_migrations WHERE version >= ?", (TSV_VERSION,))
+            c.execute(f"PRAGMA user_version = {TSV_VERSION - 1}")
+            c.commit()
+
+
+def _tsv_layout(server, slug):
+    """{table: (has the ob_tsv column, what its ix_<t>_fts index indexes)} on PostgreSQL."""
+    cols = set(_pg_rows(server, slug, "SELECT table_name FROM information_schema.columns WHERE "
+                                      "table_schema = current_schema() AND column_name = 'ob_tsv'"))
+    idx = dict(r.split("|", 1) for r in _pg_rows(server, slug, "SELECT tablename, indexdef FROM pg_indexes WHERE "
+                                                                "schemaname = current_schema() AND indexname LIKE 'ix_%_fts'"))
+    return {t: (t in cols, idx.get(t, "")) for t in set(cols) | set(idx)}
+
+
+def test_version_11_upgrade_finds_the_same_rows(server, cli, new_tenant):
+    """A tenant at version 10 (on PostgreSQL the expression GIN index, put back
+    by hand) finds the same rows by q= after `opsbase migrate` to 11, which
+    gives every searchable table the stored tsvector column and its GIN index;
+    the column follows writes afterwards and never shows in a row."""
+    want = json.loads(cli.run("schema", "--json", data=False).stdout)["version"]
+    assert want >= TSV_VERSION
+    t = new_tenant()
+    c = t.owner
+    w, shared = h.word(), h.word()
+    cust = [h.create_customer(c, company_name=f"Acme {w} {i}", notes=f"{shared} notes") for i in range(5)]
+    other = h.create_customer(c, company_name="Acme without the word")
+    docs = [h.create_document(c, title=f"Guide {w}", content=f"body {shared} {i}") for i in range(3)]
+    tables = {"customers": cust, "documents": docs}
+    probes = [w, shared, f"{w} {shared}", w.upper(), "Acme", "nothing-matches-this"]
+
+    def searches():
+        # limit=2: every answer is read through its cursors
+        return {(tb, q): [r["id"] for r in h.list_all(c, tb, {"q": q}, limit=2)] for tb in tables for q in probes}
+
+    before = searches()
+    assert sorted(before[("customers", w)]) == sorted(x["id"] for x in cust)
+    # newest first, across pages
+    assert before[("customers", "Acme")] == [other["id"]] + [x["id"] for x in reversed(cust)]
+    assert sorted(before[("documents", f"{w} {shared}")]) == sorted(x["id"] for x in docs)
+
+    searchable = _searchable(cli)
+    _to_version_10(server, t.slug, searchable)
+    if server.db_url:
+        old = _tsv_layout(server, t.slug)
+        assert len(old) == len(searchable) and all(not has and "to_tsvector" in d for has, d in old.values()), old
+    out = cli.run("migrate").stdout
+    assert f"schema version {want}" in out
+    if server.db_url:
+        new = _tsv_layout(server, t.slug)
+        assert set(new) == set(searchable)
+        assert all(has and d.endswith("USING gin (ob_tsv)") for has, d in new.values()), new
+    assert searches() == before
+
+    # the column follows creates and updates, and no row or export names it
+    extra = h.create_customer(c, company_name=f"Late {w}")
+    assert "ob_tsv" not in extra
+    assert sorted(r["id"] for r in h.list_all(c, "customers", {"q": w})) == sorted(x["id"] for x in cust + [extra])
+    h.ok(c.patch(f"/api/v1/customers/{cust[0]['id']}", json={"company_name": "Renamed"}))
+    assert [r["id"] for r in h.list_all(c, "customers", {"q": "renamed"})] == [cust[0]["id"]]
+    got = h.ok(c.get(f"/api/v1/customers/{cust[1]['id']}"))
+    assert "ob_tsv" not in json.dumps(got)
