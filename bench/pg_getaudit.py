@@ -106,25 +106,30 @@ def psql(sql):
 
 
 class Server:
-    def __init__(self, binary, data, url):
+    """A server of BINARY on DATA (and URL: PostgreSQL), pinned to CPU 0, on
+    PORT (this script's by default), the tenants' rate limits as LIMITS (this
+    script's setting by default), the gate's limits off; NAME in messages."""
+
+    def __init__(self, binary, data, url, port=None, limits=None, name="pg_getaudit"):
+        port = port or PORT
         try:  # a server left on the port would answer for this one
-            urllib.request.urlopen("http://127.0.0.1:%d/healthz" % PORT, timeout=1)
-            sys.exit("pg_getaudit: something already answers on port %d" % PORT)
+            urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=1)
+            sys.exit("%s: something already answers on port %d" % (name, port))
         except urllib.error.URLError:
             pass
-        env = dict(os.environ, OPSBASE_MASTER_KEY=KEY, OPSBASE_SETTINGS_RATE_LIMITS=LIMITS)
+        env = dict(os.environ, OPSBASE_MASTER_KEY=KEY, OPSBASE_SETTINGS_RATE_LIMITS=limits or LIMITS)
         self.p = subprocess.Popen(["taskset", "-c", "0", binary, "serve", "--data", data] + (["--db", url] if url else []) + ["--listen",
-                                   "127.0.0.1:%d" % PORT, "--log-level", "error", "--rate-read", "0",
+                                   "127.0.0.1:%d" % port, "--log-level", "error", "--rate-read", "0",
                                    "--rate-write", "0", "--rate-auth", "0"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(300):
             try:
-                urllib.request.urlopen("http://127.0.0.1:%d/healthz" % PORT, timeout=1)
+                urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=1)
                 return
             except Exception:
                 time.sleep(0.1)
         self.stop()
-        sys.exit("pg_getaudit: %s did not start" % binary)
+        sys.exit("%s: %s did not start" % (name, binary))
 
     def stop(self):
         self.p.terminate()

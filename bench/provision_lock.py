@@ -38,7 +38,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pg_getaudit import as_owner, pg_bin  # noqa: E402
+from pg_getaudit import Server as PlainServer, as_owner, pg_bin  # noqa: E402
 
 PORT = int(os.environ.get("BENCH_PORT", "18530"))
 PG_PORT = PORT + 71
@@ -68,30 +68,8 @@ def totp(secret_b32):
     return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1_000_000)
 
 
-class Server:
-    def __init__(self, binary, data, url):
-        env = dict(os.environ, OPSBASE_MASTER_KEY=KEY, OPSBASE_SETTINGS_RATE_LIMITS="off")
-        self.p = subprocess.Popen(["taskset", "-c", "0", binary, "serve", "--data", data] +
-                                  (["--db", url] if url else []) +
-                                  ["--listen", "127.0.0.1:%d" % PORT, "--log-level", "error", "--rate-read", "0",
-                                   "--rate-write", "0", "--rate-auth", "0"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(300):
-            try:
-                urllib.request.urlopen("http://127.0.0.1:%d/healthz" % PORT, timeout=1)
-                return
-            except Exception:
-                time.sleep(0.1)
-        self.stop()
-        sys.exit("provision_lock: %s did not start" % binary)
-
-    def stop(self):
-        self.p.terminate()
-        try:
-            self.p.wait(30)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
+def Server(binary, data, url):
+    return PlainServer(binary, data, url, port=PORT, limits="off", name="provision_lock")
 
 
 def prepare(binary, data, url):
