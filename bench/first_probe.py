@@ -13,10 +13,13 @@ visiting every tenant).
 """
 import os
 import signal
-import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from idle import start  # noqa: E402
 
 
 def get_ms(port, path):
@@ -29,23 +32,9 @@ def get_ms(port, path):
     return (time.monotonic() - t0) * 1000
 
 
-def healthy(port):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=1) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
 def one(binary, data, port, later):
-    p = subprocess.Popen([binary, "serve", "--data", data, "--listen", "127.0.0.1:%d" % port,
-                          "--log-level", "error"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = start(binary, data, port, "first_probe.py")
     try:
-        t0 = time.monotonic()
-        while not healthy(port):
-            if p.poll() is not None or time.monotonic() - t0 > 30:
-                raise SystemExit("first_probe.py: %s did not start" % binary)
-            time.sleep(0.01)
         t1 = time.monotonic()
         first = get_ms(port, "/readyz")
         second = get_ms(port, "/readyz")

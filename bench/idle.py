@@ -42,15 +42,24 @@ def cpu_ms(pid):
     return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
 
 
-def one(binary, data, port, seconds):
+def start(binary, data, port, name="idle.py"):
+    """`opsbase serve` of BINARY on DATA, once its /healthz answers 200."""
     p = subprocess.Popen([binary, "serve", "--data", data, "--listen", "127.0.0.1:%d" % port,
                           "--log-level", "error"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.monotonic()
+    while not healthy(port):
+        if p.poll() is not None or time.monotonic() - t0 > 30:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            raise SystemExit("%s: %s did not start" % (name, binary))
+        time.sleep(0.01)
+    return p
+
+
+def one(binary, data, port, seconds):
+    p = start(binary, data, port)
     try:
-        t0 = time.monotonic()
-        while not healthy(port):
-            if p.poll() is not None or time.monotonic() - t0 > 30:
-                raise SystemExit("idle.py: %s did not start" % binary)
-            time.sleep(0.01)
         time.sleep(float(os.environ.get("BENCH_IDLE_AFTER", "0")))
         c0 = cpu_ms(p.pid)
         time.sleep(seconds)
