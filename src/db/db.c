@@ -154,6 +154,16 @@ static int first_use(ob_store *s, const char *slug, const char *generation, ob_e
     return rc;
 }
 
+int ob_db_first_use_by(ob_store *s, const char *slug, int (*fn)(void *arg, ob_err *err), void *arg, ob_err *err)
+{
+    const char *outer = checking;
+    checking = slug;
+    int rc = fn(arg, err);
+    checking = outer;
+    if (rc == 0 && OB_DB_CORE(s)->first_use) ob_db_core_seen_add(s, slug);
+    return rc;
+}
+
 int ob_db_acquire(ob_store *s, const char *tenant, const char *generation, ob_db_mode mode,
                   ob_conn **out, ob_err *err)
 {

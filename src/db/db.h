@@ -135,6 +135,12 @@ int ob_db_peek_version(ob_store *s, const char *slug, int *version, ob_err *err)
 typedef int (*ob_db_first_use_fn)(ob_store *s, const char *slug, const char *generation, void *arg,
                                   ob_err *err);
 void ob_store_on_first_use(ob_store *s, ob_db_first_use_fn fn, void *arg);
+/* Run fn(arg, err) in place of tenant slug's first-use check: this thread's
+ * acquires of the tenant inside fn skip the check, and when fn succeeds the
+ * tenant counts as checked. For the code that makes a tenant's database
+ * current itself (a new tenant's provisioning migrates and seeds it): the
+ * check would migrate and seed it first, the work done twice. */
+int ob_db_first_use_by(ob_store *s, const char *slug, int (*fn)(void *arg, ob_err *err), void *arg, ob_err *err);
 
 /* Told, after a tenant's WRITE connection is given back (its transaction
  * committed or rolled back), that the tenant may have changed: the job

@@ -250,8 +250,20 @@ static const char *default_name(ob_arena *a, const char *email)
     return ob_arena_strndup(a, email, at ? (size_t)(at - email) : strlen(email));
 }
 
-static int provision(ob_store *s, ob_arena *a, ob_tenant_info *info, ob_tenant_new *t, ob_err *err)
+typedef struct provision_job {
+    ob_store *s;
+    ob_arena *a;
+    ob_tenant_info *info;
+    ob_tenant_new *t;
+} provision_job;
+
+static int provision_run(void *arg, ob_err *err)
 {
+    provision_job *p = arg;
+    ob_store *s = p->s;
+    ob_arena *a = p->a;
+    ob_tenant_info *info = p->info;
+    ob_tenant_new *t = p->t;
     ob_conn *c;
     if (ob_db_acquire(s, t->slug, info->id, OB_DB_WRITE, &c, err) != 0) return -1;
     int rc = ob_migrate(c, OB_SCOPE_TENANT, NULL, err);
@@ -267,6 +279,15 @@ static int provision(ob_store *s, ob_arena *a, ob_tenant_info *info, ob_tenant_n
     if (rc == 0) rc = ob_db_commit(c, err);
     ob_db_release(c);
     return rc;
+}
+
+/* The new database migrated and seeded, and its owner added. It stands in for
+ * the tenant's first-use check (serve's migrate_one): that check would migrate
+ * and seed the new database once more before this did it. */
+static int provision(ob_store *s, ob_arena *a, ob_tenant_info *info, ob_tenant_new *t, ob_err *err)
+{
+    provision_job p = {.s = s, .a = a, .info = info, .t = t};
+    return ob_db_first_use_by(s, t->slug, provision_run, &p, err);
 }
 
 /* The control rows of a new tenant, in one short transaction of the control
