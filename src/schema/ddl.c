@@ -470,11 +470,17 @@ static void add_column_ddl(ob_sb *out, ob_db_engine e, const ob_table *t, const 
 
 int ob_schema_version(ob_conn *c, ob_err *err)
 {
-    if (ob_db_exec(c,
-                   "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                   "applied_at TEXT NOT NULL, description TEXT NOT NULL)",
-                   err) != 0)
-        return -1;
+    /* PostgreSQL's IF NOT EXISTS does not hold against a concurrent create:
+     * two processes meeting a new database both create the table, and the
+     * later one fails on the catalog's unique index once the first commits.
+     * Tried again, the table then exists. */
+    int made = -1;
+    for (int i = 0; i < 3 && made != 0; i++)
+        made = ob_db_exec(c,
+                          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                          "applied_at TEXT NOT NULL, description TEXT NOT NULL)",
+                          err);
+    if (made != 0) return -1;
     ob_stmt *st;
     if (ob_db_prepare(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &st, err) != 0) return -1;
     int rc = ob_stmt_step(st, err);
@@ -750,8 +756,14 @@ static int create_fresh(ob_conn *c, ob_scope scope, int want, ob_err *err)
     ob_sha256_init(&h);
     ob_sha256_update(&h, sql.buf ? sql.buf : "", sql.len);
     ob_sha256_final(&h, key);
+    /* Tenants only: a tenant's file is made by one process (O_EXCL) and
+     * migrated by it, while two commands on a new data directory may both
+     * find its control database empty, and a page copy made by the later one
+     * would overwrite what the first wrote since; a data directory makes one
+     * control database, so a template of it would never be used anyway. */
+    bool templated = scope == OB_SCOPE_TENANT;
     bool loaded = false;
-    if (ob_db_template_load(c, key, &loaded, err) != 0) {
+    if (templated && ob_db_template_load(c, key, &loaded, err) != 0) {
         ob_sb_release(&sql);
         return -1;
     }
@@ -783,8 +795,22 @@ static int create_fresh(ob_conn *c, ob_scope scope, int want, ob_err *err)
     }
     if (rc == 0) rc = ob_db_commit(c, err);
     else ob_db_rollback(c);
-    if (rc == 0) ob_db_template_save(c, key);
+    if (rc == 0 && templated) ob_db_template_save(c, key);
     return rc;
+}
+
+/* After a version failed to apply: true when the database is at version v or
+ * beyond all the same, made so by another process that read the same old
+ * version and applied it first (two commands on a new data directory, two
+ * servers meeting a tenant behind). Its transaction committed whole and ours
+ * rolled back whole, so there is nothing to undo; err is cleared. */
+static bool made_by_another(ob_conn *c, int v, ob_err *err)
+{
+    ob_err again;
+    int now = ob_schema_version(c, &again);
+    if (now < v) return false;
+    *err = (ob_err){0};
+    return true;
 }
 
 int ob_migrate(ob_conn *c, ob_scope scope, int *applied, ob_err *err)
@@ -798,12 +824,16 @@ int ob_migrate(ob_conn *c, ob_scope scope, int *applied, ob_err *err)
                           "the database is at schema version %d but this binary knows only up to %d: upgrade opsbase",
                           have, want);
     if (have == 0 && want > 0 && is_empty(c, scope)) {
-        if (create_fresh(c, scope, want, err) != 0) return -1;
+        if (create_fresh(c, scope, want, err) != 0 && !made_by_another(c, want, err)) return -1;
         if (applied) *applied = want;
         have = want;
     }
     for (int v = have + 1; v <= want; v++) {
-        if (apply_version(c, scope, v, err) != 0) return -1;
+        if (apply_version(c, scope, v, err) != 0) {
+            if (!made_by_another(c, v, err)) return -1;
+            v = ob_schema_version(c, err); /* it may have gone further */
+            if (v < 0) return -1;
+        }
         if (applied) (*applied)++;
     }
     /* an enum value added since the database was made: its CHECK widens */
