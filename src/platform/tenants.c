@@ -691,6 +691,29 @@ int ob_tenant_slugs(ob_conn *control, ob_arena *a, bool active_only, ob_slugs *o
     return ob_tenant_each(control, collect_slug, &l, err);
 }
 
+int ob_tenant_first(ob_store *s, ob_arena *a, const char **slug, int64_t *count, ob_err *err)
+{
+    *slug = NULL;
+    *count = 0;
+    ob_conn *c;
+    if (ob_db_acquire(s, NULL, NULL, OB_DB_READ, &c, err) != 0) return -1;
+    ob_stmt *st;
+    int rc = ob_db_prepare(c,
+                           "SELECT COUNT(*), MIN(slug) FROM tenants WHERE deleted_at IS NULL AND status <> 'provisioning'",
+                           &st, err);
+    if (rc == 0) {
+        rc = ob_stmt_step(st, err) == 1 ? 0 : -1;
+        if (rc == 0) {
+            *count = ob_stmt_col_i64(st, 0);
+            const char *first = ob_stmt_col_text(st, 1, NULL);
+            if (first) *slug = ob_arena_strdup(a, first);
+        }
+        ob_stmt_done(st);
+    }
+    ob_db_release(c);
+    return rc;
+}
+
 int ob_tenant_slugs_of(ob_store *s, ob_arena *a, const char *only, ob_slugs *out, ob_err *err)
 {
     if (only) {

@@ -82,6 +82,10 @@ int ob_tenant_slugs(ob_conn *control, ob_arena *a, bool active_only, ob_slugs *o
 /* The same on a read connection of its own; with one given (a command's
  * --tenant), just that slug. */
 int ob_tenant_slugs_of(ob_store *s, ob_arena *a, const char *only, ob_slugs *out, ob_err *err);
+/* How many tenants ob_tenant_slugs lists and the first of them by slug (NULL
+ * when none), in one statement whatever their number: for the readiness
+ * probe, which opens that one. */
+int ob_tenant_first(ob_store *s, ob_arena *a, const char **slug, int64_t *count, ob_err *err);
 /* Call fn for each tenant row: slug, plan, status (a create in flight shows
  * as provisioning: callers that want tenants skip it, as ob_tenant_slugs does). */
 int ob_tenant_each(ob_conn *control, int (*fn)(const char *slug, const char *plan, const char *status, void *arg),
