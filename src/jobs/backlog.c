@@ -39,9 +39,7 @@ static int64_t swept_ms; /* the end of the last whole pass; 0: none since start 
 
 static size_t bucket(const char *slug)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (const unsigned char *p = (const unsigned char *)slug; *p; p++) h = (h ^ *p) * 0x100000001b3ULL;
-    return (size_t)(h % BUCKETS);
+    return (size_t)(ob_jobs_slug_hash(slug) % BUCKETS);
 }
 
 /* Under mu. NULL when absent, or when out of memory: the tenant then goes

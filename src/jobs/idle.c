@@ -49,9 +49,7 @@ static uint64_t generation; /* counts emptyings: a mark from before one notes no
 
 static size_t bucket(const char *slug)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (const unsigned char *p = (const unsigned char *)slug; *p; p++) h = (h ^ *p) * 0x100000001b3ULL;
-    return (size_t)(h % BUCKETS);
+    return (size_t)(ob_jobs_slug_hash(slug) % BUCKETS);
 }
 
 static void clear_locked(void)

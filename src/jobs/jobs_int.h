@@ -52,4 +52,13 @@ void ob_jobs_backlog_reset(void);
 int ob_jobs_run_due_next(ob_store *s, const char *slug, const ob_jobs_opts *o, int *ran, int64_t *next_ms,
                          ob_err *err);
 
+/* FNV-1a of a tenant's slug: the bucket of the per-tenant tables kept in
+ * memory (idle.c's notes, backlog.c's counts). */
+static inline uint64_t ob_jobs_slug_hash(const char *slug)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const unsigned char *p = (const unsigned char *)slug; *p; p++) h = (h ^ *p) * 0x100000001b3ULL;
+    return h;
+}
+
 #endif
